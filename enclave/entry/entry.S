@@ -1,0 +1,102 @@
+/* entry.S: the enclave kernel's CPL3 entry points and the one path back to the application.
+ *
+ * Every way into the kernel builds a struct regs (include/kernel.h) on a kernel stack; every
+ * way out goes through alc_return_to_user, which restores all general registers, the flags,
+ * the stack and the instruction pointer without touching the application's stack.
+ */
+#include "abi/alcove_abi.h"
+
+    .section .text
+    .globl alc_entry_boot
+alc_entry_boot:
+    /* rdi = boot info GPA; rsp = the CPU window's kernel stack (set by the monitor) */
+    xorl %ebp, %ebp
+    call kernel_main
+    ud2
+
+    .globl alc_entry_ap
+alc_entry_ap:
+    xorl %ebp, %ebp
+    call kernel_ap_main
+    ud2
+
+/* Push the general registers in struct regs order (the tail, rip..rsp, is already pushed). */
+.macro PUSH_GPRS rax_src
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    pushq %rcx
+    pushq \rax_src
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+    .globl alc_entry_syscall
+alc_entry_syscall:
+    /* From alc_tramp_syscall: rsp = kernel stack, rcx = user rip, r11 = user rflags,
+     * rax = syscall number, rdi rsi rdx r10 r8 r9 = arguments. */
+    pushq $0                                    /* pad (struct regs is 160 bytes) */
+    pushq ALC_CPU_VBASE + ALC_CPU_USER_RSP      /* rsp */
+    pushq %r11                                  /* rflags */
+    pushq %rcx                                  /* rip */
+    pushq %rax                                  /* orig_rax */
+    PUSH_GPRS %rax
+    movq %rsp, %rdi
+    cld
+    call syscall_dispatch
+    movq %rsp, %rdi
+    jmp alc_return_to_user
+
+    .globl alc_entry_exception
+alc_entry_exception:
+    /* From alc_tramp_exc_common: rsp = exception stack, rax saved in the CPU window, the CPL0
+     * frame (struct alc_exc_frame) at ALC_CPU_EXC_FRAME_ADDR. */
+    pushq $0
+    pushq ALC_CPU_EXC_FRAME_ADDR + 40           /* rsp */
+    pushq ALC_CPU_EXC_FRAME_ADDR + 32           /* rflags */
+    pushq ALC_CPU_EXC_FRAME_ADDR + 16           /* rip */
+    pushq $-1                                   /* orig_rax: not a syscall */
+    PUSH_GPRS ALC_CPU_VBASE + ALC_CPU_EXC_RAX
+    movq %rsp, %rdi
+    cld
+    call exception_dispatch
+    movq %rsp, %rdi
+    jmp alc_return_to_user
+
+/* void alc_return_to_user(struct regs *r): never returns. Restores every register from *r and
+ * continues at r->rip with r->rsp, at CPL3, with no privilege switch. The flags are restored
+ * by popfq (CPL3 cannot change IF or IOPL; they stay as the monitor set them). */
+    .globl alc_return_to_user
+alc_return_to_user:
+    movq %rdi, %rsp
+    movq 128(%rsp), %rax                        /* rip */
+    movq %rax, ALC_CPU_VBASE + ALC_CPU_RET_RIP
+    movq 144(%rsp), %rax                        /* rsp */
+    movq %rax, ALC_CPU_VBASE + ALC_CPU_RET_RSP
+    pushq 136(%rsp)                             /* rflags */
+    popfq
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rax
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    movq ALC_CPU_VBASE + ALC_CPU_RET_RSP, %rsp
+    jmpq *ALC_CPU_VBASE + ALC_CPU_RET_RIP

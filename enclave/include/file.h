@@ -1,0 +1,45 @@
+/* file.h: open files and the descriptor table.
+ *
+ * A struct file is one open file description (shared by dup'ed descriptors); its ops say what
+ * kind of object it is. The descriptor table maps small integers to files, with a close-on-exec
+ * flag per descriptor, as on Linux.
+ */
+#ifndef ALCOVE_FILE_H
+#define ALCOVE_FILE_H
+
+#include "kernel.h"
+
+struct file;
+
+struct file_ops {
+    /* buf is a kernel pointer or an already validated user pointer */
+    long (*read)(struct file *f, void *buf, size_t len);
+    long (*write)(struct file *f, const void *buf, size_t len);
+    int (*stat)(struct file *f, struct linux_stat *st);
+    long (*ioctl)(struct file *f, unsigned long cmd, uint64_t arg);
+    void (*release)(struct file *f);
+};
+
+struct file {
+    const struct file_ops *ops;
+    uint32_t flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+    uint32_t refs;
+    void *priv;
+};
+
+#define FD_MAX 1024
+
+void fd_init(void);
+/* Takes a reference on f and installs it at the lowest free descriptor >= min. */
+int fd_install(struct file *f, int min, bool cloexec);
+/* The file behind fd (no reference taken: descriptors live until close), or NULL. */
+struct file *fd_get(int fd);
+int fd_close(int fd);
+int fd_dup_to(int oldfd, int newfd, bool cloexec);
+int fd_get_cloexec(int fd);
+int fd_set_cloexec(int fd, bool cloexec);
+
+/* The three standard streams (dev/console_file.c). */
+struct file *console_file(int which);
+
+#endif

@@ -1,0 +1,27 @@
+/* mm.h: the application's memory: the address space (mm/vma.h) plus the policy on top of it
+ * (where the stack, the heap and new mappings go, and zeroing of reused pages). */
+#ifndef ALCOVE_MM_H
+#define ALCOVE_MM_H
+
+#include <stdint.h>
+
+#include "../mm/vma.h"
+
+/* Takes over the application region [lo, hi): the main stack of stack_size bytes at the top. */
+void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size);
+struct vmspace *mm_space(void);
+
+/* Owns [start, start + len) (page aligned, free), zero-filled. 0 or -errno. */
+int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind);
+/* Owns len zero-filled bytes somewhere, aligned to align, preferring hint when it is free. */
+int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
+                    uint64_t *out);
+/* The heap starts at base (page aligned, the end of the executable). */
+void mm_set_brk_base(uint64_t base);
+
+uint64_t mm_stack_bottom(void);
+uint64_t mm_stack_top(void);
+uint64_t mm_total_bytes(void);
+uint64_t mm_used_bytes(void);
+
+#endif

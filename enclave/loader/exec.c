@@ -1,0 +1,168 @@
+/* exec.c: loads the application's static ELF executable (fixed-address or static-PIE) into its
+ * address space and builds the initial stack the System V ABI describes: argc, argv, envp and
+ * the auxiliary vector, with the strings above them. */
+#include "elf/elf_parse.h"
+#include "exe.h"
+#include "klib.h"
+#include "mm.h"
+
+#define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
+#define HWCAP2_FSGSBASE (1u << 1)
+
+static const char *g_exe_path;
+
+const char *exe_path(void)
+{
+    return g_exe_path ? g_exe_path : "";
+}
+
+static uint32_t prot_of(uint32_t flags)
+{
+    return (flags & ELFP_R ? PROT_READ : 0) | (flags & ELFP_W ? PROT_WRITE : 0) |
+           (flags & ELFP_X ? PROT_EXEC : 0);
+}
+
+/* Maps and fills every PT_LOAD. Returns the load bias (0 for fixed-address executables). */
+static int load_segments(const uint8_t *file, const struct elfp_image *img, uint64_t *bias_out)
+{
+    uint64_t span = img->span_end - img->span_start;
+    uint64_t bias = 0;
+    if (img->type == ELFP_PIE) {
+        uint64_t align = MAX(img->max_align, PAGE_SIZE);
+        if (align > (2ull << 20))
+            align = 2ull << 20;
+        uint64_t base;
+        uint64_t hint = (PIE_HINT + align - 1) & ~(align - 1);
+        if (vms_is_free(mm_space(), hint, hint + span))
+            base = hint;
+        else if (vms_find_free_below(mm_space(), span, align, mm_stack_bottom(), &base))
+            return -ENOMEM;
+        bias = base - img->span_start;
+    }
+
+    uint64_t prev_end = 0;
+    for (uint32_t i = 0; i < img->nload; i++) {
+        const struct elfp_segment *s = &img->load[i];
+        uint64_t start = PAGE_DOWN(s->vaddr + bias), end = PAGE_UP(s->vaddr + bias + s->memsz);
+        if (start < prev_end)
+            start = prev_end; /* the page is shared with the previous segment */
+        if (start < end) {
+            int err = mm_map_at(start, end - start, prot_of(s->flags), VMA_EXE);
+            if (err)
+                return err;
+        }
+        prev_end = end;
+        /* as mmap would: file bytes from the page-aligned offset, zeros after filesz */
+        uint64_t lead = (s->vaddr + bias) & (PAGE_SIZE - 1);
+        memcpy((void *)(s->vaddr + bias - lead), file + s->offset - lead, s->filesz + lead);
+        memset((void *)(s->vaddr + bias + s->filesz), 0, s->memsz - s->filesz);
+    }
+    *bias_out = bias;
+    return 0;
+}
+
+struct stack_builder {
+    uint64_t sp; /* grows down */
+    uint64_t floor;
+};
+
+static uint64_t push_bytes(struct stack_builder *b, const void *data, size_t len)
+{
+    if (b->sp - b->floor < len)
+        return 0;
+    b->sp -= len;
+    memcpy((void *)b->sp, data, len);
+    return b->sp;
+}
+
+static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias)
+{
+    struct stack_builder b = {mm_stack_top(), mm_stack_bottom()};
+    const char *strings = phys_to_virt(g_boot->strings_gpa);
+    uint32_t argc = g_boot->argc, envc = g_boot->envc;
+    uint64_t n_strings = (uint64_t)argc + envc;
+
+    /* strings: the executable's name at the very top, then argv and envp, as Linux does */
+    b.sp -= 8;
+    uint64_t execfn = push_bytes(&b, g_exe_path, strlen(g_exe_path) + 1);
+    uint64_t str_size = g_boot->strings_size;
+    uint64_t str_base = push_bytes(&b, strings, str_size);
+    uint64_t platform = push_bytes(&b, "x86_64", 7);
+    uint64_t random = push_bytes(&b, g_boot->random, 16);
+    if (!execfn || !str_base || !platform || !random)
+        return -E2BIG;
+
+    uint32_t id[4];
+    cpuid(1, 0, id);
+    uint64_t auxv[][2] = {
+        {AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0},
+        {AT_PHENT, img->phentsize},
+        {AT_PHNUM, img->phnum},
+        {AT_PAGESZ, PAGE_SIZE},
+        {AT_BASE, 0},
+        {AT_FLAGS, 0},
+        {AT_ENTRY, img->entry + bias},
+        {AT_UID, 0},
+        {AT_EUID, 0},
+        {AT_GID, 0},
+        {AT_EGID, 0},
+        {AT_SECURE, 0},
+        {AT_HWCAP, id[3]},
+        {AT_HWCAP2, HWCAP2_FSGSBASE},
+        {AT_CLKTCK, 100},
+        {AT_PLATFORM, platform},
+        {AT_RANDOM, random},
+        {AT_EXECFN, execfn},
+        {AT_NULL, 0},
+    };
+    uint64_t words = 1 + argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);
+    uint64_t table = (b.sp - words * 8) & ~15ull;
+    if (table < b.floor + 4096)
+        return -E2BIG;
+
+    uint64_t *w = (uint64_t *)table;
+    *w++ = argc;
+    uint64_t at = str_base;
+    for (uint64_t i = 0; i < n_strings; i++) {
+        if (i == argc)
+            *w++ = 0; /* end of argv */
+        *w++ = at;
+        at += strnlen(strings + (at - str_base), str_size - (at - str_base)) + 1;
+    }
+    if (argc == n_strings)
+        *w++ = 0;
+    *w++ = 0; /* end of envp */
+    memcpy(w, auxv, sizeof(auxv));
+
+    memset(r, 0, sizeof(*r));
+    r->rip = img->entry + bias;
+    r->rsp = table;
+    r->rflags = 0x2;
+    return 0;
+}
+
+int exe_start(struct regs *r)
+{
+    const uint8_t *file = phys_to_virt(g_boot->exe_gpa);
+    g_exe_path = phys_to_virt(g_boot->exe_path_gpa);
+    struct elfp_image img;
+    enum elfp_error e = elfp_parse(file, g_boot->exe_size, &img);
+    if (e != ELFP_OK) {
+        klog(ALC_LOG_ERROR, "%s: %s", g_exe_path, elfp_strerror(e));
+        return -ENOEXEC;
+    }
+    uint64_t bias;
+    int err = load_segments(file, &img, &bias);
+    if (err) {
+        klog(ALC_LOG_ERROR,
+             "%s: cannot load its segments (%d): the enclave's memory is too "
+             "small or the addresses are outside it",
+             g_exe_path, err);
+        return err;
+    }
+    mm_set_brk_base(img.span_end + bias);
+    err = build_stack(r, &img, bias);
+    if (err)
+        klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");
+    return err;
+}

@@ -1,0 +1,60 @@
+/* dispatch.c: the syscall table built from syscalls.def, and the dispatcher every syscall
+ * goes through. */
+#include "kernel.h"
+#include "klib.h"
+#include "syscall.h"
+
+#define NR_SYSCALLS 512
+
+struct syscall_desc {
+    syscall_fn fn;
+    const char *name;
+    int nargs;
+};
+
+static const struct syscall_desc g_table[NR_SYSCALLS] = {
+#define SYSCALL(nr, name, n) [nr] = {sys_##name, #name, n},
+#include "syscalls.def"
+#undef SYSCALL
+};
+
+static uint64_t g_warned[(NR_SYSCALLS + 63) / 64 + 1];
+
+static long unknown_syscall(uint64_t nr)
+{
+    uint64_t slot = nr < NR_SYSCALLS ? nr : NR_SYSCALLS;
+    uint64_t bit = 1ull << (slot % 64);
+    if (!(g_warned[slot / 64] & bit)) {
+        g_warned[slot / 64] |= bit;
+        klog(ALC_LOG_WARN, "syscall %lu is not implemented; returning ENOSYS", nr);
+    }
+    return -ENOSYS;
+}
+
+static void trace(const struct syscall_desc *d, uint64_t nr, const struct regs *r, long ret)
+{
+    uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+    char args[160];
+    size_t len = 0;
+    args[0] = 0;
+    for (int i = 0; d && i < d->nargs; i++)
+        len += (size_t)ksnprintf(args + len, sizeof(args) - len, "%s%#lx", i ? ", " : "", a[i]);
+    klog(ALC_LOG_TRACE, "%s(%s) = %ld", d ? d->name : "?", args, ret);
+    (void)nr;
+}
+
+void syscall_dispatch(struct regs *r)
+{
+    uint64_t nr = r->orig_rax;
+    const struct syscall_desc *d = nr < NR_SYSCALLS && g_table[nr].fn ? &g_table[nr] : NULL;
+    this_cpu->regs = r;
+    long ret;
+    if (d)
+        ret =
+            d->fn((long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9);
+    else
+        ret = unknown_syscall(nr);
+    if (g_boot->log_level >= ALC_LOG_TRACE)
+        trace(d, nr, r, ret);
+    r->rax = (uint64_t)ret;
+}

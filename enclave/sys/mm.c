@@ -1,0 +1,259 @@
+/* mm.c: brk, mmap, munmap, mprotect, mremap, madvise.
+ *
+ * The application region is mapped 1:1 with 2 MiB pages when the enclave boots, and stays so:
+ * on our KVM every page-table change and every first touch of a page traps to the hypervisor,
+ * so alcove does not change page tables at run time. "Mapping" memory means owning a range of
+ * the region (mm/vma.c); pages are zeroed when they are handed out again. What this does not
+ * give: PROT_NONE and read-only protections are recorded and reported, but not enforced, and a
+ * stray access to unowned memory inside the region does not fault. docs/memory.md says more.
+ */
+#include "kernel.h"
+#include "klib.h"
+#include "mm.h"
+#include "syscall.h"
+
+#define MAX_VMAS 4096
+
+static struct vmspace g_space;
+static uint64_t *g_dirty; /* one bit per page of the region: set once the page was handed out */
+static uint64_t g_stack_bottom, g_stack_top;
+static uint64_t g_mmap_top;
+static uint64_t g_brk_base, g_brk_cur;
+
+struct vmspace *mm_space(void)
+{
+    return &g_space;
+}
+
+void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size)
+{
+    struct vma *storage = kalloc_zeroed(MAX_VMAS * sizeof(struct vma));
+    g_dirty = kalloc_zeroed(((hi >> 12) + 63) / 64 * 8);
+    if (!storage || !g_dirty)
+        kpanic("out of kernel memory for the address space");
+    vms_init(&g_space, lo, hi, storage, MAX_VMAS);
+    g_stack_top = hi;
+    g_stack_bottom = hi - stack_size;
+    g_mmap_top = g_stack_bottom - PAGE_SIZE; /* leave a gap under the stack */
+    if (mm_map_at(g_stack_bottom, stack_size, PROT_READ | PROT_WRITE, VMA_STACK))
+        kpanic("cannot place the stack");
+}
+
+uint64_t mm_stack_bottom(void)
+{
+    return g_stack_bottom;
+}
+
+uint64_t mm_stack_top(void)
+{
+    return g_stack_top;
+}
+
+uint64_t mm_total_bytes(void)
+{
+    return g_space.hi - g_space.lo;
+}
+
+uint64_t mm_used_bytes(void)
+{
+    return g_space.mapped;
+}
+
+/* Zeroes the pages of [start, end) that were handed out before, and marks all of them. */
+static void prepare_pages(uint64_t start, uint64_t end)
+{
+    uint64_t page = start >> 12, last = end >> 12;
+    while (page < last) {
+        uint64_t word = g_dirty[page / 64];
+        if (word == 0 && page % 64 == 0 && page + 64 <= last) {
+            g_dirty[page / 64] = ~0ull;
+            page += 64;
+            continue;
+        }
+        uint64_t bit = 1ull << (page % 64);
+        if (word & bit) {
+            /* zero a run of dirty pages at once */
+            uint64_t run = page;
+            while (run < last && (g_dirty[run / 64] & (1ull << (run % 64))))
+                run++;
+            memset((void *)(page << 12), 0, (run - page) << 12);
+            page = run;
+        } else {
+            g_dirty[page / 64] |= bit;
+            page++;
+        }
+    }
+}
+
+int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind)
+{
+    int err = vms_insert(&g_space, start, start + len, prot, kind);
+    if (err)
+        return err == -EINVAL ? -ENOMEM : err;
+    prepare_pages(start, start + len);
+    return 0;
+}
+
+int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
+                    uint64_t *out)
+{
+    uint64_t at;
+    if (hint && !(hint & (align - 1)) && hint + len > hint &&
+        vms_is_free(&g_space, hint, hint + len))
+        at = hint;
+    else if (vms_find_free_below(&g_space, len, align, g_mmap_top, &at))
+        return -ENOMEM;
+    int err = mm_map_at(at, len, prot, kind);
+    if (!err)
+        *out = at;
+    return err;
+}
+
+void mm_set_brk_base(uint64_t base)
+{
+    g_brk_base = g_brk_cur = base;
+}
+
+/* ---- syscalls ---- */
+
+#define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+SYSCALL_DEFINE1(brk, uint64_t, addr)
+{
+    if (addr < g_brk_base)
+        return (long)g_brk_cur;
+    uint64_t cur_end = PAGE_UP(g_brk_cur), new_end = PAGE_UP(addr);
+    if (new_end > cur_end) {
+        if (new_end > g_space.hi ||
+            mm_map_at(cur_end, new_end - cur_end, PROT_READ | PROT_WRITE, VMA_HEAP))
+            return (long)g_brk_cur;
+    } else if (new_end < cur_end) {
+        if (vms_remove(&g_space, new_end, cur_end))
+            return (long)g_brk_cur;
+    }
+    g_brk_cur = addr;
+    return (long)g_brk_cur;
+}
+
+SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, flags, int, fd,
+                uint64_t, off)
+{
+    uint32_t type = flags & MAP_TYPE;
+    if (len == 0 || (off & (PAGE_SIZE - 1)) || (prot & ~PROT_KNOWN))
+        return -EINVAL;
+    if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        (void)fd;
+        return fd < 0 ? -EBADF : -ENODEV; /* no mappable files yet */
+    }
+    uint64_t size = PAGE_UP(len);
+    if (size < len)
+        return -ENOMEM;
+
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        uint64_t end;
+        if (addr & (PAGE_SIZE - 1))
+            return -EINVAL;
+        if (__builtin_add_overflow(addr, size, &end) || addr < g_space.lo || end > g_space.hi)
+            return -ENOMEM;
+        if (!vms_is_free(&g_space, addr, end)) {
+            if (flags & MAP_FIXED_NOREPLACE)
+                return -EEXIST;
+            if (vms_remove(&g_space, addr, end))
+                return -ENOMEM;
+        }
+        int err = mm_map_at(addr, size, prot, VMA_ANON);
+        return err ? err : (long)addr;
+    }
+    uint64_t at;
+    int err = mm_map_anywhere(size, PAGE_SIZE, PAGE_DOWN(addr), prot, VMA_ANON, &at);
+    return err ? err : (long)at;
+}
+
+SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
+{
+    uint64_t end;
+    if ((addr & (PAGE_SIZE - 1)) || len == 0 || __builtin_add_overflow(addr, PAGE_UP(len), &end))
+        return -EINVAL;
+    if (end > 0x0000800000000000ull)
+        return -EINVAL;
+    return vms_remove(&g_space, addr, end);
+}
+
+SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint32_t, prot)
+{
+    uint64_t end;
+    if ((addr & (PAGE_SIZE - 1)) || (prot & ~(PROT_KNOWN | 0x01000000 | 0x02000000)))
+        return -EINVAL; /* PROT_GROWSDOWN/PROT_GROWSUP are accepted and ignored */
+    if (len == 0)
+        return 0;
+    if (__builtin_add_overflow(addr, PAGE_UP(len), &end))
+        return -ENOMEM;
+    return vms_protect(&g_space, addr, end, prot & PROT_KNOWN);
+}
+
+SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, uint32_t, flags,
+                uint64_t, new_addr)
+{
+    if ((old & (PAGE_SIZE - 1)) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
+        return -EINVAL;
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+        return -EINVAL;
+    if (flags & MREMAP_DONTUNMAP)
+        return -EINVAL; /* not supported for now */
+    old_size = PAGE_UP(old_size);
+    new_size = PAGE_UP(new_size);
+    if (new_size == 0 || old_size == 0)
+        return -EINVAL;
+    const struct vma *v = vms_lookup(&g_space, old);
+    if (!v || old + old_size > v->end)
+        return -EFAULT;
+    uint32_t prot = v->prot, kind = v->kind == VMA_STACK ? VMA_ANON : v->kind;
+
+    if (!(flags & MREMAP_FIXED)) {
+        if (new_size <= old_size) {
+            vms_remove(&g_space, old + new_size, old + old_size);
+            return (long)old;
+        }
+        if (vms_is_free(&g_space, old + old_size, old + new_size)) {
+            int err = mm_map_at(old + old_size, new_size - old_size, prot, kind);
+            return err ? err : (long)old;
+        }
+        if (!(flags & MREMAP_MAYMOVE))
+            return -ENOMEM;
+    }
+
+    uint64_t dst;
+    if (flags & MREMAP_FIXED) {
+        if ((new_addr & (PAGE_SIZE - 1)) ||
+            (new_addr < old + old_size && old < new_addr + new_size))
+            return -EINVAL;
+        if (new_addr < g_space.lo || new_addr + new_size > g_space.hi)
+            return -ENOMEM;
+        vms_remove(&g_space, new_addr, new_addr + new_size);
+        if (mm_map_at(new_addr, new_size, prot, kind))
+            return -ENOMEM;
+        dst = new_addr;
+    } else if (mm_map_anywhere(new_size, PAGE_SIZE, 0, prot, kind, &dst)) {
+        return -ENOMEM;
+    }
+    memcpy((void *)dst, (const void *)old, MIN(old_size, new_size));
+    vms_remove(&g_space, old, old + old_size);
+    return (long)dst;
+}
+
+SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
+{
+    if ((addr & (PAGE_SIZE - 1)) || advice < 0)
+        return -EINVAL;
+    uint64_t end = addr + PAGE_UP(len);
+    if (end < addr)
+        return -EINVAL;
+    if (advice == MADV_DONTNEED || advice == MADV_FREE) {
+        if (!vms_accessible(&g_space, addr, end - addr, 0))
+            return -ENOMEM;
+        memset((void *)addr, 0, end - addr); /* private anonymous memory reads back as zeros */
+    }
+    return 0;
+}

@@ -1,0 +1,304 @@
+/* proc.c: the process: its identity, limits, exit, and the per-process settings a static
+ * program makes at start-up (TLS base, tid address, robust list). One process, one thread. */
+#include "exe.h"
+#include "kernel.h"
+#include "klib.h"
+#include "mm.h"
+#include "syscall.h"
+
+#define ENCLAVE_PID 1
+
+static uint64_t g_clear_child_tid;
+static uint64_t g_robust_list, g_robust_len;
+static struct linux_rlimit g_rlimits[RLIM_NLIMITS];
+
+void proc_init(void)
+{
+    for (int i = 0; i < RLIM_NLIMITS; i++)
+        g_rlimits[i] = (struct linux_rlimit){RLIM_INFINITY, RLIM_INFINITY};
+    uint64_t stack = mm_stack_top() - mm_stack_bottom();
+    g_rlimits[RLIMIT_STACK] = (struct linux_rlimit){stack, stack};
+    g_rlimits[RLIMIT_NOFILE] = (struct linux_rlimit){1024, 1024};
+    g_rlimits[RLIMIT_CORE] = (struct linux_rlimit){0, RLIM_INFINITY};
+    g_rlimits[RLIMIT_NPROC] = (struct linux_rlimit){1, 1};
+    g_rlimits[RLIMIT_MEMLOCK] = (struct linux_rlimit){8u << 20, 8u << 20};
+    g_rlimits[RLIMIT_AS] = (struct linux_rlimit){mm_total_bytes(), mm_total_bytes()};
+}
+
+void process_exit(int status)
+{
+    klog(ALC_LOG_DEBUG, "exit(%d)", status);
+    hc_exit(status);
+}
+
+void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
+                  const char *what)
+{
+    struct alc_fatal f = {
+        .kind = ALC_FATAL_SIGNAL,
+        .signo = (uint32_t)signo,
+        .vector = vector,
+        .error_code = error,
+        .rip = r ? r->rip : 0,
+        .rsp = r ? r->rsp : 0,
+        .addr = addr,
+    };
+    strlcpy(f.message, what, sizeof(f.message));
+    hc_fatal(&f);
+}
+
+SYSCALL_DEFINE1(exit, int, status)
+{
+    process_exit(status); /* the only thread: exit ends the process */
+}
+
+SYSCALL_DEFINE1(exit_group, int, status)
+{
+    process_exit(status);
+}
+
+SYSCALL_DEFINE0(getpid)
+{
+    return ENCLAVE_PID;
+}
+
+SYSCALL_DEFINE0(gettid)
+{
+    return ENCLAVE_PID;
+}
+
+SYSCALL_DEFINE0(getppid)
+{
+    return 0; /* like a container's init: the parent is outside */
+}
+
+SYSCALL_DEFINE0(getpgrp)
+{
+    return ENCLAVE_PID;
+}
+
+SYSCALL_DEFINE1(getpgid, int, pid)
+{
+    return (pid == 0 || pid == ENCLAVE_PID) ? ENCLAVE_PID : -ESRCH;
+}
+
+SYSCALL_DEFINE1(getsid, int, pid)
+{
+    return (pid == 0 || pid == ENCLAVE_PID) ? ENCLAVE_PID : -ESRCH;
+}
+
+/* The enclave's one user is root: nothing outside can be reached with it anyway. */
+SYSCALL_DEFINE0(getuid)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE0(geteuid)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE0(getgid)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE0(getegid)
+{
+    return 0;
+}
+
+static long put_three_zeros(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint32_t zero = 0;
+    if (copy_to_user(a, &zero, 4) || copy_to_user(b, &zero, 4) || copy_to_user(c, &zero, 4))
+        return -EFAULT;
+    return 0;
+}
+
+SYSCALL_DEFINE3(getresuid, uint64_t, r, uint64_t, e, uint64_t, s)
+{
+    return put_three_zeros(r, e, s);
+}
+
+SYSCALL_DEFINE3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
+{
+    return put_three_zeros(r, e, s);
+}
+
+SYSCALL_DEFINE1(uname, uint64_t, ubuf)
+{
+    struct linux_utsname u;
+    memset(&u, 0, sizeof(u));
+    strlcpy(u.sysname, "Linux", sizeof(u.sysname));
+    strlcpy(u.nodename, "alcove", sizeof(u.nodename));
+    /* a Linux-shaped version first (C libraries parse it), then who really answers */
+    strlcpy(u.release, "6.1.0-alcove", sizeof(u.release));
+    strlcpy(u.version,
+            "#1 alcove enclave kernel (LibOS), ABI "
+            "1",
+            sizeof(u.version));
+    strlcpy(u.machine, "x86_64", sizeof(u.machine));
+    strlcpy(u.domainname, "(none)", sizeof(u.domainname));
+    return copy_to_user(ubuf, &u, sizeof(u));
+}
+
+SYSCALL_DEFINE2(arch_prctl, int, code, uint64_t, addr)
+{
+    uint64_t v;
+    switch (code) {
+    case ARCH_SET_FS:
+        if (addr >= 0x0000800000000000ull)
+            return -EPERM;
+        __asm__ volatile("wrfsbase %0" : : "r"(addr));
+        return 0;
+    case ARCH_SET_GS:
+        if (addr >= 0x0000800000000000ull)
+            return -EPERM;
+        __asm__ volatile("wrgsbase %0" : : "r"(addr));
+        return 0;
+    case ARCH_GET_FS:
+        __asm__ volatile("rdfsbase %0" : "=r"(v));
+        return copy_to_user(addr, &v, sizeof(v));
+    case ARCH_GET_GS:
+        __asm__ volatile("rdgsbase %0" : "=r"(v));
+        return copy_to_user(addr, &v, sizeof(v));
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
+{
+    g_clear_child_tid = tidptr;
+    return ENCLAVE_PID;
+}
+
+SYSCALL_DEFINE2(set_robust_list, uint64_t, head, uint64_t, len)
+{
+    if (len != 24) /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    g_robust_list = head;
+    g_robust_len = len;
+    return 0;
+}
+
+SYSCALL_DEFINE3(get_robust_list, int, pid, uint64_t, head_ptr, uint64_t, len_ptr)
+{
+    if (pid != 0 && pid != ENCLAVE_PID)
+        return -ESRCH;
+    if (copy_to_user(head_ptr, &g_robust_list, 8) || copy_to_user(len_ptr, &g_robust_len, 8))
+        return -EFAULT;
+    return 0;
+}
+
+SYSCALL_DEFINE4(rseq, uint64_t, rseq, uint32_t, len, int, flags, uint32_t, sig)
+{
+    (void)rseq;
+    (void)len;
+    (void)flags;
+    (void)sig;
+    return -ENOSYS; /* restartable sequences are optional; C libraries fall back */
+}
+
+static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
+{
+    if (pid != 0 && pid != ENCLAVE_PID)
+        return -ESRCH;
+    if (resource >= RLIM_NLIMITS)
+        return -EINVAL;
+    struct linux_rlimit nl;
+    if (unew) {
+        if (copy_from_user(&nl, unew, sizeof(nl)))
+            return -EFAULT;
+        if (nl.cur > nl.max)
+            return -EINVAL;
+        if (nl.max > g_rlimits[resource].max)
+            return -EPERM;
+    }
+    if (uold && copy_to_user(uold, &g_rlimits[resource], sizeof(struct linux_rlimit)))
+        return -EFAULT;
+    if (unew)
+        g_rlimits[resource] = nl;
+    return 0;
+}
+
+SYSCALL_DEFINE4(prlimit64, int, pid, unsigned, resource, uint64_t, unew, uint64_t, uold)
+{
+    return do_prlimit(pid, resource, unew, uold);
+}
+
+SYSCALL_DEFINE2(getrlimit, unsigned, resource, uint64_t, uold)
+{
+    return do_prlimit(0, resource, 0, uold);
+}
+
+SYSCALL_DEFINE2(setrlimit, unsigned, resource, uint64_t, unew)
+{
+    return do_prlimit(0, resource, unew, 0);
+}
+
+SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, size, uint64_t, umask)
+{
+    if (pid != 0 && pid != ENCLAVE_PID)
+        return -ESRCH;
+    /* the kernel's cpumask is 8 bytes here; Linux wants room for it and a multiple of 8 */
+    if (size < 8 || (size & 7))
+        return -EINVAL;
+    uint64_t mask = g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
+    if (copy_to_user(umask, &mask, 8))
+        return -EFAULT;
+    return 8;
+}
+
+SYSCALL_DEFINE0(sched_yield)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
+{
+    struct linux_sysinfo si;
+    memset(&si, 0, sizeof(si));
+    si.uptime = (int64_t)(time_since_boot_ns() / 1000000000ull);
+    si.totalram = mm_total_bytes();
+    si.freeram = mm_total_bytes() - mm_used_bytes();
+    si.procs = 1;
+    si.mem_unit = 1;
+    return copy_to_user(ubuf, &si, sizeof(si));
+}
+
+SYSCALL_DEFINE2(getcwd, uint64_t, ubuf, uint64_t, size)
+{
+    if (size < 2)
+        return -ERANGE;
+    if (copy_to_user(ubuf, "/", 2))
+        return -EFAULT;
+    return 2;
+}
+
+static long do_readlink_at(int dirfd, uint64_t upath, uint64_t ubuf, int64_t size)
+{
+    char path[4096];
+    (void)dirfd;
+    long n = strncpy_from_user(path, upath, sizeof(path));
+    if (n < 0)
+        return n;
+    if (size <= 0)
+        return -EINVAL;
+    if (strcmp(path, "/proc/self/exe") != 0)
+        return -ENOENT; /* the file system (and its symbolic links) comes later */
+    const char *exe = exe_path();
+    size_t len = MIN(strlen(exe), (size_t)size);
+    return copy_to_user(ubuf, exe, len) ? -EFAULT : (long)len;
+}
+
+SYSCALL_DEFINE3(readlink, uint64_t, upath, uint64_t, ubuf, int64_t, size)
+{
+    return do_readlink_at(AT_FDCWD, upath, ubuf, size);
+}
+
+SYSCALL_DEFINE4(readlinkat, int, dirfd, uint64_t, upath, uint64_t, ubuf, int64_t, size)
+{
+    return do_readlink_at(dirfd, upath, ubuf, size);
+}

@@ -1,0 +1,300 @@
+/* alcove_abi.h: the one boundary between the monitor (host) and the enclave kernel (guest).
+ *
+ * Both sides include this file. It is C11 with fixed-size types only; every shared structure
+ * has its size and offsets pinned by _Static_assert so that drift breaks the build. Guest
+ * addresses appear here as integers (guest-physical addresses, "GPA"); the monitor turns them
+ * into host pointers only through its checked translator (src/monitor/memory.h).
+ *
+ * Versioning: ALC_ABI_VERSION changes whenever a layout or meaning here changes. The monitor
+ * refuses an enclave kernel built for another version.
+ */
+#ifndef ALCOVE_ABI_H
+#define ALCOVE_ABI_H
+
+#ifdef __ASSEMBLER__
+#define ALC_U64(x) x
+#else
+#include <stddef.h>
+#include <stdint.h>
+#define ALC_U64(x) x##ull
+#endif
+
+#define ALC_ABI_VERSION 1
+
+#define ALC_PAGE_SIZE ALC_U64(4096)
+#define ALC_HUGE_SIZE (ALC_U64(2) << 20)
+
+/* ---- Virtual address layout (the same on every vCPU except the CPU window) ---------------- */
+
+/* Application half: [0, app_end) is mapped 1:1 (VA == GPA) with 2 MiB pages, except that the
+ * first ALC_APP_LOW_UNMAPPED bytes are not present (NULL dereferences fault). */
+#define ALC_APP_LOW_UNMAPPED ALC_U64(0x10000)
+/* Enclave kernel image, linked here (-mcmodel=kernel). */
+#define ALC_KERNEL_VBASE ALC_U64(0xffffffff80000000)
+/* All of guest RAM, 2 MiB pages, no execute. */
+#define ALC_PHYSMAP_VBASE ALC_U64(0xffff888000000000)
+/* The hypercall page (MMIO, no RAM behind it). */
+#define ALC_MMIO_VBASE ALC_U64(0xffffffffbfe00000)
+/* This vCPU's private window: each vCPU maps its own pages here (own PML4). */
+#define ALC_CPU_VBASE ALC_U64(0xffffffffffe00000)
+
+/* ---- Guest-physical layout ---------------------------------------------------------------- */
+
+/* RAM is one region [0, mem_size). The hypercall page lives above any possible RAM. */
+#define ALC_MMIO_GPA      ALC_U64(0x10000000000) /* 1 TiB */
+#define ALC_MAX_MEM_BYTES (ALC_U64(512) << 30)   /* one PML4 entry of application region */
+
+/* ---- Segments (GDT built by the monitor, identical on every vCPU) ------------------------- */
+
+#define ALC_SEL_KCODE   0x08
+#define ALC_SEL_KDATA   0x10
+#define ALC_SEL_UCODE32 0x1b
+#define ALC_SEL_UDATA   0x23
+#define ALC_SEL_UCODE   0x2b
+#define ALC_SEL_TSS     0x30
+#define ALC_GDT_ENTRIES 8
+
+/* vCPUs per enclave */
+#define ALC_MAX_CPUS 64
+
+/* ---- Hypercalls ----------------------------------------------------------------------------
+ * A hypercall is a 64-bit store to ALC_MMIO_VBASE + 8 * number. The stored value is the
+ * argument. Doorbells (KICK_*) are served by ioeventfd and never stop the vCPU; the others
+ * exit to the monitor, which answers in guest memory and resumes the vCPU. */
+#ifndef __ASSEMBLER__
+enum alc_hypercall {
+    ALC_HC_EXIT = 0,         /* arg: exit status (0..255); the enclave ends */
+    ALC_HC_FATAL = 1,        /* arg: GPA of struct alc_fatal; the enclave ends */
+    ALC_HC_WAIT = 2,         /* arg: GPA of struct alc_wait; returns when woken or timed out */
+    ALC_HC_KICK_CONSOLE = 3, /* doorbell: output ring has new records */
+    ALC_HC_KICK_STDIN = 4,   /* doorbell: the guest asks for stdin bytes */
+    ALC_HC_COUNT = 5,
+};
+#endif
+
+/* ---- Exit causes reported through ALC_HC_FATAL -------------------------------------------- */
+
+#ifndef __ASSEMBLER__
+enum alc_fatal_kind {
+    ALC_FATAL_SIGNAL = 1, /* the application died of a signal (hardware exception or kill) */
+    ALC_FATAL_KERNEL = 2, /* the enclave kernel itself failed (a bug or a corrupted state) */
+};
+#endif
+
+#ifndef __ASSEMBLER__
+struct alc_fatal {
+    uint32_t kind;   /* enum alc_fatal_kind */
+    uint32_t signo;  /* Linux signal number */
+    uint32_t vector; /* x86 exception vector, or 0xffffffff when none */
+    uint32_t reserved;
+    uint64_t error_code; /* exception error code */
+    uint64_t rip;
+    uint64_t rsp;
+    uint64_t addr;     /* faulting address (CR2) for page faults */
+    char message[224]; /* NUL-terminated detail from the enclave kernel */
+};
+_Static_assert(sizeof(struct alc_fatal) == 272, "alc_fatal layout");
+#endif
+
+#ifndef __ASSEMBLER__
+struct alc_wait {
+    uint32_t mask; /* wake when (events & mask) != 0 */
+    uint32_t reserved;
+    uint64_t timeout_ns; /* 0 = no timeout */
+};
+_Static_assert(sizeof(struct alc_wait) == 16, "alc_wait layout");
+#endif
+
+/* Event bits the monitor sets in struct alc_shared.events (then wakes a waiting vCPU). */
+#define ALC_EV_CONSOLE_SPACE 0x1u        /* the output ring has been drained */
+#define ALC_EV_STDIN         0x2u        /* the stdin ring has data, EOF or an error */
+#define ALC_EV_STOP          0x80000000u /* the enclave is being torn down */
+
+/* ---- Rings ---------------------------------------------------------------------------------
+ * Single-producer single-consumer byte rings in guest memory. Positions are free-running
+ * 64-bit byte counters; the data index is (position % size), size a power of two.
+ * The producer and consumer words sit on separate cache lines. */
+#ifndef __ASSEMBLER__
+struct alc_ring {
+    volatile uint64_t head; /* bytes produced (written by the producer) */
+    uint8_t pad0[56];
+    volatile uint64_t tail;              /* bytes consumed (written by the consumer) */
+    volatile uint32_t consumer_sleeping; /* consumer is about to block: producer must kick */
+    uint32_t pad1;
+    uint8_t pad2[48];
+    /* host -> guest rings only (stdin): */
+    volatile uint64_t want; /* guest: bytes it would like (0 = none pending) */
+    volatile uint32_t eof;  /* host: the input has ended */
+    volatile int32_t error; /* host: -errno of a failed host read, else 0 */
+    uint8_t pad3[48];
+    /* data[size] follows at offset ALC_RING_DATA_OFFSET */
+};
+#endif
+#define ALC_RING_DATA_OFFSET 192
+#ifndef __ASSEMBLER__
+_Static_assert(sizeof(struct alc_ring) == ALC_RING_DATA_OFFSET, "alc_ring layout");
+#endif
+
+/* Output ring records: a 4-byte header (stream << 24 | length) then length bytes. A record may
+ * wrap around the end of the ring. */
+#define ALC_REC_MAX_LEN 0x00ffffffu
+#ifndef __ASSEMBLER__
+enum alc_stream {
+    ALC_STREAM_STDOUT = 1,
+    ALC_STREAM_STDERR = 2,
+    ALC_STREAM_LOG = 3, /* enclave kernel diagnostics; first payload byte is the level */
+};
+#endif
+
+#ifndef __ASSEMBLER__
+enum alc_log_level {
+    ALC_LOG_ERROR = 0,
+    ALC_LOG_WARN = 1,
+    ALC_LOG_INFO = 2,
+    ALC_LOG_DEBUG = 3,
+    ALC_LOG_TRACE = 4, /* every syscall */
+};
+#endif
+
+/* Memory shared for signalling; one page. */
+#ifndef __ASSEMBLER__
+struct alc_shared {
+    volatile uint32_t events; /* ALC_EV_* set by the monitor, cleared by the guest */
+    uint32_t pad;
+};
+#endif
+
+/* ---- Boot information -----------------------------------------------------------------------
+ * Written by the monitor before the first vCPU runs; read-only for the guest afterwards.
+ * The bootstrap vCPU enters the kernel's boot entry with rdi = GPA of this structure. */
+#define ALC_BOOT_MAGIC ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
+
+#ifndef __ASSEMBLER__
+struct alc_boot_info {
+    uint64_t magic;
+    uint32_t abi_version;
+    uint32_t cpu_count;
+    uint64_t mem_size;  /* bytes of guest RAM */
+    uint64_t app_start; /* the application region, mapped VA == GPA */
+    uint64_t app_end;
+    uint64_t kheap_gpa; /* free kernel-region memory for the kernel's own allocations */
+    uint64_t kheap_size;
+    uint64_t tsc_hz;
+    uint64_t tsc_mult;         /* ns = ((tsc - boot_tsc) * tsc_mult) >> 32 */
+    uint64_t boot_tsc;         /* guest TSC at the anchor */
+    int64_t boot_realtime_ns;  /* host CLOCK_REALTIME at the anchor */
+    int64_t boot_monotonic_ns; /* host CLOCK_MONOTONIC at the anchor */
+    uint64_t strings_gpa;      /* argv strings then envp strings, each NUL-terminated */
+    uint64_t strings_size;
+    uint32_t argc;
+    uint32_t envc;
+    uint64_t exe_path_gpa; /* NUL-terminated path of the executable inside the enclave */
+    uint64_t exe_gpa;      /* the executable file image */
+    uint64_t exe_size;
+    uint64_t out_ring_gpa;  /* struct alc_ring + data, guest -> host */
+    uint64_t out_ring_size; /* data bytes, power of two */
+    uint64_t in_ring_gpa;   /* struct alc_ring + data, host -> guest (stdin) */
+    uint64_t in_ring_size;
+    uint64_t shared_gpa; /* struct alc_shared */
+    uint64_t stack_size; /* bytes for the application's main stack */
+    uint32_t log_level;  /* enum alc_log_level: what the kernel bothers to send */
+    uint32_t flags;
+    uint8_t random[16];  /* seed for AT_RANDOM, from the host's CSPRNG */
+    uint64_t kernel_gpa; /* where the kernel image (linked at ALC_KERNEL_VBASE) lies */
+    uint64_t kernel_size;
+    uint64_t reserved[6];
+};
+_Static_assert(sizeof(struct alc_boot_info) == 280, "alc_boot_info layout");
+#endif
+
+/* ---- The CPU window ---------------------------------------------------------------------------
+ * Each vCPU has its own pages at ALC_CPU_VBASE. The CPL0 trampolines address them with
+ * absolute 32-bit sign-extended operands, so they must stay in the top 2 GiB. */
+#ifndef __ASSEMBLER__
+struct alc_cpu_area {
+    uint64_t user_rsp;         /* 0x00: saved by the syscall trampoline */
+    uint64_t exc_rax;          /* 0x08: saved by the exception trampoline */
+    uint64_t exc_cr2;          /* 0x10: CR2 copied by the exception trampoline */
+    uint64_t cpu_index;        /* 0x18 */
+    uint64_t syscall_frame[5]; /* 0x20: iretq frame (rip, cs, rflags, rsp, ss) to the kernel */
+    uint64_t exc_frame[5];     /* 0x48: iretq frame to the kernel's exception entry */
+    uint64_t ret_rip;          /* 0x70: scratch for the CPL3 return path */
+    uint64_t ret_rsp;          /* 0x78 */
+    uint64_t boot_info_gpa;    /* 0x80 */
+    uint64_t reserved[15];
+    /* the rest of the page belongs to the enclave kernel (struct percpu) */
+};
+_Static_assert(sizeof(struct alc_cpu_area) == 0x100, "alc_cpu_area layout");
+#endif
+
+#define ALC_CPU_USER_RSP      0x00
+#define ALC_CPU_EXC_RAX       0x08
+#define ALC_CPU_EXC_CR2       0x10
+#define ALC_CPU_SYSCALL_FRAME 0x20
+#define ALC_CPU_EXC_FRAME     0x48
+#define ALC_CPU_RET_RIP       0x70
+#define ALC_CPU_RET_RSP       0x78
+#ifndef __ASSEMBLER__
+_Static_assert(offsetof(struct alc_cpu_area, user_rsp) == ALC_CPU_USER_RSP, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, exc_rax) == ALC_CPU_EXC_RAX, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, exc_cr2) == ALC_CPU_EXC_CR2, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, syscall_frame) == ALC_CPU_SYSCALL_FRAME, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, exc_frame) == ALC_CPU_EXC_FRAME, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, ret_rip) == ALC_CPU_RET_RIP, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, ret_rsp) == ALC_CPU_RET_RSP, "cpu area");
+#endif
+
+/* Page offsets inside the CPU window. */
+#define ALC_CPU_PAGE_AREA      0 /* struct alc_cpu_area + kernel per-CPU data */
+#define ALC_CPU_PAGE_GDT       1 /* GDT (64 bytes) then the TSS at +0x800 */
+#define ALC_CPU_TSS_OFFSET     0x800
+#define ALC_CPU_PAGE_IST       2  /* 2 pages: CPL0 exception stack (IST1) */
+#define ALC_CPU_PAGE_EXC_STACK 4  /* 8 pages: the kernel's exception handler stack */
+#define ALC_CPU_PAGE_KSTACK    12 /* 16 pages: boot and syscall stack */
+#define ALC_CPU_PAGES          28
+
+#define ALC_CPU_IST_TOP       (ALC_CPU_VBASE + (ALC_CPU_PAGE_IST + 2) * ALC_PAGE_SIZE)
+#define ALC_CPU_EXC_STACK_TOP (ALC_CPU_VBASE + (ALC_CPU_PAGE_EXC_STACK + 8) * ALC_PAGE_SIZE)
+#define ALC_CPU_KSTACK_TOP    (ALC_CPU_VBASE + (ALC_CPU_PAGE_KSTACK + 16) * ALC_PAGE_SIZE)
+
+/* The exception trampoline leaves this frame at the top of the IST stack. */
+#ifndef __ASSEMBLER__
+struct alc_exc_frame {
+    uint64_t vector;
+    uint64_t error_code;
+    uint64_t rip;
+    uint64_t cs;
+    uint64_t rflags;
+    uint64_t rsp;
+    uint64_t ss;
+};
+#endif
+#define ALC_CPU_EXC_FRAME_ADDR (ALC_CPU_IST_TOP - 56)
+#ifndef __ASSEMBLER__
+_Static_assert(sizeof(struct alc_exc_frame) == 56, "alc_exc_frame layout");
+#endif
+
+/* ---- The enclave kernel's self-description ---------------------------------------------------
+ * Carried in an ELF note (name "ALCOVE", type ALC_NOTE_KERNEL) of the enclave kernel image. */
+#define ALC_NOTE_NAME     "ALCOVE"
+#define ALC_NOTE_KERNEL   1u
+#define ALC_KERNEL_MAGIC  0x4b434c41u /* "ALCK" */
+#define ALC_EXC_STUB_SIZE 16
+#define ALC_EXC_VECTORS   32
+
+#ifndef __ASSEMBLER__
+struct alc_kernel_header {
+    uint32_t magic;
+    uint32_t abi_version;
+    uint64_t entry_boot;       /* CPL3: bootstrap vCPU, rdi = boot info GPA */
+    uint64_t entry_ap;         /* CPL3: other vCPUs, rdi = boot info GPA, rsi = cpu index */
+    uint64_t entry_syscall;    /* CPL3: where the syscall trampoline lands */
+    uint64_t entry_exception;  /* CPL3: where the exception trampoline lands */
+    uint64_t tramp_syscall;    /* CPL0: MSR_LSTAR */
+    uint64_t tramp_exceptions; /* CPL0: vector v's stub at + v * ALC_EXC_STUB_SIZE */
+    uint64_t reserved[4];
+};
+_Static_assert(sizeof(struct alc_kernel_header) == 88, "alc_kernel_header layout");
+#endif
+
+#endif /* ALCOVE_ABI_H */

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh: installs the Debian 12 packages alcove needs to build, test and benchmark.
+# Idempotent: installs only what is missing, and says what it installs.
+set -euo pipefail
+
+packages=(
+  build-essential   # gcc, make, libc headers
+  meson ninja-build pkg-config
+  musl-tools        # musl-gcc: static test programs
+  libcmocka-dev     # unit tests
+  bats              # integration tests
+  clang libclang-rt-14-dev  # libFuzzer targets
+  valgrind          # instruction counts in benchmarks
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} Debian packages alcove needs are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (or install those packages yourself)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  echo "setup: apt-get install failed; refreshing the package lists and trying again"
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "setup: done"

@@ -1,0 +1,279 @@
+/* cmd_run.c: `alcove run`: one enclave in the foreground, like `docker run` or `occlum run`.
+ * Exit status: the program's own, 125 when alcove fails, 126 when the file cannot run in an
+ * enclave, 127 when it does not exist. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abi/alcove_abi.h"
+#include "cli/commands.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "elf/elf_parse.h"
+#include "monitor/monitor.h"
+
+#define STATUS_ALCOVE_FAILED 125
+#define STATUS_CANNOT_RUN    126
+#define STATUS_NOT_FOUND     127
+#define DEFAULT_MEMORY_MIB   64
+
+/* "N", "NM", "NG" or "NT" (MiB by default, as nitro-cli's --memory). 0 on error. */
+static uint64_t parse_mib(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return 0;
+    uint64_t mult = 1;
+    if (*end == 'M' || *end == 'm')
+        end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024, end++;
+    else if (*end == 'T' || *end == 't')
+        mult = 1024 * 1024, end++;
+    if (*end || v > UINT64_MAX / mult)
+        return 0;
+    return v * mult;
+}
+
+/* Reads the whole file. Sets *status to 127/126/125 with a message on failure. */
+static void *read_executable(const char *path, size_t *size, int *status)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR) {
+            alc_err_report(E_EXECUTABLE_NOT_FOUND, "%s: %s", path, strerror(e));
+            *status = STATUS_NOT_FOUND;
+        } else {
+            alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, strerror(e));
+            *status = STATUS_CANNOT_RUN;
+        }
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        alc_err_report(E_EXECUTABLE_FORMAT, "%s: not a regular file", path);
+        close(fd);
+        *status = STATUS_CANNOT_RUN;
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size, done = 0;
+    uint8_t *buf = malloc(len ? len : 1);
+    while (buf && done < len) {
+        ssize_t n = read(fd, buf + done, len - done);
+        if (n <= 0) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    if (!buf) {
+        alc_err_report(E_READ_FROM_DISK, "%s: cannot read it", path);
+        *status = STATUS_ALCOVE_FAILED;
+        return NULL;
+    }
+    *size = len;
+    return buf;
+}
+
+struct run_opts {
+    uint64_t memory_mib;
+    unsigned cpus;
+    int log_level;
+    const char *log_file;
+    int stats;
+    char **env;
+    int envc;
+};
+
+static int add_env(struct run_opts *o, const char *spec)
+{
+    char *entry;
+    if (strchr(spec, '=')) {
+        entry = strdup(spec);
+    } else {
+        const char *v = getenv(spec);
+        if (!v)
+            return 0; /* as `docker run -e K` with K unset: nothing */
+        if (asprintf(&entry, "%s=%s", spec, v) < 0)
+            entry = NULL;
+    }
+    char **grown = realloc(o->env, (size_t)(o->envc + 1) * sizeof(char *));
+    if (!entry || !grown) {
+        free(entry);
+        return -1;
+    }
+    o->env = grown;
+    o->env[o->envc++] = entry;
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+    static const struct option opts[] = {
+        {"memory", required_argument, NULL, 'm'},
+        {"cpu-count", required_argument, NULL, 'c'},
+        {"env", required_argument, NULL, 'e'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-file", required_argument, NULL, 'L'},
+        {"stats", no_argument, NULL, 'S'},
+        {0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+m:c:e:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o->memory_mib = parse_mib(optarg);
+            if (o->memory_mib == 0) {
+                alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB > 0",
+                               optarg);
+                return -1;
+            }
+            break;
+        case 'c': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > ALC_MAX_CPUS) {
+                alc_err_report(E_INVALID_ARGUMENT, "--cpu-count '%s': expected 1 to %d", optarg,
+                               ALC_MAX_CPUS);
+                return -1;
+            }
+            o->cpus = (unsigned)n;
+            break;
+        }
+        case 'e':
+            if (add_env(o, optarg)) {
+                alc_err_report(E_UNSPECIFIED, "out of memory");
+                return -1;
+            }
+            break;
+        case 'l':
+            o->log_level = log_level_parse(optarg);
+            if (o->log_level < 0) {
+                alc_err_report(E_INVALID_ARGUMENT,
+                               "--log-level '%s': expected error, warn, info, debug or trace",
+                               optarg);
+                return -1;
+            }
+            break;
+        case 'L':
+            o->log_file = optarg;
+            break;
+        case 'S':
+            o->stats = 1;
+            break;
+        default:
+            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
+                           argv[optind - 1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run_run(int argc, char **argv)
+{
+    struct run_opts o = {.memory_mib = DEFAULT_MEMORY_MIB, .cpus = 1, .log_level = ALC_LOG_WARN};
+    if (parse_opts(argc, argv, &o))
+        return STATUS_ALCOVE_FAILED;
+    if (optind >= argc) {
+        alc_err_report(E_MISSING_ARGUMENT, "which program? (alcove run [OPTIONS] BINARY [ARGS])");
+        return STATUS_ALCOVE_FAILED;
+    }
+    uint64_t max_mib = ALC_MAX_MEM_BYTES >> 20;
+    if (o.memory_mib < MONITOR_MIN_MEMORY_MIB || o.memory_mib > max_mib) {
+        alc_err_report(E_INVALID_ARGUMENT, "--memory %llu: an enclave has %d MiB to %llu MiB",
+                       (unsigned long long)o.memory_mib, MONITOR_MIN_MEMORY_MIB,
+                       (unsigned long long)max_mib);
+        return STATUS_ALCOVE_FAILED;
+    }
+    o.memory_mib = (o.memory_mib + 1) & ~1ull; /* whole 2 MiB pages */
+
+    log_set_level(o.log_level);
+    int log_fd = -1;
+    if (o.log_file) {
+        log_fd = open(o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0) {
+            alc_err_report(E_FILE_OPERATION, "--log-file %s: %s", o.log_file, strerror(errno));
+            return STATUS_ALCOVE_FAILED;
+        }
+        log_set_fd(log_fd);
+    }
+
+    const char *path = argv[optind];
+    int status = STATUS_ALCOVE_FAILED;
+    size_t exe_size = 0;
+    void *exe = read_executable(path, &exe_size, &status);
+    if (!exe)
+        goto out;
+    struct elfp_image img;
+    enum elfp_error e = elfp_parse(exe, exe_size, &img);
+    if (e != ELFP_OK) {
+        alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, elfp_strerror(e));
+        status = STATUS_CANNOT_RUN;
+        goto out;
+    }
+    char real[PATH_MAX];
+    const char *exe_path = realpath(path, real) ? real : path;
+
+    struct enclave_config cfg = {
+        .memory_mib = o.memory_mib,
+        .cpu_count = o.cpus,
+        .exe = exe,
+        .exe_size = exe_size,
+        .exe_path = exe_path,
+        .argv = argv + optind,
+        .argc = argc - optind,
+        .envp = o.env,
+        .envc = o.envc,
+        .log_level = o.log_level,
+        .in_fd = 0,
+        .out_fd = 1,
+        .err_fd = 2,
+        .stats = o.stats,
+    };
+    int r = monitor_run(&cfg);
+    status = r < 0 ? STATUS_ALCOVE_FAILED : r;
+out:
+    free(exe);
+    for (int i = 0; i < o.envc; i++)
+        free(o.env[i]);
+    free(o.env);
+    if (log_fd >= 0)
+        close(log_fd);
+    return status;
+}
+
+const struct command cmd_run = {
+    .name = "run",
+    .run = run_run,
+    .summary = "run a static program in an enclave, in the foreground",
+    .usage =
+        "Usage: alcove run [OPTIONS] BINARY [ARGS...]\n\n"
+        "Runs a static x86-64 Linux executable in a new enclave, streams its stdout and stderr,\n"
+        "forwards stdin, and exits with the program's exit status (128 + N when signal N\n"
+        "killed it). The enclave sees no host environment, file or network.\n\n"
+        "Options:\n"
+        "  -m, --memory MIB     enclave memory in MiB (M, G, T suffixes allowed; default 64)\n"
+        "  -c, --cpu-count N    vCPUs (default 1)\n"
+        "  -e, --env K=V        set an environment variable in the enclave (repeatable);\n"
+        "      --env K          copy K from alcove's own environment, if set\n"
+        "      --log-level L    error, warn (default), info, debug or trace (every syscall)\n"
+        "      --log-file FILE  write alcove's log lines there instead of stderr\n"
+        "      --stats          print the monitor's memory use when the enclave ends\n"
+        "  -h, --help           show this help\n\n"
+        "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
+        "is not a runnable static x86-64 ELF, 127 if it does not exist.\n",
+};

@@ -1,0 +1,20 @@
+/* commands.h: the alcove command table. One file per subcommand (cmd_<name>.c). */
+#ifndef ALCOVE_COMMANDS_H
+#define ALCOVE_COMMANDS_H
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name; returns exit status */
+    const char *summary;
+    const char *usage; /* full --help text */
+};
+
+extern const struct command cmd_run;
+extern const struct command cmd_explain;
+
+/* True when argv holds -h or --help before any "--" or non-option. */
+int wants_help(int argc, char **argv);
+/* Prints the usage of a command to stdout. */
+void print_usage(const struct command *c);
+
+#endif

@@ -1,0 +1,79 @@
+/* main.c: the alcove command: dispatch to a subcommand from the table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "common/errors.h"
+
+#ifndef ALCOVE_VERSION
+#define ALCOVE_VERSION "0.0.0"
+#endif
+
+static const struct command *const g_commands[] = {
+    &cmd_run,
+    &cmd_explain,
+};
+#define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
+
+int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0 || argv[i][0] != '-')
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void print_usage(const struct command *c)
+{
+    fputs(c->usage, stdout);
+}
+
+static void print_help(void)
+{
+    printf("alcove %s: confidential-computing enclaves on any Linux host with KVM\n\n"
+           "Usage: alcove COMMAND [OPTIONS]\n\nCommands:\n",
+           ALCOVE_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        printf("  %-18s %s\n", g_commands[i]->name, g_commands[i]->summary);
+    printf(
+        "\nRun 'alcove COMMAND --help' for a command's options.\n"
+        "Options:\n  -h, --help         show this help\n  -V, --version      show the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help();
+        return E_MISSING_ARGUMENT;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            for (size_t i = 0; i < NCOMMANDS; i++)
+                if (strcmp(argv[2], g_commands[i]->name) == 0) {
+                    print_usage(g_commands[i]);
+                    return 0;
+                }
+        }
+        print_help();
+        return 0;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("alcove %s\n", ALCOVE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(name, g_commands[i]->name) == 0) {
+            if (wants_help(argc - 1, argv + 1)) {
+                print_usage(g_commands[i]);
+                return 0;
+            }
+            return g_commands[i]->run(argc - 1, argv + 1);
+        }
+    }
+    alc_err_report(E_INVALID_ARGUMENT, "unknown command '%s' (see 'alcove --help')", name);
+    return E_INVALID_ARGUMENT;
+}

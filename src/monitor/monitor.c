@@ -1,0 +1,357 @@
+/* monitor.c: one enclave from start to end: KVM VM, guest memory, the kernel image and boot
+ * state, the vCPU threads and the I/O thread; then the report of how it ended.
+ *
+ * Threads: one per vCPU (vcpu.c), one for the console (devices/stdio.c), and the caller's,
+ * which waits for the end and turns host signals (Ctrl-C, kill) into the end of the enclave.
+ */
+#include "monitor/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "devices/stdio.h"
+#include "monitor/vm.h"
+
+#define MSR_IA32_TSC 0x10u
+
+void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
+{
+    pthread_mutex_lock(&vm->lock);
+    if (vm->end == VM_END_NONE) {
+        vm->end = how;
+        vm->status = status & 0xff;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(vm->message, sizeof(vm->message), fmt, ap);
+        va_end(ap);
+    }
+    atomic_store(&vm->stopping, true);
+    pthread_cond_broadcast(&vm->ended_cond);
+    pthread_mutex_unlock(&vm->lock);
+    if (vm->shared)
+        __atomic_or_fetch(&vm->shared->events, ALC_EV_STOP, __ATOMIC_ACQ_REL);
+    vm_wake_waiters(vm);
+    for (unsigned i = 0; i < vm->ncpu; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    pthread_kill(vm->waiter, SIGUSR2);
+}
+
+void vm_wake_waiters(struct vm *vm)
+{
+    if (vm->shared)
+        syscall(SYS_futex, &vm->shared->events, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+static void on_kick_signal(int sig)
+{
+    (void)sig; /* SIGUSR1 interrupts KVM_RUN; SIGUSR2 wakes the waiting thread */
+}
+
+static int open_kvm(struct vm *vm)
+{
+    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        alc_err_report(E_KVM_UNAVAILABLE, "/dev/kvm: %s", strerror(errno));
+        return E_KVM_UNAVAILABLE;
+    }
+    if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+        alc_err_report(E_KVM_UNAVAILABLE, "unexpected KVM API version");
+        return E_KVM_UNAVAILABLE;
+    }
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0) {
+        alc_err_report(E_IOCTL_FAILURE, "KVM_CREATE_VM: %s", strerror(errno));
+        return E_IOCTL_FAILURE;
+    }
+    return 0;
+}
+
+static int add_memory(struct vm *vm)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = vm->mem.size,
+        .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r)) {
+        alc_err_report(E_IOCTL_FAILURE, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+        return E_IOCTL_FAILURE;
+    }
+    return 0;
+}
+
+static int64_t clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Anchors the guest's TSC to the host's clocks, for the kernel's clock_gettime. */
+static int anchor_time(struct vm *vm, struct alc_boot_info *info)
+{
+    long khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+    if (khz <= 0) {
+        alc_err_report(E_IOCTL_FAILURE, "KVM_GET_TSC_KHZ: %s", strerror(errno));
+        return E_IOCTL_FAILURE;
+    }
+    struct {
+        struct kvm_msrs h;
+        struct kvm_msr_entry e;
+    } m = {.h.nmsrs = 1, .e.index = MSR_IA32_TSC};
+    int64_t rt = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+    if (ioctl(vm->vcpus[0].fd, KVM_GET_MSRS, &m) != 1) {
+        alc_err_report(E_IOCTL_FAILURE, "KVM_GET_MSRS(TSC): %s", strerror(errno));
+        return E_IOCTL_FAILURE;
+    }
+    info->tsc_hz = (uint64_t)khz * 1000;
+    info->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / info->tsc_hz);
+    info->boot_tsc = m.e.data;
+    info->boot_realtime_ns = rt;
+    info->boot_monotonic_ns = mono;
+    return 0;
+}
+
+/* argv then envp, each NUL-terminated, in one block. */
+static char *pack_strings(const struct enclave_config *cfg, uint64_t *size)
+{
+    size_t total = 0;
+    for (int i = 0; i < cfg->argc; i++)
+        total += strlen(cfg->argv[i]) + 1;
+    for (int i = 0; i < cfg->envc; i++)
+        total += strlen(cfg->envp[i]) + 1;
+    char *buf = malloc(total ? total : 1), *p = buf;
+    if (!buf)
+        return NULL;
+    for (int i = 0; i < cfg->argc; i++)
+        p = stpcpy(p, cfg->argv[i]) + 1;
+    for (int i = 0; i < cfg->envc; i++)
+        p = stpcpy(p, cfg->envp[i]) + 1;
+    *size = total;
+    return buf;
+}
+
+static uint64_t stack_size_for(uint64_t app_bytes)
+{
+    uint64_t s = app_bytes / 16;
+    if (s < (256u << 10))
+        s = 256u << 10;
+    if (s > (8u << 20))
+        s = 8u << 20;
+    return s & ~4095ull;
+}
+
+static int start_threads(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->ncpu; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+            vm_end(vm, VM_END_HOST, 125, "cannot start vCPU thread %u", i);
+            return E_THREAD;
+        }
+        v->thread_started = true;
+    }
+    return 0;
+}
+
+/* Waits for the end (vm_end sends SIGUSR2); a SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove ends the
+ * enclave as that signal would have ended the program. */
+static void wait_for_end(struct vm *vm, const sigset_t *host_signals)
+{
+    for (;;) {
+        pthread_mutex_lock(&vm->lock);
+        bool ended = vm->end != VM_END_NONE;
+        pthread_mutex_unlock(&vm->lock);
+        if (ended)
+            return;
+        struct timespec ts = {1, 0};
+        int sig = sigtimedwait(host_signals, NULL, &ts);
+        if (sig > 0 && sig != SIGUSR2)
+            vm_end(vm, VM_END_HOST, 128 + sig, "stopped by signal %d", sig);
+    }
+}
+
+static void print_stats(struct vm *vm)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    uint64_t rss_kb = 0, hwm_kb = 0;
+    while (fgets(line, sizeof(line), f)) {
+        sscanf(line, "VmRSS: %" SCNu64, &rss_kb);
+        sscanf(line, "VmHWM: %" SCNu64, &hwm_kb);
+    }
+    fclose(f);
+    uint64_t guest = guest_mem_resident(&vm->mem);
+    fprintf(stderr,
+            "alcove-stats: {\"guest_memory_bytes\": %" PRIu64 ", \"guest_resident_bytes\": %" PRIu64
+            ", \"monitor_rss_bytes\": %" PRIu64 ", \"monitor_overhead_bytes\": %" PRIu64 "}\n",
+            vm->mem.size, guest, rss_kb * 1024, rss_kb * 1024 > guest ? rss_kb * 1024 - guest : 0);
+    (void)hwm_kb;
+}
+
+static void teardown(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->ncpu; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->thread_started)
+            pthread_join(v->thread, NULL);
+        v->thread_started = false;
+    }
+    stdio_stop(vm);
+    for (unsigned i = 0; i < vm->ncpu; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->run)
+            munmap(v->run, v->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+    }
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+    guest_mem_free(&vm->mem);
+}
+
+static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_boot_info *info)
+{
+    char why[160];
+    size_t ksize;
+    const uint8_t *kimg = kernel_image_builtin(&ksize);
+    if (kernel_image_parse(kimg, ksize, &vm->kernel, why, sizeof(why))) {
+        alc_err_report(E_MONITOR_FAILURE, "the built-in enclave kernel is unusable: %s", why);
+        return E_MONITOR_FAILURE;
+    }
+
+    uint64_t strings_size = 0;
+    char *strings = pack_strings(cfg, &strings_size);
+    if (!strings)
+        return E_MONITOR_FAILURE;
+    info->strings_size = strings_size;
+    info->argc = (uint32_t)cfg->argc;
+    info->envc = (uint32_t)cfg->envc;
+    info->log_level = (uint32_t)cfg->log_level;
+    if (getrandom(info->random, sizeof(info->random), 0) != sizeof(info->random)) {
+        free(strings);
+        alc_err_report(E_MONITOR_FAILURE, "getrandom: %s", strerror(errno));
+        return E_MONITOR_FAILURE;
+    }
+
+    /* the executable's own span, so that too little memory is refused before anything runs */
+    struct elfp_image img;
+    uint64_t need = 0;
+    if (elfp_parse(cfg->exe, cfg->exe_size, &img) == ELFP_OK)
+        need = img.type == ELFP_EXEC ? img.span_end : img.span_end - img.span_start;
+    struct layout_input in = {
+        .mem_size = cfg->memory_mib << 20,
+        .ncpu = vm->ncpu,
+        .kernel_span = vm->kernel.span,
+        .exe_size = cfg->exe_size,
+        .strings_size = strings_size,
+        .exe_path_len = strlen(cfg->exe_path) + 1,
+    };
+    uint64_t min_app = need + (1u << 20) + (256u << 10) + (2u << 20);
+    if (layout_compute(&in, min_app, &vm->layout)) {
+        free(strings);
+        alc_err_report(E_INSUFFICIENT_MEMORY_REQUESTED,
+                       "%" PRIu64 " MiB is too small for this executable and its arguments",
+                       cfg->memory_mib);
+        return E_INSUFFICIENT_MEMORY_REQUESTED;
+    }
+    info->stack_size = stack_size_for(vm->layout.app_end);
+
+    int err = open_kvm(vm);
+    if (!err)
+        err = guest_mem_alloc(&vm->mem, cfg->memory_mib << 20);
+    if (!err)
+        err = add_memory(vm);
+    if (!err)
+        err = boot_prepare(vm, info, strings, cfg->exe_path, cfg->exe, cfg->exe_size);
+    free(strings);
+    for (unsigned i = 0; !err && i < vm->ncpu; i++)
+        err = vcpu_create(vm, i);
+    for (unsigned i = 0; !err && i < vm->ncpu; i++)
+        err = vcpu_setup(&vm->vcpus[i]);
+    if (!err)
+        err = anchor_time(vm, vm->boot);
+    if (!err) {
+        struct stdio_config sc = {cfg->in_fd, cfg->out_fd, cfg->err_fd};
+        err = stdio_start(vm, &sc);
+    }
+    return err;
+}
+
+int monitor_run(const struct enclave_config *cfg)
+{
+    struct vm *vm = calloc(1, sizeof(*vm));
+    if (!vm) {
+        alc_err_report(E_MONITOR_FAILURE, "out of memory");
+        return -E_MONITOR_FAILURE;
+    }
+    vm->kvm_fd = vm->vm_fd = -1;
+    vm->ncpu = cfg->cpu_count;
+    for (unsigned i = 0; i < ALC_MAX_CPUS; i++)
+        vm->vcpus[i].fd = -1;
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_cond_init(&vm->ended_cond, NULL);
+
+    /* SIGUSR1 interrupts KVM_RUN; host termination signals are taken by the waiting thread */
+    struct sigaction sa = {.sa_handler = on_kick_signal};
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL); /* harmless if it arrives after the wait (see vm_end) */
+    signal(SIGPIPE, SIG_IGN);      /* a closed host stdout must not kill the monitor */
+    sigset_t host_signals, old_mask;
+    sigemptyset(&host_signals);
+    sigaddset(&host_signals, SIGINT);
+    sigaddset(&host_signals, SIGTERM);
+    sigaddset(&host_signals, SIGHUP);
+    sigaddset(&host_signals, SIGQUIT);
+    sigaddset(&host_signals, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &host_signals, &old_mask);
+    vm->waiter = pthread_self();
+
+    struct alc_boot_info info;
+    memset(&info, 0, sizeof(info));
+    int err = launch(vm, cfg, &info);
+    int result;
+    if (!err)
+        err = start_threads(vm);
+    if (err) {
+        vm_end(vm, VM_END_HOST, 125, "launch failed");
+        teardown(vm);
+        result = -err;
+    } else {
+        wait_for_end(vm, &host_signals);
+        for (unsigned i = 0; i < vm->ncpu; i++)
+            vcpu_kick(&vm->vcpus[i]);
+        if (cfg->stats)
+            print_stats(vm);
+        teardown(vm);
+        if (vm->message[0] && vm->end != VM_END_EXIT &&
+            !(vm->end == VM_END_HOST && vm->status > 128))
+            alc_log(ALC_LOG_ERROR, "%s", vm->message);
+        result = vm->status;
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    pthread_mutex_destroy(&vm->lock);
+    pthread_cond_destroy(&vm->ended_cond);
+    free(vm);
+    return result;
+}

@@ -1,0 +1,83 @@
+/* vm.h: one enclave's virtual machine as the monitor holds it: the KVM handles, guest memory,
+ * the vCPUs and their threads, the devices, and how the enclave ended. */
+#ifndef ALCOVE_VM_H
+#define ALCOVE_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "abi/alcove_abi.h"
+#include "monitor/kernel_image.h"
+#include "monitor/layout.h"
+#include "monitor/memory.h"
+
+struct stdio_dev;
+
+struct vcpu {
+    struct vm *vm;
+    unsigned index;
+    int fd;
+    struct kvm_run *run;
+    size_t run_size;
+    pthread_t thread;
+    bool thread_started;
+};
+
+/* How the enclave ended. */
+enum vm_end {
+    VM_END_NONE = 0,
+    VM_END_EXIT,      /* the application exited (status) */
+    VM_END_SIGNAL,    /* the application died of a signal (status = 128 + signal) */
+    VM_END_KERNEL,    /* the enclave kernel failed */
+    VM_END_VIOLATION, /* the guest broke the monitor protocol */
+    VM_END_HOST,      /* stopped from the host (a signal to alcove) or a monitor error */
+};
+
+struct vm {
+    int kvm_fd;
+    int vm_fd;
+    struct guest_mem mem;
+    struct layout layout;
+    struct kernel_image kernel;
+    unsigned ncpu;
+    struct vcpu vcpus[ALC_MAX_CPUS];
+    uint64_t cr3[ALC_MAX_CPUS]; /* each vCPU's PML4 (boot.c) */
+    struct alc_boot_info *boot; /* host view of guest memory */
+    struct alc_shared *shared;
+    struct stdio_dev *stdio;
+
+    atomic_bool stopping;
+    pthread_t waiter; /* the thread in monitor_run, woken by SIGUSR2 at the end */
+    pthread_mutex_t lock;
+    pthread_cond_t ended_cond;
+    enum vm_end end;
+    int status;        /* what a shell would show: 0-255 */
+    char message[512]; /* why, for the user (empty for a normal exit) */
+};
+
+/* Ends the enclave (first caller wins): records how and why, then stops every vCPU and wakes
+ * whatever waits. Safe from any thread. */
+void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Wakes vCPUs blocked in ALC_HC_WAIT after events changed. */
+void vm_wake_waiters(struct vm *vm);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, unsigned index);
+int vcpu_setup(struct vcpu *v);
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *v);
+
+/* boot.c: page tables, descriptor tables, CPU windows and boot information in guest memory. */
+int boot_prepare(struct vm *vm, const struct alc_boot_info *template_info, const char *strings,
+                 const char *exe_path, const void *exe, uint64_t exe_size);
+
+/* exits.c */
+/* Handles one KVM_EXIT_MMIO. Returns 0 to keep running, -1 when the enclave ended. */
+int exits_handle_mmio(struct vcpu *v);
+
+#endif

@@ -1,0 +1,26 @@
+/* hostile.c (must fail): plays a hostile guest against the monitor, through the hypercall page
+ * the enclave's code can reach. Natively it just segfaults. In an enclave the monitor must stop
+ * the enclave with a protocol-violation message and survive. argv[1] picks the attack. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MMIO 0xffffffffbfe00000ul
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "fatal-gpa";
+    volatile uint64_t *hc = (volatile uint64_t *)MMIO;
+    if (strcmp(what, "fatal-gpa") == 0)
+        hc[1] = 0x7ffffffff000ul; /* ALC_HC_FATAL with an argument outside guest memory */
+    else if (strcmp(what, "wait-gpa") == 0)
+        hc[2] = ~0ul - 8; /* ALC_HC_WAIT whose range wraps around */
+    else if (strcmp(what, "unknown") == 0)
+        hc[100] = 1; /* no such hypercall */
+    else if (strcmp(what, "read") == 0)
+        printf("%lu\n", (unsigned long)hc[0]); /* reading the hypercall page */
+    else if (strcmp(what, "short") == 0)
+        *(volatile uint8_t *)(MMIO + 0) = 1; /* a 1-byte store */
+    puts("the monitor let it through");
+    return 0;
+}
