@@ -60,6 +60,8 @@ uint64_t virt_to_phys(const void *kva);
 /* Blocks the vCPU until (events & mask) or timeout_ns (0: none) passes. Returns the events. */
 uint32_t hc_wait(uint32_t mask, uint64_t timeout_ns);
 NORETURN void hc_exit(int status);
+/* Asks the monitor to back [gpa, gpa + len) (2 MiB chunks) with host memory. 0 or -ENOMEM. */
+int hc_populate(uint64_t gpa, uint64_t len);
 /* Ends the enclave with the report in *f (copied into hypercall memory first). */
 NORETURN void hc_fatal(const struct alc_fatal *f);
 

@@ -6,6 +6,7 @@
  * gives us; the CPU window has no physical alias the kernel knows of. */
 static struct {
     struct alc_wait wait;
+    struct alc_populate populate;
     struct alc_fatal fatal;
 } g_hc_blocks[ALC_MAX_CPUS];
 
@@ -29,6 +30,16 @@ uint32_t hc_wait(uint32_t mask, uint64_t timeout_ns)
     w->timeout_ns = timeout_ns;
     hypercall(ALC_HC_WAIT, virt_to_phys(w));
     return __atomic_load_n(&sh->events, __ATOMIC_ACQUIRE);
+}
+
+int hc_populate(uint64_t gpa, uint64_t len)
+{
+    struct alc_populate *p = &g_hc_blocks[this_cpu->area.cpu_index].populate;
+    p->gpa = gpa;
+    p->len = len;
+    p->result = -ENOMEM;
+    hypercall(ALC_HC_POPULATE, virt_to_phys(p));
+    return (int)p->result;
 }
 
 void hc_exit(int status)

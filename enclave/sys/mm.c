@@ -59,6 +59,29 @@ uint64_t mm_used_bytes(void)
     return g_space.mapped;
 }
 
+/* Makes sure the host has backed [start, end) before the application touches it (the monitor
+ * backs memory in the background too; see ALC_HC_POPULATE). */
+static int ensure_backed(uint64_t start, uint64_t end)
+{
+    const uint64_t *bits = phys_to_virt(g_boot->populated_gpa);
+    uint64_t c = start / ALC_CHUNK_SIZE, last = (end + ALC_CHUNK_SIZE - 1) / ALC_CHUNK_SIZE;
+    while (c < last) {
+        if ((__atomic_load_n(&bits[c / 64], __ATOMIC_ACQUIRE) >> (c % 64)) & 1) {
+            c++;
+            continue;
+        }
+        uint64_t run = c;
+        while (run < last &&
+               !((__atomic_load_n(&bits[run / 64], __ATOMIC_ACQUIRE) >> (run % 64)) & 1))
+            run++;
+        int err = hc_populate(c * ALC_CHUNK_SIZE, (run - c) * ALC_CHUNK_SIZE);
+        if (err)
+            return err;
+        c = run;
+    }
+    return 0;
+}
+
 /* Zeroes the pages of [start, end) that were handed out before, and marks all of them. */
 static void prepare_pages(uint64_t start, uint64_t end)
 {
@@ -87,7 +110,12 @@ static void prepare_pages(uint64_t start, uint64_t end)
 
 int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind)
 {
-    int err = vms_insert(&g_space, start, start + len, prot, kind);
+    if (!vms_is_free(&g_space, start, start + len))
+        return -ENOMEM;
+    int err = ensure_backed(start, start + len);
+    if (err)
+        return err;
+    err = vms_insert(&g_space, start, start + len, prot, kind);
     if (err)
         return err == -EINVAL ? -ENOMEM : err;
     prepare_pages(start, start + len);

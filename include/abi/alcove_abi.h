@@ -68,7 +68,8 @@ enum alc_hypercall {
     ALC_HC_WAIT = 2,         /* arg: GPA of struct alc_wait; returns when woken or timed out */
     ALC_HC_KICK_CONSOLE = 3, /* doorbell: output ring has new records */
     ALC_HC_KICK_STDIN = 4,   /* doorbell: the guest asks for stdin bytes */
-    ALC_HC_COUNT = 5,
+    ALC_HC_POPULATE = 5,     /* arg: GPA of struct alc_populate; back guest RAM before use */
+    ALC_HC_COUNT = 6,
 };
 #endif
 
@@ -103,6 +104,20 @@ struct alc_wait {
     uint64_t timeout_ns; /* 0 = no timeout */
 };
 _Static_assert(sizeof(struct alc_wait) == 16, "alc_wait layout");
+#endif
+
+/* Guest RAM is backed by the host in 2 MiB chunks. The monitor backs the kernel region before
+ * boot and the rest in the background; before the kernel hands a chunk whose bit is still clear
+ * in the populated bitmap (boot info) to the application, it asks with ALC_HC_POPULATE, so the
+ * application never touches memory the host has not backed (that would trap on every page). */
+#define ALC_CHUNK_SIZE (ALC_U64(2) << 20)
+#ifndef __ASSEMBLER__
+struct alc_populate {
+    uint64_t gpa;   /* 2 MiB aligned */
+    uint64_t len;   /* a multiple of 2 MiB */
+    int64_t result; /* out: 0, or -ENOMEM when the host could not back it */
+};
+_Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 #endif
 
 /* Event bits the monitor sets in struct alc_shared.events (then wakes a waiting vCPU). */
@@ -202,7 +217,8 @@ struct alc_boot_info {
     uint8_t random[16];  /* seed for AT_RANDOM, from the host's CSPRNG */
     uint64_t kernel_gpa; /* where the kernel image (linked at ALC_KERNEL_VBASE) lies */
     uint64_t kernel_size;
-    uint64_t reserved[6];
+    uint64_t populated_gpa; /* bitmap: bit i set when chunk i (2 MiB) is backed */
+    uint64_t reserved[5];
 };
 _Static_assert(sizeof(struct alc_boot_info) == 280, "alc_boot_info layout");
 #endif

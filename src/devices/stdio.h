@@ -9,8 +9,10 @@ struct stdio_config {
     int in_fd, out_fd, err_fd; /* host descriptors for the enclave's 0, 1, 2 */
 };
 
-/* Creates the doorbells (ioeventfds) and starts the I/O thread. 0 or an alcove error code. */
+/* Creates the doorbells (eventfds) and starts the I/O thread. 0 or an alcove error code. */
 int stdio_start(struct vm *vm, const struct stdio_config *cfg);
+/* The guest rang doorbell nr (ALC_HC_KICK_CONSOLE or ALC_HC_KICK_STDIN): wake the I/O thread. */
+void stdio_doorbell(struct vm *vm, unsigned nr);
 /* Drains what is left, stops the thread and frees everything. */
 void stdio_stop(struct vm *vm);
 

@@ -242,6 +242,7 @@ int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *st
     b->in_ring_size = LAYOUT_IN_RING_DATA;
     b->shared_gpa = l->shared_gpa;
     b->kernel_gpa = l->kernel_gpa;
+    b->populated_gpa = l->populated_gpa;
     b->kernel_size = vm->kernel.span;
     vm->boot = b;
     vm->shared = GPA_PTR(&vm->mem, l->shared_gpa, sizeof(struct alc_shared));

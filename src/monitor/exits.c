@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/stdio.h"
+#include "monitor/populate.h"
 #include "monitor/vm.h"
 
 static const char *const g_signames[] = {
@@ -63,6 +66,27 @@ static int hc_wait(struct vcpu *v, uint64_t gpa)
     }
 }
 
+static int hc_populate(struct vcpu *v, uint64_t gpa)
+{
+    struct vm *vm = v->vm;
+    struct alc_populate *p = GPA_PTR(&vm->mem, gpa, sizeof(*p));
+    if (!p) {
+        vm_end(vm, VM_END_VIOLATION, 137, "ALC_HC_POPULATE with a bad argument address %#" PRIx64,
+               gpa);
+        return -1;
+    }
+    uint64_t start = p->gpa, len = p->len;
+    int err = populate_range(vm, start, len);
+    if (err == -EINVAL) {
+        vm_end(vm, VM_END_VIOLATION, 137,
+               "ALC_HC_POPULATE of [%#" PRIx64 ", +%#" PRIx64 "): not 2 MiB chunks of guest RAM",
+               start, len);
+        return -1;
+    }
+    p->result = err;
+    return 0;
+}
+
 static int hc_fatal(struct vcpu *v, uint64_t gpa)
 {
     struct vm *vm = v->vm;
@@ -78,9 +102,12 @@ static int hc_fatal(struct vcpu *v, uint64_t gpa)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
             *c = '?';
     if (r.kind == ALC_FATAL_SIGNAL && r.signo >= 1 && r.signo <= 64) {
+        char vec[64] = "";
+        if (r.vector < 32)
+            snprintf(vec, sizeof(vec), " (vector %u, error %#" PRIx64 ")", r.vector, r.error_code);
         vm_end(vm, VM_END_SIGNAL, 128 + (int)r.signo,
-               "the program was killed by %s: %s at rip %#" PRIx64, signame(r.signo), r.message,
-               r.rip);
+               "the program was killed by %s: %s%s at rip %#" PRIx64 ", rsp %#" PRIx64,
+               signame(r.signo), r.message, vec, r.rip, r.rsp);
     } else if (r.kind == ALC_FATAL_KERNEL) {
         vm_end(vm, VM_END_KERNEL, 137, "the enclave kernel failed: %s", r.message);
     } else {
@@ -115,9 +142,14 @@ int exits_handle_mmio(struct vcpu *v)
         return hc_fatal(v, arg);
     case ALC_HC_WAIT:
         return hc_wait(v, arg);
+    case ALC_HC_POPULATE:
+        return hc_populate(v, arg);
+    case ALC_HC_KICK_CONSOLE:
+    case ALC_HC_KICK_STDIN:
+        stdio_doorbell(vm, (unsigned)((addr - ALC_MMIO_GPA) / 8));
+        return 0;
     default:
-        /* doorbells are ioeventfds; a store that reaches us here missed its length */
-        vm_end(vm, VM_END_VIOLATION, 137, "doorbell %" PRIu64 " rung the wrong way",
+        vm_end(vm, VM_END_VIOLATION, 137, "unknown hypercall %" PRIu64,
                (uint64_t)((addr - ALC_MMIO_GPA) / 8));
         return -1;
     }

@@ -37,6 +37,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
                      pages(in->exe_path_len) + 1 /* shared */ +
                      pages(ALC_RING_DATA_OFFSET + LAYOUT_OUT_RING_DATA) +
                      pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA) + 1 /* IDT */ +
+                     pages(div_up(in->mem_size / ALC_CHUNK_SIZE, 8)) /* populated bitmap */ +
                      (uint64_t)in->ncpu * ALC_CPU_PAGES + pages(in->exe_size) + pages(kheap);
     uint64_t pt = layout_pt_pages(in->mem_size, in->mem_size, in->ncpu, in->kernel_span);
     uint64_t region = (fixed + pt) * PAGE;
@@ -63,6 +64,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     TAKE(out_ring_gpa, pages(ALC_RING_DATA_OFFSET + LAYOUT_OUT_RING_DATA));
     TAKE(in_ring_gpa, pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA));
     TAKE(idt_gpa, 1);
+    TAKE(populated_gpa, pages(div_up(in->mem_size / ALC_CHUNK_SIZE, 8)));
     out->pt_pages = layout_pt_pages(in->mem_size, start, in->ncpu, in->kernel_span);
     TAKE(pt_gpa, out->pt_pages);
     for (unsigned i = 0; i < in->ncpu; i++)

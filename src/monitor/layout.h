@@ -36,7 +36,8 @@ struct layout {
     uint64_t out_ring_gpa;
     uint64_t in_ring_gpa;
     uint64_t idt_gpa;
-    uint64_t pt_gpa; /* page-table pool */
+    uint64_t populated_gpa; /* bitmap, one bit per 2 MiB chunk of RAM */
+    uint64_t pt_gpa;        /* page-table pool */
     uint64_t pt_pages;
     uint64_t cpu_gpa[ALC_MAX_CPUS]; /* ALC_CPU_PAGES pages each */
     uint64_t exe_gpa;

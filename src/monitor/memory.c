@@ -57,21 +57,23 @@ int guest_mem_alloc(struct guest_mem *m, uint64_t size)
 
     if (madvise(aligned, size, MADV_HUGEPAGE))
         alc_log(ALC_LOG_DEBUG, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
-    if (madvise(aligned, size, MADV_POPULATE_WRITE)) {
-        int e = errno;
-        if (e == EINVAL) {
-            /* kernels before 5.14: touch every page ourselves */
-            for (uint64_t off = 0; off < size; off += 4096)
-                aligned[off] = 0;
-        } else {
-            munmap(aligned, size);
-            alc_err_report(E_INSUFFICIENT_MEMORY_AVAILABLE, "populating %" PRIu64 " MiB: %s",
-                           size >> 20, strerror(e));
-            return E_INSUFFICIENT_MEMORY_AVAILABLE;
-        }
-    }
     m->host = aligned;
     m->size = size;
+    return 0;
+}
+
+int guest_mem_populate(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+    uint64_t end;
+    if (__builtin_add_overflow(gpa, len, &end) || end > m->size)
+        return -EINVAL;
+    if (madvise(m->host + gpa, len, MADV_POPULATE_WRITE) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -ENOMEM;
+    /* kernels before 5.14: touch every page ourselves */
+    for (uint64_t off = 0; off < len; off += 4096)
+        __atomic_fetch_add(&m->host[gpa + off], 0, __ATOMIC_RELAXED);
     return 0;
 }
 

@@ -11,10 +11,15 @@ struct guest_mem {
     uint64_t size; /* bytes, a multiple of 2 MiB */
 };
 
-/* Maps size bytes of anonymous memory, backed by transparent huge pages and populated now:
- * on our KVM a guest's first touch of a page costs a trap, a populated huge page costs none.
- * Returns 0 or an alcove error code (already reported). */
+/* Maps size bytes of anonymous memory for transparent huge pages, after checking that the host
+ * has that much available. Nothing is backed yet (see guest_mem_populate). Returns 0 or an
+ * alcove error code (already reported). */
 int guest_mem_alloc(struct guest_mem *m, uint64_t size);
+
+/* Backs [gpa, gpa + len) with host memory now: on our KVM a guest's first touch of a page the
+ * host has not backed costs a trap per 4 KiB, a populated huge page costs nothing. 0, -EINVAL
+ * (outside guest RAM) or -ENOMEM. */
+int guest_mem_populate(struct guest_mem *m, uint64_t gpa, uint64_t len);
 void guest_mem_free(struct guest_mem *m);
 
 /* Returns the host pointer for [gpa, gpa + len) when that range lies entirely in guest RAM,

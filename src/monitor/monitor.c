@@ -25,6 +25,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "devices/stdio.h"
+#include "monitor/populate.h"
 #include "monitor/vm.h"
 
 #define MSR_IA32_TSC 0x10u
@@ -159,6 +160,8 @@ static uint64_t stack_size_for(uint64_t app_bytes)
 
 static int start_threads(struct vm *vm)
 {
+    if (populate_start(vm))
+        return E_THREAD;
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];
         if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
@@ -209,6 +212,7 @@ static void print_stats(struct vm *vm)
 
 static void teardown(struct vm *vm)
 {
+    populate_stop(vm);
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];
         if (v->thread_started)
@@ -283,6 +287,14 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     if (!err)
         err = add_memory(vm);
     if (!err)
+        vm->populated =
+            GPA_PTR(&vm->mem, vm->layout.populated_gpa, (vm->mem.size / ALC_CHUNK_SIZE + 7) / 8);
+    /* the kernel region is backed now; the application region on demand and in the background */
+    if (!err && populate_range(vm, vm->layout.app_end, vm->mem.size - vm->layout.app_end) < 0) {
+        alc_err_report(E_INSUFFICIENT_MEMORY_AVAILABLE, "cannot back the enclave's memory");
+        err = E_INSUFFICIENT_MEMORY_AVAILABLE;
+    }
+    if (!err)
         err = boot_prepare(vm, info, strings, cfg->exe_path, cfg->exe, cfg->exe_size);
     free(strings);
     for (unsigned i = 0; !err && i < vm->ncpu; i++)
@@ -341,6 +353,7 @@ int monitor_run(const struct enclave_config *cfg)
         wait_for_end(vm, &host_signals);
         for (unsigned i = 0; i < vm->ncpu; i++)
             vcpu_kick(&vm->vcpus[i]);
+        populate_stop(vm);
         if (cfg->stats)
             print_stats(vm);
         teardown(vm);

@@ -47,6 +47,10 @@ struct vm {
     uint64_t cr3[ALC_MAX_CPUS]; /* each vCPU's PML4 (boot.c) */
     struct alc_boot_info *boot; /* host view of guest memory */
     struct alc_shared *shared;
+    void *populated; /* the populated bitmap (populate.c) */
+    pthread_t populate_thread;
+    bool populate_started;
+    atomic_bool populate_stop;
     struct stdio_dev *stdio;
 
     atomic_bool stopping;

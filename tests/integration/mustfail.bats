@@ -48,8 +48,8 @@ expect_death() {
   [[ "$output" != *"let it through"* ]]
 }
 
-@test "hostile guest: a wrapping wait argument, an unknown hypercall, a read, a short store" {
-  for attack in wait-gpa unknown read short; do
+@test "hostile guest: a wrapping wait argument, an unknown hypercall, a read, a short store, a populate outside RAM" {
+  for attack in wait-gpa unknown read short populate; do
     run "$ALCOVE" run "$(prog hostile-glibc-exec)" "$attack"
     echo "$attack: $output"
     [ "$status" -eq 137 ]

@@ -21,6 +21,11 @@ int main(int argc, char **argv)
         printf("%lu\n", (unsigned long)hc[0]); /* reading the hypercall page */
     else if (strcmp(what, "short") == 0)
         *(volatile uint8_t *)(MMIO + 0) = 1; /* a 1-byte store */
+    else if (strcmp(what, "populate") == 0) {
+        /* application memory is mapped 1:1, so this variable's address is its GPA */
+        static volatile uint64_t req[3] = {1ull << 50, 2ull << 20, 0};
+        hc[5] = (uint64_t)(uintptr_t)req; /* ALC_HC_POPULATE far outside guest RAM */
+    }
     puts("the monitor let it through");
     return 0;
 }

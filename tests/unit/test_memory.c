@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,8 +38,11 @@ static void test_alloc_and_resident(void **state)
     assert_int_equal(guest_mem_alloc(&m, 8 << 20), 0);
     assert_int_equal((uintptr_t)m.host % (2 << 20), 0);
     assert_int_equal(m.size, 8 << 20);
-    /* populated at allocation: every page is resident */
-    assert_int_equal(guest_mem_resident(&m), 8 << 20);
+    assert_int_equal(guest_mem_resident(&m), 0); /* nothing backed yet */
+    assert_int_equal(guest_mem_populate(&m, 2 << 20, 4 << 20), 0);
+    assert_int_equal(guest_mem_resident(&m), 4 << 20);
+    assert_int_equal(guest_mem_populate(&m, 6 << 20, 4 << 20), -EINVAL);   /* past the end */
+    assert_int_equal(guest_mem_populate(&m, ~0ull - 4096, 8192), -EINVAL); /* wraps */
     guest_mem_free(&m);
     assert_null(m.host);
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# run.sh: alcove's benchmarks, native and enclave side by side in one run. Each number is the
+# median of several runs (machines here are noisy); the ratio says how close the enclave gets.
+#   ./bench/run.sh [--quick]     (builds first; needs /dev/kvm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+A=build/src/alcove
+B=build/bench
+T=build/tests
+if [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; exit 1; fi
+
+runs=$([ $quick = 1 ] && echo 3 || echo 5)
+launches=$([ $quick = 1 ] && echo 20 || echo 40)
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "date: $(date -u +%Y-%m-%d)"
+echo
+row "benchmark" "native" "enclave" "ratio"
+row "---" "---:" "---:" "---:"
+
+# 1. launch: the whole command, median of $launches runs
+read -r n_med n_p90 < <($B/timeit "$launches" $T/hello-musl-exec)
+read -r e_med e_p90 < <($B/timeit "$launches" $A run $T/hello-musl-exec)
+row "launch: hello, median ms (p90)" "$n_med ($n_p90)" "$e_med ($e_p90)" "$(ratio "$e_med" "$n_med")x"
+read -r e_med e_p90 < <($B/timeit "$launches" $A run --memory 16 $T/hello-musl-exec)
+row "launch: hello, --memory 16, median ms (p90)" "$n_med ($n_p90)" "$e_med ($e_p90)" "$(ratio "$e_med" "$n_med")x"
+
+# interleaved: native, enclave, native, enclave ... so both see the same machine weather
+# side_by_side RUNS NATIVE_CMD ENCLAVE_CMD: prints "native_median enclave_median"
+side_by_side() {
+  local runs=$1 native=$2 enclave=$3 nf ef
+  nf=$(mktemp); ef=$(mktemp)
+  for i in $(seq "$runs"); do
+    eval "$native" >> "$nf"
+    eval "$enclave" >> "$ef"
+  done
+  echo "$(median < "$nf") $(median < "$ef")"
+  rm -f "$nf" "$ef"
+}
+
+# 2. syscall round trip: getppid() in a loop, ns per call
+calls=$([ $quick = 1 ] && echo 20000 || echo 100000)
+read -r n e < <(side_by_side "$runs" "$B/getppid_loop $calls" "$A run $B/getppid_loop $calls")
+row "syscall: getppid(), ns per call" "$n" "$e" "$(ratio "$e" "$n")x"
+
+# 3. CPU-bound: SHA-256 over 256 MiB in memory; ratio = native time / enclave time
+mib=$([ $quick = 1 ] && echo 64 || echo 256)
+read -r n e < <(side_by_side $((runs + 2)) "$B/sha256_mem $mib | cut -d' ' -f1" \
+  "$A run --memory $((mib * 2 + 64)) $B/sha256_mem $mib | cut -d' ' -f1")
+row "cpu: SHA-256 of $mib MiB, seconds" "$n" "$e" "$(ratio "$n" "$e")"
+
+# 4. memory: the monitor's own resident memory beside the guest's
+for m in 64 256; do
+  st=$($A run --stats --memory $m $T/hello-musl-exec 2>&1 >/dev/null | sed -n 's/^alcove-stats: //p')
+  over=$(echo "$st" | sed -n 's/.*"monitor_overhead_bytes": \([0-9]*\).*/\1/p')
+  guest=$(echo "$st" | sed -n 's/.*"guest_resident_bytes": \([0-9]*\).*/\1/p')
+  row "memory: monitor RSS beyond guest, MiB (--memory $m)" "-" "$(awk -v b="$over" 'BEGIN{printf "%.2f", b/1048576}')" "guest $((guest >> 20)) MiB"
+done
