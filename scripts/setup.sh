@@ -10,8 +10,8 @@ packages=(
   libcmocka-dev     # unit tests
   bats              # integration tests
   clang libclang-rt-14-dev  # libFuzzer targets
-  valgrind          # instruction counts in benchmarks
-  python3
+  clang-format      # the formatting check in scripts/test.sh
+  procps            # pgrep, used by tests to show no process is left behind
 )
 
 missing=()
