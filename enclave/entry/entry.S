@@ -5,6 +5,7 @@
  * the stack and the instruction pointer without touching the application's stack.
  */
 #include "abi/alcove_abi.h"
+#include "percpu_asm.h"
 
     .section .text
     .globl alc_entry_boot
@@ -52,6 +53,27 @@ alc_entry_syscall:
     movq %rsp, %rdi
     cld
     call syscall_dispatch
+    movq %rsp, %rdi
+    jmp alc_return_to_user
+
+        .globl alc_entry_fast
+alc_entry_fast:
+    /* From a patched syscall site's stub (kernel/patch.c), at CPL3 with no trap: rsp = the kernel
+     * stack, the user rsp and the return address in this vCPU's window, rax = syscall number,
+     * arguments in rdi rsi rdx r10 r8 r9, rflags as the application left them. rcx and r11 are
+     * free (a syscall clobbers them) and get Linux's values: the return address and rflags. */
+    pushq $0                                    /* pad */
+    pushq ALC_CPU_VBASE + ALC_CPU_USER_RSP      /* rsp */
+    pushfq                                      /* rflags */
+    pushq ALC_CPU_VBASE + PERCPU_FAST_RIP       /* rip */
+    pushq %rax                                  /* orig_rax */
+    movq 8(%rsp), %rcx
+    movq 16(%rsp), %r11
+    PUSH_GPRS %rax
+    pushq $0x2                                  /* a clean rflags for the kernel (DF, AC, TF off) */
+    popfq
+    movq %rsp, %rdi
+    call syscall_dispatch_fast
     movq %rsp, %rdi
     jmp alc_return_to_user
 

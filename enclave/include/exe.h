@@ -12,5 +12,7 @@ const char *exe_path(void);
 
 int random_fill(void *buf, size_t len);
 void proc_init(void);
+/* kernel/patch.c: reserves room for syscall stubs near the executable's code [lo, hi). */
+void patch_init(uint64_t lo, uint64_t hi);
 
 #endif

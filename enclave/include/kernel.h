@@ -14,6 +14,7 @@
 
 #include "abi/alcove_abi.h"
 #include "linux_abi.h"
+#include "percpu_asm.h"
 
 #define PAGE_SIZE         4096ul
 #define PAGE_DOWN(x)      ((uint64_t)(x) & ~(PAGE_SIZE - 1))
@@ -39,7 +40,10 @@ _Static_assert(__builtin_offsetof(struct regs, rsp) == 144, "entry.S offsets");
 struct percpu {
     struct alc_cpu_area area;
     struct regs *regs; /* the frame of the syscall or exception being handled */
+    uint64_t fast_rip; /* a patched syscall site's return address (kernel/patch.c) */
 };
+_Static_assert(__builtin_offsetof(struct percpu, regs) == PERCPU_REGS, "percpu_asm.h");
+_Static_assert(__builtin_offsetof(struct percpu, fast_rip) == PERCPU_FAST_RIP, "percpu_asm.h");
 _Static_assert(sizeof(struct percpu) <= ALC_PAGE_SIZE, "percpu fits the first window page");
 #define this_cpu ((struct percpu *)ALC_CPU_VBASE)
 

@@ -160,7 +160,8 @@ int exe_start(struct regs *r)
              g_exe_path, err);
         return err;
     }
-    mm_set_brk_base(img.span_end + bias);
+        mm_set_brk_base(img.span_end + bias);
+    patch_init(img.span_start + bias, img.span_end + bias);
     err = build_stack(r, &img, bias);
     if (err)
         klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");

@@ -43,7 +43,19 @@ static void trace(const struct syscall_desc *d, uint64_t nr, const struct regs *
     (void)nr;
 }
 
+void patch_syscall_site(const struct regs *r);
+void syscall_dispatch_fast(struct regs *r);
+void syscall_dispatch(struct regs *r);
+
+/* Entered through the CPL0 trampoline (a trap): a site to patch, perhaps. */
 void syscall_dispatch(struct regs *r)
+{
+    patch_syscall_site(r);
+    syscall_dispatch_fast(r);
+}
+
+/* Entered from a patched site's stub (no trap) or from syscall_dispatch. */
+void syscall_dispatch_fast(struct regs *r)
 {
     uint64_t nr = r->orig_rax;
     const struct syscall_desc *d = nr < NR_SYSCALLS && g_table[nr].fn ? &g_table[nr] : NULL;

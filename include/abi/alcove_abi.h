@@ -182,6 +182,7 @@ struct alc_shared {
 /* ---- Boot information -----------------------------------------------------------------------
  * Written by the monitor before the first vCPU runs; read-only for the guest afterwards.
  * The bootstrap vCPU enters the kernel's boot entry with rdi = GPA of this structure. */
+#define ALC_BOOT_NO_SYSCALL_PATCH 0x1u /* keep every syscall on the trap path */
 #define ALC_BOOT_MAGIC ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
 
 #ifndef __ASSEMBLER__
@@ -212,8 +213,8 @@ struct alc_boot_info {
     uint64_t in_ring_size;
     uint64_t shared_gpa; /* struct alc_shared */
     uint64_t stack_size; /* bytes for the application's main stack */
-    uint32_t log_level;  /* enum alc_log_level: what the kernel bothers to send */
-    uint32_t flags;
+        uint32_t log_level; /* enum alc_log_level: what the kernel bothers to send */
+    uint32_t flags;     /* ALC_BOOT_* */
     uint8_t random[16];  /* seed for AT_RANDOM, from the host's CSPRNG */
     uint64_t kernel_gpa; /* where the kernel image (linked at ALC_KERNEL_VBASE) lies */
     uint64_t kernel_size;

@@ -92,6 +92,7 @@ struct run_opts {
     int log_level;
     const char *log_file;
     int stats;
+    int no_patch;
     char **env;
     int envc;
 };
@@ -121,13 +122,10 @@ static int add_env(struct run_opts *o, const char *spec)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
     static const struct option opts[] = {
-        {"memory", required_argument, NULL, 'm'},
-        {"cpu-count", required_argument, NULL, 'c'},
-        {"env", required_argument, NULL, 'e'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"log-file", required_argument, NULL, 'L'},
-        {"stats", no_argument, NULL, 'S'},
-        {0},
+        {"memory", required_argument, NULL, 'm'},     {"cpu-count", required_argument, NULL, 'c'},
+        {"env", required_argument, NULL, 'e'},        {"log-level", required_argument, NULL, 'l'},
+        {"log-file", required_argument, NULL, 'L'},   {"stats", no_argument, NULL, 'S'},
+        {"no-syscall-patch", no_argument, NULL, 'P'}, {0},
     };
     int c;
     optind = 1;
@@ -173,6 +171,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'S':
             o->stats = 1;
+            break;
+        case 'P':
+            o->no_patch = 1;
             break;
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
@@ -243,6 +244,7 @@ static int run_run(int argc, char **argv)
         .out_fd = 1,
         .err_fd = 2,
         .stats = o.stats,
+        .no_syscall_patch = o.no_patch,
     };
     int r = monitor_run(&cfg);
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
@@ -273,6 +275,7 @@ const struct command cmd_run = {
         "      --log-level L    error, warn (default), info, debug or trace (every syscall)\n"
         "      --log-file FILE  write alcove's log lines there instead of stderr\n"
         "      --stats          print the monitor's memory use when the enclave ends\n"
+        "      --no-syscall-patch  keep every syscall on the trap path (see docs/abi.md)\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n",

@@ -252,6 +252,7 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     info->argc = (uint32_t)cfg->argc;
     info->envc = (uint32_t)cfg->envc;
     info->log_level = (uint32_t)cfg->log_level;
+    info->flags = cfg->no_syscall_patch ? ALC_BOOT_NO_SYSCALL_PATCH : 0;
     if (getrandom(info->random, sizeof(info->random), 0) != sizeof(info->random)) {
         free(strings);
         alc_err_report(E_MONITOR_FAILURE, "getrandom: %s", strerror(errno));

@@ -18,6 +18,7 @@ struct enclave_config {
     int log_level;             /* enum alc_log_level */
     int in_fd, out_fd, err_fd; /* the enclave's stdin, stdout and stderr on the host */
     int stats;                 /* print the monitor's resource use at the end (stderr) */
+    int no_syscall_patch;      /* keep every syscall on the trap path (ALC_BOOT_NO_SYSCALL_PATCH) */
 };
 
 /* The least memory (MiB) an enclave can have. */

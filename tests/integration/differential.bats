@@ -57,6 +57,16 @@ setup() { require_kvm; }
   differential syscalls
 }
 
+@test "syscall sites the patcher must leave correct" {
+  differential patchsites
+  ALCOVE_RUN_OPTS=--no-syscall-patch differential patchsites
+}
+
+@test "the same with every syscall on the trap path (--no-syscall-patch)" {
+  ALCOVE_RUN_OPTS=--no-syscall-patch differential syscalls
+  ALCOVE_RUN_OPTS=--no-syscall-patch differential mallocstress 20000
+}
+
 @test "an unknown syscall number gives ENOSYS, as natively" {
   differential badsyscall
   grep -q "syscall 999 is not implemented" "$BATS_TEST_TMPDIR/enclave.log"

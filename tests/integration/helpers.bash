@@ -32,7 +32,8 @@ run_both() {
   local status
   env -i "${envs[@]}" "$@" < "$stdin" > "$T/native.out" 2> "$T/native.err" && status=0 || status=$?
   echo "$status" > "$T/native.status"
-  "$ALCOVE" run --log-file "$T/enclave.log" "${alcove_envs[@]}" "$@" < "$stdin" \
+    # shellcheck disable=SC2086
+  "$ALCOVE" run --log-file "$T/enclave.log" ${ALCOVE_RUN_OPTS:-} "${alcove_envs[@]}" "$@" < "$stdin" \
     > "$T/enclave.out" 2> "$T/enclave.err" && status=0 || status=$?
   echo "$status" > "$T/enclave.status"
 }
