@@ -1,0 +1,1 @@
+/* cpio.c: placeholder, being written. */

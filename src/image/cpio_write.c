@@ -1,0 +1,1 @@
+/* cpio_write.c: placeholder, being written. */

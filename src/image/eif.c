@@ -1,0 +1,1 @@
+/* eif.c: placeholder, being written. */

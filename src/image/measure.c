@@ -1,0 +1,1 @@
+/* measure.c: placeholder, being written. */

@@ -1,0 +1,1 @@
+/* oci.c: placeholder, being written. */

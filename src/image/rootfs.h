@@ -1,0 +1,55 @@
+/* rootfs.h: the application's file tree, from a directory, a single static binary, an OCI image
+ * layout tarball or a `docker save` tarball, and the application ramdisk made from it (Nitro's
+ * customer ramdisk layout, specs/eif.md section 6): rootfs/<tree>, the directories
+ * rootfs/{dev,run,sys,var,proc,tmp}, and the files cmd (one argv element per line) and env
+ * (one K=V per line). Everything is deterministic: the same input gives the same bytes. */
+#ifndef ALCOVE_ROOTFS_H
+#define ALCOVE_ROOTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct progress;
+
+struct rootfs_node {
+    char *path;        /* relative, no leading '/', no "." or ".." components */
+    uint32_t mode;     /* S_IFREG, S_IFDIR or S_IFLNK | permission bits */
+    uint64_t size;
+    uint8_t *data;     /* file bytes or symlink target (owned); NULL for directories */
+};
+
+struct rootfs {
+    struct rootfs_node *nodes; /* sorted by path (byte order) after rootfs_finish */
+    size_t n, cap;
+    char **cmd;                /* argv, NULL-terminated; NULL when the source says nothing */
+    char **env;                /* K=V, NULL-terminated */
+    char *arch;                /* "amd64" (x86-64) or what the image config says */
+    char *image_name;          /* for the metadata: a name and a version when known */
+    char *image_version;
+    char *config_json;         /* the image config (OCI/docker), for DockerInfo; may be NULL */
+};
+
+void rootfs_init(struct rootfs *fs);
+void rootfs_free(struct rootfs *fs);
+
+/* Each returns 0 or -1 with a reason in why. prog (may be NULL) reports progress. */
+int rootfs_from_dir(struct rootfs *fs, const char *dir, struct progress *prog, char *why,
+                    size_t why_size);
+/* The binary as /<basename>, cmd = ["/<basename>"]. */
+int rootfs_from_binary(struct rootfs *fs, const char *path, char *why, size_t why_size);
+int rootfs_from_oci_archive(struct rootfs *fs, const char *tar, struct progress *prog, char *why,
+                            size_t why_size);
+int rootfs_from_docker_archive(struct rootfs *fs, const char *tar, struct progress *prog,
+                               char *why, size_t why_size);
+
+/* Replaces cmd (argv) or adds/overrides K=V environment entries. */
+int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc);
+int rootfs_set_env(struct rootfs *fs, const char *kv);
+
+/* The application ramdisk (newc cpio, uncompressed), malloc'd. Fails when there is no cmd. */
+int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_size, char *why,
+                            size_t why_size);
+/* alcove's boot ramdisk (ramdisk 0): the same for every image of an alcove version. */
+int rootfs_boot_ramdisk(uint8_t **out, size_t *out_size);
+
+#endif

@@ -1,0 +1,1 @@
+/* signing.c: placeholder, being written. */
