@@ -317,8 +317,20 @@ int rootfs_from_dir(struct rootfs *fs, const char *dir, struct progress *prog, c
         snprintf(why, why_size, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    struct walk w = {&tmp, dir, prog, why, why_size};
-    if (walk_dir(&w, dfd, NULL, 0) < 0)
+    /* Reasons name paths as dir/rel, without a doubled slash. */
+    size_t tl = strlen(dir);
+    while (tl > 0 && dir[tl - 1] == '/')
+        tl--;
+    char *top = strndup(dir, tl);
+    if (!top) {
+        close(dfd);
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    struct walk w = {&tmp, top, prog, why, why_size};
+    int rc = walk_dir(&w, dfd, NULL, 0);
+    free(top);
+    if (rc < 0)
         goto fail;
     qsort(tmp.nodes, tmp.n, sizeof(*tmp.nodes), node_cmp);
     tmp.arch = strdup("amd64");

@@ -347,6 +347,10 @@ static void test_fifo_refused(void **state)
     char why[512] = "";
     assert_int_equal(rootfs_from_dir(&fs, tpath("tree2"), NULL, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "tree2/sub/pipe"));
+    char slashed[600];
+    snprintf(slashed, sizeof(slashed), "%s/", tpath("tree2"));
+    assert_int_equal(rootfs_from_dir(&fs, slashed, NULL, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "tree2/sub/pipe"));
     assert_non_null(strstr(why, "FIFO"));
     assert_int_equal(fs.n, 0);
 
