@@ -1,1 +1,877 @@
-/* signing.c: placeholder, being written. */
+/* signing.c: EIF signature sections (serde_cbor-identical CBOR, COSE_Sign1 ES384) and sign-eif. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "image/signing.h"
+
+#define ES384_SIG_SIZE 96 /* r || s, 48 bytes each */
+#define ES384_ALG      35 /* COSE alg -35, encoded as the negative integer -1 - 34 */
+#define COSE_SIGN1_TAG 18
+
+/* ---- CBOR reading: one item header at a time, through libcbor's streaming decoder ---- */
+
+enum cb_kind { CB_UINT, CB_NEGINT, CB_BYTES, CB_TEXT, CB_ARRAY, CB_MAP, CB_TAG, CB_SIMPLE, CB_BAD };
+
+struct cb_item {
+    enum cb_kind kind;
+    uint64_t val; /* integer value (a negative integer is -1 - val), or item count */
+    const uint8_t *ptr;
+    size_t len;
+};
+
+struct cb_reader {
+    const uint8_t *p;
+    size_t left;
+};
+
+static void cb_set(void *ctx, enum cb_kind kind, uint64_t val)
+{
+    struct cb_item *it = ctx;
+    it->kind = kind;
+    it->val = val;
+}
+
+static void on_uint8(void *ctx, uint8_t v)
+{
+    cb_set(ctx, CB_UINT, v);
+}
+static void on_uint16(void *ctx, uint16_t v)
+{
+    cb_set(ctx, CB_UINT, v);
+}
+static void on_uint32(void *ctx, uint32_t v)
+{
+    cb_set(ctx, CB_UINT, v);
+}
+static void on_uint64(void *ctx, uint64_t v)
+{
+    cb_set(ctx, CB_UINT, v);
+}
+static void on_negint8(void *ctx, uint8_t v)
+{
+    cb_set(ctx, CB_NEGINT, v);
+}
+static void on_negint16(void *ctx, uint16_t v)
+{
+    cb_set(ctx, CB_NEGINT, v);
+}
+static void on_negint32(void *ctx, uint32_t v)
+{
+    cb_set(ctx, CB_NEGINT, v);
+}
+static void on_negint64(void *ctx, uint64_t v)
+{
+    cb_set(ctx, CB_NEGINT, v);
+}
+static void on_bytes(void *ctx, cbor_data data, size_t len)
+{
+    struct cb_item *it = ctx;
+    cb_set(ctx, CB_BYTES, 0);
+    it->ptr = data;
+    it->len = len;
+}
+static void on_text(void *ctx, cbor_data data, size_t len)
+{
+    struct cb_item *it = ctx;
+    cb_set(ctx, CB_TEXT, 0);
+    it->ptr = data;
+    it->len = len;
+}
+static void on_array(void *ctx, size_t n)
+{
+    cb_set(ctx, CB_ARRAY, n);
+}
+static void on_map(void *ctx, size_t n)
+{
+    cb_set(ctx, CB_MAP, n);
+}
+static void on_tag(void *ctx, uint64_t v)
+{
+    cb_set(ctx, CB_TAG, v);
+}
+static void on_simple(void *ctx)
+{
+    cb_set(ctx, CB_SIMPLE, 0);
+}
+static void on_float(void *ctx, float v)
+{
+    (void)v;
+    cb_set(ctx, CB_SIMPLE, 0);
+}
+static void on_double(void *ctx, double v)
+{
+    (void)v;
+    cb_set(ctx, CB_SIMPLE, 0);
+}
+static void on_bool(void *ctx, bool v)
+{
+    (void)v;
+    cb_set(ctx, CB_SIMPLE, 0);
+}
+/* Indefinite-length items: serde_cbor never writes them, and we refuse them. */
+static void on_indefinite(void *ctx)
+{
+    cb_set(ctx, CB_BAD, 0);
+}
+
+static const struct cbor_callbacks cb_callbacks = {
+    .uint8 = on_uint8,
+    .uint16 = on_uint16,
+    .uint32 = on_uint32,
+    .uint64 = on_uint64,
+    .negint8 = on_negint8,
+    .negint16 = on_negint16,
+    .negint32 = on_negint32,
+    .negint64 = on_negint64,
+    .byte_string_start = on_indefinite,
+    .byte_string = on_bytes,
+    .string = on_text,
+    .string_start = on_indefinite,
+    .indef_array_start = on_indefinite,
+    .array_start = on_array,
+    .indef_map_start = on_indefinite,
+    .map_start = on_map,
+    .tag = on_tag,
+    .float2 = on_float,
+    .float4 = on_float,
+    .float8 = on_double,
+    .undefined = on_simple,
+    .null = on_simple,
+    .boolean = on_bool,
+    .indef_break = on_indefinite,
+};
+
+/* Reads the next item's header (and a string's bytes). 0 or -1. */
+static int cb_next(struct cb_reader *r, struct cb_item *it)
+{
+    struct cb_item tmp = {.kind = CB_BAD};
+    if (r->left == 0)
+        return -1;
+    /* libcbor 0.8 refuses the one-byte heads of tags 6 to 20, COSE_Sign1's 18 among them. */
+    if (r->p[0] >= 0xc6 && r->p[0] <= 0xd4) {
+        it->kind = CB_TAG;
+        it->val = r->p[0] - 0xc0u;
+        r->p++;
+        r->left--;
+        return 0;
+    }
+    struct cbor_decoder_result res = cbor_stream_decode(r->p, r->left, &cb_callbacks, &tmp);
+    if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || res.read > r->left ||
+        tmp.kind == CB_BAD)
+        return -1;
+    if ((tmp.kind == CB_BYTES || tmp.kind == CB_TEXT) &&
+        (tmp.ptr < r->p || tmp.len > (size_t)(r->p + res.read - tmp.ptr)))
+        return -1;
+    r->p += res.read;
+    r->left -= res.read;
+    *it = tmp;
+    return 0;
+}
+
+static int cb_expect(struct cb_reader *r, enum cb_kind kind, struct cb_item *it)
+{
+    return cb_next(r, it) == 0 && it->kind == kind ? 0 : -1;
+}
+
+static bool cb_is_text(const struct cb_item *it, const char *s)
+{
+    return it->kind == CB_TEXT && it->len == strlen(s) && memcmp(it->ptr, s, it->len) == 0;
+}
+
+/* Skips n whole items (an item may hold more). Every item takes at least one byte, so counts
+ * larger than what is left are refused before they can overflow. */
+static int cb_skip(struct cb_reader *r, uint64_t n)
+{
+    struct cb_item it;
+    while (n > 0) {
+        if (n > r->left || cb_next(r, &it))
+            return -1;
+        n--;
+        if (it.kind == CB_ARRAY || it.kind == CB_TAG || it.kind == CB_MAP) {
+            uint64_t more = it.kind == CB_TAG ? 1 : it.val;
+            if (more > r->left || (it.kind == CB_MAP && 2 * more > r->left))
+                return -1;
+            n += it.kind == CB_MAP ? 2 * more : more;
+        }
+    }
+    return 0;
+}
+
+/* Reads a Rust Vec<u8> as serde_cbor writes it: an array of unsigned integers below 256. */
+static int cb_byte_array(struct cb_reader *r, uint8_t **out, size_t *out_len)
+{
+    struct cb_item it;
+    if (cb_expect(r, CB_ARRAY, &it) || it.val > r->left)
+        return -1;
+    size_t n = (size_t)it.val;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (cb_expect(r, CB_UINT, &it) || it.val > 0xff) {
+            free(buf);
+            return -1;
+        }
+        buf[i] = (uint8_t)it.val;
+    }
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
+/* One PcrSignature: {"signing_certificate": [u8], "signature": [u8]}. */
+struct sig_entry {
+    uint8_t *cert, *cose;
+    size_t cert_len, cose_len;
+};
+
+static void sig_entry_free(struct sig_entry *e)
+{
+    free(e->cert);
+    free(e->cose);
+    memset(e, 0, sizeof(*e));
+}
+
+static int decode_entry(struct cb_reader *r, struct sig_entry *e)
+{
+    struct cb_item it;
+    memset(e, 0, sizeof(*e));
+    if (cb_expect(r, CB_MAP, &it) || it.val != 2)
+        return -1;
+    for (int k = 0; k < 2; k++) {
+        if (cb_next(r, &it))
+            goto fail;
+        if (cb_is_text(&it, "signing_certificate") && e->cert == NULL) {
+            if (cb_byte_array(r, &e->cert, &e->cert_len))
+                goto fail;
+        } else if (cb_is_text(&it, "signature") && e->cose == NULL) {
+            if (cb_byte_array(r, &e->cose, &e->cose_len))
+                goto fail;
+        } else {
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    sig_entry_free(e);
+    return -1;
+}
+
+/* Decodes a whole signature section (an array of PcrSignature) into its first entry. */
+static int decode_section(const uint8_t *sec, size_t len, struct sig_entry *first)
+{
+    struct cb_reader r = {sec, len};
+    struct cb_item it;
+    memset(first, 0, sizeof(*first));
+    if (cb_expect(&r, CB_ARRAY, &it) || it.val == 0 || it.val > r.left)
+        return -1;
+    for (uint64_t i = 0; i < it.val; i++) {
+        struct sig_entry other;
+        if (decode_entry(&r, i == 0 ? first : &other))
+            goto fail;
+        if (i > 0)
+            sig_entry_free(&other);
+    }
+    if (r.left == 0)
+        return 0;
+fail:
+    sig_entry_free(first);
+    return -1;
+}
+
+int eif_signature_certificate(const uint8_t *sec, size_t sec_len, uint8_t **pem, size_t *pem_len)
+{
+    struct sig_entry e;
+    *pem = NULL;
+    *pem_len = 0;
+    if (decode_section(sec, sec_len, &e))
+        return -1;
+    free(e.cose);
+    *pem = e.cert;
+    *pem_len = e.cert_len;
+    return 0;
+}
+
+/* A COSE_Sign1, its parts pointing into the bytes it was decoded from. */
+struct cose_sign1 {
+    const uint8_t *prot, *payload, *sig;
+    size_t prot_len, payload_len, sig_len;
+};
+
+static int decode_cose(const uint8_t *buf, size_t len, struct cose_sign1 *c)
+{
+    struct cb_reader r = {buf, len};
+    struct cb_item it;
+    if (cb_next(&r, &it))
+        return -1;
+    if (it.kind == CB_TAG && (it.val != COSE_SIGN1_TAG || cb_next(&r, &it)))
+        return -1;
+    if (it.kind != CB_ARRAY || it.val != 4 || cb_expect(&r, CB_BYTES, &it))
+        return -1;
+    c->prot = it.ptr;
+    c->prot_len = it.len;
+    /* The unprotected header: any map (nitro-cli writes an empty one). */
+    if (cb_expect(&r, CB_MAP, &it) || it.val > r.left || cb_skip(&r, 2 * it.val))
+        return -1;
+    if (cb_expect(&r, CB_BYTES, &it))
+        return -1;
+    c->payload = it.ptr;
+    c->payload_len = it.len;
+    if (cb_expect(&r, CB_BYTES, &it))
+        return -1;
+    c->sig = it.ptr;
+    c->sig_len = it.len;
+    return r.left == 0 ? 0 : -1;
+}
+
+/* Whether a protected header says alg ES384 ({1: -35}, other labels allowed). */
+static bool protected_is_es384(const uint8_t *buf, size_t len)
+{
+    struct cb_reader r = {buf, len};
+    struct cb_item it, val;
+    bool es384 = false;
+    if (cb_expect(&r, CB_MAP, &it) || it.val > r.left)
+        return false;
+    for (uint64_t i = 0, n = it.val; i < n; i++) {
+        if (cb_next(&r, &it))
+            return false;
+        if (it.kind == CB_UINT && it.val == 1) {
+            if (cb_expect(&r, CB_NEGINT, &val) || val.val != ES384_ALG - 1 || es384)
+                return false;
+            es384 = true;
+        } else if (it.kind == CB_UINT || it.kind == CB_NEGINT || it.kind == CB_TEXT) {
+            if (cb_skip(&r, 1))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return es384 && r.left == 0;
+}
+
+/* ---- CBOR writing: minimal-length heads, as serde_cbor writes them ---- */
+
+struct cbuf {
+    uint8_t *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static bool cbuf_reserve(struct cbuf *b, size_t n)
+{
+    if (b->oom)
+        return false;
+    if (b->cap - b->len >= n)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2)
+            goto oom;
+        cap *= 2;
+    }
+    uint8_t *p = realloc(b->p, cap);
+    if (p == NULL)
+        goto oom;
+    b->p = p;
+    b->cap = cap;
+    return true;
+oom:
+    b->oom = true;
+    return false;
+}
+
+static void cbuf_put(struct cbuf *b, const void *data, size_t n)
+{
+    if (n && cbuf_reserve(b, n)) {
+        memcpy(b->p + b->len, data, n);
+        b->len += n;
+    }
+}
+
+#define CBOR_HEAD_MAX 9
+
+static void put_array(struct cbuf *b, size_t n)
+{
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_array_start(n, b->p + b->len, CBOR_HEAD_MAX);
+}
+
+static void put_map(struct cbuf *b, size_t n)
+{
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_map_start(n, b->p + b->len, CBOR_HEAD_MAX);
+}
+
+static void put_uint(struct cbuf *b, uint64_t v)
+{
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_uint(v, b->p + b->len, CBOR_HEAD_MAX);
+}
+
+static void put_negint(struct cbuf *b, uint64_t v)
+{
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_negint(v, b->p + b->len, CBOR_HEAD_MAX);
+}
+
+static void put_text(struct cbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_string_start(n, b->p + b->len, CBOR_HEAD_MAX);
+    cbuf_put(b, s, n);
+}
+
+static void put_bytes(struct cbuf *b, const void *data, size_t n)
+{
+    if (cbuf_reserve(b, CBOR_HEAD_MAX))
+        b->len += cbor_encode_bytestring_start(n, b->p + b->len, CBOR_HEAD_MAX);
+    cbuf_put(b, data, n);
+}
+
+static void put_byte_array(struct cbuf *b, const uint8_t *data, size_t n)
+{
+    put_array(b, n);
+    for (size_t i = 0; i < n; i++)
+        put_uint(b, data[i]);
+}
+
+/* PcrInfo {"register_index": 0, "register_value": [PCR0]}, the COSE payload. */
+static void put_pcr_info(struct cbuf *b, const uint8_t pcr0[PCR_SIZE])
+{
+    put_map(b, 2);
+    put_text(b, "register_index");
+    put_uint(b, 0);
+    put_text(b, "register_value");
+    put_byte_array(b, pcr0, PCR_SIZE);
+}
+
+/* The protected header {1: -35} (alg ES384): a1 01 38 22. */
+static void put_protected(struct cbuf *b)
+{
+    put_map(b, 1);
+    put_uint(b, 1);
+    put_negint(b, ES384_ALG - 1);
+}
+
+/* RFC 8152 Sig_structure ["Signature1", protected, h'', payload]. */
+static void put_sig_structure(struct cbuf *b, const uint8_t *prot, size_t prot_len,
+                              const uint8_t *payload, size_t payload_len)
+{
+    put_array(b, 4);
+    put_text(b, "Signature1");
+    put_bytes(b, prot, prot_len);
+    put_bytes(b, "", 0);
+    put_bytes(b, payload, payload_len);
+}
+
+/* ---- OpenSSL ---- */
+
+static void set_why(char *why, size_t why_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t why_size, const char *fmt, ...)
+{
+    if (why == NULL || why_size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, why_size, fmt, ap);
+    va_end(ap);
+}
+
+static X509 *load_cert(const void *pem, size_t len)
+{
+    if (len > INT_MAX)
+        return NULL;
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return cert;
+}
+
+static EVP_PKEY *load_key(const void *pem, size_t len)
+{
+    if (len > INT_MAX)
+        return NULL;
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return key;
+}
+
+static bool is_p384(const EVP_PKEY *key)
+{
+    char group[64];
+    size_t len = 0;
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
+        return false;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &len) != 1)
+        return false;
+    return strcmp(group, SN_secp384r1) == 0;
+}
+
+/* ECDSA P-384 over SHA-384(msg), as raw r || s. 0 or -1. */
+static int ecdsa_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t rs[ES384_SIG_SIZE])
+{
+    int ret = -1;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int max = EVP_PKEY_get_size(key);
+    unsigned char *der = max > 0 ? OPENSSL_malloc((size_t)max) : NULL;
+    size_t der_len = (size_t)max;
+    ECDSA_SIG *sig = NULL;
+    const BIGNUM *r, *s;
+    if (md == NULL || der == NULL || EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, key) != 1 ||
+        EVP_DigestSign(md, der, &der_len, msg, len) != 1)
+        goto out;
+    const unsigned char *p = der;
+    sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+    if (sig == NULL)
+        goto out;
+    ECDSA_SIG_get0(sig, &r, &s);
+    if (BN_bn2binpad(r, rs, ES384_SIG_SIZE / 2) != ES384_SIG_SIZE / 2 ||
+        BN_bn2binpad(s, rs + ES384_SIG_SIZE / 2, ES384_SIG_SIZE / 2) != ES384_SIG_SIZE / 2)
+        goto out;
+    ret = 0;
+out:
+    ECDSA_SIG_free(sig);
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(md);
+    return ret;
+}
+
+/* Whether rs (raw r || s) is a valid ECDSA signature of SHA-384(msg) by key. */
+static bool ecdsa_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                         const uint8_t rs[ES384_SIG_SIZE])
+{
+    bool ok = false;
+    unsigned char *der = NULL;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(rs, ES384_SIG_SIZE / 2, NULL);
+    BIGNUM *s = BN_bin2bn(rs + ES384_SIG_SIZE / 2, ES384_SIG_SIZE / 2, NULL);
+    if (md == NULL || sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1)
+        goto out;
+    r = s = NULL; /* owned by sig now */
+    int der_len = i2d_ECDSA_SIG(sig, &der);
+    if (der_len <= 0 || EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) != 1)
+        goto out;
+    ok = EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1;
+out:
+    BN_free(r);
+    BN_free(s);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(sig);
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+/* ---- building ---- */
+
+int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size_t cert_len,
+                        const char *key_pem, size_t key_len, uint8_t **out, size_t *out_size,
+                        char *why, size_t why_size)
+{
+    int ret = -1;
+    struct cbuf payload = {0}, prot = {0}, tbs = {0}, cose = {0}, sec = {0};
+    uint8_t rs[ES384_SIG_SIZE];
+    EVP_PKEY *key = NULL;
+    X509 *cert = load_cert(cert_pem, cert_len);
+
+    *out = NULL;
+    *out_size = 0;
+    if (cert == NULL) {
+        set_why(why, why_size, "cannot read the signing certificate (PEM X.509 expected)");
+        goto out;
+    }
+    key = load_key(key_pem, key_len);
+    if (key == NULL) {
+        set_why(why, why_size, "cannot read the private key (unencrypted PEM expected)");
+        goto out;
+    }
+    if (!is_p384(key)) {
+        set_why(why, why_size,
+                "the private key is not an EC P-384 key (EIF signatures are "
+                "ECDSA P-384, COSE ES384)");
+        goto out;
+    }
+    if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1) {
+        set_why(why, why_size, "the private key does not match the signing certificate");
+        goto out;
+    }
+
+    put_pcr_info(&payload, pcr0);
+    put_protected(&prot);
+    put_sig_structure(&tbs, prot.p, prot.len, payload.p, payload.len);
+    if (payload.oom || prot.oom || tbs.oom) {
+        set_why(why, why_size, "out of memory");
+        goto out;
+    }
+    if (ecdsa_sign(key, tbs.p, tbs.len, rs)) {
+        set_why(why, why_size, "ECDSA signing failed");
+        goto out;
+    }
+    put_array(&cose, 4);
+    put_bytes(&cose, prot.p, prot.len);
+    put_map(&cose, 0);
+    put_bytes(&cose, payload.p, payload.len);
+    put_bytes(&cose, rs, sizeof(rs));
+
+    put_array(&sec, 1);
+    put_map(&sec, 2);
+    put_text(&sec, "signing_certificate");
+    put_byte_array(&sec, (const uint8_t *)cert_pem, cert_len);
+    put_text(&sec, "signature");
+    put_byte_array(&sec, cose.p, cose.len);
+    if (cose.oom || sec.oom) {
+        set_why(why, why_size, "out of memory");
+        goto out;
+    }
+    *out = sec.p;
+    *out_size = sec.len;
+    sec.p = NULL;
+    ret = 0;
+out:
+    free(payload.p);
+    free(prot.p);
+    free(tbs.p);
+    free(cose.p);
+    free(sec.p);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    ERR_clear_error();
+    return ret;
+}
+
+/* ---- verification ---- */
+
+static int asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return -1;
+    *out = timegm(&tm);
+    return 0;
+}
+
+static void asn1_time_text(const ASN1_TIME *t, char *out, size_t size)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    out[0] = '\0';
+    if (bio && ASN1_TIME_print(bio, t) == 1) {
+        int n = BIO_read(bio, out, (int)size - 1);
+        out[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(bio);
+}
+
+/* What describe-eif shows about the certificate. 0 or -1 (unreadable dates). */
+static int fill_cert_info(X509 *cert, struct eif_signature_info *info)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    const ASN1_BIT_STRING *sig = NULL;
+    const char *alg = OBJ_nid2ln(X509_get_signature_nid(cert));
+
+    if (X509_NAME_get_text_by_NID(X509_get_issuer_name(cert), NID_commonName, info->issuer_cn,
+                                  sizeof(info->issuer_cn)) < 0)
+        info->issuer_cn[0] = '\0';
+    snprintf(info->algorithm, sizeof(info->algorithm), "%s", alg ? alg : "");
+    asn1_time_text(X509_get0_notBefore(cert), info->not_before, sizeof(info->not_before));
+    asn1_time_text(X509_get0_notAfter(cert), info->not_after, sizeof(info->not_after));
+
+    X509_get0_signature(&sig, NULL, cert);
+    size_t pos = 0;
+    if (sig) {
+        const unsigned char *d = ASN1_STRING_get0_data(sig);
+        int n = ASN1_STRING_length(sig);
+        for (int i = 0; i < n && pos + 3 < sizeof(info->signature_hex); i++) {
+            if (i)
+                info->signature_hex[pos++] = ':';
+            info->signature_hex[pos++] = digits[d[i] >> 4];
+            info->signature_hex[pos++] = digits[d[i] & 0xf];
+        }
+    }
+    info->signature_hex[pos] = '\0';
+
+    if (asn1_time_to_time_t(X509_get0_notBefore(cert), &info->not_before_t) ||
+        asn1_time_to_time_t(X509_get0_notAfter(cert), &info->not_after_t))
+        return -1;
+    return 0;
+}
+
+enum eif_sig_error eif_signature_verify(const struct eif_image *img, const uint8_t pcr0[PCR_SIZE],
+                                        time_t now, struct eif_signature_info *info)
+{
+    enum eif_sig_error ret = EIF_SIG_MALFORMED;
+    struct eif_signature_info local;
+    struct sig_entry e = {0};
+    struct cose_sign1 c;
+    struct cbuf tbs = {0}, expect = {0};
+    X509 *cert = NULL;
+
+    if (info == NULL)
+        info = &local;
+    memset(info, 0, sizeof(*info));
+    if (img->signature < 0 || img->signature >= img->nsections)
+        goto out;
+    const struct eif_section *s = &img->sections[img->signature];
+    if (decode_section(s->data, (size_t)s->size, &e))
+        goto out;
+
+    ret = EIF_SIG_CERTIFICATE;
+    cert = load_cert(e.cert, e.cert_len);
+    if (cert == NULL || fill_cert_info(cert, info) || !is_p384(X509_get0_pubkey(cert)))
+        goto out;
+
+    ret = EIF_SIG_MALFORMED;
+    if (decode_cose(e.cose, e.cose_len, &c))
+        goto out;
+    ret = EIF_SIG_BAD;
+    if (!protected_is_es384(c.prot, c.prot_len) || c.sig_len != ES384_SIG_SIZE)
+        goto out;
+    put_sig_structure(&tbs, c.prot, c.prot_len, c.payload, c.payload_len);
+    if (tbs.oom || !ecdsa_verify(X509_get0_pubkey(cert), tbs.p, tbs.len, c.sig))
+        goto out;
+
+    put_pcr_info(&expect, pcr0);
+    info->payload_matches =
+        !expect.oom && expect.len == c.payload_len && memcmp(expect.p, c.payload, expect.len) == 0;
+    ret = EIF_SIG_PCR0;
+    if (!info->payload_matches)
+        goto out;
+    ret = EIF_SIG_EXPIRED;
+    if (now != 0 && (now < info->not_before_t || now > info->not_after_t))
+        goto out;
+    ret = EIF_SIG_OK;
+out:
+    free(tbs.p);
+    free(expect.p);
+    sig_entry_free(&e);
+    X509_free(cert);
+    ERR_clear_error();
+    return ret;
+}
+
+const char *eif_sig_strerror(enum eif_sig_error err)
+{
+    switch (err) {
+    case EIF_SIG_OK:
+        return "signature valid";
+    case EIF_SIG_MALFORMED:
+        return "malformed or missing signature section";
+    case EIF_SIG_CERTIFICATE:
+        return "the signing certificate does not parse or is not an EC P-384 certificate";
+    case EIF_SIG_BAD:
+        return "the signature does not verify with the signing certificate";
+    case EIF_SIG_PCR0:
+        return "the signature is valid but signs another PCR0";
+    case EIF_SIG_EXPIRED:
+        return "the signing certificate is expired or not yet valid";
+    }
+    return "unknown signature error";
+}
+
+/* ---- sign-eif ---- */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+#define H_NSECTIONS 0x1a
+#define H_OFFSETS   0x1c
+#define H_SIZES     0x11c
+
+int eif_sign_image(const uint8_t *buf, size_t size, const char *cert_pem, size_t cert_len,
+                   const char *key_pem, size_t key_len, uint8_t **out, size_t *out_size, char *why,
+                   size_t why_size)
+{
+    struct eif_image img;
+    struct eif_pcrs pcrs;
+    uint8_t *sec = NULL, *res = NULL;
+    size_t sec_len = 0;
+
+    *out = NULL;
+    *out_size = 0;
+    enum eif_error perr = eif_parse(buf, size, &img);
+    if (perr != EIF_OK && perr != EIF_ERR_LINUX_KERNEL) {
+        set_why(why, why_size, "not a valid EIF: %s", eif_strerror(perr));
+        return -EINVAL;
+    }
+    /* PCR0 does not depend on the old signature; do not let an unreadable one stop us. */
+    struct eif_image unsigned_img = img;
+    unsigned_img.signature = -1;
+    if (eif_measure(&unsigned_img, &pcrs)) {
+        set_why(why, why_size, "cannot measure the EIF");
+        return -EINVAL;
+    }
+    if (eif_signature_build(pcrs.pcr0, cert_pem, cert_len, key_pem, key_len, &sec, &sec_len, why,
+                            why_size))
+        return -EINVAL;
+
+    /* The old signature (if any) is replaced in place, else the new one goes at the end. */
+    unsigned idx = img.signature >= 0 ? (unsigned)img.signature : img.nsections;
+    uint64_t at = idx < img.nsections ? img.sections[idx].offset : size;
+    size_t old_len = idx < img.nsections ? (size_t)img.sections[idx].size : 0;
+    size_t old_end = idx < img.nsections ? (size_t)at + EIF_SECTION_HEADER_SIZE + old_len : size;
+    if (idx >= EIF_MAX_SECTIONS) {
+        set_why(why, why_size, "the EIF already has %d sections", EIF_MAX_SECTIONS);
+        free(sec);
+        return -EINVAL;
+    }
+    size_t new_size = (size_t)at + EIF_SECTION_HEADER_SIZE + sec_len + (size - old_end);
+    res = malloc(new_size);
+    if (res == NULL) {
+        set_why(why, why_size, "out of memory");
+        free(sec);
+        return -ENOMEM;
+    }
+    memcpy(res, buf, (size_t)at);
+    uint8_t *sh = res + at;
+    sh[0] = 0, sh[1] = EIF_SEC_SIGNATURE, sh[2] = 0, sh[3] = 0;
+    put_be64(sh + 4, sec_len);
+    memcpy(sh + EIF_SECTION_HEADER_SIZE, sec, sec_len);
+    memcpy(sh + EIF_SECTION_HEADER_SIZE + sec_len, buf + old_end, size - old_end);
+    free(sec);
+
+    /* The table: this section's slot, then every later section moved by the size change. */
+    put_be64(res + H_OFFSETS + 8 * idx, at);
+    put_be64(res + H_SIZES + 8 * idx, sec_len);
+    for (unsigned i = idx + 1; i < img.nsections; i++) {
+        uint64_t off = get_be64(res + H_OFFSETS + 8 * i);
+        put_be64(res + H_OFFSETS + 8 * i, off - old_len + sec_len);
+    }
+    if (idx == img.nsections) {
+        res[H_NSECTIONS] = 0;
+        res[H_NSECTIONS + 1] = (uint8_t)(img.nsections + 1);
+    }
+    eif_update_crc(res, new_size);
+    *out = res;
+    *out_size = new_size;
+    return 0;
+}

@@ -45,6 +45,10 @@ enum eif_sig_error eif_signature_verify(const struct eif_image *img, const uint8
                                         time_t now, struct eif_signature_info *info);
 const char *eif_sig_strerror(enum eif_sig_error err);
 
+/* The signing certificate (PEM bytes, copied into a malloc'd *pem) of the first entry of a
+ * signature section. 0, or -1 when the section is not the CBOR described above. */
+int eif_signature_certificate(const uint8_t *sec, size_t sec_len, uint8_t **pem, size_t *pem_len);
+
 /* sign-eif: returns a new EIF (malloc'd) that is buf with its signature section appended, or
  * replaced if it had one, with the header table (offsets and sizes) and the CRC right. */
 int eif_sign_image(const uint8_t *buf, size_t size, const char *cert_pem, size_t cert_len,
