@@ -15,6 +15,10 @@ packages=(
   bats              # integration tests
   clang libclang-rt-14-dev  # libFuzzer targets
   clang-format      # the formatting check in scripts/test.sh
+  umoci skopeo      # real OCI and docker-save archives for the image tests (offline)
+  openssl           # test keys and certificates
+  python3 python3-cryptography  # test helpers: EIFs crafted byte by byte, test certificates
+  busybox-static    # real programs nobody here wrote, in test images
   procps            # pgrep, used by tests to show no process is left behind
 )
 

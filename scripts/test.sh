@@ -31,6 +31,14 @@ if readelf -lW build/enclave/alcove-kernel.elf | awk '$1 == "LOAD" && $7 ~ /W/ &
 fi
 echo "ok"
 
+step "the enclave kernel builds reproducibly (a second build directory gives the same bytes)"
+repro=$(mktemp -d)
+meson setup "$repro" > /dev/null
+ninja -C "$repro" enclave/alcove-kernel.elf > /dev/null
+cmp "$repro/enclave/alcove-kernel.elf" build/enclave/alcove-kernel.elf
+rm -rf "$repro"
+echo "ok: $(sha256sum build/enclave/alcove-kernel.elf | cut -c1-16)..."
+
 step "source formatting (clang-format, .clang-format)"
 if command -v clang-format >/dev/null; then
   files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src enclave lib include tests bench -name '*.[ch]')
@@ -44,10 +52,19 @@ meson test -C build --print-errorlogs
 step "fuzzing: each target for ${FUZZ_SECONDS:=20}s (clang, libFuzzer, ASan, UBSan)"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true
-  ninja -C build-fuzz tests/fuzz/fuzz_elf tests/fuzz/fuzz_ring
-  mkdir -p build-fuzz/corpus/elf build-fuzz/corpus/ring
+    targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+  ninja -C build-fuzz $(for t in $targets; do echo tests/fuzz/$t; done)
+  for t in $targets; do mkdir -p "build-fuzz/corpus/${t#fuzz_}"; done
   cp build/tests/hello-musl-exec build/tests/hello-glibc-pie build-fuzz/corpus/elf/ 2>/dev/null || true
-  for t in elf ring; do
+  # seed the EIF parser with real images: plain and signed
+  if [ ! -f build-fuzz/corpus/eif/hello.eif ]; then
+    build/src/alcove build-enclave --binary build/tests/hello-musl-exec \
+      --output-file build-fuzz/corpus/eif/hello.eif > /dev/null 2>&1 || true
+    build/src/alcove build-enclave --binary build/tests/hello-musl-exec \
+      --signing-certificate tests/data/eif/v5-cert.pem --private-key tests/data/eif/v5-key.pem \
+      --output-file build-fuzz/corpus/eif/hello-signed.eif > /dev/null 2>&1 || true
+  fi
+  for t in ${targets//fuzz_/}; do
     build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
       build-fuzz/corpus/$t 2>&1 | tail -3
   done

@@ -47,9 +47,11 @@ static const struct file_ops g_stdout_ops = {
 };
 
 static struct file g_console[3] = {
-    {&g_stdin_ops, O_RDONLY, 1, (void *)0},
-    {&g_stdout_ops, O_WRONLY, 1, (void *)(uintptr_t)ALC_STREAM_STDOUT},
-    {&g_stdout_ops, O_WRONLY, 1, (void *)(uintptr_t)ALC_STREAM_STDERR},
+    {.ops = &g_stdin_ops, .flags = O_RDONLY, .refs = 1, .priv = (void *)0},
+    {.ops = &g_stdout_ops, .flags = O_WRONLY, .refs = 1,
+     .priv = (void *)(uintptr_t)ALC_STREAM_STDOUT},
+    {.ops = &g_stdout_ops, .flags = O_WRONLY, .refs = 1,
+     .priv = (void *)(uintptr_t)ALC_STREAM_STDERR},
 };
 
 struct file *console_file(int which)

@@ -1,12 +1,14 @@
-/* exe.h: starting the application: its executable loaded and its initial stack built. */
+/* exe.h: starting the application: its executable found in the file system, loaded, and its
+ * initial stack built. */
 #ifndef ALCOVE_EXE_H
 #define ALCOVE_EXE_H
 
 #include "kernel.h"
 
-/* Loads the executable from the boot image and fills *r so that returning to user mode
- * starts it. Returns 0 or -errno (the reason is logged). */
-int exe_start(struct regs *r);
+/* Finds the program (the boot information's exec path, or argv[0] searched in PATH), loads it
+ * and fills *r so that returning to user mode starts it with argv and envp (NULL-terminated
+ * arrays of kernel strings). Returns 0 or -errno (the reason is logged). */
+int exe_start(struct regs *r, char **argv, char **envp);
 /* The executable's path inside the enclave (what /proc/self/exe names). */
 const char *exe_path(void);
 

@@ -11,10 +11,18 @@
 
 struct file;
 
+struct inode;
+
 struct file_ops {
     /* buf is a kernel pointer or an already validated user pointer */
     long (*read)(struct file *f, void *buf, size_t len);
     long (*write)(struct file *f, const void *buf, size_t len);
+    /* reads at offset without moving the position; NULL: ESPIPE */
+    long (*pread)(struct file *f, void *buf, size_t len, uint64_t off);
+    /* new position, or -errno; NULL: ESPIPE */
+    int64_t (*lseek)(struct file *f, int64_t off, int whence);
+    /* fills buf with linux_dirent64 records; NULL: ENOTDIR */
+    long (*getdents)(struct file *f, void *buf, size_t len);
     int (*stat)(struct file *f, struct linux_stat *st);
     long (*ioctl)(struct file *f, unsigned long cmd, uint64_t arg);
     void (*release)(struct file *f);
@@ -25,6 +33,8 @@ struct file {
     uint32_t flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
     uint32_t refs;
     void *priv;
+    struct inode *inode; /* files of the file system; NULL for the console */
+    uint64_t pos;        /* the file position (directories: the next entry's index) */
 };
 
 #define FD_MAX 1024

@@ -75,7 +75,7 @@ NORETURN void kpanic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 #define KASSERT(c)                                                                                 \
     do {                                                                                           \
         if (!(c))                                                                                  \
-            kpanic("assertion failed: %s (%s:%d)", #c, __FILE__, __LINE__);                        \
+            kpanic("assertion failed: %s (%s:%d)", #c, __FILE_NAME__, __LINE__);                   \
     } while (0)
 
 /* ---- time (kernel/time.c) ---- */
@@ -93,6 +93,11 @@ int64_t time_monotonic_ns(void);
 void kheap_init(uint64_t gpa, uint64_t size);
 /* Zeroed memory that is never freed (the kernel's long-lived tables). NULL when exhausted. */
 void *kalloc_zeroed(size_t size);
+/* Memory for objects that come and go; NULL when exhausted. kzalloc zeroes it. */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void kfree(void *ptr);
+uint64_t kheap_free_bytes(void);
 
 /* ---- entry (entry/entry.S) ---- */
 NORETURN void alc_return_to_user(struct regs *r);

@@ -100,9 +100,45 @@
 #define O_NONBLOCK      04000
 #define O_CLOEXEC       02000000
 
+#define O_CREAT     0100
+#define O_EXCL      0200
+#define O_NOCTTY    0400
+#define O_TRUNC     01000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW  0400000
+#define O_PATH      010000000
+#define O_TMPFILE   020200000
+#define O_LARGEFILE 0100000
+#define O_DSYNC     010000
+#define O_SYNC      04010000
+#define O_DIRECT    040000
+#define O_NOATIME   01000000
+
 #define AT_FDCWD            (-100)
 #define AT_EMPTY_PATH       0x1000
 #define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EACCESS          0x200
+#define AT_REMOVEDIR        0x200
+
+#define SEEK_SET  0
+#define SEEK_CUR  1
+#define SEEK_END  2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
+
+#define F_OK 0
+#define X_OK 1
+#define W_OK 2
+#define R_OK 4
+
+#define DT_UNKNOWN 0
+#define DT_FIFO    1
+#define DT_CHR     2
+#define DT_DIR     4
+#define DT_REG     8
+#define DT_LNK     10
+
+#define S_IFLNK 0120000
 
 /* file types */
 #define S_IFMT  0170000

@@ -6,6 +6,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "vfs.h"
 
 const struct alc_boot_info *g_boot;
 
@@ -36,6 +37,69 @@ __attribute__((used, section(".note.alcove"),
         },
 };
 
+/* Splits "a\nb\n" into NUL-terminated copies; a last line without '\n' counts too. */
+static char **split_lines(const uint8_t *text, size_t len, size_t extra)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    if (len && text[len - 1] != '\n')
+        n++;
+    char **v = kalloc_zeroed((n + extra + 1) * sizeof(char *));
+    char *copy = kalloc_zeroed(len + n + 1);
+    if (!v || !copy)
+        kpanic("out of kernel memory for the arguments");
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i <= len && k < n; i++) {
+        if (i == len || text[i] == '\n') {
+            memcpy(copy, text + start, i - start);
+            copy[i - start] = 0;
+            v[k++] = copy;
+            copy += i - start + 1;
+            start = i + 1;
+        }
+    }
+    return v;
+}
+
+/* argv: the monitor's (argc > 0) or the image's cmd. envp: the image's env, then the monitor's
+ * entries, each replacing an image entry with the same name. */
+static void build_args(const uint8_t *cmd, size_t cmd_len, const uint8_t *env, size_t env_len,
+                       char ***argv_out, char ***envp_out)
+{
+    const char *s = phys_to_virt(g_boot->strings_gpa);
+    const char *end = s + g_boot->strings_size;
+    char **argv;
+    if (g_boot->argc > 0) {
+        argv = kalloc_zeroed((g_boot->argc + 1) * sizeof(char *));
+        if (!argv)
+            kpanic("out of kernel memory for the arguments");
+        for (uint32_t i = 0; i < g_boot->argc && s < end; i++) {
+            argv[i] = (char *)s;
+            s += strnlen(s, (size_t)(end - s)) + 1;
+        }
+    } else {
+        argv = split_lines(cmd, cmd_len, 0);
+    }
+    char **envp = split_lines(env, env_len, g_boot->envc);
+    size_t n = 0;
+    while (envp[n])
+        n++;
+    for (uint32_t i = 0; i < g_boot->envc && s < end; i++) {
+        const char *eq = strchr(s, '=');
+        size_t klen = eq ? (size_t)(eq - s) + 1 : strlen(s);
+        size_t k = 0;
+        while (k < n && strncmp(envp[k], s, klen) != 0)
+            k++;
+        envp[k] = (char *)s;
+        if (k == n)
+            n++;
+        s += strnlen(s, (size_t)(end - s)) + 1;
+    }
+    *argv_out = argv;
+    *envp_out = envp;
+}
+
 NORETURN void kernel_main(uint64_t boot_gpa)
 {
     const struct alc_boot_info *bi = phys_to_virt(boot_gpa);
@@ -51,10 +115,17 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     proc_init();
     fd_init();
 
+    const uint8_t *cmd, *env;
+    size_t cmd_len, env_len;
+    if (ramfs_load(phys_to_virt(bi->rootfs_gpa), bi->rootfs_size, &cmd, &cmd_len, &env, &env_len))
+        hc_exit(126); /* the image's file system is unusable (the reason is in the log) */
+    char **argv, **envp;
+    build_args(cmd, cmd_len, env, env_len, &argv, &envp);
+
     struct regs r;
-    int err = exe_start(&r);
+    int err = exe_start(&r, argv, envp);
     if (err)
-        hc_exit(126); /* the executable cannot run here (the reason is in the log) */
+        hc_exit(err == -ENOENT ? 127 : 126); /* the reason is in the log */
     klog(ALC_LOG_DEBUG, "entering the application at %#lx, %lu ns after boot", r.rip,
          time_since_boot_ns());
     alc_return_to_user(&r);

@@ -5,6 +5,7 @@
 #include "exe.h"
 #include "klib.h"
 #include "mm.h"
+#include "vfs.h"
 
 #define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
 #define HWCAP2_FSGSBASE (1u << 1)
@@ -75,22 +76,40 @@ static uint64_t push_bytes(struct stack_builder *b, const void *data, size_t len
     return b->sp;
 }
 
-static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias)
+static uint64_t count(char **v)
+{
+    uint64_t n = 0;
+    while (v[n])
+        n++;
+    return n;
+}
+
+static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias, char **argv,
+                       char **envp)
 {
     struct stack_builder b = {mm_stack_top(), mm_stack_bottom()};
-    const char *strings = phys_to_virt(g_boot->strings_gpa);
-    uint32_t argc = g_boot->argc, envc = g_boot->envc;
-    uint64_t n_strings = (uint64_t)argc + envc;
+    uint64_t argc = count(argv), envc = count(envp);
 
-    /* strings: the executable's name at the very top, then argv and envp, as Linux does */
+    /* strings: the executable's name at the very top, then the environment and argv */
     b.sp -= 8;
     uint64_t execfn = push_bytes(&b, g_exe_path, strlen(g_exe_path) + 1);
-    uint64_t str_size = g_boot->strings_size;
-    uint64_t str_base = push_bytes(&b, strings, str_size);
+    uint64_t *uenv = kmalloc((envc + 1) * 8), *uarg = kmalloc((argc + 1) * 8);
+    if (!uenv || !uarg)
+        return -ENOMEM;
+    int err = 0;
+    for (uint64_t i = envc; i-- > 0;)
+        if (!(uenv[i] = push_bytes(&b, envp[i], strlen(envp[i]) + 1)))
+            err = -E2BIG;
+    for (uint64_t i = argc; i-- > 0;)
+        if (!(uarg[i] = push_bytes(&b, argv[i], strlen(argv[i]) + 1)))
+            err = -E2BIG;
     uint64_t platform = push_bytes(&b, "x86_64", 7);
     uint64_t random = push_bytes(&b, g_boot->random, 16);
-    if (!execfn || !str_base || !platform || !random)
+    if (err || !execfn || !platform || !random) {
+        kfree(uenv);
+        kfree(uarg);
         return -E2BIG;
+    }
 
     uint32_t id[4];
     cpuid(1, 0, id);
@@ -117,22 +136,22 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
     };
     uint64_t words = 1 + argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);
     uint64_t table = (b.sp - words * 8) & ~15ull;
-    if (table < b.floor + 4096)
+    if (table < b.floor + 4096) {
+        kfree(uenv);
+        kfree(uarg);
         return -E2BIG;
-
+    }
     uint64_t *w = (uint64_t *)table;
     *w++ = argc;
-    uint64_t at = str_base;
-    for (uint64_t i = 0; i < n_strings; i++) {
-        if (i == argc)
-            *w++ = 0; /* end of argv */
-        *w++ = at;
-        at += strnlen(strings + (at - str_base), str_size - (at - str_base)) + 1;
-    }
-    if (argc == n_strings)
-        *w++ = 0;
-    *w++ = 0; /* end of envp */
+    memcpy(w, uarg, argc * 8);
+    w += argc;
+    *w++ = 0;
+    memcpy(w, uenv, envc * 8);
+    w += envc;
+    *w++ = 0;
     memcpy(w, auxv, sizeof(auxv));
+    kfree(uenv);
+    kfree(uarg);
 
     memset(r, 0, sizeof(*r));
     r->rip = img->entry + bias;
@@ -141,28 +160,79 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
     return 0;
 }
 
-int exe_start(struct regs *r)
+/* The program to run: the exec path if the monitor gave one, else argv[0], searched in the
+ * environment's PATH (or the default) when it has no '/'. */
+static int find_program(const char *name, char **envp, struct inode **out, char *path, size_t size)
 {
-    const uint8_t *file = phys_to_virt(g_boot->exe_gpa);
-    g_exe_path = phys_to_virt(g_boot->exe_path_gpa);
+    if (strchr(name, '/')) {
+        strlcpy(path, name, size);
+        return vfs_lookup(NULL, name, LOOKUP_FOLLOW, out);
+    }
+    const char *search = "/sbin:/usr/sbin:/bin:/usr/bin"; /* what Nitro's init sets */
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            search = *e + 5;
+    int err = -ENOENT;
+    while (*search) {
+        const char *end = strchr(search, ':');
+        size_t dlen = end ? (size_t)(end - search) : strlen(search);
+        if (dlen + 1 + strlen(name) + 1 <= size) {
+            memcpy(path, search, dlen);
+            path[dlen] = '/';
+            strlcpy(path + dlen + 1, name, size - dlen - 1);
+            struct inode *ino;
+            int e = vfs_lookup(NULL, path, LOOKUP_FOLLOW, &ino);
+            if (e == 0 && S_ISREG(ino->mode)) {
+                *out = ino;
+                return 0;
+            }
+            if (e != -ENOENT)
+                err = e;
+        }
+        if (!end)
+            break;
+        search = end + 1;
+    }
+    return err;
+}
+
+int exe_start(struct regs *r, char **argv, char **envp)
+{
+    const char *want = phys_to_virt(g_boot->exec_path_gpa);
+    if (!*want && !argv[0]) {
+        klog(ALC_LOG_ERROR, "no program to run: the image has no cmd and none was given");
+        return -ENOENT;
+    }
+    static char path[PATH_MAX_LEN];
+    struct inode *ino;
+    int err = find_program(*want ? want : argv[0], envp, &ino, path, sizeof(path));
+    if (err) {
+        klog(ALC_LOG_ERROR, "%s: cannot find the program (error %d)", *want ? want : argv[0], err);
+        return err;
+    }
+    if (!S_ISREG(ino->mode) || !(ino->mode & 0111)) {
+        klog(ALC_LOG_ERROR, "%s: not an executable file", path);
+        return -EACCES;
+    }
+    g_exe_path = path;
     struct elfp_image img;
-    enum elfp_error e = elfp_parse(file, g_boot->exe_size, &img);
+    enum elfp_error e = elfp_parse(ino->data, ino->size, &img);
     if (e != ELFP_OK) {
         klog(ALC_LOG_ERROR, "%s: %s", g_exe_path, elfp_strerror(e));
         return -ENOEXEC;
     }
     uint64_t bias;
-    int err = load_segments(file, &img, &bias);
+    err = load_segments(ino->data, &img, &bias);
     if (err) {
         klog(ALC_LOG_ERROR,
-             "%s: cannot load its segments (%d): the enclave's memory is too "
-             "small or the addresses are outside it",
+             "%s: cannot load its segments (%d): the enclave's memory is too small or the "
+             "addresses are outside it",
              g_exe_path, err);
         return err;
     }
-        mm_set_brk_base(img.span_end + bias);
+    mm_set_brk_base(img.span_end + bias);
     patch_init(img.span_start + bias, img.span_end + bias);
-    err = build_stack(r, &img, bias);
+    err = build_stack(r, &img, bias, argv, envp);
     if (err)
         klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");
     return err;

@@ -1,6 +1,7 @@
 /* io.c: descriptor syscalls: read, write and their vector forms, close, dup*, fcntl, ioctl and
  * the stat family on descriptors. */
 #include "file.h"
+#include "vfs.h"
 #include "klib.h"
 #include "syscall.h"
 
@@ -21,6 +22,8 @@ static struct file *writable(int fd)
         return NULL;
     return f;
 }
+
+#define S_ISDIR_MODE(ino) S_ISDIR((ino)->mode)
 
 SYSCALL_DEFINE3(read, int, fd, uint64_t, buf, uint64_t, count)
 {
@@ -181,70 +184,81 @@ SYSCALL_DEFINE3(ioctl, int, fd, unsigned long, cmd, uint64_t, arg)
     return f->ops->ioctl(f, cmd, arg);
 }
 
-static int stat_fd(int fd, struct linux_stat *st)
+SYSCALL_DEFINE4(pread64, int, fd, uint64_t, buf, uint64_t, count, int64_t, off)
+{
+    struct file *f = readable(fd);
+    if (!f)
+        return -EBADF;
+    if (off < 0)
+        return -EINVAL;
+    if (!f->ops->pread)
+        return f->inode && S_ISDIR_MODE(f->inode) ? -EISDIR : -ESPIPE;
+    count = MIN(count, MAX_RW_COUNT);
+    if (!user_range_ok(buf, count, PROT_WRITE))
+        return -EFAULT;
+    return f->ops->pread(f, (void *)buf, count, (uint64_t)off);
+}
+
+SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
 {
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    if (!f->ops->stat)
-        return -EINVAL;
-    return f->ops->stat(f, st);
+    if (!f->ops->lseek)
+        return -ESPIPE;
+    return f->ops->lseek(f, off, whence);
 }
 
-SYSCALL_DEFINE2(fstat, int, fd, uint64_t, ubuf)
+SYSCALL_DEFINE3(getdents64, int, fd, uint64_t, ubuf, uint64_t, count)
 {
-    struct linux_stat st;
-    int err = stat_fd(fd, &st);
-    if (err)
-        return err;
-    return copy_to_user(ubuf, &st, sizeof(st));
-}
-
-/* Path lookups arrive with the file system; until then only AT_EMPTY_PATH works. */
-static int stat_at(int dirfd, uint64_t upath, int flags, struct linux_stat *st)
-{
-    char path[2];
-    long n = strncpy_from_user(path, upath, sizeof(path));
-    if (n == -EFAULT)
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->ops->getdents)
+        return -ENOTDIR;
+    count = MIN(count, MAX_RW_COUNT);
+    if (!user_range_ok(ubuf, count, PROT_WRITE))
         return -EFAULT;
-    if (n == 0) {
-        if (!(flags & AT_EMPTY_PATH))
-            return -ENOENT;
-        return stat_fd(dirfd, st);
+    return f->ops->getdents(f, (void *)ubuf, count);
+}
+
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, count)
+{
+    struct file *in = readable(in_fd), *out = writable(out_fd);
+    if (!in || !out)
+        return -EBADF;
+    int64_t off = 0;
+    if (uoff) {
+        if (copy_from_user(&off, uoff, sizeof(off)))
+            return -EFAULT;
+        if (off < 0)
+            return -EINVAL;
+        if (!in->ops->pread)
+            return -ESPIPE;
     }
-    return -ENOENT;
-}
-
-SYSCALL_DEFINE4(newfstatat, int, dirfd, uint64_t, upath, uint64_t, ubuf, int, flags)
-{
-    struct linux_stat st;
-    int err = stat_at(dirfd, upath, flags, &st);
-    if (err)
-        return err;
-    return copy_to_user(ubuf, &st, sizeof(st));
-}
-
-SYSCALL_DEFINE5(statx, int, dirfd, uint64_t, upath, int, flags, uint32_t, mask, uint64_t, ubuf)
-{
-    (void)mask;
-    struct linux_stat st;
-    int err = stat_at(dirfd, upath, flags, &st);
-    if (err)
-        return err;
-    struct linux_statx sx;
-    memset(&sx, 0, sizeof(sx));
-    sx.stx_mask = STATX_BASIC_STATS;
-    sx.stx_blksize = (uint32_t)st.st_blksize;
-    sx.stx_nlink = (uint32_t)st.st_nlink;
-    sx.stx_uid = st.st_uid;
-    sx.stx_gid = st.st_gid;
-    sx.stx_mode = (uint16_t)st.st_mode;
-    sx.stx_ino = st.st_ino;
-    sx.stx_size = (uint64_t)st.st_size;
-    sx.stx_blocks = (uint64_t)st.st_blocks;
-    sx.stx_atime.tv_sec = st.st_atime_sec;
-    sx.stx_mtime.tv_sec = st.st_mtime_sec;
-    sx.stx_ctime.tv_sec = st.st_ctime_sec;
-    sx.stx_dev_minor = (uint32_t)st.st_dev;
-    return copy_to_user(ubuf, &sx, sizeof(sx));
+    static uint8_t buf[65536];
+    count = MIN(count, MAX_RW_COUNT);
+    long done = 0;
+    while ((uint64_t)done < count) {
+        size_t want = MIN(sizeof(buf), count - (uint64_t)done);
+        long n = uoff ? in->ops->pread(in, buf, want, (uint64_t)off + (uint64_t)done)
+                      : in->ops->read(in, buf, want);
+        if (n <= 0) {
+            if (n < 0 && done == 0)
+                return n;
+            break;
+        }
+        long w = out->ops->write(out, buf, (size_t)n);
+        if (w < 0)
+            return done ? done : w;
+        done += w;
+        if (w < n || (size_t)n < want)
+            break;
+    }
+    if (uoff) {
+        off += done;
+        if (copy_to_user(uoff, &off, sizeof(off)))
+            return -EFAULT;
+    }
+    return done;
 }

@@ -268,37 +268,30 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
     return copy_to_user(ubuf, &si, sizeof(si));
 }
 
-SYSCALL_DEFINE2(getcwd, uint64_t, ubuf, uint64_t, size)
-{
-    if (size < 2)
-        return -ERANGE;
-    if (copy_to_user(ubuf, "/", 2))
-        return -EFAULT;
-    return 2;
-}
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
 
-static long do_readlink_at(int dirfd, uint64_t upath, uint64_t ubuf, int64_t size)
-{
-    char path[4096];
-    (void)dirfd;
-    long n = strncpy_from_user(path, upath, sizeof(path));
-    if (n < 0)
-        return n;
-    if (size <= 0)
-        return -EINVAL;
-    if (strcmp(path, "/proc/self/exe") != 0)
-        return -ENOENT; /* the file system (and its symbolic links) comes later */
-    const char *exe = exe_path();
-    size_t len = MIN(strlen(exe), (size_t)size);
-    return copy_to_user(ubuf, exe, len) ? -EFAULT : (long)len;
-}
+static char g_comm[16] = "main";
 
-SYSCALL_DEFINE3(readlink, uint64_t, upath, uint64_t, ubuf, int64_t, size)
+SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t,
+                arg5)
 {
-    return do_readlink_at(AT_FDCWD, upath, ubuf, size);
-}
-
-SYSCALL_DEFINE4(readlinkat, int, dirfd, uint64_t, upath, uint64_t, ubuf, int64_t, size)
-{
-    return do_readlink_at(dirfd, upath, ubuf, size);
+    (void)arg3;
+    (void)arg4;
+    (void)arg5;
+    switch (option) {
+    case PR_SET_NAME: {
+        char name[16];
+        long n = strncpy_from_user(name, arg2, sizeof(name));
+        if (n == -EFAULT)
+            return -EFAULT;
+        memcpy(g_comm, name, sizeof(name));
+        g_comm[15] = 0;
+        return 0;
+    }
+    case PR_GET_NAME:
+        return copy_to_user(arg2, g_comm, sizeof(g_comm));
+    default:
+        return -EINVAL; /* other process controls do not apply in an enclave */
+    }
 }

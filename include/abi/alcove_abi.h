@@ -183,7 +183,7 @@ struct alc_shared {
  * Written by the monitor before the first vCPU runs; read-only for the guest afterwards.
  * The bootstrap vCPU enters the kernel's boot entry with rdi = GPA of this structure. */
 #define ALC_BOOT_NO_SYSCALL_PATCH 0x1u /* keep every syscall on the trap path */
-#define ALC_BOOT_MAGIC ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
+#define ALC_BOOT_MAGIC            ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
 
 #ifndef __ASSEMBLER__
 struct alc_boot_info {
@@ -200,21 +200,25 @@ struct alc_boot_info {
     uint64_t boot_tsc;         /* guest TSC at the anchor */
     int64_t boot_realtime_ns;  /* host CLOCK_REALTIME at the anchor */
     int64_t boot_monotonic_ns; /* host CLOCK_MONOTONIC at the anchor */
-    uint64_t strings_gpa;      /* argv strings then envp strings, each NUL-terminated */
+    uint64_t strings_gpa;      /* argv then environment strings, each NUL-terminated: argc > 0
+                              replaces the ramdisk's cmd; envc entries add to (or replace
+                              entries of) the ramdisk's env */
     uint64_t strings_size;
     uint32_t argc;
     uint32_t envc;
-    uint64_t exe_path_gpa; /* NUL-terminated path of the executable inside the enclave */
-    uint64_t exe_gpa;      /* the executable file image */
-    uint64_t exe_size;
+    uint64_t exec_path_gpa; /* NUL-terminated path (in the enclave) of the program to run, or ""
+                           for the application ramdisk's cmd[0], searched in PATH */
+    uint64_t rootfs_gpa;    /* the application ramdisk: newc cpio archive(s) with rootfs/...,
+                               cmd and env (the EIF's ramdisks after the first) */
+    uint64_t rootfs_size;
     uint64_t out_ring_gpa;  /* struct alc_ring + data, guest -> host */
     uint64_t out_ring_size; /* data bytes, power of two */
     uint64_t in_ring_gpa;   /* struct alc_ring + data, host -> guest (stdin) */
     uint64_t in_ring_size;
     uint64_t shared_gpa; /* struct alc_shared */
     uint64_t stack_size; /* bytes for the application's main stack */
-        uint32_t log_level; /* enum alc_log_level: what the kernel bothers to send */
-    uint32_t flags;     /* ALC_BOOT_* */
+    uint32_t log_level;  /* enum alc_log_level: what the kernel bothers to send */
+    uint32_t flags;      /* ALC_BOOT_* */
     uint8_t random[16];  /* seed for AT_RANDOM, from the host's CSPRNG */
     uint64_t kernel_gpa; /* where the kernel image (linked at ALC_KERNEL_VBASE) lies */
     uint64_t kernel_size;

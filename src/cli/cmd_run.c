@@ -16,6 +16,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "elf/elf_parse.h"
+#include "image/boot_image.h"
 #include "monitor/monitor.h"
 
 #define STATUS_ALCOVE_FAILED 125
@@ -44,7 +45,7 @@ static uint64_t parse_mib(const char *s)
 }
 
 /* Reads the whole file. Sets *status to 127/126/125 with a message on failure. */
-static void *read_executable(const char *path, size_t *size, int *status)
+static uint8_t *read_executable(const char *path, size_t *size, int *status)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -93,6 +94,7 @@ struct run_opts {
     const char *log_file;
     int stats;
     int no_patch;
+    const char *rootfs_dir;
     char **env;
     int envc;
 };
@@ -122,10 +124,15 @@ static int add_env(struct run_opts *o, const char *spec)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
     static const struct option opts[] = {
-        {"memory", required_argument, NULL, 'm'},     {"cpu-count", required_argument, NULL, 'c'},
-        {"env", required_argument, NULL, 'e'},        {"log-level", required_argument, NULL, 'l'},
-        {"log-file", required_argument, NULL, 'L'},   {"stats", no_argument, NULL, 'S'},
-        {"no-syscall-patch", no_argument, NULL, 'P'}, {0},
+        {"memory", required_argument, NULL, 'm'},
+        {"cpu-count", required_argument, NULL, 'c'},
+        {"env", required_argument, NULL, 'e'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-file", required_argument, NULL, 'L'},
+        {"stats", no_argument, NULL, 'S'},
+        {"no-syscall-patch", no_argument, NULL, 'P'},
+        {"rootfs", required_argument, NULL, 'R'},
+        {0},
     };
     int c;
     optind = 1;
@@ -175,6 +182,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'P':
             o->no_patch = 1;
             break;
+        case 'R':
+            o->rootfs_dir = optarg;
+            break;
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
                            argv[optind - 1]);
@@ -190,7 +200,9 @@ static int run_run(int argc, char **argv)
     if (parse_opts(argc, argv, &o))
         return STATUS_ALCOVE_FAILED;
     if (optind >= argc) {
-        alc_err_report(E_MISSING_ARGUMENT, "which program? (alcove run [OPTIONS] BINARY [ARGS])");
+        alc_err_report(E_MISSING_ARGUMENT,
+                       o.rootfs_dir ? "which command? (alcove run --rootfs DIR CMD [ARGS])"
+                                    : "which program? (alcove run [OPTIONS] BINARY|EIF [ARGS])");
         return STATUS_ALCOVE_FAILED;
     }
     uint64_t max_mib = ALC_MAX_MEM_BYTES >> 20;
@@ -213,30 +225,65 @@ static int run_run(int argc, char **argv)
         log_set_fd(log_fd);
     }
 
-    const char *path = argv[optind];
     int status = STATUS_ALCOVE_FAILED;
-    size_t exe_size = 0;
-    void *exe = read_executable(path, &exe_size, &status);
-    if (!exe)
-        goto out;
-    struct elfp_image img;
-    enum elfp_error e = elfp_parse(exe, exe_size, &img);
-    if (e != ELFP_OK) {
-        alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, elfp_strerror(e));
-        status = STATUS_CANNOT_RUN;
-        goto out;
+    struct boot_image bi;
+    memset(&bi, 0, sizeof(bi));
+    char why[512] = "";
+    char *const *pargv = argv + optind;
+    int pargc = argc - optind;
+    if (o.rootfs_dir) {
+        /* alcove run --rootfs DIR CMD [ARGS]: the command becomes the image's cmd */
+        int err = boot_image_from_dir(&bi, o.rootfs_dir, pargv, pargc, why, sizeof(why));
+        if (err) {
+            alc_err_report(err, "--rootfs %s: %s", o.rootfs_dir, why);
+            goto out;
+        }
+        pargc = 0;
+    } else {
+        const char *path = argv[optind];
+        size_t size = 0;
+        uint8_t *bytes = read_executable(path, &size, &status);
+        if (!bytes)
+            goto out;
+        if (boot_image_is_eif(bytes, size)) {
+            /* alcove run IMAGE.eif [ARGS]: ARGS, if any, replace the image's cmd */
+            int err = boot_image_from_eif(&bi, bytes, size, why, sizeof(why));
+            if (err) {
+                alc_err_report(err, "%s: %s", path, why);
+                status = STATUS_CANNOT_RUN;
+                goto out;
+            }
+            pargv++;
+            pargc--;
+        } else {
+            struct elfp_image img;
+            enum elfp_error e = elfp_parse(bytes, size, &img);
+            if (e != ELFP_OK) {
+                alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, elfp_strerror(e));
+                free(bytes);
+                status = STATUS_CANNOT_RUN;
+                goto out;
+            }
+            int err = boot_image_from_binary(&bi, path, bytes, size, why, sizeof(why));
+            free(bytes);
+            if (err) {
+                alc_err_report(err, "%s: %s", path, why);
+                goto out;
+            }
+        }
     }
-    char real[PATH_MAX];
-    const char *exe_path = realpath(path, real) ? real : path;
 
     struct enclave_config cfg = {
         .memory_mib = o.memory_mib,
         .cpu_count = o.cpus,
-        .exe = exe,
-        .exe_size = exe_size,
-        .exe_path = exe_path,
-        .argv = argv + optind,
-        .argc = argc - optind,
+        .kernel = bi.kernel,
+        .kernel_size = bi.kernel_size,
+        .rootfs = bi.rootfs,
+        .rootfs_size = bi.rootfs_size,
+        .exec_path = bi.exec_path,
+        .min_app_bytes = bi.min_app,
+        .argv = pargv,
+        .argc = pargc,
         .envp = o.env,
         .envc = o.envc,
         .log_level = o.log_level,
@@ -249,7 +296,7 @@ static int run_run(int argc, char **argv)
     int r = monitor_run(&cfg);
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
 out:
-    free(exe);
+    boot_image_free(&bi);
     for (int i = 0; i < o.envc; i++)
         free(o.env[i]);
     free(o.env);
@@ -263,10 +310,14 @@ const struct command cmd_run = {
     .run = run_run,
     .summary = "run a static program in an enclave, in the foreground",
     .usage =
-        "Usage: alcove run [OPTIONS] BINARY [ARGS...]\n\n"
-        "Runs a static x86-64 Linux executable in a new enclave, streams its stdout and stderr,\n"
-        "forwards stdin, and exits with the program's exit status (128 + N when signal N\n"
-        "killed it). The enclave sees no host environment, file or network.\n\n"
+        "Usage: alcove run [OPTIONS] BINARY [ARGS...]\n"
+        "       alcove run [OPTIONS] IMAGE.eif [CMD [ARGS...]]\n"
+        "       alcove run [OPTIONS] --rootfs DIR CMD [ARGS...]\n\n"
+        "Runs a static x86-64 Linux executable, an enclave image (EIF) or a command from a\n"
+        "directory tree in a new enclave, streams its stdout and stderr, forwards stdin, and\n"
+        "exits with the program's exit status (128 + N when signal N killed it). The enclave sees\n"
+        "no host environment, file or network: only its own image's files. An EIF's CRC and\n"
+        "signature are checked before it boots; CMD, if given, replaces the image's command.\n\n"
         "Options:\n"
         "  -m, --memory MIB     enclave memory in MiB (M, G, T suffixes allowed; default 64)\n"
         "  -c, --cpu-count N    vCPUs (default 1)\n"
@@ -276,6 +327,7 @@ const struct command cmd_run = {
         "      --log-file FILE  write alcove's log lines there instead of stderr\n"
         "      --stats          print the monitor's memory use when the enclave ends\n"
         "      --no-syscall-patch  keep every syscall on the trap path (see docs/abi.md)\n"
+        "      --rootfs DIR     the enclave's file system is DIR (read-only); CMD runs in it\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n",

@@ -10,6 +10,10 @@ struct command {
 };
 
 extern const struct command cmd_run;
+extern const struct command cmd_build;
+extern const struct command cmd_describe_eif;
+extern const struct command cmd_pcr;
+extern const struct command cmd_sign_eif;
 extern const struct command cmd_explain;
 
 /* True when argv holds -h or --help before any "--" or non-option. */

@@ -10,8 +10,7 @@
 #endif
 
 static const struct command *const g_commands[] = {
-    &cmd_run,
-    &cmd_explain,
+    &cmd_run, &cmd_build, &cmd_describe_eif, &cmd_pcr, &cmd_sign_eif, &cmd_explain,
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 

@@ -29,6 +29,14 @@ static const struct err_entry g_errors[] = {
     {E_ENCLAVE_BOOT_FAILURE, "Enclave boot failure", "The enclave did not start."},
     {E_ENCLAVE_MMAP, "Enclave memory allocation failure",
      "The monitor could not map the enclave's memory."},
+    {E_EIF_BUILDING, "EIF building error", "The enclave image could not be built."},
+    {E_DOCKER_IMAGE_BUILD, "Image import error",
+     "The OCI or docker-save archive could not be imported."},
+    {E_HASHER, "Hasher error", "The image could not be measured."},
+    {E_EIF_SIGNATURE_CHECK, "EIF signature checker error",
+     "The enclave image's signature is invalid, made by another key, over other contents, or its "
+     "certificate is not valid now."},
+    {E_EIF_SIGNING, "EIF signing error", "The enclave image could not be signed."},
     {E_KVM_UNAVAILABLE, "KVM unavailable",
      "alcove needs /dev/kvm (read and write access): load the kvm module and run as a user "
      "who may open it."},

@@ -195,7 +195,7 @@ static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)
 }
 
 int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *strings,
-                 const char *exe_path, const void *exe, uint64_t exe_size)
+                 const char *exec_path, const void *rootfs, uint64_t rootfs_size)
 {
     const struct layout *l = &vm->layout;
     struct pt_pool pool = {vm, l->pt_gpa, l->pt_gpa + l->pt_pages * PAGE};
@@ -218,9 +218,9 @@ int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *st
         fill_cpu_window(vm, i, GPA_PTR(&vm->mem, l->cpu_gpa[i], ALC_CPU_PAGES * PAGE));
 
     memcpy(GPA_PTR(&vm->mem, l->strings_gpa, info->strings_size), strings, info->strings_size);
-    memcpy(GPA_PTR(&vm->mem, l->exe_path_gpa, strlen(exe_path) + 1), exe_path,
-           strlen(exe_path) + 1);
-    memcpy(GPA_PTR(&vm->mem, l->exe_gpa, exe_size), exe, exe_size);
+    memcpy(GPA_PTR(&vm->mem, l->exec_path_gpa, strlen(exec_path) + 1), exec_path,
+           strlen(exec_path) + 1);
+    memcpy(GPA_PTR(&vm->mem, l->rootfs_gpa, rootfs_size), rootfs, rootfs_size);
 
     struct alc_boot_info *b = GPA_PTR(&vm->mem, l->boot_gpa, sizeof(*b));
     *b = *info;
@@ -233,9 +233,9 @@ int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *st
     b->kheap_gpa = l->kheap_gpa;
     b->kheap_size = l->kheap_size;
     b->strings_gpa = l->strings_gpa;
-    b->exe_path_gpa = l->exe_path_gpa;
-    b->exe_gpa = l->exe_gpa;
-    b->exe_size = exe_size;
+    b->exec_path_gpa = l->exec_path_gpa;
+    b->rootfs_gpa = l->rootfs_gpa;
+    b->rootfs_size = rootfs_size;
     b->out_ring_gpa = l->out_ring_gpa;
     b->out_ring_size = LAYOUT_OUT_RING_DATA;
     b->in_ring_gpa = l->in_ring_gpa;

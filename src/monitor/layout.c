@@ -30,15 +30,16 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
 {
     memset(out, 0, sizeof(*out));
     uint64_t kheap = LAYOUT_KHEAP_BASE + (uint64_t)4096 * 24 /* VMA table */ +
-                     div_up(in->mem_size / PAGE, 8) /* dirty bitmap */;
+                     div_up(in->mem_size / PAGE, 8) /* dirty bitmap */ +
+                     in->rootfs_entries * LAYOUT_KHEAP_PER_ENTRY + 2 * in->strings_size;
 
     /* everything but the page tables, whose count depends on where the region starts */
     uint64_t fixed = pages(in->kernel_span) + 1 /* boot info */ + pages(in->strings_size) +
-                     pages(in->exe_path_len) + 1 /* shared */ +
+                     pages(in->exec_path_len) + 1 /* shared */ +
                      pages(ALC_RING_DATA_OFFSET + LAYOUT_OUT_RING_DATA) +
                      pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA) + 1 /* IDT */ +
                      pages(div_up(in->mem_size / ALC_CHUNK_SIZE, 8)) /* populated bitmap */ +
-                     (uint64_t)in->ncpu * ALC_CPU_PAGES + pages(in->exe_size) + pages(kheap);
+                     (uint64_t)in->ncpu * ALC_CPU_PAGES + pages(in->rootfs_size) + pages(kheap);
     uint64_t pt = layout_pt_pages(in->mem_size, in->mem_size, in->ncpu, in->kernel_span);
     uint64_t region = (fixed + pt) * PAGE;
     uint64_t huge = ALC_HUGE_SIZE;
@@ -59,7 +60,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     TAKE(kernel_gpa, pages(in->kernel_span));
     TAKE(boot_gpa, 1);
     TAKE(strings_gpa, pages(in->strings_size));
-    TAKE(exe_path_gpa, pages(in->exe_path_len));
+    TAKE(exec_path_gpa, pages(in->exec_path_len));
     TAKE(shared_gpa, 1);
     TAKE(out_ring_gpa, pages(ALC_RING_DATA_OFFSET + LAYOUT_OUT_RING_DATA));
     TAKE(in_ring_gpa, pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA));
@@ -69,7 +70,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     TAKE(pt_gpa, out->pt_pages);
     for (unsigned i = 0; i < in->ncpu; i++)
         TAKE(cpu_gpa[i], ALC_CPU_PAGES);
-    TAKE(exe_gpa, pages(in->exe_size));
+    TAKE(rootfs_gpa, pages(in->rootfs_size));
 #undef TAKE
     out->kheap_gpa = at;
     out->kheap_size = in->mem_size - at;

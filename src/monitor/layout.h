@@ -12,17 +12,19 @@
 
 #include "abi/alcove_abi.h"
 
-#define LAYOUT_OUT_RING_DATA (256u << 10)
-#define LAYOUT_IN_RING_DATA  (64u << 10)
-#define LAYOUT_KHEAP_BASE    (1u << 20)
+#define LAYOUT_OUT_RING_DATA   (256u << 10)
+#define LAYOUT_IN_RING_DATA    (64u << 10)
+#define LAYOUT_KHEAP_BASE      (1u << 20)
+#define LAYOUT_KHEAP_PER_ENTRY 128 /* an inode and a directory entry */
 
 struct layout_input {
     uint64_t mem_size; /* bytes, a multiple of 2 MiB */
     unsigned ncpu;
-    uint64_t kernel_span;  /* bytes of the kernel image from ALC_KERNEL_VBASE */
-    uint64_t exe_size;     /* bytes of the executable file */
-    uint64_t strings_size; /* argv and envp strings */
-    uint64_t exe_path_len; /* including the NUL */
+    uint64_t kernel_span;    /* bytes of the kernel image from ALC_KERNEL_VBASE */
+    uint64_t rootfs_size;    /* bytes of the application ramdisk */
+    uint64_t rootfs_entries; /* its entries (each costs the kernel an inode) */
+    uint64_t strings_size;   /* argv and envp strings */
+    uint64_t exec_path_len;  /* including the NUL */
 };
 
 struct layout {
@@ -31,7 +33,7 @@ struct layout {
     uint64_t kernel_gpa;
     uint64_t boot_gpa;
     uint64_t strings_gpa;
-    uint64_t exe_path_gpa;
+    uint64_t exec_path_gpa;
     uint64_t shared_gpa;
     uint64_t out_ring_gpa;
     uint64_t in_ring_gpa;
@@ -40,7 +42,7 @@ struct layout {
     uint64_t pt_gpa;        /* page-table pool */
     uint64_t pt_pages;
     uint64_t cpu_gpa[ALC_MAX_CPUS]; /* ALC_CPU_PAGES pages each */
-    uint64_t exe_gpa;
+    uint64_t rootfs_gpa;
     uint64_t kheap_gpa;
     uint64_t kheap_size;
 };

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "cpio/cpio.h"
+
 #include "common/log.h"
 #include "devices/stdio.h"
 #include "monitor/populate.h"
@@ -127,6 +129,25 @@ static int anchor_time(struct vm *vm, struct alc_boot_info *info)
     info->boot_realtime_ns = rt;
     info->boot_monotonic_ns = mono;
     return 0;
+}
+
+/* Entries in the application ramdisk: the enclave kernel needs an inode for each. */
+static uint64_t count_entries(const void *cpio, size_t size)
+{
+    uint64_t n = 0;
+    size_t pos = 0;
+    struct cpio_entry e;
+    while (pos < size) {
+        while (pos < size && ((const uint8_t *)cpio)[pos] == 0)
+            pos++; /* padding between archives */
+        if (pos >= size)
+            break;
+        enum cpio_status st = cpio_next(cpio, size, &pos, &e);
+        if (st == CPIO_MALFORMED)
+            break; /* the enclave kernel will say so */
+        n += st == CPIO_ENTRY;
+    }
+    return n;
 }
 
 /* argv then envp, each NUL-terminated, in one block. */
@@ -237,11 +258,12 @@ static void teardown(struct vm *vm)
 static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_boot_info *info)
 {
     char why[160];
-    size_t ksize;
-    const uint8_t *kimg = kernel_image_builtin(&ksize);
+    size_t ksize = cfg->kernel_size;
+    const uint8_t *kimg = cfg->kernel ? cfg->kernel : kernel_image_builtin(&ksize);
     if (kernel_image_parse(kimg, ksize, &vm->kernel, why, sizeof(why))) {
-        alc_err_report(E_MONITOR_FAILURE, "the built-in enclave kernel is unusable: %s", why);
-        return E_MONITOR_FAILURE;
+        alc_err_report(E_EIF_PARSING, "%s enclave kernel is unusable: %s",
+                       cfg->kernel ? "the image's" : "the built-in", why);
+        return E_EIF_PARSING;
     }
 
     uint64_t strings_size = 0;
@@ -259,20 +281,18 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         return E_MONITOR_FAILURE;
     }
 
-    /* the executable's own span, so that too little memory is refused before anything runs */
-    struct elfp_image img;
-    uint64_t need = 0;
-    if (elfp_parse(cfg->exe, cfg->exe_size, &img) == ELFP_OK)
-        need = img.type == ELFP_EXEC ? img.span_end : img.span_end - img.span_start;
     struct layout_input in = {
         .mem_size = cfg->memory_mib << 20,
         .ncpu = vm->ncpu,
         .kernel_span = vm->kernel.span,
-        .exe_size = cfg->exe_size,
+        .rootfs_size = cfg->rootfs_size,
+        .rootfs_entries = count_entries(cfg->rootfs, cfg->rootfs_size),
         .strings_size = strings_size,
-        .exe_path_len = strlen(cfg->exe_path) + 1,
+        .exec_path_len = strlen(cfg->exec_path) + 1,
     };
-    uint64_t min_app = need + (1u << 20) + (256u << 10) + (2u << 20);
+    /* the program's load span (when known), a heap and a stack: too little memory is refused
+     * before anything runs */
+    uint64_t min_app = cfg->min_app_bytes + (1u << 20) + (256u << 10) + (2u << 20);
     if (layout_compute(&in, min_app, &vm->layout)) {
         free(strings);
         alc_err_report(E_INSUFFICIENT_MEMORY_REQUESTED,
@@ -296,7 +316,7 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         err = E_INSUFFICIENT_MEMORY_AVAILABLE;
     }
     if (!err)
-        err = boot_prepare(vm, info, strings, cfg->exe_path, cfg->exe, cfg->exe_size);
+        err = boot_prepare(vm, info, strings, cfg->exec_path, cfg->rootfs, cfg->rootfs_size);
     free(strings);
     for (unsigned i = 0; !err && i < vm->ncpu; i++)
         err = vcpu_create(vm, i);

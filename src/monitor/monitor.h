@@ -8,12 +8,16 @@
 struct enclave_config {
     uint64_t memory_mib;
     unsigned cpu_count;
-    const void *exe; /* the static executable's bytes */
-    size_t exe_size;
-    const char *exe_path; /* its path inside the enclave (/proc/self/exe) */
-    char *const *argv;    /* argc entries */
+    const void *kernel; /* an enclave kernel image (from an EIF), or NULL: built in */
+    size_t kernel_size;
+    const void *rootfs; /* the application ramdisk (newc cpio: rootfs/..., cmd, env) */
+    size_t rootfs_size;
+    const char *exec_path;  /* the program to run, a path in the enclave; "": the ramdisk's
+                               cmd[0] */
+    uint64_t min_app_bytes; /* what the program needs at least (its load span), if known */
+    char *const *argv;      /* argc entries; argc 0: the ramdisk's cmd */
     int argc;
-    char *const *envp; /* envc entries, "K=V" */
+    char *const *envp; /* envc entries, "K=V", added to the ramdisk's env */
     int envc;
     int log_level;             /* enum alc_log_level */
     int in_fd, out_fd, err_fd; /* the enclave's stdin, stdout and stderr on the host */

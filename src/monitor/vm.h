@@ -78,7 +78,7 @@ void vcpu_kick(struct vcpu *v);
 
 /* boot.c: page tables, descriptor tables, CPU windows and boot information in guest memory. */
 int boot_prepare(struct vm *vm, const struct alc_boot_info *template_info, const char *strings,
-                 const char *exe_path, const void *exe, uint64_t exe_size);
+                 const char *exec_path, const void *rootfs, uint64_t rootfs_size);
 
 /* exits.c */
 /* Handles one KVM_EXIT_MMIO. Returns 0 to keep running, -1 when the enclave ended. */

@@ -1,0 +1,121 @@
+/* ramfs.c: the application ramdisk (newc cpio) as the enclave's root file system. Entries under
+ * "rootfs/" become the tree; "cmd" and "env" at the top are handed back to the caller. File
+ * bytes, link targets and names stay in the ramdisk: nothing is copied. Entries come in any order;
+ * missing parent directories are created. Several archives may follow each other. */
+#include "cpio/cpio.h"
+#include "klib.h"
+#include "vfs.h"
+
+static const char PREFIX[] = "rootfs";
+
+/* Finds or creates the directory for components [0, len) of name under root. */
+static int parent_dir(const char *name, size_t len, struct inode **out)
+{
+    struct inode *dir = vfs_root();
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i;
+        while (i < len && name[i] != '/')
+            i++;
+        uint32_t clen = (uint32_t)(i - start);
+        if (clen) {
+            struct inode *next = vfs_child(dir, name + start, clen);
+            if (!next) {
+                next = vfs_new_inode(S_IFDIR | 0755);
+                if (!next || vfs_link(dir, name + start, clen, next))
+                    return -ENOMEM;
+                next->readonly = true;
+            } else if (!S_ISDIR(next->mode)) {
+                return -ENOTDIR;
+            }
+            dir = next;
+        }
+        i++;
+    }
+    *out = dir;
+    return 0;
+}
+
+static int add_entry(const struct cpio_entry *e, const char *path, size_t len)
+{
+    while (len && path[len - 1] == '/')
+        len--;
+    if (len == 0)
+        return 0; /* "rootfs" itself: the root */
+    size_t slash = len;
+    while (slash > 0 && path[slash - 1] != '/')
+        slash--;
+    const char *base = path + slash;
+    uint32_t blen = (uint32_t)(len - slash);
+    if ((blen == 1 && base[0] == '.') || (blen == 2 && base[0] == '.' && base[1] == '.'))
+        return -EINVAL;
+    struct inode *dir;
+    int err = parent_dir(path, slash ? slash - 1 : 0, &dir);
+    if (err)
+        return err;
+    uint32_t type = e->mode & S_IFMT;
+    if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK)
+        return 0; /* devices and fifos in an image are ignored, as unprivileged images get them */
+    struct inode *ino = vfs_child(dir, base, blen);
+    if (ino && S_ISDIR(ino->mode) && type == S_IFDIR) {
+        ino->mode = e->mode; /* an implicit directory, now described */
+        ino->mtime = (int64_t)e->mtime;
+        return 0;
+    }
+    if (ino)
+        return -EEXIST; /* the same path twice with different types */
+    ino = vfs_new_inode(e->mode);
+    if (!ino)
+        return -ENOMEM;
+    ino->mtime = (int64_t)e->mtime;
+    ino->readonly = true;
+    if (type != S_IFDIR) {
+        ino->data = e->data;
+        ino->size = e->size;
+    }
+    return vfs_link(dir, base, blen, ino);
+}
+
+int ramfs_load(const uint8_t *cpio, size_t size, const uint8_t **cmd, size_t *cmd_len,
+               const uint8_t **env, size_t *env_len)
+{
+    *cmd = *env = NULL;
+    *cmd_len = *env_len = 0;
+    vfs_root()->readonly = true;
+    size_t pos = 0;
+    while (pos < size) {
+        /* zero padding between concatenated archives */
+        while (pos < size && cpio[pos] == 0)
+            pos++;
+        if (pos >= size)
+            break;
+        struct cpio_entry e;
+        enum cpio_status st;
+        while ((st = cpio_next(cpio, size, &pos, &e)) == CPIO_ENTRY) {
+            const char *n = e.name;
+            size_t len = e.name_len;
+            if (len >= 2 && n[0] == '.' && n[1] == '/')
+                n += 2, len -= 2;
+            if (len == 3 && memcmp(n, "cmd", 3) == 0 && (e.mode & S_IFMT) == S_IFREG) {
+                *cmd = e.data;
+                *cmd_len = e.size;
+            } else if (len == 3 && memcmp(n, "env", 3) == 0 && (e.mode & S_IFMT) == S_IFREG) {
+                *env = e.data;
+                *env_len = e.size;
+            } else if (len >= sizeof(PREFIX) - 1 && memcmp(n, PREFIX, sizeof(PREFIX) - 1) == 0 &&
+                       (len == sizeof(PREFIX) - 1 || n[sizeof(PREFIX) - 1] == '/')) {
+                int err = add_entry(&e, n + sizeof(PREFIX) - 1, len - (sizeof(PREFIX) - 1));
+                if (err) {
+                    klog(ALC_LOG_ERROR, "application ramdisk: entry %.*s: error %d",
+                         (int)MIN(e.name_len, 200u), e.name, err);
+                    return err;
+                }
+            }
+        }
+        if (st == CPIO_MALFORMED) {
+            klog(ALC_LOG_ERROR, "application ramdisk: malformed cpio at byte %lu", pos);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,144 @@
+/* cmd_describe_eif.c: `alcove describe-eif --eif-path F`, nitro-cli's JSON about an image: its
+ * version, measurements, signature and certificate, CRC check, name, version and metadata. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/json_out.h"
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "image/eif.h"
+#include "image/measure.h"
+#include "image/metadata.h"
+#include "image/signing.h"
+
+static void add_string_or_null(cJSON *o, const char *key, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *metadata_json(const struct eif_metadata *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_string_or_null(o, "BuildTime", m->build_time);
+    add_string_or_null(o, "BuildTool", m->build_tool);
+    add_string_or_null(o, "BuildToolVersion", m->build_tool_version);
+    add_string_or_null(o, "OperatingSystem", m->operating_system);
+    add_string_or_null(o, "KernelVersion", m->kernel_version);
+    cJSON *docker = m->docker_info_json ? cJSON_Parse(m->docker_info_json) : NULL;
+    cJSON_AddItemToObject(o, "DockerInfo", docker ? docker : cJSON_CreateNull());
+    /* custom metadata: its keys flattened into this object, as nitro-cli does */
+    cJSON *custom = m->custom_json ? cJSON_Parse(m->custom_json) : NULL;
+    if (cJSON_IsObject(custom)) {
+        while (custom->child) {
+            cJSON *item = cJSON_DetachItemViaPointer(custom, custom->child);
+            cJSON_AddItemToObject(o, item->string, item);
+        }
+    }
+    cJSON_Delete(custom);
+    return o;
+}
+
+static int run_describe_eif(int argc, char **argv)
+{
+    static const struct option opts[] = {{"eif-path", required_argument, NULL, 'e'}, {0}};
+    const char *path = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c != 'e') {
+            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
+            return E_INVALID_ARGUMENT;
+        }
+        path = optarg;
+    }
+    if (!path) {
+        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
+        return E_MISSING_ARGUMENT;
+    }
+    size_t size;
+    uint8_t *buf = read_file(path, &size);
+    if (!buf) {
+        alc_err_report(E_FILE_OPERATION, "%s: %s", path, strerror(errno));
+        return E_FILE_OPERATION;
+    }
+    struct eif_image img;
+    enum eif_error e = eif_parse(buf, size, &img);
+    /* a wrong CRC or a Linux kernel is something to describe, not a reason to refuse */
+    if (e != EIF_OK && e != EIF_ERR_CRC && e != EIF_ERR_LINUX_KERNEL) {
+        free(buf);
+        alc_err_report(E_EIF_PARSING, "%s: %s", path, eif_strerror(e));
+        return E_EIF_PARSING;
+    }
+    struct eif_pcrs pcrs;
+    if (eif_measure(&img, &pcrs)) {
+        free(buf);
+        alc_err_report(E_EIF_PARSING, "%s: its signature section is unreadable", path);
+        return E_EIF_PARSING;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddNumberToObject(out, "EifVersion", img.version);
+    cJSON_AddItemToObject(out, "Measurements", json_measurements(&pcrs));
+    cJSON_AddBoolToObject(out, "IsSigned", img.signature >= 0);
+    int status = 0;
+    if (img.signature >= 0) {
+        struct eif_signature_info info;
+        memset(&info, 0, sizeof(info));
+        enum eif_sig_error se = eif_signature_verify(&img, pcrs.pcr0, 0, &info);
+        if (se != EIF_SIG_OK && se != EIF_SIG_PCR0) {
+            /* as nitro-cli: a signature that does not verify is an error, not a false */
+            alc_err_report(E_EIF_PARSING, "%s: %s", path, eif_sig_strerror(se));
+            status = E_EIF_PARSING;
+            goto done;
+        }
+        cJSON *cert = cJSON_CreateObject();
+        cJSON *issuer = cJSON_CreateObject();
+        cJSON_AddStringToObject(issuer, "commonName", info.issuer_cn);
+        cJSON_AddItemToObject(cert, "IssuerName", issuer);
+        cJSON_AddStringToObject(cert, "Algorithm", info.algorithm);
+        cJSON_AddStringToObject(cert, "NotBefore", info.not_before);
+        cJSON_AddStringToObject(cert, "NotAfter", info.not_after);
+        cJSON_AddStringToObject(cert, "Signature", info.signature_hex);
+        cJSON_AddItemToObject(out, "SigningCertificate", cert);
+        cJSON_AddBoolToObject(out, "CheckCRC", img.crc_stored == img.crc_computed);
+        cJSON_AddBoolToObject(out, "SignatureCheck", info.payload_matches);
+    } else {
+        cJSON_AddBoolToObject(out, "CheckCRC", img.crc_stored == img.crc_computed);
+    }
+    if (img.metadata >= 0) {
+        struct eif_metadata m;
+        const struct eif_section *s = &img.sections[img.metadata];
+        if (eif_metadata_parse(s->data, s->size, &m) == 0) {
+            add_string_or_null(out, "ImageName", m.image_name);
+            add_string_or_null(out, "ImageVersion", m.image_version);
+            cJSON_AddItemToObject(out, "Metadata", metadata_json(&m));
+            eif_metadata_free(&m);
+        } else {
+            alc_err_report(E_EIF_PARSING, "%s: the metadata section is not nitro-cli's JSON", path);
+            status = E_EIF_PARSING;
+            goto done;
+        }
+    }
+    json_print(stdout, out);
+done:
+    cJSON_Delete(out);
+    free(buf);
+    return status;
+}
+
+const struct command cmd_describe_eif = {
+    .name = "describe-eif",
+    .run = run_describe_eif,
+    .summary = "describe an enclave image (EIF)",
+    .usage = "Usage: alcove describe-eif --eif-path IMAGE.eif\n\n"
+             "Prints nitro-cli's JSON about the image: EifVersion, Measurements (PCR0, PCR1,\n"
+             "PCR2, and PCR8 when signed), IsSigned, the signing certificate, CheckCRC,\n"
+             "SignatureCheck, ImageName, ImageVersion and Metadata.\n",
+};

@@ -1,0 +1,16 @@
+/* json_out.h: printing JSON the way nitro-cli does (serde_json's pretty printer: two-space
+ * indentation, "key": value), so scripts written for nitro-cli read alcove's output. */
+#ifndef ALCOVE_JSON_OUT_H
+#define ALCOVE_JSON_OUT_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+/* Prints item and a newline to f. */
+void json_print(FILE *f, const cJSON *item);
+
+/* The Measurements object nitro-cli prints: HashAlgorithm, PCR0, PCR1, PCR2 [, PCR8]. */
+struct eif_pcrs;
+cJSON *json_measurements(const struct eif_pcrs *pcrs);
+
+#endif
