@@ -42,7 +42,7 @@ static void block(uint32_t h[8], const uint8_t *p)
 
 int main(int argc, char **argv)
 {
-        size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
+    size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
     int passes = argc > 2 ? atoi(argv[2]) : 1;
     size_t len = mib << 20;
     uint8_t *buf = malloc(len);
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-        for (int pass = 0; pass < passes; pass++)
+    for (int pass = 0; pass < passes; pass++)
         for (size_t off = 0; off + 64 <= len; off += 64)
             block(h, buf + off);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -48,9 +48,13 @@ static const struct file_ops g_stdout_ops = {
 
 static struct file g_console[3] = {
     {.ops = &g_stdin_ops, .flags = O_RDONLY, .refs = 1, .priv = (void *)0},
-    {.ops = &g_stdout_ops, .flags = O_WRONLY, .refs = 1,
+    {.ops = &g_stdout_ops,
+     .flags = O_WRONLY,
+     .refs = 1,
      .priv = (void *)(uintptr_t)ALC_STREAM_STDOUT},
-    {.ops = &g_stdout_ops, .flags = O_WRONLY, .refs = 1,
+    {.ops = &g_stdout_ops,
+     .flags = O_WRONLY,
+     .refs = 1,
      .priv = (void *)(uintptr_t)ALC_STREAM_STDERR},
 };
 

@@ -273,8 +273,7 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
 
 static char g_comm[16] = "main";
 
-SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t,
-                arg5)
+SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t, arg5)
 {
     (void)arg3;
     (void)arg4;

@@ -20,65 +20,65 @@ typedef long (*syscall_fn)(SC_PARAMS);
 #define SC_IGNORE6 (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
 
 #define SYSCALL_DEFINE0(name)                                                                      \
-    static long impl_##name(void);                                                                   \
+    static long impl_##name(void);                                                                 \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name();                                                                        \
+        return impl_##name();                                                                      \
     }                                                                                              \
     static long impl_##name(void)
 
 #define SYSCALL_DEFINE1(name, t0, n0)                                                              \
-    static long impl_##name(t0 n0);                                                                  \
+    static long impl_##name(t0 n0);                                                                \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0);                                                                  \
+        return impl_##name((t0)a0);                                                                \
     }                                                                                              \
     static long impl_##name(t0 n0)
 
 #define SYSCALL_DEFINE2(name, t0, n0, t1, n1)                                                      \
-    static long impl_##name(t0 n0, t1 n1);                                                           \
+    static long impl_##name(t0 n0, t1 n1);                                                         \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0, (t1)a1);                                                          \
+        return impl_##name((t0)a0, (t1)a1);                                                        \
     }                                                                                              \
     static long impl_##name(t0 n0, t1 n1)
 
 #define SYSCALL_DEFINE3(name, t0, n0, t1, n1, t2, n2)                                              \
-    static long impl_##name(t0 n0, t1 n1, t2 n2);                                                    \
+    static long impl_##name(t0 n0, t1 n1, t2 n2);                                                  \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0, (t1)a1, (t2)a2);                                                  \
+        return impl_##name((t0)a0, (t1)a1, (t2)a2);                                                \
     }                                                                                              \
     static long impl_##name(t0 n0, t1 n1, t2 n2)
 
 #define SYSCALL_DEFINE4(name, t0, n0, t1, n1, t2, n2, t3, n3)                                      \
-    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3);                                             \
+    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3);                                           \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3);                                          \
+        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3);                                        \
     }                                                                                              \
     static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3)
 
 #define SYSCALL_DEFINE5(name, t0, n0, t1, n1, t2, n2, t3, n3, t4, n4)                              \
-    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4);                                      \
+    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4);                                    \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3, (t4)a4);                                  \
+        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3, (t4)a4);                                \
     }                                                                                              \
     static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4)
 
 #define SYSCALL_DEFINE6(name, t0, n0, t1, n1, t2, n2, t3, n3, t4, n4, t5, n5)                      \
-    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5);                               \
+    static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5);                             \
     long sys_##name(SC_PARAMS)                                                                     \
     {                                                                                              \
         SC_IGNORE6;                                                                                \
-        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3, (t4)a4, (t5)a5);                          \
+        return impl_##name((t0)a0, (t1)a1, (t2)a2, (t3)a3, (t4)a4, (t5)a5);                        \
     }                                                                                              \
     static long impl_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5)
 

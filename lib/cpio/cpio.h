@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct cpio_entry {
-    const char *name;    /* not NUL-terminated */
-    size_t name_len;     /* without the NUL */
+    const char *name; /* not NUL-terminated */
+    size_t name_len;  /* without the NUL */
     uint32_t mode;
     uint32_t uid, gid, nlink;
     uint64_t mtime;

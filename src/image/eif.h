@@ -11,15 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EIF_MAGIC "\x2e\x65\x69\x66" /* ".eif" */
-#define EIF_VERSION 4
-#define EIF_HEADER_SIZE 548
+#define EIF_MAGIC               "\x2e\x65\x69\x66" /* ".eif" */
+#define EIF_VERSION             4
+#define EIF_HEADER_SIZE         548
 #define EIF_SECTION_HEADER_SIZE 12
-#define EIF_MAX_SECTIONS 32
-#define EIF_FLAG_ARM64 0x1
-#define EIF_DEFAULT_MEM (1ull << 30) /* what nitro-cli writes; unused */
-#define EIF_DEFAULT_CPUS 2
-#define EIF_CRC_OFFSET 544
+#define EIF_MAX_SECTIONS        32
+#define EIF_FLAG_ARM64          0x1
+#define EIF_DEFAULT_MEM         (1ull << 30) /* what nitro-cli writes; unused */
+#define EIF_DEFAULT_CPUS        2
+#define EIF_CRC_OFFSET          544
 
 enum eif_section_type {
     EIF_SEC_INVALID = 0,
@@ -31,7 +31,7 @@ enum eif_section_type {
 };
 
 struct eif_section {
-    uint16_t type;       /* enum eif_section_type */
+    uint16_t type; /* enum eif_section_type */
     uint16_t flags;
     uint64_t offset;     /* file offset of the section HEADER (as in the table) */
     uint64_t size;       /* data bytes */
@@ -55,21 +55,21 @@ struct eif_image {
 /* Why a file is refused: one code per check, so tests and the CLI can tell them apart. */
 enum eif_error {
     EIF_OK = 0,
-    EIF_ERR_TRUNCATED,      /* shorter than the header, or a section header cut off */
-    EIF_ERR_MAGIC,          /* not ".eif" */
-    EIF_ERR_VERSION,        /* not version 4 */
-    EIF_ERR_FLAGS,          /* header flags other than 0 (x86-64) */
-    EIF_ERR_NSECTIONS,      /* num_sections 0 or above 32 */
-    EIF_ERR_TABLE,          /* the offset/size table disagrees with the sections (gaps, order,
-                               sizes, non-zero unused slots) */
-    EIF_ERR_BOUNDS,         /* a section runs past the end of the file */
-    EIF_ERR_SECTION_TYPE,   /* type 0 or above 5 */
-    EIF_ERR_SECTION_FLAGS,  /* a section header's flags are not 0 */
-    EIF_ERR_DUPLICATE,      /* a second kernel, cmdline, metadata or signature section */
-    EIF_ERR_MISSING,        /* no kernel, no cmdline, or no ramdisk */
-    EIF_ERR_TRAILING,       /* bytes after the last section */
-    EIF_ERR_CRC,            /* the CRC-32 does not match */
-    EIF_ERR_LINUX_KERNEL,   /* the kernel is a Linux bzImage: not alcove's enclave kernel */
+    EIF_ERR_TRUNCATED,     /* shorter than the header, or a section header cut off */
+    EIF_ERR_MAGIC,         /* not ".eif" */
+    EIF_ERR_VERSION,       /* not version 4 */
+    EIF_ERR_FLAGS,         /* header flags other than 0 (x86-64) */
+    EIF_ERR_NSECTIONS,     /* num_sections 0 or above 32 */
+    EIF_ERR_TABLE,         /* the offset/size table disagrees with the sections (gaps, order,
+                              sizes, non-zero unused slots) */
+    EIF_ERR_BOUNDS,        /* a section runs past the end of the file */
+    EIF_ERR_SECTION_TYPE,  /* type 0 or above 5 */
+    EIF_ERR_SECTION_FLAGS, /* a section header's flags are not 0 */
+    EIF_ERR_DUPLICATE,     /* a second kernel, cmdline, metadata or signature section */
+    EIF_ERR_MISSING,       /* no kernel, no cmdline, or no ramdisk */
+    EIF_ERR_TRAILING,      /* bytes after the last section */
+    EIF_ERR_CRC,           /* the CRC-32 does not match */
+    EIF_ERR_LINUX_KERNEL,  /* the kernel is a Linux bzImage: not alcove's enclave kernel */
 };
 
 /* Parses and checks buf (which must stay alive as long as img is used). Checks everything the
@@ -89,8 +89,8 @@ struct eif_blob {
  * [signature]. */
 struct eif_contents {
     struct eif_blob kernel;
-    struct eif_blob cmdline;   /* no NUL terminator is written */
-    struct eif_blob metadata;  /* JSON (metadata.h) */
+    struct eif_blob cmdline;  /* no NUL terminator is written */
+    struct eif_blob metadata; /* JSON (metadata.h) */
     const struct eif_blob *ramdisks;
     unsigned nramdisks;        /* 1 or more */
     struct eif_blob signature; /* size 0: unsigned */

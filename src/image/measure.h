@@ -12,7 +12,7 @@
 
 #include "image/eif.h"
 
-#define PCR_SIZE 48
+#define PCR_SIZE     48
 #define PCR_HEX_SIZE (2 * PCR_SIZE + 1)
 
 struct eif_pcrs {

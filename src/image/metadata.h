@@ -10,13 +10,13 @@
 struct eif_metadata {
     char *image_name;
     char *image_version;
-    char *build_time;        /* RFC 3339 */
-    char *build_tool;        /* "alcove" */
+    char *build_time; /* RFC 3339 */
+    char *build_tool; /* "alcove" */
     char *build_tool_version;
-    char *operating_system;  /* "alcove" */
-    char *kernel_version;    /* the enclave kernel's version */
-    char *docker_info_json;  /* JSON text, or NULL for null */
-    char *custom_json;       /* JSON text, or NULL for null */
+    char *operating_system; /* "alcove" */
+    char *kernel_version;   /* the enclave kernel's version */
+    char *docker_info_json; /* JSON text, or NULL for null */
+    char *custom_json;      /* JSON text, or NULL for null */
 };
 
 /* Serialises m (compact JSON, nitro-cli's key order) into a malloc'd string. */

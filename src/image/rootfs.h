@@ -12,21 +12,21 @@
 struct progress;
 
 struct rootfs_node {
-    char *path;        /* relative, no leading '/', no "." or ".." components */
-    uint32_t mode;     /* S_IFREG, S_IFDIR or S_IFLNK | permission bits */
+    char *path;    /* relative, no leading '/', no "." or ".." components */
+    uint32_t mode; /* S_IFREG, S_IFDIR or S_IFLNK | permission bits */
     uint64_t size;
-    uint8_t *data;     /* file bytes or symlink target (owned); NULL for directories */
+    uint8_t *data; /* file bytes or symlink target (owned); NULL for directories */
 };
 
 struct rootfs {
     struct rootfs_node *nodes; /* sorted by path (byte order) after rootfs_finish */
     size_t n, cap;
-    char **cmd;                /* argv, NULL-terminated; NULL when the source says nothing */
-    char **env;                /* K=V, NULL-terminated */
-    char *arch;                /* "amd64" (x86-64) or what the image config says */
-    char *image_name;          /* for the metadata: a name and a version when known */
+    char **cmd;       /* argv, NULL-terminated; NULL when the source says nothing */
+    char **env;       /* K=V, NULL-terminated */
+    char *arch;       /* "amd64" (x86-64) or what the image config says */
+    char *image_name; /* for the metadata: a name and a version when known */
     char *image_version;
-    char *config_json;         /* the image config (OCI/docker), for DockerInfo; may be NULL */
+    char *config_json; /* the image config (OCI/docker), for DockerInfo; may be NULL */
 };
 
 void rootfs_init(struct rootfs *fs);
@@ -39,8 +39,8 @@ int rootfs_from_dir(struct rootfs *fs, const char *dir, struct progress *prog, c
 int rootfs_from_binary(struct rootfs *fs, const char *path, char *why, size_t why_size);
 int rootfs_from_oci_archive(struct rootfs *fs, const char *tar, struct progress *prog, char *why,
                             size_t why_size);
-int rootfs_from_docker_archive(struct rootfs *fs, const char *tar, struct progress *prog,
-                               char *why, size_t why_size);
+int rootfs_from_docker_archive(struct rootfs *fs, const char *tar, struct progress *prog, char *why,
+                               size_t why_size);
 
 /* Replaces cmd (argv) or adds/overrides K=V environment entries. */
 int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc);

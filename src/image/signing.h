@@ -21,13 +21,13 @@ int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size
 
 /* What a signature section says about itself. */
 struct eif_signature_info {
-    char issuer_cn[256];    /* commonName of the issuer ("" if none) */
-    char algorithm[64];     /* "ecdsa-with-SHA384" */
-    char not_before[64];    /* as OpenSSL's ASN1_TIME_print: "Jan  1 00:00:00 2024 GMT" */
+    char issuer_cn[256]; /* commonName of the issuer ("" if none) */
+    char algorithm[64];  /* "ecdsa-with-SHA384" */
+    char not_before[64]; /* as OpenSSL's ASN1_TIME_print: "Jan  1 00:00:00 2024 GMT" */
     char not_after[64];
     char signature_hex[1024]; /* the certificate's signature, uppercase hex pairs joined by ':' */
     time_t not_before_t, not_after_t;
-    bool payload_matches;   /* the signed payload is exactly PcrInfo{0, PCR0 of the image} */
+    bool payload_matches; /* the signed payload is exactly PcrInfo{0, PCR0 of the image} */
 };
 
 enum eif_sig_error {

@@ -15,7 +15,7 @@ struct range {
 
 static void check_layout(uint64_t mem_mib, unsigned ncpu, uint64_t exe)
 {
-        struct layout_input in = {mem_mib << 20, ncpu, 200 << 10, exe, 50, 1000, 20};
+    struct layout_input in = {mem_mib << 20, ncpu, 200 << 10, exe, 50, 1000, 20};
     struct layout l;
     assert_int_equal(layout_compute(&in, 4 << 20, &l), 0);
     assert_int_equal(l.app_end % (2 << 20), 0);
@@ -27,7 +27,7 @@ static void check_layout(uint64_t mem_mib, unsigned ncpu, uint64_t exe)
         {l.out_ring_gpa, ALC_RING_DATA_OFFSET + LAYOUT_OUT_RING_DATA},
         {l.in_ring_gpa, ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA},
         {l.pt_gpa, l.pt_pages * 4096},
-                {l.rootfs_gpa, exe},
+        {l.rootfs_gpa, exe},
     };
     unsigned n = 8;
     for (unsigned i = 0; i < ncpu; i++)
@@ -56,9 +56,9 @@ static void test_too_small(void **state)
 {
     (void)state;
     struct layout l;
-        struct layout_input in = {8 << 20, 1, 200 << 10, 30 << 20, 10, 100, 10};
+    struct layout_input in = {8 << 20, 1, 200 << 10, 30 << 20, 10, 100, 10};
     assert_int_equal(layout_compute(&in, 1 << 20, &l), -1); /* the executable alone is too big */
-        struct layout_input in2 = {16 << 20, 1, 200 << 10, 1 << 20, 10, 100, 10};
+    struct layout_input in2 = {16 << 20, 1, 200 << 10, 1 << 20, 10, 100, 10};
     assert_int_equal(layout_compute(&in2, 15 << 20, &l), -1); /* no room for the app region */
 }
 
