@@ -19,6 +19,7 @@ packages=(
   openssl           # test keys and certificates
   python3 python3-cryptography  # test helpers: EIFs crafted byte by byte, test certificates
   busybox-static    # real programs nobody here wrote, in test images
+  bash-static       # a real shell (static glibc) for tests/integration/busybox.bats
   procps            # pgrep, used by tests to show no process is left behind
 )
 

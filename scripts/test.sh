@@ -56,6 +56,8 @@ if command -v clang >/dev/null; then
   ninja -C build-fuzz $(for t in $targets; do echo tests/fuzz/$t; done)
   for t in $targets; do mkdir -p "build-fuzz/corpus/${t#fuzz_}"; done
   cp build/tests/hello-musl-exec build/tests/hello-glibc-pie build-fuzz/corpus/elf/ 2>/dev/null || true
+  printf '/bin/../abs/passwd' > build-fuzz/corpus/vfs/seed-links
+  printf 'tmp/./new/' > build-fuzz/corpus/vfs/seed-create
   # seed the EIF parser with real images: plain and signed
   if [ ! -f build-fuzz/corpus/eif/hello.eif ]; then
     build/src/alcove build-enclave --binary build/tests/hello-musl-exec \

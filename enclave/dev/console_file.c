@@ -3,11 +3,33 @@
 #include "console.h"
 #include "file.h"
 #include "klib.h"
+#include "syscall.h"
 
 static long stdin_read(struct file *f, void *buf, size_t len)
 {
+    return console_read_stdin(buf, len, f->flags & O_NONBLOCK);
+}
+
+static uint32_t stdin_poll(struct file *f)
+{
     (void)f;
-    return console_read_stdin(buf, len);
+    return console_stdin_poll();
+}
+
+static long stdin_ioctl(struct file *f, unsigned long cmd, uint64_t arg)
+{
+    (void)f;
+    if (cmd != FIONREAD)
+        return -ENOTTY; /* TCGETS, TIOCGWINSZ ...: not a terminal */
+    int n = (int)console_stdin_nread();
+    return copy_to_user(arg, &n, sizeof(n)) ? -EFAULT : 0;
+}
+
+/* stdout and stderr: always writable (a write waits for ring space if it must) */
+static uint32_t stream_poll(struct file *f)
+{
+    (void)f;
+    return POLLOUT | POLLWRNORM;
 }
 
 static long stream_write(struct file *f, const void *buf, size_t len)
@@ -37,11 +59,14 @@ static long stream_ioctl(struct file *f, unsigned long cmd, uint64_t arg)
 
 static const struct file_ops g_stdin_ops = {
     .read = stdin_read,
+    .poll = stdin_poll,
+    .wake_events = ALC_EV_STDIN,
     .stat = stream_stat,
-    .ioctl = stream_ioctl,
+    .ioctl = stdin_ioctl,
 };
 static const struct file_ops g_stdout_ops = {
     .write = stream_write,
+    .poll = stream_poll,
     .stat = stream_stat,
     .ioctl = stream_ioctl,
 };

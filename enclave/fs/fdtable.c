@@ -1,6 +1,7 @@
 /* fdtable.c: the descriptor table (see file.h). */
 #include "file.h"
 #include "klib.h"
+#include "poll.h"
 
 static struct file *g_fds[FD_MAX];
 static uint64_t g_cloexec[FD_MAX / 64];
@@ -42,10 +43,24 @@ struct file *fd_get(int fd)
     return g_fds[fd];
 }
 
+/* The last reference: out of every epoll set first, then the file's own release. */
+static void file_release(struct file *f)
+{
+    poll_file_release(f);
+    if (f->ops->release)
+        f->ops->release(f);
+}
+
 static void file_put(struct file *f)
 {
-    if (--f->refs == 0 && f->ops->release)
-        f->ops->release(f);
+    if (--f->refs == 0)
+        file_release(f);
+}
+
+void file_discard(struct file *f)
+{
+    if (f->refs == 0)
+        file_release(f);
 }
 
 int fd_close(int fd)

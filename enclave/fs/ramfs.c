@@ -1,7 +1,7 @@
 /* ramfs.c: the application ramdisk (newc cpio) as the enclave's root file system. Entries under
- * "rootfs/" become the tree; "cmd" and "env" at the top are handed back to the caller. File
- * bytes, link targets and names stay in the ramdisk: nothing is copied. Entries come in any order;
- * missing parent directories are created. Several archives may follow each other. */
+ * "rootfs/" become the tree; "cmd", "env" and "tmpfs" at the top are handed back to the caller.
+ * File bytes, link targets and names stay in the ramdisk: nothing is copied. Entries come in any
+ * order; missing parent directories are created. Several archives may follow each other. */
 #include "cpio/cpio.h"
 #include "klib.h"
 #include "vfs.h"
@@ -21,10 +21,9 @@ static int parent_dir(const char *name, size_t len, struct inode **out)
         if (clen) {
             struct inode *next = vfs_child(dir, name + start, clen);
             if (!next) {
-                next = vfs_new_inode(S_IFDIR | 0755);
-                if (!next || vfs_link(dir, name + start, clen, next))
+                next = vfs_new_inode(S_IFDIR | 0755, DEV_ROOTFS, I_READONLY);
+                if (!next || vfs_link(dir, name + start, clen, next, false))
                     return -ENOMEM;
-                next->readonly = true;
             } else if (!S_ISDIR(next->mode)) {
                 return -ENOTDIR;
             }
@@ -34,6 +33,14 @@ static int parent_dir(const char *name, size_t len, struct inode **out)
     }
     *out = dir;
     return 0;
+}
+
+static void set_attrs(struct inode *ino, const struct cpio_entry *e)
+{
+    ino->mode = e->mode;
+    ino->uid = e->uid;
+    ino->gid = e->gid;
+    ino->atime_ns = ino->mtime_ns = ino->ctime_ns = (int64_t)e->mtime * 1000000000;
 }
 
 static int add_entry(const struct cpio_entry *e, const char *path, size_t len)
@@ -58,30 +65,25 @@ static int add_entry(const struct cpio_entry *e, const char *path, size_t len)
         return 0; /* devices and fifos in an image are ignored, as unprivileged images get them */
     struct inode *ino = vfs_child(dir, base, blen);
     if (ino && S_ISDIR(ino->mode) && type == S_IFDIR) {
-        ino->mode = e->mode; /* an implicit directory, now described */
-        ino->mtime = (int64_t)e->mtime;
+        set_attrs(ino, e); /* an implicit directory, now described */
         return 0;
     }
     if (ino)
         return -EEXIST; /* the same path twice with different types */
-    ino = vfs_new_inode(e->mode);
+    ino = vfs_new_inode(e->mode, DEV_ROOTFS, I_READONLY);
     if (!ino)
         return -ENOMEM;
-    ino->mtime = (int64_t)e->mtime;
-    ino->readonly = true;
+    set_attrs(ino, e);
     if (type != S_IFDIR) {
-        ino->data = e->data;
+        ino->data = (uint8_t *)e->data;
         ino->size = e->size;
     }
-    return vfs_link(dir, base, blen, ino);
+    return vfs_link(dir, base, blen, ino, false);
 }
 
-int ramfs_load(const uint8_t *cpio, size_t size, const uint8_t **cmd, size_t *cmd_len,
-               const uint8_t **env, size_t *env_len)
+int ramfs_load(const uint8_t *cpio, size_t size, struct ramdisk_files *out)
 {
-    *cmd = *env = NULL;
-    *cmd_len = *env_len = 0;
-    vfs_root()->readonly = true;
+    memset(out, 0, sizeof(*out));
     size_t pos = 0;
     while (pos < size) {
         /* zero padding between concatenated archives */
@@ -96,12 +98,16 @@ int ramfs_load(const uint8_t *cpio, size_t size, const uint8_t **cmd, size_t *cm
             size_t len = e.name_len;
             if (len >= 2 && n[0] == '.' && n[1] == '/')
                 n += 2, len -= 2;
-            if (len == 3 && memcmp(n, "cmd", 3) == 0 && (e.mode & S_IFMT) == S_IFREG) {
-                *cmd = e.data;
-                *cmd_len = e.size;
-            } else if (len == 3 && memcmp(n, "env", 3) == 0 && (e.mode & S_IFMT) == S_IFREG) {
-                *env = e.data;
-                *env_len = e.size;
+            bool reg = (e.mode & S_IFMT) == S_IFREG;
+            if (reg && len == 3 && memcmp(n, "cmd", 3) == 0) {
+                out->cmd = e.data;
+                out->cmd_len = e.size;
+            } else if (reg && len == 3 && memcmp(n, "env", 3) == 0) {
+                out->env = e.data;
+                out->env_len = e.size;
+            } else if (reg && len == 5 && memcmp(n, "tmpfs", 5) == 0) {
+                out->tmpfs = e.data;
+                out->tmpfs_len = e.size;
             } else if (len >= sizeof(PREFIX) - 1 && memcmp(n, PREFIX, sizeof(PREFIX) - 1) == 0 &&
                        (len == sizeof(PREFIX) - 1 || n[sizeof(PREFIX) - 1] == '/')) {
                 int err = add_entry(&e, n + sizeof(PREFIX) - 1, len - (sizeof(PREFIX) - 1));

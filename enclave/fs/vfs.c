@@ -3,30 +3,55 @@
 
 #include "klib.h"
 
-#define ROOTFS_DEV 0x801
-
 static struct inode *g_root, *g_cwd;
 static uint64_t g_next_ino = 1;
 
-struct inode *vfs_new_inode(uint32_t mode)
+struct inode *vfs_new_inode(uint32_t mode, uint32_t dev, uint32_t flags)
 {
-    struct inode *ino = kalloc_zeroed(sizeof(*ino));
+    struct inode *ino = kzalloc(sizeof(*ino));
     if (!ino)
         return NULL;
     ino->mode = mode;
-    ino->nlink = S_ISDIR(mode) ? 2 : 1;
+    ino->dev = dev;
+    ino->flags = flags;
     ino->ino = g_next_ino++;
+    ino->next_seq = 2;
+    ino->atime_ns = ino->mtime_ns = ino->ctime_ns = time_realtime_ns();
     return ino;
+}
+
+static void free_inode(struct inode *ino)
+{
+    if (ino->flags & (I_MOUNT | I_PINNED))
+        return;
+    if (ino->cap)
+        tmpfs_release_data(ino);
+    kfree(ino->buckets);
+    kfree(ino);
+}
+
+void vfs_get(struct inode *ino)
+{
+    ino->refs++;
+}
+
+void vfs_put(struct inode *ino)
+{
+    KASSERT(ino->refs > 0);
+    if (--ino->refs == 0 && ino->nlink == 0)
+        free_inode(ino);
 }
 
 struct inode *vfs_root(void)
 {
     if (!g_root) {
-        g_root = vfs_new_inode(S_IFDIR | 0755);
+        g_root = vfs_new_inode(S_IFDIR | 0755, DEV_ROOTFS, I_READONLY | I_MOUNT);
         if (!g_root)
             kpanic("out of kernel memory for the root directory");
         g_root->parent = g_root;
+        g_root->nlink = 2;
         g_cwd = g_root;
+        g_root->refs = 1;
     }
     return g_root;
 }
@@ -38,47 +63,191 @@ struct inode *vfs_cwd(void)
 
 void vfs_set_cwd(struct inode *dir)
 {
+    struct inode *old = vfs_cwd();
+    vfs_get(dir);
     g_cwd = dir;
+    vfs_put(old);
+}
+
+bool vfs_writable(const struct inode *ino)
+{
+    return !(ino->flags & I_READONLY);
+}
+
+void vfs_touch(struct inode *ino, unsigned which)
+{
+    int64_t now = time_realtime_ns();
+    if (which & T_ATIME)
+        ino->atime_ns = now;
+    if (which & T_MTIME)
+        ino->mtime_ns = now;
+    if (which & T_CTIME)
+        ino->ctime_ns = now;
+}
+
+/* ---- directories ---- */
+
+static uint32_t name_hash(const char *name, uint32_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    return h;
+}
+
+#define HASH_FROM 16 /* directories with this many entries get a hash table */
+
+static void rehash(struct inode *dir, uint32_t nbuckets)
+{
+    struct dirent_node **b = kzalloc(nbuckets * sizeof(*b));
+    if (!b)
+        return; /* lookups stay correct through the list, only slower */
+    for (struct dirent_node *d = dir->children; d; d = d->next) {
+        uint32_t i = d->hash & (nbuckets - 1);
+        d->hnext = b[i];
+        b[i] = d;
+    }
+    kfree(dir->buckets);
+    dir->buckets = b;
+    dir->nbuckets = nbuckets;
+}
+
+struct dirent_node *vfs_entry(struct inode *dir, const char *name, uint32_t len)
+{
+    uint32_t h = name_hash(name, len);
+    if (dir->buckets) {
+        for (struct dirent_node *d = dir->buckets[h & (dir->nbuckets - 1)]; d; d = d->hnext)
+            if (d->hash == h && d->name_len == len && memcmp(d->name, name, len) == 0)
+                return d;
+        return NULL;
+    }
+    for (struct dirent_node *d = dir->children; d; d = d->next)
+        if (d->hash == h && d->name_len == len && memcmp(d->name, name, len) == 0)
+            return d;
+    return NULL;
 }
 
 struct inode *vfs_child(struct inode *dir, const char *name, uint32_t len)
 {
-    for (struct dirent_node *d = dir->children; d; d = d->next)
-        if (d->name_len == len && memcmp(d->name, name, len) == 0)
-            return d->inode;
-    return NULL;
+    if (dir->iops && dir->iops->lookup)
+        return dir->iops->lookup(dir, name, len);
+    struct dirent_node *d = vfs_entry(dir, name, len);
+    return d ? d->inode : NULL;
 }
 
-int vfs_link(struct inode *dir, const char *name, uint32_t len, struct inode *child)
+static void count_link(struct inode *dir, struct inode *child)
 {
-    struct dirent_node *d = kalloc_zeroed(sizeof(*d));
+    child->nlink++;
+    if (S_ISDIR(child->mode)) {
+        child->parent = dir;
+        child->nlink++; /* its own "." */
+        dir->nlink++;   /* its ".." */
+    } else if (!child->parent || child->parent->nlink == 0) {
+        child->parent = dir; /* for vfs_path_of */
+    }
+}
+
+int vfs_link(struct inode *dir, const char *name, uint32_t len, struct inode *child, bool copy_name)
+{
+    struct dirent_node *d = kzalloc(sizeof(*d) + (copy_name ? len : 0));
     if (!d)
         return -ENOMEM;
-    d->name = name;
+    if (copy_name) {
+        char *copy = (char *)(d + 1);
+        memcpy(copy, name, len);
+        d->name = copy;
+        d->name_owned = true;
+    } else {
+        d->name = name;
+    }
     d->name_len = len;
+    d->hash = name_hash(name, len);
     d->inode = child;
+    d->seq = dir->next_seq++;
+    d->prev = dir->last_child;
     if (dir->last_child)
         dir->last_child->next = d;
     else
         dir->children = d;
     dir->last_child = d;
     dir->nchildren++;
-    if (S_ISDIR(child->mode)) {
-        child->parent = dir;
-        dir->nlink++;
+    if (dir->buckets && dir->nchildren > 2 * dir->nbuckets)
+        rehash(dir, dir->nbuckets * 4);
+    else if (dir->buckets) {
+        uint32_t i = d->hash & (dir->nbuckets - 1);
+        d->hnext = dir->buckets[i];
+        dir->buckets[i] = d;
+    } else if (dir->nchildren >= HASH_FROM) {
+        rehash(dir, 64);
     }
+    count_link(dir, child);
     return 0;
 }
 
-/* Path resolution works on a private copy so that a symbolic link's target can be spliced in
- * front of the rest of the path. */
+static void uncount_link(struct inode *dir, struct inode *child)
+{
+    if (S_ISDIR(child->mode)) {
+        dir->nlink--;
+        child->nlink -= 2; /* its name and its "." */
+    } else {
+        child->nlink--;
+    }
+    vfs_touch(child, T_CTIME);
+    if (child->nlink == 0 && child->refs == 0)
+        free_inode(child);
+}
+
+static void remove_entry(struct inode *dir, struct dirent_node *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        dir->children = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        dir->last_child = d->prev;
+    if (dir->buckets) {
+        struct dirent_node **pp = &dir->buckets[d->hash & (dir->nbuckets - 1)];
+        while (*pp != d)
+            pp = &(*pp)->hnext;
+        *pp = d->hnext;
+    }
+    dir->nchildren--;
+}
+
+int vfs_unlink(struct inode *dir, const char *name, uint32_t len)
+{
+    struct dirent_node *d = vfs_entry(dir, name, len);
+    if (!d)
+        return -ENOENT;
+    remove_entry(dir, d);
+    struct inode *child = d->inode;
+    kfree(d);
+    uncount_link(dir, child);
+    vfs_touch(dir, T_MTIME | T_CTIME);
+    return 0;
+}
+
+void vfs_replace(struct inode *dir, struct dirent_node *d, struct inode *child)
+{
+    struct inode *old = d->inode;
+    d->inode = child;
+    count_link(dir, child);
+    uncount_link(dir, old);
+}
+
+/* ---- path resolution ----
+ * Resolution works on a private copy so that a symbolic link's target can be spliced in front of
+ * the rest of the path. */
 struct walk {
     char buf[PATH_MAX_LEN];
+    char target[PATH_MAX_LEN];
     size_t len, pos;
     int links;
 };
 
-static int splice(struct walk *w, const uint8_t *target, size_t tlen, size_t rest)
+static int splice(struct walk *w, const char *target, size_t tlen, size_t rest)
 {
     size_t rest_len = w->len - rest;
     if (tlen + 1 + rest_len >= sizeof(w->buf))
@@ -92,41 +261,47 @@ static int splice(struct walk *w, const uint8_t *target, size_t tlen, size_t res
     return 0;
 }
 
-int vfs_lookup(struct inode *base, const char *path, unsigned flags, struct inode **out)
+long vfs_readlink(struct inode *ino, char *buf, size_t size)
 {
-    struct walk w;
-    w.len = strnlen(path, sizeof(w.buf));
-    if (w.len >= sizeof(w.buf))
-        return -ENAMETOOLONG;
-    if (w.len == 0)
-        return -ENOENT;
-    memcpy(w.buf, path, w.len + 1);
-    w.pos = 0;
-    w.links = 0;
-    if (w.len && w.buf[w.len - 1] == '/')
-        flags |= LOOKUP_DIRECTORY | LOOKUP_FOLLOW;
+    if (!S_ISLNK(ino->mode))
+        return -EINVAL;
+    if (ino->iops && ino->iops->readlink)
+        return ino->iops->readlink(ino, buf, size);
+    size_t n = MIN(size, ino->size);
+    memcpy(buf, ino->data, n);
+    return (long)n;
+}
 
-    struct inode *cur = w.buf[0] == '/' ? vfs_root() : (base ? base : vfs_cwd());
+/* Walks w from cur. With want_parent, stops before the last component and returns it. */
+static int walk(struct walk *w, struct inode *cur, unsigned flags, bool want_parent,
+                struct inode **out, size_t *last_start, size_t *last_len)
+{
     for (;;) {
-        while (w.pos < w.len && w.buf[w.pos] == '/') /* a run of slashes is one */
-            w.pos++;
-        if (w.pos >= w.len)
+        while (w->pos < w->len && w->buf[w->pos] == '/') /* a run of slashes is one */
+            w->pos++;
+        if (w->pos >= w->len)
             break;
-        size_t start = w.pos;
-        while (w.pos < w.len && w.buf[w.pos] != '/')
-            w.pos++;
-        size_t nlen = w.pos - start;
+        size_t start = w->pos;
+        while (w->pos < w->len && w->buf[w->pos] != '/')
+            w->pos++;
+        size_t nlen = w->pos - start;
         bool last = true;
-        for (size_t i = w.pos; i < w.len; i++)
-            if (w.buf[i] != '/') {
+        for (size_t i = w->pos; i < w->len; i++)
+            if (w->buf[i] != '/') {
                 last = false;
                 break;
             }
-        if (nlen > 255)
+        if (nlen > NAME_MAX_LEN)
             return -ENAMETOOLONG;
         if (!S_ISDIR(cur->mode))
             return -ENOTDIR;
-        const char *name = w.buf + start;
+        const char *name = w->buf + start;
+        if (last && want_parent) {
+            *out = cur;
+            *last_start = start;
+            *last_len = nlen;
+            return 0;
+        }
         if (nlen == 1 && name[0] == '.')
             continue;
         if (nlen == 2 && name[0] == '.' && name[1] == '.') {
@@ -137,40 +312,111 @@ int vfs_lookup(struct inode *base, const char *path, unsigned flags, struct inod
         if (!next)
             return -ENOENT;
         if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW))) {
-            if (++w.links > SYMLOOP_MAX)
+            if (++w->links > SYMLOOP_MAX)
                 return -ELOOP;
-            if (next->size == 0)
+            if (next->iops && next->iops->follow) {
+                struct inode *t = next->iops->follow(next);
+                if (!t && !last)
+                    return -ENOTDIR;
+                cur = t ? t : next; /* a magic link to an object outside the tree */
+                continue;
+            }
+            long tlen = vfs_readlink(next, w->target, sizeof(w->target));
+            if (tlen < 0)
+                return (int)tlen;
+            if (tlen == 0)
                 return -ENOENT;
-            int err = splice(&w, next->data, next->size, w.pos);
+            int err = splice(w, w->target, (size_t)tlen, w->pos);
             if (err)
                 return err;
-            if (w.buf[0] == '/')
+            if (w->buf[0] == '/')
                 cur = vfs_root();
             /* a relative target continues from the directory holding the link (cur) */
             continue;
         }
         cur = next;
     }
+    if (want_parent)
+        return -EEXIST; /* "/", or a path ending in "." or ".." */
     if ((flags & LOOKUP_DIRECTORY) && !S_ISDIR(cur->mode))
         return -ENOTDIR;
     *out = cur;
     return 0;
 }
 
-long vfs_path_of(struct inode *dir, char *buf, size_t size)
+static struct walk g_walk; /* one syscall at a time: too big for the kernel stack */
+
+static int walk_init(struct walk *w, const char *path)
+{
+    w->len = strnlen(path, sizeof(w->buf));
+    if (w->len >= sizeof(w->buf))
+        return -ENAMETOOLONG;
+    if (w->len == 0)
+        return -ENOENT;
+    memcpy(w->buf, path, w->len + 1);
+    w->pos = 0;
+    w->links = 0;
+    return 0;
+}
+
+int vfs_lookup(struct inode *base, const char *path, unsigned flags, struct inode **out)
+{
+    struct walk *w = &g_walk;
+    int err = walk_init(w, path);
+    if (err)
+        return err;
+    if (w->buf[w->len - 1] == '/')
+        flags |= LOOKUP_DIRECTORY | LOOKUP_FOLLOW;
+    struct inode *cur = w->buf[0] == '/' ? vfs_root() : (base ? base : vfs_cwd());
+    return walk(w, cur, flags, false, out, NULL, NULL);
+}
+
+int vfs_lookup_parent(struct inode *base, const char *path, struct inode **dir, char *name,
+                      uint32_t *len)
+{
+    struct walk *w = &g_walk;
+    int err = walk_init(w, path);
+    if (err)
+        return err;
+    struct inode *cur = w->buf[0] == '/' ? vfs_root() : (base ? base : vfs_cwd());
+    size_t start = 0, nlen = 0;
+    err = walk(w, cur, 0, true, dir, &start, &nlen);
+    if (err == -EEXIST) {
+        *dir = cur; /* "/" itself */
+        name[0] = 0;
+        *len = 0;
+        return -EEXIST;
+    }
+    if (err)
+        return err;
+    const char *n = w->buf + start;
+    memcpy(name, n, nlen);
+    name[nlen] = 0;
+    *len = (uint32_t)nlen;
+    if ((nlen == 1 && n[0] == '.') || (nlen == 2 && n[0] == '.' && n[1] == '.'))
+        return -EEXIST;
+    return 0;
+}
+
+long vfs_path_of(struct inode *ino, char *buf, size_t size)
 {
     /* walk up collecting names, then write them root first */
     const struct dirent_node *names[256];
     int depth = 0;
-    for (struct inode *d = dir; d != vfs_root() && depth < 256; d = d->parent) {
+    for (struct inode *d = ino; d != vfs_root();) {
+        if (depth == 256)
+            return -ENAMETOOLONG;
         struct inode *p = d->parent;
+        if (!p || d->nlink == 0)
+            return -ENOENT;
         const struct dirent_node *found = NULL;
-        for (const struct dirent_node *e = p->children; e; e = e->next)
+        for (const struct dirent_node *e = p->children; e && !found; e = e->next)
             if (e->inode == d)
                 found = e;
         if (!found)
             return -ENOENT;
         names[depth++] = found;
+        d = p;
     }
     size_t len = 0;
     if (depth == 0) {
@@ -195,12 +441,21 @@ long vfs_path_of(struct inode *dir, char *buf, size_t size)
 void vfs_stat(const struct inode *ino, struct linux_stat *st)
 {
     memset(st, 0, sizeof(*st));
-    st->st_dev = ROOTFS_DEV;
+    st->st_dev = ino->dev;
     st->st_ino = ino->ino;
     st->st_nlink = ino->nlink;
     st->st_mode = ino->mode;
-    st->st_size = (int64_t)ino->size;
+    st->st_uid = ino->uid;
+    st->st_gid = ino->gid;
+    st->st_size = S_ISDIR(ino->mode) ? 4096 : (int64_t)ino->size;
     st->st_blksize = 4096;
-    st->st_blocks = (int64_t)((ino->size + 511) / 512);
-    st->st_atime_sec = st->st_mtime_sec = st->st_ctime_sec = ino->mtime;
+    st->st_blocks = S_ISDIR(ino->mode) ? 8 : (int64_t)((ino->size + 4095) / 4096 * 8);
+    if (S_ISCHR(ino->mode))
+        st->st_rdev = ino->arg;
+    st->st_atime_sec = ino->atime_ns / 1000000000;
+    st->st_atime_nsec = ino->atime_ns % 1000000000;
+    st->st_mtime_sec = ino->mtime_ns / 1000000000;
+    st->st_mtime_nsec = ino->mtime_ns % 1000000000;
+    st->st_ctime_sec = ino->ctime_ns / 1000000000;
+    st->st_ctime_nsec = ino->ctime_ns % 1000000000;
 }

@@ -2,6 +2,7 @@
 #ifndef ALCOVE_CONSOLE_H
 #define ALCOVE_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,7 +11,15 @@ void console_init(void);
  * full. */
 void console_write(unsigned stream, const void *buf, size_t len);
 /* Reads up to len bytes of the host's stdin into buf (a kernel or already validated user
- * buffer): blocks until at least one byte, end of input (0) or an error (-errno). */
-long console_read_stdin(void *buf, size_t len);
+ * buffer): blocks until at least one byte, end of input (0) or an error (-errno); -ERESTARTSYS
+ * when a signal comes first. nonblock: -EAGAIN when the host has nothing to give at once. */
+long console_read_stdin(void *buf, size_t len, bool nonblock);
+/* stdin's readiness as a pipe's read end: POLLIN when bytes are in the ring, POLLHUP at the end
+ * of the input, POLLERR after a failed host read. When the ring says nothing, it asks the
+ * monitor for input (a read of the host's stdin, as a later read() would) and waits briefly
+ * for the answer; ALC_EV_STDIN says when the answer comes. */
+uint32_t console_stdin_poll(void);
+/* FIONREAD: the bytes of stdin the enclave holds (after asking the monitor, as poll does). */
+long console_stdin_nread(void);
 
 #endif

@@ -11,6 +11,8 @@
 int exe_start(struct regs *r, char **argv, char **envp);
 /* The executable's path inside the enclave (what /proc/self/exe names). */
 const char *exe_path(void);
+/* Where argv's strings lie in the application's memory (what /proc/self/cmdline shows). */
+void exe_args(uint64_t *start, uint64_t *end);
 
 int random_fill(void *buf, size_t len);
 void proc_init(void);

@@ -19,12 +19,21 @@ struct file_ops {
     long (*write)(struct file *f, const void *buf, size_t len);
     /* reads at offset without moving the position; NULL: ESPIPE */
     long (*pread)(struct file *f, void *buf, size_t len, uint64_t off);
+    /* writes at offset without moving the position; NULL: ESPIPE */
+    long (*pwrite)(struct file *f, const void *buf, size_t len, uint64_t off);
+    /* readiness now: POLLIN | POLLOUT | POLLHUP | POLLERR bits (no waiting); NULL: a file that
+     * is always ready for reading and writing, as regular files are */
+    uint32_t (*poll)(struct file *f);
+    /* the ALC_EV_* monitor events that can change poll's answer (console stdin), for waiters */
+    uint32_t wake_events;
     /* new position, or -errno; NULL: ESPIPE */
     int64_t (*lseek)(struct file *f, int64_t off, int whence);
     /* fills buf with linux_dirent64 records; NULL: ENOTDIR */
     long (*getdents)(struct file *f, void *buf, size_t len);
     int (*stat)(struct file *f, struct linux_stat *st);
     long (*ioctl)(struct file *f, unsigned long cmd, uint64_t arg);
+    /* what /proc/self/fd/N names for a file outside the tree ("pipe:[12]"); NULL: a default */
+    long (*name)(struct file *f, char *buf, size_t size);
     void (*release)(struct file *f);
 };
 
@@ -45,6 +54,8 @@ int fd_install(struct file *f, int min, bool cloexec);
 /* The file behind fd (no reference taken: descriptors live until close), or NULL. */
 struct file *fd_get(int fd);
 int fd_close(int fd);
+/* Releases a file that was made but never installed (refs 0); a no-op for shared files. */
+void file_discard(struct file *f);
 int fd_dup_to(int oldfd, int newfd, bool cloexec);
 int fd_get_cloexec(int fd);
 int fd_set_cloexec(int fd, bool cloexec);

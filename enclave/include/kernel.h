@@ -98,6 +98,8 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
 uint64_t kheap_free_bytes(void);
+/* From now on the heap may grow into the application region (mm is ready). */
+void kheap_enable_growth(void);
 
 /* ---- entry (entry/entry.S) ---- */
 NORETURN void alc_return_to_user(struct regs *r);

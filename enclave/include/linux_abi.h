@@ -22,12 +22,14 @@
 #define EFAULT       14
 #define EBUSY        16
 #define EEXIST       17
+#define EXDEV        18
 #define ENODEV       19
 #define ENOTDIR      20
 #define EISDIR       21
 #define EINVAL       22
 #define ENFILE       23
 #define EMFILE       24
+#define ETXTBSY      26
 #define ENOTTY       25
 #define EFBIG        27
 #define ENOSPC       28
@@ -41,6 +43,8 @@
 #define ELOOP        40
 #define EOVERFLOW    75
 #define EOPNOTSUPP   95
+#define ETIMEDOUT    110
+#define ERESTARTSYS  512 /* kernel-internal: restart the syscall (SA_RESTART) */
 
 /* mmap / mprotect */
 #define PROT_NONE           0x0
@@ -119,6 +123,46 @@
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EACCESS          0x200
 #define AT_REMOVEDIR        0x200
+#define AT_SYMLINK_FOLLOW   0x400
+
+/* record locks */
+#define F_GETLK      5
+#define F_SETLK      6
+#define F_SETLKW     7
+#define F_OFD_GETLK  36
+#define F_OFD_SETLK  37
+#define F_OFD_SETLKW 38
+#define F_RDLCK      0
+#define F_WRLCK      1
+#define F_UNLCK      2
+struct linux_flock {
+    int16_t l_type, l_whence;
+    int64_t l_start, l_len;
+    int32_t l_pid;
+    int32_t pad;
+};
+_Static_assert(sizeof(struct linux_flock) == 32, "struct flock");
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define LOCK_NB 4
+#define LOCK_UN 8
+
+#define RENAME_NOREPLACE 1
+#define RENAME_EXCHANGE  2
+#define RENAME_WHITEOUT  4
+
+#define UTIME_NOW  ((1l << 30) - 1)
+#define UTIME_OMIT ((1l << 30) - 2)
+
+struct linux_statfs {
+    int64_t f_type, f_bsize;
+    uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+    int32_t f_fsid[2];
+    int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+_Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs");
+#define ST_RDONLY 0x0001
+#define ST_NOSUID 0x0002
 
 #define SEEK_SET  0
 #define SEEK_CUR  1
@@ -285,6 +329,44 @@ struct linux_stack_t {
 #define AT_HWCAP2      26
 #define AT_EXECFN      31
 #define AT_MINSIGSTKSZ 51
+
+/* poll */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLRDBAND 0x080
+#define POLLWRNORM 0x100
+#define POLLWRBAND 0x200
+#define POLLRDHUP  0x2000
+struct linux_pollfd {
+    int32_t fd;
+    int16_t events, revents;
+};
+
+/* pipes, eventfd, epoll */
+#define FIONREAD       0x541B
+#define F_SETPIPE_SZ   1031
+#define F_GETPIPE_SZ   1032
+#define EFD_SEMAPHORE  1
+#define EFD_NONBLOCK   O_NONBLOCK
+#define EFD_CLOEXEC    O_CLOEXEC
+#define EPOLL_CLOEXEC  O_CLOEXEC
+#define EPOLL_CTL_ADD  1
+#define EPOLL_CTL_DEL  2
+#define EPOLL_CTL_MOD  3
+#define EPOLLEXCLUSIVE (1u << 28)
+#define EPOLLWAKEUP    (1u << 29)
+#define EPOLLONESHOT   (1u << 30)
+#define EPOLLET        (1u << 31)
+struct linux_epoll_event {
+    uint32_t events;
+    uint64_t data;
+} __attribute__((packed));
+_Static_assert(sizeof(struct linux_epoll_event) == 12, "struct epoll_event");
 
 /* sysinfo */
 struct linux_sysinfo {

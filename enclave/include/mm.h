@@ -16,6 +16,8 @@ int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind);
 /* Owns len zero-filled bytes somewhere, aligned to align, preferring hint when it is free. */
 int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
                     uint64_t *out);
+/* Gives back a range the kernel took with kind VMA_KERNEL. */
+void mm_unmap_kernel(uint64_t start, uint64_t len);
 /* The heap starts at base (page aligned, the end of the executable). */
 void mm_set_brk_base(uint64_t base);
 

@@ -1,6 +1,14 @@
-/* vfs.h: the enclave's file system: one tree of in-memory inodes under a root. The application
- * ramdisk's files are served in place (their bytes stay where the monitor put the ramdisk); path
- * lookup follows Linux: ".", "..", symbolic links (at most 40), and ".." never leaves the root.
+/* vfs.h: the enclave's file system: one tree of in-memory inodes under a root.
+ *
+ * The image's files are served in place (their bytes stay in the application ramdisk) and are
+ * read-only. Writable trees (tmpfs, fs/tmpfs.c) are mounted at /tmp, /dev/shm and where the image
+ * asks; /dev (fs/devfs.c) and /proc (fs/procfs.c) are generated. Path lookup follows Linux: ".",
+ * "..", symbolic links (at most 40), and ".." never leaves the root.
+ *
+ * Lifetime: an inode lives while it has a name (nlink > 0) or a user (refs: open files, the
+ * working directory). Directory entries are kept in insertion order, each with a sequence number
+ * that getdents positions use, so that entries removed during a listing do not make it skip
+ * others; large directories get a hash table.
  */
 #ifndef ALCOVE_VFS_H
 #define ALCOVE_VFS_H
@@ -8,33 +16,90 @@
 #include "kernel.h"
 
 struct inode;
+struct file;
 
 struct dirent_node {
     const char *name; /* not NUL-terminated */
     uint32_t name_len;
+    uint32_t hash;
+    uint64_t seq; /* getdents position of this entry (>= 2: 0 and 1 are "." and "..") */
     struct inode *inode;
-    struct dirent_node *next;
+    struct dirent_node *next, *prev; /* insertion order */
+    struct dirent_node *hnext;       /* hash chain */
+    bool name_owned;                 /* the name was allocated with the node */
 };
+
+/* Inodes whose behaviour is computed rather than stored (/dev, /proc). Every member may be NULL.
+ */
+struct inode_ops {
+    /* Opens the inode: *out is a new file (or an existing one with a reference taken). */
+    int (*open)(struct inode *ino, uint32_t flags, struct file **out);
+    /* A symbolic link whose target is computed: writes it (no NUL), returns its length. */
+    long (*readlink)(struct inode *ino, char *buf, size_t size);
+    /* A "magic" link (/proc/self/fd/N): the inode it stands for, or NULL when its object is not
+     * in the tree (a pipe, the console): lookup then stops at the link itself, and open and stat
+     * go to the object through open and stat below. */
+    struct inode *(*follow)(struct inode *link);
+    int (*stat)(struct inode *ino, struct linux_stat *st);
+    /* A directory whose entries are computed: lookup by name, and the index-th entry (returns 1
+     * and fills name and *child, or 0 past the end). */
+    struct inode *(*lookup)(struct inode *dir, const char *name, uint32_t len);
+    int (*entry)(struct inode *dir, uint64_t index, char *name, size_t size, struct inode **child);
+};
+
+/* inode flags */
+#define I_READONLY 0x1 /* part of the image (or generated): EROFS for changes */
+#define I_MOUNT    0x2 /* the root of a mounted file system: never freed, not removable */
+#define I_PINNED   0x4 /* never freed (generated inodes kept in tables) */
 
 struct inode {
     uint32_t mode; /* S_IF* | permission bits */
     uint32_t nlink;
+    uint32_t uid, gid;
+    uint32_t flags; /* I_* */
+    uint32_t dev;   /* st_dev: which file system */
     uint64_t ino;
-    uint64_t size;        /* bytes (file, symlink target) */
-    int64_t mtime;        /* seconds */
-    const uint8_t *data;  /* file bytes or symlink target (read-only, in the ramdisk) */
+    uint64_t refs; /* open files and working-directory references */
+    uint64_t size; /* bytes (file, symlink target) */
+    int64_t atime_ns, mtime_ns, ctime_ns;
+    uint8_t *data; /* file bytes or symlink target (contiguous: the image's, small tmpfs files) */
+    uint64_t cap;  /* bytes the kernel allocated for the file (0: data is the ramdisk's) */
+    uint8_t **chunks; /* large tmpfs files: their bytes in 1 MiB pieces (fs/tmpfs.c) */
+    uint64_t chunk_slots;
     struct inode *parent; /* directories: ".." */
+    /* directories */
     struct dirent_node *children, *last_child;
-    uint32_t nchildren;
-    bool readonly; /* part of the image: EROFS for writes */
+    struct dirent_node **buckets; /* hash table (NULL while the directory is small) */
+    uint32_t nchildren, nbuckets;
+    uint64_t next_seq;
+    /* computed inodes */
+    const struct inode_ops *iops;
+    uint64_t arg; /* for iops: a descriptor number, a kind ... */
 };
 
-#define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
-#define S_ISREG(m) (((m)&S_IFMT) == S_IFREG)
-#define S_ISLNK(m) (((m)&S_IFMT) == S_IFLNK)
+#define S_ISDIR(m)  (((m)&S_IFMT) == S_IFDIR)
+#define S_ISREG(m)  (((m)&S_IFMT) == S_IFREG)
+#define S_ISLNK(m)  (((m)&S_IFMT) == S_IFLNK)
+#define S_ISCHR(m)  (((m)&S_IFMT) == S_IFCHR)
+#define S_ISFIFO(m) (((m)&S_IFMT) == S_IFIFO)
 
 #define PATH_MAX_LEN 4096
+#define NAME_MAX_LEN 255
 #define SYMLOOP_MAX  40
+
+/* file system numbers (st_dev) */
+#define DEV_ROOTFS 0x801
+#define DEV_PROC   0x4
+#define DEV_DEVFS  0x5
+#define DEV_TMPFS  0x20 /* the first tmpfs; later ones count up */
+
+/* device numbers (st_rdev) of the character devices in /dev */
+#define DEVNUM(major, minor) (((uint64_t)(major) << 8) | (minor))
+#define DEVNUM_NULL          DEVNUM(1, 3)
+#define DEVNUM_ZERO          DEVNUM(1, 5)
+#define DEVNUM_FULL          DEVNUM(1, 7)
+#define DEVNUM_RANDOM        DEVNUM(1, 8)
+#define DEVNUM_URANDOM       DEVNUM(1, 9)
 
 /* lookup flags */
 #define LOOKUP_FOLLOW    0x1 /* follow a symbolic link in the last component */
@@ -44,30 +109,84 @@ struct inode *vfs_root(void);
 struct inode *vfs_cwd(void);
 void vfs_set_cwd(struct inode *dir);
 
-/* A new inode (kernel heap, never freed). NULL when out of memory. */
-struct inode *vfs_new_inode(uint32_t mode);
-/* Adds name -> child to dir. 0 or -ENOMEM. */
-int vfs_link(struct inode *dir, const char *name, uint32_t len, struct inode *child);
+/* A new inode with refs 0 and nlink 0 (vfs_link counts names). NULL when out of memory. */
+struct inode *vfs_new_inode(uint32_t mode, uint32_t dev, uint32_t flags);
+/* Takes and drops a reference; the last drop of an inode without names frees it. */
+void vfs_get(struct inode *ino);
+void vfs_put(struct inode *ino);
+
+/* Adds name -> child to dir (the name is copied when copy_name, else it must outlive the entry).
+ * 0 or -ENOMEM. */
+int vfs_link(struct inode *dir, const char *name, uint32_t len, struct inode *child,
+             bool copy_name);
+/* Removes the entry called name from dir; the inode loses a name (and is freed when it has no
+ * names and no users). 0 or -ENOENT. */
+int vfs_unlink(struct inode *dir, const char *name, uint32_t len);
+/* The entry called name in dir, or NULL. */
+struct dirent_node *vfs_entry(struct inode *dir, const char *name, uint32_t len);
 /* The child of dir called name, or NULL. */
 struct inode *vfs_child(struct inode *dir, const char *name, uint32_t len);
+/* Replaces what dir's entry d names (mounting): the old inode loses the name. */
+void vfs_replace(struct inode *dir, struct dirent_node *d, struct inode *child);
 
 /* Resolves path from base (the cwd or a directory descriptor's inode; ignored for absolute
  * paths). 0 and *out, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG. */
 int vfs_lookup(struct inode *base, const char *path, unsigned flags, struct inode **out);
+/* Resolves all but the last component of path: *dir, and the last name copied into name (room
+ * for NAME_MAX_LEN + 1 bytes, NUL-terminated). A path whose last component is "." or ".." (or
+ * that is "/", name "") gives -EEXIST, since nothing can be created under those names (name says
+ * which); -ENOENT for "". */
+int vfs_lookup_parent(struct inode *base, const char *path, struct inode **dir, char *name,
+                      uint32_t *len);
 
-/* Writes the absolute path of dir into buf (NUL-terminated). Length, or -ERANGE. */
-long vfs_path_of(struct inode *dir, char *buf, size_t size);
+/* Writes the absolute path of ino into buf (NUL-terminated): directories always; other inodes
+ * when they still have a name (found through the directory they were created in). Length, or
+ * -ERANGE, or -ENOENT. */
+long vfs_path_of(struct inode *ino, char *buf, size_t size);
+/* A symbolic link's target into buf (no NUL). Length or -errno. */
+long vfs_readlink(struct inode *ino, char *buf, size_t size);
 
 /* Fills a stat buffer from an inode. */
 void vfs_stat(const struct inode *ino, struct linux_stat *st);
+/* Sets atime/mtime/ctime to now (bits: 1 atime, 2 mtime, 4 ctime). */
+#define T_ATIME 1
+#define T_MTIME 2
+#define T_CTIME 4
+void vfs_touch(struct inode *ino, unsigned which);
+bool vfs_writable(const struct inode *ino);
 
-/* fs/ramfs.c: builds the tree from the application ramdisk (newc cpio with rootfs/..., cmd and
- * env). Returns 0 or -errno; the cmd and env files are returned (NULL, 0 when absent). */
-int ramfs_load(const uint8_t *cpio, size_t size, const uint8_t **cmd, size_t *cmd_len,
-               const uint8_t **env, size_t *env_len);
+/* fs/ramfs.c: builds the tree from the application ramdisk (newc cpio with rootfs/..., cmd, env
+ * and an optional "tmpfs" list of mount points). The cmd, env and tmpfs files are returned
+ * (NULL, 0 when absent). */
+struct ramdisk_files {
+    const uint8_t *cmd, *env, *tmpfs;
+    size_t cmd_len, env_len, tmpfs_len;
+};
+int ramfs_load(const uint8_t *cpio, size_t size, struct ramdisk_files *out);
+
+/* fs/tmpfs.c: writable files. */
+/* Mounts an empty tmpfs at the absolute path (created in the tree when missing). 0 or -errno. */
+int tmpfs_mount(const char *path, uint32_t mode);
+/* A regular file's bytes: reads [off, off + len) clipped at the end (bytes read), and writes
+ * (growing the file; -EROFS for the image's files, -ENOSPC when memory runs out). */
+long inode_read(struct inode *ino, void *buf, size_t len, uint64_t off);
+long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off);
+/* Makes room for at least need bytes of data in a writable file (new bytes are zero). */
+int tmpfs_reserve(struct inode *ino, uint64_t need);
+/* Sets the size of a writable file (zero-filling growth, releasing memory on shrink). */
+int tmpfs_truncate(struct inode *ino, uint64_t size);
+/* Frees a writable file's data. */
+void tmpfs_release_data(struct inode *ino);
+
+/* fs/devfs.c and fs/procfs.c: mount /dev and /proc. */
+int devfs_mount(void);
+int procfs_mount(void);
 
 /* fs/open.c: an open file description for an inode (regular file or directory). */
-struct file;
 struct file *vfs_open_inode(struct inode *ino, uint32_t flags);
+/* Opens an inode as open(2) would after the lookup: computed inodes through their open op. */
+int vfs_open(struct inode *ino, uint32_t flags, struct file **out);
+/* A read-only file whose contents are text (kmalloc'd; the file owns it from now on). */
+int vfs_open_snapshot(struct inode *ino, uint32_t flags, char *text, size_t len, struct file **out);
 
 #endif

@@ -1,12 +1,17 @@
 /* exception.c: hardware exceptions, as the exception trampoline hands them over.
  *
- * A fault in the application ends it the way Linux's default action would (SIGSEGV for a page
- * or protection fault, SIGILL for an invalid opcode, SIGFPE for a divide error, ...), with a
- * report to the monitor that names the vector, the instruction and the address. A fault in the
- * enclave kernel itself is a kernel panic.
+ * A fault in the application becomes the signal Linux would send (SIGSEGV for a page or
+ * protection fault, SIGILL for an invalid opcode, SIGFPE for a divide error, ...), with Linux's
+ * si_code and si_addr. It goes to the program's handler when one is installed and the signal is
+ * neither blocked nor ignored; otherwise (and for a fault inside a handler that blocks it) it
+ * ends the program as Linux's default action would, with a report to the monitor that names the
+ * vector, the instruction and the address. A fault in the enclave kernel itself is a kernel
+ * panic.
  */
 #include "kernel.h"
 #include "klib.h"
+#include "mm.h"
+#include "signal.h"
 
 static const char *const g_names[32] = {
     [0] = "divide error",
@@ -42,13 +47,76 @@ static int signal_of(uint64_t vector)
         return SIGTRAP;
     case 6:
         return SIGILL;
+    case 11: /* segment not present */
+    case 12: /* stack-segment fault (a non-canonical stack address) */
     case 17:
         return SIGBUS;
     case 7:
     case 18:
         return SIGKILL;
     default:
-        return SIGSEGV; /* page fault, general protection, stack fault, bound, overflow */
+        return SIGSEGV; /* page fault, general protection, invalid TSS, bound, overflow */
+    }
+}
+
+/* Linux's si_code for a floating-point exception, from the unmasked status bits */
+static int fpe_code(uint32_t status)
+{
+    if (status & 0x01)
+        return FPE_FLTINV;
+    if (status & 0x04)
+        return FPE_FLTDIV;
+    if (status & 0x08)
+        return FPE_FLTOVF;
+    if (status & 0x12)
+        return FPE_FLTUND;
+    if (status & 0x20)
+        return FPE_FLTRES;
+    return 0;
+}
+
+/* si_code and si_addr of the signal for this exception, as Linux's trap handlers set them */
+static void fault_info(struct linux_siginfo *si, uint64_t vector, uint64_t err, uint64_t cr2,
+                       uint64_t rip)
+{
+    si->si_code = SI_KERNEL;
+    switch (vector) {
+    case 0:
+        si->si_code = FPE_INTDIV;
+        si->fault.addr = rip;
+        break;
+    case 16: {
+        uint16_t sw, cw;
+        __asm__ volatile("fnstsw %0; fnstcw %1" : "=m"(sw), "=m"(cw));
+        si->si_code = fpe_code((uint32_t)(sw & ~cw & 0x3f));
+        si->fault.addr = rip;
+        break;
+    }
+    case 19: {
+        uint32_t mxcsr;
+        __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+        si->si_code = fpe_code(mxcsr & ~(mxcsr >> 7) & 0x3f);
+        si->fault.addr = rip;
+        break;
+    }
+    case 1:
+        si->si_code = TRAP_TRACE;
+        si->fault.addr = rip;
+        break;
+    case 6:
+        si->si_code = ILL_ILLOPN;
+        si->fault.addr = rip;
+        break;
+    case 14:
+        /* mapped but not allowed, or not mapped at all, as the address space says */
+        si->si_code = (err & 1) || vms_lookup(mm_space(), cr2) ? SEGV_ACCERR : SEGV_MAPERR;
+        si->fault.addr = cr2;
+        break;
+    case 17:
+        si->si_code = BUS_ADRALN;
+        break;
+    default:
+        break; /* int3, general protection, segment faults: SI_KERNEL, no address */
     }
 }
 
@@ -82,5 +150,13 @@ void exception_dispatch(struct regs *r)
         ksnprintf(what, sizeof(what), "%s (selector error %#lx)", name, err);
     else
         ksnprintf(what, sizeof(what), "%s", name);
-    process_kill(signal_of(vector), r, (uint32_t)vector, err, vector == 14 ? cr2 : 0, what);
+    int sig = signal_of(vector);
+    if (sig == SIGKILL) /* machine check, device not available: nothing to hand to a program */
+        process_kill(sig, r, (uint32_t)vector, err, 0, what);
+    struct linux_siginfo si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = sig;
+    fault_info(&si, vector, err, cr2, r->rip);
+    this_cpu->regs = r;
+    signal_fault(r, &si, (uint32_t)vector, err, cr2, what);
 }

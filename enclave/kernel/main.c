@@ -100,6 +100,45 @@ static void build_args(const uint8_t *cmd, size_t cmd_len, const uint8_t *env, s
     *envp_out = envp;
 }
 
+/* /dev, /proc, a tmpfs at /tmp, and one wherever the image's "tmpfs" list (absolute paths, one
+ * per line) asks. */
+static int mount_all(const struct ramdisk_files *rd)
+{
+    int err = devfs_mount();
+    if (!err)
+        err = procfs_mount();
+    if (!err)
+        err = tmpfs_mount("/tmp", 01777);
+    if (err) {
+        klog(ALC_LOG_ERROR, "cannot mount /dev, /proc and /tmp: error %d", err);
+        return err;
+    }
+    const char *p = (const char *)rd->tmpfs, *end = p + rd->tmpfs_len;
+    while (p < end) {
+        const char *nl = p;
+        while (nl < end && *nl != '\n')
+            nl++;
+        size_t len = (size_t)(nl - p);
+        if (len > 0) {
+            char path[PATH_MAX_LEN];
+            if (p[0] != '/' || len >= sizeof(path)) {
+                klog(ALC_LOG_ERROR, "tmpfs mount point %.*s: not an absolute path",
+                     (int)MIN(len, 200u), p);
+                return -EINVAL;
+            }
+            memcpy(path, p, len);
+            path[len] = 0;
+            err = tmpfs_mount(path, 0755);
+            if (err) {
+                klog(ALC_LOG_ERROR, "tmpfs mount point %s: error %d", path, err);
+                return err;
+            }
+        }
+        p = nl + 1;
+    }
+    return 0;
+}
+
 NORETURN void kernel_main(uint64_t boot_gpa)
 {
     const struct alc_boot_info *bi = phys_to_virt(boot_gpa);
@@ -112,15 +151,15 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     klog(ALC_LOG_DEBUG, "enclave kernel up: %lu MiB, %u vCPU(s), application region %#lx-%#lx",
          bi->mem_size >> 20, bi->cpu_count, bi->app_start, bi->app_end);
     mm_init(bi->app_start, bi->app_end, bi->stack_size);
+    kheap_enable_growth();
     proc_init();
     fd_init();
 
-    const uint8_t *cmd, *env;
-    size_t cmd_len, env_len;
-    if (ramfs_load(phys_to_virt(bi->rootfs_gpa), bi->rootfs_size, &cmd, &cmd_len, &env, &env_len))
+    struct ramdisk_files rd;
+    if (ramfs_load(phys_to_virt(bi->rootfs_gpa), bi->rootfs_size, &rd) || mount_all(&rd))
         hc_exit(126); /* the image's file system is unusable (the reason is in the log) */
     char **argv, **envp;
-    build_args(cmd, cmd_len, env, env_len, &argv, &envp);
+    build_args(rd.cmd, rd.cmd_len, rd.env, rd.env_len, &argv, &envp);
 
     struct regs r;
     int err = exe_start(&r, argv, envp);

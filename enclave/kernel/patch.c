@@ -2,30 +2,86 @@
  *
  * On our KVM a `syscall` costs two traps to the hypervisor (into the CPL0 trampoline, and the
  * iretq back to the kernel at CPL3), 50-85 µs. The kernel and the application share CPL3 and one
- * address space, so a plain jump would do. The first time a site traps, the kernel looks at it;
- * if it is `mov $nr, %eax; syscall` (what glibc emits for almost every wrapper) with nr the number
- * that trapped, it replaces the 5-byte mov with a `jmp` to a stub that does the mov, saves the
- * return address and the user stack pointer in the vCPU window, switches to the kernel stack and
- * jumps to alc_entry_fast. The `syscall` instruction itself stays in place, so code that jumps
- * straight to it still works (through the trap). Only the executable's own code is patched, and
- * only when the bytes before the mov cannot be a prefix that would change its meaning.
- * --no-syscall-patch turns this off.
+ * address space, so a plain jump would do. The first time a site traps, the kernel looks at it
+ * and rewrites it in one of two ways; either way the site then jumps to a stub (in an area next
+ * to the executable, set up by patch_init) that saves the return address and the user stack
+ * pointer in the vCPU window, switches to the kernel stack and jumps to alc_entry_fast, which
+ * builds the same struct regs a trap does and returns through the same path.
+ *
+ * 1. `mov $nr, %eax; syscall` (what glibc emits for almost every wrapper), with nr the number
+ *    that trapped: the 5-byte mov becomes a `jmp` to a stub that does the mov. The `syscall`
+ *    itself stays, so code that jumps straight to it still works (and may be patched by 2).
+ *    Only when the byte before the mov cannot be a prefix that would change its meaning.
+ *
+ * 2. Any other `syscall` (the number loaded from a register or memory, `xor %eax,%eax` for
+ *    read, musl's generic paths, glibc's syscall()): the 2-byte `syscall` becomes a 2-byte
+ *    `jmp rel8` to 5 bytes of dead padding nearby, which become a `jmp rel32` to the site's
+ *    stub; the stub takes the number from rax as the `syscall` would. Nothing else changes:
+ *    no instruction moves, the return address is the one after the `syscall` (so rcx, a restart
+ *    that backs up two bytes, a signal frame or a branch to the next instruction all see what
+ *    they would natively), and a branch to the `syscall` itself (a retry loop) reaches the jmp.
+ *    The padding is found by decoding forward from the instruction after the `syscall` (a known
+ *    boundary: the CPU just executed the `syscall` before it) with lib/x86's length decoder: a
+ *    run of NOP/INT3 instructions right after an unconditional ret/jmp/ud2 (so nothing falls
+ *    into it), at least 5 bytes long, and ending at a 16-byte boundary (what an assembler's
+ *    alignment before the next function or label looks like; a label is never inside it). A
+ *    jmp this file wrote over a `syscall` is not taken as such an end: the code after it runs.
+ *    Padding that already holds a slot is used for the next one.
+ *
+ * Only the executable's own code (VMA_EXE, not the stub area) is patched. Bytes are written
+ * so that no instruction is ever seen half written: a 5-byte jmp's displacement before its
+ * opcode (the opcode byte is one store), the 2-byte jmp as one 16-bit store that does not
+ * cross a cache line (a site at the last byte of a line stays on the trap path). The
+ * application has a single thread today; the current trap returns to the byte after the
+ * `syscall`, which neither way rewrites.
+ *
+ * With --log-level debug each site is logged once: patched, or why not, with its bytes; the
+ * exit or exit_group trap logs the totals. --no-syscall-patch turns all this off.
  */
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "x86/x86_len.h"
 
-#define STUB_SIZE 48
-#define STUB_AREA (64 * 1024)
-#define TWO_GIB   0x80000000ull
+#define STUB_SIZE     48
+#define STUB_AREA     (64 * 1024)
+#define TWO_GIB       0x80000000ull
+#define NSITES        1024 /* sites remembered (a power of two) */
+#define SCAN          160  /* bytes decoded after a syscall while looking for padding */
+#define NR_EXIT       60
+#define NR_EXIT_GROUP 231
 
 extern char alc_entry_fast[];
 /* the stubs jump through this (a 32-bit absolute address in the kernel image) */
 static const uint64_t g_fast_entry = (uint64_t)alc_entry_fast;
 
-static uint64_t g_stub_next, g_stub_end;
+static uint64_t g_stub_start, g_stub_next, g_stub_end;
 static bool g_enabled;
-static uint64_t g_patched;
+static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_refused;
+
+/* Sites seen, by address: what happened to them (logged once). */
+enum site_state { SITE_PATCHED_IMM = 1, SITE_PATCHED_REL8 = 2, SITE_REFUSED = 4 };
+static struct {
+    uint64_t addr;
+    uint32_t state;
+} g_sites[NSITES];
+
+/* The entry for addr, or the empty one where it would go, or NULL when the table is full. */
+static uint32_t *site_state(uint64_t addr, bool add)
+{
+    uint32_t h = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 54) & (NSITES - 1);
+    for (uint32_t k = 0; k < NSITES; k++, h = (h + 1) & (NSITES - 1)) {
+        if (g_sites[h].addr == addr)
+            return &g_sites[h].state;
+        if (!g_sites[h].addr) {
+            if (!add)
+                return NULL;
+            g_sites[h].addr = addr;
+            return &g_sites[h].state;
+        }
+    }
+    return NULL;
+}
 
 /* Reserves the stub area within a rel32 jump of the executable's code [lo, hi). */
 void patch_init(uint64_t lo, uint64_t hi)
@@ -43,7 +99,7 @@ void patch_init(uint64_t lo, uint64_t hi)
             return;
         }
     }
-    g_stub_next = at;
+    g_stub_start = g_stub_next = at;
     g_stub_end = at + STUB_AREA;
     g_enabled = true;
 }
@@ -66,44 +122,184 @@ static uint8_t *emit32(uint8_t *p, uint64_t v)
     return emit(p, &w, 4);
 }
 
-void patch_syscall_site(const struct regs *r)
+/* A stub that enters the kernel and returns to ret: `mov $nr, %eax` first when nr >= 0. */
+static uint64_t make_stub(int64_t nr, uint64_t ret)
 {
-    if (!g_enabled || r->rip < 8 || r->rip > TWO_GIB)
-        return;
-    uint64_t x = r->rip - 2; /* the syscall instruction */
-    const struct vma *v = vms_lookup(mm_space(), x - 5);
-    if (!v || v->kind != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end)
-        return;
-    uint8_t *site = (uint8_t *)(x - 5);
-    uint32_t imm;
-    memcpy(&imm, site + 1, 4);
-    if (site[0] != 0xb8 || imm != r->orig_rax || site[5] != 0x0f || site[6] != 0x05)
-        return;
-    if (x - 6 >= v->start && is_prefix(site[-1]))
-        return;
     if (g_stub_next + STUB_SIZE > g_stub_end)
-        return;
-
+        return 0;
     uint8_t *stub = (uint8_t *)g_stub_next;
     uint8_t *p = stub;
-    p = emit(p, "\xb8", 1); /* mov $nr, %eax */
-    p = emit32(p, imm);
+    if (nr >= 0) {
+        p = emit(p, "\xb8", 1); /* mov $nr, %eax */
+        p = emit32(p, (uint64_t)nr);
+    }
     p = emit(p, "\x48\xc7\x04\x25", 4); /* movq $ret, fast_rip */
     p = emit32(p, ALC_CPU_VBASE + PERCPU_FAST_RIP);
-    p = emit32(p, x + 2);
+    p = emit32(p, ret);
     p = emit(p, "\x48\x89\x24\x25", 4); /* mov %rsp, user_rsp */
     p = emit32(p, ALC_CPU_VBASE + ALC_CPU_USER_RSP);
     p = emit(p, "\x48\xc7\xc4", 3); /* mov $kstack_top, %rsp */
     p = emit32(p, ALC_CPU_KSTACK_TOP);
     p = emit(p, "\xff\x24\x25", 3); /* jmp *g_fast_entry */
     p = emit32(p, (uint64_t)&g_fast_entry);
-    KASSERT(p <= stub + STUB_SIZE);
+    while (p < stub + STUB_SIZE)
+        *p++ = 0xcc;
     g_stub_next += STUB_SIZE;
+    return (uint64_t)stub;
+}
 
-    /* the jump replaces the mov: displacement first, then the opcode */
-    int32_t rel = (int32_t)((uint64_t)stub - x);
-    memcpy(site + 1, &rel, 4);
-    __atomic_store_n(site, (uint8_t)0xe9, __ATOMIC_RELEASE);
-    g_patched++;
-    klog(ALC_LOG_DEBUG, "syscall site %#lx (syscall %u) now enters without a trap", x, imm);
+/* Writes `jmp rel32` to target at at: the displacement, then the opcode byte. */
+static void write_jmp32(uint64_t at, uint64_t target)
+{
+    uint8_t *p = (uint8_t *)at;
+    int32_t rel = (int32_t)(target - (at + 5));
+    memcpy(p + 1, &rel, 4);
+    __atomic_store_n(p, (uint8_t)0xe9, __ATOMIC_RELEASE);
+}
+
+/* Way 1: `mov $nr, %eax` (b8 imm32) right before the syscall at x. */
+static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
+{
+    if (x - 5 < v->start)
+        return false;
+    uint8_t *site = (uint8_t *)(x - 5);
+    uint32_t imm;
+    memcpy(&imm, site + 1, 4);
+    if (site[0] != 0xb8 || imm != r->orig_rax)
+        return false;
+    if (x - 6 >= v->start && is_prefix(site[-1]))
+        return false;
+    uint64_t stub = make_stub(imm, x + 2);
+    if (!stub)
+        return false;
+    write_jmp32(x - 5, stub);
+    return true;
+}
+
+/* Dead padding for a 5-byte slot within a jmp rel8 of the syscall at x, below hi: its address,
+ * or 0 (and *why). *pad_end: the end of the padding instruction that the slot's last byte is
+ * in (what follows the slot up to there must become int3 so the padding still decodes). */
+static uint64_t find_padding(uint64_t x, uint64_t hi, uint64_t *pad_end, const char **why)
+{
+    uint64_t at = x + 2, end = MIN(hi, x + 2 + SCAN), run = 0;
+    bool dead = false; /* the previous instruction does not fall through */
+    *why = "no dead padding of 5 bytes within 127 bytes after it";
+    while (at < end) {
+        struct x86_insn d;
+        unsigned len = x86_decode((const uint8_t *)at, end - at, &d);
+        if (!len) {
+            *why = "an instruction after it that the length decoder does not know";
+            return 0;
+        }
+        bool pad = d.kind == X86_NOP || d.kind == X86_INT3;
+        if (pad && (dead || run)) {
+            if (!run)
+                run = at;
+            if (at < run + 5)
+                *pad_end = at + len;
+        } else {
+            /* the slot lies within the 16 bytes where padding starts: no aligned address
+             * (where a function or a label could begin) inside or at its start */
+            if (run && at - run >= 5 && (at & 15) == 0 && run - (x + 2) <= 127 && (run & 15) &&
+                (run | 15) + 1 >= run + 5)
+                return run;
+            run = 0;
+            dead = d.kind == X86_RET || d.kind == X86_JMP || d.kind == X86_UD2;
+            if (d.kind == X86_JMP && len == 2) {
+                /* a jmp this file wrote over a syscall returns to the byte after it */
+                uint32_t *st = site_state(at, false);
+                if (st && (*st & SITE_PATCHED_REL8))
+                    dead = false;
+            }
+        }
+        if (at - (x + 2) > 127 && !run)
+            break; /* any padding from here on is out of reach */
+        at += len;
+    }
+    return 0;
+}
+
+/* Way 2: the syscall at x becomes a jmp rel8 to a slot in padding that jumps to the stub. */
+static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
+{
+    if ((x & 63) == 63) {
+        *why = "its two bytes straddle a cache line (one store could tear)";
+        return false;
+    }
+    uint64_t pad_end = 0;
+    uint64_t slot = find_padding(x, v->end, &pad_end, why);
+    if (!slot)
+        return false;
+    uint64_t stub = make_stub(-1, x + 2);
+    if (!stub) {
+        *why = "the stub area is full";
+        return false;
+    }
+    for (uint64_t p = slot + 5; p < pad_end; p++)
+        *(volatile uint8_t *)p = 0xcc; /* the rest of a longer nop the slot cut */
+    write_jmp32(slot, stub);
+    uint16_t jmp = (uint16_t)(0xeb | (uint16_t)((slot - (x + 2)) & 0xff) << 8);
+    __atomic_store_n((uint16_t *)x, jmp, __ATOMIC_RELEASE);
+    return true;
+}
+
+static void log_totals(void)
+{
+    klog(ALC_LOG_DEBUG,
+         "syscall patching: %lu traps; %lu sites patched (%lu mov $nr, %lu through padding), "
+         "%lu left on the trap path",
+         g_traps, g_patched_imm + g_patched_rel8, g_patched_imm, g_patched_rel8, g_refused);
+}
+
+/* Called on every trapped syscall (sys/dispatch.c), before it is handled. */
+void patch_syscall_site(const struct regs *r)
+{
+    g_traps++;
+    bool exiting = r->orig_rax == NR_EXIT || r->orig_rax == NR_EXIT_GROUP;
+    if (exiting && g_boot->log_level >= ALC_LOG_DEBUG)
+        log_totals();
+    if (!g_enabled || r->rip < 8 || r->rip > TWO_GIB)
+        return;
+    uint64_t x = r->rip - 2; /* the syscall instruction */
+    const struct vma *v = vms_lookup(mm_space(), x);
+    if (!v || v->kind != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end ||
+        (x >= g_stub_start && x < g_stub_end))
+        return;
+    const uint8_t *b = (const uint8_t *)x;
+    if (b[0] != 0x0f || b[1] != 0x05)
+        return; /* not (any more) a syscall instruction */
+    uint32_t *st = site_state(x, true);
+    if (exiting)
+        return; /* runs once: not worth a stub */
+    const char *why = NULL;
+    if (!(st && (*st & SITE_PATCHED_IMM)) && patch_mov_imm(r, v, x)) {
+        g_patched_imm++;
+        if (st)
+            *st |= SITE_PATCHED_IMM;
+        klog(ALC_LOG_DEBUG, "syscall site %#lx (syscall %lu) now enters without a trap", x,
+             r->orig_rax);
+        return;
+    }
+    if (st && (*st & SITE_REFUSED))
+        return; /* refused before: the same answer */
+    if (patch_rel8(v, x, &why)) {
+        g_patched_rel8++;
+        if (st)
+            *st |= SITE_PATCHED_REL8;
+        klog(ALC_LOG_DEBUG,
+             "syscall site %#lx (syscall %lu, number in rax) now enters without a trap "
+             "(through padding)",
+             x, r->orig_rax);
+        return;
+    }
+    g_refused++;
+    if (st)
+        *st |= SITE_REFUSED;
+    const uint8_t *a = b - (x - 8 >= v->start ? 8 : 0);
+    char bytes[3 * 24 + 4];
+    size_t n = 0;
+    for (const uint8_t *p = a; p < b + 12 && p < (const uint8_t *)v->end; p++)
+        n += (size_t)ksnprintf(bytes + n, sizeof(bytes) - n, p == b ? "| %02x " : "%02x ", *p);
+    klog(ALC_LOG_DEBUG, "syscall site %#lx (syscall %lu) stays on the trap path: %s (bytes %s)", x,
+         r->orig_rax, why ? why : "?", bytes);
 }

@@ -11,6 +11,13 @@
 #define HWCAP2_FSGSBASE (1u << 1)
 
 static const char *g_exe_path;
+static uint64_t g_arg_start, g_arg_end; /* argv's strings on the stack (/proc/self/cmdline) */
+
+void exe_args(uint64_t *start, uint64_t *end)
+{
+    *start = g_arg_start;
+    *end = g_arg_end;
+}
 
 const char *exe_path(void)
 {
@@ -103,6 +110,10 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
     for (uint64_t i = argc; i-- > 0;)
         if (!(uarg[i] = push_bytes(&b, argv[i], strlen(argv[i]) + 1)))
             err = -E2BIG;
+    if (argc && !err) {
+        g_arg_start = uarg[0];
+        g_arg_end = uarg[argc - 1] + strlen(argv[argc - 1]) + 1;
+    }
     uint64_t platform = push_bytes(&b, "x86_64", 7);
     uint64_t random = push_bytes(&b, g_boot->random, 16);
     if (err || !execfn || !platform || !random) {
@@ -210,9 +221,13 @@ int exe_start(struct regs *r, char **argv, char **envp)
         klog(ALC_LOG_ERROR, "%s: cannot find the program (error %d)", *want ? want : argv[0], err);
         return err;
     }
-    if (!S_ISREG(ino->mode) || !(ino->mode & 0111)) {
+    if (!S_ISREG(ino->mode) || !(ino->mode & 0111) || ino->iops) {
         klog(ALC_LOG_ERROR, "%s: not an executable file", path);
         return -EACCES;
+    }
+    if (ino->chunks) {
+        klog(ALC_LOG_ERROR, "%s: programs over 1 MiB written at run time cannot be started", path);
+        return -ENOEXEC;
     }
     g_exe_path = path;
     struct elfp_image img;

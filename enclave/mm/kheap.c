@@ -1,14 +1,21 @@
-/* kheap.c: the enclave kernel's own memory, in the kernel region's free pages (reached through
- * the physmap). Long-lived tables take zeroed memory that is never freed (kalloc_zeroed); objects
- * that come and go (open files, directory listings) use kmalloc/kfree: power-of-two size classes
- * from 32 bytes to 4 KiB with free lists, and first-fit free blocks above that. */
+/* kheap.c: the enclave kernel's own memory. It starts in the kernel region's free pages
+ * (reached through the physmap) and grows into the application region in 2 MiB pieces taken
+ * like any mapping (kind VMA_KERNEL, so the application cannot map over them). Long-lived tables
+ * take zeroed memory that is never freed (kalloc_zeroed); objects that come and go use
+ * kmalloc/kfree: power-of-two size classes from 32 bytes to 4 KiB with free lists, first-fit
+ * free blocks up to 128 KiB, and ranges of their own above that (file contents), which kfree
+ * gives back to the application region. */
 #include "kernel.h"
 #include "klib.h"
+#include "mm.h"
 
 #define MIN_SHIFT 5  /* 32 bytes */
 #define MAX_SHIFT 12 /* 4 KiB */
 #define NCLASSES  (MAX_SHIFT - MIN_SHIFT + 1)
-#define HDR       16 /* block header: size, keeps user data 16-byte aligned */
+#define HDR       16           /* block header: size, keeps user data 16-byte aligned */
+#define BIG       (128u << 10) /* blocks this large get a range of the application region */
+#define BIG_FLAG  1ull         /* in the header's size: a range of its own */
+#define GROW_SIZE (2ull << 20)
 
 struct free_block {
     struct free_block *next;
@@ -26,13 +33,30 @@ void kheap_init(uint64_t gpa, uint64_t size)
     g_heap_end = g_heap_cur + size;
 }
 
+static bool g_can_grow;
+
+void kheap_enable_growth(void)
+{
+    g_can_grow = true;
+}
+
 static void *bump(size_t size, size_t align)
 {
-    uintptr_t p = ((uintptr_t)g_heap_cur + align - 1) & ~(uintptr_t)(align - 1);
-    if (size > (uintptr_t)g_heap_end || p > (uintptr_t)g_heap_end - size)
-        return NULL;
-    g_heap_cur = (uint8_t *)(p + size);
-    return (void *)p;
+    for (int tries = 0; tries < 2; tries++) {
+        uintptr_t p = ((uintptr_t)g_heap_cur + align - 1) & ~(uintptr_t)(align - 1);
+        if (size <= (uintptr_t)g_heap_end && p <= (uintptr_t)g_heap_end - size) {
+            g_heap_cur = (uint8_t *)(p + size);
+            return (void *)p;
+        }
+        /* a new piece from the application region; the rest of the old one is abandoned */
+        uint64_t at;
+        if (!g_can_grow || size > GROW_SIZE / 2 ||
+            mm_map_anywhere(GROW_SIZE, GROW_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
+            return NULL;
+        g_heap_cur = (uint8_t *)at;
+        g_heap_end = g_heap_cur + GROW_SIZE;
+    }
+    return NULL;
 }
 
 void *kalloc_zeroed(size_t size)
@@ -68,6 +92,15 @@ void *kmalloc(size_t size)
         return (uint8_t *)h + HDR;
     }
     total = (total + 4095) & ~(size_t)4095;
+    if (total >= BIG) {
+        uint64_t at;
+        if (!g_can_grow ||
+            mm_map_anywhere(total, PAGE_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
+            return NULL;
+        h = (uint64_t *)at;
+        h[0] = total | BIG_FLAG;
+        return (uint8_t *)h + HDR;
+    }
     for (struct free_block **pp = &g_large_free; *pp; pp = &(*pp)->next) {
         if ((*pp)->size >= total) {
             struct free_block *b = *pp;
@@ -97,6 +130,10 @@ void kfree(void *ptr)
         return;
     uint64_t *h = (uint64_t *)((uint8_t *)ptr - HDR);
     uint64_t size = h[0];
+    if (size & BIG_FLAG) {
+        mm_unmap_kernel((uint64_t)h, size & ~BIG_FLAG);
+        return;
+    }
     struct free_block *b = (struct free_block *)h;
     if (size <= (1u << MAX_SHIFT)) {
         unsigned cls = 0;

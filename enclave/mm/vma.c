@@ -51,6 +51,20 @@ const struct vma *vms_lookup(const struct vmspace *s, uint64_t addr)
     return NULL;
 }
 
+const struct vma *vms_next(const struct vmspace *s, uint64_t addr)
+{
+    uint32_t i = first_ending_after(s, addr);
+    return i < s->n ? &s->v[i] : NULL;
+}
+
+int vms_overlaps_kind(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t kind)
+{
+    for (uint32_t i = first_ending_after(s, start); i < s->n && s->v[i].start < end; i++)
+        if (s->v[i].kind == kind)
+            return 1;
+    return 0;
+}
+
 int vms_find_free_below(const struct vmspace *s, uint64_t len, uint64_t align, uint64_t top,
                         uint64_t *out)
 {
@@ -222,7 +236,7 @@ int vms_accessible(const struct vmspace *s, uint64_t addr, uint64_t len, uint32_
     uint32_t i = first_ending_after(s, addr);
     uint64_t at = addr;
     while (at < end) {
-        if (i >= s->n || s->v[i].start > at)
+        if (i >= s->n || s->v[i].start > at || s->v[i].kind == VMA_KERNEL)
             return 0;
         uint32_t prot = s->v[i].prot;
         if ((need && prot == PROT_NONE) || ((need & PROT_WRITE) && !(prot & PROT_WRITE)))

@@ -15,6 +15,7 @@ enum vma_kind {
     VMA_EXE,      /* a segment of the executable */
     VMA_HEAP,     /* the brk heap */
     VMA_STACK,    /* the main thread's stack */
+    VMA_KERNEL,   /* the enclave kernel's memory (heap growth, file contents): not the app's */
 };
 
 struct vma {
@@ -52,12 +53,18 @@ int vms_remove(struct vmspace *s, uint64_t start, uint64_t end);
 /* Sets the protection of [start, end). -ENOMEM if part of it is not mapped (nothing changed). */
 int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot);
 
+/* True when some range of this kind overlaps [start, end). */
+int vms_overlaps_kind(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t kind);
+
+/* The first range that ends after addr (it contains addr or lies above it), or NULL. */
+const struct vma *vms_next(const struct vmspace *s, uint64_t addr);
+
 /* The range containing addr, or NULL. */
 const struct vma *vms_lookup(const struct vmspace *s, uint64_t addr);
 
 /* True when [addr, addr + len) is entirely mapped and each page allows `need` (PROT_READ or
- * PROT_WRITE; any non-NONE protection is readable, as on x86; 0: mapped at all). len 0 is
- * always accessible. */
+ * PROT_WRITE; any non-NONE protection is readable, as on x86; 0: mapped at all) and none of
+ * it is the kernel's (VMA_KERNEL). len 0 is always accessible. */
 int vms_accessible(const struct vmspace *s, uint64_t addr, uint64_t len, uint32_t need);
 
 #endif

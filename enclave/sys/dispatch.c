@@ -2,6 +2,7 @@
  * goes through. */
 #include "kernel.h"
 #include "klib.h"
+#include "signal.h"
 #include "syscall.h"
 
 #define NR_SYSCALLS 512
@@ -54,7 +55,11 @@ void syscall_dispatch(struct regs *r)
     syscall_dispatch_fast(r);
 }
 
-/* Entered from a patched site's stub (no trap) or from syscall_dispatch. */
+/* Entered from a patched site's stub (no trap) or from syscall_dispatch. On the way
+ * out, pending signals are delivered (their frames built on the user stack, r pointed at the
+ * handler) and restart codes resolved; entry.S then returns through alc_return_to_user, which
+ * restores every register from r, so either entry path returns to a handler, to a restarted
+ * syscall or to a context rt_sigreturn restored (rcx and r11 included). */
 void syscall_dispatch_fast(struct regs *r)
 {
     uint64_t nr = r->orig_rax;
@@ -69,4 +74,6 @@ void syscall_dispatch_fast(struct regs *r)
     if (g_boot->log_level >= ALC_LOG_TRACE)
         trace(d, nr, r, ret);
     r->rax = (uint64_t)ret;
+    if (signal_work(ret))
+        signal_deliver(r);
 }

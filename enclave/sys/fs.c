@@ -1,15 +1,13 @@
-/* fs.c: the path syscalls: open, stat, readlink, access, directories, and the ones that would
- * change the tree (the image's files are read-only: EROFS). */
-#include "exe.h"
+/* fs.c: the path syscalls that look: open, stat, statfs, readlink, access, the working
+ * directory. The ones that change the tree are in fs_change.c. */
 #include "file.h"
+#include "fs_common.h"
 #include "klib.h"
 #include "syscall.h"
-#include "vfs.h"
 
-#define PROC_SELF_EXE "/proc/self/exe"
+uint32_t g_umask = 022;
 
-/* The directory a *at() call starts from: the cwd, or dirfd's directory. */
-static int base_dir(int dirfd, struct inode **out)
+int base_dir(int dirfd, struct inode **out)
 {
     if (dirfd == AT_FDCWD) {
         *out = vfs_cwd();
@@ -24,15 +22,12 @@ static int base_dir(int dirfd, struct inode **out)
     return 0;
 }
 
-/* Copies a user path (at most PATH_MAX_LEN bytes with the NUL). */
-static long get_path(uint64_t upath, char *path)
+long get_path(uint64_t upath, char *path)
 {
-    long n = strncpy_from_user(path, upath, PATH_MAX_LEN);
-    return n == -ENAMETOOLONG ? -ENAMETOOLONG : n;
+    return strncpy_from_user(path, upath, PATH_MAX_LEN);
 }
 
-/* Resolves (dirfd, path) with *at() semantics; AT_EMPTY_PATH with "" names dirfd itself. */
-static int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, struct inode **out)
+int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, struct inode **out)
 {
     char path[PATH_MAX_LEN];
     long n = get_path(upath, path);
@@ -49,7 +44,7 @@ static int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, 
         if (!f)
             return -EBADF;
         if (!f->inode)
-            return -EBADF; /* the console streams are not in the tree */
+            return -EBADF; /* pipes and the console streams are not in the tree */
         *out = f->inode;
         return 0;
     }
@@ -62,15 +57,63 @@ static int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, 
     return vfs_lookup(base, path, lookup, out);
 }
 
+int parent_at(int dirfd, const char *path, struct inode **dir, char *name, uint32_t *len)
+{
+    struct inode *base = NULL;
+    if (path[0] != '/') {
+        int err = base_dir(dirfd, &base);
+        if (err)
+            return err;
+    }
+    return vfs_lookup_parent(base, path, dir, name, len);
+}
+
+int getattr(struct inode *ino, bool followed, struct linux_stat *st)
+{
+    if (followed && S_ISLNK(ino->mode) && ino->iops && ino->iops->stat)
+        return ino->iops->stat(ino, st); /* a magic link to a pipe or the console */
+    vfs_stat(ino, st);
+    return 0;
+}
+
+/* ---- open ---- */
+
+static bool is_magic(const struct inode *ino)
+{
+    return S_ISLNK(ino->mode) && ino->iops && ino->iops->open;
+}
+
+/* Creates a regular file called name in dir. */
+static int create_file(struct inode *dir, const char *name, uint32_t len, uint32_t mode,
+                       struct inode **out)
+{
+    if (!vfs_writable(dir))
+        return -EROFS;
+    if (dir->nlink == 0)
+        return -ENOENT; /* a removed directory */
+    struct inode *ino = vfs_new_inode(S_IFREG | (mode & 07777 & ~g_umask), dir->dev, 0);
+    if (!ino)
+        return -ENOSPC;
+    int err = vfs_link(dir, name, len, ino, true);
+    if (err) {
+        kfree(ino);
+        return -ENOSPC;
+    }
+    vfs_touch(dir, T_MTIME | T_CTIME);
+    *out = ino;
+    return 0;
+}
+
 static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
 {
-    (void)mode;
     char path[PATH_MAX_LEN];
     long n = get_path(upath, path);
     if (n < 0)
         return n;
     if (n == 0)
         return -ENOENT;
+    if ((flags & O_TMPFILE) == O_TMPFILE)
+        return -EOPNOTSUPP;
     struct inode *base = NULL, *ino;
     if (path[0] != '/') {
         int err = base_dir(dirfd, &base);
@@ -78,32 +121,58 @@ static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
             return err;
     }
     unsigned lookup = (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+    if ((flags & O_CREAT) && (flags & O_EXCL))
+        lookup = 0; /* O_EXCL: even a dangling symbolic link counts as existing */
     if (flags & O_DIRECTORY)
         lookup |= LOOKUP_DIRECTORY;
     int err = vfs_lookup(base, path, lookup, &ino);
-    if (err == -ENOENT && (flags & O_CREAT))
-        return -EROFS; /* nothing can be created in the image */
-    if (err)
+    bool created = false;
+    if (err == -ENOENT && (flags & O_CREAT)) {
+        if (path[n - 1] == '/')
+            return -EISDIR;
+        struct inode *dir;
+        char name[NAME_MAX_LEN + 1];
+        uint32_t len;
+        err = vfs_lookup_parent(base, path, &dir, name, &len);
+        if (err)
+            return err == -EEXIST ? -EISDIR : err;
+        if (!S_ISDIR(dir->mode))
+            return -ENOTDIR;
+        err = create_file(dir, name, len, mode, &ino);
+        if (err)
+            return err;
+        created = true;
+    } else if (err) {
         return err;
-    if ((flags & O_CREAT) && (flags & O_EXCL))
+    } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
         return -EEXIST;
-    if (S_ISLNK(ino->mode) && !(flags & O_PATH))
-        return -ELOOP; /* O_NOFOLLOW on a symbolic link */
+    }
     uint32_t acc = (uint32_t)flags & O_ACCMODE;
     if (!(flags & O_PATH)) {
-        if (S_ISDIR(ino->mode) && (acc != O_RDONLY || (flags & O_TRUNC)))
+        if (S_ISLNK(ino->mode) && !is_magic(ino))
+            return -ELOOP; /* O_NOFOLLOW on a symbolic link */
+        if (S_ISDIR(ino->mode) && (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT))))
             return -EISDIR;
-        if (acc != O_RDONLY || (flags & O_TRUNC))
-            return ino->readonly ? -EROFS : -EACCES;
         if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
             return -ENOTDIR;
+        if (acc == O_ACCMODE)
+            return -EINVAL;
+        if (S_ISREG(ino->mode) && !ino->iops && (acc != O_RDONLY || (flags & O_TRUNC)) &&
+            !vfs_writable(ino))
+            return -EROFS;
+        if (S_ISREG(ino->mode) && !ino->iops && (flags & O_TRUNC) && !created && ino->size) {
+            err = tmpfs_truncate(ino, 0);
+            if (err)
+                return err;
+        }
     }
-    struct file *f = vfs_open_inode(ino, (uint32_t)flags);
-    if (!f)
-        return -ENOMEM;
+    struct file *f;
+    err = vfs_open(ino, (uint32_t)flags, &f);
+    if (err)
+        return err;
     int fd = fd_install(f, 0, flags & O_CLOEXEC);
     if (fd < 0)
-        kfree(f);
+        file_discard(f);
     return fd;
 }
 
@@ -140,15 +209,14 @@ static int stat_at(int dirfd, uint64_t upath, int at_flags, struct linux_stat *s
                      0x6000 /* AT_STATX_SYNC_TYPE */))
         return -EINVAL;
     char probe[1];
-    if (strncpy_from_user(probe, upath, 1) == 0 && (at_flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD)
+    if ((at_flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD && strncpy_from_user(probe, upath, 1) == 0)
         return stat_fd(dirfd, st); /* the descriptor itself, whatever it is */
     struct inode *ino;
-    int err = resolve_at(dirfd, upath, at_flags,
-                         (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+    bool follow = !(at_flags & AT_SYMLINK_NOFOLLOW);
+    int err = resolve_at(dirfd, upath, at_flags, follow ? LOOKUP_FOLLOW : 0, &ino);
     if (err)
         return err;
-    vfs_stat(ino, st);
-    return 0;
+    return getattr(ino, follow, st);
 }
 
 SYSCALL_DEFINE2(fstat, int, fd, uint64_t, ubuf)
@@ -179,9 +247,15 @@ SYSCALL_DEFINE4(newfstatat, int, dirfd, uint64_t, upath, uint64_t, ubuf, int, fl
     return err ? err : copy_to_user(ubuf, &st, sizeof(st));
 }
 
+static struct statx_timestamp stx_time(int64_t sec, int64_t nsec)
+{
+    return (struct statx_timestamp){.tv_sec = sec, .tv_nsec = (uint32_t)nsec};
+}
+
 SYSCALL_DEFINE5(statx, int, dirfd, uint64_t, upath, int, flags, uint32_t, mask, uint64_t, ubuf)
 {
-    (void)mask;
+    if (mask & 0x80000000u) /* STATX__RESERVED */
+        return -EINVAL;
     struct linux_stat st;
     int err = stat_at(dirfd, upath, flags, &st);
     if (err)
@@ -197,42 +271,84 @@ SYSCALL_DEFINE5(statx, int, dirfd, uint64_t, upath, int, flags, uint32_t, mask, 
     sx.stx_ino = st.st_ino;
     sx.stx_size = (uint64_t)st.st_size;
     sx.stx_blocks = (uint64_t)st.st_blocks;
-    sx.stx_atime.tv_sec = st.st_atime_sec;
-    sx.stx_btime.tv_sec = st.st_ctime_sec;
-    sx.stx_ctime.tv_sec = st.st_ctime_sec;
-    sx.stx_mtime.tv_sec = st.st_mtime_sec;
+    sx.stx_atime = stx_time(st.st_atime_sec, st.st_atime_nsec);
+    sx.stx_ctime = stx_time(st.st_ctime_sec, st.st_ctime_nsec);
+    sx.stx_mtime = stx_time(st.st_mtime_sec, st.st_mtime_nsec);
+    sx.stx_rdev_major = (uint32_t)(st.st_rdev >> 8);
+    sx.stx_rdev_minor = (uint32_t)(st.st_rdev & 0xff);
     sx.stx_dev_major = (uint32_t)(st.st_dev >> 8);
     sx.stx_dev_minor = (uint32_t)(st.st_dev & 0xff);
     return copy_to_user(ubuf, &sx, sizeof(sx));
+}
+
+/* ---- statfs ---- */
+
+#define RAMFS_MAGIC 0x858458f6
+#define TMPFS_MAGIC 0x01021994
+#define PROC_MAGIC  0x9fa0
+
+static int statfs_of(const struct inode *ino, uint64_t ubuf)
+{
+    struct linux_statfs sf;
+    memset(&sf, 0, sizeof(sf));
+    sf.f_bsize = sf.f_frsize = 4096;
+    sf.f_namelen = NAME_MAX_LEN;
+    sf.f_fsid[0] = (int32_t)ino->dev;
+    if (ino->dev == DEV_PROC) {
+        sf.f_type = PROC_MAGIC;
+        sf.f_flags = ST_RDONLY | ST_NOSUID;
+    } else if (!vfs_writable(ino) || ino->dev == DEV_DEVFS) {
+        sf.f_type = ino->dev == DEV_DEVFS ? TMPFS_MAGIC : RAMFS_MAGIC;
+        sf.f_flags = ST_RDONLY;
+    } else {
+        /* a tmpfs: its room is the enclave's free memory */
+        sf.f_type = TMPFS_MAGIC;
+        sf.f_flags = ST_NOSUID;
+        sf.f_blocks = mm_total_bytes() / 4096;
+        sf.f_bfree = sf.f_bavail = (mm_total_bytes() - mm_used_bytes()) / 4096;
+        sf.f_files = sf.f_blocks;
+        sf.f_ffree = sf.f_bfree;
+    }
+    return copy_to_user(ubuf, &sf, sizeof(sf));
+}
+
+SYSCALL_DEFINE2(statfs, uint64_t, upath, uint64_t, ubuf)
+{
+    struct inode *ino;
+    int err = resolve_at(AT_FDCWD, upath, 0, LOOKUP_FOLLOW, &ino);
+    return err ? err : statfs_of(ino, ubuf);
+}
+
+SYSCALL_DEFINE2(fstatfs, int, fd, uint64_t, ubuf)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->inode) {
+        struct inode pipefs = {.dev = 0xd, .flags = I_READONLY};
+        return statfs_of(&pipefs, ubuf);
+    }
+    return statfs_of(f->inode, ubuf);
 }
 
 /* ---- links, access, directories ---- */
 
 static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t size)
 {
-    char path[PATH_MAX_LEN];
-    long n = get_path(upath, path);
-    if (n < 0)
-        return n;
     if (size <= 0)
         return -EINVAL;
-    const void *target;
-    size_t len;
-    if (strcmp(path, PROC_SELF_EXE) == 0) {
-        target = exe_path();
-        len = strlen(exe_path());
-    } else {
-        struct inode *ino;
-        int err = resolve_at(dirfd, upath, 0, 0, &ino);
-        if (err)
-            return err;
-        if (!S_ISLNK(ino->mode))
-            return -EINVAL;
-        target = ino->data;
-        len = ino->size;
-    }
-    len = MIN(len, (size_t)size);
-    return copy_to_user(ubuf, target, len) ? -EFAULT : (long)len;
+    struct inode *ino;
+    int err = resolve_at(dirfd, upath, AT_EMPTY_PATH, 0, &ino);
+    if (err)
+        return err;
+    if (!S_ISLNK(ino->mode))
+        return -EINVAL;
+    char buf[PATH_MAX_LEN];
+    long len = vfs_readlink(ino, buf, MIN(sizeof(buf), (size_t)size));
+    if (len < 0)
+        return len;
+    vfs_touch(ino, T_ATIME);
+    return copy_to_user(ubuf, buf, (size_t)len) ? -EFAULT : len;
 }
 
 SYSCALL_DEFINE3(readlink, uint64_t, upath, uint64_t, ubuf, int64_t, size)
@@ -256,7 +372,7 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode, int flags)
         resolve_at(dirfd, upath, flags, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
     if (err)
         return err;
-    if ((mode & W_OK) && ino->readonly)
+    if ((mode & W_OK) && !vfs_writable(ino) && !S_ISCHR(ino->mode) && !is_magic(ino))
         return -EROFS;
     /* the enclave runs as root: reads and writes are allowed, execution needs an x bit */
     if ((mode & X_OK) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
@@ -311,78 +427,11 @@ SYSCALL_DEFINE1(fchdir, int, fd)
     return 0;
 }
 
-/* ---- changes to the tree: the image is read-only ---- */
-
-/* EROFS once the path's parent exists (Linux reports ENOENT/ENOTDIR first). */
-static long readonly_at(int dirfd, uint64_t upath, bool must_exist)
+SYSCALL_DEFINE1(chroot, uint64_t, upath)
 {
-    char path[PATH_MAX_LEN];
-    long n = get_path(upath, path);
-    if (n < 0)
-        return n;
-    if (n == 0)
-        return -ENOENT;
-    struct inode *ino, *base = NULL;
-    if (path[0] != '/') {
-        int err = base_dir(dirfd, &base);
-        if (err)
-            return err;
-    }
-    int err = vfs_lookup(base, path, 0, &ino);
-    if (err == -ENOENT && !must_exist) {
-        /* the parent must exist for the call to get as far as the file system */
-        size_t len = (size_t)n;
-        while (len > 1 && path[len - 1] == '/')
-            len--;
-        while (len > 0 && path[len - 1] != '/')
-            len--;
-        if (len == 0)
-            return -EROFS;
-        path[len] = 0;
-        err = vfs_lookup(base, path, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &ino);
-        return err ? err : -EROFS;
-    }
-    return err ? err : -EROFS;
-}
-
-SYSCALL_DEFINE2(mkdir, uint64_t, upath, uint32_t, mode)
-{
-    (void)mode;
-    long r = readonly_at(AT_FDCWD, upath, false);
-    return r;
-}
-
-SYSCALL_DEFINE3(mkdirat, int, dirfd, uint64_t, upath, uint32_t, mode)
-{
-    (void)mode;
-    return readonly_at(dirfd, upath, false);
-}
-
-SYSCALL_DEFINE1(rmdir, uint64_t, upath)
-{
-    return readonly_at(AT_FDCWD, upath, true);
-}
-
-SYSCALL_DEFINE1(unlink, uint64_t, upath)
-{
-    return readonly_at(AT_FDCWD, upath, true);
-}
-
-SYSCALL_DEFINE3(unlinkat, int, dirfd, uint64_t, upath, int, flags)
-{
-    if (flags & ~AT_REMOVEDIR)
-        return -EINVAL;
-    return readonly_at(dirfd, upath, true);
-}
-
-SYSCALL_DEFINE2(chmod, uint64_t, upath, uint32_t, mode)
-{
-    (void)mode;
-    return readonly_at(AT_FDCWD, upath, true);
-}
-
-SYSCALL_DEFINE2(truncate, uint64_t, upath, int64_t, len)
-{
-    (void)len;
-    return readonly_at(AT_FDCWD, upath, true);
+    struct inode *ino;
+    int err = resolve_at(AT_FDCWD, upath, 0, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &ino);
+    if (err)
+        return err;
+    return ino == vfs_root() ? 0 : -EPERM; /* one root per enclave */
 }

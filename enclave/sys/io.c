@@ -3,6 +3,7 @@
 #include "file.h"
 #include "vfs.h"
 #include "klib.h"
+#include "pipe.h"
 #include "syscall.h"
 
 #define MAX_RW_COUNT 0x7ffff000ul /* Linux caps one transfer at this */
@@ -107,6 +108,9 @@ SYSCALL_DEFINE3(readv, int, fd, uint64_t, uiov, int, cnt)
         if (g_iov[i].len == 0)
             continue;
         size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
+        /* a stream (pipe, stdin) that has given something is not waited on for more */
+        if (done && f->ops->poll && !(f->ops->poll(f) & (POLLIN | POLLHUP | POLLERR)))
+            break;
         long n = f->ops->read(f, (void *)g_iov[i].base, len);
         if (n < 0)
             return done ? done : n;
@@ -146,6 +150,8 @@ SYSCALL_DEFINE3(dup3, int, oldfd, int, newfd, int, flags)
     return fd_dup_to(oldfd, newfd, flags & O_CLOEXEC);
 }
 
+static long record_lock(struct file *f, int cmd, uint64_t ulock);
+
 SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
 {
     struct file *f = fd_get(fd);
@@ -167,9 +173,53 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
         f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) |
                    ((uint32_t)arg & (O_APPEND | O_NONBLOCK));
         return 0;
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+        return pipe_fcntl(f, cmd, arg);
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+        return record_lock(f, cmd, arg);
     default:
         return -EINVAL;
     }
+}
+
+/* Record locks. The enclave runs one process, and a process never conflicts with its own POSIX
+ * locks, so every lock is granted and F_GETLK always finds the range free. (Open-file-description
+ * locks can conflict between two descriptions in one process; alcove grants them too.) */
+static long record_lock(struct file *f, int cmd, uint64_t ulock)
+{
+    struct linux_flock fl;
+    if (copy_from_user(&fl, ulock, sizeof(fl)))
+        return -EFAULT;
+    if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK)
+        return -EINVAL;
+    if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR && fl.l_whence != SEEK_END)
+        return -EINVAL;
+    if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && fl.l_pid != 0)
+        return -EINVAL;
+    if ((fl.l_type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
+        (fl.l_type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY))
+        return cmd == F_GETLK || cmd == F_OFD_GETLK ? 0 : -EBADF;
+    if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+        fl.l_type = F_UNLCK;
+        return copy_to_user(ulock, &fl, sizeof(fl));
+    }
+    return 0;
+}
+
+SYSCALL_DEFINE2(flock, int, fd, int, op)
+{
+    if (!fd_get(fd))
+        return -EBADF;
+    int kind = op & ~LOCK_NB;
+    if (kind & 32)
+        return 0; /* LOCK_MAND: ignored by Linux */
+    return kind == LOCK_SH || kind == LOCK_EX || kind == LOCK_UN ? 0 : -EINVAL;
 }
 
 SYSCALL_DEFINE3(ioctl, int, fd, unsigned long, cmd, uint64_t, arg)
@@ -179,6 +229,13 @@ SYSCALL_DEFINE3(ioctl, int, fd, unsigned long, cmd, uint64_t, arg)
         return -EBADF;
     if (cmd == FIOCLEX || cmd == FIONCLEX)
         return fd_set_cloexec(fd, cmd == FIOCLEX);
+    if (cmd == FIONBIO) {
+        int on;
+        if (copy_from_user(&on, arg, sizeof(on)))
+            return -EFAULT;
+        f->flags = on ? f->flags | O_NONBLOCK : f->flags & ~(uint32_t)O_NONBLOCK;
+        return 0;
+    }
     if (!f->ops->ioctl)
         return -ENOTTY;
     return f->ops->ioctl(f, cmd, arg);
@@ -197,6 +254,62 @@ SYSCALL_DEFINE4(pread64, int, fd, uint64_t, buf, uint64_t, count, int64_t, off)
     if (!user_range_ok(buf, count, PROT_WRITE))
         return -EFAULT;
     return f->ops->pread(f, (void *)buf, count, (uint64_t)off);
+}
+
+SYSCALL_DEFINE4(pwrite64, int, fd, uint64_t, buf, uint64_t, count, int64_t, off)
+{
+    struct file *f = writable(fd);
+    if (!f)
+        return -EBADF;
+    if (off < 0)
+        return -EINVAL;
+    if (!f->ops->pwrite)
+        return -ESPIPE;
+    if (count == 0)
+        return 0;
+    count = MIN(count, MAX_RW_COUNT);
+    if (!user_range_ok(buf, count, PROT_READ))
+        return -EFAULT;
+    return f->ops->pwrite(f, (const void *)buf, count, (uint64_t)off);
+}
+
+/* preadv/pwritev: the vector forms at an offset (the position does not move). */
+static long vec_at(struct file *f, uint64_t uiov, int cnt, int64_t off, bool write)
+{
+    if (off < 0)
+        return -EINVAL;
+    if (write ? !f->ops->pwrite : !f->ops->pread)
+        return -ESPIPE;
+    long total = load_iov(uiov, cnt, g_iov, write ? PROT_READ : PROT_WRITE);
+    if (total < 0)
+        return total;
+    long done = 0;
+    for (int i = 0; i < cnt && (uint64_t)done < MAX_RW_COUNT; i++) {
+        if (g_iov[i].len == 0)
+            continue;
+        size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
+        uint64_t at = (uint64_t)off + (uint64_t)done;
+        long n = write ? f->ops->pwrite(f, (const void *)g_iov[i].base, len, at)
+                       : f->ops->pread(f, (void *)g_iov[i].base, len, at);
+        if (n < 0)
+            return done ? done : n;
+        done += n;
+        if ((size_t)n < len)
+            break;
+    }
+    return done;
+}
+
+SYSCALL_DEFINE4(preadv, int, fd, uint64_t, uiov, int, cnt, int64_t, off)
+{
+    struct file *f = readable(fd);
+    return f ? vec_at(f, uiov, cnt, off, false) : -EBADF;
+}
+
+SYSCALL_DEFINE4(pwritev, int, fd, uint64_t, uiov, int, cnt, int64_t, off)
+{
+    struct file *f = writable(fd);
+    return f ? vec_at(f, uiov, cnt, off, true) : -EBADF;
 }
 
 SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)

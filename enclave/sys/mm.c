@@ -9,8 +9,21 @@
  */
 #include "kernel.h"
 #include "klib.h"
+#include "file.h"
 #include "mm.h"
 #include "syscall.h"
+#include "vfs.h"
+
+/* MAP_SHARED writable mappings of tmpfs files are private copies: said once. */
+static void klog_once_shared_mapping(void)
+{
+    static bool said;
+    if (!said) {
+        said = true;
+        klog(ALC_LOG_WARN, "a shared writable file mapping is a private copy in alcove: "
+                           "writes through it do not reach the file");
+    }
+}
 
 #define MAX_VMAS 4096
 
@@ -137,6 +150,30 @@ int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, 
     return err;
 }
 
+void mm_unmap_kernel(uint64_t start, uint64_t len)
+{
+    KASSERT(vms_remove(&g_space, start, start + len) == 0);
+}
+
+/* Removes the application's ranges in [start, end), leaving the kernel's alone. */
+static int unmap_user(uint64_t start, uint64_t end)
+{
+    if (!vms_overlaps_kind(&g_space, start, end, VMA_KERNEL))
+        return vms_remove(&g_space, start, end);
+    uint64_t at = start;
+    const struct vma *v;
+    while (at < end && (v = vms_next(&g_space, at)) && v->start < end) {
+        uint64_t from = MAX(at, v->start), stop = MIN(end, v->end);
+        if (v->kind != VMA_KERNEL) {
+            int err = vms_remove(&g_space, from, stop);
+            if (err)
+                return err;
+        }
+        at = stop;
+    }
+    return 0;
+}
+
 void mm_set_brk_base(uint64_t base)
 {
     g_brk_base = g_brk_cur = base;
@@ -163,6 +200,31 @@ SYSCALL_DEFINE1(brk, uint64_t, addr)
     return (long)g_brk_cur;
 }
 
+/* What a file descriptor maps as: 0 and *src (the file to copy from), 1 for anonymous memory
+ * (/dev/zero), or -errno. */
+static int mappable(int fd, uint32_t prot, uint32_t type, struct inode **src)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_WRONLY)
+        return -EACCES;
+    if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags & O_ACCMODE) != O_RDWR)
+        return -EACCES;
+    struct inode *ino = f->inode;
+    if (!ino)
+        return -ENODEV; /* pipes, the console, eventfds */
+    if (S_ISCHR(ino->mode) && ino->arg == DEVNUM_ZERO)
+        return 1;
+    if (!S_ISREG(ino->mode) || ino->iops)
+        return -ENODEV;
+    if (type != MAP_PRIVATE && (prot & PROT_WRITE) && vfs_writable(ino))
+        klog_once_shared_mapping();
+    *src = ino;
+    vfs_touch(ino, T_ATIME);
+    return 0;
+}
+
 SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, flags, int, fd,
                 uint64_t, off)
 {
@@ -171,14 +233,17 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         return -EINVAL;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
+    struct inode *src = NULL;
     if (!(flags & MAP_ANONYMOUS)) {
-        (void)fd;
-        return fd < 0 ? -EBADF : -ENODEV; /* no mappable files yet */
+        int m = mappable(fd, prot, type, &src);
+        if (m < 0)
+            return m;
     }
     uint64_t size = PAGE_UP(len);
     if (size < len)
         return -ENOMEM;
 
+    uint64_t at;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         uint64_t end;
         if (addr & (PAGE_SIZE - 1))
@@ -188,15 +253,23 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         if (!vms_is_free(&g_space, addr, end)) {
             if (flags & MAP_FIXED_NOREPLACE)
                 return -EEXIST;
+            if (vms_overlaps_kind(&g_space, addr, end, VMA_KERNEL))
+                return -ENOMEM; /* the enclave kernel's memory is not the application's */
             if (vms_remove(&g_space, addr, end))
                 return -ENOMEM;
         }
         int err = mm_map_at(addr, size, prot, VMA_ANON);
-        return err ? err : (long)addr;
+        if (err)
+            return err;
+        at = addr;
+    } else {
+        int err = mm_map_anywhere(size, PAGE_SIZE, PAGE_DOWN(addr), prot, VMA_ANON, &at);
+        if (err)
+            return err;
     }
-    uint64_t at;
-    int err = mm_map_anywhere(size, PAGE_SIZE, PAGE_DOWN(addr), prot, VMA_ANON, &at);
-    return err ? err : (long)at;
+    if (src)
+        inode_read(src, (void *)at, len, off); /* a private copy of the file's bytes */
+    return (long)at;
 }
 
 SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
@@ -206,7 +279,7 @@ SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
         return -EINVAL;
     if (end > 0x0000800000000000ull)
         return -EINVAL;
-    return vms_remove(&g_space, addr, end);
+    return unmap_user(addr, end);
 }
 
 SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint32_t, prot)
@@ -217,6 +290,8 @@ SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint32_t, prot)
     if (len == 0)
         return 0;
     if (__builtin_add_overflow(addr, PAGE_UP(len), &end))
+        return -ENOMEM;
+    if (vms_overlaps_kind(&g_space, addr, end, VMA_KERNEL))
         return -ENOMEM;
     return vms_protect(&g_space, addr, end, prot & PROT_KNOWN);
 }
@@ -235,7 +310,7 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
     if (new_size == 0 || old_size == 0)
         return -EINVAL;
     const struct vma *v = vms_lookup(&g_space, old);
-    if (!v || old + old_size > v->end)
+    if (!v || old + old_size > v->end || v->kind == VMA_KERNEL)
         return -EFAULT;
     uint32_t prot = v->prot, kind = v->kind == VMA_STACK ? VMA_ANON : v->kind;
 
@@ -257,7 +332,8 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
         if ((new_addr & (PAGE_SIZE - 1)) ||
             (new_addr < old + old_size && old < new_addr + new_size))
             return -EINVAL;
-        if (new_addr < g_space.lo || new_addr + new_size > g_space.hi)
+        if (new_addr < g_space.lo || new_addr + new_size > g_space.hi ||
+            vms_overlaps_kind(&g_space, new_addr, new_addr + new_size, VMA_KERNEL))
             return -ENOMEM;
         vms_remove(&g_space, new_addr, new_addr + new_size);
         if (mm_map_at(new_addr, new_size, prot, kind))

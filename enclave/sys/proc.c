@@ -1,6 +1,7 @@
 /* proc.c: the process: its identity, limits, exit, and the per-process settings a static
  * program makes at start-up (TLS base, tid address, robust list). One process, one thread. */
 #include "exe.h"
+#include "file.h"
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
@@ -18,7 +19,7 @@ void proc_init(void)
         g_rlimits[i] = (struct linux_rlimit){RLIM_INFINITY, RLIM_INFINITY};
     uint64_t stack = mm_stack_top() - mm_stack_bottom();
     g_rlimits[RLIMIT_STACK] = (struct linux_rlimit){stack, stack};
-    g_rlimits[RLIMIT_NOFILE] = (struct linux_rlimit){1024, 1024};
+    g_rlimits[RLIMIT_NOFILE] = (struct linux_rlimit){FD_MAX, FD_MAX}; /* the descriptor table */
     g_rlimits[RLIMIT_CORE] = (struct linux_rlimit){0, RLIM_INFINITY};
     g_rlimits[RLIMIT_NPROC] = (struct linux_rlimit){1, 1};
     g_rlimits[RLIMIT_MEMLOCK] = (struct linux_rlimit){8u << 20, 8u << 20};
@@ -201,25 +202,29 @@ SYSCALL_DEFINE4(rseq, uint64_t, rseq, uint32_t, len, int, flags, uint32_t, sig)
     return -ENOSYS; /* restartable sequences are optional; C libraries fall back */
 }
 
+/* Limits are remembered and read back. The enclave's one user is root, so hard limits may be
+ * raised as on Linux with CAP_SYS_RESOURCE, except RLIMIT_NOFILE beyond the descriptor table
+ * (Linux's nr_open). Only the limits the enclave has (the stack, the address space, descriptors)
+ * start at real values; raising them does not add memory or descriptors. */
 static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
 {
+    struct linux_rlimit nl;
+    if (unew && copy_from_user(&nl, unew, sizeof(nl)))
+        return -EFAULT;
     if (pid != 0 && pid != ENCLAVE_PID)
         return -ESRCH;
     if (resource >= RLIM_NLIMITS)
         return -EINVAL;
-    struct linux_rlimit nl;
+    struct linux_rlimit old = g_rlimits[resource];
     if (unew) {
-        if (copy_from_user(&nl, unew, sizeof(nl)))
-            return -EFAULT;
         if (nl.cur > nl.max)
             return -EINVAL;
-        if (nl.max > g_rlimits[resource].max)
+        if (resource == RLIMIT_NOFILE && nl.max > FD_MAX)
             return -EPERM;
-    }
-    if (uold && copy_to_user(uold, &g_rlimits[resource], sizeof(struct linux_rlimit)))
-        return -EFAULT;
-    if (unew)
         g_rlimits[resource] = nl;
+    }
+    if (uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;
     return 0;
 }
 
@@ -260,12 +265,48 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
 {
     struct linux_sysinfo si;
     memset(&si, 0, sizeof(si));
-    si.uptime = (int64_t)(time_since_boot_ns() / 1000000000ull);
+    uint64_t up = time_since_boot_ns();
+    si.uptime = (int64_t)((up + 999999999ull) / 1000000000ull); /* rounded up, as Linux */
     si.totalram = mm_total_bytes();
     si.freeram = mm_total_bytes() - mm_used_bytes();
     si.procs = 1;
     si.mem_unit = 1;
     return copy_to_user(ubuf, &si, sizeof(si));
+}
+
+/* ---- scheduling priority: remembered, nothing else runs to compete with ---- */
+#define PRIO_PROCESS 0
+#define PRIO_PGRP    1
+#define PRIO_USER    2
+
+static int g_nice;
+
+static long prio_target(int which, int who)
+{
+    switch (which) {
+    case PRIO_PROCESS:
+    case PRIO_PGRP:
+        return who == 0 || who == ENCLAVE_PID ? 0 : -ESRCH;
+    case PRIO_USER:
+        return who == 0 ? 0 : -ESRCH; /* uid 0 is the only user */
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL_DEFINE2(getpriority, int, which, int, who)
+{
+    long err = prio_target(which, who);
+    return err ? err : 20 - g_nice; /* the raw syscall returns 20 - nice, 1..40 */
+}
+
+SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
+{
+    long err = prio_target(which, who);
+    if (err)
+        return err;
+    g_nice = nice < -20 ? -20 : nice > 19 ? 19 : nice; /* root may lower it too */
+    return 0;
 }
 
 #define PR_SET_NAME 15

@@ -1,34 +1,31 @@
-/* signal.c: signal dispositions and the mask. For now they are recorded and reported back;
- * delivering signals to handlers comes with the signals work (hardware faults end the program
- * as the default action would, see kernel/exception.c). */
+/* signal.c: the signal syscalls. The state, the frames and delivery are in kernel/signal.c (see
+ * signal.h); the process is pid 1 and its one thread tid 1, as getpid and gettid say. */
 #include "klib.h"
+#include "signal.h"
 #include "syscall.h"
+#include "wait.h"
 
-static struct linux_sigaction g_actions[NSIG + 1];
-static uint64_t g_sigmask;
-static struct linux_stack_t g_altstack = {.flags = SS_DISABLE};
-
-#define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
+#define ENCLAVE_PID 1
+#define UAPI_SA_FLAGS                                                                              \
+    (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |             \
+     SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER)
+#define NSEC 1000000000ll
 
 SYSCALL_DEFINE4(rt_sigaction, int, sig, uint64_t, uact, uint64_t, uold, uint64_t, sigsetsize)
 {
     if (sigsetsize != 8)
         return -EINVAL;
-    if (sig < 1 || sig > NSIG)
-        return -EINVAL;
-    struct linux_sigaction act;
-    if (uact) {
-        if (copy_from_user(&act, uact, sizeof(act)))
-            return -EFAULT;
-        if (sig == SIGKILL || sig == SIGSTOP)
-            return -EINVAL;
-    }
-    if (uold && copy_to_user(uold, &g_actions[sig], sizeof(act)))
+    struct linux_sigaction act, old;
+    if (uact && copy_from_user(&act, uact, sizeof(act)))
         return -EFAULT;
-    if (uact) {
-        act.mask &= ~UNBLOCKABLE;
-        g_actions[sig] = act;
-    }
+    if (uact)
+        act.flags &= UAPI_SA_FLAGS; /* unknown flags read back as clear, as on Linux */
+    int err = signal_action(sig, uact ? &act : NULL, &old);
+    if (err)
+        return err;
+    old.flags &= UAPI_SA_FLAGS;
+    if (uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;
     return 0;
 }
 
@@ -36,44 +33,183 @@ SYSCALL_DEFINE4(rt_sigprocmask, int, how, uint64_t, uset, uint64_t, uold, uint64
 {
     if (sigsetsize != 8)
         return -EINVAL;
-    uint64_t set = 0, old = g_sigmask;
+    uint64_t set, old = signal_blocked();
     if (uset) {
         if (copy_from_user(&set, uset, 8))
             return -EFAULT;
         switch (how) {
         case SIG_BLOCK:
-            g_sigmask |= set;
+            signal_set_blocked(old | set);
             break;
         case SIG_UNBLOCK:
-            g_sigmask &= ~set;
+            signal_set_blocked(old & ~set);
             break;
         case SIG_SETMASK:
-            g_sigmask = set;
+            signal_set_blocked(set);
             break;
         default:
             return -EINVAL;
         }
-        g_sigmask &= ~UNBLOCKABLE;
     }
     if (uold && copy_to_user(uold, &old, 8))
         return -EFAULT;
     return 0;
 }
 
+SYSCALL_DEFINE2(rt_sigpending, uint64_t, uset, uint64_t, sigsetsize)
+{
+    if (sigsetsize > 8)
+        return -EINVAL;
+    uint64_t set = signal_pending_set() & signal_blocked();
+    return copy_to_user(uset, &set, sigsetsize);
+}
+
+SYSCALL_DEFINE2(rt_sigsuspend, uint64_t, umask, uint64_t, sigsetsize)
+{
+    if (sigsetsize != 8)
+        return -EINVAL;
+    uint64_t mask;
+    if (copy_from_user(&mask, umask, 8))
+        return -EFAULT;
+    signal_set_temporary_mask(mask);
+    wait_until(wait_never, NULL, 0, WAIT_FOREVER);
+    return -ERESTARTNOHAND;
+}
+
+SYSCALL_DEFINE0(pause)
+{
+    wait_until(wait_never, NULL, 0, WAIT_FOREVER);
+    return -ERESTARTNOHAND;
+}
+
+SYSCALL_DEFINE0(rt_sigreturn)
+{
+    return signal_return(this_cpu->regs);
+}
+
+static bool pending_in(void *arg)
+{
+    return (signal_pending_set() & *(uint64_t *)arg) != 0;
+}
+
+SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, uts, uint64_t,
+                sigsetsize)
+{
+    if (sigsetsize != 8)
+        return -EINVAL;
+    uint64_t set;
+    if (copy_from_user(&set, uset, 8))
+        return -EFAULT;
+    set &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+    int64_t deadline = WAIT_FOREVER;
+    if (uts) {
+        struct linux_timespec ts;
+        if (copy_from_user(&ts, uts, sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC)
+            return -EINVAL;
+        int64_t ns =
+            ts.tv_sec > INT64_MAX / NSEC - 1 ? INT64_MAX / 2 : ts.tv_sec * NSEC + ts.tv_nsec;
+        deadline = time_monotonic_ns() + ns;
+    }
+    struct linux_siginfo info;
+    int sig = signal_dequeue(set, &info);
+    if (!sig) {
+        /* the awaited signals are unblocked while waiting, as on Linux */
+        uint64_t saved = signal_blocked();
+        signal_set_blocked(saved & ~set);
+        int err = wait_until(pending_in, &set, 0, deadline);
+        signal_set_blocked(saved);
+        sig = signal_dequeue(set, &info);
+        if (!sig)
+            return err == -ETIMEDOUT ? -EAGAIN : -EINTR;
+    }
+    if (uinfo && copy_to_user(uinfo, &info, sizeof(info)))
+        return -EFAULT;
+    return sig;
+}
+
 SYSCALL_DEFINE2(sigaltstack, uint64_t, uss, uint64_t, uold)
 {
-    struct linux_stack_t ss;
-    if (uss) {
-        if (copy_from_user(&ss, uss, sizeof(ss)))
-            return -EFAULT;
-        if (ss.flags & ~(SS_DISABLE | (int32_t)0x80000000))
-            return -EINVAL;
-        if (!(ss.flags & SS_DISABLE) && ss.size < MINSIGSTKSZ)
-            return -ENOMEM;
-    }
-    if (uold && copy_to_user(uold, &g_altstack, sizeof(g_altstack)))
+    struct linux_stack_t ss, old;
+    if (uss && copy_from_user(&ss, uss, sizeof(ss)))
         return -EFAULT;
-    if (uss)
-        g_altstack = ss.flags & SS_DISABLE ? (struct linux_stack_t){.flags = SS_DISABLE} : ss;
+    int err = signal_altstack(uss ? &ss : NULL, &old, this_cpu->regs->rsp);
+    if (err)
+        return err;
+    if (uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;
     return 0;
+}
+
+/* ---- sending to itself ---- */
+static long send(int sig, int code, bool to_thread)
+{
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (sig == 0)
+        return 0; /* the target exists and may be signalled */
+    struct linux_siginfo info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = sig;
+    info.si_code = code;
+    info.kill.pid = ENCLAVE_PID;
+    info.kill.uid = 0;
+    return signal_send(sig, &info, to_thread);
+}
+
+SYSCALL_DEFINE2(kill, int, pid, int, sig)
+{
+    /* the process, its process group (0, -1 = -pgid), nothing else; kill(-1) reaches every
+     * process but the caller and init, and there is none */
+    if (pid != ENCLAVE_PID && pid != 0 && pid != -ENCLAVE_PID)
+        return -ESRCH;
+    return send(sig, SI_USER, false);
+}
+
+SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
+{
+    if (tgid <= 0 || tid <= 0)
+        return -EINVAL;
+    if (tgid != ENCLAVE_PID || tid != ENCLAVE_PID)
+        return -ESRCH;
+    return send(sig, SI_TKILL, true);
+}
+
+SYSCALL_DEFINE2(tkill, int, tid, int, sig)
+{
+    if (tid <= 0)
+        return -EINVAL;
+    if (tid != ENCLAVE_PID)
+        return -ESRCH;
+    return send(sig, SI_TKILL, true);
+}
+
+static long queue_info(int pid, int sig, uint64_t uinfo, bool to_thread)
+{
+    struct linux_siginfo info;
+    if (copy_from_user(&info, uinfo, sizeof(info)))
+        return -EFAULT;
+    if (pid != ENCLAVE_PID)
+        return -ESRCH;
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (sig == 0)
+        return 0;
+    info.si_signo = sig;
+    return signal_send(sig, &info, to_thread);
+}
+
+SYSCALL_DEFINE3(rt_sigqueueinfo, int, pid, int, sig, uint64_t, uinfo)
+{
+    return queue_info(pid, sig, uinfo, false);
+}
+
+SYSCALL_DEFINE4(rt_tgsigqueueinfo, int, tgid, int, tid, int, sig, uint64_t, uinfo)
+{
+    if (tgid <= 0 || tid <= 0)
+        return -EINVAL;
+    if (tgid != ENCLAVE_PID)
+        return -ESRCH;
+    return queue_info(tid, sig, uinfo, true);
 }

@@ -1,30 +1,64 @@
-/* time.c: the clock syscalls, and sleeping (the vCPU really idles in the monitor). */
-#include "kernel.h"
+/* time.c: clocks, sleeping (the vCPU really idles in the monitor, and a signal interrupts it),
+ * the interval timers (alarm, setitimer) and the process's CPU time (getrusage, times).
+ *
+ * CPU time is the time since boot less the time the vCPU spent idle in wait_until: one thread
+ * that owns its vCPU. It is all counted as user time (the enclave kernel runs at CPL3 beside the
+ * application and its share is small; the hypervisor's cost of traps is not seen). ITIMER_VIRTUAL
+ * and ITIMER_PROF both count that CPU time; like every timer they fire at the next syscall or
+ * exception after they expire, as nothing preempts CPL3 code in the enclave.
+ */
+#include "klib.h"
+#include "mm.h"
+#include "signal.h"
 #include "syscall.h"
+#include "wait.h"
 
-#define NSEC 1000000000ll
+#define NSEC       1000000000ll
+#define USER_HZ    100
+#define CLOCK_TAI  11
+#define COARSE_RES 4000000 /* the tick of Linux with HZ=250 */
+
+int64_t time_cpu_ns(void)
+{
+    int64_t t = (int64_t)time_since_boot_ns() - (int64_t)wait_idle_ns();
+    return t > 0 ? t : 0;
+}
+
+/* CPU-time clocks of a process or thread (clock_getcpuclockid): ~pid << 3 | thread << 2 | which;
+ * pid 0 is the caller. Only the enclave's own process (pid 1) and thread (tid 1) exist. */
+static bool cpu_clock_ok(int clk)
+{
+    if (clk >= 0)
+        return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
+    int pid = ~(clk >> 3);
+    return (clk & 3) != 3 && (pid == 0 || pid == 1);
+}
 
 static int clock_now(int clk, int64_t *ns)
 {
     switch (clk) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
+    case CLOCK_TAI: /* the enclave is not told the TAI offset: 0, as Linux before NTP sets it */
         *ns = time_realtime_ns();
         return 0;
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
+    case CLOCK_BOOTTIME: /* the enclave never suspends */
         *ns = time_monotonic_ns();
         return 0;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-        /* one thread that has owned a vCPU since boot: its CPU time is the time since boot */
-        *ns = (int64_t)time_since_boot_ns();
-        return 0;
     default:
-        return -EINVAL;
+        if (!cpu_clock_ok(clk))
+            return -EINVAL;
+        *ns = time_cpu_ns();
+        return 0;
     }
+}
+
+static struct linux_timespec to_ts(int64_t ns)
+{
+    return (struct linux_timespec){ns / NSEC, ns % NSEC};
 }
 
 SYSCALL_DEFINE2(clock_gettime, int, clk, uint64_t, utp)
@@ -33,7 +67,7 @@ SYSCALL_DEFINE2(clock_gettime, int, clk, uint64_t, utp)
     int err = clock_now(clk, &ns);
     if (err)
         return err;
-    struct linux_timespec ts = {ns / NSEC, ns % NSEC};
+    struct linux_timespec ts = to_ts(ns);
     return copy_to_user(utp, &ts, sizeof(ts));
 }
 
@@ -45,7 +79,7 @@ SYSCALL_DEFINE2(clock_getres, int, clk, uint64_t, utp)
         return err;
     struct linux_timespec ts = {0, 1};
     if (clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE)
-        ts.tv_nsec = 4000000; /* as Linux with HZ=250 */
+        ts.tv_nsec = COARSE_RES;
     return utp ? copy_to_user(utp, &ts, sizeof(ts)) : 0;
 }
 
@@ -73,46 +107,226 @@ SYSCALL_DEFINE1(time, uint64_t, ut)
     return s;
 }
 
-static long sleep_until(int clk, int64_t deadline)
+/* ---- sleeping ---- */
+static int64_t ts_ns(const struct linux_timespec *ts)
 {
-    for (;;) {
-        int64_t now = 0;
-        clock_now(clk, &now);
-        if (now >= deadline)
-            return 0;
-        hc_wait(0, (uint64_t)(deadline - now));
-    }
+    return ts->tv_sec > INT64_MAX / NSEC - 1 ? INT64_MAX / 2 : ts->tv_sec * NSEC + ts->tv_nsec;
 }
 
-static long do_sleep(int clk, int flags, uint64_t ureq)
+static long do_sleep(int clk, int flags, uint64_t ureq, uint64_t urem)
 {
     struct linux_timespec req;
     if (copy_from_user(&req, ureq, sizeof(req)))
         return -EFAULT;
     if (req.tv_sec < 0 || req.tv_nsec < 0 || req.tv_nsec >= NSEC)
         return -EINVAL;
-    int64_t now;
-    int err = clock_now(clk, &now);
-    if (err)
-        return err;
-    if (clk == CLOCK_THREAD_CPUTIME_ID)
-        return -EINVAL;
-    int64_t req_ns =
-        req.tv_sec > INT64_MAX / NSEC - 1 ? INT64_MAX / 2 : req.tv_sec * NSEC + req.tv_nsec;
-    int64_t deadline = (flags & TIMER_ABSTIME) ? req_ns : now + req_ns;
-    return sleep_until(clk, deadline);
+    int64_t now_mono = time_monotonic_ns(), want = ts_ns(&req), deadline;
+    bool abs = flags & TIMER_ABSTIME;
+    switch (clk) {
+    case CLOCK_REALTIME:
+    case CLOCK_TAI:
+        deadline = abs ? now_mono + (want - time_realtime_ns()) : now_mono + want;
+        break;
+    case CLOCK_MONOTONIC:
+    case CLOCK_BOOTTIME:
+        deadline = abs ? want : now_mono + want;
+        break;
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_THREAD_CPUTIME_ID:
+        return -EOPNOTSUPP; /* Linux cannot sleep on these either */
+    default:
+        if (!cpu_clock_ok(clk) || (clk < 0 && (clk & 4)))
+            return -EINVAL; /* a thread's CPU clock named by its id: the caller's own */
+        /* the process's CPU clock: the one thread does not run while it sleeps, so only a
+         * deadline already reached ends the sleep (as on Linux with one thread) */
+        deadline = (abs ? want <= time_cpu_ns() : want == 0) ? now_mono : WAIT_FOREVER;
+        break;
+    }
+    if (deadline != WAIT_FOREVER && deadline < now_mono)
+        deadline = now_mono;
+    int err = wait_until(wait_never, NULL, 0, deadline);
+    if (err != -EINTR)
+        return 0;
+    if (!abs && urem) {
+        int64_t left = deadline == WAIT_FOREVER ? want : deadline - time_monotonic_ns();
+        struct linux_timespec rem = to_ts(left > 0 ? left : 0);
+        if (copy_to_user(urem, &rem, sizeof(rem)))
+            return -EFAULT;
+    }
+    return -EINTR; /* a handler runs: Linux does not restart sleeps, whatever SA_RESTART says */
 }
 
 SYSCALL_DEFINE2(nanosleep, uint64_t, ureq, uint64_t, urem)
 {
-    (void)urem; /* nothing interrupts a sleep yet, so nothing remains */
-    return do_sleep(CLOCK_MONOTONIC, 0, ureq);
+    return do_sleep(CLOCK_MONOTONIC, 0, ureq, urem);
 }
 
 SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, uint64_t, ureq, uint64_t, urem)
 {
-    (void)urem;
-    if (clk == CLOCK_THREAD_CPUTIME_ID)
+    return do_sleep(clk, flags, ureq, urem);
+}
+
+/* ---- interval timers ---- */
+#define ITIMER_REAL    0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF    2
+
+struct linux_itimerval {
+    struct linux_timeval interval, value;
+};
+
+static struct {
+    int64_t expires; /* on the timer's clock; 0: disarmed */
+    int64_t interval;
+} g_itimers[3];
+bool g_timers_armed;
+
+static const int g_itimer_sig[3] = {SIGALRM, SIGVTALRM, SIGPROF};
+
+static int64_t itimer_clock(int which)
+{
+    return which == ITIMER_REAL ? time_monotonic_ns() : time_cpu_ns();
+}
+
+static void update_armed(void)
+{
+    g_timers_armed = g_itimers[0].expires || g_itimers[1].expires || g_itimers[2].expires;
+}
+
+int64_t timer_next_deadline(void)
+{
+    /* CPU-time timers cannot expire while the vCPU idles */
+    return g_itimers[ITIMER_REAL].expires ? g_itimers[ITIMER_REAL].expires : WAIT_FOREVER;
+}
+
+void timer_run_due(void)
+{
+    if (!g_timers_armed)
+        return;
+    for (int w = 0; w < 3; w++) {
+        if (!g_itimers[w].expires)
+            continue;
+        int64_t now = itimer_clock(w);
+        if (now < g_itimers[w].expires)
+            continue;
+        signal_raise_process(g_itimer_sig[w]);
+        int64_t iv = g_itimers[w].interval;
+        if (iv) /* missed periods coalesce into the one signal, as pending signals do */
+            g_itimers[w].expires += iv * ((now - g_itimers[w].expires) / iv + 1);
+        else
+            g_itimers[w].expires = 0;
+    }
+    update_armed();
+}
+
+static struct linux_timeval ns_to_tv(int64_t ns)
+{
+    return (struct linux_timeval){ns / NSEC, (ns % NSEC) / 1000};
+}
+
+static struct linux_itimerval itimer_get(int which)
+{
+    struct linux_itimerval v;
+    memset(&v, 0, sizeof(v));
+    if (g_itimers[which].expires) {
+        int64_t left = g_itimers[which].expires - itimer_clock(which);
+        v.value = ns_to_tv(left > 1000 ? left : 1000); /* armed reads as at least 1 µs */
+        v.interval = ns_to_tv(g_itimers[which].interval);
+    }
+    return v;
+}
+
+static bool tv_ok(const struct linux_timeval *tv)
+{
+    return tv->tv_sec >= 0 && tv->tv_usec >= 0 && tv->tv_usec < 1000000;
+}
+
+static int64_t tv_ns(const struct linux_timeval *tv)
+{
+    if (tv->tv_sec > INT64_MAX / NSEC - 1)
+        return INT64_MAX / 2;
+    return tv->tv_sec * NSEC + tv->tv_usec * 1000;
+}
+
+static void itimer_set(int which, const struct linux_itimerval *v)
+{
+    int64_t value = tv_ns(&v->value);
+    g_itimers[which].interval = value ? tv_ns(&v->interval) : 0;
+    g_itimers[which].expires = value ? itimer_clock(which) + value : 0;
+    update_armed();
+}
+
+SYSCALL_DEFINE2(getitimer, int, which, uint64_t, uvalue)
+{
+    if (which < 0 || which > 2)
         return -EINVAL;
-    return do_sleep(clk, flags, ureq);
+    struct linux_itimerval v = itimer_get(which);
+    return copy_to_user(uvalue, &v, sizeof(v));
+}
+
+SYSCALL_DEFINE3(setitimer, int, which, uint64_t, unew, uint64_t, uold)
+{
+    struct linux_itimerval nv;
+    memset(&nv, 0, sizeof(nv)); /* NULL disarms, as Linux still allows */
+    if (unew && copy_from_user(&nv, unew, sizeof(nv)))
+        return -EFAULT;
+    if (which < 0 || which > 2)
+        return -EINVAL;
+    if (!tv_ok(&nv.value) || !tv_ok(&nv.interval))
+        return -EINVAL;
+    struct linux_itimerval old = itimer_get(which);
+    itimer_set(which, &nv);
+    if (uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;
+    return 0;
+}
+
+SYSCALL_DEFINE1(alarm, unsigned, seconds)
+{
+    struct linux_itimerval nv, old = itimer_get(ITIMER_REAL);
+    memset(&nv, 0, sizeof(nv));
+    nv.value.tv_sec = seconds;
+    itimer_set(ITIMER_REAL, &nv);
+    /* whole seconds left, rounded to the nearest, but at least 1 while one is armed */
+    if ((!old.value.tv_sec && old.value.tv_usec) || old.value.tv_usec >= 500000)
+        old.value.tv_sec++;
+    return old.value.tv_sec;
+}
+
+/* ---- resource usage ---- */
+#define RUSAGE_SELF     0
+#define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD   1
+
+struct linux_rusage {
+    struct linux_timeval utime, stime;
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+        nsignals, nvcsw, nivcsw;
+};
+_Static_assert(sizeof(struct linux_rusage) == 144, "struct rusage");
+
+SYSCALL_DEFINE2(getrusage, int, who, uint64_t, uru)
+{
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+        return -EINVAL;
+    struct linux_rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    if (who != RUSAGE_CHILDREN) { /* no children: their usage is zero */
+        ru.utime = ns_to_tv(time_cpu_ns());
+        ru.maxrss = (int64_t)(mm_used_bytes() / 1024); /* in use now, in KiB */
+        ru.nvcsw = (int64_t)wait_count();
+    }
+    return copy_to_user(uru, &ru, sizeof(ru));
+}
+
+SYSCALL_DEFINE1(times, uint64_t, ubuf)
+{
+    if (ubuf) {
+        int64_t tms[4] = {time_cpu_ns() / (NSEC / USER_HZ), 0, 0, 0};
+        if (copy_to_user(ubuf, tms, sizeof(tms)))
+            return -EFAULT;
+    }
+    return (long)(time_since_boot_ns() / (NSEC / USER_HZ));
 }

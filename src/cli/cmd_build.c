@@ -33,6 +33,8 @@ struct build_opts {
     const char *output, *binary, *rootfs, *oci, *docker, *cmd, *name, *version, *cert, *key;
     char **env;
     int envc;
+    char **tmpfs;
+    int ntmpfs;
 };
 
 static int parse(int argc, char **argv, struct build_opts *o)
@@ -45,6 +47,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
         {"docker-archive", required_argument, NULL, 'D'},
         {"cmd", required_argument, NULL, 'c'},
         {"env", required_argument, NULL, 'e'},
+        {"tmpfs", required_argument, NULL, 't'},
         {"name", required_argument, NULL, 'n'},
         {"version", required_argument, NULL, 'v'},
         {"signing-certificate", required_argument, NULL, 'C'},
@@ -92,6 +95,14 @@ static int parse(int argc, char **argv, struct build_opts *o)
                 return E_UNSPECIFIED;
             o->env = grown;
             o->env[o->envc++] = optarg;
+            break;
+        }
+        case 't': {
+            char **grown = realloc(o->tmpfs, (size_t)(o->ntmpfs + 1) * sizeof(char *));
+            if (!grown)
+                return E_UNSPECIFIED;
+            o->tmpfs = grown;
+            o->tmpfs[o->ntmpfs++] = optarg;
             break;
         }
         default:
@@ -208,6 +219,13 @@ static int build(const struct build_opts *o, uint8_t **eif, size_t *eif_size)
     }
     for (int i = 0; i < o->envc; i++)
         rootfs_set_env(&fs, o->env[i]);
+    for (int i = 0; i < o->ntmpfs; i++) {
+        if (rootfs_add_tmpfs(&fs, o->tmpfs[i])) {
+            code = E_INVALID_ARGUMENT;
+            alc_err_report(code, "--tmpfs '%s': expected an absolute directory path", o->tmpfs[i]);
+            goto out;
+        }
+    }
     if (rootfs_customer_ramdisk(&fs, &app, &app_size, why, sizeof(why)) ||
         rootfs_boot_ramdisk(&boot, &boot_size)) {
         code = E_EIF_BUILDING;
@@ -285,6 +303,7 @@ static int run_build(int argc, char **argv)
     int code = parse(argc, argv, &o);
     if (code) {
         free(o.env);
+        free(o.tmpfs);
         return code;
     }
     fprintf(stderr, "Start building the Enclave Image...\n");
@@ -292,6 +311,7 @@ static int run_build(int argc, char **argv)
     size_t size = 0;
     code = build(&o, &eif, &size);
     free(o.env);
+    free(o.tmpfs);
     if (code)
         return code;
     struct eif_image img;
@@ -331,6 +351,8 @@ const struct command cmd_build = {
         "\"...\"];\n"
         "                         replaces the image's Cmd/Entrypoint\n"
         "  --env K=V              an environment variable (repeatable; adds to the image's Env)\n"
+        "  --tmpfs DIR            a writable in-memory file system at DIR (repeatable; /tmp\n"
+        "                         always has one; an OCI image's Volumes get one each)\n"
         "  --name NAME            ImageName in the metadata\n"
         "  --version VERSION      ImageVersion in the metadata\n"
         "  --signing-certificate CERT.pem --private-key KEY.pem\n"

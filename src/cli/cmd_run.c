@@ -232,13 +232,14 @@ static int run_run(int argc, char **argv)
     char *const *pargv = argv + optind;
     int pargc = argc - optind;
     if (o.rootfs_dir) {
-        /* alcove run --rootfs DIR CMD [ARGS]: the command becomes the image's cmd */
-        int err = boot_image_from_dir(&bi, o.rootfs_dir, pargv, pargc, why, sizeof(why));
+        /* alcove run --rootfs DIR CMD [ARGS]: CMD names the image's command; the whole argv
+         * goes to the enclave as arguments (which may hold any byte but NUL, where the image's
+         * cmd file is one argument per line) */
+        int err = boot_image_from_dir(&bi, o.rootfs_dir, pargv, 1, why, sizeof(why));
         if (err) {
             alc_err_report(err, "--rootfs %s: %s", o.rootfs_dir, why);
             goto out;
         }
-        pargc = 0;
     } else {
         const char *path = argv[optind];
         size_t size = 0;

@@ -911,6 +911,19 @@ static int apply_config(struct rootfs *fs, const struct member *blob, const char
             goto out;
         }
     }
+    /* Volumes: an enclave has no disks, so each is a writable tmpfs */
+    const cJSON *vols = cJSON_IsObject(cfg) ? cJSON_GetObjectItem(cfg, "Volumes") : NULL;
+    if (cJSON_IsObject(vols)) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, vols)
+        {
+            if (!v->string || rootfs_add_tmpfs(fs, v->string) < 0) {
+                snprintf(why, why_size, "%s: volume '%s' is not an absolute path", what,
+                         v->string ? v->string : "");
+                goto out;
+            }
+        }
+    }
     fs->arch = strdup("amd64");
     fs->config_json = strndup((const char *)blob->data, blob->size);
     if (!fs->arch || !fs->config_json) {

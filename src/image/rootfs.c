@@ -44,6 +44,7 @@ void rootfs_free(struct rootfs *fs)
     free(fs->nodes);
     free_strv(fs->cmd);
     free_strv(fs->env);
+    free_strv(fs->tmpfs);
     free(fs->arch);
     free(fs->image_name);
     free(fs->image_version);
@@ -419,6 +420,27 @@ int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc)
     return 0;
 }
 
+int rootfs_add_tmpfs(struct rootfs *fs, const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (path[0] != '/' || len < 2 || strchr(path, '\n'))
+        return -1;
+    size_t n = 0;
+    for (; fs->tmpfs && fs->tmpfs[n]; n++)
+        if (strlen(fs->tmpfs[n]) == len && !strncmp(fs->tmpfs[n], path, len))
+            return 0;
+    char **nv = realloc(fs->tmpfs, (n + 2) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    fs->tmpfs = nv;
+    if (!(nv[n] = strndup(path, len)))
+        return -1;
+    nv[n + 1] = NULL;
+    return 0;
+}
+
 int rootfs_set_env(struct rootfs *fs, const char *kv)
 {
     const char *eq = strchr(kv, '=');
@@ -651,13 +673,18 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
     struct entries e = {0};
     struct cpio_writer w;
     cpio_writer_init(&w);
-    char *path = NULL, *cmd = NULL, *env = NULL;
+    char *path = NULL, *cmd = NULL, *env = NULL, *tmpfs = NULL;
     int rc = -1;
     if (collect_entries(fs, &e, why, why_size) < 0)
         goto out;
     size_t cmd_len, env_len;
     cmd = join_lines(fs->cmd, &cmd_len);
     env = join_lines(fs->env, &env_len);
+    size_t tmpfs_len = 0;
+    if (fs->tmpfs && fs->tmpfs[0] && !(tmpfs = join_lines(fs->tmpfs, &tmpfs_len))) {
+        snprintf(why, why_size, "out of memory");
+        goto out;
+    }
     size_t path_cap = 0;
     for (size_t i = 0; i < e.n; i++) {
         size_t l = strlen(e.v[i].path);
@@ -682,6 +709,8 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
     }
     cpio_add(&w, "cmd", S_IFREG | 0644, cmd, cmd_len);
     cpio_add(&w, "env", S_IFREG | 0644, env, env_len);
+    if (tmpfs)
+        cpio_add(&w, "tmpfs", S_IFREG | 0644, tmpfs, tmpfs_len);
     int frc = cpio_finish(&w, out, out_size);
     if (frc < 0) {
         snprintf(why, why_size, "%s",
@@ -698,6 +727,7 @@ out:
     free(path);
     free(cmd);
     free(env);
+    free(tmpfs);
     return rc;
 }
 

@@ -23,6 +23,7 @@ struct rootfs {
     size_t n, cap;
     char **cmd;       /* argv, NULL-terminated; NULL when the source says nothing */
     char **env;       /* K=V, NULL-terminated */
+    char **tmpfs;     /* absolute paths that get a writable tmpfs in the enclave; may be NULL */
     char *arch;       /* "amd64" (x86-64) or what the image config says */
     char *image_name; /* for the metadata: a name and a version when known */
     char *image_version;
@@ -45,6 +46,9 @@ int rootfs_from_docker_archive(struct rootfs *fs, const char *tar, struct progre
 /* Replaces cmd (argv) or adds/overrides K=V environment entries. */
 int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc);
 int rootfs_set_env(struct rootfs *fs, const char *kv);
+/* Asks for a writable tmpfs at an absolute path (image configuration: --tmpfs, OCI Volumes).
+ * The enclave always has one at /tmp. */
+int rootfs_add_tmpfs(struct rootfs *fs, const char *path);
 
 /* The application ramdisk (newc cpio, uncompressed), malloc'd. Fails when there is no cmd. */
 int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_size, char *why,

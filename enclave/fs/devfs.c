@@ -1,0 +1,195 @@
+/* devfs.c: /dev: the character devices static programs use (null, zero, full, random, urandom,
+ * and tty, which has no terminal behind it: ENXIO, as for a process without a controlling
+ * terminal), the standard-stream links into /proc/self/fd, and a tmpfs at /dev/shm. */
+#include "exe.h"
+#include "file.h"
+#include "klib.h"
+#include "vfs.h"
+
+static long dev_read_zero(struct file *f, void *buf, size_t len)
+{
+    (void)f;
+    memset(buf, 0, len);
+    return (long)len;
+}
+
+static long dev_pread_zero(struct file *f, void *buf, size_t len, uint64_t off)
+{
+    (void)off;
+    return dev_read_zero(f, buf, len);
+}
+
+static long dev_read_eof(struct file *f, void *buf, size_t len)
+{
+    (void)f;
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+static long dev_pread_eof(struct file *f, void *buf, size_t len, uint64_t off)
+{
+    (void)off;
+    return dev_read_eof(f, buf, len);
+}
+
+static long dev_write_sink(struct file *f, const void *buf, size_t len)
+{
+    (void)f;
+    (void)buf;
+    return (long)len;
+}
+
+static long dev_pwrite_sink(struct file *f, const void *buf, size_t len, uint64_t off)
+{
+    (void)off;
+    return dev_write_sink(f, buf, len);
+}
+
+static long dev_write_full(struct file *f, const void *buf, size_t len)
+{
+    (void)f;
+    (void)buf;
+    (void)len;
+    return -ENOSPC;
+}
+
+static long dev_read_random(struct file *f, void *buf, size_t len)
+{
+    (void)f;
+    int err = random_fill(buf, len);
+    return err ? err : (long)len;
+}
+
+/* the position of these devices stays 0, as Linux reports */
+static int64_t dev_lseek(struct file *f, int64_t off, int whence)
+{
+    (void)f;
+    (void)off;
+    (void)whence;
+    return 0;
+}
+
+static int dev_stat(struct file *f, struct linux_stat *st)
+{
+    vfs_stat(f->inode, st);
+    return 0;
+}
+
+static void dev_release(struct file *f)
+{
+    vfs_put(f->inode);
+    kfree(f);
+}
+
+static const struct file_ops g_null_ops = {
+    .read = dev_read_eof,
+    .write = dev_write_sink,
+    .pread = dev_pread_eof,
+    .pwrite = dev_pwrite_sink,
+    .lseek = dev_lseek,
+    .stat = dev_stat,
+    .release = dev_release,
+};
+
+static const struct file_ops g_zero_ops = {
+    .read = dev_read_zero,
+    .write = dev_write_sink,
+    .pread = dev_pread_zero,
+    .pwrite = dev_pwrite_sink,
+    .lseek = dev_lseek,
+    .stat = dev_stat,
+    .release = dev_release,
+};
+
+static const struct file_ops g_full_ops = {
+    .read = dev_read_zero,
+    .write = dev_write_full,
+    .pread = dev_pread_zero,
+    .lseek = dev_lseek,
+    .stat = dev_stat,
+    .release = dev_release,
+};
+
+static const struct file_ops g_random_ops = {
+    .read = dev_read_random,
+    .write = dev_write_sink,
+    .lseek = dev_lseek,
+    .stat = dev_stat,
+    .release = dev_release,
+};
+
+static int dev_open(struct inode *ino, uint32_t flags, struct file **out)
+{
+    const struct file_ops *ops;
+    switch (ino->arg) {
+    case DEVNUM_NULL:
+        ops = &g_null_ops;
+        break;
+    case DEVNUM_ZERO:
+        ops = &g_zero_ops;
+        break;
+    case DEVNUM_FULL:
+        ops = &g_full_ops;
+        break;
+    case DEVNUM_RANDOM:
+    case DEVNUM_URANDOM:
+        ops = &g_random_ops;
+        break;
+    default:
+        return -ENXIO; /* /dev/tty: no controlling terminal */
+    }
+    struct file *f = vfs_open_inode(ino, flags);
+    if (!f)
+        return -ENOMEM;
+    f->ops = ops;
+    *out = f;
+    return 0;
+}
+
+static const struct inode_ops g_dev_iops = {.open = dev_open};
+
+static int add_dev(struct inode *dir, const char *name, uint32_t perm, uint64_t devnum)
+{
+    struct inode *ino = vfs_new_inode(S_IFCHR | perm, DEV_DEVFS, I_READONLY | I_PINNED);
+    if (!ino)
+        return -ENOMEM;
+    ino->iops = &g_dev_iops;
+    ino->arg = devnum;
+    return vfs_link(dir, name, (uint32_t)strlen(name), ino, false);
+}
+
+static int add_symlink(struct inode *dir, const char *name, const char *target)
+{
+    struct inode *ino = vfs_new_inode(S_IFLNK | 0777, DEV_DEVFS, I_READONLY | I_PINNED);
+    if (!ino)
+        return -ENOMEM;
+    ino->data = (uint8_t *)target;
+    ino->size = strlen(target);
+    return vfs_link(dir, name, (uint32_t)strlen(name), ino, false);
+}
+
+int devfs_mount(void)
+{
+    struct inode *root = vfs_root();
+    struct inode *dev = vfs_new_inode(S_IFDIR | 0755, DEV_DEVFS, I_READONLY | I_MOUNT);
+    if (!dev)
+        return -ENOMEM;
+    struct dirent_node *d = vfs_entry(root, "dev", 3);
+    if (d)
+        vfs_replace(root, d, dev);
+    else if (vfs_link(root, "dev", 3, dev, false))
+        return -ENOMEM;
+    int err = 0;
+    err = err ? err : add_dev(dev, "null", 0666, DEVNUM_NULL);
+    err = err ? err : add_dev(dev, "zero", 0666, DEVNUM_ZERO);
+    err = err ? err : add_dev(dev, "full", 0666, DEVNUM_FULL);
+    err = err ? err : add_dev(dev, "random", 0666, DEVNUM_RANDOM);
+    err = err ? err : add_dev(dev, "urandom", 0666, DEVNUM_URANDOM);
+    err = err ? err : add_dev(dev, "tty", 0666, DEVNUM(5, 0));
+    err = err ? err : add_symlink(dev, "stdin", "/proc/self/fd/0");
+    err = err ? err : add_symlink(dev, "stdout", "/proc/self/fd/1");
+    err = err ? err : add_symlink(dev, "stderr", "/proc/self/fd/2");
+    err = err ? err : add_symlink(dev, "fd", "/proc/self/fd");
+    return err ? err : tmpfs_mount("/dev/shm", 01777);
+}

@@ -1,0 +1,29 @@
+/* wait.h: blocking. The application is one process; when a syscall must wait (a pipe with no
+ * data, a sleep, stdin, poll), its vCPU idles in the monitor (ALC_HC_WAIT) until something that
+ * could change the answer happens: host input, a timer, a signal. */
+#ifndef ALCOVE_WAIT_H
+#define ALCOVE_WAIT_H
+
+#include "kernel.h"
+
+#define WAIT_FOREVER (-1ll)
+
+/* Waits until ready(arg) returns true (0), the CLOCK_MONOTONIC deadline in ns passes
+ * (-ETIMEDOUT; WAIT_FOREVER: never), or a signal the application has not blocked is pending
+ * (-EINTR). ready is checked first, so a condition that already holds returns at once. events
+ * (ALC_EV_*) are the monitor events ready depends on: the vCPU wakes when one is set, and ready
+ * must clear the bit before it asks the monitor again (see dev/console.c). Timers
+ * that fall due while waiting raise their signals. Blocking with nothing that could ever wake
+ * the application (no timer, no host input, no signal) is the application's deadlock, as on
+ * Linux: it waits until the host ends it. */
+int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns);
+
+/* A ready function that is never true: wait_until(wait_never, NULL, 0, deadline) sleeps until the
+ * deadline or a signal. */
+bool wait_never(void *arg);
+/* Time the vCPU spent idle in wait_until since boot (not CPU time of the process), and how many
+ * times it went idle (voluntary context switches). */
+uint64_t wait_idle_ns(void);
+uint64_t wait_count(void);
+
+#endif

@@ -1,0 +1,649 @@
+/* signal.c: pending signals, delivery to handlers through Linux's rt_sigframe, rt_sigreturn, and
+ * hardware faults as signals (see signal.h).
+ *
+ * The frame is Linux x86-64's, byte for byte, because the C libraries' ucontext_t and
+ * unwinders read it: at the handler's rsp the return address (sa_restorer), then struct
+ * ucontext (uc_flags, uc_link, uc_stack, uc_mcontext = struct sigcontext, uc_sigmask), then
+ * siginfo; above them, 64-byte aligned, the extended state as XSAVE writes it (standard
+ * format, with the software bytes and the trailing magic Linux puts there) or as FXSAVE does.
+ * The kernel is built -mgeneral-regs-only, so the application's SSE/AVX registers are still
+ * live when it gets here: they are saved with xsave into the frame, the handler starts with
+ * the initial FPU state as on Linux, and rt_sigreturn restores them with xrstor.
+ */
+#include "klib.h"
+#include "mm.h"
+#include "signal.h"
+#include "syscall.h"
+
+#define NOVECTOR 32 /* alc_fatal.vector for a death that no exception caused */
+
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define SYNC_MASK                                                                                  \
+    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | SIGBIT(SIGFPE) |        \
+     SIGBIT(SIGSYS))
+#define DEFAULT_IGNORE (SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT))
+/* job control does not exist in an enclave: the stop signals' default action does nothing */
+#define DEFAULT_STOP (SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU) | SIGBIT(SIGSTOP))
+
+#define EFLAGS_CF 0x1ull
+#define EFLAGS_PF 0x4ull
+#define EFLAGS_AF 0x10ull
+#define EFLAGS_ZF 0x40ull
+#define EFLAGS_SF 0x80ull
+#define EFLAGS_TF 0x100ull
+#define EFLAGS_DF 0x400ull
+#define EFLAGS_OF 0x800ull
+#define EFLAGS_RF 0x10000ull
+#define EFLAGS_AC 0x40000ull
+/* what rt_sigreturn may change (Linux's FIX_EFLAGS less TF: a trap flag would fire inside the
+ * kernel's CPL3 return path) */
+#define FIX_EFLAGS                                                                                 \
+    (EFLAGS_AC | EFLAGS_OF | EFLAGS_DF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF)
+
+/* ---- the frame (Linux x86-64 uapi) ---- */
+struct sigcontext64 {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    uint64_t fpstate;
+    uint64_t reserved1[8];
+};
+_Static_assert(sizeof(struct sigcontext64) == 256, "struct sigcontext");
+
+struct kucontext {
+    uint64_t uc_flags;
+    uint64_t uc_link;
+    struct linux_stack_t uc_stack;
+    struct sigcontext64 uc_mcontext;
+    uint64_t uc_sigmask;
+};
+_Static_assert(sizeof(struct kucontext) == 304, "struct ucontext");
+_Static_assert(__builtin_offsetof(struct kucontext, uc_mcontext) == 40, "uc_mcontext");
+
+struct rt_sigframe {
+    uint64_t pretcode;
+    struct kucontext uc;
+    struct linux_siginfo info;
+};
+_Static_assert(sizeof(struct rt_sigframe) == 440, "struct rt_sigframe");
+_Static_assert(__builtin_offsetof(struct rt_sigframe, info) == 312, "rt_sigframe.info");
+
+#define UC_FP_XSTATE         0x1
+#define UC_SIGCONTEXT_SS     0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define FP_XSTATE_MAGIC1     0x46505853u
+#define FP_XSTATE_MAGIC2     0x46505845u
+#define FXSAVE_SIZE          512
+#define XSAVE_HDR            512 /* the 64-byte XSAVE header follows the legacy area */
+#define FPBUF_MAX            8192
+
+/* the software bytes Linux keeps in the unused tail of the FXSAVE area (offset 464) */
+struct fpx_sw_bytes {
+    uint32_t magic1, extended_size;
+    uint64_t xfeatures;
+    uint32_t xstate_size, padding[7];
+};
+_Static_assert(sizeof(struct fpx_sw_bytes) == 48, "struct _fpx_sw_bytes");
+#define FPX_SW_OFFSET 464
+
+/* ---- state (one process) ---- */
+uint64_t g_sig_pending, g_sig_blocked; /* g_sig_pending: both queues' signals */
+static struct linux_sigaction g_actions[NSIG + 1];
+/* Two queues, as Linux has: the thread's own (tkill, tgkill, raise, faults, SIGPIPE) and the
+ * process's (kill, sigqueue, timers). A standard signal is pending at most once in each. */
+enum { Q_THREAD, Q_PROCESS };
+static struct {
+    uint64_t set;
+    struct linux_siginfo std_info[SIGRTMIN_KERNEL];
+} g_q[2];
+#define RTQ_MAX 128
+static struct {
+    int sig, q;
+    struct linux_siginfo info;
+} g_rtq[RTQ_MAX]; /* real-time signals of both queues, in the order they were sent */
+static int g_rtq_len;
+static uint64_t g_saved_mask;
+static bool g_restore_mask;
+static struct linux_stack_t g_altstack = {.flags = SS_DISABLE};
+/* what the last fault left, as Linux keeps it per thread for the sigcontext */
+static uint64_t g_trapno, g_err, g_cr2;
+
+/* ---- extended state ---- */
+static struct {
+    bool ready, xsave;
+    uint64_t xcr0;
+    uint32_t size;       /* bytes XSAVE writes (or 512) */
+    uint32_t frame_size; /* bytes the frame reserves: size + the trailing magic */
+    uint32_t mxcsr_mask;
+} g_fp;
+static uint8_t g_fp_init[FPBUF_MAX] __attribute__((aligned(64)));
+
+static void fp_setup(void)
+{
+    if (g_fp.ready)
+        return;
+    uint32_t id[4];
+    cpuid(1, 0, id);
+    uint8_t tmp[FXSAVE_SIZE] __attribute__((aligned(64)));
+    memset(tmp, 0, sizeof(tmp));
+    __asm__ volatile("fxsave64 %0" : "=m"(tmp));
+    memcpy(&g_fp.mxcsr_mask, tmp + 28, 4);
+    if (!g_fp.mxcsr_mask)
+        g_fp.mxcsr_mask = 0xffbf;
+    g_fp.size = FXSAVE_SIZE;
+    if (id[2] & (1u << 27)) { /* OSXSAVE */
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        g_fp.xcr0 = (uint64_t)hi << 32 | lo;
+        cpuid(0xd, 0, id);
+        if (id[1] >= FXSAVE_SIZE + 64 && id[1] + 4 <= FPBUF_MAX) {
+            g_fp.xsave = true;
+            g_fp.size = id[1];
+        }
+    }
+    g_fp.frame_size = g_fp.xsave ? g_fp.size + 4 : FXSAVE_SIZE;
+    /* the initial state: x87 control word 0x37f, MXCSR 0x1f80, every component in its init
+     * state (XSTATE_BV 0) */
+    uint16_t fcw = 0x37f;
+    uint32_t mxcsr = 0x1f80;
+    memcpy(g_fp_init, &fcw, 2);
+    memcpy(g_fp_init + 24, &mxcsr, 4);
+    g_fp.ready = true;
+}
+
+static void fp_restore_buf(const void *buf)
+{
+    if (g_fp.xsave)
+        __asm__ volatile("xrstor64 (%0)"
+                         :
+                         : "r"(buf), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
+                         : "memory");
+    else
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(buf) : "memory");
+}
+
+/* Saves the application's extended state at user address fp (64-byte aligned, checked). */
+static void fp_save_to_user(uint64_t fp)
+{
+    uint8_t *p = (uint8_t *)fp;
+    if (!g_fp.xsave) {
+        __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory");
+        return;
+    }
+    memset(p + XSAVE_HDR, 0, 64); /* XSAVE leaves the header's reserved bytes as they were */
+    __asm__ volatile("xsave64 (%0)"
+                     :
+                     : "r"(p), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
+                     : "memory");
+    struct fpx_sw_bytes sw = {
+        .magic1 = FP_XSTATE_MAGIC1,
+        .extended_size = g_fp.size + 4,
+        .xfeatures = g_fp.xcr0,
+        .xstate_size = g_fp.size,
+    };
+    memcpy(p + FPX_SW_OFFSET, &sw, sizeof(sw));
+    uint32_t magic2 = FP_XSTATE_MAGIC2;
+    memcpy(p + g_fp.size, &magic2, 4);
+}
+
+/* Restores the extended state from user address fp (0: the initial state). Whatever the
+ * application wrote there, what reaches xrstor is valid: reserved bits cleared. */
+static bool fp_restore_from_user(uint64_t fp)
+{
+    if (!fp) {
+        fp_restore_buf(g_fp_init);
+        return true;
+    }
+    uint8_t buf[FPBUF_MAX] __attribute__((aligned(64)));
+    if (copy_from_user(buf, fp, FXSAVE_SIZE))
+        return false;
+    uint32_t mxcsr;
+    memcpy(&mxcsr, buf + 24, 4);
+    mxcsr &= g_fp.mxcsr_mask;
+    memcpy(buf + 24, &mxcsr, 4);
+    if (!g_fp.xsave) {
+        fp_restore_buf(buf);
+        return true;
+    }
+    struct fpx_sw_bytes sw;
+    memcpy(&sw, buf + FPX_SW_OFFSET, sizeof(sw));
+    uint64_t features = 0x3; /* a frame of FXSAVE layout only: x87 and SSE */
+    if (sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size == g_fp.size &&
+        sw.extended_size == g_fp.size + 4) {
+        uint32_t magic2 = 0;
+        if (copy_from_user(buf + FXSAVE_SIZE, fp + FXSAVE_SIZE, g_fp.size - FXSAVE_SIZE) ||
+            copy_from_user(&magic2, fp + g_fp.size, 4))
+            return false;
+        if (magic2 == FP_XSTATE_MAGIC2)
+            features = sw.xfeatures;
+    }
+    uint64_t xstate_bv;
+    if (features == 0x3) {
+        memset(buf + XSAVE_HDR, 0, g_fp.size - XSAVE_HDR);
+        xstate_bv = 0x3;
+    } else {
+        memcpy(&xstate_bv, buf + XSAVE_HDR, 8);
+    }
+    xstate_bv &= features & g_fp.xcr0;
+    memset(buf + XSAVE_HDR, 0, 64); /* XCOMP_BV and the reserved bytes must be zero */
+    memcpy(buf + XSAVE_HDR, &xstate_bv, 8);
+    fp_restore_buf(buf);
+    return true;
+}
+
+/* ---- pending signals ---- */
+static bool valid_sig(int sig)
+{
+    return sig >= 1 && sig <= NSIG;
+}
+
+static uint64_t handler_of(int sig)
+{
+    return g_actions[sig].handler;
+}
+
+static bool ignored(int sig)
+{
+    uint64_t h = handler_of(sig);
+    return h == SIG_IGN || (h == SIG_DFL && (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP)));
+}
+
+static void update_pending(void)
+{
+    g_sig_pending = g_q[Q_THREAD].set | g_q[Q_PROCESS].set;
+}
+
+static bool enqueue(int q, int sig, const struct linux_siginfo *info)
+{
+    if (sig < SIGRTMIN_KERNEL) {
+        if (!(g_q[q].set & SIGBIT(sig))) /* standard signals do not queue */
+            g_q[q].std_info[sig] = *info;
+    } else {
+        if (g_rtq_len == RTQ_MAX)
+            return false;
+        g_rtq[g_rtq_len].sig = sig;
+        g_rtq[g_rtq_len].q = q;
+        g_rtq[g_rtq_len].info = *info;
+        g_rtq_len++;
+    }
+    g_q[q].set |= SIGBIT(sig);
+    update_pending();
+    return true;
+}
+
+static void dequeue(int q, int sig, struct linux_siginfo *out)
+{
+    if (sig < SIGRTMIN_KERNEL) {
+        if (out)
+            *out = g_q[q].std_info[sig];
+        g_q[q].set &= ~SIGBIT(sig);
+        update_pending();
+        return;
+    }
+    bool more = false, taken = false;
+    int w = 0;
+    for (int i = 0; i < g_rtq_len; i++) {
+        bool match = g_rtq[i].sig == sig && g_rtq[i].q == q;
+        if (match && !taken) {
+            if (out)
+                *out = g_rtq[i].info;
+            taken = true;
+            continue;
+        }
+        if (match)
+            more = true;
+        if (w != i)
+            g_rtq[w] = g_rtq[i];
+        w++;
+    }
+    g_rtq_len = w;
+    if (!more)
+        g_q[q].set &= ~SIGBIT(sig);
+    update_pending();
+}
+
+static void flush(int sig)
+{
+    for (int q = 0; q < 2; q++)
+        while (g_q[q].set & SIGBIT(sig))
+            dequeue(q, sig, NULL);
+}
+
+/* Takes the signal to deliver first among set off its queue: as Linux, the thread's queue
+ * first (faults, then the lowest number), then the process's (the lowest number). */
+static int take(uint64_t set, struct linux_siginfo *out)
+{
+    uint64_t t = g_q[Q_THREAD].set & set, p = g_q[Q_PROCESS].set & set;
+    if (t) {
+        uint64_t sync = t & SYNC_MASK;
+        int sig = __builtin_ctzll(sync ? sync : t) + 1;
+        dequeue(Q_THREAD, sig, out);
+        return sig;
+    }
+    if (p) {
+        int sig = __builtin_ctzll(p) + 1;
+        dequeue(Q_PROCESS, sig, out);
+        return sig;
+    }
+    return 0;
+}
+
+bool signal_pending(void)
+{
+    return (g_sig_pending & ~g_sig_blocked) != 0;
+}
+
+uint64_t signal_pending_set(void)
+{
+    return g_sig_pending;
+}
+
+uint64_t signal_blocked(void)
+{
+    return g_sig_blocked;
+}
+
+void signal_set_blocked(uint64_t mask)
+{
+    g_sig_blocked = mask & ~UNBLOCKABLE;
+}
+
+void signal_set_temporary_mask(uint64_t mask)
+{
+    if (!g_restore_mask) {
+        g_saved_mask = g_sig_blocked;
+        g_restore_mask = true;
+    }
+    signal_set_blocked(mask);
+}
+
+int signal_dequeue(uint64_t set, struct linux_siginfo *info)
+{
+    return take(set, info);
+}
+
+static NORETURN void die(int sig, const struct regs *r, const char *what)
+{
+    process_kill(sig, r, NOVECTOR, 0, 0, what);
+}
+
+int signal_send(int sig, const struct linux_siginfo *info, bool to_thread)
+{
+    if (sig == SIGKILL)
+        die(SIGKILL, this_cpu->regs, "SIGKILL sent by the program to itself");
+    if (!(g_sig_blocked & SIGBIT(sig)) && ignored(sig))
+        return 0; /* discarded, as Linux does with an ignored signal nobody blocks */
+    return enqueue(to_thread ? Q_THREAD : Q_PROCESS, sig, info) ? 0 : -EAGAIN;
+}
+
+static void raise_kernel(int sig, bool to_thread)
+{
+    struct linux_siginfo info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = sig;
+    info.si_code = SI_KERNEL;
+    signal_send(sig, &info, to_thread);
+}
+
+void signal_raise(int sig)
+{
+    raise_kernel(sig, true);
+}
+
+void signal_raise_process(int sig)
+{
+    raise_kernel(sig, false);
+}
+
+int signal_action(int sig, const struct linux_sigaction *act, struct linux_sigaction *old)
+{
+    if (!valid_sig(sig) || (act && (sig == SIGKILL || sig == SIGSTOP)))
+        return -EINVAL;
+    if (old)
+        *old = g_actions[sig];
+    if (act) {
+        g_actions[sig] = *act;
+        g_actions[sig].mask &= ~UNBLOCKABLE;
+        /* setting a disposition to ignore discards what is pending, blocked or not */
+        if (ignored(sig))
+            flush(sig);
+    }
+    return 0;
+}
+
+/* ---- the alternate stack ---- */
+static bool on_sig_stack(uint64_t sp)
+{
+    if (g_altstack.flags & SS_AUTODISARM)
+        return false;
+    return sp > g_altstack.sp && sp - g_altstack.sp <= g_altstack.size;
+}
+
+/* what sigaltstack reports as ss_flags for a stack pointer */
+static int32_t sas_ss_flags(uint64_t sp)
+{
+    if (!g_altstack.size)
+        return SS_DISABLE;
+    return on_sig_stack(sp) ? SS_ONSTACK : 0;
+}
+
+int signal_altstack(const struct linux_stack_t *ss, struct linux_stack_t *old, uint64_t sp)
+{
+    if (old) {
+        old->sp = g_altstack.sp;
+        old->size = g_altstack.size;
+        old->flags = sas_ss_flags(sp) | (g_altstack.flags & SS_AUTODISARM);
+        old->pad = 0;
+    }
+    if (ss) {
+        if (on_sig_stack(sp))
+            return -EPERM;
+        int32_t mode = ss->flags & ~SS_AUTODISARM;
+        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+            return -EINVAL;
+        if (mode == SS_DISABLE) {
+            g_altstack = (struct linux_stack_t){.flags = ss->flags};
+        } else {
+            if (ss->size < MINSIGSTKSZ)
+                return -ENOMEM;
+            g_altstack = (struct linux_stack_t){.sp = ss->sp, .flags = ss->flags, .size = ss->size};
+        }
+    }
+    return 0;
+}
+
+/* ---- frames ---- */
+static bool setup_frame(int sig, const struct linux_siginfo *info, const struct linux_sigaction *ka,
+                        struct regs *r, uint64_t oldmask)
+{
+    if (!(ka->flags & SA_RESTORER))
+        return false; /* x86-64 Linux has no default return path either */
+    fp_setup();
+    uint64_t sp = r->rsp - 128; /* the red zone */
+    bool nested = on_sig_stack(r->rsp), entering = false;
+    if ((ka->flags & SA_ONSTACK) && sas_ss_flags(sp) == 0) {
+        sp = g_altstack.sp + g_altstack.size;
+        entering = true;
+    }
+    uint64_t fp = (sp - g_fp.frame_size) & ~63ull;
+    sp = ((fp - sizeof(struct rt_sigframe)) & ~15ull) - 8;
+    if ((nested || entering) &&
+        !(sp > g_altstack.sp && sp - g_altstack.sp <= g_altstack.size && fp > g_altstack.sp))
+        return false;
+    if (!user_range_ok(sp, fp + g_fp.frame_size - sp, PROT_READ | PROT_WRITE))
+        return false;
+
+    fp_save_to_user(fp);
+    struct rt_sigframe *f = (struct rt_sigframe *)sp;
+    memset(f, 0, sizeof(*f));
+    f->pretcode = ka->restorer;
+    f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (g_fp.xsave ? UC_FP_XSTATE : 0);
+    f->uc.uc_stack.sp = g_altstack.sp;
+    f->uc.uc_stack.flags = g_altstack.flags;
+    f->uc.uc_stack.size = g_altstack.size;
+    struct sigcontext64 *sc = &f->uc.uc_mcontext;
+    sc->r8 = r->r8;
+    sc->r9 = r->r9;
+    sc->r10 = r->r10;
+    sc->r11 = r->r11;
+    sc->r12 = r->r12;
+    sc->r13 = r->r13;
+    sc->r14 = r->r14;
+    sc->r15 = r->r15;
+    sc->rdi = r->rdi;
+    sc->rsi = r->rsi;
+    sc->rbp = r->rbp;
+    sc->rbx = r->rbx;
+    sc->rdx = r->rdx;
+    sc->rax = r->rax;
+    sc->rcx = r->rcx;
+    sc->rsp = r->rsp;
+    sc->rip = r->rip;
+    sc->eflags = r->rflags;
+    sc->cs = ALC_SEL_UCODE;
+    sc->ss = ALC_SEL_UDATA;
+    sc->err = g_err;
+    sc->trapno = g_trapno;
+    sc->oldmask = oldmask;
+    sc->cr2 = g_cr2;
+    sc->fpstate = fp;
+    f->uc.uc_sigmask = oldmask;
+    f->info = *info;
+    if (g_altstack.flags & SS_AUTODISARM)
+        g_altstack = (struct linux_stack_t){.flags = SS_DISABLE};
+
+    r->rdi = (uint64_t)sig;
+    r->rsi = sp + __builtin_offsetof(struct rt_sigframe, info);
+    r->rdx = sp + __builtin_offsetof(struct rt_sigframe, uc);
+    r->rax = 0;
+    r->rsp = sp;
+    r->rip = ka->handler;
+    r->rflags &= ~(EFLAGS_DF | EFLAGS_RF | EFLAGS_TF);
+    fp_restore_buf(g_fp_init); /* the handler starts with a clean FPU, as on Linux */
+    return true;
+}
+
+long signal_return(struct regs *r)
+{
+    uint64_t sp = r->rsp - 8; /* the handler's ret popped pretcode */
+    struct rt_sigframe f;
+    if (copy_from_user(&f, sp, sizeof(f))) {
+        die(SIGSEGV, r, "rt_sigreturn with no signal frame on the stack");
+    }
+    fp_setup();
+    const struct sigcontext64 *sc = &f.uc.uc_mcontext;
+    signal_set_blocked(f.uc.uc_sigmask);
+    g_restore_mask = false;
+    r->r8 = sc->r8;
+    r->r9 = sc->r9;
+    r->r10 = sc->r10;
+    r->r11 = sc->r11;
+    r->r12 = sc->r12;
+    r->r13 = sc->r13;
+    r->r14 = sc->r14;
+    r->r15 = sc->r15;
+    r->rdi = sc->rdi;
+    r->rsi = sc->rsi;
+    r->rbp = sc->rbp;
+    r->rbx = sc->rbx;
+    r->rdx = sc->rdx;
+    r->rax = sc->rax;
+    r->rcx = sc->rcx;
+    r->rsp = sc->rsp;
+    r->rip = sc->rip;
+    r->rflags = (r->rflags & ~FIX_EFLAGS) | (sc->eflags & FIX_EFLAGS);
+    r->orig_rax = (uint64_t)-1; /* not a syscall any more: no restart */
+    if (!fp_restore_from_user(sc->fpstate))
+        die(SIGSEGV, r, "rt_sigreturn with a bad FPU state pointer");
+    /* the alternate stack as it was (refused, as on Linux, while still running on it) */
+    struct linux_stack_t ss = f.uc.uc_stack;
+    (void)signal_altstack(&ss, NULL, r->rsp);
+    return (long)r->rax;
+}
+
+/* ---- delivery ---- */
+static void restart(struct regs *r)
+{
+    /* as Linux: the same number in rax, back to the 2-byte syscall instruction. On a site
+     * kernel/patch.c rewrote that is its 2-byte jmp to the stub (which takes the number from
+     * rax), or the syscall after the mov that became a jmp (a trap, or a jmp once patched). */
+    r->rax = r->orig_rax;
+    r->rip -= 2;
+}
+
+void signal_deliver(struct regs *r)
+{
+    timer_run_due();
+    bool syscall = (int64_t)r->orig_rax >= 0;
+    for (;;) {
+        struct linux_siginfo info;
+        int sig = take(~g_sig_blocked, &info);
+        if (!sig)
+            break;
+        struct linux_sigaction *ka = &g_actions[sig];
+        if (ka->handler == SIG_IGN)
+            continue;
+        if (ka->handler == SIG_DFL) {
+            if (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP))
+                continue;
+            char what[64];
+            ksnprintf(what, sizeof(what), "signal %d (si_code %d), default action", sig,
+                      info.si_code);
+            die(sig, r, what);
+        }
+        if (syscall) {
+            long ret = (long)r->rax;
+            if (ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
+                r->rax = (uint64_t)-EINTR;
+            else if (ret == -ERESTARTSYS && (ka->flags & SA_RESTART))
+                restart(r);
+            else if (ret == -ERESTARTSYS)
+                r->rax = (uint64_t)-EINTR;
+            else if (ret == -ERESTARTNOINTR)
+                restart(r);
+            syscall = false;
+        }
+        uint64_t oldmask = g_restore_mask ? g_saved_mask : g_sig_blocked;
+        struct linux_sigaction act = *ka;
+        if (!setup_frame(sig, &info, &act, r, oldmask)) {
+            /* Linux's force_sigsegv: SIGSEGV's own handler, if it can run, else death */
+            if (sig == SIGSEGV || handler_of(SIGSEGV) <= SIG_IGN ||
+                (g_sig_blocked & SIGBIT(SIGSEGV)))
+                die(SIGSEGV, r, "the signal frame does not fit on the stack");
+            g_actions[SIGSEGV].handler = SIG_DFL;
+            signal_raise(SIGSEGV);
+            continue;
+        }
+        g_restore_mask = false;
+        uint64_t blocked = g_sig_blocked | act.mask;
+        if (!(act.flags & SA_NODEFER))
+            blocked |= SIGBIT(sig);
+        signal_set_blocked(blocked);
+        if (act.flags & SA_RESETHAND)
+            ka->handler = SIG_DFL;
+    }
+    if (syscall && is_restart_code((long)r->rax))
+        restart(r); /* no handler ran */
+    if (g_restore_mask) {
+        g_restore_mask = false;
+        signal_set_blocked(g_saved_mask);
+    }
+}
+
+void signal_fault(struct regs *r, const struct linux_siginfo *info, uint32_t vector, uint64_t err,
+                  uint64_t cr2, const char *what)
+{
+    int sig = info->si_signo;
+    g_trapno = vector;
+    g_err = err;
+    g_cr2 = cr2;
+    if ((g_sig_blocked & SIGBIT(sig)) || handler_of(sig) <= SIG_IGN) {
+        /* blocked or ignored: Linux resets it to the default action, which ends the process */
+        process_kill(sig, r, vector, err, vector == 14 ? cr2 : 0, what);
+    }
+    g_q[Q_THREAD].std_info[sig] = *info; /* this fault's siginfo, even if one was pending */
+    g_q[Q_THREAD].set |= SIGBIT(sig);
+    update_pending();
+    signal_deliver(r);
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# libos_fs.bats: the enclave's file system against Linux's: the same static program natively (on
+# the host's /tmp) and in an enclave (on its tmpfs /tmp), for musl and glibc, fixed-address and
+# static-PIE, must print the same results and errnos.
+load helpers
+
+setup() { require_kvm; }
+
+@test "file-system syscalls and their errors agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog fs_ops-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+}
+
+@test "the image's files are read-only, and .. does not leave the root" {
+  local root=$BATS_TEST_TMPDIR/root
+  mkdir -p "$root/etc" "$root/bin"
+  echo "image file" > "$root/etc/motd"
+  cp /bin/busybox "$root/bin/busybox" 2>/dev/null || skip "busybox-static is not installed"
+  run "$ALCOVE" run --rootfs "$root" /bin/busybox cat /../../../etc/motd
+  [ "$status" -eq 0 ]
+  [ "$output" = "image file" ]
+  run "$ALCOVE" run --rootfs "$root" /bin/busybox cp /etc/motd /etc/copy
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Read-only file system"* ]]
+  run "$ALCOVE" run --rootfs "$root" /bin/busybox cp /etc/motd /tmp/copy
+  [ "$status" -eq 0 ]
+}
+
+@test "build-enclave --tmpfs gives the image a writable directory; the rest stays read-only" {
+  local root=$BATS_TEST_TMPDIR/root
+  mkdir -p "$root/etc" "$root/bin"
+  cp /bin/busybox "$root/bin/busybox" 2>/dev/null || skip "busybox-static is not installed"
+  "$ALCOVE" build-enclave --rootfs "$root" --tmpfs /data --tmpfs /var/cache/ --tmpfs /srv/a/b \
+    --cmd '["/bin/busybox","sh","-c","echo hi > /data/f; read x < /data/f; echo got $x; echo c > /var/cache/c && echo b > /srv/a/b/f && echo cache ok; echo no > /etc/x"]' \
+    --output-file "$BATS_TEST_TMPDIR/t.eif" > /dev/null
+  run "$ALCOVE" run "$BATS_TEST_TMPDIR/t.eif"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"got hi"* ]]
+  [[ "$output" == *"cache ok"* ]]
+  [[ "$output" == *"/etc/x: Read-only file system"* ]]
+  run "$ALCOVE" build-enclave --rootfs "$root" --tmpfs relative --cmd /bin/busybox \
+    --output-file "$BATS_TEST_TMPDIR/u.eif"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--tmpfs 'relative'"* ]]
+}

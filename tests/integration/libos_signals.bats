@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# libos_signals.bats: signals within the one process, timers, and the time, identity and limits
+# syscalls. Each program runs natively and in an enclave, in four builds (musl and glibc,
+# fixed-address and static-PIE), and both must print the same and exit the same way.
+
+load helpers
+
+setup() { require_kvm; }
+
+# differential_death MODE STATUS: sig_die MODE must end with STATUS natively and in an enclave
+# with the same stdout (alcove's stderr has its own report of the death, so it is not compared).
+differential_death() {
+  local mode=$1 want=$2 T=$BATS_TEST_TMPDIR
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog sig_die-$v)" "$mode"
+    local n e
+    n=$(cat "$T/native.status"); e=$(cat "$T/enclave.status")
+    if [ "$n" != "$want" ] || [ "$e" != "$want" ]; then
+      echo "$mode ($v): native $n, enclave $e, want $want"; cat "$T/enclave.err"; return 1
+    fi
+    cmp -s "$T/native.out" "$T/enclave.out" ||
+      { echo "$mode ($v): stdout differs"; diff "$T/native.out" "$T/enclave.out"; return 1; }
+  done
+}
+
+# assert_same_status_stdout: like assert_same, without comparing stderr (alcove reports deaths).
+assert_same_status_stdout() {
+  local T=$BATS_TEST_TMPDIR
+  cmp -s "$T/native.out" "$T/enclave.out" || { diff "$T/native.out" "$T/enclave.out"; return 1; }
+  [ "$(cat "$T/native.status")" = "$(cat "$T/enclave.status")" ] ||
+    { echo "status: native $(cat "$T/native.status") enclave $(cat "$T/enclave.status")"; return 1; }
+}
+
+@test "signals: handlers, masks, pending and queued signals, siginfo, ucontext, errors" {
+  differential sig_basic
+}
+
+@test "signals: the same with every syscall on the trap path (--no-syscall-patch)" {
+  ALCOVE_RUN_OPTS=--no-syscall-patch differential sig_basic
+}
+
+@test "signals: hardware faults to handlers, context edits, siglongjmp, the alternate stack" {
+  differential sig_fault
+  ALCOVE_RUN_OPTS=--no-syscall-patch differential sig_fault
+}
+
+@test "signals: default actions end the program with 128 + the signal" {
+  differential_death term 143
+  differential_death kill9 137
+  differential_death usr1 138
+  differential_death abort 134
+  differential_death abort-handler 134
+  differential_death pending-unblock 130
+  differential_death resethand 129
+  differential_death alarm 142
+}
+
+@test "signals: a real-time signal's default action ends the program" {
+  # SIGRTMIN differs between the C libraries (musl 35, glibc 34): compare each with itself
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog sig_die-$v)" rt
+    assert_same_status_stdout || return 1
+  done
+}
+
+@test "signals: faults that cannot reach a handler (blocked, ignored, recursive, no restorer)" {
+  differential_death segv-blocked 139
+  differential_death segv-ignored 139
+  differential_death segv-recursive 139
+  differential_death ill-blocked 132
+  differential_death no-restorer 139
+}
+
+@test "timers: alarm, setitimer, EINTR from sleeps and waits, sigtimedwait" {
+  differential sig_timer
+}
+
+@test "time, usage, limits, scheduling and uname" {
+  differential time_basic
+}
+
+@test "signals: many round trips, on the fast path and on the trap path" {
+  for v in "${VARIANTS[@]}"; do
+    run "$ALCOVE" run "$(prog sig_bench-$v)" 2000
+    [ "$status" -eq 0 ]; [ "$output" = "handlers run: 2000 of 2000" ] || { echo "$v: $output"; return 1; }
+    run "$ALCOVE" run --no-syscall-patch "$(prog sig_bench-$v)" 50
+    [ "$status" -eq 0 ]; [ "$output" = "handlers run: 50 of 50" ] || { echo "$v: $output"; return 1; }
+  done
+}
