@@ -24,52 +24,46 @@ struct text {
     bool failed;
 };
 
+/* Makes room for n more bytes (false when out of memory: the text is marked failed). */
+static bool troom(struct text *t, size_t n)
+{
+    if (t->failed)
+        return false;
+    if (t->len + n < t->cap)
+        return true;
+    size_t cap = MAX(t->cap * 2, t->len + n + 256);
+    char *p = kmalloc(cap);
+    if (!p) {
+        t->failed = true;
+        return false;
+    }
+    if (t->len)
+        memcpy(p, t->p, t->len);
+    kfree(t->p);
+    t->p = p;
+    t->cap = cap;
+    return true;
+}
+
 static void tprintf(struct text *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void tprintf(struct text *t, const char *fmt, ...)
 {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = t->cap - t->len;
-        int n = kvsnprintf(t->p ? t->p + t->len : NULL, t->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0 || t->failed)
-            return;
-        if ((size_t)n < room) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = MAX(t->cap * 2, t->len + (size_t)n + 256);
-        char *p = kmalloc(cap);
-        if (!p) {
-            t->failed = true;
-            return;
-        }
-        if (t->len)
-            memcpy(p, t->p, t->len);
-        kfree(t->p);
-        t->p = p;
-        t->cap = cap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !troom(t, (size_t)n + 1))
+        return;
+    va_start(ap, fmt);
+    kvsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
 }
 
 static void tput(struct text *t, const void *bytes, size_t n)
 {
-    if (t->failed)
+    if (!troom(t, n))
         return;
-    if (t->len + n >= t->cap) {
-        size_t cap = MAX(t->cap * 2, t->len + n + 256);
-        char *p = kmalloc(cap);
-        if (!p) {
-            t->failed = true;
-            return;
-        }
-        if (t->len)
-            memcpy(p, t->p, t->len);
-        kfree(t->p);
-        t->p = p;
-        t->cap = cap;
-    }
     memcpy(t->p + t->len, bytes, n);
     t->len += n;
 }

@@ -220,11 +220,13 @@ int64_t time_cpu_ns(void);
 
 /* ---- the fast check of dispatch ---- */
 extern uint64_t g_sig_pending, g_sig_blocked; /* kernel/signal.c */
+extern bool g_sig_restore_mask;               /* a temporary mask is in force */
 extern bool g_timers_armed;                   /* sys/time.c */
 
 static inline bool signal_work(long ret)
 {
-    return (g_sig_pending & ~g_sig_blocked) || g_timers_armed || is_restart_code(ret);
+    return (g_sig_pending & ~g_sig_blocked) || g_timers_armed || g_sig_restore_mask ||
+           is_restart_code(ret);
 }
 
 #endif

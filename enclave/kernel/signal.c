@@ -104,7 +104,7 @@ static struct {
 } g_rtq[RTQ_MAX]; /* real-time signals of both queues, in the order they were sent */
 static int g_rtq_len;
 static uint64_t g_saved_mask;
-static bool g_restore_mask;
+bool g_sig_restore_mask;
 static struct linux_stack_t g_altstack = {.flags = SS_DISABLE};
 /* what the last fault left, as Linux keeps it per thread for the sigcontext */
 static uint64_t g_trapno, g_err, g_cr2;
@@ -351,9 +351,9 @@ void signal_set_blocked(uint64_t mask)
 
 void signal_set_temporary_mask(uint64_t mask)
 {
-    if (!g_restore_mask) {
+    if (!g_sig_restore_mask) {
         g_saved_mask = g_sig_blocked;
-        g_restore_mask = true;
+        g_sig_restore_mask = true;
     }
     signal_set_blocked(mask);
 }
@@ -534,7 +534,7 @@ long signal_return(struct regs *r)
     fp_setup();
     const struct sigcontext64 *sc = &f.uc.uc_mcontext;
     signal_set_blocked(f.uc.uc_sigmask);
-    g_restore_mask = false;
+    g_sig_restore_mask = false;
     r->r8 = sc->r8;
     r->r9 = sc->r9;
     r->r10 = sc->r10;
@@ -604,7 +604,7 @@ void signal_deliver(struct regs *r)
                 restart(r);
             syscall = false;
         }
-        uint64_t oldmask = g_restore_mask ? g_saved_mask : g_sig_blocked;
+        uint64_t oldmask = g_sig_restore_mask ? g_saved_mask : g_sig_blocked;
         struct linux_sigaction act = *ka;
         if (!setup_frame(sig, &info, &act, r, oldmask)) {
             /* Linux's force_sigsegv: SIGSEGV's own handler, if it can run, else death */
@@ -615,7 +615,7 @@ void signal_deliver(struct regs *r)
             signal_raise(SIGSEGV);
             continue;
         }
-        g_restore_mask = false;
+        g_sig_restore_mask = false;
         uint64_t blocked = g_sig_blocked | act.mask;
         if (!(act.flags & SA_NODEFER))
             blocked |= SIGBIT(sig);
@@ -625,8 +625,8 @@ void signal_deliver(struct regs *r)
     }
     if (syscall && is_restart_code((long)r->rax))
         restart(r); /* no handler ran */
-    if (g_restore_mask) {
-        g_restore_mask = false;
+    if (g_sig_restore_mask) {
+        g_sig_restore_mask = false;
         signal_set_blocked(g_saved_mask);
     }
 }

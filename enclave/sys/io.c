@@ -72,12 +72,11 @@ static long load_iov(uint64_t uiov, int cnt, struct linux_iovec *iov, uint32_t n
 
 static struct linux_iovec g_iov[IOV_MAX];
 
-SYSCALL_DEFINE3(writev, int, fd, uint64_t, uiov, int, cnt)
+/* The vector forms: one transfer per buffer, stopping at the first short one. off < 0: at the
+ * file position (readv, writev); else at off without moving it (preadv, pwritev). */
+static long transfer_iov(struct file *f, uint64_t uiov, int cnt, int64_t off, bool write)
 {
-    struct file *f = writable(fd);
-    if (!f)
-        return -EBADF;
-    long total = load_iov(uiov, cnt, g_iov, PROT_READ);
+    long total = load_iov(uiov, cnt, g_iov, write ? PROT_READ : PROT_WRITE);
     if (total < 0)
         return total;
     long done = 0;
@@ -85,7 +84,14 @@ SYSCALL_DEFINE3(writev, int, fd, uint64_t, uiov, int, cnt)
         if (g_iov[i].len == 0)
             continue;
         size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
-        long n = f->ops->write(f, (const void *)g_iov[i].base, len);
+        /* a stream (pipe, stdin) that has given something is not waited on for more */
+        if (!write && done && f->ops->poll && !(f->ops->poll(f) & (POLLIN | POLLHUP | POLLERR)))
+            break;
+        void *base = (void *)g_iov[i].base;
+        uint64_t at = (uint64_t)off + (uint64_t)done;
+        long n = off < 0
+                     ? (write ? f->ops->write(f, base, len) : f->ops->read(f, base, len))
+                     : (write ? f->ops->pwrite(f, base, len, at) : f->ops->pread(f, base, len, at));
         if (n < 0)
             return done ? done : n;
         done += n;
@@ -95,30 +101,16 @@ SYSCALL_DEFINE3(writev, int, fd, uint64_t, uiov, int, cnt)
     return done;
 }
 
+SYSCALL_DEFINE3(writev, int, fd, uint64_t, uiov, int, cnt)
+{
+    struct file *f = writable(fd);
+    return f ? transfer_iov(f, uiov, cnt, -1, true) : -EBADF;
+}
+
 SYSCALL_DEFINE3(readv, int, fd, uint64_t, uiov, int, cnt)
 {
     struct file *f = readable(fd);
-    if (!f)
-        return -EBADF;
-    long total = load_iov(uiov, cnt, g_iov, PROT_WRITE);
-    if (total < 0)
-        return total;
-    long done = 0;
-    for (int i = 0; i < cnt && (uint64_t)done < MAX_RW_COUNT; i++) {
-        if (g_iov[i].len == 0)
-            continue;
-        size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
-        /* a stream (pipe, stdin) that has given something is not waited on for more */
-        if (done && f->ops->poll && !(f->ops->poll(f) & (POLLIN | POLLHUP | POLLERR)))
-            break;
-        long n = f->ops->read(f, (void *)g_iov[i].base, len);
-        if (n < 0)
-            return done ? done : n;
-        done += n;
-        if ((size_t)n < len)
-            break;
-    }
-    return done;
+    return f ? transfer_iov(f, uiov, cnt, -1, false) : -EBADF;
 }
 
 SYSCALL_DEFINE1(close, int, fd)
@@ -280,24 +272,7 @@ static long vec_at(struct file *f, uint64_t uiov, int cnt, int64_t off, bool wri
         return -EINVAL;
     if (write ? !f->ops->pwrite : !f->ops->pread)
         return -ESPIPE;
-    long total = load_iov(uiov, cnt, g_iov, write ? PROT_READ : PROT_WRITE);
-    if (total < 0)
-        return total;
-    long done = 0;
-    for (int i = 0; i < cnt && (uint64_t)done < MAX_RW_COUNT; i++) {
-        if (g_iov[i].len == 0)
-            continue;
-        size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
-        uint64_t at = (uint64_t)off + (uint64_t)done;
-        long n = write ? f->ops->pwrite(f, (const void *)g_iov[i].base, len, at)
-                       : f->ops->pread(f, (void *)g_iov[i].base, len, at);
-        if (n < 0)
-            return done ? done : n;
-        done += n;
-        if ((size_t)n < len)
-            break;
-    }
-    return done;
+    return transfer_iov(f, uiov, cnt, off, write);
 }
 
 SYSCALL_DEFINE4(preadv, int, fd, uint64_t, uiov, int, cnt, int64_t, off)
