@@ -11,6 +11,7 @@ packages=(
   libcbor-dev       # CBOR: EIF signatures (and attestation documents)
   libcjson-dev      # JSON: EIF metadata, OCI configs, nitro-cli's outputs
   libarchive-dev    # tar and gzip: OCI and docker-save archives
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev  # the layer compressions (linked statically)
   libcmocka-dev     # unit tests
   bats              # integration tests
   clang libclang-rt-14-dev  # libFuzzer targets

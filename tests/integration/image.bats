@@ -84,7 +84,7 @@ make_oci() {
   umoci init --layout img
   umoci new --image img:v1
   umoci config --image img:v1 --config.cmd /bin/cat --config.cmd /etc/one --config.cmd /etc/two \
-    --config.env FOO=bar --architecture amd64
+    --config.env FOO=bar --config.volume /data --architecture amd64
   umoci unpack --rootless --image img:v1 bundle > /dev/null
   mkdir -p bundle/rootfs/bin bundle/rootfs/etc
   cp /bin/busybox bundle/rootfs/bin/
@@ -118,6 +118,11 @@ make_oci() {
     run "$ALCOVE" run "$d/$e.eif" /bin/cat /etc/deleteme
     [ "$status" -eq 1 ]
     [[ "$output" == *"No such file"* ]]
+    # the image's volume is a writable tmpfs; the rest of the image is not
+    run "$ALCOVE" run "$d/$e.eif" /bin/busybox sh -c 'echo v > /data/f && read x < /data/f && echo "got $x"; echo w > /etc/w'
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"got v"* ]]
+    [[ "$output" == *"Read-only file system"* ]]
   done
 }
 
