@@ -17,6 +17,7 @@
 #include "common/fileio.h"
 #include "common/progress.h"
 #include "image/eif.h"
+#include "image/eif_build.h"
 #include "image/measure.h"
 #include "image/metadata.h"
 #include "image/rootfs.h"
@@ -197,14 +198,39 @@ static int load_rootfs(const struct build_opts *o, struct rootfs *fs, char *why,
     return err;
 }
 
-static int build(const struct build_opts *o, uint8_t **eif, size_t *eif_size)
+struct job {
+    const struct eif_contents *c;
+    struct eif_sign_request sign;
+    bool signed_image;
+    struct eif_pcrs *pcrs;
+    char *why;
+    size_t why_size;
+};
+
+static int fill_eif(int fd, void *arg)
+{
+    struct job *j = arg;
+    uint64_t size;
+    if (eif_write_measured(j->c, j->signed_image ? &j->sign : NULL, fd, j->pcrs, &size, j->why,
+                           j->why_size))
+        return -EIO;
+    return 0;
+}
+
+/* Builds the image, measures it from its pieces (PCR0 on a second thread) and writes it straight
+ * from them to the output (no copy of the whole image in memory). */
+static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
 {
     char why[512] = "";
     struct rootfs fs;
     rootfs_init(&fs);
-    uint8_t *app = NULL, *boot = NULL, *unsigned_eif = NULL;
+    uint8_t *app = NULL, *boot = NULL;
+    struct iovec *app_iov = NULL;
+    int app_iovcnt = 0;
+    uint64_t app_size = 0;
+    char *cert = NULL, *key = NULL;
     char *meta_json = NULL, *name = NULL;
-    size_t app_size, boot_size, unsigned_size;
+    size_t boot_size;
     int code = 0;
 
     if (load_rootfs(o, &fs, why, sizeof(why))) {
@@ -226,7 +252,9 @@ static int build(const struct build_opts *o, uint8_t **eif, size_t *eif_size)
             goto out;
         }
     }
-    if (rootfs_customer_ramdisk(&fs, &app, &app_size, why, sizeof(why)) ||
+    /* the application ramdisk as pieces that point into fs's files: never copied whole */
+    if (rootfs_customer_ramdisk_pieces(&fs, &app_iov, &app_iovcnt, &app, &app_size, why,
+                                       sizeof(why)) ||
         rootfs_boot_ramdisk(&boot, &boot_size)) {
         code = E_EIF_BUILDING;
         alc_err_report(code, "%s", why[0] ? why : "cannot build the ramdisks");
@@ -254,41 +282,53 @@ static int build(const struct build_opts *o, uint8_t **eif, size_t *eif_size)
     meta_json = eif_metadata_to_json(&meta);
     size_t ksize;
     const uint8_t *kernel = kernel_image_builtin(&ksize);
-    struct eif_blob ramdisks[2] = {{boot, boot_size}, {app, app_size}};
+    struct eif_blob ramdisks[2] = {
+        {.data = boot, .size = boot_size},
+        {.size = app_size, .iov = app_iov, .iovcnt = app_iovcnt},
+    };
     struct eif_contents c = {
-        .kernel = {kernel, ksize},
-        .cmdline = {(const uint8_t *)KERNEL_CMDLINE, strlen(KERNEL_CMDLINE)},
-        .metadata = {(const uint8_t *)meta_json, meta_json ? strlen(meta_json) : 0},
+        .kernel = {.data = kernel, .size = ksize},
+        .cmdline = {.data = (const uint8_t *)KERNEL_CMDLINE, .size = strlen(KERNEL_CMDLINE)},
+        .metadata = {.data = (const uint8_t *)meta_json, .size = meta_json ? strlen(meta_json) : 0},
         .ramdisks = ramdisks,
         .nramdisks = 2,
     };
-    if (!meta_json || eif_write(&c, &unsigned_eif, &unsigned_size)) {
+    if (!meta_json) {
         code = E_EIF_BUILDING;
         alc_err_report(code, "out of memory");
         goto out;
     }
+    struct job job = {.c = &c, .pcrs = pcrs, .why = why, .why_size = sizeof(why)};
     if (o->cert) {
-        size_t cert_len, key_len;
-        char *cert = (char *)read_file(o->cert, &cert_len);
-        char *key = cert ? (char *)read_file(o->key, &key_len) : NULL;
+        job.sign.cert_pem = cert = (char *)read_file(o->cert, &job.sign.cert_len);
+        job.sign.key_pem = key = cert ? (char *)read_file(o->key, &job.sign.key_len) : NULL;
         if (!cert || !key) {
             code = E_FILE_OPERATION;
             alc_err_report(code, "%s: %s", cert ? o->key : o->cert, strerror(errno));
-        } else if (eif_sign_image(unsigned_eif, unsigned_size, cert, cert_len, key, key_len, eif,
-                                  eif_size, why, sizeof(why))) {
+            goto out;
+        }
+        /* a bad key or certificate is found now, before anything is written */
+        uint8_t zeros[PCR_SIZE] = {0}, *trial = NULL;
+        size_t trial_size;
+        if (eif_signature_build(zeros, cert, job.sign.cert_len, key, job.sign.key_len, &trial,
+                                &trial_size, why, sizeof(why))) {
             code = E_EIF_SIGNING;
             alc_err_report(code, "%s", why);
+            goto out;
         }
-        free(cert);
-        free(key);
-    } else {
-        *eif = unsigned_eif;
-        *eif_size = unsigned_size;
-        unsigned_eif = NULL;
+        free(trial);
+        job.signed_image = true;
+    }
+    int err = write_file_atomic_with(o->output, 0644, fill_eif, &job);
+    if (err) {
+        code = E_FILE_OPERATION;
+        alc_err_report(code, "%s: %s", o->output, why[0] ? why : strerror(-err));
     }
 out:
-    free(unsigned_eif);
+    free(app_iov);
     free(app);
+    free(cert);
+    free(key);
     free(boot);
     free(meta_json);
     free(name);
@@ -307,26 +347,13 @@ static int run_build(int argc, char **argv)
         return code;
     }
     fprintf(stderr, "Start building the Enclave Image...\n");
-    uint8_t *eif = NULL;
-    size_t size = 0;
-    code = build(&o, &eif, &size);
+    fileio_guard_mapped_inputs(E_READ_FROM_DISK);
+    struct eif_pcrs pcrs;
+    code = build(&o, &pcrs);
     free(o.env);
     free(o.tmpfs);
     if (code)
         return code;
-    struct eif_image img;
-    struct eif_pcrs pcrs;
-    if (eif_parse(eif, size, &img) != EIF_OK || eif_measure(&img, &pcrs)) {
-        free(eif);
-        alc_err_report(E_EIF_BUILDING, "the image built does not read back (an alcove bug)");
-        return E_EIF_BUILDING;
-    }
-    int err = write_file_atomic(o.output, eif, size, 0644);
-    free(eif);
-    if (err) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", o.output, strerror(-err));
-        return E_FILE_OPERATION;
-    }
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "Measurements", json_measurements(&pcrs));
     json_print(stdout, out);

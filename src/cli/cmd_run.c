@@ -14,6 +14,7 @@
 #include "abi/alcove_abi.h"
 #include "cli/commands.h"
 #include "common/errors.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "elf/elf_parse.h"
 #include "image/boot_image.h"
@@ -235,7 +236,9 @@ static int run_run(int argc, char **argv)
         /* alcove run --rootfs DIR CMD [ARGS]: CMD names the image's command; the whole argv
          * goes to the enclave as arguments (which may hold any byte but NUL, where the image's
          * cmd file is one argument per line) */
+        fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED); /* until the files are copied */
         int err = boot_image_from_dir(&bi, o.rootfs_dir, pargv, 1, why, sizeof(why));
+        fileio_unguard_mapped_inputs();
         if (err) {
             alc_err_report(err, "--rootfs %s: %s", o.rootfs_dir, why);
             goto out;

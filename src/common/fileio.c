@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,41 @@ uint8_t *read_file(const char *path, size_t *size)
     return buf;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode)
+/* ---- inputs read through mappings (image/rootfs.c) ----
+ * A mapped file that shrinks raises SIGBUS when its lost pages are read. The handler says so and
+ * removes the temporary file a write_file_atomic* call was filling, so nothing is left behind. */
+static char g_tmp_path[4096];
+static volatile sig_atomic_t g_tmp_live;
+static int g_bus_status = 1;
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char msg[] =
+        "[ E07 ] Read from disk failure: an input file shrank while alcove was reading it\n";
+    ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+    (void)ignored;
+    if (g_tmp_live)
+        unlink(g_tmp_path);
+    _exit(g_bus_status);
+}
+
+void fileio_guard_mapped_inputs(int exit_status)
+{
+    g_bus_status = exit_status;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+void fileio_unguard_mapped_inputs(void)
+{
+    signal(SIGBUS, SIG_DFL);
+}
+
+int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *arg),
+                           void *arg)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -62,18 +97,11 @@ int write_file_atomic(const char *path, const void *data, size_t size, unsigned 
         free(tmp);
         return -e;
     }
-    int err = 0;
-    const uint8_t *p = data;
-    size_t left = size;
-    while (left && !err) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            err = -errno;
-        else
-            p += n, left -= (size_t)n;
+    if (strlen(tmp) < sizeof(g_tmp_path)) {
+        memcpy(g_tmp_path, tmp, strlen(tmp) + 1);
+        g_tmp_live = 1;
     }
+    int err = fill(fd, arg);
     if (!err && fchmod(fd, mode))
         err = -errno;
     if (!err && fsync(fd))
@@ -84,6 +112,33 @@ int write_file_atomic(const char *path, const void *data, size_t size, unsigned 
         err = -errno;
     if (err)
         unlink(tmp);
+    g_tmp_live = 0;
     free(tmp);
     return err;
+}
+
+struct bytes {
+    const uint8_t *p;
+    size_t left;
+};
+
+static int fill_bytes(int fd, void *arg)
+{
+    struct bytes *b = arg;
+    while (b->left) {
+        ssize_t n = write(fd, b->p, b->left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        b->p += n;
+        b->left -= (size_t)n;
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode)
+{
+    struct bytes b = {data, size};
+    return write_file_atomic_with(path, mode, fill_bytes, &b);
 }

@@ -12,5 +12,13 @@ uint8_t *read_file(const char *path, size_t *size);
 /* Writes data to path through a temporary file in the same directory, renamed into place: the
  * file is either complete or untouched, and no temporary is left behind. 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode);
+/* Turns SIGBUS from a mapped input file that shrank (image/rootfs.c maps large files) into an
+ * [ E07 ] message and exit_status, removing a temporary file being filled; and back. */
+void fileio_guard_mapped_inputs(int exit_status);
+void fileio_unguard_mapped_inputs(void);
+
+/* The same, with the bytes written by fill(fd, arg) (0 or -errno). */
+int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *arg),
+                           void *arg);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define EIF_MAGIC               "\x2e\x65\x69\x66" /* ".eif" */
 #define EIF_VERSION             4
@@ -79,10 +80,15 @@ const char *eif_strerror(enum eif_error err);
 
 /* CRC-32 (IEEE, as zlib's crc32) of [data, data + len), continuing from crc (0 to start). */
 uint32_t eif_crc32(uint32_t crc, const void *data, size_t len);
+/* The CRC of A followed by B from the CRCs of each (B is len2 bytes long). */
+uint32_t eif_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
 struct eif_blob {
     const uint8_t *data;
     size_t size;
+    /* or, when iov is set: the bytes are these pieces, in order (size is their total) */
+    const struct iovec *iov;
+    int iovcnt;
 };
 
 /* What eif_write puts in a file, in nitro-cli's order: kernel, cmdline, metadata, ramdisks,
@@ -99,6 +105,12 @@ struct eif_contents {
 
 /* Serialises c into a new malloc'd buffer (*out, *out_size). 0 or -ENOMEM / -EINVAL. */
 int eif_write(const struct eif_contents *c, uint8_t **out, size_t *out_size);
+/* For writers that stream the sections themselves (eif_build.c): the header of the image c
+ * makes, given the CRC of everything after the header (section headers and data, in order), and
+ * the image's size; and one section header. 0 or -EINVAL. */
+int eif_header(const struct eif_contents *c, uint32_t body_crc, uint8_t header[EIF_HEADER_SIZE],
+               uint64_t *total);
+int eif_section_header(uint16_t type, uint64_t size, uint8_t out[EIF_SECTION_HEADER_SIZE]);
 
 /* Recomputes the CRC of a whole EIF buffer in place (after editing it). */
 void eif_update_crc(uint8_t *buf, size_t size);

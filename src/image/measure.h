@@ -23,6 +23,8 @@ struct eif_pcrs {
 /* Measures a parsed image. PCR8 comes from the signature section's first certificate. 0, or -1
  * when the signature section or its certificate cannot be read. */
 int eif_measure(const struct eif_image *img, struct eif_pcrs *out);
+/* The same PCRs from the pieces an image is about to be written from (eif.h). */
+int eif_measure_contents(const struct eif_contents *c, struct eif_pcrs *out);
 
 /* pcr() of one byte string (nitro-cli pcr --input). */
 void pcr_of_bytes(const void *data, size_t len, uint8_t out[PCR_SIZE]);

@@ -856,7 +856,8 @@ static int tree_to_rootfs(struct tree *t, struct rootfs *fs)
         struct tnode *nd = &t->v[i];
         if (!nd->alive)
             continue;
-        fs->nodes[fs->n++] = (struct rootfs_node){nd->path, nd->mode, nd->size, nd->data};
+        fs->nodes[fs->n++] = (struct rootfs_node){
+            .path = nd->path, .mode = nd->mode, .size = nd->size, .data = nd->data};
         nd->path = NULL;
         nd->data = NULL;
     }

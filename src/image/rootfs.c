@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +40,10 @@ void rootfs_free(struct rootfs *fs)
 {
     for (size_t i = 0; i < fs->n; i++) {
         free(fs->nodes[i].path);
-        free(fs->nodes[i].data);
+        if (fs->nodes[i].mapped)
+            munmap(fs->nodes[i].data, fs->nodes[i].size);
+        else
+            free(fs->nodes[i].data);
     }
     free(fs->nodes);
     free_strv(fs->cmd);
@@ -82,7 +86,8 @@ static int add_node(struct rootfs *fs, char *path, uint32_t mode, uint8_t *data,
         fs->nodes = nn;
         fs->cap = cap;
     }
-    fs->nodes[fs->n++] = (struct rootfs_node){path, mode, size, data};
+    fs->nodes[fs->n++] =
+        (struct rootfs_node){.path = path, .mode = mode, .size = size, .data = data};
     return 0;
 }
 
@@ -92,6 +97,8 @@ static int node_cmp(const void *a, const void *b)
 }
 
 /* Reads exactly size bytes of an open regular file; data is NULL for an empty file. */
+#define MAP_FROM (1u << 20) /* files this large are mapped rather than read */
+
 static int read_all(int fd, uint64_t size, uint8_t **out, const char *shown, char *why,
                     size_t why_size)
 {
@@ -198,17 +205,36 @@ static int walk_entry(struct walk *w, int dfd, const char *name, char *rel, int 
             free(rel);
             return -1;
         }
-        uint8_t *data;
-        int rc = read_all(fd, (uint64_t)st2.st_size, &data, shown, w->why, w->why_size);
+        /* Large files are mapped, not read: the image is written from the page cache with no
+         * copy. (A file that shrinks while mapped raises SIGBUS; the CLI reports it.) */
+        uint8_t *data = NULL;
+        bool mapped = false;
+        if ((uint64_t)st2.st_size >= MAP_FROM && (uint64_t)st2.st_size <= SIZE_MAX) {
+            void *m = mmap(NULL, (size_t)st2.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m != MAP_FAILED) {
+                data = m;
+                mapped = true;
+                madvise(m, (size_t)st2.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+            }
+        }
+        int rc =
+            mapped ? 0 : read_all(fd, (uint64_t)st2.st_size, &data, shown, w->why, w->why_size);
         close(fd);
         if (rc < 0) {
             free(rel);
             return -1;
         }
         progress_add(w->prog, (uint64_t)st2.st_size);
-        if (add_node(w->fs, rel, S_IFREG | perm, data, (uint64_t)st2.st_size) < 0) {
+        size_t before = w->fs->n;
+        if (add_node(w->fs, rel, S_IFREG | perm, mapped ? NULL : data, (uint64_t)st2.st_size) < 0) {
+            if (mapped)
+                munmap(data, (size_t)st2.st_size);
             snprintf(w->why, w->why_size, "out of memory");
             return -1;
+        }
+        if (mapped && w->fs->n == before + 1) {
+            w->fs->nodes[before].data = data;
+            w->fs->nodes[before].mapped = true;
         }
         return 0;
     }
@@ -663,16 +689,14 @@ oom:
     return -1;
 }
 
-int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_size, char *why,
-                            size_t why_size)
+/* Adds the application ramdisk's entries to w (rootfs/..., cmd, env, tmpfs); the file bytes
+ * by reference when w is a writer by reference. 0 or -1 with a reason. */
+static int add_customer_entries(const struct rootfs *fs, struct cpio_writer *w, char *why,
+                                size_t why_size)
 {
-    *out = NULL;
-    *out_size = 0;
     if (check_cmd_env(fs, why, why_size) < 0)
         return -1;
     struct entries e = {0};
-    struct cpio_writer w;
-    cpio_writer_init(&w);
     char *path = NULL, *cmd = NULL, *env = NULL, *tmpfs = NULL;
     int rc = -1;
     if (collect_entries(fs, &e, why, why_size) < 0)
@@ -696,7 +720,7 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
         snprintf(why, why_size, "out of memory");
         goto out;
     }
-    cpio_add(&w, "rootfs", S_IFDIR | 0755, NULL, 0);
+    cpio_add(w, "rootfs", S_IFDIR | 0755, NULL, 0);
     for (size_t i = 0; i < e.n; i++) {
         if (e.v[i].size > UINT32_MAX) {
             snprintf(why, why_size,
@@ -705,22 +729,16 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
             goto out;
         }
         sprintf(path, "rootfs/%s", e.v[i].path);
-        cpio_add(&w, path, e.v[i].mode, e.v[i].data, (size_t)e.v[i].size);
+        /* the bytes belong to fs's nodes, which outlive the archive */
+        cpio_add_ref(w, path, e.v[i].mode, e.v[i].data, (size_t)e.v[i].size);
     }
-    cpio_add(&w, "cmd", S_IFREG | 0644, cmd, cmd_len);
-    cpio_add(&w, "env", S_IFREG | 0644, env, env_len);
+    /* these are freed below: always copied */
+    cpio_add(w, "cmd", S_IFREG | 0644, cmd, cmd_len);
+    cpio_add(w, "env", S_IFREG | 0644, env, env_len);
     if (tmpfs)
-        cpio_add(&w, "tmpfs", S_IFREG | 0644, tmpfs, tmpfs_len);
-    int frc = cpio_finish(&w, out, out_size);
-    if (frc < 0) {
-        snprintf(why, why_size, "%s",
-                 frc == -EFBIG ? "a file is larger than 4 GiB" : "out of memory");
-        goto out;
-    }
+        cpio_add(w, "tmpfs", S_IFREG | 0644, tmpfs, tmpfs_len);
     rc = 0;
 out:
-    if (rc < 0)
-        free(w.buf); /* NULL once cpio_finish ran */
     for (size_t i = 0; i < e.n; i++)
         free(e.v[i].owned);
     free(e.v);
@@ -729,6 +747,53 @@ out:
     free(env);
     free(tmpfs);
     return rc;
+}
+
+static const char *cpio_error(int err)
+{
+    return err == -EFBIG ? "a file is larger than 4 GiB" : "out of memory";
+}
+
+int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_size, char *why,
+                            size_t why_size)
+{
+    *out = NULL;
+    *out_size = 0;
+    struct cpio_writer w;
+    cpio_writer_init(&w);
+    if (add_customer_entries(fs, &w, why, why_size) < 0) {
+        free(w.buf);
+        return -1;
+    }
+    int err = cpio_finish(&w, out, out_size);
+    if (err < 0) {
+        snprintf(why, why_size, "%s", cpio_error(err));
+        return -1;
+    }
+    return 0;
+}
+
+int rootfs_customer_ramdisk_pieces(const struct rootfs *fs, struct iovec **iov, int *n,
+                                   uint8_t **own, uint64_t *total, char *why, size_t why_size)
+{
+    *iov = NULL;
+    *n = 0;
+    *own = NULL;
+    *total = 0;
+    struct cpio_writer w;
+    cpio_writer_init_by_reference(&w);
+    if (add_customer_entries(fs, &w, why, why_size) < 0) {
+        free(w.buf);
+        free(w.iov);
+        free(w.in_buf);
+        return -1;
+    }
+    int err = cpio_finish_pieces(&w, iov, n, own, total);
+    if (err < 0) {
+        snprintf(why, why_size, "%s", cpio_error(err));
+        return -1;
+    }
+    return 0;
 }
 
 int rootfs_boot_ramdisk(uint8_t **out, size_t *out_size)

@@ -6,8 +6,10 @@
 #ifndef ALCOVE_ROOTFS_H
 #define ALCOVE_ROOTFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct progress;
 
@@ -16,6 +18,7 @@ struct rootfs_node {
     uint32_t mode; /* S_IFREG, S_IFDIR or S_IFLNK | permission bits */
     uint64_t size;
     uint8_t *data; /* file bytes or symlink target (owned); NULL for directories */
+    bool mapped;   /* data is a read-only mapping of the file (large files of a directory) */
 };
 
 struct rootfs {
@@ -53,6 +56,10 @@ int rootfs_add_tmpfs(struct rootfs *fs, const char *path);
 /* The application ramdisk (newc cpio, uncompressed), malloc'd. Fails when there is no cmd. */
 int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_size, char *why,
                             size_t why_size);
+/* The same archive as pieces (cpio_write.h) that point into fs's file data, which must outlive
+ * them: no copy of the files, for large images. */
+int rootfs_customer_ramdisk_pieces(const struct rootfs *fs, struct iovec **iov, int *n,
+                                   uint8_t **own, uint64_t *total, char *why, size_t why_size);
 /* alcove's boot ramdisk (ramdisk 0): the same for every image of an alcove version. */
 int rootfs_boot_ramdisk(uint8_t **out, size_t *out_size);
 

@@ -72,7 +72,7 @@ static void check_rewrite(const struct eif_image *img, const struct eif_pcrs *pc
     struct eif_blob rds[EIF_MAX_SECTIONS];
     for (unsigned i = 0; i < img->nramdisks; i++) {
         const struct eif_section *s = &img->sections[img->ramdisks[i]];
-        rds[i] = (struct eif_blob){s->data, (size_t)s->size};
+        rds[i] = (struct eif_blob){.data = s->data, .size = (size_t)s->size};
     }
     const struct eif_section *k = &img->sections[img->kernel], *c = &img->sections[img->cmdline];
     struct eif_contents contents = {
@@ -83,7 +83,7 @@ static void check_rewrite(const struct eif_image *img, const struct eif_pcrs *pc
     };
     if (img->metadata >= 0) {
         const struct eif_section *m = &img->sections[img->metadata];
-        contents.metadata = (struct eif_blob){m->data, (size_t)m->size};
+        contents.metadata = (struct eif_blob){.data = m->data, .size = (size_t)m->size};
     }
     uint8_t *out = NULL;
     size_t out_size = 0;

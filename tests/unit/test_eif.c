@@ -38,7 +38,7 @@
 /* A string literal where the metadata struct wants char * (it is only read). */
 #define S(lit) ((char *)(uintptr_t)(lit))
 
-#define BLOB(s) ((struct eif_blob){(const uint8_t *)(s), sizeof(s) - 1})
+#define BLOB(s) ((struct eif_blob){.data = (const uint8_t *)(s), .size = sizeof(s) - 1})
 
 static const struct eif_blob v_ramdisks[3] = {BLOB("BOOTSTRAP-RAMDISK"), BLOB("CUSTOMER-RAMDISK"),
                                               BLOB("CUSTOMER-RAMDISK-2")};
@@ -273,7 +273,8 @@ static void test_write_parse_roundtrip(void **state)
     char names[31][16];
     for (unsigned i = 0; i < 31; i++) {
         snprintf(names[i], sizeof(names[i]), "ramdisk-%u", i);
-        rds[i] = (struct eif_blob){(const uint8_t *)names[i], i == 7 ? 0 : strlen(names[i])};
+        rds[i] = (struct eif_blob){.data = (const uint8_t *)names[i],
+                                   .size = i == 7 ? 0 : strlen(names[i])};
     }
     struct eif_contents c = {
         .kernel = BLOB("\177ELF-kernel"),
@@ -309,7 +310,7 @@ static void test_write_parse_roundtrip(void **state)
     assert_int_equal(eif_write(&c, &buf, &size), -EINVAL);
 
     /* Without metadata and signature there is room for 30 ramdisks, not 31. */
-    c.metadata = c.signature = (struct eif_blob){NULL, 0};
+    c.metadata = c.signature = (struct eif_blob){.data = NULL};
     c.nramdisks = 30;
     assert_int_equal(eif_write(&c, &buf, &size), 0);
     assert_int_equal(eif_parse(buf, size, &img), EIF_OK);
@@ -582,7 +583,7 @@ static void test_fail_linux_kernel(void **state)
     memset(kernel, 0xcc, sizeof(kernel));
     memcpy(kernel + 0x202, "HdrS", 4);
     struct eif_contents c = v_contents(2);
-    c.kernel = (struct eif_blob){kernel, sizeof(kernel)};
+    c.kernel = (struct eif_blob){.data = kernel, .size = sizeof(kernel)};
     uint8_t *buf;
     size_t size;
     assert_int_equal(eif_write(&c, &buf, &size), 0);

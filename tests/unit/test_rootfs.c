@@ -309,6 +309,55 @@ static void test_dir_tree(void **state)
     assert_null(fs.nodes);
 }
 
+/* The application ramdisk made by reference (pieces pointing into the files, large ones mapped)
+ * has the same bytes as the one copied into a buffer, and so the same PCR2. */
+static void test_ramdisk_pieces(void **state)
+{
+    (void)state;
+    mkd("pieces", 0755);
+    static uint8_t big[3 * 1024 * 1024 + 7], mid[5000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 131 + 7);
+    for (size_t i = 0; i < sizeof(mid); i++)
+        mid[i] = (uint8_t)(i * 17);
+    wfile("pieces/big.bin", big, sizeof(big), 0644); /* mapped */
+    wfile("pieces/mid.bin", mid, sizeof(mid), 0644); /* by reference */
+    wtext("pieces/small.txt", "small\n", 0600);      /* copied */
+    wfile("pieces/odd.bin", mid, 4099, 0644);        /* a size that needs padding */
+    struct rootfs fs;
+    rootfs_init(&fs);
+    char why[512] = "";
+    assert_int_equal(rootfs_from_dir(&fs, tpath("pieces"), NULL, why, sizeof(why)), 0);
+    char *argv[] = {(char *)"/small.txt"};
+    assert_int_equal(rootfs_set_cmd(&fs, argv, 1), 0);
+    bool mapped = false;
+    for (size_t i = 0; i < fs.n; i++)
+        mapped |= fs.nodes[i].mapped;
+    assert_true(mapped);
+
+    uint8_t *buf, *own;
+    size_t len;
+    struct iovec *iov;
+    int n;
+    uint64_t total;
+    assert_int_equal(rootfs_customer_ramdisk(&fs, &buf, &len, why, sizeof(why)), 0);
+    assert_int_equal(rootfs_customer_ramdisk_pieces(&fs, &iov, &n, &own, &total, why, sizeof(why)),
+                     0);
+    assert_int_equal(total, len);
+    assert_true(n > 3);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        assert_true(at + iov[i].iov_len <= len);
+        assert_memory_equal(buf + at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
+    }
+    assert_int_equal(at, len);
+    free(buf);
+    free(own);
+    free(iov);
+    rootfs_free(&fs);
+}
+
 static void test_missing_cmd(void **state)
 {
     (void)state;
@@ -1238,6 +1287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpio_writer_bytes),
         cmocka_unit_test(test_dir_tree),
+        cmocka_unit_test(test_ramdisk_pieces),
         cmocka_unit_test(test_missing_cmd),
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_binary),

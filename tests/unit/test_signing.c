@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/bn.h>
@@ -20,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "image/eif.h"
+#include "image/eif_build.h"
 #include "image/measure.h"
 #include "image/signing.h"
 
@@ -57,7 +59,7 @@
 #define NOW_2025 ((time_t)1735689600) /* 2025-01-01, inside the V5 certificate's validity */
 #define DAY      86400L
 
-#define BLOB(s) ((struct eif_blob){(const uint8_t *)(s), sizeof(s) - 1})
+#define BLOB(s) ((struct eif_blob){.data = (const uint8_t *)(s), .size = sizeof(s) - 1})
 
 /* ---- helpers ---- */
 
@@ -523,6 +525,65 @@ static void test_sign_image_append(void **state)
     free_keypair(&kp);
 }
 
+/* build-enclave's writer (eif_build.c): written while measured, from pieces, it gives the bytes
+ * and PCRs of eif_write and eif_measure; signed, a valid signature over that PCR0. */
+static uint8_t *write_measured(const struct eif_sign_request *sign, size_t *size,
+                               struct eif_pcrs *p)
+{
+    static const char part1[] = "CUSTOMER-", part2[] = "RAMDISK";
+    const struct iovec iov[2] = {{(void *)part1, 9}, {(void *)part2, 7}};
+    const struct eif_blob rds[2] = {BLOB("BOOTSTRAP-RAMDISK"),
+                                    {.size = 16, .iov = iov, .iovcnt = 2}};
+    struct eif_contents c = {
+        .kernel = BLOB("KERNEL-IMAGE"),
+        .cmdline = BLOB("console=ttyS0"),
+        .metadata = BLOB(V2_METADATA),
+        .ramdisks = rds,
+        .nramdisks = 2,
+    };
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    uint64_t total = 0;
+    char why[256] = "";
+    assert_int_equal(eif_write_measured(&c, sign, fileno(f), p, &total, why, sizeof(why)), 0);
+    uint8_t *buf = malloc(total);
+    assert_int_equal(pread(fileno(f), buf, total, 0), (ssize_t)total);
+    fclose(f);
+    *size = total;
+    return buf;
+}
+
+static void test_write_measured(void **state)
+{
+    (void)state;
+    size_t size, ref_size;
+    struct eif_pcrs p;
+    uint8_t *buf = write_measured(NULL, &size, &p);
+    uint8_t *ref = write_v2(NULL, 0, &ref_size);
+    assert_int_equal(size, ref_size);
+    assert_memory_equal(buf, ref, size);
+    assert_pcr(p.pcr0, V2_PCR0);
+    assert_pcr(p.pcr1, V2_PCR1);
+    assert_pcr(p.pcr2, V2_PCR2);
+    assert_false(p.has_pcr8);
+    free(buf);
+    free(ref);
+
+    struct keypair kp = v5_keypair();
+    struct eif_sign_request sign = {kp.cert, kp.key, kp.cert_len, kp.key_len};
+    buf = write_measured(&sign, &size, &p);
+    struct eif_image img;
+    struct eif_pcrs q;
+    assert_int_equal(eif_parse(buf, size, &img), EIF_OK); /* the CRC included */
+    assert_int_equal(eif_measure(&img, &q), 0);
+    assert_memory_equal(&p, &q, sizeof(p));
+    assert_pcr(p.pcr0, V2_PCR0);
+    assert_pcr(p.pcr8, V5_PCR8);
+    assert_int_equal(eif_signature_verify(&img, p.pcr0, NOW_2025, NULL), EIF_SIG_OK);
+    free(buf);
+    free_keypair(&kp);
+}
+
 /* sign-eif on a signed file replaces the signature in place, size table included. */
 static void test_sign_image_replace(void **state)
 {
@@ -592,8 +653,9 @@ static void test_sign_image_replace_middle(void **state)
                                          &sec, &sec_len, why, sizeof(why)),
                      0);
     /* kernel, cmdline, signature, metadata, rd0, rd1 */
-    const struct eif_blob parts[6] = {BLOB("KERNEL-IMAGE"), BLOB("console=ttyS0"), {sec, sec_len},
-                                      BLOB(V2_METADATA),    v_ramdisks[0],         v_ramdisks[1]};
+    const struct eif_blob parts[6] = {
+        BLOB("KERNEL-IMAGE"), BLOB("console=ttyS0"), {.data = sec, .size = sec_len},
+        BLOB(V2_METADATA),    v_ramdisks[0],         v_ramdisks[1]};
     const uint16_t types[6] = {1, 2, 4, 5, 3, 3};
     size_t size = EIF_HEADER_SIZE;
     for (unsigned i = 0; i < 6; i++)
@@ -932,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_v5_section_bytes),
         cmocka_unit_test(test_v5_spec_signature),
         cmocka_unit_test(test_sign_image_append),
+        cmocka_unit_test(test_write_measured),
         cmocka_unit_test(test_sign_image_replace),
         cmocka_unit_test(test_sign_image_replace_middle),
         cmocka_unit_test(test_sig_other_key),
