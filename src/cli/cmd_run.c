@@ -236,9 +236,9 @@ static int run_run(int argc, char **argv)
         /* alcove run --rootfs DIR CMD [ARGS]: CMD names the image's command; the whole argv
          * goes to the enclave as arguments (which may hold any byte but NUL, where the image's
          * cmd file is one argument per line) */
-        fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED); /* until the files are copied */
+        /* large files are mapped until the monitor has copied them into the guest */
+        fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED);
         int err = boot_image_from_dir(&bi, o.rootfs_dir, pargv, 1, why, sizeof(why));
-        fileio_unguard_mapped_inputs();
         if (err) {
             alc_err_report(err, "--rootfs %s: %s", o.rootfs_dir, why);
             goto out;
@@ -284,6 +284,9 @@ static int run_run(int argc, char **argv)
         .kernel_size = bi.kernel_size,
         .rootfs = bi.rootfs,
         .rootfs_size = bi.rootfs_size,
+        .rootfs_iov = bi.rootfs_iov,
+        .rootfs_iovcnt = bi.rootfs_iovcnt,
+        .rootfs_entries = bi.rootfs_entries,
         .exec_path = bi.exec_path,
         .min_app_bytes = bi.min_app,
         .argv = pargv,
@@ -298,6 +301,8 @@ static int run_run(int argc, char **argv)
         .no_syscall_patch = o.no_patch,
     };
     int r = monitor_run(&cfg);
+    if (o.rootfs_dir)
+        fileio_unguard_mapped_inputs();
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
 out:
     boot_image_free(&bi);

@@ -20,6 +20,11 @@ bool boot_image_is_eif(const void *bytes, size_t size)
 void boot_image_free(struct boot_image *bi)
 {
     free(bi->rootfs);
+    free(bi->rootfs_iov);
+    if (bi->tree) {
+        rootfs_free(bi->tree);
+        free(bi->tree);
+    }
     free(bi->owned);
     memset(bi, 0, sizeof(*bi));
 }
@@ -58,7 +63,22 @@ int boot_image_from_dir(struct boot_image *bi, const char *dir, char *const *cmd
         rootfs_free(&fs);
         return E_READ_FROM_DISK;
     }
-    return finish_rootfs(bi, &fs, why, why_size);
+    /* pieces that point into the files (large ones mapped): the monitor copies them into the
+     * guest, the one copy of the tree */
+    bi->tree = malloc(sizeof(*bi->tree));
+    if (!bi->tree) {
+        rootfs_free(&fs);
+        snprintf(why, why_size, "out of memory");
+        return E_EIF_BUILDING;
+    }
+    *bi->tree = fs;
+    uint64_t total;
+    if (rootfs_customer_ramdisk_pieces(bi->tree, &bi->rootfs_iov, &bi->rootfs_iovcnt, &bi->rootfs,
+                                       &total, why, why_size))
+        return E_EIF_BUILDING;
+    bi->rootfs_size = (size_t)total;
+    bi->rootfs_entries = rootfs_ramdisk_entries(bi->tree);
+    return 0;
 }
 
 int boot_image_from_eif(struct boot_image *bi, uint8_t *eif, size_t size, char *why,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "image/measure.h"
 
@@ -15,6 +16,12 @@ struct boot_image {
     size_t kernel_size;
     uint8_t *rootfs; /* the application ramdisk (owned) */
     size_t rootfs_size;
+    /* or (directories): the ramdisk as pieces pointing into tree's files; rootfs then holds
+     * the bytes of the pieces that are not the files' */
+    struct iovec *rootfs_iov;
+    int rootfs_iovcnt;
+    uint64_t rootfs_entries;
+    struct rootfs *tree;
     char exec_path[4096]; /* the program's path in the enclave, or "" for the ramdisk's cmd */
     uint64_t min_app;     /* bytes the program's load span needs, when known */
     bool from_eif;

@@ -773,6 +773,19 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
     return 0;
 }
 
+uint64_t rootfs_ramdisk_entries(const struct rootfs *fs)
+{
+    /* the nodes, the directories above them that collect_entries adds (at most one per path
+     * component), "rootfs", cmd, env and tmpfs */
+    uint64_t n = 4;
+    for (size_t i = 0; i < fs->n; i++) {
+        n++;
+        for (const char *p = fs->nodes[i].path; *p; p++)
+            n += *p == '/';
+    }
+    return n;
+}
+
 int rootfs_customer_ramdisk_pieces(const struct rootfs *fs, struct iovec **iov, int *n,
                                    uint8_t **own, uint64_t *total, char *why, size_t why_size)
 {

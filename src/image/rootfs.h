@@ -60,6 +60,9 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
  * them: no copy of the files, for large images. */
 int rootfs_customer_ramdisk_pieces(const struct rootfs *fs, struct iovec **iov, int *n,
                                    uint8_t **own, uint64_t *total, char *why, size_t why_size);
+/* The number of entries the application ramdisk of fs has (what the enclave kernel allots
+ * memory for). */
+uint64_t rootfs_ramdisk_entries(const struct rootfs *fs);
 /* alcove's boot ramdisk (ramdisk 0): the same for every image of an alcove version. */
 int rootfs_boot_ramdisk(uint8_t **out, size_t *out_size);
 

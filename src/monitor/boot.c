@@ -14,6 +14,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "monitor/monitor.h"
 #include "monitor/vm.h"
 
 #define PTE_P    0x1ull
@@ -195,8 +196,9 @@ static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)
 }
 
 int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *strings,
-                 const char *exec_path, const void *rootfs, uint64_t rootfs_size)
+                 const char *exec_path, const struct enclave_config *cfg)
 {
+    uint64_t rootfs_size = cfg->rootfs_size;
     const struct layout *l = &vm->layout;
     struct pt_pool pool = {vm, l->pt_gpa, l->pt_gpa + l->pt_pages * PAGE};
     uint64_t pml4;
@@ -220,7 +222,21 @@ int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *st
     memcpy(GPA_PTR(&vm->mem, l->strings_gpa, info->strings_size), strings, info->strings_size);
     memcpy(GPA_PTR(&vm->mem, l->exec_path_gpa, strlen(exec_path) + 1), exec_path,
            strlen(exec_path) + 1);
-    memcpy(GPA_PTR(&vm->mem, l->rootfs_gpa, rootfs_size), rootfs, rootfs_size);
+    uint8_t *rootfs = GPA_PTR(&vm->mem, l->rootfs_gpa, rootfs_size);
+    if (cfg->rootfs_iov) {
+        uint64_t at = 0;
+        for (int i = 0; i < cfg->rootfs_iovcnt; i++) {
+            size_t n = cfg->rootfs_iov[i].iov_len;
+            if (n > rootfs_size - at) {
+                alc_err_report(E_MONITOR_FAILURE, "the application ramdisk's pieces overflow it");
+                return E_MONITOR_FAILURE;
+            }
+            memcpy(rootfs + at, cfg->rootfs_iov[i].iov_base, n);
+            at += n;
+        }
+    } else {
+        memcpy(rootfs, cfg->rootfs, rootfs_size);
+    }
 
     struct alc_boot_info *b = GPA_PTR(&vm->mem, l->boot_gpa, sizeof(*b));
     *b = *info;

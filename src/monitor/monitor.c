@@ -286,7 +286,8 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         .ncpu = vm->ncpu,
         .kernel_span = vm->kernel.span,
         .rootfs_size = cfg->rootfs_size,
-        .rootfs_entries = count_entries(cfg->rootfs, cfg->rootfs_size),
+        .rootfs_entries =
+            cfg->rootfs_iov ? cfg->rootfs_entries : count_entries(cfg->rootfs, cfg->rootfs_size),
         .strings_size = strings_size,
         .exec_path_len = strlen(cfg->exec_path) + 1,
     };
@@ -316,7 +317,7 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         err = E_INSUFFICIENT_MEMORY_AVAILABLE;
     }
     if (!err)
-        err = boot_prepare(vm, info, strings, cfg->exec_path, cfg->rootfs, cfg->rootfs_size);
+        err = boot_prepare(vm, info, strings, cfg->exec_path, cfg);
     free(strings);
     for (unsigned i = 0; !err && i < vm->ncpu; i++)
         err = vcpu_create(vm, i);

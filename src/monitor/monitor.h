@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct enclave_config {
     uint64_t memory_mib;
@@ -12,6 +13,11 @@ struct enclave_config {
     size_t kernel_size;
     const void *rootfs; /* the application ramdisk (newc cpio: rootfs/..., cmd, env) */
     size_t rootfs_size;
+    /* or, when rootfs_iov is set: the ramdisk as pieces (rootfs_size is their total), copied
+     * into the guest from where they are; rootfs_entries then says how many entries it has */
+    const struct iovec *rootfs_iov;
+    int rootfs_iovcnt;
+    uint64_t rootfs_entries;
     const char *exec_path;  /* the program to run, a path in the enclave; "": the ramdisk's
                                cmd[0] */
     uint64_t min_app_bytes; /* what the program needs at least (its load span), if known */

@@ -77,8 +77,10 @@ void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
 
 /* boot.c: page tables, descriptor tables, CPU windows and boot information in guest memory. */
+struct enclave_config;
+/* The application ramdisk comes from cfg (one buffer, or pieces). */
 int boot_prepare(struct vm *vm, const struct alc_boot_info *template_info, const char *strings,
-                 const char *exec_path, const void *rootfs, uint64_t rootfs_size);
+                 const char *exec_path, const struct enclave_config *cfg);
 
 /* exits.c */
 /* Handles one KVM_EXIT_MMIO. Returns 0 to keep running, -1 when the enclave ended. */
