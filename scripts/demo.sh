@@ -34,3 +34,9 @@ step "a program that crashes: the enclave reports the fault and the shell status
 status=0
 build/src/alcove run build/tests/nullderef-musl-exec 2>&1 || status=$?
 echo "exit status: $status (128 + SIGSEGV)"
+
+step "package it as a measured enclave image (EIF) and run that: build-enclave, describe-eif"
+build/src/alcove build-enclave --binary build/examples/hello --output-file build/examples/hello.eif
+build/src/alcove describe-eif --eif-path build/examples/hello.eif |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print("CheckCRC:", d["CheckCRC"], " PCR2:", d["Measurements"]["PCR2"][:32] + "...")'
+echo "from the image" | build/src/alcove run build/examples/hello.eif | head -3
