@@ -76,8 +76,8 @@ static void check_rewrite(const struct eif_image *img, const struct eif_pcrs *pc
     }
     const struct eif_section *k = &img->sections[img->kernel], *c = &img->sections[img->cmdline];
     struct eif_contents contents = {
-        .kernel = {k->data, (size_t)k->size},
-        .cmdline = {c->data, (size_t)c->size},
+        .kernel = {.data = k->data, .size = (size_t)k->size},
+        .cmdline = {.data = c->data, .size = (size_t)c->size},
         .ramdisks = rds,
         .nramdisks = img->nramdisks,
     };

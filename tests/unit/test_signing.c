@@ -186,7 +186,7 @@ static uint8_t *write_v2(const uint8_t *sig, size_t sig_len, size_t *size)
         .metadata = BLOB(V2_METADATA),
         .ramdisks = v_ramdisks,
         .nramdisks = 2,
-        .signature = {sig, sig_len},
+        .signature = {.data = sig, .size = sig_len},
     };
     uint8_t *buf = NULL;
     assert_int_equal(eif_write(&c, &buf, size), 0);
