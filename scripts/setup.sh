@@ -6,12 +6,14 @@ set -euo pipefail
 packages=(
   build-essential   # gcc, make, libc headers
   meson ninja-build pkg-config
-    musl-tools        # musl-gcc: static test programs
+  musl-tools        # musl-gcc: static test programs
   libssl-dev        # SHA-384, ECDSA P-384, X.509: EIF measurement and signing
   libcbor-dev       # CBOR: EIF signatures (and attestation documents)
   libcjson-dev      # JSON: EIF metadata, OCI configs, nitro-cli's outputs
   libarchive-dev    # tar and gzip: OCI and docker-save archives
-  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev  # the layer compressions (linked statically)
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev  # libarchive's own needs, linked
+                                                            # statically with it
+  libxml2-dev       # the unit tests write archives, and libarchive's writers need it
   libcmocka-dev     # unit tests
   bats              # integration tests
   clang libclang-rt-14-dev  # libFuzzer targets

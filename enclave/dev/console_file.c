@@ -49,6 +49,13 @@ static int stream_stat(struct file *f, struct linux_stat *st)
     return 0;
 }
 
+/* what /proc/self/fd/N names for the standard streams */
+static long stream_name(struct file *f, char *buf, size_t size)
+{
+    (void)f;
+    return ksnprintf(buf, size, "/dev/console");
+}
+
 static long stream_ioctl(struct file *f, unsigned long cmd, uint64_t arg)
 {
     (void)f;
@@ -63,12 +70,14 @@ static const struct file_ops g_stdin_ops = {
     .wake_events = ALC_EV_STDIN,
     .stat = stream_stat,
     .ioctl = stdin_ioctl,
+    .name = stream_name,
 };
 static const struct file_ops g_stdout_ops = {
     .write = stream_write,
     .poll = stream_poll,
     .stat = stream_stat,
     .ioctl = stream_ioctl,
+    .name = stream_name,
 };
 
 static struct file g_console[3] = {

@@ -70,26 +70,14 @@ static int64_t dev_lseek(struct file *f, int64_t off, int whence)
     return 0;
 }
 
-static int dev_stat(struct file *f, struct linux_stat *st)
-{
-    vfs_stat(f->inode, st);
-    return 0;
-}
-
-static void dev_release(struct file *f)
-{
-    vfs_put(f->inode);
-    kfree(f);
-}
-
 static const struct file_ops g_null_ops = {
     .read = dev_read_eof,
     .write = dev_write_sink,
     .pread = dev_pread_eof,
     .pwrite = dev_pwrite_sink,
     .lseek = dev_lseek,
-    .stat = dev_stat,
-    .release = dev_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 static const struct file_ops g_zero_ops = {
@@ -98,8 +86,8 @@ static const struct file_ops g_zero_ops = {
     .pread = dev_pread_zero,
     .pwrite = dev_pwrite_sink,
     .lseek = dev_lseek,
-    .stat = dev_stat,
-    .release = dev_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 static const struct file_ops g_full_ops = {
@@ -107,16 +95,16 @@ static const struct file_ops g_full_ops = {
     .write = dev_write_full,
     .pread = dev_pread_zero,
     .lseek = dev_lseek,
-    .stat = dev_stat,
-    .release = dev_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 static const struct file_ops g_random_ops = {
     .read = dev_read_random,
     .write = dev_write_sink,
     .lseek = dev_lseek,
-    .stat = dev_stat,
-    .release = dev_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 static int dev_open(struct inode *ino, uint32_t flags, struct file **out)

@@ -73,13 +73,13 @@ static int64_t reg_lseek(struct file *f, int64_t off, int whence)
     return seek_in(f, off, whence, f->inode->size);
 }
 
-static int inode_stat(struct file *f, struct linux_stat *st)
+int vfs_file_stat(struct file *f, struct linux_stat *st)
 {
     vfs_stat(f->inode, st);
     return 0;
 }
 
-static void inode_release(struct file *f)
+void vfs_file_release(struct file *f)
 {
     vfs_put(f->inode);
     kfree(f);
@@ -191,22 +191,22 @@ static const struct file_ops g_reg_ops = {
     .pread = reg_pread,
     .pwrite = reg_pwrite,
     .lseek = reg_lseek,
-    .stat = inode_stat,
-    .release = inode_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 static const struct file_ops g_dir_ops = {
     .read = dir_read,
     .lseek = dir_lseek,
     .getdents = dir_getdents,
-    .stat = inode_stat,
-    .release = inode_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 /* O_PATH descriptors and symlinks opened with O_PATH|O_NOFOLLOW: stat and nothing else */
 static const struct file_ops g_path_ops = {
-    .stat = inode_stat,
-    .release = inode_release,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
 };
 
 struct file *vfs_open_inode(struct inode *ino, uint32_t flags)
@@ -269,14 +269,14 @@ static void snap_release(struct file *f)
     struct snapshot *s = f->priv;
     kfree(s->buf);
     kfree(s);
-    inode_release(f);
+    vfs_file_release(f);
 }
 
 static const struct file_ops g_snap_ops = {
     .read = snap_read,
     .pread = snap_pread,
     .lseek = snap_lseek,
-    .stat = inode_stat,
+    .stat = vfs_file_stat,
     .release = snap_release,
 };
 

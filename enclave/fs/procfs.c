@@ -408,8 +408,6 @@ static long fdlink_readlink(struct inode *ino, char *buf, size_t size)
             n = ksnprintf(tmp, sizeof(tmp), "/ (deleted)");
     } else if (f->ops->name) {
         n = f->ops->name(f, tmp, sizeof(tmp));
-    } else if (f == console_file(0) || f == console_file(1) || f == console_file(2)) {
-        n = ksnprintf(tmp, sizeof(tmp), "/dev/console");
     } else {
         n = ksnprintf(tmp, sizeof(tmp), "anon_inode:[alcove]");
     }

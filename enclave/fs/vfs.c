@@ -216,6 +216,22 @@ static void remove_entry(struct inode *dir, struct dirent_node *d)
     dir->nchildren--;
 }
 
+int vfs_create(struct inode *dir, const char *name, uint32_t len, uint32_t mode, struct inode **out)
+{
+    if (dir->nlink == 0)
+        return -ENOENT; /* a removed directory */
+    struct inode *ino = vfs_new_inode(mode, dir->dev, 0);
+    if (!ino)
+        return -ENOSPC;
+    if (vfs_link(dir, name, len, ino, true)) {
+        kfree(ino);
+        return -ENOSPC;
+    }
+    vfs_touch(dir, T_MTIME | T_CTIME);
+    *out = ino;
+    return 0;
+}
+
 int vfs_unlink(struct inode *dir, const char *name, uint32_t len)
 {
     struct dirent_node *d = vfs_entry(dir, name, len);

@@ -97,7 +97,6 @@ void *kalloc_zeroed(size_t size);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
-uint64_t kheap_free_bytes(void);
 /* From now on the heap may grow into the application region (mm is ready). */
 void kheap_enable_growth(void);
 

@@ -29,6 +29,9 @@ void poll_file_release(struct file *f);
 
 /* ---- shared by poll.c and epoll.c ---- */
 /* The CLOCK_MONOTONIC time sec.nsec from now; WAIT_FOREVER when that would overflow. */
+/* A user timespec timeout (0: none): *deadline (WAIT_FOREVER without one) and *zero (a timeout
+ * of 0: never block). 0, -EFAULT or -EINVAL. */
+long poll_timeout_from_user(uint64_t uts, int64_t *deadline, bool *zero);
 int64_t poll_deadline(int64_t sec, int64_t nsec);
 /* The mask argument of ppoll, pselect6 and epoll_pwait, in force for the call. */
 struct poll_sigmask {

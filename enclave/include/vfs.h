@@ -119,6 +119,11 @@ void vfs_put(struct inode *ino);
  * 0 or -ENOMEM. */
 int vfs_link(struct inode *dir, const char *name, uint32_t len, struct inode *child,
              bool copy_name);
+/* Makes a new inode of this mode called name in dir (writable, on dir's file system): 0 and
+ * *out, -ENOENT when dir has been removed, -ENOSPC when memory runs out. The caller has checked
+ * that the name is free and dir writable. */
+int vfs_create(struct inode *dir, const char *name, uint32_t len, uint32_t mode,
+               struct inode **out);
 /* Removes the entry called name from dir; the inode loses a name (and is freed when it has no
  * names and no users). 0 or -ENOENT. */
 int vfs_unlink(struct inode *dir, const char *name, uint32_t len);
@@ -186,6 +191,9 @@ int procfs_mount(void);
 struct file *vfs_open_inode(struct inode *ino, uint32_t flags);
 /* Opens an inode as open(2) would after the lookup: computed inodes through their open op. */
 int vfs_open(struct inode *ino, uint32_t flags, struct file **out);
+/* The stat and release ops of files of the tree (for file_ops tables of other kinds of them). */
+int vfs_file_stat(struct file *f, struct linux_stat *st);
+void vfs_file_release(struct file *f);
 /* A read-only file whose contents are text (kmalloc'd; the file owns it from now on). */
 int vfs_open_snapshot(struct inode *ino, uint32_t flags, char *text, size_t len, struct file **out);
 

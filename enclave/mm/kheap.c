@@ -67,11 +67,6 @@ void *kalloc_zeroed(size_t size)
     return p;
 }
 
-uint64_t kheap_free_bytes(void)
-{
-    return (uint64_t)(g_heap_end - g_heap_cur);
-}
-
 void *kmalloc(size_t size)
 {
     size_t total = size + HDR;

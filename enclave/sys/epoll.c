@@ -500,19 +500,13 @@ SYSCALL_DEFINE6(epoll_pwait, int, epfd, uint64_t, uevents, int, maxevents, int, 
 SYSCALL_DEFINE6(epoll_pwait2, int, epfd, uint64_t, uevents, int, maxevents, uint64_t, uts, uint64_t,
                 umask, uint64_t, masksize)
 {
-    bool zero = false;
+    bool zero;
     struct poll_sigmask m;
-    int64_t deadline = WAIT_FOREVER;
-    if (uts) {
-        struct linux_timespec ts;
-        if (copy_from_user(&ts, uts, sizeof(ts)))
-            return -EFAULT;
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-            return -EINVAL;
-        zero = ts.tv_sec == 0 && ts.tv_nsec == 0;
-        deadline = poll_deadline(ts.tv_sec, ts.tv_nsec);
-    }
-    long ret = poll_sigmask_begin(umask, masksize, &m);
+    int64_t deadline;
+    long ret = poll_timeout_from_user(uts, &deadline, &zero);
+    if (ret)
+        return ret;
+    ret = poll_sigmask_begin(umask, masksize, &m);
     if (ret)
         return ret;
     ret = do_epoll_wait(epfd, uevents, maxevents, deadline, zero);

@@ -89,19 +89,7 @@ static int create_file(struct inode *dir, const char *name, uint32_t len, uint32
 {
     if (!vfs_writable(dir))
         return -EROFS;
-    if (dir->nlink == 0)
-        return -ENOENT; /* a removed directory */
-    struct inode *ino = vfs_new_inode(S_IFREG | (mode & 07777 & ~g_umask), dir->dev, 0);
-    if (!ino)
-        return -ENOSPC;
-    int err = vfs_link(dir, name, len, ino, true);
-    if (err) {
-        kfree(ino);
-        return -ENOSPC;
-    }
-    vfs_touch(dir, T_MTIME | T_CTIME);
-    *out = ino;
-    return 0;
+    return vfs_create(dir, name, len, S_IFREG | (mode & 07777 & ~g_umask), out);
 }
 
 static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)

@@ -65,17 +65,8 @@ static long do_mkdirat(int dirfd, uint64_t upath, uint32_t mode)
         return -EEXIST;
     if (!vfs_writable(t.dir))
         return -EROFS;
-    if (t.dir->nlink == 0)
-        return -ENOENT;
-    struct inode *ino = vfs_new_inode(S_IFDIR | (mode & 07777 & ~g_umask), t.dir->dev, 0);
-    if (!ino)
-        return -ENOSPC;
-    if (vfs_link(t.dir, t.name, t.len, ino, true)) {
-        kfree(ino);
-        return -ENOSPC;
-    }
-    vfs_touch(t.dir, T_MTIME | T_CTIME);
-    return 0;
+    struct inode *ino;
+    return vfs_create(t.dir, t.name, t.len, S_IFDIR | (mode & 07777 & ~g_umask), &ino);
 }
 
 SYSCALL_DEFINE2(mkdir, uint64_t, upath, uint32_t, mode)
@@ -291,18 +282,16 @@ static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
         return -EEXIST;
     if (!vfs_writable(t.dir))
         return -EROFS;
-    struct inode *ino = vfs_new_inode(S_IFLNK | 0777, t.dir->dev, 0);
-    if (!ino)
-        return -ENOSPC;
-    err = tmpfs_reserve(ino, (uint64_t)tlen);
-    if (err || vfs_link(t.dir, t.name, t.len, ino, true)) {
-        tmpfs_release_data(ino);
-        kfree(ino);
+    struct inode *ino;
+    err = vfs_create(t.dir, t.name, t.len, S_IFLNK | 0777, &ino);
+    if (err)
+        return err;
+    if (tmpfs_reserve(ino, (uint64_t)tlen)) {
+        vfs_unlink(t.dir, t.name, t.len); /* frees it */
         return -ENOSPC;
     }
     memcpy(ino->data, target, (size_t)tlen);
     ino->size = (uint64_t)tlen;
-    vfs_touch(t.dir, T_MTIME | T_CTIME);
     return 0;
 }
 

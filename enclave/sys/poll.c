@@ -132,7 +132,7 @@ SYSCALL_DEFINE3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
 }
 
 /* Reads a timespec timeout: 0, -EFAULT or -EINVAL; *deadline and *zero describe it. */
-static long get_timeout(uint64_t uts, int64_t *deadline, bool *zero)
+long poll_timeout_from_user(uint64_t uts, int64_t *deadline, bool *zero)
 {
     struct linux_timespec ts;
     *deadline = WAIT_FOREVER;
@@ -167,7 +167,7 @@ SYSCALL_DEFINE5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, 
     int64_t deadline;
     bool zero;
     struct poll_sigmask m;
-    long ret = get_timeout(uts, &deadline, &zero);
+    long ret = poll_timeout_from_user(uts, &deadline, &zero);
     if (ret)
         return ret;
     ret = poll_sigmask_begin(umask, masksize, &m);
@@ -300,7 +300,7 @@ SYSCALL_DEFINE6(pselect6, int, n, uint64_t, uin, uint64_t, uout, uint64_t, uex, 
     int64_t deadline;
     bool zero;
     struct poll_sigmask m;
-    long ret = get_timeout(uts, &deadline, &zero);
+    long ret = poll_timeout_from_user(uts, &deadline, &zero);
     if (ret)
         return ret;
     ret = poll_sigmask_begin(pack.set, pack.size, &m);

@@ -308,15 +308,11 @@ static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
             goto out;
         }
         /* a bad key or certificate is found now, before anything is written */
-        uint8_t zeros[PCR_SIZE] = {0}, *trial = NULL;
-        size_t trial_size;
-        if (eif_signature_build(zeros, cert, job.sign.cert_len, key, job.sign.key_len, &trial,
-                                &trial_size, why, sizeof(why))) {
+        if (eif_signer_check(cert, job.sign.cert_len, key, job.sign.key_len, why, sizeof(why))) {
             code = E_EIF_SIGNING;
             alc_err_report(code, "%s", why);
             goto out;
         }
-        free(trial);
         job.signed_image = true;
     }
     int err = write_file_atomic_with(o->output, 0644, fill_eif, &job);

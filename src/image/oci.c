@@ -134,25 +134,31 @@ static const char *entry_path(struct archive_entry *ent)
     return p ? p : archive_entry_pathname_utf8(ent);
 }
 
-/* The compressions archives and layers come in (OCI: gzip, zstd; docker save: none; others in
- * the wild: bzip2, xz). */
-static void support_filters(struct archive *a)
-{
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_bzip2(a);
-    archive_read_support_filter_xz(a);
-}
-
-static int read_outer(const char *tar, struct members *m, char *why, size_t why_size)
+/* A reader of tar archives in any of the compressions archives and layers come in (OCI: gzip,
+ * zstd; docker save: none; others in the wild: bzip2, xz); empty_ok: an empty layer is a valid
+ * archive. NULL (with a reason) when out of memory. */
+static struct archive *tar_reader(bool empty_ok, char *why, size_t why_size)
 {
     struct archive *a = archive_read_new();
     if (!a) {
         snprintf(why, why_size, "out of memory");
-        return -1;
+        return NULL;
     }
     archive_read_support_format_tar(a);
-    support_filters(a);
+    if (empty_ok)
+        archive_read_support_format_empty(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    return a;
+}
+
+static int read_outer(const char *tar, struct members *m, char *why, size_t why_size)
+{
+    struct archive *a = tar_reader(false, why, why_size);
+    if (!a)
+        return -1;
     int rc = -1;
     if (archive_read_open_filename(a, tar, 1 << 16) != ARCHIVE_OK) {
         snprintf(why, why_size, "%s: %s", tar, archive_error_string(a));
@@ -795,14 +801,9 @@ static int apply_layer(struct tree *t, unsigned layer, const struct member *blob
 {
     if (blob->size == 0)
         return 0;
-    struct archive *a = archive_read_new();
-    if (!a) {
-        snprintf(why, why_size, "out of memory");
+    struct archive *a = tar_reader(true, why, why_size);
+    if (!a)
         return -1;
-    }
-    archive_read_support_format_tar(a);
-    archive_read_support_format_empty(a);
-    support_filters(a);
     struct layer_ctx c = {t, layer, what, why, why_size};
     int rc = -1;
     if (archive_read_open_memory(a, blob->data, blob->size) != ARCHIVE_OK) {

@@ -584,6 +584,47 @@ out:
 
 /* ---- building ---- */
 
+/* Loads the certificate and the key and checks them: P-384, and a pair. 0 (both loaded), or -1
+ * with a reason (nothing loaded). */
+static int load_signer(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                       X509 **cert_out, EVP_PKEY **key_out, char *why, size_t why_size)
+{
+    X509 *cert = load_cert(cert_pem, cert_len);
+    EVP_PKEY *key = NULL;
+    const char *err = NULL;
+    if (cert == NULL)
+        err = "cannot read the signing certificate (PEM X.509 expected)";
+    else if ((key = load_key(key_pem, key_len)) == NULL)
+        err = "cannot read the private key (unencrypted PEM expected)";
+    else if (!is_p384(key))
+        err = "the private key is not an EC P-384 key (EIF signatures are ECDSA P-384, COSE "
+              "ES384)";
+    else if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1)
+        err = "the private key does not match the signing certificate";
+    if (err) {
+        set_why(why, why_size, "%s", err);
+        EVP_PKEY_free(key);
+        X509_free(cert);
+        ERR_clear_error();
+        return -1;
+    }
+    *cert_out = cert;
+    *key_out = key;
+    return 0;
+}
+
+int eif_signer_check(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                     char *why, size_t why_size)
+{
+    X509 *cert;
+    EVP_PKEY *key;
+    if (load_signer(cert_pem, cert_len, key_pem, key_len, &cert, &key, why, why_size))
+        return -1;
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return 0;
+}
+
 int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size_t cert_len,
                         const char *key_pem, size_t key_len, uint8_t **out, size_t *out_size,
                         char *why, size_t why_size)
@@ -592,29 +633,12 @@ int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size
     struct cbuf payload = {0}, prot = {0}, tbs = {0}, cose = {0}, sec = {0};
     uint8_t rs[ES384_SIG_SIZE];
     EVP_PKEY *key = NULL;
-    X509 *cert = load_cert(cert_pem, cert_len);
+    X509 *cert = NULL;
 
     *out = NULL;
     *out_size = 0;
-    if (cert == NULL) {
-        set_why(why, why_size, "cannot read the signing certificate (PEM X.509 expected)");
-        goto out;
-    }
-    key = load_key(key_pem, key_len);
-    if (key == NULL) {
-        set_why(why, why_size, "cannot read the private key (unencrypted PEM expected)");
-        goto out;
-    }
-    if (!is_p384(key)) {
-        set_why(why, why_size,
-                "the private key is not an EC P-384 key (EIF signatures are "
-                "ECDSA P-384, COSE ES384)");
-        goto out;
-    }
-    if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1) {
-        set_why(why, why_size, "the private key does not match the signing certificate");
-        goto out;
-    }
+    if (load_signer(cert_pem, cert_len, key_pem, key_len, &cert, &key, why, why_size))
+        return -1;
 
     put_pcr_info(&payload, pcr0);
     put_protected(&prot);

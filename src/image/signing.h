@@ -19,6 +19,11 @@ int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size
                         const char *key_pem, size_t key_len, uint8_t **out, size_t *out_size,
                         char *why, size_t why_size);
 
+/* Checks a certificate and private key can sign (P-384, a matching pair), as
+ * eif_signature_build would. 0, or -1 with a reason in why. */
+int eif_signer_check(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                     char *why, size_t why_size);
+
 /* What a signature section says about itself. */
 struct eif_signature_info {
     char issuer_cn[256]; /* commonName of the issuer ("" if none) */
