@@ -19,7 +19,7 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 1
+#define ALC_ABI_VERSION 2
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
@@ -121,9 +121,34 @@ _Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 #endif
 
 /* Event bits the monitor sets in struct alc_shared.events (then wakes a waiting vCPU). */
-#define ALC_EV_CONSOLE_SPACE 0x1u        /* the output ring has been drained */
-#define ALC_EV_STDIN         0x2u        /* the stdin ring has data, EOF or an error */
-#define ALC_EV_STOP          0x80000000u /* the enclave is being torn down */
+#define ALC_EV_CONSOLE_SPACE 0x1u               /* the output ring has been drained */
+#define ALC_EV_STDIN         0x2u               /* the stdin ring has data, EOF or an error */
+#define ALC_EV_VIRTIO(slot)  (0x100u << (slot)) /* virtio device `slot` used some buffers */
+#define ALC_EV_STOP          0x80000000u        /* the enclave is being torn down */
+
+/* ---- virtio-mmio devices ---------------------------------------------------------------------
+ * Device `slot` has a virtio-mmio register window (virtio 1.2 section 4.2.2, version 2 "modern"
+ * layout) at ALC_MMIO_GPA + ALC_VIRTIO_WINDOW * (slot + 1), mapped by the monitor at the same
+ * offset from ALC_MMIO_VBASE. Split virtqueues only; the device offers VIRTIO_F_VERSION_1 and
+ * nothing else. Register accesses are 32-bit (config space: its natural widths) and each one is
+ * an exit, so drivers touch the registers only to set up and to notify.
+ * There are no interrupts: when a device has put buffers in a used ring it sets
+ * ALC_EV_VIRTIO(slot) in struct alc_shared.events and wakes a vCPU waiting for that bit
+ * (ALC_HC_WAIT). Drivers poll their used rings. Notification suppression is virtio's
+ * (VIRTQ_USED_F_NO_NOTIFY: the device is busy and will look at the avail ring again before it
+ * sleeps, so the driver need not write QueueNotify). A slot whose device is absent reads
+ * DeviceID 0. */
+#define ALC_VIRTIO_WINDOW      ALC_U64(0x1000)
+#define ALC_VIRTIO_SLOTS       2
+#define ALC_VIRTIO_SLOT_VSOCK  0 /* virtio-vsock (DeviceID 19) */
+#define ALC_VIRTIO_SLOT_NSM    1 /* virtio-nsm (DeviceID 33) */
+#define ALC_VIRTIO_GPA(slot)   (ALC_MMIO_GPA + ALC_VIRTIO_WINDOW * ((slot) + 1))
+#define ALC_VIRTIO_VBASE(slot) (ALC_MMIO_VBASE + ALC_VIRTIO_WINDOW * ((slot) + 1))
+
+/* vsock well-known addresses */
+#define ALC_VSOCK_CID_HOST       3u    /* the parent (Nitro's numbering) */
+#define ALC_VSOCK_HEARTBEAT_PORT 9000u /* the enclave kernel sends 0xB7 here once booted */
+#define ALC_VSOCK_HEARTBEAT_BYTE 0xB7u
 
 /* ---- Rings ---------------------------------------------------------------------------------
  * Single-producer single-consumer byte rings in guest memory. Positions are free-running

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "abi/alcove_abi.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "common/errors.h"
 #include "common/fileio.h"
@@ -96,6 +97,8 @@ struct run_opts {
     int stats;
     int no_patch;
     const char *rootfs_dir;
+    uint32_t cid;
+    const char *name;
     char **env;
     int envc;
 };
@@ -133,6 +136,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"stats", no_argument, NULL, 'S'},
         {"no-syscall-patch", no_argument, NULL, 'P'},
         {"rootfs", required_argument, NULL, 'R'},
+        {"enclave-cid", required_argument, NULL, 'C'},
+        {"enclave-name", required_argument, NULL, 'N'},
         {0},
     };
     int c;
@@ -185,6 +190,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'R':
             o->rootfs_dir = optarg;
+            break;
+        case 'C':
+            if (args_parse_cid(optarg, 1, &o->cid))
+                return -1;
+            break;
+        case 'N':
+            o->name = optarg;
             break;
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
@@ -299,6 +311,8 @@ static int run_run(int argc, char **argv)
         .err_fd = 2,
         .stats = o.stats,
         .no_syscall_patch = o.no_patch,
+        .cid = o.cid,
+        .name = o.name,
     };
     int r = monitor_run(&cfg);
     if (o.rootfs_dir)
@@ -337,6 +351,8 @@ const struct command cmd_run = {
         "      --stats          print the monitor's memory use when the enclave ends\n"
         "      --no-syscall-patch  keep every syscall on the trap path (see docs/abi.md)\n"
         "      --rootfs DIR     the enclave's file system is DIR (read-only); CMD runs in it\n"
+        "      --enclave-cid CID  the enclave's vsock CID (default: the lowest free, from 4)\n"
+        "      --enclave-name NAME  its name for --enclave-name in other commands\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n",

@@ -44,6 +44,8 @@ static const struct err_entry g_errors[] = {
      "The file is not a static x86-64 ELF executable, which is what an enclave runs."},
     {E_EXECUTABLE_NOT_FOUND, "Executable not found", "The file to run does not exist."},
     {E_MONITOR_FAILURE, "Monitor failure", "The enclave monitor failed while running."},
+    {E_CID_IN_USE, "Enclave CID in use",
+     "Another running enclave on this host has the vsock CID that was asked for (--enclave-cid)."},
 };
 
 static const struct err_entry *find(int code)

@@ -30,6 +30,7 @@ enum alc_err {
     E_EXECUTABLE_FORMAT = 71,
     E_EXECUTABLE_NOT_FOUND = 72,
     E_MONITOR_FAILURE = 73,
+    E_CID_IN_USE = 74,
 };
 
 /* The one-line description of a code ("Insufficient memory requested"), or NULL. */

@@ -110,8 +110,12 @@ static int load_kernel(struct vm *vm, struct pt_pool *p, uint64_t pml4)
             if (pt_map(p, pml4, ALC_KERNEL_VBASE + pg, vm->layout.kernel_gpa + pg, flags, 0))
                 return -1;
     }
-    return pt_map(p, pml4, ALC_MMIO_VBASE, ALC_MMIO_GPA,
-                  PTE_W | PTE_U | PTE_D | PTE_PCD | PTE_PWT | PTE_NX, 0);
+    /* the hypercall page, then one register window per virtio slot */
+    for (uint64_t i = 0; i <= ALC_VIRTIO_SLOTS; i++)
+        if (pt_map(p, pml4, ALC_MMIO_VBASE + i * PAGE, ALC_MMIO_GPA + i * PAGE,
+                   PTE_W | PTE_U | PTE_D | PTE_PCD | PTE_PWT | PTE_NX, 0))
+            return -1;
+    return 0;
 }
 
 static int map_cpu_window(struct pt_pool *p, uint64_t pml4, uint64_t cpu_gpa)

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "devices/stdio.h"
+#include "devices/virtio_mmio.h"
 #include "monitor/populate.h"
 #include "monitor/vm.h"
 
@@ -121,6 +122,8 @@ int exits_handle_mmio(struct vcpu *v)
     struct vm *vm = v->vm;
     struct kvm_run *run = v->run;
     uint64_t addr = run->mmio.phys_addr;
+    if (addr >= ALC_VIRTIO_GPA(0) && addr < ALC_VIRTIO_GPA(ALC_VIRTIO_SLOTS) && run->mmio.len <= 8)
+        return virtio_mmio_access(vm, addr, run->mmio.data, run->mmio.len, run->mmio.is_write);
     if (addr < ALC_MMIO_GPA || addr >= ALC_MMIO_GPA + 8 * ALC_HC_COUNT || (addr & 7) ||
         !run->mmio.is_write || run->mmio.len != 8) {
         vm_end(vm, VM_END_VIOLATION, 137,

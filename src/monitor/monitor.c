@@ -27,7 +27,9 @@
 
 #include "common/log.h"
 #include "devices/stdio.h"
+#include "devices/vsock.h"
 #include "monitor/populate.h"
+#include "monitor/registry.h"
 #include "monitor/vm.h"
 
 #define MSR_IA32_TSC 0x10u
@@ -52,6 +54,16 @@ void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
     for (unsigned i = 0; i < vm->ncpu; i++)
         vcpu_kick(&vm->vcpus[i]);
     pthread_kill(vm->waiter, SIGUSR2);
+}
+
+void vm_heartbeat(struct vm *vm)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    vm->heartbeat_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    atomic_store(&vm->heartbeat_seen, true);
+    alc_log(ALC_LOG_DEBUG, "heartbeat %.2f ms after the launch began",
+            (double)(vm->heartbeat_ns - vm->start_ns) / 1e6);
 }
 
 void vm_wake_waiters(struct vm *vm)
@@ -194,9 +206,21 @@ static int start_threads(struct vm *vm)
     return 0;
 }
 
+/* How long the enclave kernel has to send its heartbeat: nitro-cli's rule (90 s per started
+ * 6 GiB of image and per started 100 GiB of memory), or ALCOVE_HEARTBEAT_TIMEOUT_MS. */
+static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
+{
+    const char *env = getenv("ALCOVE_HEARTBEAT_TIMEOUT_MS");
+    if (env && *env)
+        return strtoll(env, NULL, 10) * 1000000ll;
+    uint64_t image = cfg->rootfs_size + cfg->kernel_size;
+    uint64_t n = (image + (6ull << 30) - 1) / (6ull << 30) + (cfg->memory_mib + 102399) / 102400;
+    return (int64_t)(n ? n : 1) * 90ll * 1000000000ll;
+}
+
 /* Waits for the end (vm_end sends SIGUSR2); a SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove ends the
- * enclave as that signal would have ended the program. */
-static void wait_for_end(struct vm *vm, const sigset_t *host_signals)
+ * enclave as that signal would have ended the program. No heartbeat in time ends it too. */
+static void wait_for_end(struct vm *vm, const sigset_t *host_signals, int64_t heartbeat_deadline)
 {
     for (;;) {
         pthread_mutex_lock(&vm->lock);
@@ -205,6 +229,18 @@ static void wait_for_end(struct vm *vm, const sigset_t *host_signals)
         if (ended)
             return;
         struct timespec ts = {1, 0};
+        if (!atomic_load(&vm->heartbeat_seen)) {
+            int64_t left = heartbeat_deadline - clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0) {
+                vm_end(vm, VM_END_LAUNCH, 125,
+                       "[ E%02d ] Enclave boot failure: no heartbeat from the enclave within "
+                       "%.1f s",
+                       E_ENCLAVE_BOOT_FAILURE, (double)(heartbeat_deadline - vm->start_ns) / 1e9);
+                continue;
+            }
+            if (left < 1000000000ll)
+                ts = (struct timespec){0, (long)left};
+        }
         int sig = sigtimedwait(host_signals, NULL, &ts);
         if (sig > 0 && sig != SIGUSR2)
             vm_end(vm, VM_END_HOST, 128 + sig, "stopped by signal %d", sig);
@@ -240,6 +276,7 @@ static void teardown(struct vm *vm)
             pthread_join(v->thread, NULL);
         v->thread_started = false;
     }
+    vsock_stop(vm);
     stdio_stop(vm);
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];
@@ -329,6 +366,8 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         struct stdio_config sc = {cfg->in_fd, cfg->out_fd, cfg->err_fd};
         err = stdio_start(vm, &sc);
     }
+    if (!err)
+        err = vsock_start(vm, vm->claim.cid, vm->vsock_path);
     return err;
 }
 
@@ -340,6 +379,8 @@ int monitor_run(const struct enclave_config *cfg)
         return -E_MONITOR_FAILURE;
     }
     vm->kvm_fd = vm->vm_fd = -1;
+    vm->claim.fd = -1;
+    vm->start_ns = clock_ns(CLOCK_MONOTONIC);
     vm->ncpu = cfg->cpu_count;
     for (unsigned i = 0; i < ALC_MAX_CPUS; i++)
         vm->vcpus[i].fd = -1;
@@ -363,7 +404,9 @@ int monitor_run(const struct enclave_config *cfg)
 
     struct alc_boot_info info;
     memset(&info, 0, sizeof(info));
-    int err = launch(vm, cfg, &info);
+    int err = registry_enter(vm, cfg);
+    if (!err)
+        err = launch(vm, cfg, &info);
     int result;
     if (!err)
         err = start_threads(vm);
@@ -372,18 +415,21 @@ int monitor_run(const struct enclave_config *cfg)
         teardown(vm);
         result = -err;
     } else {
-        wait_for_end(vm, &host_signals);
+        wait_for_end(vm, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
         for (unsigned i = 0; i < vm->ncpu; i++)
             vcpu_kick(&vm->vcpus[i]);
         populate_stop(vm);
         if (cfg->stats)
             print_stats(vm);
         teardown(vm);
-        if (vm->message[0] && vm->end != VM_END_EXIT &&
-            !(vm->end == VM_END_HOST && vm->status > 128))
+        if (vm->end == VM_END_LAUNCH)
+            fprintf(stderr, "%s\n", vm->message);
+        else if (vm->message[0] && vm->end != VM_END_EXIT &&
+                 !(vm->end == VM_END_HOST && vm->status > 128))
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
-        result = vm->status;
+        result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
     }
+    registry_leave(vm);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_mutex_destroy(&vm->lock);
     pthread_cond_destroy(&vm->ended_cond);

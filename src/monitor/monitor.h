@@ -29,6 +29,9 @@ struct enclave_config {
     int in_fd, out_fd, err_fd; /* the enclave's stdin, stdout and stderr on the host */
     int stats;                 /* print the monitor's resource use at the end (stderr) */
     int no_syscall_patch;      /* keep every syscall on the trap path (ALC_BOOT_NO_SYSCALL_PATCH) */
+    uint32_t cid;              /* vsock CID; 0: the lowest free one (>= 4) */
+    const char *name;          /* EnclaveName */
+    uint32_t mem_mib_reported; /* MemoryMiB for the description (0: memory_mib) */
 };
 
 /* The least memory (MiB) an enclave can have. */

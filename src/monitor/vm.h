@@ -10,11 +10,14 @@
 #include <stdint.h>
 
 #include "abi/alcove_abi.h"
+#include "common/runtime.h"
 #include "monitor/kernel_image.h"
 #include "monitor/layout.h"
 #include "monitor/memory.h"
 
 struct stdio_dev;
+struct virtio_dev;
+struct vsock;
 
 struct vcpu {
     struct vm *vm;
@@ -34,6 +37,7 @@ enum vm_end {
     VM_END_KERNEL,    /* the enclave kernel failed */
     VM_END_VIOLATION, /* the guest broke the monitor protocol */
     VM_END_HOST,      /* stopped from the host (a signal to alcove) or a monitor error */
+    VM_END_LAUNCH,    /* the launch failed after the enclave started (no heartbeat) */
 };
 
 struct vm {
@@ -52,6 +56,16 @@ struct vm {
     bool populate_started;
     atomic_bool populate_stop;
     struct stdio_dev *stdio;
+    struct virtio_dev *virtio[ALC_VIRTIO_SLOTS]; /* devices by slot (devices/virtio_mmio.c) */
+    struct vsock *vsock;
+    atomic_bool heartbeat_seen;     /* the enclave kernel sent its heartbeat (devices/vsock.c) */
+    int64_t start_ns, heartbeat_ns; /* CLOCK_MONOTONIC: the launch began, the heartbeat came */
+
+    /* identity (registry.c) */
+    struct runtime_claim claim; /* claim.cid is the enclave's CID; claim.fd < 0: none */
+    char enclave_id[64];
+    char enclave_name[128];
+    char vsock_path[4096]; /* the hybrid vsock socket */
 
     atomic_bool stopping;
     pthread_t waiter; /* the thread in monitor_run, woken by SIGUSR2 at the end */
@@ -69,6 +83,9 @@ void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
 
 /* Wakes vCPUs blocked in ALC_HC_WAIT after events changed. */
 void vm_wake_waiters(struct vm *vm);
+
+/* The enclave kernel's heartbeat arrived: the launch succeeded. */
+void vm_heartbeat(struct vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, unsigned index);

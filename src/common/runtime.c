@@ -1,0 +1,193 @@
+/* runtime.c: the runtime directory (see runtime.h): where running enclaves describe themselves
+ * and keep their sockets. A claim is an flock on "<cid>.json", so a monitor that dies, however it
+ * dies, frees its CID: the kernel drops the lock with the process. */
+#include "common/runtime.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+const char *runtime_dir(void)
+{
+    static char dir[PATH_MAX];
+    if (dir[0])
+        return dir;
+    const char *env = getenv("ALCOVE_RUNTIME_DIR");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    int n;
+    if (env && *env)
+        n = snprintf(dir, sizeof(dir), "%s", env);
+    else if (geteuid() == 0)
+        n = snprintf(dir, sizeof(dir), "/run/alcove");
+    else if (xdg && *xdg)
+        n = snprintf(dir, sizeof(dir), "%s/alcove", xdg);
+    else
+        n = snprintf(dir, sizeof(dir), "/tmp/alcove-%u", (unsigned)geteuid());
+    if (n <= 0 || (size_t)n >= sizeof(dir)) {
+        dir[0] = 0;
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        dir[0] = 0;
+        return NULL;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        dir[0] = 0;
+        errno = ENOTDIR;
+        return NULL;
+    }
+    return dir;
+}
+
+int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix)
+{
+    const char *dir = runtime_dir();
+    if (!dir)
+        return -1;
+    int n = snprintf(buf, size, "%s/%u.%s", dir, cid, suffix);
+    if (n < 0 || (size_t)n >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes the enclave's own socket, "<dir>/<cid>.vsock". The per-port sockets
+ * "<cid>.vsock_<port>" belong to the host programs that listen on them. */
+static void remove_socket(uint32_t cid)
+{
+    char path[PATH_MAX];
+    if (runtime_path(path, sizeof(path), cid, "vsock") == 0)
+        unlink(path);
+}
+
+int runtime_claim(struct runtime_claim *c, uint32_t cid)
+{
+    c->fd = -1;
+    c->cid = 0;
+    uint32_t first = cid ? cid : RUNTIME_CID_MIN, last = cid ? cid : UINT32_MAX - 1;
+    for (uint32_t id = first; id <= last; id++) {
+        char path[PATH_MAX];
+        if (runtime_path(path, sizeof(path), id, "json"))
+            return -errno;
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int err = errno;
+            close(fd);
+            if (err != EWOULDBLOCK)
+                return -err;
+            if (cid)
+                return -EADDRINUSE;
+            continue;
+        }
+        /* ours now; whatever a dead monitor left under this CID goes */
+        if (ftruncate(fd, 0) != 0) {
+            int err = errno;
+            close(fd);
+            return -err;
+        }
+        remove_socket(id);
+        c->fd = fd;
+        c->cid = id;
+        return 0;
+    }
+    return -EADDRINUSE;
+}
+
+int runtime_describe(struct runtime_claim *c, const char *json)
+{
+    size_t len = strlen(json);
+    if (ftruncate(c->fd, 0) != 0)
+        return -errno;
+    if (pwrite(c->fd, json, len, 0) != (ssize_t)len)
+        return errno ? -errno : -EIO;
+    return 0;
+}
+
+void runtime_release(struct runtime_claim *c)
+{
+    if (c->fd < 0)
+        return;
+    char path[PATH_MAX];
+    remove_socket(c->cid);
+    if (runtime_path(path, sizeof(path), c->cid, "json") == 0)
+        unlink(path);
+    close(c->fd); /* drops the lock */
+    c->fd = -1;
+}
+
+int runtime_cid_running(uint32_t cid)
+{
+    char path[PATH_MAX];
+    if (runtime_path(path, sizeof(path), cid, "json"))
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return running;
+}
+
+/* The CID of the running enclave whose description has field == value, or 0. */
+static uint32_t find_by(const char *field, const char *value)
+{
+    const char *dir = runtime_dir();
+    if (!dir)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint32_t found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char *end;
+        unsigned long cid = strtoul(e->d_name, &end, 10);
+        if (end == e->d_name || strcmp(end, ".json") != 0 || cid == 0 || cid > UINT32_MAX)
+            continue;
+        if (!runtime_cid_running((uint32_t)cid))
+            continue;
+        char path[PATH_MAX], buf[8192];
+        if (runtime_path(path, sizeof(path), (uint32_t)cid, "json"))
+            continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        cJSON *j = cJSON_Parse(buf);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
+        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
+            found = (uint32_t)cid;
+        cJSON_Delete(j);
+    }
+    closedir(d);
+    return found;
+}
+
+uint32_t runtime_find_name(const char *name)
+{
+    return find_by("EnclaveName", name);
+}
+
+uint32_t runtime_find_id(const char *id)
+{
+    return find_by("EnclaveID", id);
+}

@@ -1,0 +1,49 @@
+/* runtime.h: the runtime directory, where running enclaves are found.
+ *
+ * One directory per host (ALCOVE_RUNTIME_DIR, else /run/alcove for root, else
+ * $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made 0700 on first use. Each running enclave
+ * owns, by its CID:
+ *   <dir>/<cid>.json     its description (nitro-cli's fields: EnclaveName, EnclaveID, ProcessID,
+ *                        EnclaveCID, ...), locked (flock LOCK_EX) by the monitor for its whole
+ *                        life: a file nobody holds the lock on is stale and may be taken over
+ *   <dir>/<cid>.vsock    the hybrid vsock Unix socket (Firecracker's protocol, docs/vsock.md);
+ *                        connections the enclave makes to CID 3 port P go to "<dir>/<cid>.vsock_P"
+ */
+#ifndef ALCOVE_RUNTIME_H
+#define ALCOVE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The lowest CID an enclave gets automatically (0-2 are reserved by vsock, 3 is the parent). */
+#define RUNTIME_CID_MIN 4u
+
+/* The runtime directory, created if missing. NULL (errno set) when it cannot be made. */
+const char *runtime_dir(void);
+
+/* Writes "<dir>/<cid>.<suffix>" into buf. 0, or -1 when it does not fit (errno ENAMETOOLONG). */
+int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix);
+
+/* A claim on a CID: the locked description file. */
+struct runtime_claim {
+    uint32_t cid;
+    int fd; /* the locked <cid>.json */
+};
+
+/* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN). A stale claim (its monitor died) is
+ * taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
+ * -errno. */
+int runtime_claim(struct runtime_claim *c, uint32_t cid);
+/* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
+int runtime_describe(struct runtime_claim *c, const char *json);
+/* Removes the claim's files (the description, the enclave's vsock socket), drops the lock. */
+void runtime_release(struct runtime_claim *c);
+
+/* Finds a running enclave by name (the EnclaveName of its description) or by ID (EnclaveID).
+ * Returns its CID, or 0 when none matches. */
+uint32_t runtime_find_name(const char *name);
+uint32_t runtime_find_id(const char *id);
+/* Whether an enclave with this CID is running now. */
+int runtime_cid_running(uint32_t cid);
+
+#endif

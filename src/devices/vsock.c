@@ -1,0 +1,990 @@
+/* vsock.c: the virtio-vsock device (virtio 1.2 section 5.10) and its host side, Firecracker's
+ * hybrid vsock over Unix sockets (docs/vsock.md).
+ *
+ * One thread owns everything here: the guest's rx and tx queues, the listening socket, and one
+ * non-blocking Unix socket per connection, all in one edge-triggered epoll set. The vCPU that
+ * writes QueueNotify only rings an eventfd. A connection is keyed by (guest port, host port).
+ *
+ * Guest -> host: each tx packet is handled at once; RW payload goes straight from guest memory
+ * to the host socket, and what the socket does not take waits in a per-connection buffer that
+ * the credit we advertise (VSOCK_BUF_ALLOC) bounds. A slow host reader therefore stops only its
+ * own connection: the guest runs out of credit for it and nothing else.
+ * Host -> guest: connections with something to say (a control packet, or host data and guest
+ * credit) wait in a round-robin work list; each takes one rx buffer per turn, and host data is
+ * read straight into it.
+ *
+ * Exits cost ~50 us here, so the thread asks the guest for notifications (VIRTQ_USED_F_NO_NOTIFY
+ * clear) only when it is about to sleep, and checks the rings once more after asking.
+ */
+#include "devices/vsock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "devices/virtio_mmio.h"
+#include "devices/vsock_line.h"
+#include "monitor/vm.h"
+
+#define VSOCK_DEVICE_ID   19
+#define VSOCK_QUEUE_SIZE  256
+#define VSOCK_BUF_ALLOC   (256u << 10) /* the credit we give the guest, per connection */
+#define VSOCK_MAX_CONNS   1023
+#define VSOCK_MAX_PAYLOAD (64u << 10) /* per rx packet */
+#define VSOCK_HOST_PORT0  (1u << 30)  /* host ports of host-initiated connections */
+#define HASH_SIZE         1024
+
+enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
+
+enum {
+    OP_REQUEST = 1,
+    OP_RESPONSE = 2,
+    OP_RST = 3,
+    OP_SHUTDOWN = 4,
+    OP_RW = 5,
+    OP_CREDIT_UPDATE = 6,
+    OP_CREDIT_REQUEST = 7,
+};
+#define TYPE_STREAM    1
+#define SHUTDOWN_RCV   1u
+#define SHUTDOWN_SEND  2u
+#define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
+
+struct vsock_hdr {
+    uint64_t src_cid;
+    uint64_t dst_cid;
+    uint32_t src_port;
+    uint32_t dst_port;
+    uint32_t len;
+    uint16_t type;
+    uint16_t op;
+    uint32_t flags;
+    uint32_t buf_alloc;
+    uint32_t fwd_cnt;
+} __attribute__((packed));
+_Static_assert(sizeof(struct vsock_hdr) == 44, "virtio_vsock_hdr");
+
+enum tag { TAG_CONN, TAG_LISTEN, TAG_KICK, TAG_STOP };
+
+enum conn_state {
+    C_LINE,             /* a host client connected; its CONNECT line has not arrived */
+    C_GUEST_CONNECTING, /* REQUEST sent (or queued) to the guest for a host client */
+    C_HOST_CONNECTING,  /* the guest asked; our connect() to "<uds>_P" is in progress */
+    C_OPEN,
+    C_HEARTBEAT, /* the guest's connection to port 9000, answered here */
+};
+
+/* control packets a connection owes the guest */
+#define CTRL_REQUEST  1u
+#define CTRL_RESPONSE 2u
+#define CTRL_SHUTDOWN 4u
+#define CTRL_CREDIT   8u
+#define CTRL_ECHO     16u
+#define CTRL_RST      32u /* last: the connection is freed once it is sent */
+
+struct conn {
+    enum tag tag; /* first: the epoll cookie */
+    enum conn_state state;
+    int fd;
+    uint32_t guest_port, host_port;
+    struct conn *hnext;         /* hash chain */
+    struct conn *wnext;         /* work list */
+    struct conn *anext, *aprev; /* every connection */
+    bool in_hash, in_work;
+    char line[VSOCK_LINE_MAX];
+    uint32_t ctrl;
+    bool host_readable;   /* the socket may have data (edge seen, EAGAIN not yet) */
+    bool host_eof;        /* the host will send nothing more */
+    bool guest_shut_send; /* the guest will send nothing more */
+    bool guest_shut_rcv;  /* the guest will receive nothing more */
+    uint32_t peer_buf_alloc, peer_fwd_cnt; /* the guest's credit */
+    uint32_t tx_cnt;                       /* payload bytes sent to the guest */
+    uint32_t fwd_cnt, fwd_cnt_told;        /* guest bytes written to the host, and what it knows */
+    uint8_t *pend;                         /* guest bytes the host socket has not taken yet */
+    size_t pend_len, pend_off;
+    uint8_t echo;
+};
+
+struct vsock {
+    struct vm *vm;
+    struct virtio_dev *dev;
+    uint64_t config_cid; /* config space: le64 guest_cid */
+    uint32_t cid;
+    char uds[PATH_MAX];
+    int listen_fd, kick_fd, stop_fd, ep;
+    enum tag listen_tag, kick_tag, stop_tag;
+    pthread_t thread;
+    bool thread_started;
+    bool running; /* the driver said DRIVER_OK */
+    struct conn *hash[HASH_SIZE];
+    struct conn *work_head, *work_tail;
+    struct conn *all;
+    unsigned nconns;
+    uint32_t next_host_port;
+    bool used_any;   /* used buffers pushed since the last signal */
+    bool rx_starved; /* work waits for rx buffers */
+};
+
+/* ---- connections ---- */
+
+static unsigned hash_of(uint32_t guest_port, uint32_t host_port)
+{
+    return (guest_port * 2654435761u ^ host_port) % HASH_SIZE;
+}
+
+static struct conn *conn_find(struct vsock *vs, uint32_t guest_port, uint32_t host_port)
+{
+    for (struct conn *c = vs->hash[hash_of(guest_port, host_port)]; c; c = c->hnext)
+        if (c->guest_port == guest_port && c->host_port == host_port)
+            return c;
+    return NULL;
+}
+
+static void conn_hash_add(struct vsock *vs, struct conn *c)
+{
+    unsigned h = hash_of(c->guest_port, c->host_port);
+    c->hnext = vs->hash[h];
+    vs->hash[h] = c;
+    c->in_hash = true;
+}
+
+static void conn_hash_del(struct vsock *vs, struct conn *c)
+{
+    if (!c->in_hash)
+        return;
+    for (struct conn **p = &vs->hash[hash_of(c->guest_port, c->host_port)]; *p; p = &(*p)->hnext)
+        if (*p == c) {
+            *p = c->hnext;
+            break;
+        }
+    c->in_hash = false;
+}
+
+static struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
+{
+    if (vs->nconns >= VSOCK_MAX_CONNS)
+        return NULL;
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->tag = TAG_CONN;
+    c->state = state;
+    c->fd = fd;
+    if (fd >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.ptr = c};
+        if (epoll_ctl(vs->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    vs->nconns++;
+    c->anext = vs->all;
+    if (vs->all)
+        vs->all->aprev = c;
+    vs->all = c;
+    return c;
+}
+
+static void work_remove(struct vsock *vs, struct conn *c)
+{
+    if (!c->in_work)
+        return;
+    struct conn **p = &vs->work_head, *prev = NULL;
+    while (*p && *p != c) {
+        prev = *p;
+        p = &(*p)->wnext;
+    }
+    if (*p) {
+        *p = c->wnext;
+        if (vs->work_tail == c)
+            vs->work_tail = prev;
+    }
+    c->wnext = NULL;
+    c->in_work = false;
+}
+
+static void conn_free(struct vsock *vs, struct conn *c)
+{
+    work_remove(vs, c);
+    conn_hash_del(vs, c);
+    if (c->fd >= 0)
+        close(c->fd); /* also leaves the epoll set */
+    if (c->aprev)
+        c->aprev->anext = c->anext;
+    else
+        vs->all = c->anext;
+    if (c->anext)
+        c->anext->aprev = c->aprev;
+    free(c->pend);
+    free(c);
+    vs->nconns--;
+}
+
+static uint32_t guest_credit(const struct conn *c)
+{
+    uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
+    return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+}
+
+/* Whether the connection has a packet for the guest now. */
+static bool conn_has_work(const struct conn *c)
+{
+    if (c->ctrl)
+        return true;
+    return c->state == C_OPEN && c->host_readable && !c->host_eof && !c->guest_shut_rcv &&
+           guest_credit(c) > 0;
+}
+
+/* Puts the connection on the work list when it has something for the guest. */
+static void conn_update(struct vsock *vs, struct conn *c)
+{
+    if (c->in_work || !conn_has_work(c))
+        return;
+    c->wnext = NULL;
+    if (vs->work_tail)
+        vs->work_tail->wnext = c;
+    else
+        vs->work_head = c;
+    vs->work_tail = c;
+    c->in_work = true;
+}
+
+static void conn_ctrl(struct vsock *vs, struct conn *c, uint32_t bits)
+{
+    c->ctrl |= bits;
+    conn_update(vs, c);
+}
+
+/* The connection is over: the guest gets a RST (unless it sent one) and the socket closes. */
+static void conn_reset(struct vsock *vs, struct conn *c, bool tell_guest)
+{
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    if (tell_guest && c->in_hash) {
+        c->ctrl = CTRL_RST;
+        work_remove(vs, c);
+        conn_update(vs, c);
+    } else {
+        conn_free(vs, c);
+    }
+}
+
+/* ---- host socket I/O ---- */
+
+/* Writes what is pending to the host. 0, or -1 when the host socket is gone. */
+static int flush_pending(struct vsock *vs, struct conn *c)
+{
+    while (c->pend_len) {
+        ssize_t n = write(c->fd, c->pend + c->pend_off, c->pend_len);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0;
+            return -1;
+        }
+        c->pend_off += (size_t)n;
+        c->pend_len -= (size_t)n;
+        c->fwd_cnt += (uint32_t)n;
+    }
+    c->pend_off = 0;
+    if (c->guest_shut_send)
+        shutdown(c->fd, SHUT_WR);
+    /* tell a guest that may be out of credit */
+    if (c->fwd_cnt != c->fwd_cnt_told)
+        conn_ctrl(vs, c, CTRL_CREDIT);
+    return 0;
+}
+
+/* The guest sent len payload bytes (the chain's readable bytes from offset off). */
+static void guest_data(struct vsock *vs, struct conn *c, const struct vq_chain *ch, size_t off,
+                       uint32_t len)
+{
+    if (c->state == C_HEARTBEAT) {
+        uint8_t b = 0;
+        if (len != 1 || vq_chain_read(ch, off, &b, 1) != 1 || b != ALC_VSOCK_HEARTBEAT_BYTE) {
+            vm_end(vs->vm, VM_END_LAUNCH, 125,
+                   "[ E%02d ] Enclave boot failure: the heartbeat was not the byte 0x%02X",
+                   E_ENCLAVE_BOOT_FAILURE, ALC_VSOCK_HEARTBEAT_BYTE);
+            return;
+        }
+        c->echo = b;
+        c->fwd_cnt += 1;
+        conn_ctrl(vs, c, CTRL_ECHO);
+        vm_heartbeat(vs->vm);
+        return;
+    }
+    if (c->state != C_OPEN || c->guest_shut_send || c->fd < 0) {
+        conn_reset(vs, c, true);
+        return;
+    }
+    if (c->pend_len + len > VSOCK_BUF_ALLOC) {
+        alc_log(ALC_LOG_WARN, "vsock: the guest overran its credit on port %u", c->guest_port);
+        conn_reset(vs, c, true);
+        return;
+    }
+    /* the payload as iovecs over guest memory */
+    struct iovec iov[VQ_MAX_SEGS];
+    int n = 0;
+    size_t skip = off, left = len;
+    for (unsigned s = 0; s < ch->nout && left; s++) {
+        if (skip >= ch->out[s].len) {
+            skip -= ch->out[s].len;
+            continue;
+        }
+        size_t take = ch->out[s].len - skip < left ? ch->out[s].len - skip : left;
+        iov[n++] = (struct iovec){ch->out[s].p + skip, take};
+        left -= take;
+        skip = 0;
+    }
+    size_t done = 0;
+    if (c->pend_len == 0) {
+        ssize_t w = writev(c->fd, iov, n);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        done = w > 0 ? (size_t)w : 0;
+        c->fwd_cnt += (uint32_t)done;
+    }
+    if (done < len) {
+        if (!c->pend) {
+            c->pend = malloc(VSOCK_BUF_ALLOC);
+            if (!c->pend) {
+                conn_reset(vs, c, true);
+                return;
+            }
+        }
+        if (c->pend_off + c->pend_len + (len - done) > VSOCK_BUF_ALLOC) {
+            memmove(c->pend, c->pend + c->pend_off, c->pend_len);
+            c->pend_off = 0;
+        }
+        size_t at = c->pend_off + c->pend_len;
+        for (int i = 0; i < n; i++) {
+            size_t l = iov[i].iov_len;
+            if (done >= l) {
+                done -= l;
+                continue;
+            }
+            memcpy(c->pend + at, (uint8_t *)iov[i].iov_base + done, l - done);
+            at += l - done;
+            c->pend_len += l - done;
+            done = 0;
+        }
+    }
+    /* the guest learns our fwd_cnt from our packets; send one when it lags by half */
+    if (c->fwd_cnt - c->fwd_cnt_told >= VSOCK_BUF_ALLOC / 2)
+        conn_ctrl(vs, c, CTRL_CREDIT);
+}
+
+/* Answers a packet for which there is no connection with a RST, sent from a throwaway one. */
+static void reply_rst(struct vsock *vs, uint32_t guest_port, uint32_t host_port)
+{
+    struct conn *r = conn_new(vs, C_OPEN, -1);
+    if (!r)
+        return;
+    r->guest_port = guest_port;
+    r->host_port = host_port;
+    conn_hash_add(vs, r);
+    conn_reset(vs, r, true);
+}
+
+/* Connects to "<uds>_<port>" for the guest. */
+static void guest_request(struct vsock *vs, const struct vsock_hdr *h)
+{
+    if (conn_find(vs, h->src_port, h->dst_port))
+        return; /* a duplicate REQUEST: ignore, as for any packet of a live connection */
+    bool heartbeat = h->dst_port == ALC_VSOCK_HEARTBEAT_PORT;
+    int fd = -1;
+    enum conn_state st = C_HEARTBEAT;
+    char path[PATH_MAX + 16];
+    if (!heartbeat) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int len = snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && len > 0 && (size_t)len < sizeof(sa.sun_path)) {
+            memcpy(sa.sun_path, path, (size_t)len + 1);
+            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                st = C_OPEN;
+            else if (errno == EINPROGRESS || errno == EAGAIN)
+                st = C_HOST_CONNECTING;
+            else
+                st = C_LINE; /* failed */
+        } else {
+            st = C_LINE;
+        }
+    }
+    struct conn *c = st == C_LINE ? NULL : conn_new(vs, st, fd);
+    if (!c) {
+        if (fd >= 0)
+            close(fd);
+        reply_rst(vs, h->src_port, h->dst_port); /* refused */
+        return;
+    }
+    c->guest_port = h->src_port;
+    c->host_port = h->dst_port;
+    c->peer_buf_alloc = h->buf_alloc;
+    c->peer_fwd_cnt = h->fwd_cnt;
+    conn_hash_add(vs, c);
+    if (st != C_HOST_CONNECTING)
+        conn_ctrl(vs, c, CTRL_RESPONSE);
+}
+
+/* ---- tx: packets from the guest ---- */
+
+static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
+{
+    struct vsock_hdr h;
+    if (ch->out_len < sizeof(h) || ch->nin) {
+        vm_end(vs->vm, VM_END_VIOLATION, 137,
+               "virtio-vsock: a tx packet of %" PRIu64 " bytes (%u writable segments)", ch->out_len,
+               ch->nin);
+        return -1;
+    }
+    vq_chain_read(ch, 0, &h, sizeof(h));
+    if (h.src_cid != vs->cid || h.len > ch->out_len - sizeof(h) ||
+        (h.op < OP_REQUEST || h.op > OP_CREDIT_REQUEST)) {
+        vm_end(vs->vm, VM_END_VIOLATION, 137,
+               "virtio-vsock: a tx packet with source CID %" PRIu64
+               ", op %u, length %u of %" PRIu64,
+               h.src_cid, h.op, h.len, ch->out_len - sizeof(h));
+        return -1;
+    }
+    struct conn *c = conn_find(vs, h.src_port, h.dst_port);
+    bool to_host = h.dst_cid == ALC_VSOCK_CID_HOST || h.dst_cid == CID_HOST_ALIAS;
+    if (h.type != TYPE_STREAM || !to_host) {
+        if (h.op != OP_RST && !c)
+            reply_rst(vs, h.src_port, h.dst_port); /* nobody there */
+        return 0;
+    }
+    if (h.op == OP_REQUEST) {
+        if (!c)
+            guest_request(vs, &h);
+        return 0;
+    }
+    if (!c) {
+        if (h.op != OP_RST)
+            reply_rst(vs, h.src_port, h.dst_port);
+        return 0;
+    }
+    c->peer_buf_alloc = h.buf_alloc;
+    c->peer_fwd_cnt = h.fwd_cnt;
+    switch (h.op) {
+    case OP_RESPONSE:
+        if (c->state == C_GUEST_CONNECTING) {
+            char ok[32];
+            int n = snprintf(ok, sizeof(ok), "OK %u\n", c->host_port);
+            c->state = C_OPEN;
+            if (write(c->fd, ok, (size_t)n) != n) {
+                conn_reset(vs, c, true);
+                return 0;
+            }
+        }
+        break;
+    case OP_RST:
+        conn_free(vs, c);
+        return 0;
+    case OP_SHUTDOWN:
+        if (h.flags & SHUTDOWN_SEND)
+            c->guest_shut_send = true;
+        if (h.flags & SHUTDOWN_RCV)
+            c->guest_shut_rcv = true;
+        if (c->state == C_HEARTBEAT || (c->guest_shut_send && c->guest_shut_rcv)) {
+            /* the guest is done: flush what we can, then the RST that ends it */
+            if (c->fd >= 0 && c->pend_len)
+                flush_pending(vs, c);
+            conn_reset(vs, c, true);
+            return 0;
+        }
+        if (c->guest_shut_send && c->fd >= 0 && c->pend_len == 0)
+            shutdown(c->fd, SHUT_WR);
+        if (c->guest_shut_send && c->host_eof && c->pend_len == 0) {
+            conn_reset(vs, c, true);
+            return 0;
+        }
+        break;
+    case OP_RW:
+        guest_data(vs, c, ch, sizeof(h), h.len);
+        return 0;
+    case OP_CREDIT_UPDATE:
+        break;
+    case OP_CREDIT_REQUEST:
+        conn_ctrl(vs, c, CTRL_CREDIT);
+        break;
+    }
+    conn_update(vs, c);
+    return 0;
+}
+
+static int tx_process(struct vsock *vs)
+{
+    struct vq *q = &vs->dev->vq[Q_TX];
+    for (;;) {
+        struct vq_chain ch;
+        char why[160];
+        int r = vq_pop(q, &ch, why, sizeof(why));
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            vm_end(vs->vm, VM_END_VIOLATION, 137, "virtio-vsock tx queue: %s", why);
+            return -1;
+        }
+        if (tx_packet(vs, &ch))
+            return -1;
+        vq_push(q, ch.head, 0);
+        vs->used_any = true;
+    }
+}
+
+/* ---- rx: packets to the guest ---- */
+
+static size_t chain_write(const struct vq_chain *ch, size_t off, const void *src, size_t len)
+{
+    size_t done = 0;
+    for (unsigned s = 0; s < ch->nin && done < len; s++) {
+        if (off >= ch->in[s].len) {
+            off -= ch->in[s].len;
+            continue;
+        }
+        size_t n = ch->in[s].len - off < len - done ? ch->in[s].len - off : len - done;
+        memcpy(ch->in[s].p + off, (const uint8_t *)src + done, n);
+        done += n;
+        off = 0;
+    }
+    return done;
+}
+
+/* Reads host data into the chain after the header: the payload length, 0 at EOF, or -errno. */
+static ssize_t read_into(struct conn *c, const struct vq_chain *ch, size_t cap)
+{
+    struct iovec iov[VQ_MAX_SEGS];
+    int n = 0;
+    size_t skip = sizeof(struct vsock_hdr), left = cap;
+    for (unsigned s = 0; s < ch->nin && left; s++) {
+        if (skip >= ch->in[s].len) {
+            skip -= ch->in[s].len;
+            continue;
+        }
+        size_t take = ch->in[s].len - skip < left ? ch->in[s].len - skip : left;
+        iov[n++] = (struct iovec){ch->in[s].p + skip, take};
+        left -= take;
+        skip = 0;
+    }
+    ssize_t r = readv(c->fd, iov, n);
+    return r < 0 ? -errno : r;
+}
+
+/* Builds the connection's next packet into the chain. Returns its length, or 0 when it turned
+ * out to have nothing (the chain is then not used). */
+static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chain *ch)
+{
+    struct vsock_hdr h = {
+        .src_cid = ALC_VSOCK_CID_HOST,
+        .dst_cid = vs->cid,
+        .src_port = c->host_port,
+        .dst_port = c->guest_port,
+        .type = TYPE_STREAM,
+        .buf_alloc = VSOCK_BUF_ALLOC,
+        .fwd_cnt = c->fwd_cnt,
+    };
+    uint32_t payload = 0;
+    if (c->ctrl & CTRL_RST) {
+        h.op = OP_RST;
+        c->ctrl = 0;
+    } else if (c->ctrl & CTRL_RESPONSE) {
+        h.op = OP_RESPONSE;
+        c->ctrl &= ~CTRL_RESPONSE;
+    } else if (c->ctrl & CTRL_REQUEST) {
+        h.op = OP_REQUEST;
+        c->ctrl &= ~CTRL_REQUEST;
+    } else if (c->ctrl & CTRL_ECHO) {
+        if (guest_credit(c) == 0)
+            return 0;
+        h.op = OP_RW;
+        h.len = payload = 1;
+        chain_write(ch, sizeof(h), &c->echo, 1);
+        c->tx_cnt += 1;
+        c->ctrl &= ~CTRL_ECHO;
+    } else if (c->ctrl & CTRL_SHUTDOWN) {
+        h.op = OP_SHUTDOWN;
+        h.flags = SHUTDOWN_SEND;
+        c->ctrl &= ~CTRL_SHUTDOWN;
+    } else if (c->ctrl & CTRL_CREDIT) {
+        h.op = OP_CREDIT_UPDATE;
+        c->ctrl &= ~CTRL_CREDIT;
+    } else {
+        size_t cap = ch->in_len - sizeof(h);
+        uint32_t credit = guest_credit(c);
+        if (cap > credit)
+            cap = credit;
+        if (cap > VSOCK_MAX_PAYLOAD)
+            cap = VSOCK_MAX_PAYLOAD;
+        ssize_t r = read_into(c, ch, cap);
+        if (r == -EAGAIN || r == -EINTR) {
+            c->host_readable = false;
+            return 0;
+        }
+        if (r < 0) {
+            conn_reset(vs, c, true);
+            return 0;
+        }
+        if (r == 0) {
+            c->host_eof = true;
+            if (c->guest_shut_send && c->pend_len == 0) {
+                conn_reset(vs, c, true);
+                return 0;
+            }
+            h.op = OP_SHUTDOWN;
+            h.flags = SHUTDOWN_SEND;
+        } else {
+            h.op = OP_RW;
+            h.len = payload = (uint32_t)r;
+            c->tx_cnt += (uint32_t)r;
+        }
+    }
+    c->fwd_cnt_told = c->fwd_cnt;
+    chain_write(ch, 0, &h, sizeof(h));
+    return (uint32_t)sizeof(h) + payload;
+}
+
+static int rx_process(struct vsock *vs)
+{
+    struct vq *q = &vs->dev->vq[Q_RX];
+    vs->rx_starved = false;
+    while (vs->work_head) {
+        struct conn *c = vs->work_head;
+        work_remove(vs, c);
+        if (!conn_has_work(c))
+            continue;
+        struct vq_chain ch;
+        char why[160];
+        int r = vq_pop(q, &ch, why, sizeof(why));
+        if (r < 0) {
+            vm_end(vs->vm, VM_END_VIOLATION, 137, "virtio-vsock rx queue: %s", why);
+            return -1;
+        }
+        if (r == 0) {
+            conn_update(vs, c); /* back on the list, first in line next time */
+            vs->rx_starved = true;
+            return 0;
+        }
+        if (ch.nout || ch.in_len < sizeof(struct vsock_hdr) + 1) {
+            vm_end(vs->vm, VM_END_VIOLATION, 137,
+                   "virtio-vsock: an rx buffer of %" PRIu64
+                   " writable bytes (%u readable segments)",
+                   ch.in_len, ch.nout);
+            return -1;
+        }
+        bool rst = c->ctrl & CTRL_RST;
+        uint32_t len = rx_packet(vs, c, &ch);
+        if (len == 0) {
+            q->last_avail--; /* not used: the next packet takes it */
+        } else {
+            vq_push(q, ch.head, len);
+            vs->used_any = true;
+        }
+        if (rst && len)
+            conn_free(vs, c);
+        else if (len || c->ctrl)
+            conn_update(vs, c); /* round robin: to the back */
+    }
+    return 0;
+}
+
+/* ---- host events ---- */
+
+static void host_accept(struct vsock *vs)
+{
+    for (;;) {
+        int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct conn *c = conn_new(vs, C_LINE, fd);
+        if (!c)
+            close(fd); /* over the cap: the client sees the socket close */
+    }
+}
+
+/* A host client's CONNECT line: peeked first, so that bytes after the newline stay in the
+ * socket for the stream. */
+static void host_line(struct vsock *vs, struct conn *c)
+{
+    ssize_t n = recv(c->fd, c->line, sizeof(c->line), MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    uint32_t port = 0;
+    size_t used = 0;
+    enum vsock_line r =
+        n > 0 ? vsock_line_parse(c->line, (size_t)n, &port, &used) : VSOCK_LINE_INVALID;
+    if (r == VSOCK_LINE_MORE)
+        return;
+    if (r == VSOCK_LINE_OK && recv(c->fd, c->line, used, 0) == (ssize_t)used) {
+        uint32_t hp = vs->next_host_port;
+        while (conn_find(vs, port, hp))
+            hp++;
+        vs->next_host_port = hp + 1 < VSOCK_HOST_PORT0 ? VSOCK_HOST_PORT0 : hp + 1;
+        c->guest_port = port;
+        c->host_port = hp;
+        c->state = C_GUEST_CONNECTING;
+        c->peer_buf_alloc = 0; /* no credit until the guest answers */
+        conn_hash_add(vs, c);
+        conn_ctrl(vs, c, CTRL_REQUEST);
+        return;
+    }
+    conn_free(vs, c); /* malformed, too long, or gone: closed without a reply */
+}
+
+static void host_event(struct vsock *vs, struct conn *c, uint32_t events)
+{
+    switch (c->state) {
+    case C_LINE:
+        host_line(vs, c);
+        return;
+    case C_HOST_CONNECTING: {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        c->state = C_OPEN;
+        conn_ctrl(vs, c, CTRL_RESPONSE);
+        if (events & EPOLLIN)
+            c->host_readable = true;
+        conn_update(vs, c);
+        return;
+    }
+    case C_GUEST_CONNECTING:
+        /* not open yet: remember the data; a client that hangs up ends the attempt */
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+            c->host_readable = true;
+        if (events & (EPOLLHUP | EPOLLERR))
+            conn_reset(vs, c, true);
+        return;
+    case C_OPEN:
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            c->host_readable = true;
+        if ((events & (EPOLLOUT | EPOLLERR)) && c->pend_len && flush_pending(vs, c)) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        if (c->guest_shut_send && c->host_eof && c->pend_len == 0) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        conn_update(vs, c);
+        return;
+    case C_HEARTBEAT:
+        return;
+    }
+}
+
+/* ---- the thread ---- */
+
+static void *vsock_thread(void *arg)
+{
+    struct vsock *vs = arg;
+    struct epoll_event evs[64];
+    for (;;) {
+        if (vs->running) {
+            if (tx_process(vs) || rx_process(vs))
+                break;
+            if (vs->used_any) {
+                vs->used_any = false;
+                virtio_signal_used(vs->dev);
+            }
+            /* about to sleep: ask for notifications, then look once more */
+            vq_want_notify(&vs->dev->vq[Q_TX], true);
+            vq_want_notify(&vs->dev->vq[Q_RX], vs->rx_starved);
+            if (vq_has_avail(&vs->dev->vq[Q_TX]) ||
+                (vs->rx_starved && vq_has_avail(&vs->dev->vq[Q_RX]))) {
+                vq_want_notify(&vs->dev->vq[Q_TX], false);
+                vq_want_notify(&vs->dev->vq[Q_RX], false);
+                continue;
+            }
+        }
+        int n = epoll_wait(vs->ep, evs, 64, -1);
+        if (vs->running) {
+            vq_want_notify(&vs->dev->vq[Q_TX], false);
+            vq_want_notify(&vs->dev->vq[Q_RX], false);
+        }
+        for (int i = 0; i < n; i++) {
+            enum tag *t = evs[i].data.ptr;
+            uint64_t v;
+            switch (*t) {
+            case TAG_STOP:
+                return NULL;
+            case TAG_KICK:
+                if (read(vs->kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                    return NULL;
+                break;
+            case TAG_LISTEN:
+                if (vs->running)
+                    host_accept(vs);
+                break;
+            case TAG_CONN:
+                host_event(vs, (struct conn *)t, evs[i].events);
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- the device ---- */
+
+static const void *vsock_config(struct virtio_dev *d)
+{
+    return &((struct vsock *)d->priv)->config_cid;
+}
+
+static int vsock_dev_start(struct virtio_dev *d)
+{
+    struct vsock *vs = d->priv;
+    if (!d->vq[Q_RX].ready || !d->vq[Q_TX].ready) {
+        vm_end(d->vm, VM_END_VIOLATION, 137, "virtio-vsock started without its rx and tx queues");
+        return -1;
+    }
+    __atomic_store_n(&vs->running, true, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    if (write(vs->kick_fd, &one, sizeof(one)) < 0)
+        return -1;
+    return 0;
+}
+
+static void vsock_notify(struct virtio_dev *d, unsigned q)
+{
+    struct vsock *vs = d->priv;
+    (void)q;
+    uint64_t one = 1;
+    if (write(vs->kick_fd, &one, sizeof(one)) < 0)
+        alc_log(ALC_LOG_WARN, "vsock: kick: %s", strerror(errno));
+}
+
+static const struct virtio_ops g_vsock_ops = {
+    .name = "vsock",
+    .device_id = VSOCK_DEVICE_ID,
+    .nqueues = 3,
+    .queue_max = VSOCK_QUEUE_SIZE,
+    .config_size = 8,
+    .config = vsock_config,
+    .start = vsock_dev_start,
+    .notify = vsock_notify,
+};
+
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+static int ep_add(int ep, int fd, enum tag *tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
+{
+    struct vsock *vs = calloc(1, sizeof(*vs));
+    if (!vs) {
+        alc_err_report(E_MONITOR_FAILURE, "out of memory");
+        return E_MONITOR_FAILURE;
+    }
+    vs->vm = vm;
+    vs->cid = cid;
+    vs->config_cid = cid;
+    vs->next_host_port = VSOCK_HOST_PORT0;
+    vs->listen_fd = vs->kick_fd = vs->stop_fd = vs->ep = -1;
+    vs->listen_tag = TAG_LISTEN;
+    vs->kick_tag = TAG_KICK;
+    vs->stop_tag = TAG_STOP;
+    vm->vsock = vs;
+    snprintf(vs->uds, sizeof(vs->uds), "%s", uds_path);
+    vs->listen_fd = listen_unix(uds_path);
+    if (vs->listen_fd < 0) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot listen on the vsock socket %s: %s", uds_path,
+                       strerror(errno));
+        vs->uds[0] = 0; /* not ours to remove */
+        return E_MONITOR_FAILURE;
+    }
+    vs->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    vs->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    vs->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (vs->kick_fd < 0 || vs->stop_fd < 0 || vs->ep < 0 ||
+        ep_add(vs->ep, vs->listen_fd, &vs->listen_tag) ||
+        ep_add(vs->ep, vs->kick_fd, &vs->kick_tag) || ep_add(vs->ep, vs->stop_fd, &vs->stop_tag)) {
+        alc_err_report(E_MONITOR_FAILURE, "vsock: %s", strerror(errno));
+        return E_MONITOR_FAILURE;
+    }
+    vs->dev = virtio_add(vm, ALC_VIRTIO_SLOT_VSOCK, &g_vsock_ops, vs);
+    if (!vs->dev) {
+        alc_err_report(E_MONITOR_FAILURE, "vsock: cannot add the device");
+        return E_MONITOR_FAILURE;
+    }
+    if (pthread_create(&vs->thread, NULL, vsock_thread, vs)) {
+        alc_err_report(E_THREAD, "cannot start the vsock thread");
+        return E_THREAD;
+    }
+    vs->thread_started = true;
+    return 0;
+}
+
+void vsock_stop(struct vm *vm)
+{
+    struct vsock *vs = vm->vsock;
+    if (!vs)
+        return;
+    if (vs->thread_started) {
+        uint64_t one = 1;
+        if (write(vs->stop_fd, &one, sizeof(one)) < 0)
+            alc_log(ALC_LOG_WARN, "vsock: stop: %s", strerror(errno));
+        pthread_join(vs->thread, NULL);
+    }
+    while (vs->all)
+        conn_free(vs, vs->all);
+    if (vs->listen_fd >= 0)
+        close(vs->listen_fd);
+    if (vs->uds[0])
+        unlink(vs->uds);
+    if (vs->kick_fd >= 0)
+        close(vs->kick_fd);
+    if (vs->stop_fd >= 0)
+        close(vs->stop_fd);
+    if (vs->ep >= 0)
+        close(vs->ep);
+    virtio_remove(vm, ALC_VIRTIO_SLOT_VSOCK);
+    vm->vsock = NULL;
+    free(vs);
+}

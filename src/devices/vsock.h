@@ -1,0 +1,22 @@
+/* vsock.h: the virtio-vsock device and its host side (docs/vsock.md). One thread per enclave
+ * multiplexes the guest's virtqueues and the host's Unix sockets: the enclave's listening socket
+ * (Firecracker's hybrid protocol), the connections it accepts, and the connections the enclave
+ * opens to CID 3 port P ("<uds>_P"). Port 9000 (the heartbeat) is answered by the device
+ * itself. */
+#ifndef ALCOVE_VSOCK_H
+#define ALCOVE_VSOCK_H
+
+#include <stdint.h>
+
+struct vm;
+
+/* Creates the device in ALC_VIRTIO_SLOT_VSOCK with the enclave's cid, listens on uds_path (a
+ * path that must not exist) and starts the device thread. 0, or an alcove error code (already
+ * reported). */
+int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path);
+
+/* Stops the thread, closes every connection (host peers read EOF) and the listening socket, and
+ * removes the socket file. Safe to call when vsock_start failed or never ran. */
+void vsock_stop(struct vm *vm);
+
+#endif
