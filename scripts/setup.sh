@@ -10,6 +10,7 @@ packages=(
   libssl-dev        # SHA-384, ECDSA P-384, X.509: EIF measurement and signing
   libcbor-dev       # CBOR: EIF signatures (and attestation documents)
   libcjson-dev      # JSON: EIF metadata, OCI configs, nitro-cli's outputs
+  libyaml-dev       # YAML: allocator.yaml, vsock-proxy's allowlist
   libarchive-dev    # tar and gzip: OCI and docker-save archives
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev  # libarchive's own needs, linked
                                                             # statically with it
@@ -21,6 +22,7 @@ packages=(
   umoci skopeo      # real OCI and docker-save archives for the image tests (offline)
   openssl           # test keys and certificates
   python3 python3-cryptography  # test helpers: EIFs crafted byte by byte, test certificates
+  python3-cbor2     # tests/integration/verify_doc.py: the independent attestation checker
   busybox-static    # real programs nobody here wrote, in test images
   bash-static       # a real shell (static glibc) for tests/integration/busybox.bats
   procps            # pgrep, used by tests to show no process is left behind

@@ -1,10 +1,15 @@
 /* devfs.c: /dev: the character devices static programs use (null, zero, full, random, urandom,
- * and tty, which has no terminal behind it: ENXIO, as for a process without a controlling
- * terminal), the standard-stream links into /proc/self/fd, and a tmpfs at /dev/shm. */
+ * vsock (IOCTL_VM_SOCKETS_GET_LOCAL_CID), and tty, which has no terminal behind it: ENXIO, as for a
+ * process without a controlling terminal), the standard-stream links into /proc/self/fd, and a
+ * tmpfs at /dev/shm. */
 #include "exe.h"
 #include "file.h"
 #include "klib.h"
+#include "nsm.h"
 #include "vfs.h"
+#include "vsock.h"
+
+#define DEVNUM_VSOCK DEVNUM(10, 121) /* a misc device, as on Linux */
 
 static long dev_read_zero(struct file *f, void *buf, size_t len)
 {
@@ -124,6 +129,12 @@ static int dev_open(struct inode *ino, uint32_t flags, struct file **out)
     case DEVNUM_URANDOM:
         ops = &g_random_ops;
         break;
+    case DEVNUM_VSOCK:
+        ops = &g_vsock_dev_ops;
+        break;
+    case DEVNUM_NSM:
+        ops = nsm_file_ops();
+        break;
     default:
         return -ENXIO; /* /dev/tty: no controlling terminal */
     }
@@ -175,6 +186,8 @@ int devfs_mount(void)
     err = err ? err : add_dev(dev, "random", 0666, DEVNUM_RANDOM);
     err = err ? err : add_dev(dev, "urandom", 0666, DEVNUM_URANDOM);
     err = err ? err : add_dev(dev, "tty", 0666, DEVNUM(5, 0));
+    err = err ? err : add_dev(dev, "vsock", 0666, DEVNUM_VSOCK);
+    err = err ? err : add_dev(dev, "nsm", 0666, DEVNUM_NSM);
     err = err ? err : add_symlink(dev, "stdin", "/proc/self/fd/0");
     err = err ? err : add_symlink(dev, "stdout", "/proc/self/fd/1");
     err = err ? err : add_symlink(dev, "stderr", "/proc/self/fd/2");

@@ -61,6 +61,8 @@ static inline void hypercall(unsigned nr, uint64_t arg)
     *(volatile uint64_t *)(ALC_MMIO_VBASE + 8ul * nr) = arg;
 }
 uint64_t virt_to_phys(const void *kva);
+/* The monitor's event bits now (ALC_EV_*), without stopping the vCPU. */
+uint32_t shared_events(void);
 /* Blocks the vCPU until (events & mask) or timeout_ns (0: none) passes. Returns the events. */
 uint32_t hc_wait(uint32_t mask, uint64_t timeout_ns);
 NORETURN void hc_exit(int status);

@@ -46,6 +46,28 @@
 #define ETIMEDOUT    110
 #define ERESTARTSYS  512 /* kernel-internal: restart the syscall (SA_RESTART) */
 
+/* errno: sockets and the rest */
+#define EDOM            33
+#define EPROTO          71
+#define ENOTSOCK        88
+#define EDESTADDRREQ    89
+#define EMSGSIZE        90
+#define ENOPROTOOPT     92
+#define EPROTONOSUPPORT 93
+#define ESOCKTNOSUPPORT 94
+#define EAFNOSUPPORT    97
+#define EADDRINUSE      98
+#define EADDRNOTAVAIL   99
+#define ENETUNREACH     101
+#define ECONNABORTED    103
+#define ECONNRESET      104
+#define ENOBUFS         105
+#define EISCONN         106
+#define ENOTCONN        107
+#define ECONNREFUSED    111
+#define EALREADY        114
+#define EINPROGRESS     115
+
 /* mmap / mprotect */
 #define PROT_NONE           0x0
 #define PROT_READ           0x1
@@ -185,11 +207,12 @@ _Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs");
 #define S_IFLNK 0120000
 
 /* file types */
-#define S_IFMT  0170000
-#define S_IFIFO 0010000
-#define S_IFCHR 0020000
-#define S_IFDIR 0040000
-#define S_IFREG 0100000
+#define S_IFMT   0170000
+#define S_IFIFO  0010000
+#define S_IFCHR  0020000
+#define S_IFDIR  0040000
+#define S_IFREG  0100000
+#define S_IFSOCK 0140000
 
 struct linux_stat {
     uint64_t st_dev, st_ino, st_nlink;

@@ -22,6 +22,12 @@ uint64_t virt_to_phys(const void *kva)
     kpanic("virt_to_phys of an address with no physical alias: %#lx", va);
 }
 
+uint32_t shared_events(void)
+{
+    const struct alc_shared *sh = phys_to_virt(g_boot->shared_gpa);
+    return __atomic_load_n(&sh->events, __ATOMIC_ACQUIRE);
+}
+
 uint32_t hc_wait(uint32_t mask, uint64_t timeout_ns)
 {
     struct alc_shared *sh = phys_to_virt(g_boot->shared_gpa);

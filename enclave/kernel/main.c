@@ -7,6 +7,7 @@
 #include "klib.h"
 #include "mm.h"
 #include "vfs.h"
+#include "vsock.h"
 
 const struct alc_boot_info *g_boot;
 
@@ -139,6 +140,39 @@ static int mount_all(const struct ramdisk_files *rd)
     return 0;
 }
 
+/* The vsock device and Nitro's heartbeat: the monitor fails a launch that does not send it.
+ * The REQUEST goes out first thing, the rest of the boot overlaps the device's answer, and the
+ * byte goes back and forth just before the application starts. Without a device there is nothing
+ * to do; a heartbeat that fails ends the enclave. */
+static uint64_t g_hb_ns;
+
+static void heartbeat_begin(void)
+{
+    uint64_t t0 = time_since_boot_ns();
+    int err = vsock_init();
+    /* fault injection (ALCOVE_FAULT=no-heartbeat): the tests of the monitor's deadline */
+    if (!err && !(g_boot->flags & ALC_BOOT_NO_HEARTBEAT))
+        err = vsock_heartbeat_begin();
+    if (err && err != -ENODEV)
+        kpanic("the vsock heartbeat to CID %u port %u failed: error %d", ALC_VSOCK_CID_HOST,
+               ALC_VSOCK_HEARTBEAT_PORT, -err);
+    g_hb_ns = time_since_boot_ns() - t0;
+}
+
+static void heartbeat_end(void)
+{
+    if (!vsock_present() || (g_boot->flags & ALC_BOOT_NO_HEARTBEAT))
+        return;
+    uint64_t t0 = time_since_boot_ns();
+    int err = vsock_heartbeat_end();
+    if (err)
+        kpanic("the vsock heartbeat to CID %u port %u failed: error %d", ALC_VSOCK_CID_HOST,
+               ALC_VSOCK_HEARTBEAT_PORT, -err);
+    klog(ALC_LOG_DEBUG,
+         "vsock: CID %u; device set up and REQUEST in %lu us, heartbeat end in %lu us",
+         vsock_local_cid(), g_hb_ns / 1000, (time_since_boot_ns() - t0) / 1000);
+}
+
 NORETURN void kernel_main(uint64_t boot_gpa)
 {
     const struct alc_boot_info *bi = phys_to_virt(boot_gpa);
@@ -150,6 +184,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     console_init();
     klog(ALC_LOG_DEBUG, "enclave kernel up: %lu MiB, %u vCPU(s), application region %#lx-%#lx",
          bi->mem_size >> 20, bi->cpu_count, bi->app_start, bi->app_end);
+    heartbeat_begin();
     mm_init(bi->app_start, bi->app_end, bi->stack_size);
     kheap_enable_growth();
     proc_init();
@@ -165,6 +200,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     int err = exe_start(&r, argv, envp);
     if (err)
         hc_exit(err == -ENOENT ? 127 : 126); /* the reason is in the log */
+    heartbeat_end();
     klog(ALC_LOG_DEBUG, "entering the application at %#lx, %lu ns after boot", r.rip,
          time_since_boot_ns());
     alc_return_to_user(&r);

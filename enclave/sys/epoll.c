@@ -283,7 +283,8 @@ static void epoll_release(struct file *f)
 
 static const struct file_ops g_epoll_ops = {
     .poll = epoll_file_poll,
-    .wake_events = ALC_EV_STDIN, /* it may watch console stdin */
+    /* it may watch console stdin and sockets */
+    .wake_events = ALC_EV_STDIN | ALC_EV_VIRTIO(ALC_VIRTIO_SLOT_VSOCK),
     .lseek = epoll_lseek,
     .stat = epoll_stat,
     .release = epoll_release,

@@ -216,6 +216,7 @@ SYSCALL_DEFINE2(flock, int, fd, int, op)
 
 SYSCALL_DEFINE3(ioctl, int, fd, unsigned long, cmd, uint64_t, arg)
 {
+    cmd = (uint32_t)cmd; /* Linux's cmd is an unsigned int: musl passes it sign-extended */
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;

@@ -6,6 +6,7 @@
 #include "klib.h"
 #include "mm.h"
 #include "syscall.h"
+#include "vsock.h"
 
 #define ENCLAVE_PID 1
 
@@ -29,6 +30,7 @@ void proc_init(void)
 void process_exit(int status)
 {
     klog(ALC_LOG_DEBUG, "exit(%d)", status);
+    vsock_exit_flush(); /* the packets the program sent reach the device before the end */
     hc_exit(status);
 }
 
@@ -127,6 +129,9 @@ SYSCALL_DEFINE3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
     return put_three_zeros(r, e, s);
 }
 
+#define ALC_STR_(x) #x
+#define ALC_STR(x)  ALC_STR_(x)
+
 SYSCALL_DEFINE1(uname, uint64_t, ubuf)
 {
     struct linux_utsname u;
@@ -135,9 +140,7 @@ SYSCALL_DEFINE1(uname, uint64_t, ubuf)
     strlcpy(u.nodename, "alcove", sizeof(u.nodename));
     /* a Linux-shaped version first (C libraries parse it), then who really answers */
     strlcpy(u.release, "6.1.0-alcove", sizeof(u.release));
-    strlcpy(u.version,
-            "#1 alcove enclave kernel (LibOS), ABI "
-            "1",
+    strlcpy(u.version, "#1 alcove enclave kernel (LibOS), ABI " ALC_STR(ALC_ABI_VERSION),
             sizeof(u.version));
     strlcpy(u.machine, "x86_64", sizeof(u.machine));
     strlcpy(u.domainname, "(none)", sizeof(u.domainname));

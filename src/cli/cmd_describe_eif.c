@@ -15,36 +15,6 @@
 #include "image/metadata.h"
 #include "image/signing.h"
 
-static void add_string_or_null(cJSON *o, const char *key, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
-static cJSON *metadata_json(const struct eif_metadata *m)
-{
-    cJSON *o = cJSON_CreateObject();
-    add_string_or_null(o, "BuildTime", m->build_time);
-    add_string_or_null(o, "BuildTool", m->build_tool);
-    add_string_or_null(o, "BuildToolVersion", m->build_tool_version);
-    add_string_or_null(o, "OperatingSystem", m->operating_system);
-    add_string_or_null(o, "KernelVersion", m->kernel_version);
-    cJSON *docker = m->docker_info_json ? cJSON_Parse(m->docker_info_json) : NULL;
-    cJSON_AddItemToObject(o, "DockerInfo", docker ? docker : cJSON_CreateNull());
-    /* custom metadata: its keys flattened into this object, as nitro-cli does */
-    cJSON *custom = m->custom_json ? cJSON_Parse(m->custom_json) : NULL;
-    if (cJSON_IsObject(custom)) {
-        while (custom->child) {
-            cJSON *item = cJSON_DetachItemViaPointer(custom, custom->child);
-            cJSON_AddItemToObject(o, item->string, item);
-        }
-    }
-    cJSON_Delete(custom);
-    return o;
-}
-
 static int run_describe_eif(int argc, char **argv)
 {
     static const struct option opts[] = {{"eif-path", required_argument, NULL, 'e'}, {0}};
@@ -113,14 +83,7 @@ static int run_describe_eif(int argc, char **argv)
         cJSON_AddBoolToObject(out, "CheckCRC", img.crc_stored == img.crc_computed);
     }
     if (img.metadata >= 0) {
-        struct eif_metadata m;
-        const struct eif_section *s = &img.sections[img.metadata];
-        if (eif_metadata_parse(s->data, s->size, &m) == 0) {
-            add_string_or_null(out, "ImageName", m.image_name);
-            add_string_or_null(out, "ImageVersion", m.image_version);
-            cJSON_AddItemToObject(out, "Metadata", metadata_json(&m));
-            eif_metadata_free(&m);
-        } else {
+        if (json_add_image_metadata(out, &img)) {
             alc_err_report(E_EIF_PARSING, "%s: the metadata section is not nitro-cli's JSON", path);
             status = E_EIF_PARSING;
             goto done;

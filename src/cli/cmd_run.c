@@ -99,6 +99,7 @@ struct run_opts {
     const char *rootfs_dir;
     uint32_t cid;
     const char *name;
+    int debug_mode;
     char **env;
     int envc;
 };
@@ -138,6 +139,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"rootfs", required_argument, NULL, 'R'},
         {"enclave-cid", required_argument, NULL, 'C'},
         {"enclave-name", required_argument, NULL, 'N'},
+        {"debug-mode", no_argument, NULL, 'D'},
         {0},
     };
     int c;
@@ -197,6 +199,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'N':
             o->name = optarg;
+            break;
+        case 'D':
+            o->debug_mode = 1;
             break;
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
@@ -306,6 +311,7 @@ static int run_run(int argc, char **argv)
         .envp = o.env,
         .envc = o.envc,
         .log_level = o.log_level,
+        .ready_fd = -1,
         .in_fd = 0,
         .out_fd = 1,
         .err_fd = 2,
@@ -313,6 +319,8 @@ static int run_run(int argc, char **argv)
         .no_syscall_patch = o.no_patch,
         .cid = o.cid,
         .name = o.name,
+        .pcrs = bi.from_eif ? &bi.pcrs : NULL,
+        .debug_mode = o.debug_mode,
     };
     int r = monitor_run(&cfg);
     if (o.rootfs_dir)
@@ -353,7 +361,11 @@ const struct command cmd_run = {
         "      --rootfs DIR     the enclave's file system is DIR (read-only); CMD runs in it\n"
         "      --enclave-cid CID  the enclave's vsock CID (default: the lowest free, from 4)\n"
         "      --enclave-name NAME  its name for --enclave-name in other commands\n"
+        "      --debug-mode     as nitro-cli's: the image's PCRs read as zeros in attestation\n"
+        "                       documents, so no production policy accepts this enclave\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
-        "is not a runnable static x86-64 ELF, 127 if it does not exist.\n",
+        "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"
+        "vsock: the enclave's socket is <runtime dir>/<CID>.vsock (docs/vsock.md); the runtime\n"
+        "directory is $ALCOVE_RUNTIME_DIR, else /run/alcove for root.\n",
 };

@@ -15,6 +15,15 @@ extern const struct command cmd_describe_eif;
 extern const struct command cmd_pcr;
 extern const struct command cmd_sign_eif;
 extern const struct command cmd_explain;
+extern const struct command cmd_run_enclave;
+extern const struct command cmd_describe_enclaves;
+extern const struct command cmd_terminate_enclave;
+extern const struct command cmd_console;
+extern const struct command cmd_ca;
+extern const struct command cmd_verify_attestation;
+extern const struct command cmd_connect;
+extern const struct command cmd_vsock_proxy;
+extern const struct command cmd_allocator;
 
 /* True when argv holds -h or --help before any "--" or non-option. */
 int wants_help(int argc, char **argv);

@@ -13,4 +13,10 @@ void json_print(FILE *f, const cJSON *item);
 struct eif_pcrs;
 cJSON *json_measurements(const struct eif_pcrs *pcrs);
 
+/* Adds ImageName, ImageVersion and Metadata from an image's metadata section, as describe-eif
+ * and describe-enclaves --metadata print them (nothing when it has none). 0, or -1 when the
+ * section is not nitro-cli's JSON. */
+struct eif_image;
+int json_add_image_metadata(cJSON *out, const struct eif_image *img);
+
 #endif

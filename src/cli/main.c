@@ -10,7 +10,21 @@
 #endif
 
 static const struct command *const g_commands[] = {
-    &cmd_run, &cmd_build, &cmd_describe_eif, &cmd_pcr, &cmd_sign_eif, &cmd_explain,
+    &cmd_run,
+    &cmd_run_enclave,
+    &cmd_describe_enclaves,
+    &cmd_terminate_enclave,
+    &cmd_console,
+    &cmd_build,
+    &cmd_describe_eif,
+    &cmd_pcr,
+    &cmd_sign_eif,
+    &cmd_explain,
+    &cmd_ca,
+    &cmd_verify_attestation,
+    &cmd_connect,
+    &cmd_vsock_proxy,
+    &cmd_allocator,
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 

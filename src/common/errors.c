@@ -27,8 +27,13 @@ static const struct err_entry g_errors[] = {
     {E_IOCTL_FAILURE, "Ioctl failure", "A KVM ioctl failed."},
     {E_EIF_PARSING, "EIF file parsing error", "The enclave image is malformed."},
     {E_ENCLAVE_BOOT_FAILURE, "Enclave boot failure", "The enclave did not start."},
+    {E_ENCLAVE_PROCESS_CONNECTION, "Enclave process connection failure",
+     "The CLI could not talk to the enclave's monitor through its control socket."},
     {E_ENCLAVE_MMAP, "Enclave memory allocation failure",
      "The monitor could not map the enclave's memory."},
+    {E_ENCLAVE_CONSOLE_CONNECTION, "Enclave console connection failure",
+     "The console is available only for enclaves started with --debug-mode, to root and to the "
+     "user who started them."},
     {E_EIF_BUILDING, "EIF building error", "The enclave image could not be built."},
     {E_DOCKER_IMAGE_BUILD, "Image import error",
      "The OCI or docker-save archive could not be imported."},
@@ -44,8 +49,50 @@ static const struct err_entry g_errors[] = {
      "The file is not a static x86-64 ELF executable, which is what an enclave runs."},
     {E_EXECUTABLE_NOT_FOUND, "Executable not found", "The file to run does not exist."},
     {E_MONITOR_FAILURE, "Monitor failure", "The enclave monitor failed while running."},
+    {E_SOCKET_CONNECT_TIMEOUT, "Socket connect timeout error",
+     "The enclave did not answer a vsock connection in time (--connect-timeout)."},
+    {E_SOCKET, "Socket error",
+     "A socket could not be made, bound or used: a vsock connection, its Unix socket in the "
+     "runtime directory, or a TCP address."},
+    {E_ENCLAVE_NOT_FOUND, "Enclave not found",
+     "No running enclave has that CID or name (see describe-enclaves; the runtime directory is "
+     "ALCOVE_RUNTIME_DIR, /run/alcove for root, else $XDG_RUNTIME_DIR/alcove)."},
+    {E_VSOCK_REFUSED, "vsock connection refused",
+     "The enclave runs, but no program in it listens on that vsock port."},
+    {E_PROXY_DENIED, "Destination not allowed",
+     "vsock-proxy's allowlist (--config) has no entry for this address and port; add one "
+     "(address: HOST, port: N) or use an allowed destination."},
+    {E_PROXY_CONFIG, "Proxy configuration error",
+     "vsock-proxy's allowlist file (--config, by default /etc/alcove/vsock-proxy.yaml) is "
+     "missing, unreadable or not in the format 'allowlist: [{address: HOST, port: N}, ...]'."},
     {E_CID_IN_USE, "Enclave CID in use",
      "Another running enclave on this host has the vsock CID that was asked for (--enclave-cid)."},
+    {E_NAME_IN_USE, "Enclave name in use",
+     "Another enclave on this host has the name that was asked for (--enclave-name)."},
+    {E_ATTESTATION_INVALID, "Attestation document verification failure",
+     "The attestation document is malformed, is not signed through the pinned CA, its signature "
+     "does not verify, or it does not match the policy (PCR values, nonce, age, debug mode)."},
+    {E_ATTESTATION_CA, "Attestation CA error",
+     "The host's attestation CA could not be created, read or used (see 'alcove ca init')."},
+    {E_LOCK_ACQUIRE, "Lock acquire failure",
+     "The allocator's lock file in the runtime directory could not be taken."},
+    {E_INVALID_CPU_CONFIGURATION, "Invalid CPU configuration",
+     "The CPUs asked for break the pool's rules: whole cores only (every hyperthread sibling), "
+     "never CPU 0 or its siblings, all on one NUMA node, online (see docs/allocator.md)."},
+    {E_NO_SUCH_CPU_AVAILABLE, "No such CPU available in the pool",
+     "A CPU asked for (--cpu-ids) is not in the allocator's pool, or another enclave uses it "
+     "(see 'alcove allocator status')."},
+    {E_INSUFFICIENT_CPUS_AVAILABLE, "Insufficient CPUs available in the pool",
+     "The host, or the allocator's pool, has fewer free CPUs (in whole cores) than asked for."},
+    {E_ALLOCATOR_CONFIG, "Allocator configuration error",
+     "allocator.yaml (--config, $ALCOVE_ALLOCATOR_CONFIG, else /etc/alcove/allocator.yaml) is "
+     "missing, unreadable or malformed: it takes memory_mib and exactly one of cpu_count and "
+     "cpu_pool, nothing else."},
+    {E_ALLOCATOR_NO_RESERVATION, "No allocator reservation",
+     "No hugepages and CPU pool are reserved for enclaves ('alcove allocator apply' reserves "
+     "them); enclaves then run in ordinary memory on any CPU."},
+    {E_ALLOCATOR_BUSY, "Allocator resources in use",
+     "Running enclaves hold part of the reservation; stop them first, or use --force."},
 };
 
 static const struct err_entry *find(int code)

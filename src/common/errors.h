@@ -20,7 +20,9 @@ enum alc_err {
     E_IOCTL_FAILURE = 29,
     E_EIF_PARSING = 35,
     E_ENCLAVE_BOOT_FAILURE = 36,
+    E_ENCLAVE_PROCESS_CONNECTION = 39,
     E_ENCLAVE_MMAP = 42,
+    E_ENCLAVE_CONSOLE_CONNECTION = 44,
     E_EIF_BUILDING = 48,
     E_DOCKER_IMAGE_BUILD = 49,
     E_HASHER = 57,
@@ -30,7 +32,25 @@ enum alc_err {
     E_EXECUTABLE_FORMAT = 71,
     E_EXECUTABLE_NOT_FOUND = 72,
     E_MONITOR_FAILURE = 73,
+    /* host vsock tools: alcove connect, vsock-proxy, libalcove */
+    E_SOCKET_CONNECT_TIMEOUT = 10,
+    E_SOCKET = 12,
+    E_ENCLAVE_NOT_FOUND = 90,
+    E_VSOCK_REFUSED = 91,
+    E_PROXY_DENIED = 92,
+    E_PROXY_CONFIG = 93,
     E_CID_IN_USE = 74,
+    E_NAME_IN_USE = 75,
+    E_ATTESTATION_INVALID = 80,
+    E_ATTESTATION_CA = 81,
+    /* the allocator: allocator.yaml, the CPU pool and hugepages (nitro-cli's numbers first) */
+    E_LOCK_ACQUIRE = 15,
+    E_INVALID_CPU_CONFIGURATION = 20,
+    E_NO_SUCH_CPU_AVAILABLE = 21,
+    E_INSUFFICIENT_CPUS_AVAILABLE = 22,
+    E_ALLOCATOR_CONFIG = 100,
+    E_ALLOCATOR_NO_RESERVATION = 101,
+    E_ALLOCATOR_BUSY = 102,
 };
 
 /* The one-line description of a code ("Insufficient memory requested"), or NULL. */

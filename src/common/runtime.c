@@ -94,6 +94,15 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
                 return -EADDRINUSE;
             continue;
         }
+        /* a cleaner may have removed a file that looked stale between our open and our lock:
+         * then it is not the path's any more, and we try again */
+        struct stat a, b;
+        if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_ino != b.st_ino ||
+            a.st_dev != b.st_dev) {
+            close(fd);
+            id--;
+            continue;
+        }
         /* ours now; whatever a dead monitor left under this CID goes */
         if (ftruncate(fd, 0) != 0) {
             int err = errno;
@@ -128,6 +137,25 @@ void runtime_release(struct runtime_claim *c)
         unlink(path);
     close(c->fd); /* drops the lock */
     c->fd = -1;
+}
+
+void runtime_release_keep(struct runtime_claim *c)
+{
+    if (c->fd < 0)
+        return;
+    remove_socket(c->cid);
+    close(c->fd);
+    c->fd = -1;
+}
+
+void runtime_remove(uint32_t cid)
+{
+    char path[PATH_MAX];
+    remove_socket(cid);
+    if (runtime_path(path, sizeof(path), cid, "ctl") == 0)
+        unlink(path);
+    if (runtime_path(path, sizeof(path), cid, "json") == 0)
+        unlink(path);
 }
 
 int runtime_cid_running(uint32_t cid)

@@ -6,6 +6,7 @@
  *   <dir>/<cid>.json     its description (nitro-cli's fields: EnclaveName, EnclaveID, ProcessID,
  *                        EnclaveCID, ...), locked (flock LOCK_EX) by the monitor for its whole
  *                        life: a file nobody holds the lock on is stale and may be taken over
+ *   <dir>/<cid>.ctl      the control socket of a detached enclave (src/monitor/control.c)
  *   <dir>/<cid>.vsock    the hybrid vsock Unix socket (Firecracker's protocol, docs/vsock.md);
  *                        connections the enclave makes to CID 3 port P go to "<dir>/<cid>.vsock_P"
  */
@@ -38,6 +39,13 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid);
 int runtime_describe(struct runtime_claim *c, const char *json);
 /* Removes the claim's files (the description, the enclave's vsock socket), drops the lock. */
 void runtime_release(struct runtime_claim *c);
+
+/* Drops the lock but keeps the description (an enclave whose application has ended: describe
+ * shows its exit until terminate-enclave removes it); the vsock socket goes. */
+void runtime_release_keep(struct runtime_claim *c);
+/* Removes what the runtime directory holds for cid (description and sockets): for an enclave
+ * that is not running (check runtime_cid_running first). */
+void runtime_remove(uint32_t cid);
 
 /* Finds a running enclave by name (the EnclaveName of its description) or by ID (EnclaveID).
  * Returns its CID, or 0 when none matches. */

@@ -22,7 +22,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/errors.h"
@@ -110,6 +113,7 @@ struct conn {
     bool host_eof;        /* the host will send nothing more */
     bool guest_shut_send; /* the guest will send nothing more */
     bool guest_shut_rcv;  /* the guest will receive nothing more */
+    bool draining; /* the guest closed; what it sent is still going to the host, then a RST */
     uint32_t peer_buf_alloc, peer_fwd_cnt; /* the guest's credit */
     uint32_t tx_cnt;                       /* payload bytes sent to the guest */
     uint32_t fwd_cnt, fwd_cnt_told;        /* guest bytes written to the host, and what it knows */
@@ -246,7 +250,7 @@ static bool conn_has_work(const struct conn *c)
     if (c->ctrl)
         return true;
     return c->state == C_OPEN && c->host_readable && !c->host_eof && !c->guest_shut_rcv &&
-           guest_credit(c) > 0;
+           !c->draining && guest_credit(c) > 0;
 }
 
 /* Puts the connection on the work list when it has something for the guest. */
@@ -302,6 +306,10 @@ static int flush_pending(struct vsock *vs, struct conn *c)
         c->fwd_cnt += (uint32_t)n;
     }
     c->pend_off = 0;
+    if (c->draining) {
+        conn_reset(vs, c, true); /* everything delivered: now the RST that ends it */
+        return 0;
+    }
     if (c->guest_shut_send)
         shutdown(c->fd, SHUT_WR);
     /* tell a guest that may be out of credit */
@@ -504,9 +512,14 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
         if (h.flags & SHUTDOWN_RCV)
             c->guest_shut_rcv = true;
         if (c->state == C_HEARTBEAT || (c->guest_shut_send && c->guest_shut_rcv)) {
-            /* the guest is done: flush what we can, then the RST that ends it */
-            if (c->fd >= 0 && c->pend_len)
-                flush_pending(vs, c);
+            /* the guest is done: what it sent goes to the host first (the socket's EPOLLOUT
+             * finishes the job when it cannot all go now), then the RST that ends it */
+            if (c->fd >= 0 && c->pend_len) {
+                c->draining = true;
+                if (flush_pending(vs, c))
+                    conn_reset(vs, c, true);
+                return 0;
+            }
             conn_reset(vs, c, true);
             return 0;
         }
@@ -519,7 +532,7 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
         break;
     case OP_RW:
         guest_data(vs, c, ch, sizeof(h), h.len);
-        return 0;
+        break; /* its header's credit may let host data flow again */
     case OP_CREDIT_UPDATE:
         break;
     case OP_CREDIT_REQUEST:
@@ -798,17 +811,40 @@ static void host_event(struct vsock *vs, struct conn *c, uint32_t events)
 
 /* ---- the thread ---- */
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* After work, the thread keeps looking at the tx ring (and its sockets) this long before it asks
+ * the guest for notifications and sleeps: a guest that writes again within it costs no exit. */
+#define VSOCK_SPIN_NS 50000
+
 static void *vsock_thread(void *arg)
 {
     struct vsock *vs = arg;
     struct epoll_event evs[64];
+    int64_t idle_since = 0;
     for (;;) {
+        int timeout = -1;
         if (vs->running) {
             if (tx_process(vs) || rx_process(vs))
                 break;
             if (vs->used_any) {
                 vs->used_any = false;
                 virtio_signal_used(vs->dev);
+                idle_since = 0;
+            }
+            if (!idle_since)
+                idle_since = mono_ns();
+            if (mono_ns() - idle_since < VSOCK_SPIN_NS) {
+                /* spinning: notifications stay off; sockets are polled without sleeping, and
+                 * the CPU goes to whoever else wants it (the host peer, a vCPU) */
+                sched_yield();
+                timeout = 0;
+                goto poll_sockets;
             }
             /* about to sleep: ask for notifications, then look once more */
             vq_want_notify(&vs->dev->vq[Q_TX], true);
@@ -820,11 +856,15 @@ static void *vsock_thread(void *arg)
                 continue;
             }
         }
-        int n = epoll_wait(vs->ep, evs, 64, -1);
-        if (vs->running) {
+        idle_since = 0;
+    poll_sockets:;
+        int n = epoll_wait(vs->ep, evs, 64, timeout);
+        if (vs->running && timeout) {
             vq_want_notify(&vs->dev->vq[Q_TX], false);
             vq_want_notify(&vs->dev->vq[Q_RX], false);
         }
+        if (n > 0)
+            idle_since = 0;
         for (int i = 0; i < n; i++) {
             enum tag *t = evs[i].data.ptr;
             uint64_t v;
@@ -971,6 +1011,27 @@ void vsock_stop(struct vm *vm)
         if (write(vs->stop_fd, &one, sizeof(one)) < 0)
             alc_log(ALC_LOG_WARN, "vsock: stop: %s", strerror(errno));
         pthread_join(vs->thread, NULL);
+    }
+    /* what the enclave sent before it ended still reaches the host, within a bound */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (struct conn *c = vs->all; c; c = c->anext) {
+        while (c->fd >= 0 && c->pend_len) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int left_ms = 2000 - (int)((now.tv_sec - t0.tv_sec) * 1000 +
+                                       (now.tv_nsec - t0.tv_nsec) / 1000000);
+            struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+            if (left_ms <= 0 || poll(&p, 1, left_ms) != 1)
+                break;
+            ssize_t n = write(c->fd, c->pend + c->pend_off, c->pend_len);
+            if (n <= 0 && errno != EAGAIN && errno != EINTR)
+                break;
+            if (n > 0) {
+                c->pend_off += (size_t)n;
+                c->pend_len -= (size_t)n;
+            }
+        }
     }
     while (vs->all)
         conn_free(vs, vs->all);

@@ -1,4 +1,6 @@
-/* signing.c: EIF signature sections (serde_cbor-identical CBOR, COSE_Sign1 ES384) and sign-eif. */
+/* signing.c: EIF signature sections (serde_cbor-identical CBOR, COSE_Sign1 ES384) and sign-eif.
+ * The CBOR reader and writer and the COSE/ES384 primitives are shared (src/common/cbor_*.c,
+ * cose.c); this file holds what is particular to EIF signatures. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -6,211 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "image/signing.h"
 
-#define ES384_SIG_SIZE 96 /* r || s, 48 bytes each */
-#define ES384_ALG      35 /* COSE alg -35, encoded as the negative integer -1 - 34 */
-#define COSE_SIGN1_TAG 18
-
-/* ---- CBOR reading: one item header at a time, through libcbor's streaming decoder ---- */
-
-enum cb_kind { CB_UINT, CB_NEGINT, CB_BYTES, CB_TEXT, CB_ARRAY, CB_MAP, CB_TAG, CB_SIMPLE, CB_BAD };
-
-struct cb_item {
-    enum cb_kind kind;
-    uint64_t val; /* integer value (a negative integer is -1 - val), or item count */
-    const uint8_t *ptr;
-    size_t len;
-};
-
-struct cb_reader {
-    const uint8_t *p;
-    size_t left;
-};
-
-static void cb_set(void *ctx, enum cb_kind kind, uint64_t val)
-{
-    struct cb_item *it = ctx;
-    it->kind = kind;
-    it->val = val;
-}
-
-static void on_uint8(void *ctx, uint8_t v)
-{
-    cb_set(ctx, CB_UINT, v);
-}
-static void on_uint16(void *ctx, uint16_t v)
-{
-    cb_set(ctx, CB_UINT, v);
-}
-static void on_uint32(void *ctx, uint32_t v)
-{
-    cb_set(ctx, CB_UINT, v);
-}
-static void on_uint64(void *ctx, uint64_t v)
-{
-    cb_set(ctx, CB_UINT, v);
-}
-static void on_negint8(void *ctx, uint8_t v)
-{
-    cb_set(ctx, CB_NEGINT, v);
-}
-static void on_negint16(void *ctx, uint16_t v)
-{
-    cb_set(ctx, CB_NEGINT, v);
-}
-static void on_negint32(void *ctx, uint32_t v)
-{
-    cb_set(ctx, CB_NEGINT, v);
-}
-static void on_negint64(void *ctx, uint64_t v)
-{
-    cb_set(ctx, CB_NEGINT, v);
-}
-static void on_bytes(void *ctx, cbor_data data, size_t len)
-{
-    struct cb_item *it = ctx;
-    cb_set(ctx, CB_BYTES, 0);
-    it->ptr = data;
-    it->len = len;
-}
-static void on_text(void *ctx, cbor_data data, size_t len)
-{
-    struct cb_item *it = ctx;
-    cb_set(ctx, CB_TEXT, 0);
-    it->ptr = data;
-    it->len = len;
-}
-static void on_array(void *ctx, size_t n)
-{
-    cb_set(ctx, CB_ARRAY, n);
-}
-static void on_map(void *ctx, size_t n)
-{
-    cb_set(ctx, CB_MAP, n);
-}
-static void on_tag(void *ctx, uint64_t v)
-{
-    cb_set(ctx, CB_TAG, v);
-}
-static void on_simple(void *ctx)
-{
-    cb_set(ctx, CB_SIMPLE, 0);
-}
-static void on_float(void *ctx, float v)
-{
-    (void)v;
-    cb_set(ctx, CB_SIMPLE, 0);
-}
-static void on_double(void *ctx, double v)
-{
-    (void)v;
-    cb_set(ctx, CB_SIMPLE, 0);
-}
-static void on_bool(void *ctx, bool v)
-{
-    (void)v;
-    cb_set(ctx, CB_SIMPLE, 0);
-}
-/* Indefinite-length items: serde_cbor never writes them, and we refuse them. */
-static void on_indefinite(void *ctx)
-{
-    cb_set(ctx, CB_BAD, 0);
-}
-
-static const struct cbor_callbacks cb_callbacks = {
-    .uint8 = on_uint8,
-    .uint16 = on_uint16,
-    .uint32 = on_uint32,
-    .uint64 = on_uint64,
-    .negint8 = on_negint8,
-    .negint16 = on_negint16,
-    .negint32 = on_negint32,
-    .negint64 = on_negint64,
-    .byte_string_start = on_indefinite,
-    .byte_string = on_bytes,
-    .string = on_text,
-    .string_start = on_indefinite,
-    .indef_array_start = on_indefinite,
-    .array_start = on_array,
-    .indef_map_start = on_indefinite,
-    .map_start = on_map,
-    .tag = on_tag,
-    .float2 = on_float,
-    .float4 = on_float,
-    .float8 = on_double,
-    .undefined = on_simple,
-    .null = on_simple,
-    .boolean = on_bool,
-    .indef_break = on_indefinite,
-};
-
-/* Reads the next item's header (and a string's bytes). 0 or -1. */
-static int cb_next(struct cb_reader *r, struct cb_item *it)
-{
-    struct cb_item tmp = {.kind = CB_BAD};
-    if (r->left == 0)
-        return -1;
-    /* libcbor 0.8 refuses the one-byte heads of tags 6 to 20, COSE_Sign1's 18 among them. */
-    if (r->p[0] >= 0xc6 && r->p[0] <= 0xd4) {
-        it->kind = CB_TAG;
-        it->val = r->p[0] - 0xc0u;
-        r->p++;
-        r->left--;
-        return 0;
-    }
-    struct cbor_decoder_result res = cbor_stream_decode(r->p, r->left, &cb_callbacks, &tmp);
-    if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || res.read > r->left ||
-        tmp.kind == CB_BAD)
-        return -1;
-    if ((tmp.kind == CB_BYTES || tmp.kind == CB_TEXT) &&
-        (tmp.ptr < r->p || tmp.len > (size_t)(r->p + res.read - tmp.ptr)))
-        return -1;
-    r->p += res.read;
-    r->left -= res.read;
-    *it = tmp;
-    return 0;
-}
-
-static int cb_expect(struct cb_reader *r, enum cb_kind kind, struct cb_item *it)
-{
-    return cb_next(r, it) == 0 && it->kind == kind ? 0 : -1;
-}
-
-static bool cb_is_text(const struct cb_item *it, const char *s)
-{
-    return it->kind == CB_TEXT && it->len == strlen(s) && memcmp(it->ptr, s, it->len) == 0;
-}
-
-/* Skips n whole items (an item may hold more). Every item takes at least one byte, so counts
- * larger than what is left are refused before they can overflow. */
-static int cb_skip(struct cb_reader *r, uint64_t n)
-{
-    struct cb_item it;
-    while (n > 0) {
-        if (n > r->left || cb_next(r, &it))
-            return -1;
-        n--;
-        if (it.kind == CB_ARRAY || it.kind == CB_TAG || it.kind == CB_MAP) {
-            uint64_t more = it.kind == CB_TAG ? 1 : it.val;
-            if (more > r->left || (it.kind == CB_MAP && 2 * more > r->left))
-                return -1;
-            n += it.kind == CB_MAP ? 2 * more : more;
-        }
-    }
-    return 0;
-}
+#include "common/cbor_read.h"
+#include "common/cbor_write.h"
+#include "common/cose.h"
 
 /* Reads a Rust Vec<u8> as serde_cbor writes it: an array of unsigned integers below 256. */
 static int cb_byte_array(struct cb_reader *r, uint8_t **out, size_t *out_len)
@@ -307,177 +115,23 @@ int eif_signature_certificate(const uint8_t *sec, size_t sec_len, uint8_t **pem,
     return 0;
 }
 
-/* A COSE_Sign1, its parts pointing into the bytes it was decoded from. */
-struct cose_sign1 {
-    const uint8_t *prot, *payload, *sig;
-    size_t prot_len, payload_len, sig_len;
-};
-
-static int decode_cose(const uint8_t *buf, size_t len, struct cose_sign1 *c)
-{
-    struct cb_reader r = {buf, len};
-    struct cb_item it;
-    if (cb_next(&r, &it))
-        return -1;
-    if (it.kind == CB_TAG && (it.val != COSE_SIGN1_TAG || cb_next(&r, &it)))
-        return -1;
-    if (it.kind != CB_ARRAY || it.val != 4 || cb_expect(&r, CB_BYTES, &it))
-        return -1;
-    c->prot = it.ptr;
-    c->prot_len = it.len;
-    /* The unprotected header: any map (nitro-cli writes an empty one). */
-    if (cb_expect(&r, CB_MAP, &it) || it.val > r.left || cb_skip(&r, 2 * it.val))
-        return -1;
-    if (cb_expect(&r, CB_BYTES, &it))
-        return -1;
-    c->payload = it.ptr;
-    c->payload_len = it.len;
-    if (cb_expect(&r, CB_BYTES, &it))
-        return -1;
-    c->sig = it.ptr;
-    c->sig_len = it.len;
-    return r.left == 0 ? 0 : -1;
-}
-
-/* Whether a protected header says alg ES384 ({1: -35}, other labels allowed). */
-static bool protected_is_es384(const uint8_t *buf, size_t len)
-{
-    struct cb_reader r = {buf, len};
-    struct cb_item it, val;
-    bool es384 = false;
-    if (cb_expect(&r, CB_MAP, &it) || it.val > r.left)
-        return false;
-    for (uint64_t i = 0, n = it.val; i < n; i++) {
-        if (cb_next(&r, &it))
-            return false;
-        if (it.kind == CB_UINT && it.val == 1) {
-            if (cb_expect(&r, CB_NEGINT, &val) || val.val != ES384_ALG - 1 || es384)
-                return false;
-            es384 = true;
-        } else if (it.kind == CB_UINT || it.kind == CB_NEGINT || it.kind == CB_TEXT) {
-            if (cb_skip(&r, 1))
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return es384 && r.left == 0;
-}
-
-/* ---- CBOR writing: minimal-length heads, as serde_cbor writes them ---- */
-
-struct cbuf {
-    uint8_t *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static bool cbuf_reserve(struct cbuf *b, size_t n)
-{
-    if (b->oom)
-        return false;
-    if (b->cap - b->len >= n)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < n) {
-        if (cap > SIZE_MAX / 2)
-            goto oom;
-        cap *= 2;
-    }
-    uint8_t *p = realloc(b->p, cap);
-    if (p == NULL)
-        goto oom;
-    b->p = p;
-    b->cap = cap;
-    return true;
-oom:
-    b->oom = true;
-    return false;
-}
-
-static void cbuf_put(struct cbuf *b, const void *data, size_t n)
-{
-    if (n && cbuf_reserve(b, n)) {
-        memcpy(b->p + b->len, data, n);
-        b->len += n;
-    }
-}
-
-#define CBOR_HEAD_MAX 9
-
-static void put_array(struct cbuf *b, size_t n)
-{
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_array_start(n, b->p + b->len, CBOR_HEAD_MAX);
-}
-
-static void put_map(struct cbuf *b, size_t n)
-{
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_map_start(n, b->p + b->len, CBOR_HEAD_MAX);
-}
-
-static void put_uint(struct cbuf *b, uint64_t v)
-{
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_uint(v, b->p + b->len, CBOR_HEAD_MAX);
-}
-
-static void put_negint(struct cbuf *b, uint64_t v)
-{
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_negint(v, b->p + b->len, CBOR_HEAD_MAX);
-}
-
-static void put_text(struct cbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_string_start(n, b->p + b->len, CBOR_HEAD_MAX);
-    cbuf_put(b, s, n);
-}
-
-static void put_bytes(struct cbuf *b, const void *data, size_t n)
-{
-    if (cbuf_reserve(b, CBOR_HEAD_MAX))
-        b->len += cbor_encode_bytestring_start(n, b->p + b->len, CBOR_HEAD_MAX);
-    cbuf_put(b, data, n);
-}
+/* ---- CBOR writing ---- */
 
 static void put_byte_array(struct cbuf *b, const uint8_t *data, size_t n)
 {
-    put_array(b, n);
+    cbw_array(b, n);
     for (size_t i = 0; i < n; i++)
-        put_uint(b, data[i]);
+        cbw_uint(b, data[i]);
 }
 
 /* PcrInfo {"register_index": 0, "register_value": [PCR0]}, the COSE payload. */
 static void put_pcr_info(struct cbuf *b, const uint8_t pcr0[PCR_SIZE])
 {
-    put_map(b, 2);
-    put_text(b, "register_index");
-    put_uint(b, 0);
-    put_text(b, "register_value");
+    cbw_map(b, 2);
+    cbw_text(b, "register_index");
+    cbw_uint(b, 0);
+    cbw_text(b, "register_value");
     put_byte_array(b, pcr0, PCR_SIZE);
-}
-
-/* The protected header {1: -35} (alg ES384): a1 01 38 22. */
-static void put_protected(struct cbuf *b)
-{
-    put_map(b, 1);
-    put_uint(b, 1);
-    put_negint(b, ES384_ALG - 1);
-}
-
-/* RFC 8152 Sig_structure ["Signature1", protected, h'', payload]. */
-static void put_sig_structure(struct cbuf *b, const uint8_t *prot, size_t prot_len,
-                              const uint8_t *payload, size_t payload_len)
-{
-    put_array(b, 4);
-    put_text(b, "Signature1");
-    put_bytes(b, prot, prot_len);
-    put_bytes(b, "", 0);
-    put_bytes(b, payload, payload_len);
 }
 
 /* ---- OpenSSL ---- */
@@ -515,73 +169,6 @@ static EVP_PKEY *load_key(const void *pem, size_t len)
     return key;
 }
 
-static bool is_p384(const EVP_PKEY *key)
-{
-    char group[64];
-    size_t len = 0;
-    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
-        return false;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                       &len) != 1)
-        return false;
-    return strcmp(group, SN_secp384r1) == 0;
-}
-
-/* ECDSA P-384 over SHA-384(msg), as raw r || s. 0 or -1. */
-static int ecdsa_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t rs[ES384_SIG_SIZE])
-{
-    int ret = -1;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int max = EVP_PKEY_get_size(key);
-    unsigned char *der = max > 0 ? OPENSSL_malloc((size_t)max) : NULL;
-    size_t der_len = (size_t)max;
-    ECDSA_SIG *sig = NULL;
-    const BIGNUM *r, *s;
-    if (md == NULL || der == NULL || EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, key) != 1 ||
-        EVP_DigestSign(md, der, &der_len, msg, len) != 1)
-        goto out;
-    const unsigned char *p = der;
-    sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-    if (sig == NULL)
-        goto out;
-    ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_bn2binpad(r, rs, ES384_SIG_SIZE / 2) != ES384_SIG_SIZE / 2 ||
-        BN_bn2binpad(s, rs + ES384_SIG_SIZE / 2, ES384_SIG_SIZE / 2) != ES384_SIG_SIZE / 2)
-        goto out;
-    ret = 0;
-out:
-    ECDSA_SIG_free(sig);
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(md);
-    return ret;
-}
-
-/* Whether rs (raw r || s) is a valid ECDSA signature of SHA-384(msg) by key. */
-static bool ecdsa_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                         const uint8_t rs[ES384_SIG_SIZE])
-{
-    bool ok = false;
-    unsigned char *der = NULL;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, ES384_SIG_SIZE / 2, NULL);
-    BIGNUM *s = BN_bin2bn(rs + ES384_SIG_SIZE / 2, ES384_SIG_SIZE / 2, NULL);
-    if (md == NULL || sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1)
-        goto out;
-    r = s = NULL; /* owned by sig now */
-    int der_len = i2d_ECDSA_SIG(sig, &der);
-    if (der_len <= 0 || EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) != 1)
-        goto out;
-    ok = EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1;
-out:
-    BN_free(r);
-    BN_free(s);
-    OPENSSL_free(der);
-    ECDSA_SIG_free(sig);
-    EVP_MD_CTX_free(md);
-    return ok;
-}
-
 /* ---- building ---- */
 
 /* Loads the certificate and the key and checks them: P-384, and a pair. 0 (both loaded), or -1
@@ -596,7 +183,7 @@ static int load_signer(const char *cert_pem, size_t cert_len, const char *key_pe
         err = "cannot read the signing certificate (PEM X.509 expected)";
     else if ((key = load_key(key_pem, key_len)) == NULL)
         err = "cannot read the private key (unencrypted PEM expected)";
-    else if (!is_p384(key))
+    else if (!es384_key_ok(key))
         err = "the private key is not an EC P-384 key (EIF signatures are ECDSA P-384, COSE "
               "ES384)";
     else if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1)
@@ -641,27 +228,27 @@ int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size
         return -1;
 
     put_pcr_info(&payload, pcr0);
-    put_protected(&prot);
-    put_sig_structure(&tbs, prot.p, prot.len, payload.p, payload.len);
+    cose_put_protected_es384(&prot);
+    cose_put_sig_structure(&tbs, prot.p, prot.len, payload.p, payload.len);
     if (payload.oom || prot.oom || tbs.oom) {
         set_why(why, why_size, "out of memory");
         goto out;
     }
-    if (ecdsa_sign(key, tbs.p, tbs.len, rs)) {
+    if (es384_sign(key, tbs.p, tbs.len, rs)) {
         set_why(why, why_size, "ECDSA signing failed");
         goto out;
     }
-    put_array(&cose, 4);
-    put_bytes(&cose, prot.p, prot.len);
-    put_map(&cose, 0);
-    put_bytes(&cose, payload.p, payload.len);
-    put_bytes(&cose, rs, sizeof(rs));
+    cbw_array(&cose, 4);
+    cbw_bytes(&cose, prot.p, prot.len);
+    cbw_map(&cose, 0);
+    cbw_bytes(&cose, payload.p, payload.len);
+    cbw_bytes(&cose, rs, sizeof(rs));
 
-    put_array(&sec, 1);
-    put_map(&sec, 2);
-    put_text(&sec, "signing_certificate");
+    cbw_array(&sec, 1);
+    cbw_map(&sec, 2);
+    cbw_text(&sec, "signing_certificate");
     put_byte_array(&sec, (const uint8_t *)cert_pem, cert_len);
-    put_text(&sec, "signature");
+    cbw_text(&sec, "signature");
     put_byte_array(&sec, cose.p, cose.len);
     if (cose.oom || sec.oom) {
         set_why(why, why_size, "out of memory");
@@ -760,17 +347,17 @@ enum eif_sig_error eif_signature_verify(const struct eif_image *img, const uint8
 
     ret = EIF_SIG_CERTIFICATE;
     cert = load_cert(e.cert, e.cert_len);
-    if (cert == NULL || fill_cert_info(cert, info) || !is_p384(X509_get0_pubkey(cert)))
+    if (cert == NULL || fill_cert_info(cert, info) || !es384_key_ok(X509_get0_pubkey(cert)))
         goto out;
 
     ret = EIF_SIG_MALFORMED;
-    if (decode_cose(e.cose, e.cose_len, &c))
+    if (cose_sign1_decode(e.cose, e.cose_len, &c))
         goto out;
     ret = EIF_SIG_BAD;
-    if (!protected_is_es384(c.prot, c.prot_len) || c.sig_len != ES384_SIG_SIZE)
+    if (!cose_protected_is_es384(c.prot, c.prot_len, false) || c.sig_len != ES384_SIG_SIZE)
         goto out;
-    put_sig_structure(&tbs, c.prot, c.prot_len, c.payload, c.payload_len);
-    if (tbs.oom || !ecdsa_verify(X509_get0_pubkey(cert), tbs.p, tbs.len, c.sig))
+    cose_put_sig_structure(&tbs, c.prot, c.prot_len, c.payload, c.payload_len);
+    if (tbs.oom || !es384_verify(X509_get0_pubkey(cert), tbs.p, tbs.len, c.sig))
         goto out;
 
     put_pcr_info(&expect, pcr0);

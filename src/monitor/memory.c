@@ -79,7 +79,7 @@ int guest_mem_populate(struct guest_mem *m, uint64_t gpa, uint64_t len)
 
 void guest_mem_free(struct guest_mem *m)
 {
-    if (m->host)
+    if (m->host && !m->borrowed)
         munmap(m->host, m->size);
     m->host = NULL;
     m->size = 0;

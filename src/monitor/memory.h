@@ -9,6 +9,7 @@
 struct guest_mem {
     uint8_t *host; /* start of guest RAM in the monitor's address space (2 MiB aligned) */
     uint64_t size; /* bytes, a multiple of 2 MiB */
+    int borrowed;  /* the memory belongs to someone else (the allocator's hugepages): not freed */
 };
 
 /* Maps size bytes of anonymous memory for transparent huge pages, after checking that the host

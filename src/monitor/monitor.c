@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +28,10 @@
 
 #include "common/log.h"
 #include "devices/stdio.h"
+#include "devices/nsm_dev.h"
 #include "devices/vsock.h"
+#include "allocator/lease.h"
+#include "monitor/control.h"
 #include "monitor/populate.h"
 #include "monitor/registry.h"
 #include "monitor/vm.h"
@@ -64,6 +68,7 @@ void vm_heartbeat(struct vm *vm)
     atomic_store(&vm->heartbeat_seen, true);
     alc_log(ALC_LOG_DEBUG, "heartbeat %.2f ms after the launch began",
             (double)(vm->heartbeat_ns - vm->start_ns) / 1e6);
+    pthread_kill(vm->waiter, SIGUSR2); /* a detached launch reports it at once */
 }
 
 void vm_wake_waiters(struct vm *vm)
@@ -202,6 +207,8 @@ static int start_threads(struct vm *vm)
             return E_THREAD;
         }
         v->thread_started = true;
+        if (i < vm->ncpu_ids && pool_pin_thread(v->thread, vm->cpu_ids[i]))
+            alc_log(ALC_LOG_WARN, "cannot pin vCPU %u to CPU %u", i, vm->cpu_ids[i]);
     }
     return 0;
 }
@@ -220,9 +227,41 @@ static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
 
 /* Waits for the end (vm_end sends SIGUSR2); a SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove ends the
  * enclave as that signal would have ended the program. No heartbeat in time ends it too. */
-static void wait_for_end(struct vm *vm, const sigset_t *host_signals, int64_t heartbeat_deadline)
+/* Tells run-enclave how the launch went: 0 (the heartbeat came) or an alcove error code. Then
+ * the monitor lets go of the command's terminal. 0, or -1 when the command is gone. */
+static int report_launch(int fd, int32_t code, uint32_t cid)
 {
+    int32_t msg[2] = {code, (int32_t)cid};
+    ssize_t w = write(fd, msg, sizeof(msg));
+    close(fd);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 1);
+        dup2(null, 2);
+        close(null);
+    }
+    return w == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+static void wait_for_end(struct vm *vm, const struct enclave_config *cfg,
+                         const sigset_t *host_signals, int64_t heartbeat_deadline)
+{
+    int ready_fd = cfg->ready_fd;
     for (;;) {
+        if (ready_fd >= 0 && atomic_load(&vm->heartbeat_seen)) {
+            if (report_launch(ready_fd, 0, vm->claim.cid))
+                vm_end(vm, VM_END_HOST, 137, "run-enclave went away during the launch");
+            ready_fd = -1;
+        }
+        if (ready_fd >= 0) {
+            /* a launching command that dies (its end of the pipe closes) takes the launch
+             * with it: nothing may be left behind */
+            struct pollfd p = {.fd = ready_fd, .events = POLLOUT};
+            if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
+                vm_end(vm, VM_END_HOST, 137, "run-enclave went away during the launch");
+                ready_fd = -1;
+            }
+        }
         pthread_mutex_lock(&vm->lock);
         bool ended = vm->end != VM_END_NONE;
         pthread_mutex_unlock(&vm->lock);
@@ -277,7 +316,14 @@ static void teardown(struct vm *vm)
         v->thread_started = false;
     }
     vsock_stop(vm);
+    nsm_dev_stop(vm);
     stdio_stop(vm);
+    if (vm->console_fd >= 0) {
+        close(vm->console_fd);
+        vm->console_fd = -1;
+    }
+    control_stop(vm->control);
+    vm->control = NULL;
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];
         if (v->run)
@@ -290,6 +336,45 @@ static void teardown(struct vm *vm)
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     guest_mem_free(&vm->mem);
+}
+
+/* Memory and CPUs from the allocator's pool when there is one (docs/allocator.md); otherwise
+ * ordinary memory and the scheduler's CPUs (--cpu-ids then pins without a pool). */
+static int take_resources(struct vm *vm, const struct enclave_config *cfg)
+{
+    char why[256];
+    int rc =
+        pool_acquire(cfg->memory_mib, cfg->cpu_count, cfg->cpu_ids, &vm->lease, why, sizeof(why));
+    if (rc == E_ALLOCATOR_NO_RESERVATION) {
+        vm->lease.fd = -1;
+        snprintf(vm->memory_backing, sizeof(vm->memory_backing), "ordinary");
+        for (unsigned i = 0; cfg->cpu_ids && i < cfg->cpu_count; i++)
+            vm->cpu_ids[vm->ncpu_ids++] = cfg->cpu_ids[i];
+        return 0;
+    }
+    if (rc) {
+        vm->lease.fd = -1;
+        alc_err_report(rc, "%s", why);
+        return rc;
+    }
+    rc = pool_lease_map(&vm->lease, &vm->pool_mem, why, sizeof(why));
+    if (rc) {
+        alc_err_report(rc, "%s", why);
+        pool_lease_release(&vm->lease);
+        return rc;
+    }
+    snprintf(vm->memory_backing, sizeof(vm->memory_backing), "hugepages");
+    for (unsigned i = 0; i < vm->lease.ncpu && i < ALC_MAX_CPUS; i++)
+        vm->cpu_ids[vm->ncpu_ids++] = vm->lease.cpu_ids[i];
+    return 0;
+}
+
+static void give_back_resources(struct vm *vm)
+{
+    if (vm->lease.fd < 0)
+        return;
+    pool_mem_unmap(&vm->pool_mem);
+    pool_lease_release(&vm->lease);
 }
 
 static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_boot_info *info)
@@ -312,6 +397,10 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     info->envc = (uint32_t)cfg->envc;
     info->log_level = (uint32_t)cfg->log_level;
     info->flags = cfg->no_syscall_patch ? ALC_BOOT_NO_SYSCALL_PATCH : 0;
+    /* fault injection for the tests of the heartbeat deadline (docs/vsock.md) */
+    const char *fault = getenv("ALCOVE_FAULT");
+    if (fault && strcmp(fault, "no-heartbeat") == 0)
+        info->flags |= ALC_BOOT_NO_HEARTBEAT;
     if (getrandom(info->random, sizeof(info->random), 0) != sizeof(info->random)) {
         free(strings);
         alc_err_report(E_MONITOR_FAILURE, "getrandom: %s", strerror(errno));
@@ -341,7 +430,9 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     info->stack_size = stack_size_for(vm->layout.app_end);
 
     int err = open_kvm(vm);
-    if (!err)
+    if (!err && vm->lease.fd >= 0)
+        vm->mem = (struct guest_mem){vm->pool_mem.host, cfg->memory_mib << 20, 1};
+    else if (!err)
         err = guest_mem_alloc(&vm->mem, cfg->memory_mib << 20);
     if (!err)
         err = add_memory(vm);
@@ -364,10 +455,16 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
         err = anchor_time(vm, vm->boot);
     if (!err) {
         struct stdio_config sc = {cfg->in_fd, cfg->out_fd, cfg->err_fd};
+        if (vm->console_fd >= 0)
+            sc.out_fd = sc.err_fd = vm->console_fd; /* detached: the console */
         err = stdio_start(vm, &sc);
     }
     if (!err)
         err = vsock_start(vm, vm->claim.cid, vm->vsock_path);
+    if (!err && nsm_dev_start(vm, cfg)) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot add the NSM device");
+        err = E_MONITOR_FAILURE;
+    }
     return err;
 }
 
@@ -380,6 +477,7 @@ int monitor_run(const struct enclave_config *cfg)
     }
     vm->kvm_fd = vm->vm_fd = -1;
     vm->claim.fd = -1;
+    vm->console_fd = -1;
     vm->start_ns = clock_ns(CLOCK_MONOTONIC);
     vm->ncpu = cfg->cpu_count;
     for (unsigned i = 0; i < ALC_MAX_CPUS; i++)
@@ -404,7 +502,17 @@ int monitor_run(const struct enclave_config *cfg)
 
     struct alc_boot_info info;
     memset(&info, 0, sizeof(info));
-    int err = registry_enter(vm, cfg);
+    vm->lease.fd = -1;
+    int err = take_resources(vm, cfg);
+    if (!err)
+        err = registry_enter(vm, cfg);
+    if (!err && cfg->detached) {
+        vm->control = control_start(vm, cfg->debug_mode, registry_json, &vm->console_fd);
+        if (!vm->control) {
+            alc_err_report(E_MONITOR_FAILURE, "cannot make the enclave's control socket");
+            err = E_MONITOR_FAILURE;
+        }
+    }
     if (!err)
         err = launch(vm, cfg, &info);
     int result;
@@ -414,8 +522,10 @@ int monitor_run(const struct enclave_config *cfg)
         vm_end(vm, VM_END_HOST, 125, "launch failed");
         teardown(vm);
         result = -err;
+        if (cfg->ready_fd >= 0)
+            report_launch(cfg->ready_fd, err, 0);
     } else {
-        wait_for_end(vm, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
+        wait_for_end(vm, cfg, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
         for (unsigned i = 0; i < vm->ncpu; i++)
             vcpu_kick(&vm->vcpus[i]);
         populate_stop(vm);
@@ -428,8 +538,21 @@ int monitor_run(const struct enclave_config *cfg)
                  !(vm->end == VM_END_HOST && vm->status > 128))
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
         result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
+        if (cfg->ready_fd >= 0 && !atomic_load(&vm->heartbeat_seen))
+            report_launch(cfg->ready_fd, E_ENCLAVE_BOOT_FAILURE, 0);
+    }
+    bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
+                        vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
+    if (cfg->detached && !err && ended_itself && atomic_load(&vm->heartbeat_seen)) {
+        char why[600];
+        if (vm->end == VM_END_EXIT)
+            snprintf(why, sizeof(why), "the application exited with status %d", vm->status);
+        else
+            snprintf(why, sizeof(why), "%s", vm->message);
+        registry_finish(vm, why); /* describe shows the exit until terminate-enclave */
     }
     registry_leave(vm);
+    give_back_resources(vm);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_mutex_destroy(&vm->lock);
     pthread_cond_destroy(&vm->ended_cond);

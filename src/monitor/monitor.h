@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+struct eif_pcrs;
+
 struct enclave_config {
     uint64_t memory_mib;
     unsigned cpu_count;
@@ -32,6 +34,12 @@ struct enclave_config {
     uint32_t cid;              /* vsock CID; 0: the lowest free one (>= 4) */
     const char *name;          /* EnclaveName */
     uint32_t mem_mib_reported; /* MemoryMiB for the description (0: memory_mib) */
+    const struct eif_pcrs *pcrs; /* an EIF's measurements; NULL: measured from what is booted */
+    int debug_mode;              /* nitro-cli's --debug-mode: the image PCRs read as zeros */
+    const char *describe_extra;  /* a JSON object whose members join the description */
+    int detached;                /* run-enclave: a control socket, the console, no terminal */
+    const uint32_t *cpu_ids;     /* --cpu-ids: host CPUs for the vCPUs (cpu_count of them) */
+    int ready_fd;                /* detached: where the launch result goes (see monitor_run) */
 };
 
 /* The least memory (MiB) an enclave can have. */

@@ -50,27 +50,60 @@ static void make_enclave_id(char *out, size_t size)
     snprintf(out, size, "%s-enc%016llx", inst, (unsigned long long)slot);
 }
 
-static int describe(struct vm *vm, const struct enclave_config *cfg)
+char *registry_json(struct vm *vm)
 {
+    const struct enclave_config *cfg = vm->cfg;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "EnclaveName", vm->enclave_name);
     cJSON_AddStringToObject(o, "EnclaveID", vm->enclave_id);
     cJSON_AddNumberToObject(o, "ProcessID", getpid());
     cJSON_AddNumberToObject(o, "EnclaveCID", vm->claim.cid);
     cJSON_AddNumberToObject(o, "NumberOfCPUs", cfg->cpu_count);
-    cJSON_AddItemToObject(o, "CPUIDs", cJSON_CreateArray());
+    cJSON *ids = cJSON_AddArrayToObject(o, "CPUIDs");
+    for (unsigned i = 0; i < vm->ncpu_ids; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber(vm->cpu_ids[i]));
     cJSON_AddNumberToObject(
         o, "MemoryMiB", (double)(cfg->mem_mib_reported ? cfg->mem_mib_reported : cfg->memory_mib));
-    cJSON_AddStringToObject(o, "State", "RUNNING");
-    cJSON_AddStringToObject(o, "Flags", "NONE");
+    cJSON_AddStringToObject(o, "State", vm->state);
+    cJSON_AddStringToObject(o, "Flags", cfg->debug_mode ? "DEBUG_MODE" : "NONE");
+    /* what the CLI knows about the image (Measurements, metadata), merged in */
+    cJSON *extra = cfg->describe_extra ? cJSON_Parse(cfg->describe_extra) : NULL;
+    for (cJSON *e = extra ? extra->child : NULL; e; e = e->next)
+        cJSON_AddItemToObject(o, e->string, cJSON_Duplicate(e, 1));
+    cJSON_Delete(extra);
     cJSON_AddStringToObject(o, "VsockSocket", vm->vsock_path);
+    cJSON_AddStringToObject(o, "MemoryBacking", vm->memory_backing);
+    if (vm->exit_reason[0] || strcmp(vm->state, "EMPTY") == 0) {
+        cJSON_AddNumberToObject(o, "ExitStatus", vm->status);
+        cJSON_AddStringToObject(o, "ExitReason", vm->exit_reason);
+    }
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
+    return text;
+}
+
+static int describe(struct vm *vm)
+{
+    char *text = registry_json(vm);
     if (!text)
         return -ENOMEM;
     int r = runtime_describe(&vm->claim, text);
     cJSON_free(text);
     return r;
+}
+
+void registry_update(struct vm *vm)
+{
+    if (vm->claim.fd >= 0)
+        describe(vm);
+}
+
+void registry_finish(struct vm *vm, const char *reason)
+{
+    vm->state = "EMPTY";
+    snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason);
+    describe(vm);
+    runtime_release_keep(&vm->claim);
 }
 
 int registry_enter(struct vm *vm, const struct enclave_config *cfg)
@@ -97,7 +130,10 @@ int registry_enter(struct vm *vm, const struct enclave_config *cfg)
         runtime_release(&vm->claim);
         return E_FILE_OPERATION;
     }
-    r = describe(vm, cfg);
+    vm->cfg = cfg;
+    if (!vm->state)
+        vm->state = "RUNNING";
+    r = describe(vm);
     if (r < 0) {
         alc_err_report(E_FILE_OPERATION, "cannot describe the enclave: %s", strerror(-r));
         runtime_release(&vm->claim);

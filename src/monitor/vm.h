@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "abi/alcove_abi.h"
+#include "allocator/lease.h"
 #include "common/runtime.h"
 #include "monitor/kernel_image.h"
 #include "monitor/layout.h"
@@ -18,6 +19,8 @@
 struct stdio_dev;
 struct virtio_dev;
 struct vsock;
+struct nsm_dev;
+struct control;
 
 struct vcpu {
     struct vm *vm;
@@ -58,6 +61,7 @@ struct vm {
     struct stdio_dev *stdio;
     struct virtio_dev *virtio[ALC_VIRTIO_SLOTS]; /* devices by slot (devices/virtio_mmio.c) */
     struct vsock *vsock;
+    struct nsm_dev *nsm;
     atomic_bool heartbeat_seen;     /* the enclave kernel sent its heartbeat (devices/vsock.c) */
     int64_t start_ns, heartbeat_ns; /* CLOCK_MONOTONIC: the launch began, the heartbeat came */
 
@@ -66,6 +70,16 @@ struct vm {
     char enclave_id[64];
     char enclave_name[128];
     char vsock_path[4096]; /* the hybrid vsock socket */
+    const struct enclave_config *cfg;
+    const char *state;              /* nitro-cli's State: RUNNING, TERMINATING, EMPTY */
+    char exit_reason[512];          /* why the application ended (EMPTY) */
+    char memory_backing[32];        /* "ordinary" or "hugepages" */
+    uint32_t cpu_ids[ALC_MAX_CPUS]; /* host CPUs the vCPUs are pinned to, when pinned */
+    unsigned ncpu_ids;
+    struct control *control; /* detached enclaves (control.c) */
+    struct pool_lease lease; /* memory and CPUs from the allocator's pool (lease.fd >= 0) */
+    struct pool_mem pool_mem;
+    int console_fd; /* the console's write end (control.c), or -1 */
 
     atomic_bool stopping;
     pthread_t waiter; /* the thread in monitor_run, woken by SIGUSR2 at the end */

@@ -17,7 +17,7 @@ static uint8_t backing[1 << 16];
 static void test_translate(void **state)
 {
     (void)state;
-    struct guest_mem m = {backing, sizeof(backing)};
+    struct guest_mem m = {.host = backing, .size = sizeof(backing)};
     log_set_level(-1); /* the refusals log; keep the test output clean */
     assert_ptr_equal(GPA_PTR(&m, 0, 1), backing);
     assert_ptr_equal(GPA_PTR(&m, 100, 200), backing + 100);

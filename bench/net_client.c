@@ -1,0 +1,245 @@
+/* net_client.c: the host side of bench/vsock.sh. Talks to bench/net_server over TCP loopback,
+ * over an enclave's hybrid vsock socket ("CONNECT <port>\n", docs/vsock.md), or to a child
+ * process over a Unix socket pair, and prints one number.
+ *   net_client TARGET send BYTES WRITE   client -> server throughput, MB/s
+ *   net_client TARGET recv BYTES WRITE   server -> client throughput, MB/s
+ *   net_client TARGET ping N             1-byte round trips: "median_us p99_us"
+ *   net_client TARGET conn N             connections per second (connect, 'c', close)
+ * TARGET: tcp:PORT | vsock:UDS_PATH:PORT | pair (a socketpair to a forked server: send/recv/ping)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_buf[1 << 20];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int read_full(int fd, void *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = read(fd, (char *)p + done, n - done);
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = write(fd, (const char *)p + done, n - done);
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static const char *g_target;
+
+static int dial(void)
+{
+    int one = 1;
+    if (strncmp(g_target, "tcp:", 4) == 0) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)atoi(g_target + 4))};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(s, (struct sockaddr *)&a, sizeof(a)))
+            return -1;
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        return s;
+    }
+    if (strncmp(g_target, "vsock:", 6) == 0) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s", g_target + 6);
+        char *colon = strrchr(path, ':');
+        if (!colon)
+            return -1;
+        *colon = 0;
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(a.sun_path))
+            return -1;
+        memcpy(a.sun_path, path, strlen(path) + 1);
+        if (connect(s, (struct sockaddr *)&a, sizeof(a)))
+            return -1;
+        char line[64];
+        int n = snprintf(line, sizeof(line), "CONNECT %s\n", colon + 1);
+        if (write_full(s, line, (size_t)n))
+            return -1;
+        /* "OK <port>\n", byte by byte so no stream byte is eaten */
+        for (size_t i = 0; i < sizeof(line); i++) {
+            if (read(s, &line[i], 1) != 1)
+                return -1;
+            if (line[i] == '\n')
+                return strncmp(line, "OK ", 3) == 0 ? s : -1;
+        }
+        return -1;
+    }
+    return -1;
+}
+
+static void pair_server(int c); /* bench/net_server's logic, for the socketpair target */
+
+static int open_target(pid_t *child)
+{
+    *child = 0;
+    if (strcmp(g_target, "pair") != 0)
+        return dial();
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+        return -1;
+    *child = fork();
+    if (*child == 0) {
+        close(sv[0]);
+        pair_server(sv[1]);
+        _exit(0);
+    }
+    close(sv[1]);
+    return sv[0];
+}
+
+static void pair_server(int c)
+{
+    char cmd;
+    if (read_full(c, &cmd, 1))
+        return;
+    if (cmd == 's') {
+        uint64_t total = 0;
+        ssize_t r;
+        while ((r = read(c, g_buf, sizeof(g_buf))) > 0)
+            total += (uint64_t)r;
+        write_full(c, &total, 8);
+    } else if (cmd == 'g') {
+        uint64_t total;
+        uint32_t chunk;
+        if (read_full(c, &total, 8) || read_full(c, &chunk, 4))
+            return;
+        memset(g_buf, 'x', chunk);
+        while (total) {
+            size_t n = total < chunk ? total : chunk;
+            if (write_full(c, g_buf, n))
+                return;
+            total -= n;
+        }
+    } else if (cmd == 'p') {
+        char b[64];
+        ssize_t r;
+        while ((r = read(c, b, sizeof(b))) > 0)
+            if (write_full(c, b, (size_t)r))
+                return;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: net_client TARGET send|recv BYTES WRITE | ping N | conn N\n");
+        return 2;
+    }
+    g_target = argv[1];
+    const char *mode = argv[2];
+    pid_t child;
+    if (strcmp(mode, "conn") == 0) {
+        int n = atoi(argv[3]);
+        double t0 = now_s();
+        for (int i = 0; i < n; i++) {
+            int s = dial();
+            if (s < 0 || write_full(s, "c", 1)) {
+                fprintf(stderr, "connection %d failed\n", i);
+                return 1;
+            }
+            char b;
+            while (read(s, &b, 1) > 0)
+                ;
+            close(s);
+        }
+        printf("%.0f\n", n / (now_s() - t0));
+        return 0;
+    }
+    int s = open_target(&child);
+    if (s < 0) {
+        fprintf(stderr, "net_client: cannot connect to %s\n", g_target);
+        return 1;
+    }
+    if (strcmp(mode, "send") == 0 || strcmp(mode, "recv") == 0) {
+        uint64_t total = strtoull(argv[3], NULL, 10);
+        uint32_t chunk = (uint32_t)atoi(argv[4]);
+        memset(g_buf, 'y', chunk);
+        double t0 = now_s();
+        if (mode[0] == 's') {
+            write_full(s, "s", 1);
+            for (uint64_t left = total; left;) {
+                size_t n = left < chunk ? left : chunk;
+                if (write_full(s, g_buf, n))
+                    return 1;
+                left -= n;
+            }
+            shutdown(s, SHUT_WR);
+            uint64_t got = 0;
+            if (read_full(s, &got, 8) || got != total) {
+                fprintf(stderr, "net_client: the server counted %llu of %llu bytes\n",
+                        (unsigned long long)got, (unsigned long long)total);
+                return 1;
+            }
+        } else {
+            char hdr[13] = "g";
+            memcpy(hdr + 1, &total, 8);
+            memcpy(hdr + 9, &chunk, 4);
+            write_full(s, hdr, 13);
+            uint64_t got = 0;
+            ssize_t r;
+            while ((r = read(s, g_buf, sizeof(g_buf))) > 0)
+                got += (uint64_t)r;
+            if (got != total) {
+                fprintf(stderr, "net_client: got %llu of %llu bytes\n", (unsigned long long)got,
+                        (unsigned long long)total);
+                return 1;
+            }
+        }
+        printf("%.0f\n", (double)total / (now_s() - t0) / 1e6);
+    } else if (strcmp(mode, "ping") == 0) {
+        int n = atoi(argv[3]);
+        double *lat = calloc((size_t)n, sizeof(double));
+        write_full(s, "p", 1);
+        for (int i = 0; i < n; i++) {
+            char b = 'x';
+            double t0 = now_s();
+            if (write_full(s, &b, 1) || read_full(s, &b, 1))
+                return 1;
+            lat[i] = (now_s() - t0) * 1e6;
+        }
+        qsort(lat, (size_t)n, sizeof(double), cmp_double);
+        printf("%.1f %.1f\n", lat[n / 2], lat[(int)(n * 0.99)]);
+        free(lat);
+    }
+    close(s);
+    if (child)
+        waitpid(child, NULL, 0);
+    return 0;
+}

@@ -1,0 +1,418 @@
+/* lease.c: the accounting of the reservation between enclaves (see lease.h). Everything that
+ * reads or changes the leases holds the allocator's lock (state.h), so choosing CPUs and pages
+ * and writing the lease file is one step for the other processes. A lease file is alive while
+ * somebody holds an flock on it: a scanner's own non-blocking shared lock fails on a live one
+ * (flock locks belong to open files, so this holds within one process too). */
+#include "allocator/lease.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "allocator/state.h"
+#include "common/errors.h"
+
+#define LEASES_DIR     "leases"
+#define LEASE_MAX_SIZE 65536
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+    if (!why || !whylen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+/* Index of page size kib in the reservation, or -1. */
+static int size_index(const struct pool_state *st, uint64_t kib)
+{
+    for (unsigned i = 0; i < st->pages.nsizes; i++)
+        if (st->pages.sizes[i].kib == kib)
+            return (int)i;
+    return -1;
+}
+
+/* Parses one lease file's text into info and adds it to u. 0 or -1 (malformed). */
+static int add_lease(const struct pool_state *st, const char *text, struct pool_usage *u)
+{
+    cJSON *o = cJSON_Parse(text);
+    if (!o)
+        return -1;
+    struct lease_info info = {0};
+    uint64_t pages[HP_MAX_SIZES] = {0};
+    int rc = -1;
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "ProcessID");
+    const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(o, "CPUs");
+    const cJSON *hp = cJSON_GetObjectItemCaseSensitive(o, "HugePages");
+    const cJSON *e;
+    if (!cJSON_IsNumber(pid) || !cJSON_IsArray(cpus) || !cJSON_IsArray(hp))
+        goto out;
+    info.pid = (long)pid->valuedouble;
+    cJSON_ArrayForEach(e, cpus)
+    {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= CPUS_MAX)
+            goto out;
+        cpuset_add(&info.cpus, (unsigned)e->valuedouble);
+    }
+    cJSON_ArrayForEach(e, hp)
+    {
+        const cJSON *kib = cJSON_GetObjectItemCaseSensitive(e, "SizeKiB");
+        const cJSON *count = cJSON_GetObjectItemCaseSensitive(e, "Count");
+        if (!cJSON_IsNumber(kib) || !cJSON_IsNumber(count) || count->valuedouble < 0 ||
+            count->valuedouble > 1e12)
+            goto out;
+        int i = size_index(st, (uint64_t)kib->valuedouble);
+        if (i < 0) /* a size the reservation does not have: an old lease, not ours to count */
+            continue;
+        pages[i] += (uint64_t)count->valuedouble;
+        info.mem_mib += (uint64_t)count->valuedouble * (uint64_t)kib->valuedouble / 1024;
+    }
+    struct lease_info *grown = realloc(u->leases, (u->nleases + 1) * sizeof(*grown));
+    if (!grown)
+        goto out;
+    u->leases = grown;
+    u->leases[u->nleases++] = info;
+    cpuset_or(&u->cpus, &info.cpus);
+    for (unsigned i = 0; i < HP_MAX_SIZES; i++)
+        u->pages[i] += pages[i];
+    u->mem_mib += info.mem_mib;
+    rc = 0;
+out:
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int leases_dir(char *buf, size_t size, int create, char *why, size_t whylen)
+{
+    if (state_path(buf, size, LEASES_DIR, why, whylen))
+        return -1;
+    if (create && mkdir(buf, 0700) != 0 && errno != EEXIST) {
+        say(why, whylen, "cannot make %s: %s", buf, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_usage *u, char *why,
+                    size_t whylen)
+{
+    memset(u, 0, sizeof(*u));
+    char dir[PATH_MAX];
+    if (leases_dir(dir, sizeof(dir), 0, why, whylen))
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : (say(why, whylen, "cannot read %s", dir), -1);
+    char *text = malloc(LEASE_MAX_SIZE + 1);
+    if (!text) {
+        closedir(d);
+        say(why, whylen, "out of memory");
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0) { /* nobody holds it: its owner is gone */
+            if (remove_dead)
+                unlinkat(dirfd(d), e->d_name, 0);
+            close(fd);
+            continue;
+        }
+        ssize_t n = read(fd, text, LEASE_MAX_SIZE);
+        close(fd);
+        if (n <= 0)
+            continue;
+        text[n] = 0;
+        add_lease(st, text, u);
+    }
+    free(text);
+    closedir(d);
+    return 0;
+}
+
+void pool_usage_free(struct pool_usage *u)
+{
+    free(u->leases);
+    u->leases = NULL;
+    u->nleases = 0;
+}
+
+/* The pool's core of cpu: the pool CPUs with its core_first. */
+static void core_of(const struct pool_state *st, unsigned cpu, struct cpuset *core)
+{
+    cpuset_clear(core);
+    for (int c = cpuset_next(&st->cpus, 0); c >= 0; c = cpuset_next(&st->cpus, c + 1))
+        if (st->core_first[c] == st->core_first[cpu])
+            cpuset_add(core, (unsigned)c);
+}
+
+static long user_of(const struct pool_usage *u, unsigned cpu)
+{
+    for (unsigned i = 0; i < u->nleases; i++)
+        if (cpuset_has(&u->leases[i].cpus, cpu))
+            return u->leases[i].pid;
+    return 0;
+}
+
+static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, unsigned ncpu,
+                       const uint32_t *cpu_ids, struct pool_lease *out, char *why, size_t whylen)
+{
+    struct cpuset free_cpus = st->cpus, got;
+    cpuset_andnot(&free_cpus, &u->cpus);
+    cpuset_clear(&got);
+    char list[256], freel[256];
+    cpulist_format(&st->cpus, list, sizeof(list));
+    cpulist_format(&free_cpus, freel, sizeof(freel));
+    if (cpu_ids) {
+        for (unsigned i = 0; i < ncpu; i++) {
+            uint32_t c = cpu_ids[i];
+            if (!cpuset_has(&st->cpus, c)) {
+                say(why, whylen, "CPU %u is not in the enclaves' pool (pool: %s)", c, list);
+                return E_NO_SUCH_CPU_AVAILABLE;
+            }
+            if (cpuset_has(&got, c)) {
+                say(why, whylen, "CPU %u is given twice", c);
+                return E_INVALID_ARGUMENT;
+            }
+            if (!cpuset_has(&free_cpus, c)) {
+                say(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,
+                    user_of(u, c), freel[0] ? freel : "none");
+                return E_NO_SUCH_CPU_AVAILABLE;
+            }
+            cpuset_add(&got, c);
+            out->cpu_ids[i] = c;
+        }
+        for (unsigned i = 0; i < ncpu; i++) {
+            struct cpuset core;
+            core_of(st, cpu_ids[i], &core);
+            if (!cpuset_subset(&core, &got)) {
+                struct cpuset missing = core;
+                cpuset_andnot(&missing, &got);
+                cpulist_format(&core, list, sizeof(list));
+                say(why, whylen,
+                    "CPU %u is asked for without its sibling CPU %d: an enclave takes whole "
+                    "cores (CPU %u's core: %s)",
+                    cpu_ids[i], cpuset_next(&missing, 0), cpu_ids[i], list);
+                return E_INVALID_CPU_CONFIGURATION;
+            }
+        }
+        out->ncpu = ncpu;
+        return 0;
+    }
+    unsigned tpc = st->threads_per_core ? st->threads_per_core : 1;
+    if (ncpu % tpc != 0) {
+        say(why, whylen,
+            "%u CPUs is not a multiple of the pool's %u threads per core: an enclave takes "
+            "whole cores",
+            ncpu, tpc);
+        return E_INVALID_CPU_CONFIGURATION;
+    }
+    unsigned have = 0;
+    for (int c = cpuset_next(&st->cpus, 0); c >= 0 && have < ncpu;
+         c = cpuset_next(&st->cpus, c + 1)) {
+        if (st->core_first[c] != c)
+            continue;
+        struct cpuset core;
+        core_of(st, (unsigned)c, &core);
+        unsigned size = cpuset_count(&core);
+        if (cpuset_subset(&core, &free_cpus) && have + size <= ncpu) {
+            cpuset_or(&got, &core);
+            have += size;
+        }
+    }
+    if (have < ncpu) {
+        say(why, whylen, "%u CPUs requested, %u free of %u in the pool (free: %s)", ncpu,
+            cpuset_count(&free_cpus), cpuset_count(&st->cpus), freel[0] ? freel : "none");
+        return E_INSUFFICIENT_CPUS_AVAILABLE;
+    }
+    out->ncpu = 0;
+    for (int c = cpuset_next(&got, 0); c >= 0; c = cpuset_next(&got, c + 1))
+        out->cpu_ids[out->ncpu++] = (uint32_t)c;
+    return 0;
+}
+
+/* Chooses pages: the largest that fit first, then whatever covers the remainder, smallest
+ * first (so 2 MiB pages round a request up before a 1 GiB page does). */
+static int choose_pages(const struct pool_state *st, const struct pool_usage *u, uint64_t mem_mib,
+                        struct pool_lease *out, char *why, size_t whylen)
+{
+    unsigned n = st->pages.nsizes;
+    uint64_t freep[HP_MAX_SIZES], take[HP_MAX_SIZES] = {0}, total_kib = 0, free_kib = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct hp_size *s = &st->pages.sizes[i];
+        freep[i] = s->count > u->pages[i] ? s->count - u->pages[i] : 0;
+        total_kib += s->count * s->kib;
+        free_kib += freep[i] * s->kib;
+    }
+    uint64_t left = mem_mib * 1024;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t kib = st->pages.sizes[i].kib;
+        take[i] = left / kib < freep[i] ? left / kib : freep[i];
+        left -= take[i] * kib;
+    }
+    for (unsigned i = n; i-- > 0 && left > 0;) {
+        while (left > 0 && take[i] < freep[i]) {
+            uint64_t kib = st->pages.sizes[i].kib;
+            take[i]++;
+            left = left > kib ? left - kib : 0;
+        }
+    }
+    if (left > 0) {
+        say(why, whylen, "%llu MiB requested, %llu MiB free of %llu in the pool",
+            (unsigned long long)mem_mib, (unsigned long long)(free_kib / 1024),
+            (unsigned long long)(total_kib / 1024));
+        return E_INSUFFICIENT_MEMORY_AVAILABLE;
+    }
+    out->nsizes = 0;
+    out->mem_mib = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!take[i])
+            continue;
+        out->pages[out->nsizes].kib = st->pages.sizes[i].kib;
+        out->pages[out->nsizes].count = take[i];
+        out->nsizes++;
+        out->mem_mib += take[i] * st->pages.sizes[i].kib / 1024;
+    }
+    return 0;
+}
+
+/* Creates, locks and fills the lease file. 0 or E_FILE_OPERATION. */
+static int write_lease(struct pool_lease *l, char *why, size_t whylen)
+{
+    static unsigned seq;
+    char dir[PATH_MAX];
+    if (leases_dir(dir, sizeof(dir), 1, why, whylen))
+        return E_FILE_OPERATION;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 1000; tries++) {
+        unsigned n = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+        int w = snprintf(l->path, sizeof(l->path), "%s/%ld-%u.json", dir, (long)getpid(), n);
+        if (w < 0 || (size_t)w >= sizeof(l->path)) {
+            say(why, whylen, "the runtime directory's path is too long");
+            return E_FILE_OPERATION;
+        }
+        fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno != EEXIST) {
+            say(why, whylen, "cannot create %s: %s", l->path, strerror(errno));
+            return E_FILE_OPERATION;
+        }
+    }
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        say(why, whylen, "cannot create and lock a lease file in %s", dir);
+        if (fd >= 0) {
+            unlink(l->path);
+            close(fd);
+        }
+        return E_FILE_OPERATION;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "ProcessID", (double)getpid());
+    cJSON_AddNumberToObject(o, "MemoryMiB", (double)l->mem_mib);
+    cJSON *cpus = cJSON_AddArrayToObject(o, "CPUs");
+    for (unsigned i = 0; i < l->ncpu; i++)
+        cJSON_AddItemToArray(cpus, cJSON_CreateNumber(l->cpu_ids[i]));
+    cJSON *hp = cJSON_AddArrayToObject(o, "HugePages");
+    for (unsigned i = 0; i < l->nsizes; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "SizeKiB", (double)l->pages[i].kib);
+        cJSON_AddNumberToObject(p, "Count", (double)l->pages[i].count);
+        cJSON_AddItemToArray(hp, p);
+    }
+    cJSON_AddNumberToObject(o, "Created", (double)time(NULL));
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    size_t len = text ? strlen(text) : 0;
+    if (!text || write(fd, text, len) != (ssize_t)len) {
+        free(text);
+        say(why, whylen, "cannot write %s", l->path);
+        unlink(l->path);
+        close(fd);
+        return E_FILE_OPERATION;
+    }
+    free(text);
+    l->fd = fd;
+    return 0;
+}
+
+int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struct pool_lease *out,
+                 char *why, size_t whylen)
+{
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    out->node = -1;
+    if (mem_mib == 0 || mem_mib > (1ull << 40) || ncpu > POOL_LEASE_MAX_CPUS) {
+        say(why, whylen, "%llu MiB and %u CPUs: expected 1 MiB or more and at most %d CPUs",
+            (unsigned long long)mem_mib, ncpu, POOL_LEASE_MAX_CPUS);
+        return E_INVALID_ARGUMENT;
+    }
+    int lock = state_lock(LOCK_EX, why, whylen);
+    if (lock < 0)
+        return E_LOCK_ACQUIRE;
+    struct pool_state *st = malloc(sizeof(*st));
+    struct pool_usage u = {0};
+    int rc;
+    int loaded = st ? state_load(st, why, whylen) : -1;
+    if (loaded < 0) {
+        rc = E_FILE_OPERATION;
+        goto out;
+    }
+    if (loaded == 0) {
+        say(why, whylen,
+            "no hugepages and CPU pool are reserved for enclaves ('alcove allocator apply'): "
+            "ordinary memory and any CPU are used");
+        rc = E_ALLOCATOR_NO_RESERVATION;
+        goto out;
+    }
+    if (pool_usage_read(st, 1, &u, why, whylen)) {
+        rc = E_FILE_OPERATION;
+        goto out;
+    }
+    rc = choose_cpus(st, &u, ncpu, cpu_ids, out, why, whylen);
+    if (rc == 0)
+        rc = choose_pages(st, &u, mem_mib, out, why, whylen);
+    if (rc == 0) {
+        out->node = st->pages.node;
+        rc = write_lease(out, why, whylen);
+    }
+out:
+    if (rc) {
+        int keep_node = out->node;
+        memset(out, 0, sizeof(*out));
+        out->fd = -1;
+        out->node = keep_node;
+    }
+    pool_usage_free(&u);
+    free(st);
+    state_unlock(lock);
+    return rc;
+}
+
+void pool_lease_release(struct pool_lease *l)
+{
+    if (l->fd < 0)
+        return;
+    unlink(l->path);
+    close(l->fd);
+    l->fd = -1;
+}

@@ -1,0 +1,442 @@
+/* cmd_run_enclave.c: `alcove run-enclave`, nitro-cli's: starts an enclave from an EIF in a
+ * detached monitor process, waits for its heartbeat, prints nitro-cli's JSON and returns.
+ *
+ * The command forks the monitor, which starts a new session, keeps the command's stderr only
+ * until the launch is decided (so launch errors reach the user), and reports the result through
+ * a pipe: its CID when the heartbeat came, an error code otherwise. If the command dies during
+ * the launch, the pipe breaks and the monitor tears the enclave down: nothing is left behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/enclaves.h"
+#include "cli/json_out.h"
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "image/boot_image.h"
+#include "image/eif.h"
+#include "monitor/monitor.h"
+
+struct re_opts {
+    const char *eif_path, *name, *config;
+    uint64_t memory_mib;
+    unsigned cpu_count;
+    uint32_t cpu_ids[ALC_MAX_CPUS];
+    unsigned ncpu_ids;
+    uint32_t cid;
+    int debug, attach;
+    bool cid_given;
+};
+
+/* "N", "NM", "NG" or "NT" (MiB by default). 0 on error. */
+static uint64_t parse_mib(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return 0;
+    unsigned shift = 0;
+    if (*end == 'M' || *end == 'm')
+        end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 10, end++;
+    else if (*end == 'T' || *end == 't')
+        shift = 20, end++;
+    if (*end || v > (UINT64_MAX >> 21))
+        return 0;
+    return (uint64_t)v << shift;
+}
+
+static int parse_cpu(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > 4095)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* --config FILE.json: nitro-cli's keys. */
+static int load_config(struct re_opts *o)
+{
+    size_t size;
+    char *text = (char *)read_file(o->config, &size);
+    if (!text) {
+        alc_err_report(E_FILE_OPERATION, "--config %s: %s", o->config, strerror(errno));
+        return E_FILE_OPERATION;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, size);
+    free(text);
+    int err = 0;
+    if (!cJSON_IsObject(j)) {
+        alc_err_report(E_INVALID_ARGUMENT, "--config %s: not a JSON object", o->config);
+        cJSON_Delete(j);
+        return E_INVALID_ARGUMENT;
+    }
+    for (cJSON *e = j->child; e && !err; e = e->next) {
+        const char *k = e->string;
+        if (strcmp(k, "eif_path") == 0 && cJSON_IsString(e)) {
+            o->eif_path = strdup(e->valuestring);
+        } else if (strcmp(k, "memory_mib") == 0 && cJSON_IsNumber(e) && e->valuedouble >= 1) {
+            o->memory_mib = (uint64_t)e->valuedouble;
+        } else if (strcmp(k, "cpu_count") == 0 && cJSON_IsNumber(e) && e->valuedouble >= 1 &&
+                   e->valuedouble <= ALC_MAX_CPUS) {
+            o->cpu_count = (unsigned)e->valuedouble;
+        } else if (strcmp(k, "cpu_ids") == 0 && cJSON_IsArray(e)) {
+            for (cJSON *c = e->child; c && !err; c = c->next) {
+                if (!cJSON_IsNumber(c) || c->valuedouble < 0 || o->ncpu_ids == ALC_MAX_CPUS)
+                    err = E_INVALID_ARGUMENT;
+                else
+                    o->cpu_ids[o->ncpu_ids++] = (uint32_t)c->valuedouble;
+            }
+        } else if (strcmp(k, "enclave_cid") == 0 && cJSON_IsNumber(e)) {
+            char buf[32];
+            snprintf(buf, sizeof(buf), "%.0f", e->valuedouble);
+            if (e->valuedouble < 0 || args_parse_cid(buf, 1, &o->cid))
+                err = E_INVALID_ARGUMENT;
+            o->cid_given = true;
+        } else if (strcmp(k, "debug_mode") == 0 && cJSON_IsBool(e)) {
+            o->debug = cJSON_IsTrue(e);
+        } else if (strcmp(k, "attach_console") == 0 && cJSON_IsBool(e)) {
+            o->attach = cJSON_IsTrue(e);
+        } else if (strcmp(k, "enclave_name") == 0 && cJSON_IsString(e)) {
+            o->name = strdup(e->valuestring);
+        } else {
+            alc_err_report(E_INVALID_ARGUMENT, "--config %s: unknown key or wrong type: \"%s\"",
+                           o->config, k);
+            err = E_INVALID_ARGUMENT;
+        }
+    }
+    cJSON_Delete(j);
+    return err;
+}
+
+static int parse_opts(int argc, char **argv, struct re_opts *o)
+{
+    int others = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                                               \
+    do {                                                                                           \
+        if (!v) {                                                                                  \
+            alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", a);                             \
+            return E_MISSING_ARGUMENT;                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+        if (strcmp(a, "--config") == 0) {
+            NEED_VALUE();
+            o->config = v;
+            continue;
+        }
+        others++;
+        if (strcmp(a, "--eif-path") == 0) {
+            NEED_VALUE();
+            o->eif_path = v;
+        } else if (strcmp(a, "--memory") == 0) {
+            NEED_VALUE();
+            o->memory_mib = parse_mib(v);
+            if (!o->memory_mib) {
+                alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB", v);
+                return E_INVALID_ARGUMENT;
+            }
+        } else if (strcmp(a, "--cpu-count") == 0) {
+            NEED_VALUE();
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > ALC_MAX_CPUS) {
+                alc_err_report(E_INVALID_ARGUMENT, "--cpu-count '%s': expected 1 to %d", v,
+                               ALC_MAX_CPUS);
+                return E_INVALID_ARGUMENT;
+            }
+            o->cpu_count = (unsigned)n;
+        } else if (strcmp(a, "--cpu-ids") == 0) {
+            /* one or more values, as nitro-cli's */
+            while (i + 1 < argc && argv[i + 1][0] != '-') {
+                if (o->ncpu_ids == ALC_MAX_CPUS ||
+                    parse_cpu(argv[i + 1], &o->cpu_ids[o->ncpu_ids])) {
+                    alc_err_report(E_INVALID_ARGUMENT, "--cpu-ids '%s': expected CPU numbers",
+                                   argv[i + 1]);
+                    return E_INVALID_ARGUMENT;
+                }
+                o->ncpu_ids++;
+                i++;
+            }
+            if (!o->ncpu_ids) {
+                alc_err_report(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
+                return E_MISSING_ARGUMENT;
+            }
+        } else if (strcmp(a, "--enclave-cid") == 0) {
+            NEED_VALUE();
+            if (args_parse_cid(v, 1, &o->cid))
+                return E_INVALID_ARGUMENT;
+            o->cid_given = true;
+        } else if (strcmp(a, "--enclave-name") == 0) {
+            NEED_VALUE();
+            o->name = v;
+        } else if (strcmp(a, "--debug-mode") == 0) {
+            o->debug = 1;
+        } else if (strcmp(a, "--attach-console") == 0) {
+            o->attach = 1;
+        } else {
+            alc_err_report(E_INVALID_ARGUMENT,
+                           "unknown option '%s' (see 'alcove run-enclave --help')", a);
+            return E_INVALID_ARGUMENT;
+        }
+    }
+    if (o->config && others) {
+        alc_err_report(E_CONFLICTING_ARGUMENT, "--config cannot be used with other options");
+        return E_CONFLICTING_ARGUMENT;
+    }
+    if (o->config) {
+        int err = load_config(o);
+        if (err)
+            return err;
+    }
+    if (o->attach)
+        o->debug = 1; /* as nitro-cli: the console needs debug mode */
+    if (!o->eif_path) {
+        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
+        return E_MISSING_ARGUMENT;
+    }
+    if (!o->memory_mib) {
+        alc_err_report(E_MISSING_ARGUMENT, "--memory is required");
+        return E_MISSING_ARGUMENT;
+    }
+    if (!o->cpu_count && !o->ncpu_ids) {
+        alc_err_report(E_MISSING_ARGUMENT, "one of --cpu-count and --cpu-ids is required");
+        return E_MISSING_ARGUMENT;
+    }
+    if (o->cpu_count && o->ncpu_ids) {
+        alc_err_report(E_CONFLICTING_ARGUMENT, "--cpu-count and --cpu-ids cannot be used together");
+        return E_CONFLICTING_ARGUMENT;
+    }
+    if (o->ncpu_ids)
+        o->cpu_count = o->ncpu_ids;
+    return 0;
+}
+
+/* The image's name without ".eif", made unique with _1, _2 ... as nitro-cli does. An explicit
+ * name that is taken is an error. */
+static int pick_name(struct re_opts *o, char *out, size_t size)
+{
+    struct enclave_rec *list;
+    size_t n;
+    enclaves_list(&list, &n);
+    int err = 0;
+    if (o->name) {
+        if (enclaves_find(list, n, NULL, o->name)) {
+            alc_err_report(E_NAME_IN_USE, "an enclave named '%s' exists", o->name);
+            err = E_NAME_IN_USE;
+        }
+        snprintf(out, size, "%s", o->name);
+    } else {
+        const char *base = strrchr(o->eif_path, '/');
+        base = base ? base + 1 : o->eif_path;
+        char stem[128];
+        snprintf(stem, sizeof(stem), "%s", base);
+        size_t l = strlen(stem);
+        if (l > 4 && strcmp(stem + l - 4, ".eif") == 0)
+            stem[l - 4] = 0;
+        snprintf(out, size, "%s", stem);
+        for (int k = 1; enclaves_find(list, n, NULL, out); k++)
+            snprintf(out, size, "%s_%d", stem, k);
+    }
+    enclaves_free(list, n);
+    return err;
+}
+
+/* Measurements and the image's metadata, for the description. */
+static char *describe_extra(const struct boot_image *bi, const uint8_t *eif, size_t size)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "Measurements", json_measurements(&bi->pcrs));
+    struct eif_image img;
+    if (eif_parse(eif, size, &img) == EIF_OK)
+        json_add_image_metadata(o, &img);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+static int run_run_enclave(int argc, char **argv)
+{
+    struct re_opts o = {0};
+    int err = parse_opts(argc, argv, &o);
+    if (err)
+        return err;
+    if (o.memory_mib < MONITOR_MIN_MEMORY_MIB || o.memory_mib > (ALC_MAX_MEM_BYTES >> 20)) {
+        alc_err_report(E_INSUFFICIENT_MEMORY_REQUESTED,
+                       "--memory %llu: an enclave has %d MiB to %llu MiB",
+                       (unsigned long long)o.memory_mib, MONITOR_MIN_MEMORY_MIB,
+                       (unsigned long long)(ALC_MAX_MEM_BYTES >> 20));
+        return E_INSUFFICIENT_MEMORY_REQUESTED;
+    }
+    o.memory_mib = (o.memory_mib + 1) & ~1ull;
+    if (o.cid_given && o.cid && runtime_cid_running(o.cid)) {
+        alc_err_report(E_CID_IN_USE, "enclave CID %u is in use by another enclave", o.cid);
+        return E_CID_IN_USE;
+    }
+    char name[160];
+    err = pick_name(&o, name, sizeof(name));
+    if (err)
+        return err;
+
+    size_t size = 0;
+    uint8_t *bytes = read_file(o.eif_path, &size);
+    if (!bytes) {
+        alc_err_report(E_FILE_OPERATION, "--eif-path %s: %s", o.eif_path, strerror(errno));
+        return E_FILE_OPERATION;
+    }
+    struct boot_image bi;
+    memset(&bi, 0, sizeof(bi));
+    char why[512];
+    if (!boot_image_is_eif(bytes, size)) {
+        free(bytes);
+        alc_err_report(E_EIF_PARSING, "%s: not an enclave image (EIF)", o.eif_path);
+        return E_EIF_PARSING;
+    }
+    char *extra = NULL;
+    uint8_t *copy = malloc(size);
+    if (copy) {
+        memcpy(copy, bytes, size);
+    }
+    err = boot_image_from_eif(&bi, bytes, size, why, sizeof(why));
+    if (err) {
+        alc_err_report(err, "%s: %s", o.eif_path, why);
+        free(copy);
+        return err;
+    }
+    extra = copy ? describe_extra(&bi, copy, size) : NULL;
+    free(copy);
+
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int pfd[2];
+    if (null_fd < 0 || pipe2(pfd, O_CLOEXEC)) {
+        alc_err_report(E_FILE_OPERATION, "pipe: %s", strerror(errno));
+        return E_FILE_OPERATION;
+    }
+    fprintf(stderr, "Start allocating memory...\n");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
+        return E_MONITOR_FAILURE;
+    }
+    if (pid == 0) {
+        /* the monitor: its own session, no terminal, stdin and stdout nowhere */
+        close(pfd[0]);
+        setsid();
+        dup2(null_fd, 0);
+        dup2(null_fd, 1);
+        struct enclave_config cfg = {
+            .memory_mib = o.memory_mib,
+            .cpu_count = o.cpu_count,
+            .kernel = bi.kernel,
+            .kernel_size = bi.kernel_size,
+            .rootfs = bi.rootfs,
+            .rootfs_size = bi.rootfs_size,
+            .exec_path = bi.exec_path,
+            .min_app_bytes = bi.min_app,
+            .log_level = ALC_LOG_WARN,
+            .in_fd = null_fd,
+            .out_fd = null_fd,
+            .err_fd = null_fd,
+            .cid = o.cid,
+            .name = name,
+            .pcrs = &bi.pcrs,
+            .debug_mode = o.debug,
+            .describe_extra = extra,
+            .detached = 1,
+            .ready_fd = pfd[1],
+            .cpu_ids = o.ncpu_ids ? o.cpu_ids : NULL,
+        };
+        int r = monitor_run(&cfg);
+        _exit(r < 0 ? -r : 0);
+    }
+    close(pfd[1]);
+    boot_image_free(&bi);
+    free(extra);
+    int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
+    ssize_t got = read(pfd[0], result, sizeof(result));
+    close(pfd[0]);
+    if (got != (ssize_t)sizeof(result) || result[0] != 0) {
+        if (got != (ssize_t)sizeof(result))
+            alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave's monitor ended during the launch");
+        return got == (ssize_t)sizeof(result) ? result[0] : E_ENCLAVE_BOOT_FAILURE;
+    }
+    uint32_t cid = (uint32_t)result[1];
+    struct enclave_rec *list;
+    size_t n;
+    enclaves_list(&list, &n);
+    struct enclave_rec *e = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].cid == cid)
+            e = &list[i];
+    if (!e) {
+        enclaves_free(list, n);
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave ended right after its launch");
+        return E_ENCLAVE_BOOT_FAILURE;
+    }
+    cJSON *out = cJSON_CreateObject();
+    static const char *const keys[] = {"EnclaveName",  "EnclaveID", "ProcessID", "EnclaveCID",
+                                       "NumberOfCPUs", "CPUIDs",    "MemoryMiB"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, keys[i]);
+        cJSON_AddItemToObject(out, keys[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+    }
+    char cpus[256] = "";
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(e->desc, "CPUIDs");
+    for (const cJSON *c = ids ? ids->child : NULL; c; c = c->next)
+        snprintf(cpus + strlen(cpus), sizeof(cpus) - strlen(cpus), "%s%d", cpus[0] ? ", " : "",
+                 c->valueint);
+    fprintf(stderr, "Started enclave with enclave-cid: %u, memory: %llu MiB, cpu-ids: [%s]\n", cid,
+            (unsigned long long)o.memory_mib, cpus);
+    json_print(stdout, out);
+    fflush(stdout);
+    cJSON_Delete(out);
+    enclaves_free(list, n);
+    if (o.attach)
+        return console_attach(cid, 0);
+    return 0;
+}
+
+const struct command cmd_run_enclave = {
+    .name = "run-enclave",
+    .run = run_run_enclave,
+    .summary = "start an enclave from an EIF, detached (nitro-cli's run-enclave)",
+    .usage =
+        "Usage: alcove run-enclave --eif-path FILE --memory MIB (--cpu-count N | --cpu-ids ID...)\n"
+        "                          [--enclave-cid CID] [--enclave-name NAME] [--debug-mode]\n"
+        "                          [--attach-console]\n"
+        "       alcove run-enclave --config FILE.json\n\n"
+        "Starts an enclave in a monitor process of its own, waits for its heartbeat and prints\n"
+        "nitro-cli's JSON (EnclaveName, EnclaveID, ProcessID, EnclaveCID, NumberOfCPUs, CPUIDs,\n"
+        "MemoryMiB). The enclave runs until its application ends or terminate-enclave stops it.\n\n"
+        "Options:\n"
+        "  --eif-path FILE       the enclave image\n"
+        "  --memory MIB          memory (M, G, T suffixes allowed)\n"
+        "  --cpu-count N         vCPUs\n"
+        "  --cpu-ids ID...       vCPUs pinned to these host CPUs (one or more)\n"
+        "  --enclave-cid CID     its vsock CID (4 and up; default: the lowest free)\n"
+        "  --enclave-name NAME   its name (default: the image's file name; duplicates get _1...)\n"
+        "  --debug-mode          console available; the image PCRs read as zeros\n"
+        "  --attach-console      debug mode, and print the console after the JSON\n"
+        "  --config FILE.json    the options as nitro-cli's JSON keys (eif_path, memory_mib,\n"
+        "                        cpu_count or cpu_ids, enclave_cid, enclave_name, debug_mode,\n"
+        "                        attach_console); no other option with it\n",
+};

@@ -1,0 +1,154 @@
+/* enclaves.c: listing and finding enclaves (see enclaves.h). */
+#include "cli/enclaves.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/runtime.h"
+
+/* The description of cid; a monitor may be rewriting it, so a torn read is read again. */
+static cJSON *read_desc(uint32_t cid)
+{
+    char path[PATH_MAX];
+    if (runtime_path(path, sizeof(path), cid, "json"))
+        return NULL;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            return NULL;
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            cJSON *j = cJSON_Parse(buf);
+            if (cJSON_IsObject(j))
+                return j;
+            cJSON_Delete(j);
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static int by_cid(const void *a, const void *b)
+{
+    const struct enclave_rec *x = a, *y = b;
+    return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+int enclaves_list(struct enclave_rec **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const char *dir = runtime_dir();
+    if (!dir)
+        return -errno;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        unsigned long cid = strtoul(e->d_name, &end, 10);
+        if (end == e->d_name || strcmp(end, ".json") != 0 || cid < RUNTIME_CID_MIN ||
+            cid > UINT32_MAX)
+            continue;
+        bool running = runtime_cid_running((uint32_t)cid);
+        cJSON *desc = read_desc((uint32_t)cid);
+        if (!running) {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(desc, "State");
+            bool ended = cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;
+            if (!ended) {
+                /* a monitor that died: clean up after it (an empty file may be a claim in
+                 * progress: leave that one) */
+                if (desc && !runtime_cid_running((uint32_t)cid))
+                    runtime_remove((uint32_t)cid);
+                cJSON_Delete(desc);
+                continue;
+            }
+        }
+        if (!desc)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct enclave_rec *grown = realloc(*out, cap * sizeof(**out));
+            if (!grown) {
+                cJSON_Delete(desc);
+                break;
+            }
+            *out = grown;
+        }
+        (*out)[(*n)++] = (struct enclave_rec){(uint32_t)cid, running, desc};
+    }
+    closedir(d);
+    if (*n)
+        qsort(*out, *n, sizeof(**out), by_cid);
+    return 0;
+}
+
+void enclaves_free(struct enclave_rec *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(r[i].desc);
+    free(r);
+}
+
+const char *enclave_field(const struct enclave_rec *e, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+struct enclave_rec *enclaves_find(struct enclave_rec *r, size_t n, const char *id, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (id && strcmp(enclave_field(&r[i], "EnclaveID"), id) == 0)
+            return &r[i];
+        if (name && strcmp(enclave_field(&r[i], "EnclaveName"), name) == 0)
+            return &r[i];
+    }
+    return NULL;
+}
+
+int enclave_control(uint32_t cid, const char *cmd)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char path[PATH_MAX];
+    if (runtime_path(path, sizeof(path), cid, "ctl"))
+        return -1;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    char line[64];
+    int len = snprintf(line, sizeof(line), "%s\n", cmd);
+    if (write(fd, line, (size_t)len) != len) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}

@@ -1,0 +1,37 @@
+/* enclaves.h: the enclaves of this host as the CLI sees them, from the runtime directory
+ * (src/common/runtime.h): the running ones, and the ones whose application has ended (State
+ * EMPTY) until terminate-enclave removes them. Reading the list also cleans up after monitors
+ * that died without cleaning up (kill -9): their files go, and they are not listed. */
+#ifndef ALCOVE_ENCLAVES_H
+#define ALCOVE_ENCLAVES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct enclave_rec {
+    uint32_t cid;
+    bool running; /* its monitor holds the claim */
+    cJSON *desc;  /* its description (registry.c's fields) */
+};
+
+/* Every enclave, sorted by CID. 0, or -errno (the runtime directory is unreadable). */
+int enclaves_list(struct enclave_rec **out, size_t *n);
+void enclaves_free(struct enclave_rec *r, size_t n);
+/* The enclave with this EnclaveID (id) or EnclaveName (name), or NULL. */
+struct enclave_rec *enclaves_find(struct enclave_rec *r, size_t n, const char *id,
+                                  const char *name);
+/* A string field of a description ("" when missing). */
+const char *enclave_field(const struct enclave_rec *e, const char *key);
+
+/* Connects to a running enclave's control socket and sends cmd (a line without its newline).
+ * The socket, or -1 with errno set. */
+int enclave_control(uint32_t cid, const char *cmd);
+
+/* Copies a debug-mode enclave's console to stdout until it ends or timeout_s (0: none) passes
+ * (cmd_console.c). 0, or an alcove error code (reported). */
+int console_attach(uint32_t cid, int timeout_s);
+
+#endif

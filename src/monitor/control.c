@@ -1,0 +1,309 @@
+/* control.c: a detached enclave's control socket and console (see control.h).
+ *
+ * One thread serves "<runtime dir>/<cid>.ctl" and the console pipe. A client sends one line:
+ *   DESCRIBE\n   the enclave's description (JSON), then the socket closes;
+ *   TERMINATE\n  the enclave ends; the socket stays open until the monitor has cleaned up and
+ *                exited, so the client knows when everything is gone;
+ *   CONSOLE\n    debug mode only: the backlog (the last CONTROL_BACKLOG bytes), then the live
+ *                console until the enclave ends; a reader that falls behind is dropped (it can
+ *                reconnect and gets the backlog again), so no reader ever slows the enclave.
+ * TERMINATE and CONSOLE are allowed to root and to the user who started the enclave
+ * (SO_PEERCRED); DESCRIBE to anyone who can reach the socket. */
+#include "monitor/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/runtime.h"
+#include "monitor/vm.h"
+
+#define CONTROL_BACKLOG   (64u << 10)
+#define CONTROL_MAX_PEERS 64
+#define LINE_MAX_BYTES    32
+
+enum peer_kind { P_NEW, P_CONSOLE, P_TERMINATE };
+
+struct peer {
+    int fd;
+    enum peer_kind kind;
+    char line[LINE_MAX_BYTES];
+    size_t len;
+};
+
+struct control {
+    struct vm *vm;
+    bool debug;
+    uid_t owner;
+    int listen_fd, pipe_rd, stop_fd, ep;
+    char path[4200];
+    pthread_t thread;
+    bool started;
+    uint8_t backlog[CONTROL_BACKLOG];
+    uint64_t written; /* bytes ever put in the backlog */
+    struct peer peers[CONTROL_MAX_PEERS];
+    char *(*describe)(struct vm *vm); /* malloc'd JSON */
+};
+
+static void peer_close(struct control *c, struct peer *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+}
+
+static bool peer_allowed(struct control *c, int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+        return false;
+    return cr.uid == 0 || cr.uid == c->owner;
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int send_backlog(struct control *c, int fd)
+{
+    uint64_t n = c->written < CONTROL_BACKLOG ? c->written : CONTROL_BACKLOG;
+    uint64_t start = c->written - n;
+    size_t at = (size_t)(start % CONTROL_BACKLOG);
+    size_t first = CONTROL_BACKLOG - at < n ? CONTROL_BACKLOG - at : (size_t)n;
+    if (send_all(fd, c->backlog + at, first))
+        return -1;
+    return send_all(fd, c->backlog, (size_t)n - first);
+}
+
+static void reply(int fd, const char *text)
+{
+    send_all(fd, text, strlen(text));
+}
+
+static void peer_line(struct control *c, struct peer *p)
+{
+    ssize_t n = recv(p->fd, p->line + p->len, sizeof(p->line) - p->len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        peer_close(c, p);
+        return;
+    }
+    p->len += (size_t)n;
+    char *nl = memchr(p->line, '\n', p->len);
+    if (!nl) {
+        if (p->len == sizeof(p->line))
+            peer_close(c, p);
+        return;
+    }
+    *nl = 0;
+    if (strcmp(p->line, "DESCRIBE") == 0) {
+        char *json = c->describe(c->vm);
+        if (json) {
+            reply(p->fd, json);
+            reply(p->fd, "\n");
+        }
+        free(json);
+        peer_close(c, p);
+    } else if (strcmp(p->line, "TERMINATE") == 0) {
+        if (!peer_allowed(c, p->fd)) {
+            reply(p->fd, "ERROR EACCES\n");
+            peer_close(c, p);
+            return;
+        }
+        p->kind = P_TERMINATE; /* kept open: it closes when the monitor exits */
+        vm_end(c->vm, VM_END_HOST, 143, "terminated");
+    } else if (strcmp(p->line, "CONSOLE") == 0) {
+        if (!c->debug) {
+            reply(p->fd, "ERROR ENOTDEBUG\n");
+            peer_close(c, p);
+        } else if (!peer_allowed(c, p->fd)) {
+            reply(p->fd, "ERROR EACCES\n");
+            peer_close(c, p);
+        } else {
+            p->kind = P_CONSOLE;
+            if (send_all(p->fd, "OK\n", 3) || send_backlog(c, p->fd))
+                peer_close(c, p);
+        }
+    } else {
+        reply(p->fd, "ERROR EINVAL\n");
+        peer_close(c, p);
+    }
+}
+
+/* Console bytes from the enclave: into the backlog and to every reader. */
+static void console_data(struct control *c)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        ssize_t n = read(c->pipe_rd, buf, sizeof(buf));
+        if (n == 0 && c->ep >= 0) /* every writer is gone: stop watching */
+            epoll_ctl(c->ep, EPOLL_CTL_DEL, c->pipe_rd, NULL);
+        if (n <= 0)
+            return;
+        if (!c->debug)
+            continue; /* no console outside debug mode: the output goes nowhere */
+        for (ssize_t i = 0; i < n;) {
+            size_t at = (size_t)(c->written % CONTROL_BACKLOG);
+            size_t k =
+                CONTROL_BACKLOG - at < (size_t)(n - i) ? CONTROL_BACKLOG - at : (size_t)(n - i);
+            memcpy(c->backlog + at, buf + i, k);
+            c->written += k;
+            i += (ssize_t)k;
+        }
+        for (int i = 0; i < CONTROL_MAX_PEERS; i++) {
+            struct peer *p = &c->peers[i];
+            if (p->fd >= 0 && p->kind == P_CONSOLE && send_all(p->fd, buf, (size_t)n))
+                peer_close(c, p); /* fell behind: dropped */
+        }
+    }
+}
+
+static void accept_peers(struct control *c)
+{
+    for (;;) {
+        int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct peer *slot = NULL;
+        for (int i = 0; i < CONTROL_MAX_PEERS && !slot; i++)
+            if (c->peers[i].fd < 0)
+                slot = &c->peers[i];
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = slot};
+        if (!slot || epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev)) {
+            close(fd);
+            continue;
+        }
+        *slot = (struct peer){.fd = fd, .kind = P_NEW};
+    }
+}
+
+static void *control_thread(void *arg)
+{
+    struct control *c = arg;
+    struct epoll_event evs[16];
+    for (;;) {
+        int n = epoll_wait(c->ep, evs, 16, -1);
+        for (int i = 0; i < n; i++) {
+            void *ptr = evs[i].data.ptr;
+            if (ptr == &c->stop_fd)
+                return NULL;
+            if (ptr == &c->listen_fd) {
+                accept_peers(c);
+            } else if (ptr == &c->pipe_rd) {
+                console_data(c);
+            } else {
+                struct peer *p = ptr;
+                if (p->fd < 0)
+                    continue;
+                if (p->kind == P_NEW)
+                    peer_line(c, p);
+                else if (evs[i].events & (EPOLLHUP | EPOLLERR | EPOLLIN)) {
+                    char b[64];
+                    if (recv(p->fd, b, sizeof(b), MSG_DONTWAIT) == 0 && p->kind == P_CONSOLE)
+                        peer_close(c, p); /* the reader left */
+                }
+            }
+        }
+    }
+}
+
+static int ep_add(int ep, int fd, void *ptr)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = ptr};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+struct control *control_start(struct vm *vm, bool debug, char *(*describe)(struct vm *),
+                              int *console_fd)
+{
+    struct control *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->vm = vm;
+    c->debug = debug;
+    c->owner = getuid();
+    c->describe = describe;
+    c->listen_fd = c->pipe_rd = c->stop_fd = c->ep = -1;
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++)
+        c->peers[i].fd = -1;
+    int pfd[2] = {-1, -1};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (runtime_path(c->path, sizeof(c->path), vm->claim.cid, "ctl") ||
+        strlen(c->path) >= sizeof(sa.sun_path))
+        goto fail;
+    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+    unlink(c->path); /* a dead monitor's */
+    c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+        listen(c->listen_fd, 16))
+        goto fail;
+    if (pipe2(pfd, O_CLOEXEC))
+        goto fail;
+    c->pipe_rd = pfd[0];
+    fcntl(c->pipe_rd, F_SETFL, O_NONBLOCK);
+    c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    c->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (c->stop_fd < 0 || c->ep < 0 || ep_add(c->ep, c->listen_fd, &c->listen_fd) ||
+        ep_add(c->ep, c->pipe_rd, &c->pipe_rd) || ep_add(c->ep, c->stop_fd, &c->stop_fd))
+        goto fail;
+    if (pthread_create(&c->thread, NULL, control_thread, c))
+        goto fail;
+    c->started = true;
+    *console_fd = pfd[1];
+    return c;
+fail:
+    alc_log(ALC_LOG_ERROR, "control socket %s: %s", c->path, strerror(errno));
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    control_stop(c);
+    return NULL;
+}
+
+void control_stop(struct control *c)
+{
+    if (!c)
+        return;
+    if (c->started) {
+        uint64_t one = 1;
+        if (write(c->stop_fd, &one, sizeof(one)) < 0)
+            alc_log(ALC_LOG_WARN, "control: stop: %s", strerror(errno));
+        pthread_join(c->thread, NULL);
+        console_data(c); /* the last words, to the readers still there */
+    }
+    /* readers of the console and terminators see the end now */
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++)
+        if (c->peers[i].kind != P_TERMINATE)
+            peer_close(c, &c->peers[i]);
+    if (c->listen_fd >= 0) {
+        close(c->listen_fd);
+        unlink(c->path);
+    }
+    if (c->pipe_rd >= 0)
+        close(c->pipe_rd);
+    if (c->stop_fd >= 0)
+        close(c->stop_fd);
+    if (c->ep >= 0)
+        close(c->ep);
+    /* TERMINATE clients are left open on purpose: they close with the process */
+    free(c);
+}

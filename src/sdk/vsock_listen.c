@@ -1,0 +1,181 @@
+/* vsock_listen.c: libalcove's listeners for enclave → host connections. When a program in the
+ * enclave connects to CID 3 port P, the monitor connects to the Unix socket
+ * "<runtime dir>/<cid>.vsock_P"; a host program listens there. Unix socket files outlive their
+ * listeners, so a listener that died leaves a stale file that makes bind(2) fail: we replace a
+ * file that is a socket nobody listens on (not listed as listening in /proc/net/unix, and
+ * connect(2) is refused), never a live one or a non-socket. The probe and the replacement, and
+ * our own bind and listen, are made under an exclusive flock of the directory, so two alcove
+ * listeners never both decide a socket is stale, nor take a socket bound but not yet listening
+ * for a stale one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "alcove/vsock.h"
+#include "common/runtime.h"
+#include "sdk/vsock_internal.h"
+
+int vsock_port_path(char *buf, size_t size, const char *uds_path, uint32_t port)
+{
+    int n = snprintf(buf, size, "%s_%u", uds_path, port);
+    if (n < 0 || (size_t)n >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens and locks the directory holding path; -1 when it cannot be opened. */
+static int lock_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+    return fd;
+}
+
+/* Whether /proc/net/unix lists a listening stream socket bound to path: 1 yes, 0 no, -1 cannot
+ * tell. (Looking, rather than connecting, spares a live listener a connection it would accept.)
+ * Lines: "Num RefCount Protocol Flags Type St Inode Path"; Flags has __SO_ACCEPTCON (0x10000)
+ * when the socket listens. */
+static int listed_as_listening(const char *path)
+{
+    FILE *f = fopen("/proc/net/unix", "re");
+    if (!f)
+        return -1;
+    char line[PATH_MAX + 128];
+    size_t plen = strlen(path);
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long flags, type, inode;
+        int at = 0;
+        if (sscanf(line, "%*s %*s %*s %lx %lx %*s %lu %n", &flags, &type, &inode, &at) != 3 || !at)
+            continue;
+        const char *p = line + at;
+        found = (flags & 0x10000) && type == SOCK_STREAM && strncmp(p, path, plen) == 0 &&
+                (p[plen] == '\n' || p[plen] == 0);
+    }
+    fclose(f);
+    return found;
+}
+
+/* Whether the socket file at sa is stale: nobody accepts on it. A listener that /proc/net/unix
+ * shows is alive; else a connect(2) that is refused confirms it (a socket bound by a relative
+ * path is listed under that path, so the listing alone could miss it). */
+static int is_stale(const struct sockaddr_un *sa, socklen_t salen)
+{
+    if (listed_as_listening(sa->sun_path) == 1)
+        return 0;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return 0;
+    int rc = connect(s, (const struct sockaddr *)sa, salen);
+    int stale = rc != 0 && errno == ECONNREFUSED; /* EAGAIN: alive, its backlog is full */
+    close(s);
+    return stale;
+}
+
+int vsock_bind_listen_fd(int fd, const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t plen = strlen(path);
+    if (plen == 0 || plen >= sizeof(sa.sun_path)) {
+        errno = plen ? ENAMETOOLONG : EINVAL;
+        return -1;
+    }
+    memcpy(sa.sun_path, path, plen + 1);
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+
+    int dirfd = lock_dir(path);
+    int rc = bind(fd, (const struct sockaddr *)&sa, salen);
+    if (rc != 0 && errno == EADDRINUSE) {
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+            errno = EEXIST;
+        } else if (is_stale(&sa, salen)) {
+            unlink(path);
+            rc = bind(fd, (const struct sockaddr *)&sa, salen);
+        } else {
+            errno = EADDRINUSE;
+        }
+    }
+    if (rc == 0 && listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        unlink(path);
+        errno = err;
+        rc = -1;
+    }
+    int err = errno;
+    if (dirfd >= 0)
+        close(dirfd); /* drops the lock */
+    errno = err;
+    return rc;
+}
+
+int alcove_vsock_listen_uds(const char *uds_path, uint32_t port)
+{
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (!uds_path) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (vsock_port_path(path, sizeof(path), uds_path, port) != 0)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (vsock_bind_listen_fd(fd, path) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int alcove_vsock_listen(uint32_t cid, uint32_t port)
+{
+    char uds[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (runtime_path(uds, sizeof(uds), cid, "vsock") != 0)
+        return -1;
+    return alcove_vsock_listen_uds(uds, port);
+}
+
+int alcove_vsock_unlisten(int listen_fd)
+{
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    int rc = 0;
+    if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) != 0) {
+        rc = -1;
+    } else if (sa.sun_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path) &&
+               sa.sun_path[0] != 0) {
+        sa.sun_path[sizeof(sa.sun_path) - 1] = 0;
+        if (unlink(sa.sun_path) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    int err = errno;
+    if (close(listen_fd) != 0 && rc == 0)
+        return -1;
+    if (rc != 0)
+        errno = err;
+    return rc;
+}

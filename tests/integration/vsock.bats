@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# vsock.bats: AF_VSOCK in real enclaves, against the monitor's device and its hybrid Unix
+# socket (docs/vsock.md): the socket API's edge cases (vsock_api), the heartbeat, host-to-enclave
+# echo through "CONNECT <port>" (vsock_echo, epoll and poll, many connections at once),
+# enclave-to-host echo through "<cid>.vsock_<port>" (vsock_client), and refusals. The host end
+# is vsock_enclave_peer.py.
+
+load helpers
+
+PEER="$BATS_TEST_DIRNAME/vsock_enclave_peer.py"
+
+setup() {
+  require_kvm
+  T=$BATS_TEST_TMPDIR
+  export ALCOVE_RUNTIME_DIR=$T/rt
+  mkdir -p "$ALCOVE_RUNTIME_DIR"
+  BG_PIDS=()
+}
+
+teardown() {
+  local p
+  for p in "${BG_PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
+
+# start_echo CID ARGS...: vsock_echo in an enclave with that CID; waits until it listens.
+start_echo() {
+  local cid=$1; shift
+  "$ALCOVE" run --enclave-cid "$cid" --log-file "$T/echo.log" "$(prog vsock_echo-musl-exec)" "$@" \
+    > "$T/echo.out" 2> "$T/echo.err" &
+  ECHO_PID=$!
+  BG_PIDS+=("$ECHO_PID")
+  local i
+  for i in $(seq 200); do
+    grep -q "listening on" "$T/echo.out" 2>/dev/null && return 0
+    kill -0 "$ECHO_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$T/echo.out" "$T/echo.err" "$T/echo.log"
+  return 1
+}
+
+# start_host_echo PATH: the host's echo server on the Unix socket PATH.
+start_host_echo() {
+  python3 "$PEER" echo-server "$1" &
+  BG_PIDS+=("$!")
+  local i
+  for i in $(seq 100); do
+    [ -S "$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+@test "vsock: socket API edge cases match Linux's (vsock_api), every build" {
+  for v in "${VARIANTS[@]}"; do
+    run "$ALCOVE" run "$(prog vsock_api-$v)"
+    [ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok'; return 1; }
+    [[ "$output" == *"0 failures"* ]]
+  done
+}
+
+@test "vsock: the enclave kernel sends the heartbeat before the program starts" {
+  run "$ALCOVE" run --log-level debug "$(prog hello-musl-exec)"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"heartbeat"*"after the launch began"* ]]
+  [[ "$output" == *"hello from an enclave"* ]]
+}
+
+@test "vsock: host to enclave, one connection of 4 MiB echoed (epoll server)" {
+  start_echo 21 -n 1 -c 5000
+  run python3 "$PEER" client "$ALCOVE_RUNTIME_DIR/21.vsock" 5000 4194304
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$T/echo.err"; return 1; }
+  wait "$ECHO_PID"
+  grep -q "conn 0 bytes 4194304 " "$T/echo.out"
+  grep -q "total conns 1 bytes 4194304" "$T/echo.out"
+}
+
+@test "vsock: host to enclave, 32 connections at once (epoll, then poll)" {
+  start_echo 22 -n 32 -c 5000
+  run python3 "$PEER" client "$ALCOVE_RUNTIME_DIR/22.vsock" 5000 300000 --clients 32
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$T/echo.err"; return 1; }
+  wait "$ECHO_PID"
+  grep -q "total conns 32 bytes 9600000" "$T/echo.out"
+
+  start_echo 23 -n 32 -c -p 5001
+  run python3 "$PEER" client "$ALCOVE_RUNTIME_DIR/23.vsock" 5001 300000 --clients 32
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$T/echo.err"; return 1; }
+  wait "$ECHO_PID"
+  grep -q "total conns 32 bytes 9600000" "$T/echo.out"
+}
+
+@test "vsock: CONNECT to a port nobody listens on closes the host socket without a reply" {
+  start_echo 24 -n 1 5000
+  run python3 "$PEER" connect "$ALCOVE_RUNTIME_DIR/24.vsock" 5999
+  [ "$output" = closed ]
+  run python3 "$PEER" client "$ALCOVE_RUNTIME_DIR/24.vsock" 5000 10
+  [ "$status" -eq 0 ]
+}
+
+@test "vsock: enclave to host echo, 0 bytes to 16 MiB, both libcs" {
+  start_host_echo "$ALCOVE_RUNTIME_DIR/25.vsock_6000"
+  for n in 0 1 65536 1000000 16777216; do
+    for v in musl-exec glibc-pie; do
+      run "$ALCOVE" run --enclave-cid 25 "$(prog vsock_client-$v)" 6000 "$n"
+      [ "$status" -eq 0 ] || { echo "$n $v: $output"; return 1; }
+      [[ "$output" == "sent $n received $n checksum "*" match" ]]
+    done
+  done
+  # CID 2, the spec's host, reaches the parent too
+  run "$ALCOVE" run --enclave-cid 25 "$(prog vsock_client-musl-exec)" -C 2 6000 1000
+  [ "$status" -eq 0 ]
+}
+
+@test "vsock: connect to a host port nobody listens on is ECONNREFUSED (blocking, non-blocking)" {
+  run "$ALCOVE" run --enclave-cid 26 "$(prog vsock_client-musl-exec)" -e 6001
+  [ "$status" -eq 1 ]
+  [ "$output" = "connect: ECONNREFUSED" ]
+  run "$ALCOVE" run --enclave-cid 26 "$(prog vsock_client-glibc-exec)" -n 6001
+  [ "$status" -eq 1 ]
+  [ "$output" = "connect: ECONNREFUSED" ]
+}
