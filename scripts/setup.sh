@@ -26,6 +26,8 @@ packages=(
   busybox-static    # real programs nobody here wrote, in test images
   bash-static       # a real shell (static glibc) for tests/integration/busybox.bats
   procps            # pgrep, used by tests to show no process is left behind
+  xxd               # hex in the shell tests
+  socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
 )
 
 missing=()

@@ -271,3 +271,9 @@ void virtio_service(uint32_t events)
         if ((events & ALC_EV_VIRTIO(s)) && g_service[s])
             g_service[s]();
 }
+
+void virtq_fault_last(struct virtq *q, uint64_t gpa)
+{
+    uint16_t head = q->avail[AVAIL_RING + ((uint16_t)(q->avail_idx - 1) & (q->size - 1))];
+    q->desc[head].addr = gpa;
+}

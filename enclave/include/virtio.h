@@ -102,6 +102,10 @@ void *virtq_get_used(struct virtq *q, uint32_t *len);
 /* Whether the used ring holds entries not yet taken (no side effects). */
 bool virtq_has_used(const struct virtq *q);
 
+/* Fault injection for the monitor's tests (ALC_BOOT_FAULT_VIRTQ): points the last chain added
+ * at gpa, as a hostile driver would. */
+void virtq_fault_last(struct virtq *q, uint64_t gpa);
+
 /* The event bit of slot in the shared events word. */
 void virtio_event_clear(unsigned slot);
 bool virtio_event_test(unsigned slot);

@@ -859,6 +859,8 @@ int vsock_init(void)
     /* a few rx buffers for the heartbeat; the rest when the application makes a socket. No
      * notification before DRIVER_OK: the device looks at its queues when it starts */
     rx_grow(RX_BOOT_BUFS);
+    if (g_boot->flags & ALC_BOOT_FAULT_VIRTQ)
+        virtq_fault_last(&g_q[Q_RX], g_boot->mem_size + ALC_PAGE_SIZE); /* see the tests */
     g_rx_dirty = false;
     virtio_driver_ok(&g_dev);
     virtio_set_service(SLOT, vsock_pump);

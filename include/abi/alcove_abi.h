@@ -209,6 +209,7 @@ struct alc_shared {
  * The bootstrap vCPU enters the kernel's boot entry with rdi = GPA of this structure. */
 #define ALC_BOOT_NO_SYSCALL_PATCH 0x1u /* keep every syscall on the trap path */
 #define ALC_BOOT_NO_HEARTBEAT     0x2u /* fault injection for tests: skip the heartbeat */
+#define ALC_BOOT_FAULT_VIRTQ      0x4u /* fault injection: post an rx buffer outside guest RAM */
 #define ALC_BOOT_MAGIC            ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
 
 #ifndef __ASSEMBLER__

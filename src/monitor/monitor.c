@@ -401,6 +401,8 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     const char *fault = getenv("ALCOVE_FAULT");
     if (fault && strcmp(fault, "no-heartbeat") == 0)
         info->flags |= ALC_BOOT_NO_HEARTBEAT;
+    if (fault && strcmp(fault, "bad-descriptor") == 0)
+        info->flags |= ALC_BOOT_FAULT_VIRTQ;
     if (getrandom(info->random, sizeof(info->random), 0) != sizeof(info->random)) {
         free(strings);
         alc_err_report(E_MONITOR_FAILURE, "getrandom: %s", strerror(errno));

@@ -13,6 +13,8 @@ setup_file() {
   "$ALCOVE" build-enclave --binary /bin/busybox --cmd '/busybox sleep 1000' \
     --output-file "$D/sleeper.eif" > "$D/sleeper.json"
   "$ALCOVE" build-enclave --binary "$(prog ticker-musl-exec)" --output-file "$D/ticker.eif" > /dev/null
+  "$ALCOVE" build-enclave --binary "$(prog vsock_echo-musl-exec)" --cmd '/vsock_echo-musl-exec 5000' \
+    --output-file "$D/echo.eif" > /dev/null
   "$ALCOVE" build-enclave --binary "$(prog nullderef-musl-exec)" --output-file "$D/crash.eif" > /dev/null
   "$ALCOVE" build-enclave --binary "$(prog exitcode-musl-exec)" --cmd '/exitcode-musl-exec 7' \
     --output-file "$D/exit7.eif" > /dev/null
@@ -238,4 +240,21 @@ print(' '.join(str(json.loads(x)['ProcessID']) for x in sys.stdin.read().replace
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 10 ]
   for p in $pids; do assert_gone "$p"; done
+}
+
+@test "terminate while a client streams data: the client sees the end, nothing is left" {
+  require_kvm
+  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/echo.eif" --cpu-count 1 --memory 64 --enclave-name echo
+  [ "$status" -eq 0 ]
+  pid=$(echo "$output" | field "['ProcessID']")
+  # an endless stream through alcove connect; its echo is counted
+  (cat /dev/zero | "$ALCOVE" connect --enclave-name echo --port 5000 | wc -c > "$BATS_TEST_TMPDIR/echoed") &
+  stream=$!
+  sleep 2
+  run --separate-stderr "$ALCOVE" terminate-enclave --enclave-name echo
+  [ "$status" -eq 0 ]
+  for _ in $(seq 100); do kill -0 "$stream" 2> /dev/null || break; sleep 0.1; done
+  ! kill -0 "$stream" 2> /dev/null
+  [ "$(cat "$BATS_TEST_TMPDIR/echoed")" -gt 0 ]
+  assert_gone "$pid"
 }

@@ -44,7 +44,7 @@ start_echo() {
 
 # start_host_echo PATH: the host's echo server on the Unix socket PATH.
 start_host_echo() {
-  python3 "$PEER" echo-server "$1" &
+  python3 "$PEER" echo-server "$@" &
   BG_PIDS+=("$!")
   local i
   for i in $(seq 100); do
@@ -121,4 +121,93 @@ start_host_echo() {
   run "$ALCOVE" run --enclave-cid 26 "$(prog vsock_client-glibc-exec)" -n 6001
   [ "$status" -eq 1 ]
   [ "$output" = "connect: ECONNREFUSED" ]
+}
+
+@test "vsock: socat speaks the hybrid protocol: CONNECT, OK, then the stream" {
+  command -v socat > /dev/null || skip "socat missing (scripts/setup.sh installs it)"
+  start_echo 27 -n 1 5000
+  run bash -c "printf 'CONNECT 5000\nhello over socat\n' | socat -t 5 - UNIX-CONNECT:$ALCOVE_RUNTIME_DIR/27.vsock"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^OK\ [0-9]+$ ]]
+  [ "${lines[1]}" = "hello over socat" ]
+}
+
+@test "vsock: 1000 connections one after another, then 100 at once" {
+  start_echo 28 5000
+  run python3 "$PEER" seq "$ALCOVE_RUNTIME_DIR/28.vsock" 5000 1000
+  echo "$output"
+  [ "$status" -eq 0 ]; [ "$output" = "ok 1000" ]
+  run python3 "$PEER" client "$ALCOVE_RUNTIME_DIR/28.vsock" 5000 65536 --clients 100
+  echo "$output"
+  [ "$status" -eq 0 ]; [ "$output" = "ok 100" ]
+}
+
+@test "vsock: 1 GiB from the enclave to the host and back, checked in the enclave, counted on the host" {
+  start_host_echo "$ALCOVE_RUNTIME_DIR/29.vsock_6000" --log "$T/host.log"
+  n=$((1 << 30))
+  run "$ALCOVE" run --enclave-cid 29 --memory 128 "$(prog vsock_client-musl-exec)" 6000 "$n"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == "sent $n received $n checksum "*" match" ]]
+  for _ in $(seq 50); do [ -s "$T/host.log" ] && break; sleep 0.1; done
+  [ "$(cat "$T/host.log")" = "bytes $n" ]
+}
+
+@test "vsock: malformed and over-long CONNECT lines are closed without a reply; the enclave goes on" {
+  start_echo 30 5000
+  S=$ALCOVE_RUNTIME_DIR/30.vsock
+  for line in "CONNEC 5000\n" "CONNECT\n" "CONNECT -1\n" "CONNECT 5000x\n" "CONNECT 99999999999\n" \
+      "CONNECT $(printf '0%.0s' {1..40})5000\n" "GET / HTTP/1.0\r\n\r\n"; do
+    hex=$(printf "$line" | xxd -p | tr -d '\n')
+    run python3 "$PEER" raw "$S" "$hex"
+    [ "$output" = closed ] || { echo "$line -> $output"; return 1; }
+  done
+  # a line that never ends is cut at 32 bytes
+  run python3 "$PEER" raw "$S" "$(printf 'CONNECT 5%.0s' {1..10} | xxd -p | tr -d '\n')"
+  [ "$output" = closed ]
+  run python3 "$PEER" client "$S" 5000 100
+  [ "$status" -eq 0 ]
+}
+
+@test "vsock: a host client that vanishes mid-transfer harms nobody else" {
+  start_echo 31 5000
+  S=$ALCOVE_RUNTIME_DIR/31.vsock
+  run python3 "$PEER" abort "$S" 5000
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run python3 "$PEER" client "$S" 5000 1000000 --clients 4
+  [ "$status" -eq 0 ]
+  kill -0 "$ECHO_PID"
+}
+
+@test "vsock: an enclave that exits with connections open: the host reads end of file" {
+  start_echo 32 -n 1 5000
+  S=$ALCOVE_RUNTIME_DIR/32.vsock
+  # a client that never half-closes; the enclave is stopped under it
+  python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect('$S'); s.sendall(b'CONNECT 5000\n')
+s.settimeout(20)
+assert s.recv(64).startswith(b'OK ')
+s.sendall(b'x' * 1000)
+got = 0
+while True:
+    b = s.recv(65536)
+    if not b: break
+    got += len(b)
+print('eof after', got)
+" > "$T/client.out" &
+  client=$!
+  sleep 1
+  kill -TERM "$ECHO_PID"
+  wait "$client"
+  grep -q "^eof after 1000$" "$T/client.out"
+  [ ! -e "$S" ]
+}
+
+@test "vsock: a guest that posts a descriptor outside its memory is stopped; the monitor reports it" {
+  ALCOVE_FAULT=bad-descriptor run "$ALCOVE" run --enclave-cid 33 "$(prog hello-musl-exec)"
+  [ "$status" -eq 137 ]
+  [[ "$output" == *"virtio-vsock rx queue: descriptor "*" points outside guest memory"* ]]
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$')" ]
 }

@@ -8,10 +8,18 @@
       "ok N" when every echo matched, else what went wrong, and exits 1.
   connect SOCKET PORT
       sends the CONNECT line and prints the reply line, or "closed" when the socket closes.
-  echo-server PATH
+  echo-server PATH [--log FILE]
       listens on the Unix socket PATH (the enclave's connect() to CID 3 port P reaches
-      "<runtime dir>/<cid>.vsock_P") and echoes every connection until EOF.
+      "<runtime dir>/<cid>.vsock_P") and echoes every connection until EOF; --log appends
+      "bytes N" per finished connection to FILE.
+  seq SOCKET PORT N
+      N connections one after another, each echoing 16 bytes; prints "ok N".
+  raw SOCKET HEX
+      sends the bytes HEX as they are and prints the reply line, or "closed".
+  abort SOCKET PORT
+      connects, sends 8 MiB without reading the echo, and resets the connection (SO_LINGER 0).
 """
+import struct
 import os
 import socket
 import sys
@@ -84,8 +92,47 @@ def main():
     elif cmd == "connect":
         s, line = connect_line(sys.argv[2], int(sys.argv[3]))
         print(line if line else "closed")
+    elif cmd == "seq":
+        path, port, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        for i in range(n):
+            errors = []
+            one_client(path, port, 16, i, errors)
+            if errors:
+                print("connection %d: %s" % (i, errors[0]))
+                sys.exit(1)
+        print("ok %d" % n)
+    elif cmd == "raw":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sys.argv[2])
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        s.settimeout(10)
+        line = b""
+        while not line.endswith(b"\n"):
+            try:
+                c = s.recv(1)
+            except ConnectionResetError:  # closed with our bytes unread
+                c = b""
+            if not c:
+                break
+            line += c
+        print(line.decode(errors="replace").strip() if line else "closed")
+    elif cmd == "abort":
+        s, line = connect_line(sys.argv[2], int(sys.argv[3]))
+        if not line or not line.startswith("OK "):
+            sys.exit("connect: %r" % line)
+        s.setblocking(False)
+        sent, block = 0, b"x" * 65536
+        while sent < 8 << 20:
+            try:
+                sent += s.send(block)
+            except BlockingIOError:
+                break
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        print("aborted after %d bytes" % sent)
     elif cmd == "echo-server":
         path = sys.argv[2]
+        log = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--log" else None
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -95,13 +142,18 @@ def main():
         lst.listen(128)
 
         def serve(c):
+            total = 0
             while True:
-                b = c.recv(65536)
+                b = c.recv(1 << 20)
                 if not b:
                     break
+                total += len(b)
                 c.sendall(b)
             c.shutdown(socket.SHUT_WR)
             c.close()
+            if log:
+                with open(log, "a") as f:
+                    f.write("bytes %d\n" % total)
 
         while True:
             c, _ = lst.accept()
