@@ -8,44 +8,7 @@
 
 #include "klib.h"
 
-enum {
-    REG_MAGIC = 0x000,
-    REG_VERSION = 0x004,
-    REG_DEVICE_ID = 0x008,
-    REG_DEVICE_FEATURES = 0x010,
-    REG_DEVICE_FEATURES_SEL = 0x014,
-    REG_DRIVER_FEATURES = 0x020,
-    REG_DRIVER_FEATURES_SEL = 0x024,
-    REG_QUEUE_SEL = 0x030,
-    REG_QUEUE_NUM_MAX = 0x034,
-    REG_QUEUE_NUM = 0x038,
-    REG_QUEUE_READY = 0x044,
-    REG_QUEUE_NOTIFY = 0x050,
-    REG_STATUS = 0x070,
-    REG_QUEUE_DESC_LOW = 0x080,
-    REG_QUEUE_DESC_HIGH = 0x084,
-    REG_QUEUE_DRIVER_LOW = 0x090,
-    REG_QUEUE_DRIVER_HIGH = 0x094,
-    REG_QUEUE_DEVICE_LOW = 0x0a0,
-    REG_QUEUE_DEVICE_HIGH = 0x0a4,
-    REG_CONFIG = 0x100,
-};
-
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
-
-#define STATUS_ACKNOWLEDGE 1u
-#define STATUS_DRIVER      2u
-#define STATUS_DRIVER_OK   4u
-#define STATUS_FEATURES_OK 8u
-#define STATUS_FAILED      128u
-
 #define F_VERSION_1_HIGH 1u /* VIRTIO_F_VERSION_1 is bit 32: bit 0 of the high word */
-
-#define AVAIL_FLAGS 0
-#define AVAIL_IDX   1
-#define AVAIL_RING  2
-#define USED_FLAGS  0
-#define USED_IDX    1
 
 static uint32_t reg_read(struct virtio_dev *d, unsigned off)
 {

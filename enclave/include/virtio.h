@@ -17,28 +17,11 @@
 #ifndef ALCOVE_VIRTIO_H
 #define ALCOVE_VIRTIO_H
 
+#include "abi/virtio.h"
 #include "kernel.h"
 
-#define VIRTIO_ID_VSOCK 19
 /* the event bits of every slot */
 #define VIRTIO_EVENTS (ALC_EV_VIRTIO(ALC_VIRTIO_SLOTS) - ALC_EV_VIRTIO(0))
-#define VIRTIO_ID_NSM 33
-
-#define VIRTQ_DESC_F_NEXT      1
-#define VIRTQ_DESC_F_WRITE     2
-#define VIRTQ_USED_F_NO_NOTIFY 1
-
-struct virtq_desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
-struct virtq_used_elem {
-    uint32_t id;
-    uint32_t len;
-};
 
 struct virtio_dev;
 

@@ -59,32 +59,11 @@ enum { Q_RX = 0, Q_TX = 1 };
 #define MAX_PORT_RETRIES   24
 #define DEFAULT_SOCKBUF    212992 /* net.core.rmem_default / wmem_default */
 
-enum {
-    OP_REQUEST = 1,
-    OP_RESPONSE = 2,
-    OP_RST = 3,
-    OP_SHUTDOWN = 4,
-    OP_RW = 5,
-    OP_CREDIT_UPDATE = 6,
-    OP_CREDIT_REQUEST = 7,
-};
-#define TYPE_STREAM 1
+#define TYPE_STREAM VSOCK_TYPE_STREAM
 #define SHUT_RCV    1u /* the spec's SHUTDOWN flags, and Linux's RCV_SHUTDOWN/SEND_SHUTDOWN */
 #define SHUT_SEND   2u
 #define SHUT_BOTH   3u
 
-struct vsock_hdr {
-    uint64_t src_cid;
-    uint64_t dst_cid;
-    uint32_t src_port;
-    uint32_t dst_port;
-    uint32_t len;
-    uint16_t type;
-    uint16_t op;
-    uint32_t flags;
-    uint32_t buf_alloc;
-    uint32_t fwd_cnt;
-} __attribute__((packed));
 _Static_assert(sizeof(struct vsock_hdr) == HDR_LEN, "virtio_vsock_hdr");
 
 /* Linux's sk_state values that matter here, and its socket->state */

@@ -16,19 +16,7 @@
 #include <unistd.h>
 
 #include <yaml.h>
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+#include "common/why.h"
 
 const char *alloc_config_path(const char *explicit_path)
 {
@@ -63,33 +51,34 @@ static int parse_count(const yaml_node_t *v, const char *key, uint64_t max, uint
                        char *why, size_t whylen)
 {
     if (v->type != YAML_SCALAR_NODE) {
-        say(why, whylen, "line %u: %s must be a number, not a %s", line_of(v), key,
-            v->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        why_set(why, whylen, "line %u: %s must be a number, not a %s", line_of(v), key,
+                v->type == YAML_MAPPING_NODE ? "mapping" : "list");
         return -1;
     }
     const char *s = (const char *)v->data.scalar.value;
     size_t len = v->data.scalar.length;
     if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        say(why, whylen, "line %u: %s must be a number, not the string \"%.*s\"", line_of(v), key,
-            (int)(len > 40 ? 40 : len), s);
+        why_set(why, whylen, "line %u: %s must be a number, not the string \"%.*s\"", line_of(v),
+                key, (int)(len > 40 ? 40 : len), s);
         return -1;
     }
     if (len == 0) {
-        say(why, whylen, "line %u: %s has no value", line_of(v), key);
+        why_set(why, whylen, "line %u: %s has no value", line_of(v), key);
         return -1;
     }
     uint64_t n = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9' || n > max) {
-            say(why, whylen, "line %u: %s must be a positive integer (decimal digits), not '%.*s'",
-                line_of(v), key, (int)(len > 40 ? 40 : len), s);
+            why_set(why, whylen,
+                    "line %u: %s must be a positive integer (decimal digits), not '%.*s'",
+                    line_of(v), key, (int)(len > 40 ? 40 : len), s);
             return -1;
         }
         n = n * 10 + (uint64_t)(s[i] - '0');
     }
     if (n == 0 || n > max) {
-        say(why, whylen, "line %u: %s must be between 1 and %llu, not %.*s", line_of(v), key,
-            (unsigned long long)max, (int)(len > 40 ? 40 : len), s);
+        why_set(why, whylen, "line %u: %s must be between 1 and %llu, not %.*s", line_of(v), key,
+                (unsigned long long)max, (int)(len > 40 ? 40 : len), s);
         return -1;
     }
     *out = n;
@@ -99,18 +88,19 @@ static int parse_count(const yaml_node_t *v, const char *key, uint64_t max, uint
 static int parse_pool(const yaml_node_t *v, struct cpuset *out, char *why, size_t whylen)
 {
     if (v->type != YAML_SCALAR_NODE) {
-        say(why, whylen, "line %u: cpu_pool must be a cpulist string like \"2,3,6-9\", not a %s",
-            line_of(v), v->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        why_set(why, whylen,
+                "line %u: cpu_pool must be a cpulist string like \"2,3,6-9\", not a %s", line_of(v),
+                v->type == YAML_MAPPING_NODE ? "mapping" : "list");
         return -1;
     }
     char reason[160];
     if (cpulist_parse((const char *)v->data.scalar.value, v->data.scalar.length, out, reason,
                       sizeof(reason)) != 0) {
-        say(why, whylen, "line %u: cpu_pool: %s", line_of(v), reason);
+        why_set(why, whylen, "line %u: cpu_pool: %s", line_of(v), reason);
         return -1;
     }
     if (cpuset_empty(out)) {
-        say(why, whylen, "line %u: cpu_pool is empty", line_of(v));
+        why_set(why, whylen, "line %u: cpu_pool is empty", line_of(v));
         return -1;
     }
     return 0;
@@ -120,15 +110,15 @@ static int walk(yaml_document_t *doc, struct alloc_config *out, char *why, size_
 {
     yaml_node_t *root = yaml_document_get_root_node(doc);
     if (!root) {
-        say(why, whylen,
-            "the file is empty: memory_mib and one of cpu_count or cpu_pool are "
-            "required");
+        why_set(why, whylen,
+                "the file is empty: memory_mib and one of cpu_count or cpu_pool are "
+                "required");
         return -1;
     }
     if (root->type != YAML_MAPPING_NODE) {
-        say(why, whylen,
-            "line %u: expected a mapping of keys (memory_mib, and cpu_count or cpu_pool)",
-            line_of(root));
+        why_set(why, whylen,
+                "line %u: expected a mapping of keys (memory_mib, and cpu_count or cpu_pool)",
+                line_of(root));
         return -1;
     }
     unsigned seen_line[NKEYS] = {0};
@@ -137,23 +127,23 @@ static int walk(yaml_document_t *doc, struct alloc_config *out, char *why, size_
         yaml_node_t *k = yaml_document_get_node(doc, p->key);
         yaml_node_t *v = yaml_document_get_node(doc, p->value);
         if (!k || !v)
-            return say(why, whylen, "malformed document"), -1;
+            return why_set(why, whylen, "malformed document"), -1;
         if (k->type != YAML_SCALAR_NODE) {
-            say(why, whylen, "line %u: a key must be a name (memory_mib, cpu_count, cpu_pool)",
-                line_of(k));
+            why_set(why, whylen, "line %u: a key must be a name (memory_mib, cpu_count, cpu_pool)",
+                    line_of(k));
             return -1;
         }
         int key = key_of(k);
         if (key < 0) {
             size_t len = k->data.scalar.length;
-            say(why, whylen,
-                "line %u: unknown key '%.*s' (allowed: memory_mib, cpu_count, cpu_pool)",
-                line_of(k), (int)(len > 40 ? 40 : len), (const char *)k->data.scalar.value);
+            why_set(why, whylen,
+                    "line %u: unknown key '%.*s' (allowed: memory_mib, cpu_count, cpu_pool)",
+                    line_of(k), (int)(len > 40 ? 40 : len), (const char *)k->data.scalar.value);
             return -1;
         }
         if (seen_line[key]) {
-            say(why, whylen, "line %u: %s is given twice (first on line %u)", line_of(k),
-                g_keys[key], seen_line[key]);
+            why_set(why, whylen, "line %u: %s is given twice (first on line %u)", line_of(k),
+                    g_keys[key], seen_line[key]);
             return -1;
         }
         seen_line[key] = line_of(k);
@@ -176,21 +166,22 @@ static int walk(yaml_document_t *doc, struct alloc_config *out, char *why, size_
         }
     }
     if (seen_line[KEY_COUNT] && seen_line[KEY_POOL]) {
-        say(why, whylen,
-            "line %u: cpu_pool and cpu_count (line %u) are both given: give exactly one",
-            seen_line[KEY_POOL], seen_line[KEY_COUNT]);
+        why_set(why, whylen,
+                "line %u: cpu_pool and cpu_count (line %u) are both given: give exactly one",
+                seen_line[KEY_POOL], seen_line[KEY_COUNT]);
         return -1;
     }
     if (!seen_line[KEY_MEMORY]) {
-        say(why, whylen, "line %u: memory_mib is missing (required: MiB of memory for enclaves)",
-            line_of(root));
+        why_set(why, whylen,
+                "line %u: memory_mib is missing (required: MiB of memory for enclaves)",
+                line_of(root));
         return -1;
     }
     if (!seen_line[KEY_COUNT] && !seen_line[KEY_POOL]) {
-        say(why, whylen,
-            "line %u: neither cpu_count nor cpu_pool is given: give exactly one (cpu_count: N, "
-            "or cpu_pool: \"2,3\")",
-            line_of(root));
+        why_set(why, whylen,
+                "line %u: neither cpu_count nor cpu_pool is given: give exactly one (cpu_count: N, "
+                "or cpu_pool: \"2,3\")",
+                line_of(root));
         return -1;
     }
     return 0;
@@ -203,15 +194,16 @@ int alloc_config_parse(const char *text, size_t len, struct alloc_config *out, c
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         return -1;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc = -1;
     if (!yaml_parser_load(&parser, &doc)) {
-        say(why, whylen, "line %u: YAML syntax error: %s%s%s",
-            (unsigned)parser.problem_mark.line + 1, parser.problem ? parser.problem : "malformed",
-            parser.context ? " " : "", parser.context ? parser.context : "");
+        why_set(why, whylen, "line %u: YAML syntax error: %s%s%s",
+                (unsigned)parser.problem_mark.line + 1,
+                parser.problem ? parser.problem : "malformed", parser.context ? " " : "",
+                parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
         return -1;
     }
@@ -222,15 +214,15 @@ int alloc_config_parse(const char *text, size_t len, struct alloc_config *out, c
         /* a second document ("---" then more) is not part of the format */
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
-            say(why, whylen, "line %u: YAML syntax error: %s",
-                (unsigned)parser.problem_mark.line + 1,
-                parser.problem ? parser.problem : "malformed");
+            why_set(why, whylen, "line %u: YAML syntax error: %s",
+                    (unsigned)parser.problem_mark.line + 1,
+                    parser.problem ? parser.problem : "malformed");
             rc = -1;
         } else {
             yaml_node_t *r = yaml_document_get_root_node(&next);
             if (r) {
-                say(why, whylen, "line %u: a second YAML document: the file holds one mapping",
-                    line_of(r));
+                why_set(why, whylen, "line %u: a second YAML document: the file holds one mapping",
+                        line_of(r));
                 rc = -1;
             }
             yaml_document_delete(&next);
@@ -247,20 +239,20 @@ int alloc_config_load(const char *path, struct alloc_config *out, char *why, siz
     memset(out, 0, sizeof(*out));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        say(why, whylen, "cannot open %s: %s", path, strerror(errno));
+        why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > ALLOC_CONFIG_MAX_BYTES) {
-        say(why, whylen, "%s is not a regular file of at most %d bytes", path,
-            ALLOC_CONFIG_MAX_BYTES);
+        why_set(why, whylen, "%s is not a regular file of at most %d bytes", path,
+                ALLOC_CONFIG_MAX_BYTES);
         close(fd);
         return -1;
     }
     char *buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         close(fd);
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         return -1;
     }
     size_t got = 0;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "common/why.h"
 
 void cpuset_clear(struct cpuset *s)
 {
@@ -87,19 +88,6 @@ bool cpuset_equal(const struct cpuset *a, const struct cpuset *b)
     return memcmp(a->bits, b->bits, sizeof(a->bits)) == 0;
 }
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 /* Reads a decimal CPU number at text[*i]; 0 or -1 (no digit, or too large). */
 static int number(const char *text, size_t len, size_t *i, unsigned *out)
 {
@@ -159,10 +147,10 @@ int cpulist_parse(const char *text, size_t len, struct cpuset *out, char *why, s
         size_t end = item;
         while (end < len && text[end] != ',')
             end++;
-        say(why, whylen,
-            "'%.*s' is not a CPU number or range a-b (a <= b, CPUs 0 to %u): a cpulist is like "
-            "\"2,3,6-9\"",
-            (int)(end - item > 40 ? 40 : end - item), text + item, CPUS_MAX - 1);
+        why_set(why, whylen,
+                "'%.*s' is not a CPU number or range a-b (a <= b, CPUs 0 to %u): a cpulist is like "
+                "\"2,3,6-9\"",
+                (int)(end - item > 40 ? 40 : end - item), text + item, CPUS_MAX - 1);
         cpuset_clear(out);
         return -1;
     }

@@ -8,19 +8,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+#include "common/why.h"
 
 /* Whether core i can go into a pool on node n: not CPU 0's, every thread on node n. */
 static int core_usable(const struct host_topology *t, unsigned i, unsigned n)
@@ -37,10 +25,10 @@ int cpupool_choose(const struct host_topology *t, unsigned count, struct cpuset 
     cpuset_clear(pool);
     unsigned tpc = t->threads_per_core ? t->threads_per_core : 1;
     if (count == 0 || count % tpc != 0) {
-        say(why, whylen,
-            "cpu_count %u is not a multiple of the host's %u threads per core: the pool takes "
-            "whole cores",
-            count, tpc);
+        why_set(why, whylen,
+                "cpu_count %u is not a multiple of the host's %u threads per core: the pool takes "
+                "whole cores",
+                count, tpc);
         return E_INVALID_CPU_CONFIGURATION;
     }
     char report[512] = "";
@@ -74,12 +62,13 @@ int cpupool_choose(const struct host_topology *t, unsigned count, struct cpuset 
     char keep[64] = "";
     cpulist_format(topology_cpu0_core(t), keep, sizeof(keep));
     if (t->numa && t->nnodes > 1)
-        say(why, whylen,
-            "cpu_count %u: no NUMA node has %u CPUs in whole cores outside CPU 0's core (%s), "
-            "which the host keeps (%s)",
-            count, count, keep, report);
+        why_set(why, whylen,
+                "cpu_count %u: no NUMA node has %u CPUs in whole cores outside CPU 0's core (%s), "
+                "which the host keeps (%s)",
+                count, count, keep, report);
     else
-        say(why, whylen,
+        why_set(
+            why, whylen,
             "cpu_count %u: the host has %u CPUs in whole cores outside CPU 0's core (%s), which "
             "the host keeps",
             count, best, keep);
@@ -90,7 +79,7 @@ int cpupool_check(const struct host_topology *t, const struct cpuset *pool, int 
                   char *why, size_t whylen)
 {
     if (cpuset_empty(pool)) {
-        say(why, whylen, "cpu_pool is empty");
+        why_set(why, whylen, "cpu_pool is empty");
         return E_INVALID_CPU_CONFIGURATION;
     }
     char list[256];
@@ -98,16 +87,17 @@ int cpupool_check(const struct host_topology *t, const struct cpuset *pool, int 
     for (int c = cpuset_next(pool, 0); c >= 0; c = cpuset_next(pool, c + 1)) {
         if (!cpuset_has(&t->online, (unsigned)c)) {
             cpulist_format(&t->online, list, sizeof(list));
-            say(why, whylen, "cpu_pool: CPU %d is not online (online: %s)", c, list);
+            why_set(why, whylen, "cpu_pool: CPU %d is not online (online: %s)", c, list);
             return E_INVALID_CPU_CONFIGURATION;
         }
         if (c == 0 || cpuset_has(keep, (unsigned)c)) {
             cpulist_format(keep, list, sizeof(list));
             if (c == 0)
-                say(why, whylen, "cpu_pool: CPU 0 is the host's: its core (%s) stays with the host",
-                    list);
+                why_set(why, whylen,
+                        "cpu_pool: CPU 0 is the host's: its core (%s) stays with the host", list);
             else
-                say(why, whylen,
+                why_set(
+                    why, whylen,
                     "cpu_pool: CPU %d is a hyperthread sibling of CPU 0: CPU 0's core (%s) stays "
                     "with the host",
                     c, list);
@@ -118,17 +108,17 @@ int cpupool_check(const struct host_topology *t, const struct cpuset *pool, int 
             struct cpuset missing = *core;
             cpuset_andnot(&missing, pool);
             cpulist_format(core, list, sizeof(list));
-            say(why, whylen,
-                "cpu_pool: CPU %d is in the pool but its sibling CPU %d is not: the pool takes "
-                "whole cores (CPU %d's core: %s)",
-                c, cpuset_next(&missing, 0), c, list);
+            why_set(why, whylen,
+                    "cpu_pool: CPU %d is in the pool but its sibling CPU %d is not: the pool takes "
+                    "whole cores (CPU %d's core: %s)",
+                    c, cpuset_next(&missing, 0), c, list);
             return E_INVALID_CPU_CONFIGURATION;
         }
     }
     int first = cpuset_next(pool, 0);
     int n = topology_node_index(t, (unsigned)first);
     if (n < 0) {
-        say(why, whylen, "cpu_pool: CPU %d is on no NUMA node", first);
+        why_set(why, whylen, "cpu_pool: CPU %d is on no NUMA node", first);
         return E_INVALID_CPU_CONFIGURATION;
     }
     if (!cpuset_subset(pool, &t->node_cpus[n])) {
@@ -136,7 +126,8 @@ int cpupool_check(const struct host_topology *t, const struct cpuset *pool, int 
         cpuset_andnot(&other, &t->node_cpus[n]);
         int c = cpuset_next(&other, 0);
         int m = topology_node_index(t, (unsigned)c);
-        say(why, whylen,
+        why_set(
+            why, whylen,
             "cpu_pool spans NUMA nodes: CPU %d is on node %u, CPU %d on node %d: all the pool's "
             "CPUs must be on one node",
             first, t->node_id[n], c, m >= 0 ? (int)t->node_id[m] : -1);

@@ -15,19 +15,7 @@
 
 #include "allocator/sysfs.h"
 #include "common/errors.h"
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+#include "common/why.h"
 
 static void dir_rel(int node, char *buf, size_t size)
 {
@@ -55,12 +43,12 @@ int hugepages_sizes(int node, uint64_t *kib, unsigned max, char *why, size_t why
     char rel[96], path[PATH_MAX];
     dir_rel(node, rel, sizeof(rel));
     if (sysfs_path(path, sizeof(path), "%s", rel) != 0) {
-        say(why, whylen, "sysfs root path too long");
+        why_set(why, whylen, "sysfs root path too long");
         return -1;
     }
     DIR *d = opendir(path);
     if (!d) {
-        say(why, whylen, "the host offers no hugepages (%s: %s)", path, strerror(errno));
+        why_set(why, whylen, "the host offers no hugepages (%s: %s)", path, strerror(errno));
         return -1;
     }
     unsigned n = 0;
@@ -77,7 +65,7 @@ int hugepages_sizes(int node, uint64_t *kib, unsigned max, char *why, size_t why
     closedir(d);
     qsort(kib, n, sizeof(*kib), cmp_desc);
     if (n == 0)
-        say(why, whylen, "the host offers no hugepage size of 2 MiB or more in %s", path);
+        why_set(why, whylen, "the host offers no hugepage size of 2 MiB or more in %s", path);
     return (int)n;
 }
 
@@ -137,7 +125,7 @@ int hugepages_reserve(int node, uint64_t mib, struct hp_reservation *r, char *wh
         int rc = sysfs_read_u64(rel, &s->previous);
         if (rc != 0) {
             rollback(r, r->nsizes);
-            say(why, whylen, "cannot read %s/%s: %s", sysfs_root(), rel, strerror(-rc));
+            why_set(why, whylen, "cannot read %s/%s: %s", sysfs_root(), rel, strerror(-rc));
             return E_FILE_OPERATION;
         }
         r->nsizes++;
@@ -147,9 +135,10 @@ int hugepages_reserve(int node, uint64_t mib, struct hp_reservation *r, char *wh
             rc = sysfs_read_u64(rel, &now);
         if (rc != 0) {
             rollback(r, r->nsizes);
-            say(why, whylen, "cannot write %s/%s: %s%s", sysfs_root(), rel, strerror(-rc),
-                rc == -EACCES || rc == -EPERM || rc == -EROFS ? " (reserving hugepages needs root)"
-                                                              : "");
+            why_set(why, whylen, "cannot write %s/%s: %s%s", sysfs_root(), rel, strerror(-rc),
+                    rc == -EACCES || rc == -EPERM || rc == -EROFS
+                        ? " (reserving hugepages needs root)"
+                        : "");
             return E_FILE_OPERATION;
         }
         s->count = now > s->previous ? now - s->previous : 0;
@@ -165,10 +154,10 @@ int hugepages_reserve(int node, uint64_t mib, struct hp_reservation *r, char *wh
         char where[32] = "the host";
         if (node >= 0)
             snprintf(where, sizeof(where), "node %d", node);
-        say(why, whylen,
-            "the host could give %llu MiB of the %llu MiB asked for in hugepages on %s (%s "
-            "pages); every count is back to what it was",
-            (unsigned long long)(have >> 10), (unsigned long long)(want_kib >> 10), where, got);
+        why_set(why, whylen,
+                "the host could give %llu MiB of the %llu MiB asked for in hugepages on %s (%s "
+                "pages); every count is back to what it was",
+                (unsigned long long)(have >> 10), (unsigned long long)(want_kib >> 10), where, got);
         memset(r, 0, sizeof(*r));
         r->node = node;
         return E_INSUFFICIENT_MEMORY_AVAILABLE;
@@ -194,8 +183,8 @@ int hugepages_release(const struct hp_reservation *r, char *why, size_t whylen)
             rc = sysfs_write_u64(rel, target);
         }
         if (rc != 0 && result == 0) {
-            say(why, whylen, "cannot give back the pages of %s/%s: %s", sysfs_root(), rel,
-                strerror(-rc));
+            why_set(why, whylen, "cannot give back the pages of %s/%s: %s", sysfs_root(), rel,
+                    strerror(-rc));
             result = E_FILE_OPERATION;
         }
     }

@@ -22,22 +22,10 @@
 
 #include "allocator/state.h"
 #include "common/errors.h"
+#include "common/why.h"
 
 #define LEASES_DIR     "leases"
 #define LEASE_MAX_SIZE 65536
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 /* Index of page size kib in the reservation, or -1. */
 static int size_index(const struct pool_state *st, uint64_t kib)
@@ -103,7 +91,7 @@ static int leases_dir(char *buf, size_t size, int create, char *why, size_t whyl
     if (state_path(buf, size, LEASES_DIR, why, whylen))
         return -1;
     if (create && mkdir(buf, 0700) != 0 && errno != EEXIST) {
-        say(why, whylen, "cannot make %s: %s", buf, strerror(errno));
+        why_set(why, whylen, "cannot make %s: %s", buf, strerror(errno));
         return -1;
     }
     return 0;
@@ -118,11 +106,11 @@ int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_us
         return -1;
     DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? 0 : (say(why, whylen, "cannot read %s", dir), -1);
+        return errno == ENOENT ? 0 : (why_set(why, whylen, "cannot read %s", dir), -1);
     char *text = malloc(LEASE_MAX_SIZE + 1);
     if (!text) {
         closedir(d);
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         return -1;
     }
     struct dirent *e;
@@ -188,16 +176,16 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
         for (unsigned i = 0; i < ncpu; i++) {
             uint32_t c = cpu_ids[i];
             if (!cpuset_has(&st->cpus, c)) {
-                say(why, whylen, "CPU %u is not in the enclaves' pool (pool: %s)", c, list);
+                why_set(why, whylen, "CPU %u is not in the enclaves' pool (pool: %s)", c, list);
                 return E_NO_SUCH_CPU_AVAILABLE;
             }
             if (cpuset_has(&got, c)) {
-                say(why, whylen, "CPU %u is given twice", c);
+                why_set(why, whylen, "CPU %u is given twice", c);
                 return E_INVALID_ARGUMENT;
             }
             if (!cpuset_has(&free_cpus, c)) {
-                say(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,
-                    user_of(u, c), freel[0] ? freel : "none");
+                why_set(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,
+                        user_of(u, c), freel[0] ? freel : "none");
                 return E_NO_SUCH_CPU_AVAILABLE;
             }
             cpuset_add(&got, c);
@@ -210,10 +198,10 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
                 struct cpuset missing = core;
                 cpuset_andnot(&missing, &got);
                 cpulist_format(&core, list, sizeof(list));
-                say(why, whylen,
-                    "CPU %u is asked for without its sibling CPU %d: an enclave takes whole "
-                    "cores (CPU %u's core: %s)",
-                    cpu_ids[i], cpuset_next(&missing, 0), cpu_ids[i], list);
+                why_set(why, whylen,
+                        "CPU %u is asked for without its sibling CPU %d: an enclave takes whole "
+                        "cores (CPU %u's core: %s)",
+                        cpu_ids[i], cpuset_next(&missing, 0), cpu_ids[i], list);
                 return E_INVALID_CPU_CONFIGURATION;
             }
         }
@@ -222,10 +210,10 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
     }
     unsigned tpc = st->threads_per_core ? st->threads_per_core : 1;
     if (ncpu % tpc != 0) {
-        say(why, whylen,
-            "%u CPUs is not a multiple of the pool's %u threads per core: an enclave takes "
-            "whole cores",
-            ncpu, tpc);
+        why_set(why, whylen,
+                "%u CPUs is not a multiple of the pool's %u threads per core: an enclave takes "
+                "whole cores",
+                ncpu, tpc);
         return E_INVALID_CPU_CONFIGURATION;
     }
     unsigned have = 0;
@@ -242,8 +230,8 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
         }
     }
     if (have < ncpu) {
-        say(why, whylen, "%u CPUs requested, %u free of %u in the pool (free: %s)", ncpu,
-            cpuset_count(&free_cpus), cpuset_count(&st->cpus), freel[0] ? freel : "none");
+        why_set(why, whylen, "%u CPUs requested, %u free of %u in the pool (free: %s)", ncpu,
+                cpuset_count(&free_cpus), cpuset_count(&st->cpus), freel[0] ? freel : "none");
         return E_INSUFFICIENT_CPUS_AVAILABLE;
     }
     out->ncpu = 0;
@@ -279,9 +267,9 @@ static int choose_pages(const struct pool_state *st, const struct pool_usage *u,
         }
     }
     if (left > 0) {
-        say(why, whylen, "%llu MiB requested, %llu MiB free of %llu in the pool",
-            (unsigned long long)mem_mib, (unsigned long long)(free_kib / 1024),
-            (unsigned long long)(total_kib / 1024));
+        why_set(why, whylen, "%llu MiB requested, %llu MiB free of %llu in the pool",
+                (unsigned long long)mem_mib, (unsigned long long)(free_kib / 1024),
+                (unsigned long long)(total_kib / 1024));
         return E_INSUFFICIENT_MEMORY_AVAILABLE;
     }
     out->nsizes = 0;
@@ -309,17 +297,17 @@ static int write_lease(struct pool_lease *l, char *why, size_t whylen)
         unsigned n = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
         int w = snprintf(l->path, sizeof(l->path), "%s/%ld-%u.json", dir, (long)getpid(), n);
         if (w < 0 || (size_t)w >= sizeof(l->path)) {
-            say(why, whylen, "the runtime directory's path is too long");
+            why_set(why, whylen, "the runtime directory's path is too long");
             return E_FILE_OPERATION;
         }
         fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0 && errno != EEXIST) {
-            say(why, whylen, "cannot create %s: %s", l->path, strerror(errno));
+            why_set(why, whylen, "cannot create %s: %s", l->path, strerror(errno));
             return E_FILE_OPERATION;
         }
     }
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        say(why, whylen, "cannot create and lock a lease file in %s", dir);
+        why_set(why, whylen, "cannot create and lock a lease file in %s", dir);
         if (fd >= 0) {
             unlink(l->path);
             close(fd);
@@ -345,7 +333,7 @@ static int write_lease(struct pool_lease *l, char *why, size_t whylen)
     size_t len = text ? strlen(text) : 0;
     if (!text || write(fd, text, len) != (ssize_t)len) {
         free(text);
-        say(why, whylen, "cannot write %s", l->path);
+        why_set(why, whylen, "cannot write %s", l->path);
         unlink(l->path);
         close(fd);
         return E_FILE_OPERATION;
@@ -362,8 +350,8 @@ int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struc
     out->fd = -1;
     out->node = -1;
     if (mem_mib == 0 || mem_mib > (1ull << 40) || ncpu > POOL_LEASE_MAX_CPUS) {
-        say(why, whylen, "%llu MiB and %u CPUs: expected 1 MiB or more and at most %d CPUs",
-            (unsigned long long)mem_mib, ncpu, POOL_LEASE_MAX_CPUS);
+        why_set(why, whylen, "%llu MiB and %u CPUs: expected 1 MiB or more and at most %d CPUs",
+                (unsigned long long)mem_mib, ncpu, POOL_LEASE_MAX_CPUS);
         return E_INVALID_ARGUMENT;
     }
     int lock = state_lock(LOCK_EX, why, whylen);
@@ -378,9 +366,9 @@ int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struc
         goto out;
     }
     if (loaded == 0) {
-        say(why, whylen,
-            "no hugepages and CPU pool are reserved for enclaves ('alcove allocator apply'): "
-            "ordinary memory and any CPU are used");
+        why_set(why, whylen,
+                "no hugepages and CPU pool are reserved for enclaves ('alcove allocator apply'): "
+                "ordinary memory and any CPU are used");
         rc = E_ALLOCATOR_NO_RESERVATION;
         goto out;
     }

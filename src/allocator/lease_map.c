@@ -14,24 +14,12 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/why.h"
 
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT 26
 #endif
 #define MPOL_PREFERRED_ 1
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 /* Asks the kernel to take the range's pages from node (a preference: the pages alcove
  * reserved are there, and the kernel falls back to another node rather than fail). */
@@ -49,7 +37,7 @@ int pool_lease_map(const struct pool_lease *l, struct pool_mem *m, char *why, si
     m->host = NULL;
     m->size = 0;
     if (l->fd < 0 || l->nsizes == 0) {
-        say(why, whylen, "the lease holds no memory");
+        why_set(why, whylen, "the lease holds no memory");
         return E_ENCLAVE_MMAP;
     }
     uint64_t total = 0, align = l->pages[0].kib * 1024;
@@ -58,8 +46,8 @@ int pool_lease_map(const struct pool_lease *l, struct pool_mem *m, char *why, si
     uint8_t *raw =
         mmap(NULL, total + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) {
-        say(why, whylen, "cannot reserve %llu MiB of address space: %s",
-            (unsigned long long)(total >> 20), strerror(errno));
+        why_set(why, whylen, "cannot reserve %llu MiB of address space: %s",
+                (unsigned long long)(total >> 20), strerror(errno));
         return E_ENCLAVE_MMAP;
     }
     uint8_t *base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
@@ -80,15 +68,15 @@ int pool_lease_map(const struct pool_lease *l, struct pool_mem *m, char *why, si
             munmap(base, total);
             unsigned long long kib = (unsigned long long)l->pages[i].kib;
             if (err == ENOMEM) {
-                say(why, whylen,
-                    "the host has fewer than %llu free hugepages of %llu %s left: another "
-                    "program took some of the enclaves' reservation (see free_hugepages)",
-                    (unsigned long long)l->pages[i].count, kib >= 1048576 ? kib >> 20 : kib >> 10,
-                    kib >= 1048576 ? "GiB" : "MiB");
+                why_set(why, whylen,
+                        "the host has fewer than %llu free hugepages of %llu %s left: another "
+                        "program took some of the enclaves' reservation (see free_hugepages)",
+                        (unsigned long long)l->pages[i].count,
+                        kib >= 1048576 ? kib >> 20 : kib >> 10, kib >= 1048576 ? "GiB" : "MiB");
                 return E_INSUFFICIENT_MEMORY_AVAILABLE;
             }
-            say(why, whylen, "mmap of %llu hugepages of %llu KiB: %s",
-                (unsigned long long)l->pages[i].count, kib, strerror(err));
+            why_set(why, whylen, "mmap of %llu hugepages of %llu KiB: %s",
+                    (unsigned long long)l->pages[i].count, kib, strerror(err));
             return E_ENCLAVE_MMAP;
         }
         off += bytes;

@@ -18,19 +18,7 @@
 #include "allocator/sysfs.h"
 #include "allocator/topology.h"
 #include "common/errors.h"
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+#include "common/why.h"
 
 /* "process 12 (2 CPUs, 512 MiB), ..." of the live leases. */
 static void holders(const struct pool_usage *u, char *buf, size_t size)
@@ -51,10 +39,10 @@ static void holders(const struct pool_usage *u, char *buf, size_t size)
 static int give_back(const struct pool_state *st, bool force, char *why, size_t whylen)
 {
     if (strcmp(st->sysfs_root, sysfs_root()) != 0) {
-        say(why, whylen,
-            "the reservation was made with sysfs at %s, not %s: set ALCOVE_SYSFS_ROOT=%s to "
-            "give it back",
-            st->sysfs_root, sysfs_root(), st->sysfs_root);
+        why_set(why, whylen,
+                "the reservation was made with sysfs at %s, not %s: set ALCOVE_SYSFS_ROOT=%s to "
+                "give it back",
+                st->sysfs_root, sysfs_root(), st->sysfs_root);
         return E_INVALID_ARGUMENT;
     }
     struct pool_usage u;
@@ -63,10 +51,10 @@ static int give_back(const struct pool_state *st, bool force, char *why, size_t 
     if (u.nleases && !force) {
         char list[512];
         holders(&u, list, sizeof(list));
-        say(why, whylen,
-            "%u running enclave%s hold%s part of the reservation: %s; terminate them first, or "
-            "use --force",
-            u.nleases, u.nleases == 1 ? "" : "s", u.nleases == 1 ? "s" : "", list);
+        why_set(why, whylen,
+                "%u running enclave%s hold%s part of the reservation: %s; terminate them first, or "
+                "use --force",
+                u.nleases, u.nleases == 1 ? "" : "s", u.nleases == 1 ? "s" : "", list);
         pool_usage_free(&u);
         return E_ALLOCATOR_BUSY;
     }
@@ -82,7 +70,7 @@ static int choose(const struct alloc_config *c, struct pool_state *st, char *why
 {
     struct host_topology *t = malloc(sizeof(*t));
     if (!t) {
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         return E_UNSPECIFIED;
     }
     int rc;
@@ -115,7 +103,7 @@ int pool_apply(const struct alloc_config *config, const char *config_path, struc
     struct pool_state *st = calloc(1, sizeof(*st));
     int rc = 0;
     if (!st) {
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         rc = E_UNSPECIFIED;
         goto out;
     }

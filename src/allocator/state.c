@@ -16,34 +16,22 @@
 #include <cjson/cJSON.h>
 
 #include "common/runtime.h"
+#include "common/why.h"
 
 #define STATE_NAME "allocator.json"
 #define LOCK_NAME  "allocator.lock"
 #define STATE_MAX  (1 << 20)
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 int state_path(char *buf, size_t size, const char *name, char *why, size_t whylen)
 {
     const char *dir = runtime_dir();
     if (!dir) {
-        say(why, whylen, "the runtime directory: %s", strerror(errno));
+        why_set(why, whylen, "the runtime directory: %s", strerror(errno));
         return -1;
     }
     int n = snprintf(buf, size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= size) {
-        say(why, whylen, "the runtime directory's path is too long");
+        why_set(why, whylen, "the runtime directory's path is too long");
         return -1;
     }
     return 0;
@@ -56,13 +44,13 @@ int state_lock(int how, char *why, size_t whylen)
         return -1;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        say(why, whylen, "cannot open %s: %s", path, strerror(errno));
+        why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     while (flock(fd, how) != 0) {
         if (errno == EINTR)
             continue;
-        say(why, whylen, "cannot lock %s: %s", path, strerror(errno));
+        why_set(why, whylen, "cannot lock %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -216,7 +204,7 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        say(why, whylen, "cannot open %s: %s", path, strerror(errno));
+        why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     char *buf = malloc(STATE_MAX + 1);
@@ -224,7 +212,7 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
     close(fd);
     if (n < 0) {
         free(buf);
-        say(why, whylen, "cannot read %s", path);
+        why_set(why, whylen, "cannot read %s", path);
         return -1;
     }
     buf[n] = 0;
@@ -233,7 +221,8 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
     int rc = o ? from_json(o, st) : -1;
     cJSON_Delete(o);
     if (rc) {
-        say(why, whylen, "%s is malformed (remove it, and give back its hugepages by hand)", path);
+        why_set(why, whylen, "%s is malformed (remove it, and give back its hugepages by hand)",
+                path);
         return -1;
     }
     return 1;
@@ -249,7 +238,7 @@ int state_save(const struct pool_state *st, char *why, size_t whylen)
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text) {
-        say(why, whylen, "out of memory");
+        why_set(why, whylen, "out of memory");
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -263,7 +252,7 @@ int state_save(const struct pool_state *st, char *why, size_t whylen)
         if (ok)
             err = errno;
         unlink(tmp);
-        say(why, whylen, "cannot write %s: %s", path, strerror(err));
+        why_set(why, whylen, "cannot write %s: %s", path, strerror(err));
         return -1;
     }
     return 0;
@@ -275,7 +264,7 @@ int state_remove(char *why, size_t whylen)
     if (state_path(path, sizeof(path), STATE_NAME, why, whylen))
         return -1;
     if (unlink(path) != 0 && errno != ENOENT) {
-        say(why, whylen, "cannot remove %s: %s", path, strerror(errno));
+        why_set(why, whylen, "cannot remove %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -13,19 +13,7 @@
 #include <string.h>
 
 #include "allocator/sysfs.h"
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+#include "common/why.h"
 
 /* Reads a cpulist file. 0, -1 (missing: errno ENOENT) or -2 (malformed, why set). */
 static int read_cpulist(const char *rel, struct cpuset *out, char *why, size_t whylen)
@@ -33,11 +21,11 @@ static int read_cpulist(const char *rel, struct cpuset *out, char *why, size_t w
     char buf[8192], reason[160];
     long n = sysfs_read(rel, buf, sizeof(buf));
     if (n < 0) {
-        say(why, whylen, "cannot read %s/%s: %s", sysfs_root(), rel, strerror((int)-n));
+        why_set(why, whylen, "cannot read %s/%s: %s", sysfs_root(), rel, strerror((int)-n));
         return -1;
     }
     if (cpulist_parse(buf, (size_t)n, out, reason, sizeof(reason)) != 0) {
-        say(why, whylen, "%s/%s: %s", sysfs_root(), rel, reason);
+        why_set(why, whylen, "%s/%s: %s", sysfs_root(), rel, reason);
         return -2;
     }
     return 0;
@@ -98,7 +86,7 @@ static int read_cores(struct host_topology *t, char *why, size_t whylen)
         } else {
             struct cpuset *grown = realloc(t->cores, (t->ncores + 1) * sizeof(*grown));
             if (!grown) {
-                say(why, whylen, "out of memory");
+                why_set(why, whylen, "out of memory");
                 return -1;
             }
             t->cores = grown;
@@ -121,7 +109,7 @@ static int read_nodes(struct host_topology *t, char *why, size_t whylen)
 {
     char dirpath[PATH_MAX];
     if (sysfs_path(dirpath, sizeof(dirpath), "devices/system/node") != 0) {
-        say(why, whylen, "sysfs root path too long");
+        why_set(why, whylen, "sysfs root path too long");
         return -1;
     }
     DIR *d = opendir(dirpath);
@@ -143,7 +131,7 @@ static int read_nodes(struct host_topology *t, char *why, size_t whylen)
             continue;
         if (t->nnodes == TOPO_MAX_NODES) {
             closedir(d);
-            say(why, whylen, "more than %d NUMA nodes", TOPO_MAX_NODES);
+            why_set(why, whylen, "more than %d NUMA nodes", TOPO_MAX_NODES);
             return -1;
         }
         t->node_id[t->nnodes++] = (unsigned)id;
@@ -171,7 +159,7 @@ int topology_read(struct host_topology *t, char *why, size_t whylen)
     if (read_cpulist("devices/system/cpu/online", &t->online, why, whylen) != 0)
         return -1;
     if (cpuset_empty(&t->online)) {
-        say(why, whylen, "%s/devices/system/cpu/online lists no CPU", sysfs_root());
+        why_set(why, whylen, "%s/devices/system/cpu/online lists no CPU", sysfs_root());
         return -1;
     }
     if (read_cores(t, why, whylen) != 0 || read_nodes(t, why, whylen) != 0) {

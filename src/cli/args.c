@@ -25,3 +25,22 @@ int args_parse_cid(const char *s, int allow_auto, uint32_t *cid)
     *cid = (uint32_t)v;
     return 0;
 }
+
+uint64_t args_parse_mib(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return 0;
+    uint64_t mult = 1;
+    if (*end == 'M' || *end == 'm')
+        end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024, end++;
+    else if (*end == 'T' || *end == 't')
+        mult = 1024 * 1024, end++;
+    if (*end || v > UINT64_MAX / mult)
+        return 0;
+    return v * mult;
+}

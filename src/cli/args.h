@@ -9,4 +9,7 @@
  * after reporting [ E03 ]. allow_auto: whether 0 is accepted. */
 int args_parse_cid(const char *s, int allow_auto, uint32_t *cid);
 
+/* A --memory value: "N", "NM", "NG" or "NT" (MiB by default, as nitro-cli's). 0 on error. */
+uint64_t args_parse_mib(const char *s);
+
 #endif

@@ -26,26 +26,6 @@
 #define STATUS_NOT_FOUND     127
 #define DEFAULT_MEMORY_MIB   64
 
-/* "N", "NM", "NG" or "NT" (MiB by default, as nitro-cli's --memory). 0 on error. */
-static uint64_t parse_mib(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return 0;
-    uint64_t mult = 1;
-    if (*end == 'M' || *end == 'm')
-        end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1024, end++;
-    else if (*end == 'T' || *end == 't')
-        mult = 1024 * 1024, end++;
-    if (*end || v > UINT64_MAX / mult)
-        return 0;
-    return v * mult;
-}
-
 /* Reads the whole file. Sets *status to 127/126/125 with a message on failure. */
 static uint8_t *read_executable(const char *path, size_t *size, int *status)
 {
@@ -148,7 +128,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     while ((c = getopt_long(argc, argv, "+m:c:e:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            o->memory_mib = parse_mib(optarg);
+            o->memory_mib = args_parse_mib(optarg);
             if (o->memory_mib == 0) {
                 alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB > 0",
                                optarg);

@@ -38,26 +38,6 @@ struct re_opts {
     bool cid_given;
 };
 
-/* "N", "NM", "NG" or "NT" (MiB by default). 0 on error. */
-static uint64_t parse_mib(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return 0;
-    unsigned shift = 0;
-    if (*end == 'M' || *end == 'm')
-        end++;
-    else if (*end == 'G' || *end == 'g')
-        shift = 10, end++;
-    else if (*end == 'T' || *end == 't')
-        shift = 20, end++;
-    if (*end || v > (UINT64_MAX >> 21))
-        return 0;
-    return (uint64_t)v << shift;
-}
-
 static int parse_cpu(const char *s, uint32_t *out)
 {
     char *end;
@@ -149,7 +129,7 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
             o->eif_path = v;
         } else if (strcmp(a, "--memory") == 0) {
             NEED_VALUE();
-            o->memory_mib = parse_mib(v);
+            o->memory_mib = args_parse_mib(v);
             if (!o->memory_mib) {
                 alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB", v);
                 return E_INVALID_ARGUMENT;

@@ -30,7 +30,6 @@
 #include "monitor/monitor.h"
 #include "monitor/vm.h"
 
-#define NSM_DEVICE_ID     33
 #define NSM_QUEUE_SIZE    2
 #define LEAF_RENEW_BEFORE (10 * 60) /* seconds before the leaf's end */
 
@@ -181,7 +180,7 @@ static const void *nsm_config(struct virtio_dev *d)
 
 static const struct virtio_ops g_nsm_ops = {
     .name = "nsm",
-    .device_id = NSM_DEVICE_ID,
+    .device_id = VIRTIO_ID_NSM,
     .nqueues = 1,
     .queue_max = NSM_QUEUE_SIZE,
     .config_size = 0,

@@ -13,8 +13,7 @@
 
 #include "devices/virtqueue.h"
 
-#define VIRTIO_MAX_QUEUES  4
-#define VIRTIO_F_VERSION_1 (1ull << 32)
+#define VIRTIO_MAX_QUEUES 4
 
 struct vm;
 struct virtio_dev;

@@ -6,13 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define AVAIL_FLAGS  0
-#define AVAIL_IDX    1
-#define AVAIL_RING   2
-#define USED_FLAGS   0
-#define USED_IDX     1
-#define USED_RING_OF 4 /* bytes before the first used element */
-
 int vq_start(struct vq *q, const struct guest_mem *mem, char *why, size_t why_size)
 {
     if (q->num == 0 || q->num > VQ_MAX_SIZE || (q->num & (q->num - 1))) {

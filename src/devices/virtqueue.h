@@ -10,28 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/virtio.h"
 #include "monitor/memory.h"
 
 #define VQ_MAX_SIZE 1024 /* the largest queue a device offers */
 #define VQ_MAX_SEGS 16   /* the most descriptors one chain may have */
-
-#define VIRTQ_DESC_F_NEXT          1
-#define VIRTQ_DESC_F_WRITE         2
-#define VIRTQ_DESC_F_INDIRECT      4
-#define VIRTQ_USED_F_NO_NOTIFY     1
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-
-struct virtq_desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
-struct virtq_used_elem {
-    uint32_t id;
-    uint32_t len;
-};
 
 struct vq {
     /* set by the driver through the transport's registers */

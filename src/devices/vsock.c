@@ -42,7 +42,6 @@
 #include "devices/vsock_line.h"
 #include "monitor/vm.h"
 
-#define VSOCK_DEVICE_ID   19
 #define VSOCK_QUEUE_SIZE  256
 #define VSOCK_BUF_ALLOC   (256u << 10) /* the credit we give the guest, per connection */
 #define VSOCK_MAX_CONNS   1023
@@ -52,33 +51,10 @@
 
 enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
 
-enum {
-    OP_REQUEST = 1,
-    OP_RESPONSE = 2,
-    OP_RST = 3,
-    OP_SHUTDOWN = 4,
-    OP_RW = 5,
-    OP_CREDIT_UPDATE = 6,
-    OP_CREDIT_REQUEST = 7,
-};
-#define TYPE_STREAM    1
-#define SHUTDOWN_RCV   1u
-#define SHUTDOWN_SEND  2u
+#define TYPE_STREAM    VSOCK_TYPE_STREAM
+#define SHUTDOWN_RCV   VSOCK_SHUTDOWN_RCV
+#define SHUTDOWN_SEND  VSOCK_SHUTDOWN_SEND
 #define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
-
-struct vsock_hdr {
-    uint64_t src_cid;
-    uint64_t dst_cid;
-    uint32_t src_port;
-    uint32_t dst_port;
-    uint32_t len;
-    uint16_t type;
-    uint16_t op;
-    uint32_t flags;
-    uint32_t buf_alloc;
-    uint32_t fwd_cnt;
-} __attribute__((packed));
-_Static_assert(sizeof(struct vsock_hdr) == 44, "virtio_vsock_hdr");
 
 enum tag { TAG_CONN, TAG_LISTEN, TAG_KICK, TAG_STOP };
 
@@ -920,7 +896,7 @@ static void vsock_notify(struct virtio_dev *d, unsigned q)
 
 static const struct virtio_ops g_vsock_ops = {
     .name = "vsock",
-    .device_id = VSOCK_DEVICE_ID,
+    .device_id = VIRTIO_ID_VSOCK,
     .nqueues = 3,
     .queue_max = VSOCK_QUEUE_SIZE,
     .config_size = 8,

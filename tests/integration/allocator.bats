@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
 # allocator.bats: `alcove allocator apply|status|release` against a fake sysfs tree
 # (ALCOVE_SYSFS_ROOT) and a temporary runtime directory (ALCOVE_RUNTIME_DIR): the counts it
 # writes, its JSON, its [ Exx ] refusals and their exit statuses, leases held by live and dead
@@ -252,4 +253,53 @@ print(n)')
   after=$(grep -H . /sys/kernel/mm/hugepages/*/nr_hugepages /sys/devices/system/node/node*/hugepages/*/nr_hugepages 2>/dev/null | sort)
   [ "$after" = "$before" ]
   [ "$live" -eq 0 ]
+}
+
+@test "real host (root): enclaves take hugepages and pinned CPUs from the pool; over-asks are refused; a killed monitor gives its share back" {
+  if [ "$(id -u)" -ne 0 ] || [ ! -r /dev/kvm ] || [ -z "${PROGRAMS:-}" ]; then
+    echo "# NOT ROOT, NO /dev/kvm or no PROGRAMS: the pool-with-enclaves test is SKIPPED" >&3
+    skip "needs root, KVM and the test programs"
+  fi
+  unset ALCOVE_SYSFS_ROOT
+  if [ ! -w /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages ]; then
+    echo "# NO writable 2 MiB hugepage support in /sys: SKIPPED" >&3
+    skip "no hugepage support"
+  fi
+  before=$(grep -H . /sys/kernel/mm/hugepages/*/nr_hugepages /sys/devices/system/node/node*/hugepages/*/nr_hugepages 2>/dev/null | sort)
+  printf 'memory_mib: 128\ncpu_count: 1\n' > "$T/pool.yaml"
+  run "$ALCOVE" allocator apply --config "$T/pool.yaml"
+  if [ "$status" -eq 22 ] || [ "$status" -eq 20 ] || [ "$status" -eq 27 ]; then
+    echo "# this host cannot give a pool of one core and 128 MiB ($output): SKIPPED" >&3
+    skip "no pool possible here"
+  fi
+  [ "$status" -eq 0 ]
+  "$ALCOVE" build-enclave --binary "$PROGRAMS/ticker-musl-exec" --cmd '/ticker-musl-exec 1000' \
+    --output-file "$T/t.eif" > /dev/null 2>&1
+  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$T/t.eif" --cpu-count 1 --memory 64
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  pid=$(echo "$output" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ProcessID"])')
+  "$ALCOVE" describe-enclaves > "$T/d.json"
+  [ "$(json_get "$T/d.json" 'j[0]["MemoryBacking"]')" = hugepages ]
+  pool_cpu=$(json_get "$T/d.json" 'j[0]["CPUIDs"][0]')
+  [ "$pool_cpu" != 0 ]
+  # the vCPU thread runs on the pool's CPU
+  grep -q "Cpus_allowed_list:[[:space:]]*$pool_cpu$" /proc/"$pid"/task/*/status
+  # the pool's one CPU is taken: [ E22 ] with what is free
+  run "$ALCOVE" run-enclave --eif-path "$T/t.eif" --cpu-count 1 --memory 32
+  echo "$output"
+  [ "$status" -eq 22 ]; [[ "$output" == *"[ E22 ]"* ]]
+  # kill -9: the lease dies with its holder
+  kill -9 "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  "$ALCOVE" allocator status > "$T/s.json"
+  [ "$(json_get "$T/s.json" 'j["MemoryMiB"]["Used"]')" = 0 ]
+  # more memory than the pool: [ E27 ] saying what is free
+  run "$ALCOVE" run-enclave --eif-path "$T/t.eif" --cpu-count 1 --memory 256
+  echo "$output"
+  [ "$status" -eq 27 ]; [[ "$output" == *"free"* ]]
+  run "$ALCOVE" allocator release
+  [ "$status" -eq 0 ]
+  after=$(grep -H . /sys/kernel/mm/hugepages/*/nr_hugepages /sys/devices/system/node/node*/hugepages/*/nr_hugepages 2>/dev/null | sort)
+  [ "$after" = "$before" ]
 }
