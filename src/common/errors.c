@@ -26,7 +26,9 @@ static const struct err_entry g_errors[] = {
      "The host cannot give the enclave the memory it asked for."},
     {E_IOCTL_FAILURE, "Ioctl failure", "A KVM ioctl failed."},
     {E_EIF_PARSING, "EIF file parsing error", "The enclave image is malformed."},
-    {E_ENCLAVE_BOOT_FAILURE, "Enclave boot failure", "The enclave did not start."},
+    {E_ENCLAVE_BOOT_FAILURE, "Enclave boot failure",
+     "The enclave did not start: its kernel sent no vsock heartbeat within the launch timeout, "
+     "or its monitor ended during the launch."},
     {E_ENCLAVE_PROCESS_CONNECTION, "Enclave process connection failure",
      "The CLI could not talk to the enclave's monitor through its control socket."},
     {E_ENCLAVE_MMAP, "Enclave memory allocation failure",

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,38 +18,41 @@
 
 #include <cjson/cJSON.h>
 
-const char *runtime_dir(void)
+static char g_dir[PATH_MAX];
+static int g_dir_errno;
+
+/* Once per process (libalcove may be called from many threads at once). */
+static void runtime_dir_init(void)
 {
-    static char dir[PATH_MAX];
-    if (dir[0])
-        return dir;
     const char *env = getenv("ALCOVE_RUNTIME_DIR");
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
     if (env && *env)
-        n = snprintf(dir, sizeof(dir), "%s", env);
+        n = snprintf(g_dir, sizeof(g_dir), "%s", env);
     else if (geteuid() == 0)
-        n = snprintf(dir, sizeof(dir), "/run/alcove");
+        n = snprintf(g_dir, sizeof(g_dir), "/run/alcove");
     else if (xdg && *xdg)
-        n = snprintf(dir, sizeof(dir), "%s/alcove", xdg);
+        n = snprintf(g_dir, sizeof(g_dir), "%s/alcove", xdg);
     else
-        n = snprintf(dir, sizeof(dir), "/tmp/alcove-%u", (unsigned)geteuid());
-    if (n <= 0 || (size_t)n >= sizeof(dir)) {
-        dir[0] = 0;
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        dir[0] = 0;
-        return NULL;
-    }
+        n = snprintf(g_dir, sizeof(g_dir), "/tmp/alcove-%u", (unsigned)geteuid());
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        dir[0] = 0;
-        errno = ENOTDIR;
+    if (n <= 0 || (size_t)n >= sizeof(g_dir))
+        g_dir_errno = ENAMETOOLONG;
+    else if (mkdir(g_dir, 0700) != 0 && errno != EEXIST)
+        g_dir_errno = errno;
+    else if (stat(g_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        g_dir_errno = ENOTDIR;
+}
+
+const char *runtime_dir(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, runtime_dir_init);
+    if (g_dir_errno) {
+        errno = g_dir_errno;
         return NULL;
     }
-    return dir;
+    return g_dir;
 }
 
 int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix)

@@ -164,6 +164,10 @@ static struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
     c->state = state;
     c->fd = fd;
     if (fd >= 0) {
+        /* room for a credit's worth each way: fewer wake-ups of a streaming host peer */
+        int sz = (int)VSOCK_BUF_ALLOC * 2;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = c};
         if (epoll_ctl(vs->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
