@@ -15,32 +15,6 @@
 
 #include "common/runtime.h"
 
-/* The description of cid; a monitor may be rewriting it, so a torn read is read again. */
-static cJSON *read_desc(uint32_t cid)
-{
-    char path[PATH_MAX];
-    if (runtime_path(path, sizeof(path), cid, "json"))
-        return NULL;
-    for (int attempt = 0; attempt < 20; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-            return NULL;
-        char buf[65536];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n > 0) {
-            buf[n] = 0;
-            cJSON *j = cJSON_Parse(buf);
-            if (cJSON_IsObject(j))
-                return j;
-            cJSON_Delete(j);
-        }
-        struct timespec ts = {0, 2000000};
-        nanosleep(&ts, NULL);
-    }
-    return NULL;
-}
-
 static int by_cid(const void *a, const void *b)
 {
     const struct enclave_rec *x = a, *y = b;
@@ -66,14 +40,14 @@ int enclaves_list(struct enclave_rec **out, size_t *n)
             cid > UINT32_MAX)
             continue;
         bool running = runtime_cid_running((uint32_t)cid);
-        cJSON *desc = read_desc((uint32_t)cid);
+        cJSON *desc = runtime_read_desc((uint32_t)cid);
         if (!running) {
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(desc, "State");
             bool ended = cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;
             if (!ended) {
                 /* a monitor that died: clean up after it (an empty file may be a claim in
                  * progress: leave that one) */
-                if (desc && !runtime_cid_running((uint32_t)cid))
+                if (desc)
                     runtime_remove((uint32_t)cid);
                 cJSON_Delete(desc);
                 continue;

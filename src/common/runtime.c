@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,11 @@ static void runtime_dir_init(void)
         g_dir_errno = ENAMETOOLONG;
     else if (mkdir(g_dir, 0700) != 0 && errno != EEXIST)
         g_dir_errno = errno;
-    else if (stat(g_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    else if (lstat(g_dir, &st) != 0 || !S_ISDIR(st.st_mode))
         g_dir_errno = ENOTDIR;
+    else if (st.st_uid != geteuid() || (st.st_mode & 022))
+        g_dir_errno = EPERM; /* someone else's (a /tmp name taken first), or writable by others:
+                                never ours to use */
 }
 
 const char *runtime_dir(void)
@@ -77,6 +81,62 @@ static void remove_socket(uint32_t cid)
         unlink(path);
 }
 
+/* The description in fd, parsed; NULL when it is empty or not (yet) JSON. */
+static cJSON *read_json_fd(int fd)
+{
+    size_t cap = 16384, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf)
+            return NULL;
+        ssize_t n = pread(fd, buf + len, cap - 1 - len, (off_t)len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == cap - 1) {
+            char *grown = cap < (1u << 24) ? realloc(buf, cap * 2) : NULL;
+            if (!grown)
+                break;
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    buf[len] = 0;
+    cJSON *j = len ? cJSON_Parse(buf) : NULL;
+    free(buf);
+    if (j && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
+cJSON *runtime_read_desc(uint32_t cid)
+{
+    char path[PATH_MAX];
+    if (runtime_path(path, sizeof(path), cid, "json"))
+        return NULL;
+    /* a monitor may be rewriting it: a torn read is read again */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            return NULL;
+        cJSON *j = read_json_fd(fd);
+        close(fd);
+        if (j)
+            return j;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static bool is_ended(const cJSON *desc)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(desc, "State");
+    return cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;
+}
+
 int runtime_claim(struct runtime_claim *c, uint32_t cid)
 {
     c->fd = -1;
@@ -107,6 +167,17 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
             id--;
             continue;
         }
+        /* an enclave whose application ended keeps its description (and so its CID) until
+         * terminate-enclave; only an explicit --enclave-cid takes it over */
+        if (!cid) {
+            cJSON *old = read_json_fd(fd);
+            bool ended = is_ended(old);
+            cJSON_Delete(old);
+            if (ended) {
+                close(fd);
+                continue;
+            }
+        }
         /* ours now; whatever a dead monitor left under this CID goes */
         if (ftruncate(fd, 0) != 0) {
             int err = errno;
@@ -123,11 +194,12 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
 
 int runtime_describe(struct runtime_claim *c, const char *json)
 {
+    /* written over the old text, then cut to length: a reader never sees an empty file */
     size_t len = strlen(json);
-    if (ftruncate(c->fd, 0) != 0)
-        return -errno;
     if (pwrite(c->fd, json, len, 0) != (ssize_t)len)
         return errno ? -errno : -EIO;
+    if (ftruncate(c->fd, (off_t)len) != 0)
+        return -errno;
     return 0;
 }
 
@@ -154,12 +226,25 @@ void runtime_release_keep(struct runtime_claim *c)
 
 void runtime_remove(uint32_t cid)
 {
-    char path[PATH_MAX];
-    remove_socket(cid);
-    if (runtime_path(path, sizeof(path), cid, "ctl") == 0)
-        unlink(path);
-    if (runtime_path(path, sizeof(path), cid, "json") == 0)
-        unlink(path);
+    char path[PATH_MAX], json[PATH_MAX];
+    if (runtime_path(json, sizeof(json), cid, "json"))
+        return;
+    /* under the claim's own lock, so that a monitor claiming the CID right now is never
+     * robbed of its files: if it holds the lock, there is nothing to remove */
+    int fd = open(json, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && stat(json, &b) == 0 && a.st_ino == b.st_ino) {
+        remove_socket(cid);
+        if (runtime_path(path, sizeof(path), cid, "ctl") == 0)
+            unlink(path);
+        unlink(json);
+    }
+    close(fd);
 }
 
 int runtime_cid_running(uint32_t cid)
@@ -193,18 +278,7 @@ static uint32_t find_by(const char *field, const char *value)
             continue;
         if (!runtime_cid_running((uint32_t)cid))
             continue;
-        char path[PATH_MAX], buf[8192];
-        if (runtime_path(path, sizeof(path), (uint32_t)cid, "json"))
-            continue;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = 0;
-        cJSON *j = cJSON_Parse(buf);
+        cJSON *j = runtime_read_desc((uint32_t)cid);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
         if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
             found = (uint32_t)cid;

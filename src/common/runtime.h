@@ -31,8 +31,9 @@ struct runtime_claim {
     int fd; /* the locked <cid>.json */
 };
 
-/* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN). A stale claim (its monitor died) is
- * taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
+/* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN, skipping the CIDs of enclaves whose
+ * application ended and whose description is still there). A stale claim (its monitor died)
+ * is taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
  * -errno. */
 int runtime_claim(struct runtime_claim *c, uint32_t cid);
 /* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
@@ -43,9 +44,14 @@ void runtime_release(struct runtime_claim *c);
 /* Drops the lock but keeps the description (an enclave whose application has ended: describe
  * shows its exit until terminate-enclave removes it); the vsock socket goes. */
 void runtime_release_keep(struct runtime_claim *c);
-/* Removes what the runtime directory holds for cid (description and sockets): for an enclave
- * that is not running (check runtime_cid_running first). */
+/* Removes what the runtime directory holds for cid (description and sockets), unless a monitor
+ * holds its claim: only what a dead or ended enclave left goes. */
 void runtime_remove(uint32_t cid);
+
+/* The description of cid (parsed JSON, the caller deletes it), read again while a monitor is
+ * rewriting it; NULL when there is none. */
+struct cJSON;
+struct cJSON *runtime_read_desc(uint32_t cid);
 
 /* Finds a running enclave by name (the EnclaveName of its description) or by ID (EnclaveID).
  * Returns its CID, or 0 when none matches. */

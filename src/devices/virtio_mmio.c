@@ -123,7 +123,8 @@ static int set_status(struct virtio_dev *d, uint32_t val)
             }
         }
         d->status = val;
-        d->started = true;
+        /* the queues' state before the flag: notifies on other vCPUs read the flag first */
+        __atomic_store_n(&d->started, true, __ATOMIC_RELEASE);
         return d->ops->start(d) ? -1 : 0;
     }
     d->status = val;
@@ -198,7 +199,8 @@ int virtio_mmio_access(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned len,
     if (off == REG_QUEUE_NOTIFY && is_write && len == 4) {
         uint32_t qi;
         memcpy(&qi, data, 4);
-        if (!d->started || qi >= d->ops->nqueues || !d->vq[qi].ready)
+        if (!__atomic_load_n(&d->started, __ATOMIC_ACQUIRE) || qi >= d->ops->nqueues ||
+            !d->vq[qi].ready)
             return violation(d, "notify of a queue that is not running", qi);
         d->ops->notify(d, qi);
         return 0;

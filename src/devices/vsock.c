@@ -114,8 +114,9 @@ struct vsock {
     struct conn *all;
     unsigned nconns;
     uint32_t next_host_port;
-    bool used_any;   /* used buffers pushed since the last signal */
-    bool rx_starved; /* work waits for rx buffers */
+    bool used_any;      /* used buffers pushed since the last signal */
+    bool listen_paused; /* out of descriptors (host_accept) */
+    bool rx_starved;    /* work waits for rx buffers */
 };
 
 /* ---- connections ---- */
@@ -216,6 +217,11 @@ static void conn_free(struct vsock *vs, struct conn *c)
     free(c->pend);
     free(c);
     vs->nconns--;
+    if (vs->listen_paused) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &vs->listen_tag};
+        epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
+        vs->listen_paused = false;
+    }
 }
 
 static uint32_t guest_credit(const struct conn *c)
@@ -227,7 +233,10 @@ static uint32_t guest_credit(const struct conn *c)
 /* Whether the connection has a packet for the guest now. */
 static bool conn_has_work(const struct conn *c)
 {
-    if (c->ctrl)
+    /* the echo is data: it waits for credit like any */
+    if (c->ctrl & ~CTRL_ECHO)
+        return true;
+    if ((c->ctrl & CTRL_ECHO) && guest_credit(c) > 0)
         return true;
     return c->state == C_OPEN && c->host_readable && !c->host_eof && !c->guest_shut_rcv &&
            !c->draining && guest_credit(c) > 0;
@@ -406,9 +415,11 @@ static void guest_request(struct vsock *vs, const struct vsock_hdr *h)
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd >= 0 && len > 0 && (size_t)len < sizeof(sa.sun_path)) {
             memcpy(sa.sun_path, path, (size_t)len + 1);
+            /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is
+             * full, which is a refusal too) */
             if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
                 st = C_OPEN;
-            else if (errno == EINPROGRESS || errno == EAGAIN)
+            else if (errno == EINPROGRESS)
                 st = C_HOST_CONNECTING;
             else
                 st = C_LINE; /* failed */
@@ -604,9 +615,7 @@ static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chai
     } else if (c->ctrl & CTRL_REQUEST) {
         h.op = OP_REQUEST;
         c->ctrl &= ~CTRL_REQUEST;
-    } else if (c->ctrl & CTRL_ECHO) {
-        if (guest_credit(c) == 0)
-            return 0;
+    } else if ((c->ctrl & CTRL_ECHO) && guest_credit(c) > 0) {
         h.op = OP_RW;
         h.len = payload = 1;
         chain_write(ch, sizeof(h), &c->echo, 1);
@@ -619,6 +628,8 @@ static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chai
     } else if (c->ctrl & CTRL_CREDIT) {
         h.op = OP_CREDIT_UPDATE;
         c->ctrl &= ~CTRL_CREDIT;
+    } else if (c->ctrl & CTRL_ECHO) {
+        return 0; /* no credit for it yet: the guest's next credit update requeues it */
     } else {
         size_t cap = ch->in_len - sizeof(h);
         uint32_t credit = guest_credit(c);
@@ -692,8 +703,8 @@ static int rx_process(struct vsock *vs)
         }
         if (rst && len)
             conn_free(vs, c);
-        else if (len || c->ctrl)
-            conn_update(vs, c); /* round robin: to the back */
+        else
+            conn_update(vs, c); /* round robin: to the back, if it has more */
     }
     return 0;
 }
@@ -704,6 +715,13 @@ static void host_accept(struct vsock *vs)
 {
     for (;;) {
         int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            /* no descriptor to take it with: stop listening until a connection ends, rather
+             * than spin on a listener that stays readable */
+            struct epoll_event ev = {.events = 0, .data.ptr = &vs->listen_tag};
+            epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
+            vs->listen_paused = true;
+        }
         if (fd < 0)
             return;
         struct conn *c = conn_new(vs, C_LINE, fd);
@@ -734,6 +752,8 @@ static void host_line(struct vsock *vs, struct conn *c)
         c->host_port = hp;
         c->state = C_GUEST_CONNECTING;
         c->peer_buf_alloc = 0; /* no credit until the guest answers */
+        /* the edge that brought the line may have brought stream bytes or the end too */
+        c->host_readable = true;
         conn_hash_add(vs, c);
         conn_ctrl(vs, c, CTRL_REQUEST);
         return;
@@ -753,7 +773,7 @@ static void host_event(struct vsock *vs, struct conn *c, uint32_t events)
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) {
+        if (err || (events & EPOLLHUP)) {
             conn_reset(vs, c, true);
             return;
         }
@@ -856,8 +876,7 @@ static void *vsock_thread(void *arg)
                     return NULL;
                 break;
             case TAG_LISTEN:
-                if (vs->running)
-                    host_accept(vs);
+                host_accept(vs); /* the REQUEST waits in the work list for the driver */
                 break;
             case TAG_CONN:
                 host_event(vs, (struct conn *)t, evs[i].events);

@@ -218,9 +218,11 @@ static void *control_thread(void *arg)
                 if (p->kind == P_NEW)
                     peer_line(c, p);
                 else if (evs[i].events & (EPOLLHUP | EPOLLERR | EPOLLIN)) {
+                    /* a reader or a terminator that left (anything else it sends is ignored) */
                     char b[64];
-                    if (recv(p->fd, b, sizeof(b), MSG_DONTWAIT) == 0 && p->kind == P_CONSOLE)
-                        peer_close(c, p); /* the reader left */
+                    ssize_t got = recv(p->fd, b, sizeof(b), MSG_DONTWAIT);
+                    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+                        peer_close(c, p);
                 }
             }
         }

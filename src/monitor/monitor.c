@@ -41,7 +41,8 @@
 void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
 {
     pthread_mutex_lock(&vm->lock);
-    if (vm->end == VM_END_NONE) {
+    bool first = vm->end == VM_END_NONE;
+    if (first) {
         vm->end = how;
         vm->status = status & 0xff;
         va_list ap;
@@ -52,6 +53,10 @@ void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
     atomic_store(&vm->stopping, true);
     pthread_cond_broadcast(&vm->ended_cond);
     pthread_mutex_unlock(&vm->lock);
+    /* only the first call wakes and kicks: a later one (a device thread during teardown) must
+     * not signal vCPU threads that may have been joined already */
+    if (!first)
+        return;
     if (vm->shared)
         __atomic_or_fetch(&vm->shared->events, ALC_EV_STOP, __ATOMIC_ACQ_REL);
     vm_wake_waiters(vm);
@@ -243,13 +248,16 @@ static int report_launch(int fd, int32_t code, uint32_t cid)
     return w == (ssize_t)sizeof(msg) ? 0 : -1;
 }
 
-static void wait_for_end(struct vm *vm, const struct enclave_config *cfg,
-                         const sigset_t *host_signals, int64_t heartbeat_deadline)
+/* Returns what became of the launch report (cfg->ready_fd): 1 sent (the heartbeat came), -1
+ * its pipe broke while sending, 0 not sent (the descriptor is still open). */
+static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
+                        const sigset_t *host_signals, int64_t heartbeat_deadline)
 {
-    int ready_fd = cfg->ready_fd;
+    int ready_fd = cfg->ready_fd, reported = 0;
     for (;;) {
         if (ready_fd >= 0 && atomic_load(&vm->heartbeat_seen)) {
-            if (report_launch(ready_fd, 0, vm->claim.cid))
+            reported = report_launch(ready_fd, 0, vm->claim.cid) ? -1 : 1;
+            if (reported < 0)
                 vm_end(vm, VM_END_HOST, 137, "run-enclave went away during the launch");
             ready_fd = -1;
         }
@@ -266,7 +274,7 @@ static void wait_for_end(struct vm *vm, const struct enclave_config *cfg,
         bool ended = vm->end != VM_END_NONE;
         pthread_mutex_unlock(&vm->lock);
         if (ended)
-            return;
+            return reported;
         struct timespec ts = {1, 0};
         if (!atomic_load(&vm->heartbeat_seen)) {
             int64_t left = heartbeat_deadline - clock_ns(CLOCK_MONOTONIC);
@@ -517,17 +525,15 @@ int monitor_run(const struct enclave_config *cfg)
     }
     if (!err)
         err = launch(vm, cfg, &info);
-    int result;
+    int result, reported = 0;
     if (!err)
         err = start_threads(vm);
     if (err) {
         vm_end(vm, VM_END_HOST, 125, "launch failed");
         teardown(vm);
         result = -err;
-        if (cfg->ready_fd >= 0)
-            report_launch(cfg->ready_fd, err, 0);
     } else {
-        wait_for_end(vm, cfg, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
+        reported = wait_for_end(vm, cfg, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
         for (unsigned i = 0; i < vm->ncpu; i++)
             vcpu_kick(&vm->vcpus[i]);
         populate_stop(vm);
@@ -540,12 +546,10 @@ int monitor_run(const struct enclave_config *cfg)
                  !(vm->end == VM_END_HOST && vm->status > 128))
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
         result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
-        if (cfg->ready_fd >= 0 && !atomic_load(&vm->heartbeat_seen))
-            report_launch(cfg->ready_fd, E_ENCLAVE_BOOT_FAILURE, 0);
     }
     bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
                         vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
-    if (cfg->detached && !err && ended_itself && atomic_load(&vm->heartbeat_seen)) {
+    if (cfg->detached && !err && ended_itself && reported > 0) {
         char why[600];
         if (vm->end == VM_END_EXIT)
             snprintf(why, sizeof(why), "the application exited with status %d", vm->status);
@@ -555,6 +559,9 @@ int monitor_run(const struct enclave_config *cfg)
     }
     registry_leave(vm);
     give_back_resources(vm);
+    /* a failed launch is reported only now, when its CID, files and memory are free again */
+    if (cfg->ready_fd >= 0 && reported == 0)
+        report_launch(cfg->ready_fd, err ? err : E_ENCLAVE_BOOT_FAILURE, 0);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_mutex_destroy(&vm->lock);
     pthread_cond_destroy(&vm->ended_cond);

@@ -211,3 +211,22 @@ print('eof after', got)
   [[ "$output" == *"virtio-vsock rx queue: descriptor "*" points outside guest memory"* ]]
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$')" ]
 }
+
+@test "vsock: stream bytes sent in the same write as the CONNECT line, then EOF, are delivered" {
+  start_echo 34 -n 1 5000
+  run python3 -c "
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect('$ALCOVE_RUNTIME_DIR/34.vsock')
+s.sendall(b'CONNECT 5000\nhello in one go')
+s.shutdown(socket.SHUT_WR)
+s.settimeout(10)
+data = b''
+while True:
+    b = s.recv(4096)
+    if not b: break
+    data += b
+print(data.decode().replace('\n', '|'))
+"
+  echo "$output"
+  [[ "$output" =~ ^OK\ [0-9]+\|hello\ in\ one\ go$ ]]
+}
