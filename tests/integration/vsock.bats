@@ -230,3 +230,16 @@ print(data.decode().replace('\n', '|'))
   echo "$output"
   [[ "$output" =~ ^OK\ [0-9]+\|hello\ in\ one\ go$ ]]
 }
+
+@test "vsock: a C client on libalcove reaches the enclave's echo server (real enclave)" {
+  sdk=$(cd "$(dirname "$ALCOVE")/.." && pwd)/tests/tools/vsock_sdk_client
+  [ -x "$sdk" ] || skip "tests/tools/vsock_sdk_client not built"
+  start_echo 35 5000
+  head -c $((1 << 20)) /dev/urandom > "$T/in"
+  "$sdk" connect 35 5000 < "$T/in" > "$T/out"
+  cmp "$T/in" "$T/out"
+  "$sdk" uds "$ALCOVE_RUNTIME_DIR/35.vsock" 5000 < "$T/in" > "$T/out2"
+  cmp "$T/in" "$T/out2"
+  run "$sdk" connect 35 5999
+  [ "$status" -eq 2 ]; [ "${lines[0]}" = ECONNREFUSED ]
+}
