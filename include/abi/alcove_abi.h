@@ -59,8 +59,9 @@
 
 /* ---- Hypercalls ----------------------------------------------------------------------------
  * A hypercall is a 64-bit store to ALC_MMIO_VBASE + 8 * number. The stored value is the
- * argument. Doorbells (KICK_*) are served by ioeventfd and never stop the vCPU; the others
- * exit to the monitor, which answers in guest memory and resumes the vCPU. */
+ * argument. Every hypercall exits to the monitor: the doorbells (KICK_*) only wake one of its
+ * threads (no ioeventfd: with one, destroying the VM costs ~15 ms more on our KVM, see
+ * docs/architecture.md); the others are answered in guest memory before the vCPU resumes. */
 #ifndef __ASSEMBLER__
 enum alc_hypercall {
     ALC_HC_EXIT = 0,         /* arg: exit status (0..255); the enclave ends */
