@@ -20,37 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static char g_buf[1 << 20];
+#include "net_proto.h"
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int read_full(int fd, void *p, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = read(fd, (char *)p + done, n - done);
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *p, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = write(fd, (const char *)p + done, n - done);
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
 }
 
 static const char *g_target;
@@ -98,8 +74,6 @@ static int dial(void)
     return -1;
 }
 
-static void pair_server(int c); /* bench/net_server's logic, for the socketpair target */
-
 static int open_target(pid_t *child)
 {
     *child = 0;
@@ -111,43 +85,11 @@ static int open_target(pid_t *child)
     *child = fork();
     if (*child == 0) {
         close(sv[0]);
-        pair_server(sv[1]);
+        net_serve(sv[1]);
         _exit(0);
     }
     close(sv[1]);
     return sv[0];
-}
-
-static void pair_server(int c)
-{
-    char cmd;
-    if (read_full(c, &cmd, 1))
-        return;
-    if (cmd == 's') {
-        uint64_t total = 0;
-        ssize_t r;
-        while ((r = read(c, g_buf, sizeof(g_buf))) > 0)
-            total += (uint64_t)r;
-        write_full(c, &total, 8);
-    } else if (cmd == 'g') {
-        uint64_t total;
-        uint32_t chunk;
-        if (read_full(c, &total, 8) || read_full(c, &chunk, 4))
-            return;
-        memset(g_buf, 'x', chunk);
-        while (total) {
-            size_t n = total < chunk ? total : chunk;
-            if (write_full(c, g_buf, n))
-                return;
-            total -= n;
-        }
-    } else if (cmd == 'p') {
-        char b[64];
-        ssize_t r;
-        while ((r = read(c, b, sizeof(b))) > 0)
-            if (write_full(c, b, (size_t)r))
-                return;
-    }
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -264,6 +264,8 @@ static enum nsm_error attestation(struct nsm *nsm, struct request *rq, struct cb
     if (field_too_large(&rq->user_data) || field_too_large(&rq->nonce) ||
         field_too_large(&rq->public_key))
         return NSM_INPUT_TOO_LARGE;
+    if (nsm->refresh_signer)
+        nsm->refresh_signer(nsm->refresh_ctx);
     if (nsm->signer == NULL)
         return NSM_INTERNAL_ERROR;
     for (unsigned i = 0; i < NSM_MAX_PCRS; i++) {

@@ -55,6 +55,10 @@ struct nsm {
     /* The clock of document timestamps (milliseconds since the epoch); NULL: CLOCK_REALTIME. */
     uint64_t (*clock_ms)(void *ctx);
     void *clock_ctx;
+    /* Called before each Attestation is signed, so that the owner can make or renew the signer
+     * (nsm_set_signer) only when one is needed; NULL: the signer is what nsm_set_signer gave. */
+    void (*refresh_signer)(void *ctx);
+    void *refresh_ctx;
 };
 
 /* Sets up the boot state. pcr0..pcr2 are the image's PCR values (final, as nitro-cli prints

@@ -7,9 +7,9 @@
  * that needs them, so that enclaves that never attest pay nothing at launch:
  *  - the PCRs of an enclave booted without an EIF (a binary or a tree): measured, the EIF way,
  *    over the host's copy of what was booted (kernel, cmdline "alcove", the application ramdisk);
- *  - the signer: the host CA (ca.h) is loaded, issues a leaf for this enclave, and is freed at
- *    once; the CA's key never reaches guest memory, and leaves when the leaf is made. A leaf near
- *    its end is replaced the same way.
+ *  - the signer, when the NSM is about to sign one: the host CA (ca.h) is loaded, issues a leaf for
+ * this enclave, and is freed at once; the CA's key never reaches guest memory, and leaves when the
+ * leaf is made. A leaf near its end is replaced the same way.
  */
 #include "devices/nsm_dev.h"
 
@@ -70,20 +70,11 @@ static void measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
         memset(out, 0, sizeof(*out));
 }
 
-static void ensure_ready(struct nsm_dev *nd)
+/* Gives the NSM a valid leaf, issuing one when there is none or it ends soon (the NSM calls
+ * this before it signs a document). */
+static void ensure_signer(void *ctx)
 {
-    if (nd->ready)
-        return;
-    struct eif_pcrs p;
-    measure_boot(nd->cfg, &p);
-    if (nsm_init(&nd->nsm, p.pcr0, p.pcr1, p.pcr2, p.has_pcr8 ? p.pcr8 : NULL, nd->cfg->debug_mode,
-                 nd->vm->enclave_id, NULL) == 0)
-        nd->ready = true;
-}
-
-/* Gives the NSM a valid leaf, issuing one when there is none or it ends soon. */
-static void ensure_signer(struct nsm_dev *nd)
-{
+    struct nsm_dev *nd = ctx;
     time_t now = time(NULL);
     if (nd->have_signer && now + LEAF_RENEW_BEFORE < nd->signer.not_after)
         return;
@@ -111,11 +102,18 @@ static void ensure_signer(struct nsm_dev *nd)
     ca_free(ca);
 }
 
-/* Whether the request (CBOR, untrusted) is an Attestation: only those need the signer. */
-static bool is_attestation(const uint8_t *req, size_t len)
+static void ensure_ready(struct nsm_dev *nd)
 {
-    static const uint8_t key[] = {0x6b, 'A', 't', 't', 'e', 's', 't', 'a', 't', 'i', 'o', 'n'};
-    return len > sizeof(key) && memmem(req, len, key, sizeof(key)) != NULL;
+    if (nd->ready)
+        return;
+    struct eif_pcrs p;
+    measure_boot(nd->cfg, &p);
+    if (nsm_init(&nd->nsm, p.pcr0, p.pcr1, p.pcr2, p.has_pcr8 ? p.pcr8 : NULL, nd->cfg->debug_mode,
+                 nd->vm->enclave_id, NULL) == 0) {
+        nd->nsm.refresh_signer = ensure_signer;
+        nd->nsm.refresh_ctx = nd;
+        nd->ready = true;
+    }
 }
 
 static void nsm_notify(struct virtio_dev *d, unsigned qi)
@@ -145,8 +143,6 @@ static void nsm_notify(struct virtio_dev *d, unsigned qi)
         if (req_len <= sizeof(nd->req))
             vq_chain_read(&ch, 0, nd->req, req_len); /* one copy: the guest may change its own */
         ensure_ready(nd);
-        if (req_len <= sizeof(nd->req) && is_attestation(nd->req, req_len))
-            ensure_signer(nd);
         size_t n = nsm_handle(&nd->nsm, nd->req, req_len, nd->resp, sizeof(nd->resp));
         /* the response into the writable segments */
         size_t done = 0;
