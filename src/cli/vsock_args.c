@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/args.h"
+#include "cli/enclaves.h"
 #include "common/errors.h"
 #include "common/runtime.h"
 
@@ -53,7 +54,12 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
     }
     if (cid)
         return args_parse_cid(cid, 0, out) == 0 ? 0 : E_INVALID_ARGUMENT;
-    *out = name ? runtime_find_name(name) : runtime_find_id(id);
+    struct enclave_rec *list;
+    size_t n;
+    enclaves_list(&list, &n);
+    const struct enclave_rec *e = enclaves_find(list, n, id, name);
+    *out = e && e->running ? e->cid : 0;
+    enclaves_free(list, n);
     if (*out == 0) {
         alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the %s '%s'",
                        name ? "name" : "ID", name ? name : id);

@@ -292,8 +292,3 @@ uint32_t runtime_find_name(const char *name)
 {
     return find_by("EnclaveName", name);
 }
-
-uint32_t runtime_find_id(const char *id)
-{
-    return find_by("EnclaveID", id);
-}

@@ -53,10 +53,9 @@ void runtime_remove(uint32_t cid);
 struct cJSON;
 struct cJSON *runtime_read_desc(uint32_t cid);
 
-/* Finds a running enclave by name (the EnclaveName of its description) or by ID (EnclaveID).
- * Returns its CID, or 0 when none matches. */
+/* Finds a running enclave by name (the EnclaveName of its description), for libalcove (the CLI
+ * has cli/enclaves.h). Returns its CID, or 0 when none matches. */
 uint32_t runtime_find_name(const char *name);
-uint32_t runtime_find_id(const char *id);
 /* Whether an enclave with this CID is running now. */
 int runtime_cid_running(uint32_t cid);
 
