@@ -93,6 +93,55 @@ alc_entry_exception:
     movq %rsp, %rdi
     jmp alc_return_to_user
 
+    .globl alc_entry_preempt
+alc_entry_preempt:
+    /* From the monitor's preemption (alcove_abi.h, "Preemption"): rsp = this thread's kernel
+     * stack top, the application's rip, rsp and rflags in the CPU window, every other register
+     * as the application left it. */
+    pushq $0                                    /* pad */
+    pushq ALC_CPU_VBASE + ALC_CPU_PREEMPT_RSP   /* rsp */
+    pushq ALC_CPU_VBASE + ALC_CPU_PREEMPT_FLAGS /* rflags */
+    pushq ALC_CPU_VBASE + ALC_CPU_PREEMPT_RIP   /* rip */
+    pushq $-1                                   /* orig_rax: not a syscall */
+    PUSH_GPRS %rax
+    movq %rsp, %rdi
+    cld
+    call preempt_dispatch
+    movq %rsp, %rdi
+    jmp alc_return_to_user
+
+/* uint64_t alc_switch(uint64_t *save_ksp, uint64_t next_ksp, uint64_t prev): saves the
+ * callee-saved registers on this kernel stack and its pointer in *save_ksp, continues on
+ * next_ksp where that context called alc_switch (or at alc_thread_entry for a new thread), and
+ * returns prev there: the context that switched to it. */
+    .globl alc_switch
+alc_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    movq %rdx, %rax
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+
+/* A new thread's first instructions: rax = the context that switched to it, rsp = the frame
+ * thread_create put at the top of its kernel stack. */
+    .globl alc_thread_entry
+alc_thread_entry:
+    movq %rax, %rdi
+    movq %rsp, %rsi
+    call thread_first_run
+    ud2
+
 /* void alc_return_to_user(struct regs *r): never returns. Restores every register from *r and
  * continues at r->rip with r->rsp, at CPL3, with no privilege switch. The flags are restored
  * by popfq (CPL3 cannot change IF or IOPL; they stay as the monitor set them). */

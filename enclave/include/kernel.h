@@ -37,12 +37,13 @@ _Static_assert(__builtin_offsetof(struct regs, rflags) == 136, "entry.S offsets"
 _Static_assert(__builtin_offsetof(struct regs, rsp) == 144, "entry.S offsets");
 
 /* Per-vCPU data: the monitor-defined area, then the kernel's own fields, in the CPU window. */
+struct thread;
 struct percpu {
     struct alc_cpu_area area;
-    struct regs *regs; /* the frame of the syscall or exception being handled */
-    uint64_t fast_rip; /* a patched syscall site's return address (kernel/patch.c) */
+    struct thread *cur; /* the thread running on this vCPU (kernel/sched.c) */
+    uint64_t fast_rip;  /* a patched syscall site's return address (kernel/patch.c) */
 };
-_Static_assert(__builtin_offsetof(struct percpu, regs) == PERCPU_REGS, "percpu_asm.h");
+_Static_assert(__builtin_offsetof(struct percpu, cur) == PERCPU_CUR, "percpu_asm.h");
 _Static_assert(__builtin_offsetof(struct percpu, fast_rip) == PERCPU_FAST_RIP, "percpu_asm.h");
 _Static_assert(sizeof(struct percpu) <= ALC_PAGE_SIZE, "percpu fits the first window page");
 #define this_cpu ((struct percpu *)ALC_CPU_VBASE)

@@ -3,7 +3,7 @@
 #ifndef ALCOVE_PERCPU_ASM_H
 #define ALCOVE_PERCPU_ASM_H
 
-#define PERCPU_REGS     0x100
+#define PERCPU_CUR      0x100
 #define PERCPU_FAST_RIP 0x108 /* where a patched syscall site continues */
 
 #endif

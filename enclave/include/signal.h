@@ -1,19 +1,19 @@
 /* signal.h: signals within the one process (the syscalls in sys/signal.c, pending sets, frames and
  * delivery in kernel/signal.c), and the interval timers (sys/time.c).
  *
- * Signals are process-wide state (one process; its threads, when they come, share the pending
- * set and the dispositions). A signal becomes pending with signal_raise/signal_send and is
- * delivered on the next return to the application: at the end of every syscall (trap path and
- * patched fast path alike, sys/dispatch.c) and after a hardware exception (kernel/exception.c).
- * Delivery builds a Linux x86-64 rt_sigframe on the application's stack (or its sigaltstack):
- * the return address (the libc's SA_RESTORER), a ucontext (flags, link, stack, the general
- * registers as struct sigcontext, the saved signal mask) and the siginfo, with the FPU/SSE/AVX
- * state (XSAVE standard format, or FXSAVE) 64-byte aligned above it; rt_sigreturn restores all
- * of it, every general register included.
+ * The dispositions and the process's pending queue are shared by the threads; each thread has
+ * its own mask, pending queue and alternate stack. A signal becomes pending with
+ * signal_raise/signal_send and is delivered on the next return to the application: at the end of
+ * every syscall (trap path and patched fast path alike, sys/dispatch.c) and after a hardware
+ * exception (kernel/exception.c). Delivery builds a Linux x86-64 rt_sigframe on the application's
+ * stack (or its sigaltstack): the return address (the libc's SA_RESTORER), a ucontext (flags, link,
+ * stack, the general registers as struct sigcontext, the saved signal mask) and the siginfo, with
+ * the FPU/SSE/AVX state (XSAVE standard format, or FXSAVE) 64-byte aligned above it; rt_sigreturn
+ * restores all of it, every general register included.
  *
- * There is no preemption timer in the enclave: a signal that falls due (a timer expiring) while
- * the application computes without making a syscall or faulting is delivered at its next
- * syscall or exception.
+ * A process-directed signal goes to a thread that does not block it (woken if it waits); a
+ * thread computing without syscalls sees a signal at its next syscall, exception or preemption
+ * (the monitor preempts only when another thread is ready or a sleeper is due).
  *
  * ---- How a syscall interrupted by a signal says whether it restarts ----
  * A handler that blocks calls wait_until (wait.h), which returns -EINTR when a signal the
@@ -173,6 +173,12 @@ void signal_raise_process(int sig);
  * is discarded unless blocked; SIGKILL ends the process at once. 0, or -EAGAIN when the queue
  * of real-time signals is full. */
 int signal_send(int sig, const struct linux_siginfo *info, bool to_thread);
+/* The same to a given thread (tgkill), or to the process (target NULL). */
+struct thread;
+int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *target);
+/* A thread's signal state: made with the creator's mask, freed at its end. 0 or -ENOMEM. */
+int signal_thread_init(struct thread *t);
+void signal_thread_free(struct thread *t);
 /* True when a signal is pending that the application has not blocked: blocking syscalls stop
  * (see the restart codes above). */
 bool signal_pending(void);
@@ -183,7 +189,7 @@ bool signal_pending(void);
  * their frames on the user stack, or ends the process with the default action. */
 void signal_deliver(struct regs *r);
 /* True when signal_deliver has work to do after a syscall that returned ret (cheap). */
-static inline bool signal_work(long ret);
+bool signal_work(long ret);
 /* A hardware exception in the application (kernel/exception.c): delivers sig with this siginfo
  * to its handler when one is installed and the signal is neither blocked nor ignored (like
  * Linux's force_sig: otherwise the default action, which ends the process with the report
@@ -218,15 +224,6 @@ void timer_run_due(void);
 /* The process's CPU time in ns: time since boot less the time its vCPU idled (wait.c). */
 int64_t time_cpu_ns(void);
 
-/* ---- the fast check of dispatch ---- */
-extern uint64_t g_sig_pending, g_sig_blocked; /* kernel/signal.c */
-extern bool g_sig_restore_mask;               /* a temporary mask is in force */
-extern bool g_timers_armed;                   /* sys/time.c */
-
-static inline bool signal_work(long ret)
-{
-    return (g_sig_pending & ~g_sig_blocked) || g_timers_armed || g_sig_restore_mask ||
-           is_restart_code(ret);
-}
+extern bool g_timers_armed; /* sys/time.c */
 
 #endif

@@ -1,6 +1,7 @@
-/* wait.h: blocking. The application is one process; when a syscall must wait (a pipe with no
- * data, a sleep, stdin, poll), its vCPU idles in the monitor (ALC_HC_WAIT) until something that
- * could change the answer happens: host input, a timer, a signal. */
+/* wait.h: blocking. When a syscall must wait (a pipe with no data, a sleep, stdin, poll), its
+ * thread blocks (kernel/sched.c: another thread runs, or the vCPU idles in the monitor) until
+ * something that could change the answer happens: another thread's syscall, host input, a
+ * timer, a signal. */
 #ifndef ALCOVE_WAIT_H
 #define ALCOVE_WAIT_H
 
@@ -21,9 +22,8 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
 /* A ready function that is never true: wait_until(wait_never, NULL, 0, deadline) sleeps until the
  * deadline or a signal. */
 bool wait_never(void *arg);
-/* Time the vCPU spent idle in wait_until since boot (not CPU time of the process), and how many
- * times it went idle (voluntary context switches). */
-uint64_t wait_idle_ns(void);
-uint64_t wait_count(void);
+/* Makes every thread in wait_until look again (sys/dispatch.c calls it after each syscall that
+ * may change what they wait for). */
+void wait_wake_all(void);
 
 #endif

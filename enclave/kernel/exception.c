@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "signal.h"
 
 static const char *const g_names[32] = {
@@ -143,6 +144,7 @@ void exception_dispatch(struct regs *r)
         kpanic("%s (vector %lu, error %#lx) in the enclave kernel at rip %#lx, address %#lx", name,
                vector, err, r->rip, cr2);
 
+    kernel_enter(); /* not before: a fault in the kernel may hold it (kpanic above) */
     char what[160];
     if (vector == 14)
         describe_page_fault(what, sizeof(what), err, cr2);
@@ -157,6 +159,7 @@ void exception_dispatch(struct regs *r)
     memset(&si, 0, sizeof(si));
     si.si_signo = sig;
     fault_info(&si, vector, err, cr2, r->rip);
-    this_cpu->regs = r;
+    current()->regs = r;
     signal_fault(r, &si, (uint32_t)vector, err, cr2, what);
+    kernel_leave();
 }

@@ -6,13 +6,15 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "vfs.h"
 #include "vsock.h"
 
 const struct alc_boot_info *g_boot;
 
 /* Read by the monitor from the ELF note: where to enter and where the trampolines are. */
-extern char alc_entry_boot[], alc_entry_ap[], alc_entry_syscall[], alc_entry_exception[];
+extern char alc_entry_boot[], alc_entry_ap[], alc_entry_syscall[], alc_entry_exception[],
+    alc_entry_preempt[];
 extern char alc_tramp_syscall[], alc_tramp_exceptions[];
 
 __attribute__((used, section(".note.alcove"),
@@ -35,6 +37,7 @@ __attribute__((used, section(".note.alcove"),
             .entry_exception = (uint64_t)alc_entry_exception,
             .tramp_syscall = (uint64_t)alc_tramp_syscall,
             .tramp_exceptions = (uint64_t)alc_tramp_exceptions,
+            .entry_preempt = (uint64_t)alc_entry_preempt,
         },
 };
 
@@ -179,6 +182,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     if (bi->magic != ALC_BOOT_MAGIC || bi->abi_version != ALC_ABI_VERSION)
         kpanic("bad boot information"); /* g_boot unset: ends the enclave without a report */
     g_boot = bi;
+    kernel_enter(); /* the other vCPUs wait in kernel_ap_main until the scheduler wakes them */
 
     kheap_init(bi->kheap_gpa, bi->kheap_size);
     console_init();
@@ -189,6 +193,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     kheap_enable_growth();
     proc_init();
     fd_init();
+    sched_init();
 
     struct ramdisk_files rd;
     if (ramfs_load(phys_to_virt(bi->rootfs_gpa), bi->rootfs_size, &rd) || mount_all(&rd))
@@ -201,9 +206,14 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     if (err)
         hc_exit(err == -ENOENT ? 127 : 126); /* the reason is in the log */
     heartbeat_end();
+    struct thread *main_thread = thread_create(&r);
+    if (!main_thread)
+        kpanic("no memory for the main thread");
+    fpu_init_area(main_thread->fpu);
+    thread_start(main_thread);
     klog(ALC_LOG_DEBUG, "entering the application at %#lx, %lu ns after boot", r.rip,
          time_since_boot_ns());
-    alc_return_to_user(&r);
+    sched_idle_loop(); /* the bootstrap vCPU's idle context: it runs the main thread first */
 }
 
 NORETURN void kernel_ap_main(uint64_t boot_gpa, uint64_t cpu)
@@ -211,8 +221,6 @@ NORETURN void kernel_ap_main(uint64_t boot_gpa, uint64_t cpu)
     (void)cpu;
     /* the same pointer the bootstrap vCPU sets; an AP may get here first */
     g_boot = phys_to_virt(boot_gpa);
-    /* Only the bootstrap vCPU runs the application for now; the others wait for the
-     * scheduler (threads) and leave when the enclave stops. */
-    for (;;)
-        hc_wait(ALC_EV_STOP, 0);
+    /* The other vCPUs idle in the monitor until the scheduler has a thread for them. */
+    sched_ap_start();
 }

@@ -31,9 +31,13 @@
  * Only the executable's own code (VMA_EXE, not the stub area) is patched. Bytes are written
  * so that no instruction is ever seen half written: a 5-byte jmp's displacement before its
  * opcode (the opcode byte is one store), the 2-byte jmp as one 16-bit store that does not
- * cross a cache line (a site at the last byte of a line stays on the trap path). The
- * application has a single thread today; the current trap returns to the byte after the
- * `syscall`, which neither way rewrites.
+ * cross a cache line (a site at the last byte of a line stays on the trap path). Once the
+ * application has several threads, another vCPU may be executing the very bytes: a 5-byte jmp
+ * is then written only as one aligned 8-byte store (way 1 is skipped where it cannot be). Every
+ * thread in the kernel returns to the byte after its `syscall`, which neither way rewrites, and
+ * patching happens under the kernel lock. A thread the monitor preempts inside a stub is let
+ * through to the kernel first (sched.c, preempt_dispatch): the stub has written this vCPU's
+ * window.
  *
  * With --log-level debug each site is logged once: patched, or why not, with its bytes; the
  * exit or exit_group trap logs the totals. --no-syscall-patch turns all this off.
@@ -41,6 +45,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "x86/x86_len.h"
 
 #define STUB_SIZE     48
@@ -138,8 +143,8 @@ static uint64_t make_stub(int64_t nr, uint64_t ret)
     p = emit32(p, ret);
     p = emit(p, "\x48\x89\x24\x25", 4); /* mov %rsp, user_rsp */
     p = emit32(p, ALC_CPU_VBASE + ALC_CPU_USER_RSP);
-    p = emit(p, "\x48\xc7\xc4", 3); /* mov $kstack_top, %rsp */
-    p = emit32(p, ALC_CPU_KSTACK_TOP);
+    p = emit(p, "\x48\x8b\x24\x25", 4); /* mov kstack_top, %rsp: the thread's own */
+    p = emit32(p, ALC_CPU_VBASE + ALC_CPU_KSTACK);
     p = emit(p, "\xff\x24\x25", 3); /* jmp *g_fast_entry */
     p = emit32(p, (uint64_t)&g_fast_entry);
     while (p < stub + STUB_SIZE)
@@ -148,13 +153,42 @@ static uint64_t make_stub(int64_t nr, uint64_t ret)
     return (uint64_t)stub;
 }
 
-/* Writes `jmp rel32` to target at at: the displacement, then the opcode byte. */
-static void write_jmp32(uint64_t at, uint64_t target)
+/* Writes `jmp rel32` to target at at, in dead padding: the displacement, then the opcode. */
+static void write_jmp32_dead(uint64_t at, uint64_t target)
 {
     uint8_t *p = (uint8_t *)at;
     int32_t rel = (int32_t)(target - (at + 5));
     memcpy(p + 1, &rel, 4);
     __atomic_store_n(p, (uint8_t)0xe9, __ATOMIC_RELEASE);
+}
+
+/* Writes `jmp rel32` to target over the 5-byte instruction at at. With one thread as in
+ * dead padding. With several, another vCPU may be executing these bytes, so the five must change in
+ * one store: only when they lie in one aligned 8-byte word (false otherwise, and nothing is
+ * written). */
+static bool write_jmp32(uint64_t at, uint64_t target)
+{
+    int32_t rel = (int32_t)(target - (at + 5));
+    if (thread_count() > 1) {
+        uint64_t word = at & ~7ull, off = at - word;
+        if (off > 3)
+            return false;
+        uint64_t v = __atomic_load_n((uint64_t *)word, __ATOMIC_RELAXED);
+        uint8_t bytes[8];
+        memcpy(bytes, &v, 8);
+        bytes[off] = 0xe9;
+        memcpy(bytes + off + 1, &rel, 4);
+        memcpy(&v, bytes, 8);
+        __atomic_store_n((uint64_t *)word, v, __ATOMIC_RELEASE);
+        return true;
+    }
+    write_jmp32_dead(at, target);
+    return true;
+}
+
+bool patch_stub_contains(uint64_t rip)
+{
+    return rip >= g_stub_start && rip < g_stub_end;
 }
 
 /* Way 1: `mov $nr, %eax` (b8 imm32) right before the syscall at x. */
@@ -169,11 +203,12 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
         return false;
     if (x - 6 >= v->start && is_prefix(site[-1]))
         return false;
+    if (thread_count() > 1 && ((x - 5) & 7) > 3)
+        return false; /* see write_jmp32 */
     uint64_t stub = make_stub(imm, x + 2);
     if (!stub)
         return false;
-    write_jmp32(x - 5, stub);
-    return true;
+    return write_jmp32(x - 5, stub);
 }
 
 /* Dead padding for a 5-byte slot within a jmp rel8 of the syscall at x, below hi: its address,
@@ -237,7 +272,7 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     }
     for (uint64_t p = slot + 5; p < pad_end; p++)
         *(volatile uint8_t *)p = 0xcc; /* the rest of a longer nop the slot cut */
-    write_jmp32(slot, stub);
+    write_jmp32_dead(slot, stub);      /* padding: nothing executes it */
     uint16_t jmp = (uint16_t)(0xeb | (uint16_t)((slot - (x + 2)) & 0xff) << 8);
     __atomic_store_n((uint16_t *)x, jmp, __ATOMIC_RELEASE);
     return true;

@@ -12,6 +12,7 @@
  */
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "signal.h"
 #include "syscall.h"
 
@@ -77,6 +78,7 @@ _Static_assert(__builtin_offsetof(struct rt_sigframe, info) == 312, "rt_sigframe
 #define FXSAVE_SIZE          512
 #define XSAVE_HDR            512 /* the 64-byte XSAVE header follows the legacy area */
 #define FPBUF_MAX            8192
+#define XSTATE_USER_MASK     0xffull /* x87, SSE, AVX, MPX, AVX-512 */
 
 /* the software bytes Linux keeps in the unused tail of the FXSAVE area (offset 464) */
 struct fpx_sw_bytes {
@@ -87,27 +89,62 @@ struct fpx_sw_bytes {
 _Static_assert(sizeof(struct fpx_sw_bytes) == 48, "struct _fpx_sw_bytes");
 #define FPX_SW_OFFSET 464
 
-/* ---- state (one process) ---- */
-uint64_t g_sig_pending, g_sig_blocked; /* g_sig_pending: both queues' signals */
+/* ---- state ----
+ * The dispositions and the process's queue are shared by every thread; the mask, the thread's
+ * own queue, the alternate stack and the last fault's details are each thread's. */
+struct sigthread {
+    uint64_t blocked;
+    uint64_t saved_mask; /* the mask to restore after a temporary one (rt_sigsuspend) */
+    bool restore_mask;   /* a temporary mask is in force */
+    uint64_t set;        /* signals pending in the thread's own queue */
+    struct linux_siginfo std_info[SIGRTMIN_KERNEL];
+    struct linux_stack_t altstack;
+    uint64_t trapno, err, cr2; /* what the last fault left, for the sigcontext */
+};
+
 static struct linux_sigaction g_actions[NSIG + 1];
 /* Two queues, as Linux has: the thread's own (tkill, tgkill, raise, faults, SIGPIPE) and the
  * process's (kill, sigqueue, timers). A standard signal is pending at most once in each. */
-enum { Q_THREAD, Q_PROCESS };
 static struct {
     uint64_t set;
     struct linux_siginfo std_info[SIGRTMIN_KERNEL];
-} g_q[2];
+} g_proc;
 #define RTQ_MAX 128
 static struct {
-    int sig, q;
+    int sig;
+    struct thread *owner; /* NULL: the process's queue */
     struct linux_siginfo info;
-} g_rtq[RTQ_MAX]; /* real-time signals of both queues, in the order they were sent */
+} g_rtq[RTQ_MAX]; /* real-time signals of every queue, in the order they were sent */
 static int g_rtq_len;
-static uint64_t g_saved_mask;
-bool g_sig_restore_mask;
-static struct linux_stack_t g_altstack = {.flags = SS_DISABLE};
-/* what the last fault left, as Linux keeps it per thread for the sigcontext */
-static uint64_t g_trapno, g_err, g_cr2;
+
+static struct sigthread *me(void)
+{
+    return current()->sig;
+}
+
+int signal_thread_init(struct thread *t)
+{
+    t->sig = kzalloc(sizeof(*t->sig));
+    if (!t->sig)
+        return -ENOMEM;
+    t->sig->altstack.flags = SS_DISABLE;
+    struct thread *cur = current();
+    if (cur && !cur->idle && cur->sig)
+        t->sig->blocked = cur->sig->blocked; /* a new thread inherits the mask */
+    return 0;
+}
+
+void signal_thread_free(struct thread *t)
+{
+    /* its real-time signals go with it */
+    int w = 0;
+    for (int i = 0; i < g_rtq_len; i++)
+        if (g_rtq[i].owner != t)
+            g_rtq[w++] = g_rtq[i];
+    g_rtq_len = w;
+    kfree(t->sig);
+    t->sig = NULL;
+}
 
 /* ---- extended state ---- */
 static struct {
@@ -133,13 +170,29 @@ static void fp_setup(void)
         g_fp.mxcsr_mask = 0xffbf;
     g_fp.size = FXSAVE_SIZE;
     if (id[2] & (1u << 27)) { /* OSXSAVE */
+        /* The components are the user-state ones XGETBV reports, x87 to AVX-512 (bits 0-7).
+         * On our KVM (PVM) XGETBV returns the host's XCR0, which may have more than the XCR0
+         * the monitor set and CPUID describes: PKRU (bit 9) above all. Saving and restoring it
+         * would let a signal frame or a stale buffer set the protection keys of the very
+         * memory the kernel runs on, so it is left out: nothing in the enclave changes it. */
         uint32_t lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        g_fp.xcr0 = (uint64_t)hi << 32 | lo;
+        g_fp.xcr0 = ((uint64_t)hi << 32 | lo) & XSTATE_USER_MASK;
+        /* the area's size: the end of the furthest component saved (CPUID may describe fewer
+         * than XGETBV enables; MPX's two sit inside the AVX-512 layout's end anyway) */
         cpuid(0xd, 0, id);
-        if (id[1] >= FXSAVE_SIZE + 64 && id[1] + 4 <= FPBUF_MAX) {
+        uint32_t size = id[1];
+        for (unsigned c = 2; c < 8; c++) {
+            if (!(g_fp.xcr0 & (1ull << c)))
+                continue;
+            cpuid(0xd, c, id);
+            size = MAX(size, id[0] + id[1]);
+        }
+        if ((g_fp.xcr0 & 0x18) && size < 1088)
+            size = 1088; /* MPX BNDREGS and BNDCSR end at 1088 */
+        if (size >= FXSAVE_SIZE + 64 && size + 4 <= FPBUF_MAX) {
             g_fp.xsave = true;
-            g_fp.size = id[1];
+            g_fp.size = size;
         }
     }
     g_fp.frame_size = g_fp.xsave ? g_fp.size + 4 : FXSAVE_SIZE;
@@ -161,6 +214,35 @@ static void fp_restore_buf(const void *buf)
                          : "memory");
     else
         __asm__ volatile("fxrstor64 (%0)" : : "r"(buf) : "memory");
+}
+
+/* ---- a thread's extended state while it is switched out (kernel/sched.c) ---- */
+uint32_t fpu_area_size(void)
+{
+    fp_setup();
+    return g_fp.size;
+}
+
+void fpu_init_area(void *area)
+{
+    fp_setup();
+    memcpy(area, g_fp_init, g_fp.size);
+}
+
+void fpu_save(void *area)
+{
+    if (g_fp.xsave)
+        __asm__ volatile("xsave64 (%0)"
+                         :
+                         : "r"(area), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
+                         : "memory");
+    else
+        __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+void fpu_restore(const void *area)
+{
+    fp_restore_buf(area);
 }
 
 /* Saves the application's extended state at user address fp (64-byte aligned, checked). */
@@ -249,42 +331,47 @@ static bool ignored(int sig)
     return h == SIG_IGN || (h == SIG_DFL && (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP)));
 }
 
-static void update_pending(void)
+static uint64_t *queue_set(struct thread *owner)
 {
-    g_sig_pending = g_q[Q_THREAD].set | g_q[Q_PROCESS].set;
+    return owner ? &owner->sig->set : &g_proc.set;
 }
 
-static bool enqueue(int q, int sig, const struct linux_siginfo *info)
+static struct linux_siginfo *queue_info(struct thread *owner, int sig)
 {
+    return owner ? &owner->sig->std_info[sig] : &g_proc.std_info[sig];
+}
+
+static bool enqueue(struct thread *owner, int sig, const struct linux_siginfo *info)
+{
+    uint64_t *set = queue_set(owner);
     if (sig < SIGRTMIN_KERNEL) {
-        if (!(g_q[q].set & SIGBIT(sig))) /* standard signals do not queue */
-            g_q[q].std_info[sig] = *info;
+        if (!(*set & SIGBIT(sig))) /* standard signals do not queue */
+            *queue_info(owner, sig) = *info;
     } else {
         if (g_rtq_len == RTQ_MAX)
             return false;
         g_rtq[g_rtq_len].sig = sig;
-        g_rtq[g_rtq_len].q = q;
+        g_rtq[g_rtq_len].owner = owner;
         g_rtq[g_rtq_len].info = *info;
         g_rtq_len++;
     }
-    g_q[q].set |= SIGBIT(sig);
-    update_pending();
+    *set |= SIGBIT(sig);
     return true;
 }
 
-static void dequeue(int q, int sig, struct linux_siginfo *out)
+static void dequeue(struct thread *owner, int sig, struct linux_siginfo *out)
 {
+    uint64_t *set = queue_set(owner);
     if (sig < SIGRTMIN_KERNEL) {
         if (out)
-            *out = g_q[q].std_info[sig];
-        g_q[q].set &= ~SIGBIT(sig);
-        update_pending();
+            *out = *queue_info(owner, sig);
+        *set &= ~SIGBIT(sig);
         return;
     }
     bool more = false, taken = false;
     int w = 0;
     for (int i = 0; i < g_rtq_len; i++) {
-        bool match = g_rtq[i].sig == sig && g_rtq[i].q == q;
+        bool match = g_rtq[i].sig == sig && g_rtq[i].owner == owner;
         if (match && !taken) {
             if (out)
                 *out = g_rtq[i].info;
@@ -299,61 +386,69 @@ static void dequeue(int q, int sig, struct linux_siginfo *out)
     }
     g_rtq_len = w;
     if (!more)
-        g_q[q].set &= ~SIGBIT(sig);
-    update_pending();
+        *set &= ~SIGBIT(sig);
 }
 
 static void flush(int sig)
 {
-    for (int q = 0; q < 2; q++)
-        while (g_q[q].set & SIGBIT(sig))
-            dequeue(q, sig, NULL);
+    while (g_proc.set & SIGBIT(sig))
+        dequeue(NULL, sig, NULL);
+    for_each_thread(t) while (t->sig->set & SIGBIT(sig)) dequeue(t, sig, NULL);
 }
 
 /* Takes the signal to deliver first among set off its queue: as Linux, the thread's queue
  * first (faults, then the lowest number), then the process's (the lowest number). */
 static int take(uint64_t set, struct linux_siginfo *out)
 {
-    uint64_t t = g_q[Q_THREAD].set & set, p = g_q[Q_PROCESS].set & set;
+    struct thread *cur = current();
+    uint64_t t = cur->sig->set & set, p = g_proc.set & set;
     if (t) {
         uint64_t sync = t & SYNC_MASK;
         int sig = __builtin_ctzll(sync ? sync : t) + 1;
-        dequeue(Q_THREAD, sig, out);
+        dequeue(cur, sig, out);
         return sig;
     }
     if (p) {
         int sig = __builtin_ctzll(p) + 1;
-        dequeue(Q_PROCESS, sig, out);
+        dequeue(NULL, sig, out);
         return sig;
     }
     return 0;
 }
 
-bool signal_pending(void)
-{
-    return (g_sig_pending & ~g_sig_blocked) != 0;
-}
-
 uint64_t signal_pending_set(void)
 {
-    return g_sig_pending;
+    return me()->set | g_proc.set;
+}
+
+bool signal_pending(void)
+{
+    return (signal_pending_set() & ~me()->blocked) != 0;
+}
+
+bool signal_work(long ret)
+{
+    struct sigthread *s = me();
+    return ((s->set | g_proc.set) & ~s->blocked) || g_timers_armed || s->restore_mask ||
+           is_restart_code(ret);
 }
 
 uint64_t signal_blocked(void)
 {
-    return g_sig_blocked;
+    return me()->blocked;
 }
 
 void signal_set_blocked(uint64_t mask)
 {
-    g_sig_blocked = mask & ~UNBLOCKABLE;
+    me()->blocked = mask & ~UNBLOCKABLE;
 }
 
 void signal_set_temporary_mask(uint64_t mask)
 {
-    if (!g_sig_restore_mask) {
-        g_saved_mask = g_sig_blocked;
-        g_sig_restore_mask = true;
+    struct sigthread *s = me();
+    if (!s->restore_mask) {
+        s->saved_mask = s->blocked;
+        s->restore_mask = true;
     }
     signal_set_blocked(mask);
 }
@@ -368,13 +463,42 @@ static NORETURN void die(int sig, const struct regs *r, const char *what)
     process_kill(sig, r, NOVECTOR, 0, 0, what);
 }
 
-int signal_send(int sig, const struct linux_siginfo *info, bool to_thread)
+/* The thread that should see a process-directed sig: the current one if it does not block it,
+ * else one that does not (woken if it waits), else none (it stays pending for whoever
+ * unblocks it first). */
+static struct thread *pick_thread(int sig)
+{
+    struct thread *cur = current();
+    if (cur && !cur->idle && !(cur->sig->blocked & SIGBIT(sig)))
+        return cur;
+    for_each_thread(t) if (!(t->sig->blocked & SIGBIT(sig))) return t;
+    return NULL;
+}
+
+static bool blocked_everywhere(int sig)
+{
+    for_each_thread(t) if (!(t->sig->blocked & SIGBIT(sig))) return false;
+    return true;
+}
+
+int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *target)
 {
     if (sig == SIGKILL)
-        die(SIGKILL, this_cpu->regs, "SIGKILL sent by the program to itself");
-    if (!(g_sig_blocked & SIGBIT(sig)) && ignored(sig))
+        die(SIGKILL, current()->regs, "SIGKILL sent by the program to itself");
+    bool blocked = target ? (target->sig->blocked & SIGBIT(sig)) != 0 : blocked_everywhere(sig);
+    if (!blocked && ignored(sig))
         return 0; /* discarded, as Linux does with an ignored signal nobody blocks */
-    return enqueue(to_thread ? Q_THREAD : Q_PROCESS, sig, info) ? 0 : -EAGAIN;
+    if (!enqueue(target, sig, info))
+        return -EAGAIN;
+    struct thread *t = target ? target : pick_thread(sig);
+    if (t && t != current() && !(t->sig->blocked & SIGBIT(sig)))
+        sched_signal_wake(t);
+    return 0;
+}
+
+int signal_send(int sig, const struct linux_siginfo *info, bool to_thread)
+{
+    return signal_send_to(sig, info, to_thread ? current() : NULL);
 }
 
 static void raise_kernel(int sig, bool to_thread)
@@ -415,15 +539,15 @@ int signal_action(int sig, const struct linux_sigaction *act, struct linux_sigac
 /* ---- the alternate stack ---- */
 static bool on_sig_stack(uint64_t sp)
 {
-    if (g_altstack.flags & SS_AUTODISARM)
+    if (me()->altstack.flags & SS_AUTODISARM)
         return false;
-    return sp > g_altstack.sp && sp - g_altstack.sp <= g_altstack.size;
+    return sp > me()->altstack.sp && sp - me()->altstack.sp <= me()->altstack.size;
 }
 
 /* what sigaltstack reports as ss_flags for a stack pointer */
 static int32_t sas_ss_flags(uint64_t sp)
 {
-    if (!g_altstack.size)
+    if (!me()->altstack.size)
         return SS_DISABLE;
     return on_sig_stack(sp) ? SS_ONSTACK : 0;
 }
@@ -431,9 +555,9 @@ static int32_t sas_ss_flags(uint64_t sp)
 int signal_altstack(const struct linux_stack_t *ss, struct linux_stack_t *old, uint64_t sp)
 {
     if (old) {
-        old->sp = g_altstack.sp;
-        old->size = g_altstack.size;
-        old->flags = sas_ss_flags(sp) | (g_altstack.flags & SS_AUTODISARM);
+        old->sp = me()->altstack.sp;
+        old->size = me()->altstack.size;
+        old->flags = sas_ss_flags(sp) | (me()->altstack.flags & SS_AUTODISARM);
         old->pad = 0;
     }
     if (ss) {
@@ -443,11 +567,12 @@ int signal_altstack(const struct linux_stack_t *ss, struct linux_stack_t *old, u
         if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
             return -EINVAL;
         if (mode == SS_DISABLE) {
-            g_altstack = (struct linux_stack_t){.flags = ss->flags};
+            me()->altstack = (struct linux_stack_t){.flags = ss->flags};
         } else {
             if (ss->size < MINSIGSTKSZ)
                 return -ENOMEM;
-            g_altstack = (struct linux_stack_t){.sp = ss->sp, .flags = ss->flags, .size = ss->size};
+            me()->altstack =
+                (struct linux_stack_t){.sp = ss->sp, .flags = ss->flags, .size = ss->size};
         }
     }
     return 0;
@@ -463,13 +588,14 @@ static bool setup_frame(int sig, const struct linux_siginfo *info, const struct 
     uint64_t sp = r->rsp - 128; /* the red zone */
     bool nested = on_sig_stack(r->rsp), entering = false;
     if ((ka->flags & SA_ONSTACK) && sas_ss_flags(sp) == 0) {
-        sp = g_altstack.sp + g_altstack.size;
+        sp = me()->altstack.sp + me()->altstack.size;
         entering = true;
     }
     uint64_t fp = (sp - g_fp.frame_size) & ~63ull;
     sp = ((fp - sizeof(struct rt_sigframe)) & ~15ull) - 8;
     if ((nested || entering) &&
-        !(sp > g_altstack.sp && sp - g_altstack.sp <= g_altstack.size && fp > g_altstack.sp))
+        !(sp > me()->altstack.sp && sp - me()->altstack.sp <= me()->altstack.size &&
+          fp > me()->altstack.sp))
         return false;
     if (!user_range_ok(sp, fp + g_fp.frame_size - sp, PROT_READ | PROT_WRITE))
         return false;
@@ -479,9 +605,9 @@ static bool setup_frame(int sig, const struct linux_siginfo *info, const struct 
     memset(f, 0, sizeof(*f));
     f->pretcode = ka->restorer;
     f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (g_fp.xsave ? UC_FP_XSTATE : 0);
-    f->uc.uc_stack.sp = g_altstack.sp;
-    f->uc.uc_stack.flags = g_altstack.flags;
-    f->uc.uc_stack.size = g_altstack.size;
+    f->uc.uc_stack.sp = me()->altstack.sp;
+    f->uc.uc_stack.flags = me()->altstack.flags;
+    f->uc.uc_stack.size = me()->altstack.size;
     struct sigcontext64 *sc = &f->uc.uc_mcontext;
     sc->r8 = r->r8;
     sc->r9 = r->r9;
@@ -503,15 +629,15 @@ static bool setup_frame(int sig, const struct linux_siginfo *info, const struct 
     sc->eflags = r->rflags;
     sc->cs = ALC_SEL_UCODE;
     sc->ss = ALC_SEL_UDATA;
-    sc->err = g_err;
-    sc->trapno = g_trapno;
+    sc->err = me()->err;
+    sc->trapno = me()->trapno;
     sc->oldmask = oldmask;
-    sc->cr2 = g_cr2;
+    sc->cr2 = me()->cr2;
     sc->fpstate = fp;
     f->uc.uc_sigmask = oldmask;
     f->info = *info;
-    if (g_altstack.flags & SS_AUTODISARM)
-        g_altstack = (struct linux_stack_t){.flags = SS_DISABLE};
+    if (me()->altstack.flags & SS_AUTODISARM)
+        me()->altstack = (struct linux_stack_t){.flags = SS_DISABLE};
 
     r->rdi = (uint64_t)sig;
     r->rsi = sp + __builtin_offsetof(struct rt_sigframe, info);
@@ -534,7 +660,7 @@ long signal_return(struct regs *r)
     fp_setup();
     const struct sigcontext64 *sc = &f.uc.uc_mcontext;
     signal_set_blocked(f.uc.uc_sigmask);
-    g_sig_restore_mask = false;
+    me()->restore_mask = false;
     r->r8 = sc->r8;
     r->r9 = sc->r9;
     r->r10 = sc->r10;
@@ -578,7 +704,7 @@ void signal_deliver(struct regs *r)
     bool syscall = (int64_t)r->orig_rax >= 0;
     for (;;) {
         struct linux_siginfo info;
-        int sig = take(~g_sig_blocked, &info);
+        int sig = take(~me()->blocked, &info);
         if (!sig)
             break;
         struct linux_sigaction *ka = &g_actions[sig];
@@ -604,19 +730,19 @@ void signal_deliver(struct regs *r)
                 restart(r);
             syscall = false;
         }
-        uint64_t oldmask = g_sig_restore_mask ? g_saved_mask : g_sig_blocked;
+        uint64_t oldmask = me()->restore_mask ? me()->saved_mask : me()->blocked;
         struct linux_sigaction act = *ka;
         if (!setup_frame(sig, &info, &act, r, oldmask)) {
             /* Linux's force_sigsegv: SIGSEGV's own handler, if it can run, else death */
             if (sig == SIGSEGV || handler_of(SIGSEGV) <= SIG_IGN ||
-                (g_sig_blocked & SIGBIT(SIGSEGV)))
+                (me()->blocked & SIGBIT(SIGSEGV)))
                 die(SIGSEGV, r, "the signal frame does not fit on the stack");
             g_actions[SIGSEGV].handler = SIG_DFL;
             signal_raise(SIGSEGV);
             continue;
         }
-        g_sig_restore_mask = false;
-        uint64_t blocked = g_sig_blocked | act.mask;
+        me()->restore_mask = false;
+        uint64_t blocked = me()->blocked | act.mask;
         if (!(act.flags & SA_NODEFER))
             blocked |= SIGBIT(sig);
         signal_set_blocked(blocked);
@@ -625,9 +751,9 @@ void signal_deliver(struct regs *r)
     }
     if (syscall && is_restart_code((long)r->rax))
         restart(r); /* no handler ran */
-    if (g_sig_restore_mask) {
-        g_sig_restore_mask = false;
-        signal_set_blocked(g_saved_mask);
+    if (me()->restore_mask) {
+        me()->restore_mask = false;
+        signal_set_blocked(me()->saved_mask);
     }
 }
 
@@ -635,15 +761,15 @@ void signal_fault(struct regs *r, const struct linux_siginfo *info, uint32_t vec
                   uint64_t cr2, const char *what)
 {
     int sig = info->si_signo;
-    g_trapno = vector;
-    g_err = err;
-    g_cr2 = cr2;
-    if ((g_sig_blocked & SIGBIT(sig)) || handler_of(sig) <= SIG_IGN) {
+    struct sigthread *st = me();
+    st->trapno = vector;
+    st->err = err;
+    st->cr2 = cr2;
+    if ((me()->blocked & SIGBIT(sig)) || handler_of(sig) <= SIG_IGN) {
         /* blocked or ignored: Linux resets it to the default action, which ends the process */
         process_kill(sig, r, vector, err, vector == 14 ? cr2 : 0, what);
     }
-    g_q[Q_THREAD].std_info[sig] = *info; /* this fault's siginfo, even if one was pending */
-    g_q[Q_THREAD].set |= SIGBIT(sig);
-    update_pending();
+    st->std_info[sig] = *info; /* this fault's siginfo, even if one was pending */
+    st->set |= SIGBIT(sig);
     signal_deliver(r);
 }

@@ -1,10 +1,18 @@
-/* wait.c: blocking the application until something happens (see wait.h). */
+/* wait.c: blocking a thread until something happens (see wait.h). */
 #include "wait.h"
 
+#include "sched.h"
 #include "signal.h"
 #include "virtio.h"
 
-static uint64_t g_idle_ns, g_waits;
+/* Threads in wait_until, woken (to look again) whenever a syscall may have changed what they
+ * wait for. Most waits are for another thread's write, close or signal; a per-object wait
+ * queue would wake fewer, at the price of every object keeping one. */
+struct waiter {
+    struct thread *t;
+    struct waiter *next;
+};
+static struct waiter *g_waiters;
 
 bool wait_never(void *arg)
 {
@@ -12,20 +20,17 @@ bool wait_never(void *arg)
     return false;
 }
 
-uint64_t wait_idle_ns(void)
+void wait_wake_all(void)
 {
-    return g_idle_ns;
+    for (struct waiter *w = g_waiters; w; w = w->next)
+        sched_wake(w->t);
 }
 
-uint64_t wait_count(void)
-{
-    return g_waits;
-}
-
-/* How long a wait for a virtio device spins at CPL3 before it idles the vCPU in the monitor.
- * Going through the monitor costs two exits (~50 us each here, plus the host's wake-up), so a
- * device that answers within tens of microseconds (a vsock peer replying, the monitor's device
- * thread catching up) is cheaper to wait for by looking at the shared events word. */
+/* How long a wait for a virtio device spins at CPL3 before it blocks. Blocking with nothing
+ * else to run idles the vCPU in the monitor, two exits (~50 us each here, plus the host's
+ * wake-up), so a device that answers within tens of microseconds (a vsock peer replying, the
+ * monitor's device thread catching up) is cheaper to wait for by looking at the shared events
+ * word. The kernel lock is not held while spinning. */
 #define WAIT_SPIN_NS 30000
 
 /* Spins until one of events is set (true), or the spin time or until passes (false). */
@@ -34,12 +39,17 @@ static bool spin_for(uint32_t events, int64_t until)
     int64_t end = time_monotonic_ns() + WAIT_SPIN_NS;
     if (until != WAIT_FOREVER && until < end)
         end = until;
+    bool seen = false;
+    kernel_unlock();
     do {
-        if (shared_events() & events)
-            return true;
+        if (shared_events() & events) {
+            seen = true;
+            break;
+        }
         __asm__ volatile("pause");
     } while (time_monotonic_ns() < end);
-    return false;
+    kernel_lock();
+    return seen;
 }
 
 int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns)
@@ -47,26 +57,34 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
     for (;;) {
         timer_run_due();
         /* virtio devices raise no interrupts: their drivers look at the used rings now, having
-         * cleared the event bit, so that what comes later ends the hc_wait below */
+         * cleared the event bit, so that what comes later wakes the thread again */
         if (events & VIRTIO_EVENTS)
             virtio_service(events);
         if (ready(arg))
             return 0;
-        if (signal_pending())
+        struct thread *t = current();
+        bool booting = !t || t->idle; /* the kernel's own waits before the application runs */
+        if (!booting && signal_pending())
             return -EINTR;
         int64_t now = time_monotonic_ns();
         if (deadline_ns != WAIT_FOREVER && now >= deadline_ns)
             return -ETIMEDOUT;
-        int64_t until = deadline_ns, t = timer_next_deadline();
-        if (t != WAIT_FOREVER && (until == WAIT_FOREVER || t < until))
-            until = t;
-        /* 0 means no timeout to the monitor: idle until one of the events */
-        uint64_t timeout = until == WAIT_FOREVER ? 0 : (uint64_t)MAX(until - now, 1);
-        if ((events & VIRTIO_EVENTS) && spin_for(events & VIRTIO_EVENTS, until))
+        if ((events & VIRTIO_EVENTS) && spin_for(events & VIRTIO_EVENTS, deadline_ns))
             continue;
-        uint64_t t0 = time_since_boot_ns();
-        hc_wait(events, timeout);
-        g_idle_ns += time_since_boot_ns() - t0;
-        g_waits++;
+        if (booting) {
+            uint64_t timeout =
+                deadline_ns == WAIT_FOREVER ? 0 : (uint64_t)MAX(deadline_ns - now, 1);
+            hc_wait(events, timeout);
+            continue;
+        }
+        struct waiter w = {t, g_waiters};
+        g_waiters = &w;
+        sched_block(events, deadline_ns, true);
+        for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
+            if (*p == &w) {
+                *p = w.next;
+                break;
+            }
+        }
     }
 }

@@ -2,7 +2,9 @@
  * goes through. */
 #include "kernel.h"
 #include "klib.h"
+#include "sched.h"
 #include "signal.h"
+#include "wait.h"
 #include "syscall.h"
 
 #define NR_SYSCALLS 512
@@ -47,24 +49,52 @@ static void trace(const struct syscall_desc *d, uint64_t nr, const struct regs *
 void patch_syscall_site(const struct regs *r);
 void syscall_dispatch_fast(struct regs *r);
 void syscall_dispatch(struct regs *r);
+static void syscall_dispatch_locked(struct regs *r);
 
 /* Entered through the CPL0 trampoline (a trap): a site to patch, perhaps. */
 void syscall_dispatch(struct regs *r)
 {
+    kernel_enter();
     patch_syscall_site(r);
-    syscall_dispatch_fast(r);
+    syscall_dispatch_locked(r);
+    kernel_leave();
 }
 
-/* Entered from a patched site's stub (no trap) or from syscall_dispatch. On the way
+/* Entered from a patched site's stub (no trap), or from syscall_dispatch with the lock. On the way
  * out, pending signals are delivered (their frames built on the user stack, r pointed at the
  * handler) and restart codes resolved; entry.S then returns through alc_return_to_user, which
  * restores every register from r, so either entry path returns to a handler, to a restarted
  * syscall or to a context rt_sigreturn restored (rcx and r11 included). */
 void syscall_dispatch_fast(struct regs *r)
 {
+    kernel_enter();
+    syscall_dispatch_locked(r);
+    kernel_leave();
+}
+
+/* Syscalls after which no blocked thread's condition can have changed: they do not wake the
+ * threads waiting in wait_until (futexes wake their own waiters). */
+static bool changes_nothing(uint64_t nr)
+{
+    switch (nr) {
+    case 24:  /* sched_yield */
+    case 35:  /* nanosleep */
+    case 39:  /* getpid */
+    case 186: /* gettid */
+    case 202: /* futex */
+    case 228: /* clock_gettime */
+    case 230: /* clock_nanosleep */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void syscall_dispatch_locked(struct regs *r)
+{
     uint64_t nr = r->orig_rax;
     const struct syscall_desc *d = nr < NR_SYSCALLS && g_table[nr].fn ? &g_table[nr] : NULL;
-    this_cpu->regs = r;
+    current()->regs = r;
     long ret;
     if (d)
         ret =
@@ -74,6 +104,9 @@ void syscall_dispatch_fast(struct regs *r)
     if (g_boot->log_level >= ALC_LOG_TRACE)
         trace(d, nr, r, ret);
     r->rax = (uint64_t)ret;
+    if (!changes_nothing(nr))
+        wait_wake_all();
+    sched_return_check();
     if (signal_work(ret))
         signal_deliver(r);
 }

@@ -1,17 +1,15 @@
-/* proc.c: the process: its identity, limits, exit, and the per-process settings a static
- * program makes at start-up (TLS base, tid address, robust list). One process, one thread. */
+/* proc.c: the process: its identity, limits, exit and death. Its threads are sys/thread.c's. */
 #include "exe.h"
 #include "file.h"
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "syscall.h"
 #include "vsock.h"
 
 #define ENCLAVE_PID 1
 
-static uint64_t g_clear_child_tid;
-static uint64_t g_robust_list, g_robust_len;
 static struct linux_rlimit g_rlimits[RLIM_NLIMITS];
 
 void proc_init(void)
@@ -30,6 +28,8 @@ void proc_init(void)
 void process_exit(int status)
 {
     klog(ALC_LOG_DEBUG, "exit(%d)", status);
+    if (g_boot->log_level >= ALC_LOG_DEBUG)
+        sched_log_stats();
     vsock_exit_flush(); /* the packets the program sent reach the device before the end */
     hc_exit(status);
 }
@@ -50,22 +50,7 @@ void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t err
     hc_fatal(&f);
 }
 
-SYSCALL_DEFINE1(exit, int, status)
-{
-    process_exit(status); /* the only thread: exit ends the process */
-}
-
-SYSCALL_DEFINE1(exit_group, int, status)
-{
-    process_exit(status);
-}
-
 SYSCALL_DEFINE0(getpid)
-{
-    return ENCLAVE_PID;
-}
-
-SYSCALL_DEFINE0(gettid)
 {
     return ENCLAVE_PID;
 }
@@ -172,30 +157,6 @@ SYSCALL_DEFINE2(arch_prctl, int, code, uint64_t, addr)
     }
 }
 
-SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
-{
-    g_clear_child_tid = tidptr;
-    return ENCLAVE_PID;
-}
-
-SYSCALL_DEFINE2(set_robust_list, uint64_t, head, uint64_t, len)
-{
-    if (len != 24) /* sizeof(struct robust_list_head) */
-        return -EINVAL;
-    g_robust_list = head;
-    g_robust_len = len;
-    return 0;
-}
-
-SYSCALL_DEFINE3(get_robust_list, int, pid, uint64_t, head_ptr, uint64_t, len_ptr)
-{
-    if (pid != 0 && pid != ENCLAVE_PID)
-        return -ESRCH;
-    if (copy_to_user(head_ptr, &g_robust_list, 8) || copy_to_user(len_ptr, &g_robust_len, 8))
-        return -EFAULT;
-    return 0;
-}
-
 SYSCALL_DEFINE4(rseq, uint64_t, rseq, uint32_t, len, int, flags, uint32_t, sig)
 {
     (void)rseq;
@@ -246,24 +207,6 @@ SYSCALL_DEFINE2(setrlimit, unsigned, resource, uint64_t, unew)
     return do_prlimit(0, resource, unew, 0);
 }
 
-SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, size, uint64_t, umask)
-{
-    if (pid != 0 && pid != ENCLAVE_PID)
-        return -ESRCH;
-    /* the kernel's cpumask is 8 bytes here; Linux wants room for it and a multiple of 8 */
-    if (size < 8 || (size & 7))
-        return -EINVAL;
-    uint64_t mask = g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
-    if (copy_to_user(umask, &mask, 8))
-        return -EFAULT;
-    return 8;
-}
-
-SYSCALL_DEFINE0(sched_yield)
-{
-    return 0;
-}
-
 SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
 {
     struct linux_sysinfo si;
@@ -272,7 +215,7 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
     si.uptime = (int64_t)((up + 999999999ull) / 1000000000ull); /* rounded up, as Linux */
     si.totalram = mm_total_bytes();
     si.freeram = mm_total_bytes() - mm_used_bytes();
-    si.procs = 1;
+    si.procs = 1; /* processes; threads are not counted here */
     si.mem_unit = 1;
     return copy_to_user(ubuf, &si, sizeof(si));
 }
@@ -315,8 +258,6 @@ SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
 
-static char g_comm[16] = "main";
-
 SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t, arg5)
 {
     (void)arg3;
@@ -328,12 +269,12 @@ SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, ar
         long n = strncpy_from_user(name, arg2, sizeof(name));
         if (n == -EFAULT)
             return -EFAULT;
-        memcpy(g_comm, name, sizeof(name));
-        g_comm[15] = 0;
+        memcpy(current()->comm, name, sizeof(name));
+        current()->comm[15] = 0;
         return 0;
     }
     case PR_GET_NAME:
-        return copy_to_user(arg2, g_comm, sizeof(g_comm));
+        return copy_to_user(arg2, current()->comm, sizeof(current()->comm));
     default:
         return -EINVAL; /* other process controls do not apply in an enclave */
     }

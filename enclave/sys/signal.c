@@ -1,6 +1,7 @@
 /* signal.c: the signal syscalls. The state, the frames and delivery are in kernel/signal.c (see
  * signal.h); the process is pid 1 and its one thread tid 1, as getpid and gettid say. */
 #include "klib.h"
+#include "sched.h"
 #include "signal.h"
 #include "syscall.h"
 #include "wait.h"
@@ -84,7 +85,7 @@ SYSCALL_DEFINE0(pause)
 
 SYSCALL_DEFINE0(rt_sigreturn)
 {
-    return signal_return(this_cpu->regs);
+    return signal_return(current()->regs);
 }
 
 static bool pending_in(void *arg)
@@ -134,7 +135,7 @@ SYSCALL_DEFINE2(sigaltstack, uint64_t, uss, uint64_t, uold)
     struct linux_stack_t ss, old;
     if (uss && copy_from_user(&ss, uss, sizeof(ss)))
         return -EFAULT;
-    int err = signal_altstack(uss ? &ss : NULL, &old, this_cpu->regs->rsp);
+    int err = signal_altstack(uss ? &ss : NULL, &old, current()->regs->rsp);
     if (err)
         return err;
     if (uold && copy_to_user(uold, &old, sizeof(old)))
@@ -143,7 +144,8 @@ SYSCALL_DEFINE2(sigaltstack, uint64_t, uss, uint64_t, uold)
 }
 
 /* ---- sending to itself ---- */
-static long send(int sig, int code, bool to_thread)
+/* target: a thread, or NULL for the process */
+static long send(int sig, int code, struct thread *target)
 {
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
@@ -155,7 +157,7 @@ static long send(int sig, int code, bool to_thread)
     info.si_code = code;
     info.kill.pid = ENCLAVE_PID;
     info.kill.uid = 0;
-    return signal_send(sig, &info, to_thread);
+    return signal_send_to(sig, &info, target);
 }
 
 SYSCALL_DEFINE2(kill, int, pid, int, sig)
@@ -164,40 +166,44 @@ SYSCALL_DEFINE2(kill, int, pid, int, sig)
      * process but the caller and init, and there is none */
     if (pid != ENCLAVE_PID && pid != 0 && pid != -ENCLAVE_PID)
         return -ESRCH;
-    return send(sig, SI_USER, false);
+    return send(sig, SI_USER, NULL);
 }
 
 SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 {
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    if (tgid != ENCLAVE_PID || tid != ENCLAVE_PID)
+    struct thread *t = thread_find(tid);
+    if (tgid != ENCLAVE_PID || !t)
         return -ESRCH;
-    return send(sig, SI_TKILL, true);
+    return send(sig, SI_TKILL, t);
 }
 
 SYSCALL_DEFINE2(tkill, int, tid, int, sig)
 {
     if (tid <= 0)
         return -EINVAL;
-    if (tid != ENCLAVE_PID)
+    struct thread *t = thread_find(tid);
+    if (!t)
         return -ESRCH;
-    return send(sig, SI_TKILL, true);
+    return send(sig, SI_TKILL, t);
 }
 
+/* pid: the process (to_thread false) or a thread's id */
 static long queue_info(int pid, int sig, uint64_t uinfo, bool to_thread)
 {
     struct linux_siginfo info;
     if (copy_from_user(&info, uinfo, sizeof(info)))
         return -EFAULT;
-    if (pid != ENCLAVE_PID)
+    struct thread *t = to_thread ? thread_find(pid) : NULL;
+    if (to_thread ? !t : pid != ENCLAVE_PID)
         return -ESRCH;
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
     if (sig == 0)
         return 0;
     info.si_signo = sig;
-    return signal_send(sig, &info, to_thread);
+    return signal_send_to(sig, &info, t);
 }
 
 SYSCALL_DEFINE3(rt_sigqueueinfo, int, pid, int, sig, uint64_t, uinfo)

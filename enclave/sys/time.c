@@ -1,14 +1,15 @@
 /* time.c: clocks, sleeping (the vCPU really idles in the monitor, and a signal interrupts it),
  * the interval timers (alarm, setitimer) and the process's CPU time (getrusage, times).
  *
- * CPU time is the time since boot less the time the vCPU spent idle in wait_until: one thread
- * that owns its vCPU. It is all counted as user time (the enclave kernel runs at CPL3 beside the
- * application and its share is small; the hypervisor's cost of traps is not seen). ITIMER_VIRTUAL
- * and ITIMER_PROF both count that CPU time; like every timer they fire at the next syscall or
- * exception after they expire, as nothing preempts CPL3 code in the enclave.
+ * CPU time is what the scheduler counts (kernel/sched.c): each thread's time on a vCPU, the
+ * process's the sum over its threads. It is all counted as user time (the enclave kernel runs at
+ * CPL3 beside the application and its share is small; the hypervisor's cost of traps is not seen).
+ * ITIMER_VIRTUAL and ITIMER_PROF both count that CPU time; like every timer they fire at the next
+ * syscall or exception after they expire (or at a preemption, when another thread is ready).
  */
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "signal.h"
 #include "syscall.h"
 #include "wait.h"
@@ -20,18 +21,37 @@
 
 int64_t time_cpu_ns(void)
 {
-    int64_t t = (int64_t)time_since_boot_ns() - (int64_t)wait_idle_ns();
+    int64_t t = sched_process_cpu_ns();
     return t > 0 ? t : 0;
 }
 
-/* CPU-time clocks of a process or thread (clock_getcpuclockid): ~pid << 3 | thread << 2 | which;
- * pid 0 is the caller. Only the enclave's own process (pid 1) and thread (tid 1) exist. */
-static bool cpu_clock_ok(int clk)
+/* CPU-time clocks of a process or thread (clock_getcpuclockid, pthread_getcpuclockid):
+ * ~pid << 3 | thread << 2 | which; pid 0 is the caller. The one process is pid 1; a thread clock
+ * names a live tid. Returns the clock's time in *ns, or false. */
+static bool cpu_clock_now(int clk, int64_t *ns)
 {
-    if (clk >= 0)
-        return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
-    int pid = ~(clk >> 3);
-    return (clk & 3) != 3 && (pid == 0 || pid == 1);
+    if (clk == CLOCK_PROCESS_CPUTIME_ID) {
+        *ns = time_cpu_ns();
+        return true;
+    }
+    if (clk == CLOCK_THREAD_CPUTIME_ID) {
+        *ns = sched_thread_cpu_ns(current());
+        return true;
+    }
+    if (clk >= 0 || (clk & 3) == 3)
+        return false;
+    int id = ~(clk >> 3);
+    if (clk & 4) {
+        struct thread *t = id == 0 ? current() : thread_find(id);
+        if (!t)
+            return false;
+        *ns = sched_thread_cpu_ns(t);
+        return true;
+    }
+    if (id != 0 && id != 1)
+        return false;
+    *ns = time_cpu_ns();
+    return true;
 }
 
 static int clock_now(int clk, int64_t *ns)
@@ -49,10 +69,7 @@ static int clock_now(int clk, int64_t *ns)
         *ns = time_monotonic_ns();
         return 0;
     default:
-        if (!cpu_clock_ok(clk))
-            return -EINVAL;
-        *ns = time_cpu_ns();
-        return 0;
+        return cpu_clock_now(clk, ns) ? 0 : -EINVAL;
     }
 }
 
@@ -137,11 +154,18 @@ static long do_sleep(int clk, int flags, uint64_t ureq, uint64_t urem)
     case CLOCK_THREAD_CPUTIME_ID:
         return -EOPNOTSUPP; /* Linux cannot sleep on these either */
     default:
-        if (!cpu_clock_ok(clk) || (clk < 0 && (clk & 4)))
+        int64_t cpu_now;
+        if (!cpu_clock_now(clk, &cpu_now) || (clk < 0 && (clk & 4)))
             return -EINVAL; /* a thread's CPU clock named by its id: the caller's own */
-        /* the process's CPU clock: the one thread does not run while it sleeps, so only a
-         * deadline already reached ends the sleep (as on Linux with one thread) */
-        deadline = (abs ? want <= time_cpu_ns() : want == 0) ? now_mono : WAIT_FOREVER;
+        /* the process's CPU clock: it advances at most cpu_count times as fast as the wall
+         * clock while the caller sleeps. The sleep ends at the earliest time the clock could
+         * get there (a known simplification: earlier than Linux when the others idle). */
+        if (abs ? want <= cpu_now : want == 0)
+            deadline = now_mono;
+        else if (thread_count() == 1)
+            deadline = WAIT_FOREVER; /* only this thread could make it advance */
+        else
+            deadline = now_mono + ((abs ? want - cpu_now : want) / (int64_t)g_boot->cpu_count);
         break;
     }
     if (deadline != WAIT_FOREVER && deadline < now_mono)
@@ -316,7 +340,7 @@ SYSCALL_DEFINE2(getrusage, int, who, uint64_t, uru)
     if (who != RUSAGE_CHILDREN) { /* no children: their usage is zero */
         ru.utime = ns_to_tv(time_cpu_ns());
         ru.maxrss = (int64_t)(mm_used_bytes() / 1024); /* in use now, in KiB */
-        ru.nvcsw = (int64_t)wait_count();
+        ru.nvcsw = (int64_t)sched_voluntary_switches();
     }
     return copy_to_user(uru, &ru, sizeof(ru));
 }

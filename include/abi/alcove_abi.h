@@ -19,7 +19,7 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 2
+#define ALC_ABI_VERSION 3
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
@@ -70,7 +70,10 @@ enum alc_hypercall {
     ALC_HC_KICK_CONSOLE = 3, /* doorbell: output ring has new records */
     ALC_HC_KICK_STDIN = 4,   /* doorbell: the guest asks for stdin bytes */
     ALC_HC_POPULATE = 5,     /* arg: GPA of struct alc_populate; back guest RAM before use */
-    ALC_HC_COUNT = 6,
+    ALC_HC_WAKE = 6,         /* arg: a vCPU index; ends that vCPU's ALC_HC_WAIT (a thread is
+                                ready for it) */
+    ALC_HC_SCHED = 7,        /* arg: time slice in ns (0: none); starts preemption, see below */
+    ALC_HC_COUNT = 8,
 };
 #endif
 
@@ -200,7 +203,11 @@ enum alc_log_level {
 /* Memory shared for signalling; one page. */
 #ifndef __ASSEMBLER__
 struct alc_shared {
-    volatile uint32_t events; /* ALC_EV_* set by the monitor, cleared by the guest */
+    volatile uint32_t events;      /* ALC_EV_* set by the monitor, cleared by the guest */
+    volatile uint32_t ready;       /* guest: threads ready to run that no vCPU runs (preemption) */
+    volatile int64_t wake_at;      /* guest: CLOCK_MONOTONIC ns when a sleeping thread is due, or
+                                      INT64_MAX; the monitor preempts a busy vCPU then */
+    volatile uint32_t wait_events; /* guest: ALC_EV_* bits some blocked thread waits for */
     uint32_t pad;
 };
 #endif
@@ -270,7 +277,15 @@ struct alc_cpu_area {
     uint64_t ret_rip;          /* 0x70: scratch for the CPL3 return path */
     uint64_t ret_rsp;          /* 0x78 */
     uint64_t boot_info_gpa;    /* 0x80 */
-    uint64_t reserved[15];
+    /* threads and preemption (see "Preemption" below) */
+    uint64_t kstack_top;            /* 0x88: guest: the running thread's kernel stack top */
+    uint64_t preempt_rip;           /* 0x90: monitor: where the application was preempted */
+    uint64_t preempt_rsp;           /* 0x98 */
+    uint64_t preempt_rflags;        /* 0xa0 */
+    volatile uint32_t need_resched; /* 0xa8: monitor sets, guest clears: a slice ended */
+    volatile uint32_t in_kernel;    /* 0xac: guest: 1 while the vCPU runs the kernel */
+    volatile uint64_t switches;     /* 0xb0: guest: context switches on this vCPU so far */
+    uint64_t reserved[9];
     /* the rest of the page belongs to the enclave kernel (struct percpu) */
 };
 _Static_assert(sizeof(struct alc_cpu_area) == 0x100, "alc_cpu_area layout");
@@ -283,6 +298,10 @@ _Static_assert(sizeof(struct alc_cpu_area) == 0x100, "alc_cpu_area layout");
 #define ALC_CPU_EXC_FRAME     0x48
 #define ALC_CPU_RET_RIP       0x70
 #define ALC_CPU_RET_RSP       0x78
+#define ALC_CPU_KSTACK        0x88
+#define ALC_CPU_PREEMPT_RIP   0x90
+#define ALC_CPU_PREEMPT_RSP   0x98
+#define ALC_CPU_PREEMPT_FLAGS 0xa0
 #ifndef __ASSEMBLER__
 _Static_assert(offsetof(struct alc_cpu_area, user_rsp) == ALC_CPU_USER_RSP, "cpu area");
 _Static_assert(offsetof(struct alc_cpu_area, exc_rax) == ALC_CPU_EXC_RAX, "cpu area");
@@ -291,7 +310,28 @@ _Static_assert(offsetof(struct alc_cpu_area, syscall_frame) == ALC_CPU_SYSCALL_F
 _Static_assert(offsetof(struct alc_cpu_area, exc_frame) == ALC_CPU_EXC_FRAME, "cpu area");
 _Static_assert(offsetof(struct alc_cpu_area, ret_rip) == ALC_CPU_RET_RIP, "cpu area");
 _Static_assert(offsetof(struct alc_cpu_area, ret_rsp) == ALC_CPU_RET_RSP, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, kstack_top) == ALC_CPU_KSTACK, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, preempt_rip) == ALC_CPU_PREEMPT_RIP, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, preempt_rsp) == ALC_CPU_PREEMPT_RSP, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, preempt_rflags) == ALC_CPU_PREEMPT_FLAGS, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, switches) == 0xb0, "cpu area");
 #endif
+
+/* ---- Preemption ------------------------------------------------------------------------------
+ * The guest has no timer interrupt: on our KVM every CPL0 instruction is emulated, so a tick
+ * through the IDT would cost tens of microseconds whether or not anything needs to run. The
+ * monitor is the timer instead, and only while the guest asks (ALC_HC_SCHED, sent when the
+ * application first has more than one thread). Every slice its timer thread looks at shared
+ * memory and, for each vCPU that is not waiting in ALC_HC_WAIT and has made no context switch
+ * (switches unchanged) for a whole slice, preempts it when a thread is ready (shared.ready) or a
+ * sleeper is due (shared.wake_at) or an event a blocked thread waits for is set
+ * (shared.events & shared.wait_events). Preempting a vCPU: need_resched = 1; if in_kernel is 0
+ * the vCPU is also stopped (one in the kernel looks at need_resched on its way out, and stopping
+ * it there would only stall the vCPUs waiting for the kernel's lock); if it was running the
+ * application (rip in the lower half), its rip, rsp and rflags
+ * go to preempt_*, and it continues at the kernel header's entry_preempt with rsp = kstack_top
+ * and rflags = 0x2, every other register unchanged. In the kernel's half it continues as it
+ * was: the kernel looks at need_resched before it returns to the application. */
 
 /* Page offsets inside the CPU window. */
 #define ALC_CPU_PAGE_AREA      0 /* struct alc_cpu_area + kernel per-CPU data */
@@ -341,7 +381,8 @@ struct alc_kernel_header {
     uint64_t entry_exception;  /* CPL3: where the exception trampoline lands */
     uint64_t tramp_syscall;    /* CPL0: MSR_LSTAR */
     uint64_t tramp_exceptions; /* CPL0: vector v's stub at + v * ALC_EXC_STUB_SIZE */
-    uint64_t reserved[4];
+    uint64_t entry_preempt;    /* CPL3: where a preempted vCPU continues (see Preemption) */
+    uint64_t reserved[3];
 };
 _Static_assert(sizeof(struct alc_kernel_header) == 88, "alc_kernel_header layout");
 #endif

@@ -173,6 +173,8 @@ static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)
     struct alc_cpu_area *area = (struct alc_cpu_area *)win;
     area->cpu_index = cpu;
     area->boot_info_gpa = vm->layout.boot_gpa;
+    area->kstack_top = ALC_CPU_KSTACK_TOP;
+    vm->vcpus[cpu].area = area; /* sched.c reads the scheduling words, writes preempt_* */
     uint64_t sys[5] = {vm->kernel.hdr.entry_syscall, ALC_SEL_UCODE, 0x2, ALC_CPU_KSTACK_TOP,
                        ALC_SEL_UDATA};
     uint64_t exc[5] = {vm->kernel.hdr.entry_exception, ALC_SEL_UCODE, 0x2, ALC_CPU_EXC_STACK_TOP,

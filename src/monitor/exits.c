@@ -37,7 +37,9 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Blocks until (events & mask), the timeout or the end of the enclave. */
+/* Blocks until (events & mask), an ALC_HC_WAKE for this vCPU, the timeout or the end of the
+ * enclave. Every wake-up bumps vm->wait_word (vm_wake_waiters), so reading it before looking
+ * loses none. */
 static int hc_wait(struct vcpu *v, uint64_t gpa)
 {
     struct vm *vm = v->vm;
@@ -49,22 +51,26 @@ static int hc_wait(struct vcpu *v, uint64_t gpa)
     uint32_t mask = w->mask | ALC_EV_STOP;
     uint64_t timeout = w->timeout_ns;
     uint64_t deadline = timeout ? now_ns() + timeout : 0;
+    atomic_store(&v->in_wait, true);
     for (;;) {
+        unsigned seq = atomic_load(&vm->wait_word);
         uint32_t ev = __atomic_load_n(&vm->shared->events, __ATOMIC_ACQUIRE);
-        if ((ev & mask) || atomic_load(&vm->stopping))
-            return 0;
+        if ((ev & mask) || atomic_exchange(&v->wake, false) || atomic_load(&vm->stopping))
+            break;
         struct timespec ts, *tsp = NULL;
         if (deadline) {
             uint64_t now = now_ns();
             if (now >= deadline)
-                return 0;
+                break;
             uint64_t left = deadline - now;
             ts.tv_sec = (time_t)(left / 1000000000ull);
             ts.tv_nsec = (long)(left % 1000000000ull);
             tsp = &ts;
         }
-        syscall(SYS_futex, &vm->shared->events, FUTEX_WAIT_PRIVATE, ev, tsp, NULL, 0);
+        syscall(SYS_futex, &vm->wait_word, FUTEX_WAIT_PRIVATE, seq, tsp, NULL, 0);
     }
+    atomic_store(&v->in_wait, false);
+    return 0;
 }
 
 static int hc_populate(struct vcpu *v, uint64_t gpa)
@@ -147,6 +153,16 @@ int exits_handle_mmio(struct vcpu *v)
         return hc_wait(v, arg);
     case ALC_HC_POPULATE:
         return hc_populate(v, arg);
+    case ALC_HC_WAKE:
+        if (arg >= vm->ncpu) {
+            vm_end(vm, VM_END_VIOLATION, 137, "ALC_HC_WAKE of vCPU %" PRIu64 " (it has %u)", arg,
+                   vm->ncpu);
+            return -1;
+        }
+        sched_wake_cpu(vm, (unsigned)arg);
+        return 0;
+    case ALC_HC_SCHED:
+        return sched_start(vm, arg);
     case ALC_HC_KICK_CONSOLE:
     case ALC_HC_KICK_STDIN:
         stdio_doorbell(vm, (unsigned)((addr - ALC_MMIO_GPA) / 8));

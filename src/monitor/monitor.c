@@ -78,8 +78,8 @@ void vm_heartbeat(struct vm *vm)
 
 void vm_wake_waiters(struct vm *vm)
 {
-    if (vm->shared)
-        syscall(SYS_futex, &vm->shared->events, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    atomic_fetch_add(&vm->wait_word, 1);
+    syscall(SYS_futex, &vm->wait_word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
 static void on_kick_signal(int sig)
@@ -317,6 +317,7 @@ static void print_stats(struct vm *vm)
 static void teardown(struct vm *vm)
 {
     populate_stop(vm);
+    sched_stop(vm);
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];
         if (v->thread_started)

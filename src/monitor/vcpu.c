@@ -233,6 +233,8 @@ void *vcpu_thread(void *arg)
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 v->run->immediate_exit = 0;
+                if (!atomic_load(&vm->stopping))
+                    sched_preempt(v);
                 continue;
             }
             vm_end(vm, VM_END_HOST, 125, "KVM_RUN on vCPU %u: %s", v->index, strerror(errno));

@@ -30,6 +30,10 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     bool thread_started;
+    struct alc_cpu_area *area; /* its CPU window in guest memory (boot.c) */
+    atomic_bool in_wait;       /* idle in ALC_HC_WAIT */
+    atomic_bool wake;          /* ALC_HC_WAKE for it: end its wait */
+    atomic_bool preempt;       /* sched.c asks the vCPU thread to preempt the guest */
 };
 
 /* How the enclave ended. */
@@ -81,6 +85,15 @@ struct vm {
     struct pool_mem pool_mem;
     int console_fd; /* the console's write end (control.c), or -1 */
 
+    /* waiting vCPUs sleep on this word; every wake-up bumps it (monitor.c, vm_wake_waiters) */
+    atomic_uint wait_word;
+    /* preemption (sched.c) */
+    atomic_uint_fast64_t slice_ns;
+    atomic_uint tick_word;
+    atomic_uint preemptions;
+    pthread_t tick_thread;
+    bool tick_started;
+
     atomic_bool stopping;
     pthread_t waiter; /* the thread in monitor_run, woken by SIGUSR2 at the end */
     pthread_mutex_t lock;
@@ -97,6 +110,16 @@ void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
 
 /* Wakes vCPUs blocked in ALC_HC_WAIT after events changed. */
 void vm_wake_waiters(struct vm *vm);
+
+/* sched.c: threads. Ends vCPU index's ALC_HC_WAIT. */
+void sched_wake_cpu(struct vm *vm, unsigned index);
+/* ALC_HC_SCHED: starts the preemption timer with this slice (0: nothing). 0 or -1 (ended). */
+int sched_start(struct vm *vm, uint64_t slice_ns);
+/* Stops and joins the timer thread, if any. */
+void sched_stop(struct vm *vm);
+/* On the vCPU's thread, after KVM_RUN was interrupted: redirects the guest to entry_preempt when
+ * the timer asked and it runs the application. */
+void sched_preempt(struct vcpu *v);
 
 /* The enclave kernel's heartbeat arrived: the launch succeeded. */
 void vm_heartbeat(struct vm *vm);

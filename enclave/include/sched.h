@@ -1,0 +1,148 @@
+/* sched.h: threads and the scheduler (kernel/sched.c), the big kernel lock, and blocking.
+ *
+ * The application is one process with any number of threads; the enclave has cpu_count vCPUs.
+ * Each thread has its own kernel stack, so a thread that blocks inside a syscall keeps its
+ * kernel context while others run. One global run queue (FIFO, honouring affinity) feeds every
+ * vCPU; a vCPU with nothing to run spins briefly, then idles in the monitor (ALC_HC_WAIT), and
+ * a thread made ready while a vCPU sleeps wakes it (ALC_HC_WAKE).
+ *
+ * All kernel state is guarded by one lock, taken on every entry from the application (syscall,
+ * exception, preemption) and released on the way back; a thread that blocks gives it up while
+ * it waits. The application's own code runs on every vCPU in parallel; only kernel work is
+ * serialized. (A finer design pays only where syscalls dominate; measure before splitting.)
+ *
+ * Preemption comes from the monitor (alcove_abi.h, "Preemption"): when a thread is ready and a
+ * vCPU has run one thread for a whole slice, the monitor sets need_resched and, if the vCPU
+ * was in the application, sends it to alc_entry_preempt.
+ */
+#ifndef ALCOVE_SCHED_H
+#define ALCOVE_SCHED_H
+
+#include "kernel.h"
+
+#define SCHED_SLICE_NS   (4 * 1000 * 1000) /* the monitor's preemption slice */
+#define THREAD_KSTACK    (32 * 1024)       /* each thread's kernel stack */
+#define THREAD_TID_FIRST 1                 /* the main thread: tid == pid */
+
+enum thread_state { T_READY = 1, T_RUNNING, T_BLOCKED, T_DEAD };
+
+struct sigthread; /* kernel/signal.c: the thread's mask, queue and alternate stack */
+
+struct thread {
+    int tid;
+    enum thread_state state;
+    bool idle;    /* a vCPU's idle context (never on the run queue) */
+    int cpu;      /* the vCPU it runs on, or last ran on */
+    uint64_t ksp; /* saved kernel stack pointer while switched out */
+    void *kstack; /* THREAD_KSTACK bytes (NULL for an idle context: the CPU window's stack) */
+    uint64_t kstack_top;
+    uint64_t fs_base, gs_base;
+    uint8_t *fpu; /* the extended state while switched out (XSAVE area, 64-byte aligned) */
+    void *fpu_mem;
+    struct regs *regs; /* the frame of the syscall or exception being handled */
+    uint64_t affinity; /* vCPUs it may run on (bit i: vCPU i) */
+    struct sigthread *sig;
+    /* blocking (sched_block) */
+    struct thread *next;     /* run queue or a wait queue */
+    struct thread *all_next; /* every live thread */
+    int64_t deadline;        /* CLOCK_MONOTONIC ns, or WAIT_FOREVER */
+    uint32_t wait_events;    /* ALC_EV_* that wake it */
+    bool interruptible;      /* a signal for it wakes it */
+    bool waiting;            /* on the blocked list */
+    int wake_reason;         /* what ended sched_block */
+    /* futexes (sys/futex.c) */
+    uint64_t futex_addr;
+    uint32_t futex_bitset;
+    struct thread *futex_next;
+    bool on_futex;
+    /* thread life (sys/thread.c) */
+    uint64_t clear_child_tid;
+    uint64_t robust_list, robust_len;
+    int exit_code;
+    char comm[16];
+    /* accounting */
+    uint64_t cpu_ns, run_start_ns;
+    uint64_t nvcsw, nivcsw;
+};
+
+/* The thread running on this vCPU. */
+struct thread *current(void);
+
+/* ---- the big kernel lock ---- */
+void kernel_lock(void);
+void kernel_unlock(void);
+/* Entries from the application take the lock with kernel_enter and give it back with
+ * kernel_leave, which also tell the monitor whether this vCPU runs the kernel (in_kernel: it
+ * is then not stopped for preemption, see alcove_abi.h). */
+static inline void kernel_enter(void)
+{
+    __atomic_store_n(&this_cpu->area.in_kernel, 1, __ATOMIC_RELAXED);
+    kernel_lock();
+}
+static inline void kernel_leave(void)
+{
+    kernel_unlock();
+    __atomic_store_n(&this_cpu->area.in_kernel, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- life ---- */
+/* The scheduler's state and this vCPU's idle context (the bootstrap vCPU, at boot). */
+void sched_init(void);
+/* Makes a thread with its kernel stack, extended state and signal state; NULL when memory
+ * runs out (the caller's EAGAIN). r is the frame it starts from (copied to its stack). */
+struct thread *thread_create(const struct regs *r);
+/* Frees a thread made by thread_create that never ran. */
+void thread_discard(struct thread *t);
+/* Puts a new thread on the run queue. */
+void thread_start(struct thread *t);
+/* The calling thread ends (its resources are freed once another context runs). */
+NORETURN void thread_exit_current(void);
+/* An application processor: waits for the first wake-up, then runs sched_idle_loop. */
+NORETURN void sched_ap_start(void);
+/* Runs the scheduler on this vCPU forever: the idle context (kernel_main, kernel_ap_main). */
+NORETURN void sched_idle_loop(void);
+/* The thread with this tid, or NULL. */
+struct thread *thread_find(int tid);
+/* Live threads. */
+unsigned thread_count(void);
+/* Visits every live thread. */
+#define for_each_thread(t) for (struct thread *t = sched_first_thread(); t; t = t->all_next)
+struct thread *sched_first_thread(void);
+
+/* ---- blocking ---- */
+enum { WAKE_NONE = 0, WAKE_WOKEN, WAKE_TIMEOUT, WAKE_EVENT, WAKE_SIGNAL };
+/* Blocks the current thread (the lock held; it is released while waiting) until sched_wake,
+ * the CLOCK_MONOTONIC deadline (WAIT_FOREVER: none), one of the monitor events, or, when
+ * interruptible, a signal sent to it (signal_wake). Returns the WAKE_* reason. */
+int sched_block(uint32_t events, int64_t deadline, bool interruptible);
+/* Makes a blocked thread ready (no effect on one that is not blocked). */
+void sched_wake(struct thread *t);
+/* Wakes t if it is blocked interruptibly (a signal arrived for it). */
+void sched_signal_wake(struct thread *t);
+/* Gives the vCPU to another ready thread, if any (sched_yield). */
+void sched_yield_current(void);
+/* Moves the caller to another vCPU its affinity allows (it may no longer run here). */
+void sched_move_current(void);
+/* On the way back to the application: runs when the monitor asked (need_resched). */
+void sched_return_check(void);
+
+/* Logs the scheduler's counters (--log-level debug; at the process's end). */
+void sched_log_stats(void);
+
+/* ---- CPU time ---- */
+/* CPU time of the whole process and of the calling thread, ns. */
+int64_t sched_process_cpu_ns(void);
+int64_t sched_thread_cpu_ns(const struct thread *t);
+/* Voluntary context switches of the process (getrusage). */
+uint64_t sched_voluntary_switches(void);
+
+/* True when rip is in the patched syscall sites' stubs (kernel/patch.c). */
+bool patch_stub_contains(uint64_t rip);
+
+/* The extended (FPU/SSE/AVX) state (kernel/signal.c). */
+uint32_t fpu_area_size(void);
+void fpu_save(void *area);
+void fpu_restore(const void *area);
+void fpu_init_area(void *area);
+
+#endif

@@ -1,0 +1,592 @@
+/* sched.c: threads on vCPUs (see sched.h): the big kernel lock, the run queue, context
+ * switches, blocking and waking, the idle loop, and preemption on the monitor's request. */
+#include "sched.h"
+
+#include "klib.h"
+#include "signal.h"
+#include "wait.h"
+
+/* How long an idle vCPU spins, watching the run queue and the monitor's events, before it
+ * idles in the monitor. Sleeping costs two exits (~50 us each on our KVM) and waking a sleeping
+ * vCPU one more on the waker's side, so a thread that becomes ready within this time (a futex
+ * ping-pong, a condition variable hand-off) is picked up without any. */
+#define IDLE_SPIN_NS 50000
+
+extern uint64_t alc_switch(uint64_t *save_ksp, uint64_t next_ksp, uint64_t prev);
+extern char alc_thread_entry[];
+
+/* ---- the big kernel lock: a ticket lock ---- */
+static volatile uint32_t g_lock_next, g_lock_serving;
+
+static int g_next_tid = THREAD_TID_FIRST;
+
+/* counters for --log-level debug (sched_log_stats) */
+static struct {
+    uint64_t lock_waits, lock_wait_ns, wakes_sent, sleeps, spins_won, switches, preempts;
+} g_stats;
+
+void kernel_lock(void)
+{
+    uint32_t me = __atomic_fetch_add(&g_lock_next, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&g_lock_serving, __ATOMIC_ACQUIRE) == me)
+        return;
+    uint64_t t0 = rdtsc();
+    while (__atomic_load_n(&g_lock_serving, __ATOMIC_ACQUIRE) != me)
+        __asm__ volatile("pause");
+    g_stats.lock_waits++;
+    g_stats.lock_wait_ns += rdtsc() - t0; /* TSC ticks; converted when logged */
+}
+
+void sched_log_stats(void)
+{
+    uint64_t hz = g_boot->tsc_hz ? g_boot->tsc_hz : 1;
+    klog(ALC_LOG_DEBUG,
+         "scheduler: %lu threads made, %lu switches, %lu preemptions; lock: %lu waits, %lu us "
+         "waiting; idle: %lu sleeps in the monitor, %lu spins that found work, %lu wake-ups sent",
+         (uint64_t)(g_next_tid - THREAD_TID_FIRST), g_stats.switches, g_stats.preempts,
+         g_stats.lock_waits, g_stats.lock_wait_ns * 1000000 / hz, g_stats.sleeps, g_stats.spins_won,
+         g_stats.wakes_sent);
+}
+
+/* vCPUs to wake (ALC_HC_WAKE) once the lock is released: a hypercall is an exit of tens of
+ * microseconds, and the other vCPUs would spin on the lock all that time */
+static uint64_t g_wake_pending;
+
+void kernel_unlock(void)
+{
+    uint64_t wake = g_wake_pending;
+    g_wake_pending = 0;
+    __atomic_store_n(&g_lock_serving, g_lock_serving + 1, __ATOMIC_RELEASE);
+    while (wake) {
+        unsigned cpu = (unsigned)__builtin_ctzll(wake);
+        wake &= wake - 1;
+        hypercall(ALC_HC_WAKE, cpu);
+    }
+}
+
+/* ---- state ---- */
+enum cpu_state { CPU_OFF = 0, CPU_BUSY, CPU_SPINNING, CPU_SLEEPING };
+
+static struct {
+    volatile int state; /* enum cpu_state */
+    struct thread *idle;
+} g_cpu[ALC_MAX_CPUS];
+
+static struct thread *g_rq_head, *g_rq_tail; /* ready threads, FIFO */
+static volatile uint32_t g_nready;
+static struct thread *g_waitlist; /* blocked threads with a deadline or events */
+static struct thread *g_threads;  /* every live thread */
+static unsigned g_nthreads;
+static bool g_preemption_on;
+static volatile bool g_sched_ready;
+static uint64_t g_dead_cpu_ns, g_dead_nvcsw;
+static struct alc_shared *g_shared;
+
+static unsigned my_cpu(void)
+{
+    return (unsigned)this_cpu->area.cpu_index;
+}
+
+struct thread *current(void)
+{
+    return this_cpu->cur;
+}
+
+struct thread *sched_first_thread(void)
+{
+    return g_threads;
+}
+
+unsigned thread_count(void)
+{
+    return g_nthreads;
+}
+
+struct thread *thread_find(int tid)
+{
+    for_each_thread(t) if (t->tid == tid) return t;
+    return NULL;
+}
+
+static uint64_t all_cpus_mask(void)
+{
+    return g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
+}
+
+/* ---- the run queue ---- */
+static void publish_ready(void)
+{
+    __atomic_store_n(&g_shared->ready, g_nready, __ATOMIC_RELEASE);
+}
+
+/* Wakes a vCPU that can run t, unless one is already looking (spinning). */
+static void kick_cpu_for(const struct thread *t)
+{
+    unsigned me = my_cpu();
+    /* an idle vCPU (boot, a timeout, an event) runs the first ready thread itself */
+    if (current()->idle && g_nready <= 1 && (t->affinity & (1ull << me)))
+        return;
+    for (unsigned i = 0; i < g_boot->cpu_count; i++)
+        if (i != me && (t->affinity & (1ull << i)) && g_cpu[i].state == CPU_SPINNING)
+            return;
+    for (unsigned i = 0; i < g_boot->cpu_count; i++) {
+        if (i != me && (t->affinity & (1ull << i)) && g_cpu[i].state == CPU_SLEEPING) {
+            g_cpu[i].state = CPU_BUSY; /* one wake-up is enough */
+            g_stats.wakes_sent++;
+            g_wake_pending |= 1ull << i; /* sent by kernel_unlock */
+            return;
+        }
+    }
+}
+
+static void make_ready(struct thread *t)
+{
+    t->state = T_READY;
+    t->next = NULL;
+    if (g_rq_tail)
+        g_rq_tail->next = t;
+    else
+        g_rq_head = t;
+    g_rq_tail = t;
+    __atomic_store_n(&g_nready, g_nready + 1, __ATOMIC_SEQ_CST);
+    publish_ready();
+    kick_cpu_for(t);
+}
+
+/* The first ready thread that may run on this vCPU, taken off the queue. */
+static struct thread *rq_take(void)
+{
+    uint64_t bit = 1ull << my_cpu();
+    struct thread *prev = NULL;
+    for (struct thread *t = g_rq_head; t; prev = t, t = t->next) {
+        if (!(t->affinity & bit))
+            continue;
+        if (prev)
+            prev->next = t->next;
+        else
+            g_rq_head = t->next;
+        if (g_rq_tail == t)
+            g_rq_tail = prev;
+        t->next = NULL;
+        __atomic_store_n(&g_nready, g_nready - 1, __ATOMIC_SEQ_CST);
+        publish_ready();
+        return t;
+    }
+    return NULL;
+}
+
+static bool rq_has_work(void)
+{
+    uint64_t bit = 1ull << my_cpu();
+    for (struct thread *t = g_rq_head; t; t = t->next)
+        if (t->affinity & bit)
+            return true;
+    return false;
+}
+
+/* ---- the wait list (deadlines and monitor events) ---- */
+static void waitlist_remove(struct thread *t)
+{
+    if (!t->waiting)
+        return;
+    for (struct thread **p = &g_waitlist; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->next = NULL;
+    t->waiting = false;
+}
+
+static void wake_with(struct thread *t, int reason)
+{
+    if (t->state != T_BLOCKED)
+        return;
+    waitlist_remove(t);
+    if (t->wake_reason == WAKE_NONE)
+        t->wake_reason = reason;
+    make_ready(t);
+}
+
+/* Wakes the blocked threads whose deadline passed or whose events are set; publishes the
+ * earliest deadline and the events still waited for (for the monitor's preemption and for
+ * this vCPU's idle wait). */
+static void sched_poll(int64_t *until_out, uint32_t *events_out)
+{
+    timer_run_due();
+    int64_t now = time_monotonic_ns();
+    uint32_t ev = shared_events();
+    int64_t until = timer_next_deadline();
+    uint32_t want = 0;
+    struct thread *t = g_waitlist;
+    while (t) {
+        struct thread *n = t->next;
+        if (t->deadline != WAIT_FOREVER && t->deadline <= now)
+            wake_with(t, WAKE_TIMEOUT);
+        else if (t->wait_events & ev)
+            wake_with(t, WAKE_EVENT);
+        else {
+            want |= t->wait_events;
+            if (t->deadline != WAIT_FOREVER && (until == WAIT_FOREVER || t->deadline < until))
+                until = t->deadline;
+        }
+        t = n;
+    }
+    __atomic_store_n(&g_shared->wait_events, want, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_shared->wake_at, until == WAIT_FOREVER ? INT64_MAX : until,
+                     __ATOMIC_RELEASE);
+    if (until_out)
+        *until_out = until;
+    if (events_out)
+        *events_out = want;
+}
+
+/* ---- context switches ---- */
+static void account_out(struct thread *t, uint64_t now)
+{
+    if (!t->idle && t->run_start_ns)
+        t->cpu_ns += now - t->run_start_ns;
+}
+
+static void free_thread(struct thread *t)
+{
+    g_dead_cpu_ns += t->cpu_ns;
+    g_dead_nvcsw += t->nvcsw;
+    kfree(t->kstack);
+    kfree(t->fpu_mem);
+    signal_thread_free(t);
+    kfree(t);
+}
+
+/* After a switch, on the new context's stack: what the previous one could not do itself. */
+static void finish_switch(struct thread *prev)
+{
+    if (prev && prev->state == T_DEAD)
+        free_thread(prev);
+}
+
+static void switch_to(struct thread *prev, struct thread *next)
+{
+    uint64_t now = time_since_boot_ns();
+    account_out(prev, now);
+    if (!prev->idle && prev->state != T_DEAD) {
+        __asm__ volatile("rdfsbase %0" : "=r"(prev->fs_base));
+        __asm__ volatile("rdgsbase %0" : "=r"(prev->gs_base));
+        fpu_save(prev->fpu);
+    }
+    next->state = T_RUNNING;
+    next->cpu = (int)my_cpu();
+    next->run_start_ns = now;
+    if (!next->idle) {
+        __asm__ volatile("wrfsbase %0" : : "r"(next->fs_base));
+        __asm__ volatile("wrgsbase %0" : : "r"(next->gs_base));
+        fpu_restore(next->fpu);
+        this_cpu->area.kstack_top = next->kstack_top;
+        this_cpu->area.syscall_frame[3] = next->kstack_top;
+    }
+    this_cpu->cur = next;
+    this_cpu->area.switches++;
+    g_stats.switches++;
+    struct thread *was = (struct thread *)alc_switch(&prev->ksp, next->ksp, (uint64_t)prev);
+    finish_switch(was);
+}
+
+/* Runs the next ready thread, or this vCPU's idle context; the caller has set the current
+ * thread's state (and queued it if it stays ready). */
+static void schedule(void)
+{
+    struct thread *cur = current();
+    struct thread *next = rq_take();
+    if (!next)
+        next = g_cpu[my_cpu()].idle;
+    if (next == cur) {
+        cur->state = T_RUNNING;
+        return;
+    }
+    switch_to(cur, next);
+}
+
+/* A new thread's first run: alc_switch "returns" into alc_thread_entry (entry.S), which calls
+ * this with the context it switched from and the frame at the top of the new kernel stack. */
+NORETURN void thread_first_run(struct thread *prev, struct regs *r)
+{
+    finish_switch(prev);
+    sched_return_check();
+    kernel_leave();
+    alc_return_to_user(r);
+}
+
+/* ---- blocking ---- */
+int sched_block(uint32_t events, int64_t deadline, bool interruptible)
+{
+    struct thread *t = current();
+    t->wake_reason = WAKE_NONE;
+    if (interruptible && signal_pending())
+        return WAKE_SIGNAL;
+    t->state = T_BLOCKED;
+    t->deadline = deadline;
+    t->wait_events = events;
+    t->interruptible = interruptible;
+    if (deadline != WAIT_FOREVER || events) {
+        t->next = g_waitlist;
+        g_waitlist = t;
+        t->waiting = true;
+        /* what the monitor looks at to preempt a vCPU for it (sched_poll recomputes both) */
+        if (deadline != WAIT_FOREVER && deadline < g_shared->wake_at)
+            __atomic_store_n(&g_shared->wake_at, deadline, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&g_shared->wait_events, events, __ATOMIC_RELEASE);
+    }
+    t->nvcsw++;
+    schedule();
+    waitlist_remove(t);
+    return t->wake_reason;
+}
+
+void sched_wake(struct thread *t)
+{
+    wake_with(t, WAKE_WOKEN);
+}
+
+void sched_signal_wake(struct thread *t)
+{
+    if (t->state == T_BLOCKED && t->interruptible)
+        wake_with(t, WAKE_SIGNAL);
+}
+
+static void yield_to_others(void)
+{
+    struct thread *cur = current();
+    if (!rq_has_work())
+        return;
+    make_ready(cur);
+    schedule();
+}
+
+void sched_yield_current(void)
+{
+    sched_poll(NULL, NULL);
+    current()->nvcsw++;
+    yield_to_others();
+}
+
+void sched_move_current(void)
+{
+    make_ready(current());
+    schedule();
+}
+
+void sched_return_check(void)
+{
+    if (!this_cpu->area.need_resched)
+        return;
+    this_cpu->area.need_resched = 0;
+    sched_poll(NULL, NULL);
+    if (rq_has_work()) {
+        current()->nivcsw++;
+        g_stats.preempts++;
+        yield_to_others();
+    }
+}
+
+/* The monitor preempted the application on this vCPU (entry.S, alc_entry_preempt). */
+void preempt_dispatch(struct regs *r)
+{
+    kernel_enter();
+    /* A patched syscall site's stub (kernel/patch.c) is half-way into the kernel: its return
+     * address is in the CPU window already. Let it finish; it looks at need_resched on its way
+     * out. */
+    if (!patch_stub_contains(r->rip)) {
+        current()->regs = r;
+        sched_return_check();
+        if (signal_work(0))
+            signal_deliver(r);
+    }
+    kernel_leave();
+}
+
+/* ---- the idle loop ---- */
+/* Spins without the lock until a thread is ready, an event is set or the time passes. */
+static void idle_spin(uint32_t events, int64_t until)
+{
+    int64_t end = time_monotonic_ns() + IDLE_SPIN_NS;
+    if (until != WAIT_FOREVER && until < end)
+        end = until;
+    do {
+        if (__atomic_load_n(&g_nready, __ATOMIC_SEQ_CST) || (shared_events() & events))
+            return;
+        __asm__ volatile("pause");
+    } while (time_monotonic_ns() < end);
+}
+
+NORETURN void sched_idle_loop(void)
+{
+    unsigned me = my_cpu();
+    struct thread *idle = current();
+    bool spun = false;
+    for (;;) {
+        int64_t until;
+        uint32_t events;
+        sched_poll(&until, &events);
+        struct thread *t = rq_take();
+        if (t) {
+            g_cpu[me].state = CPU_BUSY;
+            switch_to(idle, t);
+            spun = false;
+            continue;
+        }
+        if (!spun) {
+            g_cpu[me].state = CPU_SPINNING;
+            kernel_unlock();
+            idle_spin(events, until);
+            kernel_lock();
+            if (g_nready)
+                g_stats.spins_won++;
+            g_cpu[me].state = CPU_BUSY;
+            spun = true;
+            continue;
+        }
+        /* nothing to do: idle in the monitor until an event, the deadline or ALC_HC_WAKE */
+        int64_t now = time_monotonic_ns();
+        uint64_t timeout = until == WAIT_FOREVER ? 0 : (uint64_t)MAX(until - now, 1);
+        g_cpu[me].state = CPU_SLEEPING;
+        g_stats.sleeps++;
+        kernel_unlock();
+        hc_wait(events, timeout);
+        kernel_lock();
+        g_cpu[me].state = CPU_BUSY;
+        spun = false;
+    }
+}
+
+/* ---- life ---- */
+static struct thread *idle_context(void)
+{
+    struct thread *t = kalloc_zeroed(sizeof(*t));
+    if (!t)
+        kpanic("no memory for vCPU %u's idle context", my_cpu());
+    t->idle = true;
+    t->state = T_RUNNING;
+    t->affinity = all_cpus_mask();
+    t->cpu = (int)my_cpu();
+    return t;
+}
+
+void sched_init(void)
+{
+    g_shared = phys_to_virt(g_boot->shared_gpa);
+    g_shared->wake_at = INT64_MAX;
+    for (unsigned i = 1; i < g_boot->cpu_count; i++)
+        g_cpu[i].state = CPU_SLEEPING; /* waiting in kernel_ap_main for the first wake-up */
+    g_cpu[0].idle = idle_context();
+    g_cpu[0].state = CPU_BUSY;
+    this_cpu->cur = g_cpu[0].idle;
+    __atomic_store_n(&g_sched_ready, true, __ATOMIC_RELEASE);
+}
+
+/* Where an application processor goes once the bootstrap vCPU wakes it (kernel_ap_main). */
+NORETURN void sched_ap_start(void)
+{
+    while (!__atomic_load_n(&g_sched_ready, __ATOMIC_ACQUIRE))
+        hc_wait(0, 0);
+    kernel_enter();
+    unsigned me = my_cpu();
+    g_cpu[me].idle = idle_context();
+    g_cpu[me].state = CPU_BUSY;
+    this_cpu->cur = g_cpu[me].idle;
+    sched_idle_loop();
+}
+
+struct thread *thread_create(const struct regs *r)
+{
+    struct thread *t = kzalloc(sizeof(*t));
+    if (!t)
+        return NULL;
+    t->kstack = kmalloc(THREAD_KSTACK);
+    uint32_t fsize = fpu_area_size();
+    t->fpu_mem = kmalloc(fsize + 64);
+    if (!t->kstack || !t->fpu_mem || signal_thread_init(t)) {
+        kfree(t->kstack);
+        kfree(t->fpu_mem);
+        kfree(t);
+        return NULL;
+    }
+    t->fpu = (uint8_t *)(((uint64_t)t->fpu_mem + 63) & ~63ull);
+    fpu_init_area(t->fpu);
+    t->kstack_top = ((uint64_t)t->kstack + THREAD_KSTACK) & ~15ull;
+    /* the stack alc_switch will "return" on: callee-saved registers, then alc_thread_entry,
+     * then the frame alc_return_to_user restores */
+    uint64_t *sp = (uint64_t *)(t->kstack_top - sizeof(struct regs));
+    memcpy(sp, r, sizeof(*r));
+    *--sp = (uint64_t)alc_thread_entry;
+    for (int i = 0; i < 6; i++)
+        *--sp = 0;
+    t->ksp = (uint64_t)sp;
+    t->regs = (struct regs *)(t->kstack_top - sizeof(struct regs));
+    t->affinity = all_cpus_mask();
+    t->deadline = WAIT_FOREVER;
+    t->tid = g_next_tid++;
+    strlcpy(t->comm, "main", sizeof(t->comm));
+    t->all_next = g_threads;
+    g_threads = t;
+    g_nthreads++;
+    return t;
+}
+
+static void unlink_thread(struct thread *t)
+{
+    for (struct thread **p = &g_threads; *p; p = &(*p)->all_next) {
+        if (*p == t) {
+            *p = t->all_next;
+            break;
+        }
+    }
+    g_nthreads--;
+}
+
+void thread_discard(struct thread *t)
+{
+    unlink_thread(t);
+    free_thread(t);
+}
+
+void thread_start(struct thread *t)
+{
+    if (g_nthreads > 1 && !g_preemption_on) {
+        g_preemption_on = true;
+        hypercall(ALC_HC_SCHED, SCHED_SLICE_NS);
+    }
+    make_ready(t);
+}
+
+NORETURN void thread_exit_current(void)
+{
+    struct thread *t = current();
+    unlink_thread(t);
+    t->state = T_DEAD;
+    schedule();
+    kpanic("a dead thread ran again");
+}
+
+/* ---- CPU time ---- */
+int64_t sched_thread_cpu_ns(const struct thread *t)
+{
+    uint64_t ns = t->cpu_ns;
+    if (t->state == T_RUNNING && t->run_start_ns)
+        ns += time_since_boot_ns() - t->run_start_ns;
+    return (int64_t)ns;
+}
+
+int64_t sched_process_cpu_ns(void)
+{
+    int64_t ns = (int64_t)g_dead_cpu_ns;
+    for_each_thread(t) ns += sched_thread_cpu_ns(t);
+    return ns;
+}
+
+uint64_t sched_voluntary_switches(void)
+{
+    uint64_t n = g_dead_nvcsw;
+    for_each_thread(t) n += t->nvcsw;
+    return n;
+}

@@ -1,0 +1,292 @@
+/* futex.c: the futex syscall: WAIT, WAKE, their BITSET forms, REQUEUE, CMP_REQUEUE and WAKE_OP,
+ * private or not (the enclave has one process, so both name the same word), with relative and
+ * absolute timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME. Priority-inheritance futexes are not
+ * implemented (ENOSYS, which C libraries report for PI mutexes).
+ *
+ * Waiters sit in a hash table of queues keyed by the word's address, in arrival order. The
+ * value check and the queueing happen under the kernel lock, as does every wake-up, so a
+ * FUTEX_WAKE that follows the application's store to the word cannot be missed. */
+#include "futex.h"
+
+#include "klib.h"
+#include "sched.h"
+#include "signal.h"
+#include "syscall.h"
+#include "wait.h"
+
+#define FUTEX_WAIT           0
+#define FUTEX_WAKE           1
+#define FUTEX_FD             2
+#define FUTEX_REQUEUE        3
+#define FUTEX_CMP_REQUEUE    4
+#define FUTEX_WAKE_OP        5
+#define FUTEX_WAIT_BITSET    9
+#define FUTEX_WAKE_BITSET    10
+#define FUTEX_PRIVATE_FLAG   128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK       (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+
+#define NBUCKETS 256
+#define NSEC     1000000000ll
+
+static struct bucket {
+    struct thread *head, *tail;
+} g_buckets[NBUCKETS];
+
+static struct bucket *bucket_of(uint64_t uaddr)
+{
+    return &g_buckets[((uaddr >> 2) * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+static void enqueue(struct bucket *b, struct thread *t)
+{
+    t->futex_next = NULL;
+    if (b->tail)
+        b->tail->futex_next = t;
+    else
+        b->head = t;
+    b->tail = t;
+    t->on_futex = true;
+}
+
+static void unlink_waiter(struct bucket *b, struct thread *t)
+{
+    struct thread *prev = NULL;
+    for (struct thread *w = b->head; w; prev = w, w = w->futex_next) {
+        if (w != t)
+            continue;
+        if (prev)
+            prev->futex_next = w->futex_next;
+        else
+            b->head = w->futex_next;
+        if (b->tail == w)
+            b->tail = prev;
+        w->futex_next = NULL;
+        w->on_futex = false;
+        return;
+    }
+}
+
+int futex_wake_addr(uint64_t uaddr, int n, uint32_t bitset)
+{
+    struct bucket *b = bucket_of(uaddr);
+    int woken = 0;
+    struct thread *w = b->head;
+    while (w && woken < n) {
+        struct thread *next = w->futex_next;
+        if (w->futex_addr == uaddr && (w->futex_bitset & bitset)) {
+            unlink_waiter(b, w);
+            sched_wake(w);
+            woken++;
+        }
+        w = next;
+    }
+    return woken;
+}
+
+/* The word at uaddr, read once (4-byte aligned, checked). */
+static int read_word(uint64_t uaddr, uint32_t *v)
+{
+    if (!user_range_ok(uaddr, 4, PROT_READ))
+        return -EFAULT;
+    *v = __atomic_load_n((uint32_t *)uaddr, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/* A timeout as a CLOCK_MONOTONIC deadline: relative (FUTEX_WAIT) or absolute on the clock the
+ * op names (FUTEX_WAIT_BITSET). */
+static long deadline_of(uint64_t uts, bool absolute, bool realtime, int64_t *out)
+{
+    *out = WAIT_FOREVER;
+    if (!uts)
+        return 0;
+    struct linux_timespec ts;
+    if (copy_from_user(&ts, uts, sizeof(ts)))
+        return -EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC)
+        return -EINVAL;
+    int64_t ns = ts.tv_sec > INT64_MAX / NSEC - 1 ? INT64_MAX / 2 : ts.tv_sec * NSEC + ts.tv_nsec;
+    int64_t now = time_monotonic_ns();
+    if (!absolute)
+        *out = now + ns;
+    else if (realtime)
+        *out = now + (ns - time_realtime_ns());
+    else
+        *out = ns;
+    return 0;
+}
+
+static long futex_wait(uint64_t uaddr, uint32_t val, int64_t deadline, uint32_t bitset)
+{
+    uint32_t cur;
+    if (read_word(uaddr, &cur))
+        return -EFAULT;
+    if (cur != val)
+        return -EAGAIN;
+    struct thread *t = current();
+    struct bucket *b = bucket_of(uaddr);
+    t->futex_addr = uaddr;
+    t->futex_bitset = bitset;
+    enqueue(b, t);
+    int why = sched_block(0, deadline, true);
+    /* Taken off the queue by a FUTEX_WAKE: woken, even if the deadline or a signal came too
+     * (the waker counted this thread; returning an error would lose its wake-up). */
+    if (!t->on_futex)
+        return 0;
+    unlink_waiter(bucket_of(t->futex_addr), t); /* still queued, on its word (or a requeued one) */
+    switch (why) {
+    case WAKE_TIMEOUT:
+        return -ETIMEDOUT;
+    default:
+        /* a signal: Linux restarts an untimed wait after a handler without SA_RESTART too */
+        return deadline == WAIT_FOREVER ? -ERESTARTSYS : -ERESTART_RESTARTBLOCK;
+    }
+}
+
+/* Wakes nr_wake waiters of uaddr and moves up to nr_requeue of the rest to uaddr2. */
+static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_requeue,
+                          const uint32_t *cmpval)
+{
+    if (nr_wake < 0 || nr_requeue < 0)
+        return -EINVAL;
+    if (cmpval) {
+        uint32_t cur;
+        if (read_word(uaddr, &cur))
+            return -EFAULT;
+        if (cur != *cmpval)
+            return -EAGAIN;
+    }
+    struct bucket *b = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
+    long done = 0;
+    int moved = 0;
+    struct thread *w = b->head;
+    while (w) {
+        struct thread *next = w->futex_next;
+        if (w->futex_addr == uaddr) {
+            if (done < nr_wake) {
+                unlink_waiter(b, w);
+                sched_wake(w);
+                done++;
+            } else if (moved < nr_requeue) {
+                unlink_waiter(b, w);
+                w->futex_addr = uaddr2;
+                enqueue(b2, w);
+                moved++;
+            } else {
+                break;
+            }
+        }
+        w = next;
+    }
+    return cmpval ? done + moved : done; /* CMP_REQUEUE counts the requeued too */
+}
+
+/* FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg), wake nr_wake on uaddr, and nr_wake2 on uaddr2
+ * when cmp(old value, cmparg) holds. */
+static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_wake2, uint32_t op)
+{
+    uint32_t kind = (op >> 28) & 7, cmp = (op >> 24) & 15;
+    int32_t oparg = (int32_t)(op << 8) >> 20, cmparg = (int32_t)(op << 20) >> 20; /* signed */
+    if ((op >> 31) & 1) {
+        if (oparg < 0 || oparg > 31)
+            return -EINVAL; /* Linux's checks on the shift */
+        oparg = 1 << oparg;
+    }
+    if (!user_range_ok(uaddr2, 4, PROT_READ | PROT_WRITE))
+        return -EFAULT;
+    uint32_t *p = (uint32_t *)uaddr2;
+    uint32_t old = __atomic_load_n(p, __ATOMIC_SEQ_CST), nv;
+    switch (kind) {
+    case 0:
+        nv = (uint32_t)oparg;
+        break;
+    case 1:
+        nv = old + (uint32_t)oparg;
+        break;
+    case 2:
+        nv = old | (uint32_t)oparg;
+        break;
+    case 3:
+        nv = old & ~(uint32_t)oparg;
+        break;
+    case 4:
+        nv = old ^ (uint32_t)oparg;
+        break;
+    default:
+        return -ENOSYS;
+    }
+    __atomic_store_n(p, nv, __ATOMIC_SEQ_CST);
+    bool hit;
+    int32_t o = (int32_t)old;
+    switch (cmp) {
+    case 0:
+        hit = o == cmparg;
+        break;
+    case 1:
+        hit = o != cmparg;
+        break;
+    case 2:
+        hit = o < cmparg;
+        break;
+    case 3:
+        hit = o <= cmparg;
+        break;
+    case 4:
+        hit = o > cmparg;
+        break;
+    case 5:
+        hit = o >= cmparg;
+        break;
+    default:
+        return -ENOSYS;
+    }
+    long n = futex_wake_addr(uaddr, nr_wake, FUTEX_BITSET_ANY);
+    if (hit)
+        n += futex_wake_addr(uaddr2, nr_wake2, FUTEX_BITSET_ANY);
+    return n;
+}
+
+SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, uts, uint64_t, uaddr2,
+                uint32_t, val3)
+{
+    int cmd = op & FUTEX_CMD_MASK;
+    bool realtime = op & FUTEX_CLOCK_REALTIME;
+    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+        return -ENOSYS;
+    if (uaddr & 3)
+        return -EINVAL;
+    /* for the requeue ops the "timeout" argument is a count (val2) */
+    int val2 = (int)(uint32_t)uts;
+    int64_t deadline;
+    long err;
+    switch (cmd) {
+    case FUTEX_WAIT:
+        if ((err = deadline_of(uts, false, false, &deadline)))
+            return err;
+        return futex_wait(uaddr, val, deadline, FUTEX_BITSET_ANY);
+    case FUTEX_WAIT_BITSET:
+        if (!val3)
+            return -EINVAL;
+        if ((err = deadline_of(uts, true, realtime, &deadline)))
+            return err;
+        return futex_wait(uaddr, val, deadline, val3);
+    case FUTEX_WAKE:
+        return futex_wake_addr(uaddr, (int)MIN(val, (uint32_t)INT32_MAX), FUTEX_BITSET_ANY);
+    case FUTEX_WAKE_BITSET:
+        if (!val3)
+            return -EINVAL;
+        return futex_wake_addr(uaddr, (int)MIN(val, (uint32_t)INT32_MAX), val3);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        if (uaddr2 & 3)
+            return -EINVAL;
+        return futex_requeue(uaddr, uaddr2, (int)val, val2,
+                             cmd == FUTEX_CMP_REQUEUE ? &val3 : NULL);
+    case FUTEX_WAKE_OP:
+        if (uaddr2 & 3)
+            return -EINVAL;
+        return futex_wake_op(uaddr, uaddr2, (int)val, val2, val3);
+    default:
+        return -ENOSYS; /* FUTEX_FD (gone from Linux), the PI operations */
+    }
+}

@@ -1,0 +1,290 @@
+/* thread.c: the application's threads: clone and clone3 (threads only: the enclave has one
+ * process), the ends of a thread and of the process, thread ids, the tid address that
+ * pthread_join waits on, robust futex lists, affinity and yielding. The scheduler is
+ * kernel/sched.c; futexes are sys/futex.c. */
+#include "futex.h"
+#include "klib.h"
+#include "sched.h"
+#include "signal.h"
+#include "syscall.h"
+#include "wait.h"
+
+#define ENCLAVE_PID 1
+
+#define CLONE_VM             0x00000100ull
+#define CLONE_FS             0x00000200ull
+#define CLONE_FILES          0x00000400ull
+#define CLONE_SIGHAND        0x00000800ull
+#define CLONE_PIDFD          0x00001000ull
+#define CLONE_PTRACE         0x00002000ull
+#define CLONE_VFORK          0x00004000ull
+#define CLONE_PARENT         0x00008000ull
+#define CLONE_THREAD         0x00010000ull
+#define CLONE_NEWNS          0x00020000ull
+#define CLONE_SYSVSEM        0x00040000ull
+#define CLONE_SETTLS         0x00080000ull
+#define CLONE_PARENT_SETTID  0x00100000ull
+#define CLONE_CHILD_CLEARTID 0x00200000ull
+#define CLONE_DETACHED       0x00400000ull
+#define CLONE_UNTRACED       0x00800000ull
+#define CLONE_CHILD_SETTID   0x01000000ull
+#define CLONE_IO             0x80000000ull
+#define CSIGNAL              0x000000ffull
+/* what a thread may ask for; the namespaces and the rest are refused */
+#define THREAD_FLAGS                                                                               \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
+     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED |                  \
+     CLONE_CHILD_SETTID | CLONE_IO | CLONE_PTRACE | CLONE_UNTRACED)
+
+struct clone_req {
+    uint64_t flags, stack, parent_tid, child_tid, tls;
+};
+
+static long do_clone(const struct clone_req *c)
+{
+    uint64_t f = c->flags;
+    /* a new process (fork, vfork, posix_spawn) needs a second address space: not here */
+    if (!(f & CLONE_VM) || !(f & CLONE_THREAD))
+        return -ENOSYS;
+    /* Linux's own rules: a thread shares the handlers, which share the memory */
+    if (!(f & CLONE_SIGHAND) || (f & ~(THREAD_FLAGS | CSIGNAL)) || (f & CSIGNAL))
+        return -EINVAL;
+    if ((f & CLONE_SETTLS) && c->tls >= 0x0000800000000000ull)
+        return -EPERM;
+    struct thread *parent = current();
+    struct regs r = *parent->regs;
+    r.rax = 0; /* the child's return value */
+    if (c->stack)
+        r.rsp = c->stack;
+    struct thread *t = thread_create(&r);
+    if (!t)
+        return -EAGAIN; /* the enclave's memory (--memory) is the limit on threads */
+    /* the rest of the parent's user state: TLS base unless replaced, extended state */
+    __asm__ volatile("rdfsbase %0" : "=r"(t->fs_base));
+    __asm__ volatile("rdgsbase %0" : "=r"(t->gs_base));
+    if (f & CLONE_SETTLS)
+        t->fs_base = c->tls;
+    fpu_save(t->fpu);
+    t->affinity = parent->affinity;
+    memcpy(t->comm, parent->comm, sizeof(t->comm));
+    if (f & CLONE_CHILD_CLEARTID)
+        t->clear_child_tid = c->child_tid;
+    int tid = t->tid;
+    if (((f & CLONE_PARENT_SETTID) && copy_to_user(c->parent_tid, &tid, sizeof(tid))) ||
+        ((f & CLONE_CHILD_SETTID) && copy_to_user(c->child_tid, &tid, sizeof(tid)))) {
+        /* Linux checks these before the child exists; undo it rather than run it */
+        thread_discard(t);
+        return -EFAULT;
+    }
+    thread_start(t);
+    return tid;
+}
+
+SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, parent_tid, uint64_t, child_tid,
+                uint64_t, tls)
+{
+    struct clone_req c = {flags, stack, parent_tid, child_tid, tls};
+    return do_clone(&c);
+}
+
+struct clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+
+SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
+{
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    if (size < CLONE_ARGS_SIZE_VER0 || size > 4096)
+        return -EINVAL;
+    if (copy_from_user(&a, uargs, MIN(size, sizeof(a))))
+        return -EFAULT;
+    /* a larger structure from a newer libc: what we do not know must be zero */
+    for (uint64_t off = sizeof(a); off < size; off += 8) {
+        uint64_t v = 0;
+        if (copy_from_user(&v, uargs + off, MIN(8, size - off)))
+            return -EFAULT;
+        if (v)
+            return -E2BIG;
+    }
+    if (a.set_tid || a.set_tid_size || a.cgroup || (a.flags & CLONE_PIDFD) ||
+        (a.exit_signal & ~CSIGNAL) || (a.flags & CSIGNAL))
+        return -EINVAL;
+    if ((a.stack == 0) != (a.stack_size == 0))
+        return -EINVAL;
+    if (a.flags & CLONE_THREAD && a.exit_signal)
+        return -EINVAL;
+    struct clone_req c = {a.flags, a.stack ? a.stack + a.stack_size : 0, a.parent_tid, a.child_tid,
+                          a.tls};
+    return do_clone(&c);
+}
+
+SYSCALL_DEFINE0(fork)
+{
+    return -ENOSYS; /* one process per enclave (see clone) */
+}
+
+SYSCALL_DEFINE0(vfork)
+{
+    return -ENOSYS;
+}
+
+/* ---- the end of a thread ---- */
+#define FUTEX_OWNER_DIED  0x40000000u
+#define FUTEX_WAITERS     0x80000000u
+#define FUTEX_TID_MASK    0x3fffffffu
+#define ROBUST_LIST_LIMIT 2048
+
+/* One entry of a dying thread's robust list: a lock it still holds gets FUTEX_OWNER_DIED and a
+ * waiter is woken, so the next owner's pthread_mutex_lock returns EOWNERDEAD (glibc). */
+static bool futex_owner_died(uint64_t uaddr, int tid)
+{
+    uint32_t v;
+    if ((uaddr & 3) || copy_from_user(&v, uaddr, 4))
+        return false;
+    if ((v & FUTEX_TID_MASK) != (uint32_t)tid)
+        return true;
+    uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+    if (copy_to_user(uaddr, &nv, 4))
+        return false;
+    if (v & FUTEX_WAITERS)
+        futex_wake_addr(uaddr, 1, FUTEX_BITSET_ANY);
+    return true;
+}
+
+/* Walks the robust list (struct robust_list_head: next, futex_offset, list_op_pending). */
+static void exit_robust_list(struct thread *t)
+{
+    if (!t->robust_list)
+        return;
+    uint64_t head[3];
+    if (copy_from_user(head, t->robust_list, sizeof(head)))
+        return;
+    int64_t off = (int64_t)head[1];
+    uint64_t entry = head[0], pending = head[2];
+    for (int n = 0; entry != t->robust_list && n < ROBUST_LIST_LIMIT; n++) {
+        uint64_t next;
+        if (copy_from_user(&next, entry & ~1ull, 8))
+            return;
+        if (entry != pending && !futex_owner_died((entry & ~1ull) + (uint64_t)off, t->tid))
+            return;
+        entry = next;
+    }
+    if (pending)
+        futex_owner_died((pending & ~1ull) + (uint64_t)off, t->tid);
+}
+
+SYSCALL_DEFINE1(exit, int, status)
+{
+    struct thread *t = current();
+    if (thread_count() == 1)
+        process_exit(status); /* the last thread: the process ends with its status */
+    exit_robust_list(t);
+    if (t->clear_child_tid) {
+        /* what pthread_join waits for: the tid word cleared, then a wake-up */
+        uint32_t zero = 0;
+        if (!copy_to_user(t->clear_child_tid, &zero, 4))
+            futex_wake_addr(t->clear_child_tid, 1, FUTEX_BITSET_ANY);
+    }
+    t->exit_code = status & 0xff;
+    wait_wake_all();
+    thread_exit_current();
+}
+
+SYSCALL_DEFINE1(exit_group, int, status)
+{
+    process_exit(status); /* every thread: the monitor stops every vCPU */
+}
+
+/* ---- identity ---- */
+SYSCALL_DEFINE0(gettid)
+{
+    return current()->tid;
+}
+
+SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
+{
+    current()->clear_child_tid = tidptr;
+    return current()->tid;
+}
+
+SYSCALL_DEFINE2(set_robust_list, uint64_t, head, uint64_t, len)
+{
+    if (len != 24) /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    current()->robust_list = head;
+    current()->robust_len = len;
+    return 0;
+}
+
+/* pid 0: the caller; else a thread's id */
+static struct thread *thread_of(int pid)
+{
+    return pid == 0 ? current() : thread_find(pid);
+}
+
+SYSCALL_DEFINE3(get_robust_list, int, pid, uint64_t, head_ptr, uint64_t, len_ptr)
+{
+    struct thread *t = thread_of(pid);
+    if (!t)
+        return -ESRCH;
+    if (copy_to_user(head_ptr, &t->robust_list, 8) || copy_to_user(len_ptr, &t->robust_len, 8))
+        return -EFAULT;
+    return 0;
+}
+
+/* ---- scheduling ---- */
+SYSCALL_DEFINE0(sched_yield)
+{
+    sched_yield_current();
+    return 0;
+}
+
+static uint64_t online_mask(void)
+{
+    return g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
+}
+
+SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, size, uint64_t, umask)
+{
+    struct thread *t = thread_of(pid);
+    if (!t)
+        return -ESRCH;
+    /* the kernel's cpumask is 8 bytes here; Linux wants room for it and a multiple of 8 */
+    if (size < 8 || (size & 7))
+        return -EINVAL;
+    if (copy_to_user(umask, &t->affinity, 8))
+        return -EFAULT;
+    return 8;
+}
+
+SYSCALL_DEFINE3(sched_setaffinity, int, pid, uint64_t, size, uint64_t, umask)
+{
+    struct thread *t = thread_of(pid);
+    if (!t)
+        return -ESRCH;
+    uint64_t mask = 0;
+    if (copy_from_user(&mask, umask, MIN(size, 8)))
+        return -EFAULT;
+    if (size < 8)
+        mask &= (1ull << (size * 8)) - 1;
+    mask &= online_mask();
+    if (!mask)
+        return -EINVAL; /* no vCPU of this enclave in the set */
+    t->affinity = mask;
+    /* the caller moves at once if it may no longer run here */
+    if (t == current() && !(mask & (1ull << this_cpu->area.cpu_index)))
+        sched_move_current();
+    return 0;
+}
+
+SYSCALL_DEFINE3(getcpu, uint64_t, ucpu, uint64_t, unode, uint64_t, cache)
+{
+    (void)cache;
+    uint32_t cpu = (uint32_t)this_cpu->area.cpu_index, node = 0;
+    if ((ucpu && copy_to_user(ucpu, &cpu, 4)) || (unode && copy_to_user(unode, &node, 4)))
+        return -EFAULT;
+    return 0;
+}

@@ -1,0 +1,145 @@
+/* sched.c: the monitor's part in the enclave's threads: waking a vCPU that idles in
+ * ALC_HC_WAIT (ALC_HC_WAKE), and preemption (ALC_HC_SCHED): a timer thread that stops a vCPU
+ * whose thread has had its slice while another is ready, and sends it to the kernel's
+ * entry_preempt (the protocol is in alcove_abi.h, "Preemption").
+ *
+ * The guest has no timer interrupt (a tick through the IDT would be emulated CPL0 code on our
+ * KVM), so the monitor reads the guest's scheduling words from shared memory every slice and
+ * acts only when something needs the vCPU: an enclave with one thread, or with every thread
+ * busy and none waiting, is never interrupted. */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "monitor/vm.h"
+
+#define APP_HALF_END 0x0000800000000000ull /* the application's (lower) half of addresses */
+#define MIN_SLICE_NS 1000000ull            /* 1 ms */
+#define MAX_SLICE_NS 100000000ull          /* 100 ms */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+void sched_wake_cpu(struct vm *vm, unsigned index)
+{
+    atomic_store(&vm->vcpus[index].wake, true);
+    vm_wake_waiters(vm);
+}
+
+/* The guest's view of time, for shared.wake_at: its CLOCK_MONOTONIC is the host's (boot info
+ * anchors the TSC to it). */
+static bool sleeper_due(struct vm *vm, int64_t now)
+{
+    int64_t at = __atomic_load_n(&vm->shared->wake_at, __ATOMIC_ACQUIRE);
+    return at > 0 && at <= now;
+}
+
+static void *tick_thread(void *arg)
+{
+    struct vm *vm = arg;
+    uint64_t last[ALC_MAX_CPUS];
+    memset(last, 0xff, sizeof(last));
+    while (!atomic_load(&vm->stopping)) {
+        uint64_t slice = atomic_load(&vm->slice_ns);
+        struct timespec ts = {(time_t)(slice / 1000000000ull), (long)(slice % 1000000000ull)};
+        unsigned seq = atomic_load(&vm->tick_word);
+        syscall(SYS_futex, &vm->tick_word, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+        if (atomic_load(&vm->stopping))
+            break;
+        /* how many vCPUs are wanted: one per ready thread, one for a due sleeper or event */
+        const struct alc_shared *sh = vm->shared;
+        unsigned want = __atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE);
+        if (sleeper_due(vm, mono_ns()) || (__atomic_load_n(&sh->events, __ATOMIC_ACQUIRE) &
+                                           __atomic_load_n(&sh->wait_events, __ATOMIC_ACQUIRE)))
+            want++;
+        for (unsigned i = 0; i < vm->ncpu; i++) {
+            struct vcpu *v = &vm->vcpus[i];
+            uint64_t sw = __atomic_load_n(&v->area->switches, __ATOMIC_ACQUIRE);
+            bool idle = atomic_load(&v->in_wait);
+            if (want && !idle && sw == last[i]) {
+                v->area->need_resched = 1;
+                want--;
+                last[i] = sw;
+                if (__atomic_load_n(&v->area->in_kernel, __ATOMIC_ACQUIRE))
+                    continue; /* it looks at need_resched on its way out */
+                atomic_store(&v->preempt, true);
+                v->run->immediate_exit = 1;
+                pthread_kill(v->thread, SIGUSR1);
+                atomic_fetch_add(&vm->preemptions, 1);
+                continue;
+            }
+            last[i] = sw;
+        }
+    }
+    return NULL;
+}
+
+int sched_start(struct vm *vm, uint64_t slice_ns)
+{
+    if (!slice_ns)
+        return 0;
+    if (slice_ns < MIN_SLICE_NS)
+        slice_ns = MIN_SLICE_NS;
+    if (slice_ns > MAX_SLICE_NS)
+        slice_ns = MAX_SLICE_NS;
+    atomic_store(&vm->slice_ns, slice_ns);
+    pthread_mutex_lock(&vm->lock);
+    int err = 0;
+    if (!vm->tick_started && !atomic_load(&vm->stopping)) {
+        err = pthread_create(&vm->tick_thread, NULL, tick_thread, vm);
+        vm->tick_started = err == 0;
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (err)
+        vm_end(vm, VM_END_HOST, 125, "cannot start the preemption timer thread: %s", strerror(err));
+    else
+        alc_log(ALC_LOG_DEBUG, "preemption: a %" PRIu64 " us slice", slice_ns / 1000);
+    return err ? -1 : 0;
+}
+
+void sched_stop(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->lock);
+    bool started = vm->tick_started;
+    vm->tick_started = false;
+    pthread_mutex_unlock(&vm->lock);
+    if (!started)
+        return;
+    atomic_fetch_add(&vm->tick_word, 1);
+    syscall(SYS_futex, &vm->tick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    pthread_join(vm->tick_thread, NULL);
+    if (vm->preemptions)
+        alc_log(ALC_LOG_DEBUG, "preemption: %u vCPU interruptions",
+                (unsigned)atomic_load(&vm->preemptions));
+}
+
+void sched_preempt(struct vcpu *v)
+{
+    if (!atomic_exchange(&v->preempt, false))
+        return;
+    struct kvm_regs r;
+    if (ioctl(v->fd, KVM_GET_REGS, &r))
+        return;
+    if (r.rip >= APP_HALF_END)
+        return; /* in the kernel (or a trampoline): it looks at need_resched on its way out */
+    struct alc_cpu_area *a = v->area;
+    a->preempt_rip = r.rip;
+    a->preempt_rsp = r.rsp;
+    a->preempt_rflags = r.rflags;
+    r.rip = v->vm->kernel.hdr.entry_preempt;
+    r.rsp = a->kstack_top;
+    r.rflags = 0x2;
+    if (ioctl(v->fd, KVM_SET_REGS, &r))
+        vm_end(v->vm, VM_END_HOST, 125, "KVM_SET_REGS on vCPU %u: %s", v->index, strerror(errno));
+}
