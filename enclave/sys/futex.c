@@ -178,7 +178,7 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
         }
         w = next;
     }
-    return cmpval ? done + moved : done; /* CMP_REQUEUE counts the requeued too */
+    return done + moved; /* both count the requeued too (Linux, unlike its man page) */
 }
 
 /* FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg), wake nr_wake on uaddr, and nr_wake2 on uaddr2
@@ -251,8 +251,8 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, uts, u
 {
     int cmd = op & FUTEX_CMD_MASK;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
-    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
-        return -ENOSYS;
+    if (realtime && cmd != FUTEX_WAIT_BITSET)
+        return -ENOSYS; /* as Linux since 4.5: FUTEX_WAIT's timeout is relative */
     if (uaddr & 3)
         return -EINVAL;
     /* for the requeue ops the "timeout" argument is a count (val2) */

@@ -43,11 +43,13 @@ struct clone_req {
 static long do_clone(const struct clone_req *c)
 {
     uint64_t f = c->flags;
+    /* Linux's own rules first: a thread shares the handlers, which share the memory */
+    if (((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) || ((f & CLONE_SIGHAND) && !(f & CLONE_VM)))
+        return -EINVAL;
     /* a new process (fork, vfork, posix_spawn) needs a second address space: not here */
     if (!(f & CLONE_VM) || !(f & CLONE_THREAD))
         return -ENOSYS;
-    /* Linux's own rules: a thread shares the handlers, which share the memory */
-    if (!(f & CLONE_SIGHAND) || (f & ~(THREAD_FLAGS | CSIGNAL)) || (f & CSIGNAL))
+    if ((f & ~(THREAD_FLAGS | CSIGNAL)) || (f & CSIGNAL))
         return -EINVAL;
     if ((f & CLONE_SETTLS) && c->tls >= 0x0000800000000000ull)
         return -EPERM;

@@ -70,7 +70,7 @@ static void *tick_thread(void *arg)
             if (want && !idle && sw == last[i]) {
                 v->area->need_resched = 1;
                 want--;
-                last[i] = sw;
+                last[i] = sw + 1; /* the switch this asks for: a slice from then on */
                 if (__atomic_load_n(&v->area->in_kernel, __ATOMIC_ACQUIRE))
                     continue; /* it looks at need_resched on its way out */
                 atomic_store(&v->preempt, true);
