@@ -129,3 +129,7 @@ rm -rf "$root"
 # 8. the LibOS (issue 4): file reads, small files in /tmp, memory, busybox gzip and sha256sum
 #    (bench/libos.sh, which also runs alone)
 ./bench/libos.sh --rows $([ $quick = 1 ] && echo --quick)
+
+# 9. threads: a CPU-bound loop on 1 and 2 vCPUs (the speed-up), futex ping-pong on 2 vCPUs and 1,
+#    4 threads on one mutex (bench/threads.sh, which also runs alone)
+if [ $quick = 1 ]; then ./bench/threads.sh --rows --quick; else ./bench/threads.sh --rows; fi

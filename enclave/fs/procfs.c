@@ -11,6 +11,7 @@
 #include "file.h"
 #include "klib.h"
 #include "mm.h"
+#include "sched.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -118,9 +119,9 @@ static void gen_status(struct text *t)
     tprintf(t,
             "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\n"
             "PPid:\t0\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
-            "Groups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t1\n"
+            "Groups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%u\n"
             "Cpus_allowed_list:\t0-%u\n",
-            basename_of(exe_path()), FD_MAX, kib, kib, kib, g_boot->cpu_count - 1);
+            basename_of(exe_path()), FD_MAX, kib, kib, kib, thread_count(), g_boot->cpu_count - 1);
 }
 
 static void gen_stat(struct text *t)

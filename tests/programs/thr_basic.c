@@ -1,0 +1,1313 @@
+/* thr_basic.c: POSIX threads, as a program uses them: create and join (return values, detached
+ * threads, threads creating threads), mutexes (normal, recursive, error-checking, robust),
+ * condition variables (ping-pong, broadcast, timeouts on both clocks), barriers, read-write
+ * locks, thread-local storage and keys, a pipe between two threads, malloc from many threads at
+ * once, a parallel sum, thread IDs, CPU affinity and per-thread signal masks and delivery.
+ *   thr_basic [SUBCOMMAND [N]]...   the subcommands in turn; none: all of them, in order
+ * Subcommands: create [N] (default 256), mutex, robust, cond, barrier, rwlock, tls, pipe, malloc,
+ * sum, tid, affinity, sigmask. Each prints one line per check group ("NAME: ... ok"), only facts
+ * that are the same on Linux and in an enclave (no addresses, IDs, timings or CPU numbers); a wrong
+ * result prints "FAIL ..." and exits 1. alarm(120) ends a hung run with SIGALRM (status 142).
+ * Memory stays under 48 MiB: threads other than the 3 made with default attributes get 64 KiB
+ * stacks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STACK (64u << 10)
+
+static void fail_at(int line, const char *what)
+{
+    printf("FAIL line %d: %s\n", line, what);
+    fflush(stdout);
+    exit(1);
+}
+
+static void fail_eq(int line, const char *what, long long a, long long b)
+{
+    printf("FAIL line %d: %s (%lld, want %lld)\n", line, what, a, b);
+    fflush(stdout);
+    exit(1);
+}
+
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            fail_at(__LINE__, #c);                                                                 \
+    } while (0)
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_)                                                                              \
+            fail_eq(__LINE__, #a " == " #b, a_, b_);                                               \
+    } while (0)
+
+static double now(clockid_t c)
+{
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct timespec deadline(clockid_t c, long ms)
+{
+    struct timespec t;
+    clock_gettime(c, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static void msleep(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) && errno == EINTR)
+        ;
+}
+
+/* Waits (polling each millisecond, at most 10 s) until *p >= want; FAIL otherwise. */
+static void wait_at_least(atomic_int *p, int want, int line)
+{
+    for (int i = 0; i < 10000; i++) {
+        if (atomic_load(p) >= want)
+            return;
+        msleep(1);
+    }
+    fail_eq(line, "waited 10 s for a count", atomic_load(p), want);
+}
+#define WAIT_FOR(p, want) wait_at_least((p), (want), __LINE__)
+
+static pthread_t spawn(void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, STACK);
+    int e = pthread_create(&t, &a, fn, arg);
+    pthread_attr_destroy(&a);
+    if (e) {
+        printf("FAIL pthread_create: %s\n", strerror(e));
+        fflush(stdout);
+        exit(1);
+    }
+    return t;
+}
+
+static void *join(pthread_t t)
+{
+    void *r = NULL;
+    int e = pthread_join(t, &r);
+    CHECK_EQ(e, 0);
+    return r;
+}
+
+/* ---- create: waves of 1, 2, 4 ... N threads at once; detached threads; nested creation ---- */
+
+static atomic_int g_running, g_detached_done;
+
+static void *ret_value(void *arg)
+{
+    uintptr_t i = (uintptr_t)arg;
+    atomic_fetch_add(&g_running, 1);
+    if (i & 1)
+        pthread_exit((void *)(i * 7 + 1));
+    return (void *)(i * 7 + 1);
+}
+
+static void *detached(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&g_detached_done, 1);
+    return NULL;
+}
+
+static void *nested(void *arg)
+{
+    uintptr_t depth = (uintptr_t)arg, sum = 1;
+    if (depth > 0) {
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++)
+            t[i] = spawn(nested, (void *)(depth - 1));
+        for (int i = 0; i < 3; i++)
+            sum += (uintptr_t)join(t[i]);
+    }
+    return (void *)sum;
+}
+
+static void t_create(int n)
+{
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    CHECK(t != NULL);
+    int total = 0, waves = 0;
+    atomic_store(&g_running, 0);
+    atomic_store(&g_detached_done, 0);
+    for (int size = 1;; size = size * 2 > n ? n : size * 2) {
+        for (int i = 0; i < size; i++) {
+            if (size <= 2) /* the default attributes: the C library's default stack size */
+                CHECK_EQ(pthread_create(&t[i], NULL, ret_value, (void *)(uintptr_t)i), 0);
+            else
+                t[i] = spawn(ret_value, (void *)(uintptr_t)i);
+        }
+        for (int i = 0; i < size; i++)
+            CHECK_EQ((uintptr_t)join(t[i]), (uintptr_t)i * 7 + 1);
+        total += size;
+        waves++;
+        if (size == n)
+            break;
+    }
+    CHECK_EQ(atomic_load(&g_running), total);
+    free(t);
+    printf("create: %d threads in %d waves of up to %d, return values joined: ok\n", total, waves,
+           n);
+
+    /* 64 created detached, 8 detached after creation: each counts itself */
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, STACK);
+    CHECK_EQ(pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED), 0);
+    for (int i = 0; i < 64; i++) {
+        pthread_t d;
+        CHECK_EQ(pthread_create(&d, &a, detached, NULL), 0);
+    }
+    pthread_attr_destroy(&a);
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ(pthread_detach(spawn(detached, NULL)), 0);
+    WAIT_FOR(&g_detached_done, 72);
+    CHECK_EQ(atomic_load(&g_detached_done), 72);
+    printf("create: 72 detached threads finished: ok\n");
+
+    /* threads that create and join threads: 1 + 3 + 9 + 27 */
+    CHECK_EQ((uintptr_t)join(spawn(nested, (void *)3)), 40);
+    printf("create: nested creation, 40 threads: ok\n");
+}
+
+/* ---- mutex: contention, trylock, timedlock, recursive, error-checking ---- */
+
+static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
+static volatile long g_counter; /* volatile: each increment a separate load and store */
+static atomic_int g_inside, g_overlaps;
+
+/* the critical section: a second thread inside at the same time is counted */
+static void critical(void)
+{
+    if (atomic_exchange(&g_inside, 1) != 0)
+        atomic_fetch_add(&g_overlaps, 1);
+    g_counter++;
+    atomic_store(&g_inside, 0);
+}
+
+static void *inc_100k(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100000; i++) {
+        pthread_mutex_lock(&g_m);
+        critical();
+        pthread_mutex_unlock(&g_m);
+    }
+    return NULL;
+}
+
+static pthread_mutex_t g_rec, g_chk;
+
+static void *inc_recursive(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++) {
+        pthread_mutex_lock(&g_rec);
+        pthread_mutex_lock(&g_rec);
+        critical();
+        pthread_mutex_unlock(&g_rec);
+        pthread_mutex_unlock(&g_rec);
+    }
+    return NULL;
+}
+
+static void *try_lock(void *m)
+{
+    int e = pthread_mutex_trylock(m);
+    if (e == 0)
+        pthread_mutex_unlock(m);
+    return (void *)(intptr_t)e;
+}
+
+static void *timed_lock(void *m)
+{
+    struct timespec d = deadline(CLOCK_REALTIME, 50);
+    double t0 = now(CLOCK_MONOTONIC);
+    int e = pthread_mutex_timedlock(m, &d);
+    if (e == 0)
+        pthread_mutex_unlock(m);
+    if (e == ETIMEDOUT && now(CLOCK_MONOTONIC) - t0 < 0.045)
+        return (void *)(intptr_t)-1; /* timed out early */
+    return (void *)(intptr_t)e;
+}
+
+static void *unlock_other(void *m)
+{
+    return (void *)(intptr_t)pthread_mutex_unlock(m);
+}
+
+static void t_mutex(void)
+{
+    pthread_t t[8];
+    g_counter = 0;
+    atomic_store(&g_overlaps, 0);
+    for (int i = 0; i < 8; i++)
+        t[i] = spawn(inc_100k, NULL);
+    for (int i = 0; i < 8; i++)
+        join(t[i]);
+    CHECK_EQ(g_counter, 800000);
+    CHECK_EQ(atomic_load(&g_overlaps), 0);
+    printf("mutex: 8 threads x 100000 increments, one thread inside at a time: ok\n");
+
+    CHECK_EQ(pthread_mutex_lock(&g_m), 0);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_m)), EBUSY);
+    CHECK_EQ((intptr_t)join(spawn(timed_lock, &g_m)), ETIMEDOUT);
+    CHECK_EQ(pthread_mutex_unlock(&g_m), 0);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_m)), 0);
+    CHECK_EQ((intptr_t)join(spawn(timed_lock, &g_m)), 0);
+    printf("mutex: trylock EBUSY, timedlock ETIMEDOUT while held, both succeed after: ok\n");
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    CHECK_EQ(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE), 0);
+    CHECK_EQ(pthread_mutex_init(&g_rec, &ma), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(pthread_mutex_lock(&g_rec), 0);
+    CHECK_EQ(pthread_mutex_trylock(&g_rec), 0);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_rec)), EBUSY);
+    CHECK_EQ((intptr_t)join(spawn(unlock_other, &g_rec)), EPERM);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(pthread_mutex_unlock(&g_rec), 0);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_rec)), 0);
+    g_counter = 0;
+    for (int i = 0; i < 4; i++)
+        t[i] = spawn(inc_recursive, NULL);
+    for (int i = 0; i < 4; i++)
+        join(t[i]);
+    CHECK_EQ(g_counter, 80000);
+    CHECK_EQ(atomic_load(&g_overlaps), 0);
+    printf("mutex: recursive: 4 levels, EBUSY and EPERM for others, 4 x 20000 contended: ok\n");
+
+    CHECK_EQ(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK), 0);
+    CHECK_EQ(pthread_mutex_init(&g_chk, &ma), 0);
+    CHECK_EQ(pthread_mutex_lock(&g_chk), 0);
+    CHECK_EQ(pthread_mutex_lock(&g_chk), EDEADLK);
+    CHECK_EQ((intptr_t)join(spawn(unlock_other, &g_chk)), EPERM);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_chk)), EBUSY);
+    CHECK_EQ(pthread_mutex_unlock(&g_chk), 0);
+    CHECK_EQ(pthread_mutex_unlock(&g_chk), EPERM);
+    CHECK_EQ((intptr_t)join(spawn(try_lock, &g_chk)), 0);
+    pthread_mutexattr_destroy(&ma);
+    printf("mutex: error-checking: EDEADLK on relock, EPERM unlocking unowned: ok\n");
+}
+
+/* ---- robust: a mutex whose owner ends while holding it (the kernel's robust list) ---- */
+
+static pthread_mutex_t g_robust;
+static atomic_int g_robust_locked, g_robust_release;
+
+static void *lock_and_exit(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(pthread_mutex_lock(&g_robust), 0);
+    atomic_store(&g_robust_locked, 1);
+    if (!atomic_load(&g_robust_release)) {
+        WAIT_FOR(&g_robust_release, 1);
+        msleep(50); /* the waiter is blocked in pthread_mutex_lock by now */
+    }
+    return NULL; /* ends holding it */
+}
+
+static void *lock_waiter(void *arg)
+{
+    (void)arg;
+    atomic_store(&g_robust_release, 1);
+    int e = pthread_mutex_lock(&g_robust); /* blocks until the owner ends */
+    if (e == EOWNERDEAD)
+        pthread_mutex_unlock(&g_robust); /* not made consistent: unusable from now on */
+    return (void *)(intptr_t)e;
+}
+
+static void t_robust(void)
+{
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    CHECK_EQ(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST), 0);
+    CHECK_EQ(pthread_mutex_init(&g_robust, &ma), 0);
+    pthread_mutexattr_destroy(&ma);
+    atomic_store(&g_robust_locked, 0);
+    atomic_store(&g_robust_release, 1); /* the owner ends at once */
+    join(spawn(lock_and_exit, NULL));
+    CHECK_EQ(pthread_mutex_lock(&g_robust), EOWNERDEAD);
+    CHECK_EQ(pthread_mutex_consistent(&g_robust), 0);
+    CHECK_EQ(pthread_mutex_unlock(&g_robust), 0);
+    CHECK_EQ(pthread_mutex_lock(&g_robust), 0);
+    CHECK_EQ(pthread_mutex_unlock(&g_robust), 0);
+    join(spawn(lock_and_exit, NULL));
+    CHECK_EQ(pthread_mutex_trylock(&g_robust), EOWNERDEAD);
+    CHECK_EQ(pthread_mutex_consistent(&g_robust), 0);
+    CHECK_EQ(pthread_mutex_unlock(&g_robust), 0);
+    printf("robust: lock and trylock say EOWNERDEAD after the owner ended, consistent: ok\n");
+
+    /* a thread already blocked in lock as the owner ends is woken with EOWNERDEAD */
+    atomic_store(&g_robust_release, 0);
+    atomic_store(&g_robust_locked, 0);
+    pthread_t owner = spawn(lock_and_exit, NULL);
+    WAIT_FOR(&g_robust_locked, 1);
+    pthread_t waiter = spawn(lock_waiter, NULL); /* releases the owner, which ends 50 ms later */
+    join(owner);
+    CHECK_EQ((intptr_t)join(waiter), EOWNERDEAD);
+    CHECK_EQ(pthread_mutex_lock(&g_robust), ENOTRECOVERABLE);
+    printf("robust: a blocked waiter is woken with EOWNERDEAD, then ENOTRECOVERABLE: ok\n");
+}
+
+/* ---- cond: ping-pong, broadcast, timeouts ---- */
+
+static pthread_mutex_t g_cm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv[2] = {PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+static pthread_cond_t g_bcv = PTHREAD_COND_INITIALIZER, g_main_cv = PTHREAD_COND_INITIALIZER;
+static int g_turn, g_step, g_out_of_turn, g_waiting, g_go, g_woke;
+
+static void *ping_pong(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    for (int r = 0; r < 10000; r++) {
+        pthread_mutex_lock(&g_cm);
+        while (g_turn != me)
+            pthread_cond_wait(&g_cv[me], &g_cm);
+        if (g_step % 2 != me)
+            g_out_of_turn++;
+        g_step++;
+        g_turn = 1 - me;
+        pthread_cond_signal(&g_cv[1 - me]);
+        pthread_mutex_unlock(&g_cm);
+    }
+    return NULL;
+}
+
+static void *bcast_waiter(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_cm);
+    g_waiting++;
+    pthread_cond_signal(&g_main_cv);
+    while (!g_go)
+        pthread_cond_wait(&g_bcv, &g_cm);
+    g_woke++;
+    pthread_mutex_unlock(&g_cm);
+    return NULL;
+}
+
+static void *signalled_waiter(void *cv)
+{
+    pthread_mutex_lock(&g_cm);
+    g_waiting = 1;
+    pthread_cond_signal(&g_main_cv);
+    struct timespec d = deadline(CLOCK_REALTIME, 10000);
+    int e = 0;
+    while (!g_go && e == 0)
+        e = pthread_cond_timedwait(cv, &g_cm, &d);
+    pthread_mutex_unlock(&g_cm);
+    return (void *)(intptr_t)e;
+}
+
+/* timedwait on cv (whose clock is c) for 50 ms: ETIMEDOUT, not early */
+static void timed_out(pthread_cond_t *cv, clockid_t c)
+{
+    pthread_mutex_lock(&g_cm);
+    double t0 = now(CLOCK_MONOTONIC);
+    struct timespec d = deadline(c, 50);
+    int e;
+    while ((e = pthread_cond_timedwait(cv, &g_cm, &d)) == 0)
+        ; /* a spurious wake-up: wait again */
+    CHECK_EQ(e, ETIMEDOUT);
+    CHECK(now(CLOCK_MONOTONIC) - t0 >= 0.045);
+    struct timespec past = {1, 0};
+    CHECK_EQ(pthread_cond_timedwait(cv, &g_cm, &past), ETIMEDOUT);
+    struct timespec bad = {d.tv_sec, 1000000000L};
+    CHECK_EQ(pthread_cond_timedwait(cv, &g_cm, &bad), EINVAL);
+    pthread_mutex_unlock(&g_cm);
+}
+
+static void t_cond(void)
+{
+    g_turn = g_step = g_out_of_turn = 0;
+    pthread_t a = spawn(ping_pong, (void *)0), b = spawn(ping_pong, (void *)1);
+    join(a);
+    join(b);
+    CHECK_EQ(g_step, 20000);
+    CHECK_EQ(g_out_of_turn, 0);
+    printf("cond: ping-pong, 10000 rounds each way, always in turn: ok\n");
+
+    pthread_t t[16];
+    g_waiting = g_go = g_woke = 0;
+    for (int i = 0; i < 16; i++)
+        t[i] = spawn(bcast_waiter, NULL);
+    pthread_mutex_lock(&g_cm);
+    while (g_waiting < 16)
+        pthread_cond_wait(&g_main_cv, &g_cm);
+    g_go = 1;
+    pthread_cond_broadcast(&g_bcv);
+    pthread_mutex_unlock(&g_cm);
+    for (int i = 0; i < 16; i++)
+        join(t[i]);
+    CHECK_EQ(g_woke, 16);
+    printf("cond: broadcast to 16 waiters: ok\n");
+
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    CHECK_EQ(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), 0);
+    pthread_cond_t mono, real = PTHREAD_COND_INITIALIZER;
+    CHECK_EQ(pthread_cond_init(&mono, &ca), 0);
+    pthread_condattr_destroy(&ca);
+    timed_out(&mono, CLOCK_MONOTONIC);
+    timed_out(&real, CLOCK_REALTIME);
+    printf("cond: timedwait ETIMEDOUT on CLOCK_MONOTONIC and CLOCK_REALTIME, EINVAL: ok\n");
+
+    /* a timed waiter signalled long before its deadline */
+    g_waiting = g_go = 0;
+    pthread_t w = spawn(signalled_waiter, &real);
+    double t0 = now(CLOCK_MONOTONIC);
+    pthread_mutex_lock(&g_cm);
+    while (!g_waiting)
+        pthread_cond_wait(&g_main_cv, &g_cm);
+    pthread_mutex_unlock(&g_cm);
+    msleep(20);
+    pthread_mutex_lock(&g_cm);
+    g_go = 1;
+    pthread_cond_signal(&real);
+    pthread_mutex_unlock(&g_cm);
+    CHECK_EQ((intptr_t)join(w), 0);
+    CHECK(now(CLOCK_MONOTONIC) - t0 < 5);
+    printf("cond: a timed waiter woken by a signal before its deadline: ok\n");
+}
+
+/* ---- barrier: 8 threads, 1000 rounds, one serial thread per round ---- */
+
+#define B_THREADS 8
+#define B_ROUNDS  1000
+static pthread_barrier_t g_bar;
+static atomic_int g_arrived[B_ROUNDS], g_serial[B_ROUNDS], g_bar_bad;
+
+static void *barrier_worker(void *arg)
+{
+    (void)arg;
+    for (int r = 0; r < B_ROUNDS; r++) {
+        atomic_fetch_add(&g_arrived[r], 1);
+        int e = pthread_barrier_wait(&g_bar);
+        if (e == PTHREAD_BARRIER_SERIAL_THREAD)
+            atomic_fetch_add(&g_serial[r], 1);
+        else if (e != 0)
+            atomic_fetch_add(&g_bar_bad, 1);
+        if (atomic_load(&g_arrived[r]) != B_THREADS)
+            atomic_fetch_add(&g_bar_bad, 1); /* passed before all had arrived */
+    }
+    return NULL;
+}
+
+static void t_barrier(void)
+{
+    for (int r = 0; r < B_ROUNDS; r++) {
+        atomic_store(&g_arrived[r], 0);
+        atomic_store(&g_serial[r], 0);
+    }
+    atomic_store(&g_bar_bad, 0);
+    pthread_barrier_t b0;
+    CHECK_EQ(pthread_barrier_init(&b0, NULL, 0), EINVAL);
+    CHECK_EQ(pthread_barrier_init(&g_bar, NULL, B_THREADS), 0);
+    pthread_t t[B_THREADS];
+    for (int i = 0; i < B_THREADS; i++)
+        t[i] = spawn(barrier_worker, NULL);
+    for (int i = 0; i < B_THREADS; i++)
+        join(t[i]);
+    CHECK_EQ(atomic_load(&g_bar_bad), 0);
+    for (int r = 0; r < B_ROUNDS; r++)
+        CHECK_EQ(atomic_load(&g_serial[r]), 1);
+    CHECK_EQ(pthread_barrier_destroy(&g_bar), 0);
+    printf("barrier: 8 threads, 1000 rounds, one serial thread each: ok\n");
+}
+
+/* ---- rwlock: readers together, writers alone ---- */
+
+static pthread_rwlock_t g_rw = PTHREAD_RWLOCK_INITIALIZER;
+static atomic_int g_readers_in, g_writers_in, g_rw_bad, g_rw_phase;
+static long g_rw_a, g_rw_b;
+
+static void *hold_read(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(pthread_rwlock_rdlock(&g_rw), 0);
+    atomic_store(&g_rw_phase, 1);
+    WAIT_FOR(&g_rw_phase, 2);
+    CHECK_EQ(pthread_rwlock_unlock(&g_rw), 0);
+    return NULL;
+}
+
+static void *hold_write(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(pthread_rwlock_wrlock(&g_rw), 0);
+    atomic_store(&g_rw_phase, 1);
+    WAIT_FOR(&g_rw_phase, 2);
+    CHECK_EQ(pthread_rwlock_unlock(&g_rw), 0);
+    return NULL;
+}
+
+/* 4 readers each take the lock (timed), then wait for all 4 to be inside at once */
+static void *reader_together(void *arg)
+{
+    (void)arg;
+    struct timespec d = deadline(CLOCK_REALTIME, 10000);
+    if (pthread_rwlock_timedrdlock(&g_rw, &d))
+        return (void *)1;
+    atomic_fetch_add(&g_readers_in, 1);
+    WAIT_FOR(&g_readers_in, 4);
+    pthread_rwlock_unlock(&g_rw);
+    return NULL;
+}
+
+static void *rw_reader(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++) {
+        pthread_rwlock_rdlock(&g_rw);
+        atomic_fetch_add(&g_readers_in, 1);
+        if (atomic_load(&g_writers_in) != 0 || g_rw_a != g_rw_b)
+            atomic_fetch_add(&g_rw_bad, 1);
+        atomic_fetch_sub(&g_readers_in, 1);
+        pthread_rwlock_unlock(&g_rw);
+    }
+    return NULL;
+}
+
+static void *rw_writer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++) {
+        pthread_rwlock_wrlock(&g_rw);
+        if (atomic_fetch_add(&g_writers_in, 1) != 0 || atomic_load(&g_readers_in) != 0)
+            atomic_fetch_add(&g_rw_bad, 1);
+        g_rw_a++;
+        sched_yield(); /* a reader would see a != b now */
+        g_rw_b++;
+        atomic_fetch_sub(&g_writers_in, 1);
+        pthread_rwlock_unlock(&g_rw);
+    }
+    return NULL;
+}
+
+static void t_rwlock(void)
+{
+    atomic_store(&g_rw_phase, 0);
+    atomic_store(&g_readers_in, 0);
+    atomic_store(&g_writers_in, 0);
+    atomic_store(&g_rw_bad, 0);
+    g_rw_a = g_rw_b = 0;
+    pthread_t t = spawn(hold_read, NULL);
+    WAIT_FOR(&g_rw_phase, 1);
+    CHECK_EQ(pthread_rwlock_tryrdlock(&g_rw), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&g_rw), 0);
+    CHECK_EQ(pthread_rwlock_trywrlock(&g_rw), EBUSY);
+    atomic_store(&g_rw_phase, 2);
+    join(t);
+    atomic_store(&g_rw_phase, 0);
+    t = spawn(hold_write, NULL);
+    WAIT_FOR(&g_rw_phase, 1);
+    CHECK_EQ(pthread_rwlock_tryrdlock(&g_rw), EBUSY);
+    CHECK_EQ(pthread_rwlock_trywrlock(&g_rw), EBUSY);
+    struct timespec d = deadline(CLOCK_REALTIME, 30);
+    CHECK_EQ(pthread_rwlock_timedrdlock(&g_rw, &d), ETIMEDOUT);
+    atomic_store(&g_rw_phase, 2);
+    join(t);
+    CHECK_EQ(pthread_rwlock_trywrlock(&g_rw), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&g_rw), 0);
+    printf("rwlock: a reader admits readers, not writers; a writer admits neither: ok\n");
+
+    pthread_t r[4];
+    for (int i = 0; i < 4; i++)
+        r[i] = spawn(reader_together, NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ((intptr_t)join(r[i]), 0);
+    printf("rwlock: 4 readers inside at once: ok\n");
+
+    atomic_store(&g_readers_in, 0);
+    pthread_t w[6];
+    for (int i = 0; i < 6; i++)
+        w[i] = spawn(i < 4 ? rw_reader : rw_writer, NULL);
+    for (int i = 0; i < 6; i++)
+        join(w[i]);
+    CHECK_EQ(atomic_load(&g_rw_bad), 0);
+    CHECK_EQ(g_rw_a, 40000);
+    CHECK_EQ(g_rw_b, 40000);
+    printf("rwlock: 4 readers x 20000, 2 writers x 20000, writers always alone: ok\n");
+}
+
+/* ---- tls: __thread variables, keys and their destructors, errno ---- */
+
+static __thread int tl_init = 42;
+static __thread char tl_buf[64] = "initial";
+static __thread long tl_zero;
+static pthread_key_t g_key, g_key_unset;
+static atomic_int g_dtor_runs, g_dtor_bad, g_dtor_unset_runs;
+static pthread_barrier_t g_tls_bar;
+static void *g_tl_addr[8];
+
+static int g_key_vals[8];
+
+static void dtor(void *v)
+{
+    int *p = v;
+    if (p != &g_key_vals[*p & 7]) /* its own thread's value */
+        atomic_fetch_add(&g_dtor_bad, 1);
+    atomic_fetch_add(&g_dtor_runs, 1);
+}
+
+static void dtor_unset(void *v)
+{
+    (void)v;
+    atomic_fetch_add(&g_dtor_unset_runs, 1);
+}
+
+static void *tls_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    int ok = tl_init == 42 && strcmp(tl_buf, "initial") == 0 && tl_zero == 0 &&
+             pthread_getspecific(g_key) == NULL;
+    tl_init = id * 100;
+    snprintf(tl_buf, sizeof(tl_buf), "thread %d", id);
+    tl_zero = -id;
+    g_tl_addr[id] = &tl_init;
+    int *v = &g_key_vals[id];
+    *v = id;
+    ok = ok && pthread_setspecific(g_key, v) == 0;
+    ok = ok && pthread_setspecific(g_key_unset, &g_dtor_runs) == 0 &&
+         pthread_setspecific(g_key_unset, NULL) == 0; /* NULL at exit: no destructor */
+    errno = 0;
+    ok = ok && close(-1) == -1 && errno == EBADF;
+    pthread_barrier_wait(&g_tls_bar); /* all (and main) have written theirs */
+    char want[64];
+    snprintf(want, sizeof(want), "thread %d", id);
+    ok = ok && tl_init == id * 100 && strcmp(tl_buf, want) == 0 && tl_zero == -id &&
+         pthread_getspecific(g_key) == v && *(int *)pthread_getspecific(g_key) == id;
+    return (void *)(intptr_t)ok;
+}
+
+static void t_tls(void)
+{
+    atomic_store(&g_dtor_runs, 0);
+    atomic_store(&g_dtor_bad, 0);
+    atomic_store(&g_dtor_unset_runs, 0);
+    CHECK_EQ(pthread_key_create(&g_key, dtor), 0);
+    CHECK_EQ(pthread_key_create(&g_key_unset, dtor_unset), 0);
+    CHECK_EQ(pthread_barrier_init(&g_tls_bar, NULL, 9), 0);
+    tl_init = 7;
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = spawn(tls_worker, (void *)(intptr_t)i);
+    errno = 12345;
+    pthread_barrier_wait(&g_tls_bar); /* the threads set their errno to EBADF before this */
+    int e = errno;
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ((intptr_t)join(t[i]), 1);
+    CHECK_EQ(tl_init, 7);
+    CHECK(strcmp(tl_buf, "initial") == 0);
+    CHECK_EQ(tl_zero, 0);
+    CHECK_EQ(e, 12345);
+    CHECK(pthread_getspecific(g_key) == NULL);
+    for (int i = 0; i < 8; i++) {
+        CHECK(g_tl_addr[i] != &tl_init);
+        for (int j = 0; j < i; j++)
+            CHECK(g_tl_addr[i] != g_tl_addr[j]);
+    }
+    printf("tls: 8 threads see their own __thread variables and errno: ok\n");
+    CHECK_EQ(atomic_load(&g_dtor_runs), 8);
+    CHECK_EQ(atomic_load(&g_dtor_bad), 0);
+    CHECK_EQ(atomic_load(&g_dtor_unset_runs), 0);
+    CHECK_EQ(pthread_key_delete(g_key), 0);
+    CHECK_EQ(pthread_key_delete(g_key_unset), 0);
+    pthread_barrier_destroy(&g_tls_bar);
+    printf("tls: keys: own values, 8 destructor runs, none for NULL values: ok\n");
+}
+
+/* ---- pipe: 4 MiB from one thread to another ---- */
+
+#define PIPE_BYTES (4u << 20)
+
+static unsigned char pattern(uint32_t i)
+{
+    return (unsigned char)((i * 2654435761u) >> 13);
+}
+
+static int g_pipe[2];
+
+static void *producer(void *arg)
+{
+    (void)arg;
+    static unsigned char buf[8192];
+    uint32_t off = 0, step = 1;
+    while (off < PIPE_BYTES) {
+        uint32_t n = step % 8191 + 1; /* 1 to 8191 bytes */
+        if (n > PIPE_BYTES - off)
+            n = PIPE_BYTES - off;
+        for (uint32_t i = 0; i < n; i++)
+            buf[i] = pattern(off + i);
+        uint32_t done = 0;
+        while (done < n) {
+            ssize_t w = write(g_pipe[1], buf + done, n - done);
+            if (w <= 0)
+                return (void *)1;
+            done += (uint32_t)w;
+        }
+        off += n;
+        step = step * 7 + 3;
+    }
+    close(g_pipe[1]);
+    return NULL;
+}
+
+static void t_pipe(void)
+{
+    CHECK_EQ(pipe(g_pipe), 0);
+    pthread_t t = spawn(producer, NULL);
+    static unsigned char buf[65536];
+    uint32_t off = 0, bad = 0;
+    uint64_t sum = 0, want = 0;
+    ssize_t n;
+    while ((n = read(g_pipe[0], buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] != pattern(off + (uint32_t)i))
+                bad++;
+            sum = sum * 31 + buf[i];
+        }
+        off += (uint32_t)n;
+    }
+    CHECK_EQ(n, 0);
+    CHECK_EQ((intptr_t)join(t), 0);
+    for (uint32_t i = 0; i < PIPE_BYTES; i++)
+        want = want * 31 + pattern(i);
+    CHECK_EQ(off, PIPE_BYTES);
+    CHECK_EQ(bad, 0);
+    CHECK(sum == want);
+    close(g_pipe[0]);
+    printf("pipe: 4 MiB between two threads, in order, then the end: ok\n");
+}
+
+/* ---- malloc: 8 threads allocating and freeing at once; blocks freed by another thread ---- */
+
+#define M_KEEP 64
+static unsigned char *g_blocks[8][M_KEEP];
+static size_t g_sizes[8][M_KEEP];
+
+static int block_ok(const unsigned char *p, size_t n, unsigned char v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
+            return 0;
+    return 1;
+}
+
+static void *malloc_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg, bad = 0;
+    uint32_t x = (uint32_t)id * 2654435761u + 1;
+    unsigned char **keep = g_blocks[id];
+    size_t *size = g_sizes[id];
+    for (int i = 0; i < 20000; i++) {
+        x = x * 1103515245u + 12345u;
+        int slot = (int)(x >> 8) % M_KEEP;
+        unsigned char v = (unsigned char)(id * M_KEEP + slot);
+        if (keep[slot]) {
+            bad += !block_ok(keep[slot], size[slot], v);
+            free(keep[slot]);
+        }
+        size[slot] = 16 + (x >> 16) % 4096;
+        keep[slot] = malloc(size[slot]);
+        if (!keep[slot]) {
+            bad++;
+            continue;
+        }
+        memset(keep[slot], v, size[slot]);
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void t_malloc(void)
+{
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = spawn(malloc_worker, (void *)(intptr_t)i);
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ((intptr_t)join(t[i]), 0);
+    for (int i = 0; i < 8; i++)
+        for (int s = 0; s < M_KEEP; s++) {
+            if (!g_blocks[i][s])
+                continue;
+            CHECK(block_ok(g_blocks[i][s], g_sizes[i][s], (unsigned char)(i * M_KEEP + s)));
+            free(g_blocks[i][s]); /* allocated by a thread that has ended */
+            g_blocks[i][s] = NULL;
+        }
+    printf("malloc: 8 threads x 20000 malloc/free at once, the last blocks freed by main: ok\n");
+}
+
+/* ---- sum: a parallel sum over 16 MiB by 1, 2, 4 and 8 threads; atomics ---- */
+
+#define SUM_N (2u << 20)
+static uint64_t *g_arr;
+struct part {
+    uint64_t lo, hi, sum;
+    char pad[40];
+};
+
+static void *sum_part(void *arg)
+{
+    struct part *p = arg;
+    uint64_t s = 0;
+    for (uint64_t i = p->lo; i < p->hi; i++)
+        s += g_arr[i];
+    p->sum = s;
+    return NULL;
+}
+
+static atomic_ullong g_atomic;
+static unsigned long long g_cas;
+
+static void *atomic_adds(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100000; i++) {
+        atomic_fetch_add(&g_atomic, 1);
+        unsigned long long old = __atomic_load_n(&g_cas, __ATOMIC_RELAXED);
+        while (!__atomic_compare_exchange_n(&g_cas, &old, old + 3, 1, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_RELAXED))
+            ;
+    }
+    return NULL;
+}
+
+static void t_sum(void)
+{
+    g_arr = malloc(SUM_N * sizeof(*g_arr));
+    CHECK(g_arr != NULL);
+    uint64_t x = 0x9e3779b97f4a7c15ull, serial = 0;
+    for (uint32_t i = 0; i < SUM_N; i++) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        g_arr[i] = z ^ (z >> 31);
+        serial += g_arr[i];
+    }
+    for (int n = 1; n <= 8; n *= 2) {
+        struct part p[8];
+        pthread_t t[8];
+        for (int i = 0; i < n; i++) {
+            p[i].lo = (uint64_t)SUM_N * i / n;
+            p[i].hi = (uint64_t)SUM_N * (i + 1) / n;
+            t[i] = spawn(sum_part, &p[i]);
+        }
+        uint64_t s = 0;
+        for (int i = 0; i < n; i++) {
+            join(t[i]);
+            s += p[i].sum;
+        }
+        if (s != serial)
+            fail_eq(__LINE__, "parallel sum", n, -1);
+    }
+    free(g_arr);
+    printf("sum: 2M elements by 1, 2, 4 and 8 threads equal the serial sum: ok\n");
+
+    pthread_t t[8];
+    atomic_store(&g_atomic, 0);
+    g_cas = 0;
+    for (int i = 0; i < 8; i++)
+        t[i] = spawn(atomic_adds, NULL);
+    for (int i = 0; i < 8; i++)
+        join(t[i]);
+    CHECK_EQ(atomic_load(&g_atomic), 800000);
+    CHECK_EQ(g_cas, 2400000);
+    printf("sum: 8 threads x 100000 atomic adds and compare-exchanges: ok\n");
+}
+
+/* ---- tid: thread IDs ---- */
+
+struct ids {
+    pid_t tid, pid, ppid;
+    pthread_t self;
+    int tgkill_ok;
+};
+static pthread_barrier_t g_tid_bar;
+
+static void *get_ids(void *arg)
+{
+    struct ids *p = arg;
+    p->tid = (pid_t)syscall(SYS_gettid);
+    p->pid = getpid();
+    p->ppid = getppid();
+    p->self = pthread_self();
+    pthread_barrier_wait(&g_tid_bar); /* all alive at once: no tid reused */
+    p->tgkill_ok = syscall(SYS_tgkill, getpid(), p->tid, 0) == 0;
+    pthread_barrier_wait(&g_tid_bar);
+    return NULL;
+}
+
+static void t_tid(void)
+{
+    pid_t pid = getpid();
+    CHECK_EQ(syscall(SYS_gettid), pid);
+    CHECK_EQ(syscall(SYS_tgkill, pid, pid, 0), 0);
+    CHECK(pthread_equal(pthread_self(), pthread_self()));
+    struct ids ids[8];
+    pthread_t t[8];
+    CHECK_EQ(pthread_barrier_init(&g_tid_bar, NULL, 8), 0);
+    for (int i = 0; i < 8; i++)
+        t[i] = spawn(get_ids, &ids[i]);
+    for (int i = 0; i < 8; i++)
+        join(t[i]);
+    pthread_barrier_destroy(&g_tid_bar);
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(ids[i].pid, pid);
+        CHECK_EQ(ids[i].ppid, getppid());
+        CHECK(ids[i].tid > 0 && ids[i].tid != pid);
+        CHECK(ids[i].tgkill_ok);
+        CHECK(pthread_equal(ids[i].self, t[i]));
+        CHECK(!pthread_equal(ids[i].self, pthread_self()));
+        for (int j = 0; j < i; j++) {
+            CHECK(ids[i].tid != ids[j].tid);
+            CHECK(!pthread_equal(ids[i].self, ids[j].self));
+        }
+    }
+    printf("tid: main's tid is the pid; 8 threads: own tids, the same pid, distinct "
+           "pthread_self: ok\n");
+}
+
+/* ---- affinity ---- */
+
+static void *affinity_thread(void *arg)
+{
+    int first = (int)(intptr_t)arg, ok = 1;
+    cpu_set_t one, got;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ok = ok && sched_setaffinity(0, sizeof(one), &one) == 0;
+    ok = ok && sched_getaffinity(0, sizeof(got), &got) == 0 && CPU_EQUAL(&got, &one);
+    ok = ok && sched_getcpu() == first;
+    return (void *)(intptr_t)ok;
+}
+
+static void t_affinity(void)
+{
+    cpu_set_t all, one, got;
+    CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+    CHECK(CPU_COUNT(&all) > 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &all))
+        first++;
+    int c = sched_getcpu();
+    CHECK(c >= 0 && CPU_ISSET(c, &all));
+    printf("affinity: the set is not empty, the CPU running is in it: ok\n");
+
+    /* a thread pins itself: its mask changes, main's does not */
+    CHECK_EQ((intptr_t)join(spawn(affinity_thread, (void *)(intptr_t)first)), 1);
+    CHECK_EQ(sched_getaffinity(0, sizeof(got), &got), 0);
+    CHECK(CPU_EQUAL(&got, &all));
+    printf("affinity: a thread pins itself to the first CPU, main's set unchanged: ok\n");
+
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    CHECK_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+    CHECK_EQ(sched_getaffinity(0, sizeof(got), &got), 0);
+    CHECK(CPU_EQUAL(&got, &one));
+    CHECK_EQ(sched_getcpu(), first);
+    CHECK_EQ(pthread_getaffinity_np(pthread_self(), sizeof(got), &got), 0);
+    CHECK(CPU_EQUAL(&got, &one));
+    cpu_set_t none;
+    CPU_ZERO(&none);
+    errno = 0;
+    CHECK(sched_setaffinity(0, sizeof(none), &none) == -1 && errno == EINVAL);
+    CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+    CHECK_EQ(sched_getaffinity(0, sizeof(got), &got), 0);
+    CHECK(CPU_EQUAL(&got, &all));
+    printf("affinity: main pinned to the first CPU and back, an empty set EINVAL: ok\n");
+}
+
+/* ---- sigmask: per-thread masks, process- and thread-directed signals ---- */
+
+static volatile pthread_t g_sig_self[65];
+static atomic_int g_sig_count[65];
+
+static void h_record(int sig)
+{
+    g_sig_self[sig] = pthread_self();
+    atomic_fetch_add(&g_sig_count[sig], 1);
+}
+
+static atomic_int g_sm_stop, g_sm_ready;
+
+static void block(int how, int sig)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    CHECK_EQ(pthread_sigmask(how, &s, NULL), 0);
+}
+
+static int is_blocked(int sig)
+{
+    sigset_t s;
+    pthread_sigmask(SIG_SETMASK, NULL, &s);
+    return sigismember(&s, sig);
+}
+
+/* waits, with SIGUSR1 blocked or not (arg), until told to stop */
+static void *sm_waiter(void *arg)
+{
+    block(arg ? SIG_UNBLOCK : SIG_BLOCK, SIGUSR1);
+    atomic_fetch_add(&g_sm_ready, 1);
+    while (!atomic_load(&g_sm_stop))
+        msleep(1);
+    return NULL;
+}
+
+/* unblocks SIGUSR1 when told to (phase 1), then waits until told to stop */
+static atomic_int g_sm_phase;
+static void *sm_unblock_later(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&g_sm_ready, 1);
+    WAIT_FOR(&g_sm_phase, 1);
+    block(SIG_UNBLOCK, SIGUSR1); /* the pending signal is delivered here */
+    int ok = g_sig_count[SIGUSR1] == 1 && pthread_equal(g_sig_self[SIGUSR1], pthread_self());
+    while (!atomic_load(&g_sm_stop))
+        msleep(1);
+    return (void *)(intptr_t)ok;
+}
+
+/* blocks SIGUSR2, waits for main to send it, sees it pending, unblocks it */
+static void *sm_pending(void *arg)
+{
+    (void)arg;
+    block(SIG_BLOCK, SIGUSR2);
+    atomic_fetch_add(&g_sm_ready, 1);
+    WAIT_FOR(&g_sm_phase, 2);
+    sigset_t p;
+    sigpending(&p);
+    int ok = sigismember(&p, SIGUSR2) && g_sig_count[SIGUSR2] == 0;
+    block(SIG_UNBLOCK, SIGUSR2);
+    ok = ok && g_sig_count[SIGUSR2] == 1 && pthread_equal(g_sig_self[SIGUSR2], pthread_self());
+    return (void *)(intptr_t)ok;
+}
+
+static void *sm_child(void *arg)
+{
+    (void)arg;
+    int ok = is_blocked(SIGINT) && is_blocked(SIGTERM); /* inherited from its creator */
+    block(SIG_UNBLOCK, SIGINT);
+    return (void *)(intptr_t)(ok && !is_blocked(SIGINT));
+}
+
+static void *sm_changer(void *arg)
+{
+    (void)arg;
+    block(SIG_BLOCK, SIGINT);
+    block(SIG_BLOCK, SIGTERM);
+    int ok = (intptr_t)join(spawn(sm_child, NULL)) == 1;
+    ok = ok && is_blocked(SIGINT); /* the child's unblock did not change this thread */
+    atomic_store(&g_sm_phase, 10);
+    WAIT_FOR(&g_sm_phase, 11);
+    return (void *)(intptr_t)ok;
+}
+
+static void *sm_sigwait(void *arg)
+{
+    (void)arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    int sig = 0;
+    if (sigwait(&s, &sig))
+        return (void *)-1;
+    return (void *)(intptr_t)sig;
+}
+
+static void t_sigmask(void)
+{
+    for (int i = 0; i < 65; i++)
+        atomic_store(&g_sig_count[i], 0);
+    atomic_store(&g_sm_stop, 0);
+    atomic_store(&g_sm_ready, 0);
+    atomic_store(&g_sm_phase, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = h_record;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+    CHECK_EQ(sigaction(SIGUSR2, &sa, NULL), 0);
+
+    /* a process-directed signal goes to the one thread that does not block it */
+    block(SIG_BLOCK, SIGUSR1);
+    pthread_t a = spawn(sm_waiter, NULL), b = spawn(sm_waiter, (void *)1),
+              c = spawn(sm_waiter, NULL);
+    WAIT_FOR(&g_sm_ready, 3);
+    CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+    WAIT_FOR(&g_sig_count[SIGUSR1], 1);
+    msleep(20);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR1]), 1);
+    CHECK(pthread_equal(g_sig_self[SIGUSR1], b));
+    atomic_store(&g_sm_stop, 1);
+    join(a);
+    join(b);
+    join(c);
+    printf("sigmask: kill(getpid()) handled by the one thread not blocking it: ok\n");
+
+    /* blocked everywhere: pending for the process until a thread unblocks it */
+    atomic_store(&g_sm_stop, 0);
+    atomic_store(&g_sm_ready, 0);
+    atomic_store(&g_sig_count[SIGUSR1], 0);
+    a = spawn(sm_waiter, NULL);
+    b = spawn(sm_unblock_later, NULL);
+    WAIT_FOR(&g_sm_ready, 2);
+    CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+    sigset_t p;
+    CHECK_EQ(sigpending(&p), 0);
+    CHECK(sigismember(&p, SIGUSR1));
+    msleep(20);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR1]), 0);
+    atomic_store(&g_sm_phase, 1);
+    WAIT_FOR(&g_sig_count[SIGUSR1], 1);
+    CHECK(pthread_equal(g_sig_self[SIGUSR1], b));
+    atomic_store(&g_sm_stop, 1);
+    CHECK_EQ((intptr_t)join(b), 1);
+    join(a);
+    CHECK_EQ(sigpending(&p), 0);
+    CHECK(!sigismember(&p, SIGUSR1));
+    printf("sigmask: blocked by all, pending, taken by the thread that unblocks it: ok\n");
+
+    /* pthread_kill reaches exactly its target, each of 4 threads in turn, and main itself */
+    atomic_store(&g_sm_stop, 0);
+    atomic_store(&g_sm_ready, 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = spawn(sm_waiter, NULL);
+    WAIT_FOR(&g_sm_ready, 4);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(pthread_kill(t[i], SIGUSR2), 0);
+        WAIT_FOR(&g_sig_count[SIGUSR2], i + 1);
+        CHECK(pthread_equal(g_sig_self[SIGUSR2], t[i]));
+    }
+    CHECK_EQ(pthread_kill(pthread_self(), SIGUSR2), 0);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR2]), 5); /* delivered before pthread_kill returns */
+    CHECK(pthread_equal(g_sig_self[SIGUSR2], pthread_self()));
+    CHECK_EQ(pthread_kill(t[0], 0), 0);
+    atomic_store(&g_sm_stop, 1);
+    for (int i = 0; i < 4; i++)
+        join(t[i]);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR2]), 5);
+    printf("sigmask: pthread_kill reaches exactly its target, 4 threads and main: ok\n");
+
+    /* a thread-directed signal stays pending for its blocking target only */
+    atomic_store(&g_sig_count[SIGUSR2], 0);
+    atomic_store(&g_sm_ready, 0);
+    atomic_store(&g_sm_phase, 0);
+    a = spawn(sm_pending, NULL);
+    WAIT_FOR(&g_sm_ready, 1);
+    CHECK_EQ(pthread_kill(a, SIGUSR2), 0);
+    msleep(20);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR2]), 0);
+    CHECK_EQ(sigpending(&p), 0);
+    CHECK(!sigismember(&p, SIGUSR2)); /* pending for the thread, not for main */
+    atomic_store(&g_sm_phase, 2);
+    CHECK_EQ((intptr_t)join(a), 1);
+    printf("sigmask: a signal to a blocking thread is pending for it alone: ok\n");
+
+    /* one thread's pthread_sigmask does not change another's; a new thread inherits */
+    sigset_t before, after;
+    memset(&before, 0, sizeof(before)); /* the kernel fills only 8 of sizeof(sigset_t) bytes */
+    memset(&after, 0, sizeof(after));
+    pthread_sigmask(SIG_SETMASK, NULL, &before);
+    atomic_store(&g_sm_phase, 0);
+    a = spawn(sm_changer, NULL);
+    WAIT_FOR(&g_sm_phase, 10);
+    pthread_sigmask(SIG_SETMASK, NULL, &after);
+    CHECK(!sigismember(&after, SIGINT) && !sigismember(&after, SIGTERM));
+    CHECK(memcmp(&before, &after, sizeof(before)) == 0);
+    atomic_store(&g_sm_phase, 11);
+    CHECK_EQ((intptr_t)join(a), 1);
+    printf("sigmask: masks are per thread, and inherited by a new thread: ok\n");
+
+    /* sigwait in a dedicated thread, SIGUSR1 blocked everywhere */
+    atomic_store(&g_sig_count[SIGUSR1], 0);
+    a = spawn(sm_sigwait, NULL);
+    CHECK_EQ(kill(getpid(), SIGUSR1), 0);
+    CHECK_EQ((intptr_t)join(a), SIGUSR1);
+    CHECK_EQ(atomic_load(&g_sig_count[SIGUSR1]), 0);
+    block(SIG_UNBLOCK, SIGUSR1);
+    printf("sigmask: sigwait in another thread takes a process-directed signal: ok\n");
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    static const char *all[] = {"create", "mutex",  "robust", "cond", "barrier",  "rwlock", "tls",
+                                "pipe",   "malloc", "sum",    "tid",  "affinity", "sigmask"};
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    alarm(120);
+    const char **list = argc > 1 ? (const char **)argv + 1 : all;
+    int n = argc > 1 ? argc - 1 : (int)(sizeof(all) / sizeof(all[0]));
+    for (int i = 0; i < n; i++) {
+        const char *c = list[i];
+        if (strcmp(c, "create") == 0) {
+            int k = 256;
+            if (i + 1 < n && list[i + 1][0] >= '0' && list[i + 1][0] <= '9')
+                k = atoi(list[++i]);
+            if (k < 1 || k > 4096) {
+                fprintf(stderr, "thr_basic: create N: 1 to 4096\n");
+                return 2;
+            }
+            t_create(k);
+        } else if (strcmp(c, "mutex") == 0)
+            t_mutex();
+        else if (strcmp(c, "robust") == 0)
+            t_robust();
+        else if (strcmp(c, "cond") == 0)
+            t_cond();
+        else if (strcmp(c, "barrier") == 0)
+            t_barrier();
+        else if (strcmp(c, "rwlock") == 0)
+            t_rwlock();
+        else if (strcmp(c, "tls") == 0)
+            t_tls();
+        else if (strcmp(c, "pipe") == 0)
+            t_pipe();
+        else if (strcmp(c, "malloc") == 0)
+            t_malloc();
+        else if (strcmp(c, "sum") == 0)
+            t_sum();
+        else if (strcmp(c, "tid") == 0)
+            t_tid();
+        else if (strcmp(c, "affinity") == 0)
+            t_affinity();
+        else if (strcmp(c, "sigmask") == 0)
+            t_sigmask();
+        else {
+            fprintf(stderr, "thr_basic: unknown subcommand '%s'\n", c);
+            return 2;
+        }
+    }
+    return 0;
+}
