@@ -8,7 +8,7 @@
 #              trips per second, on 2 vCPUs and on 1 (natively pinned to one CPU with taskset)
 #   mutex      4 threads contending for one pthread_mutex, lock/unlock pairs per second, 2 vCPUs
 #   wake-up    a thread blocked in FUTEX_WAIT long enough for its CPU to idle, woken: microseconds
-#              until it runs (bench/thr_costs; enclave: 2 vCPUs, the idle one asleep in the monitor)
+#              until it runs (thr_bench wake; enclave: 2 vCPUs, the idle one asleep in the monitor)
 #   slicing    two spinners sharing one CPU (enclave: 1 vCPU, preempted by the monitor's timer):
 #              switches per second and their work rate against one spinner alone
 # A ratio is enclave / native for rates and native / enclave for times (1.00 = as fast as
@@ -155,8 +155,8 @@ show "futex ping-pong, round trips/s (1 vCPU)" \
 show "mutex, 4 threads contending, ops/s (2 vCPUs)" \
   "$(pairs_of "$pairs" "$P mutex 4 $ops" "enclave 2 $P mutex 4 $ops")" "$((ops * 4))" || true
 
-# 4. what the scheduler's mechanisms cost (bench/thr_costs prints two numbers per run)
-C=$BUILD/bench/thr_costs
+# 4. what the scheduler's mechanisms cost (thr_bench wake and slice print two numbers per run)
+C=$P # thr_bench, its cost modes
 wake_rounds=$([ $quick = 1 ] && echo 50 || echo 200)
 slice_s=$([ $quick = 1 ] && echo 0.5 || echo 1)
 # costs NATIVE ENCLAVE: N interleaved pairs; prints the medians "n1 n2 e1 e2" (e: "-" with
