@@ -11,7 +11,7 @@
 #include "file.h"
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "syscall.h"
 #include "vfs.h"
 

@@ -11,7 +11,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 
 static const char *const g_names[32] = {

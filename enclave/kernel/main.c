@@ -6,7 +6,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "vfs.h"
 #include "vsock.h"
 

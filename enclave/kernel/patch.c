@@ -45,7 +45,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "x86/x86_len.h"
 
 #define STUB_SIZE     48

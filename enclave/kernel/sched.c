@@ -1,6 +1,6 @@
 /* sched.c: threads on vCPUs (see sched.h): the big kernel lock, the run queue, context
  * switches, blocking and waking, the idle loop, and preemption on the monitor's request. */
-#include "sched.h"
+#include "scheduler.h"
 
 #include "klib.h"
 #include "signal.h"

@@ -12,7 +12,7 @@
  */
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
 

@@ -1,7 +1,7 @@
 /* wait.c: blocking a thread until something happens (see wait.h). */
 #include "wait.h"
 
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "virtio.h"
 

@@ -2,7 +2,7 @@
  * goes through. */
 #include "kernel.h"
 #include "klib.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "wait.h"
 #include "syscall.h"

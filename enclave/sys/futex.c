@@ -9,7 +9,7 @@
 #include "futex.h"
 
 #include "klib.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
 #include "wait.h"

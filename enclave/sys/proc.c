@@ -4,7 +4,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "syscall.h"
 #include "vsock.h"
 

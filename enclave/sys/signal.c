@@ -1,7 +1,7 @@
 /* signal.c: the signal syscalls. The state, the frames and delivery are in kernel/signal.c (see
  * signal.h); the process is pid 1 and its one thread tid 1, as getpid and gettid say. */
 #include "klib.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
 #include "wait.h"

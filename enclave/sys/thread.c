@@ -4,7 +4,7 @@
  * kernel/sched.c; futexes are sys/futex.c. */
 #include "futex.h"
 #include "klib.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
 #include "wait.h"

@@ -1,4 +1,4 @@
-/* sched.h: threads and the scheduler (kernel/sched.c), the big kernel lock, and blocking.
+/* scheduler.h: threads and the scheduler (kernel/sched.c), the big kernel lock, and blocking.
  *
  * The application is one process with any number of threads; the enclave has cpu_count vCPUs.
  * Each thread has its own kernel stack, so a thread that blocks inside a syscall keeps its
@@ -15,8 +15,8 @@
  * vCPU has run one thread for a whole slice, the monitor sets need_resched and, if the vCPU
  * was in the application, sends it to alc_entry_preempt.
  */
-#ifndef ALCOVE_SCHED_H
-#define ALCOVE_SCHED_H
+#ifndef ALCOVE_SCHEDULER_H
+#define ALCOVE_SCHEDULER_H
 
 #include "kernel.h"
 
