@@ -2,6 +2,7 @@
 #include "file.h"
 #include "klib.h"
 #include "poll.h"
+#include "scheduler.h"
 
 static struct file *g_fds[FD_MAX];
 static uint64_t g_cloexec[FD_MAX / 64];
@@ -36,11 +37,28 @@ int fd_install(struct file *f, int min, bool cloexec)
     return -EMFILE;
 }
 
+/* A file a syscall found through its descriptor stays alive until the syscall ends, even if
+ * another thread closes the descriptor while this one blocks inside it (a reader woken by the
+ * close must see the pipe it read, not freed memory). The references go in the thread's
+ * holding list, given back by fd_release_held; a syscall that looks up more descriptors than the
+ * list holds (poll of many) holds the first ones only: the rest are not kept across a wait. */
+static void hold(struct file *f)
+{
+    struct thread *t = current();
+    if (!t || t->idle || t->nheld == THREAD_HELD_FILES)
+        return;
+    f->refs++;
+    t->held[t->nheld++] = f;
+}
+
 struct file *fd_get(int fd)
 {
     if (fd < 0 || fd >= FD_MAX)
         return NULL;
-    return g_fds[fd];
+    struct file *f = g_fds[fd];
+    if (f)
+        hold(f);
+    return f;
 }
 
 /* The last reference: out of every epoll set first, then the file's own release. */
@@ -55,6 +73,13 @@ static void file_put(struct file *f)
 {
     if (--f->refs == 0)
         file_release(f);
+}
+
+void fd_release_held(void)
+{
+    struct thread *t = current();
+    while (t->nheld)
+        file_put(t->held[--t->nheld]);
 }
 
 void file_discard(struct file *f)

@@ -54,6 +54,8 @@ int fd_install(struct file *f, int min, bool cloexec);
 /* The file behind fd (no reference taken: descriptors live until close), or NULL. */
 struct file *fd_get(int fd);
 int fd_close(int fd);
+/* Gives back the references fd_get took for the calling thread's syscall (sys/dispatch.c). */
+void fd_release_held(void);
 /* Releases a file that was made but never installed (refs 0); a no-op for shared files. */
 void file_discard(struct file *f);
 int fd_dup_to(int oldfd, int newfd, bool cloexec);

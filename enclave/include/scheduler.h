@@ -20,13 +20,15 @@
 
 #include "kernel.h"
 
-#define SCHED_SLICE_NS   (4 * 1000 * 1000) /* the monitor's preemption slice */
-#define THREAD_KSTACK    (32 * 1024)       /* each thread's kernel stack */
-#define THREAD_TID_FIRST 1                 /* the main thread: tid == pid */
+#define SCHED_SLICE_NS    (4 * 1000 * 1000) /* the monitor's preemption slice */
+#define THREAD_KSTACK     (32 * 1024)       /* each thread's kernel stack */
+#define THREAD_TID_FIRST  1                 /* the main thread: tid == pid */
+#define THREAD_HELD_FILES 16                /* files a syscall keeps alive (fs/fdtable.c) */
 
 enum thread_state { T_READY = 1, T_RUNNING, T_BLOCKED, T_DEAD };
 
 struct sigthread; /* kernel/signal.c: the thread's mask, queue and alternate stack */
+struct file;
 
 struct thread {
     int tid;
@@ -60,6 +62,9 @@ struct thread {
     uint64_t robust_list, robust_len;
     int exit_code;
     char comm[16];
+    /* files the current syscall keeps alive (fs/fdtable.c) */
+    struct file *held[THREAD_HELD_FILES];
+    unsigned nheld;
     /* accounting */
     uint64_t cpu_ns, run_start_ns;
     uint64_t nvcsw, nivcsw;

@@ -126,9 +126,12 @@ static void kick_cpu_for(const struct thread *t)
     /* an idle vCPU (boot, a timeout, an event) runs the first ready thread itself */
     if (current()->idle && g_nready <= 1 && (t->affinity & (1ull << me)))
         return;
-    for (unsigned i = 0; i < g_boot->cpu_count; i++)
-        if (i != me && (t->affinity & (1ull << i)) && g_cpu[i].state == CPU_SPINNING)
+    for (unsigned i = 0; i < g_boot->cpu_count; i++) {
+        if (i != me && (t->affinity & (1ull << i)) && g_cpu[i].state == CPU_SPINNING) {
+            g_cpu[i].state = CPU_BUSY; /* claimed: the next ready thread needs another vCPU */
             return;
+        }
+    }
     for (unsigned i = 0; i < g_boot->cpu_count; i++) {
         if (i != me && (t->affinity & (1ull << i)) && g_cpu[i].state == CPU_SLEEPING) {
             g_cpu[i].state = CPU_BUSY; /* one wake-up is enough */
@@ -297,6 +300,10 @@ static void switch_to(struct thread *prev, struct thread *next)
 static void schedule(void)
 {
     struct thread *cur = current();
+    /* threads that hand the vCPU straight to each other never pass through the idle loop: a due
+     * sleeper or an awaited event is looked at here too (one clock read when nothing is due) */
+    if (time_monotonic_ns() >= g_shared->wake_at || (shared_events() & g_shared->wait_events))
+        sched_poll(NULL, NULL);
     struct thread *next = rq_take();
     if (!next)
         next = g_cpu[my_cpu()].idle;
@@ -324,6 +331,8 @@ int sched_block(uint32_t events, int64_t deadline, bool interruptible)
     t->wake_reason = WAKE_NONE;
     if (interruptible && signal_pending())
         return WAKE_SIGNAL;
+    if (deadline != WAIT_FOREVER && deadline <= time_monotonic_ns())
+        return WAKE_TIMEOUT;
     t->state = T_BLOCKED;
     t->deadline = deadline;
     t->wait_events = events;

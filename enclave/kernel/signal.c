@@ -398,10 +398,32 @@ static void flush(int sig)
 
 /* Takes the signal to deliver first among set off its queue: as Linux, the thread's queue
  * first (faults, then the lowest number), then the process's (the lowest number). */
+/* The thread each pending process-directed signal was sent to (pick_thread), 0 for any: the
+ * one woken for it takes it, not another that happens to enter the kernel first. */
+static int g_proc_owner[NSIG + 1];
+
+/* Process-pending signals that another live thread, not blocking them, was picked for. */
+static uint64_t claimed_by_others(void)
+{
+    uint64_t m = 0, set = g_proc.set;
+    int me_tid = current()->tid;
+    while (set) {
+        int sig = __builtin_ctzll(set) + 1;
+        set &= set - 1;
+        int owner = g_proc_owner[sig];
+        if (!owner || owner == me_tid)
+            continue;
+        struct thread *t = thread_find(owner);
+        if (t && !(t->sig->blocked & SIGBIT(sig)))
+            m |= SIGBIT(sig);
+    }
+    return m;
+}
+
 static int take(uint64_t set, struct linux_siginfo *out)
 {
     struct thread *cur = current();
-    uint64_t t = cur->sig->set & set, p = g_proc.set & set;
+    uint64_t t = cur->sig->set & set, p = g_proc.set & set & ~claimed_by_others();
     if (t) {
         uint64_t sync = t & SYNC_MASK;
         int sig = __builtin_ctzll(sync ? sync : t) + 1;
@@ -423,14 +445,14 @@ uint64_t signal_pending_set(void)
 
 bool signal_pending(void)
 {
-    return (signal_pending_set() & ~me()->blocked) != 0;
+    return ((me()->set | (g_proc.set & ~claimed_by_others())) & ~me()->blocked) != 0;
 }
 
 bool signal_work(long ret)
 {
     struct sigthread *s = me();
-    return ((s->set | g_proc.set) & ~s->blocked) || g_timers_armed || s->restore_mask ||
-           is_restart_code(ret);
+    return ((s->set | (g_proc.set & ~claimed_by_others())) & ~s->blocked) || g_timers_armed ||
+           s->restore_mask || is_restart_code(ret);
 }
 
 uint64_t signal_blocked(void)
@@ -463,12 +485,14 @@ static NORETURN void die(int sig, const struct regs *r, const char *what)
     process_kill(sig, r, NOVECTOR, 0, 0, what);
 }
 
-/* The thread that should see a process-directed sig: the current one if it does not block it,
- * else one that does not (woken if it waits), else none (it stays pending for whoever
- * unblocks it first). */
+/* The thread that should see a process-directed sig: as Linux, the main thread if it does not
+ * block it, else the current one, else any that does not (woken if it waits), else none (it
+ * stays pending for whoever unblocks it first). */
 static struct thread *pick_thread(int sig)
 {
-    struct thread *cur = current();
+    struct thread *main_thread = thread_find(THREAD_TID_FIRST), *cur = current();
+    if (main_thread && !(main_thread->sig->blocked & SIGBIT(sig)))
+        return main_thread;
     if (cur && !cur->idle && !(cur->sig->blocked & SIGBIT(sig)))
         return cur;
     for_each_thread(t) if (!(t->sig->blocked & SIGBIT(sig))) return t;
@@ -491,6 +515,8 @@ int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *tar
     if (!enqueue(target, sig, info))
         return -EAGAIN;
     struct thread *t = target ? target : pick_thread(sig);
+    if (!target)
+        g_proc_owner[sig] = t ? t->tid : 0;
     if (t && t != current() && !(t->sig->blocked & SIGBIT(sig)))
         sched_signal_wake(t);
     return 0;

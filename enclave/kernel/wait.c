@@ -54,6 +54,7 @@ static bool spin_for(uint32_t events, int64_t until)
 
 int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns)
 {
+    bool spun = false;
     for (;;) {
         timer_run_due();
         /* virtio devices raise no interrupts: their drivers look at the used rings now, having
@@ -69,8 +70,13 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
         int64_t now = time_monotonic_ns();
         if (deadline_ns != WAIT_FOREVER && now >= deadline_ns)
             return -ETIMEDOUT;
-        if ((events & VIRTIO_EVENTS) && spin_for(events & VIRTIO_EVENTS, deadline_ns))
+        /* spin once; then look again whatever happened: the lock was given up, so another
+         * thread may have served this one's device events meanwhile */
+        if ((events & VIRTIO_EVENTS) && !spun) {
+            spun = true;
+            spin_for(events & VIRTIO_EVENTS, deadline_ns);
             continue;
+        }
         if (booting) {
             uint64_t timeout =
                 deadline_ns == WAIT_FOREVER ? 0 : (uint64_t)MAX(deadline_ns - now, 1);

@@ -1,5 +1,6 @@
 /* dispatch.c: the syscall table built from syscalls.def, and the dispatcher every syscall
  * goes through. */
+#include "file.h"
 #include "kernel.h"
 #include "klib.h"
 #include "scheduler.h"
@@ -104,6 +105,7 @@ static void syscall_dispatch_locked(struct regs *r)
     if (g_boot->log_level >= ALC_LOG_TRACE)
         trace(d, nr, r, ret);
     r->rax = (uint64_t)ret;
+    fd_release_held(); /* first: a close's last reference ends the file before waiters look */
     if (!changes_nothing(nr))
         wait_wake_all();
     sched_return_check();

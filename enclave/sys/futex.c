@@ -168,9 +168,11 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
                 sched_wake(w);
                 done++;
             } else if (moved < nr_requeue) {
-                unlink_waiter(b, w);
-                w->futex_addr = uaddr2;
-                enqueue(b2, w);
+                if (uaddr2 != uaddr) { /* onto the same word: it stays where it is */
+                    unlink_waiter(b, w);
+                    w->futex_addr = uaddr2;
+                    enqueue(b2, w);
+                }
                 moved++;
             } else {
                 break;
@@ -194,28 +196,31 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_w
     }
     if (!user_range_ok(uaddr2, 4, PROT_READ | PROT_WRITE))
         return -EFAULT;
+    /* the application's other threads change the word without the kernel lock: one atomic
+     * read-modify-write, as Linux does */
     uint32_t *p = (uint32_t *)uaddr2;
     uint32_t old = __atomic_load_n(p, __ATOMIC_SEQ_CST), nv;
-    switch (kind) {
-    case 0:
-        nv = (uint32_t)oparg;
-        break;
-    case 1:
-        nv = old + (uint32_t)oparg;
-        break;
-    case 2:
-        nv = old | (uint32_t)oparg;
-        break;
-    case 3:
-        nv = old & ~(uint32_t)oparg;
-        break;
-    case 4:
-        nv = old ^ (uint32_t)oparg;
-        break;
-    default:
-        return -ENOSYS;
-    }
-    __atomic_store_n(p, nv, __ATOMIC_SEQ_CST);
+    do {
+        switch (kind) {
+        case 0:
+            nv = (uint32_t)oparg;
+            break;
+        case 1:
+            nv = old + (uint32_t)oparg;
+            break;
+        case 2:
+            nv = old | (uint32_t)oparg;
+            break;
+        case 3:
+            nv = old & ~(uint32_t)oparg;
+            break;
+        case 4:
+            nv = old ^ (uint32_t)oparg;
+            break;
+        default:
+            return -ENOSYS;
+        }
+    } while (!__atomic_compare_exchange_n(p, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     bool hit;
     int32_t o = (int32_t)old;
     switch (cmp) {

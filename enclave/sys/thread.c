@@ -99,7 +99,9 @@ SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
 {
     struct clone_args a;
     memset(&a, 0, sizeof(a));
-    if (size < CLONE_ARGS_SIZE_VER0 || size > 4096)
+    if (size > 4096)
+        return -E2BIG; /* Linux: more than a page */
+    if (size < CLONE_ARGS_SIZE_VER0)
         return -EINVAL;
     if (copy_from_user(&a, uargs, MIN(size, sizeof(a))))
         return -EFAULT;

@@ -49,6 +49,7 @@ static void *tick_thread(void *arg)
 {
     struct vm *vm = arg;
     uint64_t last[ALC_MAX_CPUS];
+    unsigned start = 0;
     memset(last, 0xff, sizeof(last));
     while (!atomic_load(&vm->stopping)) {
         uint64_t slice = atomic_load(&vm->slice_ns);
@@ -63,8 +64,13 @@ static void *tick_thread(void *arg)
         if (sleeper_due(vm, mono_ns()) || (__atomic_load_n(&sh->events, __ATOMIC_ACQUIRE) &
                                            __atomic_load_n(&sh->wait_events, __ATOMIC_ACQUIRE)))
             want++;
-        for (unsigned i = 0; i < vm->ncpu; i++) {
+        /* the vCPU looked at first turns, so that no thread keeps its vCPU for good */
+        start = (start + 1) % vm->ncpu;
+        for (unsigned k = 0; k < vm->ncpu; k++) {
+            unsigned i = (start + k) % vm->ncpu;
             struct vcpu *v = &vm->vcpus[i];
+            if (!v->thread_started)
+                continue;
             uint64_t sw = __atomic_load_n(&v->area->switches, __ATOMIC_ACQUIRE);
             bool idle = atomic_load(&v->in_wait);
             if (want && !idle && sw == last[i]) {

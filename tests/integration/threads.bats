@@ -173,3 +173,13 @@ exits_with() {
       { echo "$v enclave: status $status, output '$output'"; echo "${stderr:-}"; return 1; }
   done
 }
+
+@test "threads: a pipe closed while another thread blocks reading it: EOF, and its memory is not reused under the reader" {
+  on_cpus 2 thr_edge closed
+  on_cpus 1 thr_edge closed
+}
+
+@test "threads: SIGALRM goes to the main thread waiting in pause(), not to a computing thread" {
+  on_cpus 2 thr_edge alarm
+  on_cpus 1 thr_edge alarm
+}

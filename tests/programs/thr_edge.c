@@ -6,6 +6,9 @@
  *   exitgroup  a thread calls _exit(3) while main waits in pthread_join: status 3
  *   exitfn     a thread calls exit(4) while main waits in pthread_join: atexit runs, status 4
  *   deadlock   two threads deadlock; prints "deadlocked", then main joins forever
+ *   closed     both ends of a pipe closed by main while a thread blocks reading it: EOF for
+ *              the reader, and a new pipe made at once keeps its bytes
+ *   alarm      main waits in pause() for SIGALRM while a thread computes: main handles it
  *   mainexit   main calls pthread_exit; the last thread prints and the process ends with 0
  *   many       threads (16 KiB stacks) until pthread_create fails: prints the error's name
  *              ("limit reached: EAGAIN") or "no limit under 20000", then joins them all and
@@ -168,6 +171,76 @@ static int t_deadlock(void)
     fflush(stdout);
     join(a);
     return 1;
+}
+
+/* ---- closed: a pipe closed by another thread while a reader blocks in it ---- */
+
+static int g_cl[2];
+
+static void *blocked_reader(void *arg)
+{
+    (void)arg;
+    char b[64] = {0};
+    ssize_t n = read(g_cl[0], b, sizeof(b) - 1);
+    printf("the blocked reader's read: %zd\n", n);
+    fflush(stdout);
+    return NULL;
+}
+
+/* Both ends are closed while the reader waits: it sees the end of the pipe (0), and a new pipe
+ * made at once (which may reuse the old one's kernel memory) keeps its bytes for its owner. */
+static int t_closed(void)
+{
+    CHECK_EQ(pipe(g_cl), 0);
+    pthread_t t = spawn(blocked_reader, NULL);
+    msleep(100);
+    CHECK_EQ(close(g_cl[0]), 0);
+    CHECK_EQ(close(g_cl[1]), 0);
+    int p2[2];
+    CHECK_EQ(pipe(p2), 0);
+    CHECK_EQ(write(p2[1], "secret", 6), 6);
+    join(t);
+    char b[16] = {0};
+    CHECK_EQ(read(p2[0], b, sizeof(b)), 6);
+    CHECK(memcmp(b, "secret", 6) == 0);
+    printf("closed: the new pipe kept its 6 bytes: ok\n");
+    return 0;
+}
+
+/* ---- alarm: a process-directed signal reaches the thread waiting for it ---- */
+
+static _Atomic int g_alarm_tid;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    g_alarm_tid = (int)syscall(SYS_gettid);
+}
+
+static void *compute(void *arg)
+{
+    (void)arg;
+    double t0 = now(CLOCK_MONOTONIC);
+    volatile unsigned long x = 0;
+    while (now(CLOCK_MONOTONIC) - t0 < 1.5)
+        for (int i = 0; i < 100000; i++)
+            x++;
+    return NULL;
+}
+
+/* main waits in pause() for SIGALRM while another thread computes: main runs the handler and
+ * pause returns (Linux gives a process-directed signal to the main thread when it can take it) */
+static int t_alarm(void)
+{
+    signal(SIGALRM, on_alarm);
+    pthread_t t = spawn(compute, NULL);
+    msleep(10);
+    alarm(1);
+    pause();
+    CHECK_EQ(g_alarm_tid, getpid());
+    join(t);
+    printf("alarm: handled by main, whose pause() returned: ok\n");
+    return 0;
 }
 
 /* ---- mainexit ---- */
@@ -658,6 +731,10 @@ int main(int argc, char **argv)
         return t_exitgroup(4);
     if (strcmp(c, "deadlock") == 0)
         return t_deadlock();
+    if (strcmp(c, "closed") == 0)
+        return t_closed();
+    if (strcmp(c, "alarm") == 0)
+        return t_alarm();
     if (strcmp(c, "mainexit") == 0)
         return t_mainexit();
     if (strcmp(c, "many") == 0)
@@ -666,6 +743,8 @@ int main(int argc, char **argv)
         return t_futex();
     if (strcmp(c, "clone") == 0)
         return t_clone();
-    fprintf(stderr, "usage: thr_edge spin|exitgroup|exitfn|deadlock|mainexit|many|futex|clone\n");
+    fprintf(
+        stderr,
+        "usage: thr_edge spin|exitgroup|exitfn|deadlock|closed|alarm|mainexit|many|futex|clone\n");
     return 2;
 }
