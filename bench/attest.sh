@@ -16,7 +16,8 @@ if [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; ex
 export ALCOVE_CA_DIR=${ALCOVE_CA_DIR:-$(mktemp -d)/ca}
 [ -f "$ALCOVE_CA_DIR/ca.pem" ] || "$BUILD/src/alcove" ca init > /dev/null
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 ea=() ed=() hg=() hv=()
 for _ in $(seq "$runs"); do
   read -r a d < <("$BUILD/src/alcove" run "$BUILD/bench/nsm_bench" 1)
@@ -29,7 +30,6 @@ e_att=$(printf '%s\n' "${ea[@]}" | median)
 e_desc=$(printf '%s\n' "${ed[@]}" | median)
 h_gen=$(printf '%s\n' "${hg[@]}" | median)
 h_ver=$(printf '%s\n' "${hv[@]}" | median)
-row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
 if [ $rows = 0 ]; then
   row "attestation (median of $runs runs)" "host" "enclave" "ratio"
   row "---" "---:" "---:" "---:"

@@ -33,8 +33,8 @@ pairs=$([ $quick = 1 ] && echo 3 || echo 5)
 gz_pairs=3
 gz_mib=$([ $quick = 1 ] && echo 16 || echo 64)
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 if [ $rows = 0 ]; then
   echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"

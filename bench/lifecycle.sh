@@ -30,7 +30,8 @@ for _ in $(seq "$runs"); do
   "$A" terminate-enclave --all > /dev/null 2>&1; t2=$(ms)
   up+=("$(( (t1 - t0) / 1000 ))"); down+=("$(( (t2 - t1) / 1000 ))")
 done
-row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 if [ $rows = 0 ]; then
   row "enclave lifecycle" "" "enclave" ""
   row "---" "---:" "---:" "---:"

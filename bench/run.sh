@@ -16,8 +16,8 @@ if [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; ex
 runs=$([ $quick = 1 ] && echo 3 || echo 5)
 launches=$([ $quick = 1 ] && echo 20 || echo 40)
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"

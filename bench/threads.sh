@@ -49,8 +49,8 @@ iters=$([ $quick = 1 ] && echo 50000000 || echo 200000000)
 rounds=$([ $quick = 1 ] && echo 20000 || echo 100000)
 ops=$([ $quick = 1 ] && echo 500000 || echo 2000000)
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 if [ $rows = 0 ]; then
   echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -180,7 +180,7 @@ costs() {
   echo "$n1 $n2 $e1 $e2"
 }
 ratio() {
-  if [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; fi
+  if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; fi
 }
 read -r w1 w9 we1 we9 <<< "$(costs "$C wake $wake_rounds" "enclave 2 $C wake $wake_rounds")"
 if [ "$w1" = fail ]; then

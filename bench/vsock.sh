@@ -26,7 +26,8 @@ trap 'kill $native $enclave 2> /dev/null; wait 2> /dev/null; rm -rf "$ALCOVE_RUN
 VS="vsock:$ALCOVE_RUNTIME_DIR/$cid.vsock:5000"
 for _ in $(seq 100); do "$C" "$VS" conn 1 > /dev/null 2>&1 && break; sleep 0.1; done
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 measure() { # TARGET ARGS... -> median of the first field (or of field $FIELD)
   local t=$1; shift
   for _ in $(seq "$runs"); do "$C" "$t" "$@" | awk -v f="${FIELD:-1}" '{print $f}'; done | median

@@ -106,6 +106,8 @@ NORETURN void thread_exit_current(void);
 NORETURN void sched_ap_start(void);
 /* Runs the scheduler on this vCPU forever: the idle context (kernel_main, kernel_ap_main). */
 NORETURN void sched_idle_loop(void);
+/* The enclave's vCPUs as an affinity mask (bit i: vCPU i). */
+uint64_t sched_online_mask(void);
 /* The thread with this tid, or NULL. */
 struct thread *thread_find(int tid);
 /* Live threads. */

@@ -22,7 +22,7 @@ static int g_next_tid = THREAD_TID_FIRST;
 
 /* counters for --log-level debug (sched_log_stats) */
 static struct {
-    uint64_t lock_waits, lock_wait_ns, wakes_sent, sleeps, spins_won, switches, preempts;
+    uint64_t lock_waits, lock_wait_ticks, wakes_sent, sleeps, spins_won, switches, preempts;
 } g_stats;
 
 void kernel_lock(void)
@@ -34,7 +34,7 @@ void kernel_lock(void)
     while (__atomic_load_n(&g_lock_serving, __ATOMIC_ACQUIRE) != me)
         __asm__ volatile("pause");
     g_stats.lock_waits++;
-    g_stats.lock_wait_ns += rdtsc() - t0; /* TSC ticks; converted when logged */
+    g_stats.lock_wait_ticks += rdtsc() - t0; /* converted to us when logged */
 }
 
 void sched_log_stats(void)
@@ -44,8 +44,8 @@ void sched_log_stats(void)
          "scheduler: %lu threads made, %lu switches, %lu preemptions; lock: %lu waits, %lu us "
          "waiting; idle: %lu sleeps in the monitor, %lu spins that found work, %lu wake-ups sent",
          (uint64_t)(g_next_tid - THREAD_TID_FIRST), g_stats.switches, g_stats.preempts,
-         g_stats.lock_waits, g_stats.lock_wait_ns * 1000000 / hz, g_stats.sleeps, g_stats.spins_won,
-         g_stats.wakes_sent);
+         g_stats.lock_waits, g_stats.lock_wait_ticks * 1000000 / hz, g_stats.sleeps,
+         g_stats.spins_won, g_stats.wakes_sent);
 }
 
 /* vCPUs to wake (ALC_HC_WAKE) once the lock is released: a hypercall is an exit of tens of
@@ -108,7 +108,7 @@ struct thread *thread_find(int tid)
     return NULL;
 }
 
-static uint64_t all_cpus_mask(void)
+uint64_t sched_online_mask(void)
 {
     return g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
 }
@@ -476,7 +476,7 @@ static struct thread *idle_context(void)
         kpanic("no memory for vCPU %u's idle context", my_cpu());
     t->idle = true;
     t->state = T_RUNNING;
-    t->affinity = all_cpus_mask();
+    t->affinity = sched_online_mask();
     t->cpu = (int)my_cpu();
     return t;
 }
@@ -532,7 +532,7 @@ struct thread *thread_create(const struct regs *r)
         *--sp = 0;
     t->ksp = (uint64_t)sp;
     t->regs = (struct regs *)(t->kstack_top - sizeof(struct regs));
-    t->affinity = all_cpus_mask();
+    t->affinity = sched_online_mask();
     t->deadline = WAIT_FOREVER;
     t->tid = g_next_tid++;
     strlcpy(t->comm, "main", sizeof(t->comm));

@@ -246,11 +246,6 @@ SYSCALL_DEFINE0(sched_yield)
     return 0;
 }
 
-static uint64_t online_mask(void)
-{
-    return g_boot->cpu_count >= 64 ? ~0ull : (1ull << g_boot->cpu_count) - 1;
-}
-
 SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, size, uint64_t, umask)
 {
     struct thread *t = thread_of(pid);
@@ -274,7 +269,7 @@ SYSCALL_DEFINE3(sched_setaffinity, int, pid, uint64_t, size, uint64_t, umask)
         return -EFAULT;
     if (size < 8)
         mask &= (1ull << (size * 8)) - 1;
-    mask &= online_mask();
+    mask &= sched_online_mask();
     if (!mask)
         return -EINVAL; /* no vCPU of this enclave in the set */
     t->affinity = mask;

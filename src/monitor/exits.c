@@ -30,13 +30,6 @@ static const char *signame(uint32_t sig)
     return "signal";
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Blocks until (events & mask), an ALC_HC_WAKE for this vCPU, the timeout or the end of the
  * enclave. Every wake-up bumps vm->wait_word (vm_wake_waiters), so reading it before looking
  * loses none. */
@@ -50,7 +43,7 @@ static int hc_wait(struct vcpu *v, uint64_t gpa)
     }
     uint32_t mask = w->mask | ALC_EV_STOP;
     uint64_t timeout = w->timeout_ns;
-    uint64_t deadline = timeout ? now_ns() + timeout : 0;
+    uint64_t deadline = timeout ? (uint64_t)clock_ns(CLOCK_MONOTONIC) + timeout : 0;
     atomic_store(&v->in_wait, true);
     for (;;) {
         unsigned seq = atomic_load(&vm->wait_word);
@@ -59,7 +52,7 @@ static int hc_wait(struct vcpu *v, uint64_t gpa)
             break;
         struct timespec ts, *tsp = NULL;
         if (deadline) {
-            uint64_t now = now_ns();
+            uint64_t now = (uint64_t)clock_ns(CLOCK_MONOTONIC);
             if (now >= deadline)
                 break;
             uint64_t left = deadline - now;

@@ -24,13 +24,6 @@
 #define MIN_SLICE_NS 1000000ull            /* 1 ms */
 #define MAX_SLICE_NS 100000000ull          /* 100 ms */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 void sched_wake_cpu(struct vm *vm, unsigned index)
 {
     atomic_store(&vm->vcpus[index].wake, true);
@@ -61,8 +54,9 @@ static void *tick_thread(void *arg)
         /* how many vCPUs are wanted: one per ready thread, one for a due sleeper or event */
         const struct alc_shared *sh = vm->shared;
         unsigned want = __atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE);
-        if (sleeper_due(vm, mono_ns()) || (__atomic_load_n(&sh->events, __ATOMIC_ACQUIRE) &
-                                           __atomic_load_n(&sh->wait_events, __ATOMIC_ACQUIRE)))
+        if (sleeper_due(vm, clock_ns(CLOCK_MONOTONIC)) ||
+            (__atomic_load_n(&sh->events, __ATOMIC_ACQUIRE) &
+             __atomic_load_n(&sh->wait_events, __ATOMIC_ACQUIRE)))
             want++;
         /* the vCPU looked at first turns, so that no thread keeps its vCPU for good */
         start = (start + 1) % vm->ncpu;

@@ -108,6 +108,9 @@ struct vm {
 void vm_end(struct vm *vm, enum vm_end how, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The host clock c in ns (CLOCK_MONOTONIC is also the guest's, see the boot info's anchor). */
+int64_t clock_ns(clockid_t c);
+
 /* Wakes vCPUs blocked in ALC_HC_WAIT after events changed. */
 void vm_wake_waiters(struct vm *vm);
 
