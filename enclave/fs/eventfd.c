@@ -17,18 +17,21 @@ struct eventfd {
 
 static bool has_count(void *arg)
 {
-    return ((struct eventfd *)arg)->count > 0;
+    struct file *f = arg;
+    wait_on_file(f); /* reads and writes notify */
+    return ((struct eventfd *)f->priv)->count > 0;
 }
 
 struct add_wait {
-    struct eventfd *e;
+    struct file *f;
     uint64_t n;
 };
 
 static bool room_for(void *arg)
 {
     struct add_wait *w = arg;
-    return COUNT_MAX - w->e->count > w->n;
+    wait_on_file(w->f);
+    return COUNT_MAX - ((struct eventfd *)w->f->priv)->count > w->n;
 }
 
 static long eventfd_read(struct file *f, void *buf, size_t len)
@@ -39,7 +42,7 @@ static long eventfd_read(struct file *f, void *buf, size_t len)
     if (!e->count) {
         if (f->flags & O_NONBLOCK)
             return -EAGAIN;
-        if (wait_until(has_count, e, 0, WAIT_FOREVER))
+        if (wait_until(has_count, f, 0, WAIT_FOREVER))
             return -ERESTARTSYS;
     }
     uint64_t n = e->semaphore ? 1 : e->count;
@@ -58,7 +61,7 @@ static long eventfd_write(struct file *f, const void *buf, size_t len)
     memcpy(&n, buf, sizeof(n));
     if (n == COUNT_MAX)
         return -EINVAL;
-    struct add_wait w = {e, n};
+    struct add_wait w = {f, n};
     if (!room_for(&w)) {
         if (f->flags & O_NONBLOCK)
             return -EAGAIN;
@@ -103,6 +106,7 @@ static void eventfd_release(struct file *f)
 }
 
 static const struct file_ops g_eventfd_ops = {
+    .notifies = true,
     .read = eventfd_read,
     .write = eventfd_write,
     .poll = eventfd_poll,

@@ -2,13 +2,27 @@
 #include "file.h"
 #include "klib.h"
 #include "poll.h"
+#include "process.h"
 #include "scheduler.h"
+#include "wait.h"
 
-static struct file *g_fds[FD_MAX];
-static uint64_t g_cloexec[FD_MAX / 64];
+/* A process's descriptors (process.h: struct process.files). */
+struct fdtable {
+    struct file *fds[FD_MAX];
+    uint64_t cloexec[FD_MAX / 64];
+};
+
+static struct fdtable *table(void)
+{
+    return current_process()->files;
+}
 
 void fd_init(void)
 {
+    struct fdtable *t = kzalloc(sizeof(*t));
+    if (!t)
+        kpanic("out of kernel memory for the descriptor table");
+    current_process()->files = t;
     for (int i = 0; i < 3; i++)
         if (fd_install(console_file(i), i, false) != i)
             kpanic("cannot install standard stream %d", i);
@@ -16,20 +30,22 @@ void fd_init(void)
 
 static void set_cloexec_bit(int fd, bool on)
 {
+    uint64_t *w = &table()->cloexec[fd / 64];
     if (on)
-        g_cloexec[fd / 64] |= 1ull << (fd % 64);
+        *w |= 1ull << (fd % 64);
     else
-        g_cloexec[fd / 64] &= ~(1ull << (fd % 64));
+        *w &= ~(1ull << (fd % 64));
 }
 
 int fd_install(struct file *f, int min, bool cloexec)
 {
     if (min < 0)
         return -EINVAL;
+    struct file **fds = table()->fds;
     for (int fd = min; fd < FD_MAX; fd++) {
-        if (!g_fds[fd]) {
+        if (!fds[fd]) {
             f->refs++;
-            g_fds[fd] = f;
+            fds[fd] = f;
             set_cloexec_bit(fd, cloexec);
             return fd;
         }
@@ -55,7 +71,7 @@ struct file *fd_get(int fd)
 {
     if (fd < 0 || fd >= FD_MAX)
         return NULL;
-    struct file *f = g_fds[fd];
+    struct file *f = table()->fds[fd];
     if (f)
         hold(f);
     return f;
@@ -64,6 +80,7 @@ struct file *fd_get(int fd)
 /* The last reference: out of every epoll set first, then the file's own release. */
 static void file_release(struct file *f)
 {
+    wait_file_release(f);
     poll_file_release(f);
     if (f->ops->release)
         f->ops->release(f);
@@ -93,7 +110,7 @@ int fd_close(int fd)
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    g_fds[fd] = NULL;
+    table()->fds[fd] = NULL;
     set_cloexec_bit(fd, false);
     file_put(f);
     return 0;
@@ -110,10 +127,11 @@ int fd_dup_to(int oldfd, int newfd, bool cloexec)
         set_cloexec_bit(newfd, cloexec);
         return newfd;
     }
+    struct file **fds = table()->fds;
     f->refs++;
-    if (g_fds[newfd])
-        file_put(g_fds[newfd]);
-    g_fds[newfd] = f;
+    if (fds[newfd])
+        file_put(fds[newfd]);
+    fds[newfd] = f;
     set_cloexec_bit(newfd, cloexec);
     return newfd;
 }
@@ -122,7 +140,7 @@ int fd_get_cloexec(int fd)
 {
     if (!fd_get(fd))
         return -EBADF;
-    return (g_cloexec[fd / 64] >> (fd % 64)) & 1;
+    return (table()->cloexec[fd / 64] >> (fd % 64)) & 1;
 }
 
 int fd_set_cloexec(int fd, bool cloexec)

@@ -7,8 +7,8 @@
  * partial writes when the ring fills. The slots' pages are one buffer, allocated at the first
  * write.
  *
- * The application is one thread: a read of an empty pipe whose write end is open waits for
- * something that only a signal handler or a timer can bring, as on Linux.
+ * A reader or writer that must wait is queued on its end (kernel/wait.c); every change of
+ * state (data in, room made, an end closed, a resize) notifies both ends, which wakes it.
  */
 #include "pipe.h"
 
@@ -76,15 +76,18 @@ static void notify(struct pipe *p, uint32_t key)
         poll_notify(p->wr, key);
 }
 
+/* (notify wakes the waiters of both ends) */
 static bool readable_or_eof(void *arg)
 {
     struct pipe *p = arg;
+    wait_on_file(p->rd);
     return !pipe_empty(p) || !p->wr;
 }
 
 static bool writable_or_broken(void *arg)
 {
     struct pipe *p = arg;
+    wait_on_file(p->wr);
     return !pipe_full(p) || !p->rd;
 }
 
@@ -262,6 +265,7 @@ static const struct file_ops g_pipe_ops = {
     .read = pipe_read,
     .write = pipe_write,
     .poll = pipe_poll,
+    .notifies = true,
     .stat = pipe_stat,
     .ioctl = pipe_ioctl,
     .release = pipe_release,

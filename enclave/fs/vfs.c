@@ -2,8 +2,9 @@
 #include "vfs.h"
 
 #include "klib.h"
+#include "process.h"
 
-static struct inode *g_root, *g_cwd;
+static struct inode *g_root;
 static uint64_t g_next_ino = 1;
 
 struct inode *vfs_new_inode(uint32_t mode, uint32_t dev, uint32_t flags)
@@ -50,23 +51,26 @@ struct inode *vfs_root(void)
             kpanic("out of kernel memory for the root directory");
         g_root->parent = g_root;
         g_root->nlink = 2;
-        g_cwd = g_root;
-        g_root->refs = 1;
+        g_root->refs = 1; /* the mount's own */
     }
     return g_root;
 }
 
+/* A process's working directory; NULL (a new process) is the root. */
 struct inode *vfs_cwd(void)
 {
-    return g_cwd ? g_cwd : vfs_root();
+    struct inode *cwd = current_process()->cwd;
+    return cwd ? cwd : vfs_root();
 }
 
 void vfs_set_cwd(struct inode *dir)
 {
-    struct inode *old = vfs_cwd();
+    struct process *p = current_process();
+    struct inode *old = p->cwd;
     vfs_get(dir);
-    g_cwd = dir;
-    vfs_put(old);
+    p->cwd = dir;
+    if (old)
+        vfs_put(old);
 }
 
 bool vfs_writable(const struct inode *ino)
@@ -360,7 +364,9 @@ static int walk(struct walk *w, struct inode *cur, unsigned flags, bool want_par
     return 0;
 }
 
-static struct walk g_walk; /* one syscall at a time: too big for the kernel stack */
+/* Scratch for one lookup at a time (too big for the kernel stack): a walk never blocks, and
+ * the kernel lock is held throughout (process.h, the rule for blocking code). */
+static struct walk g_walk;
 
 static int walk_init(struct walk *w, const char *path)
 {

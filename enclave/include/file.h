@@ -26,6 +26,9 @@ struct file_ops {
     uint32_t (*poll)(struct file *f);
     /* the ALC_EV_* monitor events that can change poll's answer (console stdin), for waiters */
     uint32_t wake_events;
+    /* true when the file calls poll_notify (poll.h) whenever its readiness may change: a thread
+     * waiting on it (wait.h, wait_on_file) is then woken by that alone, not after every syscall */
+    bool notifies;
     /* new position, or -errno; NULL: ESPIPE */
     int64_t (*lseek)(struct file *f, int64_t off, int whence);
     /* fills buf with linux_dirent64 records; NULL: ENOTDIR */
@@ -37,9 +40,12 @@ struct file_ops {
     void (*release)(struct file *f);
 };
 
+struct wq_entry;
+
 struct file {
     const struct file_ops *ops;
-    uint32_t flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+    struct wq_entry *waiters; /* threads waiting on it (kernel/wait.c) */
+    uint32_t flags;           /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
     uint32_t refs;
     void *priv;
     struct inode *inode; /* files of the file system; NULL for the console */

@@ -246,7 +246,8 @@ struct linux_iovec {
     uint64_t base;
     uint64_t len;
 };
-#define IOV_MAX 1024
+#define IOV_MAX     1024
+#define UIO_FASTIOV 8 /* iovec entries a syscall keeps on its stack */
 
 /* time */
 struct linux_timespec {

@@ -7,8 +7,19 @@
 
 #include "../mm/vma.h"
 
-/* Takes over the application region [lo, hi): the main stack of stack_size bytes at the top. */
+/* A process's address space (process.h: struct process.mm). */
+struct mm {
+    struct vmspace space;             /* what is mapped where, with what protection */
+    uint64_t stack_bottom, stack_top; /* the main thread's stack */
+    uint64_t mmap_top;                /* mappings go top-down from here */
+    uint64_t brk_base, brk_cur;       /* the brk heap */
+};
+
+/* Gives the current process an address space over the application region [lo, hi): the main
+ * stack of stack_size bytes at the top. */
 void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size);
+/* The current process's address space and its mapping table. */
+struct mm *mm_current(void);
 struct vmspace *mm_space(void);
 
 /* Owns [start, start + len) (page aligned, free), zero-filled. 0 or -errno. */

@@ -1,11 +1,11 @@
 /* poll.h: readiness of open files, for poll, select and epoll (sys/poll.c, sys/epoll.c).
  *
- * A file says how ready it is now through its ops->poll (POLL* bits). Nothing ever waits on a
- * queue: the application is one thread, so while it is blocked only a signal, a timer or the
- * host (console stdin, ops->wake_events) can change anything, and waiters simply look again.
- * epoll needs more than the state, it needs the events (edge-triggered interest, its ready
- * list): a file whose readiness may have changed calls poll_notify, as Linux wakes a wait
- * queue; the descriptor table calls poll_file_release when any file goes away.
+ * A file says how ready it is now through its ops->poll (POLL* bits). A file whose readiness
+ * may have changed calls poll_notify, as Linux wakes a wait queue: the threads waiting on it
+ * (kernel/wait.c, wait_on_file) are woken, and the epoll items watching it join their ready
+ * lists (edge-triggered interest needs the events, not just the state). Files that do this
+ * every time say so (file_ops.notifies); a wait on any other file looks again after every
+ * syscall. The descriptor table calls poll_file_release when any file goes away.
  */
 #ifndef ALCOVE_POLL_H
 #define ALCOVE_POLL_H
@@ -22,7 +22,8 @@ static inline uint32_t file_poll(struct file *f)
 }
 
 /* f's readiness may have changed: key holds the POLL* bits that may have become true (0: any).
- * Marks the epoll items that watch f for those bits ready (sys/epoll.c). */
+ * Wakes the threads waiting on f and marks the epoll items that watch f for those bits ready
+ * (sys/epoll.c). */
 void poll_notify(struct file *f, uint32_t key);
 /* f is being released: removes it from every epoll set (sys/epoll.c; fs/fdtable.c calls it). */
 void poll_file_release(struct file *f);

@@ -19,19 +19,30 @@
 #define ALCOVE_SCHEDULER_H
 
 #include "kernel.h"
+#include "process.h"
 
 #define SCHED_SLICE_NS    (4 * 1000 * 1000) /* the monitor's preemption slice */
 #define THREAD_KSTACK     (32 * 1024)       /* each thread's kernel stack */
 #define THREAD_TID_FIRST  1                 /* the main thread: tid == pid */
 #define THREAD_HELD_FILES 16                /* files a syscall keeps alive (fs/fdtable.c) */
+#define THREAD_WAIT_FILES 16                /* files a wait is queued on (kernel/wait.c) */
 
 enum thread_state { T_READY = 1, T_RUNNING, T_BLOCKED, T_DEAD };
 
+/* A thread waiting on a file: one link of the file's waiters (kernel/wait.c). */
+struct wq_entry {
+    struct thread *t;
+    struct file *f; /* NULL once unlinked */
+    struct wq_entry *next, **pprev;
+};
+
 struct sigthread; /* kernel/signal.c: the thread's mask, queue and alternate stack */
 struct file;
+struct process;
 
 struct thread {
     int tid;
+    struct process *proc; /* the process it belongs to (process.h) */
     enum thread_state state;
     bool idle;    /* a vCPU's idle context (never on the run queue) */
     int cpu;      /* the vCPU it runs on, or last ran on */
@@ -45,13 +56,19 @@ struct thread {
     uint64_t affinity; /* vCPUs it may run on (bit i: vCPU i) */
     struct sigthread *sig;
     /* blocking (sched_block) */
-    struct thread *next;     /* run queue or a wait queue */
-    struct thread *all_next; /* every live thread */
-    int64_t deadline;        /* CLOCK_MONOTONIC ns, or WAIT_FOREVER */
-    uint32_t wait_events;    /* ALC_EV_* that wake it */
-    bool interruptible;      /* a signal for it wakes it */
-    bool waiting;            /* on the blocked list */
-    int wake_reason;         /* what ended sched_block */
+    struct thread *next;      /* run queue or a wait queue */
+    struct thread *all_next;  /* every live thread */
+    struct thread *proc_next; /* its process's live threads */
+    int64_t deadline;         /* CLOCK_MONOTONIC ns, or WAIT_FOREVER */
+    uint32_t wait_events;     /* ALC_EV_* that wake it */
+    bool interruptible;       /* a signal for it wakes it */
+    bool waiting;             /* on the blocked list */
+    int wake_reason;          /* what ended sched_block */
+    /* the files its wait_until is queued on (kernel/wait.c) */
+    struct wq_entry wq[THREAD_WAIT_FILES];
+    unsigned nwq;
+    bool wq_collecting; /* a ready function is being asked: wait_on_file queues */
+    bool wq_broad;      /* some file it waits on does not notify: wake it after every syscall */
     /* futexes (sys/futex.c) */
     uint64_t futex_addr;
     uint32_t futex_bitset;
@@ -93,9 +110,9 @@ static inline void kernel_leave(void)
 /* ---- life ---- */
 /* The scheduler's state and this vCPU's idle context (the bootstrap vCPU, at boot). */
 void sched_init(void);
-/* Makes a thread with its kernel stack, extended state and signal state; NULL when memory
- * runs out (the caller's EAGAIN). r is the frame it starts from (copied to its stack). */
-struct thread *thread_create(const struct regs *r);
+/* Makes a thread of process p with its kernel stack, extended state and signal state; NULL when
+ * memory runs out (the caller's EAGAIN). r is the frame it starts from (copied to its stack). */
+struct thread *thread_create(struct process *p, const struct regs *r);
 /* Frees a thread made by thread_create that never ran. */
 void thread_discard(struct thread *t);
 /* Puts a new thread on the run queue. */
@@ -108,13 +125,14 @@ NORETURN void sched_ap_start(void);
 NORETURN void sched_idle_loop(void);
 /* The enclave's vCPUs as an affinity mask (bit i: vCPU i). */
 uint64_t sched_online_mask(void);
-/* The thread with this tid, or NULL. */
+/* The thread with this tid (in any process), or NULL. */
 struct thread *thread_find(int tid);
-/* Live threads. */
+/* Live threads of the current process. */
 unsigned thread_count(void);
-/* Visits every live thread. */
-#define for_each_thread(t) for (struct thread *t = sched_first_thread(); t; t = t->all_next)
-struct thread *sched_first_thread(void);
+/* Visits every live thread of process p. */
+#define for_each_thread_of(p, t) for (struct thread *t = (p)->threads; t; t = t->proc_next)
+/* Visits every live thread of the current process. */
+#define for_each_thread(t) for_each_thread_of(current_process(), t)
 
 /* ---- blocking ---- */
 enum { WAKE_NONE = 0, WAKE_WOKEN, WAKE_TIMEOUT, WAKE_EVENT, WAKE_SIGNAL };
@@ -137,10 +155,10 @@ void sched_return_check(void);
 void sched_log_stats(void);
 
 /* ---- CPU time ---- */
-/* CPU time of the whole process and of the calling thread, ns. */
+/* CPU time of the current process (all its threads, ended ones too) and of thread t, ns. */
 int64_t sched_process_cpu_ns(void);
 int64_t sched_thread_cpu_ns(const struct thread *t);
-/* Voluntary context switches of the process (getrusage). */
+/* Voluntary context switches of the current process (getrusage). */
 uint64_t sched_voluntary_switches(void);
 
 /* True when rip is in the patched syscall sites' stubs (kernel/patch.c). */

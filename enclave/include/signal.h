@@ -37,6 +37,8 @@
 
 #include "kernel.h"
 
+struct process;
+
 #ifndef ERESTARTNOINTR
 #define ERESTARTNOINTR 513
 #endif
@@ -178,6 +180,8 @@ struct thread;
 int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *target);
 /* A thread's signal state: made with the creator's mask, freed at its end. 0 or -ENOMEM. */
 int signal_thread_init(struct thread *t);
+/* Gives process p its signal state: default dispositions, nothing pending. */
+void signal_process_init(struct process *p);
 void signal_thread_free(struct thread *t);
 /* True when a signal is pending that the application has not blocked: blocking syscalls stop
  * (see the restart codes above). */

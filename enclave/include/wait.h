@@ -19,11 +19,25 @@
  * Linux: it waits until the host ends it. */
 int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns);
 
+/* Called by a ready function for each file whose state it looks at: the wait is queued on f and
+ * poll_notify(f) wakes it. A wait that queues on no file, or on one that does not notify
+ * (file_ops.notifies), or on more than THREAD_WAIT_FILES, is woken after every syscall that may
+ * change something instead (wait_wake_all). */
+struct file;
+void wait_on_file(struct file *f);
+/* Called by a ready function that also depends on something that does not notify: the wait is
+ * woken after every syscall too. */
+void wait_broad(void);
+/* Wakes the threads waiting on f (poll_notify calls it). */
+void wait_wake_file(struct file *f);
+/* f is being released: its waiters are unqueued and woken (fs/fdtable.c calls it). */
+void wait_file_release(struct file *f);
+
 /* A ready function that is never true: wait_until(wait_never, NULL, 0, deadline) sleeps until the
  * deadline or a signal. */
 bool wait_never(void *arg);
-/* Makes every thread in wait_until look again (sys/dispatch.c calls it after each syscall that
- * may change what they wait for). */
+/* Makes every thread in wait_until that is not queued on files alone look again (sys/dispatch.c
+ * calls it after each syscall that may change what they wait for). */
 void wait_wake_all(void);
 
 #endif

@@ -6,7 +6,9 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "process.h"
 #include "scheduler.h"
+#include "signal.h"
 #include "vfs.h"
 #include "vsock.h"
 
@@ -185,6 +187,8 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     kernel_enter(); /* the other vCPUs wait in kernel_ap_main until the scheduler wakes them */
 
     kheap_init(bi->kheap_gpa, bi->kheap_size);
+    struct process *first = process_init();
+    signal_process_init(first);
     console_init();
     klog(ALC_LOG_DEBUG, "enclave kernel up: %lu MiB, %u vCPU(s), application region %#lx-%#lx",
          bi->mem_size >> 20, bi->cpu_count, bi->app_start, bi->app_end);
@@ -206,7 +210,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     if (err)
         hc_exit(err == -ENOENT ? 127 : 126); /* the reason is in the log */
     heartbeat_end();
-    struct thread *main_thread = thread_create(&r);
+    struct thread *main_thread = thread_create(first, &r);
     if (!main_thread)
         kpanic("no memory for the main thread");
     fpu_init_area(main_thread->fpu);

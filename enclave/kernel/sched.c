@@ -76,10 +76,9 @@ static struct thread *g_rq_head, *g_rq_tail; /* ready threads, FIFO */
 static volatile uint32_t g_nready;
 static struct thread *g_waitlist; /* blocked threads with a deadline or events */
 static struct thread *g_threads;  /* every live thread */
-static unsigned g_nthreads;
+static unsigned g_nthreads;       /* of every process */
 static bool g_preemption_on;
 static volatile bool g_sched_ready;
-static uint64_t g_dead_cpu_ns, g_dead_nvcsw;
 static struct alc_shared *g_shared;
 
 static unsigned my_cpu(void)
@@ -92,19 +91,16 @@ struct thread *current(void)
     return this_cpu->cur;
 }
 
-struct thread *sched_first_thread(void)
-{
-    return g_threads;
-}
-
 unsigned thread_count(void)
 {
-    return g_nthreads;
+    return current_process()->nthreads;
 }
 
 struct thread *thread_find(int tid)
 {
-    for_each_thread(t) if (t->tid == tid) return t;
+    for (struct thread *t = g_threads; t; t = t->all_next)
+        if (t->tid == tid)
+            return t;
     return NULL;
 }
 
@@ -254,8 +250,8 @@ static void account_out(struct thread *t, uint64_t now)
 
 static void free_thread(struct thread *t)
 {
-    g_dead_cpu_ns += t->cpu_ns;
-    g_dead_nvcsw += t->nvcsw;
+    t->proc->dead_cpu_ns += t->cpu_ns;
+    t->proc->dead_nvcsw += t->nvcsw;
     kfree(t->kstack);
     kfree(t->fpu_mem);
     signal_thread_free(t);
@@ -474,6 +470,7 @@ static struct thread *idle_context(void)
     struct thread *t = kalloc_zeroed(sizeof(*t));
     if (!t)
         kpanic("no memory for vCPU %u's idle context", my_cpu());
+    t->proc = process_first(); /* process.h: idle contexts work on the first process's behalf */
     t->idle = true;
     t->state = T_RUNNING;
     t->affinity = sched_online_mask();
@@ -506,7 +503,7 @@ NORETURN void sched_ap_start(void)
     sched_idle_loop();
 }
 
-struct thread *thread_create(const struct regs *r)
+struct thread *thread_create(struct process *p, const struct regs *r)
 {
     struct thread *t = kzalloc(sizeof(*t));
     if (!t)
@@ -536,9 +533,13 @@ struct thread *thread_create(const struct regs *r)
     t->deadline = WAIT_FOREVER;
     t->tid = g_next_tid++;
     strlcpy(t->comm, "main", sizeof(t->comm));
+    t->proc = p;
     t->all_next = g_threads;
     g_threads = t;
     g_nthreads++;
+    t->proc_next = p->threads;
+    p->threads = t;
+    p->nthreads++;
     return t;
 }
 
@@ -551,6 +552,13 @@ static void unlink_thread(struct thread *t)
         }
     }
     g_nthreads--;
+    for (struct thread **p = &t->proc->threads; *p; p = &(*p)->proc_next) {
+        if (*p == t) {
+            *p = t->proc_next;
+            break;
+        }
+    }
+    t->proc->nthreads--;
 }
 
 void thread_discard(struct thread *t)
@@ -588,14 +596,16 @@ int64_t sched_thread_cpu_ns(const struct thread *t)
 
 int64_t sched_process_cpu_ns(void)
 {
-    int64_t ns = (int64_t)g_dead_cpu_ns;
-    for_each_thread(t) ns += sched_thread_cpu_ns(t);
+    struct process *p = current_process();
+    int64_t ns = (int64_t)p->dead_cpu_ns;
+    for_each_thread_of(p, t) ns += sched_thread_cpu_ns(t);
     return ns;
 }
 
 uint64_t sched_voluntary_switches(void)
 {
-    uint64_t n = g_dead_nvcsw;
-    for_each_thread(t) n += t->nvcsw;
+    struct process *p = current_process();
+    uint64_t n = p->dead_nvcsw;
+    for_each_thread_of(p, t) n += t->nvcsw;
     return n;
 }

@@ -102,24 +102,43 @@ struct sigthread {
     uint64_t trapno, err, cr2; /* what the last fault left, for the sigcontext */
 };
 
-static struct linux_sigaction g_actions[NSIG + 1];
-/* Two queues, as Linux has: the thread's own (tkill, tgkill, raise, faults, SIGPIPE) and the
- * process's (kill, sigqueue, timers). A standard signal is pending at most once in each. */
-static struct {
-    uint64_t set;
-    struct linux_siginfo std_info[SIGRTMIN_KERNEL];
-} g_proc;
+/* A process's signal state (process.h: struct process.sig): the dispositions and its queue. */
 #define RTQ_MAX 128
-static struct {
-    int sig;
-    struct thread *owner; /* NULL: the process's queue */
-    struct linux_siginfo info;
-} g_rtq[RTQ_MAX]; /* real-time signals of every queue, in the order they were sent */
-static int g_rtq_len;
+struct sigproc {
+    struct linux_sigaction actions[NSIG + 1];
+    /* Two queues, as Linux has: the thread's own (tkill, tgkill, raise, faults, SIGPIPE) and
+     * the process's (kill, sigqueue, timers). A standard signal is pending at most once in
+     * each. */
+    struct {
+        uint64_t set;
+        struct linux_siginfo std_info[SIGRTMIN_KERNEL];
+    } queue;
+    struct {
+        int sig;
+        struct thread *owner; /* NULL: the process's queue */
+        struct linux_siginfo info;
+    } rtq[RTQ_MAX]; /* real-time signals of every queue, in the order they were sent */
+    int rtq_len;
+    /* The thread each pending process-directed signal was sent to (pick_thread), 0 for any:
+     * the one woken for it takes it, not another that happens to enter the kernel first. */
+    int owner[NSIG + 1];
+};
 
 static struct sigthread *me(void)
 {
     return current()->sig;
+}
+
+static struct sigproc *sp(void)
+{
+    return current_process()->sig;
+}
+
+void signal_process_init(struct process *p)
+{
+    p->sig = kzalloc(sizeof(*p->sig));
+    if (!p->sig)
+        kpanic("out of kernel memory for the signal state");
 }
 
 int signal_thread_init(struct thread *t)
@@ -137,11 +156,12 @@ int signal_thread_init(struct thread *t)
 void signal_thread_free(struct thread *t)
 {
     /* its real-time signals go with it */
+    struct sigproc *ps = t->proc->sig;
     int w = 0;
-    for (int i = 0; i < g_rtq_len; i++)
-        if (g_rtq[i].owner != t)
-            g_rtq[w++] = g_rtq[i];
-    g_rtq_len = w;
+    for (int i = 0; i < ps->rtq_len; i++)
+        if (ps->rtq[i].owner != t)
+            ps->rtq[w++] = ps->rtq[i];
+    ps->rtq_len = w;
     kfree(t->sig);
     t->sig = NULL;
 }
@@ -322,7 +342,7 @@ static bool valid_sig(int sig)
 
 static uint64_t handler_of(int sig)
 {
-    return g_actions[sig].handler;
+    return sp()->actions[sig].handler;
 }
 
 static bool ignored(int sig)
@@ -333,12 +353,12 @@ static bool ignored(int sig)
 
 static uint64_t *queue_set(struct thread *owner)
 {
-    return owner ? &owner->sig->set : &g_proc.set;
+    return owner ? &owner->sig->set : &sp()->queue.set;
 }
 
 static struct linux_siginfo *queue_info(struct thread *owner, int sig)
 {
-    return owner ? &owner->sig->std_info[sig] : &g_proc.std_info[sig];
+    return owner ? &owner->sig->std_info[sig] : &sp()->queue.std_info[sig];
 }
 
 static bool enqueue(struct thread *owner, int sig, const struct linux_siginfo *info)
@@ -348,12 +368,12 @@ static bool enqueue(struct thread *owner, int sig, const struct linux_siginfo *i
         if (!(*set & SIGBIT(sig))) /* standard signals do not queue */
             *queue_info(owner, sig) = *info;
     } else {
-        if (g_rtq_len == RTQ_MAX)
+        if (sp()->rtq_len == RTQ_MAX)
             return false;
-        g_rtq[g_rtq_len].sig = sig;
-        g_rtq[g_rtq_len].owner = owner;
-        g_rtq[g_rtq_len].info = *info;
-        g_rtq_len++;
+        sp()->rtq[sp()->rtq_len].sig = sig;
+        sp()->rtq[sp()->rtq_len].owner = owner;
+        sp()->rtq[sp()->rtq_len].info = *info;
+        sp()->rtq_len++;
     }
     *set |= SIGBIT(sig);
     return true;
@@ -370,47 +390,44 @@ static void dequeue(struct thread *owner, int sig, struct linux_siginfo *out)
     }
     bool more = false, taken = false;
     int w = 0;
-    for (int i = 0; i < g_rtq_len; i++) {
-        bool match = g_rtq[i].sig == sig && g_rtq[i].owner == owner;
+    for (int i = 0; i < sp()->rtq_len; i++) {
+        bool match = sp()->rtq[i].sig == sig && sp()->rtq[i].owner == owner;
         if (match && !taken) {
             if (out)
-                *out = g_rtq[i].info;
+                *out = sp()->rtq[i].info;
             taken = true;
             continue;
         }
         if (match)
             more = true;
         if (w != i)
-            g_rtq[w] = g_rtq[i];
+            sp()->rtq[w] = sp()->rtq[i];
         w++;
     }
-    g_rtq_len = w;
+    sp()->rtq_len = w;
     if (!more)
         *set &= ~SIGBIT(sig);
 }
 
 static void flush(int sig)
 {
-    while (g_proc.set & SIGBIT(sig))
+    while (sp()->queue.set & SIGBIT(sig))
         dequeue(NULL, sig, NULL);
     for_each_thread(t) while (t->sig->set & SIGBIT(sig)) dequeue(t, sig, NULL);
 }
 
 /* Takes the signal to deliver first among set off its queue: as Linux, the thread's queue
  * first (faults, then the lowest number), then the process's (the lowest number). */
-/* The thread each pending process-directed signal was sent to (pick_thread), 0 for any: the
- * one woken for it takes it, not another that happens to enter the kernel first. */
-static int g_proc_owner[NSIG + 1];
 
 /* Process-pending signals that another live thread, not blocking them, was picked for. */
 static uint64_t claimed_by_others(void)
 {
-    uint64_t m = 0, set = g_proc.set;
+    uint64_t m = 0, set = sp()->queue.set;
     int me_tid = current()->tid;
     while (set) {
         int sig = __builtin_ctzll(set) + 1;
         set &= set - 1;
-        int owner = g_proc_owner[sig];
+        int owner = sp()->owner[sig];
         if (!owner || owner == me_tid)
             continue;
         struct thread *t = thread_find(owner);
@@ -423,7 +440,7 @@ static uint64_t claimed_by_others(void)
 static int take(uint64_t set, struct linux_siginfo *out)
 {
     struct thread *cur = current();
-    uint64_t t = cur->sig->set & set, p = g_proc.set & set & ~claimed_by_others();
+    uint64_t t = cur->sig->set & set, p = sp()->queue.set & set & ~claimed_by_others();
     if (t) {
         uint64_t sync = t & SYNC_MASK;
         int sig = __builtin_ctzll(sync ? sync : t) + 1;
@@ -440,18 +457,18 @@ static int take(uint64_t set, struct linux_siginfo *out)
 
 uint64_t signal_pending_set(void)
 {
-    return me()->set | g_proc.set;
+    return me()->set | sp()->queue.set;
 }
 
 bool signal_pending(void)
 {
-    return ((me()->set | (g_proc.set & ~claimed_by_others())) & ~me()->blocked) != 0;
+    return ((me()->set | (sp()->queue.set & ~claimed_by_others())) & ~me()->blocked) != 0;
 }
 
 bool signal_work(long ret)
 {
     struct sigthread *s = me();
-    return ((s->set | (g_proc.set & ~claimed_by_others())) & ~s->blocked) || g_timers_armed ||
+    return ((s->set | (sp()->queue.set & ~claimed_by_others())) & ~s->blocked) || g_timers_armed ||
            s->restore_mask || is_restart_code(ret);
 }
 
@@ -516,7 +533,7 @@ int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *tar
         return -EAGAIN;
     struct thread *t = target ? target : pick_thread(sig);
     if (!target)
-        g_proc_owner[sig] = t ? t->tid : 0;
+        sp()->owner[sig] = t ? t->tid : 0;
     if (t && t != current() && !(t->sig->blocked & SIGBIT(sig)))
         sched_signal_wake(t);
     return 0;
@@ -551,10 +568,10 @@ int signal_action(int sig, const struct linux_sigaction *act, struct linux_sigac
     if (!valid_sig(sig) || (act && (sig == SIGKILL || sig == SIGSTOP)))
         return -EINVAL;
     if (old)
-        *old = g_actions[sig];
+        *old = sp()->actions[sig];
     if (act) {
-        g_actions[sig] = *act;
-        g_actions[sig].mask &= ~UNBLOCKABLE;
+        sp()->actions[sig] = *act;
+        sp()->actions[sig].mask &= ~UNBLOCKABLE;
         /* setting a disposition to ignore discards what is pending, blocked or not */
         if (ignored(sig))
             flush(sig);
@@ -733,7 +750,7 @@ void signal_deliver(struct regs *r)
         int sig = take(~me()->blocked, &info);
         if (!sig)
             break;
-        struct linux_sigaction *ka = &g_actions[sig];
+        struct linux_sigaction *ka = &sp()->actions[sig];
         if (ka->handler == SIG_IGN)
             continue;
         if (ka->handler == SIG_DFL) {
@@ -763,7 +780,7 @@ void signal_deliver(struct regs *r)
             if (sig == SIGSEGV || handler_of(SIGSEGV) <= SIG_IGN ||
                 (me()->blocked & SIGBIT(SIGSEGV)))
                 die(SIGSEGV, r, "the signal frame does not fit on the stack");
-            g_actions[SIGSEGV].handler = SIG_DFL;
+            sp()->actions[SIGSEGV].handler = SIG_DFL;
             signal_raise(SIGSEGV);
             continue;
         }

@@ -1,18 +1,98 @@
 /* wait.c: blocking a thread until something happens (see wait.h). */
 #include "wait.h"
 
+#include "file.h"
 #include "scheduler.h"
 #include "signal.h"
 #include "virtio.h"
 
-/* Threads in wait_until, woken (to look again) whenever a syscall may have changed what they
- * wait for. Most waits are for another thread's write, close or signal; a per-object wait
- * queue would wake fewer, at the price of every object keeping one. */
+/* Two ways a thread in wait_until is woken to look again:
+ * - queued on files: each file it depends on (wait_on_file, from its ready function) notifies
+ *   (poll_notify) whenever its state may change, and wakes only its own waiters;
+ * - broad: a wait on something that does not notify (or on no file at all) is on g_waiters and
+ *   looks again after every syscall that may have changed anything (sys/dispatch.c).
+ * Either way monitor events, deadlines and signals wake it through the scheduler (sched_block).
+ * The entries live in the waiting thread (struct thread.wq) and are unlinked before
+ * wait_until returns; a file released while waited on unlinks them itself. */
 struct waiter {
     struct thread *t;
     struct waiter *next;
 };
 static struct waiter *g_waiters;
+
+void wait_on_file(struct file *f)
+{
+    struct thread *t = current();
+    if (!f || !t || !t->wq_collecting)
+        return;
+    if (!f->ops->notifies || t->nwq == THREAD_WAIT_FILES) {
+        t->wq_broad = true;
+        return;
+    }
+    for (unsigned i = 0; i < t->nwq; i++)
+        if (t->wq[i].f == f)
+            return;
+    struct wq_entry *e = &t->wq[t->nwq++];
+    e->t = t;
+    e->f = f;
+    e->next = f->waiters;
+    if (e->next)
+        e->next->pprev = &e->next;
+    e->pprev = &f->waiters;
+    f->waiters = e;
+}
+
+void wait_broad(void)
+{
+    struct thread *t = current();
+    if (t && t->wq_collecting)
+        t->wq_broad = true;
+}
+
+static void unlink_entry(struct wq_entry *e)
+{
+    if (!e->f)
+        return;
+    *e->pprev = e->next;
+    if (e->next)
+        e->next->pprev = e->pprev;
+    e->f = NULL;
+}
+
+static void unqueue_all(struct thread *t)
+{
+    for (unsigned i = 0; i < t->nwq; i++)
+        unlink_entry(&t->wq[i]);
+    t->nwq = 0;
+}
+
+void wait_wake_file(struct file *f)
+{
+    for (struct wq_entry *e = f->waiters; e; e = e->next)
+        sched_wake(e->t);
+}
+
+void wait_file_release(struct file *f)
+{
+    while (f->waiters) {
+        struct wq_entry *e = f->waiters;
+        unlink_entry(e);
+        sched_wake(e->t);
+    }
+}
+
+/* Asks ready(arg), collecting the files it queues on. */
+static bool ask(bool (*ready)(void *arg), void *arg, struct thread *t)
+{
+    if (!t || t->idle)
+        return ready(arg);
+    unqueue_all(t);
+    t->wq_broad = false;
+    t->wq_collecting = true;
+    bool yes = ready(arg);
+    t->wq_collecting = false;
+    return yes;
+}
 
 bool wait_never(void *arg)
 {
@@ -61,15 +141,23 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
          * cleared the event bit, so that what comes later wakes the thread again */
         if (events & VIRTIO_EVENTS)
             virtio_service(events);
-        if (ready(arg))
-            return 0;
         struct thread *t = current();
         bool booting = !t || t->idle; /* the kernel's own waits before the application runs */
-        if (!booting && signal_pending())
+        if (ask(ready, arg, t)) {
+            if (!booting)
+                unqueue_all(t);
+            return 0;
+        }
+        if (!booting && signal_pending()) {
+            unqueue_all(t);
             return -EINTR;
+        }
         int64_t now = time_monotonic_ns();
-        if (deadline_ns != WAIT_FOREVER && now >= deadline_ns)
+        if (deadline_ns != WAIT_FOREVER && now >= deadline_ns) {
+            if (!booting)
+                unqueue_all(t);
             return -ETIMEDOUT;
+        }
         /* spin once; then look again whatever happened: the lock was given up, so another
          * thread may have served this one's device events meanwhile */
         if ((events & VIRTIO_EVENTS) && !spun) {
@@ -83,13 +171,17 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
             hc_wait(events, timeout);
             continue;
         }
+        bool broad = t->wq_broad || t->nwq == 0;
         struct waiter w = {t, g_waiters};
-        g_waiters = &w;
+        if (broad)
+            g_waiters = &w;
         sched_block(events, deadline_ns, true);
-        for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
-            if (*p == &w) {
-                *p = w.next;
-                break;
+        if (broad) {
+            for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
+                if (*p == &w) {
+                    *p = w.next;
+                    break;
+                }
             }
         }
     }

@@ -5,23 +5,21 @@
 #include "exe.h"
 #include "klib.h"
 #include "mm.h"
+#include "process.h"
 #include "vfs.h"
 
 #define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
 #define HWCAP2_FSGSBASE (1u << 1)
 
-static const char *g_exe_path;
-static uint64_t g_arg_start, g_arg_end; /* argv's strings on the stack (/proc/self/cmdline) */
-
 void exe_args(uint64_t *start, uint64_t *end)
 {
-    *start = g_arg_start;
-    *end = g_arg_end;
+    *start = current_process()->arg_start;
+    *end = current_process()->arg_end;
 }
 
 const char *exe_path(void)
 {
-    return g_exe_path ? g_exe_path : "";
+    return current_process()->exe_path;
 }
 
 static uint32_t prot_of(uint32_t flags)
@@ -94,12 +92,13 @@ static uint64_t count(char **v)
 static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias, char **argv,
                        char **envp)
 {
+    struct process *p = current_process();
     struct stack_builder b = {mm_stack_top(), mm_stack_bottom()};
     uint64_t argc = count(argv), envc = count(envp);
 
     /* strings: the executable's name at the very top, then the environment and argv */
     b.sp -= 8;
-    uint64_t execfn = push_bytes(&b, g_exe_path, strlen(g_exe_path) + 1);
+    uint64_t execfn = push_bytes(&b, p->exe_path, strlen(p->exe_path) + 1);
     uint64_t *uenv = kmalloc((envc + 1) * 8), *uarg = kmalloc((argc + 1) * 8);
     if (!uenv || !uarg)
         return -ENOMEM;
@@ -111,8 +110,8 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
         if (!(uarg[i] = push_bytes(&b, argv[i], strlen(argv[i]) + 1)))
             err = -E2BIG;
     if (argc && !err) {
-        g_arg_start = uarg[0];
-        g_arg_end = uarg[argc - 1] + strlen(argv[argc - 1]) + 1;
+        p->arg_start = uarg[0];
+        p->arg_end = uarg[argc - 1] + strlen(argv[argc - 1]) + 1;
     }
     uint64_t platform = push_bytes(&b, "x86_64", 7);
     uint64_t random = push_bytes(&b, g_boot->random, 16);
@@ -214,9 +213,9 @@ int exe_start(struct regs *r, char **argv, char **envp)
         klog(ALC_LOG_ERROR, "no program to run: the image has no cmd and none was given");
         return -ENOENT;
     }
-    static char path[PATH_MAX_LEN];
+    char *path = current_process()->exe_path;
     struct inode *ino;
-    int err = find_program(*want ? want : argv[0], envp, &ino, path, sizeof(path));
+    int err = find_program(*want ? want : argv[0], envp, &ino, path, PATH_MAX_LEN);
     if (err) {
         klog(ALC_LOG_ERROR, "%s: cannot find the program (error %d)", *want ? want : argv[0], err);
         return err;
@@ -229,11 +228,10 @@ int exe_start(struct regs *r, char **argv, char **envp)
         klog(ALC_LOG_ERROR, "%s: programs over 1 MiB written at run time cannot be started", path);
         return -ENOEXEC;
     }
-    g_exe_path = path;
     struct elfp_image img;
     enum elfp_error e = elfp_parse(ino->data, ino->size, &img);
     if (e != ELFP_OK) {
-        klog(ALC_LOG_ERROR, "%s: %s", g_exe_path, elfp_strerror(e));
+        klog(ALC_LOG_ERROR, "%s: %s", path, elfp_strerror(e));
         return -ENOEXEC;
     }
     uint64_t bias;
@@ -242,7 +240,7 @@ int exe_start(struct regs *r, char **argv, char **envp)
         klog(ALC_LOG_ERROR,
              "%s: cannot load its segments (%d): the enclave's memory is too small or the "
              "addresses are outside it",
-             g_exe_path, err);
+             path, err);
         return err;
     }
     mm_set_brk_base(img.span_end + bias);

@@ -108,6 +108,7 @@ static void make_ready(struct epitem *it)
 
 void poll_notify(struct file *f, uint32_t key)
 {
+    wait_wake_file(f); /* threads in poll, select, epoll_wait or a read of f (kernel/wait.c) */
     if (!g_nitems)
         return;
     for (struct epitem *it = g_hash[hash_of(f)]; it; it = it->hnext) {
@@ -256,7 +257,10 @@ static bool any_ready(struct epoll *ep)
 
 static uint32_t epoll_file_poll(struct file *f)
 {
-    return any_ready(f->priv) ? POLLIN | POLLRDNORM : 0;
+    struct epoll *ep = f->priv;
+    if (ep->nwake)
+        wait_broad(); /* a waiter on it: items of files that do not notify change it too */
+    return any_ready(ep) ? POLLIN | POLLRDNORM : 0;
 }
 
 static int epoll_stat(struct file *f, struct linux_stat *st)
@@ -283,6 +287,7 @@ static void epoll_release(struct file *f)
 
 static const struct file_ops g_epoll_ops = {
     .poll = epoll_file_poll,
+    .notifies = true, /* make_ready; epoll_file_poll says when that is not enough */
     /* it may watch console stdin and sockets */
     .wake_events = ALC_EV_STDIN | ALC_EV_VIRTIO(ALC_VIRTIO_SLOT_VSOCK),
     .lseek = epoll_lseek,
@@ -432,6 +437,9 @@ static long send_events(struct ep_wait *w)
 static bool ep_wait_ready(void *arg)
 {
     struct ep_wait *w = arg;
+    wait_on_file(w->ep->file); /* make_ready notifies it */
+    if (w->ep->nwake)
+        wait_broad(); /* items polled at every look (their files do not notify) */
     w->res = send_events(w);
     return w->res != 0;
 }

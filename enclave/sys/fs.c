@@ -5,8 +5,6 @@
 #include "klib.h"
 #include "syscall.h"
 
-uint32_t g_umask = 022;
-
 int base_dir(int dirfd, struct inode **out)
 {
     if (dirfd == AT_FDCWD) {
@@ -89,7 +87,7 @@ static int create_file(struct inode *dir, const char *name, uint32_t len, uint32
 {
     if (!vfs_writable(dir))
         return -EROFS;
-    return vfs_create(dir, name, len, S_IFREG | (mode & 07777 & ~g_umask), out);
+    return vfs_create(dir, name, len, S_IFREG | (mode & 07777 & ~current_process()->umask), out);
 }
 
 static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)

@@ -66,7 +66,8 @@ static long do_mkdirat(int dirfd, uint64_t upath, uint32_t mode)
     if (!vfs_writable(t.dir))
         return -EROFS;
     struct inode *ino;
-    return vfs_create(t.dir, t.name, t.len, S_IFDIR | (mode & 07777 & ~g_umask), &ino);
+    return vfs_create(t.dir, t.name, t.len, S_IFDIR | (mode & 07777 & ~current_process()->umask),
+                      &ino);
 }
 
 SYSCALL_DEFINE2(mkdir, uint64_t, upath, uint32_t, mode)
@@ -411,8 +412,8 @@ SYSCALL_DEFINE5(fchownat, int, dirfd, uint64_t, upath, uint32_t, uid, uint32_t, 
 
 SYSCALL_DEFINE1(umask, uint32_t, mask)
 {
-    uint32_t old = g_umask;
-    g_umask = mask & 0777;
+    uint32_t old = current_process()->umask;
+    current_process()->umask = mask & 0777;
     return old;
 }
 

@@ -4,9 +4,8 @@
 
 #include "kernel.h"
 #include "mm.h"
+#include "process.h"
 #include "vfs.h"
-
-extern uint32_t g_umask;
 
 /* The directory a *at() call starts from: the cwd, or dirfd's directory. */
 int base_dir(int dirfd, struct inode **out);

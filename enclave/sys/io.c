@@ -70,24 +70,43 @@ static long load_iov(uint64_t uiov, int cnt, struct linux_iovec *iov, uint32_t n
     return (long)total;
 }
 
-static struct linux_iovec g_iov[IOV_MAX];
-
 /* The vector forms: one transfer per buffer, stopping at the first short one. off < 0: at the
- * file position (readv, writev); else at off without moving it (preadv, pwritev). */
+ * file position (readv, writev); else at off without moving it (preadv, pwritev). The copy of
+ * the iovec array is the caller's own (on this stack, or allocated for a long one): a transfer
+ * may block, and another thread's readv or writev meanwhile must not touch it. */
+static long transfer_iov_with(struct file *f, struct linux_iovec *iov, uint64_t uiov, int cnt,
+                              int64_t off, bool write);
+
 static long transfer_iov(struct file *f, uint64_t uiov, int cnt, int64_t off, bool write)
 {
-    long total = load_iov(uiov, cnt, g_iov, write ? PROT_READ : PROT_WRITE);
+    struct linux_iovec fast[UIO_FASTIOV];
+    if (cnt <= UIO_FASTIOV)
+        return transfer_iov_with(f, fast, uiov, cnt, off, write);
+    if (cnt > IOV_MAX)
+        return -EINVAL;
+    struct linux_iovec *iov = kmalloc((size_t)cnt * sizeof(*iov));
+    if (!iov)
+        return -ENOMEM;
+    long ret = transfer_iov_with(f, iov, uiov, cnt, off, write);
+    kfree(iov);
+    return ret;
+}
+
+static long transfer_iov_with(struct file *f, struct linux_iovec *iov, uint64_t uiov, int cnt,
+                              int64_t off, bool write)
+{
+    long total = load_iov(uiov, cnt, iov, write ? PROT_READ : PROT_WRITE);
     if (total < 0)
         return total;
     long done = 0;
     for (int i = 0; i < cnt && (uint64_t)done < MAX_RW_COUNT; i++) {
-        if (g_iov[i].len == 0)
+        if (iov[i].len == 0)
             continue;
-        size_t len = MIN(g_iov[i].len, MAX_RW_COUNT - (uint64_t)done);
+        size_t len = MIN(iov[i].len, MAX_RW_COUNT - (uint64_t)done);
         /* a stream (pipe, stdin) that has given something is not waited on for more */
         if (!write && done && f->ops->poll && !(f->ops->poll(f) & (POLLIN | POLLHUP | POLLERR)))
             break;
-        void *base = (void *)g_iov[i].base;
+        void *base = (void *)iov[i].base;
         uint64_t at = (uint64_t)off + (uint64_t)done;
         long n = off < 0
                      ? (write ? f->ops->write(f, base, len) : f->ops->read(f, base, len))
@@ -325,25 +344,35 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, cou
         if (!in->ops->pread)
             return -ESPIPE;
     }
-    static uint8_t buf[65536];
+    /* the bounce buffer is this call's own: a read or write may block (process.h) */
+    const size_t bufsize = 65536;
+    uint8_t *buf = kmalloc(bufsize);
+    if (!buf)
+        return -ENOMEM;
     count = MIN(count, MAX_RW_COUNT);
     long done = 0;
     while ((uint64_t)done < count) {
-        size_t want = MIN(sizeof(buf), count - (uint64_t)done);
+        size_t want = MIN(bufsize, count - (uint64_t)done);
         long n = uoff ? in->ops->pread(in, buf, want, (uint64_t)off + (uint64_t)done)
                       : in->ops->read(in, buf, want);
         if (n <= 0) {
             if (n < 0 && done == 0)
-                return n;
+                done = n;
             break;
         }
         long w = out->ops->write(out, buf, (size_t)n);
-        if (w < 0)
-            return done ? done : w;
+        if (w < 0) {
+            if (done == 0)
+                done = w;
+            break;
+        }
         done += w;
         if (w < n || (size_t)n < want)
             break;
     }
+    kfree(buf);
+    if (done < 0)
+        return done;
     if (uoff) {
         off += done;
         if (copy_to_user(uoff, &off, sizeof(off)))

@@ -11,6 +11,7 @@
 #include "klib.h"
 #include "file.h"
 #include "mm.h"
+#include "process.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -27,49 +28,54 @@ static void klog_once_shared_mapping(void)
 
 #define MAX_VMAS 4096
 
-static struct vmspace g_space;
-static uint64_t *g_dirty; /* one bit per page of the region: set once the page was handed out */
-static uint64_t g_stack_bottom, g_stack_top;
-static uint64_t g_mmap_top;
-static uint64_t g_brk_base, g_brk_cur;
+/* one bit per page of the application region (physical memory, shared by every address space):
+ * set once the page was handed out, so that it is zeroed before it is handed out again */
+static uint64_t *g_dirty;
+
+struct mm *mm_current(void)
+{
+    return current_process()->mm;
+}
 
 struct vmspace *mm_space(void)
 {
-    return &g_space;
+    return &mm_current()->space;
 }
 
 void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size)
 {
+    struct mm *mm = kzalloc(sizeof(*mm));
     struct vma *storage = kalloc_zeroed(MAX_VMAS * sizeof(struct vma));
     g_dirty = kalloc_zeroed(((hi >> 12) + 63) / 64 * 8);
-    if (!storage || !g_dirty)
+    if (!mm || !storage || !g_dirty)
         kpanic("out of kernel memory for the address space");
-    vms_init(&g_space, lo, hi, storage, MAX_VMAS);
-    g_stack_top = hi;
-    g_stack_bottom = hi - stack_size;
-    g_mmap_top = g_stack_bottom - PAGE_SIZE; /* leave a gap under the stack */
-    if (mm_map_at(g_stack_bottom, stack_size, PROT_READ | PROT_WRITE, VMA_STACK))
+    vms_init(&mm->space, lo, hi, storage, MAX_VMAS);
+    mm->stack_top = hi;
+    mm->stack_bottom = hi - stack_size;
+    mm->mmap_top = mm->stack_bottom - PAGE_SIZE; /* leave a gap under the stack */
+    current_process()->mm = mm;
+    if (mm_map_at(mm->stack_bottom, stack_size, PROT_READ | PROT_WRITE, VMA_STACK))
         kpanic("cannot place the stack");
 }
 
 uint64_t mm_stack_bottom(void)
 {
-    return g_stack_bottom;
+    return mm_current()->stack_bottom;
 }
 
 uint64_t mm_stack_top(void)
 {
-    return g_stack_top;
+    return mm_current()->stack_top;
 }
 
 uint64_t mm_total_bytes(void)
 {
-    return g_space.hi - g_space.lo;
+    return mm_space()->hi - mm_space()->lo;
 }
 
 uint64_t mm_used_bytes(void)
 {
-    return g_space.mapped;
+    return mm_space()->mapped;
 }
 
 /* Makes sure the host has backed [start, end) before the application touches it (the monitor
@@ -123,12 +129,13 @@ static void prepare_pages(uint64_t start, uint64_t end)
 
 int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind)
 {
-    if (!vms_is_free(&g_space, start, start + len))
+    struct vmspace *vs = mm_space();
+    if (!vms_is_free(vs, start, start + len))
         return -ENOMEM;
     int err = ensure_backed(start, start + len);
     if (err)
         return err;
-    err = vms_insert(&g_space, start, start + len, prot, kind);
+    err = vms_insert(vs, start, start + len, prot, kind);
     if (err)
         return err == -EINVAL ? -ENOMEM : err;
     prepare_pages(start, start + len);
@@ -139,10 +146,10 @@ int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, 
                     uint64_t *out)
 {
     uint64_t at;
-    if (hint && !(hint & (align - 1)) && hint + len > hint &&
-        vms_is_free(&g_space, hint, hint + len))
+    struct vmspace *vs = mm_space();
+    if (hint && !(hint & (align - 1)) && hint + len > hint && vms_is_free(vs, hint, hint + len))
         at = hint;
-    else if (vms_find_free_below(&g_space, len, align, g_mmap_top, &at))
+    else if (vms_find_free_below(vs, len, align, mm_current()->mmap_top, &at))
         return -ENOMEM;
     int err = mm_map_at(at, len, prot, kind);
     if (!err)
@@ -152,20 +159,21 @@ int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, 
 
 void mm_unmap_kernel(uint64_t start, uint64_t len)
 {
-    KASSERT(vms_remove(&g_space, start, start + len) == 0);
+    KASSERT(vms_remove(mm_space(), start, start + len) == 0);
 }
 
 /* Removes the application's ranges in [start, end), leaving the kernel's alone. */
 static int unmap_user(uint64_t start, uint64_t end)
 {
-    if (!vms_overlaps_kind(&g_space, start, end, VMA_KERNEL))
-        return vms_remove(&g_space, start, end);
+    struct vmspace *vs = mm_space();
+    if (!vms_overlaps_kind(vs, start, end, VMA_KERNEL))
+        return vms_remove(vs, start, end);
     uint64_t at = start;
     const struct vma *v;
-    while (at < end && (v = vms_next(&g_space, at)) && v->start < end) {
+    while (at < end && (v = vms_next(vs, at)) && v->start < end) {
         uint64_t from = MAX(at, v->start), stop = MIN(end, v->end);
         if (v->kind != VMA_KERNEL) {
-            int err = vms_remove(&g_space, from, stop);
+            int err = vms_remove(vs, from, stop);
             if (err)
                 return err;
         }
@@ -176,7 +184,7 @@ static int unmap_user(uint64_t start, uint64_t end)
 
 void mm_set_brk_base(uint64_t base)
 {
-    g_brk_base = g_brk_cur = base;
+    mm_current()->brk_base = mm_current()->brk_cur = base;
 }
 
 /* ---- syscalls ---- */
@@ -185,19 +193,20 @@ void mm_set_brk_base(uint64_t base)
 
 SYSCALL_DEFINE1(brk, uint64_t, addr)
 {
-    if (addr < g_brk_base)
-        return (long)g_brk_cur;
-    uint64_t cur_end = PAGE_UP(g_brk_cur), new_end = PAGE_UP(addr);
+    struct mm *mm = mm_current();
+    if (addr < mm->brk_base)
+        return (long)mm->brk_cur;
+    uint64_t cur_end = PAGE_UP(mm->brk_cur), new_end = PAGE_UP(addr);
     if (new_end > cur_end) {
-        if (new_end > g_space.hi ||
+        if (new_end > mm->space.hi ||
             mm_map_at(cur_end, new_end - cur_end, PROT_READ | PROT_WRITE, VMA_HEAP))
-            return (long)g_brk_cur;
+            return (long)mm->brk_cur;
     } else if (new_end < cur_end) {
-        if (vms_remove(&g_space, new_end, cur_end))
-            return (long)g_brk_cur;
+        if (vms_remove(&mm->space, new_end, cur_end))
+            return (long)mm->brk_cur;
     }
-    g_brk_cur = addr;
-    return (long)g_brk_cur;
+    mm->brk_cur = addr;
+    return (long)mm->brk_cur;
 }
 
 /* What a file descriptor maps as: 0 and *src (the file to copy from), 1 for anonymous memory
@@ -228,6 +237,7 @@ static int mappable(int fd, uint32_t prot, uint32_t type, struct inode **src)
 SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, flags, int, fd,
                 uint64_t, off)
 {
+    struct vmspace *vs = mm_space();
     uint32_t type = flags & MAP_TYPE;
     if (len == 0 || (off & (PAGE_SIZE - 1)) || (prot & ~PROT_KNOWN))
         return -EINVAL;
@@ -248,14 +258,14 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         uint64_t end;
         if (addr & (PAGE_SIZE - 1))
             return -EINVAL;
-        if (__builtin_add_overflow(addr, size, &end) || addr < g_space.lo || end > g_space.hi)
+        if (__builtin_add_overflow(addr, size, &end) || addr < vs->lo || end > vs->hi)
             return -ENOMEM;
-        if (!vms_is_free(&g_space, addr, end)) {
+        if (!vms_is_free(vs, addr, end)) {
             if (flags & MAP_FIXED_NOREPLACE)
                 return -EEXIST;
-            if (vms_overlaps_kind(&g_space, addr, end, VMA_KERNEL))
+            if (vms_overlaps_kind(vs, addr, end, VMA_KERNEL))
                 return -ENOMEM; /* the enclave kernel's memory is not the application's */
-            if (vms_remove(&g_space, addr, end))
+            if (vms_remove(vs, addr, end))
                 return -ENOMEM;
         }
         int err = mm_map_at(addr, size, prot, VMA_ANON);
@@ -284,6 +294,7 @@ SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
 
 SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint32_t, prot)
 {
+    struct vmspace *vs = mm_space();
     uint64_t end;
     if ((addr & (PAGE_SIZE - 1)) || (prot & ~(PROT_KNOWN | 0x01000000 | 0x02000000)))
         return -EINVAL; /* PROT_GROWSDOWN/PROT_GROWSUP are accepted and ignored */
@@ -291,14 +302,15 @@ SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint32_t, prot)
         return 0;
     if (__builtin_add_overflow(addr, PAGE_UP(len), &end))
         return -ENOMEM;
-    if (vms_overlaps_kind(&g_space, addr, end, VMA_KERNEL))
+    if (vms_overlaps_kind(vs, addr, end, VMA_KERNEL))
         return -ENOMEM;
-    return vms_protect(&g_space, addr, end, prot & PROT_KNOWN);
+    return vms_protect(vs, addr, end, prot & PROT_KNOWN);
 }
 
 SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, uint32_t, flags,
                 uint64_t, new_addr)
 {
+    struct vmspace *vs = mm_space();
     if ((old & (PAGE_SIZE - 1)) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
         return -EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
@@ -309,17 +321,17 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
     new_size = PAGE_UP(new_size);
     if (new_size == 0 || old_size == 0)
         return -EINVAL;
-    const struct vma *v = vms_lookup(&g_space, old);
+    const struct vma *v = vms_lookup(vs, old);
     if (!v || old + old_size > v->end || v->kind == VMA_KERNEL)
         return -EFAULT;
     uint32_t prot = v->prot, kind = v->kind == VMA_STACK ? VMA_ANON : v->kind;
 
     if (!(flags & MREMAP_FIXED)) {
         if (new_size <= old_size) {
-            vms_remove(&g_space, old + new_size, old + old_size);
+            vms_remove(vs, old + new_size, old + old_size);
             return (long)old;
         }
-        if (vms_is_free(&g_space, old + old_size, old + new_size)) {
+        if (vms_is_free(vs, old + old_size, old + new_size)) {
             int err = mm_map_at(old + old_size, new_size - old_size, prot, kind);
             return err ? err : (long)old;
         }
@@ -332,10 +344,10 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
         if ((new_addr & (PAGE_SIZE - 1)) ||
             (new_addr < old + old_size && old < new_addr + new_size))
             return -EINVAL;
-        if (new_addr < g_space.lo || new_addr + new_size > g_space.hi ||
-            vms_overlaps_kind(&g_space, new_addr, new_addr + new_size, VMA_KERNEL))
+        if (new_addr < vs->lo || new_addr + new_size > vs->hi ||
+            vms_overlaps_kind(vs, new_addr, new_addr + new_size, VMA_KERNEL))
             return -ENOMEM;
-        vms_remove(&g_space, new_addr, new_addr + new_size);
+        vms_remove(vs, new_addr, new_addr + new_size);
         if (mm_map_at(new_addr, new_size, prot, kind))
             return -ENOMEM;
         dst = new_addr;
@@ -343,19 +355,20 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
         return -ENOMEM;
     }
     memcpy((void *)dst, (const void *)old, MIN(old_size, new_size));
-    vms_remove(&g_space, old, old + old_size);
+    vms_remove(vs, old, old + old_size);
     return (long)dst;
 }
 
 SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 {
+    struct vmspace *vs = mm_space();
     if ((addr & (PAGE_SIZE - 1)) || advice < 0)
         return -EINVAL;
     uint64_t end = addr + PAGE_UP(len);
     if (end < addr)
         return -EINVAL;
     if (advice == MADV_DONTNEED || advice == MADV_FREE) {
-        if (!vms_accessible(&g_space, addr, end - addr, 0))
+        if (!vms_accessible(vs, addr, end - addr, 0))
             return -ENOMEM;
         memset((void *)addr, 0, end - addr); /* private anonymous memory reads back as zeros */
     }

@@ -78,6 +78,7 @@ static bool poll_scan(void *arg)
         uint16_t revents = 0;
         if (p->fd >= 0) {
             struct file *f = fd_get(p->fd);
+            wait_on_file(f);
             if (!f)
                 revents = POLLNVAL;
             else
@@ -204,7 +205,11 @@ static bool select_scan(void *arg)
             int bit = __builtin_ctzll(all);
             all &= all - 1;
             uint64_t m = 1ull << bit;
-            uint32_t mask = file_poll(fd_get(w * 64 + bit));
+            struct file *f = fd_get(w * 64 + bit);
+            if (!f)
+                continue; /* closed by another thread while this one waited: never ready */
+            wait_on_file(f);
+            uint32_t mask = file_poll(f);
             if ((s->in[w] & m) && (mask & SEL_IN)) {
                 s->rin[w] |= m;
                 count++;
@@ -223,13 +228,13 @@ static bool select_scan(void *arg)
     return count > 0;
 }
 
-static struct select_set g_sel; /* one process, one thread: too big for the kernel stack */
-
 static long do_select(int n, uint64_t uin, uint64_t uout, uint64_t uex, int64_t deadline)
 {
     if (n < 0)
         return -EINVAL;
-    struct select_set *s = &g_sel;
+    /* the sets are this call's own (~800 bytes of its kernel stack): it may block while
+     * another thread selects too (process.h, the rule for blocking code) */
+    struct select_set sel, *s = &sel;
     s->n = MIN(n, FD_MAX);
     size_t bytes = (size_t)((s->n + 63) / 64) * 8;
     memset(s->in, 0, sizeof(s->in));

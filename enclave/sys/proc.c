@@ -4,25 +4,25 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
 #include "vsock.h"
 
 #define ENCLAVE_PID 1
 
-static struct linux_rlimit g_rlimits[RLIM_NLIMITS];
-
 void proc_init(void)
 {
+    struct linux_rlimit *rl = current_process()->rlimits;
     for (int i = 0; i < RLIM_NLIMITS; i++)
-        g_rlimits[i] = (struct linux_rlimit){RLIM_INFINITY, RLIM_INFINITY};
+        rl[i] = (struct linux_rlimit){RLIM_INFINITY, RLIM_INFINITY};
     uint64_t stack = mm_stack_top() - mm_stack_bottom();
-    g_rlimits[RLIMIT_STACK] = (struct linux_rlimit){stack, stack};
-    g_rlimits[RLIMIT_NOFILE] = (struct linux_rlimit){FD_MAX, FD_MAX}; /* the descriptor table */
-    g_rlimits[RLIMIT_CORE] = (struct linux_rlimit){0, RLIM_INFINITY};
-    g_rlimits[RLIMIT_NPROC] = (struct linux_rlimit){1, 1};
-    g_rlimits[RLIMIT_MEMLOCK] = (struct linux_rlimit){8u << 20, 8u << 20};
-    g_rlimits[RLIMIT_AS] = (struct linux_rlimit){mm_total_bytes(), mm_total_bytes()};
+    rl[RLIMIT_STACK] = (struct linux_rlimit){stack, stack};
+    rl[RLIMIT_NOFILE] = (struct linux_rlimit){FD_MAX, FD_MAX}; /* the descriptor table */
+    rl[RLIMIT_CORE] = (struct linux_rlimit){0, RLIM_INFINITY};
+    rl[RLIMIT_NPROC] = (struct linux_rlimit){1, 1};
+    rl[RLIMIT_MEMLOCK] = (struct linux_rlimit){8u << 20, 8u << 20};
+    rl[RLIMIT_AS] = (struct linux_rlimit){mm_total_bytes(), mm_total_bytes()};
 }
 
 void process_exit(int status)
@@ -52,7 +52,59 @@ void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t err
 
 SYSCALL_DEFINE0(getpid)
 {
-    return ENCLAVE_PID;
+    return current_process()->pid;
+}
+
+/* ---- waiting for children ----
+ * A process has no children yet (fork is ENOSYS): after Linux's checks of the arguments, the
+ * answer is ECHILD, as Linux gives a process without children. */
+#define WNOHANG     0x00000001
+#define WUNTRACED   0x00000002
+#define WSTOPPED    WUNTRACED
+#define WEXITED     0x00000004
+#define WCONTINUED  0x00000008
+#define WNOWAIT     0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WALL      0x40000000
+#define __WCLONE    0x80000000
+#define P_ALL       0
+#define P_PID       1
+#define P_PGID      2
+#define P_PIDFD     3
+
+SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t, urusage)
+{
+    (void)pid;
+    (void)ustatus;
+    (void)urusage;
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return -EINVAL;
+    return -ECHILD;
+}
+
+SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options, uint64_t, urusage)
+{
+    (void)uinfo;
+    (void)urusage;
+    if (options &
+        ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return -EINVAL;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    switch (idtype) {
+    case P_ALL:
+        break;
+    case P_PID:
+    case P_PGID:
+        if (id < 0 || (idtype == P_PID && id == 0))
+            return -EINVAL;
+        break;
+    case P_PIDFD:
+        return id < 0 ? -EINVAL : -EBADF; /* no descriptor is a pidfd */
+    default:
+        return -EINVAL;
+    }
+    return -ECHILD;
 }
 
 SYSCALL_DEFINE0(getppid)
@@ -179,13 +231,14 @@ static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
         return -ESRCH;
     if (resource >= RLIM_NLIMITS)
         return -EINVAL;
-    struct linux_rlimit old = g_rlimits[resource];
+    struct linux_rlimit *rl = current_process()->rlimits;
+    struct linux_rlimit old = rl[resource];
     if (unew) {
         if (nl.cur > nl.max)
             return -EINVAL;
         if (resource == RLIMIT_NOFILE && nl.max > FD_MAX)
             return -EPERM;
-        g_rlimits[resource] = nl;
+        rl[resource] = nl;
     }
     if (uold && copy_to_user(uold, &old, sizeof(old)))
         return -EFAULT;
@@ -225,8 +278,6 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
 #define PRIO_PGRP    1
 #define PRIO_USER    2
 
-static int g_nice;
-
 static long prio_target(int which, int who)
 {
     switch (which) {
@@ -243,7 +294,7 @@ static long prio_target(int which, int who)
 SYSCALL_DEFINE2(getpriority, int, which, int, who)
 {
     long err = prio_target(which, who);
-    return err ? err : 20 - g_nice; /* the raw syscall returns 20 - nice, 1..40 */
+    return err ? err : 20 - current_process()->nice; /* the raw syscall returns 20 - nice, 1..40 */
 }
 
 SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
@@ -251,7 +302,7 @@ SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
     long err = prio_target(which, who);
     if (err)
         return err;
-    g_nice = nice < -20 ? -20 : nice > 19 ? 19 : nice; /* root may lower it too */
+    current_process()->nice = nice < -20 ? -20 : nice > 19 ? 19 : nice; /* root may lower it too */
     return 0;
 }
 

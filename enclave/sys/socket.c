@@ -314,12 +314,24 @@ SYSCALL_DEFINE6(recvfrom, int, fd, uint64_t, buf, uint64_t, len, int, flags, uin
     return ret;
 }
 
-static struct linux_iovec g_msg_iov[UIO_MAXIOV];
+/* A message's iovec array, copied in: on the stack when short, else allocated. It is the
+ * syscall's own, since a send or receive may block (process.h, the rule for blocking code). */
+struct msg_iov {
+    struct linux_iovec fast[UIO_FASTIOV];
+    struct linux_iovec *v;
+};
 
-/* Copies msghdr and its iovec array (Linux's copy_msghdr_from_user and import_iovec): the
- * total length, capped at MAX_RW_COUNT, or -errno. */
-static long load_msg(uint64_t umsg, struct linux_msghdr *m)
+static void msg_iov_free(struct msg_iov *mi)
 {
+    if (mi->v != mi->fast)
+        kfree(mi->v);
+}
+
+/* Copies msghdr and its iovec array (Linux's copy_msghdr_from_user and import_iovec) into *m
+ * and *mi: the total length, capped at MAX_RW_COUNT, or -errno (nothing to free then). */
+static long load_msg(uint64_t umsg, struct linux_msghdr *m, struct msg_iov *mi)
+{
+    long ret = -EFAULT;
     if (copy_from_user(m, umsg, sizeof(*m)))
         return -EFAULT;
     if (!m->name)
@@ -330,18 +342,26 @@ static long load_msg(uint64_t umsg, struct linux_msghdr *m)
         m->namelen = SOCKADDR_STORAGE;
     if (m->iovlen > UIO_MAXIOV)
         return -EMSGSIZE;
-    if (copy_from_user(g_msg_iov, m->iov, m->iovlen * sizeof(g_msg_iov[0])))
-        return -EFAULT;
+    mi->v = mi->fast;
+    if (m->iovlen > UIO_FASTIOV && !(mi->v = kmalloc(m->iovlen * sizeof(mi->v[0]))))
+        return -ENOMEM;
+    if (copy_from_user(mi->v, m->iov, m->iovlen * sizeof(mi->v[0])))
+        goto fail;
     uint64_t total = 0;
     for (uint64_t i = 0; i < m->iovlen; i++) {
-        if ((int64_t)g_msg_iov[i].len < 0)
-            return -EINVAL;
+        if ((int64_t)mi->v[i].len < 0) {
+            ret = -EINVAL;
+            goto fail;
+        }
         uint64_t room = MAX_RW_COUNT - total;
-        if (g_msg_iov[i].len > room)
-            g_msg_iov[i].len = room;
-        total += g_msg_iov[i].len;
+        if (mi->v[i].len > room)
+            mi->v[i].len = room;
+        total += mi->v[i].len;
     }
     return (long)total;
+fail:
+    msg_iov_free(mi);
+    return ret;
 }
 
 SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
@@ -352,16 +372,20 @@ SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
     long err = lookup(fd, &f, &s);
     if (err)
         return err;
-    long total = load_msg(umsg, &m);
+    struct msg_iov mi;
+    long total = load_msg(umsg, &m, &mi);
     if (total < 0)
         return total;
     uint8_t abuf[SOCKADDR_STORAGE];
-    if (m.namelen && copy_from_user(abuf, m.name, m.namelen))
-        return -EFAULT;
-    if (f->flags & O_NONBLOCK)
-        flags |= MSG_DONTWAIT;
-    struct vsock_io io = {.iov = g_msg_iov, .cnt = (int)m.iovlen, .user = true};
-    return vsock_send(s, &io, (size_t)total, flags, m.namelen != 0);
+    long ret = -EFAULT;
+    if (!m.namelen || !copy_from_user(abuf, m.name, m.namelen)) {
+        if (f->flags & O_NONBLOCK)
+            flags |= MSG_DONTWAIT;
+        struct vsock_io io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true};
+        ret = vsock_send(s, &io, (size_t)total, flags, m.namelen != 0);
+    }
+    msg_iov_free(&mi);
+    return ret;
 }
 
 SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
@@ -372,13 +396,15 @@ SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
     long err = lookup(fd, &f, &s);
     if (err)
         return err;
-    long total = load_msg(umsg, &m);
+    struct msg_iov mi;
+    long total = load_msg(umsg, &m, &mi);
     if (total < 0)
         return total;
     if (f->flags & O_NONBLOCK)
         flags |= MSG_DONTWAIT;
-    struct vsock_io io = {.iov = g_msg_iov, .cnt = (int)m.iovlen, .user = true};
+    struct vsock_io io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true};
     long ret = vsock_recv(s, &io, (size_t)total, flags);
+    msg_iov_free(&mi);
     if (ret < 0)
         return ret;
     /* no sender name, no flags, no control messages */

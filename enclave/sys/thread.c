@@ -58,7 +58,7 @@ static long do_clone(const struct clone_req *c)
     r.rax = 0; /* the child's return value */
     if (c->stack)
         r.rsp = c->stack;
-    struct thread *t = thread_create(&r);
+    struct thread *t = thread_create(parent->proc, &r);
     if (!t)
         return -EAGAIN; /* the enclave's memory (--memory) is the limit on threads */
     /* the rest of the parent's user state: TLS base unless replaced, extended state */

@@ -201,11 +201,14 @@ struct linux_itimerval {
     struct linux_timeval interval, value;
 };
 
-static struct {
-    int64_t expires; /* on the timer's clock; 0: disarmed */
-    int64_t interval;
-} g_itimers[3];
+/* set when one of the process's timers is armed (signal_work looks at it) */
 bool g_timers_armed;
+
+/* the process's timers (process.h) */
+static struct itimer *itimers(void)
+{
+    return current_process()->itimers;
+}
 
 static const int g_itimer_sig[3] = {SIGALRM, SIGVTALRM, SIGPROF};
 
@@ -216,13 +219,13 @@ static int64_t itimer_clock(int which)
 
 static void update_armed(void)
 {
-    g_timers_armed = g_itimers[0].expires || g_itimers[1].expires || g_itimers[2].expires;
+    g_timers_armed = itimers()[0].expires || itimers()[1].expires || itimers()[2].expires;
 }
 
 int64_t timer_next_deadline(void)
 {
     /* CPU-time timers cannot expire while the vCPU idles */
-    return g_itimers[ITIMER_REAL].expires ? g_itimers[ITIMER_REAL].expires : WAIT_FOREVER;
+    return itimers()[ITIMER_REAL].expires ? itimers()[ITIMER_REAL].expires : WAIT_FOREVER;
 }
 
 void timer_run_due(void)
@@ -230,17 +233,17 @@ void timer_run_due(void)
     if (!g_timers_armed)
         return;
     for (int w = 0; w < 3; w++) {
-        if (!g_itimers[w].expires)
+        if (!itimers()[w].expires)
             continue;
         int64_t now = itimer_clock(w);
-        if (now < g_itimers[w].expires)
+        if (now < itimers()[w].expires)
             continue;
         signal_raise_process(g_itimer_sig[w]);
-        int64_t iv = g_itimers[w].interval;
+        int64_t iv = itimers()[w].interval;
         if (iv) /* missed periods coalesce into the one signal, as pending signals do */
-            g_itimers[w].expires += iv * ((now - g_itimers[w].expires) / iv + 1);
+            itimers()[w].expires += iv * ((now - itimers()[w].expires) / iv + 1);
         else
-            g_itimers[w].expires = 0;
+            itimers()[w].expires = 0;
     }
     update_armed();
 }
@@ -254,10 +257,10 @@ static struct linux_itimerval itimer_get(int which)
 {
     struct linux_itimerval v;
     memset(&v, 0, sizeof(v));
-    if (g_itimers[which].expires) {
-        int64_t left = g_itimers[which].expires - itimer_clock(which);
+    if (itimers()[which].expires) {
+        int64_t left = itimers()[which].expires - itimer_clock(which);
         v.value = ns_to_tv(left > 1000 ? left : 1000); /* armed reads as at least 1 µs */
-        v.interval = ns_to_tv(g_itimers[which].interval);
+        v.interval = ns_to_tv(itimers()[which].interval);
     }
     return v;
 }
@@ -277,8 +280,8 @@ static int64_t tv_ns(const struct linux_timeval *tv)
 static void itimer_set(int which, const struct linux_itimerval *v)
 {
     int64_t value = tv_ns(&v->value);
-    g_itimers[which].interval = value ? tv_ns(&v->interval) : 0;
-    g_itimers[which].expires = value ? itimer_clock(which) + value : 0;
+    itimers()[which].interval = value ? tv_ns(&v->interval) : 0;
+    itimers()[which].expires = value ? itimer_clock(which) + value : 0;
     update_armed();
 }
 

@@ -183,3 +183,8 @@ exits_with() {
   on_cpus 2 thr_edge alarm
   on_cpus 1 thr_edge alarm
 }
+
+@test "threads: two threads blocked at once in readv, writev, select and sendfile each get their own buffers and results" {
+  on_cpus 2 thr_blocking all
+  on_cpus 1 thr_blocking all
+}

@@ -243,3 +243,11 @@ print(data.decode().replace('\n', '|'))
   run "$sdk" connect 35 5999
   [ "$status" -eq 2 ]; [ "${lines[0]}" = ECONNREFUSED ]
 }
+
+@test "vsock: two threads blocked in recvmsg on two connections each get their own bytes (both libcs)" {
+  start_host_echo "$ALCOVE_RUNTIME_DIR/36.vsock_6002"
+  for v in musl-exec glibc-pie; do
+    run timeout 120 "$ALCOVE" run --enclave-cid 36 --cpu-count 2 "$(prog "thr_blocking-$v")" recvmsg 6002
+    [ "$status" -eq 0 ] && [ "$output" = "ok recvmsg" ] || { echo "$v: $status: $output"; return 1; }
+  done
+}

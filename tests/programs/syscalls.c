@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -182,6 +183,23 @@ static void test_process(void)
     check(sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 1,
           "sched_getaffinity gives at least one CPU");
     check(sched_yield() == 0, "sched_yield");
+    /* no children: the wait family checks its flags, then says ECHILD */
+    int st = 12345;
+    check(raw(SYS_wait4, -1, (long)&st, 0, 0, 0, 0) == -ECHILD && st == 12345,
+          "wait4(-1) without children is ECHILD, the status untouched");
+    check(raw(SYS_wait4, -1, (long)&st, WNOHANG, 0, 0, 0) == -ECHILD,
+          "wait4 with WNOHANG without children is ECHILD");
+    check(raw(SYS_wait4, getpid(), 0, 0, 0, 0, 0) == -ECHILD, "wait4 of itself is ECHILD");
+    check(raw(SYS_wait4, -1, 0, 0x100, 0, 0, 0) == -EINVAL, "wait4 with an unknown flag is EINVAL");
+    siginfo_t si;
+    check(raw(SYS_waitid, P_ALL, 0, (long)&si, WEXITED, 0, 0) == -ECHILD,
+          "waitid(P_ALL, WEXITED) without children is ECHILD");
+    check(raw(SYS_waitid, P_ALL, 0, (long)&si, WNOHANG, 0, 0) == -EINVAL,
+          "waitid without WEXITED, WSTOPPED or WCONTINUED is EINVAL");
+    check(raw(SYS_waitid, 9, 0, (long)&si, WEXITED, 0, 0) == -EINVAL,
+          "waitid of an unknown id type is EINVAL");
+    check(raw(SYS_waitid, P_PID, 0, (long)&si, WEXITED, 0, 0) == -EINVAL,
+          "waitid(P_PID, 0) is EINVAL");
 }
 
 static void on_usr1(int sig)

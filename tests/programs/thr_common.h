@@ -46,14 +46,14 @@ static void fail_eq(int line, const char *what, long long a, long long b)
             fail_eq(__LINE__, #call " fails with " #e, r_ == -1 ? -errno : r_, -(e));              \
     } while (0)
 
-static double now(clockid_t c)
+static inline double now(clockid_t c)
 {
     struct timespec t;
     clock_gettime(c, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static struct timespec deadline(clockid_t c, long ms)
+static inline struct timespec deadline(clockid_t c, long ms)
 {
     struct timespec t;
     clock_gettime(c, &t);
@@ -66,7 +66,7 @@ static struct timespec deadline(clockid_t c, long ms)
     return t;
 }
 
-static void msleep(long ms)
+static inline void msleep(long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&t, &t) && errno == EINTR)
@@ -74,7 +74,7 @@ static void msleep(long ms)
 }
 
 /* Waits (polling each millisecond, at most 10 s) until *p >= want; FAIL otherwise. */
-static void wait_at_least(atomic_int *p, int want, int line)
+static inline void wait_at_least(atomic_int *p, int want, int line)
 {
     for (int i = 0; i < 10000; i++) {
         if (atomic_load(p) >= want)
@@ -85,7 +85,7 @@ static void wait_at_least(atomic_int *p, int want, int line)
 }
 #define WAIT_FOR(p, want) wait_at_least((p), (want), __LINE__)
 
-static pthread_t spawn(void *(*fn)(void *), void *arg)
+static inline pthread_t spawn(void *(*fn)(void *), void *arg)
 {
     pthread_attr_t a;
     pthread_t t;
@@ -101,7 +101,7 @@ static pthread_t spawn(void *(*fn)(void *), void *arg)
     return t;
 }
 
-static void *join(pthread_t t)
+static inline void *join(pthread_t t)
 {
     void *r = NULL;
     CHECK_EQ(pthread_join(t, &r), 0);

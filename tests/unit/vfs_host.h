@@ -13,6 +13,7 @@
 #undef RENAME_EXCHANGE
 #undef RENAME_WHITEOUT
 
+#include "process.h"
 #include "vfs.h"
 
 static long g_live_allocs; /* kmalloc'd blocks not yet freed */
@@ -38,6 +39,14 @@ void kfree(void *p)
     if (p)
         g_live_allocs--;
     free(p);
+}
+
+/* one process: its working directory is the only part vfs.c uses */
+static struct process g_host_process;
+
+struct process *current_process(void)
+{
+    return &g_host_process;
 }
 
 int64_t time_realtime_ns(void)
