@@ -38,5 +38,16 @@ alc_tramp_exc_common:
     movq %rax, ALC_CPU_VBASE + ALC_CPU_EXC_CR2
     movq $(ALC_CPU_VBASE + ALC_CPU_EXC_FRAME), %rsp
     iretq
+
+    /* Paging (`int $ALC_VEC_LOAD_CR3`, `int $ALC_VEC_INVLPG`, DPL3 gates on IST1): the one
+     * instruction the kernel cannot execute at CPL3, on rax, then straight back. */
+    .balign ALC_EXC_STUB_SIZE
+    .globl alc_tramp_mmu
+alc_tramp_mmu:
+    movq %rax, %cr3
+    iretq
+    .balign ALC_EXC_STUB_SIZE
+    invlpg (%rax)
+    iretq
     .globl alc_tramp_end
 alc_tramp_end:

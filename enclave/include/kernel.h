@@ -100,6 +100,9 @@ void *kalloc_zeroed(size_t size);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
+/* A zeroed, page-aligned 4 KiB page (a page table), NULL when exhausted; and its return. */
+void *kpage_alloc(void);
+void kpage_free(void *page);
 /* From now on the heap may grow into the application region (mm is ready). */
 void kheap_enable_growth(void);
 

@@ -6,17 +6,20 @@
 #include <stdint.h>
 
 #include "../mm/vma.h"
+#include "mmu.h"
 
 /* A process's address space (process.h: struct process.mm). */
 struct mm {
+    struct mmu_space mmu;             /* its page tables (mmu.h) */
     struct vmspace space;             /* what is mapped where, with what protection */
     uint64_t stack_bottom, stack_top; /* the main thread's stack */
     uint64_t mmap_top;                /* mappings go top-down from here */
     uint64_t brk_base, brk_cur;       /* the brk heap */
 };
 
-/* Gives the current process an address space over the application region [lo, hi): the main
- * stack of stack_size bytes at the top. */
+/* Gives the current process an address space over the application region [lo, hi): the region
+ * mapped 1:1 (virtual == guest-physical) with 2 MiB pages where it can, and the main stack of
+ * stack_size bytes at the top; this vCPU runs on it from now on. */
 void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size);
 /* The current process's address space and its mapping table. */
 struct mm *mm_current(void);

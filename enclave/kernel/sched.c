@@ -3,6 +3,7 @@
 #include "scheduler.h"
 
 #include "klib.h"
+#include "mm.h"
 #include "signal.h"
 #include "wait.h"
 
@@ -278,6 +279,8 @@ static void switch_to(struct thread *prev, struct thread *next)
     next->cpu = (int)my_cpu();
     next->run_start_ns = now;
     if (!next->idle) {
+        if (mmu_activate(&next->proc->mm->mmu))
+            kpanic("out of kernel memory for vCPU %u's page tables", my_cpu());
         __asm__ volatile("wrfsbase %0" : : "r"(next->fs_base));
         __asm__ volatile("wrgsbase %0" : : "r"(next->gs_base));
         fpu_restore(next->fpu);
@@ -497,6 +500,9 @@ NORETURN void sched_ap_start(void)
         hc_wait(0, 0);
     kernel_enter();
     unsigned me = my_cpu();
+    /* the kernel's heap may lie in the first process's lower half (mm/kheap.c) */
+    if (mmu_activate(&process_first()->mm->mmu))
+        kpanic("out of kernel memory for vCPU %u's page tables", me);
     g_cpu[me].idle = idle_context();
     g_cpu[me].state = CPU_BUSY;
     this_cpu->cur = g_cpu[me].idle;

@@ -59,6 +59,27 @@ static void *bump(size_t size, size_t align)
     return NULL;
 }
 
+/* Page-aligned zeroed pages (page tables): freed ones are kept for the next. */
+static struct free_block *g_free_pages;
+
+void *kpage_alloc(void)
+{
+    void *p = g_free_pages;
+    if (p)
+        g_free_pages = g_free_pages->next;
+    else if (!(p = bump(PAGE_SIZE, PAGE_SIZE)))
+        return NULL;
+    memset(p, 0, PAGE_SIZE);
+    return p;
+}
+
+void kpage_free(void *page)
+{
+    struct free_block *b = page;
+    b->next = g_free_pages;
+    g_free_pages = b;
+}
+
 void *kalloc_zeroed(size_t size)
 {
     void *p = bump(size, 64);

@@ -50,6 +50,9 @@ void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size)
     if (!mm || !storage || !g_dirty)
         kpanic("out of kernel memory for the address space");
     vms_init(&mm->space, lo, hi, storage, MAX_VMAS);
+    if (mmu_space_init(&mm->mmu) || mmu_map(&mm->mmu, lo, lo, hi - lo, PTE_W | PTE_U) ||
+        mmu_activate(&mm->mmu))
+        kpanic("out of kernel memory for the page tables");
     mm->stack_top = hi;
     mm->stack_bottom = hi - stack_size;
     mm->mmap_top = mm->stack_bottom - PAGE_SIZE; /* leave a gap under the stack */

@@ -19,15 +19,16 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 3
+#define ALC_ABI_VERSION 4
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
 
 /* ---- Virtual address layout (the same on every vCPU except the CPU window) ---------------- */
 
-/* Application half: [0, app_end) is mapped 1:1 (VA == GPA) with 2 MiB pages, except that the
- * first ALC_APP_LOW_UNMAPPED bytes are not present (NULL dereferences fault). */
+/* Application half (PML4 entries 0-255): the enclave kernel's own to map (ABI 4); the monitor's
+ * page tables leave it empty. Guest RAM below ALC_APP_LOW_UNMAPPED is never handed to the
+ * application (NULL dereferences fault). */
 #define ALC_APP_LOW_UNMAPPED ALC_U64(0x10000)
 /* Enclave kernel image, linked here (-mcmodel=kernel). */
 #define ALC_KERNEL_VBASE ALC_U64(0xffffffff80000000)
@@ -285,7 +286,8 @@ struct alc_cpu_area {
     volatile uint32_t need_resched; /* 0xa8: monitor sets, guest clears: a slice ended */
     volatile uint32_t in_kernel;    /* 0xac: guest: 1 while the vCPU runs the kernel */
     volatile uint64_t switches;     /* 0xb0: guest: context switches on this vCPU so far */
-    uint64_t reserved[9];
+    uint64_t boot_cr3;              /* 0xb8: monitor: this vCPU's PML4 (GPA) at boot */
+    uint64_t reserved[8];
     /* the rest of the page belongs to the enclave kernel (struct percpu) */
 };
 _Static_assert(sizeof(struct alc_cpu_area) == 0x100, "alc_cpu_area layout");
@@ -315,6 +317,7 @@ _Static_assert(offsetof(struct alc_cpu_area, preempt_rip) == ALC_CPU_PREEMPT_RIP
 _Static_assert(offsetof(struct alc_cpu_area, preempt_rsp) == ALC_CPU_PREEMPT_RSP, "cpu area");
 _Static_assert(offsetof(struct alc_cpu_area, preempt_rflags) == ALC_CPU_PREEMPT_FLAGS, "cpu area");
 _Static_assert(offsetof(struct alc_cpu_area, switches) == 0xb0, "cpu area");
+_Static_assert(offsetof(struct alc_cpu_area, boot_cr3) == 0xb8, "cpu area");
 #endif
 
 /* ---- Preemption ------------------------------------------------------------------------------
@@ -370,6 +373,13 @@ _Static_assert(sizeof(struct alc_exc_frame) == 56, "alc_exc_frame layout");
 #define ALC_KERNEL_MAGIC  0x4b434c41u /* "ALCK" */
 #define ALC_EXC_STUB_SIZE 16
 #define ALC_EXC_VECTORS   32
+/* Two software-interrupt gates (DPL3) after the exceptions, the enclave kernel's way to the
+ * CPL0 instructions paging needs: `int $ALC_VEC_LOAD_CR3` loads CR3 from rax, `int
+ * $ALC_VEC_INVLPG` invalidates the TLB entry of the address in rax. Their stubs are at
+ * tramp_mmu and tramp_mmu + ALC_EXC_STUB_SIZE; every other register is left as it was. */
+#define ALC_VEC_LOAD_CR3 32
+#define ALC_VEC_INVLPG   33
+#define ALC_IDT_VECTORS  34
 
 #ifndef __ASSEMBLER__
 struct alc_kernel_header {
@@ -382,7 +392,8 @@ struct alc_kernel_header {
     uint64_t tramp_syscall;    /* CPL0: MSR_LSTAR */
     uint64_t tramp_exceptions; /* CPL0: vector v's stub at + v * ALC_EXC_STUB_SIZE */
     uint64_t entry_preempt;    /* CPL3: where a preempted vCPU continues (see Preemption) */
-    uint64_t reserved[3];
+    uint64_t tramp_mmu;        /* CPL0: the ALC_VEC_LOAD_CR3 stub, then ALC_VEC_INVLPG's */
+    uint64_t reserved[2];
 };
 _Static_assert(sizeof(struct alc_kernel_header) == 88, "alc_kernel_header layout");
 #endif

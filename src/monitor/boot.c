@@ -2,10 +2,10 @@
  * and the boot information. The vCPUs start directly at CPL3 in long mode on these tables
  * (vcpu.c); no code runs in the guest before the kernel's entry point.
  *
- * Virtual layout (alcove_abi.h): the application region 1:1 with 2 MiB pages (its first
- * ALC_APP_LOW_UNMAPPED bytes absent); all RAM at ALC_PHYSMAP_VBASE, no-execute; the kernel image
- * at ALC_KERNEL_VBASE with its segments' permissions; the hypercall page; and each vCPU's
- * window at ALC_CPU_VBASE, different per vCPU through its own PML4. Leaf entries are created
+ * Virtual layout (alcove_abi.h): the upper half only, since the enclave kernel maps the
+ * application half itself: all RAM at ALC_PHYSMAP_VBASE, no-execute; the kernel image at
+ * ALC_KERNEL_VBASE with its segments' permissions; the hypercall page; and each vCPU's window at
+ * ALC_CPU_VBASE, different per vCPU through its own PML4. Leaf entries are created
  * with the accessed and dirty bits already set so the CPU never has to write them.
  */
 #include <errno.h>
@@ -69,18 +69,6 @@ static int pt_map(struct pt_pool *p, uint64_t pml4, uint64_t va, uint64_t gpa, u
     }
     uint64_t *leaf = &table_at(p->vm, table)[(va >> (huge ? 21 : 12)) & 511];
     *leaf = gpa | flags | PTE_P | PTE_A | (huge ? PTE_PS : 0);
-    return 0;
-}
-
-static int map_app_region(struct pt_pool *p, uint64_t pml4, uint64_t app_end)
-{
-    uint64_t rw = PTE_W | PTE_U | PTE_D;
-    for (uint64_t va = ALC_APP_LOW_UNMAPPED; va < HUGE && va < app_end; va += PAGE)
-        if (pt_map(p, pml4, va, va, rw, 0))
-            return -1;
-    for (uint64_t va = HUGE; va < app_end; va += HUGE)
-        if (pt_map(p, pml4, va, va, rw, 1))
-            return -1;
     return 0;
 }
 
@@ -166,6 +154,9 @@ static void fill_idt(struct vm *vm, uint8_t *idt)
         unsigned dpl = (v == 3 || v == 4) ? 3 : 0;
         set_gate(idt, v, vm->kernel.hdr.tramp_exceptions + (uint64_t)v * ALC_EXC_STUB_SIZE, dpl);
     }
+    /* the enclave kernel's paging instructions, reached from CPL3 */
+    set_gate(idt, ALC_VEC_LOAD_CR3, vm->kernel.hdr.tramp_mmu, 3);
+    set_gate(idt, ALC_VEC_INVLPG, vm->kernel.hdr.tramp_mmu + ALC_EXC_STUB_SIZE, 3);
 }
 
 static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)
@@ -174,6 +165,7 @@ static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)
     area->cpu_index = cpu;
     area->boot_info_gpa = vm->layout.boot_gpa;
     area->kstack_top = ALC_CPU_KSTACK_TOP;
+    area->boot_cr3 = vm->cr3[cpu];
     vm->vcpus[cpu].area = area; /* sched.c reads the scheduling words, writes preempt_* */
     uint64_t sys[5] = {vm->kernel.hdr.entry_syscall, ALC_SEL_UCODE, 0x2, ALC_CPU_KSTACK_TOP,
                        ALC_SEL_UDATA};
@@ -209,9 +201,8 @@ int boot_prepare(struct vm *vm, const struct alc_boot_info *info, const char *st
     struct pt_pool pool = {vm, l->pt_gpa, l->pt_gpa + l->pt_pages * PAGE};
     uint64_t pml4;
 
-    if (pt_alloc(&pool, &pml4) || map_app_region(&pool, pml4, l->app_end) ||
-        map_physmap(&pool, pml4, l->mem_size) || load_kernel(vm, &pool, pml4) ||
-        map_cpu_window(&pool, pml4, l->cpu_gpa[0]))
+    if (pt_alloc(&pool, &pml4) || map_physmap(&pool, pml4, l->mem_size) ||
+        load_kernel(vm, &pool, pml4) || map_cpu_window(&pool, pml4, l->cpu_gpa[0]))
         goto no_room;
     vm->cr3[0] = pml4;
     for (unsigned i = 1; i < vm->ncpu; i++) {

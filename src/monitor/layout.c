@@ -16,12 +16,11 @@ static uint64_t div_up(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
-uint64_t layout_pt_pages(uint64_t mem_size, uint64_t app_end, unsigned ncpu, uint64_t kernel_span)
+uint64_t layout_pt_pages(uint64_t mem_size, unsigned ncpu, uint64_t kernel_span)
 {
-    uint64_t n = 0;
-    n += (uint64_t)ncpu * 4;           /* per vCPU: PML4, kernel PDPT, window PD, window PT */
-    n += 1 + div_up(app_end, GIB) + 1; /* application: PDPT, PDs, the first 2 MiB's PT */
-    n += 1 + div_up(mem_size, GIB);    /* physmap: PDPT, PDs */
+    uint64_t n = 0;                 /* the enclave kernel maps the application half itself */
+    n += (uint64_t)ncpu * 4;        /* per vCPU: PML4, kernel PDPT, window PD, window PT */
+    n += 1 + div_up(mem_size, GIB); /* physmap: PDPT, PDs */
     n += 1 + div_up(kernel_span, 2ull << 20) + 1; /* kernel PD, its PTs, the MMIO PT */
     return n;
 }
@@ -40,7 +39,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
                      pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA) + 1 /* IDT */ +
                      pages(div_up(in->mem_size / ALC_CHUNK_SIZE, 8)) /* populated bitmap */ +
                      (uint64_t)in->ncpu * ALC_CPU_PAGES + pages(in->rootfs_size) + pages(kheap);
-    uint64_t pt = layout_pt_pages(in->mem_size, in->mem_size, in->ncpu, in->kernel_span);
+    uint64_t pt = layout_pt_pages(in->mem_size, in->ncpu, in->kernel_span);
     uint64_t region = (fixed + pt) * PAGE;
     uint64_t huge = ALC_HUGE_SIZE;
     if (region > in->mem_size)
@@ -66,7 +65,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     TAKE(in_ring_gpa, pages(ALC_RING_DATA_OFFSET + LAYOUT_IN_RING_DATA));
     TAKE(idt_gpa, 1);
     TAKE(populated_gpa, pages(div_up(in->mem_size / ALC_CHUNK_SIZE, 8)));
-    out->pt_pages = layout_pt_pages(in->mem_size, start, in->ncpu, in->kernel_span);
+    out->pt_pages = layout_pt_pages(in->mem_size, in->ncpu, in->kernel_span);
     TAKE(pt_gpa, out->pt_pages);
     for (unsigned i = 0; i < in->ncpu; i++)
         TAKE(cpu_gpa[i], ALC_CPU_PAGES);

@@ -47,8 +47,8 @@ struct layout {
     uint64_t kheap_size;
 };
 
-/* Page-table pages needed for a guest of this shape (see boot.c). */
-uint64_t layout_pt_pages(uint64_t mem_size, uint64_t app_end, unsigned ncpu, uint64_t kernel_span);
+/* Page-table pages the monitor needs for a guest of this shape: the upper half (boot.c). */
+uint64_t layout_pt_pages(uint64_t mem_size, unsigned ncpu, uint64_t kernel_span);
 
 /* Fills *out. Returns 0, or -1 when the kernel region leaves less than min_app bytes for the
  * application. */

@@ -149,7 +149,7 @@ static int setup_sregs(struct vcpu *v)
     s.gdt.base = ALC_CPU_VBASE + ALC_CPU_PAGE_GDT * ALC_PAGE_SIZE;
     s.gdt.limit = ALC_GDT_ENTRIES * 8 - 1;
     s.idt.base = ALC_PHYSMAP_VBASE + v->vm->layout.idt_gpa;
-    s.idt.limit = ALC_EXC_VECTORS * 16 - 1;
+    s.idt.limit = ALC_IDT_VECTORS * 16 - 1;
     s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
     s.cr3 = v->vm->cr3[v->index];
     s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE | CR4_OSXSAVE;

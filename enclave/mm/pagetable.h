@@ -1,0 +1,66 @@
+/* pagetable.h: x86-64 four-level page tables, built and changed by the enclave kernel.
+ *
+ * Pure code: table pages are reached through the caller's translator and made and freed by
+ * its allocator (struct pt_env), so this is unit tested on the host (tests/unit/test_pagetable.c)
+ * against a fake physical memory. Mapping uses 2 MiB pages wherever a range allows them (both
+ * addresses 2 MiB aligned, the whole 2 MiB inside the range) and 4 KiB pages elsewhere; a 2 MiB
+ * page that a change covers only in part is split into 4 KiB pages first. Leaves are written
+ * with the accessed bit, and the dirty bit when writable, already set, so the CPU never writes
+ * a page-table entry itself (on our KVM every write to a live table is a trap).
+ *
+ * Nothing here flushes a TLB: the caller does (a changed or removed entry needs it; a new one
+ * does not). Every call is O(pages touched) and leaves the tree consistent when it fails with
+ * -ENOMEM (what was done stays done, as a partial mmap would).
+ */
+#ifndef ALCOVE_PAGETABLE_H
+#define ALCOVE_PAGETABLE_H
+
+#include <stdint.h>
+
+#define PTE_P    0x1ull
+#define PTE_W    0x2ull
+#define PTE_U    0x4ull
+#define PTE_PWT  0x8ull
+#define PTE_PCD  0x10ull
+#define PTE_A    0x20ull
+#define PTE_D    0x40ull
+#define PTE_PS   0x80ull /* in a PD entry: a 2 MiB page */
+#define PTE_G    0x100ull
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+/* the permission bits a caller passes (the rest the code sets) */
+#define PTE_PERM (PTE_W | PTE_U | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
+
+#define PT_PAGE (4096ull)
+#define PT_HUGE (2ull << 20)
+
+struct pt_env {
+    void *(*table)(void *ctx, uint64_t pa); /* the 512 entries of the table page at pa */
+    int (*alloc)(void *ctx, uint64_t *pa);  /* a zeroed page for a table: 0 or -ENOMEM */
+    void (*free)(void *ctx, uint64_t pa);   /* a table page no longer used */
+    void *ctx;
+};
+
+/* Maps [va, va + len) to [pa, pa + len) with perm (PTE_PERM bits), replacing what was mapped
+ * there. va, pa and len are 4 KiB aligned; the range lies in one half of the address space.
+ * 0 or -ENOMEM (no page for a table). */
+int pt_map(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t pa, uint64_t len,
+           uint64_t perm);
+
+/* Removes the mappings in [va, va + len); tables left empty are freed. 0 or -ENOMEM (a 2 MiB
+ * page to split needs a table page). */
+int pt_unmap(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len);
+
+/* Gives the present pages in [va, va + len) the permissions perm. 0 or -ENOMEM (a split). */
+int pt_protect(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len, uint64_t perm);
+
+/* What va maps to: 0 and *pa (the byte's physical address), *perm (its PTE_PERM bits) and
+ * *size (4 KiB or 2 MiB); -ENOENT when nothing is mapped there. Any output may be NULL. */
+int pt_lookup(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t *pa, uint64_t *perm,
+              uint64_t *size);
+
+/* Frees every table below root's entries [first, last] (PML4 indices), not the pages they
+ * map, and clears those entries. */
+void pt_free_tables(const struct pt_env *e, uint64_t root, unsigned first, unsigned last);
+
+#endif
