@@ -192,6 +192,9 @@ static long pipe_write(struct file *f, const void *buf, size_t len)
                 done = -EAGAIN;
             break;
         }
+        /* the reader may be waiting for what is in already (Linux wakes it before sleeping) */
+        if (done > 0)
+            notify(p, POLLIN | POLLRDNORM);
         if (wait_until(writable_or_broken, p, 0, WAIT_FOREVER)) {
             if (!done)
                 done = -ERESTARTSYS;

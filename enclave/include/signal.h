@@ -215,6 +215,8 @@ void signal_set_blocked(uint64_t mask);
  * saves the old mask, or the old mask comes back at once when no handler runs. */
 void signal_set_temporary_mask(uint64_t mask);
 uint64_t signal_pending_set(void);
+/* True when a process-directed signal is pending (some thread will take it). */
+bool signal_process_pending(void);
 /* Takes the first pending signal in set off its queue (0 if none), in delivery order. */
 int signal_dequeue(uint64_t set, struct linux_siginfo *info);
 /* sigaltstack: ss NULL to query; sp is the application's stack pointer. 0 or -errno. */

@@ -39,5 +39,7 @@ bool wait_never(void *arg);
 /* Makes every thread in wait_until that is not queued on files alone look again (sys/dispatch.c
  * calls it after each syscall that may change what they wait for). */
 void wait_wake_all(void);
+/* Makes every thread in wait_until look again, queued on files or not. */
+void wait_wake_everyone(void);
 
 #endif

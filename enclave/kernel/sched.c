@@ -500,9 +500,6 @@ NORETURN void sched_ap_start(void)
         hc_wait(0, 0);
     kernel_enter();
     unsigned me = my_cpu();
-    /* the kernel's heap may lie in the first process's lower half (mm/kheap.c) */
-    if (mmu_activate(&process_first()->mm->mmu))
-        kpanic("out of kernel memory for vCPU %u's page tables", me);
     g_cpu[me].idle = idle_context();
     g_cpu[me].state = CPU_BUSY;
     this_cpu->cur = g_cpu[me].idle;

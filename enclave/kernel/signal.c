@@ -455,6 +455,11 @@ static int take(uint64_t set, struct linux_siginfo *out)
     return 0;
 }
 
+bool signal_process_pending(void)
+{
+    return sp()->queue.set != 0;
+}
+
 uint64_t signal_pending_set(void)
 {
     return me()->set | sp()->queue.set;

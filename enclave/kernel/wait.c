@@ -9,14 +9,18 @@
 /* Two ways a thread in wait_until is woken to look again:
  * - queued on files: each file it depends on (wait_on_file, from its ready function) notifies
  *   (poll_notify) whenever its state may change, and wakes only its own waiters;
- * - broad: a wait on something that does not notify (or on no file at all) is on g_waiters and
- *   looks again after every syscall that may have changed anything (sys/dispatch.c).
+ * - broad: a wait on something that does not notify (or on no file at all) looks again after
+ *   every syscall that may have changed anything (sys/dispatch.c).
+ * Every waiter is on g_waiters (broad or not): while a process-directed signal is pending, or
+ * a thread ends, all of them look again, since the one the signal was meant for may have
+ * blocked it or gone, and another must take it.
  * Either way monitor events, deadlines and signals wake it through the scheduler (sched_block).
  * The entries live in the waiting thread (struct thread.wq) and are unlinked before
  * wait_until returns; a file released while waited on unlinks them itself. */
 struct waiter {
     struct thread *t;
     struct waiter *next;
+    bool broad;
 };
 static struct waiter *g_waiters;
 
@@ -103,6 +107,13 @@ bool wait_never(void *arg)
 void wait_wake_all(void)
 {
     for (struct waiter *w = g_waiters; w; w = w->next)
+        if (w->broad)
+            sched_wake(w->t);
+}
+
+void wait_wake_everyone(void)
+{
+    for (struct waiter *w = g_waiters; w; w = w->next)
         sched_wake(w->t);
 }
 
@@ -171,17 +182,13 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
             hc_wait(events, timeout);
             continue;
         }
-        bool broad = t->wq_broad || t->nwq == 0;
-        struct waiter w = {t, g_waiters};
-        if (broad)
-            g_waiters = &w;
+        struct waiter w = {t, g_waiters, t->wq_broad || t->nwq == 0};
+        g_waiters = &w;
         sched_block(events, deadline_ns, true);
-        if (broad) {
-            for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
-                if (*p == &w) {
-                    *p = w.next;
-                    break;
-                }
+        for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
+            if (*p == &w) {
+                *p = w.next;
+                break;
             }
         }
     }

@@ -1,6 +1,8 @@
 /* kheap.c: the enclave kernel's own memory. It starts in the kernel region's free pages
  * (reached through the physmap) and grows into the application region in 2 MiB pieces taken
- * like any mapping (kind VMA_KERNEL, so the application cannot map over them). Long-lived tables
+ * like any mapping (kind VMA_KERNEL, so the application cannot map over them) but reached,
+ * like everything the kernel owns, through the physmap: its pointers are the same in every
+ * address space (mmu.h), whatever the lower half maps. Long-lived tables
  * take zeroed memory that is never freed (kalloc_zeroed); objects that come and go use
  * kmalloc/kfree: power-of-two size classes from 32 bytes to 4 KiB with free lists, first-fit
  * free blocks up to 128 KiB, and ranges of their own above that (file contents), which kfree
@@ -53,7 +55,7 @@ static void *bump(size_t size, size_t align)
         if (!g_can_grow || size > GROW_SIZE / 2 ||
             mm_map_anywhere(GROW_SIZE, GROW_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
             return NULL;
-        g_heap_cur = (uint8_t *)at;
+        g_heap_cur = phys_to_virt(at); /* the region is mapped 1:1: at is its physical address */
         g_heap_end = g_heap_cur + GROW_SIZE;
     }
     return NULL;
@@ -113,7 +115,7 @@ void *kmalloc(size_t size)
         if (!g_can_grow ||
             mm_map_anywhere(total, PAGE_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
             return NULL;
-        h = (uint64_t *)at;
+        h = phys_to_virt(at);
         h[0] = total | BIG_FLAG;
         return (uint8_t *)h + HDR;
     }
@@ -147,7 +149,7 @@ void kfree(void *ptr)
     uint64_t *h = (uint64_t *)((uint8_t *)ptr - HDR);
     uint64_t size = h[0];
     if (size & BIG_FLAG) {
-        mm_unmap_kernel((uint64_t)h, size & ~BIG_FLAG);
+        mm_unmap_kernel(virt_to_phys(h), size & ~BIG_FLAG);
         return;
     }
     struct free_block *b = (struct free_block *)h;

@@ -144,6 +144,8 @@ static int run(struct req *r, uint64_t root, uint64_t va, uint64_t len)
 {
     if (len == 0)
         return 0;
+    if (va + len <= va)
+        return -EINVAL; /* wraps, or ends at the very top of the address space */
     return range(r, root, 4, va, va + len);
 }
 

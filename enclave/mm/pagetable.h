@@ -42,8 +42,9 @@ struct pt_env {
 };
 
 /* Maps [va, va + len) to [pa, pa + len) with perm (PTE_PERM bits), replacing what was mapped
- * there. va, pa and len are 4 KiB aligned; the range lies in one half of the address space.
- * 0 or -ENOMEM (no page for a table). */
+ * there. va, pa and len are 4 KiB aligned; the range lies in one half of the address space and
+ * ends below its top (-EINVAL otherwise, for every call here). 0 or -ENOMEM (no page for a
+ * table). */
 int pt_map(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t pa, uint64_t len,
            uint64_t perm);
 

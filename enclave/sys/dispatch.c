@@ -106,8 +106,12 @@ static void syscall_dispatch_locked(struct regs *r)
         trace(d, nr, r, ret);
     r->rax = (uint64_t)ret;
     fd_release_held(); /* first: a close's last reference ends the file before waiters look */
-    if (!changes_nothing(nr))
-        wait_wake_all();
+    if (!changes_nothing(nr)) {
+        if (signal_process_pending())
+            wait_wake_everyone(); /* the thread it was meant for may have blocked it */
+        else
+            wait_wake_all();
+    }
     sched_return_check();
     if (signal_work(ret))
         signal_deliver(r);

@@ -218,8 +218,8 @@ static long insert_item(struct epoll *ep, struct file *tf, int fd,
         (*bucket)->hprevp = &it->hnext;
     it->hprevp = bucket;
     *bucket = it;
-    if (tf->ops->wake_events)
-        ep->nwake++;
+    if (tf->ops->wake_events && ep->nwake++ == 0)
+        wait_wake_file(ep->file); /* its waiters must now look after every syscall too */
     g_nitems++;
     uint32_t now = file_poll(tf) & it->events;
     it->last = now;

@@ -345,11 +345,13 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, cou
             return -ESPIPE;
     }
     /* the bounce buffer is this call's own: a read or write may block (process.h) */
-    const size_t bufsize = 65536;
+    count = MIN(count, MAX_RW_COUNT);
+    const size_t bufsize = MIN(count, 65536);
+    if (bufsize == 0)
+        return 0;
     uint8_t *buf = kmalloc(bufsize);
     if (!buf)
         return -ENOMEM;
-    count = MIN(count, MAX_RW_COUNT);
     long done = 0;
     while ((uint64_t)done < count) {
         size_t want = MIN(bufsize, count - (uint64_t)done);

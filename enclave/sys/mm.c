@@ -121,7 +121,7 @@ static void prepare_pages(uint64_t start, uint64_t end)
             uint64_t run = page;
             while (run < last && (g_dirty[run / 64] & (1ull << (run % 64))))
                 run++;
-            memset((void *)(page << 12), 0, (run - page) << 12);
+            memset(phys_to_virt(page << 12), 0, (run - page) << 12);
             page = run;
         } else {
             g_dirty[page / 64] |= bit;

@@ -74,11 +74,12 @@ SYSCALL_DEFINE0(getpid)
 
 SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t, urusage)
 {
-    (void)pid;
     (void)ustatus;
     (void)urusage;
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return -EINVAL;
+    if (pid == INT32_MIN)
+        return -ESRCH; /* Linux: -pid would overflow */
     return -ECHILD;
 }
 

@@ -193,7 +193,7 @@ SYSCALL_DEFINE1(exit, int, status)
             futex_wake_addr(t->clear_child_tid, 1, FUTEX_BITSET_ANY);
     }
     t->exit_code = status & 0xff;
-    wait_wake_all();
+    wait_wake_everyone(); /* a signal it was picked for goes to another (kernel/wait.c) */
     thread_exit_current();
 }
 

@@ -30,7 +30,12 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     memset(out, 0, sizeof(*out));
     uint64_t kheap = LAYOUT_KHEAP_BASE + (uint64_t)4096 * 24 /* VMA table */ +
                      div_up(in->mem_size / PAGE, 8) /* dirty bitmap */ +
-                     in->rootfs_entries * LAYOUT_KHEAP_PER_ENTRY + 2 * in->strings_size;
+                     in->rootfs_entries * LAYOUT_KHEAP_PER_ENTRY + 2 * in->strings_size +
+                     LAYOUT_KHEAP_PROCESS +
+                     /* the application half's page tables, built before the heap can grow: a
+                      * master PML4, one per vCPU, a PDPT, a PD per GiB, the first 2 MiB's PT,
+                      * and each page's alignment */
+                     2 * (4 + in->ncpu + div_up(in->mem_size, GIB)) * PAGE;
 
     /* everything but the page tables, whose count depends on where the region starts */
     uint64_t fixed = pages(in->kernel_span) + 1 /* boot info */ + pages(in->strings_size) +

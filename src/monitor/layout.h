@@ -15,7 +15,8 @@
 #define LAYOUT_OUT_RING_DATA   (256u << 10)
 #define LAYOUT_IN_RING_DATA    (64u << 10)
 #define LAYOUT_KHEAP_BASE      (1u << 20)
-#define LAYOUT_KHEAP_PER_ENTRY 128 /* an inode and a directory entry */
+#define LAYOUT_KHEAP_PER_ENTRY 128         /* an inode and a directory entry */
+#define LAYOUT_KHEAP_PROCESS   (64u << 10) /* the first process: its state, descriptors, signals */
 
 struct layout_input {
     uint64_t mem_size; /* bytes, a multiple of 2 MiB */

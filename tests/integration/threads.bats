@@ -188,3 +188,9 @@ exits_with() {
   on_cpus 2 thr_blocking all
   on_cpus 1 thr_blocking all
 }
+
+@test "threads: a write twice a pipe's size to a reader that waits, nothing else running; a vCPU's first thread after the kernel heap grew" {
+  on_cpus 1 thr_blocking bigwrite
+  on_cpus 2 thr_blocking bigwrite
+  on_cpus 2 thr_blocking heapgrown
+}

@@ -159,8 +159,8 @@ static void *try_lock(void *m)
 
 static void *timed_lock(void *m)
 {
+    double t0 = now(CLOCK_MONOTONIC); /* before the deadline: a delay between them is not early */
     struct timespec d = deadline(CLOCK_REALTIME, 50);
-    double t0 = now(CLOCK_MONOTONIC);
     int e = pthread_mutex_timedlock(m, &d);
     if (e == 0)
         pthread_mutex_unlock(m);

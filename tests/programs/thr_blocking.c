@@ -8,6 +8,11 @@
  *   sendfile   two threads sendfile from two files into two full pipes
  *   recvmsg P  (AF_VSOCK, in an enclave) two connections to the host's echo server on port P;
  *              two threads block in recvmsg, then sendmsg on each in turn
+ *   bigwrite   a reader blocks on an empty pipe; main writes 128 KiB, twice the pipe's
+ *              capacity, and nothing else runs: the reader must be woken before the writer
+ *              waits for room
+ *   heapgrown  40 pipes holding a byte each (the enclave kernel's heap grows), then a thread:
+ *              on a second vCPU that is its first one, after the growth
  * Main makes both threads block (it sleeps 100 ms after starting them), then releases the first
  * thread's object, then the second's. Prints "ok NAME" per check group; a wrong result prints
  * "FAIL ..." and exits 1. alarm(60) ends a hung run with SIGALRM (status 142). */
@@ -295,6 +300,60 @@ static void test_recvmsg(unsigned port)
     printf("ok recvmsg\n");
 }
 
+/* ---- one big write to a reader that waits ---- */
+static char g_big[1 << 17];
+static long g_got;
+
+static void *big_reader(void *arg)
+{
+    int fd = *(int *)arg;
+    static char buf[1 << 17];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        g_got += n;
+    return NULL;
+}
+
+static void test_bigwrite(void)
+{
+    int p[2];
+    make_pipe(p);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, big_reader, &p[0]) == 0);
+    msleep(100); /* the reader now waits */
+    memset(g_big, 'y', sizeof(g_big));
+    CHECK_EQ(write(p[1], g_big, sizeof(g_big)), sizeof(g_big));
+    close(p[1]);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK_EQ(g_got, sizeof(g_big));
+    close(p[0]);
+    printf("ok bigwrite\n");
+}
+
+/* ---- a vCPU's first thread after the kernel's heap grew ---- */
+static void *answer(void *arg)
+{
+    (void)arg;
+    return (void *)42;
+}
+
+static void test_heapgrown(void)
+{
+    static int p[40][2];
+    for (int i = 0; i < 40; i++) {
+        make_pipe(p[i]);
+        CHECK(write(p[i][1], "x", 1) == 1);
+    }
+    pthread_t t;
+    void *r;
+    CHECK(pthread_create(&t, NULL, answer, NULL) == 0);
+    CHECK(pthread_join(t, &r) == 0);
+    CHECK(r == (void *)42);
+    for (int i = 0; i < 40; i++)
+        close(p[i][0]), close(p[i][1]);
+    printf("ok heapgrown\n");
+}
+
 int main(int argc, char **argv)
 {
     alarm(60);
@@ -309,6 +368,10 @@ int main(int argc, char **argv)
         test_select();
     if (all || strcmp(what, "sendfile") == 0)
         test_sendfile();
+    if (all || strcmp(what, "bigwrite") == 0)
+        test_bigwrite();
+    if (all || strcmp(what, "heapgrown") == 0)
+        test_heapgrown();
     if (strcmp(what, "recvmsg") == 0)
         test_recvmsg(argc > 2 ? (unsigned)atoi(argv[2]) : 6000);
     return 0;

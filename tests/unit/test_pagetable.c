@@ -199,6 +199,9 @@ static void test_out_of_table_pages(void **state)
     assert_int_equal(at(5, NULL, NULL), 5);                          /* nothing changed */
     g_limit = NPAGES;
     assert_int_equal(pt_unmap(&g_env, g_root, 0, PT_PAGE), 0);
+    /* a range that wraps, or ends at the very top, is refused rather than ignored */
+    assert_int_equal(pt_map(&g_env, g_root, 0xffffffffffe00000ull, 0, 2 * MIB, RW), -EINVAL);
+    assert_int_equal(pt_unmap(&g_env, g_root, 0xfffffffffffff000ull, 2 * PT_PAGE), -EINVAL);
     assert_int_equal(at(5, NULL, NULL), ~0ull);
     assert_int_equal(at(PT_PAGE, NULL, NULL), PT_PAGE);
 }
