@@ -6,9 +6,10 @@
 
 VARIANTS=(musl-exec glibc-exec musl-pie glibc-pie)
 
-# Skips the test, loudly, when this machine has no usable KVM.
+# Skips the test, loudly, when this machine has no usable KVM (the device node may exist with
+# no driver behind it: opening it says so).
 require_kvm() {
-  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+  if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || ! ( exec 9<>/dev/kvm ) 2>/dev/null; then
     echo "# NO /dev/kvm on this machine: this KVM test is SKIPPED, not passed" >&3
     skip "NO /dev/kvm: KVM test skipped"
   fi

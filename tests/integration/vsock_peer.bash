@@ -96,7 +96,7 @@ start_echo_enclave() {
       wait_for_path "$ECHO_UDS"
       ;;
     enclave)
-      if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+      if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || ! ( exec 9<>/dev/kvm ) 2>/dev/null; then
         skip "NO /dev/kvm: VSOCK_PEER=enclave needs it"
       fi
       ECHO_CID=4
