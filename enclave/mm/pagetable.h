@@ -17,17 +17,8 @@
 
 #include <stdint.h>
 
-#define PTE_P    0x1ull
-#define PTE_W    0x2ull
-#define PTE_U    0x4ull
-#define PTE_PWT  0x8ull
-#define PTE_PCD  0x10ull
-#define PTE_A    0x20ull
-#define PTE_D    0x40ull
-#define PTE_PS   0x80ull /* in a PD entry: a 2 MiB page */
-#define PTE_G    0x100ull
-#define PTE_NX   (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
+#include "x86/pte.h"
+
 /* the permission bits a caller passes (the rest the code sets) */
 #define PTE_PERM (PTE_W | PTE_U | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
 

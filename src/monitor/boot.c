@@ -16,19 +16,10 @@
 #include "common/log.h"
 #include "monitor/monitor.h"
 #include "monitor/vm.h"
+#include "x86/pte.h"
 
-#define PTE_P    0x1ull
-#define PTE_W    0x2ull
-#define PTE_U    0x4ull
-#define PTE_PWT  0x8ull
-#define PTE_PCD  0x10ull
-#define PTE_A    0x20ull
-#define PTE_D    0x40ull
-#define PTE_PS   0x80ull
-#define PTE_NX   (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
-#define PAGE     4096ull
-#define HUGE     (2ull << 20)
+#define PAGE 4096ull
+#define HUGE (2ull << 20)
 
 struct pt_pool {
     struct vm *vm;
