@@ -24,13 +24,20 @@ struct waiter {
 };
 static struct waiter *g_waiters;
 
+void wait_broad(void)
+{
+    struct thread *t = current();
+    if (t && t->wq_collecting)
+        t->wq_broad = true;
+}
+
 void wait_on_file(struct file *f)
 {
     struct thread *t = current();
     if (!f || !t || !t->wq_collecting)
         return;
     if (!f->ops->notifies || t->nwq == THREAD_WAIT_FILES) {
-        t->wq_broad = true;
+        wait_broad();
         return;
     }
     for (unsigned i = 0; i < t->nwq; i++)
@@ -46,13 +53,6 @@ void wait_on_file(struct file *f)
     f->waiters = e;
 }
 
-void wait_broad(void)
-{
-    struct thread *t = current();
-    if (t && t->wq_collecting)
-        t->wq_broad = true;
-}
-
 static void unlink_entry(struct wq_entry *e)
 {
     if (!e->f)
@@ -65,6 +65,8 @@ static void unlink_entry(struct wq_entry *e)
 
 static void unqueue_all(struct thread *t)
 {
+    if (!t)
+        return; /* the kernel's own waits at boot queue nowhere */
     for (unsigned i = 0; i < t->nwq; i++)
         unlink_entry(&t->wq[i]);
     t->nwq = 0;
@@ -155,8 +157,7 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
         struct thread *t = current();
         bool booting = !t || t->idle; /* the kernel's own waits before the application runs */
         if (ask(ready, arg, t)) {
-            if (!booting)
-                unqueue_all(t);
+            unqueue_all(t);
             return 0;
         }
         if (!booting && signal_pending()) {
@@ -165,8 +166,7 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
         }
         int64_t now = time_monotonic_ns();
         if (deadline_ns != WAIT_FOREVER && now >= deadline_ns) {
-            if (!booting)
-                unqueue_all(t);
+            unqueue_all(t);
             return -ETIMEDOUT;
         }
         /* spin once; then look again whatever happened: the lock was given up, so another

@@ -71,6 +71,12 @@ static void make_pipe(int p[2])
     CHECK(pipe(p) == 0);
 }
 
+static void close_pipes(int p1[2], int p2[2])
+{
+    for (int i = 0; i < 2; i++)
+        close(p1[i]), close(p2[i]);
+}
+
 /* Fills a pipe until a write would block, then makes it blocking again. */
 static void fill(int wfd)
 {
@@ -127,8 +133,7 @@ static void test_readv(void)
     finish(&j2, th[1]);
     CHECK_EQ(j2.ret, 8);
     CHECK(memcmp(j2.a, "abc", 3) == 0 && memcmp(j2.b, "defgh", 5) == 0);
-    for (int i = 0; i < 2; i++)
-        close(p1[i]), close(p2[i]);
+    close_pipes(p1, p2);
     printf("ok readv\n");
 }
 
@@ -164,8 +169,7 @@ static void test_writev(void)
     finish(&j2, th[1]);
     CHECK_EQ(j2.ret, 8);
     CHECK(memcmp(got, "TWOother", 8) == 0);
-    for (int i = 0; i < 2; i++)
-        close(p1[i]), close(p2[i]);
+    close_pipes(p1, p2);
     printf("ok writev\n");
 }
 
@@ -204,8 +208,7 @@ static void test_select(void)
     finish(&j2, th[1]);
     CHECK_EQ(j2.ret, 1);
     CHECK_EQ(j2.err, 1);
-    for (int i = 0; i < 2; i++)
-        close(p1[i]), close(p2[i]);
+    close_pipes(p1, p2);
     printf("ok select\n");
 }
 
@@ -249,8 +252,7 @@ static void test_sendfile(void)
     finish(&j2, th[1]);
     CHECK_EQ(j2.ret, 8);
     CHECK(memcmp(got, "BBBBbbbb", 8) == 0);
-    for (int i = 0; i < 2; i++)
-        close(p1[i]), close(p2[i]);
+    close_pipes(p1, p2);
     close(j1.fd), close(j2.fd);
     printf("ok sendfile\n");
 }
