@@ -28,6 +28,43 @@ void fd_init(void)
             kpanic("cannot install standard stream %d", i);
 }
 
+struct fdtable *fdtable_copy(const struct fdtable *src)
+{
+    struct fdtable *t = kmalloc(sizeof(*t));
+    if (!t)
+        return NULL;
+    memcpy(t, src, sizeof(*t));
+    for (int fd = 0; fd < FD_MAX; fd++)
+        if (t->fds[fd])
+            t->fds[fd]->refs++;
+    return t;
+}
+
+static void file_put(struct file *f);
+
+void fdtable_free(struct fdtable *t)
+{
+    for (int fd = 0; fd < FD_MAX; fd++)
+        if (t->fds[fd])
+            file_put(t->fds[fd]);
+    kfree(t);
+}
+
+void fd_close_on_exec(void)
+{
+    struct fdtable *t = table();
+    for (int w = 0; w < FD_MAX / 64; w++) {
+        while (t->cloexec[w]) {
+            int fd = w * 64 + __builtin_ctzll(t->cloexec[w]);
+            t->cloexec[w] &= t->cloexec[w] - 1;
+            struct file *f = t->fds[fd];
+            t->fds[fd] = NULL;
+            if (f)
+                file_put(f);
+        }
+    }
+}
+
 static void set_cloexec_bit(int fd, bool on)
 {
     uint64_t *w = &table()->cloexec[fd / 64];
@@ -37,12 +74,19 @@ static void set_cloexec_bit(int fd, bool on)
         *w &= ~(1ull << (fd % 64));
 }
 
+/* Descriptors the process may have: RLIMIT_NOFILE's soft limit, at most the table's size. */
+static int fd_limit(void)
+{
+    uint64_t cur = current_process()->rlimits[RLIMIT_NOFILE].cur;
+    return cur < FD_MAX ? (int)cur : FD_MAX;
+}
+
 int fd_install(struct file *f, int min, bool cloexec)
 {
     if (min < 0)
         return -EINVAL;
     struct file **fds = table()->fds;
-    for (int fd = min; fd < FD_MAX; fd++) {
+    for (int fd = min; fd < fd_limit(); fd++) {
         if (!fds[fd]) {
             f->refs++;
             fds[fd] = f;
@@ -121,7 +165,7 @@ int fd_dup_to(int oldfd, int newfd, bool cloexec)
     struct file *f = fd_get(oldfd);
     if (!f)
         return -EBADF;
-    if (newfd < 0 || newfd >= FD_MAX)
+    if (newfd < 0 || newfd >= fd_limit())
         return -EBADF;
     if (oldfd == newfd) {
         set_cloexec_bit(newfd, cloexec);

@@ -1,6 +1,7 @@
 /* procfs.c: /proc: what static programs read about themselves and the machine.
  *
- *   /proc/self -> 1 (the application is process 1)
+ *   /proc/self -> 1, which is the calling process, whatever its pid (/proc/<pid> of another
+ *                            process is not there yet: docs/processes.md)
  *   /proc/1/{exe,cwd,root}   links; fd/ the open descriptors as links; cmdline, comm, environ
  *                            is left out; maps, status, stat, mounts
  *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts}
@@ -11,6 +12,7 @@
 #include "file.h"
 #include "klib.h"
 #include "mm.h"
+#include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
 #include "vfs.h"
@@ -100,8 +102,6 @@ static void gen_maps(struct text *t)
     const struct vmspace *s = mm_space();
     for (uint32_t i = 0; i < s->n; i++) {
         const struct vma *v = &s->v[i];
-        if (v->kind == VMA_KERNEL)
-            continue;
         const char *name = v->kind == VMA_EXE     ? exe_path()
                            : v->kind == VMA_HEAP  ? "[heap]"
                            : v->kind == VMA_STACK ? "[stack]"
@@ -113,24 +113,33 @@ static void gen_maps(struct text *t)
     }
 }
 
+static int ppid_of(const struct process *p)
+{
+    return p->parent ? p->parent->pid : 0;
+}
+
 static void gen_status(struct text *t)
 {
-    uint64_t kib = mm_used_bytes() / 1024;
+    const struct process *p = current_process();
+    uint64_t kib = mm_rss_bytes() / 1024, vm = mm_space()->mapped / 1024;
     tprintf(t,
-            "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\n"
-            "PPid:\t0\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
+            "Name:\t%.15s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+            "PPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
             "Groups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%u\n"
             "Cpus_allowed_list:\t0-%u\n",
-            basename_of(exe_path()), FD_MAX, kib, kib, kib, thread_count(), g_boot->cpu_count - 1);
+            basename_of(exe_path()), p->umask, p->pid, p->pid, ppid_of(p), FD_MAX, vm, vm, kib,
+            thread_count(), g_boot->cpu_count - 1);
 }
 
 static void gen_stat(struct text *t)
 {
     /* pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
      * stime cutime cstime priority nice threads itrealvalue starttime vsize rss ... */
+    const struct process *p = current_process();
     uint64_t ticks = time_since_boot_ns() / 10000000; /* USER_HZ 100 */
-    tprintf(t, "1 (%.15s) R 0 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 0 %lu %lu\n",
-            basename_of(exe_path()), ticks, mm_used_bytes(), mm_used_bytes() / PAGE_SIZE);
+    tprintf(t, "%d (%.15s) R %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 %u 0 0 %lu %lu\n", p->pid,
+            basename_of(exe_path()), ppid_of(p), p->pgid, p->sid, ticks, p->nthreads,
+            mm_space()->mapped, mm_rss_bytes() / PAGE_SIZE);
 }
 
 static void gen_mounts(struct text *t)
@@ -307,8 +316,11 @@ static void gen_sysstat(struct text *t)
     tprintf(t, "cpu  %lu 0 0 0 0 0 0 0 0 0\n", ticks);
     for (uint32_t c = 0; c < g_boot->cpu_count; c++)
         tprintf(t, "cpu%u %lu 0 0 0 0 0 0 0 0 0\n", c, c == 0 ? ticks : 0);
-    tprintf(t, "intr 0\nctxt 0\nbtime %ld\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n",
-            (time_realtime_ns() - (int64_t)time_since_boot_ns()) / 1000000000);
+    unsigned n = 0;
+    for (const struct process *p = process_list(); p; p = p->all_next)
+        n++;
+    tprintf(t, "intr 0\nctxt 0\nbtime %ld\nprocesses %u\nprocs_running 1\nprocs_blocked 0\n",
+            (time_realtime_ns() - (int64_t)time_since_boot_ns()) / 1000000000, n);
 }
 
 static void generate(struct text *t, uint64_t which)

@@ -16,7 +16,8 @@ void exe_args(uint64_t *start, uint64_t *end);
 
 int random_fill(void *buf, size_t len);
 void proc_init(void);
-/* kernel/patch.c: reserves room for syscall stubs near the executable's code [lo, hi). */
+/* kernel/patch.c: reserves room for syscall stubs near the executable's code [lo, hi) in the
+ * current address space (a fresh patch state; the old one goes). */
 void patch_init(uint64_t lo, uint64_t hi);
 
 #endif

@@ -55,6 +55,12 @@ struct file {
 #define FD_MAX 1024
 
 void fd_init(void);
+/* A child's table (fork): the same files, each with one more reference. NULL: no memory. */
+struct fdtable *fdtable_copy(const struct fdtable *src);
+/* Closes every descriptor of t and frees it (a process's end). */
+void fdtable_free(struct fdtable *t);
+/* execve: the current process's O_CLOEXEC descriptors close. */
+void fd_close_on_exec(void);
 /* Takes a reference on f and installs it at the lowest free descriptor >= min. */
 int fd_install(struct file *f, int min, bool cloexec);
 /* The file behind fd (no reference taken: descriptors live until close), or NULL. */

@@ -110,6 +110,13 @@ void kheap_enable_growth(void);
 NORETURN void alc_return_to_user(struct regs *r);
 
 /* ---- the application's exit (sys/proc.c) ---- */
+/* The enclave ends: with an exit status, or as killed by signo (a report to the monitor). */
+NORETURN void enclave_exit(int status);
+NORETURN void enclave_fatal(int signo, const struct regs *r, uint32_t vector, uint64_t error,
+                            uint64_t addr, const char *what);
+/* The current process ends with an exit status, or killed by signo (logged with the vector, the
+ * registers and the address): the first process's end is the enclave's (enclave_exit,
+ * enclave_fatal), another's leaves a zombie for its parent (process.h, process_end). */
 NORETURN void process_exit(int status);
 NORETURN void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error,
                            uint64_t addr, const char *what);

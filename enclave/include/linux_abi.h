@@ -96,6 +96,13 @@
 #define MADV_NORMAL         0
 #define MADV_DONTNEED       4
 #define MADV_FREE           8
+#define MS_ASYNC            1
+#define MS_INVALIDATE       2
+#define MS_SYNC             4
+#define MCL_CURRENT         1
+#define MCL_FUTURE          2
+#define MCL_ONFAULT         4
+#define MLOCK_ONFAULT       1
 
 /* arch_prctl */
 #define ARCH_SET_GS 0x1001
@@ -139,6 +146,28 @@
 #define O_SYNC      04010000
 #define O_DIRECT    040000
 #define O_NOATIME   01000000
+
+/* clone flags */
+#define CLONE_VM             0x00000100ull
+#define CLONE_FS             0x00000200ull
+#define CLONE_FILES          0x00000400ull
+#define CLONE_SIGHAND        0x00000800ull
+#define CLONE_PIDFD          0x00001000ull
+#define CLONE_PTRACE         0x00002000ull
+#define CLONE_VFORK          0x00004000ull
+#define CLONE_PARENT         0x00008000ull
+#define CLONE_THREAD         0x00010000ull
+#define CLONE_NEWNS          0x00020000ull
+#define CLONE_SYSVSEM        0x00040000ull
+#define CLONE_SETTLS         0x00080000ull
+#define CLONE_PARENT_SETTID  0x00100000ull
+#define CLONE_CHILD_CLEARTID 0x00200000ull
+#define CLONE_DETACHED       0x00400000ull
+#define CLONE_UNTRACED       0x00800000ull
+#define CLONE_CHILD_SETTID   0x01000000ull
+#define CLONE_IO             0x80000000ull
+#define CSIGNAL              0x000000ffull
+#define CLONE_CLEAR_SIGHAND  0x100000000ull
 
 #define AT_FDCWD            (-100)
 #define AT_EMPTY_PATH       0x1000
@@ -258,6 +287,13 @@ struct linux_timeval {
     int64_t tv_sec;
     int64_t tv_usec;
 };
+
+struct linux_rusage {
+    struct linux_timeval utime, stime;
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+        nsignals, nvcsw, nivcsw;
+};
+_Static_assert(sizeof(struct linux_rusage) == 144, "struct rusage");
 #define CLOCK_REALTIME           0
 #define CLOCK_MONOTONIC          1
 #define CLOCK_PROCESS_CPUTIME_ID 2

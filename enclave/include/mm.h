@@ -1,5 +1,6 @@
-/* mm.h: the application's memory: the address space (mm/vma.h) plus the policy on top of it
- * (where the stack, the heap and new mappings go, and zeroing of reused pages). */
+/* mm.h: the application's memory: a process's address space (mm/vma.h: what is mapped where;
+ * mmu.h: its page tables) over the application region's frames (mm/frame.h), with the policy
+ * on top (where the stack, the heap and new mappings go, and when pages get frames). */
 #ifndef ALCOVE_MM_H
 #define ALCOVE_MM_H
 
@@ -8,6 +9,10 @@
 #include "../mm/vma.h"
 #include "mmu.h"
 
+/* Every address space's mappings lie in [MM_USER_START, MM_USER_END). */
+#define MM_USER_START 0x10000ull /* the first 64 KiB stay unmapped: NULL faults */
+#define MM_USER_END   0x7ffffffff000ull
+
 /* A process's address space (process.h: struct process.mm). */
 struct mm {
     struct mmu_space mmu;             /* its page tables (mmu.h) */
@@ -15,29 +20,79 @@ struct mm {
     uint64_t stack_bottom, stack_top; /* the main thread's stack */
     uint64_t mmap_top;                /* mappings go top-down from here */
     uint64_t brk_base, brk_cur;       /* the brk heap */
+    uint64_t rss;                     /* bytes of frames mapped */
+    unsigned users;                   /* processes using it (a vfork child shares it) */
+    struct patch_state *patch;        /* the syscall sites patched in its code (kernel/patch.c) */
 };
 
-/* Gives the current process an address space over the application region [lo, hi): the region
- * mapped 1:1 (virtual == guest-physical) with 2 MiB pages where it can, and the main stack of
- * stack_size bytes at the top; this vCPU runs on it from now on. */
+/* An empty address space with the main stack of stack_size bytes reserved at its top, or NULL
+ * when the kernel's memory is short. */
+struct mm *mm_create(uint64_t stack_size);
+/* A copy of src for a child (fork): the same mappings, every page with its own frame holding
+ * the same bytes. NULL when memory is short (nothing is left behind). */
+struct mm *mm_copy(struct mm *src);
+/* One more user of mm; one fewer, and the last one frees every frame and table of it. */
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* kernel/patch.c: an address space's patch state, copied for a child or freed with it. */
+void patch_free(struct mm *mm);
+int patch_copy(const struct mm *from, struct mm *to);
+
+/* The application region [lo, hi) becomes the frames every address space takes its pages from,
+ * and the current process gets an empty address space with the main stack of stack_size bytes
+ * at its top; this vCPU runs on it from now on. */
 void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size);
 /* The current process's address space and its mapping table. */
 struct mm *mm_current(void);
 struct vmspace *mm_space(void);
 
-/* Owns [start, start + len) (page aligned, free), zero-filled. 0 or -errno. */
+/* Reserves [start, start + len) (page aligned, free) with prot: its pages get frames, zeroed,
+ * when first touched. 0 or -ENOMEM. */
 int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind);
-/* Owns len zero-filled bytes somewhere, aligned to align, preferring hint when it is free. */
+/* Reserves len bytes somewhere, aligned to align, preferring hint when it is free. */
 int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
                     uint64_t *out);
-/* Gives back a range the kernel took with kind VMA_KERNEL. */
-void mm_unmap_kernel(uint64_t start, uint64_t len);
+/* Removes the mappings in [start, end) and gives their frames back. 0 or -ENOMEM. */
+int mm_unmap(uint64_t start, uint64_t end);
+/* Gives [start, end) (mapped) the protection prot. 0 or -ENOMEM. */
+int mm_protect(uint64_t start, uint64_t end, uint32_t prot);
+/* Gives back the frames of [start, end) and keeps the mappings: they read as zeros again. */
+int mm_discard(uint64_t start, uint64_t end);
+/* Moves the frames of [from, from + len) to [to, to + len), mapped already and untouched. */
+int mm_move(uint64_t from, uint64_t to, uint64_t len);
+
+/* A page fault at addr with the CPU's error code: 0 when the page is now there (run the
+ * instruction again), -EFAULT (nothing mapped there), -EACCES (the protection forbids it) or
+ * -ENOMEM (no frame left). */
+int mm_fault(uint64_t addr, uint64_t err);
+/* Gives every page of [start, end) its frame (they must be mapped and not PROT_NONE): what the
+ * kernel does before it touches user memory. 0, -EFAULT or -ENOMEM. */
+int mm_populate(uint64_t start, uint64_t end);
+/* The kernel's pointer (through the physmap, writable whatever the protection) to the len bytes
+ * at va, which lie in one page; NULL when that page is not mapped or is PROT_NONE. */
+void *mm_alias(uint64_t va, size_t len);
+/* Writes len bytes of src (zeros when src is NULL) at va whatever its protection: the loader's
+ * and the syscall patcher's way to fill code. 0 or -EFAULT. */
+int mm_write(uint64_t va, const void *src, size_t len);
+/* The same in address space mm, which need not be the current one (a child's). */
+int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len);
+
 /* The heap starts at base (page aligned, the end of the executable). */
 void mm_set_brk_base(uint64_t base);
 
 uint64_t mm_stack_bottom(void);
 uint64_t mm_stack_top(void);
+/* The application region's memory, and how much of it is in use (by every process and the
+ * kernel heap's growth). */
 uint64_t mm_total_bytes(void);
 uint64_t mm_used_bytes(void);
+/* The current process's resident memory. */
+uint64_t mm_rss_bytes(void);
+
+/* Contiguous frames for the kernel heap (len a multiple of 4 KiB, backed, not zeroed), reached
+ * through the physmap. 0 or -ENOMEM. */
+int kframes_alloc(uint64_t len, uint64_t *pa);
+void kframes_free(uint64_t pa, uint64_t len);
 
 #endif

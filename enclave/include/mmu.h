@@ -9,6 +9,15 @@
  * invalidating a TLB entry take the CPL0 trampolines (ALC_VEC_LOAD_CR3, ALC_VEC_INVLPG): a trap
  * each on our KVM, so a vCPU loads an address space's PML4 only when it changes (mmu_activate).
  *
+ * TLBs: a change that removes or narrows a mapping is invalidated on this vCPU at once (invlpg
+ * for a few pages, a CR3 reload for more); every other vCPU with the space loaded reloads CR3
+ * the next time it enters the kernel (mmu_tlb_check) or switches to a thread. Memory that an
+ * unmap removes goes back to its owner (the release function) only after every vCPU that runs a
+ * thread on that space and could still reach it through its TLB has reloaded (an idle vCPU
+ * holds nothing back); there is no inter-vCPU interrupt, so a vCPU that stays in the
+ * application for long delays that, and a narrowed protection may still allow an access there
+ * until then.
+ *
  * Locking: the kernel lock, like the rest of the kernel.
  */
 #ifndef ALCOVE_MMU_H
@@ -19,18 +28,37 @@
 
 struct mmu_space {
     uint64_t master;             /* GPA of the PML4 whose lower half the others copy */
-    uint64_t root[ALC_MAX_CPUS]; /* GPA of each vCPU's PML4, 0 until it runs there */
+    uint64_t root[ALC_MAX_CPUS]; /* GPA of each vCPU's PML4 (made with the space) */
+    uint64_t filled;             /* vCPUs whose PML4 has its upper half (loaded there once) */
 };
 
-/* Makes the master PML4, with an empty lower half. 0 or -ENOMEM. */
+/* Makes the master PML4, with an empty lower half, and one PML4 per vCPU. 0 or -ENOMEM. */
 int mmu_space_init(struct mmu_space *s);
 /* pagetable.h's operations on the lower half of s (perm: PTE_PERM bits). */
 int mmu_map(struct mmu_space *s, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm);
-int mmu_unmap(struct mmu_space *s, uint64_t va, uint64_t len);
+/* release(ctx, pa, len) gets the memory each removed mapping pointed to, when no TLB can reach
+ * it any more (at once, or later from another vCPU's mmu_tlb_check). */
+int mmu_unmap(struct mmu_space *s, uint64_t va, uint64_t len,
+              void (*release)(void *ctx, uint64_t pa, uint64_t len), void *ctx);
 int mmu_protect(struct mmu_space *s, uint64_t va, uint64_t len, uint64_t perm);
-int mmu_lookup(struct mmu_space *s, uint64_t va, uint64_t *pa, uint64_t *perm);
-/* Makes s the address space of this vCPU (loads CR3 unless it is loaded already). 0, or
- * -ENOMEM when this vCPU's PML4 for it cannot be made. */
+int mmu_lookup(struct mmu_space *s, uint64_t va, uint64_t *pa, uint64_t *perm, uint64_t *size);
+/* pt_walk over the lower half of s. */
+int mmu_walk(struct mmu_space *s, uint64_t va, uint64_t len,
+             int (*fn)(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm),
+             void *ctx);
+/* Unmaps everything (release as mmu_unmap's) and frees the tables; a vCPU that still has s
+ * loaded keeps its PML4 until it loads another. s can be made again with mmu_space_init. */
+void mmu_space_destroy(struct mmu_space *s, void (*release)(void *ctx, uint64_t pa, uint64_t len),
+                       void *ctx);
+/* True when nothing in [va, va + len) is mapped. */
+bool mmu_unmapped(struct mmu_space *s, uint64_t va, uint64_t len);
+/* Makes s the address space of this vCPU (loads CR3 unless it is loaded already). 0. */
 int mmu_activate(struct mmu_space *s);
+/* This vCPU runs its idle context now (no thread): it keeps its PML4 but holds no memory back
+ * (it reloads before touching a process's memory again). */
+void mmu_idle(void);
+/* At every entry to the kernel (kernel_enter): reloads CR3 if a change made this vCPU's TLB
+ * stale. */
+void mmu_tlb_check(void);
 
 #endif

@@ -7,13 +7,18 @@
  * file that implements it; the struct only gathers them, and the parts another file must not
  * reach into are opaque (struct fdtable, struct sigproc).
  *
- * Lifetime and locking: a process is made at boot (the first one, process_init) and lives until
- * the enclave ends. All of it is guarded by the kernel lock (scheduler.h), like every other
- * kernel object. Rule for blocking code: nothing a syscall keeps across a blocking wait
- * (wait_until, sched_block, futex waits) may live in file-scope storage; it lives on the
- * thread's kernel stack, in memory the syscall allocated, or in the thread or process it
- * belongs to. Scratch space at file scope is for work that never blocks (a path walk), and says
- * so where it is declared.
+ * Lifetime and locking: the first process is made at boot (process_init) and ends the enclave
+ * when it ends. Others are made by fork, vfork and clone (process_fork, sys/fork.c) and end in
+ * three steps: process_end marks one as exiting (exit_group, a fatal signal, SIGKILL from
+ * another), each of its threads leaves at its next return to the application
+ * (process_thread_exit), and the last one to leave releases what it held (descriptors, memory)
+ * and leaves a zombie with its status for the parent's wait, which frees it. A struct process
+ * stays allocated while a thread of it exists or it is not reaped (refs). All of it is guarded
+ * by the kernel lock (scheduler.h), like every other kernel object. Rule for blocking code: nothing
+ * a syscall keeps across a blocking wait (wait_until, sched_block, futex waits) may live in
+ * file-scope storage; it lives on the thread's kernel stack, in memory the syscall allocated, or in
+ * the thread or process it belongs to. Scratch space at file scope is for work that never blocks (a
+ * path walk), and says so where it is declared.
  *
  * The vCPUs' idle contexts (the boot work in kernel_main and the scheduler's idle loop) run on
  * behalf of the first process: current_process() is that process there.
@@ -38,6 +43,17 @@ struct itimer {
 
 struct process {
     int pid;
+    int pgid, sid; /* process group and session */
+    /* the tree: children linked by sibling; every process by all_next */
+    struct process *parent, *children, *sibling, *all_next;
+    unsigned refs;            /* its threads, and one until it is reaped */
+    bool exiting;             /* ending: its threads leave, nothing more is delivered to it */
+    bool zombie;              /* ended; waits for the parent to reap it */
+    bool execed;              /* has run execve (setpgid by the parent is EACCES then) */
+    int wstatus;              /* what wait4 reports once it has ended */
+    int exit_signal;          /* what its parent gets when it ends (SIGCHLD, or 0: nothing) */
+    struct thread *vforker;   /* the parent thread that waits for its exec or end (vfork) */
+    uint64_t children_cpu_ns; /* what its reaped children used (RUSAGE_CHILDREN) */
     struct mm *mm;
     struct fdtable *files;
     struct sigproc *sig;
@@ -66,5 +82,32 @@ struct process *current_process(void);
 struct process *process_init(void);
 /* The first process. */
 struct process *process_first(void);
+/* The live or zombie process with this pid, or NULL. */
+struct process *process_find(int pid);
+/* Iterates every process. */
+struct process *process_list(void);
+
+/* A child of parent with copies of its descriptor table, working directory, umask, limits,
+ * signal dispositions and identity (no threads, no address space: the caller gives them).
+ * NULL when memory is short. */
+struct process *process_fork(struct process *parent);
+/* Undoes process_fork for a child that never ran. */
+void process_discard(struct process *p);
+/* Process p ends with wait status wstatus (an exit code << 8, or the signal that killed it):
+ * its threads leave at their next return to the application. Returns unless the caller is a
+ * thread of p, which leaves at once. */
+void process_end(struct process *p, int wstatus);
+/* The current thread leaves its ending process; the last one out finishes it. */
+NORETURN void process_thread_exit(void);
+/* The vfork parent waiting for p may go on (p called execve, or ended). */
+void process_vfork_done(struct process *p);
+/* A zombie child's end is reported: it is unlinked and freed. */
+void process_reap(struct process *p);
+/* sys/fork.c: a new process, as clone without CLONE_THREAD asks (f: CLONE_* flags). Returns the
+ * child's pid or -errno. */
+long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
+                   int exit_signal);
+/* The thread t of its process is gone (sched.c, when its memory is freed). */
+void process_thread_gone(struct process *p);
 
 #endif

@@ -96,10 +96,12 @@ void kernel_unlock(void);
 /* Entries from the application take the lock with kernel_enter and give it back with
  * kernel_leave, which also tell the monitor whether this vCPU runs the kernel (in_kernel: it
  * is then not stopped for preemption, see alcove_abi.h). */
+void mmu_tlb_check(void); /* mmu.h */
 static inline void kernel_enter(void)
 {
     __atomic_store_n(&this_cpu->area.in_kernel, 1, __ATOMIC_RELAXED);
     kernel_lock();
+    mmu_tlb_check();
 }
 static inline void kernel_leave(void)
 {
@@ -164,10 +166,6 @@ uint64_t sched_voluntary_switches(void);
 /* True when rip is in the patched syscall sites' stubs (kernel/patch.c). */
 bool patch_stub_contains(uint64_t rip);
 
-/* The extended (FPU/SSE/AVX) state (kernel/signal.c). */
-uint32_t fpu_area_size(void);
-void fpu_save(void *area);
-void fpu_restore(const void *area);
-void fpu_init_area(void *area);
+#include "fpu.h" /* the extended (FPU/SSE/AVX) state */
 
 #endif

@@ -141,6 +141,9 @@ static inline bool is_restart_code(long ret)
 #define BUS_ADRALN  1
 #define TRAP_BRKPT  1
 #define TRAP_TRACE  2
+#define CLD_EXITED  1
+#define CLD_KILLED  2
+#define CLD_DUMPED  3
 
 /* Linux's siginfo_t (128 bytes); the union starts at offset 16. */
 struct linux_siginfo {
@@ -158,6 +161,12 @@ struct linux_siginfo {
         struct {
             uint64_t addr;
         } fault;
+        struct {
+            int32_t pid;
+            uint32_t uid;
+            int32_t status, pad;
+            int64_t utime, stime; /* clock ticks */
+        } child;
         uint8_t raw[112];
     };
 };
@@ -178,10 +187,27 @@ int signal_send(int sig, const struct linux_siginfo *info, bool to_thread);
 /* The same to a given thread (tgkill), or to the process (target NULL). */
 struct thread;
 int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *target);
+/* The same to process p (kill to another process), on thread target's queue or p's (NULL).
+ * SIGKILL ends p (process_end). */
+int signal_send_proc(struct process *p, int sig, const struct linux_siginfo *info,
+                     struct thread *target);
 /* A thread's signal state: made with the creator's mask, freed at its end. 0 or -ENOMEM. */
 int signal_thread_init(struct thread *t);
 /* Gives process p its signal state: default dispositions, nothing pending. */
 void signal_process_init(struct process *p);
+/* A child's (fork): the parent's dispositions, nothing pending. 0 or -ENOMEM. */
+int signal_process_fork(const struct process *parent, struct process *child);
+void signal_process_free(struct process *p);
+/* Handlers back to the default, ignored signals stay ignored (CLONE_CLEAR_SIGHAND). */
+void signal_reset_handlers(struct process *p);
+/* execve: handlers back to the default (ignored signals stay ignored), no alternate stack. */
+void signal_exec(void);
+/* True when p has a handler for sig (not the default action, not ignored). */
+bool signal_has_handler(struct process *p, int sig);
+/* A fork's child thread gets the calling thread's alternate signal stack. */
+void signal_fork_thread(struct thread *child);
+/* True when p's children are reaped as they end (SIGCHLD ignored, or SA_NOCLDWAIT). */
+bool signal_child_ignored(const struct process *p);
 void signal_thread_free(struct thread *t);
 /* True when a signal is pending that the application has not blocked: blocking syscalls stop
  * (see the restart codes above). */
@@ -230,6 +256,6 @@ void timer_run_due(void);
 /* The process's CPU time in ns: time since boot less the time its vCPU idled (wait.c). */
 int64_t time_cpu_ns(void);
 
-extern bool g_timers_armed; /* sys/time.c */
+bool timers_armed(void); /* sys/time.c: the current process has a timer armed */
 
 #endif

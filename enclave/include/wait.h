@@ -18,6 +18,8 @@
  * the application (no timer, no host input, no signal) is the application's deadlock, as on
  * Linux: it waits until the host ends it. */
 int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns);
+/* The same without a deadline, and signals do not end it (a vfork parent's wait). */
+void wait_until_uninterruptible(bool (*ready)(void *arg), void *arg);
 
 /* Called by a ready function for each file whose state it looks at: the wait is queued on f and
  * poll_notify(f) wakes it. A wait that queues on no file, or on one that does not notify

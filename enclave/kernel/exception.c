@@ -121,6 +121,13 @@ static void fault_info(struct linux_siginfo *si, uint64_t vector, uint64_t err, 
     }
 }
 
+/* True when r was running on this vCPU's exception stack: the handler of another exception,
+ * whose frames a nested one would overwrite. */
+static bool on_exception_stack(const struct regs *r)
+{
+    return r->rsp <= ALC_CPU_EXC_STACK_TOP && r->rsp > ALC_CPU_EXC_STACK_TOP - 8 * ALC_PAGE_SIZE;
+}
+
 static void describe_page_fault(char *buf, size_t size, uint64_t err, uint64_t addr)
 {
     const char *access = (err & 0x10)  ? "instruction fetch at"
@@ -140,11 +147,38 @@ void exception_dispatch(struct regs *r)
     if ((f->cs & 3) != 3)
         kpanic("%s (vector %lu, error %#lx) in a CPL0 trampoline at rip %#lx, address %#lx", name,
                vector, err, f->rip, cr2);
+    if (r->rip >= ALC_KERNEL_VBASE && vector == 14 && cr2 < MM_USER_END && !on_exception_stack(r)) {
+        /* the kernel touched the application's memory in a syscall: it holds the kernel lock
+         * already, and runs on the thread's stack. A page with no frame yet gets one; memory
+         * the program unmapped or protected while the syscall waited (another thread did)
+         * ends the process, as a fault of its own would (Linux would return EFAULT) */
+        int e = mm_fault(cr2, err);
+        if (e == 0)
+            return;
+        char what[160];
+        describe_page_fault(what, sizeof(what), err, cr2);
+        process_kill(e == -ENOMEM ? SIGKILL : SIGSEGV, r, (uint32_t)vector, err, cr2, what);
+    }
     if (r->rip >= ALC_KERNEL_VBASE)
         kpanic("%s (vector %lu, error %#lx) in the enclave kernel at rip %#lx, address %#lx", name,
                vector, err, r->rip, cr2);
 
     kernel_enter(); /* not before: a fault in the kernel may hold it (kpanic above) */
+    if (vector == 14) {
+        /* a first touch (the page gets its frame), or a fault the program gets as a signal */
+        int e = mm_fault(cr2, err);
+        if (e == 0) {
+            kernel_leave();
+            return;
+        }
+        if (e == -ENOMEM) {
+            klog(ALC_LOG_ERROR,
+                 "out of memory: the enclave has no free page for %#lx; the "
+                 "process is killed",
+                 cr2);
+            process_kill(SIGKILL, r, (uint32_t)vector, err, cr2, "out of memory");
+        }
+    }
     char what[160];
     if (vector == 14)
         describe_page_fault(what, sizeof(what), err, cr2);

@@ -17,8 +17,6 @@ uint64_t virt_to_phys(const void *kva)
         return va - ALC_KERNEL_VBASE + g_boot->kernel_gpa;
     if (va >= ALC_PHYSMAP_VBASE && va < ALC_PHYSMAP_VBASE + g_boot->mem_size)
         return va - ALC_PHYSMAP_VBASE;
-    if (va < g_boot->app_end)
-        return va; /* the application region is mapped 1:1 */
     kpanic("virt_to_phys of an address with no physical alias: %#lx", va);
 }
 

@@ -45,6 +45,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "process.h"
 #include "scheduler.h"
 #include "x86/x86_len.h"
 
@@ -60,32 +61,66 @@ extern char alc_entry_fast[];
 /* the stubs jump through this (a 32-bit absolute address in the kernel image) */
 static const uint64_t g_fast_entry = (uint64_t)alc_entry_fast;
 
-static uint64_t g_stub_start, g_stub_next, g_stub_end;
-static bool g_enabled;
 static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_refused;
 
 /* Sites seen, by address: what happened to them (logged once). */
 enum site_state { SITE_PATCHED_IMM = 1, SITE_PATCHED_REL8 = 2, SITE_REFUSED = 4 };
-static struct {
-    uint64_t addr;
-    uint32_t state;
-} g_sites[NSITES];
+
+/* What an address space's code has had done to it (struct mm.patch): its stub area, and the
+ * sites seen. A fork's child gets a copy (its memory is a copy), an execve starts afresh. */
+struct patch_state {
+    uint64_t stub_start, stub_next, stub_end;
+    struct {
+        uint64_t addr;
+        uint32_t state;
+    } sites[NSITES];
+};
+
+/* The current address space's, or NULL when its syscalls are not patched. */
+static struct patch_state *ps(void)
+{
+    return mm_current()->patch;
+}
+
+void patch_free(struct mm *mm)
+{
+    kfree(mm->patch);
+    mm->patch = NULL;
+}
+
+int patch_copy(const struct mm *from, struct mm *to)
+{
+    if (!from->patch)
+        return 0;
+    to->patch = kmalloc(sizeof(*to->patch));
+    if (!to->patch)
+        return -ENOMEM;
+    memcpy(to->patch, from->patch, sizeof(*to->patch));
+    return 0;
+}
 
 /* The entry for addr, or the empty one where it would go, or NULL when the table is full. */
 static uint32_t *site_state(uint64_t addr, bool add)
 {
+    struct patch_state *st = ps();
     uint32_t h = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 54) & (NSITES - 1);
     for (uint32_t k = 0; k < NSITES; k++, h = (h + 1) & (NSITES - 1)) {
-        if (g_sites[h].addr == addr)
-            return &g_sites[h].state;
-        if (!g_sites[h].addr) {
+        if (st->sites[h].addr == addr)
+            return &st->sites[h].state;
+        if (!st->sites[h].addr) {
             if (!add)
                 return NULL;
-            g_sites[h].addr = addr;
-            return &g_sites[h].state;
+            st->sites[h].addr = addr;
+            return &st->sites[h].state;
         }
     }
     return NULL;
+}
+
+/* Another thread may run the same code at the same time. */
+static bool shared_code(void)
+{
+    return current_process()->nthreads > 1 || mm_current()->users > 1;
 }
 
 /* Reserves the stub area within a rel32 jump of the executable's code [lo, hi). */
@@ -100,19 +135,34 @@ void patch_init(uint64_t lo, uint64_t hi)
         if (mm_map_anywhere(STUB_AREA, PAGE_SIZE, 0, PROT_READ | PROT_EXEC, VMA_EXE, &at))
             return;
         if (at + STUB_AREA > TWO_GIB) {
-            vms_remove(mm_space(), at, at + STUB_AREA);
+            mm_unmap(at, at + STUB_AREA);
             return;
         }
     }
-    g_stub_start = g_stub_next = at;
-    g_stub_end = at + STUB_AREA;
-    g_enabled = true;
+    struct patch_state *st = kzalloc(sizeof(*st));
+    if (!st) {
+        mm_unmap(at, at + STUB_AREA);
+        return;
+    }
+    st->stub_start = st->stub_next = at;
+    st->stub_end = at + STUB_AREA;
+    patch_free(mm_current());
+    mm_current()->patch = st;
 }
 
 static bool is_prefix(uint8_t b)
 {
     return (b >= 0x40 && b <= 0x4f) || b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 ||
            b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+/* The kernel's writable alias of the code at va (n bytes in one page): the application's
+ * mapping of its code is not writable. */
+static uint8_t *code_at(uint64_t va, size_t n)
+{
+    uint8_t *p = mm_alias(va, n);
+    KASSERT(p); /* code that just ran, or the stub area: mapped and not PROT_NONE */
+    return p;
 }
 
 static uint8_t *emit(uint8_t *p, const void *bytes, size_t n)
@@ -130,9 +180,10 @@ static uint8_t *emit32(uint8_t *p, uint64_t v)
 /* A stub that enters the kernel and returns to ret: `mov $nr, %eax` first when nr >= 0. */
 static uint64_t make_stub(int64_t nr, uint64_t ret)
 {
-    if (g_stub_next + STUB_SIZE > g_stub_end)
+    struct patch_state *st = ps();
+    if (st->stub_next + STUB_SIZE > st->stub_end)
         return 0;
-    uint8_t *stub = (uint8_t *)g_stub_next;
+    uint8_t stub[STUB_SIZE];
     uint8_t *p = stub;
     if (nr >= 0) {
         p = emit(p, "\xb8", 1); /* mov $nr, %eax */
@@ -149,17 +200,22 @@ static uint64_t make_stub(int64_t nr, uint64_t ret)
     p = emit32(p, (uint64_t)&g_fast_entry);
     while (p < stub + STUB_SIZE)
         *p++ = 0xcc;
-    g_stub_next += STUB_SIZE;
-    return (uint64_t)stub;
+    uint64_t at = st->stub_next;
+    if (mm_write(at, stub, STUB_SIZE))
+        return 0;
+    st->stub_next += STUB_SIZE;
+    return at;
 }
 
 /* Writes `jmp rel32` to target at at, in dead padding: the displacement, then the opcode. */
 static void write_jmp32_dead(uint64_t at, uint64_t target)
 {
-    uint8_t *p = (uint8_t *)at;
     int32_t rel = (int32_t)(target - (at + 5));
-    memcpy(p + 1, &rel, 4);
-    __atomic_store_n(p, (uint8_t)0xe9, __ATOMIC_RELEASE);
+    uint8_t b[4];
+    memcpy(b, &rel, 4);
+    for (int i = 0; i < 4; i++) /* byte by byte: the five may span two pages */
+        *code_at(at + 1 + (uint64_t)i, 1) = b[i];
+    __atomic_store_n(code_at(at, 1), (uint8_t)0xe9, __ATOMIC_RELEASE);
 }
 
 /* Writes `jmp rel32` to target over the 5-byte instruction at at. With one thread as in
@@ -169,17 +225,18 @@ static void write_jmp32_dead(uint64_t at, uint64_t target)
 static bool write_jmp32(uint64_t at, uint64_t target)
 {
     int32_t rel = (int32_t)(target - (at + 5));
-    if (thread_count() > 1) {
+    if (shared_code()) {
         uint64_t word = at & ~7ull, off = at - word;
         if (off > 3)
             return false;
-        uint64_t v = __atomic_load_n((uint64_t *)word, __ATOMIC_RELAXED);
+        uint64_t *w = (uint64_t *)code_at(word, 8);
+        uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
         uint8_t bytes[8];
         memcpy(bytes, &v, 8);
         bytes[off] = 0xe9;
         memcpy(bytes + off + 1, &rel, 4);
         memcpy(&v, bytes, 8);
-        __atomic_store_n((uint64_t *)word, v, __ATOMIC_RELEASE);
+        __atomic_store_n(w, v, __ATOMIC_RELEASE);
         return true;
     }
     write_jmp32_dead(at, target);
@@ -188,7 +245,8 @@ static bool write_jmp32(uint64_t at, uint64_t target)
 
 bool patch_stub_contains(uint64_t rip)
 {
-    return rip >= g_stub_start && rip < g_stub_end;
+    struct patch_state *st = ps();
+    return st && rip >= st->stub_start && rip < st->stub_end;
 }
 
 /* Way 1: `mov $nr, %eax` (b8 imm32) right before the syscall at x. */
@@ -203,7 +261,7 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
         return false;
     if (x - 6 >= v->start && is_prefix(site[-1]))
         return false;
-    if (thread_count() > 1 && ((x - 5) & 7) > 3)
+    if (shared_code() && ((x - 5) & 7) > 3)
         return false; /* see write_jmp32 */
     uint64_t stub = make_stub(imm, x + 2);
     if (!stub)
@@ -271,10 +329,10 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
         return false;
     }
     for (uint64_t p = slot + 5; p < pad_end; p++)
-        *(volatile uint8_t *)p = 0xcc; /* the rest of a longer nop the slot cut */
-    write_jmp32_dead(slot, stub);      /* padding: nothing executes it */
+        *(volatile uint8_t *)code_at(p, 1) = 0xcc; /* the rest of a longer nop the slot cut */
+    write_jmp32_dead(slot, stub);                  /* padding: nothing executes it */
     uint16_t jmp = (uint16_t)(0xeb | (uint16_t)((slot - (x + 2)) & 0xff) << 8);
-    __atomic_store_n((uint16_t *)x, jmp, __ATOMIC_RELEASE);
+    __atomic_store_n((uint16_t *)code_at(x, 2), jmp, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -293,12 +351,13 @@ void patch_syscall_site(const struct regs *r)
     bool exiting = r->orig_rax == NR_EXIT || r->orig_rax == NR_EXIT_GROUP;
     if (exiting && g_boot->log_level >= ALC_LOG_DEBUG)
         log_totals();
-    if (!g_enabled || r->rip < 8 || r->rip > TWO_GIB)
+    struct patch_state *state = ps();
+    if (!state || r->rip < 8 || r->rip > TWO_GIB)
         return;
     uint64_t x = r->rip - 2; /* the syscall instruction */
     const struct vma *v = vms_lookup(mm_space(), x);
     if (!v || v->kind != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end ||
-        (x >= g_stub_start && x < g_stub_end))
+        (x >= state->stub_start && x < state->stub_end))
         return;
     const uint8_t *b = (const uint8_t *)x;
     if (b[0] != 0x0f || b[1] != 0x05)

@@ -1,10 +1,15 @@
-/* process.c: the process object (see process.h). */
+/* process.c: processes: the tree, their ends, zombies and reaping (see process.h). */
 #include "process.h"
 
+#include "file.h"
 #include "klib.h"
+#include "mm.h"
 #include "scheduler.h"
+#include "signal.h"
+#include "wait.h"
 
 static struct process *g_first;
+static struct process *g_all; /* every process, live or zombie */
 
 struct process *process_first(void)
 {
@@ -17,13 +22,197 @@ struct process *current_process(void)
     return t ? t->proc : g_first; /* before the scheduler exists: boot works for the first */
 }
 
+struct process *process_list(void)
+{
+    return g_all;
+}
+
+struct process *process_find(int pid)
+{
+    for (struct process *p = g_all; p; p = p->all_next)
+        if (p->pid == pid)
+            return p;
+    return NULL;
+}
+
 struct process *process_init(void)
 {
     struct process *p = kzalloc(sizeof(*p));
     if (!p)
         kpanic("out of kernel memory for the first process");
-    p->pid = 1;
+    p->pid = p->pgid = p->sid = 1;
     p->umask = 022;
-    g_first = p;
+    p->refs = 1; /* never reaped: its end is the enclave's */
+    g_first = g_all = p;
     return p;
+}
+
+struct process *process_fork(struct process *parent)
+{
+    struct process *p = kzalloc(sizeof(*p));
+    if (!p)
+        return NULL;
+    p->files = fdtable_copy(parent->files);
+    if (!p->files || signal_process_fork(parent, p)) {
+        if (p->files)
+            fdtable_free(p->files);
+        kfree(p);
+        return NULL;
+    }
+    p->pgid = parent->pgid;
+    p->sid = parent->sid;
+    p->cwd = parent->cwd;
+    if (p->cwd)
+        vfs_get(p->cwd);
+    p->umask = parent->umask;
+    memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
+    p->nice = parent->nice;
+    memcpy(p->exe_path, parent->exe_path, sizeof(p->exe_path));
+    p->arg_start = parent->arg_start;
+    p->arg_end = parent->arg_end;
+    p->exit_signal = SIGCHLD;
+    p->refs = 1;
+    p->parent = parent;
+    p->sibling = parent->children;
+    parent->children = p;
+    p->all_next = g_all;
+    g_all = p;
+    return p;
+}
+
+static void unlink_process(struct process *p)
+{
+    for (struct process **pp = &p->parent->children; *pp; pp = &(*pp)->sibling) {
+        if (*pp == p) {
+            *pp = p->sibling;
+            break;
+        }
+    }
+    for (struct process **pp = &g_all; *pp; pp = &(*pp)->all_next) {
+        if (*pp == p) {
+            *pp = p->all_next;
+            break;
+        }
+    }
+}
+
+static void put_process(struct process *p)
+{
+    if (--p->refs > 0)
+        return;
+    signal_process_free(p);
+    kfree(p);
+}
+
+void process_discard(struct process *p)
+{
+    unlink_process(p);
+    fdtable_free(p->files);
+    if (p->cwd)
+        vfs_put(p->cwd);
+    if (p->mm)
+        mm_put(p->mm);
+    put_process(p);
+}
+
+void process_thread_gone(struct process *p)
+{
+    put_process(p);
+}
+
+void process_vfork_done(struct process *p)
+{
+    if (p->vforker) {
+        p->vforker = NULL;
+        wait_wake_everyone();
+    }
+}
+
+void process_reap(struct process *p)
+{
+    p->parent->children_cpu_ns += p->dead_cpu_ns + p->children_cpu_ns;
+    unlink_process(p);
+    put_process(p);
+}
+
+/* The first process's end is the enclave's: nothing is left behind. */
+static NORETURN void first_ends(int wstatus)
+{
+    if ((wstatus & 0x7f) == 0)
+        enclave_exit((wstatus >> 8) & 0xff);
+    enclave_fatal(wstatus & 0x7f, NULL, 32, 0, 0, "killed by another process of the enclave");
+}
+
+void process_end(struct process *p, int wstatus)
+{
+    if (p == g_first)
+        first_ends(wstatus);
+    if (!p->exiting) {
+        p->exiting = true;
+        p->wstatus = wstatus;
+        for_each_thread_of(p, t) if (t != current()) sched_signal_wake(t);
+        wait_wake_everyone();
+    }
+    if (current_process() == p)
+        process_thread_exit();
+}
+
+/* What the parent's SIGCHLD says about how p ended. */
+static void notify_parent(struct process *p)
+{
+    struct process *parent = p->parent;
+    if (p->exit_signal == SIGCHLD && signal_child_ignored(parent)) {
+        process_reap(p); /* nobody will wait for it */
+        wait_wake_everyone();
+        return;
+    }
+    if (p->exit_signal > 0 && p->exit_signal <= NSIG) { /* clone may name any number */
+        struct linux_siginfo si;
+        memset(&si, 0, sizeof(si));
+        si.si_signo = p->exit_signal;
+        bool killed = (p->wstatus & 0x7f) != 0;
+        si.si_code = killed ? CLD_KILLED : CLD_EXITED;
+        si.child.pid = p->pid;
+        si.child.status = killed ? (p->wstatus & 0x7f) : ((p->wstatus >> 8) & 0xff);
+        si.child.utime = (int64_t)(p->dead_cpu_ns / 10000000);
+        signal_send_proc(parent, p->exit_signal, &si, NULL);
+    }
+    wait_wake_everyone(); /* its parent's wait4 looks again */
+}
+
+/* The last thread of p leaves: what p held goes, and it waits for its parent as a zombie. */
+static void finish(struct process *p)
+{
+    fd_release_held();
+    fdtable_free(p->files);
+    p->files = NULL;
+    if (p->cwd)
+        vfs_put(p->cwd);
+    p->cwd = NULL;
+    process_vfork_done(p);
+    mm_put(p->mm); /* this vCPU keeps its page table root until it loads another */
+    p->mm = NULL;
+    /* its children go to the first process, as orphans go to init; it hears of those that
+     * have ended already */
+    while (p->children) {
+        struct process *c = p->children;
+        p->children = c->sibling;
+        c->parent = g_first;
+        c->sibling = g_first->children;
+        g_first->children = c;
+        if (c->zombie)
+            notify_parent(c);
+    }
+    p->zombie = true;
+    notify_parent(p);
+}
+
+NORETURN void process_thread_exit(void)
+{
+    struct thread *t = current();
+    struct process *p = t->proc;
+    t->exit_code = (p->wstatus >> 8) & 0xff;
+    if (p->nthreads == 1)
+        finish(p);
+    thread_exit_current();
 }

@@ -256,6 +256,7 @@ static void free_thread(struct thread *t)
     kfree(t->kstack);
     kfree(t->fpu_mem);
     signal_thread_free(t);
+    process_thread_gone(t->proc);
     kfree(t);
 }
 
@@ -278,7 +279,9 @@ static void switch_to(struct thread *prev, struct thread *next)
     next->state = T_RUNNING;
     next->cpu = (int)my_cpu();
     next->run_start_ns = now;
-    if (!next->idle) {
+    if (next->idle)
+        mmu_idle();
+    else {
         if (mmu_activate(&next->proc->mm->mmu))
             kpanic("out of kernel memory for vCPU %u's page tables", my_cpu());
         __asm__ volatile("wrfsbase %0" : : "r"(next->fs_base));
@@ -543,6 +546,7 @@ struct thread *thread_create(struct process *p, const struct regs *r)
     t->proc_next = p->threads;
     p->threads = t;
     p->nthreads++;
+    p->refs++;
     return t;
 }
 

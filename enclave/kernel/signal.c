@@ -5,10 +5,10 @@
  * unwinders read it: at the handler's rsp the return address (sa_restorer), then struct
  * ucontext (uc_flags, uc_link, uc_stack, uc_mcontext = struct sigcontext, uc_sigmask), then
  * siginfo; above them, 64-byte aligned, the extended state as XSAVE writes it (standard
- * format, with the software bytes and the trailing magic Linux puts there) or as FXSAVE does.
- * The kernel is built -mgeneral-regs-only, so the application's SSE/AVX registers are still
- * live when it gets here: they are saved with xsave into the frame, the handler starts with
- * the initial FPU state as on Linux, and rt_sigreturn restores them with xrstor.
+ * format, with the software bytes and the trailing magic Linux puts there) or as FXSAVE does
+ * (kernel/fpu.c). The kernel is built -mgeneral-regs-only, so the application's SSE/AVX
+ * registers are still live when it gets here: they are saved with xsave into the frame, the
+ * handler starts with the initial FPU state as on Linux, and rt_sigreturn restores them.
  */
 #include "klib.h"
 #include "mm.h"
@@ -73,22 +73,6 @@ _Static_assert(__builtin_offsetof(struct rt_sigframe, info) == 312, "rt_sigframe
 #define UC_FP_XSTATE         0x1
 #define UC_SIGCONTEXT_SS     0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define FP_XSTATE_MAGIC1     0x46505853u
-#define FP_XSTATE_MAGIC2     0x46505845u
-#define FXSAVE_SIZE          512
-#define XSAVE_HDR            512 /* the 64-byte XSAVE header follows the legacy area */
-#define FPBUF_MAX            8192
-#define XSTATE_USER_MASK     0xffull /* x87, SSE, AVX, MPX, AVX-512 */
-
-/* the software bytes Linux keeps in the unused tail of the FXSAVE area (offset 464) */
-struct fpx_sw_bytes {
-    uint32_t magic1, extended_size;
-    uint64_t xfeatures;
-    uint32_t xstate_size, padding[7];
-};
-_Static_assert(sizeof(struct fpx_sw_bytes) == 48, "struct _fpx_sw_bytes");
-#define FPX_SW_OFFSET 464
-
 /* ---- state ----
  * The dispositions and the process's queue are shared by every thread; the mask, the thread's
  * own queue, the alternate stack and the last fault's details are each thread's. */
@@ -141,6 +125,59 @@ void signal_process_init(struct process *p)
         kpanic("out of kernel memory for the signal state");
 }
 
+int signal_process_fork(const struct process *parent, struct process *child)
+{
+    child->sig = kzalloc(sizeof(*child->sig));
+    if (!child->sig)
+        return -ENOMEM;
+    /* the dispositions; nothing pending */
+    memcpy(child->sig->actions, parent->sig->actions, sizeof(child->sig->actions));
+    return 0;
+}
+
+void signal_process_free(struct process *p)
+{
+    kfree(p->sig);
+    p->sig = NULL;
+}
+
+void signal_reset_handlers(struct process *p)
+{
+    /* handlers go back to the default; what is ignored stays ignored */
+    struct linux_sigaction *a = p->sig->actions;
+    for (int sig = 1; sig <= NSIG; sig++) {
+        if (a[sig].handler != SIG_IGN)
+            a[sig].handler = SIG_DFL;
+        a[sig].flags = 0;
+        a[sig].restorer = 0;
+        a[sig].mask = 0;
+    }
+}
+
+void signal_exec(void)
+{
+    signal_reset_handlers(current_process()); /* their code is gone */
+    me()->altstack.flags = SS_DISABLE;
+    me()->altstack.sp = 0;
+    me()->altstack.size = 0;
+}
+
+bool signal_has_handler(struct process *p, int sig)
+{
+    return p->sig->actions[sig].handler > SIG_IGN;
+}
+
+void signal_fork_thread(struct thread *child)
+{
+    child->sig->altstack = me()->altstack; /* fork keeps the alternate stack, as Linux */
+}
+
+bool signal_child_ignored(const struct process *p)
+{
+    const struct linux_sigaction *a = &p->sig->actions[SIGCHLD];
+    return a->handler == SIG_IGN || (a->flags & SA_NOCLDWAIT);
+}
+
 int signal_thread_init(struct thread *t)
 {
     t->sig = kzalloc(sizeof(*t->sig));
@@ -166,225 +203,62 @@ void signal_thread_free(struct thread *t)
     t->sig = NULL;
 }
 
-/* ---- extended state ---- */
-static struct {
-    bool ready, xsave;
-    uint64_t xcr0;
-    uint32_t size;       /* bytes XSAVE writes (or 512) */
-    uint32_t frame_size; /* bytes the frame reserves: size + the trailing magic */
-    uint32_t mxcsr_mask;
-} g_fp;
-static uint8_t g_fp_init[FPBUF_MAX] __attribute__((aligned(64)));
-
-static void fp_setup(void)
-{
-    if (g_fp.ready)
-        return;
-    uint32_t id[4];
-    cpuid(1, 0, id);
-    uint8_t tmp[FXSAVE_SIZE] __attribute__((aligned(64)));
-    memset(tmp, 0, sizeof(tmp));
-    __asm__ volatile("fxsave64 %0" : "=m"(tmp));
-    memcpy(&g_fp.mxcsr_mask, tmp + 28, 4);
-    if (!g_fp.mxcsr_mask)
-        g_fp.mxcsr_mask = 0xffbf;
-    g_fp.size = FXSAVE_SIZE;
-    if (id[2] & (1u << 27)) { /* OSXSAVE */
-        /* The components are the user-state ones XGETBV reports, x87 to AVX-512 (bits 0-7).
-         * On our KVM (PVM) XGETBV returns the host's XCR0, which may have more than the XCR0
-         * the monitor set and CPUID describes: PKRU (bit 9) above all. Saving and restoring it
-         * would let a signal frame or a stale buffer set the protection keys of the very
-         * memory the kernel runs on, so it is left out: nothing in the enclave changes it. */
-        uint32_t lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        g_fp.xcr0 = ((uint64_t)hi << 32 | lo) & XSTATE_USER_MASK;
-        /* the area's size: the end of the furthest component saved (CPUID may describe fewer
-         * than XGETBV enables; MPX's two sit inside the AVX-512 layout's end anyway) */
-        cpuid(0xd, 0, id);
-        uint32_t size = id[1];
-        for (unsigned c = 2; c < 8; c++) {
-            if (!(g_fp.xcr0 & (1ull << c)))
-                continue;
-            cpuid(0xd, c, id);
-            size = MAX(size, id[0] + id[1]);
-        }
-        if ((g_fp.xcr0 & 0x18) && size < 1088)
-            size = 1088; /* MPX BNDREGS and BNDCSR end at 1088 */
-        if (size >= FXSAVE_SIZE + 64 && size + 4 <= FPBUF_MAX) {
-            g_fp.xsave = true;
-            g_fp.size = size;
-        }
-    }
-    g_fp.frame_size = g_fp.xsave ? g_fp.size + 4 : FXSAVE_SIZE;
-    /* the initial state: x87 control word 0x37f, MXCSR 0x1f80, every component in its init
-     * state (XSTATE_BV 0) */
-    uint16_t fcw = 0x37f;
-    uint32_t mxcsr = 0x1f80;
-    memcpy(g_fp_init, &fcw, 2);
-    memcpy(g_fp_init + 24, &mxcsr, 4);
-    g_fp.ready = true;
-}
-
-static void fp_restore_buf(const void *buf)
-{
-    if (g_fp.xsave)
-        __asm__ volatile("xrstor64 (%0)"
-                         :
-                         : "r"(buf), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
-                         : "memory");
-    else
-        __asm__ volatile("fxrstor64 (%0)" : : "r"(buf) : "memory");
-}
-
-/* ---- a thread's extended state while it is switched out (kernel/sched.c) ---- */
-uint32_t fpu_area_size(void)
-{
-    fp_setup();
-    return g_fp.size;
-}
-
-void fpu_init_area(void *area)
-{
-    fp_setup();
-    memcpy(area, g_fp_init, g_fp.size);
-}
-
-void fpu_save(void *area)
-{
-    if (g_fp.xsave)
-        __asm__ volatile("xsave64 (%0)"
-                         :
-                         : "r"(area), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
-                         : "memory");
-    else
-        __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-
-void fpu_restore(const void *area)
-{
-    fp_restore_buf(area);
-}
-
-/* Saves the application's extended state at user address fp (64-byte aligned, checked). */
-static void fp_save_to_user(uint64_t fp)
-{
-    uint8_t *p = (uint8_t *)fp;
-    if (!g_fp.xsave) {
-        __asm__ volatile("fxsave64 (%0)" : : "r"(p) : "memory");
-        return;
-    }
-    memset(p + XSAVE_HDR, 0, 64); /* XSAVE leaves the header's reserved bytes as they were */
-    __asm__ volatile("xsave64 (%0)"
-                     :
-                     : "r"(p), "a"((uint32_t)g_fp.xcr0), "d"((uint32_t)(g_fp.xcr0 >> 32))
-                     : "memory");
-    struct fpx_sw_bytes sw = {
-        .magic1 = FP_XSTATE_MAGIC1,
-        .extended_size = g_fp.size + 4,
-        .xfeatures = g_fp.xcr0,
-        .xstate_size = g_fp.size,
-    };
-    memcpy(p + FPX_SW_OFFSET, &sw, sizeof(sw));
-    uint32_t magic2 = FP_XSTATE_MAGIC2;
-    memcpy(p + g_fp.size, &magic2, 4);
-}
-
-/* Restores the extended state from user address fp (0: the initial state). Whatever the
- * application wrote there, what reaches xrstor is valid: reserved bits cleared. */
-static bool fp_restore_from_user(uint64_t fp)
-{
-    if (!fp) {
-        fp_restore_buf(g_fp_init);
-        return true;
-    }
-    uint8_t buf[FPBUF_MAX] __attribute__((aligned(64)));
-    if (copy_from_user(buf, fp, FXSAVE_SIZE))
-        return false;
-    uint32_t mxcsr;
-    memcpy(&mxcsr, buf + 24, 4);
-    mxcsr &= g_fp.mxcsr_mask;
-    memcpy(buf + 24, &mxcsr, 4);
-    if (!g_fp.xsave) {
-        fp_restore_buf(buf);
-        return true;
-    }
-    struct fpx_sw_bytes sw;
-    memcpy(&sw, buf + FPX_SW_OFFSET, sizeof(sw));
-    uint64_t features = 0x3; /* a frame of FXSAVE layout only: x87 and SSE */
-    if (sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size == g_fp.size &&
-        sw.extended_size == g_fp.size + 4) {
-        uint32_t magic2 = 0;
-        if (copy_from_user(buf + FXSAVE_SIZE, fp + FXSAVE_SIZE, g_fp.size - FXSAVE_SIZE) ||
-            copy_from_user(&magic2, fp + g_fp.size, 4))
-            return false;
-        if (magic2 == FP_XSTATE_MAGIC2)
-            features = sw.xfeatures;
-    }
-    uint64_t xstate_bv;
-    if (features == 0x3) {
-        memset(buf + XSAVE_HDR, 0, g_fp.size - XSAVE_HDR);
-        xstate_bv = 0x3;
-    } else {
-        memcpy(&xstate_bv, buf + XSAVE_HDR, 8);
-    }
-    xstate_bv &= features & g_fp.xcr0;
-    memset(buf + XSAVE_HDR, 0, 64); /* XCOMP_BV and the reserved bytes must be zero */
-    memcpy(buf + XSAVE_HDR, &xstate_bv, 8);
-    fp_restore_buf(buf);
-    return true;
-}
-
 /* ---- pending signals ---- */
 static bool valid_sig(int sig)
 {
     return sig >= 1 && sig <= NSIG;
 }
 
-static uint64_t handler_of(int sig)
+static uint64_t handler_of(struct process *p, int sig)
 {
-    return sp()->actions[sig].handler;
+    return p->sig->actions[sig].handler;
 }
 
-static bool ignored(int sig)
+static bool ignored(struct process *p, int sig)
 {
-    uint64_t h = handler_of(sig);
+    uint64_t h = handler_of(p, sig);
     return h == SIG_IGN || (h == SIG_DFL && (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP)));
 }
 
-static uint64_t *queue_set(struct thread *owner)
+static uint64_t *queue_set(struct process *p, struct thread *owner)
 {
-    return owner ? &owner->sig->set : &sp()->queue.set;
+    return owner ? &owner->sig->set : &p->sig->queue.set;
 }
 
-static struct linux_siginfo *queue_info(struct thread *owner, int sig)
+static struct linux_siginfo *queue_info(struct process *p, struct thread *owner, int sig)
 {
-    return owner ? &owner->sig->std_info[sig] : &sp()->queue.std_info[sig];
+    return owner ? &owner->sig->std_info[sig] : &p->sig->queue.std_info[sig];
 }
 
-static bool enqueue(struct thread *owner, int sig, const struct linux_siginfo *info)
+/* Queues sig for process p: on thread owner's queue (one of p's), or p's own (NULL). */
+static bool enqueue(struct process *p, struct thread *owner, int sig,
+                    const struct linux_siginfo *info)
 {
-    uint64_t *set = queue_set(owner);
+    struct sigproc *ps = p->sig;
+    uint64_t *set = queue_set(p, owner);
     if (sig < SIGRTMIN_KERNEL) {
         if (!(*set & SIGBIT(sig))) /* standard signals do not queue */
-            *queue_info(owner, sig) = *info;
+            *queue_info(p, owner, sig) = *info;
     } else {
-        if (sp()->rtq_len == RTQ_MAX)
+        if (ps->rtq_len == RTQ_MAX)
             return false;
-        sp()->rtq[sp()->rtq_len].sig = sig;
-        sp()->rtq[sp()->rtq_len].owner = owner;
-        sp()->rtq[sp()->rtq_len].info = *info;
-        sp()->rtq_len++;
+        ps->rtq[ps->rtq_len].sig = sig;
+        ps->rtq[ps->rtq_len].owner = owner;
+        ps->rtq[ps->rtq_len].info = *info;
+        ps->rtq_len++;
     }
     *set |= SIGBIT(sig);
     return true;
 }
 
+/* Takes sig off the current process's queues. */
 static void dequeue(struct thread *owner, int sig, struct linux_siginfo *out)
 {
-    uint64_t *set = queue_set(owner);
+    struct process *p = current_process();
+    uint64_t *set = queue_set(p, owner);
     if (sig < SIGRTMIN_KERNEL) {
         if (out)
-            *out = *queue_info(owner, sig);
+            *out = *queue_info(p, owner, sig);
         *set &= ~SIGBIT(sig);
         return;
     }
@@ -467,13 +341,16 @@ uint64_t signal_pending_set(void)
 
 bool signal_pending(void)
 {
+    if (current_process()->exiting)
+        return true; /* the process is ending: every wait ends */
     return ((me()->set | (sp()->queue.set & ~claimed_by_others())) & ~me()->blocked) != 0;
 }
 
 bool signal_work(long ret)
 {
     struct sigthread *s = me();
-    return ((s->set | (sp()->queue.set & ~claimed_by_others())) & ~s->blocked) || g_timers_armed ||
+    return current_process()->exiting ||
+           ((s->set | (sp()->queue.set & ~claimed_by_others())) & ~s->blocked) || timers_armed() ||
            s->restore_mask || is_restart_code(ret);
 }
 
@@ -510,38 +387,50 @@ static NORETURN void die(int sig, const struct regs *r, const char *what)
 /* The thread that should see a process-directed sig: as Linux, the main thread if it does not
  * block it, else the current one, else any that does not (woken if it waits), else none (it
  * stays pending for whoever unblocks it first). */
-static struct thread *pick_thread(int sig)
+static struct thread *pick_thread(struct process *p, int sig)
 {
-    struct thread *main_thread = thread_find(THREAD_TID_FIRST), *cur = current();
-    if (main_thread && !(main_thread->sig->blocked & SIGBIT(sig)))
+    struct thread *main_thread = thread_find(p->pid), *cur = current();
+    if (main_thread && main_thread->proc == p && !(main_thread->sig->blocked & SIGBIT(sig)))
         return main_thread;
-    if (cur && !cur->idle && !(cur->sig->blocked & SIGBIT(sig)))
+    if (cur && !cur->idle && cur->proc == p && !(cur->sig->blocked & SIGBIT(sig)))
         return cur;
-    for_each_thread(t) if (!(t->sig->blocked & SIGBIT(sig))) return t;
+    for_each_thread_of(p, t) if (!(t->sig->blocked & SIGBIT(sig))) return t;
     return NULL;
 }
 
-static bool blocked_everywhere(int sig)
+static bool blocked_everywhere(struct process *p, int sig)
 {
-    for_each_thread(t) if (!(t->sig->blocked & SIGBIT(sig))) return false;
+    for_each_thread_of(p, t) if (!(t->sig->blocked & SIGBIT(sig))) return false;
     return true;
+}
+
+int signal_send_proc(struct process *p, int sig, const struct linux_siginfo *info,
+                     struct thread *target)
+{
+    if (p->exiting)
+        return 0; /* it is ending: nothing more reaches it */
+    if (sig == SIGKILL) {
+        if (p == current_process())
+            die(SIGKILL, current()->regs, "SIGKILL sent by the program to itself");
+        process_end(p, SIGKILL); /* its threads go at their next return to the application */
+        return 0;
+    }
+    bool blocked = target ? (target->sig->blocked & SIGBIT(sig)) != 0 : blocked_everywhere(p, sig);
+    if (!blocked && ignored(p, sig))
+        return 0; /* discarded, as Linux does with an ignored signal nobody blocks */
+    if (!enqueue(p, target, sig, info))
+        return -EAGAIN;
+    struct thread *t = target ? target : pick_thread(p, sig);
+    if (!target)
+        p->sig->owner[sig] = t ? t->tid : 0;
+    if (t && t != current() && !(t->sig->blocked & SIGBIT(sig)))
+        sched_signal_wake(t);
+    return 0;
 }
 
 int signal_send_to(int sig, const struct linux_siginfo *info, struct thread *target)
 {
-    if (sig == SIGKILL)
-        die(SIGKILL, current()->regs, "SIGKILL sent by the program to itself");
-    bool blocked = target ? (target->sig->blocked & SIGBIT(sig)) != 0 : blocked_everywhere(sig);
-    if (!blocked && ignored(sig))
-        return 0; /* discarded, as Linux does with an ignored signal nobody blocks */
-    if (!enqueue(target, sig, info))
-        return -EAGAIN;
-    struct thread *t = target ? target : pick_thread(sig);
-    if (!target)
-        sp()->owner[sig] = t ? t->tid : 0;
-    if (t && t != current() && !(t->sig->blocked & SIGBIT(sig)))
-        sched_signal_wake(t);
-    return 0;
+    return signal_send_proc(target ? target->proc : current_process(), sig, info, target);
 }
 
 int signal_send(int sig, const struct linux_siginfo *info, bool to_thread)
@@ -578,7 +467,7 @@ int signal_action(int sig, const struct linux_sigaction *act, struct linux_sigac
         sp()->actions[sig] = *act;
         sp()->actions[sig].mask &= ~UNBLOCKABLE;
         /* setting a disposition to ignore discards what is pending, blocked or not */
-        if (ignored(sig))
+        if (ignored(current_process(), sig))
             flush(sig);
     }
     return 0;
@@ -631,28 +520,27 @@ static bool setup_frame(int sig, const struct linux_siginfo *info, const struct 
                         struct regs *r, uint64_t oldmask)
 {
     if (!(ka->flags & SA_RESTORER))
-        return false; /* x86-64 Linux has no default return path either */
-    fp_setup();
+        return false;           /* x86-64 Linux has no default return path either */
     uint64_t sp = r->rsp - 128; /* the red zone */
     bool nested = on_sig_stack(r->rsp), entering = false;
     if ((ka->flags & SA_ONSTACK) && sas_ss_flags(sp) == 0) {
         sp = me()->altstack.sp + me()->altstack.size;
         entering = true;
     }
-    uint64_t fp = (sp - g_fp.frame_size) & ~63ull;
+    uint64_t fp = (sp - fpu_frame_size()) & ~63ull;
     sp = ((fp - sizeof(struct rt_sigframe)) & ~15ull) - 8;
     if ((nested || entering) &&
         !(sp > me()->altstack.sp && sp - me()->altstack.sp <= me()->altstack.size &&
           fp > me()->altstack.sp))
         return false;
-    if (!user_range_ok(sp, fp + g_fp.frame_size - sp, PROT_READ | PROT_WRITE))
+    if (!user_range_ok(sp, fp + fpu_frame_size() - sp, PROT_READ | PROT_WRITE))
         return false;
 
-    fp_save_to_user(fp);
+    fpu_save_to_user(fp);
     struct rt_sigframe *f = (struct rt_sigframe *)sp;
     memset(f, 0, sizeof(*f));
     f->pretcode = ka->restorer;
-    f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (g_fp.xsave ? UC_FP_XSTATE : 0);
+    f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpu_xsave() ? UC_FP_XSTATE : 0);
     f->uc.uc_stack.sp = me()->altstack.sp;
     f->uc.uc_stack.flags = me()->altstack.flags;
     f->uc.uc_stack.size = me()->altstack.size;
@@ -694,7 +582,7 @@ static bool setup_frame(int sig, const struct linux_siginfo *info, const struct 
     r->rsp = sp;
     r->rip = ka->handler;
     r->rflags &= ~(EFLAGS_DF | EFLAGS_RF | EFLAGS_TF);
-    fp_restore_buf(g_fp_init); /* the handler starts with a clean FPU, as on Linux */
+    fpu_reset(); /* the handler starts with a clean FPU, as on Linux */
     return true;
 }
 
@@ -705,7 +593,6 @@ long signal_return(struct regs *r)
     if (copy_from_user(&f, sp, sizeof(f))) {
         die(SIGSEGV, r, "rt_sigreturn with no signal frame on the stack");
     }
-    fp_setup();
     const struct sigcontext64 *sc = &f.uc.uc_mcontext;
     signal_set_blocked(f.uc.uc_sigmask);
     me()->restore_mask = false;
@@ -728,7 +615,7 @@ long signal_return(struct regs *r)
     r->rip = sc->rip;
     r->rflags = (r->rflags & ~FIX_EFLAGS) | (sc->eflags & FIX_EFLAGS);
     r->orig_rax = (uint64_t)-1; /* not a syscall any more: no restart */
-    if (!fp_restore_from_user(sc->fpstate))
+    if (!fpu_restore_from_user(sc->fpstate))
         die(SIGSEGV, r, "rt_sigreturn with a bad FPU state pointer");
     /* the alternate stack as it was (refused, as on Linux, while still running on it) */
     struct linux_stack_t ss = f.uc.uc_stack;
@@ -748,6 +635,8 @@ static void restart(struct regs *r)
 
 void signal_deliver(struct regs *r)
 {
+    if (current_process()->exiting)
+        process_thread_exit(); /* exit_group or a fatal signal: every thread goes */
     timer_run_due();
     bool syscall = (int64_t)r->orig_rax >= 0;
     for (;;) {
@@ -782,7 +671,7 @@ void signal_deliver(struct regs *r)
         struct linux_sigaction act = *ka;
         if (!setup_frame(sig, &info, &act, r, oldmask)) {
             /* Linux's force_sigsegv: SIGSEGV's own handler, if it can run, else death */
-            if (sig == SIGSEGV || handler_of(SIGSEGV) <= SIG_IGN ||
+            if (sig == SIGSEGV || handler_of(current_process(), SIGSEGV) <= SIG_IGN ||
                 (me()->blocked & SIGBIT(SIGSEGV)))
                 die(SIGSEGV, r, "the signal frame does not fit on the stack");
             sp()->actions[SIGSEGV].handler = SIG_DFL;
@@ -813,7 +702,7 @@ void signal_fault(struct regs *r, const struct linux_siginfo *info, uint32_t vec
     st->trapno = vector;
     st->err = err;
     st->cr2 = cr2;
-    if ((me()->blocked & SIGBIT(sig)) || handler_of(sig) <= SIG_IGN) {
+    if ((me()->blocked & SIGBIT(sig)) || handler_of(current_process(), sig) <= SIG_IGN) {
         /* blocked or ignored: Linux resets it to the default action, which ends the process */
         process_kill(sig, r, vector, err, vector == 14 ? cr2 : 0, what);
     }

@@ -145,7 +145,8 @@ static bool spin_for(uint32_t events, int64_t until)
     return seen;
 }
 
-int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns)
+static int wait_for(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns,
+                    bool interruptible)
 {
     bool spun = false;
     for (;;) {
@@ -160,7 +161,7 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
             unqueue_all(t);
             return 0;
         }
-        if (!booting && signal_pending()) {
+        if (!booting && interruptible && signal_pending()) {
             unqueue_all(t);
             return -EINTR;
         }
@@ -184,7 +185,7 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
         }
         struct waiter w = {t, g_waiters, t->wq_broad || t->nwq == 0};
         g_waiters = &w;
-        sched_block(events, deadline_ns, true);
+        sched_block(events, deadline_ns, interruptible);
         for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {
             if (*p == &w) {
                 *p = w.next;
@@ -192,4 +193,14 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t dea
             }
         }
     }
+}
+
+int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns)
+{
+    return wait_for(ready, arg, events, deadline_ns, true);
+}
+
+void wait_until_uninterruptible(bool (*ready)(void *arg), void *arg)
+{
+    wait_for(ready, arg, 0, WAIT_FOREVER, false);
 }

@@ -3,9 +3,14 @@
  * the auxiliary vector, with the strings above them. */
 #include "elf/elf_parse.h"
 #include "exe.h"
+#include "file.h"
+#include "fs_common.h"
 #include "klib.h"
 #include "mm.h"
 #include "process.h"
+#include "scheduler.h"
+#include "signal.h"
+#include "syscall.h"
 #include "vfs.h"
 
 #define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
@@ -58,10 +63,16 @@ static int load_segments(const uint8_t *file, const struct elfp_image *img, uint
                 return err;
         }
         prev_end = end;
-        /* as mmap would: file bytes from the page-aligned offset, zeros after filesz */
+        /* as mmap would: file bytes from the page-aligned offset, zeros after filesz up to the
+         * end of that page (the pages after it are untouched, and zero when first touched) */
         uint64_t lead = (s->vaddr + bias) & (PAGE_SIZE - 1);
-        memcpy((void *)(s->vaddr + bias - lead), file + s->offset - lead, s->filesz + lead);
-        memset((void *)(s->vaddr + bias + s->filesz), 0, s->memsz - s->filesz);
+        uint64_t fend = s->vaddr + bias + s->filesz;
+        uint64_t zend = MIN(s->vaddr + bias + s->memsz, PAGE_UP(fend));
+        int err = mm_write(s->vaddr + bias - lead, file + s->offset - lead, s->filesz + lead);
+        if (!err && s->filesz)
+            err = mm_write(fend, NULL, zend - fend);
+        if (err)
+            return err;
     }
     *bias_out = bias;
     return 0;
@@ -74,10 +85,9 @@ struct stack_builder {
 
 static uint64_t push_bytes(struct stack_builder *b, const void *data, size_t len)
 {
-    if (b->sp - b->floor < len)
+    if (b->sp - b->floor < len || mm_write(b->sp - len, data, len))
         return 0;
     b->sp -= len;
-    memcpy((void *)b->sp, data, len);
     return b->sp;
 }
 
@@ -151,6 +161,11 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
         kfree(uarg);
         return -E2BIG;
     }
+    if (mm_populate(table, b.sp)) {
+        kfree(uenv);
+        kfree(uarg);
+        return -ENOMEM;
+    }
     uint64_t *w = (uint64_t *)table;
     *w++ = argc;
     memcpy(w, uarg, argc * 8);
@@ -206,36 +221,41 @@ static int find_program(const char *name, char **envp, struct inode **out, char 
     return err;
 }
 
-int exe_start(struct regs *r, char **argv, char **envp)
+/* Whether ino can be run: a regular, executable file that is a static ELF (or, for execve, a
+ * script: *script set). 0 or -errno (the reason logged at level). */
+static int check_program(const char *path, struct inode *ino, struct elfp_image *img, bool *script,
+                         int level)
 {
-    const char *want = phys_to_virt(g_boot->exec_path_gpa);
-    if (!*want && !argv[0]) {
-        klog(ALC_LOG_ERROR, "no program to run: the image has no cmd and none was given");
-        return -ENOENT;
-    }
-    char *path = current_process()->exe_path;
-    struct inode *ino;
-    int err = find_program(*want ? want : argv[0], envp, &ino, path, PATH_MAX_LEN);
-    if (err) {
-        klog(ALC_LOG_ERROR, "%s: cannot find the program (error %d)", *want ? want : argv[0], err);
-        return err;
-    }
-    if (!S_ISREG(ino->mode) || !(ino->mode & 0111) || ino->iops) {
-        klog(ALC_LOG_ERROR, "%s: not an executable file", path);
+    if (S_ISDIR(ino->mode) || !S_ISREG(ino->mode) || !(ino->mode & 0111) || ino->iops) {
+        klog(level, "%s: not an executable file", path);
         return -EACCES;
     }
+    char head[2] = {0, 0};
+    inode_read(ino, head, 2, 0);
+    if (script && head[0] == '#' && head[1] == '!') {
+        *script = true;
+        return 0;
+    }
     if (ino->chunks) {
-        klog(ALC_LOG_ERROR, "%s: programs over 1 MiB written at run time cannot be started", path);
+        klog(level, "%s: programs over 1 MiB written at run time cannot be started", path);
         return -ENOEXEC;
     }
-    struct elfp_image img;
-    enum elfp_error e = elfp_parse(ino->data, ino->size, &img);
+    enum elfp_error e = elfp_parse(ino->data, ino->size, img);
     if (e != ELFP_OK) {
-        klog(ALC_LOG_ERROR, "%s: %s", path, elfp_strerror(e));
+        klog(level, "%s: %s", path, elfp_strerror(e));
         return -ENOEXEC;
     }
+    return 0;
+}
+
+/* Loads the checked program into the current (empty) address space and builds its stack:
+ * 0 or -errno. */
+static int load(const char *path, struct inode *ino, const struct elfp_image *img, char **argv,
+                char **envp, struct regs *r)
+{
+    strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
     uint64_t bias;
-    err = load_segments(ino->data, &img, &bias);
+    int err = load_segments(ino->data, img, &bias);
     if (err) {
         klog(ALC_LOG_ERROR,
              "%s: cannot load its segments (%d): the enclave's memory is too small or the "
@@ -243,10 +263,246 @@ int exe_start(struct regs *r, char **argv, char **envp)
              path, err);
         return err;
     }
-    mm_set_brk_base(img.span_end + bias);
-    patch_init(img.span_start + bias, img.span_end + bias);
-    err = build_stack(r, &img, bias, argv, envp);
+    mm_set_brk_base(img->span_end + bias);
+    patch_init(img->span_start + bias, img->span_end + bias);
+    err = build_stack(r, img, bias, argv, envp);
     if (err)
         klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");
     return err;
+}
+
+int exe_start(struct regs *r, char **argv, char **envp)
+{
+    const char *want = phys_to_virt(g_boot->exec_path_gpa);
+    if (!*want && !argv[0]) {
+        klog(ALC_LOG_ERROR, "no program to run: the image has no cmd and none was given");
+        return -ENOENT;
+    }
+    char path[PATH_MAX_LEN];
+    struct inode *ino;
+    int err = find_program(*want ? want : argv[0], envp, &ino, path, PATH_MAX_LEN);
+    if (err) {
+        klog(ALC_LOG_ERROR, "%s: cannot find the program (error %d)", *want ? want : argv[0], err);
+        return err;
+    }
+    struct elfp_image img;
+    err = check_program(path, ino, &img, NULL, ALC_LOG_ERROR);
+    return err ? err : load(path, ino, &img, argv, envp, r);
+}
+
+/* ---- execve ---- */
+#define EXEC_STRINGS (1u << 20) /* bytes of argv and envp strings an execve may pass */
+#define EXEC_VEC_MAX 65536      /* strings in each of argv and envp */
+#define EXEC_DEPTH   4          /* #! interpreters in a row */
+#define SHEBANG_MAX  256        /* the first line of a script that is read (Linux's) */
+/* room before argv: each #! level adds up to three strings and drops one, the first none */
+#define FRONT (2 * EXEC_DEPTH + 1)
+
+struct exec_buf {
+    char *strings;
+    size_t used;
+};
+
+/* Copies the user array of strings at uvec (NULL: none) into b: a kmalloc'd NULL-terminated
+ * vector in *out, with `front` empty slots before the strings. Its count or -errno. */
+static long copy_vec(uint64_t uvec, struct exec_buf *b, size_t front, char ***out)
+{
+    size_t n = 0;
+    uint64_t ptr;
+    while (uvec) {
+        if (copy_from_user(&ptr, uvec + 8 * n, 8))
+            return -EFAULT;
+        if (!ptr)
+            break;
+        if (++n > EXEC_VEC_MAX)
+            return -E2BIG;
+    }
+    char **v = kmalloc((front + n + 1) * sizeof(char *));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        long len = -EFAULT;
+        if (!copy_from_user(&ptr, uvec + 8 * i, 8))
+            len = strncpy_from_user(b->strings + b->used, ptr, EXEC_STRINGS - b->used);
+        if (len < 0) {
+            kfree(v);
+            return len == -ENAMETOOLONG ? -E2BIG : len;
+        }
+        v[front + i] = b->strings + b->used;
+        b->used += (size_t)len + 1;
+    }
+    v[front + n] = NULL;
+    *out = v;
+    return (long)n;
+}
+
+/* A script's "#!interpreter [argument]" line: the interpreter's path in interp and its one
+ * optional argument in arg (NULL if none), both in b. 0 or -ENOEXEC. */
+static int parse_shebang(struct inode *ino, struct exec_buf *b, char **interp, char **arg)
+{
+    char line[SHEBANG_MAX + 1];
+    long n = inode_read(ino, line, SHEBANG_MAX, 0);
+    if (n < 2 || EXEC_STRINGS - b->used < SHEBANG_MAX + 2)
+        return -ENOEXEC;
+    line[n] = 0;
+    char *end = strchr(line, '\n');
+    if (end)
+        *end = 0;
+    char *p = line + 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char *name = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    if (p == name)
+        return -ENOEXEC;
+    char *rest = *p ? p + 1 : p;
+    *p = 0;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    size_t rlen = strlen(rest);
+    while (rlen && (rest[rlen - 1] == ' ' || rest[rlen - 1] == '\t' || rest[rlen - 1] == '\r'))
+        rest[--rlen] = 0;
+    *interp = b->strings + b->used;
+    b->used += strlcpy(*interp, name, SHEBANG_MAX) + 1;
+    *arg = NULL;
+    if (rlen) {
+        *arg = b->strings + b->used;
+        b->used += strlcpy(*arg, rest, SHEBANG_MAX) + 1;
+    }
+    return 0;
+}
+
+static const char *basename_of(const char *path)
+{
+    const char *base = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/')
+            base = p + 1;
+    return base;
+}
+
+/* The new image is in place: what Linux resets for it. */
+static void exec_reset(struct process *p, const char *path)
+{
+    struct thread *t = current();
+    p->execed = true;
+    fd_close_on_exec();
+    signal_exec();
+    t->clear_child_tid = 0;
+    t->robust_list = 0;
+    t->robust_len = 0;
+    strlcpy(t->comm, basename_of(path), sizeof(t->comm));
+    __asm__ volatile("wrfsbase %0" : : "r"(0ull));
+    __asm__ volatile("wrgsbase %0" : : "r"(0ull));
+    fpu_reset(); /* the live registers: the kernel does not touch them */
+}
+
+/* The file execveat names: path (copied from the caller) from dirfd, or dirfd itself. */
+static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
+{
+    if (!*path && !(flags & AT_EMPTY_PATH))
+        return -ENOENT;
+    if (!*path) {
+        if (dirfd == AT_FDCWD)
+            return -EACCES; /* the working directory is no program */
+        struct file *f = fd_get(dirfd);
+        if (!f || !f->inode)
+            return -EBADF;
+        *out = f->inode;
+        return 0;
+    }
+    struct inode *base;
+    int err = base_dir(dirfd, &base);
+    return err ? err
+               : vfs_lookup(base, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, out);
+}
+
+static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp, int flags)
+{
+    if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return -EINVAL;
+    struct exec_buf b = {kmalloc(EXEC_STRINGS), 0};
+    char **argv = NULL, **envp = NULL;
+    long err = b.strings ? 0 : -ENOMEM;
+    /* the path, then the vectors (room for two interpreter arguments per level in front) */
+    char *path = b.strings;
+    long plen = err ? err : get_path(upath, path);
+    if (plen < 0)
+        err = plen;
+    else
+        b.used = (size_t)plen + 1;
+    if (!err && (err = copy_vec(uargv, &b, FRONT, &argv)) >= 0)
+        err = copy_vec(uenvp, &b, 0, &envp);
+    if (err < 0)
+        goto out;
+    char **args = argv + FRONT; /* argv as given */
+    struct inode *ino;
+    err = lookup_at(dirfd, path, flags, &ino);
+    struct elfp_image img;
+    for (int depth = 0; !err; depth++) {
+        bool script = false;
+        err = check_program(path, ino, &img, &script, ALC_LOG_DEBUG);
+        if (err || !script)
+            break;
+        /* #!: the interpreter runs with [its argument,] the script's path, then argv[1..] */
+        char *interp, *arg;
+        if (depth == EXEC_DEPTH) {
+            err = -ELOOP; /* Linux's answer to interpreters of interpreters, too deep */
+            break;
+        }
+        if ((err = parse_shebang(ino, &b, &interp, &arg)))
+            break;
+        if (args[0])
+            args++;
+        *--args = path;
+        if (arg)
+            *--args = arg;
+        *--args = interp;
+        path = interp;
+        err = vfs_lookup(vfs_cwd(), interp, LOOKUP_FOLLOW, &ino);
+    }
+    if (err)
+        goto out;
+    struct process *p = current_process();
+    if (p->nthreads > 1) {
+        klog(ALC_LOG_WARN, "execve from a process with several threads is not supported yet");
+        err = -EAGAIN;
+        goto out;
+    }
+    struct mm *mm = mm_create(mm_stack_top() - mm_stack_bottom());
+    if (!mm) {
+        err = -ENOMEM;
+        goto out;
+    }
+    /* the point of no return: the old image goes */
+    struct mm *old = p->mm;
+    p->mm = mm;
+    if (mmu_activate(&mm->mmu) || load(path, ino, &img, args, envp, current()->regs) != 0) {
+        mm_put(old);
+        process_vfork_done(p);
+        kfree(argv);
+        kfree(envp);
+        kfree(b.strings);
+        process_kill(SIGSEGV, NULL, 32, 0, 0, "execve failed after the old image was gone");
+    }
+    mm_put(old);
+    process_vfork_done(p);
+    exec_reset(p, path);
+    err = 0;
+out:
+    kfree(argv);
+    kfree(envp);
+    kfree(b.strings);
+    return err;
+}
+
+SYSCALL_DEFINE3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
+{
+    return do_execve(AT_FDCWD, upath, uargv, uenvp, 0);
+}
+
+SYSCALL_DEFINE5(execveat, int, dirfd, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp, int, flags)
+{
+    return do_execve(dirfd, upath, uargv, uenvp, flags);
 }

@@ -1,12 +1,11 @@
-/* kheap.c: the enclave kernel's own memory. It starts in the kernel region's free pages
- * (reached through the physmap) and grows into the application region in 2 MiB pieces taken
- * like any mapping (kind VMA_KERNEL, so the application cannot map over them) but reached,
- * like everything the kernel owns, through the physmap: its pointers are the same in every
- * address space (mmu.h), whatever the lower half maps. Long-lived tables
+/* kheap.c: the enclave kernel's own memory. It starts in the kernel region's free pages and
+ * grows in 2 MiB pieces of the application region's frames (kframes_alloc, mm.h), reached, like
+ * everything the kernel owns, through the physmap: its pointers are the same in every address
+ * space (mmu.h), whatever the lower half maps. Long-lived tables
  * take zeroed memory that is never freed (kalloc_zeroed); objects that come and go use
  * kmalloc/kfree: power-of-two size classes from 32 bytes to 4 KiB with free lists, first-fit
  * free blocks up to 128 KiB, and ranges of their own above that (file contents), which kfree
- * gives back to the application region. */
+ * gives back to the frames. */
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
@@ -15,7 +14,7 @@
 #define MAX_SHIFT 12 /* 4 KiB */
 #define NCLASSES  (MAX_SHIFT - MIN_SHIFT + 1)
 #define HDR       16           /* block header: size, keeps user data 16-byte aligned */
-#define BIG       (128u << 10) /* blocks this large get a range of the application region */
+#define BIG       (128u << 10) /* blocks this large get frames of their own */
 #define BIG_FLAG  1ull         /* in the header's size: a range of its own */
 #define GROW_SIZE (2ull << 20)
 
@@ -51,12 +50,16 @@ static void *bump(size_t size, size_t align)
             return (void *)p;
         }
         /* a new piece from the application region; the rest of the old one is abandoned */
-        uint64_t at;
-        if (!g_can_grow || size > GROW_SIZE / 2 ||
-            mm_map_anywhere(GROW_SIZE, GROW_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
+        uint64_t at, got = GROW_SIZE;
+        if (!g_can_grow || size > GROW_SIZE / 2)
             return NULL;
-        g_heap_cur = phys_to_virt(at); /* the region is mapped 1:1: at is its physical address */
-        g_heap_end = g_heap_cur + GROW_SIZE;
+        /* a smaller piece when no 2 MiB run of frames is free (the application's pages are
+         * spread over every chunk) */
+        while (kframes_alloc(got, &at))
+            if ((got /= 4) < size + align || got < 4 * PAGE_SIZE)
+                return NULL;
+        g_heap_cur = phys_to_virt(at);
+        g_heap_end = g_heap_cur + got;
     }
     return NULL;
 }
@@ -112,8 +115,7 @@ void *kmalloc(size_t size)
     total = (total + 4095) & ~(size_t)4095;
     if (total >= BIG) {
         uint64_t at;
-        if (!g_can_grow ||
-            mm_map_anywhere(total, PAGE_SIZE, 0, PROT_READ | PROT_WRITE, VMA_KERNEL, &at))
+        if (!g_can_grow || kframes_alloc(total, &at))
             return NULL;
         h = phys_to_virt(at);
         h[0] = total | BIG_FLAG;
@@ -149,7 +151,7 @@ void kfree(void *ptr)
     uint64_t *h = (uint64_t *)((uint8_t *)ptr - HDR);
     uint64_t size = h[0];
     if (size & BIG_FLAG) {
-        mm_unmap_kernel(virt_to_phys(h), size & ~BIG_FLAG);
+        kframes_free(virt_to_phys(h), size & ~BIG_FLAG);
         return;
     }
     struct free_block *b = (struct free_block *)h;

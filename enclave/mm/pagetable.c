@@ -57,13 +57,24 @@ static bool empty(const uint64_t *t)
     return true;
 }
 
-/* Frees the table at pa (at this level) and every table below it. */
+/* The page mapping pte (at this level) goes away: its memory to the caller's release. */
+static void release(const struct pt_env *e, uint64_t pte, int level)
+{
+    if (e->release && (pte & PTE_P))
+        e->release(e->ctx, pte & PTE_ADDR & ~(span(level) - 1), span(level));
+}
+
+/* Frees the table at pa (at this level) and every table below it, releasing the pages they
+ * map. */
 static void free_subtree(const struct pt_env *e, uint64_t pa, int level)
 {
     uint64_t *t = table(e, pa);
-    for (int i = 0; i < 512; i++)
+    for (int i = 0; i < 512; i++) {
         if (is_table(t[i], level))
             free_subtree(e, t[i] & PTE_ADDR, level - 1);
+        else
+            release(e, t[i], level);
+    }
     e->free(e->ctx, pa);
 }
 
@@ -94,6 +105,8 @@ static int range(struct req *r, uint64_t tpa, int level, uint64_t va, uint64_t e
         uint64_t *pte = &t[index_of(va, level)];
         bool whole = (va & (sz - 1)) == 0 && stop - va == sz;
         if (level == 1) {
+            if (r->op != OP_PROTECT)
+                release(r->e, *pte, 1);
             if (r->op == OP_MAP)
                 *pte = leaf(va + r->delta, r->perm, 0);
             else if (r->op == OP_UNMAP)
@@ -106,6 +119,8 @@ static int range(struct req *r, uint64_t tpa, int level, uint64_t va, uint64_t e
             /* the whole 2 MiB: one entry */
             if (r->op != OP_PROTECT && is_table(*pte, 2))
                 free_subtree(r->e, *pte & PTE_ADDR, 1);
+            else if (r->op != OP_PROTECT)
+                release(r->e, *pte, 2);
             if (r->op == OP_MAP)
                 *pte = leaf(va + r->delta, r->perm, 1);
             else if (r->op == OP_UNMAP)
@@ -189,6 +204,67 @@ int pt_lookup(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t *pa, 
         tpa = pte & PTE_ADDR;
     }
     return -ENOENT;
+}
+
+struct walk {
+    const struct pt_env *e;
+    int (*fn)(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm);
+    void *ctx;
+};
+
+static int walk(const struct walk *w, uint64_t tpa, int level, uint64_t va, uint64_t end)
+{
+    const uint64_t *t = table(w->e, tpa);
+    uint64_t sz = span(level);
+    while (va < end) {
+        uint64_t base = va & ~(sz - 1), next = base + sz;
+        uint64_t stop = (next == 0 || next > end) ? end : next;
+        uint64_t pte = t[index_of(va, level)];
+        int err = 0;
+        if (is_table(pte, level))
+            err = walk(w, pte & PTE_ADDR, level - 1, va, stop);
+        else if (pte & PTE_P)
+            err = w->fn(w->ctx, base, pte & PTE_ADDR & ~(sz - 1), sz, pte & PTE_PERM);
+        if (err)
+            return err;
+        if (next == 0)
+            break;
+        va = stop;
+    }
+    return 0;
+}
+
+int pt_walk(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len,
+            int (*fn)(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm), void *ctx)
+{
+    struct walk w = {e, fn, ctx};
+    return len == 0 ? 0 : walk(&w, root, 4, va, va + len);
+}
+
+static bool unmapped(const struct pt_env *e, uint64_t tpa, int level, uint64_t va, uint64_t end)
+{
+    const uint64_t *t = table(e, tpa);
+    uint64_t sz = span(level);
+    while (va < end) {
+        uint64_t next = (va & ~(sz - 1)) + sz;
+        uint64_t stop = (next == 0 || next > end) ? end : next;
+        uint64_t pte = t[index_of(va, level)];
+        if (is_table(pte, level)) {
+            if (!unmapped(e, pte & PTE_ADDR, level - 1, va, stop))
+                return false;
+        } else if (pte & PTE_P) {
+            return false;
+        }
+        if (next == 0)
+            break;
+        va = stop;
+    }
+    return true;
+}
+
+bool pt_range_unmapped(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len)
+{
+    return len == 0 || unmapped(e, root, 4, va, va + len);
 }
 
 void pt_free_tables(const struct pt_env *e, uint64_t root, unsigned first, unsigned last)

@@ -15,6 +15,7 @@
 #ifndef ALCOVE_PAGETABLE_H
 #define ALCOVE_PAGETABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "x86/pte.h"
@@ -30,6 +31,9 @@ struct pt_env {
     int (*alloc)(void *ctx, uint64_t *pa);  /* a zeroed page for a table: 0 or -ENOMEM */
     void (*free)(void *ctx, uint64_t pa);   /* a table page no longer used */
     void *ctx;
+    /* May be NULL. The memory of a page mapping that pt_unmap removes or pt_map replaces:
+     * [pa, pa + len), 4 KiB or 2 MiB (the mapped frames go back to their owner here). */
+    void (*release)(void *ctx, uint64_t pa, uint64_t len);
 };
 
 /* Maps [va, va + len) to [pa, pa + len) with perm (PTE_PERM bits), replacing what was mapped
@@ -51,8 +55,18 @@ int pt_protect(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len,
 int pt_lookup(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t *pa, uint64_t *perm,
               uint64_t *size);
 
-/* Frees every table below root's entries [first, last] (PML4 indices), not the pages they
- * map, and clears those entries. */
+/* Calls fn(ctx, va, pa, size, perm) for every page mapping in [va, va + len), in address order
+ * (a 2 MiB page partly inside is given whole: va is its start). Stops at the first non-zero
+ * return of fn and returns it; 0 otherwise. */
+int pt_walk(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len,
+            int (*fn)(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm),
+            void *ctx);
+
+/* True when nothing in [va, va + len) is mapped. */
+bool pt_range_unmapped(const struct pt_env *e, uint64_t root, uint64_t va, uint64_t len);
+
+/* Frees every table below root's entries [first, last] (PML4 indices) and clears those
+ * entries; the pages they mapped go to the env's release. */
 void pt_free_tables(const struct pt_env *e, uint64_t root, unsigned first, unsigned last);
 
 #endif

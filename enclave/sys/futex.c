@@ -67,6 +67,13 @@ static void unlink_waiter(struct bucket *b, struct thread *t)
     }
 }
 
+/* A waiter on the word at uaddr of the current address space (the same address in another
+ * process is another word). */
+static bool waits_on(const struct thread *w, uint64_t uaddr)
+{
+    return w->futex_addr == uaddr && w->proc->mm == current_process()->mm;
+}
+
 int futex_wake_addr(uint64_t uaddr, int n, uint32_t bitset)
 {
     struct bucket *b = bucket_of(uaddr);
@@ -74,7 +81,7 @@ int futex_wake_addr(uint64_t uaddr, int n, uint32_t bitset)
     struct thread *w = b->head;
     while (w && woken < n) {
         struct thread *next = w->futex_next;
-        if (w->futex_addr == uaddr && (w->futex_bitset & bitset)) {
+        if (waits_on(w, uaddr) && (w->futex_bitset & bitset)) {
             unlink_waiter(b, w);
             sched_wake(w);
             woken++;
@@ -162,7 +169,7 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
     struct thread *w = b->head;
     while (w) {
         struct thread *next = w->futex_next;
-        if (w->futex_addr == uaddr) {
+        if (waits_on(w, uaddr)) {
             if (done < nr_wake) {
                 unlink_waiter(b, w);
                 sched_wake(w);

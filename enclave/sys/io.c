@@ -3,6 +3,7 @@
 #include "file.h"
 #include "vfs.h"
 #include "klib.h"
+#include "process.h"
 #include "pipe.h"
 #include "syscall.h"
 
@@ -171,8 +172,8 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
-        if ((long)arg < 0 || arg >= FD_MAX)
-            return -EINVAL;
+        if ((long)arg < 0 || arg >= FD_MAX || arg >= current_process()->rlimits[RLIMIT_NOFILE].cur)
+            return -EINVAL; /* Linux: at or past RLIMIT_NOFILE */
         return fd_install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
     case F_GETFD:
         return fd_get_cloexec(fd) ? FD_CLOEXEC : 0;

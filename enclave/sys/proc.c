@@ -9,8 +9,6 @@
 #include "syscall.h"
 #include "vsock.h"
 
-#define ENCLAVE_PID 1
-
 void proc_init(void)
 {
     struct linux_rlimit *rl = current_process()->rlimits;
@@ -22,10 +20,9 @@ void proc_init(void)
     rl[RLIMIT_CORE] = (struct linux_rlimit){0, RLIM_INFINITY};
     rl[RLIMIT_NPROC] = (struct linux_rlimit){1, 1};
     rl[RLIMIT_MEMLOCK] = (struct linux_rlimit){8u << 20, 8u << 20};
-    rl[RLIMIT_AS] = (struct linux_rlimit){mm_total_bytes(), mm_total_bytes()};
 }
 
-void process_exit(int status)
+void enclave_exit(int status)
 {
     klog(ALC_LOG_DEBUG, "exit(%d)", status);
     if (g_boot->log_level >= ALC_LOG_DEBUG)
@@ -34,8 +31,8 @@ void process_exit(int status)
     hc_exit(status);
 }
 
-void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
-                  const char *what)
+void enclave_fatal(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
+                   const char *what)
 {
     struct alc_fatal f = {
         .kind = ALC_FATAL_SIGNAL,
@@ -50,82 +47,30 @@ void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t err
     hc_fatal(&f);
 }
 
+void process_exit(int status)
+{
+    struct process *p = current_process();
+    if (p != process_first())
+        process_end(p, (status & 0xff) << 8); /* its parent learns it from wait */
+    enclave_exit(status);
+}
+
+void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
+                  const char *what)
+{
+    struct process *p = current_process();
+    if (p != process_first()) {
+        /* another process of the enclave: it ends, its parent learns how from wait */
+        klog(ALC_LOG_INFO, "process %d (%s) killed by signal %d: %s at rip %#lx, address %#lx",
+             p->pid, p->exe_path, signo, what, r ? r->rip : 0, addr);
+        process_end(p, signo & 0x7f);
+    }
+    enclave_fatal(signo, r, vector, error, addr, what);
+}
+
 SYSCALL_DEFINE0(getpid)
 {
     return current_process()->pid;
-}
-
-/* ---- waiting for children ----
- * A process has no children yet (fork is ENOSYS): after Linux's checks of the arguments, the
- * answer is ECHILD, as Linux gives a process without children. */
-#define WNOHANG     0x00000001
-#define WUNTRACED   0x00000002
-#define WSTOPPED    WUNTRACED
-#define WEXITED     0x00000004
-#define WCONTINUED  0x00000008
-#define WNOWAIT     0x01000000
-#define __WNOTHREAD 0x20000000
-#define __WALL      0x40000000
-#define __WCLONE    0x80000000
-#define P_ALL       0
-#define P_PID       1
-#define P_PGID      2
-#define P_PIDFD     3
-
-SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t, urusage)
-{
-    (void)ustatus;
-    (void)urusage;
-    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
-        return -EINVAL;
-    if (pid == INT32_MIN)
-        return -ESRCH; /* Linux: -pid would overflow */
-    return -ECHILD;
-}
-
-SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options, uint64_t, urusage)
-{
-    (void)uinfo;
-    (void)urusage;
-    if (options &
-        ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
-        return -EINVAL;
-    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
-        return -EINVAL;
-    switch (idtype) {
-    case P_ALL:
-        break;
-    case P_PID:
-    case P_PGID:
-        if (id < 0 || (idtype == P_PID && id == 0))
-            return -EINVAL;
-        break;
-    case P_PIDFD:
-        return id < 0 ? -EINVAL : -EBADF; /* no descriptor is a pidfd */
-    default:
-        return -EINVAL;
-    }
-    return -ECHILD;
-}
-
-SYSCALL_DEFINE0(getppid)
-{
-    return 0; /* like a container's init: the parent is outside */
-}
-
-SYSCALL_DEFINE0(getpgrp)
-{
-    return ENCLAVE_PID;
-}
-
-SYSCALL_DEFINE1(getpgid, int, pid)
-{
-    return (pid == 0 || pid == ENCLAVE_PID) ? ENCLAVE_PID : -ESRCH;
-}
-
-SYSCALL_DEFINE1(getsid, int, pid)
-{
-    return (pid == 0 || pid == ENCLAVE_PID) ? ENCLAVE_PID : -ESRCH;
 }
 
 /* The enclave's one user is root: nothing outside can be reached with it anyway. */
@@ -228,11 +173,12 @@ static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
     struct linux_rlimit nl;
     if (unew && copy_from_user(&nl, unew, sizeof(nl)))
         return -EFAULT;
-    if (pid != 0 && pid != ENCLAVE_PID)
+    struct process *p = pid == 0 ? current_process() : process_find(pid);
+    if (!p || p->zombie || pid < 0)
         return -ESRCH;
     if (resource >= RLIM_NLIMITS)
         return -EINVAL;
-    struct linux_rlimit *rl = current_process()->rlimits;
+    struct linux_rlimit *rl = p->rlimits;
     struct linux_rlimit old = rl[resource];
     if (unew) {
         if (nl.cur > nl.max)
@@ -269,7 +215,8 @@ SYSCALL_DEFINE1(sysinfo, uint64_t, ubuf)
     si.uptime = (int64_t)((up + 999999999ull) / 1000000000ull); /* rounded up, as Linux */
     si.totalram = mm_total_bytes();
     si.freeram = mm_total_bytes() - mm_used_bytes();
-    si.procs = 1; /* processes; threads are not counted here */
+    for (struct process *p = process_list(); p; p = p->all_next)
+        si.procs++; /* Linux counts threads here; processes are what an enclave has to show */
     si.mem_unit = 1;
     return copy_to_user(ubuf, &si, sizeof(si));
 }
@@ -284,7 +231,7 @@ static long prio_target(int which, int who)
     switch (which) {
     case PRIO_PROCESS:
     case PRIO_PGRP:
-        return who == 0 || who == ENCLAVE_PID ? 0 : -ESRCH;
+        return who == 0 || process_find(who) ? 0 : -ESRCH;
     case PRIO_USER:
         return who == 0 ? 0 : -ESRCH; /* uid 0 is the only user */
     default:

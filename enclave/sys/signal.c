@@ -6,7 +6,6 @@
 #include "syscall.h"
 #include "wait.h"
 
-#define ENCLAVE_PID 1
 #define UAPI_SA_FLAGS                                                                              \
     (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |             \
      SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER)
@@ -143,79 +142,121 @@ SYSCALL_DEFINE2(sigaltstack, uint64_t, uss, uint64_t, uold)
     return 0;
 }
 
-/* ---- sending to itself ---- */
-/* target: a thread, or NULL for the process */
-static long send(int sig, int code, struct thread *target)
+/* ---- sending ---- */
+/* To process p (its own queue, target NULL) or to its thread target. */
+static long send(struct process *p, int sig, int code, struct thread *target)
 {
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
     if (sig == 0)
         return 0; /* the target exists and may be signalled */
+    /* the first process is the enclave's init: from the others, as in a PID namespace, only
+     * the signals it has a handler for reach it (SIGKILL never) */
+    if (p == process_first() && p != current_process() && !signal_has_handler(p, sig))
+        return 0;
     struct linux_siginfo info;
     memset(&info, 0, sizeof(info));
     info.si_signo = sig;
     info.si_code = code;
-    info.kill.pid = ENCLAVE_PID;
+    info.kill.pid = current_process()->pid;
     info.kill.uid = 0;
-    return signal_send_to(sig, &info, target);
+    return signal_send_proc(p, sig, &info, target);
 }
 
+/* kill(2)'s targets: a process (pid > 0), the caller's group (0), a group (< -1), or every
+ * process but the first and the caller (-1). ESRCH when none is there; zombies count, as on
+ * Linux, and take nothing. */
 SYSCALL_DEFINE2(kill, int, pid, int, sig)
 {
-    /* the process, its process group (0, -1 = -pgid), nothing else; kill(-1) reaches every
-     * process but the caller and init, and there is none */
-    if (pid != ENCLAVE_PID && pid != 0 && pid != -ENCLAVE_PID)
+    bool bad = sig < 0 || sig > NSIG; /* EINVAL, but only once a target exists (Linux's order) */
+    if (pid == INT32_MIN)
         return -ESRCH;
-    return send(sig, SI_USER, NULL);
+    struct process *me = current_process();
+    if (pid > 0) {
+        struct process *p = process_find(pid);
+        if (!p)
+            return -ESRCH;
+        if (bad)
+            return -EINVAL;
+        return p->zombie ? 0 : send(p, sig, SI_USER, NULL);
+    }
+    int pgid = pid == 0 ? me->pgid : -pid;
+    bool found = false;
+    long err = 0;
+    /* the caller last: a signal that ends it must not stop the others getting theirs */
+    for (int pass = 0; pass < 2; pass++) {
+        for (struct process *p = process_list(); p; p = p->all_next) {
+            bool in = pid == -1 ? (p != process_first() && p != me) : p->pgid == pgid;
+            if (!in || (p == me) != (pass == 1))
+                continue;
+            found = true;
+            if (bad)
+                return -EINVAL;
+            if (!p->zombie) {
+                long e = send(p, sig, SI_USER, NULL);
+                if (e)
+                    err = e;
+            }
+        }
+    }
+    return found ? err : -ESRCH;
+}
+
+/* The live thread tid, of process tgid when tgid > 0. */
+static struct thread *find_thread(int tgid, int tid)
+{
+    struct thread *t = thread_find(tid);
+    if (!t || (tgid > 0 && t->proc->pid != tgid) || t->proc->exiting)
+        return NULL;
+    return t;
 }
 
 SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 {
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    struct thread *t = thread_find(tid);
-    if (tgid != ENCLAVE_PID || !t)
+    struct thread *t = find_thread(tgid, tid);
+    if (!t)
         return -ESRCH;
-    return send(sig, SI_TKILL, t);
+    return send(t->proc, sig, SI_TKILL, t);
 }
 
 SYSCALL_DEFINE2(tkill, int, tid, int, sig)
 {
     if (tid <= 0)
         return -EINVAL;
-    struct thread *t = thread_find(tid);
+    struct thread *t = find_thread(0, tid);
     if (!t)
         return -ESRCH;
-    return send(sig, SI_TKILL, t);
+    return send(t->proc, sig, SI_TKILL, t);
 }
 
 /* pid: the process (to_thread false) or a thread's id */
-static long queue_info(int pid, int sig, uint64_t uinfo, bool to_thread)
+static long queue_info(int tgid, int pid, int sig, uint64_t uinfo, bool to_thread)
 {
     struct linux_siginfo info;
     if (copy_from_user(&info, uinfo, sizeof(info)))
         return -EFAULT;
-    struct thread *t = to_thread ? thread_find(pid) : NULL;
-    if (to_thread ? !t : pid != ENCLAVE_PID)
+    struct thread *t = to_thread ? find_thread(tgid, pid) : NULL;
+    struct process *p = to_thread ? (t ? t->proc : NULL) : process_find(pid);
+    if (!p || p->zombie)
         return -ESRCH;
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
     if (sig == 0)
         return 0;
     info.si_signo = sig;
-    return signal_send_to(sig, &info, t);
+    return signal_send_proc(p, sig, &info, t);
 }
 
 SYSCALL_DEFINE3(rt_sigqueueinfo, int, pid, int, sig, uint64_t, uinfo)
 {
-    return queue_info(pid, sig, uinfo, false);
+    return queue_info(0, pid, sig, uinfo, false);
 }
 
 SYSCALL_DEFINE4(rt_tgsigqueueinfo, int, tgid, int, tid, int, sig, uint64_t, uinfo)
 {
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    if (tgid != ENCLAVE_PID)
-        return -ESRCH;
-    return queue_info(tid, sig, uinfo, true);
+    return queue_info(tgid, tid, sig, uinfo, true);
 }

@@ -1,5 +1,5 @@
-/* thread.c: the application's threads: clone and clone3 (threads only: the enclave has one
- * process), the ends of a thread and of the process, thread ids, the tid address that
+/* thread.c: the application's threads: clone and clone3 (a new process goes to sys/fork.c),
+ * the ends of a thread and of the process, thread ids, the tid address that
  * pthread_join waits on, robust futex lists, affinity and yielding. The scheduler is
  * kernel/sched.c; futexes are sys/futex.c. */
 #include "futex.h"
@@ -9,27 +9,6 @@
 #include "syscall.h"
 #include "wait.h"
 
-#define ENCLAVE_PID 1
-
-#define CLONE_VM             0x00000100ull
-#define CLONE_FS             0x00000200ull
-#define CLONE_FILES          0x00000400ull
-#define CLONE_SIGHAND        0x00000800ull
-#define CLONE_PIDFD          0x00001000ull
-#define CLONE_PTRACE         0x00002000ull
-#define CLONE_VFORK          0x00004000ull
-#define CLONE_PARENT         0x00008000ull
-#define CLONE_THREAD         0x00010000ull
-#define CLONE_NEWNS          0x00020000ull
-#define CLONE_SYSVSEM        0x00040000ull
-#define CLONE_SETTLS         0x00080000ull
-#define CLONE_PARENT_SETTID  0x00100000ull
-#define CLONE_CHILD_CLEARTID 0x00200000ull
-#define CLONE_DETACHED       0x00400000ull
-#define CLONE_UNTRACED       0x00800000ull
-#define CLONE_CHILD_SETTID   0x01000000ull
-#define CLONE_IO             0x80000000ull
-#define CSIGNAL              0x000000ffull
 /* what a thread may ask for; the namespaces and the rest are refused */
 #define THREAD_FLAGS                                                                               \
     (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
@@ -40,15 +19,17 @@ struct clone_req {
     uint64_t flags, stack, parent_tid, child_tid, tls;
 };
 
-static long do_clone(const struct clone_req *c)
+static long do_clone(const struct clone_req *c, int exit_signal)
 {
     uint64_t f = c->flags;
     /* Linux's own rules first: a thread shares the handlers, which share the memory */
     if (((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) || ((f & CLONE_SIGHAND) && !(f & CLONE_VM)))
         return -EINVAL;
-    /* a new process (fork, vfork, posix_spawn) needs a second address space: not here */
-    if (!(f & CLONE_VM) || !(f & CLONE_THREAD))
-        return -ENOSYS;
+    if (!(f & CLONE_THREAD)) /* a new process: fork, vfork, posix_spawn */
+        return process_clone(f & ~CSIGNAL, c->stack, c->parent_tid, c->child_tid, c->tls,
+                             exit_signal);
+    if (!(f & CLONE_VM))
+        return -EINVAL;
     if ((f & ~(THREAD_FLAGS | CSIGNAL)) || (f & CSIGNAL))
         return -EINVAL;
     if ((f & CLONE_SETTLS) && c->tls >= 0x0000800000000000ull)
@@ -86,7 +67,7 @@ SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, parent_tid, u
                 uint64_t, tls)
 {
     struct clone_req c = {flags, stack, parent_tid, child_tid, tls};
-    return do_clone(&c);
+    return do_clone(&c, (int)(flags & CSIGNAL));
 }
 
 struct clone_args {
@@ -118,21 +99,11 @@ SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
         return -EINVAL;
     if ((a.stack == 0) != (a.stack_size == 0))
         return -EINVAL;
-    if (a.flags & CLONE_THREAD && a.exit_signal)
+    if ((a.flags & CLONE_THREAD && a.exit_signal) || a.exit_signal > NSIG)
         return -EINVAL;
     struct clone_req c = {a.flags, a.stack ? a.stack + a.stack_size : 0, a.parent_tid, a.child_tid,
                           a.tls};
-    return do_clone(&c);
-}
-
-SYSCALL_DEFINE0(fork)
-{
-    return -ENOSYS; /* one process per enclave (see clone) */
-}
-
-SYSCALL_DEFINE0(vfork)
-{
-    return -ENOSYS;
+    return do_clone(&c, (int)a.exit_signal);
 }
 
 /* ---- the end of a thread ---- */

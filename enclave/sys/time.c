@@ -201,9 +201,6 @@ struct linux_itimerval {
     struct linux_timeval interval, value;
 };
 
-/* set when one of the process's timers is armed (signal_work looks at it) */
-bool g_timers_armed;
-
 /* the process's timers (process.h) */
 static struct itimer *itimers(void)
 {
@@ -217,35 +214,60 @@ static int64_t itimer_clock(int which)
     return which == ITIMER_REAL ? time_monotonic_ns() : time_cpu_ns();
 }
 
-static void update_armed(void)
+bool timers_armed(void)
 {
-    g_timers_armed = itimers()[0].expires || itimers()[1].expires || itimers()[2].expires;
+    const struct itimer *it = itimers();
+    return it[0].expires || it[1].expires || it[2].expires;
+}
+
+/* The processes whose real-time timer counts: every one that has not ended. */
+static bool live(const struct process *p)
+{
+    return !p->zombie && !p->exiting;
 }
 
 int64_t timer_next_deadline(void)
 {
-    /* CPU-time timers cannot expire while the vCPU idles */
-    return itimers()[ITIMER_REAL].expires ? itimers()[ITIMER_REAL].expires : WAIT_FOREVER;
+    /* CPU-time timers cannot expire while the vCPU idles; any process's real-time one can */
+    int64_t next = WAIT_FOREVER;
+    for (struct process *p = process_list(); p; p = p->all_next) {
+        int64_t e = p->itimers[ITIMER_REAL].expires;
+        if (e && live(p) && (next == WAIT_FOREVER || e < next))
+            next = e;
+    }
+    return next;
+}
+
+/* Raises the due timers of p among [first, last] (ITIMER_*), and re-arms the periodic ones. */
+static void run_due(struct process *p, int first, int last)
+{
+    for (int w = first; w <= last; w++) {
+        struct itimer *it = &p->itimers[w];
+        if (!it->expires)
+            continue;
+        int64_t now = itimer_clock(w);
+        if (now < it->expires)
+            continue;
+        struct linux_siginfo si;
+        memset(&si, 0, sizeof(si));
+        si.si_signo = g_itimer_sig[w];
+        si.si_code = SI_KERNEL;
+        signal_send_proc(p, g_itimer_sig[w], &si, NULL);
+        if (it->interval) /* missed periods coalesce into the one signal, as pending ones do */
+            it->expires += it->interval * ((now - it->expires) / it->interval + 1);
+        else
+            it->expires = 0;
+    }
 }
 
 void timer_run_due(void)
 {
-    if (!g_timers_armed)
-        return;
-    for (int w = 0; w < 3; w++) {
-        if (!itimers()[w].expires)
-            continue;
-        int64_t now = itimer_clock(w);
-        if (now < itimers()[w].expires)
-            continue;
-        signal_raise_process(g_itimer_sig[w]);
-        int64_t iv = itimers()[w].interval;
-        if (iv) /* missed periods coalesce into the one signal, as pending signals do */
-            itimers()[w].expires += iv * ((now - itimers()[w].expires) / iv + 1);
-        else
-            itimers()[w].expires = 0;
-    }
-    update_armed();
+    struct process *me = current_process();
+    if (timers_armed())
+        run_due(me, ITIMER_REAL, ITIMER_PROF); /* the CPU-time clocks are the current one's */
+    for (struct process *p = process_list(); p; p = p->all_next)
+        if (p != me && live(p) && p->itimers[ITIMER_REAL].expires)
+            run_due(p, ITIMER_REAL, ITIMER_REAL);
 }
 
 static struct linux_timeval ns_to_tv(int64_t ns)
@@ -282,7 +304,6 @@ static void itimer_set(int which, const struct linux_itimerval *v)
     int64_t value = tv_ns(&v->value);
     itimers()[which].interval = value ? tv_ns(&v->interval) : 0;
     itimers()[which].expires = value ? itimer_clock(which) + value : 0;
-    update_armed();
 }
 
 SYSCALL_DEFINE2(getitimer, int, which, uint64_t, uvalue)
@@ -327,22 +348,17 @@ SYSCALL_DEFINE1(alarm, unsigned, seconds)
 #define RUSAGE_CHILDREN (-1)
 #define RUSAGE_THREAD   1
 
-struct linux_rusage {
-    struct linux_timeval utime, stime;
-    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
-        nsignals, nvcsw, nivcsw;
-};
-_Static_assert(sizeof(struct linux_rusage) == 144, "struct rusage");
-
 SYSCALL_DEFINE2(getrusage, int, who, uint64_t, uru)
 {
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
         return -EINVAL;
     struct linux_rusage ru;
     memset(&ru, 0, sizeof(ru));
-    if (who != RUSAGE_CHILDREN) { /* no children: their usage is zero */
+    if (who == RUSAGE_CHILDREN) {
+        ru.utime = ns_to_tv((int64_t)current_process()->children_cpu_ns); /* reaped ones */
+    } else {
         ru.utime = ns_to_tv(time_cpu_ns());
-        ru.maxrss = (int64_t)(mm_used_bytes() / 1024); /* in use now, in KiB */
+        ru.maxrss = (int64_t)(mm_rss_bytes() / 1024); /* resident now, in KiB */
         ru.nvcsw = (int64_t)sched_voluntary_switches();
     }
     return copy_to_user(uru, &ru, sizeof(ru));
@@ -351,7 +367,8 @@ SYSCALL_DEFINE2(getrusage, int, who, uint64_t, uru)
 SYSCALL_DEFINE1(times, uint64_t, ubuf)
 {
     if (ubuf) {
-        int64_t tms[4] = {time_cpu_ns() / (NSEC / USER_HZ), 0, 0, 0};
+        int64_t tms[4] = {time_cpu_ns() / (NSEC / USER_HZ), 0,
+                          (int64_t)current_process()->children_cpu_ns / (NSEC / USER_HZ), 0};
         if (copy_to_user(ubuf, tms, sizeof(tms)))
             return -EFAULT;
     }

@@ -5,7 +5,9 @@
 
 bool user_range_ok(uint64_t addr, size_t len, uint32_t need)
 {
-    return vms_accessible(mm_space(), addr, len, need);
+    /* allowed, and its pages have their frames: the kernel's own accesses never fault */
+    return vms_accessible(mm_space(), addr, len, need) &&
+           (len == 0 || mm_populate(addr, addr + len) == 0);
 }
 
 int copy_from_user(void *dst, uint64_t src, size_t len)

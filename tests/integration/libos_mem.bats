@@ -11,3 +11,21 @@ setup() { require_kvm; }
     assert_same || { echo "variant $v"; return 1; }
   done
 }
+
+@test "protections are enforced: faults, si_code and si_addr agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog mem_protect-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -q "read a PROT_NONE page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
+  grep -q "write a PROT_READ page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
+  grep -q "read an unmapped page *: SIGSEGV SEGV_MAPERR, si_addr right" "$T/enclave.out"
+}
+
+@test "a 4 GiB PROT_NONE reservation in a 64 MiB enclave costs nothing" {
+  for v in musl-exec glibc-pie; do
+    ALCOVE_RUN_OPTS="--memory 64" run_both "$(prog mem_protect-$v)" reserve
+    assert_same || { echo "variant $v"; return 1; }
+    grep -qx "reserve 4 GiB PROT_NONE: ok" "$T/enclave.out"
+  done
+}

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MMIO 0xffffffffbfe00000ul
 
@@ -22,9 +23,21 @@ int main(int argc, char **argv)
     else if (strcmp(what, "short") == 0)
         *(volatile uint8_t *)(MMIO + 0) = 1; /* a 1-byte store */
     else if (strcmp(what, "populate") == 0) {
-        /* application memory is mapped 1:1, so this variable's address is its GPA */
-        static volatile uint64_t req[3] = {1ull << 50, 2ull << 20, 0};
-        hc[5] = (uint64_t)(uintptr_t)req; /* ALC_HC_POPULATE far outside guest RAM */
+        /* The request must sit at a guest-physical address the program knows, and its memory
+         * is not mapped 1:1: it writes the request at the start of every page of 40 MiB, whose
+         * frames come from the bottom of the application region (docs/memory.md), so the page
+         * at guest-physical 16 MiB holds one. */
+        size_t len = 40u << 20;
+        char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (buf == MAP_FAILED)
+            return 2;
+        for (size_t off = 0; off < len; off += 4096) {
+            volatile uint64_t *req = (volatile uint64_t *)(buf + off);
+            req[0] = 1ull << 50; /* ALC_HC_POPULATE far outside guest RAM */
+            req[1] = 2ull << 20;
+            req[2] = 0;
+        }
+        hc[5] = 16ull << 20;
     }
     puts("the monitor let it through");
     return 0;

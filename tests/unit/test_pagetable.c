@@ -58,7 +58,17 @@ static void fake_free(void *ctx, uint64_t pa)
     g_live--;
 }
 
-static const struct pt_env g_env = {fake_table, fake_alloc, fake_free, NULL};
+static uint64_t g_released;     /* bytes given to fake_release */
+static uint64_t g_last_release; /* the last pa given */
+
+static void fake_release(void *ctx, uint64_t pa, uint64_t len)
+{
+    (void)ctx;
+    g_released += len;
+    g_last_release = pa;
+}
+
+static const struct pt_env g_env = {fake_table, fake_alloc, fake_free, NULL, fake_release};
 static uint64_t g_root;
 
 static int setup(void **state)
@@ -189,6 +199,81 @@ static void test_free_tables(void **state)
     assert_int_equal(at(0xffff888000000000ull + 9, NULL, NULL), 9);
 }
 
+/* Every mapping that goes away is released once, with its own address and size. */
+static void test_release(void **state)
+{
+    (void)state;
+    g_released = 0;
+    assert_int_equal(pt_map(&g_env, g_root, 2 * MIB, 64 * MIB, 2 * MIB, RW), 0);
+    assert_int_equal(pt_map(&g_env, g_root, 4 * MIB, 80 * MIB, 4 * PT_PAGE, RW), 0);
+    assert_int_equal(g_released, 0);
+    /* part of the huge page: split, then one 4 KiB page goes */
+    assert_int_equal(pt_unmap(&g_env, g_root, 3 * MIB, PT_PAGE), 0);
+    assert_int_equal(g_released, PT_PAGE);
+    assert_int_equal(g_last_release, 65 * MIB);
+    /* mapping over a page releases what was there */
+    assert_int_equal(pt_map(&g_env, g_root, 4 * MIB, 90 * MIB, PT_PAGE, RW), 0);
+    assert_int_equal(g_released, 2 * PT_PAGE);
+    assert_int_equal(g_last_release, 80 * MIB);
+    /* protection changes release nothing */
+    assert_int_equal(pt_protect(&g_env, g_root, 2 * MIB, 4 * MIB, RO), 0);
+    assert_int_equal(g_released, 2 * PT_PAGE);
+    assert_false(pt_range_unmapped(&g_env, g_root, 2 * MIB, 4 * MIB));
+    assert_true(pt_range_unmapped(&g_env, g_root, 3 * MIB, PT_PAGE));
+    assert_true(pt_range_unmapped(&g_env, g_root, 4 * MIB + 4 * PT_PAGE, 2 * MIB));
+    assert_false(pt_range_unmapped(&g_env, g_root, 4 * MIB + 3 * PT_PAGE, 2 * MIB));
+    /* the rest, at once: 511 small pages of the old huge one and the four small ones */
+    assert_int_equal(pt_unmap(&g_env, g_root, 0, 8 * MIB), 0);
+    assert_int_equal(g_released, 2 * PT_PAGE + 2 * MIB - PT_PAGE + 4 * PT_PAGE);
+    assert_true(pt_range_unmapped(&g_env, g_root, 0, 1ull << 40));
+    /* a huge page that goes whole is released whole; so is what pt_free_tables drops */
+    assert_int_equal(pt_map(&g_env, g_root, 2 * MIB, 64 * MIB, 2 * MIB, RW), 0);
+    assert_int_equal(pt_unmap(&g_env, g_root, 2 * MIB, 2 * MIB), 0);
+    assert_int_equal(g_released, 4 * MIB + 5 * PT_PAGE);
+    assert_int_equal(g_last_release, 64 * MIB);
+    assert_int_equal(pt_map(&g_env, g_root, 1ull << 39, 0, 3 * PT_PAGE, RW), 0);
+    pt_free_tables(&g_env, g_root, 0, 255);
+    assert_int_equal(g_released, 4 * MIB + 8 * PT_PAGE);
+}
+
+static uint64_t g_seen[8][4];
+static int g_nseen;
+
+static int record(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm)
+{
+    (void)ctx;
+    g_seen[g_nseen][0] = va;
+    g_seen[g_nseen][1] = pa;
+    g_seen[g_nseen][2] = size;
+    g_seen[g_nseen][3] = perm;
+    return ++g_nseen == 3 ? 7 : 0; /* the third stops the walk */
+}
+
+static void test_walk(void **state)
+{
+    (void)state;
+    assert_int_equal(pt_map(&g_env, g_root, 2 * MIB, 64 * MIB, 2 * MIB, RW), 0);
+    assert_int_equal(pt_map(&g_env, g_root, 5 * MIB, 80 * MIB, 2 * PT_PAGE, RO), 0);
+    assert_int_equal(pt_map(&g_env, g_root, 1ull << 39, 90 * MIB, PT_PAGE, RX_NONE), 0);
+    g_nseen = 0;
+    /* from the middle of the huge page: it is given whole */
+    assert_int_equal(pt_walk(&g_env, g_root, 3 * MIB, 2 * MIB + PT_PAGE, record, NULL), 0);
+    assert_int_equal(g_nseen, 2);
+    assert_int_equal(g_seen[0][0], 2 * MIB);
+    assert_int_equal(g_seen[0][1], 64 * MIB);
+    assert_int_equal(g_seen[0][2], PT_HUGE);
+    assert_int_equal(g_seen[0][3], RW);
+    assert_int_equal(g_seen[1][0], 5 * MIB);
+    assert_int_equal(g_seen[1][2], PT_PAGE);
+    assert_int_equal(g_seen[1][3], RO);
+    /* the whole lower half, stopped by the callback at the third */
+    g_nseen = 0;
+    assert_int_equal(pt_walk(&g_env, g_root, 0, 1ull << 47, record, NULL), 7);
+    assert_int_equal(g_nseen, 3);
+    assert_int_equal(g_seen[2][0], 5 * MIB + PT_PAGE);
+    assert_int_equal(g_seen[2][1], 80 * MIB + PT_PAGE);
+}
+
 static void test_out_of_table_pages(void **state)
 {
     (void)state;
@@ -214,6 +299,8 @@ int main(void)
         cmocka_unit_test_setup(test_split_on_partial_change, setup),
         cmocka_unit_test_setup(test_unmap_frees_empty_tables, setup),
         cmocka_unit_test_setup(test_free_tables, setup),
+        cmocka_unit_test_setup(test_release, setup),
+        cmocka_unit_test_setup(test_walk, setup),
         cmocka_unit_test_setup(test_out_of_table_pages, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

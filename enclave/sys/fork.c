@@ -1,0 +1,335 @@
+/* fork.c: new processes (fork, vfork, clone and clone3 without CLONE_THREAD), waiting for them
+ * (wait4, waitid), and process groups and sessions. The process object and its end are
+ * kernel/process.c; execve is loader/exec.c.
+ *
+ * fork copies: the child gets its own address space with a copy of every page the parent has
+ * (mm_copy; written into tables no vCPU has loaded yet, so the copy traps nothing), its own
+ * descriptor table pointing at the same open files, the signal dispositions, the working
+ * directory, limits and identity. vfork, and clone with CLONE_VM | CLONE_VFORK (what musl's
+ * and glibc's posix_spawn use), shares the parent's address space instead, and the parent's
+ * thread waits until the child calls execve or ends.
+ */
+#include "file.h"
+#include "klib.h"
+#include "mm.h"
+#include "process.h"
+#include "scheduler.h"
+#include "signal.h"
+#include "syscall.h"
+#include "wait.h"
+
+/* what a new process may ask for: sharing the descriptor table, the file system view or the
+ * handlers between processes is not there */
+#define PROCESS_FLAGS                                                                              \
+    (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID |          \
+     CLONE_CHILD_SETTID | CLONE_SYSVSEM | CLONE_DETACHED | CLONE_UNTRACED | CLONE_PTRACE |         \
+     CLONE_IO | CLONE_CLEAR_SIGHAND | CSIGNAL)
+
+/* ---- fork ---- */
+
+static bool vfork_done(void *arg)
+{
+    struct process *child = arg;
+    return child->vforker == NULL || current_process()->exiting;
+}
+
+long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
+                   int exit_signal)
+{
+    if (f & ~PROCESS_FLAGS)
+        return (f & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)) ? -ENOSYS : -EINVAL;
+    if ((f & CLONE_VM) && !(f & CLONE_VFORK))
+        return -ENOSYS; /* two processes running in one address space */
+    if ((f & CLONE_SETTLS) && tls >= MM_USER_END)
+        return -EPERM;
+    struct thread *me = current();
+    struct process *parent = me->proc;
+    struct process *child = process_fork(parent);
+    if (!child)
+        return -EAGAIN;
+    if (f & CLONE_VM) {
+        child->mm = parent->mm;
+        mm_get(child->mm);
+    } else if (!(child->mm = mm_copy(parent->mm))) {
+        process_discard(child);
+        return -ENOMEM;
+    }
+    struct regs r = *me->regs;
+    r.rax = 0; /* the child's return value */
+    if (stack)
+        r.rsp = stack;
+    struct thread *t = thread_create(child, &r);
+    if (!t) {
+        process_discard(child);
+        return -EAGAIN;
+    }
+    child->pid = t->tid; /* its main thread's id, as on Linux */
+    child->exit_signal = exit_signal;
+    if (f & CLONE_CLEAR_SIGHAND)
+        signal_reset_handlers(child);
+    __asm__ volatile("rdfsbase %0" : "=r"(t->fs_base));
+    __asm__ volatile("rdgsbase %0" : "=r"(t->gs_base));
+    if (f & CLONE_SETTLS)
+        t->fs_base = tls;
+    fpu_save(t->fpu);
+    t->affinity = me->affinity;
+    memcpy(t->comm, me->comm, sizeof(t->comm));
+    if (f & CLONE_CHILD_CLEARTID)
+        t->clear_child_tid = ctid;
+    signal_fork_thread(t);
+    int pid = child->pid;
+    /* as on Linux, an address that cannot be written is not an error of the clone */
+    if (f & CLONE_PARENT_SETTID)
+        copy_to_user(ptid, &pid, sizeof(pid));
+    if (f & CLONE_CHILD_SETTID)
+        mm_write_in(child->mm, ctid, &pid, sizeof(pid));
+    if (f & CLONE_VFORK)
+        child->vforker = me;
+    thread_start(t);
+    if (f & CLONE_VFORK) {
+        /* until the child calls execve or ends: not interrupted by signals (they wait) */
+        child->refs++;
+        wait_until_uninterruptible(vfork_done, child);
+        process_thread_gone(child); /* the reference this wait held */
+    }
+    return pid;
+}
+
+SYSCALL_DEFINE0(fork)
+{
+    return process_clone(0, 0, 0, 0, 0, SIGCHLD);
+}
+
+SYSCALL_DEFINE0(vfork)
+{
+    return process_clone(CLONE_VM | CLONE_VFORK, 0, 0, 0, 0, SIGCHLD);
+}
+
+/* ---- waiting ---- */
+#define WNOHANG     0x00000001
+#define WUNTRACED   0x00000002
+#define WSTOPPED    WUNTRACED
+#define WEXITED     0x00000004
+#define WCONTINUED  0x00000008
+#define WNOWAIT     0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WALL      0x40000000
+#define __WCLONE    0x80000000
+#define P_ALL       0
+#define P_PID       1
+#define P_PGID      2
+#define P_PIDFD     3
+
+struct wait_req {
+    int idtype, id;
+    uint32_t options;
+    struct process *found; /* a matching zombie */
+    bool any;              /* some child matches */
+};
+
+static bool matches(const struct process *c, const struct wait_req *w)
+{
+    if (w->idtype == P_PID && c->pid != w->id)
+        return false;
+    if (w->idtype == P_PGID && c->pgid != w->id)
+        return false;
+    /* __WCLONE: only children that do not signal SIGCHLD; __WALL: any */
+    return (w->options & __WALL) || ((c->exit_signal != SIGCHLD) == !!(w->options & __WCLONE));
+}
+
+static bool child_ready(void *arg)
+{
+    struct wait_req *w = arg;
+    w->found = NULL;
+    w->any = false;
+    for (struct process *c = current_process()->children; c; c = c->sibling) {
+        if (!matches(c, w))
+            continue;
+        w->any = true;
+        if (c->zombie) {
+            w->found = c;
+            return true;
+        }
+    }
+    if (!w->any)
+        return true; /* ECHILD */
+    wait_broad();    /* a child's end wakes every waiter (kernel/process.c) */
+    return false;
+}
+
+/* Finds a child that ended, waiting unless WNOHANG: 0 and w->found (NULL: none yet, WNOHANG),
+ * or -ECHILD, or -ERESTARTSYS. */
+static long find_child(struct wait_req *w)
+{
+    if (child_ready(w) || (w->options & WNOHANG))
+        return w->any ? 0 : -ECHILD;
+    if (wait_until(child_ready, w, 0, WAIT_FOREVER))
+        return -ERESTARTSYS;
+    return w->any ? 0 : -ECHILD;
+}
+
+static void fill_rusage(struct linux_rusage *ru, const struct process *c)
+{
+    memset(ru, 0, sizeof(*ru));
+    uint64_t ns = c->dead_cpu_ns + c->children_cpu_ns;
+    ru->utime.tv_sec = (int64_t)(ns / 1000000000ull);
+    ru->utime.tv_usec = (int64_t)(ns % 1000000000ull / 1000);
+}
+
+SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t, urusage)
+{
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return -EINVAL;
+    if (pid == INT32_MIN)
+        return -ESRCH; /* Linux: -pid would overflow */
+    struct wait_req w = {P_ALL, 0, options, NULL, false};
+    if (pid > 0)
+        w.idtype = P_PID, w.id = pid;
+    else if (pid == 0)
+        w.idtype = P_PGID, w.id = current_process()->pgid;
+    else if (pid < -1)
+        w.idtype = P_PGID, w.id = -pid;
+    long err = find_child(&w);
+    if (err || !w.found)
+        return err;
+    struct process *c = w.found;
+    int status = c->wstatus, cpid = c->pid;
+    if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
+        return -EFAULT;
+    if (urusage) {
+        struct linux_rusage ru;
+        fill_rusage(&ru, c);
+        if (copy_to_user(urusage, &ru, sizeof(ru)))
+            return -EFAULT;
+    }
+    process_reap(c);
+    return cpid;
+}
+
+SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options, uint64_t, urusage)
+{
+    if (options &
+        ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return -EINVAL;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    switch (idtype) {
+    case P_ALL:
+        break;
+    case P_PID:
+    case P_PGID:
+        if (id < 0 || (idtype == P_PID && id == 0))
+            return -EINVAL;
+        if (idtype == P_PGID && id == 0)
+            id = current_process()->pgid;
+        break;
+    case P_PIDFD:
+        return id < 0 ? -EINVAL : -EBADF; /* no descriptor is a pidfd */
+    default:
+        return -EINVAL;
+    }
+    struct wait_req w = {idtype, id, options, NULL, false};
+    if (!(options & WEXITED)) {
+        /* nothing stops or continues in an enclave: only the ECHILD and WNOHANG answers */
+        child_ready(&w);
+        if (!w.any)
+            return -ECHILD;
+        if (!(options & WNOHANG))
+            return wait_until(wait_never, NULL, 0, WAIT_FOREVER) ? -ERESTARTSYS : 0;
+        w.found = NULL;
+    } else {
+        long err = find_child(&w);
+        if (err)
+            return err;
+    }
+    struct linux_siginfo si;
+    memset(&si, 0, sizeof(si));
+    struct process *c = w.found;
+    if (c) {
+        bool killed = (c->wstatus & 0x7f) != 0;
+        si.si_signo = SIGCHLD;
+        si.si_code = killed ? CLD_KILLED : CLD_EXITED;
+        si.child.pid = c->pid;
+        si.child.status = killed ? (c->wstatus & 0x7f) : ((c->wstatus >> 8) & 0xff);
+    }
+    if (uinfo && copy_to_user(uinfo, &si, sizeof(si)))
+        return -EFAULT;
+    if (c && urusage) {
+        struct linux_rusage ru;
+        fill_rusage(&ru, c);
+        if (copy_to_user(urusage, &ru, sizeof(ru)))
+            return -EFAULT;
+    }
+    if (c && !(options & WNOWAIT))
+        process_reap(c);
+    return 0;
+}
+
+/* ---- the family, groups and sessions ---- */
+
+SYSCALL_DEFINE0(getppid)
+{
+    struct process *p = current_process();
+    return p->parent ? p->parent->pid : 0; /* the first: like a container's init */
+}
+
+/* The process pid names for these calls: the caller for 0. */
+static struct process *target(int pid)
+{
+    if (pid < 0)
+        return NULL;
+    return pid == 0 ? current_process() : process_find(pid);
+}
+
+SYSCALL_DEFINE0(getpgrp)
+{
+    return current_process()->pgid;
+}
+
+SYSCALL_DEFINE1(getpgid, int, pid)
+{
+    struct process *p = target(pid);
+    return p ? p->pgid : -ESRCH;
+}
+
+SYSCALL_DEFINE1(getsid, int, pid)
+{
+    struct process *p = target(pid);
+    return p ? p->sid : -ESRCH;
+}
+
+SYSCALL_DEFINE2(setpgid, int, pid, int, pgid)
+{
+    struct process *me = current_process();
+    if (pgid < 0)
+        return -EINVAL;
+    struct process *p = target(pid);
+    if (!p || (p != me && p->parent != me))
+        return -ESRCH;
+    if (p != me && p->execed)
+        return -EACCES; /* a child that has run execve is on its own */
+    if (p->sid != me->sid || p->pid == p->sid)
+        return -EPERM; /* another session's, or a session leader */
+    if (pgid == 0)
+        pgid = p->pid;
+    if (pgid != p->pid) {
+        /* joining a group: it must exist in the caller's session */
+        bool ok = false;
+        for (struct process *q = process_list(); q && !ok; q = q->all_next)
+            ok = q->pgid == pgid && q->sid == me->sid && !q->zombie;
+        if (!ok)
+            return -EPERM;
+    }
+    p->pgid = pgid;
+    return 0;
+}
+
+SYSCALL_DEFINE0(setsid)
+{
+    struct process *me = current_process();
+    for (struct process *q = process_list(); q; q = q->all_next)
+        if (q->pgid == me->pid)
+            return -EPERM; /* it leads a group already (or one has its number) */
+    me->sid = me->pgid = me->pid;
+    return me->sid;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# processes.bats: fork, vfork, posix_spawn, execve, wait and process groups in an enclave against
+# Linux (tests/programs/proc_basic.c), for musl and glibc, fixed-address and static-PIE; shell
+# pipelines of busybox applets; and the limits: a fork bomb in a small enclave.
+load helpers
+
+setup() { require_kvm; }
+
+@test "fork, exit statuses, pipes, SIGCHLD, groups, vfork, posix_spawn and execve agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog proc_basic-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "vfork + execve *: exited 7" "$T/enclave.out"
+  grep -qx "a NULL dereference *: killed by signal 11" "$T/enclave.out"
+  grep -qx "the parent's global after: 1, its heap: parent's" "$T/enclave.out"
+}
+
+@test "two fixed-address programs in one enclave: a non-PIE parent runs a non-PIE child" {
+  for v in musl-exec glibc-exec; do
+    run_both "$(prog proc_basic-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+    grep -qx "child run by exec says 9" "$T/enclave.out"
+  done
+}
+
+# busybox sh in an enclave whose image holds busybox: pipelines, command substitution,
+# decompression in a child, xargs and find -exec, against the same busybox natively.
+bb_sh() {
+  local script=$1
+  T=$BATS_TEST_TMPDIR
+  mkdir -p "$T/root/bin" "$T/root/data" "$T/root/tmp"
+  cp /bin/busybox "$T/root/bin/busybox"
+  # what busybox runs by name (tar runs gzip): its own applets on both sides, through PATH
+  local a
+  for a in gzip gunzip zcat; do ln -sf busybox "$T/root/bin/$a"; done
+  script="PATH=\$(pwd)/bin; $script"
+  seq 1 20000 > "$T/root/data/n.txt"
+  gzip -n -c "$T/root/data/n.txt" > "$T/root/data/n.txt.gz"
+  (cd "$T/root" && env -i /bin/busybox sh -c "$script") > "$T/native.out" 2> "$T/native.err" &&
+    echo 0 > "$T/native.status" || echo $? > "$T/native.status"
+  "$ALCOVE" run --log-file "$T/enclave.log" --memory 256 --rootfs "$T/root" /bin/busybox sh -c \
+    "$script" > "$T/enclave.out" 2> "$T/enclave.err" && echo 0 > "$T/enclave.status" ||
+    echo $? > "$T/enclave.status"
+}
+
+@test "busybox sh: a pipeline of applets, command substitution, exit statuses" {
+  [ -x /bin/busybox ] || skip "busybox-static is not installed"
+  bb_sh 'cat data/n.txt | sort -rn | uniq | head -3; echo "lines: $(wc -l < data/n.txt)"; false | true; echo "status $?"; (exit 7); echo "subshell $?"'
+  assert_same
+  grep -qx "lines: 20000" "$T/enclave.out"
+}
+
+@test "busybox zcat, tar -z, xargs and find -exec run their children" {
+  [ -x /bin/busybox ] || skip "busybox-static is not installed"
+  bb_sh 'zcat data/n.txt.gz | tail -1; echo 1 2 3 | xargs -n 1 echo x; find data -name "*.gz" -exec echo found {} \;; tar -czf tmp/t.tgz data/n.txt && tar -tzf tmp/t.tgz && tar -xzOf tmp/t.tgz | tail -1'
+  assert_same
+  grep -qx "found data/n.txt.gz" "$T/enclave.out"
+}
+
+@test "a fork bomb in a 64 MiB enclave ends in EAGAIN or ENOMEM; the enclave stays usable and ends cleanly" {
+  [ -x /bin/busybox ] || skip "busybox-static is not installed"
+  local T=$BATS_TEST_TMPDIR
+  mkdir -p "$T/root/bin"
+  cp /bin/busybox "$T/root/bin/busybox"
+  # each child sleeps, so that they pile up; then the shell reports that fork failed and goes on
+  run timeout 300 "$ALCOVE" run --log-file "$T/enclave.log" --memory 64 --rootfs "$T/root" \
+    /bin/busybox sh -c 'i=0; while [ $i -lt 2000 ]; do sleep 30 & i=$((i + 1)); done; echo survived'
+  echo "$output" | tail -5
+  [[ "$output" == *"can't fork"* || "$output" == *"Cannot allocate memory"* ||
+     "$output" == *"Resource temporarily unavailable"* ]]
+  [ "$(alcove_processes)" -eq 0 ]
+}
