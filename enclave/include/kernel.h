@@ -103,6 +103,8 @@ void kfree(void *ptr);
 /* A zeroed, page-aligned 4 KiB page (a page table), NULL when exhausted; and its return. */
 void *kpage_alloc(void);
 void kpage_free(void *page);
+/* Bytes in the kernel heap's free lists (what it can hand out again without growing). */
+uint64_t kheap_free_bytes(void);
 /* From now on the heap may grow into the application region (mm is ready). */
 void kheap_enable_growth(void);
 

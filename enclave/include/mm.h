@@ -87,6 +87,9 @@ uint64_t mm_stack_top(void);
  * kernel heap's growth). */
 uint64_t mm_total_bytes(void);
 uint64_t mm_used_bytes(void);
+/* True when free memory is short enough that a new thread or process is refused (EAGAIN)
+ * rather than let the ones there run out of pages. */
+bool mm_memory_low(void);
 /* The current process's resident memory. */
 uint64_t mm_rss_bytes(void);
 

@@ -66,13 +66,20 @@ static void *bump(size_t size, size_t align)
 
 /* Page-aligned zeroed pages (page tables): freed ones are kept for the next. */
 static struct free_block *g_free_pages;
+static uint64_t g_free_bytes; /* in the free lists: memory the heap can give again */
+
+uint64_t kheap_free_bytes(void)
+{
+    return g_free_bytes;
+}
 
 void *kpage_alloc(void)
 {
     void *p = g_free_pages;
-    if (p)
+    if (p) {
         g_free_pages = g_free_pages->next;
-    else if (!(p = bump(PAGE_SIZE, PAGE_SIZE)))
+        g_free_bytes -= PAGE_SIZE;
+    } else if (!(p = bump(PAGE_SIZE, PAGE_SIZE)))
         return NULL;
     memset(p, 0, PAGE_SIZE);
     return p;
@@ -83,6 +90,7 @@ void kpage_free(void *page)
     struct free_block *b = page;
     b->next = g_free_pages;
     g_free_pages = b;
+    g_free_bytes += PAGE_SIZE;
 }
 
 void *kalloc_zeroed(size_t size)
@@ -106,6 +114,7 @@ void *kmalloc(size_t size)
         if (g_class_free[cls]) {
             h = (uint64_t *)g_class_free[cls];
             g_class_free[cls] = g_class_free[cls]->next;
+            g_free_bytes -= 1u << (cls + MIN_SHIFT);
         } else if (!(h = bump(1u << (cls + MIN_SHIFT), 16))) {
             return NULL;
         }
@@ -127,6 +136,7 @@ void *kmalloc(size_t size)
             *pp = b->next;
             h = (uint64_t *)b;
             h[0] = b->size;
+            g_free_bytes -= b->size;
             return (uint8_t *)h + HDR;
         }
     }
@@ -155,6 +165,7 @@ void kfree(void *ptr)
         return;
     }
     struct free_block *b = (struct free_block *)h;
+    g_free_bytes += size;
     if (size <= (1u << MAX_SHIFT)) {
         unsigned cls = 0;
         while ((1u << (cls + MIN_SHIFT)) < size)

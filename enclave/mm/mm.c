@@ -103,6 +103,12 @@ static void release_frames(void *ctx, uint64_t pa, uint64_t len)
         mm->rss -= len;
 }
 
+bool mm_memory_low(void)
+{
+    /* free frames, and what the kernel heap freed (a thread that ended left its stacks there) */
+    return g_frames.nfree + kheap_free_bytes() / FRAME_SIZE < 2 * KERNEL_RESERVE;
+}
+
 uint64_t mm_total_bytes(void)
 {
     return g_frames.total * FRAME_SIZE;

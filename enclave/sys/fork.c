@@ -42,6 +42,8 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
         return -ENOSYS; /* two processes running in one address space */
     if ((f & CLONE_SETTLS) && tls >= MM_USER_END)
         return -EPERM;
+    if (mm_memory_low())
+        return -EAGAIN; /* the processes there keep room for their pages */
     struct thread *me = current();
     struct process *parent = me->proc;
     struct process *child = process_fork(parent);

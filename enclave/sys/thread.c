@@ -4,6 +4,7 @@
  * kernel/sched.c; futexes are sys/futex.c. */
 #include "futex.h"
 #include "klib.h"
+#include "mm.h"
 #include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
@@ -34,6 +35,8 @@ static long do_clone(const struct clone_req *c, int exit_signal)
         return -EINVAL;
     if ((f & CLONE_SETTLS) && c->tls >= 0x0000800000000000ull)
         return -EPERM;
+    if (mm_memory_low())
+        return -EAGAIN; /* the threads there keep room for their pages */
     struct thread *parent = current();
     struct regs r = *parent->regs;
     r.rax = 0; /* the child's return value */
