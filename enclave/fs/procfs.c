@@ -106,9 +106,9 @@ static void gen_maps(struct text *t)
                            : v->kind == VMA_HEAP  ? "[heap]"
                            : v->kind == VMA_STACK ? "[stack]"
                                                   : "";
-        tprintf(t, "%08lx-%08lx %c%c%cp 00000000 00:00 0", v->start, v->end,
+        tprintf(t, "%08lx-%08lx %c%c%c%c 00000000 00:00 0", v->start, v->end,
                 (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',
-                (v->prot & PROT_EXEC) ? 'x' : '-');
+                (v->prot & PROT_EXEC) ? 'x' : '-', v->kind == VMA_SHARED ? 's' : 'p');
         tprintf(t, *name ? "          %s\n" : "\n", name);
     }
 }

@@ -34,7 +34,8 @@ static void take(struct frames *f, uint64_t i, uint64_t n)
 size_t frames_storage(uint64_t lo, uint64_t hi)
 {
     uint64_t nchunks = (hi - (lo & ~(FRAME_CHUNK - 1)) + FRAME_CHUNK - 1) / FRAME_CHUNK;
-    return (size_t)(2 * nchunks * (FRAMES_PER_CHUNK / 8) + nchunks * sizeof(uint16_t));
+    return (size_t)(2 * nchunks * (FRAMES_PER_CHUNK / 8) + nchunks * sizeof(uint16_t) +
+                    nchunks * FRAMES_PER_CHUNK * sizeof(uint16_t));
 }
 
 void frames_init(struct frames *f, uint64_t lo, uint64_t hi, void *storage)
@@ -45,6 +46,7 @@ void frames_init(struct frames *f, uint64_t lo, uint64_t hi, void *storage)
     f->used = storage;
     f->dirty = f->used + words;
     f->inuse = (uint16_t *)(f->dirty + words);
+    f->refs = f->inuse + f->nchunks;
     f->hint = 0;
     uint64_t n = f->nchunks * FRAMES_PER_CHUNK;
     f->nfree = n;
@@ -138,9 +140,24 @@ void frames_free(struct frames *f, uint64_t pa, uint64_t n)
     for (uint64_t i = frame_of(f, pa); n > 0; i++, n--) {
         if (!bit(f->used, i))
             continue; /* never taken: the caller's bug, but not a reason to corrupt counts */
+        if (f->refs[i]) {
+            f->refs[i]--; /* another mapping still has it */
+            continue;
+        }
         set_used(f, i, false);
         f->nfree++;
     }
+}
+
+int frames_ref(struct frames *f, uint64_t pa, uint64_t n)
+{
+    uint64_t first = frame_of(f, pa);
+    for (uint64_t i = first; i < first + n; i++)
+        if (f->refs[i] == UINT16_MAX)
+            return -ENOMEM;
+    for (uint64_t i = first; i < first + n; i++)
+        f->refs[i]++;
+    return 0;
 }
 
 void frames_clean(struct frames *f, uint64_t pa, uint64_t n,

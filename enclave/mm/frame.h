@@ -9,6 +9,9 @@
  *   lowest), keeping empty chunks whole for 2 MiB pages;
  * - the kernel's contiguous runs come from the top down, away from both.
  *
+ * A frame that several address spaces map (MAP_SHARED after fork) counts its extra references;
+ * it is free again when the last goes.
+ *
  * Pure code, with no knowledge of page tables or the host: the caller backs (ALC_HC_POPULATE)
  * and zeroes what it takes (frames_clean says which parts were used before). Unit tested on the
  * host (tests/unit/test_frame.c). Locking: the caller's (the kernel lock).
@@ -30,6 +33,7 @@ struct frames {
     uint64_t *used;   /* one bit per frame */
     uint64_t *dirty;  /* one bit per frame */
     uint16_t *inuse;  /* used frames per chunk */
+    uint16_t *refs;   /* per frame: references beyond the first (a page shared by mappings) */
     uint64_t total;   /* frames that can be handed out */
     uint64_t nfree;   /* of which free now */
     uint64_t hint;    /* the chunk single frames came from last */
@@ -48,8 +52,13 @@ int frames_alloc_chunk(struct frames *f, uint64_t *pa);
 /* n contiguous frames, as high as they fit (whole chunks for a multiple of 512): 0 and *pa, or
  * -ENOMEM. */
 int frames_alloc_run(struct frames *f, uint64_t n, uint64_t *pa);
-/* Gives back n frames from pa, which were taken (a run may be given back in parts). */
+/* Gives back n frames from pa, which were taken (a run may be given back in parts); a frame
+ * with more references loses one instead. */
 void frames_free(struct frames *f, uint64_t pa, uint64_t n);
+/* One more reference to each of the n taken frames from pa (a shared mapping in one more
+ * address space): frames_free must be called once more for them. 0, or -ENOMEM when a count
+ * would overflow (nothing changed). */
+int frames_ref(struct frames *f, uint64_t pa, uint64_t n);
 
 /* For the taken frames [pa, pa + n pages): calls zero(ctx, at, len) for every run of them that
  * was handed out before, and marks them all as handed out. */

@@ -170,11 +170,23 @@ void mm_init(uint64_t lo, uint64_t hi, uint64_t stack_size)
     current_process()->mm = mm;
 }
 
-/* mm_copy's walk: one page of the parent, copied into a frame of the child's */
+/* mm_copy's walk: one page of the parent, copied into a frame of the child's, or the same
+ * frame when its mapping is MAP_SHARED */
 static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm)
 {
     struct mm *dst = ctx;
     uint64_t npa;
+    const struct vma *v = vms_lookup(&dst->space, va);
+    if (v && v->kind == VMA_SHARED) {
+        if (frames_ref(&g_frames, pa, size / FRAME_SIZE))
+            return -ENOMEM;
+        if (mmu_map(&dst->mmu, va, pa, size, perm)) {
+            frames_free(&g_frames, pa, size / FRAME_SIZE);
+            return -ENOMEM;
+        }
+        dst->rss += size;
+        return 0;
+    }
     if (!may_take(size / FRAME_SIZE))
         return -ENOMEM;
     if (size == HUGE && frames_alloc_chunk(&g_frames, &npa) != 0) {

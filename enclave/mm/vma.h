@@ -16,6 +16,7 @@ enum vma_kind {
     VMA_HEAP,     /* the brk heap */
     VMA_STACK,    /* the main thread's stack */
     VMA_KERNEL,   /* the enclave kernel's memory (heap growth, file contents): not the app's */
+    VMA_SHARED,   /* MAP_SHARED: its pages are the same frames in a fork's child */
 };
 
 struct vma {

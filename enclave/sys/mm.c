@@ -84,6 +84,8 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
     uint64_t size = PAGE_UP(len);
     if (size < len)
         return -ENOMEM;
+    /* MAP_SHARED: shared with the children forked later (a file's pages are a copy of it) */
+    uint32_t kind = type == MAP_PRIVATE ? VMA_ANON : VMA_SHARED;
 
     /* memory is committed when touched, but one mapping larger than all of it cannot work */
     if (prot != PROT_NONE && size > mm_total_bytes())
@@ -102,12 +104,12 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
             if (mm_unmap(addr, end))
                 return -ENOMEM;
         }
-        int err = mm_map_at(addr, size, prot, VMA_ANON);
+        int err = mm_map_at(addr, size, prot, kind);
         if (err)
             return err;
         at = addr;
     } else {
-        int err = mm_map_anywhere(size, PAGE_SIZE, PAGE_DOWN(addr), prot, VMA_ANON, &at);
+        int err = mm_map_anywhere(size, PAGE_SIZE, PAGE_DOWN(addr), prot, kind, &at);
         if (err)
             return err;
     }
@@ -124,6 +126,14 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
             if (inode_read(src, p, n, off + done) <= 0)
                 break; /* past the end of the file: zeros */
             done += n;
+        }
+    }
+    if (kind == VMA_SHARED && prot != PROT_NONE) {
+        /* every page now, so that a fork's child maps the same frames (a page first touched
+         * after the fork would be each process's own) */
+        if (mm_populate(at, at + size)) {
+            mm_unmap(at, at + size);
+            return -ENOMEM;
         }
     } else if ((flags & MAP_POPULATE) && prot != PROT_NONE) {
         mm_populate(at, at + size); /* best effort, as on Linux */
@@ -179,6 +189,11 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
         }
         if (vms_is_free(vs, old + old_size, old + new_size)) {
             int err = mm_map_at(old + old_size, new_size - old_size, prot, kind);
+            if (!err && kind == VMA_SHARED && prot != PROT_NONE &&
+                mm_populate(old + old_size, old + new_size)) {
+                mm_unmap(old + old_size, old + new_size);
+                err = -ENOMEM;
+            }
             return err ? err : (long)old;
         }
         if (!(flags & MREMAP_MAYMOVE))
@@ -197,8 +212,10 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
     } else if (mm_map_anywhere(new_size, PAGE_SIZE, 0, prot, kind, &dst)) {
         return -ENOMEM;
     }
-    /* the pages move, not their bytes */
+    /* the pages move, not their bytes (the rest of a grown MAP_SHARED mapping gets its own) */
     int err = mm_move(old, dst, MIN(old_size, new_size));
+    if (!err && kind == VMA_SHARED && prot != PROT_NONE && new_size > old_size)
+        err = mm_populate(dst + old_size, dst + new_size);
     if (!err)
         err = mm_unmap(old, old + old_size);
     return err ? err : (long)dst;
@@ -215,6 +232,8 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
     if (advice == MADV_DONTNEED || advice == MADV_FREE) {
         if (!vms_accessible(vs, addr, end - addr, 0))
             return -ENOMEM;
+        if (vms_overlaps_kind(vs, addr, end, VMA_SHARED))
+            return 0; /* shared memory keeps its bytes (Linux reads them back from the object) */
         return mm_discard(addr, end); /* private anonymous memory reads back as zeros */
     }
     return 0;

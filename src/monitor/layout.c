@@ -31,6 +31,7 @@ int layout_compute(const struct layout_input *in, uint64_t min_app, struct layou
     memset(out, 0, sizeof(*out));
     uint64_t kheap = LAYOUT_KHEAP_BASE + (uint64_t)4096 * 24 /* VMA table */ +
                      div_up(in->mem_size / PAGE, 4) /* the frames' two bitmaps */ +
+                     2 * (in->mem_size / PAGE) /* and their shared references */ +
                      2 * div_up(in->mem_size, 2 * MIB) /* and their count per 2 MiB */ +
                      in->rootfs_entries * LAYOUT_KHEAP_PER_ENTRY + 2 * in->strings_size +
                      LAYOUT_KHEAP_PROCESS +

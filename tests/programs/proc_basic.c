@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -157,6 +158,33 @@ int main(int argc, char **argv)
     printf("reaped: %s\n", waitpid(pid, &st, 0) == pid ? "yes" : "no");
     errno = 0;
     printf("kill(reaped, 0): %s\n", kill(pid, 0) < 0 && errno == ESRCH ? "ESRCH" : "?");
+
+    /* MAP_SHARED memory is the same memory in a child, anonymous or of a file in /tmp;
+     * MAP_PRIVATE is a copy */
+    int *shared = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int *priv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char shm[64];
+    snprintf(shm, sizeof(shm), "/tmp/proc_basic.%d.shm", (int)getpid());
+    int sfd = open(shm, O_RDWR | O_CREAT | O_EXCL, 0600);
+    ftruncate(sfd, 4096);
+    int *fshared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+    close(sfd);
+    unlink(shm);
+    shared[1024] = 1;
+    pid = fork();
+    if (pid == 0) {
+        shared[0] = 41;
+        shared[1024] += 1;
+        fshared[7] = 43;
+        priv[0] = 44;
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    printf("after the child wrote: MAP_SHARED anonymous %d and %d, of a file %d, MAP_PRIVATE %d\n",
+           shared[0], shared[1024], fshared[7], priv[0]);
+    munmap(shared, 8192);
+    munmap(priv, 4096);
+    munmap(fshared, 4096);
 
     /* a pipe between two processes, and the child's parent */
     int p2[2];

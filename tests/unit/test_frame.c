@@ -151,6 +151,34 @@ static void test_clean_zeroes_only_reused_frames(void **state)
     assert_int_equal(g_zeroed[1][1], 8 * FRAME_SIZE);
 }
 
+/* A frame two mappings share is free only when both have given it back. */
+static void test_shared_frames(void **state)
+{
+    (void)state;
+    uint64_t pa, total = g_f.nfree;
+    assert_int_equal(frames_alloc_page(&g_f, &pa), 0);
+    assert_int_equal(frames_ref(&g_f, pa, 1), 0);
+    frames_free(&g_f, pa, 1);
+    assert_true(frames_is_used(&g_f, pa));
+    assert_int_equal(g_f.nfree, total - 1);
+    frames_free(&g_f, pa, 1);
+    assert_false(frames_is_used(&g_f, pa));
+    assert_int_equal(g_f.nfree, total);
+    /* a 2 MiB page shared, then given back in parts */
+    uint64_t c;
+    assert_int_equal(frames_alloc_chunk(&g_f, &c), 0);
+    assert_int_equal(frames_ref(&g_f, c, FRAMES_PER_CHUNK), 0);
+    frames_free(&g_f, c, FRAMES_PER_CHUNK / 2);
+    frames_free(&g_f, c, FRAMES_PER_CHUNK);
+    assert_int_equal(g_f.nfree, total - FRAMES_PER_CHUNK / 2);
+    assert_true(frames_is_used(&g_f, c + (FRAMES_PER_CHUNK / 2) * FRAME_SIZE));
+    assert_false(frames_is_used(&g_f, c));
+    /* counts do not overflow */
+    g_f.refs[(c - g_f.base) / FRAME_SIZE + 300] = UINT16_MAX;
+    assert_int_equal(frames_ref(&g_f, c + 299 * FRAME_SIZE, 2), -ENOMEM);
+    assert_int_equal(g_f.refs[(c - g_f.base) / FRAME_SIZE + 299], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_runs_from_the_top, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exhaustion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_zeroes_only_reused_frames, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_frames, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
