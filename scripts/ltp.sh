@@ -6,7 +6,9 @@
 # syscall test directories listed in DIRS below, takes each test's command line from LTP's
 # runtest/syscalls, and runs every test:
 #   - natively, with a timeout, in a fresh temporary directory (TMPDIR set to it);
-#   - in an enclave: $ALCOVE run --memory $LTP_MEMORY --rootfs build-ltp/image /ltp/NAME ARGS, with
+#   - in an enclave: $ALCOVE run --memory $LTP_MEMORY --rootfs build-ltp/image /bin/sh -c
+#     '/ltp/NAME ARGS; exit $?' (busybox's sh as the enclave's PID 1: LTP's library must not be
+#     PID 1 itself, it takes a parent of PID 1 for a main process that died), with
 #     TMPDIR=/tmp LTPROOT=/ltp PATH=/ltp:/bin LTP_TIMEOUT_MUL=10. The image holds every built test
 #     and helper binary (stripped) under /ltp/, the helpers also linked from /ltp/testcases/bin/,
 #     where LTP's .resource_files lookup ($LTPROOT/testcases/bin) finds them.
@@ -176,6 +178,16 @@ make_image() {
       fi
     done
   done
+  # a shell runs each test: the enclave's first process is its PID 1, and LTP's library takes a
+  # parent of PID 1 for a main process that died (heartbeat: "Main test process might have exit")
+  [ -x /bin/busybox ] || install_packages busybox-static
+  cp /bin/busybox "$IMAGE/bin/busybox"
+  ln -sf busybox "$IMAGE/bin/sh"
+  # the users and groups tests look up (getpwnam("nobody"))
+  mkdir -p "$IMAGE/etc"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' \
+    > "$IMAGE/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$IMAGE/etc/group"
   echo "== image $IMAGE: $(find "$IMAGE/ltp" -type f | wc -l) files, $(du -sh "$IMAGE" | cut -f1)"
 }
 
@@ -224,7 +236,8 @@ run_enclave() { # name prog args...
   timeout -k 10 "$ENCLAVE_TIMEOUT" "$ALCOVE" run --memory "$MEMORY" \
     --env TMPDIR=/tmp --env LTPROOT=/ltp --env PATH=/ltp:/bin --env LTP_TIMEOUT_MUL=10 \
     --env LTP_RUNTIME_MUL="$RUNTIME_MUL" \
-    --rootfs "$IMAGE" "/ltp/$prog" "$@" </dev/null >"$LOGS/enclave/$name.log" 2>&1
+    --rootfs "$IMAGE" /bin/sh -c '"$@"; exit $?' sh "/ltp/$prog" "$@" \
+    </dev/null >"$LOGS/enclave/$name.log" 2>&1
   rc=$?
   classify $rc "$LOGS/enclave/$name.log"
 }

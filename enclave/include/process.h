@@ -91,6 +91,8 @@ struct process *process_list(void);
  * signal dispositions and identity (no threads, no address space: the caller gives them).
  * NULL when memory is short. */
 struct process *process_fork(struct process *parent);
+/* p becomes a child of parent (CLONE_PARENT). */
+void process_reparent(struct process *p, struct process *parent);
 /* Undoes process_fork for a child that never ran. */
 void process_discard(struct process *p);
 /* Process p ends with wait status wstatus (an exit code << 8, or the signal that killed it):

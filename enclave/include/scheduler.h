@@ -71,6 +71,7 @@ struct thread {
     bool wq_broad;      /* some file it waits on does not notify: wake it after every syscall */
     /* futexes (sys/futex.c) */
     uint64_t futex_addr;
+    uint64_t futex_key; /* the word's frame when it is MAP_SHARED memory, else 0 (sys/futex.c) */
     uint32_t futex_bitset;
     struct thread *futex_next;
     bool on_futex;

@@ -96,6 +96,19 @@ static void unlink_process(struct process *p)
     }
 }
 
+void process_reparent(struct process *p, struct process *parent)
+{
+    for (struct process **pp = &p->parent->children; *pp; pp = &(*pp)->sibling) {
+        if (*pp == p) {
+            *pp = p->sibling;
+            break;
+        }
+    }
+    p->parent = parent;
+    p->sibling = parent->children;
+    parent->children = p;
+}
+
 static void put_process(struct process *p)
 {
     if (--p->refs > 0)
@@ -196,10 +209,7 @@ static void finish(struct process *p)
      * have ended already */
     while (p->children) {
         struct process *c = p->children;
-        p->children = c->sibling;
-        c->parent = g_first;
-        c->sibling = g_first->children;
-        g_first->children = c;
+        process_reparent(c, g_first);
         if (c->zombie)
             notify_parent(c);
     }

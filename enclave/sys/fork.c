@@ -21,9 +21,9 @@
 /* what a new process may ask for: sharing the descriptor table, the file system view or the
  * handlers between processes is not there */
 #define PROCESS_FLAGS                                                                              \
-    (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID |          \
-     CLONE_CHILD_SETTID | CLONE_SYSVSEM | CLONE_DETACHED | CLONE_UNTRACED | CLONE_PTRACE |         \
-     CLONE_IO | CLONE_CLEAR_SIGHAND | CSIGNAL)
+    (CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_SETTLS | CLONE_PARENT_SETTID |                  \
+     CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_SYSVSEM | CLONE_DETACHED | CLONE_UNTRACED | \
+     CLONE_PTRACE | CLONE_IO | CLONE_CLEAR_SIGHAND | CSIGNAL)
 
 /* ---- fork ---- */
 
@@ -46,6 +46,8 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
         return -EAGAIN; /* the processes there keep room for their pages */
     struct thread *me = current();
     struct process *parent = me->proc;
+    if ((f & CLONE_PARENT) && parent == process_first())
+        return -EINVAL; /* Linux: init has no parent to give its children */
     struct process *child = process_fork(parent);
     if (!child)
         return -EAGAIN;
@@ -67,6 +69,11 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
     }
     child->pid = t->tid; /* its main thread's id, as on Linux */
     child->exit_signal = exit_signal;
+    if (f & CLONE_PARENT) {
+        /* a sibling of the caller: its parent's child, which gets the caller's exit signal */
+        process_reparent(child, parent->parent);
+        child->exit_signal = parent->exit_signal;
+    }
     if (f & CLONE_CLEAR_SIGHAND)
         signal_reset_handlers(child);
     __asm__ volatile("rdfsbase %0" : "=r"(t->fs_base));

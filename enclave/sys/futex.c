@@ -9,6 +9,7 @@
 #include "futex.h"
 
 #include "klib.h"
+#include "mm.h"
 #include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
@@ -67,21 +68,37 @@ static void unlink_waiter(struct bucket *b, struct thread *t)
     }
 }
 
-/* A waiter on the word at uaddr of the current address space (the same address in another
- * process is another word). */
-static bool waits_on(const struct thread *w, uint64_t uaddr)
+/* What names the futex word at uaddr across processes: its frame's address when it lies in
+ * MAP_SHARED memory (the same word for a parent and the children it forked after mapping it),
+ * 0 otherwise (the word is the address space's own). */
+static uint64_t shared_key(uint64_t uaddr)
 {
-    return w->futex_addr == uaddr && w->proc->mm == current_process()->mm;
+    const struct vma *v = vms_lookup(mm_space(), uaddr);
+    uint64_t pa;
+    if (!v || v->kind != VMA_SHARED || mmu_lookup(&mm_current()->mmu, uaddr, &pa, NULL, NULL))
+        return 0;
+    return pa;
+}
+
+/* A waiter on the word at uaddr (key: shared_key(uaddr)) of the current address space, or on
+ * the same shared word from another process. Buckets are by address: after a fork the word is
+ * at the same address in both. */
+static bool waits_on(const struct thread *w, uint64_t uaddr, uint64_t key)
+{
+    if (key)
+        return w->futex_key == key;
+    return w->futex_addr == uaddr && !w->futex_key && w->proc->mm == current_process()->mm;
 }
 
 int futex_wake_addr(uint64_t uaddr, int n, uint32_t bitset)
 {
     struct bucket *b = bucket_of(uaddr);
+    uint64_t key = shared_key(uaddr);
     int woken = 0;
     struct thread *w = b->head;
     while (w && woken < n) {
         struct thread *next = w->futex_next;
-        if (waits_on(w, uaddr) && (w->futex_bitset & bitset)) {
+        if (waits_on(w, uaddr, key) && (w->futex_bitset & bitset)) {
             unlink_waiter(b, w);
             sched_wake(w);
             woken++;
@@ -133,6 +150,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, int64_t deadline, uint32_t 
     struct thread *t = current();
     struct bucket *b = bucket_of(uaddr);
     t->futex_addr = uaddr;
+    t->futex_key = shared_key(uaddr);
     t->futex_bitset = bitset;
     enqueue(b, t);
     int why = sched_block(0, deadline, true);
@@ -164,12 +182,13 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
             return -EAGAIN;
     }
     struct bucket *b = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
+    uint64_t key = shared_key(uaddr), key2 = shared_key(uaddr2);
     long done = 0;
     int moved = 0;
     struct thread *w = b->head;
     while (w) {
         struct thread *next = w->futex_next;
-        if (waits_on(w, uaddr)) {
+        if (waits_on(w, uaddr, key)) {
             if (done < nr_wake) {
                 unlink_waiter(b, w);
                 sched_wake(w);
@@ -178,6 +197,7 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
                 if (uaddr2 != uaddr) { /* onto the same word: it stays where it is */
                     unlink_waiter(b, w);
                     w->futex_addr = uaddr2;
+                    w->futex_key = key2;
                     enqueue(b2, w);
                 }
                 moved++;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -315,6 +318,52 @@ int main(int argc, char **argv)
     }
     waitpid(pid, &st, 0);
     status("a child's alarm while it pauses", st);
+
+    /* a futex word in MAP_SHARED memory: the child's FUTEX_WAKE reaches the waiting parent */
+    int *fw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        __atomic_store_n(fw, 1, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, fw, 1 /* FUTEX_WAKE */, 1, NULL, NULL, 0);
+        _exit(0);
+    }
+    int timed_out = 0;
+    while (__atomic_load_n(fw, __ATOMIC_SEQ_CST) == 0) {
+        struct timespec five = {5, 0};
+        if (syscall(SYS_futex, fw, 0 /* FUTEX_WAIT */, 0, &five, NULL, 0) < 0 &&
+            errno == ETIMEDOUT) {
+            timed_out = 1;
+            break;
+        }
+    }
+    waitpid(pid, &st, 0);
+    printf("a futex in MAP_SHARED memory, woken from a child: %s\n",
+           timed_out ? "timed out" : "yes");
+    munmap(fw, 4096);
+
+    /* CLONE_PARENT: a child makes a sibling, which is our child */
+    int p4[2];
+    pipe(p4);
+    pid_t top = getpid();
+    pid = fork();
+    if (pid == 0) {
+        long g = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+        if (g == 0) {
+            char c = getppid() == top ? 'y' : 'n';
+            write(p4[1], &c, 1);
+            _exit(0);
+        }
+        _exit(g > 0 ? 0 : 1);
+    }
+    close(p4[1]);
+    char sib = 0;
+    read(p4[0], &sib, 1);
+    close(p4[0]);
+    int reaped = 0;
+    while (waitpid(-1, &st, 0) > 0)
+        reaped++;
+    printf("CLONE_PARENT: the new process's parent is us: %c, children reaped: %d\n", sib, reaped);
 
     /* the alternate signal stack goes with fork */
     static char alt[65536];
