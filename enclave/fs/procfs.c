@@ -4,7 +4,7 @@
  *                            process is not there yet: docs/processes.md)
  *   /proc/1/{exe,cwd,root}   links; fd/ the open descriptors as links; cmdline, comm, environ
  *                            is left out; maps, status, stat, mounts
- *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts}
+ *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts}, /proc/sys/kernel/pid_max
  *
  * The numbers are the enclave's: its vCPUs, its memory, its uptime. Files are generated when
  * opened (a consistent snapshot). */
@@ -18,6 +18,7 @@
 #include "vfs.h"
 
 #define RELEASE "6.1.0-alcove"
+#define PID_MAX 4194304
 
 /* ---- text buffers ---- */
 
@@ -86,6 +87,7 @@ enum proc_file {
     PF_LOADAVG,
     PF_SYSSTAT,
     PF_VERSION,
+    PF_PID_MAX,
 };
 
 static const char *basename_of(const char *path)
@@ -366,6 +368,9 @@ static void generate(struct text *t, uint64_t which)
     case PF_VERSION:
         tprintf(t, "Linux version " RELEASE " (alcove enclave kernel) #1 SMP\n");
         break;
+    case PF_PID_MAX:
+        tprintf(t, "%d\n", PID_MAX); /* Linux's on 64-bit machines; ids are never reused here */
+        break;
     }
 }
 
@@ -589,5 +594,9 @@ int procfs_mount(void)
     for (size_t i = 0; i < ARRAY_SIZE(top_files); i++)
         if (!add_gen(proc, top_files[i].name, top_files[i].which))
             return -ENOMEM;
+    struct inode *sys = add(proc, "sys", S_IFDIR | 0555);
+    struct inode *kernel = sys ? add(sys, "kernel", S_IFDIR | 0555) : NULL;
+    if (!kernel || !add_gen(kernel, "pid_max", PF_PID_MAX))
+        return -ENOMEM;
     return add_link(proc, "mounts", "self/mounts") ? 0 : -ENOMEM;
 }
