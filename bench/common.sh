@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # common.sh: what the benchmark scripts share (sourced, not run): the median of numbers on
 # stdin, a row of the native/enclave/ratio table, and interleaved native/enclave pairs
-# (pairs_of; the caller sets native_only=1 to run the native side only).
+# (pairs_of; a caller that sets native_only=1 runs the native side only).
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 row() { printf '| %-44s | %14s | %14s | %8s |\n' "$@"; }
 
@@ -16,7 +16,7 @@ pairs_of() {
     out=$(eval "$native" 2> "$xf") ||
       { echo "fail fail native: $(head -1 "$xf")"; rm -f "$nf" "$ef" "$xf"; return; }
     echo "$out" >> "$nf"
-    [ $native_only = 1 ] && continue
+    [ "${native_only:-0}" = 1 ] && continue
     out=$(eval "$encl" 2> "$xf") || {
       echo "$(awk '{print $1}' "$nf" | median) fail $(grep -v '^$' "$xf" | head -1)"
       rm -f "$nf" "$ef" "$xf"; return
@@ -24,7 +24,7 @@ pairs_of() {
     echo "$out" >> "$ef"
   done
   rm -f "$xf"
-  if [ $native_only = 1 ]; then
+  if [ "${native_only:-0}" = 1 ]; then
     echo "$(awk '{print $1}' "$nf" | median) - -"; rm -f "$nf" "$ef"; return
   fi
   nc=$(awk '{print $2}' "$nf" | sort -u | paste -sd,)

@@ -70,28 +70,6 @@ io_mem=256 gz_mem=$((gz_mib * 2 + 128)) mem_mem=256
 # enclave ROOT MEM CMD...: runs CMD in an enclave on $W/ROOT; prints its stdout.
 enclave() { local r=$1 m=$2; shift 2; "$A" run --memory "$m" --rootfs "$W/$r" "$@"; }
 
-# pairs_of N NATIVE ENCLAVE: runs the two commands (strings, eval'ed) in N interleaved pairs;
-# each prints "SECONDS [CHECK]". Prints "native_median enclave_median ratio" with ratio the
-# median over pairs of native/enclave, or "fail fail MESSAGE" when a side did not work.
-pairs_of() {
-  local n=$1 native=$2 encl=$3 nf ef xf nc ec out
-  nf=$(mktemp); ef=$(mktemp); xf=$(mktemp)
-  for _ in $(seq "$n"); do
-    out=$(eval "$native" 2> "$xf") ||
-      { echo "fail fail native: $(head -1 "$xf")"; rm -f "$nf" "$ef" "$xf"; return; }
-    echo "$out" >> "$nf"
-    out=$(eval "$encl" 2> "$xf") ||
-      { echo "- fail $(head -1 "$xf")"; rm -f "$nf" "$ef" "$xf"; return; }
-    echo "$out" >> "$ef"
-  done
-  rm -f "$xf"
-  nc=$(awk '{print $2}' "$nf" | sort -u | paste -sd,); ec=$(awk '{print $2}' "$ef" | sort -u | paste -sd,)
-  [ "$nc" = "$ec" ] || echo "bench: native and enclave did different work ($nc vs $ec)" >&2
-  echo "$(awk '{print $1}' "$nf" | median) $(awk '{print $1}' "$ef" | median)" \
-    "$(paste <(awk '{print $1}' "$nf") <(awk '{print $1}' "$ef") | awk '{print $1 / $2}' | median)"
-  rm -f "$nf" "$ef"
-}
-
 # timed CMD...: runs CMD (output to /dev/null) and prints its wall time in seconds
 timed() {
   local s e

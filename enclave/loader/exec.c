@@ -398,26 +398,6 @@ static void exec_reset(struct process *p, const char *path)
     fpu_reset(); /* the live registers: the kernel does not touch them */
 }
 
-/* The file execveat names: path (copied from the caller) from dirfd, or dirfd itself. */
-static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
-{
-    if (!*path && !(flags & AT_EMPTY_PATH))
-        return -ENOENT;
-    if (!*path) {
-        if (dirfd == AT_FDCWD)
-            return -EACCES; /* the working directory is no program */
-        struct file *f = fd_get(dirfd);
-        if (!f || !f->inode)
-            return -EBADF;
-        *out = f->inode;
-        return 0;
-    }
-    struct inode *base;
-    int err = base_dir(dirfd, &base);
-    return err ? err
-               : vfs_lookup(base, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, out);
-}
-
 static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp, int flags)
 {
     if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
@@ -438,7 +418,8 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
         goto out;
     char **args = argv + FRONT; /* argv as given */
     struct inode *ino;
-    err = lookup_at(dirfd, path, flags, &ino);
+    err = resolve_path_at(dirfd, path, flags & AT_EMPTY_PATH,
+                          (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
     struct elfp_image img;
     for (int depth = 0; !err; depth++) {
         bool script = false;

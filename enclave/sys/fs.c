@@ -29,9 +29,12 @@ int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, struct 
 {
     char path[PATH_MAX_LEN];
     long n = get_path(upath, path);
-    if (n < 0)
-        return (int)n;
-    if (n == 0) {
+    return n < 0 ? (int)n : resolve_path_at(dirfd, path, at_flags, lookup, out);
+}
+
+int resolve_path_at(int dirfd, const char *path, int at_flags, unsigned lookup, struct inode **out)
+{
+    if (!*path) {
         if (!(at_flags & AT_EMPTY_PATH))
             return -ENOENT;
         if (dirfd == AT_FDCWD) {

@@ -13,6 +13,8 @@ int base_dir(int dirfd, struct inode **out);
 long get_path(uint64_t upath, char *path);
 /* Resolves (dirfd, path) with *at() semantics; AT_EMPTY_PATH with "" names dirfd itself. */
 int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, struct inode **out);
+/* The same for a path the kernel holds already. */
+int resolve_path_at(int dirfd, const char *path, int at_flags, unsigned lookup, struct inode **out);
 /* vfs_lookup_parent from dirfd. */
 int parent_at(int dirfd, const char *path, struct inode **dir, char *name, uint32_t *len);
 /* stat of a looked-up inode; followed: the lookup followed links (magic links stat their
