@@ -87,15 +87,18 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             break;
         }
         case 'u':
+        case 'o':
         case 'x':
         case 'X': {
             unsigned long long v = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int);
             size_t n = 0;
-            if (alt && *p != 'u') {
+            if (alt && *p == 'o' && v) {
+                tmp[n++] = '0';
+            } else if (alt && *p != 'u' && *p != 'o') {
                 tmp[n++] = '0';
                 tmp[n++] = 'x';
             }
-            n += utoa(v, *p == 'u' ? 10 : 16, *p == 'X', tmp + n);
+            n += utoa(v, *p == 'u' ? 10 : *p == 'o' ? 8 : 16, *p == 'X', tmp + n);
             put_padded(&o, tmp, n, width, left, pad);
             break;
         }

@@ -31,6 +31,7 @@ static void test_formats(void **state)
     expect("ff FF 0xff", "%x %X %#x", 255, 255, 255);
     expect("0xffffffff80000000", "%#lx", 0xffffffff80000000ul);
     expect("0x0", "%p", (void *)0);
+    expect("0022 755 0 017", "%04o %o %#o %#o", 022, 0755, 0, 017); /* /proc's Umask: */
     expect("[   7] [7   ] [0007]", "[%4d] [%-4d] [%04d]", 7, 7, 7);
     expect("abc (null)", "%s %s", "abc", (char *)NULL);
     expect("ab", "%.2s", "abcdef");
