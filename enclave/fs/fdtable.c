@@ -121,6 +121,11 @@ struct file *fd_get(int fd)
     return f;
 }
 
+struct file *fd_peek(const struct fdtable *t, int fd)
+{
+    return fd >= 0 && fd < FD_MAX ? t->fds[fd] : NULL;
+}
+
 /* The last reference: out of every epoll set first, then the file's own release. */
 static void file_release(struct file *f)
 {

@@ -1,4 +1,4 @@
-/* pipe.c: anonymous pipes: pipe, pipe2, and the pipe ends as files.
+/* pipe.c: pipes: pipe, pipe2, FIFOs (named pipes: mknod S_IFIFO), and their ends as files.
  *
  * A pipe is Linux's ring of page-sized slots, so that what a program can observe matches it:
  * the capacity (16 slots, 64 KiB, F_SETPIPE_SZ in powers of two pages), which small writes
@@ -8,7 +8,13 @@
  * write.
  *
  * A reader or writer that must wait is queued on its end (kernel/wait.c); every change of
- * state (data in, room made, an end closed, a resize) notifies both ends, which wakes it.
+ * state (data in, room made, an end opened or closed, a resize) notifies every end, which wakes
+ * it.
+ *
+ * A FIFO is a pipe found through an inode of the file system: each open makes another end (an
+ * open file description that reads, writes, or both with O_RDWR). An open for reading waits for
+ * a writer and an open for writing waits for a reader, unless O_NONBLOCK (then a writer with no
+ * reader gets ENXIO). The pipe lives while one of its ends is open; its data goes with the last.
  */
 #include "pipe.h"
 
@@ -16,6 +22,7 @@
 #include "poll.h"
 #include "signal.h"
 #include "syscall.h"
+#include "vfs.h"
 #include "wait.h"
 
 #define SLOT_SIZE     4096u
@@ -29,13 +36,22 @@ struct slot {
     uint32_t off, len, flags;
 };
 
+/* An end: an open file of the pipe, linked with the pipe's other ends. */
+struct pipe_file {
+    struct file file; /* first: a struct file * of a pipe is a struct pipe_file * */
+    struct pipe_file *next;
+};
+
 struct pipe {
-    uint8_t *pages;       /* ring_size pages of SLOT_SIZE, NULL until the first write */
-    struct slot *slots;   /* ring_size */
-    uint32_t ring_size;   /* a power of two */
-    uint32_t head, tail;  /* free-running slot indices: [tail, head) hold data */
-    uint64_t bytes;       /* the data held (FIONREAD) */
-    struct file *rd, *wr; /* the ends; NULL once closed */
+    uint8_t *pages;            /* ring_size pages of SLOT_SIZE, NULL until the first write */
+    struct slot *slots;        /* ring_size */
+    uint32_t ring_size;        /* a power of two */
+    uint32_t head, tail;       /* free-running slot indices: [tail, head) hold data */
+    uint64_t bytes;            /* the data held (FIONREAD) */
+    struct pipe_file *ends;    /* its open files */
+    uint32_t readers, writers; /* ends that read, that write (O_RDWR counts in both) */
+    uint32_t reader_opens, writer_opens; /* FIFOs: opens so far (a waiting open sees one come) */
+    struct inode *fifo;                  /* a FIFO's inode (NULL: pipe(2)) */
     uint64_t ino;
     int64_t ctime_ns;
 };
@@ -62,33 +78,38 @@ static uint8_t *page_at(struct pipe *p, uint32_t idx)
     return p->pages + (size_t)(idx & (p->ring_size - 1)) * SLOT_SIZE;
 }
 
-static bool is_read_end(const struct file *f)
+static bool reads(const struct file *f)
 {
-    return (f->flags & O_ACCMODE) == O_RDONLY;
+    return (f->flags & O_ACCMODE) != O_WRONLY;
 }
 
-/* Both ends share the pipe's wait queues on Linux: tell watchers of either. */
+static bool writes(const struct file *f)
+{
+    return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* The ends share the pipe's wait queues on Linux: tell the watchers of every end. */
 static void notify(struct pipe *p, uint32_t key)
 {
-    if (p->rd)
-        poll_notify(p->rd, key);
-    if (p->wr)
-        poll_notify(p->wr, key);
+    for (struct pipe_file *e = p->ends; e; e = e->next)
+        poll_notify(&e->file, key);
 }
 
-/* (notify wakes the waiters of both ends) */
+/* (arg: the waiting end; notify wakes the waiters of every end) */
 static bool readable_or_eof(void *arg)
 {
-    struct pipe *p = arg;
-    wait_on_file(p->rd);
-    return !pipe_empty(p) || !p->wr;
+    struct file *f = arg;
+    struct pipe *p = f->priv;
+    wait_on_file(f);
+    return !pipe_empty(p) || !p->writers;
 }
 
 static bool writable_or_broken(void *arg)
 {
-    struct pipe *p = arg;
-    wait_on_file(p->wr);
-    return !pipe_full(p) || !p->rd;
+    struct file *f = arg;
+    struct pipe *p = f->priv;
+    wait_on_file(f);
+    return !pipe_full(p) || !p->readers;
 }
 
 static long pipe_read(struct file *f, void *buf, size_t len)
@@ -118,11 +139,11 @@ static long pipe_read(struct file *f, void *buf, size_t len)
             if (packet)
                 goto out;
         }
-        if (done || !p->wr)
+        if (done || !p->writers)
             break;
         if (f->flags & O_NONBLOCK)
             return -EAGAIN;
-        if (wait_until(readable_or_eof, p, 0, WAIT_FOREVER))
+        if (wait_until(readable_or_eof, f, 0, WAIT_FOREVER))
             return -ERESTARTSYS;
         was_full = pipe_full(p);
     }
@@ -146,7 +167,7 @@ static long pipe_write(struct file *f, const void *buf, size_t len)
     long done = 0;
     if (len == 0)
         return 0;
-    if (!p->rd) {
+    if (!p->readers) {
         signal_raise(SIGPIPE);
         return -EPIPE;
     }
@@ -163,7 +184,7 @@ static long pipe_write(struct file *f, const void *buf, size_t len)
         }
     }
     while ((size_t)done < len) {
-        if (!p->rd) {
+        if (!p->readers) {
             signal_raise(SIGPIPE);
             if (!done)
                 done = -EPIPE;
@@ -195,7 +216,7 @@ static long pipe_write(struct file *f, const void *buf, size_t len)
         /* the reader may be waiting for what is in already (Linux wakes it before sleeping) */
         if (done > 0)
             notify(p, POLLIN | POLLRDNORM);
-        if (wait_until(writable_or_broken, p, 0, WAIT_FOREVER)) {
+        if (wait_until(writable_or_broken, f, 0, WAIT_FOREVER)) {
             if (!done)
                 done = -ERESTARTSYS;
             break;
@@ -210,15 +231,16 @@ static uint32_t pipe_poll(struct file *f)
 {
     struct pipe *p = f->priv;
     uint32_t mask = 0;
-    if (is_read_end(f)) {
+    if (reads(f)) {
         if (!pipe_empty(p))
             mask |= POLLIN | POLLRDNORM;
-        if (!p->wr)
+        if (!p->writers)
             mask |= POLLHUP;
-    } else {
+    }
+    if (writes(f)) {
         if (!pipe_full(p))
             mask |= POLLOUT | POLLWRNORM;
-        if (!p->rd)
+        if (!p->readers)
             mask |= POLLERR;
     }
     return mask;
@@ -227,6 +249,10 @@ static uint32_t pipe_poll(struct file *f)
 static int pipe_stat(struct file *f, struct linux_stat *st)
 {
     struct pipe *p = f->priv;
+    if (p->fifo) {
+        vfs_stat(p->fifo, st);
+        return 0;
+    }
     memset(st, 0, sizeof(*st));
     st->st_dev = 0xd;
     st->st_ino = p->ino;
@@ -247,21 +273,40 @@ static long pipe_ioctl(struct file *f, unsigned long cmd, uint64_t arg)
     return copy_to_user(arg, &n, sizeof(n)) ? -EFAULT : 0;
 }
 
-static void pipe_release(struct file *f)
+static long pipe_name(struct file *f, char *buf, size_t size)
 {
-    struct pipe *p = f->priv;
-    if (is_read_end(f))
-        p->rd = NULL;
-    else
-        p->wr = NULL;
-    kfree(f);
-    if (p->rd || p->wr) {
-        notify(p, 0); /* the other end sees POLLHUP or POLLERR */
-        return;
-    }
+    return ksnprintf(buf, size, "pipe:[%lu]", ((struct pipe *)f->priv)->ino);
+}
+
+static void free_pipe(struct pipe *p)
+{
+    if (p->fifo)
+        p->fifo->arg = 0;
     kfree(p->pages);
     kfree(p->slots);
     kfree(p);
+}
+
+static void pipe_release(struct file *f)
+{
+    struct pipe *p = f->priv;
+    for (struct pipe_file **pp = &p->ends; *pp; pp = &(*pp)->next) {
+        if (&(*pp)->file == f) {
+            *pp = (*pp)->next;
+            break;
+        }
+    }
+    if (reads(f))
+        p->readers--;
+    if (writes(f))
+        p->writers--;
+    if (f->inode)
+        vfs_put(f->inode);
+    kfree(f);
+    if (p->ends)
+        notify(p, 0); /* the other ends see POLLHUP or POLLERR */
+    else
+        free_pipe(p);
 }
 
 static const struct file_ops g_pipe_ops = {
@@ -271,6 +316,7 @@ static const struct file_ops g_pipe_ops = {
     .notifies = true,
     .stat = pipe_stat,
     .ioctl = pipe_ioctl,
+    .name = pipe_name,
     .release = pipe_release,
 };
 
@@ -328,32 +374,52 @@ long pipe_fcntl(struct file *f, int cmd, uint64_t arg)
     return (long)p->ring_size * SLOT_SIZE;
 }
 
-static long do_pipe2(uint64_t ufds, int flags)
+static struct pipe *new_pipe(void)
 {
-    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
-        return -EINVAL;
     struct pipe *p = kzalloc(sizeof(*p));
-    struct file *rd = kzalloc(sizeof(*rd)), *wr = kzalloc(sizeof(*wr));
     if (p)
         p->slots = kzalloc(DEF_SLOTS * sizeof(*p->slots));
-    if (!p || !p->slots || !rd || !wr) {
-        if (p)
-            kfree(p->slots);
+    if (!p || !p->slots) {
         kfree(p);
-        kfree(rd);
-        kfree(wr);
-        return -ENFILE;
+        return NULL;
     }
     p->ring_size = DEF_SLOTS;
     p->ino = g_next_ino++;
     p->ctime_ns = time_realtime_ns();
-    p->rd = rd;
-    p->wr = wr;
-    *rd = (struct file){
-        .ops = &g_pipe_ops, .flags = O_RDONLY | ((uint32_t)flags & O_NONBLOCK), .priv = p};
-    *wr = (struct file){.ops = &g_pipe_ops,
-                        .flags = O_WRONLY | ((uint32_t)flags & (O_NONBLOCK | O_DIRECT)),
-                        .priv = p};
+    return p;
+}
+
+/* A new end of p (flags: O_ACCMODE and O_NONBLOCK, O_DIRECT), or NULL. */
+static struct file *new_end(struct pipe *p, uint32_t flags)
+{
+    struct pipe_file *e = kzalloc(sizeof(*e));
+    if (!e)
+        return NULL;
+    e->file = (struct file){.ops = &g_pipe_ops, .flags = flags, .priv = p};
+    e->next = p->ends;
+    p->ends = e;
+    if (reads(&e->file))
+        p->readers++;
+    if (writes(&e->file))
+        p->writers++;
+    return &e->file;
+}
+
+static long do_pipe2(uint64_t ufds, int flags)
+{
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+        return -EINVAL;
+    struct pipe *p = new_pipe();
+    struct file *rd = p ? new_end(p, O_RDONLY | ((uint32_t)flags & O_NONBLOCK)) : NULL;
+    struct file *wr =
+        rd ? new_end(p, O_WRONLY | ((uint32_t)flags & (O_NONBLOCK | O_DIRECT))) : NULL;
+    if (!wr) {
+        if (rd)
+            pipe_release(rd);
+        else if (p)
+            free_pipe(p);
+        return -ENFILE;
+    }
     bool cloexec = flags & O_CLOEXEC;
     int fds[2];
     fds[0] = fd_install(rd, 0, cloexec);
@@ -384,4 +450,79 @@ SYSCALL_DEFINE1(pipe, uint64_t, ufds)
 SYSCALL_DEFINE2(pipe2, uint64_t, ufds, int, flags)
 {
     return do_pipe2(ufds, flags);
+}
+
+/* ---- FIFOs ---- */
+
+struct open_wait {
+    struct file *f;
+    uint32_t opens; /* the count of opens of the other kind when the wait began */
+};
+
+static bool reader_came(void *arg)
+{
+    struct open_wait *w = arg;
+    struct pipe *p = w->f->priv;
+    wait_on_file(w->f);
+    return p->reader_opens != w->opens;
+}
+
+static bool writer_came(void *arg)
+{
+    struct open_wait *w = arg;
+    struct pipe *p = w->f->priv;
+    wait_on_file(w->f);
+    return p->writer_opens != w->opens;
+}
+
+static int fifo_open(struct inode *ino, uint32_t flags, struct file **out)
+{
+    struct pipe *p = (struct pipe *)ino->arg;
+    uint32_t acc = flags & O_ACCMODE;
+    if (acc == O_ACCMODE)
+        return -EINVAL;
+    if (acc == O_WRONLY && (flags & O_NONBLOCK) && (!p || !p->readers))
+        return -ENXIO;
+    if (!p) {
+        p = new_pipe();
+        if (!p)
+            return -ENOMEM;
+        p->fifo = ino;
+        ino->arg = (uint64_t)p;
+    }
+    struct file *f = new_end(p, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
+    if (!f) {
+        if (!p->ends)
+            free_pipe(p);
+        return -ENOMEM;
+    }
+    f->inode = ino;
+    vfs_get(ino);
+    if (reads(f))
+        p->reader_opens++;
+    if (writes(f))
+        p->writer_opens++;
+    notify(p, POLLIN | POLLOUT); /* opens waiting for this one go on */
+    int err = 0;
+    if (!(flags & O_NONBLOCK) && acc == O_RDONLY && !p->writers) {
+        struct open_wait w = {f, p->writer_opens};
+        err = wait_until(writer_came, &w, 0, WAIT_FOREVER);
+    } else if (!(flags & O_NONBLOCK) && acc == O_WRONLY && !p->readers) {
+        struct open_wait w = {f, p->reader_opens};
+        err = wait_until(reader_came, &w, 0, WAIT_FOREVER);
+    }
+    if (err) {
+        file_discard(f);
+        return -ERESTARTSYS;
+    }
+    *out = f;
+    return 0;
+}
+
+static const struct inode_ops g_fifo_iops = {.open = fifo_open};
+
+void fifo_init(struct inode *ino)
+{
+    ino->iops = &g_fifo_iops;
+    ino->arg = 0;
 }

@@ -1,32 +1,24 @@
-/* procfs.c: /proc: what static programs read about themselves and the machine.
+/* procfs.c: /proc: the machine's files and the tree; each process's directory is
+ * procfs_pid.c's.
  *
- *   /proc/self -> 1, which is the calling process, whatever its pid (/proc/<pid> of another
- *                            process is not there yet: docs/processes.md)
- *   /proc/1/{exe,cwd,root}   links; fd/ the open descriptors as links; cmdline, comm, environ
- *                            is left out; maps, status, stat, mounts
+ *   /proc/<pid>          every process, live or zombie (procfs_pid.c)
+ *   /proc/self           a link to the calling process's directory; thread-self to its thread's
  *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts}, /proc/sys/kernel/pid_max
  *
  * The numbers are the enclave's: its vCPUs, its memory, its uptime. Files are generated when
  * opened (a consistent snapshot). */
-#include "exe.h"
+#include "procfs.h"
+
 #include "file.h"
-#include "klib.h"
 #include "mm.h"
 #include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
-#include "vfs.h"
 
 #define RELEASE "6.1.0-alcove"
 #define PID_MAX 4194304
 
 /* ---- text buffers ---- */
-
-struct text {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
 
 /* Makes room for n more bytes (false when out of memory: the text is marked failed). */
 static bool troom(struct text *t, size_t n)
@@ -49,8 +41,7 @@ static bool troom(struct text *t, size_t n)
     return true;
 }
 
-static void tprintf(struct text *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void tprintf(struct text *t, const char *fmt, ...)
+void tprintf(struct text *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -64,7 +55,7 @@ static void tprintf(struct text *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-static void tput(struct text *t, const void *bytes, size_t n)
+void tput(struct text *t, const void *bytes, size_t n)
 {
     if (!troom(t, n))
         return;
@@ -75,12 +66,7 @@ static void tput(struct text *t, const void *bytes, size_t n)
 /* ---- the generated files ---- */
 
 enum proc_file {
-    PF_CMDLINE = 1,
-    PF_COMM,
-    PF_MAPS,
-    PF_STATUS,
-    PF_STAT,
-    PF_MOUNTS,
+    PF_MOUNTS = 1,
     PF_CPUINFO,
     PF_MEMINFO,
     PF_UPTIME,
@@ -90,61 +76,7 @@ enum proc_file {
     PF_PID_MAX,
 };
 
-static const char *basename_of(const char *path)
-{
-    const char *b = path;
-    for (const char *p = path; *p; p++)
-        if (*p == '/' && p[1])
-            b = p + 1;
-    return b;
-}
-
-static void gen_maps(struct text *t)
-{
-    const struct vmspace *s = mm_space();
-    for (uint32_t i = 0; i < s->n; i++) {
-        const struct vma *v = &s->v[i];
-        const char *name = v->kind == VMA_EXE     ? exe_path()
-                           : v->kind == VMA_HEAP  ? "[heap]"
-                           : v->kind == VMA_STACK ? "[stack]"
-                                                  : "";
-        tprintf(t, "%08lx-%08lx %c%c%c%c 00000000 00:00 0", v->start, v->end,
-                (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',
-                (v->prot & PROT_EXEC) ? 'x' : '-', v->kind == VMA_SHARED ? 's' : 'p');
-        tprintf(t, *name ? "          %s\n" : "\n", name);
-    }
-}
-
-static int ppid_of(const struct process *p)
-{
-    return p->parent ? p->parent->pid : 0;
-}
-
-static void gen_status(struct text *t)
-{
-    const struct process *p = current_process();
-    uint64_t kib = mm_rss_bytes() / 1024, vm = mm_space()->mapped / 1024;
-    tprintf(t,
-            "Name:\t%.15s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
-            "PPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
-            "Groups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%u\n"
-            "Cpus_allowed_list:\t0-%u\n",
-            basename_of(exe_path()), p->umask, p->pid, p->pid, ppid_of(p), FD_MAX, vm, vm, kib,
-            thread_count(), g_boot->cpu_count - 1);
-}
-
-static void gen_stat(struct text *t)
-{
-    /* pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
-     * stime cutime cstime priority nice threads itrealvalue starttime vsize rss ... */
-    const struct process *p = current_process();
-    uint64_t ticks = time_since_boot_ns() / 10000000; /* USER_HZ 100 */
-    tprintf(t, "%d (%.15s) R %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 %u 0 0 %lu %lu\n", p->pid,
-            basename_of(exe_path()), ppid_of(p), p->pgid, p->sid, ticks, p->nthreads,
-            mm_space()->mapped, mm_rss_bytes() / PAGE_SIZE);
-}
-
-static void gen_mounts(struct text *t)
+void procfs_gen_mounts(struct text *t)
 {
     tprintf(t, "rootfs / rootfs ro 0 0\nproc /proc proc ro,nosuid,nodev,noexec 0 0\n"
                "devfs /dev devtmpfs ro,nosuid 0 0\n");
@@ -328,27 +260,8 @@ static void gen_sysstat(struct text *t)
 static void generate(struct text *t, uint64_t which)
 {
     switch (which) {
-    case PF_CMDLINE: {
-        uint64_t s, e;
-        exe_args(&s, &e);
-        if (e > s && user_range_ok(s, e - s, PROT_READ))
-            tput(t, (const void *)s, e - s);
-        break;
-    }
-    case PF_COMM:
-        tprintf(t, "%.15s\n", basename_of(exe_path()));
-        break;
-    case PF_MAPS:
-        gen_maps(t);
-        break;
-    case PF_STATUS:
-        gen_status(t);
-        break;
-    case PF_STAT:
-        gen_stat(t);
-        break;
     case PF_MOUNTS:
-        gen_mounts(t);
+        procfs_gen_mounts(t);
         break;
     case PF_CPUINFO:
         gen_cpuinfo(t);
@@ -360,7 +273,7 @@ static void generate(struct text *t, uint64_t which)
         gen_uptime(t);
         break;
     case PF_LOADAVG:
-        tprintf(t, "0.00 0.00 0.00 1/1 1\n");
+        tprintf(t, "0.00 0.00 0.00 1/%u %d\n", thread_count(), process_list()->pid);
         break;
     case PF_SYSSTAT:
         gen_sysstat(t);
@@ -374,168 +287,96 @@ static void generate(struct text *t, uint64_t which)
     }
 }
 
+int procfs_open_text(struct inode *ino, uint32_t flags, struct text *t, struct file **out)
+{
+    if (t->failed) {
+        kfree(t->p);
+        return -ENOMEM;
+    }
+    return vfs_open_snapshot(ino, flags, t->p, t->len, out);
+}
+
 static int gen_open(struct inode *ino, uint32_t flags, struct file **out)
 {
     struct text t = {0};
     generate(&t, ino->arg);
-    if (t.failed) {
-        kfree(t.p);
-        return -ENOMEM;
-    }
-    return vfs_open_snapshot(ino, flags, t.p, t.len, out);
+    return procfs_open_text(ino, flags, &t, out);
 }
 
 static const struct inode_ops g_gen_iops = {.open = gen_open};
 
-/* ---- links computed from the process: exe, cwd ---- */
+/* ---- self and thread-self: links computed from the caller ---- */
 
-enum { PL_EXE = 1, PL_CWD };
-
-static long plink_readlink(struct inode *ino, char *buf, size_t size)
+static long self_readlink(struct inode *ino, char *buf, size_t size)
 {
-    if (ino->arg == PL_EXE) {
-        size_t n = MIN(size, strlen(exe_path()));
-        memcpy(buf, exe_path(), n);
-        return (long)n;
-    }
-    char path[PATH_MAX_LEN];
-    long n = vfs_path_of(vfs_cwd(), path, sizeof(path));
-    if (n < 0)
-        return n;
-    n = (long)MIN((size_t)n, size);
-    memcpy(buf, path, (size_t)n);
-    return n;
-}
-
-static const struct inode_ops g_plink_iops = {.readlink = plink_readlink};
-
-/* ---- /proc/self/fd: one magic link per open descriptor ---- */
-
-static struct inode *g_fd_links[FD_MAX];
-
-static long fdlink_readlink(struct inode *ino, char *buf, size_t size)
-{
-    struct file *f = fd_get((int)ino->arg);
-    if (!f)
-        return -ENOENT;
-    char tmp[PATH_MAX_LEN];
-    long n;
-    if (f->inode) {
-        n = vfs_path_of(f->inode, tmp, sizeof(tmp));
-        if (n == -ENOENT)
-            n = ksnprintf(tmp, sizeof(tmp), "/ (deleted)");
-    } else if (f->ops->name) {
-        n = f->ops->name(f, tmp, sizeof(tmp));
-    } else {
-        n = ksnprintf(tmp, sizeof(tmp), "anon_inode:[alcove]");
-    }
-    if (n < 0)
-        return n;
-    n = (long)MIN((size_t)n, size);
+    char tmp[32];
+    int n = ino->arg
+                ? ksnprintf(tmp, sizeof(tmp), "%d/task/%d", current_process()->pid, current()->tid)
+                : ksnprintf(tmp, sizeof(tmp), "%d", current_process()->pid);
+    n = (int)MIN((size_t)n, size);
     memcpy(buf, tmp, (size_t)n);
     return n;
 }
 
-static struct inode *fdlink_follow(struct inode *link)
-{
-    struct file *f = fd_get((int)link->arg);
-    return f ? f->inode : NULL;
-}
+static const struct inode_ops g_self_iops = {.readlink = self_readlink};
 
-static int fdlink_stat(struct inode *link, struct linux_stat *st)
-{
-    struct file *f = fd_get((int)link->arg);
-    if (!f)
-        return -ENOENT;
-    if (!f->ops->stat)
-        return -EINVAL;
-    return f->ops->stat(f, st);
-}
+/* ---- /proc itself: its stored entries, and a directory per process ---- */
 
-/* Opening /proc/self/fd/N for an object outside the tree (a pipe, the console) opens the same
- * object: the same open file description. */
-static int fdlink_open(struct inode *link, uint32_t flags, struct file **out)
+static struct inode *proc_lookup(struct inode *dir, const char *name, uint32_t len)
 {
-    struct file *f = fd_get((int)link->arg);
-    if (!f)
-        return -ENOENT;
-    if (f->inode)
-        return vfs_open(f->inode, flags, out);
-    *out = f;
-    return 0;
-}
-
-static const struct inode_ops g_fdlink_iops = {
-    .readlink = fdlink_readlink,
-    .follow = fdlink_follow,
-    .stat = fdlink_stat,
-    .open = fdlink_open,
-};
-
-static struct inode *fd_link(int fd)
-{
-    if (fd < 0 || fd >= FD_MAX || !fd_get(fd))
-        return NULL;
-    if (!g_fd_links[fd]) {
-        struct inode *ino = vfs_new_inode(S_IFLNK | 0700, DEV_PROC, I_READONLY | I_PINNED);
-        if (!ino)
-            return NULL;
-        ino->iops = &g_fdlink_iops;
-        ino->arg = (uint64_t)fd;
-        ino->nlink = 1;
-        g_fd_links[fd] = ino;
+    if (len > 0 && name[0] >= '1' && name[0] <= '9') {
+        int pid = 0;
+        for (uint32_t i = 0; i < len && pid >= 0; i++)
+            pid = (name[i] >= '0' && name[i] <= '9' && i < 9) ? pid * 10 + (name[i] - '0') : -1;
+        return pid > 0 ? procfs_pid_dir(dir, pid) : NULL;
     }
-    return g_fd_links[fd];
+    struct dirent_node *d = vfs_entry(dir, name, len);
+    return d ? d->inode : NULL;
 }
 
-static struct inode *fddir_lookup(struct inode *dir, const char *name, uint32_t len)
+/* The processes first, then the stored entries. */
+static int proc_entry(struct inode *dir, uint64_t index, char *name, size_t size,
+                      struct inode **child)
 {
-    (void)dir;
-    if (len == 0 || len > 4 || (len > 1 && name[0] == '0'))
-        return NULL;
-    int fd = 0;
-    for (uint32_t i = 0; i < len; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return NULL;
-        fd = fd * 10 + (name[i] - '0');
-    }
-    return fd_link(fd);
-}
-
-static int fddir_entry(struct inode *dir, uint64_t index, char *name, size_t size,
-                       struct inode **child)
-{
-    (void)dir;
-    uint64_t seen = 0;
-    for (int fd = 0; fd < FD_MAX; fd++) {
-        if (!fd_get(fd))
-            continue;
-        if (seen++ == index) {
-            *child = fd_link(fd);
-            if (!*child)
-                return 0;
-            ksnprintf(name, size, "%d", fd);
+    if (procfs_pid_entry(dir, index, name, size, child))
+        return 1;
+    uint64_t nprocs = 0;
+    for (const struct process *p = process_list(); p; p = p->all_next)
+        nprocs++;
+    if (index < nprocs)
+        return 0; /* a process directory could not be made */
+    uint64_t i = nprocs;
+    for (const struct dirent_node *d = dir->children; d; d = d->next) {
+        if (i++ == index) {
+            size_t n = MIN((size_t)d->name_len, size - 1);
+            memcpy(name, d->name, n);
+            name[n] = 0;
+            *child = d->inode;
             return 1;
         }
     }
     return 0;
 }
 
-static const struct inode_ops g_fddir_iops = {.lookup = fddir_lookup, .entry = fddir_entry};
+static const struct inode_ops g_proc_iops = {.lookup = proc_lookup, .entry = proc_entry};
 
 /* ---- building the tree ---- */
 
-static struct inode *add(struct inode *dir, const char *name, uint32_t mode)
+struct inode *procfs_add(struct inode *dir, const char *name, uint32_t mode)
 {
-    struct inode *ino = vfs_new_inode(mode, DEV_PROC, I_READONLY | I_PINNED);
-    if (!ino || vfs_link(dir, name, (uint32_t)strlen(name), ino, false))
+    struct inode *ino = vfs_new_inode(mode, DEV_PROC, I_READONLY);
+    if (!ino)
         return NULL;
+    if (vfs_link(dir, name, (uint32_t)strlen(name), ino, false)) {
+        kfree(ino);
+        return NULL;
+    }
     return ino;
 }
 
 static struct inode *add_gen(struct inode *dir, const char *name, uint64_t which)
 {
-    struct inode *ino = add(dir, name, S_IFREG | 0444);
+    struct inode *ino = procfs_add(dir, name, S_IFREG | 0444);
     if (ino) {
         ino->iops = &g_gen_iops;
         ino->arg = which;
@@ -545,7 +386,7 @@ static struct inode *add_gen(struct inode *dir, const char *name, uint64_t which
 
 static struct inode *add_link(struct inode *dir, const char *name, const char *target)
 {
-    struct inode *ino = add(dir, name, S_IFLNK | 0777);
+    struct inode *ino = procfs_add(dir, name, S_IFLNK | 0777);
     if (ino) {
         ino->data = (uint8_t *)target;
         ino->size = strlen(target);
@@ -559,43 +400,29 @@ int procfs_mount(void)
     struct inode *proc = vfs_new_inode(S_IFDIR | 0555, DEV_PROC, I_READONLY | I_MOUNT);
     if (!proc)
         return -ENOMEM;
+    proc->iops = &g_proc_iops;
     struct dirent_node *d = vfs_entry(root, "proc", 4);
     if (d)
         vfs_replace(root, d, proc);
     else if (vfs_link(root, "proc", 4, proc, false))
         return -ENOMEM;
 
-    struct inode *self = add(proc, "1", S_IFDIR | 0555);
-    if (!self || !add_link(proc, "self", "1") || !add_link(proc, "thread-self", "1/task/1"))
+    struct inode *self = procfs_add(proc, "self", S_IFLNK | 0777);
+    struct inode *thread_self = procfs_add(proc, "thread-self", S_IFLNK | 0777);
+    if (!self || !thread_self)
         return -ENOMEM;
-    struct inode *exe = add(self, "exe", S_IFLNK | 0777);
-    struct inode *cwd = add(self, "cwd", S_IFLNK | 0777);
-    struct inode *fd = add(self, "fd", S_IFDIR | 0500);
-    if (!exe || !cwd || !fd || !add_link(self, "root", "/"))
-        return -ENOMEM;
-    exe->iops = cwd->iops = &g_plink_iops;
-    exe->arg = PL_EXE;
-    cwd->arg = PL_CWD;
-    fd->iops = &g_fddir_iops;
-    struct inode *task = add(self, "task", S_IFDIR | 0555);
-    if (!task || !add_link(task, "1", ".."))
-        return -ENOMEM;
-
+    self->iops = thread_self->iops = &g_self_iops;
+    thread_self->arg = 1;
     static const struct {
         const char *name;
         uint64_t which;
-    } self_files[] = {{"cmdline", PF_CMDLINE}, {"comm", PF_COMM}, {"maps", PF_MAPS},
-                      {"status", PF_STATUS},   {"stat", PF_STAT}, {"mounts", PF_MOUNTS}},
-      top_files[] = {{"cpuinfo", PF_CPUINFO}, {"meminfo", PF_MEMINFO}, {"uptime", PF_UPTIME},
-                     {"loadavg", PF_LOADAVG}, {"stat", PF_SYSSTAT},    {"version", PF_VERSION}};
-    for (size_t i = 0; i < ARRAY_SIZE(self_files); i++)
-        if (!add_gen(self, self_files[i].name, self_files[i].which))
+    } files[] = {{"cpuinfo", PF_CPUINFO}, {"meminfo", PF_MEMINFO}, {"uptime", PF_UPTIME},
+                 {"loadavg", PF_LOADAVG}, {"stat", PF_SYSSTAT},    {"version", PF_VERSION}};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        if (!add_gen(proc, files[i].name, files[i].which))
             return -ENOMEM;
-    for (size_t i = 0; i < ARRAY_SIZE(top_files); i++)
-        if (!add_gen(proc, top_files[i].name, top_files[i].which))
-            return -ENOMEM;
-    struct inode *sys = add(proc, "sys", S_IFDIR | 0555);
-    struct inode *kernel = sys ? add(sys, "kernel", S_IFDIR | 0555) : NULL;
+    struct inode *sys = procfs_add(proc, "sys", S_IFDIR | 0555);
+    struct inode *kernel = sys ? procfs_add(sys, "kernel", S_IFDIR | 0555) : NULL;
     if (!kernel || !add_gen(kernel, "pid_max", PF_PID_MAX))
         return -ENOMEM;
     return add_link(proc, "mounts", "self/mounts") ? 0 : -ENOMEM;

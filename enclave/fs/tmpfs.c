@@ -1,11 +1,13 @@
 /* tmpfs.c: writable file systems in the enclave's memory, and the bytes of regular files.
  *
  * A writable file up to CHUNK bytes is one kernel allocation that doubles as it grows; past
- * that, its bytes live in CHUNK-sized pieces listed in a table, so growing never copies what is
- * there and a file can use nearly all free memory. Large pieces come from the application region
- * (mm/kheap.c). Everything a tmpfs holds counts against the enclave's memory, as on Linux. The
- * image's files are one contiguous range of the ramdisk (data, cap 0). */
+ * that, or once it is mapped MAP_SHARED, its bytes live in CHUNK-sized pieces of whole frames
+ * listed in a table (kpages_alloc, mm.h), so growing never copies what is there, a file can use
+ * nearly all free memory, and a shared mapping maps the file's own pages (tmpfs_page).
+ * Everything a tmpfs holds counts against the enclave's memory, as on Linux. The image's files
+ * are one contiguous range of the ramdisk (data, cap 0). */
 #include "klib.h"
+#include "mm.h"
 #include "vfs.h"
 
 #define CHUNK (1ull << 20)
@@ -41,18 +43,22 @@ static int grow_chunks(struct inode *ino, uint64_t need)
 {
     uint64_t have = ino->chunks ? ino->cap / CHUNK : 0, want = nchunks(need);
     if (!ino->chunks) {
-        /* switch over: the small buffer, full size, becomes chunk 0 */
-        if (ino->cap < CHUNK) {
-            int err = grow_small(ino, CHUNK);
-            if (err)
-                return err;
-        }
-        ino->chunk_slots = 16;
-        ino->chunks = kzalloc(ino->chunk_slots * sizeof(uint8_t *));
-        if (!ino->chunks)
+        /* switch over: the small buffer's bytes move into chunk 0 */
+        uint8_t **t = kzalloc(16 * sizeof(uint8_t *));
+        uint8_t *c = t ? kpages_alloc(CHUNK) : NULL;
+        if (!c) {
+            kfree(t);
             return -ENOSPC;
-        ino->chunks[0] = ino->data;
+        }
+        if (ino->size)
+            memcpy(c, ino->data, ino->size);
+        memset(c + ino->size, 0, CHUNK - ino->size);
+        if (ino->cap)
+            kfree(ino->data);
         ino->data = NULL;
+        ino->chunks = t;
+        ino->chunk_slots = 16;
+        ino->chunks[0] = c;
         have = 1;
     }
     if (want > ino->chunk_slots) {
@@ -66,7 +72,7 @@ static int grow_chunks(struct inode *ino, uint64_t need)
         ino->chunk_slots = slots;
     }
     for (; have < want; have++) {
-        if (!(ino->chunks[have] = kmalloc(CHUNK))) {
+        if (!(ino->chunks[have] = kpages_alloc(CHUNK))) {
             ino->cap = have * CHUNK;
             return -ENOSPC;
         }
@@ -166,7 +172,7 @@ int tmpfs_truncate(struct inode *ino, uint64_t size)
         if (ino->chunks) { /* give back whole chunks past the new end (keep one) */
             uint64_t keep = MAX(nchunks(size), 1);
             for (uint64_t i = keep; i < ino->cap / CHUNK; i++)
-                kfree(ino->chunks[i]);
+                kpages_free(ino->chunks[i], CHUNK);
             ino->cap = MIN(ino->cap, keep * CHUNK);
         }
     }
@@ -179,7 +185,7 @@ void tmpfs_release_data(struct inode *ino)
 {
     if (ino->chunks) {
         for (uint64_t i = 0; i < ino->cap / CHUNK; i++)
-            kfree(ino->chunks[i]);
+            kpages_free(ino->chunks[i], CHUNK);
         kfree(ino->chunks);
         ino->chunks = NULL;
         ino->chunk_slots = 0;
@@ -188,6 +194,19 @@ void tmpfs_release_data(struct inode *ino)
     }
     ino->data = NULL;
     ino->cap = 0;
+}
+
+int tmpfs_page(struct inode *ino, uint64_t off, uint64_t *pa)
+{
+    if (!vfs_writable(ino) || off >= PAGE_UP(MAX(ino->size, 1)))
+        return -ENXIO;
+    if (!ino->chunks) {
+        int err = grow_chunks(ino, MAX(ino->size, 1));
+        if (err)
+            return err;
+    }
+    *pa = virt_to_phys(ino->chunks[off / CHUNK] + PAGE_DOWN(off % CHUNK));
+    return 0;
 }
 
 /* Creates the missing directories above a mount point (read-only, like the image's). */

@@ -43,6 +43,13 @@ void vfs_put(struct inode *ino)
         free_inode(ino);
 }
 
+void vfs_drop(struct inode *ino)
+{
+    ino->nlink = 0;
+    if (ino->refs == 0)
+        free_inode(ino);
+}
+
 struct inode *vfs_root(void)
 {
     if (!g_root) {
@@ -227,6 +234,11 @@ int vfs_create(struct inode *dir, const char *name, uint32_t len, uint32_t mode,
     struct inode *ino = vfs_new_inode(mode, dir->dev, 0);
     if (!ino)
         return -ENOSPC;
+    const struct cred *c = &current_process()->cred;
+    ino->uid = c->uid[ID_FS];
+    ino->gid = (dir->mode & S_ISGID) ? dir->gid : c->gid[ID_FS];
+    if (S_ISDIR(mode) && (dir->mode & S_ISGID))
+        ino->mode |= S_ISGID; /* a set-group-ID directory's subdirectories inherit it */
     if (vfs_link(dir, name, len, ino, true)) {
         kfree(ino);
         return -ENOSPC;
@@ -315,6 +327,8 @@ static int walk(struct walk *w, struct inode *cur, unsigned flags, bool want_par
             return -ENAMETOOLONG;
         if (!S_ISDIR(cur->mode))
             return -ENOTDIR;
+        if (cred_may_access(cur, MAY_EXEC)) /* search permission */
+            return -EACCES;
         const char *name = w->buf + start;
         if (last && want_parent) {
             *out = cur;

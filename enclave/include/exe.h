@@ -9,10 +9,6 @@
  * and fills *r so that returning to user mode starts it with argv and envp (NULL-terminated
  * arrays of kernel strings). Returns 0 or -errno (the reason is logged). */
 int exe_start(struct regs *r, char **argv, char **envp);
-/* The executable's path inside the enclave (what /proc/self/exe names). */
-const char *exe_path(void);
-/* Where argv's strings lie in the application's memory (what /proc/self/cmdline shows). */
-void exe_args(uint64_t *start, uint64_t *end);
 
 int random_fill(void *buf, size_t len);
 void proc_init(void);

@@ -66,6 +66,9 @@ int fd_install(struct file *f, int min, bool cloexec);
 /* The file behind fd (no reference taken: descriptors live until close), or NULL. */
 struct file *fd_get(int fd);
 int fd_close(int fd);
+/* The file open as descriptor fd in table t (another process's), without a reference: for use
+ * at once, never across a wait. */
+struct file *fd_peek(const struct fdtable *t, int fd);
 /* Gives back the references fd_get took for the calling thread's syscall (sys/dispatch.c). */
 void fd_release_held(void);
 /* Releases a file that was made but never installed (refs 0); a no-op for shared files. */

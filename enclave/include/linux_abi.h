@@ -96,6 +96,9 @@
 #define MADV_NORMAL         0
 #define MADV_DONTNEED       4
 #define MADV_FREE           8
+#define MADV_REMOVE         9
+#define MADV_WIPEONFORK     18
+#define MADV_KEEPONFORK     19
 #define MS_ASYNC            1
 #define MS_INVALIDATE       2
 #define MS_SYNC             4
@@ -239,9 +242,13 @@ _Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs");
 #define S_IFMT   0170000
 #define S_IFIFO  0010000
 #define S_IFCHR  0020000
+#define S_IFBLK  0060000
 #define S_IFDIR  0040000
 #define S_IFREG  0100000
 #define S_IFSOCK 0140000
+#define S_ISUID  04000
+#define S_ISGID  02000
+#define S_ISVTX  01000
 
 struct linux_stat {
     uint64_t st_dev, st_ino, st_nlink;

@@ -22,7 +22,11 @@ struct mm {
     uint64_t brk_base, brk_cur;       /* the brk heap */
     uint64_t rss;                     /* bytes of frames mapped */
     unsigned users;                   /* processes using it (a vfork child shares it) */
-    struct patch_state *patch;        /* the syscall sites patched in its code (kernel/patch.c) */
+    /* the files it has mapped, each held once until the space goes (an inode must outlive every
+     * mapping that names it) */
+    struct inode **files;
+    uint32_t nfiles, files_cap;
+    struct patch_state *patch; /* the syscall sites patched in its code (kernel/patch.c) */
 };
 
 /* An empty address space with the main stack of stack_size bytes reserved at its top, or NULL
@@ -50,6 +54,16 @@ struct vmspace *mm_space(void);
 /* Reserves [start, start + len) (page aligned, free) with prot: its pages get frames, zeroed,
  * when first touched. 0 or -ENOMEM. */
 int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind);
+/* Maps [start, start + len) (page aligned, free) to file from offset off (VMA_F_FILE in kind).
+ * Its pages past the file's end give SIGBUS; a MAP_SHARED mapping (VMA_SHARED) of a writable
+ * file maps the file's own pages when they are touched (tmpfs_page), a private one gets pages of
+ * its own (the caller copies the bytes). 0 or -ENOMEM. */
+int mm_map_file(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind, struct inode *file,
+                uint64_t off);
+/* Sets and clears VMA_F_* flags of the mappings in [start, end) (all mapped). 0 or -ENOMEM. */
+int mm_set_flags(uint64_t start, uint64_t end, uint32_t set, uint32_t clear);
+/* Where len free bytes lie, aligned to align, hint when it is free: 0 and *out, or -ENOMEM. */
+int mm_find_free(uint64_t len, uint64_t align, uint64_t hint, uint64_t *out);
 /* Reserves len bytes somewhere, aligned to align, preferring hint when it is free. */
 int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
                     uint64_t *out);
@@ -63,8 +77,8 @@ int mm_discard(uint64_t start, uint64_t end);
 int mm_move(uint64_t from, uint64_t to, uint64_t len);
 
 /* A page fault at addr with the CPU's error code: 0 when the page is now there (run the
- * instruction again), -EFAULT (nothing mapped there), -EACCES (the protection forbids it) or
- * -ENOMEM (no frame left). */
+ * instruction again), -EFAULT (nothing mapped there), -EACCES (the protection forbids it),
+ * -ENXIO (past the end of a mapped file: SIGBUS) or -ENOMEM (no frame left). */
 int mm_fault(uint64_t addr, uint64_t err);
 /* Gives every page of [start, end) its frame (they must be mapped and not PROT_NONE): what the
  * kernel does before it touches user memory. 0, -EFAULT or -ENOMEM. */
@@ -77,6 +91,10 @@ void *mm_alias(uint64_t va, size_t len);
 int mm_write(uint64_t va, const void *src, size_t len);
 /* The same in address space mm, which need not be the current one (a child's). */
 int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len);
+
+/* Reads len bytes at va in address space mm (another process's: /proc/<pid>/cmdline), whatever
+ * their protection. 0 or -EFAULT. */
+int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len);
 
 /* The heap starts at base (page aligned, the end of the executable). */
 void mm_set_brk_base(uint64_t base);
@@ -93,6 +111,12 @@ bool mm_memory_low(void);
 /* The current process's resident memory. */
 uint64_t mm_rss_bytes(void);
 
+/* Page-aligned kernel memory of whole frames (len a multiple of 4 KiB, not zeroed), whose pages
+ * a mapping may share (frames_ref through mm_map_file's faults): tmpfs files' bytes. A frame
+ * that a mapping still holds outlives kpages_free until it is unmapped. NULL when memory is
+ * short. */
+void *kpages_alloc(uint64_t len);
+void kpages_free(void *p, uint64_t len);
 /* Contiguous frames for the kernel heap (len a multiple of 4 KiB, backed, not zeroed), reached
  * through the physmap. 0 or -ENOMEM. */
 int kframes_alloc(uint64_t len, uint64_t *pa);

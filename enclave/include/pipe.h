@@ -1,4 +1,4 @@
-/* pipe.h: anonymous pipes (fs/pipe.c). */
+/* pipe.h: pipes and FIFOs (fs/pipe.c). */
 #ifndef ALCOVE_PIPE_H
 #define ALCOVE_PIPE_H
 
@@ -6,5 +6,9 @@
 
 /* F_GETPIPE_SZ and F_SETPIPE_SZ on f: the capacity in bytes, or -errno (-EBADF: not a pipe). */
 long pipe_fcntl(struct file *f, int cmd, uint64_t arg);
+
+/* Makes ino, a new S_IFIFO inode, a FIFO: opening it opens an end of its pipe. */
+struct inode;
+void fifo_init(struct inode *ino);
 
 #endif

@@ -41,6 +41,19 @@ struct itimer {
     int64_t interval;
 };
 
+/* Who a process is (sys/cred.c): four user ids and four group ids (real, effective, saved and
+ * filesystem: the ID_* indexes), and the supplementary groups. */
+#define CRED_GROUPS 64
+#define NGROUPS_MAX 65536
+enum { ID_REAL, ID_EFF, ID_SAVED, ID_FS };
+struct cred {
+    uint32_t uid[4], gid[4];
+    uint32_t ngroups;
+    uint32_t groups[CRED_GROUPS];
+};
+
+struct procdir; /* its /proc/<pid> (fs/procfs_pid.c) */
+
 struct process {
     int pid;
     int pgid, sid; /* process group and session */
@@ -54,6 +67,8 @@ struct process {
     int exit_signal;          /* what its parent gets when it ends (SIGCHLD, or 0: nothing) */
     struct thread *vforker;   /* the parent thread that waits for its exec or end (vfork) */
     uint64_t children_cpu_ns; /* what its reaped children used (RUSAGE_CHILDREN) */
+    uint64_t start_ns;        /* when it was made (since boot) */
+    struct cred cred;
     struct mm *mm;
     struct fdtable *files;
     struct sigproc *sig;
@@ -73,6 +88,7 @@ struct process {
     struct thread *threads; /* linked by thread.proc_next */
     unsigned nthreads;
     uint64_t dead_cpu_ns, dead_nvcsw; /* what its ended threads used */
+    struct procdir *procdir;          /* its /proc directory, once looked up */
 };
 
 /* The process of the running thread (the first process in an idle context). */
@@ -111,5 +127,24 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
                    int exit_signal);
 /* The thread t of its process is gone (sched.c, when its memory is freed). */
 void process_thread_gone(struct process *p);
+
+/* sys/cred.c: what the current process's identities allow. */
+#define MAY_EXEC  1
+#define MAY_WRITE 2
+#define MAY_READ  4
+/* An effective user id of 0: every privilege. */
+bool cred_privileged(void);
+/* The filesystem group id or a supplementary group is gid. */
+bool cred_in_group(uint32_t gid);
+/* 0 when the mode bits of ino that apply to the process give every MAY_* in want, else -EACCES
+ * (root passes, but for executing a file without any execute bit). */
+int cred_may_access(const struct inode *ino, unsigned want);
+/* The process owns ino or is privileged (chmod, utimes, sticky directories). */
+bool cred_owns(const struct inode *ino);
+/* The process may send a signal to target (Linux's uid rule). */
+bool cred_may_signal(const struct process *target);
+/* execve of exe: set-user-ID and set-group-ID bits, and the saved ids follow the effective ones.
+ */
+void cred_exec(const struct inode *exe);
 
 #endif

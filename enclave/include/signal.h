@@ -139,6 +139,7 @@ static inline bool is_restart_code(long ret)
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
 #define BUS_ADRALN  1
+#define BUS_ADRERR  2 /* past the end of a mapped file */
 #define TRAP_BRKPT  1
 #define TRAP_TRACE  2
 #define CLD_EXITED  1

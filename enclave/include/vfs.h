@@ -114,6 +114,9 @@ struct inode *vfs_new_inode(uint32_t mode, uint32_t dev, uint32_t flags);
 /* Takes and drops a reference; the last drop of an inode without names frees it. */
 void vfs_get(struct inode *ino);
 void vfs_put(struct inode *ino);
+/* An inode that its owner held without a name in any directory (nlink set by the owner: /proc's
+ * per-process links) loses that hold: it is freed now, or at its last vfs_put. */
+void vfs_drop(struct inode *ino);
 
 /* Adds name -> child to dir (the name is copied when copy_name, else it must outlive the entry).
  * 0 or -ENOMEM. */
@@ -180,12 +183,19 @@ long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off);
 int tmpfs_reserve(struct inode *ino, uint64_t need);
 /* Sets the size of a writable file (zero-filling growth, releasing memory on shrink). */
 int tmpfs_truncate(struct inode *ino, uint64_t size);
+/* The physical address of the page of a writable file at off (page aligned, within its size
+ * rounded up to a page): 0 and *pa, -ENXIO past the end (or for the image's files), -ENOSPC.
+ * The file's bytes move into whole frames for it first: a MAP_SHARED mapping maps them. */
+int tmpfs_page(struct inode *ino, uint64_t off, uint64_t *pa);
 /* Frees a writable file's data. */
 void tmpfs_release_data(struct inode *ino);
 
 /* fs/devfs.c and fs/procfs.c: mount /dev and /proc. */
 int devfs_mount(void);
 int procfs_mount(void);
+/* A process is reaped: its /proc/<pid> goes (fs/procfs_pid.c). */
+struct process;
+void procfs_forget(struct process *p);
 
 /* fs/open.c: an open file description for an inode (regular file or directory). */
 struct file *vfs_open_inode(struct inode *ino, uint32_t flags);

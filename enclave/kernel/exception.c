@@ -157,16 +157,21 @@ void exception_dispatch(struct regs *r)
             return;
         char what[160];
         describe_page_fault(what, sizeof(what), err, cr2);
-        process_kill(e == -ENOMEM ? SIGKILL : SIGSEGV, r, (uint32_t)vector, err, cr2, what);
+        process_kill(e == -ENOMEM  ? SIGKILL
+                     : e == -ENXIO ? SIGBUS
+                                   : SIGSEGV,
+                     r, (uint32_t)vector, err, cr2, what);
     }
     if (r->rip >= ALC_KERNEL_VBASE)
         kpanic("%s (vector %lu, error %#lx) in the enclave kernel at rip %#lx, address %#lx", name,
                vector, err, r->rip, cr2);
 
     kernel_enter(); /* not before: a fault in the kernel may hold it (kpanic above) */
+    bool past_eof = false;
     if (vector == 14) {
         /* a first touch (the page gets its frame), or a fault the program gets as a signal */
         int e = mm_fault(cr2, err);
+        past_eof = e == -ENXIO;
         if (e == 0) {
             kernel_leave();
             return;
@@ -186,13 +191,15 @@ void exception_dispatch(struct regs *r)
         ksnprintf(what, sizeof(what), "%s (selector error %#lx)", name, err);
     else
         ksnprintf(what, sizeof(what), "%s", name);
-    int sig = signal_of(vector);
+    int sig = past_eof ? SIGBUS : signal_of(vector);
     if (sig == SIGKILL) /* machine check, device not available: nothing to hand to a program */
         process_kill(sig, r, (uint32_t)vector, err, 0, what);
     struct linux_siginfo si;
     memset(&si, 0, sizeof(si));
     si.si_signo = sig;
     fault_info(&si, vector, err, cr2, r->rip);
+    if (past_eof)
+        si.si_code = BUS_ADRERR; /* si_addr stays the address */
     current()->regs = r;
     signal_fault(r, &si, (uint32_t)vector, err, cr2, what);
     kernel_leave();

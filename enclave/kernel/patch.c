@@ -356,7 +356,7 @@ void patch_syscall_site(const struct regs *r)
         return;
     uint64_t x = r->rip - 2; /* the syscall instruction */
     const struct vma *v = vms_lookup(mm_space(), x);
-    if (!v || v->kind != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end ||
+    if (!v || vma_kind(v) != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end ||
         (x >= state->stub_start && x < state->stub_end))
         return;
     const uint8_t *b = (const uint8_t *)x;

@@ -67,6 +67,8 @@ struct process *process_fork(struct process *parent)
     p->umask = parent->umask;
     memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
     p->nice = parent->nice;
+    p->cred = parent->cred;
+    p->start_ns = time_since_boot_ns();
     memcpy(p->exe_path, parent->exe_path, sizeof(p->exe_path));
     p->arg_start = parent->arg_start;
     p->arg_end = parent->arg_end;
@@ -119,6 +121,7 @@ static void put_process(struct process *p)
 
 void process_discard(struct process *p)
 {
+    procfs_forget(p);
     unlink_process(p);
     fdtable_free(p->files);
     if (p->cwd)
@@ -144,6 +147,7 @@ void process_vfork_done(struct process *p)
 void process_reap(struct process *p)
 {
     p->parent->children_cpu_ns += p->dead_cpu_ns + p->children_cpu_ns;
+    procfs_forget(p);
     unlink_process(p);
     put_process(p);
 }

@@ -16,17 +16,6 @@
 #define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
 #define HWCAP2_FSGSBASE (1u << 1)
 
-void exe_args(uint64_t *start, uint64_t *end)
-{
-    *start = current_process()->arg_start;
-    *end = current_process()->arg_end;
-}
-
-const char *exe_path(void)
-{
-    return current_process()->exe_path;
-}
-
 static uint32_t prot_of(uint32_t flags)
 {
     return (flags & ELFP_R ? PROT_READ : 0) | (flags & ELFP_W ? PROT_WRITE : 0) |
@@ -226,7 +215,7 @@ static int find_program(const char *name, char **envp, struct inode **out, char 
 static int check_program(const char *path, struct inode *ino, struct elfp_image *img, bool *script,
                          int level)
 {
-    if (S_ISDIR(ino->mode) || !S_ISREG(ino->mode) || !(ino->mode & 0111) || ino->iops) {
+    if (S_ISDIR(ino->mode) || !S_ISREG(ino->mode) || cred_may_access(ino, MAY_EXEC) || ino->iops) {
         klog(level, "%s: not an executable file", path);
         return -EACCES;
     }
@@ -254,6 +243,7 @@ static int load(const char *path, struct inode *ino, const struct elfp_image *im
                 char **envp, struct regs *r)
 {
     strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
+    cred_exec(ino);
     uint64_t bias;
     int err = load_segments(ino->data, img, &bias);
     if (err) {

@@ -16,9 +16,11 @@
 #include "kernel.h"
 #include "klib.h"
 #include "process.h"
+#include "vfs.h"
 
-#define MAX_VMAS  4096
-#define AROUND    (64u << 10)       /* a 4 KiB fault maps this much around it */
+#define MAX_VMAS  4096        /* mappings a process may have */
+#define VMAS_NEW  64          /* the table a new address space starts with; it doubles when full */
+#define AROUND    (64u << 10) /* a 4 KiB fault maps this much around it */
 #define STACK_TOP 0x7fffffe00000ull /* 2 MiB aligned, like the last page Linux leaves free */
 #define STACK_GAP (256ull << 20)    /* between the stack and the mappings below it */
 #define HUGE      FRAME_CHUNK
@@ -94,6 +96,17 @@ void kframes_free(uint64_t pa, uint64_t len)
     frames_free(&g_frames, pa, len / FRAME_SIZE);
 }
 
+void *kpages_alloc(uint64_t len)
+{
+    uint64_t pa;
+    return kframes_alloc(len, &pa) ? NULL : phys_to_virt(pa);
+}
+
+void kpages_free(void *p, uint64_t len)
+{
+    kframes_free(virt_to_phys(p), len);
+}
+
 /* mmu_unmap's release: the frames of a mapping that went away. */
 static void release_frames(void *ctx, uint64_t pa, uint64_t len)
 {
@@ -139,13 +152,13 @@ uint64_t mm_rss_bytes(void)
 struct mm *mm_create(uint64_t stack_size)
 {
     struct mm *mm = kzalloc(sizeof(*mm));
-    struct vma *vmas = kmalloc(MAX_VMAS * sizeof(struct vma));
+    struct vma *vmas = kmalloc(VMAS_NEW * sizeof(struct vma));
     if (!mm || !vmas || mmu_space_init(&mm->mmu)) {
         kfree(vmas);
         kfree(mm);
         return NULL;
     }
-    vms_init(&mm->space, MM_USER_START, MM_USER_END, vmas, MAX_VMAS);
+    vms_init(&mm->space, MM_USER_START, MM_USER_END, vmas, VMAS_NEW);
     mm->users = 1;
     stack_size = PAGE_UP(stack_size);
     mm->stack_top = STACK_TOP;
@@ -177,7 +190,18 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
     struct mm *dst = ctx;
     uint64_t npa;
     const struct vma *v = vms_lookup(&dst->space, va);
-    if (v && v->kind == VMA_SHARED) {
+    if (v && size == HUGE && (v->start > va || v->end < va + HUGE)) {
+        /* a 2 MiB page over ranges that fork treats differently: page by page */
+        for (uint64_t off = 0; off < HUGE; off += PAGE_SIZE) {
+            int err = copy_page(ctx, va + off, pa + off, PAGE_SIZE, perm);
+            if (err)
+                return err;
+        }
+        return 0;
+    }
+    if (v && (v->kind & VMA_F_WIPEONFORK))
+        return 0; /* the child's page is filled with zeros when touched */
+    if (v && vma_kind(v) == VMA_SHARED) {
         if (frames_ref(&g_frames, pa, size / FRAME_SIZE))
             return -ENOMEM;
         if (mmu_map(&dst->mmu, va, pa, size, perm)) {
@@ -228,6 +252,20 @@ struct mm *mm_copy(struct mm *src)
     mm->users = 1;
     mm->rss = 0;
     mm->patch = NULL;
+    mm->files = NULL;
+    mm->nfiles = mm->files_cap = 0;
+    if (src->nfiles) {
+        mm->files = kmalloc(src->nfiles * sizeof(*mm->files));
+        if (!mm->files) {
+            mmu_space_destroy(&mm->mmu, release_frames, NULL);
+            kfree(vmas);
+            kfree(mm);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < src->nfiles; i++)
+            vfs_get(mm->files[i] = src->files[i]);
+        mm->nfiles = mm->files_cap = src->nfiles;
+    }
     /* the child's tables are written before any vCPU loads them: no trap for any of it */
     if (mmu_walk(&src->mmu, 0, MM_USER_END, copy_page, mm) || patch_copy(src, mm)) {
         mm_put(mm);
@@ -247,6 +285,9 @@ void mm_put(struct mm *mm)
         return;
     patch_free(mm);
     mmu_space_destroy(&mm->mmu, release_frames, NULL);
+    for (uint32_t i = 0; i < mm->nfiles; i++)
+        vfs_put(mm->files[i]);
+    kfree(mm->files);
     kfree(mm->space.v);
     kfree(mm);
 }
@@ -276,20 +317,86 @@ static uint64_t perm_of(uint32_t prot)
     return PTE_U | ((prot & PROT_WRITE) ? PTE_W : 0) | ((prot & PROT_EXEC) ? 0 : PTE_NX);
 }
 
+/* Makes room in the mapping table for what one change can add (a split at each end), growing it
+ * up to MAX_VMAS; past that the change itself answers -ENOMEM. */
+static int room(struct mm *mm)
+{
+    struct vmspace *s = &mm->space;
+    if (s->n + 2 <= s->cap || s->cap >= MAX_VMAS)
+        return 0;
+    uint32_t cap = MIN(s->cap * 2, MAX_VMAS);
+    struct vma *v = kmalloc(cap * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    memcpy(v, s->v, s->n * sizeof(*v));
+    kfree(s->v);
+    s->v = v;
+    s->cap = cap;
+    return 0;
+}
+
 int mm_map_at(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind)
 {
+    if (room(mm_current()))
+        return -ENOMEM;
     int err = vms_insert(mm_space(), start, start + len, prot, kind);
     return err == -EINVAL ? -ENOMEM : err;
+}
+
+int mm_set_flags(uint64_t start, uint64_t end, uint32_t set, uint32_t clear)
+{
+    if (room(mm_current()))
+        return -ENOMEM;
+    return vms_set_flags(mm_space(), start, end, set, clear);
+}
+
+/* The address space holds file until it goes (once, however many mappings name it). */
+static int hold_file(struct mm *mm, struct inode *file)
+{
+    for (uint32_t i = 0; i < mm->nfiles; i++)
+        if (mm->files[i] == file)
+            return 0;
+    if (mm->nfiles == mm->files_cap) {
+        uint32_t cap = mm->files_cap ? mm->files_cap * 2 : 8;
+        struct inode **t = kmalloc(cap * sizeof(*t));
+        if (!t)
+            return -ENOMEM;
+        if (mm->nfiles)
+            memcpy(t, mm->files, mm->nfiles * sizeof(*t));
+        kfree(mm->files);
+        mm->files = t;
+        mm->files_cap = cap;
+    }
+    vfs_get(file);
+    mm->files[mm->nfiles++] = file;
+    return 0;
+}
+
+int mm_map_file(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind, struct inode *file,
+                uint64_t off)
+{
+    struct mm *mm = mm_current();
+    if (room(mm) || hold_file(mm, file))
+        return -ENOMEM;
+    int err = vms_insert_file(&mm->space, start, start + len, prot, kind | VMA_F_FILE, file, off);
+    return err == -EINVAL ? -ENOMEM : err;
+}
+
+int mm_find_free(uint64_t len, uint64_t align, uint64_t hint, uint64_t *out)
+{
+    struct vmspace *vs = mm_space();
+    if (hint && !(hint & (align - 1)) && hint + len > hint && vms_is_free(vs, hint, hint + len))
+        *out = hint;
+    else if (vms_find_free_below(vs, len, align, mm_current()->mmap_top, out))
+        return -ENOMEM;
+    return 0;
 }
 
 int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, uint32_t kind,
                     uint64_t *out)
 {
     uint64_t at;
-    struct vmspace *vs = mm_space();
-    if (hint && !(hint & (align - 1)) && hint + len > hint && vms_is_free(vs, hint, hint + len))
-        at = hint;
-    else if (vms_find_free_below(vs, len, align, mm_current()->mmap_top, &at))
+    if (mm_find_free(len, align, hint, &at))
         return -ENOMEM;
     int err = mm_map_at(at, len, prot, kind);
     if (!err)
@@ -302,6 +409,8 @@ int mm_map_anywhere(uint64_t len, uint64_t align, uint64_t hint, uint32_t prot, 
 int mm_unmap(uint64_t start, uint64_t end)
 {
     struct mm *mm = mm_current();
+    if (room(mm))
+        return -ENOMEM;
     int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
     return err ? err : vms_remove(&mm->space, start, end);
 }
@@ -309,7 +418,7 @@ int mm_unmap(uint64_t start, uint64_t end)
 int mm_protect(uint64_t start, uint64_t end, uint32_t prot)
 {
     struct mm *mm = mm_current();
-    if (!vms_accessible(&mm->space, start, end - start, 0))
+    if (!vms_accessible(&mm->space, start, end - start, 0) || room(mm))
         return -ENOMEM;
     int err = mmu_protect(&mm->mmu, start, end - start, perm_of(prot));
     return err ? err : vms_protect(&mm->space, start, end, prot);
@@ -335,12 +444,61 @@ static int map_small(struct mm *mm, uint64_t va, uint64_t perm)
     return err;
 }
 
+/* A shared mapping of a writable file: the file's own page for file offset off. */
+static int map_file_page(struct mm *mm, struct inode *file, uint64_t va, uint64_t off,
+                         uint64_t perm)
+{
+    uint64_t pa;
+    int err = tmpfs_page(file, off, &pa);
+    if (err)
+        return err == -ENXIO ? -ENXIO : -ENOMEM;
+    if (frames_ref(&g_frames, pa, 1))
+        return -ENOMEM;
+    if (mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)) {
+        frames_free(&g_frames, pa, 1);
+        return -ENOMEM;
+    }
+    mm->rss += PAGE_SIZE;
+    return 0;
+}
+
+/* The untouched page at va of a mapping of a file: SIGBUS past the file's end (rounded up to a
+ * page, as Linux), the file's pages for a shared mapping of a writable file (the page and its
+ * neighbours in the aligned 64 KiB, within the file), else 1: a page of its own. */
+static int fault_in_file(struct mm *mm, const struct vma *v, uint64_t va)
+{
+    uint64_t off = v->off + (PAGE_DOWN(va) - v->start);
+    uint64_t size = PAGE_UP(v->file->size);
+    if (off >= size)
+        return -ENXIO;
+    if (vma_kind(v) != VMA_SHARED || !vfs_writable(v->file))
+        return 1;
+    uint64_t perm = perm_of(v->prot);
+    int err = map_file_page(mm, v->file, PAGE_DOWN(va), off, perm);
+    if (err)
+        return err;
+    uint64_t from = MAX(v->start, va & ~(uint64_t)(AROUND - 1));
+    uint64_t to = MIN(v->end, (va & ~(uint64_t)(AROUND - 1)) + AROUND);
+    for (uint64_t at = from; at < to; at += PAGE_SIZE) {
+        uint64_t o = v->off + (at - v->start);
+        if (o < size && mmu_lookup(&mm->mmu, at, NULL, NULL, NULL) != 0 &&
+            map_file_page(mm, v->file, at, o, perm))
+            break;
+    }
+    return 0;
+}
+
 /* Maps the frames for the untouched page at va of mapping v (see the top of the file). */
 static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
 {
+    if (v->file) {
+        int r = fault_in_file(mm, v, va);
+        if (r <= 0)
+            return r;
+    }
     uint64_t perm = perm_of(v->prot), pa;
     uint64_t block = va & ~(HUGE - 1);
-    if (block >= v->start && block + HUGE <= v->end &&
+    if (!v->file && block >= v->start && block + HUGE <= v->end &&
         may_take(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
         frames_alloc_chunk(&g_frames, &pa) == 0) {
         if (prepare(pa, HUGE, true) == 0) {
@@ -357,6 +515,8 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
         return err;
     uint64_t from = MAX(v->start, va & ~(uint64_t)(AROUND - 1));
     uint64_t to = MIN(v->end, (va & ~(uint64_t)(AROUND - 1)) + AROUND);
+    if (v->file) /* a private mapping of a file: nothing past its end (SIGBUS there) */
+        to = MIN(to, v->start + (PAGE_UP(v->file->size) - v->off));
     for (uint64_t at = from; at < to; at += PAGE_SIZE)
         if (mmu_lookup(&mm->mmu, at, NULL, NULL, NULL) != 0 && map_small(mm, at, perm))
             break;
@@ -458,6 +618,21 @@ int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len)
         } else {
             memset(p, 0, n);
         }
+        va += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len)
+{
+    while (len > 0) {
+        size_t n = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        const uint8_t *p = alias(mm, va, n);
+        if (!p)
+            return -EFAULT;
+        memcpy(dst, p, n);
+        dst = (uint8_t *)dst + n;
         va += n;
         len -= n;
     }

@@ -1,6 +1,8 @@
 /* vma.c: sorted range list for the application's address space (see vma.h). */
 #include "vma.h"
 
+#include <stdbool.h>
+
 #include "klib.h"
 #include "linux_abi.h"
 
@@ -60,7 +62,15 @@ const struct vma *vms_next(const struct vmspace *s, uint64_t addr)
 int vms_overlaps_kind(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t kind)
 {
     for (uint32_t i = first_ending_after(s, start); i < s->n && s->v[i].start < end; i++)
-        if (s->v[i].kind == kind)
+        if (vma_kind(&s->v[i]) == kind)
+            return 1;
+    return 0;
+}
+
+int vms_any_flag(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t flag)
+{
+    for (uint32_t i = first_ending_after(s, start); i < s->n && s->v[i].start < end; i++)
+        if (s->v[i].kind & flag)
             return 1;
     return 0;
 }
@@ -110,18 +120,34 @@ static void drop(struct vmspace *s, uint32_t at, uint32_t count)
     s->n -= count;
 }
 
-static int same_kind(const struct vma *a, uint32_t prot, uint32_t kind)
+/* a and b (a below b) can be one range: adjacent, alike, and the same file at adjacent offsets */
+static int mergeable(const struct vma *a, const struct vma *b)
 {
-    return a->prot == prot && a->kind == kind;
+    return a->end == b->start && a->prot == b->prot && a->kind == b->kind && a->file == b->file &&
+           (!a->file || a->off + (a->end - a->start) == b->off);
+}
+
+/* Moves v's start up to at (a split or a cut), keeping its file offset in step. */
+static void set_start(struct vma *v, uint64_t at)
+{
+    v->off += at - v->start;
+    v->start = at;
 }
 
 int vms_insert(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot, uint32_t kind)
 {
+    return vms_insert_file(s, start, end, prot, kind, NULL, 0);
+}
+
+int vms_insert_file(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot, uint32_t kind,
+                    struct inode *file, uint64_t off)
+{
     if (!aligned(start) || !aligned(end) || !vms_is_free(s, start, end))
         return -EINVAL;
     uint32_t i = first_ending_after(s, start);
-    int merge_prev = i > 0 && s->v[i - 1].end == start && same_kind(&s->v[i - 1], prot, kind);
-    int merge_next = i < s->n && s->v[i].start == end && same_kind(&s->v[i], prot, kind);
+    struct vma n = {start, end, prot, kind, file, file ? off : 0};
+    int merge_prev = i > 0 && mergeable(&s->v[i - 1], &n);
+    int merge_next = i < s->n && mergeable(&n, &s->v[i]);
     if (merge_prev && merge_next) {
         s->v[i - 1].end = s->v[i].end;
         drop(s, i, 1);
@@ -129,10 +155,11 @@ int vms_insert(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot, u
         s->v[i - 1].end = end;
     } else if (merge_next) {
         s->v[i].start = start;
+        s->v[i].off = n.off;
     } else {
         if (make_room(s, i, 1))
             return -ENOMEM;
-        s->v[i] = (struct vma){start, end, prot, kind};
+        s->v[i] = n;
     }
     s->mapped += end - start;
     return 0;
@@ -149,7 +176,7 @@ int vms_remove(struct vmspace *s, uint64_t start, uint64_t end)
             return -ENOMEM;
         s->v[i + 1] = s->v[i];
         s->v[i].end = start;
-        s->v[i + 1].start = end;
+        set_start(&s->v[i + 1], end);
         s->mapped -= end - start;
         return 0;
     }
@@ -163,7 +190,7 @@ int vms_remove(struct vmspace *s, uint64_t start, uint64_t end)
             continue;
         }
         if (cut_start == v->start)
-            v->start = cut_end;
+            set_start(v, cut_end);
         else
             v->end = cut_start;
         i++;
@@ -171,7 +198,29 @@ int vms_remove(struct vmspace *s, uint64_t start, uint64_t end)
     return 0;
 }
 
-int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot)
+/* What [start, end) becomes: its protection (keep_prot: unchanged) and flags set and cleared. */
+struct change {
+    uint32_t prot;
+    bool keep_prot;
+    uint32_t set, clear;
+};
+
+static struct vma changed(const struct vma *v, const struct change *c)
+{
+    struct vma n = *v;
+    if (!c->keep_prot)
+        n.prot = c->prot;
+    n.kind = (n.kind | c->set) & ~c->clear;
+    return n;
+}
+
+static bool changes(const struct vma *v, const struct change *c)
+{
+    struct vma n = changed(v, c);
+    return n.prot != v->prot || n.kind != v->kind;
+}
+
+static int apply(struct vmspace *s, uint64_t start, uint64_t end, const struct change *c)
 {
     if (start >= end)
         return 0;
@@ -187,36 +236,35 @@ int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot)
     }
     /* entries needed: a split at each edge that falls inside a range */
     uint32_t extra = 0;
-    if (s->v[first].start < start && s->v[first].prot != prot)
+    if (s->v[first].start < start && changes(&s->v[first], c))
         extra++;
-    if (s->v[i - 1].end > end && s->v[i - 1].prot != prot)
+    if (s->v[i - 1].end > end && changes(&s->v[i - 1], c))
         extra++;
     if (s->n + extra > s->cap)
         return -ENOMEM;
 
     for (uint32_t k = first; k < s->n && s->v[k].start < end; k++) {
         struct vma *v = &s->v[k];
-        if (v->prot == prot)
+        if (!changes(v, c))
             continue;
         if (v->start < start) {
             make_room(s, k + 1, 1);
             s->v[k + 1] = s->v[k];
             s->v[k].end = start;
-            s->v[k + 1].start = start;
+            set_start(&s->v[k + 1], start);
             continue; /* the next iteration handles the upper part */
         }
         if (v->end > end) {
             make_room(s, k + 1, 1);
             s->v[k + 1] = s->v[k];
             s->v[k].end = end;
-            s->v[k + 1].start = end;
+            set_start(&s->v[k + 1], end);
         }
-        s->v[k].prot = prot;
+        s->v[k] = changed(&s->v[k], c);
     }
     /* merge equal neighbours around the changed span */
     for (uint32_t k = first > 0 ? first - 1 : 0; k + 1 < s->n && s->v[k].start < end;) {
-        if (s->v[k].end == s->v[k + 1].start &&
-            same_kind(&s->v[k], s->v[k + 1].prot, s->v[k + 1].kind)) {
+        if (mergeable(&s->v[k], &s->v[k + 1])) {
             s->v[k].end = s->v[k + 1].end;
             drop(s, k + 1, 1);
         } else {
@@ -224,6 +272,16 @@ int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot)
         }
     }
     return 0;
+}
+
+int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot)
+{
+    return apply(s, start, end, &(struct change){.prot = prot});
+}
+
+int vms_set_flags(struct vmspace *s, uint64_t start, uint64_t end, uint32_t set, uint32_t clear)
+{
+    return apply(s, start, end, &(struct change){.keep_prot = true, .set = set, .clear = clear});
 }
 
 int vms_accessible(const struct vmspace *s, uint64_t addr, uint64_t len, uint32_t need)
@@ -236,7 +294,7 @@ int vms_accessible(const struct vmspace *s, uint64_t addr, uint64_t len, uint32_
     uint32_t i = first_ending_after(s, addr);
     uint64_t at = addr;
     while (at < end) {
-        if (i >= s->n || s->v[i].start > at || s->v[i].kind == VMA_KERNEL)
+        if (i >= s->n || s->v[i].start > at || vma_kind(&s->v[i]) == VMA_KERNEL)
             return 0;
         uint32_t prot = s->v[i].prot;
         if ((need && prot == PROT_NONE) || ((need & PROT_WRITE) && !(prot & PROT_WRITE)))

@@ -19,11 +19,27 @@ enum vma_kind {
     VMA_SHARED,   /* MAP_SHARED: its pages are the same frames in a fork's child */
 };
 
+/* Flags, above the kind in vma.kind: ranges that differ in them are not merged. */
+#define VMA_KIND_MASK    0xffu
+#define VMA_F_FILE       0x100u /* a mapping of a file */
+#define VMA_F_NOWRITE    0x200u /* MAP_SHARED of a file not open for writing: no PROT_WRITE */
+#define VMA_F_LOCKED     0x400u /* mlock, MAP_LOCKED */
+#define VMA_F_WIPEONFORK 0x800u /* MADV_WIPEONFORK: a fork's child gets zeros */
+
+struct inode;
+
 struct vma {
     uint64_t start, end; /* [start, end), page aligned */
     uint32_t prot;       /* PROT_* */
-    uint32_t kind;       /* enum vma_kind */
+    uint32_t kind;       /* enum vma_kind, and VMA_F_* flags */
+    struct inode *file;  /* the file it maps (VMA_F_FILE), or NULL */
+    uint64_t off;        /* the file offset of start */
 };
+
+static inline uint32_t vma_kind(const struct vma *v)
+{
+    return v->kind & VMA_KIND_MASK;
+}
 
 struct vmspace {
     struct vma *v; /* sorted by start, non-overlapping */
@@ -46,6 +62,10 @@ int vms_find_free_below(const struct vmspace *s, uint64_t len, uint64_t align, u
 /* Adds [start, end), which must be free, merging with equal neighbours. 0, -EINVAL (bad range
  * or overlap) or -ENOMEM (no room in the table). */
 int vms_insert(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot, uint32_t kind);
+/* The same for a mapping of file from offset off: it merges only with a neighbour that maps the
+ * same file at the adjacent offsets, and a part split off keeps its own offset. */
+int vms_insert_file(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot, uint32_t kind,
+                    struct inode *file, uint64_t off);
 
 /* Removes whatever lies in [start, end), splitting ranges at the edges. 0 or -ENOMEM when a
  * split needs a table entry that is not there (nothing is changed then). */
@@ -54,7 +74,14 @@ int vms_remove(struct vmspace *s, uint64_t start, uint64_t end);
 /* Sets the protection of [start, end). -ENOMEM if part of it is not mapped (nothing changed). */
 int vms_protect(struct vmspace *s, uint64_t start, uint64_t end, uint32_t prot);
 
-/* True when some range of this kind overlaps [start, end). */
+/* Sets and clears VMA_F_* flags over [start, end), which must be mapped (-ENOMEM otherwise, or
+ * when a split needs an entry that is not there: nothing changed then). */
+int vms_set_flags(struct vmspace *s, uint64_t start, uint64_t end, uint32_t set, uint32_t clear);
+
+/* True when some range with this VMA_F_* flag overlaps [start, end). */
+int vms_any_flag(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t flag);
+
+/* True when some range of this kind (flags aside) overlaps [start, end). */
 int vms_overlaps_kind(const struct vmspace *s, uint64_t start, uint64_t end, uint32_t kind);
 
 /* The first range that ends after addr (it contains addr or lies above it), or NULL. */

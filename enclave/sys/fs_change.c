@@ -6,6 +6,7 @@
 #include "file.h"
 #include "fs_common.h"
 #include "klib.h"
+#include "pipe.h"
 #include "syscall.h"
 
 /* A path to change: its directory and last name. */
@@ -65,6 +66,8 @@ static long do_mkdirat(int dirfd, uint64_t upath, uint32_t mode)
         return -EEXIST;
     if (!vfs_writable(t.dir))
         return -EROFS;
+    if ((err = dir_may_change(t.dir, NULL)))
+        return err;
     struct inode *ino;
     return vfs_create(t.dir, t.name, t.len, S_IFDIR | (mode & 07777 & ~current_process()->umask),
                       &ino);
@@ -92,6 +95,8 @@ static long do_rmdir(int dirfd, uint64_t upath)
         return -EROFS;
     if (!t.ino)
         return -ENOENT;
+    if ((err = dir_may_change(t.dir, t.ino)))
+        return err;
     if (!S_ISDIR(t.ino->mode))
         return -ENOTDIR;
     if (t.ino->flags & I_MOUNT)
@@ -119,6 +124,8 @@ static long do_unlink(int dirfd, uint64_t upath)
     if (!t.ino)
         return -ENOENT;
     if ((err = slash_check(&t)))
+        return err;
+    if ((err = dir_may_change(t.dir, t.ino)))
         return err;
     if (S_ISDIR(t.ino->mode))
         return -EISDIR;
@@ -175,6 +182,8 @@ static long do_renameat2(int olddirfd, uint64_t uold, int newdirfd, uint64_t une
         return -ENOENT;
     if ((flags & RENAME_NOREPLACE) && n.ino)
         return -EEXIST;
+    if ((err = dir_may_change(o.dir, o.ino)) || (err = dir_may_change(n.dir, n.ino)))
+        return err;
     struct inode *src = o.ino, *dst = n.ino;
     if (src == dst)
         return 0; /* the same file: nothing to do */
@@ -246,6 +255,8 @@ static long do_linkat(int olddirfd, uint64_t uold, int newdirfd, uint64_t unew, 
         return -EROFS;
     if (src->dev != t.dir->dev)
         return -EXDEV;
+    if ((err = dir_may_change(t.dir, NULL)))
+        return err;
     if (S_ISDIR(src->mode))
         return -EPERM;
     if (src->nlink == 0)
@@ -283,6 +294,8 @@ static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
         return -EEXIST;
     if (!vfs_writable(t.dir))
         return -EROFS;
+    if ((err = dir_may_change(t.dir, NULL)))
+        return err;
     struct inode *ino;
     err = vfs_create(t.dir, t.name, t.len, S_IFLNK | 0777, &ino);
     if (err)
@@ -306,15 +319,46 @@ SYSCALL_DEFINE3(symlinkat, uint64_t, utarget, int, dirfd, uint64_t, upath)
     return do_symlinkat(utarget, dirfd, upath);
 }
 
-SYSCALL_DEFINE3(mknod, uint64_t, upath, uint32_t, mode, uint64_t, dev)
+/* Regular files, FIFOs and sockets' names; no device nodes (EPERM even for root): the
+ * enclave's devices are the ones in /dev. */
+static long do_mknodat(int dirfd, uint64_t upath, uint32_t mode)
 {
-    (void)mode;
-    (void)dev;
+    uint32_t type = mode & S_IFMT;
+    if (type == S_IFDIR)
+        return -EPERM;
+    if (type && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
+        type != S_IFBLK)
+        return -EINVAL;
     struct target t;
-    int err = target_at(AT_FDCWD, upath, &t);
+    int err = target_at(dirfd, upath, &t);
     if (err)
         return err;
-    return t.err || t.ino ? -EEXIST : -EPERM; /* no device or fifo nodes in an enclave */
+    if (t.err || t.ino)
+        return -EEXIST;
+    if (!vfs_writable(t.dir))
+        return -EROFS;
+    if ((err = dir_may_change(t.dir, NULL)))
+        return err;
+    if (type == S_IFCHR || type == S_IFBLK)
+        return -EPERM;
+    struct inode *ino;
+    err = vfs_create(t.dir, t.name, t.len,
+                     (type ? type : S_IFREG) | (mode & 07777 & ~current_process()->umask), &ino);
+    if (!err && type == S_IFIFO)
+        fifo_init(ino);
+    return err;
+}
+
+SYSCALL_DEFINE3(mknod, uint64_t, upath, uint32_t, mode, uint64_t, dev)
+{
+    (void)dev;
+    return do_mknodat(AT_FDCWD, upath, mode);
+}
+
+SYSCALL_DEFINE4(mknodat, int, dirfd, uint64_t, upath, uint32_t, mode, uint64_t, dev)
+{
+    (void)dev;
+    return do_mknodat(dirfd, upath, mode);
 }
 
 /* ---- attributes ---- */
@@ -329,6 +373,11 @@ static long set_mode(struct inode *ino, uint32_t mode)
     int err = change_ok(ino);
     if (err)
         return err;
+    if (!cred_owns(ino))
+        return -EPERM;
+    /* set-group-ID on a file of a group the caller is not in is dropped silently (Linux) */
+    if (!cred_privileged() && !S_ISDIR(ino->mode) && !cred_in_group(ino->gid))
+        mode &= ~(uint32_t)S_ISGID;
     ino->mode = (ino->mode & S_IFMT) | (mode & 07777);
     vfs_touch(ino, T_CTIME);
     return 0;
@@ -369,6 +418,12 @@ static long set_owner(struct inode *ino, uint32_t uid, uint32_t gid)
     int err = change_ok(ino);
     if (err)
         return err;
+    /* without privilege: only the owner, only to a group of its own, never to another user */
+    if (!cred_privileged() && ((uid != (uint32_t)-1 && uid != ino->uid) || !cred_owns(ino) ||
+                               (gid != (uint32_t)-1 && gid != ino->gid && !cred_in_group(gid))))
+        return -EPERM;
+    if (!cred_privileged() && (uid != (uint32_t)-1 || gid != (uint32_t)-1))
+        ino->mode &= ~(uint32_t)(S_ISUID | S_ISGID); /* a change of owner drops them (Linux) */
     if (uid != (uint32_t)-1)
         ino->uid = uid;
     if (gid != (uint32_t)-1)
@@ -490,6 +545,10 @@ static long set_times(struct inode *ino, const struct linux_timespec *ts)
     int err = change_ok(ino);
     if (err)
         return err;
+    /* explicit times: the owner only; now: the owner or whoever may write the file */
+    bool explicit_times = ts && (ts[0].tv_nsec != UTIME_NOW || ts[1].tv_nsec != UTIME_NOW);
+    if (!cred_owns(ino) && (explicit_times || cred_may_access(ino, MAY_WRITE)))
+        return explicit_times ? -EPERM : -EACCES;
     int64_t now = time_realtime_ns();
     if (!ts) {
         ino->atime_ns = ino->mtime_ns = now;

@@ -17,6 +17,10 @@ int resolve_at(int dirfd, uint64_t upath, int at_flags, unsigned lookup, struct 
 int resolve_path_at(int dirfd, const char *path, int at_flags, unsigned lookup, struct inode **out);
 /* vfs_lookup_parent from dirfd. */
 int parent_at(int dirfd, const char *path, struct inode **dir, char *name, uint32_t *len);
+/* The caller may add names to dir and remove them (write and search permission: -EACCES), and
+ * may remove victim from it (NULL: nothing is removed), which a sticky directory allows only
+ * to the owner of one or the other (-EPERM). */
+int dir_may_change(const struct inode *dir, const struct inode *victim);
 /* stat of a looked-up inode; followed: the lookup followed links (magic links stat their
  * object). */
 int getattr(struct inode *ino, bool followed, struct linux_stat *st);

@@ -75,7 +75,7 @@ static uint64_t shared_key(uint64_t uaddr)
 {
     const struct vma *v = vms_lookup(mm_space(), uaddr);
     uint64_t pa;
-    if (!v || v->kind != VMA_SHARED || mmu_lookup(&mm_current()->mmu, uaddr, &pa, NULL, NULL))
+    if (!v || vma_kind(v) != VMA_SHARED || mmu_lookup(&mm_current()->mmu, uaddr, &pa, NULL, NULL))
         return 0;
     return pa;
 }

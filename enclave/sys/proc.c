@@ -73,45 +73,6 @@ SYSCALL_DEFINE0(getpid)
     return current_process()->pid;
 }
 
-/* The enclave's one user is root: nothing outside can be reached with it anyway. */
-SYSCALL_DEFINE0(getuid)
-{
-    return 0;
-}
-
-SYSCALL_DEFINE0(geteuid)
-{
-    return 0;
-}
-
-SYSCALL_DEFINE0(getgid)
-{
-    return 0;
-}
-
-SYSCALL_DEFINE0(getegid)
-{
-    return 0;
-}
-
-static long put_three_zeros(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint32_t zero = 0;
-    if (copy_to_user(a, &zero, 4) || copy_to_user(b, &zero, 4) || copy_to_user(c, &zero, 4))
-        return -EFAULT;
-    return 0;
-}
-
-SYSCALL_DEFINE3(getresuid, uint64_t, r, uint64_t, e, uint64_t, s)
-{
-    return put_three_zeros(r, e, s);
-}
-
-SYSCALL_DEFINE3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
-{
-    return put_three_zeros(r, e, s);
-}
-
 #define ALC_STR_(x) #x
 #define ALC_STR(x)  ALC_STR_(x)
 

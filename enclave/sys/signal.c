@@ -148,6 +148,8 @@ static long send(struct process *p, int sig, int code, struct thread *target)
 {
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
+    if (!cred_may_signal(p) && !(sig == SIGCONT && p->sid == current_process()->sid))
+        return -EPERM;
     if (sig == 0)
         return 0; /* the target exists and may be signalled */
     /* the first process is the enclave's init: from the others, as in a PID namespace, only
@@ -159,7 +161,7 @@ static long send(struct process *p, int sig, int code, struct thread *target)
     info.si_signo = sig;
     info.si_code = code;
     info.kill.pid = current_process()->pid;
-    info.kill.uid = 0;
+    info.kill.uid = current_process()->cred.uid[ID_REAL];
     return signal_send_proc(p, sig, &info, target);
 }
 
@@ -181,7 +183,7 @@ SYSCALL_DEFINE2(kill, int, pid, int, sig)
         return p->zombie ? 0 : send(p, sig, SI_USER, NULL);
     }
     int pgid = pid == 0 ? me->pgid : -pid;
-    bool found = false;
+    bool found = false, sent = false;
     long err = 0;
     /* the caller last: a signal that ends it must not stop the others getting theirs */
     for (int pass = 0; pass < 2; pass++) {
@@ -196,10 +198,13 @@ SYSCALL_DEFINE2(kill, int, pid, int, sig)
                 long e = send(p, sig, SI_USER, NULL);
                 if (e)
                     err = e;
+                else
+                    sent = true;
             }
         }
     }
-    return found ? err : -ESRCH;
+    /* a group signal succeeds when one of its members got it (Linux) */
+    return !found ? -ESRCH : sent ? 0 : err;
 }
 
 /* The live thread tid, of process tgid when tgid > 0. */

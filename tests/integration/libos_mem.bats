@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # libos_mem.bats: the enclave's memory syscalls against Linux's (mmap, munmap, mremap, mprotect,
-# madvise, brk and their errors), for musl and glibc, fixed-address and static-PIE.
+# madvise, brk and their errors; mappings of files: shared pages, SIGBUS past the end), for musl
+# and glibc, fixed-address and static-PIE.
 load helpers
 
 setup() { require_kvm; }
@@ -20,6 +21,16 @@ setup() { require_kvm; }
   grep -q "read a PROT_NONE page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
   grep -q "write a PROT_READ page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
   grep -q "read an unmapped page *: SIGSEGV SEGV_MAPERR, si_addr right" "$T/enclave.out"
+}
+
+@test "MAP_SHARED file mappings are the file (read, write, fork, execve), SIGBUS past its end, lock and advice rules agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog mem_filemap-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "a program run by execve wrote *: written after execve (status 0)" "$T/enclave.out"
+  grep -qx "a write there *: SIGBUS code 2 at the address: yes" "$T/enclave.out"
+  grep -qx "a forked child's stores, in the parent *: C N" "$T/enclave.out"
 }
 
 @test "a 4 GiB PROT_NONE reservation in a 64 MiB enclave costs nothing" {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # processes.bats: fork, vfork, posix_spawn, execve, wait and process groups in an enclave against
-# Linux (tests/programs/proc_basic.c), for musl and glibc, fixed-address and static-PIE; shell
+# Linux (tests/programs/proc_basic.c), /proc/<pid>, FIFOs and identities (proc_ids.c), for musl
+# and glibc, fixed-address and static-PIE; shell
 # pipelines of busybox applets; and the limits: a fork bomb in a small enclave.
 load helpers
 
@@ -22,6 +23,17 @@ setup() { require_kvm; }
     assert_same || { echo "variant $v"; return 1; }
     grep -qx "child run by exec says 9" "$T/enclave.out"
   done
+}
+
+@test "/proc/<pid> of other processes (R, S, Z), FIFOs between processes, set*id and what an unprivileged process may do agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog proc_ids-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "a child blocked in read is *: S" "$T/enclave.out"
+  grep -qx "once it has exited, not reaped *: Z" "$T/enclave.out"
+  grep -qx "the child wrote *: through the fifo" "$T/enclave.out"
+  grep -qx "remove root's file from it *: EPERM" "$T/enclave.out"
 }
 
 # busybox sh in an enclave whose image holds busybox: pipelines, command substitution,

@@ -80,6 +80,25 @@ static void test_protect(void **state)
     assert_true(vms_accessible(&s, 0, 0, PROT_WRITE));
 }
 
+static void test_flags(void **state)
+{
+    (void)state;
+    assert_int_equal(vms_insert(&s, 0x100000, 0x110000, RW, VMA_ANON), 0);
+    assert_int_equal(vms_set_flags(&s, 0x104000, 0x106000, VMA_F_LOCKED, 0), 0); /* mlock */
+    assert_int_equal(s.n, 3);
+    assert_int_equal(vma_kind(vms_lookup(&s, 0x104000)), VMA_ANON);
+    assert_true(vms_any_flag(&s, 0x100000, 0x105000, VMA_F_LOCKED));
+    assert_false(vms_any_flag(&s, 0x100000, 0x104000, VMA_F_LOCKED));
+    assert_true(vms_overlaps_kind(&s, 0x104000, 0x105000, VMA_ANON)); /* flags aside */
+    /* a protection change keeps the flags; a range with other flags does not merge */
+    assert_int_equal(vms_protect(&s, 0x100000, 0x110000, PROT_READ), 0);
+    assert_int_equal(s.n, 3);
+    assert_true(vms_lookup(&s, 0x105000)->kind & VMA_F_LOCKED);
+    assert_int_equal(vms_set_flags(&s, 0x100000, 0x110000, 0, VMA_F_LOCKED), 0); /* munlock */
+    assert_int_equal(s.n, 1);
+    assert_int_equal(vms_set_flags(&s, 0x10f000, 0x111000, VMA_F_LOCKED, 0), -ENOMEM);
+}
+
 static void test_find_free(void **state)
 {
     (void)state;
@@ -122,6 +141,7 @@ int main(void)
         cmocka_unit_test_setup(test_insert_merge, setup),
         cmocka_unit_test_setup(test_remove_split, setup),
         cmocka_unit_test_setup(test_protect, setup),
+        cmocka_unit_test_setup(test_flags, setup),
         cmocka_unit_test_setup(test_find_free, setup),
         cmocka_unit_test_setup(test_table_full, setup),
     };

@@ -14,6 +14,7 @@
 #undef RENAME_WHITEOUT
 
 #include "process.h"
+#include "syscall.h"
 #include "vfs.h"
 
 static long g_live_allocs; /* kmalloc'd blocks not yet freed */
@@ -41,7 +42,40 @@ void kfree(void *p)
     free(p);
 }
 
-/* one process: its working directory is the only part vfs.c uses */
+/* tmpfs's page-aligned pieces (the enclave takes them from its frames) */
+void *kpages_alloc(uint64_t len)
+{
+    void *p = aligned_alloc(4096, len);
+    if (p)
+        g_live_allocs++;
+    return p;
+}
+
+void kpages_free(void *p, uint64_t len)
+{
+    (void)len;
+    kfree(p);
+}
+
+uint64_t virt_to_phys(const void *kva)
+{
+    return (uint64_t)(uintptr_t)kva;
+}
+
+/* User memory is the test's own (sys/cred.c's system calls copy through these). */
+int copy_from_user(void *dst, uint64_t src, size_t len)
+{
+    memcpy(dst, (const void *)(uintptr_t)src, len);
+    return 0;
+}
+
+int copy_to_user(uint64_t dst, const void *src, size_t len)
+{
+    memcpy((void *)(uintptr_t)dst, src, len);
+    return 0;
+}
+
+/* one process: its working directory and identities are the parts vfs.c and cred.c use */
 static struct process g_host_process;
 
 struct process *current_process(void)
