@@ -1,6 +1,7 @@
 /* fdtable.c: the descriptor table (see file.h). */
 #include "file.h"
 #include "klib.h"
+#include "lock.h"
 #include "poll.h"
 #include "process.h"
 #include "scheduler.h"
@@ -42,11 +43,20 @@ struct fdtable *fdtable_copy(const struct fdtable *src)
 
 static void file_put(struct file *f);
 
-void fdtable_free(struct fdtable *t)
+/* Process p's descriptor of f is closed: p's POSIX locks on the file go (lock.h), then the
+ * descriptor's reference. */
+static void close_file(struct file *f, const struct process *p)
+{
+    if (f->inode)
+        lock_close(f->inode, p);
+    file_put(f);
+}
+
+void fdtable_free(struct fdtable *t, const struct process *owner)
 {
     for (int fd = 0; fd < FD_MAX; fd++)
         if (t->fds[fd])
-            file_put(t->fds[fd]);
+            close_file(t->fds[fd], owner);
     kfree(t);
 }
 
@@ -60,7 +70,7 @@ void fd_close_on_exec(void)
             struct file *f = t->fds[fd];
             t->fds[fd] = NULL;
             if (f)
-                file_put(f);
+                close_file(f, current_process());
         }
     }
 }
@@ -129,6 +139,7 @@ struct file *fd_peek(const struct fdtable *t, int fd)
 /* The last reference: out of every epoll set first, then the file's own release. */
 static void file_release(struct file *f)
 {
+    lock_release_file(f);
     wait_file_release(f);
     poll_file_release(f);
     if (f->ops->release)
@@ -161,7 +172,7 @@ int fd_close(int fd)
         return -EBADF;
     table()->fds[fd] = NULL;
     set_cloexec_bit(fd, false);
-    file_put(f);
+    close_file(f, current_process());
     return 0;
 }
 
@@ -179,7 +190,7 @@ int fd_dup_to(int oldfd, int newfd, bool cloexec)
     struct file **fds = table()->fds;
     f->refs++;
     if (fds[newfd])
-        file_put(fds[newfd]);
+        close_file(fds[newfd], current_process());
     fds[newfd] = f;
     set_cloexec_bit(newfd, cloexec);
     return newfd;

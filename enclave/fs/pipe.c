@@ -40,6 +40,7 @@ struct slot {
 struct pipe_file {
     struct file file; /* first: a struct file * of a pipe is a struct pipe_file * */
     struct pipe_file *next;
+    uint32_t writers_seen; /* the pipe's writer_opens when it was opened (POLLHUP, below) */
 };
 
 struct pipe {
@@ -234,7 +235,8 @@ static uint32_t pipe_poll(struct file *f)
     if (reads(f)) {
         if (!pipe_empty(p))
             mask |= POLLIN | POLLRDNORM;
-        if (!p->writers)
+        /* a FIFO's reader hangs up only once a writer has come since it opened and gone */
+        if (!p->writers && (!p->fifo || p->writer_opens != ((struct pipe_file *)f)->writers_seen))
             mask |= POLLHUP;
     }
     if (writes(f)) {
@@ -300,13 +302,14 @@ static void pipe_release(struct file *f)
         p->readers--;
     if (writes(f))
         p->writers--;
-    if (f->inode)
-        vfs_put(f->inode);
+    struct inode *fifo = f->inode;
     kfree(f);
     if (p->ends)
         notify(p, 0); /* the other ends see POLLHUP or POLLERR */
     else
-        free_pipe(p);
+        free_pipe(p); /* clears the FIFO's pointer to it: the inode must still be there */
+    if (fifo)
+        vfs_put(fifo);
 }
 
 static const struct file_ops g_pipe_ops = {
@@ -396,6 +399,7 @@ static struct file *new_end(struct pipe *p, uint32_t flags)
     if (!e)
         return NULL;
     e->file = (struct file){.ops = &g_pipe_ops, .flags = flags, .priv = p};
+    e->writers_seen = p->writer_opens;
     e->next = p->ends;
     p->ends = e;
     if (reads(&e->file))
@@ -450,6 +454,19 @@ SYSCALL_DEFINE1(pipe, uint64_t, ufds)
 SYSCALL_DEFINE2(pipe2, uint64_t, ufds, int, flags)
 {
     return do_pipe2(ufds, flags);
+}
+
+int pipe_reopen(struct file *f, uint32_t flags, struct file **out)
+{
+    if (f->ops != &g_pipe_ops || (flags & O_ACCMODE) == O_ACCMODE)
+        return -ENXIO;
+    struct pipe *p = f->priv;
+    struct file *n = new_end(p, flags & (O_ACCMODE | O_NONBLOCK));
+    if (!n)
+        return -ENOMEM;
+    notify(p, POLLIN | POLLOUT);
+    *out = n;
+    return 0;
 }
 
 /* ---- FIFOs ---- */

@@ -3,7 +3,8 @@
  *
  *   /proc/<pid>          every process, live or zombie (procfs_pid.c)
  *   /proc/self           a link to the calling process's directory; thread-self to its thread's
- *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts}, /proc/sys/kernel/pid_max
+ *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts},
+ *   /proc/sys/kernel/{pid_max,tainted}
  *
  * The numbers are the enclave's: its vCPUs, its memory, its uptime. Files are generated when
  * opened (a consistent snapshot). */
@@ -74,6 +75,7 @@ enum proc_file {
     PF_SYSSTAT,
     PF_VERSION,
     PF_PID_MAX,
+    PF_TAINTED,
 };
 
 void procfs_gen_mounts(struct text *t)
@@ -281,6 +283,9 @@ static void generate(struct text *t, uint64_t which)
     case PF_VERSION:
         tprintf(t, "Linux version " RELEASE " (alcove enclave kernel) #1 SMP\n");
         break;
+    case PF_TAINTED:
+        tprintf(t, "0\n"); /* nothing the enclave kernel runs taints it */
+        break;
     case PF_PID_MAX:
         tprintf(t, "%d\n", PID_MAX); /* Linux's on 64-bit machines; ids are never reused here */
         break;
@@ -423,7 +428,8 @@ int procfs_mount(void)
             return -ENOMEM;
     struct inode *sys = procfs_add(proc, "sys", S_IFDIR | 0555);
     struct inode *kernel = sys ? procfs_add(sys, "kernel", S_IFDIR | 0555) : NULL;
-    if (!kernel || !add_gen(kernel, "pid_max", PF_PID_MAX))
+    if (!kernel || !add_gen(kernel, "pid_max", PF_PID_MAX) ||
+        !add_gen(kernel, "tainted", PF_TAINTED))
         return -ENOMEM;
     return add_link(proc, "mounts", "self/mounts") ? 0 : -ENOMEM;
 }

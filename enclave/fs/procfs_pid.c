@@ -13,6 +13,7 @@
  */
 #include "file.h"
 #include "mm.h"
+#include "pipe.h"
 #include "procfs.h"
 #include "process.h"
 #include "scheduler.h"
@@ -37,13 +38,17 @@ static struct process *process_of(const struct inode *ino)
 }
 
 /* What another process's exe, cwd, fd/ and maps show is its owner's (Linux asks for the right
- * to trace it): the caller must be privileged or have the process's real and effective user id
- * as its filesystem user id. */
+ * to trace it): the caller must be privileged, or its filesystem ids must be the process's real,
+ * effective and saved ones (a set-ID program that is not is not the caller's to look into). */
 static bool may_inspect(const struct process *p)
 {
-    const struct cred *me = &current_process()->cred;
-    return cred_privileged() || p == current_process() ||
-           (me->uid[ID_FS] == p->cred.uid[ID_REAL] && me->uid[ID_FS] == p->cred.uid[ID_EFF]);
+    const struct cred *me = &current_process()->cred, *t = &p->cred;
+    if (cred_privileged() || p == current_process())
+        return true;
+    for (int i = ID_REAL; i <= ID_SAVED; i++)
+        if (t->uid[i] != me->uid[ID_FS] || t->gid[i] != me->gid[ID_FS])
+            return false;
+    return true;
 }
 
 /* ---- the generated files ---- */
@@ -152,7 +157,8 @@ static void gen_stat(struct text *t, const struct process *p)
             p->pid, basename_of(p->exe_path), state_of(p), ppid_of(p), p->pgid, p->sid,
             cpu_ns_of(p) / 10000000, p->children_cpu_ns / 10000000, 20 + p->nice, p->nice,
             p->nthreads, p->start_ns / 10000000, vsize, rss);
-    tprintf(t, "18446744073709551615 0 0 %lu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 %lu %lu 0 0 0\n",
+    tprintf(t,
+            "18446744073709551615 0 0 %lu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 %lu %lu 0 0 0\n",
             p->mm ? p->mm->stack_top : 0, p->arg_start, p->arg_end);
 }
 
@@ -277,17 +283,21 @@ static int fdlink_stat(struct inode *link, struct linux_stat *st)
     return f->ops->stat(f, st);
 }
 
-/* Opening fd/N of an object outside the tree (a pipe, the console) opens the same object: the
- * same open file description. */
+/* Opening fd/N of an object outside the tree (the lookup follows the others to their inode):
+ * a pipe gets a new end with the access asked for, the console is the same open file, anything
+ * else (sockets, eventfds) is ENXIO, as on Linux. */
 static int fdlink_open(struct inode *link, uint32_t flags, struct file **out)
 {
     struct file *f = file_of(link);
     if (!f)
         return -ENOENT;
     if (f->inode)
-        return vfs_open(f->inode, flags, out);
-    *out = f; /* the descriptor it is installed as takes the reference */
-    return 0;
+        return -ELOOP; /* reached only through O_NOFOLLOW, which open refuses first */
+    if (f == console_file(0) || f == console_file(1) || f == console_file(2)) {
+        *out = f; /* the descriptor it is installed as takes the reference */
+        return 0;
+    }
+    return pipe_reopen(f, flags, out);
 }
 
 static const struct inode_ops g_fdlink_iops = {

@@ -339,6 +339,9 @@ static int walk(struct walk *w, struct inode *cur, unsigned flags, bool want_par
         if (nlen == 1 && name[0] == '.')
             continue;
         if (nlen == 2 && name[0] == '.' && name[1] == '.') {
+            /* a removed directory has no parent any more (it may be freed): Linux says ENOENT */
+            if (cur->nlink == 0)
+                return -ENOENT;
             cur = cur->parent; /* the root is its own parent: no way out */
             continue;
         }

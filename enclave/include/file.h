@@ -12,6 +12,7 @@
 struct file;
 
 struct inode;
+struct process;
 
 struct file_ops {
     /* buf is a kernel pointer or an already validated user pointer */
@@ -58,7 +59,7 @@ void fd_init(void);
 /* A child's table (fork): the same files, each with one more reference. NULL: no memory. */
 struct fdtable *fdtable_copy(const struct fdtable *src);
 /* Closes every descriptor of t and frees it (a process's end). */
-void fdtable_free(struct fdtable *t);
+void fdtable_free(struct fdtable *t, const struct process *owner);
 /* execve: the current process's O_CLOEXEC descriptors close. */
 void fd_close_on_exec(void);
 /* Takes a reference on f and installs it at the lowest free descriptor >= min. */

@@ -59,15 +59,16 @@ struct process {
     int pgid, sid; /* process group and session */
     /* the tree: children linked by sibling; every process by all_next */
     struct process *parent, *children, *sibling, *all_next;
-    unsigned refs;            /* its threads, and one until it is reaped */
-    bool exiting;             /* ending: its threads leave, nothing more is delivered to it */
-    bool zombie;              /* ended; waits for the parent to reap it */
-    bool execed;              /* has run execve (setpgid by the parent is EACCES then) */
-    int wstatus;              /* what wait4 reports once it has ended */
-    int exit_signal;          /* what its parent gets when it ends (SIGCHLD, or 0: nothing) */
-    struct thread *vforker;   /* the parent thread that waits for its exec or end (vfork) */
-    uint64_t children_cpu_ns; /* what its reaped children used (RUSAGE_CHILDREN) */
-    uint64_t start_ns;        /* when it was made (since boot) */
+    unsigned refs;              /* its threads, and one until it is reaped */
+    bool exiting;               /* ending: its threads leave, nothing more is delivered to it */
+    struct thread *exec_thread; /* running execve while the others leave (process_unshare) */
+    bool zombie;                /* ended; waits for the parent to reap it */
+    bool execed;                /* has run execve (setpgid by the parent is EACCES then) */
+    int wstatus;                /* what wait4 reports once it has ended */
+    int exit_signal;            /* what its parent gets when it ends (SIGCHLD, or 0: nothing) */
+    struct thread *vforker;     /* the parent thread that waits for its exec or end (vfork) */
+    uint64_t children_cpu_ns;   /* what its reaped children used (RUSAGE_CHILDREN) */
+    uint64_t start_ns;          /* when it was made (since boot) */
     struct cred cred;
     struct mm *mm;
     struct fdtable *files;
@@ -117,6 +118,15 @@ void process_discard(struct process *p);
 void process_end(struct process *p, int wstatus);
 /* The current thread leaves its ending process; the last one out finishes it. */
 NORETURN void process_thread_exit(void);
+/* True when the current thread must leave: its process is ending, or another of its threads
+ * runs execve. Every wait ends then, and the thread leaves on its way back to the application
+ * (process_thread_leave). */
+bool process_thread_must_leave(void);
+NORETURN void process_thread_leave(void);
+/* execve from a process with several threads: the others leave (as Linux's de_thread kills
+ * them) and the caller takes the process's id as its thread id. 0, or -EINTR when the process
+ * began to end meanwhile (the caller then leaves too). */
+int process_unshare(struct process *p);
 /* The vfork parent waiting for p may go on (p called execve, or ended). */
 void process_vfork_done(struct process *p);
 /* A zombie child's end is reported: it is unlinked and freed. */
@@ -139,6 +149,9 @@ bool cred_in_group(uint32_t gid);
 /* 0 when the mode bits of ino that apply to the process give every MAY_* in want, else -EACCES
  * (root passes, but for executing a file without any execute bit). */
 int cred_may_access(const struct inode *ino, unsigned want);
+/* The same with the real ids: access(2) without AT_EACCESS (a set-user-ID program asks whether
+ * its caller may). */
+int cred_may_access_real(const struct inode *ino, unsigned want);
 /* The process owns ino or is privileged (chmod, utimes, sticky directories). */
 bool cred_owns(const struct inode *ino);
 /* The process may send a signal to target (Linux's uid rule). */

@@ -72,6 +72,7 @@ struct inode {
     struct dirent_node **buckets; /* hash table (NULL while the directory is small) */
     uint32_t nchildren, nbuckets;
     uint64_t next_seq;
+    struct file_lock *locks; /* advisory locks on it (fs/lock.c) */
     /* computed inodes */
     const struct inode_ops *iops;
     uint64_t arg; /* for iops: a descriptor number, a kind ... */

@@ -20,6 +20,8 @@
 int wait_until(bool (*ready)(void *arg), void *arg, uint32_t events, int64_t deadline_ns);
 /* The same without a deadline, and signals do not end it (a vfork parent's wait). */
 void wait_until_uninterruptible(bool (*ready)(void *arg), void *arg);
+/* With a deadline, and signals do not end it: 0 or -ETIMEDOUT. */
+int wait_until_nosignal(bool (*ready)(void *arg), void *arg, int64_t deadline_ns);
 
 /* Called by a ready function for each file whose state it looks at: the wait is queued on f and
  * poll_notify(f) wakes it. A wait that queues on no file, or on one that does not notify

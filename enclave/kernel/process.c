@@ -55,7 +55,7 @@ struct process *process_fork(struct process *parent)
     p->files = fdtable_copy(parent->files);
     if (!p->files || signal_process_fork(parent, p)) {
         if (p->files)
-            fdtable_free(p->files);
+            fdtable_free(p->files, p);
         kfree(p);
         return NULL;
     }
@@ -123,7 +123,7 @@ void process_discard(struct process *p)
 {
     procfs_forget(p);
     unlink_process(p);
-    fdtable_free(p->files);
+    fdtable_free(p->files, p);
     if (p->cwd)
         vfs_put(p->cwd);
     if (p->mm)
@@ -201,7 +201,7 @@ static void notify_parent(struct process *p)
 static void finish(struct process *p)
 {
     fd_release_held();
-    fdtable_free(p->files);
+    fdtable_free(p->files, p);
     p->files = NULL;
     if (p->cwd)
         vfs_put(p->cwd);
@@ -219,6 +219,46 @@ static void finish(struct process *p)
     }
     p->zombie = true;
     notify_parent(p);
+}
+
+bool process_thread_must_leave(void)
+{
+    struct process *p = current_process();
+    return p->exiting || (p->exec_thread && p->exec_thread != current());
+}
+
+NORETURN void process_thread_leave(void)
+{
+    if (current_process()->exiting)
+        process_thread_exit();
+    /* another thread runs execve: this one goes without a trace (no exit code, no robust
+     * futexes, no clear_child_tid: the address space they live in is about to go) */
+    wait_wake_everyone(); /* the execve looks again */
+    thread_exit_current();
+}
+
+static bool one_thread_left(void *arg)
+{
+    struct process *p = arg;
+    return p->nthreads == 1 || p->exiting;
+}
+
+int process_unshare(struct process *p)
+{
+    if (p->exec_thread || p->exiting)
+        return -EINTR; /* another thread runs execve or the process ends: this one leaves */
+    struct thread *me = current();
+    p->exec_thread = me;
+    for_each_thread_of(p, t) if (t != me) sched_signal_wake(t);
+    /* a thread computing on another vCPU enters the kernel when the monitor preempts it, which
+     * it does when a sleeper is due (alcove_abi.h, Preemption): wake up every millisecond */
+    while (!one_thread_left(p))
+        wait_until_nosignal(one_thread_left, p, time_monotonic_ns() + 1000000);
+    p->exec_thread = NULL;
+    if (p->exiting)
+        return -EINTR;
+    me->tid = p->pid; /* the leader's id, which has left (Linux's de_thread) */
+    return 0;
 }
 
 NORETURN void process_thread_exit(void)

@@ -341,15 +341,15 @@ uint64_t signal_pending_set(void)
 
 bool signal_pending(void)
 {
-    if (current_process()->exiting)
-        return true; /* the process is ending: every wait ends */
+    if (process_thread_must_leave())
+        return true; /* the process is ending, or execs in another thread: every wait ends */
     return ((me()->set | (sp()->queue.set & ~claimed_by_others())) & ~me()->blocked) != 0;
 }
 
 bool signal_work(long ret)
 {
     struct sigthread *s = me();
-    return current_process()->exiting ||
+    return process_thread_must_leave() ||
            ((s->set | (sp()->queue.set & ~claimed_by_others())) & ~s->blocked) || timers_armed() ||
            s->restore_mask || is_restart_code(ret);
 }
@@ -635,8 +635,8 @@ static void restart(struct regs *r)
 
 void signal_deliver(struct regs *r)
 {
-    if (current_process()->exiting)
-        process_thread_exit(); /* exit_group or a fatal signal: every thread goes */
+    if (process_thread_must_leave())
+        process_thread_leave(); /* exit_group, a fatal signal, execve: every other thread goes */
     timer_run_due();
     bool syscall = (int64_t)r->orig_rax >= 0;
     for (;;) {

@@ -204,3 +204,8 @@ void wait_until_uninterruptible(bool (*ready)(void *arg), void *arg)
 {
     wait_for(ready, arg, 0, WAIT_FOREVER, false);
 }
+
+int wait_until_nosignal(bool (*ready)(void *arg), void *arg, int64_t deadline_ns)
+{
+    return wait_for(ready, arg, 0, deadline_ns, false);
+}

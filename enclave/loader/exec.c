@@ -2,6 +2,7 @@
  * address space and builds the initial stack the System V ABI describes: argc, argv, envp and
  * the auxiliary vector, with the strings above them. */
 #include "elf/elf_parse.h"
+#include "script/shebang.h"
 #include "exe.h"
 #include "file.h"
 #include "fs_common.h"
@@ -122,6 +123,9 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
 
     uint32_t id[4];
     cpuid(1, 0, id);
+    /* the identities after cred_exec; a set-ID program runs in its C library's secure mode */
+    const struct cred *c = &current_process()->cred;
+    bool secure = c->uid[ID_REAL] != c->uid[ID_EFF] || c->gid[ID_REAL] != c->gid[ID_EFF];
     uint64_t auxv[][2] = {
         {AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0},
         {AT_PHENT, img->phentsize},
@@ -130,11 +134,11 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
         {AT_BASE, 0},
         {AT_FLAGS, 0},
         {AT_ENTRY, img->entry + bias},
-        {AT_UID, 0},
-        {AT_EUID, 0},
-        {AT_GID, 0},
-        {AT_EGID, 0},
-        {AT_SECURE, 0},
+        {AT_UID, c->uid[ID_REAL]},
+        {AT_EUID, c->uid[ID_EFF]},
+        {AT_GID, c->gid[ID_REAL]},
+        {AT_EGID, c->gid[ID_EFF]},
+        {AT_SECURE, secure},
         {AT_HWCAP, id[3]},
         {AT_HWCAP2, HWCAP2_FSGSBASE},
         {AT_CLKTCK, 100},
@@ -210,10 +214,19 @@ static int find_program(const char *name, char **envp, struct inode **out, char 
     return err;
 }
 
+#define COPY_MAX (256ull << 20) /* the largest program kept in pieces that can be started */
+
+/* A program's bytes in one piece: the image's or a small tmpfs file's own, or a copy (kfree'd
+ * by the caller) of a tmpfs file kept in pieces (large, or mapped MAP_SHARED: fs/tmpfs.c). */
+struct program {
+    const uint8_t *bytes;
+    uint8_t *copy;
+};
+
 /* Whether ino can be run: a regular, executable file that is a static ELF (or, for execve, a
- * script: *script set). 0 or -errno (the reason logged at level). */
+ * script: *script set). 0 and prog filled, or -errno (the reason logged at level). */
 static int check_program(const char *path, struct inode *ino, struct elfp_image *img, bool *script,
-                         int level)
+                         int level, struct program *prog)
 {
     if (S_ISDIR(ino->mode) || !S_ISREG(ino->mode) || cred_may_access(ino, MAY_EXEC) || ino->iops) {
         klog(level, "%s: not an executable file", path);
@@ -225,11 +238,16 @@ static int check_program(const char *path, struct inode *ino, struct elfp_image 
         *script = true;
         return 0;
     }
+    prog->bytes = ino->data;
     if (ino->chunks) {
-        klog(level, "%s: programs over 1 MiB written at run time cannot be started", path);
-        return -ENOEXEC;
+        if (ino->size > COPY_MAX || !(prog->copy = kmalloc(ino->size))) {
+            klog(level, "%s: no memory for a copy of the program to start it", path);
+            return -ENOMEM;
+        }
+        inode_read(ino, prog->copy, ino->size, 0);
+        prog->bytes = prog->copy;
     }
-    enum elfp_error e = elfp_parse(ino->data, ino->size, img);
+    enum elfp_error e = elfp_parse(prog->bytes, ino->size, img);
     if (e != ELFP_OK) {
         klog(level, "%s: %s", path, elfp_strerror(e));
         return -ENOEXEC;
@@ -239,13 +257,13 @@ static int check_program(const char *path, struct inode *ino, struct elfp_image 
 
 /* Loads the checked program into the current (empty) address space and builds its stack:
  * 0 or -errno. */
-static int load(const char *path, struct inode *ino, const struct elfp_image *img, char **argv,
-                char **envp, struct regs *r)
+static int load(const char *path, struct inode *ino, const struct program *prog,
+                const struct elfp_image *img, char **argv, char **envp, struct regs *r)
 {
     strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
     cred_exec(ino);
     uint64_t bias;
-    int err = load_segments(ino->data, img, &bias);
+    int err = load_segments(prog->bytes, img, &bias);
     if (err) {
         klog(ALC_LOG_ERROR,
              "%s: cannot load its segments (%d): the enclave's memory is too small or the "
@@ -276,15 +294,18 @@ int exe_start(struct regs *r, char **argv, char **envp)
         return err;
     }
     struct elfp_image img;
-    err = check_program(path, ino, &img, NULL, ALC_LOG_ERROR);
-    return err ? err : load(path, ino, &img, argv, envp, r);
+    struct program prog = {0};
+    err = check_program(path, ino, &img, NULL, ALC_LOG_ERROR, &prog);
+    if (!err)
+        err = load(path, ino, &prog, &img, argv, envp, r);
+    kfree(prog.copy);
+    return err;
 }
 
 /* ---- execve ---- */
 #define EXEC_STRINGS (1u << 20) /* bytes of argv and envp strings an execve may pass */
 #define EXEC_VEC_MAX 65536      /* strings in each of argv and envp */
 #define EXEC_DEPTH   4          /* #! interpreters in a row */
-#define SHEBANG_MAX  256        /* the first line of a script that is read (Linux's) */
 /* room before argv: each #! level adds up to three strings and drops one, the first none */
 #define FRONT (2 * EXEC_DEPTH + 1)
 
@@ -326,39 +347,26 @@ static long copy_vec(uint64_t uvec, struct exec_buf *b, size_t front, char ***ou
     return (long)n;
 }
 
-/* A script's "#!interpreter [argument]" line: the interpreter's path in interp and its one
- * optional argument in arg (NULL if none), both in b. 0 or -ENOEXEC. */
+/* A script's "#!interpreter [argument]" line (lib/script/shebang.c): the interpreter's path in
+ * interp and its one optional argument in arg (NULL if none), both copied into b. 0 or -ENOEXEC.
+ */
 static int parse_shebang(struct inode *ino, struct exec_buf *b, char **interp, char **arg)
 {
-    char line[SHEBANG_MAX + 1];
+    char line[SHEBANG_MAX];
     long n = inode_read(ino, line, SHEBANG_MAX, 0);
-    if (n < 2 || EXEC_STRINGS - b->used < SHEBANG_MAX + 2)
+    struct shebang sb;
+    if (n < 2 || EXEC_STRINGS - b->used < SHEBANG_MAX + 2 || shebang_parse(line, (size_t)n, &sb))
         return -ENOEXEC;
-    line[n] = 0;
-    char *end = strchr(line, '\n');
-    if (end)
-        *end = 0;
-    char *p = line + 2;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    char *name = p;
-    while (*p && *p != ' ' && *p != '\t')
-        p++;
-    if (p == name)
-        return -ENOEXEC;
-    char *rest = *p ? p + 1 : p;
-    *p = 0;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    size_t rlen = strlen(rest);
-    while (rlen && (rest[rlen - 1] == ' ' || rest[rlen - 1] == '\t' || rest[rlen - 1] == '\r'))
-        rest[--rlen] = 0;
     *interp = b->strings + b->used;
-    b->used += strlcpy(*interp, name, SHEBANG_MAX) + 1;
+    memcpy(*interp, sb.interp, sb.interp_len);
+    (*interp)[sb.interp_len] = 0;
+    b->used += sb.interp_len + 1;
     *arg = NULL;
-    if (rlen) {
+    if (sb.arg) {
         *arg = b->strings + b->used;
-        b->used += strlcpy(*arg, rest, SHEBANG_MAX) + 1;
+        memcpy(*arg, sb.arg, sb.arg_len);
+        (*arg)[sb.arg_len] = 0;
+        b->used += sb.arg_len + 1;
     }
     return 0;
 }
@@ -393,6 +401,7 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
         return -EINVAL;
     struct exec_buf b = {kmalloc(EXEC_STRINGS), 0};
+    struct program prog = {0};
     char **argv = NULL, **envp = NULL;
     long err = b.strings ? 0 : -ENOMEM;
     /* the path, then the vectors (room for two interpreter arguments per level in front) */
@@ -407,13 +416,22 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     if (err < 0)
         goto out;
     char **args = argv + FRONT; /* argv as given */
+    if (!args[0]) {
+        /* no arguments at all: the program gets "" as argv[0] (Linux since 5.18) */
+        if (b.used >= EXEC_STRINGS) {
+            err = -E2BIG;
+            goto out;
+        }
+        *--args = b.strings + b.used;
+        b.strings[b.used++] = 0;
+    }
     struct inode *ino;
     err = resolve_path_at(dirfd, path, flags & AT_EMPTY_PATH,
                           (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
     struct elfp_image img;
     for (int depth = 0; !err; depth++) {
         bool script = false;
-        err = check_program(path, ino, &img, &script, ALC_LOG_DEBUG);
+        err = check_program(path, ino, &img, &script, ALC_LOG_DEBUG, &prog);
         if (err || !script)
             break;
         /* #!: the interpreter runs with [its argument,] the script's path, then argv[1..] */
@@ -436,11 +454,8 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     if (err)
         goto out;
     struct process *p = current_process();
-    if (p->nthreads > 1) {
-        klog(ALC_LOG_WARN, "execve from a process with several threads is not supported yet");
-        err = -EAGAIN;
+    if (p->nthreads > 1 && (err = process_unshare(p)))
         goto out;
-    }
     struct mm *mm = mm_create(mm_stack_top() - mm_stack_bottom());
     if (!mm) {
         err = -ENOMEM;
@@ -449,9 +464,10 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     /* the point of no return: the old image goes */
     struct mm *old = p->mm;
     p->mm = mm;
-    if (mmu_activate(&mm->mmu) || load(path, ino, &img, args, envp, current()->regs) != 0) {
+    if (mmu_activate(&mm->mmu) || load(path, ino, &prog, &img, args, envp, current()->regs) != 0) {
         mm_put(old);
         process_vfork_done(p);
+        kfree(prog.copy);
         kfree(argv);
         kfree(envp);
         kfree(b.strings);
@@ -462,6 +478,7 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     exec_reset(p, path);
     err = 0;
 out:
+    kfree(prog.copy);
     kfree(argv);
     kfree(envp);
     kfree(b.strings);

@@ -249,6 +249,8 @@ struct mm *mm_copy(struct mm *src)
     mm->mmu = mmu;
     mm->space.v = vmas;
     memcpy(vmas, src->space.v, src->space.n * sizeof(struct vma));
+    for (uint32_t i = 0; i < mm->space.n; i++)
+        vmas[i].kind &= ~VMA_F_LOCKED; /* locks are not inherited (Linux) */
     mm->users = 1;
     mm->rss = 0;
     mm->patch = NULL;
@@ -372,6 +374,23 @@ static int hold_file(struct mm *mm, struct inode *file)
     return 0;
 }
 
+/* Lets go of the files no mapping names any more (a file mapped and unmapped again, as
+ * shm_open's users do, would otherwise stay until the address space goes). */
+static void drop_unmapped_files(struct mm *mm)
+{
+    for (uint32_t i = 0; i < mm->nfiles;) {
+        bool named = false;
+        for (uint32_t k = 0; k < mm->space.n && !named; k++)
+            named = mm->space.v[k].file == mm->files[i];
+        if (named) {
+            i++;
+            continue;
+        }
+        vfs_put(mm->files[i]);
+        mm->files[i] = mm->files[--mm->nfiles];
+    }
+}
+
 int mm_map_file(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind, struct inode *file,
                 uint64_t off)
 {
@@ -412,7 +431,11 @@ int mm_unmap(uint64_t start, uint64_t end)
     if (room(mm))
         return -ENOMEM;
     int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
-    return err ? err : vms_remove(&mm->space, start, end);
+    if (!err)
+        err = vms_remove(&mm->space, start, end);
+    if (!err && mm->nfiles)
+        drop_unmapped_files(mm);
+    return err;
 }
 
 int mm_protect(uint64_t start, uint64_t end, uint32_t prot)

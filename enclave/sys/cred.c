@@ -25,10 +25,10 @@ bool cred_privileged(void)
     return cred()->uid[ID_EFF] == 0;
 }
 
-bool cred_in_group(uint32_t gid)
+/* gid is the group id of this kind (ID_FS or ID_REAL) or a supplementary group. */
+static bool in_group(const struct cred *c, int which, uint32_t gid)
 {
-    const struct cred *c = cred();
-    if (c->gid[ID_FS] == gid)
+    if (c->gid[which] == gid)
         return true;
     for (uint32_t i = 0; i < c->ngroups; i++)
         if (c->groups[i] == gid)
@@ -36,20 +36,36 @@ bool cred_in_group(uint32_t gid)
     return false;
 }
 
-int cred_may_access(const struct inode *ino, unsigned want)
+bool cred_in_group(uint32_t gid)
+{
+    return in_group(cred(), ID_FS, gid);
+}
+
+/* The check with the ids of one kind: the filesystem ones, or the real ones (access(2)). */
+static int may_access(int which, const struct inode *ino, unsigned want)
 {
     const struct cred *c = cred();
     uint32_t mode = ino->mode;
-    if (c->uid[ID_FS] == 0) {
+    if (c->uid[which] == 0) {
         /* root passes every check but executing a file that nobody may execute */
         if ((want & MAY_EXEC) && !S_ISDIR(mode) && !(mode & 0111))
             return -EACCES;
         return 0;
     }
-    unsigned bits = ino->uid == c->uid[ID_FS] ? (mode >> 6) & 7
-                    : cred_in_group(ino->gid) ? (mode >> 3) & 7
-                                              : mode & 7;
+    unsigned bits = ino->uid == c->uid[which]      ? (mode >> 6) & 7
+                    : in_group(c, which, ino->gid) ? (mode >> 3) & 7
+                                                   : mode & 7;
     return (want & ~bits) ? -EACCES : 0;
+}
+
+int cred_may_access(const struct inode *ino, unsigned want)
+{
+    return may_access(ID_FS, ino, want);
+}
+
+int cred_may_access_real(const struct inode *ino, unsigned want)
+{
+    return may_access(ID_REAL, ino, want);
 }
 
 bool cred_owns(const struct inode *ino)

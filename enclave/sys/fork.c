@@ -90,7 +90,10 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
     /* as on Linux, an address that cannot be written is not an error of the clone */
     if (f & CLONE_PARENT_SETTID)
         copy_to_user(ptid, &pid, sizeof(pid));
-    if (f & CLONE_CHILD_SETTID)
+    /* only where the child may write: mm_write_in ignores protections, and a read-only page
+     * of a shared file mapping is the file's own */
+    if ((f & CLONE_CHILD_SETTID) &&
+        vms_accessible(&child->mm->space, ctid, sizeof(pid), PROT_WRITE))
         mm_write_in(child->mm, ctid, &pid, sizeof(pid));
     if (f & CLONE_VFORK)
         child->vforker = me;

@@ -151,8 +151,8 @@ static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
     }
     uint32_t acc = (uint32_t)flags & O_ACCMODE;
     if (!(flags & O_PATH)) {
-        if (S_ISLNK(ino->mode) && !is_magic(ino))
-            return -ELOOP; /* O_NOFOLLOW on a symbolic link */
+        if (S_ISLNK(ino->mode) && (!is_magic(ino) || (flags & O_NOFOLLOW)))
+            return -ELOOP; /* O_NOFOLLOW on a symbolic link, /proc's magic ones too */
         if (S_ISDIR(ino->mode) && (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT))))
             return -EISDIR;
         if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
@@ -380,12 +380,11 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode, int flags)
         return err;
     if ((mode & W_OK) && !vfs_writable(ino) && !S_ISCHR(ino->mode) && !is_magic(ino))
         return -EROFS;
-    /* with the filesystem ids, whatever AT_EACCESS says (Linux asks with the real ones
-     * without it: they differ only in a set-user-ID program) */
-    return is_magic(ino) ? 0
-                         : cred_may_access(ino, ((mode & R_OK) ? MAY_READ : 0) |
-                                                    ((mode & W_OK) ? MAY_WRITE : 0) |
-                                                    ((mode & X_OK) ? MAY_EXEC : 0));
+    /* with the real ids, or the effective (filesystem) ones for AT_EACCESS, as on Linux */
+    unsigned want = (unsigned)mode; /* R_OK, W_OK, X_OK are MAY_READ, MAY_WRITE, MAY_EXEC */
+    if (is_magic(ino))
+        return 0;
+    return (flags & AT_EACCESS) ? cred_may_access(ino, want) : cred_may_access_real(ino, want);
 }
 
 SYSCALL_DEFINE2(access, uint64_t, upath, int, mode)
@@ -420,6 +419,8 @@ SYSCALL_DEFINE1(chdir, uint64_t, upath)
     int err = resolve_at(AT_FDCWD, upath, 0, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &ino);
     if (err)
         return err;
+    if ((err = cred_may_access(ino, MAY_EXEC))) /* search permission on the directory itself */
+        return err;
     vfs_set_cwd(ino);
     return 0;
 }
@@ -431,6 +432,9 @@ SYSCALL_DEFINE1(fchdir, int, fd)
         return -EBADF;
     if (!f->inode || !S_ISDIR(f->inode->mode))
         return -ENOTDIR;
+    int err = cred_may_access(f->inode, MAY_EXEC);
+    if (err)
+        return err;
     vfs_set_cwd(f->inode);
     return 0;
 }

@@ -488,11 +488,19 @@ static long set_size(struct inode *ino, int64_t len)
     return tmpfs_truncate(ino, (uint64_t)len);
 }
 
+/* truncate(2) by path: the caller must be allowed to write the file (ftruncate asked at open). */
+static long set_size_by_path(struct inode *ino, int64_t len)
+{
+    if (S_ISREG(ino->mode) && vfs_writable(ino) && cred_may_access(ino, MAY_WRITE))
+        return -EACCES; /* after EROFS, as Linux orders them */
+    return set_size(ino, len);
+}
+
 SYSCALL_DEFINE2(truncate, uint64_t, upath, int64_t, len)
 {
     struct inode *ino;
     int err = resolve_at(AT_FDCWD, upath, 0, LOOKUP_FOLLOW, &ino);
-    return err ? err : set_size(ino, len);
+    return err ? err : set_size_by_path(ino, len);
 }
 
 SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, len)

@@ -1,9 +1,10 @@
 /* futex.c: the futex syscall: WAIT, WAKE, their BITSET forms, REQUEUE, CMP_REQUEUE and WAKE_OP,
- * private or not (the enclave has one process, so both name the same word), with relative and
- * absolute timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME. Priority-inheritance futexes are not
- * implemented (ENOSYS, which C libraries report for PI mutexes).
+ * private or not (a word in MAP_SHARED memory is named by its frame, so it is the same word in
+ * every process and mapping that shares it; any other word by its address in the address space),
+ * with relative and absolute timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME. Priority-inheritance
+ * futexes are not implemented (ENOSYS, which C libraries report for PI mutexes).
  *
- * Waiters sit in a hash table of queues keyed by the word's address, in arrival order. The
+ * Waiters sit in a hash table of queues keyed by the word's name, in arrival order. The
  * value check and the queueing happen under the kernel lock, as does every wake-up, so a
  * FUTEX_WAKE that follows the application's store to the word cannot be missed. */
 #include "futex.h"
@@ -34,9 +35,12 @@ static struct bucket {
     struct thread *head, *tail;
 } g_buckets[NBUCKETS];
 
-static struct bucket *bucket_of(uint64_t uaddr)
+/* The bucket of a word: by its shared key when it has one (two mappings of one file put it at
+ * different addresses), else by its address. */
+static struct bucket *bucket_of(uint64_t uaddr, uint64_t key)
 {
-    return &g_buckets[((uaddr >> 2) * 0x9e3779b97f4a7c15ull) >> 56];
+    uint64_t x = key ? key : uaddr;
+    return &g_buckets[((x >> 2) * 0x9e3779b97f4a7c15ull) >> 56];
 }
 
 static void enqueue(struct bucket *b, struct thread *t)
@@ -81,8 +85,7 @@ static uint64_t shared_key(uint64_t uaddr)
 }
 
 /* A waiter on the word at uaddr (key: shared_key(uaddr)) of the current address space, or on
- * the same shared word from another process. Buckets are by address: after a fork the word is
- * at the same address in both. */
+ * the same shared word from another process or another mapping. */
 static bool waits_on(const struct thread *w, uint64_t uaddr, uint64_t key)
 {
     if (key)
@@ -92,8 +95,8 @@ static bool waits_on(const struct thread *w, uint64_t uaddr, uint64_t key)
 
 int futex_wake_addr(uint64_t uaddr, int n, uint32_t bitset)
 {
-    struct bucket *b = bucket_of(uaddr);
     uint64_t key = shared_key(uaddr);
+    struct bucket *b = bucket_of(uaddr, key);
     int woken = 0;
     struct thread *w = b->head;
     while (w && woken < n) {
@@ -148,9 +151,9 @@ static long futex_wait(uint64_t uaddr, uint32_t val, int64_t deadline, uint32_t 
     if (cur != val)
         return -EAGAIN;
     struct thread *t = current();
-    struct bucket *b = bucket_of(uaddr);
     t->futex_addr = uaddr;
     t->futex_key = shared_key(uaddr);
+    struct bucket *b = bucket_of(uaddr, t->futex_key);
     t->futex_bitset = bitset;
     enqueue(b, t);
     int why = sched_block(0, deadline, true);
@@ -158,7 +161,8 @@ static long futex_wait(uint64_t uaddr, uint32_t val, int64_t deadline, uint32_t 
      * (the waker counted this thread; returning an error would lose its wake-up). */
     if (!t->on_futex)
         return 0;
-    unlink_waiter(bucket_of(t->futex_addr), t); /* still queued, on its word (or a requeued one) */
+    unlink_waiter(bucket_of(t->futex_addr, t->futex_key),
+                  t); /* still queued, on its word (or a requeued one) */
     switch (why) {
     case WAKE_TIMEOUT:
         return -ETIMEDOUT;
@@ -181,8 +185,8 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
         if (cur != *cmpval)
             return -EAGAIN;
     }
-    struct bucket *b = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
     uint64_t key = shared_key(uaddr), key2 = shared_key(uaddr2);
+    struct bucket *b = bucket_of(uaddr, key), *b2 = bucket_of(uaddr2, key2);
     long done = 0;
     int moved = 0;
     struct thread *w = b->head;

@@ -3,6 +3,7 @@
 #include "file.h"
 #include "vfs.h"
 #include "klib.h"
+#include "lock.h"
 #include "process.h"
 #include "pipe.h"
 #include "syscall.h"
@@ -200,9 +201,7 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
     }
 }
 
-/* Record locks. The enclave runs one process, and a process never conflicts with its own POSIX
- * locks, so every lock is granted and F_GETLK always finds the range free. (Open-file-description
- * locks can conflict between two descriptions in one process; alcove grants them too.) */
+/* Record locks: the checks of the request here, the locks themselves in fs/lock.c. */
 static long record_lock(struct file *f, int cmd, uint64_t ulock)
 {
     struct linux_flock fl;
@@ -214,24 +213,27 @@ static long record_lock(struct file *f, int cmd, uint64_t ulock)
         return -EINVAL;
     if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && fl.l_pid != 0)
         return -EINVAL;
-    if ((fl.l_type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
-        (fl.l_type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY))
-        return cmd == F_GETLK || cmd == F_OFD_GETLK ? 0 : -EBADF;
-    if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
-        fl.l_type = F_UNLCK;
-        return copy_to_user(ulock, &fl, sizeof(fl));
-    }
-    return 0;
+    bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
+    if (!get && ((fl.l_type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
+                 (fl.l_type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY)))
+        return -EBADF;
+    long err = lock_record(f, cmd, &fl);
+    if (err || !get)
+        return err;
+    return copy_to_user(ulock, &fl, sizeof(fl));
 }
 
 SYSCALL_DEFINE2(flock, int, fd, int, op)
 {
-    if (!fd_get(fd))
+    struct file *f = fd_get(fd);
+    if (!f)
         return -EBADF;
     int kind = op & ~LOCK_NB;
     if (kind & 32)
         return 0; /* LOCK_MAND: ignored by Linux */
-    return kind == LOCK_SH || kind == LOCK_EX || kind == LOCK_UN ? 0 : -EINVAL;
+    if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN)
+        return -EINVAL;
+    return lock_flock(f, op);
 }
 
 SYSCALL_DEFINE3(ioctl, int, fd, unsigned long, cmd, uint64_t, arg)

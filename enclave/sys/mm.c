@@ -8,7 +8,6 @@
 #include "syscall.h"
 #include "vfs.h"
 
-/* MAP_SHARED writable mappings of tmpfs files are private copies: said once. */
 /* ---- syscalls ---- */
 
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -45,13 +44,13 @@ static int mappable(int fd, uint32_t prot, uint32_t type, struct inode **src, ui
     struct inode *ino = f->inode;
     if (!ino)
         return -ENODEV; /* pipes, the console, eventfds */
+    if (type != MAP_PRIVATE && (f->flags & O_ACCMODE) != O_RDWR)
+        *flags |= VMA_F_NOWRITE; /* mprotect cannot make it writable either */
     if (S_ISCHR(ino->mode) && ino->arg == DEVNUM_ZERO)
         return 1;
     if (!S_ISREG(ino->mode) || ino->iops)
         return -ENODEV;
     *flags |= VMA_F_FILE;
-    if (type != MAP_PRIVATE && (f->flags & O_ACCMODE) != O_RDWR)
-        *flags |= VMA_F_NOWRITE; /* mprotect cannot make it writable either */
     *src = ino;
     vfs_touch(ino, T_ATIME);
     return 0;
@@ -96,6 +95,9 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         return -EBADF; /* first, as on Linux */
     if (len == 0 || (off & (PAGE_SIZE - 1)) || (prot & ~PROT_KNOWN))
         return -EINVAL;
+    uint64_t off_end;
+    if (!(flags & MAP_ANONYMOUS) && __builtin_add_overflow(off, PAGE_UP(len), &off_end))
+        return -EOVERFLOW;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
     if (type == MAP_SHARED_VALIDATE && !(flags & MAP_ANONYMOUS) &&
@@ -143,25 +145,26 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
     }
     if (shares_file_pages(kind, src))
         return (long)at; /* its pages are the file's, mapped when touched */
+    /* the pages within the file (its size rounded up to a page); the ones past it stay
+     * unmapped, and touching them is SIGBUS */
+    uint64_t fill = size;
+    if (src)
+        fill = off >= src->size ? 0 : MIN(size, PAGE_UP(src->size - off));
     if (src) {
         /* a private copy of the file's bytes, written whatever the protection (a PROT_NONE
          * mapping of a file gets none: it reads as zeros if it is made accessible later) */
-        for (uint64_t done = 0; done < len && prot != PROT_NONE;) {
-            size_t n = (size_t)MIN(len - done, PAGE_SIZE);
+        for (uint64_t done = 0; done < fill && prot != PROT_NONE;) {
+            size_t n = (size_t)MIN(fill - done, PAGE_SIZE);
             void *p = mm_alias(at + done, n);
             if (!p) {
                 mm_unmap(at, at + size);
                 return -ENOMEM;
             }
             if (inode_read(src, p, n, off + done) <= 0)
-                break; /* past the end of the file: zeros */
+                break;
             done += n;
         }
     }
-    /* a file's pages past its end stay unmapped: touching them is SIGBUS */
-    uint64_t fill = size;
-    if (src)
-        fill = off >= src->size ? 0 : MIN(size, PAGE_UP(src->size - off));
     if ((kind & VMA_KIND_MASK) == VMA_SHARED && prot != PROT_NONE) {
         /* every page now, so that a fork's child maps the same frames (a page first touched
          * after the fork would be each process's own) */
@@ -323,7 +326,8 @@ static int mapped_range(uint64_t addr, uint64_t len, bool aligned, uint64_t *sta
     return 0;
 }
 
-/* Mappings are private copies (docs/memory.md): there is nothing to write back. */
+/* A shared mapping is the file's pages and memory is all there is (docs/memory.md): there is
+ * nothing to write back. */
 SYSCALL_DEFINE3(msync, uint64_t, addr, uint64_t, len, int, flags)
 {
     uint64_t start, end;

@@ -125,10 +125,23 @@ SYSCALL_DEFINE4(rseq, uint64_t, rseq, uint32_t, len, int, flags, uint32_t, sig)
     return -ENOSYS; /* restartable sequences are optional; C libraries fall back */
 }
 
-/* Limits are remembered and read back. The enclave's one user is root, so hard limits may be
- * raised as on Linux with CAP_SYS_RESOURCE, except RLIMIT_NOFILE beyond the descriptor table
- * (Linux's nr_open). Only the limits the enclave has (the stack, the address space, descriptors)
- * start at real values; raising them does not add memory or descriptors. */
+/* Limits are remembered and read back. A privileged process may raise hard limits (Linux's
+ * CAP_SYS_RESOURCE), except RLIMIT_NOFILE beyond the descriptor table (Linux's nr_open); another
+ * may only lower them. Another process's limits are the caller's to change or read when its
+ * real, effective and saved ids all are the caller's real ones (Linux's prlimit rule). Only the
+ * limits the enclave has (the stack, the address space, descriptors) start at real values;
+ * raising them does not add memory or descriptors. */
+static bool may_prlimit(const struct process *p)
+{
+    const struct cred *me = &current_process()->cred, *t = &p->cred;
+    if (p == current_process() || cred_privileged())
+        return true;
+    for (int i = ID_REAL; i <= ID_SAVED; i++)
+        if (t->uid[i] != me->uid[ID_REAL] || t->gid[i] != me->gid[ID_REAL])
+            return false;
+    return true;
+}
+
 static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
 {
     struct linux_rlimit nl;
@@ -139,12 +152,15 @@ static long do_prlimit(int pid, unsigned resource, uint64_t unew, uint64_t uold)
         return -ESRCH;
     if (resource >= RLIM_NLIMITS)
         return -EINVAL;
+    if (!may_prlimit(p))
+        return -EPERM;
     struct linux_rlimit *rl = p->rlimits;
     struct linux_rlimit old = rl[resource];
     if (unew) {
         if (nl.cur > nl.max)
             return -EINVAL;
-        if (resource == RLIMIT_NOFILE && nl.max > FD_MAX)
+        if ((resource == RLIMIT_NOFILE && nl.max > FD_MAX) ||
+            (nl.max > old.max && !cred_privileged()))
             return -EPERM;
         rl[resource] = nl;
     }
@@ -193,8 +209,12 @@ static long prio_target(int which, int who)
     case PRIO_PROCESS:
     case PRIO_PGRP:
         return who == 0 || process_find(who) ? 0 : -ESRCH;
-    case PRIO_USER:
-        return who == 0 ? 0 : -ESRCH; /* uid 0 is the only user */
+    case PRIO_USER: /* some process of that user (0: the caller's own user) */
+        for (const struct process *p = process_list(); p; p = p->all_next)
+            if (p->cred.uid[ID_REAL] ==
+                (uint32_t)(who ? who : (int)current_process()->cred.uid[ID_REAL]))
+                return 0;
+        return -ESRCH;
     default:
         return -EINVAL;
     }

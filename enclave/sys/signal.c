@@ -248,8 +248,15 @@ static long queue_info(int tgid, int pid, int sig, uint64_t uinfo, bool to_threa
         return -ESRCH;
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
+    /* a process may not pass itself off as the kernel or kill() to another (Linux's rule) */
+    if ((info.si_code >= 0 || info.si_code == SI_TKILL) && p != current_process())
+        return -EPERM;
+    if (!cred_may_signal(p) && !(sig == SIGCONT && p->sid == current_process()->sid))
+        return -EPERM;
     if (sig == 0)
         return 0;
+    if (p == process_first() && p != current_process() && !signal_has_handler(p, sig))
+        return 0; /* the enclave's init, as in send() */
     info.si_signo = sig;
     return signal_send_proc(p, sig, &info, t);
 }

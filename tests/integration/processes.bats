@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # processes.bats: fork, vfork, posix_spawn, execve, wait and process groups in an enclave against
-# Linux (tests/programs/proc_basic.c), /proc/<pid>, FIFOs and identities (proc_ids.c), for musl
-# and glibc, fixed-address and static-PIE; shell
+# Linux (tests/programs/proc_basic.c), /proc/<pid>, FIFOs and identities (proc_ids.c), file
+# locks (file_locks.c), for musl and glibc, fixed-address and static-PIE; shell
 # pipelines of busybox applets; and the limits: a fork bomb in a small enclave.
 load helpers
 
@@ -34,6 +34,15 @@ setup() { require_kvm; }
   grep -qx "once it has exited, not reaped *: Z" "$T/enclave.out"
   grep -qx "the child wrote *: through the fifo" "$T/enclave.out"
   grep -qx "remove root's file from it *: EPERM" "$T/enclave.out"
+}
+
+@test "file locks between processes: POSIX, open-file-description and flock locks, waiting, F_GETLK, release on close and exit agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog file_locks-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "child: write lock inside the parent's *: EAGAIN" "$T/enclave.out"
+  grep -qx "child: F_SETLKW on the whole file *: ok, after waiting: yes" "$T/enclave.out"
 }
 
 # busybox sh in an enclave whose image holds busybox: pipelines, command substitution,

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +138,21 @@ static void shared_file(const char *path, const char *self)
     printf("a program run by execve wrote              : %.20s (status %d)\n", a + 100,
            WEXITSTATUS(st));
     printf("msync(MS_SYNC)                             : %s\n", err_name(msync(a, PG, MS_SYNC)));
+
+    /* a futex word in the file, waited on through one mapping and woken through another */
+    int *wa = (int *)(a + 2 * PG), *wb = (int *)(b + 2 * PG);
+    *wa = 0;
+    pid = fork();
+    if (pid == 0) {
+        long r = syscall(SYS_futex, wa, 0 /* FUTEX_WAIT */, 0, NULL, NULL, 0);
+        _exit(r == 0 || *wa == 1 ? 0 : 1);
+    }
+    usleep(100000);
+    __atomic_store_n(wb, 1, __ATOMIC_SEQ_CST);
+    long woken = syscall(SYS_futex, wb, 1 /* FUTEX_WAKE */, 1, NULL, NULL, 0);
+    waitpid(pid, &st, 0);
+    printf("a futex wait through one mapping, woken through another: %ld, %d\n", woken,
+           WEXITSTATUS(st));
     munmap(a, 4 * PG);
     munmap(b, 3 * PG);
     close(fd);
@@ -150,6 +167,36 @@ static void shared_file(const char *path, const char *self)
     munmap(r, PG);
     munmap(p, 2 * PG);
     close(fd);
+}
+
+/* A copy of this program written through a MAP_SHARED mapping, then run. */
+static void run_mapped_copy(const char *self, const char *data)
+{
+    char copy[300];
+    snprintf(copy, sizeof(copy), "%s.prog", data);
+    int in = open(self, O_RDONLY), out = open(copy, O_RDWR | O_CREAT | O_TRUNC, 0755);
+    off_t size = lseek(in, 0, SEEK_END);
+    ftruncate(out, size);
+    char *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, out, 0);
+    for (off_t done = 0; done < size;) {
+        ssize_t n = pread(in, m + done, (size_t)(size - done), done);
+        if (n <= 0)
+            break;
+        done += n;
+    }
+    munmap(m, (size_t)size);
+    close(in);
+    close(out);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(copy, copy, "child", data, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("a program written through a shared mapping runs: %s %d\n",
+           WIFEXITED(st) ? "exited" : "killed", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    unlink(copy);
 }
 
 static const char *vmlck(void)
@@ -222,6 +269,7 @@ int main(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof(path), "%s/mem_filemap.%d", tmp, (int)getpid());
     shared_file(path, self);
+    run_mapped_copy(self, path);
     advice(path);
     unlink(path);
     return 0;

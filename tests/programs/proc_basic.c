@@ -1,12 +1,13 @@
 /* proc_basic.c: processes: fork and its copy of memory, exit statuses and signals as wait sees
  * them, pipes between processes, vfork, posix_spawn and execve (of this same program), SIGCHLD,
- * process groups, zombies and O_CLOEXEC. Prints facts, never pids or addresses, so a native run
- * and an enclave run must print the same.
+ * process groups, zombies, O_CLOEXEC, and execve from a thread of a process that has others.
+ * Prints facts, never pids or addresses, so a native run and an enclave run must print the same.
  *
  *   proc_basic                 every check
  *   proc_basic child N         (run by execve and posix_spawn) prints N and exits with it
  *   proc_basic fds A B         (run by execve) says whether descriptors A and B are open
  *   proc_basic script PATH ARG (run as a #! script's interpreter) prints what it was given
+ *   proc_basic tid             (run by execve from a thread) says whether its tid is its pid
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +37,53 @@ static void on_chld(int sig)
 {
     (void)sig;
     g_chld++;
+}
+
+/* execve from a thread of a process that has others: one blocked in a read, one computing */
+static int g_block[2];
+static volatile int g_spin = 1;
+
+static void *blocker(void *arg)
+{
+    (void)arg;
+    char c;
+    read(g_block[0], &c, 1); /* nobody writes */
+    return NULL;
+}
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (g_spin)
+        ;
+    return NULL;
+}
+
+static void *execer(void *arg)
+{
+    char **av = arg;
+    execv(av[0], av);
+    _exit(127);
+}
+
+static void exec_from_thread(char *self)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t a, b, c;
+        pipe(g_block);
+        pthread_create(&a, NULL, blocker, NULL);
+        pthread_create(&b, NULL, spinner, NULL);
+        usleep(50000); /* both running or blocked */
+        char *av[] = {self, "tid", NULL};
+        pthread_create(&c, NULL, execer, av);
+        pthread_join(c, NULL);
+        _exit(126); /* not reached: the execve replaced the process */
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("execve from a thread while others block and compute: %s %d\n",
+           WIFEXITED(st) ? "exited" : "killed", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
 static void status(const char *what, int st)
@@ -98,6 +147,11 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "child") == 0) {
         printf("child run by exec says %s\n", argv[2]);
         return atoi(argv[2]);
+    }
+    if (argc == 2 && strcmp(argv[1], "tid") == 0) {
+        printf("after execve from a thread: one thread, its id the pid: %s\n",
+               syscall(SYS_gettid) == getpid() ? "yes" : "no");
+        return 6;
     }
     if (argc == 4 && strcmp(argv[1], "fds") == 0) {
         int a = atoi(argv[2]), b = atoi(argv[3]);
@@ -308,6 +362,8 @@ int main(int argc, char **argv)
         status("execve of a #! script", st);
         unlink(script);
     }
+
+    exec_from_thread(g_self);
 
     /* an alarm in a child that waits: the timer of a process that is not running fires */
     pid = fork();

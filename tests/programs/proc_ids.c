@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,8 @@ static const char *err_name(int e)
         return "ENXIO";
     case ESRCH:
         return "ESRCH";
+    case ELOOP:
+        return "ELOOP";
     default:
         return strerror(e);
     }
@@ -136,6 +140,19 @@ static void other_process(void)
            strncmp(target, "pipe:[", 6) == 0 ? "a pipe" : target);
     printf("/proc lists it                              : %s\n",
            in_proc_listing(child) ? "yes" : "no");
+    int q[2];
+    pipe(q); /* a pipe of its own: the child reads from p */
+    char self_fd[64];
+    snprintf(self_fd, sizeof(self_fd), "/proc/self/fd/%d", q[1]);
+    report("open fd/N of a pipe with O_NOFOLLOW", open(self_fd, O_RDONLY | O_NOFOLLOW));
+    int again = open(self_fd, O_RDONLY); /* the write end, opened again for reading */
+    write(q[1], "y", 1);
+    char got = 0;
+    read(again, &got, 1);
+    printf("fd/N of a write end opened for reading reads: %c\n", got);
+    close(again);
+    close(q[0]);
+    close(q[1]);
     printf("/proc/self is me                            : %s\n",
            atoi(status_line(getpid(), "Pid:") + 4) == getpid() ? "yes" : "no");
     write(p[1], "x", 1);
@@ -161,6 +178,9 @@ static void fifos(const char *dir)
     report("open for reading, O_NONBLOCK", rd);
     char buf[64];
     printf("read with no writer                         : %zd\n", read(rd, buf, sizeof(buf)));
+    struct pollfd pfd = {rd, POLLIN, 0};
+    printf("poll before any writer came                 : %d revents %#x\n", poll(&pfd, 1, 0),
+           pfd.revents);
     close(rd);
     pid_t child = fork();
     if (child == 0) {
@@ -223,6 +243,12 @@ static void identities(const char *dir)
                sb.st_uid == 65534 && sb.st_gid == 65534 ? "yes" : "no");
         report("remove root's file from it", unlink(theirs));
         report("remove my own", unlink(mine));
+        report("truncate root's 0644 file", truncate(theirs, 0));
+        report("chdir into root's 0700 directory", chdir(sub));
+        siginfo_t si = {0};
+        si.si_code = SI_QUEUE;
+        report("sigqueue a signal to root's process",
+               (int)syscall(SYS_rt_sigqueueinfo, getppid(), 0, &si));
         report("chmod root's file", chmod(theirs, 0666));
         report("chown it", chown(theirs, 65534, 65534));
         report("kill(parent, 0)", kill(getppid(), 0));
