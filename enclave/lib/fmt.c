@@ -65,12 +65,30 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             else
                 pad = '0';
         }
-        for (; *p >= '0' && *p <= '9'; p++)
-            width = width * 10 + (*p - '0');
+        /* '*' takes the width or precision from an int argument, as C's printf does: a
+         * negative width means left-justified, a negative precision means none (the kernel
+         * prints names that are not NUL-terminated with "%.*s", the length first) */
+        if (*p == '*') {
+            int w = va_arg(ap, int);
+            if (w < 0)
+                left = 1;
+            width = w == INT32_MIN ? 0 : w < 0 ? -w : w;
+            p++;
+        } else {
+            for (; *p >= '0' && *p <= '9'; p++)
+                width = width * 10 + (*p - '0');
+        }
         if (*p == '.') {
             prec = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++)
-                prec = prec * 10 + (*p - '0');
+            p++;
+            if (*p == '*') {
+                int q = va_arg(ap, int);
+                prec = q < 0 ? -1 : q;
+                p++;
+            } else {
+                for (; *p >= '0' && *p <= '9'; p++)
+                    prec = prec * 10 + (*p - '0');
+            }
         }
         for (; *p == 'l' || *p == 'z'; p++)
             lng++;

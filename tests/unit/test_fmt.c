@@ -40,6 +40,20 @@ static void test_formats(void **state)
     expect("100%", "100%");
 }
 
+/* Width and precision from arguments: "%.*s" prints a name that has no NUL after it. */
+static void test_star(void **state)
+{
+    (void)state;
+    const char name[] = {'t', 'm', 'p', 'X'}; /* no terminator */
+    expect("/tmp/", "/%.*s/", 3, name);
+    expect("[tm] 5", "[%.*s] %d", 2, name, 5); /* the next argument is still 5 */
+    expect("[]", "[%.*s]", 0, name);
+    expect("[abc]", "[%.*s]", -1, "abc"); /* a negative precision is none */
+    expect("[  7] [7  ]", "[%*d] [%*d]", 3, 7, -3, 7);
+    expect("[   ab]", "[%*.*s]", 5, 2, "abcdef");
+    expect("a/b c", "%.*s/%.*s %s", 1, "ax", 1, "bx", "c");
+}
+
 static void test_truncation(void **state)
 {
     (void)state;
@@ -53,6 +67,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_star),
         cmocka_unit_test(test_truncation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
