@@ -237,7 +237,8 @@ int alloc_config_parse(const char *text, size_t len, struct alloc_config *out, c
 int alloc_config_load(const char *path, struct alloc_config *out, char *why, size_t whylen)
 {
     memset(out, 0, sizeof(*out));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once and is refused below, instead of blocking for ever */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;

@@ -381,7 +381,8 @@ out:
 /* Reads a whole small file opened without following links. NULL with errno. */
 static char *read_small(const char *path, struct stat *st, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once and is refused below instead of blocking */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     char *buf = NULL;
     if (fd < 0)
         return NULL;

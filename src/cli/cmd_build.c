@@ -304,7 +304,7 @@ static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
         job.sign.key_pem = key = cert ? (char *)read_file(o->key, &job.sign.key_len) : NULL;
         if (!cert || !key) {
             code = E_FILE_OPERATION;
-            alc_err_report(code, "%s: %s", cert ? o->key : o->cert, strerror(errno));
+            alc_err_report(code, "%s: %s", cert ? o->key : o->cert, fileio_strerror(errno));
             goto out;
         }
         /* a bad key or certificate is found now, before anything is written */

@@ -36,7 +36,7 @@ static int run_describe_eif(int argc, char **argv)
     size_t size;
     uint8_t *buf = read_file(path, &size);
     if (!buf) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", path, strerror(errno));
+        alc_err_report(E_FILE_OPERATION, "%s: %s", path, fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
     struct eif_image img;

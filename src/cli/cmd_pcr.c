@@ -39,7 +39,7 @@ static int run_pcr(int argc, char **argv)
     size_t size;
     uint8_t *bytes = read_file(input ? input : cert, &size);
     if (!bytes) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", input ? input : cert, strerror(errno));
+        alc_err_report(E_FILE_OPERATION, "%s: %s", input ? input : cert, fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
     uint8_t pcr[PCR_SIZE];

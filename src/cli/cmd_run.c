@@ -29,23 +29,23 @@
 /* Reads the whole file. Sets *status to 127/126/125 with a message on failure. */
 static uint8_t *read_executable(const char *path, size_t *size, int *status)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_regular(path);
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT || e == ENOTDIR) {
             alc_err_report(E_EXECUTABLE_NOT_FOUND, "%s: %s", path, strerror(e));
             *status = STATUS_NOT_FOUND;
         } else {
-            alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, strerror(e));
+            alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, fileio_strerror(e));
             *status = STATUS_CANNOT_RUN;
         }
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        alc_err_report(E_EXECUTABLE_FORMAT, "%s: not a regular file", path);
+    if (fstat(fd, &st)) {
+        alc_err_report(E_READ_FROM_DISK, "%s: %s", path, strerror(errno));
         close(fd);
-        *status = STATUS_CANNOT_RUN;
+        *status = STATUS_ALCOVE_FAILED;
         return NULL;
     }
     size_t len = (size_t)st.st_size, done = 0;

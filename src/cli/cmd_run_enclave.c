@@ -55,7 +55,7 @@ static int load_config(struct re_opts *o)
     size_t size;
     char *text = (char *)read_file(o->config, &size);
     if (!text) {
-        alc_err_report(E_FILE_OPERATION, "--config %s: %s", o->config, strerror(errno));
+        alc_err_report(E_FILE_OPERATION, "--config %s: %s", o->config, fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
     cJSON *j = cJSON_ParseWithLength(text, size);
@@ -279,7 +279,7 @@ static int run_run_enclave(int argc, char **argv)
     size_t size = 0;
     uint8_t *bytes = read_file(o.eif_path, &size);
     if (!bytes) {
-        alc_err_report(E_FILE_OPERATION, "--eif-path %s: %s", o.eif_path, strerror(errno));
+        alc_err_report(E_FILE_OPERATION, "--eif-path %s: %s", o.eif_path, fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
     struct boot_image bi;

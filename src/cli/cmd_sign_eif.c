@@ -61,7 +61,11 @@ static int run_sign_eif(int argc, char **argv)
     char why[512] = "";
     if (!key) {
         code = E_FILE_OPERATION;
-        alc_err_report(code, "%s: %s", !buf ? path : !cert ? cert_path : key_path, strerror(errno));
+        alc_err_report(code, "%s: %s",
+                       !buf    ? path
+                       : !cert ? cert_path
+                               : key_path,
+                       fileio_strerror(errno));
         goto out;
     }
     if (eif_sign_image(buf, size, cert, cert_len, key, key_len, &signed_eif, &signed_size, why,

@@ -114,7 +114,7 @@ static uint8_t *load_ca_der(const char *path, size_t *len)
     X509_free(cert);
     free(buf);
     if (der == NULL)
-        errno = EINVAL;
+        errno = EBADMSG; /* EINVAL is read_file's "not a regular file" */
     return der;
 }
 
@@ -219,12 +219,12 @@ static int run_verify_attestation(int argc, char **argv)
     uint8_t *ca = load_ca_der(ca_path, &ca_len);
     if (ca == NULL) {
         alc_err_report(E_FILE_OPERATION, "%s: %s", ca_path,
-                       errno == EINVAL ? "not a PEM or DER certificate" : strerror(errno));
+                       errno == EBADMSG ? "not a PEM or DER certificate" : fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
     uint8_t *doc = read_file(doc_path, &doc_len);
     if (doc == NULL) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", doc_path, strerror(errno));
+        alc_err_report(E_FILE_OPERATION, "%s: %s", doc_path, fileio_strerror(errno));
         free(ca);
         return E_FILE_OPERATION;
     }

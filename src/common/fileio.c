@@ -10,9 +10,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int open_regular(const char *path)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer, possibly for ever; this
+     * way it opens at once and fstat refuses it. (Reads of a regular file ignore the flag.)
+     * O_NOCTTY: a terminal given as the file never becomes our controlling one. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+const char *fileio_strerror(int err)
+{
+    return err == EINVAL ? "not a regular file (a FIFO, socket or device)" : strerror(err);
+}
+
 uint8_t *read_file(const char *path, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_regular(path);
     if (fd < 0)
         return NULL;
     struct stat st;
@@ -20,11 +48,6 @@ uint8_t *read_file(const char *path, size_t *size)
         int e = errno;
         close(fd);
         errno = e;
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         return NULL;
     }
     size_t len = (size_t)st.st_size, done = 0;

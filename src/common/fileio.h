@@ -6,8 +6,15 @@
 #include <stdint.h>
 
 /* Reads a regular file into a malloc'd buffer (NUL-terminated one past the end). NULL with errno
- * set on failure (EISDIR/EINVAL for something that is not a regular file). */
+ * set on failure (EISDIR/EINVAL for something that is not a regular file). A FIFO, socket or
+ * device is refused at once: the open never waits for a writer. */
 uint8_t *read_file(const char *path, size_t *size);
+/* Opens path for reading, as read_file does: -1 with errno EISDIR or EINVAL when it is not a
+ * regular file, never blocking on a FIFO. */
+int open_regular(const char *path);
+/* strerror, except that EINVAL, which open_regular and read_file give only for a file that is not
+ * regular, says so. */
+const char *fileio_strerror(int err);
 
 /* Writes data to path through a temporary file in the same directory, renamed into place: the
  * file is either complete or untouched, and no temporary is left behind. 0 or -errno. */

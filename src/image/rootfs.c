@@ -192,7 +192,8 @@ static int walk_entry(struct walk *w, int dfd, const char *name, char *rel, int 
         return walk_dir(w, sub, rel, depth + 1); /* rel is owned by the tree now */
     }
     if (S_ISREG(st.st_mode)) {
-        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: never wait on a FIFO swapped in since the stat */
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0) {
             snprintf(w->why, w->why_size, "%s: %s", shown, strerror(errno));
             free(rel);
@@ -394,7 +395,8 @@ int rootfs_from_binary(struct rootfs *fs, const char *path, char *why, size_t wh
         free(name);
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once, to be refused below, instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(why, why_size, "%s: %s", path, strerror(errno));
         free(name);

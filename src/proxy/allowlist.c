@@ -305,7 +305,9 @@ int allowlist_load(const char *path, struct allowlist *out, char *why, size_t wh
 {
     out->v = NULL;
     out->n = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO opens at once and is refused below; waiting for a writer would block
+     * the proxy before its signal handling is set up */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(why, whylen, "%s", strerror(errno));
         return -1;
