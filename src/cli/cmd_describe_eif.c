@@ -11,6 +11,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "image/eif.h"
+#include "image/eif_file.h"
 #include "image/measure.h"
 #include "image/metadata.h"
 #include "image/signing.h"
@@ -34,10 +35,15 @@ static int run_describe_eif(int argc, char **argv)
         return E_MISSING_ARGUMENT;
     }
     size_t size;
-    uint8_t *buf = read_file(path, &size);
-    if (!buf) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", path, fileio_strerror(errno));
+    uint8_t *buf;
+    int r = eif_read_file(path, &buf, &size);
+    if (r < 0) {
+        alc_err_report(E_FILE_OPERATION, "%s: %s", path, fileio_strerror(-r));
         return E_FILE_OPERATION;
+    }
+    if (r > 0) {
+        alc_err_report(E_EIF_PARSING, "%s: %s", path, eif_strerror((enum eif_error)r));
+        return E_EIF_PARSING;
     }
     struct eif_image img;
     enum eif_error e = eif_parse(buf, size, &img);

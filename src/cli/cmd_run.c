@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "common/log.h"
 #include "elf/elf_parse.h"
 #include "image/boot_image.h"
+#include "image/eif.h"
+#include "image/eif_file.h"
 #include "monitor/monitor.h"
 
 #define STATUS_ALCOVE_FAILED 125
@@ -47,6 +50,28 @@ static uint8_t *read_executable(const char *path, size_t *size, int *status)
         close(fd);
         *status = STATUS_ALCOVE_FAILED;
         return NULL;
+    }
+    /* an image is read header first: a file that only looks like one costs 548 bytes; and a
+     * file that is neither an image nor an ELF file is refused before its body is read */
+    uint8_t magic[4] = {0};
+    bool got = st.st_size >= 4 && pread(fd, magic, 4, 0) == 4;
+    if (!got || (!boot_image_is_eif(magic, 4) && memcmp(magic, "\177ELF", 4) != 0)) {
+        alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, elfp_strerror(ELFP_ERR_NOT_ELF));
+        close(fd);
+        *status = STATUS_CANNOT_RUN;
+        return NULL;
+    }
+    if (boot_image_is_eif(magic, 4)) {
+        uint8_t *eif;
+        int r = eif_read_fd(fd, (uint64_t)st.st_size, &eif);
+        close(fd);
+        if (r > 0)
+            alc_err_report(E_EIF_PARSING, "%s: %s", path, eif_strerror((enum eif_error)r));
+        else if (r < 0)
+            alc_err_report(E_READ_FROM_DISK, "%s: %s", path, strerror(-r));
+        *status = r > 0 ? STATUS_CANNOT_RUN : STATUS_ALCOVE_FAILED;
+        *size = (size_t)st.st_size;
+        return eif;
     }
     size_t len = (size_t)st.st_size, done = 0;
     uint8_t *buf = malloc(len ? len : 1);

@@ -25,6 +25,7 @@
 #include "common/runtime.h"
 #include "image/boot_image.h"
 #include "image/eif.h"
+#include "image/eif_file.h"
 #include "monitor/monitor.h"
 
 struct re_opts {
@@ -277,19 +278,19 @@ static int run_run_enclave(int argc, char **argv)
         return err;
 
     size_t size = 0;
-    uint8_t *bytes = read_file(o.eif_path, &size);
-    if (!bytes) {
-        alc_err_report(E_FILE_OPERATION, "--eif-path %s: %s", o.eif_path, fileio_strerror(errno));
+    uint8_t *bytes;
+    int rd = eif_read_file(o.eif_path, &bytes, &size);
+    if (rd < 0) {
+        alc_err_report(E_FILE_OPERATION, "--eif-path %s: %s", o.eif_path, fileio_strerror(-rd));
         return E_FILE_OPERATION;
+    }
+    if (rd > 0) {
+        alc_err_report(E_EIF_PARSING, "%s: %s", o.eif_path, eif_strerror((enum eif_error)rd));
+        return E_EIF_PARSING;
     }
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
     char why[512];
-    if (!boot_image_is_eif(bytes, size)) {
-        free(bytes);
-        alc_err_report(E_EIF_PARSING, "%s: not an enclave image (EIF)", o.eif_path);
-        return E_EIF_PARSING;
-    }
     char *extra = NULL;
     uint8_t *copy = malloc(size);
     if (copy) {

@@ -11,6 +11,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "image/eif.h"
+#include "image/eif_file.h"
 #include "image/measure.h"
 #include "image/signing.h"
 
@@ -51,14 +52,22 @@ static int run_sign_eif(int argc, char **argv)
                        "--eif-path, --signing-certificate and --private-key are required");
         return E_MISSING_ARGUMENT;
     }
-    size_t size, cert_len, key_len;
-    uint8_t *buf = read_file(path, &size);
-    char *cert = buf ? (char *)read_file(cert_path, &cert_len) : NULL;
-    char *key = cert ? (char *)read_file(key_path, &key_len) : NULL;
+    size_t size = 0, cert_len, key_len;
+    uint8_t *buf = NULL;
+    char *cert = NULL, *key = NULL;
     int code = 0;
     uint8_t *signed_eif = NULL;
     size_t signed_size = 0;
     char why[512] = "";
+    int r = eif_read_file(path, &buf, &size);
+    if (r > 0) {
+        code = E_EIF_PARSING;
+        alc_err_report(code, "%s: %s", path, eif_strerror((enum eif_error)r));
+        goto out;
+    }
+    errno = -r;
+    cert = buf ? (char *)read_file(cert_path, &cert_len) : NULL;
+    key = cert ? (char *)read_file(key_path, &key_len) : NULL;
     if (!key) {
         code = E_FILE_OPERATION;
         alc_err_report(code, "%s: %s",

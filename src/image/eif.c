@@ -117,18 +117,64 @@ const char *eif_strerror(enum eif_error err)
     return "unknown EIF error";
 }
 
-/* Walks the sections back to back from the header, checking each against the table. */
-static enum eif_error parse_sections(const uint8_t *buf, size_t size, struct eif_image *img,
-                                     size_t *end)
+/* The offset/size table alone, against the file's size: the sections must lie back to back from
+ * the header to exactly the end of the file, and the unused slots be zero. The errors are those a
+ * walk over the sections themselves would meet first (a cut section header, a section past the
+ * end), so a file gets the same answer whether its body has been read or not. */
+static enum eif_error check_table(const uint8_t *hdr, unsigned nsections, uint64_t size)
 {
-    size_t pos = EIF_HEADER_SIZE;
-    for (unsigned i = 0; i < img->nsections; i++) {
-        uint64_t table_off = get64(buf + H_OFFSETS + 8 * i);
-        uint64_t table_size = get64(buf + H_SIZES + 8 * i);
-        if (table_off != pos)
+    uint64_t pos = EIF_HEADER_SIZE;
+    for (unsigned i = 0; i < nsections; i++) {
+        if (get64(hdr + H_OFFSETS + 8 * i) != pos)
             return EIF_ERR_TABLE;
         if (size - pos < EIF_SECTION_HEADER_SIZE)
             return EIF_ERR_TRUNCATED;
+        pos += EIF_SECTION_HEADER_SIZE;
+        if (get64(hdr + H_SIZES + 8 * i) > size - pos)
+            return EIF_ERR_BOUNDS;
+        pos += get64(hdr + H_SIZES + 8 * i);
+    }
+    for (unsigned i = nsections; i < EIF_MAX_SECTIONS; i++)
+        if (get64(hdr + H_OFFSETS + 8 * i) != 0 || get64(hdr + H_SIZES + 8 * i) != 0)
+            return EIF_ERR_TABLE;
+    return pos == size ? EIF_OK : EIF_ERR_TRAILING;
+}
+
+/* The header's fields into img, and the checks of eif_check_header. */
+static enum eif_error parse_header(const uint8_t *hdr, uint64_t size, struct eif_image *img)
+{
+    if (size < EIF_HEADER_SIZE)
+        return EIF_ERR_TRUNCATED;
+    if (memcmp(hdr, EIF_MAGIC, 4) != 0)
+        return EIF_ERR_MAGIC;
+    img->version = get16(hdr + H_VERSION);
+    img->flags = get16(hdr + H_FLAGS);
+    img->default_mem = get64(hdr + H_MEM);
+    img->default_cpus = get64(hdr + H_CPUS);
+    img->crc_stored = get32(hdr + EIF_CRC_OFFSET);
+    if (img->version != EIF_VERSION)
+        return EIF_ERR_VERSION;
+    if (img->flags != 0)
+        return EIF_ERR_FLAGS;
+    uint16_t n = get16(hdr + H_NSECTIONS);
+    if (n == 0 || n > EIF_MAX_SECTIONS)
+        return EIF_ERR_NSECTIONS;
+    img->nsections = n;
+    return check_table(hdr, n, size);
+}
+
+enum eif_error eif_check_header(const uint8_t *head, uint64_t file_size)
+{
+    struct eif_image img;
+    memset(&img, 0, sizeof(img));
+    return parse_header(head, file_size, &img);
+}
+
+/* Reads each section header where the (checked) table puts it, and checks it agrees. */
+static enum eif_error parse_sections(const uint8_t *buf, struct eif_image *img)
+{
+    for (unsigned i = 0; i < img->nsections; i++) {
+        uint64_t pos = get64(buf + H_OFFSETS + 8 * i);
         const uint8_t *sh = buf + pos;
         struct eif_section *s = &img->sections[i];
         s->type = get16(sh);
@@ -139,18 +185,10 @@ static enum eif_error parse_sections(const uint8_t *buf, size_t size, struct eif
             return EIF_ERR_SECTION_TYPE;
         if (s->flags != 0)
             return EIF_ERR_SECTION_FLAGS;
-        if (s->size != table_size)
+        if (s->size != get64(buf + H_SIZES + 8 * i))
             return EIF_ERR_TABLE;
-        pos += EIF_SECTION_HEADER_SIZE;
-        if (s->size > size - pos)
-            return EIF_ERR_BOUNDS;
-        s->data = buf + pos;
-        pos += (size_t)s->size;
+        s->data = sh + EIF_SECTION_HEADER_SIZE;
     }
-    for (unsigned i = img->nsections; i < EIF_MAX_SECTIONS; i++)
-        if (get64(buf + H_OFFSETS + 8 * i) != 0 || get64(buf + H_SIZES + 8 * i) != 0)
-            return EIF_ERR_TABLE;
-    *end = pos;
     return EIF_OK;
 }
 
@@ -195,34 +233,14 @@ enum eif_error eif_parse(const uint8_t *buf, size_t size, struct eif_image *img)
 {
     memset(img, 0, sizeof(*img));
     img->kernel = img->cmdline = img->metadata = img->signature = -1;
-    if (size < EIF_HEADER_SIZE)
-        return EIF_ERR_TRUNCATED;
-    if (memcmp(buf, EIF_MAGIC, 4) != 0)
-        return EIF_ERR_MAGIC;
-    img->version = get16(buf + H_VERSION);
-    img->flags = get16(buf + H_FLAGS);
-    img->default_mem = get64(buf + H_MEM);
-    img->default_cpus = get64(buf + H_CPUS);
-    img->crc_stored = get32(buf + EIF_CRC_OFFSET);
-    if (img->version != EIF_VERSION)
-        return EIF_ERR_VERSION;
-    if (img->flags != 0)
-        return EIF_ERR_FLAGS;
-    uint16_t n = get16(buf + H_NSECTIONS);
-    if (n == 0 || n > EIF_MAX_SECTIONS)
-        return EIF_ERR_NSECTIONS;
-    img->nsections = n;
-
-    size_t end = 0;
-    enum eif_error err = parse_sections(buf, size, img, &end);
+    enum eif_error err = parse_header(buf, size, img);
+    if (err == EIF_OK)
+        err = parse_sections(buf, img);
+    if (err == EIF_OK)
+        err = index_sections(img);
     if (err != EIF_OK)
         return err;
-    if (end != size)
-        return EIF_ERR_TRAILING;
-    err = index_sections(img);
-    if (err != EIF_OK)
-        return err;
-    img->crc_computed = file_crc(buf, end);
+    img->crc_computed = file_crc(buf, size);
     if (img->crc_computed != img->crc_stored)
         return EIF_ERR_CRC;
     if (is_bzimage(&img->sections[img->kernel]))

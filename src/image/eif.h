@@ -77,6 +77,11 @@ enum eif_error {
  * enum lists; EIF_ERR_LINUX_KERNEL only when the rest is valid. */
 enum eif_error eif_parse(const uint8_t *buf, size_t size, struct eif_image *img);
 const char *eif_strerror(enum eif_error err);
+/* The checks that need only the header (magic, version, flags, section count, and the section
+ * table against the file's size), for a reader that has not read the body yet: head holds the
+ * file's first min(file_size, EIF_HEADER_SIZE) bytes. eif_parse gives the same answer for a file
+ * whose header this refuses. */
+enum eif_error eif_check_header(const uint8_t *head, uint64_t file_size);
 
 /* CRC-32 (IEEE, as zlib's crc32) of [data, data + len), continuing from crc (0 to start). */
 uint32_t eif_crc32(uint32_t crc, const void *data, size_t len);

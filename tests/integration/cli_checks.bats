@@ -48,3 +48,59 @@ expect_error() {
   [[ "$output" == *"not a regular file"* ]]
   [ ! -e "$T/out.eif" ]
 }
+
+# run_limited COMMAND...: alcove with at most 1 GiB of address space and 10 s, so that a reader
+# that takes a file's size in memory before it checks the header fails (or is killed).
+run_limited() {
+  run bash -c 'ulimit -v 1048576; exec timeout 10 "$@"' _ "$ALCOVE" "$@"
+}
+
+@test "an EIF's header is checked against the file's size before its body is read" {
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/ok.eif" > /dev/null
+  run_limited describe-eif --eif-path "$T/ok.eif"
+  [ "$status" -eq 0 ]
+  # a valid header on a 4 GiB (sparse) file: its table no longer describes the file
+  cp "$T/ok.eif" "$T/big.eif"
+  truncate -s 4G "$T/big.eif"
+  # the magic alone, then 4 GiB of nothing
+  printf '.eif' > "$T/magic.eif"
+  truncate -s 4G "$T/magic.eif"
+  # a table whose last section runs 4 GiB past the end of the file
+  cp "$T/ok.eif" "$T/bounds.eif"
+  python3 - "$T/bounds.eif" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b")
+head = f.read(548)
+n = struct.unpack(">H", head[26:28])[0]
+f.seek(284 + 8 * (n - 1))
+f.write(struct.pack(">Q", struct.unpack(">Q", head[284 + 8 * (n - 1):292 + 8 * (n - 1)])[0] + (4 << 30)))
+PY
+  for f in big magic bounds; do
+    case $f in
+      big) why="trailing bytes" ;;
+      magic) why="unsupported EIF version" ;;
+      bounds) why="past the end" ;;
+    esac
+    run_limited describe-eif --eif-path "$T/$f.eif"
+    [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
+    run_limited run-enclave --eif-path "$T/$f.eif" --memory 64 --cpu-count 1
+    [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
+    run_limited sign-eif --eif-path "$T/$f.eif" --signing-certificate x --private-key y
+    [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
+    run_limited run "$T/$f.eif"
+    [ "$status" -eq 126 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
+  done
+  # neither an image nor an ELF file: refused from its first bytes
+  truncate -s 4G "$T/zeros"
+  run_limited run "$T/zeros"
+  [ "$status" -eq 126 ]; [[ "$output" == *"[ E71 ]"*"not an ELF"* ]]
+  run_limited describe-eif --eif-path "$T/zeros"
+  [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"bad magic"* ]]
+  # and what it costs: a few MiB, not the file's size
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f %M -o "$T/rss" "$ALCOVE" describe-eif --eif-path "$T/big.eif" 2> /dev/null || true
+    [ "$(tail -1 "$T/rss")" -lt 65536 ]
+  fi
+  # sign-eif left the refused images as they were
+  [ "$(stat -c %s "$T/big.eif")" -eq $((4 << 30)) ]
+}

@@ -1,0 +1,193 @@
+/* test_eif_file.c: an EIF's header is checked against its file's size before the body is read
+ * (image/eif_file.c), and the header-only checks agree with the full parser. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "image/eif.h"
+#include "image/eif_file.h"
+
+#define BLOB(s) ((struct eif_blob){.data = (const uint8_t *)(s), .size = sizeof(s) - 1})
+
+static char g_dir[] = "/tmp/test_eif_file.XXXXXX";
+
+/* A small valid image: kernel, cmdline, metadata and two ramdisks. */
+static uint8_t *small_eif(size_t *size)
+{
+    static const struct eif_blob ramdisks[2] = {BLOB("BOOT-RAMDISK"), BLOB("APP-RAMDISK")};
+    struct eif_contents c = {
+        .kernel = BLOB("KERNEL"),
+        .cmdline = BLOB("console=ttyS0"),
+        .metadata = BLOB("{}"),
+        .ramdisks = ramdisks,
+        .nramdisks = 2,
+    };
+    uint8_t *buf = NULL;
+    assert_int_equal(eif_write(&c, &buf, size), 0);
+    return buf;
+}
+
+static void path_of(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", g_dir, name);
+}
+
+/* Writes bytes to a file, then makes it size bytes long (a sparse tail). */
+static void make_file(const char *path, const uint8_t *bytes, size_t len, uint64_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+    assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    close(fd);
+}
+
+/* For every length of a valid image: whenever the header check refuses it, the full parser
+ * gives the same reason; and the whole image passes both. */
+static void test_header_check_agrees_with_parse(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = small_eif(&size);
+    for (size_t cut = 0; cut <= size + 16; cut++) {
+        uint8_t *copy = calloc(1, cut + 1);
+        assert_non_null(copy);
+        memcpy(copy, buf, cut < size ? cut : size);
+        enum eif_error h = eif_check_header(copy, cut);
+        struct eif_image img;
+        enum eif_error p = eif_parse(copy, cut, &img);
+        if (h != EIF_OK)
+            assert_int_equal(h, p);
+        else
+            assert_int_equal(cut, size);
+        free(copy);
+    }
+    assert_int_equal(eif_check_header(buf, size), EIF_OK);
+    free(buf);
+}
+
+/* Table damage the header alone shows: the same reason from both. */
+static void test_header_check_table(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = small_eif(&size);
+    struct eif_image img;
+    /* the last section's size grown by 4 GiB: it runs past the end */
+    buf[0x11c + 8 * 4 + 3] ^= 1;
+    assert_int_equal(eif_check_header(buf, size), EIF_ERR_BOUNDS);
+    assert_int_equal(eif_parse(buf, size, &img), EIF_ERR_BOUNDS);
+    buf[0x11c + 8 * 4 + 3] ^= 1;
+    /* an offset that skips a byte */
+    buf[0x1c + 8 * 2 + 7] ^= 1;
+    assert_int_equal(eif_check_header(buf, size), EIF_ERR_TABLE);
+    assert_int_equal(eif_parse(buf, size, &img), EIF_ERR_TABLE);
+    buf[0x1c + 8 * 2 + 7] ^= 1;
+    /* a used slot beyond the section count */
+    buf[0x1c + 8 * 31 + 7] = 1;
+    assert_int_equal(eif_check_header(buf, size), EIF_ERR_TABLE);
+    assert_int_equal(eif_parse(buf, size, &img), EIF_ERR_TABLE);
+    free(buf);
+}
+
+static void test_read_file_valid(void **state)
+{
+    (void)state;
+    size_t size, got_size = 0;
+    uint8_t *buf = small_eif(&size), *got = NULL;
+    char path[256];
+    path_of(path, sizeof(path), "ok.eif");
+    make_file(path, buf, size, size);
+    assert_int_equal(eif_read_file(path, &got, &got_size), 0);
+    assert_int_equal(got_size, size);
+    assert_memory_equal(got, buf, size);
+    free(got);
+    free(buf);
+}
+
+/* A valid header on a 4 GiB sparse file, read with 256 MiB of address space: refused from the
+ * header alone, so the limit is never reached. (In a child, so the limit stays there.) */
+static void test_read_file_big_bounded(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = small_eif(&size);
+    char path[256];
+    path_of(path, sizeof(path), "big.eif");
+    make_file(path, buf, size, 4ull << 30);
+    free(buf);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {256u << 20, 256u << 20};
+        struct rlimit cur;
+        getrlimit(RLIMIT_AS, &cur);
+        if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur > rl.rlim_cur)
+            setrlimit(RLIMIT_AS, &rl);
+        uint8_t *got = (uint8_t *)1;
+        size_t got_size;
+        int r = eif_read_file(path, &got, &got_size);
+        _exit(r == EIF_ERR_TRAILING && got == NULL ? 0 : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    unlink(path);
+}
+
+/* What is not a regular file is refused at once (a FIFO with no writer would block a read). */
+static void test_read_file_not_regular(void **state)
+{
+    (void)state;
+    char path[256];
+    uint8_t *got;
+    size_t got_size;
+    path_of(path, sizeof(path), "fifo");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(eif_read_file(path, &got, &got_size), -EINVAL);
+    assert_int_equal(eif_read_file(g_dir, &got, &got_size), -EISDIR);
+    path_of(path, sizeof(path), "missing");
+    assert_int_equal(eif_read_file(path, &got, &got_size), -ENOENT);
+    path_of(path, sizeof(path), "short");
+    make_file(path, (const uint8_t *)".eif", 4, 4);
+    assert_int_equal(eif_read_file(path, &got, &got_size), EIF_ERR_TRUNCATED);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_check_agrees_with_parse),
+        cmocka_unit_test(test_header_check_table),
+        cmocka_unit_test(test_read_file_valid),
+        cmocka_unit_test(test_read_file_big_bounded),
+        cmocka_unit_test(test_read_file_not_regular),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
