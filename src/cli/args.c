@@ -2,7 +2,9 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/errors.h"
 
@@ -43,4 +45,36 @@ uint64_t args_parse_mib(const char *s)
     if (*end || v > UINT64_MAX / mult)
         return 0;
     return v * mult;
+}
+
+void args_opt_split(int argc, char **argv, int i, struct args_opt *o)
+{
+    const char *arg = argv[i];
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    snprintf(o->name, sizeof(o->name), "%.*s", (int)len, arg);
+    if (len >= sizeof(o->name))
+        o->name[0] = 0; /* no option is that long: match none */
+    o->inline_value = eq != NULL;
+    o->value = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
+}
+
+const char *args_opt_value(const struct args_opt *o, int *i)
+{
+    if (!o->value) {
+        alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", o->name);
+        return NULL;
+    }
+    if (!o->inline_value)
+        (*i)++;
+    return o->value;
+}
+
+int args_opt_flag(const struct args_opt *o)
+{
+    if (o->inline_value) {
+        alc_err_report(E_INVALID_ARGUMENT, "%s takes no value", o->name);
+        return -1;
+    }
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* cmd_console.c: `alcove console`, nitro-cli's: the console of a debug-mode enclave on stdout,
  * from its backlog on, until the enclave ends or --disconnect-timeout passes. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "common/errors.h"
@@ -71,29 +73,29 @@ static int run_console(int argc, char **argv)
     const char *id = NULL, *name = NULL;
     int timeout = 0;
     for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if ((strcmp(argv[i], "--enclave-id") == 0 || strcmp(argv[i], "--enclave-name") == 0 ||
-             strcmp(argv[i], "--disconnect-timeout") == 0) &&
-            !v) {
-            alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", argv[i]);
-            return E_MISSING_ARGUMENT;
+        struct args_opt o;
+        args_opt_split(argc, argv, i, &o);
+        bool known = strcmp(o.name, "--enclave-id") == 0 || strcmp(o.name, "--enclave-name") == 0 ||
+                     strcmp(o.name, "--disconnect-timeout") == 0;
+        if (!known) {
+            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
+            return E_INVALID_ARGUMENT;
         }
-        if (strcmp(argv[i], "--enclave-id") == 0)
-            id = argv[++i];
-        else if (strcmp(argv[i], "--enclave-name") == 0)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--disconnect-timeout") == 0) {
+        const char *v = args_opt_value(&o, &i);
+        if (!v)
+            return E_MISSING_ARGUMENT;
+        if (strcmp(o.name, "--enclave-id") == 0) {
+            id = v;
+        } else if (strcmp(o.name, "--enclave-name") == 0) {
+            name = v;
+        } else {
             char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || t < 1) {
-                alc_err_report(E_INVALID_ARGUMENT, "--disconnect-timeout '%s': seconds > 0",
-                               argv[i]);
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > INT_MAX) {
+                alc_err_report(E_INVALID_ARGUMENT, "--disconnect-timeout '%s': seconds > 0", v);
                 return E_INVALID_ARGUMENT;
             }
             timeout = (int)t;
-        } else {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
-            return E_INVALID_ARGUMENT;
         }
     }
     if (!id == !name) {

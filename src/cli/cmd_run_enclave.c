@@ -109,15 +109,18 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
 {
     int others = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        struct args_opt opt;
+        args_opt_split(argc, argv, i, &opt);
+        const char *a = opt.name, *v;
 #define NEED_VALUE()                                                                               \
     do {                                                                                           \
-        if (!v) {                                                                                  \
-            alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", a);                             \
+        if (!(v = args_opt_value(&opt, &i)))                                                       \
             return E_MISSING_ARGUMENT;                                                             \
-        }                                                                                          \
-        i++;                                                                                       \
+    } while (0)
+#define NO_VALUE()                                                                                 \
+    do {                                                                                           \
+        if (args_opt_flag(&opt))                                                                   \
+            return E_INVALID_ARGUMENT;                                                             \
     } while (0)
         if (strcmp(a, "--config") == 0) {
             NEED_VALUE();
@@ -146,16 +149,16 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
             }
             o->cpu_count = (unsigned)n;
         } else if (strcmp(a, "--cpu-ids") == 0) {
-            /* one or more values, as nitro-cli's */
-            while (i + 1 < argc && argv[i + 1][0] != '-') {
-                if (o->ncpu_ids == ALC_MAX_CPUS ||
-                    parse_cpu(argv[i + 1], &o->cpu_ids[o->ncpu_ids])) {
-                    alc_err_report(E_INVALID_ARGUMENT, "--cpu-ids '%s': expected CPU numbers",
-                                   argv[i + 1]);
+            /* one or more values, as nitro-cli's: "--cpu-ids=1" gives the first */
+            const char *first = opt.inline_value ? opt.value : NULL;
+            while (first || (i + 1 < argc && argv[i + 1][0] != '-')) {
+                const char *id = first ? first : argv[++i];
+                first = NULL;
+                if (o->ncpu_ids == ALC_MAX_CPUS || parse_cpu(id, &o->cpu_ids[o->ncpu_ids])) {
+                    alc_err_report(E_INVALID_ARGUMENT, "--cpu-ids '%s': expected CPU numbers", id);
                     return E_INVALID_ARGUMENT;
                 }
                 o->ncpu_ids++;
-                i++;
             }
             if (!o->ncpu_ids) {
                 alc_err_report(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
@@ -170,14 +173,18 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
             NEED_VALUE();
             o->name = v;
         } else if (strcmp(a, "--debug-mode") == 0) {
+            NO_VALUE();
             o->debug = 1;
         } else if (strcmp(a, "--attach-console") == 0) {
+            NO_VALUE();
             o->attach = 1;
         } else {
             alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option '%s' (see 'alcove run-enclave --help')", a);
+                           "unknown option '%s' (see 'alcove run-enclave --help')", argv[i]);
             return E_INVALID_ARGUMENT;
         }
+#undef NEED_VALUE
+#undef NO_VALUE
     }
     if (o->config && others) {
         alc_err_report(E_CONFLICTING_ARGUMENT, "--config cannot be used with other options");

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
@@ -55,18 +56,18 @@ static int run_terminate(int argc, char **argv)
     const char *id = NULL, *name = NULL;
     bool all = false;
     for (int i = 1; i < argc; i++) {
-        bool takes = strcmp(argv[i], "--enclave-id") == 0 || strcmp(argv[i], "--enclave-name") == 0;
-        if (takes && i + 1 >= argc) {
-            alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", argv[i]);
-            return E_MISSING_ARGUMENT;
-        }
-        if (strcmp(argv[i], "--enclave-id") == 0)
-            id = argv[++i];
-        else if (strcmp(argv[i], "--enclave-name") == 0)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--all") == 0)
+        struct args_opt o;
+        args_opt_split(argc, argv, i, &o);
+        if (strcmp(o.name, "--enclave-id") == 0 || strcmp(o.name, "--enclave-name") == 0) {
+            const char *v = args_opt_value(&o, &i);
+            if (!v)
+                return E_MISSING_ARGUMENT;
+            *(strcmp(o.name, "--enclave-id") == 0 ? &id : &name) = v;
+        } else if (strcmp(o.name, "--all") == 0) {
+            if (args_opt_flag(&o))
+                return E_INVALID_ARGUMENT;
             all = true;
-        else {
+        } else {
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
             return E_INVALID_ARGUMENT;
         }

@@ -104,3 +104,32 @@ PY
   # sign-eif left the refused images as they were
   [ "$(stat -c %s "$T/big.eif")" -eq $((4 << 30)) ]
 }
+
+@test "--flag=value is taken wherever --flag value is, as nitro-cli (clap) takes it" {
+  truncate -s 100 "$T/short.eif"
+  # each would stop at "unknown option '--flag=value'" ([ E03 ]) if the form were not understood
+  expect_error 35 E35 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1
+  expect_error 35 E35 run-enclave --eif-path "$T/short.eif" --memory=64 --cpu-ids=1 --enclave-cid=9 \
+    --enclave-name=x
+  expect_error 2 E02 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-ids=1 2 --cpu-count=1
+  mkfifo "$T/fifo"
+  expect_error 19 E19 run-enclave --config="$T/fifo"
+  expect_error 90 E90 console --enclave-name=nobody --disconnect-timeout=1
+  expect_error 90 E90 console --enclave-id=i-nobody
+  expect_error 90 E90 terminate-enclave --enclave-name=nobody
+  expect_error 90 E90 terminate-enclave --enclave-id=i-nobody
+  expect_error 35 E35 describe-eif --eif-path="$T/short.eif"
+  expect_error 35 E35 sign-eif --eif-path="$T/short.eif" --signing-certificate=c --private-key=k
+  expect_error 19 E19 pcr --input="$T/none"
+  expect_error 90 E90 connect --enclave-name=nobody --port=5000
+  expect_error 126 E71 run --memory=64 --cpu-count=1 "$T/short.eif"
+  run "$ALCOVE" explain --error-code=E35
+  [ "$status" -eq 0 ]; [[ "$output" == *"EIF"* ]]
+  # the value is checked as a separate one is
+  expect_error 3 E03 console --enclave-name=x --disconnect-timeout=0
+  expect_error 1 E01 console --enclave-name
+  # a flag that takes no value refuses one
+  expect_error 3 E03 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1 --debug-mode=yes
+  [[ "$output" == *"--debug-mode takes no value"* ]]
+  expect_error 3 E03 terminate-enclave --all=yes
+}
