@@ -50,7 +50,94 @@ static int parse_cpu(const char *s, uint32_t *out)
     return 0;
 }
 
-/* --config FILE.json: nitro-cli's keys. */
+/* A JSON number that is a whole number from 0 to max, as serde reads an unsigned integer. */
+static bool json_whole(const cJSON *e, double max, uint64_t *out)
+{
+    if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0) || e->valuedouble > max ||
+        e->valuedouble != (double)(uint64_t)e->valuedouble)
+        return false;
+    *out = (uint64_t)e->valuedouble;
+    return true;
+}
+
+/* Where the parser stopped, as "line L, column C". */
+static void text_position(const char *text, const char *at, char *buf, size_t size)
+{
+    unsigned line = 1, col = 1;
+    for (const char *p = text; p < at; p++) {
+        col = *p == '\n' ? 1 : col + 1;
+        line += *p == '\n';
+    }
+    snprintf(buf, size, "line %u, column %u", line, col);
+}
+
+#define JSON_MAX_WHOLE 9007199254740992.0 /* 2^53: doubles are exact up to here */
+
+/* One of nitro-cli's keys into o: 0, E_SERDE (the wrong type, reported as serde would refuse it)
+ * or E_INVALID_ARGUMENT (a value outside its range). */
+static int config_key(struct re_opts *o, const cJSON *e)
+{
+    const char *k = e->string;
+    uint64_t v;
+    const char *want = NULL;
+    if (strcmp(k, "eif_path") == 0) {
+        if (!cJSON_IsString(e))
+            want = "a string";
+        else
+            o->eif_path = strdup(e->valuestring);
+    } else if (strcmp(k, "memory_mib") == 0) {
+        if (!json_whole(e, JSON_MAX_WHOLE, &v))
+            want = "a whole number of MiB";
+        else if (!(o->memory_mib = v))
+            return E_INVALID_ARGUMENT;
+    } else if (strcmp(k, "cpu_count") == 0) {
+        if (!json_whole(e, UINT32_MAX, &v))
+            want = "a whole number";
+        else if (v < 1 || v > ALC_MAX_CPUS)
+            return E_INVALID_ARGUMENT;
+        else
+            o->cpu_count = (unsigned)v;
+    } else if (strcmp(k, "cpu_ids") == 0) {
+        if (!cJSON_IsArray(e))
+            want = "an array of CPU numbers";
+        for (const cJSON *c = e->child; c && !want; c = c->next) {
+            if (!json_whole(c, UINT32_MAX, &v))
+                want = "an array of CPU numbers";
+            else if (o->ncpu_ids == ALC_MAX_CPUS || v > 4095)
+                return E_INVALID_ARGUMENT;
+            else
+                o->cpu_ids[o->ncpu_ids++] = (uint32_t)v;
+        }
+    } else if (strcmp(k, "enclave_cid") == 0) {
+        char buf[32];
+        if (!json_whole(e, JSON_MAX_WHOLE, &v))
+            want = "a whole number";
+        else if (snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v) < 0 ||
+                 args_parse_cid(buf, 1, &o->cid))
+            return -1; /* reported */
+        else
+            o->cid_given = true;
+    } else if (strcmp(k, "enclave_name") == 0) {
+        if (!cJSON_IsString(e))
+            want = "a string";
+        else
+            o->name = strdup(e->valuestring);
+    } else if (strcmp(k, "debug_mode") == 0 || strcmp(k, "attach_console") == 0) {
+        if (!cJSON_IsBool(e))
+            want = "true or false";
+        else
+            *(k[0] == 'd' ? &o->debug : &o->attach) = cJSON_IsTrue(e);
+    }
+    if (want) {
+        alc_err_report(E_SERDE, "--config %s: \"%s\" must be %s", o->config, k, want);
+        return E_SERDE;
+    }
+    return 0;
+}
+
+/* --config FILE.json: nitro-cli's keys. As nitro-cli (serde), a key it does not know is ignored,
+ * and a document that is not JSON, or has a known key of the wrong type or twice, is E17; an
+ * optional key may be null (absent). */
 static int load_config(struct re_opts *o)
 {
     size_t size;
@@ -59,47 +146,44 @@ static int load_config(struct re_opts *o)
         alc_err_report(E_FILE_OPERATION, "--config %s: %s", o->config, fileio_strerror(errno));
         return E_FILE_OPERATION;
     }
-    cJSON *j = cJSON_ParseWithLength(text, size);
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+    if (!j || end != text + size) { /* end short of the size: a NUL inside the file */
+        char at[64];
+        text_position(text, end ? end : text, at, sizeof(at));
+        alc_err_report(E_SERDE, "--config %s: not valid JSON (at %s)", o->config, at);
+        cJSON_Delete(j);
+        free(text);
+        return E_SERDE;
+    }
     free(text);
     int err = 0;
     if (!cJSON_IsObject(j)) {
-        alc_err_report(E_INVALID_ARGUMENT, "--config %s: not a JSON object", o->config);
-        cJSON_Delete(j);
-        return E_INVALID_ARGUMENT;
+        alc_err_report(E_SERDE, "--config %s: not a JSON object", o->config);
+        err = E_SERDE;
     }
+    static const char *const known[] = {"cpu_count", "cpu_ids",    "enclave_cid", "enclave_name",
+                                        "eif_path",  "memory_mib", "debug_mode",  "attach_console"};
+    /* the first four are optional in nitro-cli's struct: null there means absent */
+    const size_t nknown = sizeof(known) / sizeof(known[0]), noptional = 4;
     for (cJSON *e = j->child; e && !err; e = e->next) {
-        const char *k = e->string;
-        if (strcmp(k, "eif_path") == 0 && cJSON_IsString(e)) {
-            o->eif_path = strdup(e->valuestring);
-        } else if (strcmp(k, "memory_mib") == 0 && cJSON_IsNumber(e) && e->valuedouble >= 1) {
-            o->memory_mib = (uint64_t)e->valuedouble;
-        } else if (strcmp(k, "cpu_count") == 0 && cJSON_IsNumber(e) && e->valuedouble >= 1 &&
-                   e->valuedouble <= ALC_MAX_CPUS) {
-            o->cpu_count = (unsigned)e->valuedouble;
-        } else if (strcmp(k, "cpu_ids") == 0 && cJSON_IsArray(e)) {
-            for (cJSON *c = e->child; c && !err; c = c->next) {
-                if (!cJSON_IsNumber(c) || c->valuedouble < 0 || o->ncpu_ids == ALC_MAX_CPUS)
-                    err = E_INVALID_ARGUMENT;
-                else
-                    o->cpu_ids[o->ncpu_ids++] = (uint32_t)c->valuedouble;
+        size_t which = 0;
+        while (which < nknown && strcmp(e->string, known[which]) != 0)
+            which++;
+        if (which == nknown)
+            continue; /* not one of nitro-cli's keys: ignored, as nitro-cli does */
+        for (const cJSON *f = e->next; f && !err; f = f->next)
+            if (strcmp(e->string, f->string) == 0) {
+                alc_err_report(E_SERDE, "--config %s: \"%s\" is given twice", o->config, e->string);
+                err = E_SERDE;
             }
-        } else if (strcmp(k, "enclave_cid") == 0 && cJSON_IsNumber(e)) {
-            char buf[32];
-            snprintf(buf, sizeof(buf), "%.0f", e->valuedouble);
-            if (e->valuedouble < 0 || args_parse_cid(buf, 1, &o->cid))
-                err = E_INVALID_ARGUMENT;
-            o->cid_given = true;
-        } else if (strcmp(k, "debug_mode") == 0 && cJSON_IsBool(e)) {
-            o->debug = cJSON_IsTrue(e);
-        } else if (strcmp(k, "attach_console") == 0 && cJSON_IsBool(e)) {
-            o->attach = cJSON_IsTrue(e);
-        } else if (strcmp(k, "enclave_name") == 0 && cJSON_IsString(e)) {
-            o->name = strdup(e->valuestring);
-        } else {
-            alc_err_report(E_INVALID_ARGUMENT, "--config %s: unknown key or wrong type: \"%s\"",
-                           o->config, k);
+        if (err || (which < noptional && cJSON_IsNull(e)))
+            continue;
+        err = config_key(o, e);
+        if (err == E_INVALID_ARGUMENT)
+            alc_err_report(err, "--config %s: \"%s\" is out of range", o->config, e->string);
+        else if (err < 0)
             err = E_INVALID_ARGUMENT;
-        }
     }
     cJSON_Delete(j);
     return err;
@@ -426,5 +510,6 @@ const struct command cmd_run_enclave = {
         "  --attach-console      debug mode, and print the console after the JSON\n"
         "  --config FILE.json    the options as nitro-cli's JSON keys (eif_path, memory_mib,\n"
         "                        cpu_count or cpu_ids, enclave_cid, enclave_name, debug_mode,\n"
-        "                        attach_console); no other option with it\n",
+        "                        attach_console); no other option with it; other keys are\n"
+        "                        ignored, as nitro-cli ignores them\n",
 };

@@ -19,6 +19,10 @@ static const struct err_entry g_errors[] = {
      "An argument has a value of the wrong type or outside its range."},
     {E_READ_FROM_DISK, "Read from disk failure", "A file could not be read."},
     {E_THREAD, "Thread failure", "A monitor thread could not be started or joined."},
+    {E_SERDE, "Serialization error",
+     "A JSON document could not be read: run-enclave's --config file is not valid JSON, not an "
+     "object, or gives one of nitro-cli's keys twice or with a value of the wrong type (keys "
+     "it does not know are ignored, as nitro-cli ignores them)."},
     {E_FILE_OPERATION, "File operation failure", "A file could not be opened or written."},
     {E_INSUFFICIENT_MEMORY_REQUESTED, "Insufficient memory requested",
      "The enclave's memory (--memory) is too small for its kernel, image and application."},

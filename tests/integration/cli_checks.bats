@@ -133,3 +133,59 @@ PY
   [[ "$output" == *"--debug-mode takes no value"* ]]
   expect_error 3 E03 terminate-enclave --all=yes
 }
+
+# config TEXT: writes $T/c.json
+config() { printf '%s' "$1" > "$T/c.json"; }
+
+# config_with KEY VALUE: a valid configuration for $T/short.eif, but with KEY set to VALUE (JSON)
+config_with() {
+  local -A keys=([eif_path]="\"$T/short.eif\"" [memory_mib]=64 [cpu_count]=1)
+  keys[$1]=$2
+  local k text=""
+  for k in "${!keys[@]}"; do text+="${text:+, }\"$k\": ${keys[$k]}"; done
+  config "{$text}"
+}
+
+@test "--config JSON: unknown keys are ignored, malformed JSON is [ E17 ] (nitro-cli's serde error)" {
+  truncate -s 100 "$T/short.eif"
+  # accepted: the launch goes on to read the image (and refuses it)
+  config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"unknown\": 1,
+           \"other\": {\"x\": [1, null]}, \"enclave_cid\": null, \"enclave_name\": null}"
+  expect_error 35 E35 run-enclave --config "$T/c.json"
+  config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_ids\": [1, 2], \"debug_mode\": true,
+           \"attach_console\": false, \"enclave_cid\": 0, \"x\": 1, \"x\": 2}"
+  expect_error 35 E35 run-enclave --config "$T/c.json"
+  # not JSON, or not an object
+  local bad=('{"eif_path": "x",' '' '[1]' '"x"' "{\"eif_path\": \"$T/short.eif\"} trailing"
+             "{\"eif_path\": \"$T/short.eif\", 'memory_mib': 64}")
+  for text in "${bad[@]}"; do
+    config "$text"
+    expect_error 17 E17 run-enclave --config "$T/c.json" || { echo "for: $text"; return 1; }
+  done
+  config '{"eif_path": "x",'
+  expect_error 17 E17 run-enclave --config "$T/c.json"
+  [[ "$output" == *"not valid JSON (at line 1, column 18)"* ]]
+  printf '{"eif_path": "x"}\0{' > "$T/c.json"   # a NUL inside
+  expect_error 17 E17 run-enclave --config "$T/c.json"
+  # one of nitro-cli's keys with the wrong type, or twice
+  local typed=('memory_mib "lots"' 'memory_mib 64.5' 'memory_mib -1' 'cpu_count "1"'
+               'cpu_ids [1,"2"]' 'cpu_ids 3' 'enclave_cid "5"' 'debug_mode "yes"'
+               'attach_console 1' 'enclave_name 7' 'eif_path null' 'memory_mib null')
+  for kv in "${typed[@]}"; do
+    config_with ${kv}
+    expect_error 17 E17 run-enclave --config "$T/c.json" || { echo "for: $kv"; return 1; }
+  done
+  config_with memory_mib '"lots"'
+  expect_error 17 E17 run-enclave --config "$T/c.json"
+  [[ "$output" == *'"memory_mib" must be a whole number of MiB'* ]]
+  config "{\"eif_path\": \"$T/short.eif\", \"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1}"
+  expect_error 17 E17 run-enclave --config "$T/c.json"
+  [[ "$output" == *'"eif_path" is given twice'* ]]
+  # the right type, a value out of range: [ E03 ] as on the command line
+  for kv in 'cpu_count 0' 'cpu_count 65' 'enclave_cid 2' 'enclave_cid 4294967296' 'memory_mib 0'; do
+    config_with ${kv}
+    expect_error 3 E03 run-enclave --config "$T/c.json" || { echo "for: $kv"; return 1; }
+  done
+  run "$ALCOVE" explain --error-code E17
+  [ "$status" -eq 0 ]; [[ "$output" == *"JSON"* ]]
+}

@@ -123,7 +123,7 @@ assert e['VsockSocket'].endswith('/%d.vsock' % e['EnclaveCID']), e
   [ "$status" -eq 2 ]; [[ "$output" == *"[ E02 ]"* ]]
   echo '{"eif_path": "x.eif", "memory_mib": "lots"}' > "$BATS_TEST_TMPDIR/c.json"
   run "$ALCOVE" run-enclave --config "$BATS_TEST_TMPDIR/c.json"
-  [ "$status" -eq 3 ]; [[ "$output" == *"[ E03 ]"*"memory_mib"* ]]
+  [ "$status" -eq 17 ]; [[ "$output" == *"[ E17 ]"*"memory_mib"* ]]   # serde's error, as nitro-cli
   # a file that is not an EIF
   run "$ALCOVE" run-enclave --eif-path "$(prog hello-musl-exec)" --cpu-count 1 --memory 64
   [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"* ]]
