@@ -13,17 +13,38 @@ int args_parse_cid(const char *s, int allow_auto, uint32_t *cid)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || *s == '-' || errno || v > UINT32_MAX) {
-        alc_err_report(E_INVALID_ARGUMENT, "--enclave-cid '%s': expected a number below 2^32", s);
+    if (!*s || *end || *s == '-' || *s == '+' || *s == ' ' || (errno && errno != ERANGE)) {
+        alc_err_report(E_INVALID_ARGUMENT, "--enclave-cid '%s': not a number", s);
         return -1;
     }
-    if ((v == 0 && !allow_auto) || (v >= 1 && v <= 3) || v == UINT32_MAX) {
+    /* nitro-cli's rules, in its order: 1 and 2 (local, host) and 0xFFFFFFFF (any) are vsock's
+     * well-known CIDs, 3 is the parent's, and vsock CIDs have 32 bits */
+    if ((v >= 1 && v <= 2) || v == UINT32_MAX) {
         alc_err_report(E_INVALID_ARGUMENT,
-                       "--enclave-cid %llu: CIDs 0-3 and 4294967295 are reserved (3 is the "
-                       "parent); enclaves use 4 and up",
+                       "--enclave-cid %llu: a well-known vsock CID, not one for an enclave "
+                       "(enclaves use 4 and up)",
                        v);
         return -1;
     }
+    if (v == 3) {
+        alc_err_report(E_INVALID_ARGUMENT,
+                       "--enclave-cid 3: the parent's CID, not one for an enclave (enclaves use 4 "
+                       "and up)");
+        return -1;
+    }
+    if (errno == ERANGE || v > UINT32_MAX) {
+        alc_err_report(E_INVALID_ARGUMENT, "--enclave-cid %s: above 4294967294, the largest CID",
+                       s);
+        return -1;
+    }
+    if (v == 0 && !allow_auto) {
+        alc_err_report(E_INVALID_ARGUMENT,
+                       "--enclave-cid 0: names no enclave (CIDs 0-3 are vsock's and the "
+                       "parent's; enclaves use 4 and up)");
+        return -1;
+    }
+    if (v == 0) /* as nitro-cli: 0 asks for a CID to be picked, and says so */
+        fprintf(stderr, "--enclave-cid 0: the enclave gets the lowest free CID\n");
     *cid = (uint32_t)v;
     return 0;
 }

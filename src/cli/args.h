@@ -5,9 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* An enclave CID for --enclave-cid: decimal; 0 means "pick one"; 1, 2 (well-known), 3 (the
- * parent) and 0xFFFFFFFF (any) are refused, as is anything that does not fit 32 bits. 0, or -1
- * after reporting [ E03 ]. allow_auto: whether 0 is accepted. */
+/* An enclave CID for --enclave-cid, by nitro-cli's rules: decimal; 0 means "pick one" (a note on
+ * stderr says so, as nitro-cli's does); 1, 2 (well-known), 3 (the parent) and 0xFFFFFFFF (any)
+ * are refused, as is anything that does not fit 32 bits. 0, or -1 after reporting [ E03 ].
+ * allow_auto: whether 0 is accepted (not where an existing enclave is named). */
 int args_parse_cid(const char *s, int allow_auto, uint32_t *cid);
 
 /* A --memory value: "N", "NM", "NG" or "NT" (MiB by default, as nitro-cli's). 0 on error. */

@@ -189,3 +189,37 @@ config_with() {
   run "$ALCOVE" explain --error-code E17
   [ "$status" -eq 0 ]; [[ "$output" == *"JSON"* ]]
 }
+
+@test "--enclave-cid: nitro-cli's rules (1, 2, 3, 4294967295 and anything above 32 bits refused; 0 picks one)" {
+  truncate -s 100 "$T/short.eif"
+  for cid in 1 2 4294967295; do
+    expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
+    [[ "$output" == *"well-known"* ]]
+    expect_error 125 E03 run --enclave-cid "$cid" "$T/short.eif"
+  done
+  expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid 3
+  [[ "$output" == *"the parent's CID"* ]]
+  for cid in 4294967296 18446744073709551616 99999999999999999999999; do
+    expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
+    [[ "$output" == *"above 4294967294"* ]]
+  done
+  for cid in -5 +5 x "" " 5" 5x; do
+    expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
+    [[ "$output" == *"not a number"* ]]
+  done
+  # the same rules in --config, where a number that is not whole is a type error
+  for cid in 1 2 3 4294967295 4294967296; do
+    config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"enclave_cid\": $cid}"
+    expect_error 3 E03 run-enclave --config "$T/c.json"
+  done
+  config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"enclave_cid\": 4.5}"
+  expect_error 17 E17 run-enclave --config "$T/c.json"
+  # 0 asks for the lowest free CID (the launch goes on, and stops at the image), and says so
+  expect_error 35 E35 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid 0
+  [[ "$output" == *"lowest free CID"* ]]
+  # where an existing enclave is named, 0 names none
+  for cid in 0 1 2 3 4294967295 4294967296; do
+    expect_error 3 E03 connect --enclave-cid "$cid" --port 5000
+    expect_error 3 E03 vsock-proxy --enclave-cid "$cid" --config "$T/none.yaml" 8000 127.0.0.1 80
+  done
+}
