@@ -26,7 +26,7 @@ int state_path(char *buf, size_t size, const char *name, char *why, size_t whyle
 {
     const char *dir = runtime_dir();
     if (!dir) {
-        why_set(why, whylen, "the runtime directory: %s", strerror(errno));
+        why_set(why, whylen, "the runtime directory: %s", runtime_dir_problem());
         return -1;
     }
     int n = snprintf(buf, size, "%s/%s", dir, name);

@@ -103,6 +103,9 @@ static int run_console(int argc, char **argv)
                        "give one of --enclave-id and --enclave-name");
         return id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT;
     }
+    int err = enclaves_runtime_check();
+    if (err)
+        return err;
     struct enclave_rec *list;
     size_t n;
     enclaves_list(&list, &n);

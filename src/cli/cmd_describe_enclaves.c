@@ -35,6 +35,9 @@ static int run_describe_enclaves(int argc, char **argv)
             return E_INVALID_ARGUMENT;
         }
     }
+    int err = enclaves_runtime_check();
+    if (err)
+        return err;
     struct enclave_rec *list;
     size_t n;
     int r = enclaves_list(&list, &n);

@@ -15,6 +15,7 @@
 #include "abi/alcove_abi.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -236,6 +237,10 @@ static int run_run(int argc, char **argv)
         return STATUS_ALCOVE_FAILED;
     }
     o.memory_mib = (o.memory_mib + 1) & ~1ull; /* whole 2 MiB pages */
+    /* the enclave's sockets go in the runtime directory: refuse an unsafe one before the image
+     * is read (the monitor would, later) */
+    if (enclaves_runtime_check())
+        return STATUS_ALCOVE_FAILED;
 
     log_set_level(o.log_level);
     int log_fd = -1;

@@ -359,6 +359,9 @@ static int run_run_enclave(int argc, char **argv)
         return E_INSUFFICIENT_MEMORY_REQUESTED;
     }
     o.memory_mib = (o.memory_mib + 1) & ~1ull;
+    err = enclaves_runtime_check();
+    if (err)
+        return err;
     if (o.cid_given && o.cid && runtime_cid_running(o.cid)) {
         alc_err_report(E_CID_IN_USE, "enclave CID %u is in use by another enclave", o.cid);
         return E_CID_IN_USE;

@@ -78,6 +78,9 @@ static int run_terminate(int argc, char **argv)
                        "give exactly one of --enclave-id, --enclave-name and --all");
         return none ? E_MISSING_ARGUMENT : E_CONFLICTING_ARGUMENT;
     }
+    int err = enclaves_runtime_check();
+    if (err)
+        return err;
     struct enclave_rec *list;
     size_t n;
     enclaves_list(&list, &n);

@@ -13,12 +13,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/errors.h"
 #include "common/runtime.h"
 
 static int by_cid(const void *a, const void *b)
 {
     const struct enclave_rec *x = a, *y = b;
     return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+int enclaves_runtime_check(void)
+{
+    if (runtime_dir())
+        return 0;
+    int code = errno == EPERM ? E_FILE_PERMISSIONS : E_FILE_OPERATION;
+    alc_err_report(code, "the runtime directory: %s", runtime_dir_problem());
+    return code;
 }
 
 int enclaves_list(struct enclave_rec **out, size_t *n)

@@ -17,6 +17,12 @@ struct enclave_rec {
     cJSON *desc;  /* its description (registry.c's fields) */
 };
 
+/* Whether the runtime directory can be used: 0, or the code after reporting it ([ E18 ] when it
+ * is unsafe: another user's, writable by others, a symbolic link; [ E19 ] when it cannot be
+ * made or is not a directory). Commands that read or make enclaves' files or sockets call it
+ * first. */
+int enclaves_runtime_check(void);
+
 /* Every enclave, sorted by CID. 0, or -errno (the runtime directory is unreadable). */
 int enclaves_list(struct enclave_rec **out, size_t *n);
 void enclaves_free(struct enclave_rec *r, size_t n);

@@ -52,8 +52,11 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
                        "give only one of --enclave-cid, --enclave-name and --enclave-id");
         return E_CONFLICTING_ARGUMENT;
     }
-    if (cid)
-        return args_parse_cid(cid, 0, out) == 0 ? 0 : E_INVALID_ARGUMENT;
+    if (cid && args_parse_cid(cid, 0, out))
+        return E_INVALID_ARGUMENT;
+    int err = enclaves_runtime_check(); /* the enclave's socket is there */
+    if (err || cid)
+        return err;
     struct enclave_rec *list;
     size_t n;
     enclaves_list(&list, &n);

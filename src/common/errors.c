@@ -23,6 +23,12 @@ static const struct err_entry g_errors[] = {
      "A JSON document could not be read: run-enclave's --config file is not valid JSON, not an "
      "object, or gives one of nitro-cli's keys twice or with a value of the wrong type (keys "
      "it does not know are ignored, as nitro-cli ignores them)."},
+    {E_FILE_PERMISSIONS, "File permissions error",
+     "The runtime directory (ALCOVE_RUNTIME_DIR, /run/alcove for root, else "
+     "$XDG_RUNTIME_DIR/alcove) belongs to another user, or its group or other users may write "
+     "in it, or it is a symbolic link: whoever can write there could replace an enclave's "
+     "sockets, so alcove refuses it rather than change it. Use a directory of your own, mode "
+     "0700 (alcove makes one so when it is missing)."},
     {E_FILE_OPERATION, "File operation failure", "A file could not be opened or written."},
     {E_INSUFFICIENT_MEMORY_REQUESTED, "Insufficient memory requested",
      "The enclave's memory (--memory) is too small for its kernel, image and application."},

@@ -8,21 +8,41 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 static char g_dir[PATH_MAX];
 static int g_dir_errno;
+static char g_dir_why[PATH_MAX + 160];
 
-/* Once per process (libalcove may be called from many threads at once). */
+/* Records why the directory cannot be used (err: EPERM when it is unsafe). */
+static void refuse(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_dir_why, sizeof(g_dir_why), fmt, ap);
+    va_end(ap);
+    g_dir_errno = err;
+}
+
+/* Once per process (libalcove may be called from many threads at once). The directory holds the
+ * enclaves' sockets and descriptions: whoever may write in it could put their own socket where a
+ * client looks for an enclave's, or remove an enclave's, so one that another user owns or may
+ * write to is refused, never repaired. One we create is set to 0700 explicitly, whatever the
+ * umask. */
 static void runtime_dir_init(void)
 {
     const char *env = getenv("ALCOVE_RUNTIME_DIR");
@@ -36,16 +56,41 @@ static void runtime_dir_init(void)
         n = snprintf(g_dir, sizeof(g_dir), "%s/alcove", xdg);
     else
         n = snprintf(g_dir, sizeof(g_dir), "/tmp/alcove-%u", (unsigned)geteuid());
+    if (n <= 0 || (size_t)n >= sizeof(g_dir)) {
+        g_dir[0] = 0;
+        refuse(ENAMETOOLONG, "its path is too long");
+        return;
+    }
+    bool created = mkdir(g_dir, RUNTIME_DIR_MODE) == 0;
+    if (!created && errno != EEXIST) {
+        refuse(errno, "%s: cannot create it: %s", g_dir, strerror(errno));
+        return;
+    }
+    /* checked through a descriptor, so that what is checked is what is chmod'ed */
+    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    if (n <= 0 || (size_t)n >= sizeof(g_dir))
-        g_dir_errno = ENAMETOOLONG;
-    else if (mkdir(g_dir, 0700) != 0 && errno != EEXIST)
-        g_dir_errno = errno;
-    else if (lstat(g_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        g_dir_errno = ENOTDIR;
-    else if (st.st_uid != geteuid() || (st.st_mode & 022))
-        g_dir_errno = EPERM; /* someone else's (a /tmp name taken first), or writable by others:
-                                never ours to use */
+    /* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a symbolic link (ELOOP without) */
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(g_dir, &st) == 0 &&
+        S_ISLNK(st.st_mode)) {
+        refuse(EPERM,
+               "%s is a symbolic link, which could be pointed elsewhere later: give the "
+               "directory itself",
+               g_dir);
+    } else if (fd < 0 || fstat(fd, &st) != 0) {
+        refuse(errno, "%s: %s", g_dir, strerror(errno));
+    } else if (st.st_uid != geteuid()) {
+        refuse(EPERM, "%s is owned by uid %u, not by this user (uid %u)", g_dir,
+               (unsigned)st.st_uid, (unsigned)geteuid());
+    } else if (created && fchmod(fd, RUNTIME_DIR_MODE) != 0) {
+        refuse(errno, "%s: chmod: %s", g_dir, strerror(errno));
+    } else if (!created && (st.st_mode & 022)) {
+        refuse(EPERM,
+               "%s may be written by %s (mode %04o): remove that (chmod go-w) or use "
+               "another ALCOVE_RUNTIME_DIR",
+               g_dir, st.st_mode & 002 ? "every user" : "its group", st.st_mode & 07777);
+    }
+    if (fd >= 0)
+        close(fd);
 }
 
 const char *runtime_dir(void)
@@ -57,6 +102,34 @@ const char *runtime_dir(void)
         return NULL;
     }
     return g_dir;
+}
+
+const char *runtime_dir_problem(void)
+{
+    return runtime_dir() ? NULL : g_dir_why;
+}
+
+int runtime_listen(int fd, const char *path, int backlog)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof(sa.sun_path)) {
+        errno = len ? ENAMETOOLONG : EINVAL;
+        return -1;
+    }
+    memcpy(sa.sun_path, path, len + 1);
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+    if (bind(fd, (struct sockaddr *)&sa, salen) != 0)
+        return -1;
+    /* bind made the file 0777 less the umask (0777 under umask 000): set its mode before
+     * listen(), while connecting to it is still refused, so no umask ever lets anyone in */
+    if (chmod(path, RUNTIME_SOCKET_MODE) != 0 || listen(fd, backlog) != 0) {
+        int err = errno;
+        unlink(path);
+        errno = err;
+        return -1;
+    }
+    return 0;
 }
 
 int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix)
@@ -146,7 +219,7 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         char path[PATH_MAX];
         if (runtime_path(path, sizeof(path), id, "json"))
             return -errno;
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
         if (fd < 0)
             return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -178,8 +251,9 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
                 continue;
             }
         }
-        /* ours now; whatever a dead monitor left under this CID goes */
-        if (ftruncate(fd, 0) != 0) {
+        /* ours now; whatever a dead monitor left under this CID goes. The mode is set here,
+         * not left to the umask. */
+        if (ftruncate(fd, 0) != 0 || fchmod(fd, RUNTIME_FILE_MODE) != 0) {
             int err = errno;
             close(fd);
             return -err;

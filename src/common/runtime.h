@@ -1,7 +1,8 @@
 /* runtime.h: the runtime directory, where running enclaves are found.
  *
  * One directory per host (ALCOVE_RUNTIME_DIR, else /run/alcove for root, else
- * $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made 0700 on first use. Each running enclave
+ * $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made 0700 on first use and refused when
+ * another user owns it or may write to it. Each running enclave
  * owns, by its CID:
  *   <dir>/<cid>.json     its description (nitro-cli's fields: EnclaveName, EnclaveID, ProcessID,
  *                        EnclaveCID, ...), locked (flock LOCK_EX) by the monitor for its whole
@@ -19,8 +20,24 @@
 /* The lowest CID an enclave gets automatically (0-2 are reserved by vsock, 3 is the parent). */
 #define RUNTIME_CID_MIN 4u
 
-/* The runtime directory, created if missing. NULL (errno set) when it cannot be made. */
+/* Modes, set explicitly (never left to the umask): the directory 0700 when alcove creates it;
+ * sockets for the owner (and root) only; descriptions readable by whoever reaches the
+ * directory. */
+#define RUNTIME_DIR_MODE    0700
+#define RUNTIME_SOCKET_MODE 0600
+#define RUNTIME_FILE_MODE   0644
+
+/* The runtime directory, created (RUNTIME_DIR_MODE) if missing. NULL with errno set when it
+ * cannot be made or is unsafe: EPERM when another user owns it, its group or others may write in
+ * it, or it is a symbolic link (it is refused, never changed); ENOTDIR when it is not a
+ * directory. */
 const char *runtime_dir(void);
+/* Why runtime_dir() fails, in words (path and reason), or NULL when it does not. */
+const char *runtime_dir_problem(void);
+
+/* Binds the Unix socket fd to path, sets the file's mode to RUNTIME_SOCKET_MODE and listens.
+ * 0, or -1 with errno (and no file left behind once it was bound). */
+int runtime_listen(int fd, const char *path, int backlog);
 
 /* Writes "<dir>/<cid>.<suffix>" into buf. 0, or -1 when it does not fit (errno ENAMETOOLONG). */
 int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix);

@@ -38,6 +38,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/runtime.h"
 #include "devices/virtio_mmio.h"
 #include "devices/vsock_line.h"
 #include "monitor/vm.h"
@@ -928,18 +929,14 @@ static const struct virtio_ops g_vsock_ops = {
     .notify = vsock_notify,
 };
 
+/* The enclave's hybrid vsock socket: mode 0600 whatever the umask (runtime_listen), so only
+ * its owner and root reach the enclave's ports. */
 static int listen_unix(const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0) {
+    if (runtime_listen(fd, path, 128) != 0) {
         int err = errno;
         close(fd);
         errno = err;

@@ -8,7 +8,8 @@
  *                console until the enclave ends; a reader that falls behind is dropped (it can
  *                reconnect and gets the backlog again), so no reader ever slows the enclave.
  * TERMINATE and CONSOLE are allowed to root and to the user who started the enclave
- * (SO_PEERCRED); DESCRIBE to anyone who can reach the socket. */
+ * (SO_PEERCRED); DESCRIBE to anyone who can reach the socket, which is mode 0600 in a directory
+ * only its owner may write to (common/runtime.h), so only that user and root. */
 #include "monitor/control.h"
 
 #include <errno.h>
@@ -249,15 +250,11 @@ struct control *control_start(struct vm *vm, bool debug, char *(*describe)(struc
     for (int i = 0; i < CONTROL_MAX_PEERS; i++)
         c->peers[i].fd = -1;
     int pfd[2] = {-1, -1};
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (runtime_path(c->path, sizeof(c->path), vm->claim.cid, "ctl") ||
-        strlen(c->path) >= sizeof(sa.sun_path))
+    if (runtime_path(c->path, sizeof(c->path), vm->claim.cid, "ctl"))
         goto fail;
-    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
     unlink(c->path); /* a dead monitor's */
     c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-        listen(c->listen_fd, 16))
+    if (c->listen_fd < 0 || runtime_listen(c->listen_fd, c->path, 16))
         goto fail;
     if (pipe2(pfd, O_CLOEXEC))
         goto fail;

@@ -116,9 +116,14 @@ int registry_enter(struct vm *vm, const struct enclave_config *cfg)
             alc_err_report(E_CID_IN_USE, "no free enclave CID");
         return E_CID_IN_USE;
     }
+    if (r < 0 && runtime_dir_problem()) {
+        int code = r == -EPERM ? E_FILE_PERMISSIONS : E_FILE_OPERATION;
+        alc_err_report(code, "the runtime directory: %s", runtime_dir_problem());
+        return code;
+    }
     if (r < 0) {
-        alc_err_report(E_FILE_OPERATION, "the runtime directory %s: %s",
-                       runtime_dir() ? runtime_dir() : "(none)", strerror(-r));
+        alc_err_report(E_FILE_OPERATION, "the runtime directory %s: %s", runtime_dir(),
+                       strerror(-r));
         return E_FILE_OPERATION;
     }
     make_enclave_id(vm->enclave_id, sizeof(vm->enclave_id));

@@ -104,23 +104,19 @@ int vsock_bind_listen_fd(int fd, const char *path)
     socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
 
     int dirfd = lock_dir(path);
-    int rc = bind(fd, (const struct sockaddr *)&sa, salen);
+    /* runtime_listen: the socket's mode is 0600 whatever the umask, so only this user (and
+     * root's monitor) can connect to it */
+    int rc = runtime_listen(fd, path, SOMAXCONN);
     if (rc != 0 && errno == EADDRINUSE) {
         struct stat st;
         if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
             errno = EEXIST;
         } else if (is_stale(&sa, salen)) {
             unlink(path);
-            rc = bind(fd, (const struct sockaddr *)&sa, salen);
+            rc = runtime_listen(fd, path, SOMAXCONN);
         } else {
             errno = EADDRINUSE;
         }
-    }
-    if (rc == 0 && listen(fd, SOMAXCONN) != 0) {
-        int err = errno;
-        unlink(path);
-        errno = err;
-        rc = -1;
     }
     int err = errno;
     if (dirfd >= 0)

@@ -223,3 +223,81 @@ config_with() {
     expect_error 3 E03 vsock-proxy --enclave-cid "$cid" --config "$T/none.yaml" 8000 127.0.0.1 80
   done
 }
+
+# The SDK's test client, beside alcove in the build tree.
+sdk_client() { echo "$(cd "$(dirname "$ALCOVE")/.." && pwd)/tests/tools/vsock_sdk_client"; }
+
+# wait_socket PATH: at most 10 s for a socket to appear.
+wait_socket() {
+  local i
+  for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+  echo "no socket $1"; return 1
+}
+
+@test "runtime directory: made 0700 whatever the umask; sockets in it 0600 under umask 000" {
+  for mask in 000 022 277; do
+    ( umask $mask; ALCOVE_RUNTIME_DIR=$T/rt$mask "$ALCOVE" describe-enclaves > "$T/out" )
+    [ "$(cat "$T/out")" = "[]" ]
+    [ "$(stat -c %a "$T/rt$mask")" = 700 ] || { echo "umask $mask: $(stat -c %a "$T/rt$mask")"; return 1; }
+  done
+  # a host program's listener for an enclave's connections (libalcove), under umask 000
+  ( umask 000; exec "$(sdk_client)" listen 5 6000 > /dev/null ) &
+  local pid=$!
+  wait_socket "$ALCOVE_RUNTIME_DIR/5.vsock_6000"
+  local mode
+  mode=$(stat -c %a "$ALCOVE_RUNTIME_DIR/5.vsock_6000")
+  kill "$pid"; wait "$pid" || true
+  [ "$mode" = 600 ]
+  # vsock-proxy's listener for an enclave's outbound connections, under umask 000
+  printf 'allowlist:\n- {address: 127.0.0.1, port: 80}\n' > "$T/allow.yaml"
+  ( umask 000; exec "$ALCOVE" vsock-proxy --enclave-cid 5 --config "$T/allow.yaml" 8001 127.0.0.1 80 2> /dev/null ) &
+  pid=$!
+  wait_socket "$ALCOVE_RUNTIME_DIR/5.vsock_8001"
+  mode=$(stat -c %a "$ALCOVE_RUNTIME_DIR/5.vsock_8001")
+  kill -INT "$pid"; wait "$pid" || true
+  [ "$mode" = 600 ]
+  [ ! -e "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
+}
+
+# every command that uses the runtime directory refuses an unsafe one with [ E18 ]
+expect_unsafe() {
+  local why=$1
+  truncate -s 100 "$T/short.eif"
+  expect_error 18 E18 describe-enclaves
+  [[ "$output" == *"$ALCOVE_RUNTIME_DIR"*"$why"* ]] || { echo "$output"; return 1; }
+  expect_error 18 E18 terminate-enclave --all
+  expect_error 18 E18 terminate-enclave --enclave-name x
+  expect_error 18 E18 console --enclave-name x
+  expect_error 18 E18 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1
+  expect_error 18 E18 connect --enclave-cid 5 --port 5000
+  expect_error 18 E18 connect --enclave-name x --port 5000
+  expect_error 18 E18 vsock-proxy --enclave-cid 5 --config "$T/none.yaml" 8001 127.0.0.1 80
+  expect_error 125 E18 run "$(prog hello-musl-exec)"
+}
+
+@test "runtime directory: another user's, writable by others, or a symbolic link is refused with [ E18 ]" {
+  local d=$T/unsafe
+  mkdir -m 700 "$d"
+  export ALCOVE_RUNTIME_DIR=$d
+  for mode in 777 1777 770 720 702; do
+    chmod "$mode" "$d"
+    case $mode in *2 | *7 | 1777) why="every user" ;; *) why="its group" ;; esac
+    expect_unsafe "$why"
+    [ "$(stat -c %a "$d")" = "$mode" ]   # refused, never changed
+    [ -z "$(ls -A "$d")" ]               # and nothing made in it
+  done
+  chmod 700 "$d"
+  ln -s "$d" "$T/link"
+  ALCOVE_RUNTIME_DIR=$T/link expect_unsafe "symbolic link"
+  if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$d"
+    expect_unsafe "owned by uid 65534"
+    chown 0 "$d"
+  fi
+  # a directory of one's own that others may only read is used as it is
+  chmod 755 "$d"
+  run "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ]; [ "$output" = "[]" ]
+  run "$ALCOVE" explain --error-code E18
+  [[ "$output" == *"runtime directory"* ]]
+}

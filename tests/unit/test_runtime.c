@@ -1,0 +1,209 @@
+/* test_runtime.c: the runtime directory (common/runtime.c): the modes of what alcove makes there
+ * are set explicitly, whatever the umask, and a directory another user owns or may write to is
+ * refused. runtime_dir() decides once per process, so each case runs in a child of its own. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/runtime.h"
+
+static char g_tmp[] = "/tmp/test_runtime.XXXXXX";
+
+/* Runs fn(arg) in a child with ALCOVE_RUNTIME_DIR=<tmp>/name and the umask mask; the child's
+ * exit status is the case's failure (0 when it passed, else the line that failed). */
+static void in_child(const char *name, mode_t mask, int (*fn)(const char *dir))
+{
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/%s", g_tmp, name);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("ALCOVE_RUNTIME_DIR", dir, 1);
+        umask(mask);
+        _exit(fn(dir));
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0)
+        fail_msg("case %s (umask %03o) failed at line %d", name, (unsigned)mask, WEXITSTATUS(st));
+}
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return __LINE__ % 256 ? __LINE__ % 256 : 1;                                            \
+    } while (0)
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+/* Made by alcove: 0700, even when the umask would leave the owner without write. */
+static int made_0700(const char *dir)
+{
+    CHECK(runtime_dir() != NULL);
+    CHECK(strcmp(runtime_dir(), dir) == 0);
+    CHECK(mode_of(dir) == 0700);
+    CHECK(runtime_dir_problem() == NULL);
+    return 0;
+}
+
+static void test_dir_mode_whatever_the_umask(void **state)
+{
+    (void)state;
+    in_child("u000", 0, made_0700);
+    in_child("u022", 022, made_0700);
+    in_child("u277", 0277, made_0700);
+    in_child("u777", 0777, made_0700);
+}
+
+/* A socket made with runtime_listen: 0600 under umask 000 (bind alone gives 0777), and it
+ * accepts connections. */
+static int socket_0600(const char *dir)
+{
+    CHECK(runtime_dir() != NULL);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/5.vsock", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(fd >= 0);
+    CHECK(runtime_listen(fd, path, 4) == 0);
+    CHECK(mode_of(path) == RUNTIME_SOCKET_MODE);
+    CHECK(RUNTIME_SOCKET_MODE == 0600);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    CHECK(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    /* a second socket on the same path fails and leaves the first one's file alone */
+    int fd2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(runtime_listen(fd2, path, 4) == -1 && errno == EADDRINUSE);
+    CHECK(mode_of(path) == 0600);
+    return 0;
+}
+
+static void test_socket_mode(void **state)
+{
+    (void)state;
+    in_child("sock000", 0, socket_0600);
+    in_child("sock077", 077, socket_0600);
+}
+
+/* An enclave's description: RUNTIME_FILE_MODE under any umask. */
+static int description_mode(const char *dir)
+{
+    struct runtime_claim c;
+    CHECK(runtime_claim(&c, 0) == 0);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%u.json", dir, c.cid);
+    CHECK(mode_of(path) == RUNTIME_FILE_MODE);
+    runtime_release(&c);
+    CHECK(mode_of(path) == (mode_t)-1);
+    return 0;
+}
+
+static void test_description_mode(void **state)
+{
+    (void)state;
+    in_child("desc000", 0, description_mode);
+    in_child("desc077", 077, description_mode);
+}
+
+/* An existing directory that is unsafe: refused (EPERM), with the reason, and left as it was. */
+static const char *g_want; /* words the reason must contain */
+static int refused(const char *dir)
+{
+    struct stat before;
+    CHECK(lstat(dir, &before) == 0);
+    CHECK(runtime_dir() == NULL);
+    CHECK(errno == EPERM);
+    CHECK(runtime_dir_problem() != NULL);
+    CHECK(strstr(runtime_dir_problem(), g_want) != NULL);
+    CHECK(strstr(runtime_dir_problem(), dir) != NULL);
+    char path[300];
+    CHECK(runtime_path(path, sizeof(path), 4, "vsock") == -1);
+    struct runtime_claim c;
+    CHECK(runtime_claim(&c, 0) < 0);
+    struct stat after;
+    CHECK(lstat(dir, &after) == 0);
+    CHECK(before.st_mode == after.st_mode && before.st_uid == after.st_uid);
+    return 0;
+}
+
+static void make_dir(const char *name, mode_t mode)
+{
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/%s", g_tmp, name);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, mode), 0);
+}
+
+static void test_unsafe_dirs_refused(void **state)
+{
+    (void)state;
+    make_dir("world", 0777);
+    g_want = "every user";
+    in_child("world", 0, refused);
+    make_dir("sticky", 01777);
+    in_child("sticky", 0, refused);
+    make_dir("group", 0770);
+    g_want = "its group";
+    in_child("group", 0, refused);
+    make_dir("target", 0700);
+    char link[256];
+    snprintf(link, sizeof(link), "%s/link", g_tmp);
+    assert_int_equal(symlink("target", link), 0);
+    g_want = "symbolic link";
+    in_child("link", 0, refused);
+    if (geteuid() == 0) {
+        make_dir("nobody", 0700);
+        char dir[256];
+        snprintf(dir, sizeof(dir), "%s/nobody", g_tmp);
+        assert_int_equal(chown(dir, 65534, 65534), 0);
+        g_want = "owned by uid 65534";
+        in_child("nobody", 0, refused);
+    }
+    /* a safe existing directory, readable by others, is taken as it is */
+    make_dir("readable", 0755);
+    in_child("readable", 0, socket_0600);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(g_tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dir_mode_whatever_the_umask),
+        cmocka_unit_test(test_socket_mode),
+        cmocka_unit_test(test_description_mode),
+        cmocka_unit_test(test_unsafe_dirs_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
