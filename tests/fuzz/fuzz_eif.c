@@ -1,5 +1,6 @@
-/* fuzz_eif.c: the EIF parser, measurement, signature check and sign-eif on arbitrary bytes: no
- * out-of-bounds access, and what is accepted must be internally consistent. */
+/* fuzz_eif.c: the EIF parser, its header-only check, measurement, signature check and sign-eif
+ * on arbitrary bytes: no out-of-bounds access, and what is accepted must be internally
+ * consistent. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *fixed = NULL;
     enum eif_error err = eif_parse(data, size, &img);
     CHECK(eif_strerror(err) != NULL);
+    /* the header-only check (what readers run before the body is read) never refuses what the
+     * parser accepts, and refuses for the parser's reason */
+    enum eif_error head = eif_check_header(data, size);
+    CHECK(head != EIF_OK ||
+          (err != EIF_ERR_TRUNCATED && err != EIF_ERR_MAGIC && err != EIF_ERR_VERSION &&
+           err != EIF_ERR_FLAGS && err != EIF_ERR_NSECTIONS && err != EIF_ERR_BOUNDS &&
+           err != EIF_ERR_TRAILING));
+    CHECK(head == EIF_OK || head == err);
     if (err == EIF_ERR_CRC) {
         /* Random bytes rarely carry a right CRC: fix it to reach the later checks. */
         fixed = malloc(size);
