@@ -66,10 +66,19 @@ static void runtime_dir_init(void)
         refuse(errno, "%s: cannot create it: %s", g_dir, strerror(errno));
         return;
     }
-    /* checked through a descriptor, so that what is checked is what is chmod'ed */
-    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* mkdir applied the umask (under 0777 the directory is 0000): set the mode by path, which
+     * needs no permission on the directory itself, so it works whatever the umask left; never
+     * through a symbolic link that replaced it meanwhile (that is refused below) */
+    if (created && fchmodat(AT_FDCWD, g_dir, RUNTIME_DIR_MODE, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno != EOPNOTSUPP) {
+        refuse(errno, "%s: chmod: %s", g_dir, strerror(errno));
+        return;
+    }
+    /* checked through a descriptor, so that every check is on one and the same directory.
+     * O_PATH: fstat needs no read permission on the directory, which its owner may lack */
+    int fd = open(g_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    /* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a symbolic link (ELOOP without) */
+    /* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a symbolic link */
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(g_dir, &st) == 0 &&
         S_ISLNK(st.st_mode)) {
         refuse(EPERM,
@@ -81,8 +90,9 @@ static void runtime_dir_init(void)
     } else if (st.st_uid != geteuid()) {
         refuse(EPERM, "%s is owned by uid %u, not by this user (uid %u)", g_dir,
                (unsigned)st.st_uid, (unsigned)geteuid());
-    } else if (created && fchmod(fd, RUNTIME_DIR_MODE) != 0) {
-        refuse(errno, "%s: chmod: %s", g_dir, strerror(errno));
+    } else if (created && (st.st_mode & 07777) != RUNTIME_DIR_MODE) {
+        refuse(EPERM, "%s: made mode %04o, but it is %04o", g_dir, RUNTIME_DIR_MODE,
+               st.st_mode & 07777);
     } else if (!created && (st.st_mode & 022)) {
         refuse(EPERM,
                "%s may be written by %s (mode %04o): remove that (chmod go-w) or use "

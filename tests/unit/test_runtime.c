@@ -3,6 +3,7 @@
  * refused. runtime_dir() decides once per process, so each case runs in a child of its own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,16 +22,24 @@
 #include "common/runtime.h"
 
 static char g_tmp[] = "/tmp/test_runtime.XXXXXX";
+/* Run as root, the umask cases run again as this unprivileged user, in a directory of its own:
+ * root reads and searches any directory whatever its mode, so a directory its owner cannot read
+ * (umask 0777 or 0477 leaves mkdir's directory 0000 or 0300) only fails for another user. */
+#define UNPRIVILEGED 65534
+static char g_tmp_unpriv[] = "/tmp/test_runtime_unpriv.XXXXXX";
 
-/* Runs fn(arg) in a child with ALCOVE_RUNTIME_DIR=<tmp>/name and the umask mask; the child's
- * exit status is the case's failure (0 when it passed, else the line that failed). */
-static void in_child(const char *name, mode_t mask, int (*fn)(const char *dir))
+/* Runs fn(arg) in a child with ALCOVE_RUNTIME_DIR=<base>/name and the umask mask, as uid (when
+ * it differs from ours); the child's exit status is the case's failure (0 when it passed, else
+ * the line that failed). */
+static void in_child_as(uid_t uid, const char *name, mode_t mask, int (*fn)(const char *dir))
 {
     char dir[256];
-    snprintf(dir, sizeof(dir), "%s/%s", g_tmp, name);
+    snprintf(dir, sizeof(dir), "%s/%s", uid == geteuid() ? g_tmp : g_tmp_unpriv, name);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        if (uid != geteuid() && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+            _exit(255);
         setenv("ALCOVE_RUNTIME_DIR", dir, 1);
         umask(mask);
         _exit(fn(dir));
@@ -39,7 +48,21 @@ static void in_child(const char *name, mode_t mask, int (*fn)(const char *dir))
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
     if (WEXITSTATUS(st) != 0)
-        fail_msg("case %s (umask %03o) failed at line %d", name, (unsigned)mask, WEXITSTATUS(st));
+        fail_msg("case %s (umask %03o, uid %u) failed at line %d", name, (unsigned)mask,
+                 (unsigned)uid, WEXITSTATUS(st));
+}
+
+static void in_child(const char *name, mode_t mask, int (*fn)(const char *dir))
+{
+    in_child_as(geteuid(), name, mask, fn);
+}
+
+/* The same case as this user and, when we are root, as an unprivileged one. */
+static void in_child_users(const char *name, mode_t mask, int (*fn)(const char *dir))
+{
+    in_child(name, mask, fn);
+    if (geteuid() == 0)
+        in_child_as(UNPRIVILEGED, name, mask, fn);
 }
 
 #define CHECK(cond)                                                                                \
@@ -67,10 +90,11 @@ static int made_0700(const char *dir)
 static void test_dir_mode_whatever_the_umask(void **state)
 {
     (void)state;
-    in_child("u000", 0, made_0700);
-    in_child("u022", 022, made_0700);
-    in_child("u277", 0277, made_0700);
-    in_child("u777", 0777, made_0700);
+    in_child_users("u000", 0, made_0700);
+    in_child_users("u022", 022, made_0700);
+    in_child_users("u277", 0277, made_0700);
+    in_child_users("u477", 0477, made_0700);
+    in_child_users("u777", 0777, made_0700);
 }
 
 /* A socket made with runtime_listen: 0600 under umask 000 (bind alone gives 0777), and it
@@ -100,8 +124,9 @@ static int socket_0600(const char *dir)
 static void test_socket_mode(void **state)
 {
     (void)state;
-    in_child("sock000", 0, socket_0600);
-    in_child("sock077", 077, socket_0600);
+    in_child_users("sock000", 0, socket_0600);
+    in_child_users("sock077", 077, socket_0600);
+    in_child_users("sock777", 0777, socket_0600);
 }
 
 /* An enclave's description: RUNTIME_FILE_MODE under any umask. */
@@ -120,8 +145,9 @@ static int description_mode(const char *dir)
 static void test_description_mode(void **state)
 {
     (void)state;
-    in_child("desc000", 0, description_mode);
-    in_child("desc077", 077, description_mode);
+    in_child_users("desc000", 0, description_mode);
+    in_child_users("desc077", 077, description_mode);
+    in_child_users("desc777", 0777, description_mode);
 }
 
 /* An existing directory that is unsafe: refused (EPERM), with the reason, and left as it was. */
@@ -186,14 +212,20 @@ static void test_unsafe_dirs_refused(void **state)
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(g_tmp) ? 0 : -1;
+    if (!mkdtemp(g_tmp))
+        return -1;
+    if (geteuid() == 0 &&
+        (!mkdtemp(g_tmp_unpriv) || chown(g_tmp_unpriv, UNPRIVILEGED, UNPRIVILEGED) != 0))
+        return -1;
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_tmp);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'%s%s", g_tmp, geteuid() == 0 ? " " : "",
+             geteuid() == 0 ? g_tmp_unpriv : "");
     return system(cmd) == 0 ? 0 : -1;
 }
 
