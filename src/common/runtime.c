@@ -38,6 +38,32 @@ static void refuse(int err, const char *fmt, ...)
     g_dir_errno = err;
 }
 
+/* Drops a trailing "/" or "/." (any number of them): with one, the kernel resolves the last
+ * component even when it is a symbolic link, so O_NOFOLLOW would not see the link, and every
+ * path made from the directory would carry it. -1 when a component is "..". */
+static int normalise(char *path)
+{
+    size_t len = strlen(path);
+    for (;;) {
+        if (len > 1 && path[len - 1] == '/')
+            len--;
+        else if (len >= 2 && path[len - 1] == '.' && path[len - 2] == '/')
+            len -= 2;
+        else
+            break;
+    }
+    if (len == 0) /* "/." */
+        path[len++] = '/';
+    path[len] = 0;
+    for (const char *c = path; *c;) {
+        size_t clen = strcspn(c, "/");
+        if (clen == 2 && c[0] == '.' && c[1] == '.')
+            return -1;
+        c += clen + (c[clen] == '/');
+    }
+    return 0;
+}
+
 /* Once per process (libalcove may be called from many threads at once). The directory holds the
  * enclaves' sockets and descriptions: whoever may write in it could put their own socket where a
  * client looks for an enclave's, or remove an enclave's, so one that another user owns or may
@@ -59,6 +85,13 @@ static void runtime_dir_init(void)
     if (n <= 0 || (size_t)n >= sizeof(g_dir)) {
         g_dir[0] = 0;
         refuse(ENAMETOOLONG, "its path is too long");
+        return;
+    }
+    if (normalise(g_dir) != 0) {
+        refuse(EPERM,
+               "%s has a '..' component, so which directory it names depends on the "
+               "directories it passes through: give the directory's own path",
+               g_dir);
         return;
     }
     bool created = mkdir(g_dir, RUNTIME_DIR_MODE) == 0;

@@ -29,8 +29,8 @@
 
 /* The runtime directory, created (RUNTIME_DIR_MODE) if missing. NULL with errno set when it
  * cannot be made or is unsafe: EPERM when another user owns it, its group or others may write in
- * it, or it is a symbolic link (it is refused, never changed); ENOTDIR when it is not a
- * directory. */
+ * it, it is a symbolic link (it is refused, never changed), or its path has a ".." component;
+ * ENOTDIR when it is not a directory. A trailing "/" or "/." is dropped from the path. */
 const char *runtime_dir(void);
 /* Why runtime_dir() fails, in words (path and reason), or NULL when it does not. */
 const char *runtime_dir_problem(void);

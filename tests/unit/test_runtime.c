@@ -209,6 +209,58 @@ static void test_unsafe_dirs_refused(void **state)
     in_child("readable", 0, socket_0600);
 }
 
+/* ALCOVE_RUNTIME_DIR spelled with a trailing "/" or "/.", which makes the kernel follow a
+ * symbolic link even under O_NOFOLLOW: the directory is still the one named, by its plain path. */
+static char g_plain[256]; /* the path without the trailing part */
+static int link_refused(const char *dir)
+{
+    (void)dir;
+    CHECK(runtime_dir() == NULL);
+    CHECK(errno == EPERM);
+    CHECK(strstr(runtime_dir_problem(), "symbolic link") != NULL);
+    CHECK(strstr(runtime_dir_problem(), g_plain) != NULL);
+    return 0;
+}
+
+static int taken_by_plain_path(const char *dir)
+{
+    (void)dir;
+    CHECK(runtime_dir() != NULL);
+    CHECK(strcmp(runtime_dir(), g_plain) == 0);
+    char path[300];
+    CHECK(runtime_path(path, sizeof(path), 5, "vsock") == 0);
+    CHECK(strstr(path, "//") == NULL && strstr(path, "/./") == NULL);
+    return 0;
+}
+
+static int dotdot_refused(const char *dir)
+{
+    (void)dir;
+    CHECK(runtime_dir() == NULL);
+    CHECK(errno == EPERM);
+    CHECK(strstr(runtime_dir_problem(), "'..'") != NULL);
+    return 0;
+}
+
+static void test_trailing_slash(void **state)
+{
+    (void)state;
+    make_dir("real", 0700);
+    char link[256];
+    snprintf(link, sizeof(link), "%s/slashlink", g_tmp);
+    assert_int_equal(symlink("real", link), 0);
+    snprintf(g_plain, sizeof(g_plain), "%s/slashlink", g_tmp);
+    in_child("slashlink/", 0, link_refused);
+    in_child("slashlink/.", 0, link_refused);
+    in_child("slashlink//./", 0, link_refused);
+    snprintf(g_plain, sizeof(g_plain), "%s/real", g_tmp);
+    in_child("real/", 0, taken_by_plain_path);
+    in_child("real/./.", 0, taken_by_plain_path);
+    /* ".." could lead anywhere the directories on the way point to */
+    in_child("real/..", 0, dotdot_refused);
+    in_child("slashlink/../real", 0, dotdot_refused);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -236,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_socket_mode),
         cmocka_unit_test(test_description_mode),
         cmocka_unit_test(test_unsafe_dirs_refused),
+        cmocka_unit_test(test_trailing_slash),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
