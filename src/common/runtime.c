@@ -67,8 +67,9 @@ static int normalise(char *path)
 /* Once per process (libalcove may be called from many threads at once). The directory holds the
  * enclaves' sockets and descriptions: whoever may write in it could put their own socket where a
  * client looks for an enclave's, or remove an enclave's, so one that another user owns or may
- * write to is refused, never repaired. One we create is set to 0700 explicitly, whatever the
- * umask. */
+ * write to is refused, never repaired; so is one its owner may not read, write and search (mode
+ * 0500, say), where later steps would fail without saying why. One we create is set to 0700
+ * explicitly, whatever the umask. */
 static void runtime_dir_init(void)
 {
     const char *env = getenv("ALCOVE_RUNTIME_DIR");
@@ -131,6 +132,13 @@ static void runtime_dir_init(void)
                "%s may be written by %s (mode %04o): remove that (chmod go-w) or use "
                "another ALCOVE_RUNTIME_DIR",
                g_dir, st.st_mode & 002 ? "every user" : "its group", st.st_mode & 07777);
+    } else if (!created && (st.st_mode & 0700) != 0700) {
+        /* refused rather than repaired, as the rest: without these bits its owner's commands
+         * would fail later, at a socket or a description, with errors that do not say why */
+        refuse(EPERM,
+               "%s may not be read, written and searched by its owner (mode %04o): chmod u+rwx "
+               "it or use another ALCOVE_RUNTIME_DIR",
+               g_dir, st.st_mode & 07777);
     }
     if (fd >= 0)
         close(fd);

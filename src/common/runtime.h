@@ -2,8 +2,8 @@
  *
  * One directory per host (ALCOVE_RUNTIME_DIR, else /run/alcove for root, else
  * $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made 0700 on first use and refused when
- * another user owns it or may write to it. Each running enclave
- * owns, by its CID:
+ * another user owns it or may write to it, or its owner may not read, write and search it.
+ * Each running enclave owns, by its CID:
  *   <dir>/<cid>.json     its description (nitro-cli's fields: EnclaveName, EnclaveID, ProcessID,
  *                        EnclaveCID, ...), locked (flock LOCK_EX) by the monitor for its whole
  *                        life: a file nobody holds the lock on is stale and may be taken over
@@ -29,8 +29,9 @@
 
 /* The runtime directory, created (RUNTIME_DIR_MODE) if missing. NULL with errno set when it
  * cannot be made or is unsafe: EPERM when another user owns it, its group or others may write in
- * it, it is a symbolic link (it is refused, never changed), or its path has a ".." component;
- * ENOTDIR when it is not a directory. A trailing "/" or "/." is dropped from the path. */
+ * it, its owner lacks one of rwx, it is a symbolic link (it is refused, never changed), or its
+ * path has a ".." component; ENOTDIR when it is not a directory. A trailing "/" or "/." is
+ * dropped from the path. */
 const char *runtime_dir(void);
 /* Why runtime_dir() fails, in words (path and reason), or NULL when it does not. */
 const char *runtime_dir_problem(void);

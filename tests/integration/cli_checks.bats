@@ -275,13 +275,13 @@ expect_unsafe() {
   expect_error 125 E18 run "$(prog hello-musl-exec)"
 }
 
-@test "runtime directory: another user's, writable by others, or a symbolic link is refused with [ E18 ]" {
+@test "runtime directory: another user's, writable by others, not rwx for its owner, or a symbolic link is refused with [ E18 ]" {
   local d=$T/unsafe
   mkdir -m 700 "$d"
   export ALCOVE_RUNTIME_DIR=$d
-  for mode in 777 1777 770 720 702; do
+  for mode in 777 1777 770 720 702 500 300 600; do
     chmod "$mode" "$d"
-    case $mode in *2 | *7 | 1777) why="every user" ;; *) why="its group" ;; esac
+    case $mode in *2 | *7 | 1777) why="every user" ;; ?00) why="chmod u+rwx" ;; *) why="its group" ;; esac
     expect_unsafe "$why"
     [ "$(stat -c %a "$d")" = "$mode" ]   # refused, never changed
     [ -z "$(ls -A "$d")" ]               # and nothing made in it

@@ -190,6 +190,12 @@ static void test_unsafe_dirs_refused(void **state)
     make_dir("group", 0770);
     g_want = "its group";
     in_child("group", 0, refused);
+    /* its owner's own, but not usable by its owner: refused with the reason, never repaired */
+    make_dir("readonly", 0500);
+    g_want = "chmod u+rwx";
+    in_child("readonly", 0, refused);
+    make_dir("nosearch", 0600);
+    in_child("nosearch", 0, refused);
     make_dir("target", 0700);
     char link[256];
     snprintf(link, sizeof(link), "%s/link", g_tmp);
