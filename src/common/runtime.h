@@ -21,11 +21,12 @@
 #define RUNTIME_CID_MIN 4u
 
 /* Modes, set explicitly (never left to the umask): the directory 0700 when alcove creates it;
- * sockets for the owner (and root) only; descriptions readable by whoever reaches the
- * directory. */
+ * sockets and descriptions for the owner (and root) only, so that a directory its owner lets
+ * others read (0755 is accepted) shows them file names, never an enclave's description or a
+ * way into its ports. */
 #define RUNTIME_DIR_MODE    0700
 #define RUNTIME_SOCKET_MODE 0600
-#define RUNTIME_FILE_MODE   0644
+#define RUNTIME_FILE_MODE   0600
 
 /* The runtime directory, created (RUNTIME_DIR_MODE) if missing. NULL with errno set when it
  * cannot be made or is unsafe: EPERM when another user owns it, its group or others may write in

@@ -129,14 +129,14 @@ static void test_socket_mode(void **state)
     in_child_users("sock777", 0777, socket_0600);
 }
 
-/* An enclave's description: RUNTIME_FILE_MODE under any umask. */
+/* An enclave's description: 0600 under any umask (the directory may be readable by others). */
 static int description_mode(const char *dir)
 {
     struct runtime_claim c;
     CHECK(runtime_claim(&c, 0) == 0);
     char path[300];
     snprintf(path, sizeof(path), "%s/%u.json", dir, c.cid);
-    CHECK(mode_of(path) == RUNTIME_FILE_MODE);
+    CHECK(mode_of(path) == 0600 && RUNTIME_FILE_MODE == 0600);
     runtime_release(&c);
     CHECK(mode_of(path) == (mode_t)-1);
     return 0;
@@ -169,6 +169,13 @@ static int refused(const char *dir)
     CHECK(lstat(dir, &after) == 0);
     CHECK(before.st_mode == after.st_mode && before.st_uid == after.st_uid);
     return 0;
+}
+
+static const char *g_tmp_path(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof(path), "%s/%s", g_tmp, name);
+    return path;
 }
 
 static void make_dir(const char *name, mode_t mode)
@@ -210,9 +217,12 @@ static void test_unsafe_dirs_refused(void **state)
         g_want = "owned by uid 65534";
         in_child("nobody", 0, refused);
     }
-    /* a safe existing directory, readable by others, is taken as it is */
+    /* a safe existing directory, readable by others, is taken as it is; what alcove makes in
+     * it is still its owner's alone */
     make_dir("readable", 0755);
     in_child("readable", 0, socket_0600);
+    in_child("readable", 0, description_mode);
+    assert_int_equal(mode_of(g_tmp_path("readable")), 0755);
 }
 
 /* ALCOVE_RUNTIME_DIR spelled with a trailing "/" or "/.", which makes the kernel follow a
