@@ -377,5 +377,6 @@ const struct command cmd_run = {
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"
         "vsock: the enclave's socket is <runtime dir>/<CID>.vsock (docs/vsock.md); the runtime\n"
-        "directory is $ALCOVE_RUNTIME_DIR, else /run/alcove for root.\n",
+        "directory is $ALCOVE_RUNTIME_DIR, else /run/alcove for root, else\n"
+        "$XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>.\n",
 };

@@ -25,10 +25,11 @@ static const struct err_entry g_errors[] = {
      "it does not know are ignored, as nitro-cli ignores them)."},
     {E_FILE_PERMISSIONS, "File permissions error",
      "The runtime directory (ALCOVE_RUNTIME_DIR, /run/alcove for root, else "
-     "$XDG_RUNTIME_DIR/alcove) belongs to another user, or its group or other users may write "
-     "in it, or it is a symbolic link: whoever can write there could replace an enclave's "
-     "sockets, so alcove refuses it rather than change it. Use a directory of your own, mode "
-     "0700 (alcove makes one so when it is missing)."},
+     "$XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>) belongs to another user, or its group "
+     "or other users may write in it, or its owner may not read, write and search it, or it is "
+     "a symbolic link, or its path has a '..' component: whoever can write there could replace "
+     "an enclave's sockets, so alcove refuses it rather than change it. Use a directory of your "
+     "own, mode 0700 (alcove makes one so when it is missing)."},
     {E_FILE_OPERATION, "File operation failure", "A file could not be opened or written."},
     {E_INSUFFICIENT_MEMORY_REQUESTED, "Insufficient memory requested",
      "The enclave's memory (--memory) is too small for its kernel, image and application."},
@@ -68,7 +69,8 @@ static const struct err_entry g_errors[] = {
      "runtime directory, or a TCP address."},
     {E_ENCLAVE_NOT_FOUND, "Enclave not found",
      "No running enclave has that CID or name (see describe-enclaves; the runtime directory is "
-     "ALCOVE_RUNTIME_DIR, /run/alcove for root, else $XDG_RUNTIME_DIR/alcove)."},
+     "ALCOVE_RUNTIME_DIR, /run/alcove for root, else $XDG_RUNTIME_DIR/alcove, else "
+     "/tmp/alcove-<uid>)."},
     {E_VSOCK_REFUSED, "vsock connection refused",
      "The enclave runs, but no program in it listens on that vsock port."},
     {E_PROXY_DENIED, "Destination not allowed",

@@ -300,4 +300,5 @@ expect_unsafe() {
   [ "$status" -eq 0 ]; [ "$output" = "[]" ]
   run "$ALCOVE" explain --error-code E18
   [[ "$output" == *"runtime directory"* ]]
+  [[ "$output" == *"/tmp/alcove-<uid>"* ]]   # each default is named
 }
