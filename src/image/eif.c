@@ -170,6 +170,21 @@ enum eif_error eif_check_header(const uint8_t *head, uint64_t file_size)
     return parse_header(head, file_size, &img);
 }
 
+/* One section header's own checks: its type and flags, and its size against the table's. */
+static enum eif_error check_section(const uint8_t *sh, uint64_t table_size, struct eif_section *s)
+{
+    s->type = get16(sh);
+    s->flags = get16(sh + 2);
+    s->size = get64(sh + 4);
+    if (s->type == EIF_SEC_INVALID || s->type > EIF_SEC_METADATA)
+        return EIF_ERR_SECTION_TYPE;
+    if (s->flags != 0)
+        return EIF_ERR_SECTION_FLAGS;
+    if (s->size != table_size)
+        return EIF_ERR_TABLE;
+    return EIF_OK;
+}
+
 /* Reads each section header where the (checked) table puts it, and checks it agrees. */
 static enum eif_error parse_sections(const uint8_t *buf, struct eif_image *img)
 {
@@ -177,16 +192,10 @@ static enum eif_error parse_sections(const uint8_t *buf, struct eif_image *img)
         uint64_t pos = get64(buf + H_OFFSETS + 8 * i);
         const uint8_t *sh = buf + pos;
         struct eif_section *s = &img->sections[i];
-        s->type = get16(sh);
-        s->flags = get16(sh + 2);
-        s->size = get64(sh + 4);
         s->offset = pos;
-        if (s->type == EIF_SEC_INVALID || s->type > EIF_SEC_METADATA)
-            return EIF_ERR_SECTION_TYPE;
-        if (s->flags != 0)
-            return EIF_ERR_SECTION_FLAGS;
-        if (s->size != get64(buf + H_SIZES + 8 * i))
-            return EIF_ERR_TABLE;
+        enum eif_error err = check_section(sh, get64(buf + H_SIZES + 8 * i), s);
+        if (err != EIF_OK)
+            return err;
         s->data = sh + EIF_SECTION_HEADER_SIZE;
     }
     return EIF_OK;
@@ -221,6 +230,32 @@ static enum eif_error index_sections(struct eif_image *img)
     if (img->kernel < 0 || img->cmdline < 0 || img->nramdisks == 0)
         return EIF_ERR_MISSING;
     return EIF_OK;
+}
+
+unsigned eif_section_offsets(const uint8_t *head, uint64_t offsets[EIF_MAX_SECTIONS])
+{
+    unsigned n = get16(head + H_NSECTIONS);
+    n = n < EIF_MAX_SECTIONS ? n : EIF_MAX_SECTIONS;
+    for (unsigned i = 0; i < n; i++)
+        offsets[i] = get64(head + H_OFFSETS + 8 * i);
+    return n;
+}
+
+enum eif_error eif_check_sections(const uint8_t *head, const uint8_t (*sh)[EIF_SECTION_HEADER_SIZE])
+{
+    struct eif_image img;
+    memset(&img, 0, sizeof(img));
+    img.kernel = img.cmdline = img.metadata = img.signature = -1;
+    uint64_t offsets[EIF_MAX_SECTIONS];
+    img.nsections = (uint16_t)eif_section_offsets(head, offsets);
+    /* in eif_parse's order, so that the first fault found is the one it would report */
+    for (unsigned i = 0; i < img.nsections; i++) {
+        img.sections[i].offset = offsets[i];
+        enum eif_error err = check_section(sh[i], get64(head + H_SIZES + 8 * i), &img.sections[i]);
+        if (err != EIF_OK)
+            return err;
+    }
+    return index_sections(&img);
 }
 
 static bool is_bzimage(const struct eif_section *k)

@@ -82,6 +82,14 @@ const char *eif_strerror(enum eif_error err);
  * file's first min(file_size, EIF_HEADER_SIZE) bytes. eif_parse gives the same answer for a file
  * whose header this refuses. */
 enum eif_error eif_check_header(const uint8_t *head, uint64_t file_size);
+/* For the same reader, once eif_check_header accepted head: where the section headers lie (the
+ * number of sections is returned), then the checks that need only those 12-byte headers (their
+ * types, flags and sizes against the table, a kernel, cmdline, metadata or signature section
+ * given twice or missing) on the headers read there (sh[i] at offsets[i]). Only the CRC and the
+ * kernel's contents are left to eif_parse, which gives the same answer as these checks. */
+unsigned eif_section_offsets(const uint8_t *head, uint64_t offsets[EIF_MAX_SECTIONS]);
+enum eif_error eif_check_sections(const uint8_t *head,
+                                  const uint8_t (*sh)[EIF_SECTION_HEADER_SIZE]);
 
 /* CRC-32 (IEEE, as zlib's crc32) of [data, data + len), continuing from crc (0 to start). */
 uint32_t eif_crc32(uint32_t crc, const void *data, size_t len);

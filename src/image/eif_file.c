@@ -39,6 +39,17 @@ int eif_read_fd(int fd, uint64_t file_size, uint8_t **out)
     enum eif_error e = eif_check_header(head, file_size);
     if (e != EIF_OK)
         return (int)e;
+    /* then the section headers, at most 32 of 12 bytes: a forged header whose table is
+     * consistent must not cost a read of the whole file before a bad type says it is no image */
+    uint64_t offsets[EIF_MAX_SECTIONS];
+    uint8_t sh[EIF_MAX_SECTIONS][EIF_SECTION_HEADER_SIZE];
+    unsigned n = eif_section_offsets(head, offsets);
+    for (unsigned i = 0; i < n; i++)
+        if ((r = read_at(fd, sh[i], EIF_SECTION_HEADER_SIZE, offsets[i])) != 0)
+            return r;
+    e = eif_check_sections(head, (const uint8_t(*)[EIF_SECTION_HEADER_SIZE])sh);
+    if (e != EIF_OK)
+        return (int)e;
     if (file_size >= SIZE_MAX)
         return -EFBIG;
     /* the table now accounts for every byte, so the size asked for is the image's own */

@@ -75,11 +75,21 @@ n = struct.unpack(">H", head[26:28])[0]
 f.seek(284 + 8 * (n - 1))
 f.write(struct.pack(">Q", struct.unpack(">Q", head[284 + 8 * (n - 1):292 + 8 * (n - 1)])[0] + (4 << 30)))
 PY
-  for f in big magic bounds; do
+  # a forged header whose table describes the 4 GiB file exactly: one section of type 9
+  python3 - "$T/forged.eif" <<'PY'
+import struct, sys
+size = 4 << 30
+table = struct.pack(">32Q", 548, *[0] * 31) + struct.pack(">32Q", size - 560, *[0] * 31)
+head = b".eif" + struct.pack(">HHQQHH", 4, 0, 0, 0, 0, 1) + table + b"\0" * 8
+open(sys.argv[1], "wb").write(head + struct.pack(">HHQ", 9, 0, size - 560))
+PY
+  truncate -s 4G "$T/forged.eif"
+  for f in big magic bounds forged; do
     case $f in
       big) why="trailing bytes" ;;
       magic) why="unsupported EIF version" ;;
       bounds) why="past the end" ;;
+      forged) why="invalid section type" ;;
     esac
     run_limited describe-eif --eif-path "$T/$f.eif"
     [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]

@@ -148,6 +148,83 @@ static void test_read_file_big_bounded(void **state)
     unlink(path);
 }
 
+/* Section headers with the table intact: eif_read_file refuses them for eif_parse's reason,
+ * before it reads the body. Offsets of the small image's section headers: the header (548), then
+ * each section (12 + its data): kernel 6, cmdline 13, metadata 2, ramdisks 12 and 11 bytes. */
+static void test_read_file_section_headers(void **state)
+{
+    (void)state;
+    static const size_t at[5] = {548, 548 + 18, 548 + 18 + 25, 548 + 18 + 25 + 14,
+                                 548 + 18 + 25 + 14 + 24};
+    static const struct {
+        int section, byte;
+        uint8_t value;
+        enum eif_error want;
+    } cases[] = {
+        {0, 1, 0, EIF_ERR_SECTION_TYPE},  /* kernel -> type 0 */
+        {2, 1, 6, EIF_ERR_SECTION_TYPE},  /* metadata -> type 6 */
+        {1, 3, 1, EIF_ERR_SECTION_FLAGS}, /* cmdline's flags */
+        {3, 11, 13, EIF_ERR_TABLE},       /* a ramdisk's size, not the table's */
+        {1, 1, 1, EIF_ERR_DUPLICATE},     /* cmdline -> a second kernel */
+        {1, 1, 3, EIF_ERR_MISSING},       /* cmdline -> a ramdisk: no cmdline */
+    };
+    size_t size;
+    uint8_t *buf = small_eif(&size);
+    assert_int_equal(at[4] + 12 + 11, size);
+    char path[256];
+    path_of(path, sizeof(path), "sections.eif");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *copy = malloc(size);
+        assert_non_null(copy);
+        memcpy(copy, buf, size);
+        copy[at[cases[i].section] + cases[i].byte] = cases[i].value;
+        eif_update_crc(copy, size);
+        struct eif_image img;
+        assert_int_equal(eif_parse(copy, size, &img), cases[i].want);
+        make_file(path, copy, size, size);
+        uint8_t *got = (uint8_t *)1;
+        size_t got_size;
+        assert_int_equal(eif_read_file(path, &got, &got_size), cases[i].want);
+        assert_null(got);
+        free(copy);
+    }
+    free(buf);
+}
+
+/* A forged header whose table describes a 4 GiB file exactly, and a first section header of an
+ * invalid type: refused from the 560 bytes that say so, under 256 MiB of address space. */
+static void test_read_file_forged_big(void **state)
+{
+    (void)state;
+    uint8_t head[EIF_HEADER_SIZE + EIF_SECTION_HEADER_SIZE] = {0};
+    uint64_t big = 4ull << 30, len = big - sizeof(head);
+    memcpy(head, EIF_MAGIC, 4);
+    head[5] = EIF_VERSION;
+    head[0x1b] = 1; /* one section */
+    head[0x1c + 6] = EIF_HEADER_SIZE >> 8, head[0x1c + 7] = EIF_HEADER_SIZE & 0xff; /* at 548 */
+    for (int b = 0; b < 8; b++)
+        head[0x11c + b] = head[EIF_HEADER_SIZE + 4 + b] = (uint8_t)(len >> (56 - 8 * b));
+    head[EIF_HEADER_SIZE + 1] = 9; /* type 9 */
+    char path[256];
+    path_of(path, sizeof(path), "forged.eif");
+    make_file(path, head, sizeof(head), big);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {256u << 20, 256u << 20};
+        setrlimit(RLIMIT_AS, &rl);
+        uint8_t *got = (uint8_t *)1;
+        size_t got_size;
+        int r = eif_read_file(path, &got, &got_size);
+        _exit(r == EIF_ERR_SECTION_TYPE && got == NULL ? 0 : r < 0 ? 100 - r : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    unlink(path);
+}
+
 /* What is not a regular file is refused at once (a FIFO with no writer would block a read). */
 static void test_read_file_not_regular(void **state)
 {
@@ -187,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_header_check_table),
         cmocka_unit_test(test_read_file_valid),
         cmocka_unit_test(test_read_file_big_bounded),
+        cmocka_unit_test(test_read_file_section_headers),
+        cmocka_unit_test(test_read_file_forged_big),
         cmocka_unit_test(test_read_file_not_regular),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
