@@ -73,7 +73,7 @@ const char *elfp_strerror(enum elfp_error err)
     return "unknown ELF error";
 }
 
-static enum elfp_error check_header(const struct ehdr *eh, size_t size)
+static enum elfp_error check_header(const struct ehdr *eh, uint64_t size)
 {
     if (eh->ident[4] != 2 /* ELFCLASS64 */ || eh->ident[5] != 1 /* ELFDATA2LSB */)
         return ELFP_ERR_CLASS;
@@ -92,7 +92,7 @@ static enum elfp_error check_header(const struct ehdr *eh, size_t size)
     return ELFP_OK;
 }
 
-static enum elfp_error add_load(struct elfp_image *img, const struct phdr *ph, size_t size,
+static enum elfp_error add_load(struct elfp_image *img, const struct phdr *ph, uint64_t size,
                                 unsigned opts)
 {
     uint64_t file_end, mem_end;
@@ -143,6 +143,20 @@ static enum elfp_error add_load(struct elfp_image *img, const struct phdr *ph, s
     return ELFP_OK;
 }
 
+/* The ELF header from the file's first min(size, 64) bytes, checked against the file's size. */
+static enum elfp_error read_header(const unsigned char *bytes, uint64_t size, struct ehdr *eh)
+{
+    if (size < 4 || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F')
+        return ELFP_ERR_NOT_ELF;
+    if (size < sizeof(*eh))
+        return ELFP_ERR_MALFORMED;
+    copy_bytes(eh, bytes, sizeof(*eh));
+    return check_header(eh, size);
+}
+
+static enum elfp_error parse_phdrs(const struct ehdr *eh, const unsigned char *phdrs, uint64_t size,
+                                   struct elfp_image *img, unsigned opts);
+
 enum elfp_error elfp_parse(const void *file, size_t size, struct elfp_image *img)
 {
     return elfp_parse_opts(file, size, img, 0);
@@ -156,16 +170,44 @@ enum elfp_error elfp_parse_opts(const void *file, size_t size, struct elfp_image
 
     for (size_t i = 0; i < sizeof(*img); i++)
         ((unsigned char *)img)[i] = 0;
-    if (size < 4 || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F')
-        return ELFP_ERR_NOT_ELF;
-    if (size < sizeof(eh))
-        return ELFP_ERR_MALFORMED;
-    copy_bytes(&eh, bytes, sizeof(eh));
-
-    enum elfp_error err = check_header(&eh, size);
+    enum elfp_error err = read_header(bytes, size, &eh);
     if (err != ELFP_OK)
         return err;
+    return parse_phdrs(&eh, bytes + eh.phoff, size, img, opts);
+}
 
+enum elfp_error elfp_check_header(const void *head, uint64_t file_size, uint64_t *phoff,
+                                  uint64_t *phsize)
+{
+    struct ehdr eh;
+    enum elfp_error err = read_header(head, file_size, &eh);
+    if (err != ELFP_OK)
+        return err;
+    *phoff = eh.phoff;
+    *phsize = (uint64_t)eh.phnum * sizeof(struct phdr);
+    return ELFP_OK;
+}
+
+enum elfp_error elfp_parse_headers(const void *head, const void *phdrs, uint64_t file_size,
+                                   struct elfp_image *img)
+{
+    struct ehdr eh;
+
+    for (size_t i = 0; i < sizeof(*img); i++)
+        ((unsigned char *)img)[i] = 0;
+    enum elfp_error err = read_header(head, file_size, &eh);
+    if (err != ELFP_OK)
+        return err;
+    return parse_phdrs(&eh, phdrs, file_size, img, 0);
+}
+
+/* The program headers (phdrs: the table at eh->phoff, checked to lie in the file) against the
+ * file's size: only the headers are read, never the segments' bytes. */
+static enum elfp_error parse_phdrs(const struct ehdr *ehp, const unsigned char *phdrs,
+                                   uint64_t size, struct elfp_image *img, unsigned opts)
+{
+    const struct ehdr eh = *ehp;
+    enum elfp_error err;
     img->type = eh.type == ET_EXEC ? ELFP_EXEC : ELFP_PIE;
     img->entry = eh.entry;
     img->phnum = eh.phnum;
@@ -175,7 +217,7 @@ enum elfp_error elfp_parse_opts(const void *file, size_t size, struct elfp_image
     uint64_t phdr_seen = 0;
     for (uint32_t i = 0; i < eh.phnum; i++) {
         struct phdr ph;
-        copy_bytes(&ph, bytes + eh.phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+        copy_bytes(&ph, phdrs + (uint64_t)i * sizeof(ph), sizeof(ph));
         switch (ph.type) {
         case PT_INTERP:
             return ELFP_ERR_DYNAMIC;

@@ -66,6 +66,16 @@ enum elfp_error elfp_parse(const void *file, size_t size, struct elfp_image *img
 enum elfp_error elfp_parse_opts(const void *file, size_t size, struct elfp_image *img,
                                 unsigned opts);
 
+/* The same checks for a reader that has not read the file: elfp_check_header checks the ELF
+ * header (head: the file's first min(file_size, 64) bytes) against the file's size and says where
+ * the program header table lies (*phsize at most 512 * 56 bytes, inside the file); given that
+ * table, elfp_parse_headers then answers as elfp_parse would for the whole file, since elfp_parse
+ * reads nothing else. So a file that cannot run costs two small reads, whatever its size. */
+enum elfp_error elfp_check_header(const void *head, uint64_t file_size, uint64_t *phoff,
+                                  uint64_t *phsize);
+enum elfp_error elfp_parse_headers(const void *head, const void *phdrs, uint64_t file_size,
+                                   struct elfp_image *img);
+
 /* A short English description of an error ("dynamically linked (has an interpreter)"). */
 const char *elfp_strerror(enum elfp_error err);
 

@@ -30,7 +30,8 @@
 #define STATUS_NOT_FOUND     127
 #define DEFAULT_MEMORY_MIB   64
 
-/* Reads the whole file. Sets *status to 127/126/125 with a message on failure. */
+/* Reads the whole file, once its headers (an image's or an ELF file's) show it can run. Sets
+ * *status to 127/126/125 with a message on failure. */
 static uint8_t *read_executable(const char *path, size_t *size, int *status)
 {
     int fd = open_regular(path);
@@ -73,6 +74,32 @@ static uint8_t *read_executable(const char *path, size_t *size, int *status)
         *status = r > 0 ? STATUS_CANNOT_RUN : STATUS_ALCOVE_FAILED;
         *size = (size_t)st.st_size;
         return eif;
+    }
+    /* an ELF file: its header and program headers (all elfp_parse reads) are checked against
+     * the file's size first, so a file that cannot run costs two small reads, not its size */
+    uint8_t head[64] = {0};
+    uint64_t phoff = 0, phsize = 0;
+    size_t head_len = st.st_size < (off_t)sizeof(head) ? (size_t)st.st_size : sizeof(head);
+    enum elfp_error e = pread(fd, head, head_len, 0) == (ssize_t)head_len
+                            ? elfp_check_header(head, (uint64_t)st.st_size, &phoff, &phsize)
+                            : ELFP_ERR_MALFORMED;
+    uint8_t *phdrs = e == ELFP_OK ? malloc(phsize) : NULL;
+    if (e == ELFP_OK && (!phdrs || pread(fd, phdrs, phsize, (off_t)phoff) != (ssize_t)phsize)) {
+        alc_err_report(E_READ_FROM_DISK, "%s: cannot read its program headers", path);
+        free(phdrs);
+        close(fd);
+        *status = STATUS_ALCOVE_FAILED;
+        return NULL;
+    }
+    struct elfp_image img;
+    if (e == ELFP_OK)
+        e = elfp_parse_headers(head, phdrs, (uint64_t)st.st_size, &img);
+    free(phdrs);
+    if (e != ELFP_OK) {
+        alc_err_report(E_EXECUTABLE_FORMAT, "%s: %s", path, elfp_strerror(e));
+        close(fd);
+        *status = STATUS_CANNOT_RUN;
+        return NULL;
     }
     size_t len = (size_t)st.st_size, done = 0;
     uint8_t *buf = malloc(len ? len : 1);

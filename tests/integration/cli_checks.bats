@@ -55,7 +55,7 @@ run_limited() {
   run bash -c 'ulimit -v 1048576; exec timeout 10 "$@"' _ "$ALCOVE" "$@"
 }
 
-@test "an EIF's header is checked against the file's size before its body is read" {
+@test "an EIF's header (or an ELF file's) is checked against the file's size before its body is read" {
   "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/ok.eif" > /dev/null
   run_limited describe-eif --eif-path "$T/ok.eif"
   [ "$status" -eq 0 ]
@@ -99,6 +99,35 @@ PY
     [ "$status" -eq 35 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
     run_limited run "$T/$f.eif"
     [ "$status" -eq 126 ]; [[ "$output" == *"[ E35 ]"*"$why"* ]]
+  done
+  # ELF files that cannot run, 4 GiB long: refused from their ELF and program headers
+  printf '\177ELF\1\1\1' > "$T/elf32"             # a 32-bit ELF header
+  truncate -s 4G "$T/elf32"
+  python3 - "$(prog hello-musl-exec)" "$T/elfseg" "$T/elfph" <<'PY'
+import struct, sys
+elf = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", elf, 0x20)
+phnum, = struct.unpack_from("<H", elf, 0x38)
+# a PT_LOAD whose bytes run 8 GiB into the file
+for i in range(phnum):
+    at = phoff + 56 * i
+    if struct.unpack_from("<I", elf, at)[0] == 1:
+        struct.pack_into("<QQ", elf, at + 32, 8 << 30, 8 << 30)
+        break
+open(sys.argv[2], "wb").write(elf)
+# a program header table past the end of the file
+elf = bytearray(open(sys.argv[1], "rb").read(64))
+struct.pack_into("<Q", elf, 0x20, (4 << 30) - 8)
+open(sys.argv[3], "wb").write(elf)
+PY
+  truncate -s 4G "$T/elfseg" "$T/elfph"
+  for f in elf32 elfseg elfph; do
+    case $f in
+      elf32) why="not a 64-bit" ;;
+      *) why="malformed ELF headers" ;;
+    esac
+    run_limited run "$T/$f"
+    [ "$status" -eq 126 ]; [[ "$output" == *"[ E71 ]"*"$why"* ]] || { echo "$f: $output"; return 1; }
   done
   # neither an image nor an ELF file: refused from its first bytes
   truncate -s 4G "$T/zeros"

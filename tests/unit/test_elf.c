@@ -53,9 +53,23 @@ static void make(struct img *m, unsigned nph)
         m->ph[1] = (struct phdr){1, 6, 0x1000, 0x401000, 0x401000, 0x800, 0x5000, 0x1000};
 }
 
+/* elfp_parse, and the same answer from the headers alone (elfp_check_header, then
+ * elfp_parse_headers on the program header table it points to), as a reader that has not read
+ * the file gets it. */
 static enum elfp_error parse(struct img *m, struct elfp_image *out)
 {
-    return elfp_parse(m->bytes, sizeof(m->bytes), out);
+    enum elfp_error err = elfp_parse(m->bytes, sizeof(m->bytes), out);
+    uint64_t phoff = 0, phsize = 0;
+    struct elfp_image from_headers;
+    enum elfp_error head = elfp_check_header(m->bytes, sizeof(m->bytes), &phoff, &phsize);
+    if (head == ELFP_OK) {
+        assert_true(phsize <= 512 * 56 && phoff + phsize <= sizeof(m->bytes));
+        head = elfp_parse_headers(m->bytes, m->bytes + phoff, sizeof(m->bytes), &from_headers);
+    }
+    assert_int_equal(head, err);
+    if (err == ELFP_OK)
+        assert_memory_equal(&from_headers, out, sizeof(*out));
+    return err;
 }
 
 static void test_valid_exec(void **state)
@@ -145,6 +159,8 @@ static void test_truncated(void **state)
     for (size_t n = 0; n < 64 + 2 * 56; n++) {
         enum elfp_error err = elfp_parse(m.bytes, n, &e);
         assert_true(err == ELFP_ERR_NOT_ELF || err == ELFP_ERR_MALFORMED);
+        uint64_t phoff, phsize;
+        assert_int_equal(elfp_check_header(m.bytes, n, &phoff, &phsize), err);
     }
 }
 
