@@ -10,24 +10,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* errno for a file that is not regular */
+static int not_regular(mode_t mode)
+{
+    return S_ISDIR(mode) ? EISDIR : EINVAL;
+}
+
 int open_regular(const char *path)
 {
-    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer, possibly for ever; this
-     * way it opens at once and fstat refuses it. (Reads of a regular file ignore the flag.)
-     * O_NOCTTY: a terminal given as the file never becomes our controlling one. */
+    /* the type is checked before the open: opening a device can act (a watchdog starts
+     * counting, a tape rewinds), and opening a FIFO's read end releases a writer waiting on it */
+    struct stat before;
+    if (stat(path, &before))
+        return -1;
+    if (!S_ISREG(before.st_mode)) {
+        errno = not_regular(before.st_mode);
+        return -1;
+    }
+    /* O_NONBLOCK: should the path be replaced by a FIFO after the stat, the open still returns
+     * at once (and the identity check below refuses it). O_NOCTTY: nor does a terminal become
+     * our controlling one. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat(fd, &st)) {
-        int e = errno;
+    int err = 0;
+    if (fstat(fd, &st))
+        err = errno;
+    else if (!S_ISREG(st.st_mode))
+        err = not_regular(st.st_mode);
+    else if (st.st_dev != before.st_dev || st.st_ino != before.st_ino)
+        err = EAGAIN; /* replaced between the stat and the open */
+    /* a regular file now: back to ordinary blocking reads for whoever uses the descriptor */
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        err = errno;
+    if (err) {
         close(fd);
-        errno = e;
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        errno = err;
         return -1;
     }
     return fd;

@@ -10,7 +10,8 @@
  * device is refused at once: the open never waits for a writer. */
 uint8_t *read_file(const char *path, size_t *size);
 /* Opens path for reading, as read_file does: -1 with errno EISDIR or EINVAL when it is not a
- * regular file, never blocking on a FIFO. */
+ * regular file, decided before anything is opened (opening a device or a FIFO can act on it), or
+ * EAGAIN when the path was replaced meanwhile. The descriptor is an ordinary blocking one. */
 int open_regular(const char *path);
 /* strerror, except that EINVAL, which open_regular and read_file give only for a file that is not
  * regular, says so. */

@@ -2,6 +2,7 @@
  * (image/eif_file.c), and the header-only checks agree with the full parser. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/fileio.h"
 #include "image/eif.h"
 #include "image/eif_file.h"
 
@@ -243,6 +245,40 @@ static void test_read_file_not_regular(void **state)
     assert_int_equal(eif_read_file(path, &got, &got_size), EIF_ERR_TRUNCATED);
 }
 
+/* open_regular decides from the path's type before opening it: opening a device or a FIFO can
+ * act on it. Here, a writer blocked opening a FIFO is released only if the FIFO is opened for
+ * reading, so it must still be blocked after open_regular refused the FIFO. */
+static void test_open_regular_opens_nothing_else(void **state)
+{
+    (void)state;
+    char path[256];
+    path_of(path, sizeof(path), "fifo-writer");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC); /* blocks until a reader opens it */
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    usleep(200 * 1000); /* let the child reach its open */
+    assert_int_equal(open_regular(path), -1);
+    assert_int_equal(errno, EINVAL);
+    usleep(200 * 1000);
+    int st;
+    pid_t done = waitpid(pid, &st, WNOHANG);
+    kill(pid, SIGKILL);
+    if (done == 0)
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(done, 0); /* still blocked: the FIFO was never opened */
+    /* and a regular file's descriptor reads as usual, blocking (O_NONBLOCK was for the open) */
+    path_of(path, sizeof(path), "plain");
+    make_file(path, (const uint8_t *)"x", 1, 1);
+    int fd = open_regular(path);
+    assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -267,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_read_file_section_headers),
         cmocka_unit_test(test_read_file_forged_big),
         cmocka_unit_test(test_read_file_not_regular),
+        cmocka_unit_test(test_open_regular_opens_nothing_else),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
