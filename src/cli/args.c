@@ -10,10 +10,13 @@
 
 int args_parse_cid(const char *s, int allow_auto, uint32_t *cid)
 {
+    /* digits, after an optional '+', as Rust's u64::from_str (nitro-cli's parser) takes them:
+     * strtoull alone would also skip leading white space ("\t5", "\n5") and take a '-' */
+    const char *digits = s + (*s == '+');
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || *s == '-' || *s == '+' || *s == ' ' || (errno && errno != ERANGE)) {
+    if (*digits < '0' || *digits > '9' || *end || (errno && errno != ERANGE)) {
         alc_err_report(E_INVALID_ARGUMENT, "--enclave-cid '%s': not a number", s);
         return -1;
     }

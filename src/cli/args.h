@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* An enclave CID for --enclave-cid, by nitro-cli's rules: decimal; 0 means "pick one" (a note on
+/* An enclave CID for --enclave-cid, by nitro-cli's rules: decimal digits, after an optional
+ * '+' (nothing else: no white space, no '-'); 0 means "pick one" (a note on
  * stderr says so, as nitro-cli's does); 1, 2 (well-known), 3 (the parent) and 0xFFFFFFFF (any)
  * are refused, as is anything that does not fit 32 bits. 0, or -1 after reporting [ E03 ].
  * allow_auto: whether 0 is accepted (not where an existing enclave is named). */

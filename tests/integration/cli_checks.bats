@@ -242,10 +242,14 @@ config_with() {
     expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
     [[ "$output" == *"above 4294967294"* ]]
   done
-  for cid in -5 +5 x "" " 5" 5x; do
+  for cid in -5 x "" " 5" $'\t5' $'\n5' $'\v5' 5x 5. + ++5 "+ 5" +-5 -+5 0x10; do
     expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
-    [[ "$output" == *"not a number"* ]]
+    [[ "$output" == *"not a number"* ]] || { echo "for '$cid'"; return 1; }
   done
+  # a leading '+' is taken, as Rust's u64::from_str (nitro-cli's parser) takes it
+  expect_error 35 E35 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid +5
+  expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid +3
+  [[ "$output" == *"the parent's CID"* ]]
   # the same rules in --config, where a number that is not whole is a type error
   for cid in 1 2 3 4294967295 4294967296; do
     config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"enclave_cid\": $cid}"
