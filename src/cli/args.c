@@ -89,6 +89,19 @@ const char *args_opt_value(const struct args_opt *o, int *i)
         alc_err_report(E_MISSING_ARGUMENT, "%s needs a value", o->name);
         return NULL;
     }
+    /* as clap: a separate argument that is itself an option is not taken as the value
+     * ("--eif-path --memory 64" lacks a path; "--eif-path=--x" is one) */
+    if (!o->inline_value && strncmp(o->value, "--", 2) == 0) {
+        alc_err_report(E_MISSING_ARGUMENT, "%s needs a value ('%s' that follows is an option)",
+                       o->name, o->value);
+        return NULL;
+    }
+    /* no option of these commands has a meaning for an empty value: "--enclave-name=" would
+     * name no enclave */
+    if (!*o->value) {
+        alc_err_report(E_MISSING_ARGUMENT, "%s needs a value, not an empty one", o->name);
+        return NULL;
+    }
     if (!o->inline_value)
         (*i)++;
     return o->value;

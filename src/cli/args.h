@@ -25,7 +25,8 @@ struct args_opt {
 };
 void args_opt_split(int argc, char **argv, int i, struct args_opt *o);
 /* The value of an option that takes one; a separate value advances *i past it. NULL after
- * reporting [ E01 ] when there is none. */
+ * reporting [ E01 ] when there is none: no argument follows, the one that follows starts with
+ * "--" (an option, as clap takes it; "--name=--x" gives "--x"), or the value is empty. */
 const char *args_opt_value(const struct args_opt *o, int *i);
 /* For an option that takes no value: 0, or -1 after reporting [ E03 ] for "--flag=VALUE". */
 int args_opt_flag(const struct args_opt *o);

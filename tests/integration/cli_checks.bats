@@ -167,6 +167,28 @@ PY
   # the value is checked as a separate one is
   expect_error 3 E03 console --enclave-name=x --disconnect-timeout=0
   expect_error 1 E01 console --enclave-name
+  # an option where a value should be is not taken as the value (as clap), nor is an empty value
+  expect_error 1 E01 run-enclave --eif-path --memory 64 --cpu-count 1
+  [[ "$output" == *"--eif-path needs a value"* ]]
+  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory --cpu-count 1
+  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name --debug-mode
+  expect_error 1 E01 run-enclave --config --eif-path "$T/short.eif"
+  expect_error 1 E01 terminate-enclave --enclave-name --all
+  expect_error 1 E01 terminate-enclave --enclave-id --all
+  expect_error 1 E01 console --enclave-name --disconnect-timeout 5
+  expect_error 1 E01 console --enclave-id x --disconnect-timeout --enclave-name
+  for empty in --enclave-name= --enclave-id=; do
+    expect_error 1 E01 terminate-enclave "$empty"
+    expect_error 1 E01 console "$empty"
+    [[ "$output" == *"not an empty one"* ]]
+  done
+  expect_error 1 E01 terminate-enclave --enclave-name ""
+  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid ""
+  expect_error 1 E01 run-enclave --eif-path= --memory 64 --cpu-count 1
+  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name=
+  # given with '=', a value may start with "--" (the image's path here)
+  cp "$T/short.eif" "$T/--short.eif"
+  ( cd "$T" && expect_error 35 E35 run-enclave --eif-path=--short.eif --memory 64 --cpu-count 1 )
   # a flag that takes no value refuses one
   expect_error 3 E03 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1 --debug-mode=yes
   [[ "$output" == *"--debug-mode takes no value"* ]]
@@ -242,7 +264,7 @@ config_with() {
     expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
     [[ "$output" == *"above 4294967294"* ]]
   done
-  for cid in -5 x "" " 5" $'\t5' $'\n5' $'\v5' 5x 5. + ++5 "+ 5" +-5 -+5 0x10; do
+  for cid in -5 x " 5" $'\t5' $'\n5' $'\v5' 5x 5. + ++5 "+ 5" +-5 -+5 0x10; do
     expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid "$cid"
     [[ "$output" == *"not a number"* ]] || { echo "for '$cid'"; return 1; }
   done
