@@ -264,11 +264,6 @@ static int run_run(int argc, char **argv)
         return STATUS_ALCOVE_FAILED;
     }
     o.memory_mib = (o.memory_mib + 1) & ~1ull; /* whole 2 MiB pages */
-    /* the enclave's sockets go in the runtime directory: refuse an unsafe one before the image
-     * is read (the monitor would, later) */
-    if (enclaves_runtime_check())
-        return STATUS_ALCOVE_FAILED;
-
     log_set_level(o.log_level);
     int log_fd = -1;
     if (o.log_file) {
@@ -329,6 +324,14 @@ static int run_run(int argc, char **argv)
                 goto out;
             }
         }
+    }
+
+    /* the enclave's sockets go in the runtime directory: an unsafe one is refused before the
+     * monitor starts (it would refuse it later), but only once the image is known good, since
+     * the check creates a missing directory and a failed command leaves nothing behind */
+    if (enclaves_runtime_check()) {
+        status = STATUS_ALCOVE_FAILED;
+        goto out;
     }
 
     struct enclave_config cfg = {

@@ -359,18 +359,9 @@ static int run_run_enclave(int argc, char **argv)
         return E_INSUFFICIENT_MEMORY_REQUESTED;
     }
     o.memory_mib = (o.memory_mib + 1) & ~1ull;
-    err = enclaves_runtime_check();
-    if (err)
-        return err;
-    if (o.cid_given && o.cid && runtime_cid_running(o.cid)) {
-        alc_err_report(E_CID_IN_USE, "enclave CID %u is in use by another enclave", o.cid);
-        return E_CID_IN_USE;
-    }
-    char name[160];
-    err = pick_name(&o, name, sizeof(name));
-    if (err)
-        return err;
 
+    /* the image first: the runtime directory is created on first use, and a command that fails
+     * on its image must leave nothing behind */
     size_t size = 0;
     uint8_t *bytes;
     int rd = eif_read_file(o.eif_path, &bytes, &size);
@@ -398,6 +389,20 @@ static int run_run_enclave(int argc, char **argv)
     }
     extra = copy ? describe_extra(&bi, copy, size) : NULL;
     free(copy);
+
+    char name[160];
+    err = enclaves_runtime_check();
+    if (!err && o.cid_given && o.cid && runtime_cid_running(o.cid)) {
+        alc_err_report(E_CID_IN_USE, "enclave CID %u is in use by another enclave", o.cid);
+        err = E_CID_IN_USE;
+    }
+    if (!err)
+        err = pick_name(&o, name, sizeof(name));
+    if (err) {
+        boot_image_free(&bi);
+        free(extra);
+        return err;
+    }
 
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     int pfd[2];

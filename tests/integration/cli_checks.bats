@@ -324,16 +324,16 @@ wait_socket() {
   [ ! -e "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
 }
 
-# every command that uses the runtime directory refuses an unsafe one with [ E18 ]
+# every command that uses the runtime directory refuses an unsafe one with [ E18 ] ($T/ok.eif:
+# a valid image, since an image is checked before the directory)
 expect_unsafe() {
   local why=$1
-  truncate -s 100 "$T/short.eif"
   expect_error 18 E18 describe-enclaves
   [[ "$output" == *"$ALCOVE_RUNTIME_DIR"*"$why"* ]] || { echo "$output"; return 1; }
   expect_error 18 E18 terminate-enclave --all
   expect_error 18 E18 terminate-enclave --enclave-name x
   expect_error 18 E18 console --enclave-name x
-  expect_error 18 E18 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1
+  expect_error 18 E18 run-enclave --eif-path "$T/ok.eif" --memory 64 --cpu-count 1
   expect_error 18 E18 connect --enclave-cid 5 --port 5000
   expect_error 18 E18 connect --enclave-name x --port 5000
   expect_error 18 E18 vsock-proxy --enclave-cid 5 --config "$T/none.yaml" 8001 127.0.0.1 80
@@ -342,6 +342,7 @@ expect_unsafe() {
 
 @test "runtime directory: another user's, writable by others, not rwx for its owner, or a symbolic link is refused with [ E18 ]" {
   local d=$T/unsafe
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/ok.eif" > /dev/null
   mkdir -m 700 "$d"
   export ALCOVE_RUNTIME_DIR=$d
   for mode in 777 1777 770 720 702 500 300 600; do
@@ -366,4 +367,24 @@ expect_unsafe() {
   run "$ALCOVE" explain --error-code E18
   [[ "$output" == *"runtime directory"* ]]
   [[ "$output" == *"/tmp/alcove-<uid>"* ]]   # each default is named
+}
+
+@test "run-enclave and run check the image before the runtime directory: a bad image leaves no directory behind" {
+  export ALCOVE_RUNTIME_DIR=$T/new/rt
+  mkdir "$T/new"
+  truncate -s 100 "$T/short.eif"
+  printf '\177ELF\1' > "$T/elf32"
+  expect_error 35 E35 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1
+  expect_error 19 E19 run-enclave --eif-path "$T/none.eif" --memory 64 --cpu-count 1
+  expect_error 126 E71 run "$T/short.eif"
+  expect_error 126 E71 run "$T/elf32"
+  [ -z "$(ls -A "$T/new")" ]
+  # a good image goes on to the directory (under a regular file here, so that making it fails
+  # and the launch stops there)
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/ok.eif" > /dev/null
+  touch "$T/file"
+  ALCOVE_RUNTIME_DIR=$T/file/rt expect_error 19 E19 run-enclave --eif-path "$T/ok.eif" --memory 64 --cpu-count 1
+  [[ "$output" == *"$T/file/rt: cannot create it"* ]]
+  ALCOVE_RUNTIME_DIR=$T/file/rt expect_error 125 E19 run "$(prog hello-musl-exec)"
+  [[ "$output" == *"$T/file/rt: cannot create it"* ]]
 }
