@@ -95,6 +95,7 @@ ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts
 mount --bind /dev /host/dev; mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run; mount -t tmpfs shm /host/dev/shm
+ip link set lo up # loopback TCP for the tests that use it (vsock-proxy); the VM has no other network
 job=$(sed -n 's/.*kvmvm_job=\([^ ]*\).*/\1/p' /proc/cmdline)
 if [ -e /dev/kvm ]; then
   chroot /host /bin/bash "$job/run" < /dev/null

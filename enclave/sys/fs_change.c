@@ -49,6 +49,20 @@ static int slash_check(const struct target *t)
     return 0;
 }
 
+/* A path for a new name (mkdir, mknod, symlink): resolved, free (EEXIST), in a writable
+ * directory (EROFS) the caller may change, in Linux's order. */
+static int new_name_at(int dirfd, uint64_t upath, struct target *t)
+{
+    int err = target_at(dirfd, upath, t);
+    if (err)
+        return err;
+    if (t->err || t->ino)
+        return -EEXIST;
+    if (!vfs_writable(t->dir))
+        return -EROFS;
+    return dir_may_change(t->dir, NULL);
+}
+
 static bool dotdot(const struct target *t)
 {
     return t->len == 2 && t->name[0] == '.' && t->name[1] == '.';
@@ -59,14 +73,8 @@ static bool dotdot(const struct target *t)
 static long do_mkdirat(int dirfd, uint64_t upath, uint32_t mode)
 {
     struct target t;
-    int err = target_at(dirfd, upath, &t);
+    int err = new_name_at(dirfd, upath, &t);
     if (err)
-        return err;
-    if (t.err || t.ino)
-        return -EEXIST;
-    if (!vfs_writable(t.dir))
-        return -EROFS;
-    if ((err = dir_may_change(t.dir, NULL)))
         return err;
     struct inode *ino;
     return vfs_create(t.dir, t.name, t.len, S_IFDIR | (mode & 07777 & ~current_process()->umask),
@@ -287,14 +295,8 @@ static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
     if (tlen == 0)
         return -ENOENT;
     struct target t;
-    int err = target_at(dirfd, upath, &t);
+    int err = new_name_at(dirfd, upath, &t);
     if (err)
-        return err;
-    if (t.err || t.ino)
-        return -EEXIST;
-    if (!vfs_writable(t.dir))
-        return -EROFS;
-    if ((err = dir_may_change(t.dir, NULL)))
         return err;
     struct inode *ino;
     err = vfs_create(t.dir, t.name, t.len, S_IFLNK | 0777, &ino);
@@ -330,14 +332,8 @@ static long do_mknodat(int dirfd, uint64_t upath, uint32_t mode)
         type != S_IFBLK)
         return -EINVAL;
     struct target t;
-    int err = target_at(dirfd, upath, &t);
+    int err = new_name_at(dirfd, upath, &t);
     if (err)
-        return err;
-    if (t.err || t.ino)
-        return -EEXIST;
-    if (!vfs_writable(t.dir))
-        return -EROFS;
-    if ((err = dir_may_change(t.dir, NULL)))
         return err;
     if (type == S_IFCHR || type == S_IFBLK)
         return -EPERM;
