@@ -27,6 +27,7 @@ packages=(
   bash-static       # a real shell (static glibc) for tests/integration/busybox.bats
   procps            # pgrep, used by tests to show no process is left behind
   xxd               # hex in the shell tests
+  time              # GNU time: the peak memory of a refused 4 GiB image (cli_checks.bats)
   socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
 )
 
