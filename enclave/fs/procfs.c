@@ -330,9 +330,7 @@ static const struct inode_ops g_self_iops = {.readlink = self_readlink};
 static struct inode *proc_lookup(struct inode *dir, const char *name, uint32_t len)
 {
     if (len > 0 && name[0] >= '1' && name[0] <= '9') {
-        int pid = 0;
-        for (uint32_t i = 0; i < len && pid >= 0; i++)
-            pid = (name[i] >= '0' && name[i] <= '9' && i < 9) ? pid * 10 + (name[i] - '0') : -1;
+        int pid = procfs_parse_num(name, len);
         return pid > 0 ? procfs_pid_dir(dir, pid) : NULL;
     }
     struct dirent_node *d = vfs_entry(dir, name, len);

@@ -24,6 +24,8 @@ struct inode *procfs_add(struct inode *dir, const char *name, uint32_t mode);
 /* /proc/mounts, the same for every process. */
 void procfs_gen_mounts(struct text *t);
 
+/* A decimal number of at most 9 digits without leading zeros (a pid, a descriptor), or -1. */
+int procfs_parse_num(const char *name, uint32_t len);
 /* /proc/<pid> of a live or zombie process, made the first time it is looked up (NULL: no such
  * process, or no memory); proc is /proc. */
 struct inode *procfs_pid_dir(struct inode *proc, int pid);

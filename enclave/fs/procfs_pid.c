@@ -55,15 +55,6 @@ static bool may_inspect(const struct process *p)
 
 enum { PF_CMDLINE = 1, PF_COMM, PF_MAPS, PF_STATUS, PF_STAT, PF_MOUNTS };
 
-static const char *basename_of(const char *path)
-{
-    const char *b = path;
-    for (const char *p = path; *p; p++)
-        if (*p == '/' && p[1])
-            b = p + 1;
-    return b;
-}
-
 /* Linux's one-letter state: R runnable, S sleeping, D uninterruptible, Z zombie. */
 static char state_of(const struct process *p)
 {
@@ -135,7 +126,7 @@ static void gen_status(struct text *t, const struct process *p)
     tprintf(t,
             "Name:\t%.15s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
             "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
-            basename_of(p->exe_path), p->umask, state_name(state_of(p)), p->pid, p->pid, ppid_of(p),
+            kbasename(p->exe_path), p->umask, state_name(state_of(p)), p->pid, p->pid, ppid_of(p),
             c->uid[0], c->uid[1], c->uid[2], c->uid[3], c->gid[0], c->gid[1], c->gid[2], c->gid[3],
             FD_MAX);
     for (uint32_t i = 0; i < c->ngroups; i++)
@@ -154,7 +145,7 @@ static void gen_stat(struct text *t, const struct process *p)
      * here. Times are in clock ticks (USER_HZ 100). */
     uint64_t vsize = p->mm ? p->mm->space.mapped : 0, rss = p->mm ? p->mm->rss / PAGE_SIZE : 0;
     tprintf(t, "%d (%.15s) %c %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 %lu 0 %d %d %u 0 %lu %lu %lu ",
-            p->pid, basename_of(p->exe_path), state_of(p), ppid_of(p), p->pgid, p->sid,
+            p->pid, kbasename(p->exe_path), state_of(p), ppid_of(p), p->pgid, p->sid,
             cpu_ns_of(p) / 10000000, p->children_cpu_ns / 10000000, 20 + p->nice, p->nice,
             p->nthreads, p->start_ns / 10000000, vsize, rss);
     tprintf(t,
@@ -190,7 +181,7 @@ static int gen_open(struct inode *ino, uint32_t flags, struct file **out)
         gen_cmdline(&t, p);
         break;
     case PF_COMM:
-        tprintf(&t, "%.15s\n", basename_of(p->exe_path));
+        tprintf(&t, "%.15s\n", kbasename(p->exe_path));
         break;
     case PF_MAPS:
         gen_maps(&t, p);
@@ -324,8 +315,7 @@ static struct inode *fd_link(struct process *p, int fd)
     return *slot;
 }
 
-/* A decimal number of at most 9 digits without leading zeros, or -1. */
-static int parse_num(const char *name, uint32_t len)
+int procfs_parse_num(const char *name, uint32_t len)
 {
     if (len == 0 || len > 9 || (len > 1 && name[0] == '0'))
         return -1;
@@ -341,7 +331,7 @@ static int parse_num(const char *name, uint32_t len)
 static struct inode *fddir_lookup(struct inode *dir, const char *name, uint32_t len)
 {
     struct process *p = process_of(dir);
-    int fd = parse_num(name, len);
+    int fd = procfs_parse_num(name, len);
     return p && fd >= 0 ? fd_link(p, fd) : NULL;
 }
 
@@ -371,7 +361,7 @@ static const struct inode_ops g_fddir_iops = {.lookup = fddir_lookup, .entry = f
 static struct inode *taskdir_lookup(struct inode *dir, const char *name, uint32_t len)
 {
     struct process *p = process_of(dir);
-    int tid = parse_num(name, len);
+    int tid = procfs_parse_num(name, len);
     if (!p || !p->procdir || tid < 0)
         return NULL;
     for_each_thread_of(p, t) if (t->tid == tid) return p->procdir->task_link;

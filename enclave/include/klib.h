@@ -17,6 +17,8 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 /* Copies at most size-1 bytes and always terminates (when size > 0). Returns strlen(src). */
 size_t strlcpy(char *dst, const char *src, size_t size);
+/* The last component of path (a trailing '/' aside): what follows its last inner '/'. */
+const char *kbasename(const char *path);
 
 /* printf-style formatting: %d %i %u %x %X %p %s %c %%, with l/ll/z modifiers, width, '0' and
  '-' and '#' flags and precision for %s. Returns the length the full output would have. */

@@ -83,6 +83,15 @@ char *strchr(const char *s, int c)
     }
 }
 
+const char *kbasename(const char *path)
+{
+    const char *b = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/' && p[1])
+            b = p + 1;
+    return b;
+}
+
 size_t strlcpy(char *dst, const char *src, size_t size)
 {
     size_t len = strlen(src);

@@ -371,15 +371,6 @@ static int parse_shebang(struct inode *ino, struct exec_buf *b, char **interp, c
     return 0;
 }
 
-static const char *basename_of(const char *path)
-{
-    const char *base = path;
-    for (const char *p = path; *p; p++)
-        if (*p == '/')
-            base = p + 1;
-    return base;
-}
-
 /* The new image is in place: what Linux resets for it. */
 static void exec_reset(struct process *p, const char *path)
 {
@@ -390,7 +381,7 @@ static void exec_reset(struct process *p, const char *path)
     t->clear_child_tid = 0;
     t->robust_list = 0;
     t->robust_len = 0;
-    strlcpy(t->comm, basename_of(path), sizeof(t->comm));
+    strlcpy(t->comm, kbasename(path), sizeof(t->comm));
     __asm__ volatile("wrfsbase %0" : : "r"(0ull));
     __asm__ volatile("wrgsbase %0" : : "r"(0ull));
     fpu_reset(); /* the live registers: the kernel does not touch them */

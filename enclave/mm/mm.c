@@ -430,10 +430,11 @@ int mm_unmap(uint64_t start, uint64_t end)
     struct mm *mm = mm_current();
     if (room(mm))
         return -ENOMEM;
+    bool had_file = mm->nfiles && vms_any_flag(&mm->space, start, end, VMA_F_FILE);
     int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
     if (!err)
         err = vms_remove(&mm->space, start, end);
-    if (!err && mm->nfiles)
+    if (!err && had_file) /* only then can a file have lost its last mapping */
         drop_unmapped_files(mm);
     return err;
 }
