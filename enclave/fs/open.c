@@ -81,6 +81,8 @@ int vfs_file_stat(struct file *f, struct linux_stat *st)
 
 void vfs_file_release(struct file *f)
 {
+    if (f->writer)
+        f->inode->writers--;
     vfs_put(f->inode);
     kfree(f);
 }
@@ -230,8 +232,27 @@ int vfs_open(struct inode *ino, uint32_t flags, struct file **out)
 {
     if (!(flags & O_PATH) && ino->iops && ino->iops->open)
         return ino->iops->open(ino, flags, out);
+    bool writer = !(flags & O_PATH) && S_ISREG(ino->mode) && (flags & O_ACCMODE) != O_RDONLY;
+    if (writer && ino->writers < 0)
+        return -ETXTBSY; /* a running program's file */
     *out = vfs_open_inode(ino, flags);
-    return *out ? 0 : -ENOMEM;
+    if (!*out)
+        return -ENOMEM;
+    if (writer) {
+        (*out)->writer = true;
+        ino->writers++;
+    }
+    return 0;
+}
+
+void vfs_deny_write(struct inode *ino)
+{
+    ino->writers--;
+}
+
+void vfs_allow_write(struct inode *ino)
+{
+    ino->writers++;
 }
 
 /* ---- generated files: a snapshot of their text taken at open ---- */

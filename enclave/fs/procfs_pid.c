@@ -5,6 +5,7 @@
  *                     opens it (a pipe: the same open file description)
  *   task/<tid>        one entry per thread (a link to the process's directory)
  *   cmdline, comm, maps, stat, status, mounts
+ *   pagemap           a 64-bit entry per virtual page: present, shared, frame
  *
  * A process's directory is made the first time someone looks it up and kept until the process
  * is reaped (procfs_forget); its inodes carry the pid, not the process, so an open file or a
@@ -200,6 +201,90 @@ static int gen_open(struct inode *ino, uint32_t flags, struct file **out)
 }
 
 static const struct inode_ops g_gen_iops = {.open = gen_open};
+
+/* ---- pagemap: one 64-bit entry per virtual page, computed at read ---- */
+
+/* Linux's bits: 63 present, 61 a page of a file or of shared memory, 56 mapped by this process
+ * only, 0-54 the frame number (for a privileged reader only, as Linux does since 4.2; the
+ * enclave's guest-physical frame). Nothing is ever swapped (bit 62) and soft-dirty tracking
+ * (bit 55) does not exist here. */
+#define PM_PRESENT   (1ull << 63)
+#define PM_FILE      (1ull << 61)
+#define PM_EXCLUSIVE (1ull << 56)
+#define PM_PFN_MASK  ((1ull << 55) - 1)
+
+static uint64_t pagemap_entry(struct mm *mm, uint64_t va, bool pfn)
+{
+    uint64_t pa;
+    if (va >= MM_USER_END || mmu_lookup(&mm->mmu, va, &pa, NULL, NULL) != 0)
+        return 0;
+    const struct vma *v = vms_lookup(&mm->space, va);
+    bool shared = v && (vma_kind(v) == VMA_SHARED || (v->kind & VMA_F_FILE));
+    return PM_PRESENT | (shared ? PM_FILE : PM_EXCLUSIVE) |
+           (pfn ? (pa / PAGE_SIZE) & PM_PFN_MASK : 0);
+}
+
+/* The entries of the pages that off (a multiple of 8) names onwards; nothing once the process
+ * has gone, as Linux reads nothing once the address space has. */
+static long pagemap_pread(struct file *f, void *buf, size_t len, uint64_t off)
+{
+    if (off % 8 || len % 8)
+        return -EINVAL;
+    const struct process *p = process_find((int)(uintptr_t)f->priv);
+    if (!p || p->zombie || !p->mm)
+        return 0;
+    bool pfn = cred_privileged();
+    uint64_t *out = buf;
+    size_t n = 0;
+    for (uint64_t page = off / 8; n < len / 8 && page < MM_USER_END / PAGE_SIZE; page++)
+        out[n++] = pagemap_entry(p->mm, page * PAGE_SIZE, pfn);
+    return (long)(n * 8);
+}
+
+static long pagemap_read(struct file *f, void *buf, size_t len)
+{
+    long n = pagemap_pread(f, buf, len, f->pos);
+    if (n > 0)
+        f->pos += (uint64_t)n;
+    return n;
+}
+
+/* Any position, as Linux's /proc/<pid>/mem and pagemap allow; no end to seek from. */
+static int64_t pagemap_lseek(struct file *f, int64_t off, int whence)
+{
+    if (whence == SEEK_CUR)
+        off += (int64_t)f->pos;
+    else if (whence != SEEK_SET)
+        return -EINVAL;
+    f->pos = (uint64_t)off;
+    return off;
+}
+
+static const struct file_ops g_pagemap_ops = {
+    .read = pagemap_read,
+    .pread = pagemap_pread,
+    .lseek = pagemap_lseek,
+    .stat = vfs_file_stat,
+    .release = vfs_file_release,
+};
+
+static int pagemap_open(struct inode *ino, uint32_t flags, struct file **out)
+{
+    const struct process *p = process_of(ino);
+    if (!p)
+        return -ESRCH;
+    if (!may_inspect(p))
+        return -EACCES;
+    struct file *f = vfs_open_inode(ino, flags);
+    if (!f)
+        return -ENOMEM;
+    f->ops = &g_pagemap_ops;
+    f->priv = (void *)(uintptr_t)p->pid;
+    *out = f;
+    return 0;
+}
+
+static const struct inode_ops g_pagemap_iops = {.open = pagemap_open};
 
 /* ---- exe and cwd ---- */
 
@@ -430,7 +515,8 @@ static struct procdir *build(struct inode *proc, struct process *p)
     bool ok = add_computed(dir, "exe", S_IFLNK | 0777, &g_plink_iops, ARG(p->pid, PL_EXE)) &&
               add_computed(dir, "cwd", S_IFLNK | 0777, &g_plink_iops, ARG(p->pid, PL_CWD)) &&
               add_computed(dir, "fd", S_IFDIR | 0500, &g_fddir_iops, ARG(p->pid, 0)) &&
-              add_computed(dir, "task", S_IFDIR | 0555, &g_taskdir_iops, ARG(p->pid, 0));
+              add_computed(dir, "task", S_IFDIR | 0555, &g_taskdir_iops, ARG(p->pid, 0)) &&
+              add_computed(dir, "pagemap", S_IFREG | 0400, &g_pagemap_iops, ARG(p->pid, 0));
     struct inode *root = ok ? procfs_add(dir, "root", S_IFLNK | 0777) : NULL;
     if (root) {
         root->data = (uint8_t *)"/";

@@ -51,6 +51,7 @@ struct file {
     void *priv;
     struct inode *inode; /* files of the file system; NULL for the console */
     uint64_t pos;        /* the file position (directories: the next entry's index) */
+    bool writer;         /* counted in inode->writers (a regular file open for writing) */
 };
 
 #define FD_MAX 1024

@@ -27,6 +27,9 @@ struct mm {
     struct inode **files;
     uint32_t nfiles, files_cap;
     struct patch_state *patch; /* the syscall sites patched in its code (kernel/patch.c) */
+    /* the program it runs, held and denied to writers (ETXTBSY) while the space exists, as
+     * Linux's mm->exe_file is; a fork's copy holds it too */
+    struct inode *exe;
 };
 
 /* An empty address space with the main stack of stack_size bytes reserved at its top, or NULL
@@ -35,6 +38,8 @@ struct mm *mm_create(uint64_t stack_size);
 /* A copy of src for a child (fork): the same mappings, every page with its own frame holding
  * the same bytes. NULL when memory is short (nothing is left behind). */
 struct mm *mm_copy(struct mm *src);
+/* mm runs the program ino from now on (see exe above); ino must not be open for writing. */
+void mm_set_exe(struct mm *mm, struct inode *ino);
 /* One more user of mm; one fewer, and the last one frees every frame and table of it. */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);

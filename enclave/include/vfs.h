@@ -73,6 +73,9 @@ struct inode {
     uint32_t nchildren, nbuckets;
     uint64_t next_seq;
     struct file_lock *locks; /* advisory locks on it (fs/lock.c) */
+    /* regular files: descriptions open for writing (> 0), or address spaces running it as their
+     * program (< 0); never both at once: the other side gets ETXTBSY (vfs_deny_write) */
+    int32_t writers;
     /* computed inodes */
     const struct inode_ops *iops;
     uint64_t arg; /* for iops: a descriptor number, a kind ... */
@@ -205,6 +208,10 @@ int vfs_open(struct inode *ino, uint32_t flags, struct file **out);
 /* The stat and release ops of files of the tree (for file_ops tables of other kinds of them). */
 int vfs_file_stat(struct file *f, struct linux_stat *st);
 void vfs_file_release(struct file *f);
+/* A program runs from ino (which the caller made sure is not open for writing): opening it for
+ * writing or truncating it gets ETXTBSY until the matching vfs_allow_write. */
+void vfs_deny_write(struct inode *ino);
+void vfs_allow_write(struct inode *ino);
 /* A read-only file whose contents are text (kmalloc'd; the file owns it from now on). */
 int vfs_open_snapshot(struct inode *ino, uint32_t flags, char *text, size_t len, struct file **out);
 

@@ -261,6 +261,7 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
                 const struct elfp_image *img, char **argv, char **envp, struct regs *r)
 {
     strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
+    mm_set_exe(mm_current(), ino);
     cred_exec(ino);
     uint64_t bias;
     int err = load_segments(prog->bytes, img, &bias);
@@ -447,6 +448,11 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     struct process *p = current_process();
     if (p->nthreads > 1 && (err = process_unshare(p)))
         goto out;
+    if (ino->writers > 0) {
+        /* open for writing: checked after the last wait, before the old image goes */
+        err = -ETXTBSY;
+        goto out;
+    }
     struct mm *mm = mm_create(mm_stack_top() - mm_stack_bottom());
     if (!mm) {
         err = -ENOMEM;

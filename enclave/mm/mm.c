@@ -268,12 +268,22 @@ struct mm *mm_copy(struct mm *src)
             vfs_get(mm->files[i] = src->files[i]);
         mm->nfiles = mm->files_cap = src->nfiles;
     }
+    mm->exe = NULL;
+    if (src->exe)
+        mm_set_exe(mm, src->exe);
     /* the child's tables are written before any vCPU loads them: no trap for any of it */
     if (mmu_walk(&src->mmu, 0, MM_USER_END, copy_page, mm) || patch_copy(src, mm)) {
         mm_put(mm);
         return NULL;
     }
     return mm;
+}
+
+void mm_set_exe(struct mm *mm, struct inode *ino)
+{
+    vfs_get(ino);
+    vfs_deny_write(ino);
+    mm->exe = ino;
 }
 
 void mm_get(struct mm *mm)
@@ -289,6 +299,10 @@ void mm_put(struct mm *mm)
     mmu_space_destroy(&mm->mmu, release_frames, NULL);
     for (uint32_t i = 0; i < mm->nfiles; i++)
         vfs_put(mm->files[i]);
+    if (mm->exe) {
+        vfs_allow_write(mm->exe);
+        vfs_put(mm->exe);
+    }
     kfree(mm->files);
     kfree(mm->space.v);
     kfree(mm);
@@ -547,11 +561,33 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
     return 0;
 }
 
+#define STACK_GUARD_GAP (256 * PAGE_SIZE) /* Linux's stack_guard_gap */
+
+/* A fault at addr, below every page of a MAP_GROWSDOWN mapping, extends that mapping down to
+ * addr's page as Linux does: while the whole mapping stays within RLIMIT_STACK and at least the
+ * guard gap above the accessible mapping below it. The mapping that now holds addr, or NULL. */
+static const struct vma *grow_down(struct mm *mm, uint64_t addr)
+{
+    const struct vma *v = vms_next(&mm->space, addr);
+    uint64_t start = PAGE_DOWN(addr);
+    if (!v || !(v->kind & VMA_F_GROWSDOWN) || start < MM_USER_START ||
+        v->end - start > current_process()->rlimits[RLIMIT_STACK].cur)
+        return NULL;
+    const struct vma *below = v > mm->space.v ? v - 1 : NULL;
+    if (below && !(below->kind & VMA_F_GROWSDOWN) && below->prot != PROT_NONE &&
+        start - below->end < STACK_GUARD_GAP)
+        return NULL;
+    struct vma grown = *v; /* room() may move the table */
+    if (room(mm) || vms_insert(&mm->space, start, grown.start, grown.prot, grown.kind))
+        return NULL;
+    return vms_lookup(&mm->space, addr);
+}
+
 int mm_fault(uint64_t addr, uint64_t err)
 {
     struct mm *mm = mm_current();
     const struct vma *v = vms_lookup(&mm->space, addr);
-    if (!v)
+    if (!v && !(v = grow_down(mm, addr)))
         return -EFAULT;
     bool write = err & 0x2, exec = err & 0x10;
     if (v->prot == PROT_NONE || (write && !(v->prot & PROT_WRITE)) ||

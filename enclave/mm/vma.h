@@ -21,10 +21,11 @@ enum vma_kind {
 
 /* Flags, above the kind in vma.kind: ranges that differ in them are not merged. */
 #define VMA_KIND_MASK    0xffu
-#define VMA_F_FILE       0x100u /* a mapping of a file */
-#define VMA_F_NOWRITE    0x200u /* MAP_SHARED of a file not open for writing: no PROT_WRITE */
-#define VMA_F_LOCKED     0x400u /* mlock, MAP_LOCKED */
-#define VMA_F_WIPEONFORK 0x800u /* MADV_WIPEONFORK: a fork's child gets zeros */
+#define VMA_F_FILE       0x100u  /* a mapping of a file */
+#define VMA_F_NOWRITE    0x200u  /* MAP_SHARED of a file not open for writing: no PROT_WRITE */
+#define VMA_F_LOCKED     0x400u  /* mlock, MAP_LOCKED */
+#define VMA_F_WIPEONFORK 0x800u  /* MADV_WIPEONFORK: a fork's child gets zeros */
+#define VMA_F_GROWSDOWN  0x1000u /* MAP_GROWSDOWN: a fault below it extends it (mm_fault) */
 
 struct inode;
 

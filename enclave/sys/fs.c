@@ -166,6 +166,9 @@ static long do_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
         if (S_ISREG(ino->mode) && !ino->iops && (acc != O_RDONLY || (flags & O_TRUNC)) &&
             !vfs_writable(ino))
             return -EROFS;
+        if (S_ISREG(ino->mode) && !ino->iops && (acc != O_RDONLY || (flags & O_TRUNC)) &&
+            ino->writers < 0)
+            return -ETXTBSY; /* a running program's file: before O_TRUNC changes it */
         if (S_ISREG(ino->mode) && !ino->iops && (flags & O_TRUNC) && !created && ino->size) {
             err = tmpfs_truncate(ino, 0);
             if (err)

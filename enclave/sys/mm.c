@@ -105,6 +105,11 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         return -EOPNOTSUPP;
     struct inode *src = NULL;
     uint32_t vflags = (flags & MAP_LOCKED) ? VMA_F_LOCKED : 0;
+    if ((flags & MAP_GROWSDOWN) && (flags & MAP_ANONYMOUS)) {
+        if (type != MAP_PRIVATE)
+            return -EINVAL; /* Linux: shared memory does not grow */
+        vflags |= VMA_F_GROWSDOWN;
+    }
     if (!(flags & MAP_ANONYMOUS)) {
         int m = mappable(fd, prot, type, &src, &vflags);
         if (m < 0)

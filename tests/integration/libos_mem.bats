@@ -13,7 +13,7 @@ setup() { require_kvm; }
   done
 }
 
-@test "protections are enforced: faults, si_code and si_addr agree with Linux (all variants)" {
+@test "protections are enforced: faults, si_code and si_addr, MAP_GROWSDOWN and its guard gap, /proc/self/pagemap agree with Linux (all variants)" {
   for v in "${VARIANTS[@]}"; do
     run_both "$(prog mem_protect-$v)"
     assert_same || { echo "variant $v"; return 1; }
@@ -21,6 +21,9 @@ setup() { require_kvm; }
   grep -q "read a PROT_NONE page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
   grep -q "write a PROT_READ page *: SIGSEGV SEGV_ACCERR, si_addr right" "$T/enclave.out"
   grep -q "read an unmapped page *: SIGSEGV SEGV_MAPERR, si_addr right" "$T/enclave.out"
+  grep -qx "write 100 pages below it *: no fault" "$T/enclave.out"
+  grep -qx "write 8 pages below it again *: SIGSEGV SEGV_MAPERR, si_addr right" "$T/enclave.out"
+  grep -q "pagemap: touched page present 1 exclusive 1, untouched present 0" "$T/enclave.out"
 }
 
 @test "MAP_SHARED file mappings are the file (read, write, fork, execve), SIGBUS past its end, lock and advice rules agree with Linux (all variants)" {

@@ -7,7 +7,7 @@ load helpers
 
 setup() { require_kvm; }
 
-@test "fork, exit statuses, pipes, SIGCHLD, groups, vfork, posix_spawn and execve agree with Linux (all variants)" {
+@test "fork, exit statuses, pipes, SIGCHLD, groups, vfork, posix_spawn, execve and ETXTBSY agree with Linux (all variants)" {
   for v in "${VARIANTS[@]}"; do
     run_both "$(prog proc_basic-$v)"
     assert_same || { echo "variant $v"; return 1; }
@@ -15,6 +15,8 @@ setup() { require_kvm; }
   grep -qx "vfork + execve *: exited 7" "$T/enclave.out"
   grep -qx "a NULL dereference *: killed by signal 11" "$T/enclave.out"
   grep -qx "the parent's global after: 1, its heap: parent's" "$T/enclave.out"
+  grep -qx "execve of a file open for writing: ETXTBSY" "$T/enclave.out"
+  grep -q "open for writing: ETXTBSY, truncate: ETXTBSY, open for reading: ok" "$T/enclave.out"
 }
 
 @test "two fixed-address programs in one enclave: a non-PIE parent runs a non-PIE child" {

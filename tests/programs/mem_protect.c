@@ -6,6 +6,8 @@
  *   mem_protect reserve   only the large PROT_NONE reservation (run in a small enclave)
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -95,6 +97,53 @@ static void reserve(void)
     printf("munmap the reservation: %s\n", munmap(r, len) == 0 ? "ok" : "failed");
 }
 
+/* MAP_GROWSDOWN: a touch below the mapping extends it, unless that would come within Linux's
+ * guard gap (256 pages) of an accessible mapping below. */
+static void grows_down(void)
+{
+    char *r = map(512 * PG, PROT_READ | PROT_WRITE); /* a place with nothing in it */
+    munmap(r, 512 * PG);
+    char *s = mmap(r + 508 * PG, 4 * PG, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+    printf("MAP_GROWSDOWN mapping: %s\n", s == r + 508 * PG ? "ok" : "failed");
+    if (s != r + 508 * PG)
+        return;
+    probe("write 100 pages below it", do_write, s - 100 * PG);
+    printf("the write is there: %s\n", s[-100 * (long)PG] == 1 ? "yes" : "no");
+    char *near = mmap(r + 300 * PG, PG, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    printf("a page mapped 107 pages below it: %s\n", near == r + 300 * PG ? "ok" : "failed");
+    probe("write 8 pages below it again", do_write, s - 108 * PG);
+    munmap(r, 512 * PG);
+}
+
+/* /proc/self/pagemap: bit 63 says a page has a frame, bit 61 that it is shared memory. */
+static void pagemap(void)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    if (fd < 0) {
+        perror("open /proc/self/pagemap");
+        return;
+    }
+    char *p = map(PG, PROT_READ | PROT_WRITE), *u = map(PG, PROT_READ); /* not one mapping */
+    char *sh = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    p[0] = sh[0] = 1;
+    uint64_t e[3] = {0, 0, 0};
+    pread(fd, &e[0], 8, (off_t)((uintptr_t)p / PG * 8));
+    pread(fd, &e[1], 8, (off_t)((uintptr_t)u / PG * 8));
+    pread(fd, &e[2], 8, (off_t)((uintptr_t)sh / PG * 8));
+    printf("pagemap: touched page present %d exclusive %d, untouched present %d, shared page "
+           "present %d shared %d\n",
+           (int)(e[0] >> 63), (int)(e[0] >> 56 & 1), (int)(e[1] >> 63), (int)(e[2] >> 63),
+           (int)(e[2] >> 61 & 1));
+    printf("pagemap read at an odd offset: %s\n",
+           pread(fd, &e[0], 8, 4) < 0 && errno == EINVAL ? "EINVAL" : "something else");
+    close(fd);
+    munmap(p, PG);
+    munmap(u, PG);
+    munmap(sh, PG);
+}
+
 int main(int argc, char **argv)
 {
     static char altstack[64 * 1024];
@@ -180,6 +229,8 @@ int main(int argc, char **argv)
     }
     munmap(dst, 64 * PG);
 
+    grows_down();
+    pagemap();
     reserve();
     munmap(p, 3 * PG);
     printf("done\n");

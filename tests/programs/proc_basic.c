@@ -8,6 +8,7 @@
  *   proc_basic fds A B         (run by execve) says whether descriptors A and B are open
  *   proc_basic script PATH ARG (run as a #! script's interpreter) prints what it was given
  *   proc_basic tid             (run by execve from a thread) says whether its tid is its pid
+ *   proc_basic busy            (run by execve) writes a byte, then reads its input to the end
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -142,6 +143,81 @@ static void writes(void)
     _exit(g_global);
 }
 
+/* A copy of this program at path (mode 0755), left open for writing: its descriptor. */
+static int copy_self(char *path)
+{
+    int fd = mkstemp(path), in = open(g_self, O_RDONLY);
+    char buf[65536];
+    ssize_t n;
+    while (fd >= 0 && in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+        if (write(fd, buf, (size_t)n) != n)
+            break;
+    close(in);
+    fchmod(fd, 0755);
+    return fd;
+}
+
+static const char *errno_name(int ok)
+{
+    return ok ? "ok" : errno == ETXTBSY ? "ETXTBSY" : strerror(errno);
+}
+
+/* ETXTBSY: a program's file open for writing cannot be run, and while a program runs its file
+ * cannot be opened for writing or truncated (Linux before 6.11 and again since 6.13). */
+static void text_busy(void)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/proc_basic_copyXXXXXX", tmp);
+    int fd = copy_self(path);
+    if (fd < 0) {
+        printf("a copy of the program: %s\n", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(path, path, "child", "9", (char *)NULL);
+        _exit(errno == ETXTBSY ? 40 : 41);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("execve of a file open for writing: %s\n",
+           WIFEXITED(st) && WEXITSTATUS(st) == 40 ? "ETXTBSY" : "something else");
+    close(fd);
+
+    int in[2], out[2];
+    pipe(in);
+    pipe(out);
+    pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl(path, path, "busy", (char *)NULL);
+        _exit(42);
+    }
+    close(in[0]);
+    close(out[1]);
+    char c;
+    int started = read(out[0], &c, 1) == 1;
+    int w = open(path, O_WRONLY);
+    printf("while it runs (started: %s), open for writing: %s", started ? "yes" : "no",
+           errno_name(w >= 0));
+    printf(", truncate: %s", errno_name(truncate(path, 0) == 0));
+    int r = open(path, O_RDONLY);
+    printf(", open for reading: %s\n", errno_name(r >= 0));
+    close(w);
+    close(r);
+    close(in[1]); /* it reads to the end and exits */
+    waitpid(pid, &st, 0);
+    close(out[0]);
+    w = open(path, O_WRONLY);
+    printf("after it exited, open for writing: %s\n", errno_name(w >= 0));
+    close(w);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "child") == 0) {
@@ -152,6 +228,13 @@ int main(int argc, char **argv)
         printf("after execve from a thread: one thread, its id the pid: %s\n",
                syscall(SYS_gettid) == getpid() ? "yes" : "no");
         return 6;
+    }
+    if (argc == 2 && strcmp(argv[1], "busy") == 0) {
+        char c = 'r';
+        write(1, &c, 1);
+        while (read(0, &c, 1) > 0)
+            ;
+        return 0;
     }
     if (argc == 4 && strcmp(argv[1], "fds") == 0) {
         int a = atoi(argv[2]), b = atoi(argv[3]);
@@ -364,6 +447,7 @@ int main(int argc, char **argv)
     }
 
     exec_from_thread(g_self);
+    text_busy();
 
     /* an alarm in a child that waits: the timer of a process that is not running fires */
     pid = fork();
