@@ -56,11 +56,13 @@ static bool may_inspect(const struct process *p)
 
 enum { PF_CMDLINE = 1, PF_COMM, PF_MAPS, PF_STATUS, PF_STAT, PF_MOUNTS };
 
-/* Linux's one-letter state: R runnable, S sleeping, D uninterruptible, Z zombie. */
+/* Linux's one-letter state: R runnable, S sleeping, D uninterruptible, T stopped, Z zombie. */
 static char state_of(const struct process *p)
 {
     if (p->zombie || !p->threads)
         return 'Z';
+    if (p->stop_sig)
+        return 'T';
     char s = 'D';
     for_each_thread_of(p, t)
     {
@@ -77,6 +79,7 @@ static const char *state_name(char s)
     return s == 'R'   ? "R (running)"
            : s == 'S' ? "S (sleeping)"
            : s == 'D' ? "D (disk sleep)"
+           : s == 'T' ? "T (stopped)"
                       : "Z (zombie)";
 }
 

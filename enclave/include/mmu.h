@@ -1,7 +1,7 @@
 /* mmu.h: an address space's page tables on the vCPUs (mm/mmu.c).
  *
  * The monitor maps the upper half (the kernel, the physmap, the hypercall page, each vCPU's
- * window); the lower half is the enclave kernel's (ABI 4). An address space keeps its lower half
+ * window); the lower half is the enclave kernel's (ABI 5). An address space keeps its lower half
  * in a master PML4 that no vCPU loads, and has one PML4 per vCPU it has run on, made there the
  * first time: the upper half a copy of the monitor's PML4 for that vCPU (so its window is
  * there), the lower half the master's (the same PDPTs), kept so by every change here. Table pages

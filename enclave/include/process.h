@@ -90,7 +90,20 @@ struct process {
     unsigned nthreads;
     uint64_t dead_cpu_ns, dead_nvcsw; /* what its ended threads used */
     struct procdir *procdir;          /* its /proc directory, once looked up */
+    /* job control (kernel/jobctl.c): the signal that stopped it (0: not stopped), and what its
+     * parent's wait has yet to hear (JOBCTL_STOPPED, JOBCTL_CONTINUED, or 0) */
+    int stop_sig;
+    int jobctl_report;
 };
+
+enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
+/* The current thread takes stop signal sig with its default action: the process stops (its
+ * parent is told) and this thread waits until it is continued or ends. */
+void jobctl_stop(int sig);
+/* Waits while the current process is stopped (every thread, on its way to the application). */
+void jobctl_wait_stopped(void);
+/* SIGCONT was sent to p: a stopped p goes on, and its parent is told. */
+void jobctl_continue(struct process *p);
 
 /* The process of the running thread (the first process in an idle context). */
 struct process *current_process(void);

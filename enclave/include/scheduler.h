@@ -145,8 +145,13 @@ enum { WAKE_NONE = 0, WAKE_WOKEN, WAKE_TIMEOUT, WAKE_EVENT, WAKE_SIGNAL };
 int sched_block(uint32_t events, int64_t deadline, bool interruptible);
 /* Makes a blocked thread ready (no effect on one that is not blocked). */
 void sched_wake(struct thread *t);
-/* Wakes t if it is blocked interruptibly (a signal arrived for it). */
+/* Wakes t if it is blocked interruptibly (a signal arrived for it), or makes it enter the
+ * kernel if it runs the application on another vCPU (sched_kick). */
 void sched_signal_wake(struct thread *t);
+/* t runs on another vCPU: the monitor preempts that vCPU at its next slice (alcove_abi.h,
+ * shared.kick), so t enters the kernel and sees what changed for it (a signal, its process
+ * stopping or ending). Nothing for a thread that is not running. */
+void sched_kick(const struct thread *t);
 /* Gives the vCPU to another ready thread, if any (sched_yield). */
 void sched_yield_current(void);
 /* Moves the caller to another vCPU its affinity allows (it may no longer run here). */

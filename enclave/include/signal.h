@@ -123,28 +123,30 @@ static inline bool is_restart_code(long ret)
 #define SS_AUTODISARM     ((int32_t)0x80000000)
 
 /* siginfo codes */
-#define SI_USER     0
-#define SI_KERNEL   0x80
-#define SI_QUEUE    (-1)
-#define SI_TIMER    (-2)
-#define SI_TKILL    (-6)
-#define ILL_ILLOPN  2
-#define FPE_INTDIV  1
-#define FPE_INTOVF  2
-#define FPE_FLTDIV  3
-#define FPE_FLTOVF  4
-#define FPE_FLTUND  5
-#define FPE_FLTRES  6
-#define FPE_FLTINV  7
-#define SEGV_MAPERR 1
-#define SEGV_ACCERR 2
-#define BUS_ADRALN  1
-#define BUS_ADRERR  2 /* past the end of a mapped file */
-#define TRAP_BRKPT  1
-#define TRAP_TRACE  2
-#define CLD_EXITED  1
-#define CLD_KILLED  2
-#define CLD_DUMPED  3
+#define SI_USER       0
+#define SI_KERNEL     0x80
+#define SI_QUEUE      (-1)
+#define SI_TIMER      (-2)
+#define SI_TKILL      (-6)
+#define ILL_ILLOPN    2
+#define FPE_INTDIV    1
+#define FPE_INTOVF    2
+#define FPE_FLTDIV    3
+#define FPE_FLTOVF    4
+#define FPE_FLTUND    5
+#define FPE_FLTRES    6
+#define FPE_FLTINV    7
+#define SEGV_MAPERR   1
+#define SEGV_ACCERR   2
+#define BUS_ADRALN    1
+#define BUS_ADRERR    2 /* past the end of a mapped file */
+#define TRAP_BRKPT    1
+#define TRAP_TRACE    2
+#define CLD_EXITED    1
+#define CLD_KILLED    2
+#define CLD_DUMPED    3
+#define CLD_STOPPED   5
+#define CLD_CONTINUED 6
 
 /* Linux's siginfo_t (128 bytes); the union starts at offset 16. */
 struct linux_siginfo {
@@ -207,6 +209,8 @@ void signal_exec(void);
 bool signal_has_handler(struct process *p, int sig);
 /* A fork's child thread gets the calling thread's alternate signal stack. */
 void signal_fork_thread(struct thread *child);
+/* True when p asked not to hear of its children stopping and continuing (SA_NOCLDSTOP). */
+bool signal_child_stop_quiet(const struct process *p);
 /* True when p's children are reaped as they end (SIGCHLD ignored, or SA_NOCLDWAIT). */
 bool signal_child_ignored(const struct process *p);
 void signal_thread_free(struct thread *t);

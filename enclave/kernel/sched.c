@@ -359,10 +359,18 @@ void sched_wake(struct thread *t)
     wake_with(t, WAKE_WOKEN);
 }
 
+void sched_kick(const struct thread *t)
+{
+    if (t->state == T_RUNNING && t != current())
+        __atomic_fetch_add(&g_shared->kick, 1, __ATOMIC_RELEASE);
+}
+
 void sched_signal_wake(struct thread *t)
 {
     if (t->state == T_BLOCKED && t->interruptible)
         wake_with(t, WAKE_SIGNAL);
+    else
+        sched_kick(t);
 }
 
 static void yield_to_others(void)

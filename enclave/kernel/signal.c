@@ -23,7 +23,7 @@
     (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | SIGBIT(SIGFPE) |        \
      SIGBIT(SIGSYS))
 #define DEFAULT_IGNORE (SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT))
-/* job control does not exist in an enclave: the stop signals' default action does nothing */
+/* the stop signals: their default action stops the process until SIGCONT (kernel/jobctl.c) */
 #define DEFAULT_STOP (SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU) | SIGBIT(SIGSTOP))
 
 #define EFLAGS_CF 0x1ull
@@ -172,6 +172,11 @@ void signal_fork_thread(struct thread *child)
     child->sig->altstack = me()->altstack; /* fork keeps the alternate stack, as Linux */
 }
 
+bool signal_child_stop_quiet(const struct process *p)
+{
+    return p->sig->actions[SIGCHLD].flags & SA_NOCLDSTOP;
+}
+
 bool signal_child_ignored(const struct process *p)
 {
     const struct linux_sigaction *a = &p->sig->actions[SIGCHLD];
@@ -217,7 +222,7 @@ static uint64_t handler_of(struct process *p, int sig)
 static bool ignored(struct process *p, int sig)
 {
     uint64_t h = handler_of(p, sig);
-    return h == SIG_IGN || (h == SIG_DFL && (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP)));
+    return h == SIG_IGN || (h == SIG_DFL && (SIGBIT(sig) & DEFAULT_IGNORE));
 }
 
 static uint64_t *queue_set(struct process *p, struct thread *owner)
@@ -349,7 +354,7 @@ bool signal_pending(void)
 bool signal_work(long ret)
 {
     struct sigthread *s = me();
-    return process_thread_must_leave() ||
+    return process_thread_must_leave() || current_process()->stop_sig ||
            ((s->set | (sp()->queue.set & ~claimed_by_others())) & ~s->blocked) || timers_armed() ||
            s->restore_mask || is_restart_code(ret);
 }
@@ -398,6 +403,13 @@ static struct thread *pick_thread(struct process *p, int sig)
     return NULL;
 }
 
+/* Drops the standard signals in mask pending anywhere in p. */
+static void discard_pending(struct process *p, uint64_t mask)
+{
+    p->sig->queue.set &= ~mask;
+    for_each_thread_of(p, t) t->sig->set &= ~mask;
+}
+
 static bool blocked_everywhere(struct process *p, int sig)
 {
     for_each_thread_of(p, t) if (!(t->sig->blocked & SIGBIT(sig))) return false;
@@ -414,6 +426,14 @@ int signal_send_proc(struct process *p, int sig, const struct linux_siginfo *inf
             die(SIGKILL, current()->regs, "SIGKILL sent by the program to itself");
         process_end(p, SIGKILL); /* its threads go at their next return to the application */
         return 0;
+    }
+    /* as Linux, when sent: a stop signal cancels a pending SIGCONT, and SIGCONT cancels the
+     * pending stop signals and continues a stopped process, whatever its disposition */
+    if (SIGBIT(sig) & DEFAULT_STOP)
+        discard_pending(p, SIGBIT(SIGCONT));
+    if (sig == SIGCONT) {
+        discard_pending(p, DEFAULT_STOP);
+        jobctl_continue(p);
     }
     bool blocked = target ? (target->sig->blocked & SIGBIT(sig)) != 0 : blocked_everywhere(p, sig);
     if (!blocked && ignored(p, sig))
@@ -637,6 +657,9 @@ void signal_deliver(struct regs *r)
 {
     if (process_thread_must_leave())
         process_thread_leave(); /* exit_group, a fatal signal, execve: every other thread goes */
+    jobctl_wait_stopped();      /* its process is stopped: until SIGCONT (or its end) */
+    if (process_thread_must_leave())
+        process_thread_leave();
     timer_run_due();
     bool syscall = (int64_t)r->orig_rax >= 0;
     for (;;) {
@@ -648,6 +671,10 @@ void signal_deliver(struct regs *r)
         if (ka->handler == SIG_IGN)
             continue;
         if (ka->handler == SIG_DFL) {
+            if (SIGBIT(sig) & DEFAULT_STOP)
+                jobctl_stop(sig); /* returns once continued */
+            if (process_thread_must_leave())
+                process_thread_leave(); /* SIGKILL while stopped */
             if (SIGBIT(sig) & (DEFAULT_IGNORE | DEFAULT_STOP))
                 continue;
             char what[64];

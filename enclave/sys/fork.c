@@ -134,8 +134,8 @@ SYSCALL_DEFINE0(vfork)
 
 struct wait_req {
     int idtype, id;
-    uint32_t options;
-    struct process *found; /* a matching zombie */
+    uint32_t options;      /* WEXITED, WSTOPPED, WCONTINUED: what it waits for */
+    struct process *found; /* a matching child with something to report */
     bool any;              /* some child matches */
 };
 
@@ -149,6 +149,17 @@ static bool matches(const struct process *c, const struct wait_req *w)
     return (w->options & __WALL) || ((c->exit_signal != SIGCHLD) == !!(w->options & __WCLONE));
 }
 
+/* Whether c has news for a waiter with these options: it ended, or stopped, or was continued
+ * (kernel/jobctl.c) since its parent last heard. */
+static bool has_news(const struct process *c, uint32_t options)
+{
+    if (c->zombie)
+        return options & WEXITED;
+    if (c->jobctl_report == JOBCTL_STOPPED && c->stop_sig)
+        return options & WSTOPPED;
+    return c->jobctl_report == JOBCTL_CONTINUED && (options & WCONTINUED);
+}
+
 static bool child_ready(void *arg)
 {
     struct wait_req *w = arg;
@@ -158,7 +169,7 @@ static bool child_ready(void *arg)
         if (!matches(c, w))
             continue;
         w->any = true;
-        if (c->zombie) {
+        if (has_news(c, w->options)) {
             w->found = c;
             return true;
         }
@@ -169,7 +180,7 @@ static bool child_ready(void *arg)
     return false;
 }
 
-/* Finds a child that ended, waiting unless WNOHANG: 0 and w->found (NULL: none yet, WNOHANG),
+/* Finds a child with news, waiting unless WNOHANG: 0 and w->found (NULL: none yet, WNOHANG),
  * or -ECHILD, or -ERESTARTSYS. */
 static long find_child(struct wait_req *w)
 {
@@ -194,7 +205,7 @@ SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t,
         return -EINVAL;
     if (pid == INT32_MIN)
         return -ESRCH; /* Linux: -pid would overflow */
-    struct wait_req w = {P_ALL, 0, options, NULL, false};
+    struct wait_req w = {P_ALL, 0, options | WEXITED, NULL, false};
     if (pid > 0)
         w.idtype = P_PID, w.id = pid;
     else if (pid == 0)
@@ -205,7 +216,10 @@ SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t,
     if (err || !w.found)
         return err;
     struct process *c = w.found;
-    int status = c->wstatus, cpid = c->pid;
+    int status = c->zombie                              ? c->wstatus
+                 : c->jobctl_report == JOBCTL_CONTINUED ? 0xffff
+                                                        : (c->stop_sig << 8) | 0x7f,
+        cpid = c->pid;
     if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
         return -EFAULT;
     if (urusage) {
@@ -214,7 +228,10 @@ SYSCALL_DEFINE4(wait4, int, pid, uint64_t, ustatus, uint32_t, options, uint64_t,
         if (copy_to_user(urusage, &ru, sizeof(ru)))
             return -EFAULT;
     }
-    process_reap(c);
+    if (c->zombie)
+        process_reap(c);
+    else
+        c->jobctl_report = 0; /* heard */
     return cpid;
 }
 
@@ -241,19 +258,9 @@ SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options
         return -EINVAL;
     }
     struct wait_req w = {idtype, id, options, NULL, false};
-    if (!(options & WEXITED)) {
-        /* nothing stops or continues in an enclave: only the ECHILD and WNOHANG answers */
-        child_ready(&w);
-        if (!w.any)
-            return -ECHILD;
-        if (!(options & WNOHANG))
-            return wait_until(wait_never, NULL, 0, WAIT_FOREVER) ? -ERESTARTSYS : 0;
-        w.found = NULL;
-    } else {
-        long err = find_child(&w);
-        if (err)
-            return err;
-    }
+    long err = find_child(&w);
+    if (err)
+        return err;
     struct linux_siginfo si;
     memset(&si, 0, sizeof(si));
     struct process *c = w.found;
@@ -262,7 +269,13 @@ SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options
         si.si_signo = SIGCHLD;
         si.si_code = killed ? CLD_KILLED : CLD_EXITED;
         si.child.pid = c->pid;
+        si.child.uid = c->cred.uid[ID_REAL];
         si.child.status = killed ? (c->wstatus & 0x7f) : ((c->wstatus >> 8) & 0xff);
+        if (!c->zombie) {
+            bool stopped = c->jobctl_report == JOBCTL_STOPPED;
+            si.si_code = stopped ? CLD_STOPPED : CLD_CONTINUED;
+            si.child.status = stopped ? c->stop_sig : SIGCONT;
+        }
     }
     if (uinfo && copy_to_user(uinfo, &si, sizeof(si)))
         return -EFAULT;
@@ -272,8 +285,12 @@ SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options
         if (copy_to_user(urusage, &ru, sizeof(ru)))
             return -EFAULT;
     }
-    if (c && !(options & WNOWAIT))
-        process_reap(c);
+    if (c && !(options & WNOWAIT)) {
+        if (c->zombie)
+            process_reap(c);
+        else
+            c->jobctl_report = 0; /* heard */
+    }
     return 0;
 }
 

@@ -19,7 +19,7 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 4
+#define ALC_ABI_VERSION 5
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
@@ -209,7 +209,10 @@ struct alc_shared {
     volatile int64_t wake_at;      /* guest: CLOCK_MONOTONIC ns when a sleeping thread is due, or
                                       INT64_MAX; the monitor preempts a busy vCPU then */
     volatile uint32_t wait_events; /* guest: ALC_EV_* bits some blocked thread waits for */
-    uint32_t pad;
+    volatile uint32_t kick;        /* guest: incremented to have the monitor preempt, at its next
+                                      slice, every vCPU running the application: a thread there
+                                      must enter the kernel (a signal, its process stopping or
+                                      ending) */
 };
 #endif
 
@@ -328,7 +331,9 @@ _Static_assert(offsetof(struct alc_cpu_area, boot_cr3) == 0xb8, "cpu area");
  * memory and, for each vCPU that is not waiting in ALC_HC_WAIT and has made no context switch
  * (switches unchanged) for a whole slice, preempts it when a thread is ready (shared.ready) or a
  * sleeper is due (shared.wake_at) or an event a blocked thread waits for is set
- * (shared.events & shared.wait_events). Preempting a vCPU: need_resched = 1; if in_kernel is 0
+ * (shared.events & shared.wait_events); and once after the guest changed shared.kick, every vCPU
+ * not waiting in ALC_HC_WAIT (the guest's way to make a thread on another vCPU enter its kernel,
+ * as an IPI would). Preempting a vCPU: need_resched = 1; if in_kernel is 0
  * the vCPU is also stopped (one in the kernel looks at need_resched on its way out, and stopping
  * it there would only stall the vCPUs waiting for the kernel's lock); if it was running the
  * application (rip in the lower half), its rip, rsp and rflags

@@ -43,6 +43,7 @@ static void *tick_thread(void *arg)
     struct vm *vm = arg;
     uint64_t last[ALC_MAX_CPUS];
     unsigned start = 0;
+    uint32_t kicked = 0;
     memset(last, 0xff, sizeof(last));
     while (!atomic_load(&vm->stopping)) {
         uint64_t slice = atomic_load(&vm->slice_ns);
@@ -58,6 +59,10 @@ static void *tick_thread(void *arg)
             (__atomic_load_n(&sh->events, __ATOMIC_ACQUIRE) &
              __atomic_load_n(&sh->wait_events, __ATOMIC_ACQUIRE)))
             want++;
+        /* the guest asked for every vCPU running the application to enter its kernel */
+        uint32_t kick = __atomic_load_n(&sh->kick, __ATOMIC_ACQUIRE);
+        bool kick_all = kick != kicked;
+        kicked = kick;
         /* the vCPU looked at first turns, so that no thread keeps its vCPU for good */
         start = (start + 1) % vm->ncpu;
         for (unsigned k = 0; k < vm->ncpu; k++) {
@@ -67,9 +72,10 @@ static void *tick_thread(void *arg)
                 continue;
             uint64_t sw = __atomic_load_n(&v->area->switches, __ATOMIC_ACQUIRE);
             bool idle = atomic_load(&v->in_wait);
-            if (want && !idle && sw == last[i]) {
+            bool slice_over = want && !idle && sw == last[i];
+            if (slice_over || (kick_all && !idle)) {
                 v->area->need_resched = 1;
-                want--;
+                want -= slice_over;
                 last[i] = sw + 1; /* the switch this asks for: a slice from then on */
                 if (__atomic_load_n(&v->area->in_kernel, __ATOMIC_ACQUIRE))
                     continue; /* it looks at need_resched on its way out */

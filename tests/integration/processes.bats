@@ -94,3 +94,13 @@ bb_sh() {
      "$output" == *"Resource temporarily unavailable"* ]]
   [ "$(alcove_processes)" -eq 0 ]
 }
+
+@test "job control: SIGSTOP stops every thread until SIGCONT, the parent hears of both (SIGCHLD, WUNTRACED, WCONTINUED, waitid WNOWAIT), /proc says T, SIGKILL ends a stopped process (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog proc_stop-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "its other thread is stopped too: yes" "$T/enclave.out"
+  grep -qx "waitid WSTOPPED|WNOWAIT: 0 CLD_STOPPED status SIGSTOP 1" "$T/enclave.out"
+  grep -qx "SIGKILL to the stopped child: killed by SIGKILL" "$T/enclave.out"
+}
