@@ -174,12 +174,7 @@ int devfs_mount(void)
     struct inode *dev = vfs_new_inode(S_IFDIR | 0755, DEV_DEVFS, I_READONLY | I_MOUNT);
     if (!dev)
         return -ENOMEM;
-    struct dirent_node *d = vfs_entry(root, "dev", 3);
-    if (d)
-        vfs_replace(root, d, dev);
-    else if (vfs_link(root, "dev", 3, dev, false))
-        return -ENOMEM;
-    int err = 0;
+    int err = mount_at(root, "dev", 3, dev, "devfs", "devtmpfs", "ro,nosuid", false);
     err = err ? err : add_dev(dev, "null", 0666, DEVNUM_NULL);
     err = err ? err : add_dev(dev, "zero", 0666, DEVNUM_ZERO);
     err = err ? err : add_dev(dev, "full", 0666, DEVNUM_FULL);

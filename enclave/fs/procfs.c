@@ -78,25 +78,6 @@ enum proc_file {
     PF_TAINTED,
 };
 
-void procfs_gen_mounts(struct text *t)
-{
-    tprintf(t, "rootfs / rootfs ro 0 0\nproc /proc proc ro,nosuid,nodev,noexec 0 0\n"
-               "devfs /dev devtmpfs ro,nosuid 0 0\n");
-    /* tmpfs mounts: the writable directories at the top two levels */
-    struct inode *root = vfs_root();
-    for (const struct dirent_node *d = root->children; d; d = d->next) {
-        const struct inode *a = d->inode;
-        if ((a->flags & I_MOUNT) && vfs_writable(a))
-            tprintf(t, "tmpfs /%.*s tmpfs rw,nosuid,nodev 0 0\n", (int)d->name_len, d->name);
-        if (!S_ISDIR(a->mode))
-            continue;
-        for (const struct dirent_node *e = a->children; e; e = e->next)
-            if ((e->inode->flags & I_MOUNT) && vfs_writable(e->inode))
-                tprintf(t, "tmpfs /%.*s/%.*s tmpfs rw,nosuid,nodev 0 0\n", (int)d->name_len,
-                        d->name, (int)e->name_len, e->name);
-    }
-}
-
 struct cpu_flag {
     uint32_t leaf, sub;
     uint8_t reg, bit; /* reg: 0 eax, 1 ebx, 2 ecx, 3 edx */
@@ -263,7 +244,7 @@ static void generate(struct text *t, uint64_t which)
 {
     switch (which) {
     case PF_MOUNTS:
-        procfs_gen_mounts(t);
+        mount_gen_list(t);
         break;
     case PF_CPUINFO:
         gen_cpuinfo(t);
@@ -404,10 +385,7 @@ int procfs_mount(void)
     if (!proc)
         return -ENOMEM;
     proc->iops = &g_proc_iops;
-    struct dirent_node *d = vfs_entry(root, "proc", 4);
-    if (d)
-        vfs_replace(root, d, proc);
-    else if (vfs_link(root, "proc", 4, proc, false))
+    if (mount_at(root, "proc", 4, proc, "proc", "proc", "ro,nosuid,nodev,noexec", false))
         return -ENOMEM;
 
     struct inode *self = procfs_add(proc, "self", S_IFLNK | 0777);

@@ -21,8 +21,8 @@ int procfs_open_text(struct inode *ino, uint32_t flags, struct text *t, struct f
 
 /* A new entry called name (a static string) in dir: a read-only inode of /proc. */
 struct inode *procfs_add(struct inode *dir, const char *name, uint32_t mode);
-/* /proc/mounts, the same for every process. */
-void procfs_gen_mounts(struct text *t);
+/* /proc/mounts, the same for every process: the mount table (fs/mount.c). */
+void mount_gen_list(struct text *t);
 
 /* A decimal number of at most 9 digits without leading zeros (a pid, a descriptor), or -1. */
 int procfs_parse_num(const char *name, uint32_t len);

@@ -197,7 +197,7 @@ static int gen_open(struct inode *ino, uint32_t flags, struct file **out)
         gen_stat(&t, p);
         break;
     case PF_MOUNTS:
-        procfs_gen_mounts(&t);
+        mount_gen_list(&t);
         break;
     }
     return procfs_open_text(ino, flags, &t, out);

@@ -248,15 +248,16 @@ int tmpfs_mount(const char *path, uint32_t mode)
         return err;
     if (!S_ISDIR(dir->mode))
         return -ENOTDIR;
-    struct inode *root = vfs_new_inode(S_IFDIR | mode, g_next_dev++, I_MOUNT);
+    struct inode *root = tmpfs_new_root(mode);
     if (!root)
         return -ENOMEM;
-    struct dirent_node *d = vfs_entry(dir, name, len);
-    if (d) {
-        if (!S_ISDIR(d->inode->mode))
-            return -ENOTDIR;
-        vfs_replace(dir, d, root);
-        return 0;
-    }
-    return vfs_link(dir, name, len, root, true);
+    err = mount_at(dir, name, len, root, "tmpfs", "tmpfs", "rw,nosuid,nodev", false);
+    if (err)
+        vfs_drop(root);
+    return err;
+}
+
+struct inode *tmpfs_new_root(uint32_t mode)
+{
+    return vfs_new_inode(S_IFDIR | mode, g_next_dev++, 0);
 }

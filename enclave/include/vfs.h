@@ -194,6 +194,23 @@ int tmpfs_page(struct inode *ino, uint64_t off, uint64_t *pa);
 /* Frees a writable file's data. */
 void tmpfs_release_data(struct inode *ino);
 
+/* fs/mount.c: the mount table. Mounts root (a directory inode, made I_MOUNT) at dir's entry
+ * name, covering what that entry named (it must be a directory: -ENOTDIR); source, type and
+ * opts are what /proc/mounts shows; user: made by mount(2), so that umount2 may remove it. */
+int mount_at(struct inode *dir, const char *name, uint32_t len, struct inode *root,
+             const char *source, const char *type, const char *opts, bool user);
+/* mount(2): mounts root over the directory target (its entry), as a user mount. */
+int mount_on(struct inode *target, struct inode *root, const char *source, const char *type,
+             const char *opts);
+/* Unmounts the mount whose root is root, putting back what it covered: -EINVAL (not a mount
+ * point), -EBUSY (one of the enclave's own, in use, or with a mount inside), -EAGAIN (expire:
+ * marked the first time). detach: in use is fine, its files stay usable until closed. */
+int mount_remove(struct inode *root, bool detach, bool expire);
+/* True when ino is the root of a mounted file system. */
+bool mount_is_root(const struct inode *ino);
+/* A new, empty tmpfs root directory (fs/tmpfs.c), to be mounted. NULL: no memory. */
+struct inode *tmpfs_new_root(uint32_t mode);
+
 /* fs/devfs.c and fs/procfs.c: mount /dev and /proc. */
 int devfs_mount(void);
 int procfs_mount(void);

@@ -59,6 +59,8 @@ void jobctl_wait_stopped(void)
 void jobctl_stop(int sig)
 {
     struct process *p = current_process();
+    if (p == process_first())
+        return; /* the enclave's init does not stop (Linux's init ignores it, from itself too) */
     if (sig != SIGSTOP && orphaned_group(p))
         return;
     if (!p->stop_sig && !p->exiting) {

@@ -47,3 +47,19 @@ setup() { require_kvm; }
   [ "$status" -ne 0 ]
   [[ "$output" == *"--tmpfs 'relative'"* ]]
 }
+
+@test "mount and umount2 of a tmpfs: it hides the directory, /proc/self/mounts, EBUSY, MNT_DETACH, MNT_EXPIRE, read-only, stacking and the errors agree with Linux (all variants)" {
+  # natively the program mounts for real: as root, in a mount namespace of its own
+  [ "$(id -u)" = 0 ] && command -v unshare > /dev/null ||
+    skip "the native side needs root and unshare (a mount namespace of its own)"
+  T=$BATS_TEST_TMPDIR
+  for v in "${VARIANTS[@]}"; do
+    unshare -m --propagation private "$(prog fs_mount-$v)" > "$T/native.out" 2>&1
+    "$ALCOVE" run --log-file "$T/enclave.log" "$(prog fs_mount-$v)" > "$T/enclave.out" 2>&1
+    diff "$T/native.out" "$T/enclave.out" || { echo "variant $v"; cat "$T/enclave.log"; return 1; }
+  done
+  grep -qx "its mode 700, another device: yes, the old file hidden: yes" "$T/enclave.out"
+  grep -qx "umount2 MNT_DETACH with a file open: ok, the file reads: still here" "$T/enclave.out"
+  grep -qx "unprivileged mount: EPERM, umount: EPERM" "$T/enclave.out"
+  grep -qx "done" "$T/enclave.out"
+}

@@ -227,6 +227,69 @@ static void test_chunked_file(void **state)
     free(got);
 }
 
+/* The mount table: a tmpfs mounted over a directory hides it until unmounted; what is in use
+ * or has a mount inside cannot be unmounted unless detached; the enclave's own mounts stay. */
+static void test_mount(void **state)
+{
+    (void)state;
+    struct inode *tmp = must("/tmp");
+    long before = g_live_allocs;
+    struct inode *m = vfs_new_inode(S_IFDIR | 0755, tmp->dev, 0);
+    vfs_link(tmp, "m", 1, m, true);
+    struct inode *old = vfs_new_inode(S_IFREG | 0644, tmp->dev, 0);
+    vfs_link(m, "old", 3, old, true);
+
+    struct inode *root = tmpfs_new_root(01777);
+    assert_int_equal(mount_on(m, root, "none", "tmpfs", "rw"), 0);
+    assert_ptr_equal(must("/tmp/m"), root);
+    int err;
+    assert_null(look("/tmp/m/old", 0, &err)); /* covered */
+    assert_int_equal(err, -ENOENT);
+    assert_ptr_equal(must("/tmp/m/.."), tmp);
+    struct text t = {0};
+    mount_gen_list(&t);
+    assert_non_null(strstr(t.p, "none /tmp/m tmpfs rw 0 0\n"));
+    assert_non_null(strstr(t.p, "tmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n"));
+    kfree(t.p);
+
+    /* a file in use inside: busy; a directory inside is removed with it */
+    struct inode *f = vfs_new_inode(S_IFREG | 0644, root->dev, 0);
+    vfs_link(root, "f", 1, f, true);
+    struct inode *sub = vfs_new_inode(S_IFDIR | 0755, root->dev, 0);
+    vfs_link(root, "sub", 3, sub, true);
+    vfs_link(sub, "g", 1, vfs_new_inode(S_IFREG | 0644, root->dev, 0), true);
+    vfs_get(f);
+    assert_int_equal(mount_remove(root, false, false), -EBUSY);
+    vfs_put(f);
+    /* a mount inside: busy, even detached */
+    struct inode *inner = tmpfs_new_root(0755);
+    assert_int_equal(mount_on(sub, inner, "none", "tmpfs", "rw"), 0);
+    assert_int_equal(mount_remove(root, true, false), -EBUSY);
+    assert_int_equal(mount_remove(inner, false, false), 0);
+    assert_int_equal(mount_remove(sub, false, false), -EINVAL); /* not a mount point */
+    /* MNT_EXPIRE: marked first, removed the second time */
+    assert_int_equal(mount_remove(root, false, true), -EAGAIN);
+    assert_int_equal(mount_remove(root, false, true), 0);
+    assert_ptr_equal(must("/tmp/m/old"), old);                 /* uncovered */
+    assert_int_equal(mount_remove(tmp, false, false), -EBUSY); /* the enclave's own */
+
+    /* detached while a file inside is open: the file stays usable until its last user */
+    root = tmpfs_new_root(01777);
+    assert_int_equal(mount_on(m, root, "none", "tmpfs", "rw"), 0);
+    f = vfs_new_inode(S_IFREG | 0644, root->dev, 0);
+    vfs_link(root, "f", 1, f, true);
+    assert_int_equal(tmpfs_reserve(f, 100), 0);
+    vfs_get(f);
+    assert_int_equal(mount_remove(root, true, false), 0);
+    assert_ptr_equal(must("/tmp/m/old"), old);
+    assert_int_equal(f->data[99], 0);
+    vfs_put(f);
+
+    vfs_unlink(m, "old", 3);
+    vfs_unlink(tmp, "m", 1);
+    assert_int_equal(g_live_allocs, before);
+}
+
 int main(void)
 {
     host_tree();
@@ -234,7 +297,7 @@ int main(void)
         cmocka_unit_test(test_lookup),       cmocka_unit_test(test_lookup_parent),
         cmocka_unit_test(test_lifetime),     cmocka_unit_test(test_big_directory),
         cmocka_unit_test(test_path_of),      cmocka_unit_test(test_tmpfs_data),
-        cmocka_unit_test(test_chunked_file),
+        cmocka_unit_test(test_chunked_file), cmocka_unit_test(test_mount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* vfs_host.h: what enclave/fs/vfs.c and tmpfs.c need from the enclave kernel, provided on the
- * host so that path resolution can be unit tested and fuzzed (test_vfs.c, fuzz_vfs.c). */
+/* vfs_host.h: what enclave/fs/vfs.c, tmpfs.c and mount.c need from the enclave kernel, provided on
+ * the host so that path resolution can be unit tested and fuzzed (test_vfs.c, fuzz_vfs.c). */
 #ifndef ALCOVE_VFS_HOST_H
 #define ALCOVE_VFS_HOST_H
 
@@ -13,6 +13,7 @@
 #undef RENAME_EXCHANGE
 #undef RENAME_WHITEOUT
 
+#include "../../enclave/fs/procfs.h"
 #include "process.h"
 #include "syscall.h"
 #include "vfs.h"
@@ -86,6 +87,37 @@ struct process *current_process(void)
 int64_t time_realtime_ns(void)
 {
     return 1700000000ll * 1000000000;
+}
+
+/* klib's (Debian 12's C library has none; a newer one's is the same function) */
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size) {
+        size_t c = n < size - 1 ? n : size - 1;
+        memcpy(dst, src, c);
+        dst[c] = 0;
+    }
+    return n;
+}
+
+/* /proc's text buffers (fs/mount.c writes the mount table into one) */
+void tprintf(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = kmalloc(t->len + (size_t)n + 1);
+    if (t->len)
+        memcpy(p, t->p, t->len);
+    va_start(ap, fmt);
+    vsnprintf(p + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    kfree(t->p);
+    t->p = p;
+    t->len += (size_t)n;
+    t->cap = t->len + 1;
 }
 
 void klog(int level, const char *fmt, ...)
