@@ -289,6 +289,26 @@ static bool ext_critical(X509 *cert, int nid)
     return i >= 0 && X509_EXTENSION_get_critical(X509_get_ext(cert, i)) == 1;
 }
 
+/* OpenSSL's X509_STRICT adds RFC 5280 profile checks to PKIX path validation. Genuine AWS Nitro
+ * chains fail two of them: the signing certificate has no authorityKeyIdentifier (documents of
+ * 2022 and 2024), and in documents of 2022 the instance CA (cabundle[N-1]) has neither an
+ * authority nor a subject key identifier. Key identifiers only help to pick an issuer among
+ * several candidates; here the issuer of each certificate is fixed by its place in the cabundle
+ * (checked after X509_verify_cert), and each signature is still verified with that issuer's key.
+ * So these two errors, and only these, are let through; X509_STRICT stays on for the rest. */
+static int tolerate_missing_key_ids(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok) {
+        int e = X509_STORE_CTX_get_error(ctx);
+        if (e == X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER ||
+            e == X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER) {
+            X509_STORE_CTX_set_error(ctx, X509_V_OK);
+            return 1;
+        }
+    }
+    return ok;
+}
+
 struct chain {
     X509 *leaf, *anchor, *cab[ATTEST_CABUNDLE_MAX];
     X509_STORE *store;
@@ -342,16 +362,40 @@ static enum attest_status check_chain(struct chain *c, const struct parts *parts
             return fail(err, err_size, ATTEST_INTERNAL, "out of memory");
     if (X509_STORE_CTX_init(c->ctx, c->store, c->leaf, c->untrusted) != 1)
         return fail(err, err_size, ATTEST_INTERNAL, "cannot set up the chain verification");
+    /* X509_STRICT stays on, with X509_V_FLAG_PARTIAL_CHAIN off (the default): the chain must end
+     * at the pinned, self-signed root. tolerate_missing_key_ids lets exactly two of strict mode's
+     * RFC 5280 profile checks pass, which genuine AWS chains fail; everything else, strict
+     * checks included, still rejects. */
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(c->ctx);
     X509_VERIFY_PARAM_set_time(vp, now);
     X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT);
+    X509_STORE_CTX_set_verify_cb(c->ctx, tolerate_missing_key_ids);
     if (X509_verify_cert(c->ctx) != 1) {
         int e = X509_STORE_CTX_get_error(c->ctx);
         return CHAIN("%s (at depth %d)", X509_verify_cert_error_string(e),
                      X509_STORE_CTX_get_error_depth(c->ctx));
     }
+    /* The chain must be the document's own, in the spec's order: [certificate, cabundle[N-1],
+     * ..., cabundle[1], the pinned root]. No cabundle entry may be left out or reordered; with
+     * the issuer of each certificate fixed by its position, key identifiers have nothing left to
+     * choose, which is why their absence is tolerated above. */
     STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(c->ctx);
-    for (int i = 1; i < sk_X509_num(built); i++) {
+    int n = (int)res->cabundle_n;
+    if (sk_X509_num(built) != n + 1)
+        return CHAIN("the chain to the pinned CA has %d certificates, the document %d (a "
+                     "cabundle entry is unused)",
+                     sk_X509_num(built), n + 1);
+    for (int i = 1; i < n; i++) {
+        if (X509_cmp(sk_X509_value(built, i), c->cab[n - i]) == 0)
+            continue;
+        char what[32] = "the signing certificate";
+        if (i > 1)
+            snprintf(what, sizeof(what), "cabundle[%d]", n - i + 1);
+        return CHAIN("cabundle[%d] is not the issuer of %s (the order must be root first, the "
+                     "signing certificate's issuer last)",
+                     n - i, what);
+    }
+    for (int i = 1; i <= n; i++) {
         X509 *ca = sk_X509_value(built, i);
         uint32_t fl = X509_get_extension_flags(ca);
         if (!(fl & EXFLAG_CA) || !ext_critical(ca, NID_basic_constraints) ||
@@ -359,6 +403,15 @@ static enum attest_status check_chain(struct chain *c, const struct parts *parts
             return CHAIN("the CA at depth %d lacks critical basicConstraints CA:TRUE or "
                          "keyCertSign",
                          i);
+    }
+    /* Every certificate of the chain has a P-384 key and is signed with ECDSA and SHA-384, as
+     * AWS's (specs/nsm-runtime.md section 2.3) and alcove's own are. */
+    for (int i = 0; i <= n; i++) {
+        X509 *cert = sk_X509_value(built, i);
+        if (!es384_key_ok(X509_get0_pubkey(cert)))
+            return CHAIN("the certificate at depth %d does not have an EC P-384 key", i);
+        if (X509_get_signature_nid(cert) != NID_ecdsa_with_SHA384)
+            return CHAIN("the certificate at depth %d is not signed with ecdsa-with-SHA384", i);
     }
     uint32_t fl = X509_get_extension_flags(c->leaf);
     if (fl & EXFLAG_CA)
@@ -417,6 +470,71 @@ static enum attest_status check_policy(const struct attest_result *res,
         return POLICY("the document is %lld s old, more than the maximum age of %llu s",
                       (long long)((now_ms - ts) / 1000), (unsigned long long)pol->max_age_s);
     return ATTEST_OK;
+}
+
+/* ---- the time of the checks ---- */
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int attest_parse_time(const char *s, time_t *out)
+{
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (s == NULL || *s == '\0')
+        return -1;
+    if (strspn(s, "0123456789") == strlen(s)) { /* Unix seconds */
+        if (strlen(s) > 12)
+            return -1;
+        long long v = strtoll(s, NULL, 10);
+        if (v <= 0)
+            return -1;
+        *out = (time_t)v;
+        return 0;
+    }
+    /* RFC 3339 date-time: YYYY-MM-DD, T (or t, or a space), hh:mm:ss, an optional fraction
+     * (dropped: the checks work in whole seconds), then Z (or z) or +hh:mm / -hh:mm. */
+    if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+        s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+        !digits(s + 17, 2, &sec))
+        return -1;
+    const char *p = s + 19;
+    if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    }
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+        sign = 0;
+    } else if ((p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+               digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 23 && om <= 59) {
+        sign = p[0] == '+' ? 1 : -1;
+    } else {
+        return -1;
+    }
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+    /* a leap second (:60) counts as the second after :59, as POSIX time has no room for it */
+    time_t t = timegm(&tm) + sec - sign * (oh * 3600 + om * 60);
+    if (t <= 0)
+        return -1;
+    *out = t;
+    return 0;
 }
 
 /* ---- all together ---- */

@@ -2,10 +2,13 @@
  * CA certificate and a policy. Steps, in order: the COSE_Sign1 envelope (untagged or tag 18,
  * protected header exactly {1: -35}, a 96-byte signature); the payload (the 9 known keys in any
  * order, no others, no duplicates; types and sizes below); the chain [certificate, cabundle[N-1],
- * ..., cabundle[0]] with cabundle[0] byte-equal to the pinned CA, which is the only trust anchor
- * (PKIX at the policy's time, no CRLs; CAs with critical basicConstraints and keyCertSign; the
- * leaf P-384, not a CA, with digitalSignature, and the timestamp inside its validity); the ES384
- * signature with the leaf's key; then the policy: PCR values, nonce, age, debug mode.
+ * ..., cabundle[0]] in exactly that order, with cabundle[0] byte-equal to the pinned CA, which is
+ * the only trust anchor (PKIX with X509_STRICT at the policy's time, no CRLs, no partial chains;
+ * of strict mode's checks, only missing key identifiers are let through, as genuine AWS chains
+ * lack them; CAs with critical basicConstraints and keyCertSign; every certificate P-384 and
+ * signed with ecdsa-with-SHA384; the leaf not a CA, with digitalSignature, and the timestamp
+ * inside its validity); the ES384 signature with the leaf's key; then the policy: PCR values,
+ * nonce, age, debug mode.
  *
  * Sizes: module_id 1..1024 bytes of text without NUL; pcrs 1..32 entries, keys 0..31, values of
  * 32, 48 or 64 bytes; certificate and each cabundle entry 1..1024 bytes of DER, cabundle 1..8
@@ -79,5 +82,11 @@ enum attest_status attest_verify(const uint8_t *doc, size_t len, const struct at
                                  struct attest_result *res, char *err, size_t err_size);
 
 const char *attest_status_str(enum attest_status st);
+
+/* Parses the time of the checks (alcove verify-attestation --at): Unix seconds, or an RFC 3339
+ * date-time such as 2024-09-07T14:38:00Z or 2024-09-07T16:38:00.5+02:00 (fractions of a second
+ * dropped). Times at or before the epoch are refused, as 0 means "now" in attest_policy. 0, or
+ * -1 if s is neither. */
+int attest_parse_time(const char *s, time_t *out);
 
 #endif

@@ -1,8 +1,8 @@
 /* cmd_verify_attestation.c: `alcove verify-attestation --document FILE --ca CA.pem [--pcr N=HEX]...
- * [--nonce HEX] [--max-age SECONDS] [--accept-debug]`: verifies an attestation document (raw
- * COSE_Sign1 bytes, as an enclave gets them from /dev/nsm) against the pinned CA and the policy
- * given (src/attest/verify.h), and prints what it says as JSON; on failure, an [ E80 ] error with
- * the reason and no JSON. */
+ * [--nonce HEX] [--max-age SECONDS] [--at TIME] [--accept-debug]`: verifies an attestation document
+ * (raw COSE_Sign1 bytes, as an enclave gets them from /dev/nsm) against the pinned CA and the
+ * policy given (src/attest/verify.h), and prints what it says as JSON; on failure, an [ E80 ] error
+ * with the reason and no JSON. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -147,13 +147,11 @@ static void print_result(const struct attest_result *res)
 
 static int run_verify_attestation(int argc, char **argv)
 {
-    static const struct option opts[] = {{"document", required_argument, NULL, 'd'},
-                                         {"ca", required_argument, NULL, 'c'},
-                                         {"pcr", required_argument, NULL, 'p'},
-                                         {"nonce", required_argument, NULL, 'n'},
-                                         {"max-age", required_argument, NULL, 'm'},
-                                         {"accept-debug", no_argument, NULL, 'a'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"document", required_argument, NULL, 'd'}, {"ca", required_argument, NULL, 'c'},
+        {"pcr", required_argument, NULL, 'p'},      {"nonce", required_argument, NULL, 'n'},
+        {"max-age", required_argument, NULL, 'm'},  {"accept-debug", no_argument, NULL, 'a'},
+        {"at", required_argument, NULL, 't'},       {0}};
     static uint8_t nonce[ATTEST_FIELD_MAX];
     static struct attest_policy pol;
     static struct attest_result res;
@@ -202,6 +200,15 @@ static int run_verify_attestation(int argc, char **argv)
         case 'a':
             pol.accept_debug = true;
             break;
+        case 't':
+            if (attest_parse_time(optarg, &pol.now)) {
+                alc_err_report(E_INVALID_ARGUMENT,
+                               "--at %s: want a time after 1970, as Unix seconds or RFC 3339 "
+                               "(2024-09-07T14:38:00Z, 2024-09-07T16:38:00+02:00)",
+                               optarg);
+                return E_INVALID_ARGUMENT;
+            }
+            break;
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
             return E_INVALID_ARGUMENT;
@@ -249,11 +256,15 @@ const struct command cmd_verify_attestation = {
     .summary = "verify an enclave's attestation document",
     .usage =
         "Usage: alcove verify-attestation --document FILE --ca CA.pem [--pcr N=HEX]...\n"
-        "                                 [--nonce HEX] [--max-age SECONDS] [--accept-debug]\n\n"
+        "                                 [--nonce HEX] [--max-age SECONDS] [--at TIME]\n"
+        "                                 [--accept-debug]\n\n"
         "Verifies an attestation document (the COSE_Sign1 bytes from /dev/nsm): its format,\n"
         "its certificate chain up to the pinned CA (the host's 'alcove ca show'), its ES384\n"
         "signature, then the policy: each --pcr N=HEX must match PCR N, --nonce the document's\n"
         "nonce, --max-age the age of its timestamp; documents of debug-mode enclaves (PCR0 all\n"
-        "zeros) are refused unless --accept-debug. Prints the document's fields as JSON, or\n"
-        "fails with [ E80 ] and the reason.\n",
+        "zeros) are refused unless --accept-debug. --at TIME (Unix seconds or RFC 3339, such\n"
+        "as 2024-09-07T14:38:00Z) verifies as of that time instead of now: the validity of\n"
+        "every certificate, the timestamp's age and clock skew. With --ca the AWS Nitro root\n"
+        "(AWS_NitroEnclaves_Root-G1), it checks genuine AWS Nitro documents. Prints the\n"
+        "document's fields as JSON, or fails with [ E80 ] and the reason.\n",
 };

@@ -10,6 +10,9 @@ PY=${PYTHON_DEBIAN:-/usr/bin/python3}
 CHECK="$BATS_TEST_DIRNAME/verify_doc.py"
 PCR0=$(printf '10%.0s' {1..48})
 PCR2=$(printf '12%.0s' {1..48})
+# genuine AWS Nitro documents and AWS's root certificate (tests/data/nitro/README.md)
+NITRO="$BATS_TEST_DIRNAME/../data/nitro"
+AWS_ROOT="$NITRO/AWS_NitroEnclaves_Root-G1.pem"
 
 setup() {
   T=$(mktemp -d)
@@ -151,4 +154,58 @@ teardown() {
   run "$ALCOVE" verify-attestation --document "$T/short" --ca "$CA/ca.pem"
   [ "$status" -eq 80 ]
   [[ "$output" == *"malformed document"* ]]
+}
+
+@test "genuine AWS Nitro documents verify with AWS's root, --at a time inside their validity" {
+  fp=$(openssl x509 -in "$AWS_ROOT" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+  [ "$fp" = 641A0321A3E244EFE456463195D606317ED7CDCC3C1756E09893F3C68F79BB5B ]
+  for at in 2024-09-07T14:38:39Z 2024-09-07T16:38:39.5+02:00 1725719919; do
+    run "$ALCOVE" verify-attestation --document "$NITRO/blocky-2024-09-07.cbor" --ca "$AWS_ROOT" \
+      --at "$at" --max-age 120
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *'"ModuleID": "i-0a22e5c5f24d22174-enc0191cceb4289903f"'* ]]
+    [[ "$output" == *'"Timestamp": 1725719859545'* ]]
+    [[ "$output" == *'"NotAfter": "2024-09-07T17:37:39Z"'* ]]
+    [[ "$output" == *'"Debug": false'* ]]
+  done
+  run "$ALCOVE" verify-attestation --document "$NITRO/cape-2022-09-15.cbor" --ca "$AWS_ROOT" \
+    --at 2022-09-15T17:44:24Z --nonce 47b5fba6979cbf7e567e2629
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"ModuleID": "i-0697c9729fa547b20-enc0183422ede9a5dc8"'* ]]
+  run "$ALCOVE" verify-attestation --document "$NITRO/blocky-2024-09-07-debug.cbor" \
+    --ca "$AWS_ROOT" --at 2024-09-07T14:39:00Z
+  [ "$status" -eq 80 ]
+  [[ "$output" == *"debug-mode enclave"* ]]
+  run "$ALCOVE" verify-attestation --document "$NITRO/blocky-2024-09-07-debug.cbor" \
+    --ca "$AWS_ROOT" --at 2024-09-07T14:39:00Z --accept-debug
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"Debug": true'* ]]
+}
+
+@test "must fail: a genuine AWS document expired, under alcove's CA, with a flipped byte" {
+  doc="$NITRO/blocky-2024-09-07.cbor"
+  run "$ALCOVE" verify-attestation --document "$doc" --ca "$AWS_ROOT" --at 2024-09-07T17:37:40Z
+  [ "$status" -eq 80 ]
+  [[ "$output" == *"[ E80 ]"*"certificate chain: certificate has expired (at depth 0)"* ]]
+  run "$ALCOVE" verify-attestation --document "$doc" --ca "$AWS_ROOT"
+  [ "$status" -eq 80 ]
+  [[ "$output" == *"certificate has expired"* ]]
+  run "$ALCOVE" verify-attestation --document "$doc" --ca "$CA/ca.pem" --at 2024-09-07T14:38:39Z
+  [ "$status" -eq 80 ]
+  [[ "$output" == *"the root (cabundle[0]) is not the pinned CA"* ]]
+  size=$(stat -c %s "$doc")
+  for off in $((size - 99)) $((size - 1)); do # the payload's last byte, the signature's last
+    cp "$doc" "$T/bad"
+    "$PY" -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 0x01; open(p, "wb").write(b)' "$T/bad" "$off"
+    run "$ALCOVE" verify-attestation --document "$T/bad" --ca "$AWS_ROOT" --at 2024-09-07T14:38:39Z
+    [ "$status" -eq 80 ]
+    [[ "$output" == *"signature does not verify"* ]]
+  done
+  for at in 2024-09-07T14:38:39 2024-09-07 0 -1 tomorrow; do
+    run "$ALCOVE" verify-attestation --document "$doc" --ca "$AWS_ROOT" --at "$at"
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"[ E03 ]"*"--at"* ]]
+  done
 }
