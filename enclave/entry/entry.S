@@ -80,7 +80,16 @@ alc_entry_fast:
     .globl alc_entry_exception
 alc_entry_exception:
     /* From alc_tramp_exc_common: rsp = exception stack, rax saved in the CPU window, the CPL0
-     * frame (struct alc_exc_frame) at ALC_CPU_EXC_FRAME_ADDR. */
+     * frame (struct alc_exc_frame) at ALC_CPU_EXC_FRAME_ADDR. A fault of the application is
+     * handled on its thread's kernel stack (unused while the thread runs the application), as a
+     * syscall is, so that handling it may block or switch threads (a stopped process, a
+     * preemption due): this vCPU's exception stack is shared by every thread that runs on it.
+     * The kernel's own faults (rip in the upper half) stay on the exception stack. */
+    movq ALC_CPU_EXC_FRAME_ADDR + 16, %rax      /* the faulting rip */
+    testq %rax, %rax
+    js 1f
+    movq ALC_CPU_VBASE + ALC_CPU_KSTACK, %rsp
+1:
     pushq $0
     pushq ALC_CPU_EXC_FRAME_ADDR + 40           /* rsp */
     pushq ALC_CPU_EXC_FRAME_ADDR + 32           /* rflags */

@@ -49,8 +49,10 @@ int mount_at(struct inode *dir, const char *name, uint32_t len, struct inode *ro
             return -ENOTDIR;
         }
         m->covered = d->inode;
-        vfs_get(m->covered); /* it loses its name while covered */
-        vfs_replace(dir, d, root);
+        vfs_get(m->covered); /* held while nothing names it */
+        vfs_swap(d, root);
+        root->parent = dir;
+        root->nlink = 2; /* its name and its "."; the covered one keeps counting in dir */
     } else {
         int err = vfs_link(dir, name, len, root, true);
         if (err) {
@@ -152,33 +154,34 @@ static void tree_remove(struct inode *root)
 
 int mount_remove(struct inode *root, bool detach, bool expire)
 {
+    if (root == vfs_root())
+        return -EBUSY;
     struct mount **pm = find(root);
     if (!pm)
         return -EINVAL; /* not a mount point */
     struct mount *m = *pm;
     if (!m->user)
         return -EBUSY; /* the enclave's own */
+    for (struct mount *o = g_mounts; o; o = o->next)
+        if (o != m && (o->covered == root || under(o->dir, root)))
+            return -EBUSY; /* a mount over it or inside it: unmount that one first */
+    if (!detach && tree_busy(root))
+        return -EBUSY;
     if (expire && !m->expired) {
         m->expired = true;
         return -EAGAIN; /* Linux: marked; a second MNT_EXPIRE removes it if still unused */
     }
-    for (struct mount *o = g_mounts; o; o = o->next)
-        if (o != m && under(o->dir, root))
-            return -EBUSY; /* a mount inside it stays where it is: unmount that one first */
-    if (!detach && tree_busy(root))
-        return -EBUSY;
     struct dirent_node *d = entry_naming(m->dir, root);
-    KASSERT(d); /* a mount's root cannot be renamed or removed */
+    KASSERT(d); /* nothing covers it (above), and a mount's root cannot be renamed or removed */
     tree_remove(root);
     root->flags &= ~I_MOUNT;
-    vfs_get(root); /* while it is unnamed below */
     if (m->covered) {
-        vfs_replace(m->dir, d, m->covered);
+        vfs_swap(d, m->covered);
         vfs_put(m->covered);
+        vfs_drop(root); /* freed unless a detached user still holds it */
     } else {
         vfs_unlink(m->dir, d->name, d->name_len);
     }
-    vfs_put(root); /* freed unless a detached user still holds it */
     *pm = m->next;
     if (g_mounts_tail == &m->next)
         g_mounts_tail = pm;

@@ -385,8 +385,9 @@ int procfs_mount(void)
     if (!proc)
         return -ENOMEM;
     proc->iops = &g_proc_iops;
-    if (mount_at(root, "proc", 4, proc, "proc", "proc", "ro,nosuid,nodev,noexec", false))
-        return -ENOMEM;
+    int err = mount_at(root, "proc", 4, proc, "proc", "proc", "ro,nosuid,nodev,noexec", false);
+    if (err)
+        return err;
 
     struct inode *self = procfs_add(proc, "self", S_IFLNK | 0777);
     struct inode *thread_self = procfs_add(proc, "thread-self", S_IFLNK | 0777);

@@ -21,6 +21,8 @@ int procfs_open_text(struct inode *ino, uint32_t flags, struct text *t, struct f
 
 /* A new entry called name (a static string) in dir: a read-only inode of /proc. */
 struct inode *procfs_add(struct inode *dir, const char *name, uint32_t mode);
+/* True when ino lies in a /proc/<pid> directory (which goes with its process). */
+bool procfs_in_pid_dir(const struct inode *ino);
 /* /proc/mounts, the same for every process: the mount table (fs/mount.c). */
 void mount_gen_list(struct text *t);
 

@@ -61,7 +61,7 @@ static char state_of(const struct process *p)
 {
     if (p->zombie || !p->threads)
         return 'Z';
-    if (p->stop_sig)
+    if (p->stop_sig && !p->exiting)
         return 'T';
     char s = 'D';
     for_each_thread_of(p, t)
@@ -233,10 +233,11 @@ static long pagemap_pread(struct file *f, void *buf, size_t len, uint64_t off)
 {
     if (off % 8 || len % 8)
         return -EINVAL;
-    const struct process *p = process_find((int)(uintptr_t)f->priv);
+    uint64_t priv = (uint64_t)(uintptr_t)f->priv;
+    const struct process *p = process_find((int)(uint32_t)priv);
     if (!p || p->zombie || !p->mm)
         return 0;
-    bool pfn = cred_privileged();
+    bool pfn = priv >> 32; /* the opener was privileged */
     uint64_t *out = buf;
     size_t n = 0;
     for (uint64_t page = off / 8; n < len / 8 && page < MM_USER_END / PAGE_SIZE; page++)
@@ -282,7 +283,8 @@ static int pagemap_open(struct inode *ino, uint32_t flags, struct file **out)
     if (!f)
         return -ENOMEM;
     f->ops = &g_pagemap_ops;
-    f->priv = (void *)(uintptr_t)p->pid;
+    /* the pid, and whether frame numbers are shown: decided by the opener, as Linux does */
+    f->priv = (void *)(uintptr_t)((uint32_t)p->pid | ((uint64_t)cred_privileged() << 32));
     *out = f;
     return 0;
 }
@@ -568,6 +570,14 @@ int procfs_pid_entry(struct inode *proc, uint64_t index, char *name, size_t size
         return 1;
     }
     return 0;
+}
+
+bool procfs_in_pid_dir(const struct inode *ino)
+{
+    for (; ino->dev == DEV_PROC && ino->parent && ino->parent != ino; ino = ino->parent)
+        if (S_ISDIR(ino->mode) && ARG_PID(ino->arg) > 0)
+            return true;
+    return false;
 }
 
 void procfs_forget(struct process *p)

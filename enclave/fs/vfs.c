@@ -202,6 +202,10 @@ static void uncount_link(struct inode *dir, struct inode *child)
         child->nlink -= 2; /* its name and its "." */
     } else {
         child->nlink--;
+        /* the directory it was found through may go before its other names do: forget it
+         * (vfs_path_of then answers ENOENT rather than reading a freed directory) */
+        if (child->parent == dir)
+            child->parent = NULL;
     }
     vfs_touch(child, T_CTIME);
     if (child->nlink == 0 && child->refs == 0)
@@ -259,6 +263,11 @@ int vfs_unlink(struct inode *dir, const char *name, uint32_t len)
     uncount_link(dir, child);
     vfs_touch(dir, T_MTIME | T_CTIME);
     return 0;
+}
+
+void vfs_swap(struct dirent_node *d, struct inode *child)
+{
+    d->inode = child;
 }
 
 void vfs_replace(struct inode *dir, struct dirent_node *d, struct inode *child)

@@ -38,7 +38,8 @@ struct mm *mm_create(uint64_t stack_size);
 /* A copy of src for a child (fork): the same mappings, every page with its own frame holding
  * the same bytes. NULL when memory is short (nothing is left behind). */
 struct mm *mm_copy(struct mm *src);
-/* mm runs the program ino from now on (see exe above); ino must not be open for writing. */
+/* mm runs the program ino from now on (see exe above), taking the caller's reference to it and
+ * its vfs_deny_write. */
 void mm_set_exe(struct mm *mm, struct inode *ino);
 /* One more user of mm; one fewer, and the last one frees every frame and table of it. */
 void mm_get(struct mm *mm);

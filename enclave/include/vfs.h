@@ -138,8 +138,11 @@ int vfs_unlink(struct inode *dir, const char *name, uint32_t len);
 struct dirent_node *vfs_entry(struct inode *dir, const char *name, uint32_t len);
 /* The child of dir called name, or NULL. */
 struct inode *vfs_child(struct inode *dir, const char *name, uint32_t len);
-/* Replaces what dir's entry d names (mounting): the old inode loses the name. */
+/* Replaces what dir's entry d names: the old inode loses the name. */
 void vfs_replace(struct inode *dir, struct dirent_node *d, struct inode *child);
+/* Mounting: d names child from now on and no link count changes (fs/mount.c keeps the covered
+ * directory's links as they were, so that a process inside it still sees a live directory). */
+void vfs_swap(struct dirent_node *d, struct inode *child);
 
 /* Resolves path from base (the cwd or a directory descriptor's inode; ignored for absolute
  * paths). 0 and *out, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG. */

@@ -173,6 +173,12 @@ void exception_dispatch(struct regs *r)
         int e = mm_fault(cr2, err);
         past_eof = e == -ENXIO;
         if (e == 0) {
+            /* as after a preemption: a kick (kernel/sched.c) may have found this vCPU in here.
+             * This runs on the thread's kernel stack (entry.S), so it may switch threads. */
+            current()->regs = r;
+            sched_return_check();
+            if (signal_work(0))
+                signal_deliver(r);
             kernel_leave();
             return;
         }

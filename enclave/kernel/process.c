@@ -250,6 +250,7 @@ int process_unshare(struct process *p)
     struct thread *me = current();
     p->exec_thread = me;
     for_each_thread_of(p, t) if (t != me) sched_signal_wake(t);
+    wait_wake_everyone(); /* one stopped (kernel/jobctl.c) waits uninterruptibly: it leaves too */
     /* a thread computing on another vCPU enters the kernel when the monitor preempts it, which
      * it does when a sleeper is due (alcove_abi.h, Preemption): wake up every millisecond */
     while (!one_thread_left(p))

@@ -322,6 +322,9 @@ NORETURN void thread_first_run(struct thread *prev, struct regs *r)
 {
     finish_switch(prev);
     sched_return_check();
+    current()->regs = r;
+    if (signal_work(0))
+        signal_deliver(r); /* killed or stopped before it ever ran */
     kernel_leave();
     alc_return_to_user(r);
 }

@@ -255,13 +255,27 @@ static int check_program(const char *path, struct inode *ino, struct elfp_image 
     return 0;
 }
 
-/* Loads the checked program into the current (empty) address space and builds its stack:
- * 0 or -errno. */
+/* The program's inode is kept, and kept from writers (ETXTBSY), from before the wait an execve
+ * may do (process_unshare) until the address space running it goes (mm_set_exe hands it the
+ * hold). The caller checked that nobody has it open for writing. */
+static void hold_program(struct inode *ino)
+{
+    vfs_get(ino);
+    vfs_deny_write(ino);
+}
+
+static void release_program(struct inode *ino)
+{
+    vfs_allow_write(ino);
+    vfs_put(ino);
+}
+
+/* Loads the checked program into the current (empty) address space, which holds it (mm->exe),
+ * and builds its stack: 0 or -errno. */
 static int load(const char *path, struct inode *ino, const struct program *prog,
                 const struct elfp_image *img, char **argv, char **envp, struct regs *r)
 {
     strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
-    mm_set_exe(mm_current(), ino);
     cred_exec(ino);
     uint64_t bias;
     int err = load_segments(prog->bytes, img, &bias);
@@ -297,8 +311,11 @@ int exe_start(struct regs *r, char **argv, char **envp)
     struct elfp_image img;
     struct program prog = {0};
     err = check_program(path, ino, &img, NULL, ALC_LOG_ERROR, &prog);
-    if (!err)
+    if (!err) {
+        hold_program(ino);
+        mm_set_exe(mm_current(), ino);
         err = load(path, ino, &prog, &img, argv, envp, r);
+    }
     kfree(prog.copy);
     return err;
 }
@@ -418,6 +435,7 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
         b.strings[b.used++] = 0;
     }
     struct inode *ino;
+    struct mm *mm = NULL;
     err = resolve_path_at(dirfd, path, flags & AT_EMPTY_PATH,
                           (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
     struct elfp_image img;
@@ -445,19 +463,21 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     }
     if (err)
         goto out;
-    struct process *p = current_process();
-    if (p->nthreads > 1 && (err = process_unshare(p)))
-        goto out;
     if (ino->writers > 0) {
-        /* open for writing: checked after the last wait, before the old image goes */
-        err = -ETXTBSY;
+        err = -ETXTBSY; /* open for writing (as Linux, before the other threads go) */
         goto out;
     }
-    struct mm *mm = mm_create(mm_stack_top() - mm_stack_bottom());
-    if (!mm) {
+    hold_program(ino); /* the wait below must not free it or let it change */
+    struct process *p = current_process();
+    if (p->nthreads > 1)
+        err = process_unshare(p);
+    if (!err && !(mm = mm_create(mm_stack_top() - mm_stack_bottom())))
         err = -ENOMEM;
+    if (err) {
+        release_program(ino);
         goto out;
     }
+    mm_set_exe(mm, ino); /* the new address space has the hold now */
     /* the point of no return: the old image goes */
     struct mm *old = p->mm;
     p->mm = mm;

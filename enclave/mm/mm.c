@@ -269,8 +269,11 @@ struct mm *mm_copy(struct mm *src)
         mm->nfiles = mm->files_cap = src->nfiles;
     }
     mm->exe = NULL;
-    if (src->exe)
+    if (src->exe) {
+        vfs_get(src->exe);
+        vfs_deny_write(src->exe);
         mm_set_exe(mm, src->exe);
+    }
     /* the child's tables are written before any vCPU loads them: no trap for any of it */
     if (mmu_walk(&src->mmu, 0, MM_USER_END, copy_page, mm) || patch_copy(src, mm)) {
         mm_put(mm);
@@ -281,8 +284,6 @@ struct mm *mm_copy(struct mm *src)
 
 void mm_set_exe(struct mm *mm, struct inode *ino)
 {
-    vfs_get(ino);
-    vfs_deny_write(ino);
     mm->exe = ino;
 }
 

@@ -155,6 +155,8 @@ static bool has_news(const struct process *c, uint32_t options)
 {
     if (c->zombie)
         return options & WEXITED;
+    if (c->exiting)
+        return false; /* killed while stopped: its end is the news, once its threads are gone */
     if (c->jobctl_report == JOBCTL_STOPPED && c->stop_sig)
         return options & WSTOPPED;
     return c->jobctl_report == JOBCTL_CONTINUED && (options & WCONTINUED);

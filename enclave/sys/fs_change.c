@@ -489,8 +489,8 @@ static long set_size_by_path(struct inode *ino, int64_t len)
 {
     if (S_ISREG(ino->mode) && vfs_writable(ino) && cred_may_access(ino, MAY_WRITE))
         return -EACCES; /* after EROFS, as Linux orders them */
-    if (S_ISREG(ino->mode) && ino->writers < 0)
-        return -ETXTBSY; /* a running program's file */
+    if (S_ISREG(ino->mode) && vfs_writable(ino) && ino->writers < 0)
+        return -ETXTBSY; /* a running program's file (after EROFS and EACCES, as Linux) */
     return set_size(ino, len);
 }
 

@@ -105,15 +105,15 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
         return -EOPNOTSUPP;
     struct inode *src = NULL;
     uint32_t vflags = (flags & MAP_LOCKED) ? VMA_F_LOCKED : 0;
-    if ((flags & MAP_GROWSDOWN) && (flags & MAP_ANONYMOUS)) {
-        if (type != MAP_PRIVATE)
-            return -EINVAL; /* Linux: shared memory does not grow */
-        vflags |= VMA_F_GROWSDOWN;
-    }
     if (!(flags & MAP_ANONYMOUS)) {
         int m = mappable(fd, prot, type, &src, &vflags);
         if (m < 0)
             return m;
+    }
+    if (flags & MAP_GROWSDOWN) {
+        if (type != MAP_PRIVATE || !(flags & MAP_ANONYMOUS))
+            return -EINVAL; /* Linux: shared memory and files do not grow */
+        vflags |= VMA_F_GROWSDOWN;
     }
     uint64_t size = PAGE_UP(len);
     if (size < len)
@@ -278,6 +278,35 @@ static bool advice_known(int advice)
            (advice >= MADV_FREE && advice <= 25 && advice != 12 && advice != 13);
 }
 
+/* MADV_REMOVE: the shared memory behind [start, end) reads as zeros from now on, in every
+ * mapping of it; a tmpfs file's bytes there become zeros (clipped at its end), as Linux's hole
+ * punch makes them. The memory stays the file's or the mapping's (Linux frees it). */
+static long remove_shared(uint64_t start, uint64_t end)
+{
+    static const uint8_t zeros[PAGE_SIZE];
+    struct mm *mm = mm_current();
+    const struct vma *v;
+    for (uint64_t at = start; at < end && (v = vms_next(&mm->space, at)); at = v->end) {
+        uint64_t from = MAX(at, v->start), to = MIN(end, v->end);
+        if (vma_kind(v) != VMA_SHARED)
+            return -EINVAL;
+        if (v->file) {
+            uint64_t off = v->off + (from - v->start), stop = v->off + (to - v->start);
+            stop = MIN(stop, v->file->size);
+            for (; off < stop; off += PAGE_SIZE)
+                if (inode_write(v->file, zeros, MIN(PAGE_SIZE, stop - off), off) < 0)
+                    return -ENOMEM;
+            continue;
+        }
+        for (uint64_t va = from; va < to; va += PAGE_SIZE) {
+            uint64_t pa;
+            if (mmu_lookup(&mm->mmu, va, &pa, NULL, NULL) == 0)
+                memset(phys_to_virt(pa), 0, PAGE_SIZE); /* a shared frame: every mapping's */
+        }
+    }
+    return 0;
+}
+
 SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 {
     struct vmspace *vs = mm_space();
@@ -303,7 +332,9 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
     case MADV_REMOVE:
         if (!shared || vms_any_flag(vs, addr, end, VMA_F_LOCKED))
             return -EINVAL;
-        return vms_any_flag(vs, addr, end, VMA_F_NOWRITE) ? -EACCES : -EOPNOTSUPP;
+        if (vms_any_flag(vs, addr, end, VMA_F_NOWRITE))
+            return -EACCES;
+        return remove_shared(addr, end);
     case MADV_WIPEONFORK:
     case MADV_KEEPONFORK:
         if (shared || file)

@@ -4,6 +4,7 @@
  * mount namespace and nothing to propagate to. Other file system types are ENODEV; bind mounts,
  * moves and remounts are EINVAL (not there). The checks come in Linux's order: the strings, the
  * target's lookup, privilege, then the flags and the file system. */
+#include "../fs/procfs.h"
 #include "fs_common.h"
 #include "klib.h"
 #include "syscall.h"
@@ -18,6 +19,7 @@
 #define MS_SLAVE       (1 << 19)
 #define MS_SHARED      (1 << 20)
 #define MS_PROPAGATION (MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED)
+#define MS_NOUSER      (1ul << 31)
 #define MS_MGC_VAL     0xc0ed0000ul
 #define MS_MGC_MSK     0xffff0000ul
 
@@ -59,9 +61,30 @@ struct tmpfs_opts {
     bool ro;
 };
 
+/* A size: digits with an optional k, m, g, t, p, e (or %, when percent) suffix. */
+static bool is_size(const char *s, size_t len, bool percent)
+{
+    size_t digits = 0;
+    while (digits < len && s[digits] >= '0' && s[digits] <= '9')
+        digits++;
+    if (digits == 0)
+        return false;
+    if (digits == len)
+        return true;
+    char c = s[digits] | 0x20;
+    return digits + 1 == len && (strchr("kmgtpe", c) || (percent && s[digits] == '%'));
+}
+
+static bool is_word(const char *s, size_t len, const char *w)
+{
+    return strlen(w) == len && memcmp(s, w, len) == 0;
+}
+
 /* tmpfs's comma-separated options: mode=, uid=, gid= are applied; size=, nr_blocks= and
- * nr_inodes= are accepted and not enforced (the enclave's memory is the limit of every tmpfs);
- * ro and rw as the flags. Anything else is EINVAL, as Linux's tmpfs answers. */
+ * nr_inodes= are checked and not enforced (the enclave's memory is the limit of every tmpfs);
+ * ro and rw as the flags; the generic flags (sync, dirsync, lazytime, mand, posixacl) and
+ * tmpfs's huge=, mpol=, inode32, inode64, noswap are accepted and change nothing here.
+ * Anything else is EINVAL, as Linux's tmpfs answers. */
 static int parse_tmpfs_opts(char *data, struct tmpfs_opts *o)
 {
     for (char *p = data; *p;) {
@@ -86,10 +109,17 @@ static int parse_tmpfs_opts(char *data, struct tmpfs_opts *o)
         } else if (klen == 3 && !memcmp(p, "gid", 3) && val) {
             err = parse_num(val, vlen, 10, &v);
             o->gid = (uint32_t)v;
-        } else if (val && ((klen == 4 && !memcmp(p, "size", 4)) ||
-                           (klen == 9 && !memcmp(p, "nr_blocks", 9)) ||
-                           (klen == 9 && !memcmp(p, "nr_inodes", 9)))) {
+        } else if (val && is_word(p, klen, "size")) {
+            err = is_size(val, vlen, true) ? 0 : -EINVAL;
+        } else if (val && (is_word(p, klen, "nr_blocks") || is_word(p, klen, "nr_inodes"))) {
+            err = is_size(val, vlen, false) ? 0 : -EINVAL;
+        } else if (val && (is_word(p, klen, "huge") || is_word(p, klen, "mpol"))) {
             err = vlen ? 0 : -EINVAL;
+        } else if (!val && (is_word(p, len, "sync") || is_word(p, len, "dirsync") ||
+                            is_word(p, len, "lazytime") || is_word(p, len, "mand") ||
+                            is_word(p, len, "posixacl") || is_word(p, len, "inode32") ||
+                            is_word(p, len, "inode64") || is_word(p, len, "noswap"))) {
+            /* accepted: nothing to change */
         } else if (len == 2 && !memcmp(p, "ro", 2)) {
             o->ro = true;
         } else if (len == 2 && !memcmp(p, "rw", 2)) {
@@ -113,7 +143,7 @@ SYSCALL_DEFINE5(mount, uint64_t, usource, uint64_t, utarget, uint64_t, utype, ui
         err = get_string(utype, type, sizeof(type), -ENODEV);
     if (!err && usource) {
         long n = strncpy_from_user(source, usource, sizeof(source)); /* shown, not used */
-        err = n < 0 ? n : 0;
+        err = n < 0 && n != -ENAMETOOLONG ? n : 0;                   /* a long one is shown cut */
         source[sizeof(source) - 1] = 0;
     }
     if (!err && udata)
@@ -121,10 +151,12 @@ SYSCALL_DEFINE5(mount, uint64_t, usource, uint64_t, utarget, uint64_t, utype, ui
     struct inode *target = NULL;
     if (!err)
         err = resolve_at(AT_FDCWD, utarget, 0, LOOKUP_FOLLOW, &target);
-    if (!err && !cred_privileged())
-        err = -EPERM;
     if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
         flags &= ~MS_MGC_MSK; /* the old magic number in the top half */
+    if (!err && (flags & MS_NOUSER))
+        err = -EINVAL;
+    if (!err && !cred_privileged())
+        err = -EPERM;
     if (err) {
     } else if (flags & (MS_REMOUNT | MS_BIND | MS_MOVE)) {
         err = -EINVAL; /* not there: remounts, bind mounts, moves */
@@ -140,8 +172,11 @@ SYSCALL_DEFINE5(mount, uint64_t, usource, uint64_t, utarget, uint64_t, utype, ui
         err = -ENOTDIR;
     } else if (target == vfs_root()) {
         err = -EBUSY; /* the root stays */
+    } else if (procfs_in_pid_dir(target)) {
+        err = -EINVAL; /* /proc/<pid> goes with its process: nothing can stay mounted there */
     } else {
-        struct tmpfs_opts o = {01777, 0, 0, flags & MS_RDONLY};
+        const struct cred *c = &current_process()->cred;
+        struct tmpfs_opts o = {01777, c->uid[ID_FS], c->gid[ID_FS], flags & MS_RDONLY};
         err = parse_tmpfs_opts(data, &o);
         struct inode *root = err ? NULL : tmpfs_new_root(o.mode);
         if (!err && !root)

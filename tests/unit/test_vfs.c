@@ -116,6 +116,20 @@ static void test_lifetime(void **state)
     vfs_unlink(tmp, "d", 1);
     assert_int_equal(tmp->nlink, n0);
     assert_int_equal(g_live_allocs, before);
+
+    /* a file with two names loses the one in a directory that then goes: it must not keep
+     * pointing at that directory (its path is unknown now, not read from freed memory) */
+    d = vfs_new_inode(S_IFDIR | 0755, tmp->dev, 0);
+    vfs_link(tmp, "d", 1, d, true);
+    f = vfs_new_inode(S_IFREG | 0644, tmp->dev, 0);
+    vfs_link(d, "f", 1, f, true);
+    vfs_link(tmp, "f2", 2, f, true);
+    vfs_unlink(d, "f", 1);
+    vfs_unlink(tmp, "d", 1); /* freed */
+    char path[64];
+    assert_int_equal(vfs_path_of(f, path, sizeof(path)), -ENOENT);
+    vfs_unlink(tmp, "f2", 2);
+    assert_int_equal(g_live_allocs, before);
 }
 
 static void test_big_directory(void **state)
@@ -284,6 +298,23 @@ static void test_mount(void **state)
     assert_ptr_equal(must("/tmp/m/old"), old);
     assert_int_equal(f->data[99], 0);
     vfs_put(f);
+
+    /* a mount under another: the lower one cannot go first, even detached; the covered
+     * directory keeps its links (a process inside it sees a live directory) */
+    uint32_t links = m->nlink;
+    struct inode *lower = tmpfs_new_root(0755), *upper = tmpfs_new_root(0755);
+    assert_int_equal(mount_on(m, lower, "none", "tmpfs", "rw"), 0);
+    assert_int_equal(m->nlink, links);
+    assert_int_equal(mount_on(lower, upper, "none", "tmpfs", "rw"), 0);
+    assert_ptr_equal(must("/tmp/m"), upper);
+    vfs_get(lower); /* a descriptor opened before the second mount */
+    assert_int_equal(mount_remove(lower, true, false), -EBUSY);
+    vfs_put(lower);
+    assert_int_equal(mount_remove(upper, false, false), 0);
+    assert_ptr_equal(must("/tmp/m"), lower);
+    assert_int_equal(mount_remove(lower, false, false), 0);
+    assert_ptr_equal(must("/tmp/m"), m);
+    assert_int_equal(mount_remove(vfs_root(), false, false), -EBUSY);
 
     vfs_unlink(m, "old", 3);
     vfs_unlink(tmp, "m", 1);
