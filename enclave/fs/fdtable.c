@@ -41,8 +41,6 @@ struct fdtable *fdtable_copy(const struct fdtable *src)
     return t;
 }
 
-static void file_put(struct file *f);
-
 /* Process p's descriptor of f is closed: p's POSIX locks on the file go (lock.h), then the
  * descriptor's reference. */
 static void close_file(struct file *f, const struct process *p)
@@ -146,7 +144,7 @@ static void file_release(struct file *f)
         f->ops->release(f);
 }
 
-static void file_put(struct file *f)
+void file_put(struct file *f)
 {
     if (--f->refs == 0)
         file_release(f);

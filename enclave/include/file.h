@@ -13,6 +13,7 @@ struct file;
 
 struct inode;
 struct process;
+struct sock_ops;
 
 struct file_ops {
     /* buf is a kernel pointer or an already validated user pointer */
@@ -39,6 +40,8 @@ struct file_ops {
     /* what /proc/self/fd/N names for a file outside the tree ("pipe:[12]"); NULL: a default */
     long (*name)(struct file *f, char *buf, size_t size);
     void (*release)(struct file *f);
+    /* sockets: what the socket syscalls do with it (socket.h); NULL: not a socket (ENOTSOCK) */
+    const struct sock_ops *sock;
 };
 
 struct wq_entry;
@@ -73,6 +76,13 @@ int fd_close(int fd);
 struct file *fd_peek(const struct fdtable *t, int fd);
 /* Gives back the references fd_get took for the calling thread's syscall (sys/dispatch.c). */
 void fd_release_held(void);
+/* A reference held outside any descriptor table (a descriptor in flight in an AF_UNIX
+ * message): file_get takes one, file_put gives it back (the last one releases the file). */
+static inline void file_get(struct file *f)
+{
+    f->refs++;
+}
+void file_put(struct file *f);
 /* Releases a file that was made but never installed (refs 0); a no-op for shared files. */
 void file_discard(struct file *f);
 int fd_dup_to(int oldfd, int newfd, bool cloexec);

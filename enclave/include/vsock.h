@@ -18,7 +18,7 @@
 #ifndef ALCOVE_VSOCK_H
 #define ALCOVE_VSOCK_H
 
-#include "file.h"
+#include "socket.h"
 
 #define AF_VSOCK 40
 #define PF_VSOCK AF_VSOCK
@@ -42,27 +42,6 @@ struct sockaddr_vm {
 };
 _Static_assert(sizeof(struct sockaddr_vm) == 16, "struct sockaddr_vm");
 
-/* socket types and flags, send/recv flags */
-#define SOCK_STREAM    1
-#define SOCK_DGRAM     2
-#define SOCK_RAW       3
-#define SOCK_SEQPACKET 5
-#define SOCK_TYPE_MASK 0xf
-#define SOCK_MAX       11
-#define SOCK_NONBLOCK  O_NONBLOCK
-#define SOCK_CLOEXEC   O_CLOEXEC
-#define MSG_OOB        0x1
-#define MSG_PEEK       0x2
-#define MSG_TRUNC      0x20
-#define MSG_DONTWAIT   0x40
-#define MSG_WAITALL    0x100
-#define MSG_NOSIGNAL   0x4000
-#define SHUT_RD        0
-#define SHUT_WR        1
-#define SHUT_RDWR      2
-#define SIOCINQ        FIONREAD
-#define SIOCOUTQ       0x5411
-
 /* ---- the device ---- */
 /* Probes the virtio-vsock device in ALC_VIRTIO_SLOT_VSOCK and sets it up. 0, or -ENODEV when
  * there is none (sockets are then EAFNOSUPPORT). */
@@ -84,16 +63,6 @@ int vsock_heartbeat_end(void);
 /* ---- sockets ---- */
 struct vsock;
 
-/* The buffers of one send or receive: user memory (checked at each copy) or kernel memory. */
-struct vsock_io {
-    const struct linux_iovec *iov;
-    int cnt;
-    bool user;
-    /* cursor */
-    int idx;
-    uint64_t off;
-};
-
 /* A new unconnected stream socket as a file (flags: O_NONBLOCK), with one reference for the
  * caller to install. NULL when out of memory. */
 struct file *vsock_socket_file(uint32_t flags);
@@ -111,8 +80,8 @@ int vsock_connect(struct vsock *s, const void *addr, int len, bool nonblock);
 int vsock_accept(struct vsock *s, bool nonblock, uint32_t flags, struct file **out);
 /* has_name: sendto/sendmsg named an address. Returns bytes sent or -errno (SIGPIPE raised for
  * EPIPE unless MSG_NOSIGNAL). */
-long vsock_send(struct vsock *s, struct vsock_io *io, size_t total, int flags, bool has_name);
-long vsock_recv(struct vsock *s, struct vsock_io *io, size_t total, int flags);
+long vsock_send(struct vsock *s, struct sock_io *io, size_t total, int flags, bool has_name);
+long vsock_recv(struct vsock *s, struct sock_io *io, size_t total, int flags);
 int vsock_shutdown(struct vsock *s, int how);
 /* peer: the remote address (-ENOTCONN when not connected). */
 int vsock_getname(struct vsock *s, bool peer, struct sockaddr_vm *out);
@@ -123,17 +92,17 @@ int vsock_getname(struct vsock *s, bool peer, struct sockaddr_vm *out);
 #define VSOCK_OPT_BUFFER_MAX_SIZE 2
 /* The socket's settable state, for setsockopt and getsockopt. */
 struct vsock_opts {
+    struct sock_opts sk;                          /* SOL_SOCKET */
     uint64_t buffer_size, buffer_min, buffer_max; /* SO_VM_SOCKETS_BUFFER_* */
     int64_t connect_timeout_ns;                   /* SO_VM_SOCKETS_CONNECT_TIMEOUT */
-    int64_t rcvtimeo_ns, sndtimeo_ns;             /* -1: forever, 0: never wait */
-    int rcvbuf, sndbuf, rcvlowat;                 /* as Linux reports them */
-    bool reuseaddr, keepalive, linger;
-    int linger_sec;
 };
 struct vsock_opts *vsock_opts(struct vsock *s);
 /* SO_ERROR: the pending error (positive), cleared. */
 int vsock_take_error(struct vsock *s);
 bool vsock_listening(struct vsock *s);
+
+/* the sockets' ops for the socket layer (net/vsock_sock.c) */
+extern const struct sock_ops g_vsock_sock_ops;
 
 /* /dev/vsock (fs/devfs.c) */
 extern const struct file_ops g_vsock_dev_ops;

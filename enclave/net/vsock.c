@@ -57,7 +57,6 @@ enum { Q_RX = 0, Q_TX = 1 };
 #define EXIT_LINGER_NS     (2 * NSEC_PER_SEC) /* how long an exit waits for the host */
 #define LAST_RESERVED_PORT 1023u
 #define MAX_PORT_RETRIES   24
-#define DEFAULT_SOCKBUF    212992 /* net.core.rmem_default / wmem_default */
 
 #define TYPE_STREAM VSOCK_TYPE_STREAM
 #define SHUT_RCV    1u /* the spec's SHUTDOWN flags, and Linux's RCV_SHUTDOWN/SEND_SHUTDOWN */
@@ -279,12 +278,8 @@ static struct vsock *sock_new(const struct vsock *parent)
         .buffer_min = DEFAULT_BUFFER_MIN,
         .buffer_max = DEFAULT_BUFFER_MAX,
         .connect_timeout_ns = CONNECT_TIMEOUT_NS,
-        .rcvtimeo_ns = -1,
-        .sndtimeo_ns = -1,
-        .rcvbuf = DEFAULT_SOCKBUF,
-        .sndbuf = DEFAULT_SOCKBUF,
-        .rcvlowat = 1,
     };
+    sock_opts_init(&s->o.sk);
     if (parent) {
         /* what Linux's connections inherit from their listener: the vsock options only */
         s->o.buffer_size = parent->o.buffer_size;
@@ -891,33 +886,6 @@ void vsock_exit_flush(void)
 
 /* ---- user buffers ---- */
 
-/* Copies n bytes between the socket and the application's buffers, advancing the cursor. */
-static long io_copy(struct vsock_io *io, void *kbuf, size_t n, bool to_app)
-{
-    uint8_t *k = kbuf;
-    while (n) {
-        KASSERT(io->idx < io->cnt);
-        const struct linux_iovec *v = &io->iov[io->idx];
-        if (io->off >= v->len) {
-            io->idx++;
-            io->off = 0;
-            continue;
-        }
-        size_t m = MIN(n, v->len - io->off);
-        uint64_t addr = v->base + io->off;
-        if (io->user && !user_range_ok(addr, m, to_app ? PROT_WRITE : PROT_READ))
-            return -EFAULT;
-        if (to_app)
-            memcpy((void *)addr, k, m);
-        else
-            memcpy(k, (const void *)addr, m);
-        k += m;
-        n -= m;
-        io->off += m;
-    }
-    return 0;
-}
-
 /* ---- socket operations ---- */
 
 int vsock_addr_check(const void *addr, int len, struct sockaddr_vm *out)
@@ -1076,7 +1044,7 @@ int vsock_accept(struct vsock *l, bool nonblock, uint32_t flags, struct file **o
     vsock_pump();
     if (l->sk_state != SK_LISTEN)
         return -EINVAL;
-    int64_t timeo = nonblock ? 0 : l->o.rcvtimeo_ns;
+    int64_t timeo = nonblock ? 0 : l->o.sk.rcvtimeo_ns;
     int64_t deadline = deadline_of(timeo);
     while (!l->aq_head) {
         if (timeo == 0)
@@ -1109,7 +1077,7 @@ static bool send_ready(void *arg)
            s->sk_state != SK_ESTABLISHED || (credit(s) > 0 && tx_avail() && !s->pend);
 }
 
-long vsock_send(struct vsock *s, struct vsock_io *io, size_t total, int flags, bool has_name)
+long vsock_send(struct vsock *s, struct sock_io *io, size_t total, int flags, bool has_name)
 {
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
@@ -1124,7 +1092,7 @@ long vsock_send(struct vsock *s, struct vsock_io *io, size_t total, int flags, b
     }
     if (s->sk_state != SK_ESTABLISHED)
         return -ENOTCONN;
-    int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.sndtimeo_ns;
+    int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.sk.sndtimeo_ns;
     int64_t deadline = deadline_of(timeo);
     while (done < total) {
         if (s->pend && !s->done)
@@ -1163,7 +1131,7 @@ long vsock_send(struct vsock *s, struct vsock_io *io, size_t total, int flags, b
         struct txbuf *b = tx_get(&chunk);
         if (!b)
             continue; /* send_ready said yes: cannot happen */
-        long r = io_copy(io, b->mem + HDR_LEN, chunk, false);
+        long r = sock_io_copy(io, b->mem + HDR_LEN, chunk, false);
         if (r) {
             tx_release(b);
             err = r;
@@ -1207,14 +1175,14 @@ static void consumed(struct vsock *s)
         s->sk_state = SK_CLOSING;
 }
 
-static long rx_copy(struct vsock *s, struct vsock_io *io, size_t n, bool peek)
+static long rx_copy(struct vsock *s, struct sock_io *io, size_t n, bool peek)
 {
     uint64_t pos = s->rx_out;
     size_t done = 0;
     while (done < n) {
         uint32_t off = (uint32_t)(pos % s->buf_alloc);
         size_t k = MIN(n - done, (size_t)(s->buf_alloc - off));
-        long r = io_copy(io, s->rbuf + off, k, true);
+        long r = sock_io_copy(io, s->rbuf + off, k, true);
         if (r)
             return r;
         done += k;
@@ -1227,7 +1195,7 @@ static long rx_copy(struct vsock *s, struct vsock_io *io, size_t n, bool peek)
     return 0;
 }
 
-long vsock_recv(struct vsock *s, struct vsock_io *io, size_t total, int flags)
+long vsock_recv(struct vsock *s, struct sock_io *io, size_t total, int flags)
 {
     vsock_pump();
     if (s->sk_state != SK_ESTABLISHED && s->sk_state != SK_CLOSING)
@@ -1238,10 +1206,10 @@ long vsock_recv(struct vsock *s, struct vsock_io *io, size_t total, int flags)
         return 0;
     if (total == 0)
         return 0;
-    size_t target = (flags & MSG_WAITALL) ? total : MIN((size_t)MAX(s->o.rcvlowat, 1), total);
+    size_t target = (flags & MSG_WAITALL) ? total : MIN((size_t)MAX(s->o.sk.rcvlowat, 1), total);
     if (target >= s->buf_alloc)
         return -ENOMEM; /* Linux: more than the ring could ever hold */
-    int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.rcvtimeo_ns;
+    int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.sk.rcvtimeo_ns;
     int64_t deadline = deadline_of(timeo);
     size_t copied = 0;
     long err = 0;
@@ -1347,14 +1315,14 @@ struct vsock *vsock_of(struct file *f)
 static long sock_read(struct file *f, void *buf, size_t len)
 {
     struct linux_iovec v = {(uint64_t)buf, len};
-    struct vsock_io io = {.iov = &v, .cnt = 1};
+    struct sock_io io = {.iov = &v, .cnt = 1};
     return vsock_recv(f->priv, &io, len, (f->flags & O_NONBLOCK) ? MSG_DONTWAIT : 0);
 }
 
 static long sock_write(struct file *f, const void *buf, size_t len)
 {
     struct linux_iovec v = {(uint64_t)buf, len};
-    struct vsock_io io = {.iov = &v, .cnt = 1};
+    struct sock_io io = {.iov = &v, .cnt = 1};
     return vsock_send(f->priv, &io, len, (f->flags & O_NONBLOCK) ? MSG_DONTWAIT : 0, false);
 }
 
@@ -1373,7 +1341,7 @@ static uint32_t sock_poll(struct file *f)
     if (s->sk_state == SK_LISTEN && s->aq_head)
         m |= POLLIN | POLLRDNORM;
     if ((s->sk_state == SK_ESTABLISHED || s->sk_state == SK_CLOSING) && !(s->shut & SHUT_RCV) &&
-        rx_avail(s) >= (uint64_t)MAX(s->o.rcvlowat, 1))
+        rx_avail(s) >= (uint64_t)MAX(s->o.sk.rcvlowat, 1))
         m |= POLLIN | POLLRDNORM;
     if (s->sk_state == SK_ESTABLISHED && !(s->shut & SHUT_SEND) && credit(s) > 0 && tx_avail())
         m |= POLLOUT | POLLWRNORM;
@@ -1463,6 +1431,7 @@ static const struct file_ops g_sock_ops = {
     .ioctl = sock_ioctl,
     .name = sock_name,
     .release = sock_release,
+    .sock = &g_vsock_sock_ops,
 };
 
 struct file *vsock_socket_file(uint32_t flags)
@@ -1524,7 +1493,7 @@ int vsock_heartbeat_end(void)
     struct sockaddr_vm a = s->remote;
     uint8_t b = ALC_VSOCK_HEARTBEAT_BYTE;
     struct linux_iovec v = {(uint64_t)&b, 1};
-    struct vsock_io io = {.iov = &v, .cnt = 1};
+    struct sock_io io = {.iov = &v, .cnt = 1};
     long err = vsock_connect(s, &a, sizeof(a), false); /* waits for the answer */
     if (err == -EISCONN)
         err = 0;
@@ -1534,8 +1503,8 @@ int vsock_heartbeat_end(void)
     }
     if (!err) {
         b = 0;
-        io = (struct vsock_io){.iov = &v, .cnt = 1};
-        s->o.rcvtimeo_ns = CONNECT_TIMEOUT_NS;
+        io = (struct sock_io){.iov = &v, .cnt = 1};
+        s->o.sk.rcvtimeo_ns = CONNECT_TIMEOUT_NS;
         long n = vsock_recv(s, &io, 1, 0);
         err = n == 1 ? (b == ALC_VSOCK_HEARTBEAT_BYTE ? 0 : -EPROTO) : n < 0 ? n : -ECONNRESET;
     }

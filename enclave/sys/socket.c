@@ -1,64 +1,32 @@
 /* socket.c: the socket syscalls: socket, socketpair, bind, listen, accept, accept4, connect,
  * sendto, recvfrom, sendmsg, recvmsg, shutdown, getsockname, getpeername, setsockopt,
- * getsockopt. The only family is AF_VSOCK with SOCK_STREAM (net/vsock.c); other families are
- * EAFNOSUPPORT, as on a Linux without them. The checks follow Linux's net/socket.c and
- * af_vsock.c in order (EBADF, ENOTSOCK, then the arguments, then the socket's state), the
- * addresses are copied as Linux's move_addr_to_kernel / move_addr_to_user do, and the data
- * buffers are checked when they are copied, so a bad buffer on an unconnected socket is
- * ENOTCONN, not EFAULT, as on Linux.
+ * getsockopt, in front of the families (socket.h): AF_UNIX (net/unix.c) and AF_VSOCK
+ * (net/vsock_sock.c); other families are EAFNOSUPPORT, as on a Linux without them. The checks
+ * follow Linux's net/socket.c in order (EBADF, ENOTSOCK, then the arguments, then the family's
+ * checks of the socket's state), the addresses are copied as Linux's move_addr_to_kernel /
+ * move_addr_to_user do, and the data buffers are checked when they are copied, so a bad buffer
+ * on an unconnected socket is ENOTCONN, not EFAULT, as on Linux.
  */
 #include "file.h"
 #include "klib.h"
+#include "socket.h"
 #include "syscall.h"
 #include "vsock.h"
+#include "wait.h"
 
-#define MAX_RW_COUNT      0x7ffff000ul
-#define SOCKADDR_STORAGE  128
-#define NPROTO            46
-#define UIO_MAXIOV        1024
-#define SOMAXCONN         4096
-#define SOL_SOCKET        1
-#define SOCK_MIN_RCVBUF   2304 /* 2048 + an aligned struct sk_buff */
-#define SOCK_MIN_SNDBUF   (2 * SOCK_MIN_RCVBUF)
-#define SYSCTL_RMEM_MAX   212992
-#define SYSCTL_WMEM_MAX   212992
-#define USEC_PER_SEC      1000000ll
-#define NSEC_PER_USEC     1000ll
-#define NSEC_PER_SEC      1000000000ll
-#define DEFAULT_CONNECT_S 2
+#define MAX_RW_COUNT    0x7ffff000ul
+#define UIO_MAXIOV      1024
+#define SOMAXCONN       4096
+#define SOCK_MIN_RCVBUF 2304 /* 2048 + an aligned struct sk_buff */
+#define SOCK_MIN_SNDBUF (2 * SOCK_MIN_RCVBUF)
+#define SYSCTL_RMEM_MAX 212992
+#define SYSCTL_WMEM_MAX 212992
+#define OPTMEM_MAX      20480 /* net.core.optmem_max: the largest control buffer of a send */
+#define USEC_PER_SEC    1000000ll
+#define NSEC_PER_USEC   1000ll
+#define NSEC_PER_SEC    1000000000ll
 
-/* SOL_SOCKET options */
-#define SO_DEBUG        1
-#define SO_REUSEADDR    2
-#define SO_TYPE         3
-#define SO_ERROR        4
-#define SO_DONTROUTE    5
-#define SO_BROADCAST    6
-#define SO_SNDBUF       7
-#define SO_RCVBUF       8
-#define SO_KEEPALIVE    9
-#define SO_OOBINLINE    10
-#define SO_NO_CHECK     11
-#define SO_PRIORITY     12
-#define SO_LINGER       13
-#define SO_REUSEPORT    15
-#define SO_PASSCRED     16
-#define SO_RCVLOWAT     18
-#define SO_SNDLOWAT     19
-#define SO_RCVTIMEO_OLD 20
-#define SO_SNDTIMEO_OLD 21
-#define SO_ACCEPTCONN   30
-#define SO_PROTOCOL     38
-#define SO_DOMAIN       39
-#define SO_RCVTIMEO_NEW 66
-#define SO_SNDTIMEO_NEW 67
-
-/* AF_VSOCK level options */
-#define SO_VM_SOCKETS_BUFFER_SIZE         0
-#define SO_VM_SOCKETS_BUFFER_MIN_SIZE     1
-#define SO_VM_SOCKETS_BUFFER_MAX_SIZE     2
-#define SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD 6
-#define SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW 8
+static const struct sock_family *const g_families[] = {&g_vsock_family};
 
 struct linux_msghdr {
     uint64_t name;
@@ -74,17 +42,16 @@ struct linux_msghdr {
 _Static_assert(sizeof(struct linux_msghdr) == 56, "struct msghdr");
 
 /* The socket behind fd: -EBADF, -ENOTSOCK or 0. */
-static long lookup(int fd, struct file **fp, struct vsock **sp)
+static long lookup(int fd, struct file **fp, const struct sock_ops **op)
 {
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    struct vsock *s = vsock_of(f);
-    if (!s)
+    const struct sock_ops *o = sock_ops_of(f);
+    if (!o)
         return -ENOTSOCK;
-    if (fp)
-        *fp = f;
-    *sp = s;
+    *fp = f;
+    *op = o;
     return 0;
 }
 
@@ -113,6 +80,50 @@ static long addr_out(const void *kaddr, int klen, uint64_t uaddr, uint64_t ulen)
     return copy_to_user(ulen, &klen, sizeof(klen)) ? -EFAULT : 0;
 }
 
+long sock_io_copy(struct sock_io *io, void *kbuf, size_t n, bool to_app)
+{
+    uint8_t *k = kbuf;
+    while (n) {
+        KASSERT(io->idx < io->cnt);
+        const struct linux_iovec *v = &io->iov[io->idx];
+        if (io->off >= v->len) {
+            io->idx++;
+            io->off = 0;
+            continue;
+        }
+        size_t m = MIN(n, v->len - io->off);
+        uint64_t addr = v->base + io->off;
+        if (io->user && !user_range_ok(addr, m, to_app ? PROT_WRITE : PROT_READ))
+            return -EFAULT;
+        if (to_app)
+            memcpy((void *)addr, k, m);
+        else
+            memcpy(k, (const void *)addr, m);
+        k += m;
+        n -= m;
+        io->off += m;
+    }
+    return 0;
+}
+
+void sock_opts_init(struct sock_opts *o)
+{
+    *o = (struct sock_opts){
+        .rcvtimeo_ns = -1,
+        .sndtimeo_ns = -1,
+        .rcvbuf = SOCK_DEFAULT_BUF,
+        .sndbuf = SOCK_DEFAULT_BUF,
+        .rcvlowat = 1,
+    };
+}
+
+int64_t sock_deadline(int64_t timeo_ns)
+{
+    if (timeo_ns < 0)
+        return WAIT_FOREVER;
+    return time_monotonic_ns() + timeo_ns;
+}
+
 static long install(struct file *f, uint32_t flags)
 {
     int fd = fd_install(f, 0, flags & SOCK_CLOEXEC);
@@ -121,86 +132,116 @@ static long install(struct file *f, uint32_t flags)
     return fd;
 }
 
+/* Linux's sock_create checks up to the family: -errno, or 0 and the family. */
+static long family_of(int family, int type, const struct sock_family **out)
+{
+    if (family < 0 || family >= NPROTO)
+        return -EAFNOSUPPORT;
+    if (type >= SOCK_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < ARRAY_SIZE(g_families); i++) {
+        const struct sock_family *fam = g_families[i];
+        if (fam->family == family && (!fam->present || fam->present())) {
+            *out = fam;
+            return 0;
+        }
+    }
+    return -EAFNOSUPPORT; /* no other family exists in an enclave */
+}
+
 SYSCALL_DEFINE3(socket, int, family, int, type, int, protocol)
 {
     int flags = type & ~SOCK_TYPE_MASK;
     type &= SOCK_TYPE_MASK;
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
         return -EINVAL;
-    if (family < 0 || family >= NPROTO)
-        return -EAFNOSUPPORT;
-    if (type >= SOCK_MAX)
-        return -EINVAL;
-    if (family != AF_VSOCK || !vsock_present())
-        return -EAFNOSUPPORT; /* no other family exists in an enclave */
-    if (protocol && protocol != PF_VSOCK)
-        return -EPROTONOSUPPORT;
-    if (type == SOCK_DGRAM)
-        return -ENODEV; /* Linux's virtio transport has no datagrams */
-    if (type != SOCK_STREAM)
-        return -ESOCKTNOSUPPORT; /* SOCK_SEQPACKET: the device does not offer it */
-    struct file *f = vsock_socket_file((uint32_t)flags);
-    if (!f)
-        return -ENOMEM;
+    const struct sock_family *fam;
+    long err = family_of(family, type, &fam);
+    if (err)
+        return err;
+    struct file *f;
+    err = fam->create(type, protocol, (uint32_t)flags & SOCK_NONBLOCK, &f);
+    if (err)
+        return err;
     return install(f, (uint32_t)flags);
 }
 
 SYSCALL_DEFINE4(socketpair, int, family, int, type, int, protocol, uint64_t, usv)
 {
-    (void)usv;
     int flags = type & ~SOCK_TYPE_MASK;
+    type &= SOCK_TYPE_MASK;
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
         return -EINVAL;
-    if (family < 0 || family >= NPROTO)
-        return -EAFNOSUPPORT;
-    if ((type & SOCK_TYPE_MASK) >= SOCK_MAX)
-        return -EINVAL;
-    if (family != AF_VSOCK || !vsock_present())
-        return -EAFNOSUPPORT;
-    if (protocol && protocol != PF_VSOCK)
-        return -EPROTONOSUPPORT;
-    if ((type & SOCK_TYPE_MASK) != SOCK_STREAM)
-        return (type & SOCK_TYPE_MASK) == SOCK_DGRAM ? -ENODEV : -ESOCKTNOSUPPORT;
-    return -EOPNOTSUPP; /* sock_no_socketpair */
+    /* Linux stores the two descriptors it reserved before it makes the sockets */
+    if (!user_range_ok(usv, 2 * sizeof(int), PROT_WRITE))
+        return -EFAULT;
+    const struct sock_family *fam;
+    long err = family_of(family, type, &fam);
+    if (err)
+        return err;
+    if (!fam->pair)
+        return -EOPNOTSUPP;
+    struct file *a, *b;
+    err = fam->pair(type, protocol, (uint32_t)flags & SOCK_NONBLOCK, &a, &b);
+    if (err)
+        return err;
+    int fds[2];
+    fds[0] = fd_install(a, 0, flags & SOCK_CLOEXEC);
+    if (fds[0] < 0) {
+        file_discard(a);
+        file_discard(b);
+        return fds[0];
+    }
+    fds[1] = fd_install(b, 0, flags & SOCK_CLOEXEC);
+    if (fds[1] < 0) {
+        file_discard(b);
+        fd_close(fds[0]);
+        return fds[1];
+    }
+    if (copy_to_user(usv, fds, sizeof(fds))) {
+        fd_close(fds[1]);
+        fd_close(fds[0]);
+        return -EFAULT;
+    }
+    return 0;
 }
 
 SYSCALL_DEFINE3(bind, int, fd, uint64_t, uaddr, int, len)
 {
-    struct vsock *s;
-    uint8_t buf[SOCKADDR_STORAGE];
-    long err = lookup(fd, NULL, &s);
+    struct file *f;
+    const struct sock_ops *o;
+    uint8_t buf[SOCKADDR_STORAGE + 1]; /* room for a NUL after a full-length path */
+    long err = lookup(fd, &f, &o);
     if (!err)
         err = addr_in(uaddr, len, buf);
     if (err)
         return err;
-    struct sockaddr_vm a;
-    if (vsock_addr_check(buf, len, &a))
-        return -EINVAL;
-    return vsock_bind(s, &a);
+    return o->bind ? o->bind(f, buf, len) : -EOPNOTSUPP;
 }
 
 SYSCALL_DEFINE2(listen, int, fd, int, backlog)
 {
-    struct vsock *s;
-    long err = lookup(fd, NULL, &s);
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
     if ((unsigned)backlog > SOMAXCONN)
         backlog = SOMAXCONN;
-    return vsock_listen(s, backlog);
+    return o->listen ? o->listen(f, backlog) : -EOPNOTSUPP;
 }
 
 SYSCALL_DEFINE3(connect, int, fd, uint64_t, uaddr, int, len)
 {
     struct file *f;
-    struct vsock *s;
-    uint8_t buf[SOCKADDR_STORAGE];
-    long err = lookup(fd, &f, &s);
+    const struct sock_ops *o;
+    uint8_t buf[SOCKADDR_STORAGE + 1];
+    long err = lookup(fd, &f, &o);
     if (!err)
         err = addr_in(uaddr, len, buf);
     if (err)
         return err;
-    return vsock_connect(s, buf, len, f->flags & O_NONBLOCK);
+    return o->connect ? o->connect(f, buf, len) : -EOPNOTSUPP;
 }
 
 static long do_accept(int fd, uint64_t uaddr, uint64_t ulen, int flags)
@@ -208,17 +249,19 @@ static long do_accept(int fd, uint64_t uaddr, uint64_t ulen, int flags)
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
         return -EINVAL;
     struct file *f, *nf;
-    struct vsock *s;
-    long err = lookup(fd, &f, &s);
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
-    err = vsock_accept(s, f->flags & O_NONBLOCK, (uint32_t)flags, &nf);
+    if (!o->accept)
+        return -EOPNOTSUPP;
+    err = o->accept(f, (uint32_t)flags & SOCK_NONBLOCK, &nf);
     if (err)
         return err;
     if (uaddr) {
-        struct sockaddr_vm a;
-        vsock_getname(vsock_of(nf), true, &a);
-        err = addr_out(&a, sizeof(a), uaddr, ulen);
+        uint8_t a[SOCKADDR_STORAGE];
+        int n = o->getname(nf, true, a);
+        err = n < 0 ? n : addr_out(a, n, uaddr, ulen);
         if (err) {
             file_discard(nf); /* the connection is lost, as on Linux */
             return err;
@@ -239,20 +282,24 @@ SYSCALL_DEFINE4(accept4, int, fd, uint64_t, uaddr, uint64_t, ulen, int, flags)
 
 SYSCALL_DEFINE2(shutdown, int, fd, int, how)
 {
-    struct vsock *s;
-    long err = lookup(fd, NULL, &s);
-    return err ? err : vsock_shutdown(s, how);
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
+    if (err)
+        return err;
+    return o->shutdown ? o->shutdown(f, how) : -EOPNOTSUPP;
 }
 
 static long getname(int fd, uint64_t uaddr, uint64_t ulen, bool peer)
 {
-    struct vsock *s;
-    long err = lookup(fd, NULL, &s);
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
-    struct sockaddr_vm a;
-    err = vsock_getname(s, peer, &a);
-    return err ? err : addr_out(&a, sizeof(a), uaddr, ulen);
+    uint8_t a[SOCKADDR_STORAGE];
+    int n = o->getname ? o->getname(f, peer, a) : -EOPNOTSUPP;
+    return n < 0 ? n : addr_out(a, n, uaddr, ulen);
 }
 
 SYSCALL_DEFINE3(getsockname, int, fd, uint64_t, uaddr, uint64_t, ulen)
@@ -267,47 +314,63 @@ SYSCALL_DEFINE3(getpeername, int, fd, uint64_t, uaddr, uint64_t, ulen)
 
 /* ---- data ---- */
 
+static long send_common(struct file *f, const struct sock_ops *o, struct sock_msg *m, int flags)
+{
+    if (!o->sendmsg)
+        return -EOPNOTSUPP;
+    if (f->flags & O_NONBLOCK)
+        flags |= MSG_DONTWAIT;
+    return o->sendmsg(f, m, flags);
+}
+
 SYSCALL_DEFINE6(sendto, int, fd, uint64_t, buf, uint64_t, len, int, flags, uint64_t, uaddr, int,
                 alen)
 {
     struct file *f;
-    struct vsock *s;
-    uint8_t abuf[SOCKADDR_STORAGE];
-    long err = lookup(fd, &f, &s);
+    const struct sock_ops *o;
+    uint8_t abuf[SOCKADDR_STORAGE + 1];
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
-    bool named = false;
+    len = MIN(len, MAX_RW_COUNT);
+    struct linux_iovec v = {buf, len};
+    struct sock_msg m = {.io = {.iov = &v, .cnt = 1, .user = true}, .len = len};
     if (uaddr) {
         err = addr_in(uaddr, alen, abuf);
         if (err)
             return err;
-        named = alen != 0;
+        m.name = abuf;
+        m.namelen = alen;
     }
+    return send_common(f, o, &m, flags);
+}
+
+/* Ends a receive: the sender's name out to the application when it asked (recvfrom, recvmsg). */
+static long recv_common(struct file *f, const struct sock_ops *o, struct sock_msg *m, int flags)
+{
+    if (!o->recvmsg)
+        return -EOPNOTSUPP;
     if (f->flags & O_NONBLOCK)
         flags |= MSG_DONTWAIT;
-    len = MIN(len, MAX_RW_COUNT);
-    struct linux_iovec v = {buf, len};
-    struct vsock_io io = {.iov = &v, .cnt = 1, .user = true};
-    return vsock_send(s, &io, len, flags, named);
+    return o->recvmsg(f, m, flags);
 }
 
 SYSCALL_DEFINE6(recvfrom, int, fd, uint64_t, buf, uint64_t, len, int, flags, uint64_t, uaddr,
                 uint64_t, ulen)
 {
     struct file *f;
-    struct vsock *s;
-    long err = lookup(fd, &f, &s);
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
-    if (f->flags & O_NONBLOCK)
-        flags |= MSG_DONTWAIT;
     len = MIN(len, MAX_RW_COUNT);
     struct linux_iovec v = {buf, len};
-    struct vsock_io io = {.iov = &v, .cnt = 1, .user = true};
-    long ret = vsock_recv(s, &io, len, flags);
+    uint8_t abuf[SOCKADDR_STORAGE];
+    struct sock_msg m = {.io = {.iov = &v, .cnt = 1, .user = true}, .len = len, .name = abuf};
+    long ret = recv_common(f, o, &m, flags);
     if (ret >= 0 && uaddr) {
         /* a stream socket names no sender: the length written back is 0 */
-        err = addr_out(NULL, 0, uaddr, ulen);
+        err = addr_out(abuf, m.namelen, uaddr, ulen);
         if (err)
             ret = err;
     }
@@ -367,23 +430,43 @@ fail:
 SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
 {
     struct file *f;
-    struct vsock *s;
+    const struct sock_ops *o;
     struct linux_msghdr m;
-    long err = lookup(fd, &f, &s);
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
     struct msg_iov mi;
     long total = load_msg(umsg, &m, &mi);
     if (total < 0)
         return total;
-    uint8_t abuf[SOCKADDR_STORAGE];
+    uint8_t abuf[SOCKADDR_STORAGE + 1];
+    uint8_t *ctl = NULL;
     long ret = -EFAULT;
-    if (!m.namelen || !copy_from_user(abuf, m.name, m.namelen)) {
-        if (f->flags & O_NONBLOCK)
-            flags |= MSG_DONTWAIT;
-        struct vsock_io io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true};
-        ret = vsock_send(s, &io, (size_t)total, flags, m.namelen != 0);
+    if (m.namelen && copy_from_user(abuf, m.name, m.namelen))
+        goto out;
+    ret = -ENOBUFS;
+    if (m.controllen > INT32_MAX || m.controllen > OPTMEM_MAX)
+        goto out;
+    if (m.controllen) {
+        /* allocated: the send may block with it */
+        ret = -ENOBUFS;
+        if (!(ctl = kmalloc(m.controllen)))
+            goto out;
+        ret = -EFAULT;
+        if (copy_from_user(ctl, m.control, m.controllen))
+            goto out;
     }
+    struct sock_msg sm = {
+        .io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true},
+        .len = (size_t)total,
+        .name = m.namelen ? abuf : NULL,
+        .namelen = (int)m.namelen,
+        .ctl = ctl,
+        .ctllen = m.controllen,
+    };
+    ret = send_common(f, o, &sm, flags);
+out:
+    kfree(ctl);
     msg_iov_free(&mi);
     return ret;
 }
@@ -391,37 +474,41 @@ SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
 SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
 {
     struct file *f;
-    struct vsock *s;
+    const struct sock_ops *o;
     struct linux_msghdr m;
-    long err = lookup(fd, &f, &s);
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
     struct msg_iov mi;
     long total = load_msg(umsg, &m, &mi);
     if (total < 0)
         return total;
-    if (f->flags & O_NONBLOCK)
-        flags |= MSG_DONTWAIT;
-    struct vsock_io io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true};
-    long ret = vsock_recv(s, &io, (size_t)total, flags);
+    uint8_t abuf[SOCKADDR_STORAGE];
+    struct sock_msg sm = {
+        .io = {.iov = mi.v, .cnt = (int)m.iovlen, .user = true},
+        .len = (size_t)total,
+        .name = abuf,
+        .uctl = m.control,
+        .uctllen = m.control ? m.controllen : 0,
+        .flags_out = flags & MSG_CMSG_CLOEXEC, /* Linux reports it back */
+    };
+    long ret = recv_common(f, o, &sm, flags);
     msg_iov_free(&mi);
     if (ret < 0)
         return ret;
-    /* no sender name, no flags, no control messages */
     struct linux_msghdr *u = (struct linux_msghdr *)umsg;
-    uint32_t zero32 = 0;
-    uint64_t zero64 = 0;
-    if ((m.name && copy_to_user((uint64_t)&u->namelen, &zero32, sizeof(zero32))) ||
-        copy_to_user((uint64_t)&u->flags, &zero32, sizeof(zero32)) ||
-        copy_to_user((uint64_t)&u->controllen, &zero64, sizeof(zero64)))
+    uint64_t used = sm.ctl_used;
+    if (m.name && addr_out(abuf, sm.namelen, m.name, (uint64_t)&u->namelen))
+        return -EFAULT;
+    if (copy_to_user((uint64_t)&u->flags, &sm.flags_out, sizeof(sm.flags_out)) ||
+        copy_to_user((uint64_t)&u->controllen, &used, sizeof(used)))
         return -EFAULT;
     return ret;
 }
 
 /* ---- options ---- */
 
-/* Linux's sock_set_timeout: a timeval (16 bytes) into ns (-1: forever, 0: never wait). */
-static long timeout_in(uint64_t uval, int len, int64_t *out)
+long sock_timeout_in(uint64_t uval, int len, int64_t *out)
 {
     struct linux_timeval tv;
     if (len < (int)sizeof(tv))
@@ -448,59 +535,29 @@ static struct linux_timeval timeout_out(int64_t ns)
     return (struct linux_timeval){ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / NSEC_PER_USEC};
 }
 
-static void update_buffer_size(struct vsock_opts *o, uint64_t val)
+long sock_opt_out(const void *val, int vlen, int len, uint64_t uval, uint64_t ulen)
 {
-    if (val > o->buffer_max)
-        val = o->buffer_max;
-    if (val < o->buffer_min)
-        val = o->buffer_min;
-    o->buffer_size = val;
+    if (len > vlen)
+        len = vlen;
+    if (copy_to_user(uval, val, (size_t)len))
+        return -EFAULT;
+    return copy_to_user(ulen, &len, sizeof(len)) ? -EFAULT : 0;
 }
 
-static long vsock_level_set(struct vsock_opts *o, int name, uint64_t uval, int len)
+static long sol_socket_set(struct file *f, const struct sock_ops *ops, int name, uint64_t uval,
+                           int len)
 {
-    uint64_t v;
-    switch (name) {
-    case SO_VM_SOCKETS_BUFFER_SIZE:
-    case SO_VM_SOCKETS_BUFFER_MIN_SIZE:
-    case SO_VM_SOCKETS_BUFFER_MAX_SIZE:
-        if (len < (int)sizeof(v))
-            return -EINVAL;
-        if (copy_from_user(&v, uval, sizeof(v)))
-            return -EFAULT;
-        if (name == SO_VM_SOCKETS_BUFFER_MIN_SIZE)
-            o->buffer_min = v;
-        else if (name == SO_VM_SOCKETS_BUFFER_MAX_SIZE)
-            o->buffer_max = v;
-        update_buffer_size(o, name == SO_VM_SOCKETS_BUFFER_SIZE ? v : o->buffer_size);
-        return 0;
-    case SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD:
-    case SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW: {
-        struct linux_timeval tv;
-        if (len < (int)sizeof(tv))
-            return -EINVAL;
-        if (copy_from_user(&tv, uval, sizeof(tv)))
-            return -EFAULT;
-        if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= USEC_PER_SEC ||
-            tv.tv_sec >= INT64_MAX / NSEC_PER_SEC - 1)
-            return -ERANGE;
-        int64_t ns = tv.tv_sec * NSEC_PER_SEC + tv.tv_usec * NSEC_PER_USEC;
-        o->connect_timeout_ns = ns ? ns : DEFAULT_CONNECT_S * NSEC_PER_SEC;
-        return 0;
-    }
-    default:
-        return -ENOPROTOOPT;
-    }
-}
-
-static long sol_socket_set(struct vsock *s, int name, uint64_t uval, int len)
-{
-    struct vsock_opts *o = vsock_opts(s);
+    struct sock_opts *o = ops->opts(f);
     int val;
     if (len < (int)sizeof(val))
         return -EINVAL;
     if (copy_from_user(&val, uval, sizeof(val)))
         return -EFAULT;
+    if (ops->set_sol) {
+        int err = ops->set_sol(f, name, val);
+        if (err != -ENOPROTOOPT)
+            return err;
+    }
     switch (name) {
     case SO_DEBUG:
     case SO_DONTROUTE:
@@ -508,9 +565,11 @@ static long sol_socket_set(struct vsock *s, int name, uint64_t uval, int len)
     case SO_OOBINLINE:
     case SO_NO_CHECK:
     case SO_PRIORITY:
-    case SO_PASSCRED:
     case SO_REUSEPORT:
         return 0; /* accepted; nothing here depends on them */
+    case SO_PASSCRED:
+        o->passcred = val != 0;
+        return 0;
     case SO_REUSEADDR:
         o->reuseaddr = val != 0;
         return 0;
@@ -523,7 +582,6 @@ static long sol_socket_set(struct vsock *s, int name, uint64_t uval, int len)
         return 0;
     }
     case SO_RCVBUF: {
-        /* reported as Linux does; the vsock ring is SO_VM_SOCKETS_BUFFER_SIZE, as on Linux */
         uint32_t v = MIN((uint32_t)val, (uint32_t)SYSCTL_RMEM_MAX);
         o->rcvbuf = MAX((int)(v * 2), SOCK_MIN_RCVBUF);
         return 0;
@@ -541,16 +599,14 @@ static long sol_socket_set(struct vsock *s, int name, uint64_t uval, int len)
     case SO_RCVLOWAT:
         if (val < 0)
             val = INT32_MAX;
-        if ((uint64_t)val > o->buffer_size)
-            return -EINVAL;
         o->rcvlowat = val ? val : 1;
         return 0;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
-        return timeout_in(uval, len, &o->rcvtimeo_ns);
+        return sock_timeout_in(uval, len, &o->rcvtimeo_ns);
     case SO_SNDTIMEO_OLD:
     case SO_SNDTIMEO_NEW:
-        return timeout_in(uval, len, &o->sndtimeo_ns);
+        return sock_timeout_in(uval, len, &o->sndtimeo_ns);
     default:
         return -ENOPROTOOPT;
     }
@@ -558,64 +614,45 @@ static long sol_socket_set(struct vsock *s, int name, uint64_t uval, int len)
 
 SYSCALL_DEFINE5(setsockopt, int, fd, int, level, int, name, uint64_t, uval, int, len)
 {
-    struct vsock *s;
-    long err = lookup(fd, NULL, &s);
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
     if (err)
         return err;
     if (len < 0)
         return -EINVAL;
     if (level == SOL_SOCKET)
-        return sol_socket_set(s, name, uval, len);
-    if (level != AF_VSOCK)
-        return -ENOPROTOOPT;
-    return vsock_level_set(vsock_opts(s), name, uval, len);
+        return sol_socket_set(f, o, name, uval, len);
+    return o->setsockopt ? o->setsockopt(f, level, name, uval, len) : -EOPNOTSUPP;
 }
 
 SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint64_t, ulen)
 {
-    struct vsock *s;
-    long err = lookup(fd, NULL, &s);
+    struct file *f;
+    const struct sock_ops *ops;
+    long err = lookup(fd, &f, &ops);
     if (err)
         return err;
-    if (level != SOL_SOCKET && level != AF_VSOCK)
-        return -ENOPROTOOPT;
-    struct vsock_opts *o = vsock_opts(s);
+    if (level != SOL_SOCKET)
+        return ops->getsockopt ? ops->getsockopt(f, level, name, uval, ulen) : -EOPNOTSUPP;
+    struct sock_opts *o = ops->opts(f);
     int len;
     if (copy_from_user(&len, ulen, sizeof(len)))
         return -EFAULT;
+    if (len < 0)
+        return -EINVAL;
     union {
         int i;
         int32_t pair[2];
-        uint64_t u64;
         struct linux_timeval tv;
+        uint8_t bytes[16];
     } v;
     memset(&v, 0, sizeof(v));
     int lv = sizeof(int);
-    if (level == AF_VSOCK) {
-        lv = sizeof(uint64_t);
-        switch (name) {
-        case SO_VM_SOCKETS_BUFFER_SIZE:
-            v.u64 = o->buffer_size;
-            break;
-        case SO_VM_SOCKETS_BUFFER_MIN_SIZE:
-            v.u64 = o->buffer_min;
-            break;
-        case SO_VM_SOCKETS_BUFFER_MAX_SIZE:
-            v.u64 = o->buffer_max;
-            break;
-        case SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD:
-        case SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW:
-            v.tv = timeout_out(o->connect_timeout_ns);
-            lv = sizeof(v.tv);
-            break;
-        default:
-            return -ENOPROTOOPT;
-        }
-        if (len < lv)
-            return -EINVAL;
-    } else {
-        if (len < 0)
-            return -EINVAL;
+    err = ops->get_sol ? ops->get_sol(f, name, &v, &lv) : -ENOPROTOOPT;
+    if (err == -ENOPROTOOPT) {
+        err = 0;
+        lv = sizeof(int);
         switch (name) {
         case SO_DEBUG:
         case SO_DONTROUTE:
@@ -623,25 +660,18 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint
         case SO_OOBINLINE:
         case SO_NO_CHECK:
         case SO_PRIORITY:
-        case SO_PASSCRED:
         case SO_REUSEPORT:
         case SO_PROTOCOL:
             v.i = 0;
+            break;
+        case SO_PASSCRED:
+            v.i = o->passcred;
             break;
         case SO_REUSEADDR:
             v.i = o->reuseaddr;
             break;
         case SO_KEEPALIVE:
             v.i = o->keepalive;
-            break;
-        case SO_TYPE:
-            v.i = SOCK_STREAM;
-            break;
-        case SO_DOMAIN:
-            v.i = AF_VSOCK;
-            break;
-        case SO_ERROR:
-            v.i = vsock_take_error(s);
             break;
         case SO_SNDBUF:
             v.i = o->sndbuf;
@@ -654,9 +684,6 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint
             break;
         case SO_SNDLOWAT:
             v.i = 1;
-            break;
-        case SO_ACCEPTCONN:
-            v.i = vsock_listening(s);
             break;
         case SO_LINGER:
             v.pair[0] = o->linger;
@@ -677,9 +704,7 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint
             return -ENOPROTOOPT;
         }
     }
-    if (len > lv)
-        len = lv;
-    if (copy_to_user(uval, &v, (size_t)len))
-        return -EFAULT;
-    return copy_to_user(ulen, &len, sizeof(len)) ? -EFAULT : 0;
+    if (err)
+        return err;
+    return sock_opt_out(&v, lv, len, uval, ulen);
 }
