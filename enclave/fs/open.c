@@ -232,6 +232,8 @@ int vfs_open(struct inode *ino, uint32_t flags, struct file **out)
 {
     if (!(flags & O_PATH) && ino->iops && ino->iops->open)
         return ino->iops->open(ino, flags, out);
+    if (!(flags & O_PATH) && (ino->mode & S_IFMT) == S_IFSOCK)
+        return -ENXIO; /* a socket's name is for connect (Linux's bad_sock_fops) */
     bool writer = !(flags & O_PATH) && S_ISREG(ino->mode) && (flags & O_ACCMODE) != O_RDONLY;
     if (writer && ino->writers < 0)
         return -ETXTBSY; /* a running program's file */

@@ -53,6 +53,7 @@
 #define ENOTSOCK        88
 #define EDESTADDRREQ    89
 #define EMSGSIZE        90
+#define EPROTOTYPE      91
 #define ENOPROTOOPT     92
 #define EPROTONOSUPPORT 93
 #define ESOCKTNOSUPPORT 94
@@ -65,6 +66,7 @@
 #define ENOBUFS         105
 #define EISCONN         106
 #define ENOTCONN        107
+#define ETOOMANYREFS    109
 #define ECONNREFUSED    111
 #define EALREADY        114
 #define EINPROGRESS     115

@@ -6,6 +6,7 @@
 #include "lock.h"
 #include "process.h"
 #include "pipe.h"
+#include "socket.h"
 #include "syscall.h"
 
 #define MAX_RW_COUNT 0x7ffff000ul /* Linux caps one transfer at this */
@@ -100,6 +101,17 @@ static long transfer_iov_with(struct file *f, struct linux_iovec *iov, uint64_t 
     long total = load_iov(uiov, cnt, iov, write ? PROT_READ : PROT_WRITE);
     if (total < 0)
         return total;
+    const struct sock_ops *so = sock_ops_of(f);
+    if (so && off < 0 && so->sendmsg && so->recvmsg) {
+        /* one message for the whole vector, as Linux's sock_read_iter/sock_write_iter: a
+         * datagram is not cut at the iovec's boundaries */
+        struct sock_msg m = {.io = {.iov = iov, .cnt = cnt, .user = true},
+                             .len = MIN((uint64_t)total, MAX_RW_COUNT)};
+        int flags = (f->flags & O_NONBLOCK) ? MSG_DONTWAIT : 0;
+        if (!write && !m.len)
+            return 0;
+        return write ? so->sendmsg(f, &m, flags) : so->recvmsg(f, &m, flags);
+    }
     long done = 0;
     for (int i = 0; i < cnt && (uint64_t)done < MAX_RW_COUNT; i++) {
         if (iov[i].len == 0)

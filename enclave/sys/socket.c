@@ -26,7 +26,7 @@
 #define NSEC_PER_USEC   1000ll
 #define NSEC_PER_SEC    1000000000ll
 
-static const struct sock_family *const g_families[] = {&g_vsock_family};
+static const struct sock_family *const g_families[] = {&g_unix_family, &g_vsock_family};
 
 struct linux_msghdr {
     uint64_t name;
