@@ -132,7 +132,7 @@ int unix_name_check(uint8_t *addr, int len)
 static struct usock *find_abstract(const uint8_t *addr, int len, int type)
 {
     for (struct usock *s = g_unix_all; s; s = s->next_all)
-        if (s->type == type && s->addrlen == len && !s->addr[UNIX_PATH_OFF] &&
+        if (s->abstract && s->type == type && s->addrlen == len &&
             !memcmp(s->addr, addr, (size_t)len))
             return s;
     return NULL;
@@ -150,6 +150,7 @@ int unix_autobind(struct usock *s)
         if (!find_abstract(a, len, s->type)) {
             memcpy(s->addr, a, (size_t)len);
             s->addrlen = len;
+            s->abstract = true;
             return 0;
         }
     }
@@ -207,6 +208,7 @@ static int u_bind(struct file *f, const void *uaddr, int len)
         return -EADDRINUSE;
     memcpy(s->addr, addr, (size_t)n);
     s->addrlen = n;
+    s->abstract = true;
     return 0;
 }
 

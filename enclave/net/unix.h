@@ -62,6 +62,7 @@ struct usock {
     struct usock *aq_head, *aq_tail, *aq_next; /* a listener's embryos */
     uint32_t nq;
     uint32_t inflight; /* messages in flight that carry its file */
+    bool abstract;     /* owns its abstract name (an accepted socket shows its listener's) */
     bool has_peercred, gc_cand, gc_reach;
     struct linux_ucred peercred;
     struct sock_opts o;
