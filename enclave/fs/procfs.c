@@ -4,7 +4,7 @@
  *   /proc/<pid>          every process, live or zombie (procfs_pid.c)
  *   /proc/self           a link to the calling process's directory; thread-self to its thread's
  *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts},
- *   /proc/sys/kernel/{pid_max,tainted}
+ *   /proc/sys/kernel/{pid_max,tainted,core_pattern,core_uses_pid}
  *
  * The numbers are the enclave's: its vCPUs, its memory, its uptime. Files are generated when
  * opened (a consistent snapshot). */
@@ -76,6 +76,8 @@ enum proc_file {
     PF_VERSION,
     PF_PID_MAX,
     PF_TAINTED,
+    PF_CORE_PATTERN,
+    PF_CORE_USES_PID,
 };
 
 struct cpu_flag {
@@ -270,6 +272,12 @@ static void generate(struct text *t, uint64_t which)
     case PF_PID_MAX:
         tprintf(t, "%d\n", PID_MAX); /* Linux's on 64-bit machines; ids are never reused here */
         break;
+    case PF_CORE_PATTERN: /* Linux's defaults, which kernel/coredump.c follows */
+        tprintf(t, "core\n");
+        break;
+    case PF_CORE_USES_PID:
+        tprintf(t, "0\n");
+        break;
     }
 }
 
@@ -406,7 +414,9 @@ int procfs_mount(void)
     struct inode *sys = procfs_add(proc, "sys", S_IFDIR | 0555);
     struct inode *kernel = sys ? procfs_add(sys, "kernel", S_IFDIR | 0555) : NULL;
     if (!kernel || !add_gen(kernel, "pid_max", PF_PID_MAX) ||
-        !add_gen(kernel, "tainted", PF_TAINTED))
+        !add_gen(kernel, "tainted", PF_TAINTED) ||
+        !add_gen(kernel, "core_pattern", PF_CORE_PATTERN) ||
+        !add_gen(kernel, "core_uses_pid", PF_CORE_USES_PID))
         return -ENOMEM;
     return add_link(proc, "mounts", "self/mounts") ? 0 : -ENOMEM;
 }

@@ -122,6 +122,11 @@ NORETURN void enclave_fatal(int signo, const struct regs *r, uint32_t vector, ui
 NORETURN void process_exit(int status);
 NORETURN void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error,
                            uint64_t addr, const char *what);
+/* The same with the signal's siginfo (a fault's, or the one a signal was sent with): a signal
+ * whose default action is "core" leaves a core file when the limits allow (coredump.h). */
+struct linux_siginfo;
+NORETURN void process_kill_info(const struct linux_siginfo *info, const struct regs *r,
+                                uint32_t vector, uint64_t error, uint64_t addr, const char *what);
 
 /* ---- CPU features ---- */
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])

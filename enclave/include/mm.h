@@ -102,6 +102,13 @@ int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len);
  * their protection. 0 or -EFAULT. */
 int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len);
 
+/* The kernel's pointer to the page at va (page aligned) of address space mm when that page has
+ * a frame, NULL when it has none: an untouched page, which reads as zeros (a core dump reads
+ * memory this way, giving no page a frame). */
+const void *mm_peek_in(struct mm *mm, uint64_t va);
+/* True when some page of [start, end) in mm has a frame (has been touched). */
+bool mm_touched_in(struct mm *mm, uint64_t start, uint64_t end);
+
 /* The heap starts at base (page aligned, the end of the executable). */
 void mm_set_brk_base(uint64_t base);
 

@@ -52,7 +52,13 @@ struct cred {
     uint32_t groups[CRED_GROUPS];
 };
 
-struct procdir; /* its /proc/<pid> (fs/procfs_pid.c) */
+struct procdir;  /* its /proc/<pid> (fs/procfs_pid.c) */
+struct coredump; /* what a core dump gathers while the process's other threads leave */
+
+/* Words of the auxiliary vector a process keeps from its execve (NT_AUXV in a core). */
+#define AUXV_WORDS 48
+/* In a wait status: the process was killed by a signal and dumped core (WCOREDUMP). */
+#define WCOREFLAG 0x80
 
 struct process {
     int pid;
@@ -70,6 +76,7 @@ struct process {
     uint64_t children_cpu_ns;   /* what its reaped children used (RUSAGE_CHILDREN) */
     uint64_t start_ns;          /* when it was made (since boot) */
     struct cred cred;
+    bool undumpable; /* no core file: its ids changed, or it runs a set-ID program (sys/cred.c) */
     struct mm *mm;
     struct fdtable *files;
     struct sigproc *sig;
@@ -85,6 +92,8 @@ struct process {
      * (/proc/self/exe, /proc/self/cmdline) */
     char exe_path[PATH_MAX_LEN];
     uint64_t arg_start, arg_end;
+    uint64_t auxv[AUXV_WORDS]; /* the auxiliary vector execve gave it, up to AT_NULL */
+    uint32_t auxv_bytes;
     /* threads (kernel/sched.c) */
     struct thread *threads; /* linked by thread.proc_next */
     unsigned nthreads;
@@ -94,6 +103,7 @@ struct process {
      * parent's wait has yet to hear (JOBCTL_STOPPED, JOBCTL_CONTINUED, or 0) */
     int stop_sig;
     int jobctl_report;
+    struct coredump *core;            /* while it dumps core (kernel/coredump.c) */
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
@@ -129,6 +139,12 @@ void process_discard(struct process *p);
  * its threads leave at their next return to the application. Returns unless the caller is a
  * thread of p, which leaves at once. */
 void process_end(struct process *p, int wstatus);
+/* The same for the caller's own process p, but the caller stays: it returns once every other
+ * thread of p has left (Linux's coredump_wait), and ends later with process_end. */
+void process_end_others(struct process *p, int wstatus);
+/* How the zombie p ended, as waitid and SIGCHLD tell it: CLD_EXITED with the exit code in
+ * *status, or CLD_KILLED (CLD_DUMPED with WCOREFLAG) with the signal. */
+int process_end_code(const struct process *p, int *status);
 /* The current thread leaves its ending process; the last one out finishes it. */
 NORETURN void process_thread_exit(void);
 /* True when the current thread must leave: its process is ending, or another of its threads
@@ -169,8 +185,9 @@ int cred_may_access_real(const struct inode *ino, unsigned want);
 bool cred_owns(const struct inode *ino);
 /* The process may send a signal to target (Linux's uid rule). */
 bool cred_may_signal(const struct process *target);
-/* execve of exe: set-user-ID and set-group-ID bits, and the saved ids follow the effective ones.
- */
+/* execve of exe: set-user-ID and set-group-ID bits, and the saved ids follow the effective ones;
+ * the process may dump core unless its effective ids differ from the real ones or it could not
+ * read exe (Linux's rule with suid_dumpable 0). */
 void cred_exec(const struct inode *exe);
 
 #endif

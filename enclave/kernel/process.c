@@ -1,6 +1,7 @@
 /* process.c: processes: the tree, their ends, zombies and reaping (see process.h). */
 #include "process.h"
 
+#include "coredump.h"
 #include "file.h"
 #include "klib.h"
 #include "mm.h"
@@ -68,10 +69,13 @@ struct process *process_fork(struct process *parent)
     memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
     p->nice = parent->nice;
     p->cred = parent->cred;
+    p->undumpable = parent->undumpable;
     p->start_ns = time_since_boot_ns();
     memcpy(p->exe_path, parent->exe_path, sizeof(p->exe_path));
     p->arg_start = parent->arg_start;
     p->arg_end = parent->arg_end;
+    memcpy(p->auxv, parent->auxv, sizeof(p->auxv));
+    p->auxv_bytes = parent->auxv_bytes;
     p->exit_signal = SIGCHLD;
     p->refs = 1;
     p->parent = parent;
@@ -160,18 +164,55 @@ static NORETURN void first_ends(int wstatus)
     enclave_fatal(wstatus & 0x7f, NULL, 32, 0, 0, "killed by another process of the enclave");
 }
 
-void process_end(struct process *p, int wstatus)
+/* p is marked as ending (the first status given wins) and its threads are woken to leave. */
+static void begin_end(struct process *p, int wstatus)
 {
-    if (p == g_first)
-        first_ends(wstatus);
     if (!p->exiting) {
         p->exiting = true;
         p->wstatus = wstatus;
         for_each_thread_of(p, t) if (t != current()) sched_signal_wake(t);
         wait_wake_everyone();
     }
+}
+
+void process_end(struct process *p, int wstatus)
+{
+    if (p == g_first)
+        first_ends(wstatus);
+    begin_end(p, wstatus);
     if (current_process() == p)
         process_thread_exit();
+}
+
+static bool alone(void *arg)
+{
+    return ((struct process *)arg)->nthreads == 1;
+}
+
+/* Waits until ready(p): a thread computing on another vCPU enters the kernel when the monitor
+ * preempts it, which it does when a sleeper is due (alcove_abi.h, Preemption): wake up every
+ * millisecond. */
+static void wait_for_threads(struct process *p, bool (*ready)(void *arg))
+{
+    while (!ready(p))
+        wait_until_nosignal(ready, p, time_monotonic_ns() + 1000000);
+}
+
+void process_end_others(struct process *p, int wstatus)
+{
+    begin_end(p, wstatus);
+    wait_for_threads(p, alone);
+}
+
+int process_end_code(const struct process *p, int *status)
+{
+    int sig = p->wstatus & 0x7f;
+    if (!sig) {
+        *status = (p->wstatus >> 8) & 0xff;
+        return CLD_EXITED;
+    }
+    *status = sig;
+    return (p->wstatus & WCOREFLAG) ? CLD_DUMPED : CLD_KILLED;
 }
 
 /* What the parent's SIGCHLD says about how p ended. */
@@ -187,10 +228,8 @@ static void notify_parent(struct process *p)
         struct linux_siginfo si;
         memset(&si, 0, sizeof(si));
         si.si_signo = p->exit_signal;
-        bool killed = (p->wstatus & 0x7f) != 0;
-        si.si_code = killed ? CLD_KILLED : CLD_EXITED;
+        si.si_code = process_end_code(p, &si.child.status);
         si.child.pid = p->pid;
-        si.child.status = killed ? (p->wstatus & 0x7f) : ((p->wstatus >> 8) & 0xff);
         si.child.utime = (int64_t)(p->dead_cpu_ns / 10000000);
         signal_send_proc(parent, p->exit_signal, &si, NULL);
     }
@@ -251,10 +290,7 @@ int process_unshare(struct process *p)
     p->exec_thread = me;
     for_each_thread_of(p, t) if (t != me) sched_signal_wake(t);
     wait_wake_everyone(); /* one stopped (kernel/jobctl.c) waits uninterruptibly: it leaves too */
-    /* a thread computing on another vCPU enters the kernel when the monitor preempts it, which
-     * it does when a sleeper is due (alcove_abi.h, Preemption): wake up every millisecond */
-    while (!one_thread_left(p))
-        wait_until_nosignal(one_thread_left, p, time_monotonic_ns() + 1000000);
+    wait_for_threads(p, one_thread_left);
     p->exec_thread = NULL;
     if (p->exiting)
         return -EINTR;
@@ -266,6 +302,8 @@ NORETURN void process_thread_exit(void)
 {
     struct thread *t = current();
     struct process *p = t->proc;
+    if (p->core)
+        coredump_thread_leaves(p); /* another thread of it is writing its core */
     t->exit_code = (p->wstatus >> 8) & 0xff;
     if (p->nthreads == 1)
         finish(p);

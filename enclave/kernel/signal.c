@@ -680,7 +680,7 @@ void signal_deliver(struct regs *r)
             char what[64];
             ksnprintf(what, sizeof(what), "signal %d (si_code %d), default action", sig,
                       info.si_code);
-            die(sig, r, what);
+            process_kill_info(&info, r, NOVECTOR, 0, 0, what);
         }
         if (syscall) {
             long ret = (long)r->rax;
@@ -731,7 +731,7 @@ void signal_fault(struct regs *r, const struct linux_siginfo *info, uint32_t vec
     st->cr2 = cr2;
     if ((me()->blocked & SIGBIT(sig)) || handler_of(current_process(), sig) <= SIG_IGN) {
         /* blocked or ignored: Linux resets it to the default action, which ends the process */
-        process_kill(sig, r, vector, err, vector == 14 ? cr2 : 0, what);
+        process_kill_info(info, r, vector, err, vector == 14 ? cr2 : 0, what);
     }
     st->std_info[sig] = *info; /* this fault's siginfo, even if one was pending */
     st->set |= SIGBIT(sig);

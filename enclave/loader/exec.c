@@ -168,6 +168,11 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
     w += envc;
     *w++ = 0;
     memcpy(w, auxv, sizeof(auxv));
+    /* kept, as Linux keeps saved_auxv: a core file's NT_AUXV (the program may overwrite its
+     * stack's copy) */
+    _Static_assert(sizeof(auxv) <= sizeof(p->auxv), "process.auxv holds the vector");
+    memcpy(p->auxv, auxv, sizeof(auxv));
+    p->auxv_bytes = sizeof(auxv);
     kfree(uenv);
     kfree(uarg);
 

@@ -700,6 +700,23 @@ int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len)
     return 0;
 }
 
+const void *mm_peek_in(struct mm *mm, uint64_t va)
+{
+    uint64_t pa;
+    return mmu_lookup(&mm->mmu, PAGE_DOWN(va), &pa, NULL, NULL) ? NULL : phys_to_virt(pa);
+}
+
+static int any_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_t perm)
+{
+    (void)ctx, (void)va, (void)pa, (void)size, (void)perm;
+    return 1; /* one is enough: stop the walk */
+}
+
+bool mm_touched_in(struct mm *mm, uint64_t start, uint64_t end)
+{
+    return end > start && mmu_walk(&mm->mmu, start, end - start, any_page, NULL) != 0;
+}
+
 int mm_write(uint64_t va, const void *src, size_t len)
 {
     return mm_write_in(mm_current(), va, src, len);

@@ -6,7 +6,8 @@
  * CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_CHOWN, CAP_FOWNER and CAP_DAC_OVERRIDE together, which
  * is what Linux's root has and what a process loses when it leaves uid 0 (the capability sets
  * are not modelled one by one). What the identities decide is in cred_* below: file access
- * (fs/), signals (sys/signal.c), ownership changes (sys/fs_change.c).
+ * (fs/), signals (sys/signal.c), ownership changes (sys/fs_change.c); and a change of them
+ * makes the process undumpable (no core file: kernel/coredump.c).
  */
 #include "process.h"
 #include "klib.h"
@@ -84,15 +85,41 @@ bool cred_may_signal(const struct process *target)
 void cred_exec(const struct inode *exe)
 {
     struct cred *c = cred();
+    bool readable = may_access(ID_FS, exe, MAY_READ) == 0; /* with the ids before the change */
     if (exe->mode & S_ISUID)
         c->uid[ID_EFF] = exe->uid;
     if (exe->mode & S_ISGID)
         c->gid[ID_EFF] = exe->gid;
     c->uid[ID_SAVED] = c->uid[ID_FS] = c->uid[ID_EFF];
     c->gid[ID_SAVED] = c->gid[ID_FS] = c->gid[ID_EFF];
+    /* a core file of a set-ID program, or of one its user may not read, would show its caller
+     * what only the program may see */
+    current_process()->undumpable =
+        !readable || c->uid[ID_EFF] != c->uid[ID_REAL] || c->gid[ID_EFF] != c->gid[ID_REAL];
 }
 
 /* ---- the system calls ---- */
+
+/* The ids whose change makes a process undumpable (Linux's commit_creds with suid_dumpable 0:
+ * its memory may hold what the old ids gave it, and its new owner could read the core). */
+struct dump_ids {
+    uint32_t euid, fsuid, egid, fsgid;
+};
+
+static struct dump_ids ids_now(void)
+{
+    const struct cred *c = cred();
+    return (struct dump_ids){c->uid[ID_EFF], c->uid[ID_FS], c->gid[ID_EFF], c->gid[ID_FS]};
+}
+
+/* What a set*id call returns, after the rule above (before: the ids before the call). */
+static long changed(long ret, struct dump_ids before)
+{
+    struct dump_ids now = ids_now();
+    if (memcmp(&now, &before, sizeof(now)))
+        current_process()->undumpable = true;
+    return ret;
+}
 
 static bool one_of(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
 {
@@ -215,42 +242,50 @@ SYSCALL_DEFINE3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
 
 SYSCALL_DEFINE1(setuid, uint32_t, uid)
 {
-    return set_one(uids(), uid);
+    struct dump_ids before = ids_now();
+    return changed(set_one(uids(), uid), before);
 }
 
 SYSCALL_DEFINE1(setgid, uint32_t, gid)
 {
-    return set_one(gids(), gid);
+    struct dump_ids before = ids_now();
+    return changed(set_one(gids(), gid), before);
 }
 
 SYSCALL_DEFINE2(setreuid, uint32_t, r, uint32_t, e)
 {
-    return set_re(uids(), r, e);
+    struct dump_ids before = ids_now();
+    return changed(set_re(uids(), r, e), before);
 }
 
 SYSCALL_DEFINE2(setregid, uint32_t, r, uint32_t, e)
 {
-    return set_re(gids(), r, e);
+    struct dump_ids before = ids_now();
+    return changed(set_re(gids(), r, e), before);
 }
 
 SYSCALL_DEFINE3(setresuid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-    return set_res(uids(), r, e, s);
+    struct dump_ids before = ids_now();
+    return changed(set_res(uids(), r, e, s), before);
 }
 
 SYSCALL_DEFINE3(setresgid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-    return set_res(gids(), r, e, s);
+    struct dump_ids before = ids_now();
+    return changed(set_res(gids(), r, e, s), before);
 }
 
 SYSCALL_DEFINE1(setfsuid, uint32_t, uid)
 {
-    return set_fs(uids(), uid);
+    struct dump_ids before = ids_now();
+    return changed(set_fs(uids(), uid), before);
 }
 
 SYSCALL_DEFINE1(setfsgid, uint32_t, gid)
 {
-    return set_fs(gids(), gid);
+    struct dump_ids before = ids_now();
+    return changed(set_fs(gids(), gid), before);
 }
 
 SYSCALL_DEFINE2(getgroups, int, size, uint64_t, list)

@@ -267,12 +267,10 @@ SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options
     memset(&si, 0, sizeof(si));
     struct process *c = w.found;
     if (c) {
-        bool killed = (c->wstatus & 0x7f) != 0;
         si.si_signo = SIGCHLD;
-        si.si_code = killed ? CLD_KILLED : CLD_EXITED;
+        si.si_code = process_end_code(c, &si.child.status);
         si.child.pid = c->pid;
         si.child.uid = c->cred.uid[ID_REAL];
-        si.child.status = killed ? (c->wstatus & 0x7f) : ((c->wstatus >> 8) & 0xff);
         if (!c->zombie) {
             bool stopped = c->jobctl_report == JOBCTL_STOPPED;
             si.si_code = stopped ? CLD_STOPPED : CLD_CONTINUED;

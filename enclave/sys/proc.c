@@ -1,4 +1,5 @@
 /* proc.c: the process: its identity, limits, exit and death. Its threads are sys/thread.c's. */
+#include "coredump.h"
 #include "exe.h"
 #include "file.h"
 #include "kernel.h"
@@ -6,6 +7,7 @@
 #include "mm.h"
 #include "process.h"
 #include "scheduler.h"
+#include "signal.h"
 #include "syscall.h"
 #include "vsock.h"
 
@@ -55,17 +57,34 @@ void process_exit(int status)
     enclave_exit(status);
 }
 
-void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
-                  const char *what)
+void process_kill_info(const struct linux_siginfo *info, const struct regs *r, uint32_t vector,
+                       uint64_t error, uint64_t addr, const char *what)
 {
     struct process *p = current_process();
+    int signo = info->si_signo;
     if (p != process_first()) {
         /* another process of the enclave: it ends, its parent learns how from wait */
         klog(ALC_LOG_INFO, "process %d (%s) killed by signal %d: %s at rip %#lx, address %#lx",
              p->pid, p->exe_path, signo, what, r ? r->rip : 0, addr);
+        if (coredump_signal(signo) && !p->exiting)
+            coredump(info, r); /* ending already (exit_group, another fatal signal): no core */
         process_end(p, signo & 0x7f);
     }
+    /* The first process's end is the enclave's, and the enclave's file system (tmpfs, in its
+     * memory) ends with it: a core file would be gone before anything could read it, so none
+     * is written; the monitor reports the signal, the instruction and the address instead. */
     enclave_fatal(signo, r, vector, error, addr, what);
+}
+
+void process_kill(int signo, const struct regs *r, uint32_t vector, uint64_t error, uint64_t addr,
+                  const char *what)
+{
+    struct linux_siginfo info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = signo;
+    info.si_code = SI_KERNEL;
+    info.fault.addr = addr;
+    process_kill_info(&info, r, vector, error, addr, what);
 }
 
 SYSCALL_DEFINE0(getpid)
@@ -235,8 +254,10 @@ SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
     return 0;
 }
 
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
+#define PR_SET_NAME     15
+#define PR_GET_NAME     16
 
 SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t, arg5)
 {
@@ -244,6 +265,13 @@ SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, ar
     (void)arg4;
     (void)arg5;
     switch (option) {
+    case PR_GET_DUMPABLE:
+        return !current_process()->undumpable;
+    case PR_SET_DUMPABLE: /* 0 or 1 (Linux's SUID_DUMP_USER); 2 is for the kernel's setting */
+        if (arg2 > 1)
+            return -EINVAL;
+        current_process()->undumpable = arg2 == 0;
+        return 0;
     case PR_SET_NAME: {
         char name[16];
         long n = strncpy_from_user(name, arg2, sizeof(name));
