@@ -245,6 +245,11 @@ void signal_set_blocked(uint64_t mask);
 /* Sets mask until the next delivery (rt_sigsuspend): the frame of the handler that runs then
  * saves the old mask, or the old mask comes back at once when no handler runs. */
 void signal_set_temporary_mask(uint64_t mask);
+/* rt_sigtimedwait: the signals of set are unblocked while the thread waits for them, and until
+ * signal_wait_end restores the mask they still count as blocked for the rule that a blocked
+ * signal is never discarded as ignored (Linux's real_blocked): a SIGCHLD waited for arrives. */
+void signal_wait_begin(uint64_t set);
+void signal_wait_end(void);
 uint64_t signal_pending_set(void);
 /* True when a process-directed signal is pending (some thread will take it). */
 bool signal_process_pending(void);

@@ -78,9 +78,10 @@ _Static_assert(__builtin_offsetof(struct rt_sigframe, info) == 312, "rt_sigframe
  * own queue, the alternate stack and the last fault's details are each thread's. */
 struct sigthread {
     uint64_t blocked;
-    uint64_t saved_mask; /* the mask to restore after a temporary one (rt_sigsuspend) */
-    bool restore_mask;   /* a temporary mask is in force */
-    uint64_t set;        /* signals pending in the thread's own queue */
+    uint64_t saved_mask;   /* the mask to restore after a temporary one (rt_sigsuspend) */
+    uint64_t real_blocked; /* the mask before rt_sigtimedwait unblocked what it waits for */
+    bool restore_mask;     /* a temporary mask is in force */
+    uint64_t set;          /* signals pending in the thread's own queue */
     struct linux_siginfo std_info[SIGRTMIN_KERNEL];
     struct linux_stack_t altstack;
     uint64_t trapno, err, cr2; /* what the last fault left, for the sigcontext */
@@ -379,6 +380,18 @@ void signal_set_temporary_mask(uint64_t mask)
     signal_set_blocked(mask);
 }
 
+void signal_wait_begin(uint64_t set)
+{
+    me()->real_blocked = me()->blocked;
+    signal_set_blocked(me()->blocked & ~set);
+}
+
+void signal_wait_end(void)
+{
+    signal_set_blocked(me()->real_blocked);
+    me()->real_blocked = 0;
+}
+
 int signal_dequeue(uint64_t set, struct linux_siginfo *info)
 {
     return take(set, info);
@@ -410,9 +423,16 @@ static void discard_pending(struct process *p, uint64_t mask)
     for_each_thread_of(p, t) t->sig->set &= ~mask;
 }
 
+/* Blocked by thread t for the rule that a blocked signal is never ignored: blocked now, or
+ * before a sigtimedwait that waits for it (Linux's real_blocked). */
+static bool held_by(const struct thread *t, int sig)
+{
+    return ((t->sig->blocked | t->sig->real_blocked) & SIGBIT(sig)) != 0;
+}
+
 static bool blocked_everywhere(struct process *p, int sig)
 {
-    for_each_thread_of(p, t) if (!(t->sig->blocked & SIGBIT(sig))) return false;
+    for_each_thread_of(p, t) if (!held_by(t, sig)) return false;
     return true;
 }
 
@@ -435,7 +455,7 @@ int signal_send_proc(struct process *p, int sig, const struct linux_siginfo *inf
         discard_pending(p, DEFAULT_STOP);
         jobctl_continue(p);
     }
-    bool blocked = target ? (target->sig->blocked & SIGBIT(sig)) != 0 : blocked_everywhere(p, sig);
+    bool blocked = target ? held_by(target, sig) : blocked_everywhere(p, sig);
     if (!blocked && ignored(p, sig))
         return 0; /* discarded, as Linux does with an ignored signal nobody blocks */
     if (!enqueue(p, target, sig, info))

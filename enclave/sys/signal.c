@@ -116,10 +116,9 @@ SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, uts,
     int sig = signal_dequeue(set, &info);
     if (!sig) {
         /* the awaited signals are unblocked while waiting, as on Linux */
-        uint64_t saved = signal_blocked();
-        signal_set_blocked(saved & ~set);
+        signal_wait_begin(set);
         int err = wait_until(pending_in, &set, 0, deadline);
-        signal_set_blocked(saved);
+        signal_wait_end();
         sig = signal_dequeue(set, &info);
         if (!sig)
             return err == -ETIMEDOUT ? -EAGAIN : -EINTR;
