@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # processes.bats: fork, vfork, posix_spawn, execve, wait and process groups in an enclave against
 # Linux (tests/programs/proc_basic.c), /proc/<pid>, FIFOs and identities (proc_ids.c), file
-# locks (file_locks.c), for musl and glibc, fixed-address and static-PIE; shell
-# pipelines of busybox applets; and the limits: a fork bomb in a small enclave.
+# locks (file_locks.c), core dumps (coredump.c), for musl and glibc, fixed-address and
+# static-PIE; shell pipelines of busybox applets; and the limits: a fork bomb in a small enclave.
 load helpers
 
 setup() { require_kvm; }
@@ -45,6 +45,31 @@ setup() { require_kvm; }
   done
   grep -qx "child: write lock inside the parent's *: EAGAIN" "$T/enclave.out"
   grep -qx "child: F_SETLKW on the whole file *: ok, after waiting: yes" "$T/enclave.out"
+}
+
+@test "core dumps: WCOREDUMP, CLD_DUMPED and the ELF core file under RLIMIT_CORE's and dumpability's rules agree with Linux (all variants)" {
+  local pattern uses_pid
+  pattern=$(cat /proc/sys/kernel/core_pattern)
+  uses_pid=$(cat /proc/sys/kernel/core_uses_pid)
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog coredump-$v)"
+    if [ "$pattern" = core ] && [ "$uses_pid" = 0 ]; then
+      assert_same || { echo "variant $v"; return 1; }
+    else
+      # the host hands its cores elsewhere (a crash handler behind a pipe): the native run checks
+      # no files, so only the enclave's run is checked, by the lines below
+      echo "# host core_pattern '$pattern', core_uses_pid $uses_pid: no native comparison" >&3
+      [ "$(cat "$T/enclave.status")" = 0 ] || { cat "$T/enclave.err" "$T/enclave.log"; return 1; }
+    fi
+    grep -qx "core_pattern, core_uses_pid *: core, 0" "$T/enclave.out"
+    grep -qx "  WIFSIGNALED, WTERMSIG, WCOREDUMP *: yes, 6, yes" "$T/enclave.out"
+    grep -qx "  waitid si_code, si_status *: CLD_DUMPED, 6" "$T/enclave.out"
+    grep -qx "  SIGCHLD si_code, si_status *: CLD_DUMPED, 11" "$T/enclave.out"
+    grep -qx "  the child's heap in the core *: the child's heap" "$T/enclave.out"
+    grep -qx "  NT_PRSTATUS: threads, first one the killed: 2, yes" "$T/enclave.out"
+    grep -qx "  core file: regular, mode, owner *: yes, 0600, 65534:65534" "$T/enclave.out"
+    [ "$(grep -cx "  core file *: none" "$T/enclave.out")" = 5 ]
+  done
 }
 
 # busybox sh in an enclave whose image holds busybox: pipelines, command substitution,
