@@ -89,6 +89,15 @@ static int fd_limit(void)
     return cur < FD_MAX ? (int)cur : FD_MAX;
 }
 
+bool fd_room(void)
+{
+    struct file **fds = table()->fds;
+    for (int fd = 0; fd < fd_limit(); fd++)
+        if (!fds[fd])
+            return true;
+    return false;
+}
+
 int fd_install(struct file *f, int min, bool cloexec)
 {
     if (min < 0)

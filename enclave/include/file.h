@@ -66,6 +66,9 @@ struct fdtable *fdtable_copy(const struct fdtable *src);
 void fdtable_free(struct fdtable *t, const struct process *owner);
 /* execve: the current process's O_CLOEXEC descriptors close. */
 void fd_close_on_exec(void);
+/* True when the current process has a free descriptor (accept checks before it dequeues a
+ * connection it would otherwise lose to EMFILE). */
+bool fd_room(void);
 /* Takes a reference on f and installs it at the lowest free descriptor >= min. */
 int fd_install(struct file *f, int min, bool cloexec);
 /* The file behind fd (no reference taken: descriptors live until close), or NULL. */

@@ -188,5 +188,8 @@ long sock_opt_out(const void *val, int vlen, int len, uint64_t uval, uint64_t ul
 long sock_timeout_in(uint64_t uval, int len, int64_t *out);
 /* A wait's deadline for a timeout in ns (< 0: forever, 0: now). */
 int64_t sock_deadline(int64_t timeo_ns);
+/* fstat of a socket, as Linux's sockfs answers: S_IFSOCK 0777, one link, this inode number. */
+struct linux_stat;
+void sock_fill_stat(struct linux_stat *st, uint64_t ino);
 
 #endif

@@ -22,7 +22,7 @@
 
 #define NSEC_PER_SEC 1000000000ll
 #define AUTOBIND_MAX 0xfffffu
-#define OVERFLOW_ID  65534 /* what SO_PEERCRED says of a socket with no peer credentials */
+#define NO_ID        0xffffffffu /* what SO_PEERCRED says of a socket with no peer credentials */
 
 struct usock *g_unix_all;
 static uint64_t g_next_ino = 0x10000;
@@ -519,7 +519,7 @@ static int u_get_sol(struct file *f, int name, void *val, int *len)
         *v = s->state == US_LISTEN;
         return 0;
     case SO_PEERCRED: {
-        struct linux_ucred c = {0, OVERFLOW_ID, OVERFLOW_ID};
+        struct linux_ucred c = {0, NO_ID, NO_ID};
         if (s->has_peercred)
             c = s->peercred;
         memcpy(val, &c, sizeof(c));
@@ -593,13 +593,7 @@ static uint32_t u_poll(struct file *f)
 
 static int u_stat(struct file *f, struct linux_stat *st)
 {
-    struct usock *s = f->priv;
-    memset(st, 0, sizeof(*st));
-    st->st_dev = 0x8;
-    st->st_ino = s->ino;
-    st->st_nlink = 1;
-    st->st_mode = S_IFSOCK | 0777;
-    st->st_blksize = 4096;
+    sock_fill_stat(st, ((struct usock *)f->priv)->ino);
     return 0;
 }
 
@@ -748,7 +742,6 @@ static int u_create(int type, int protocol, uint32_t flags, struct file **out)
     int err = check_type(&type, protocol);
     if (err)
         return err;
-    unix_gc();
     return make(type, flags, out);
 }
 
@@ -757,7 +750,6 @@ static int u_pair(int type, int protocol, uint32_t flags, struct file **a, struc
     int err = check_type(&type, protocol);
     if (err)
         return err;
-    unix_gc();
     err = make(type, flags, a);
     if (err)
         return err;

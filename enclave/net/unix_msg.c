@@ -10,8 +10,8 @@
  * each other, then closed) would never be freed by that alone: unix_gc finds them, as Linux's
  * collector does (candidates are the sockets whose every reference is in flight; those that a
  * socket still open can reach are kept; the queues of the others are dropped). It runs when an
- * AF_UNIX socket is made or closes (Linux: at every close of one), so a cycle left behind is
- * freed at the next of those, not at the close of its last descriptor, as on Linux.
+ * AF_UNIX socket closes, as Linux 6.1 does, and before a send would be ETOOMANYREFS, so a cycle
+ * left behind is freed at the next close, not at the close of its last descriptor, as on Linux.
  */
 #include "klib.h"
 #include "poll.h"
@@ -77,6 +77,8 @@ static long scm_rights(const uint8_t *data, uint64_t dlen, struct scm *sc)
         file_get(f);
         sc->files[sc->nfiles++] = f;
     }
+    if (g_inflight + sc->nfiles > INFLIGHT_MAX)
+        unix_gc(); /* garbage may hold the room */
     if (g_inflight + sc->nfiles > INFLIGHT_MAX)
         return -ETOOMANYREFS;
     return 0;
@@ -213,13 +215,31 @@ static void dequeue(struct usock *s)
     }
 }
 
+/* Messages of released sockets wait here for the outermost unix_purge to free them: freeing one
+ * may release a socket it carried (its last reference was in flight), whose messages may carry
+ * more, as deep as a chain of sockets in flight is long, which the kernel stack cannot take
+ * (Linux defers the same through fput). Nothing between here and the frees waits, so the list
+ * never lives across a blocking wait. */
+static struct umsg *g_dying;
+static bool g_purging;
+
 void unix_purge(struct usock *s)
 {
     while (s->rq_head) {
         struct umsg *u = s->rq_head;
         dequeue(s);
+        u->next = g_dying;
+        g_dying = u;
+    }
+    if (g_purging)
+        return; /* a purge further out frees them */
+    g_purging = true;
+    while (g_dying) {
+        struct umsg *u = g_dying;
+        g_dying = u->next;
         unix_msg_free(u);
     }
+    g_purging = false;
 }
 
 static bool wmem_ready(void *arg)

@@ -1352,13 +1352,7 @@ static uint32_t sock_poll(struct file *f)
 
 static int sock_stat(struct file *f, struct linux_stat *st)
 {
-    struct vsock *s = f->priv;
-    memset(st, 0, sizeof(*st));
-    st->st_dev = 0x8;
-    st->st_ino = s->ino;
-    st->st_nlink = 1;
-    st->st_mode = S_IFSOCK | 0777;
-    st->st_blksize = 4096;
+    sock_fill_stat(st, ((struct vsock *)f->priv)->ino);
     return 0;
 }
 

@@ -47,8 +47,8 @@ SYSCALL_DEFINE3(write, int, fd, uint64_t, buf, uint64_t, count)
     struct file *f = writable(fd);
     if (!f)
         return -EBADF;
-    if (count == 0)
-        return 0;
+    if (count == 0 && !sock_ops_of(f))
+        return 0; /* to a socket it is a message (an empty datagram), as writev's is */
     count = MIN(count, MAX_RW_COUNT);
     if (!user_range_ok(buf, count, PROT_READ))
         return -EFAULT;

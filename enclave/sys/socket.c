@@ -124,6 +124,16 @@ int64_t sock_deadline(int64_t timeo_ns)
     return time_monotonic_ns() + timeo_ns;
 }
 
+void sock_fill_stat(struct linux_stat *st, uint64_t ino)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_dev = 0x8; /* sockfs */
+    st->st_ino = ino;
+    st->st_nlink = 1;
+    st->st_mode = S_IFSOCK | 0777;
+    st->st_blksize = 4096;
+}
+
 static long install(struct file *f, uint32_t flags)
 {
     int fd = fd_install(f, 0, flags & SOCK_CLOEXEC);
@@ -255,6 +265,8 @@ static long do_accept(int fd, uint64_t uaddr, uint64_t ulen, int flags)
         return err;
     if (!o->accept)
         return -EOPNOTSUPP;
+    if (!fd_room())
+        return -EMFILE; /* before a connection is taken: it stays queued (Linux reserves first) */
     err = o->accept(f, (uint32_t)flags & SOCK_NONBLOCK, &nf);
     if (err)
         return err;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -649,6 +650,75 @@ struct thr_arg {
     int sock, fd;
 };
 
+/* A chain of sockets in flight, each carried by the next, all freed by one close: the kernel
+ * must not free them by recursion (500 deep ran the enclave kernel's stack out). Also SO_PEERCRED
+ * of a socket with no peer, write() of nothing to a datagram socket, and accept at the
+ * descriptor limit (the connection stays queued). */
+static void chains(void)
+{
+    int prev[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, prev);
+    int n = 0;
+    for (int i = 0; i < 500; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+            break;
+        if (send_fds(sv[0], &prev[1], 1, "c", 1) != 1)
+            break;
+        close(prev[0]);
+        close(prev[1]);
+        prev[0] = sv[0];
+        prev[1] = sv[1];
+        n++;
+    }
+    close(prev[0]);
+    close(prev[1]);
+    printf("a chain of %d sockets in flight, closed: the program goes on\n", n);
+
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct ucred c;
+    socklen_t cl = sizeof(c);
+    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &c, &cl);
+    printf("SO_PEERCRED with no peer: pid %d uid %d gid %d\n", c.pid, (int)c.uid, (int)c.gid);
+    close(s);
+
+    int dv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+    SHOW(write(dv[0], "", 0));
+    char b[4];
+    SHOW(recv(dv[1], b, sizeof(b), MSG_DONTWAIT));
+    close(dv[0]);
+    close(dv[1]);
+
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "chain.sock");
+    bind(l, (struct sockaddr *)&a, sizeof(a));
+    listen(l, 4);
+    int cfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    connect(cfd, (struct sockaddr *)&a, sizeof(a));
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_NOFILE, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)cfd + 1; /* with the holes below cfd filled: no descriptor free */
+    int fill[1024], nfill = 0;
+    for (int fd = 0; fd < cfd && nfill < 1024; fd++)
+        if (fcntl(fd, F_GETFD) < 0)
+            fill[nfill++] = dup(l);
+    setrlimit(RLIMIT_NOFILE, &lim);
+    SHOW(accept(l, NULL, NULL));
+    setrlimit(RLIMIT_NOFILE, &old);
+    int afd = accept(l, NULL, NULL);
+    printf("after the limit was raised, accept gets the connection: %s\n",
+           YES(afd >= 0 && write(cfd, "x", 1) == 1 && read(afd, b, 1) == 1));
+    for (int i = 0; i < nfill; i++)
+        close(fill[i]);
+    close(afd);
+    close(cfd);
+    close(l);
+    unlink("chain.sock");
+}
+
 static void *pass_thread(void *arg)
 {
     struct thr_arg *ta = arg;
@@ -1063,6 +1133,7 @@ int main(int argc, char **argv)
     streams();
     datagrams();
     rights();
+    chains();
     credentials();
     processes();
     unlink("regular");
