@@ -103,7 +103,7 @@ struct process {
      * parent's wait has yet to hear (JOBCTL_STOPPED, JOBCTL_CONTINUED, or 0) */
     int stop_sig;
     int jobctl_report;
-    struct coredump *core;            /* while it dumps core (kernel/coredump.c) */
+    struct coredump *core; /* while it dumps core (kernel/coredump.c) */
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
