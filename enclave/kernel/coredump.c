@@ -299,6 +299,8 @@ static bool write_map(struct writer *w, struct mm *mm, const struct core_map *m,
 {
     for (uint64_t done = 0; done < m->seg.filesz; done += PAGE_SIZE) {
         const void *src;
+        if (m->file && m->off + done >= m->file->size)
+            return emit(w, NULL, m->seg.filesz - done); /* past the file's end: zeros, at once */
         if (m->file) {
             long n = inode_read(m->file, page, PAGE_SIZE, m->off + done);
             n = n < 0 ? 0 : n; /* past the file's end: zeros */
@@ -390,6 +392,10 @@ void coredump(const struct linux_siginfo *info, const struct regs *r)
     p->core = d;
     process_end_others(p, info->si_signo & 0x7f);
     p->core = NULL;
+    /* tmpfs is not sparse: a core as large as the address space it describes would take the
+     * enclave's memory (the other processes' too); it may have half of what is free */
+    uint64_t free_bytes = mm_total_bytes() - mm_used_bytes();
+    limit = MIN(limit, MAX(free_bytes / 2, CORE_PAGE));
     int err = write_core(p, d, info, limit);
     kfree(d);
     if (err) {

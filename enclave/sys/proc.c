@@ -66,8 +66,14 @@ void process_kill_info(const struct linux_siginfo *info, const struct regs *r, u
         /* another process of the enclave: it ends, its parent learns how from wait */
         klog(ALC_LOG_INFO, "process %d (%s) killed by signal %d: %s at rip %#lx, address %#lx",
              p->pid, p->exe_path, signo, what, r ? r->rip : 0, addr);
-        if (coredump_signal(signo) && !p->exiting)
-            coredump(info, r); /* ending already (exit_group, another fatal signal): no core */
+        /* no core when ending already (exit_group, another fatal signal), when another thread
+         * runs execve (its kill wins, as Linux's de_thread), or for a fault of the kernel's own
+         * in a syscall (r's rip in the upper half): that runs on the vCPU's exception stack,
+         * shared by every thread there, where dumping (which waits for the other threads)
+         * must not block */
+        bool kernel_fault = r && r->rip >= ALC_KERNEL_VBASE;
+        if (coredump_signal(signo) && !process_thread_must_leave() && !kernel_fault)
+            coredump(info, r);
         process_end(p, signo & 0x7f);
     }
     /* The first process's end is the enclave's, and the enclave's file system (tmpfs, in its
