@@ -155,6 +155,21 @@ _Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 #define ALC_VSOCK_HEARTBEAT_PORT 9000u /* the enclave kernel sends 0xB7 here once booted */
 #define ALC_VSOCK_HEARTBEAT_BYTE 0xB7u
 
+/* Published TCP ports (docs/networking.md). The monitor accepts TCP connections on a published
+ * host port and turns each into a vsock connection from the parent to the guest's port
+ * ALC_VSOCK_TCP_PORT0 + P, P the enclave's TCP port. Its REQUEST packet carries the client's
+ * address as payload (struct alc_tcp_origin, len = its size), so that the enclave's accept()
+ * can report it; Linux ignores a REQUEST's payload, the enclave kernel reads it. */
+#define ALC_VSOCK_TCP_PORT0 0x10000u
+#ifndef __ASSEMBLER__
+struct alc_tcp_origin {
+    uint16_t family;  /* 2 (AF_INET) or 10 (AF_INET6), little-endian */
+    uint16_t port;    /* the client's port, network byte order */
+    uint8_t addr[16]; /* AF_INET: the address in the first 4 bytes, network byte order */
+};
+_Static_assert(sizeof(struct alc_tcp_origin) == 20, "alc_tcp_origin layout");
+#endif
+
 /* ---- Rings ---------------------------------------------------------------------------------
  * Single-producer single-consumer byte rings in guest memory. Positions are free-running
  * 64-bit byte counters; the data index is (position % size), size a power of two.
