@@ -43,6 +43,8 @@
 #define ENOTEMPTY    39
 #define ELOOP        40
 #define EOVERFLOW    75
+#define ENODATA      61
+#define ELIBBAD      80
 #define EOPNOTSUPP   95
 #define ETIMEDOUT    110
 #define ERESTARTSYS  512 /* kernel-internal: restart the syscall (SA_RESTART) */

@@ -1,6 +1,17 @@
-/* exec.c: loads the application's static ELF executable (fixed-address or static-PIE) into its
- * address space and builds the initial stack the System V ABI describes: argc, argv, envp and
- * the auxiliary vector, with the strings above them. */
+/* exec.c: loads the application's ELF executable into its address space, with its program
+ * interpreter (the dynamic loader PT_INTERP names) when it is dynamically linked, and builds the
+ * initial stack the System V ABI describes: argc, argv, envp and the auxiliary vector, with the
+ * strings above them.
+ *
+ * Where things go (Linux's places without address randomization, docs/dynamic.md):
+ *   - a fixed-address executable (ET_EXEC) where it was linked;
+ *   - a position-independent executable that has an interpreter at ELF_ET_DYN_BASE
+ *     (0x555555554000), its brk heap right after it;
+ *   - its interpreter top-down where mmap would put it, so it never overlaps a program linked at
+ *     0x400000 (it maps the program's libraries itself, with mmap);
+ *   - a static PIE, or an interpreter run as the program, at 0x400000 when that is free (Linux
+ *     puts them top-down; here a static PIE keeps a brk heap that can grow).
+ */
 #include "elf/elf_parse.h"
 #include "script/shebang.h"
 #include "exe.h"
@@ -14,7 +25,8 @@
 #include "syscall.h"
 #include "vfs.h"
 
-#define PIE_HINT        0x400000ull /* where Linux-built PIEs usually expect to sit comfortably */
+#define PIE_HINT        0x400000ull       /* a static PIE */
+#define DYN_BASE        0x555555554000ull /* Linux's ELF_ET_DYN_BASE: a PIE with an interpreter */
 #define HWCAP2_FSGSBASE (1u << 1)
 
 static uint32_t prot_of(uint32_t flags)
@@ -23,24 +35,38 @@ static uint32_t prot_of(uint32_t flags)
            (flags & ELFP_X ? PROT_EXEC : 0);
 }
 
+enum place { PLACE_PROGRAM, PLACE_INTERP };
+
+/* Where a position-independent image of span bytes goes: 0 and *base, or -ENOMEM. */
+static int place_pie(const struct elfp_image *img, enum place where, uint64_t span, uint64_t *base)
+{
+    uint64_t align = MAX(img->max_align, PAGE_SIZE);
+    if (align > (2ull << 20))
+        align = 2ull << 20;
+    if (where == PLACE_INTERP)
+        return mm_find_free(span, align, 0, base); /* top-down, as mmap */
+    uint64_t hint = img->interp_size ? DYN_BASE : PIE_HINT;
+    hint = (hint + align - 1) & ~(align - 1);
+    if (vms_is_free(mm_space(), hint, hint + span))
+        *base = hint;
+    else if (vms_find_free_below(mm_space(), span, align, mm_stack_bottom(), base))
+        return -ENOMEM;
+    return 0;
+}
+
 /* Maps and fills every PT_LOAD. Returns the load bias (0 for fixed-address executables). */
-static int load_segments(const uint8_t *file, const struct elfp_image *img, uint64_t *bias_out)
+static int load_segments(const uint8_t *file, const struct elfp_image *img, enum place where,
+                         uint64_t *bias_out)
 {
     uint64_t span = img->span_end - img->span_start;
     uint64_t bias = 0;
     if (img->type == ELFP_PIE) {
-        uint64_t align = MAX(img->max_align, PAGE_SIZE);
-        if (align > (2ull << 20))
-            align = 2ull << 20;
         uint64_t base;
-        uint64_t hint = (PIE_HINT + align - 1) & ~(align - 1);
-        if (vms_is_free(mm_space(), hint, hint + span))
-            base = hint;
-        else if (vms_find_free_below(mm_space(), span, align, mm_stack_bottom(), &base))
-            return -ENOMEM;
+        int err = place_pie(img, where, span, &base);
+        if (err)
+            return err;
         bias = base - img->span_start;
     }
-
     uint64_t prev_end = 0;
     for (uint32_t i = 0; i < img->nload; i++) {
         const struct elfp_segment *s = &img->load[i];
@@ -48,7 +74,9 @@ static int load_segments(const uint8_t *file, const struct elfp_image *img, uint
         if (start < prev_end)
             start = prev_end; /* the page is shared with the previous segment */
         if (start < end) {
-            int err = mm_map_at(start, end - start, prot_of(s->flags), VMA_EXE);
+            /* the interpreter's pages are ordinary private memory, as its mmap'd libraries */
+            int err = mm_map_at(start, end - start, prot_of(s->flags),
+                                where == PLACE_PROGRAM ? VMA_EXE : VMA_ANON);
             if (err)
                 return err;
         }
@@ -89,8 +117,15 @@ static uint64_t count(char **v)
     return n;
 }
 
-static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias, char **argv,
-                       char **envp)
+/* What the program starts in: its interpreter's entry when it has one (loaded with bias
+ * interp_bias), else its own. */
+struct start {
+    uint64_t entry;
+    uint64_t interp_bias; /* AT_BASE: 0 without an interpreter */
+};
+
+static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias,
+                       const struct start *st, const char *path, char **argv, char **envp)
 {
     struct process *p = current_process();
     struct stack_builder b = {mm_stack_top(), mm_stack_bottom()};
@@ -98,7 +133,7 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
 
     /* strings: the executable's name at the very top, then the environment and argv */
     b.sp -= 8;
-    uint64_t execfn = push_bytes(&b, p->exe_path, strlen(p->exe_path) + 1);
+    uint64_t execfn = push_bytes(&b, path, strlen(path) + 1); /* AT_EXECFN: as execve named it */
     uint64_t *uenv = kmalloc((envc + 1) * 8), *uarg = kmalloc((argc + 1) * 8);
     if (!uenv || !uarg)
         return -ENOMEM;
@@ -131,7 +166,7 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
         {AT_PHENT, img->phentsize},
         {AT_PHNUM, img->phnum},
         {AT_PAGESZ, PAGE_SIZE},
-        {AT_BASE, 0},
+        {AT_BASE, st->interp_bias},
         {AT_FLAGS, 0},
         {AT_ENTRY, img->entry + bias},
         {AT_UID, c->uid[ID_REAL]},
@@ -177,7 +212,7 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
     kfree(uarg);
 
     memset(r, 0, sizeof(*r));
-    r->rip = img->entry + bias;
+    r->rip = st->entry;
     r->rsp = table;
     r->rflags = 0x2;
     return 0;
@@ -252,7 +287,7 @@ static int check_program(const char *path, struct inode *ino, struct elfp_image 
         inode_read(ino, prog->copy, ino->size, 0);
         prog->bytes = prog->copy;
     }
-    enum elfp_error e = elfp_parse(prog->bytes, ino->size, img);
+    enum elfp_error e = elfp_parse_opts(prog->bytes, ino->size, img, ELFP_ALLOW_INTERP);
     if (e != ELFP_OK) {
         klog(level, "%s: %s", path, elfp_strerror(e));
         return -ENOEXEC;
@@ -275,15 +310,76 @@ static void release_program(struct inode *ino)
     vfs_put(ino);
 }
 
-/* Loads the checked program into the current (empty) address space, which holds it (mm->exe),
- * and builds its stack: 0 or -errno. */
-static int load(const char *path, struct inode *ino, const struct program *prog,
-                const struct elfp_image *img, char **argv, char **envp, struct regs *r)
+/* A dynamically linked program's interpreter (PT_INTERP): found, checked and held from writers
+ * (as hold_program) before the old image goes, loaded after, then released (Linux, too, keeps
+ * no hold on it once it is loaded). */
+struct interp {
+    struct inode *ino; /* NULL: the program has none */
+    struct elfp_image img;
+    struct program prog;
+};
+
+/* in: the interpreter of the checked program at path. 0 (in->ino NULL when it has none), or
+ * -errno as Linux's load_elf_binary answers: its lookup's error (ENOENT ...), EACCES, ETXTBSY,
+ * ELIBBAD for a file that cannot be one, ENOEXEC for a path without its final NUL. */
+static int find_interp(const char *path, const struct program *prog, const struct elfp_image *img,
+                       int level, struct interp *in)
 {
-    strlcpy(current_process()->exe_path, path, PATH_MAX_LEN);
+    in->ino = NULL;
+    if (!img->interp_size)
+        return 0;
+    /* as Linux: the path ends at its first NUL, and the segment's last byte must be one */
+    const char *name = (const char *)prog->bytes + img->interp_offset;
+    if (name[img->interp_size - 1]) {
+        klog(level, "%s: the path of its interpreter (PT_INTERP) does not end with a NUL", path);
+        return -ENOEXEC;
+    }
+    struct inode *ino;
+    int err = vfs_lookup(vfs_cwd(), name, LOOKUP_FOLLOW, &ino);
+    if (err) {
+        klog(level, "%s: cannot find its interpreter %s (error %d)", path, name, err);
+        return err;
+    }
+    if (ino->writers > 0)
+        return -ETXTBSY;
+    err = check_program(name, ino, &in->img, NULL, level, &in->prog);
+    if (!err && in->img.interp_size) {
+        klog(level, "%s: its interpreter %s has an interpreter itself", path, name);
+        err = -ELIBBAD;
+    }
+    if (err) {
+        kfree(in->prog.copy);
+        in->prog.copy = NULL;
+        return err == -ENOEXEC ? -ELIBBAD : err;
+    }
+    hold_program(ino);
+    in->ino = ino;
+    return 0;
+}
+
+static void interp_release(struct interp *in)
+{
+    if (in->ino)
+        release_program(in->ino);
+    kfree(in->prog.copy);
+    in->ino = NULL;
+    in->prog.copy = NULL;
+}
+
+/* Loads the checked program and its interpreter (in) into the current (empty) address space,
+ * which holds the program (mm->exe), and builds its stack: 0 or -errno. */
+static int load(const char *path, struct inode *ino, const struct program *prog,
+                const struct elfp_image *img, const struct interp *in, char **argv, char **envp,
+                struct regs *r)
+{
+    /* /proc/self/exe: where the file is, as Linux's d_path gives it (glibc's static dlopen
+     * and $ORIGIN insist on an absolute path); the path as given when it has none */
+    char *exe = current_process()->exe_path;
+    if (vfs_path_of(ino, exe, PATH_MAX_LEN) < 0)
+        strlcpy(exe, path, PATH_MAX_LEN);
     cred_exec(ino);
     uint64_t bias;
-    int err = load_segments(prog->bytes, img, &bias);
+    int err = load_segments(prog->bytes, img, PLACE_PROGRAM, &bias);
     if (err) {
         klog(ALC_LOG_ERROR,
              "%s: cannot load its segments (%d): the enclave's memory is too small or the "
@@ -293,7 +389,18 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
     }
     mm_set_brk_base(img->span_end + bias);
     patch_init(img->span_start + bias, img->span_end + bias);
-    err = build_stack(r, img, bias, argv, envp);
+    struct start st = {img->entry + bias, 0};
+    if (in->ino) {
+        uint64_t ibias;
+        err = load_segments(in->prog.bytes, &in->img, PLACE_INTERP, &ibias);
+        if (err) {
+            klog(ALC_LOG_ERROR, "%s: cannot load its interpreter (%d)", path, err);
+            return err;
+        }
+        st.entry = in->img.entry + ibias;
+        st.interp_bias = ibias;
+    }
+    err = build_stack(r, img, bias, &st, path, argv, envp);
     if (err)
         klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");
     return err;
@@ -315,12 +422,16 @@ int exe_start(struct regs *r, char **argv, char **envp)
     }
     struct elfp_image img;
     struct program prog = {0};
+    struct interp in = {0};
     err = check_program(path, ino, &img, NULL, ALC_LOG_ERROR, &prog);
+    if (!err)
+        err = find_interp(path, &prog, &img, ALC_LOG_ERROR, &in);
     if (!err) {
         hold_program(ino);
         mm_set_exe(mm_current(), ino);
-        err = load(path, ino, &prog, &img, argv, envp, r);
+        err = load(path, ino, &prog, &img, &in, argv, envp, r);
     }
+    interp_release(&in);
     kfree(prog.copy);
     return err;
 }
@@ -416,6 +527,7 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
         return -EINVAL;
     struct exec_buf b = {kmalloc(EXEC_STRINGS), 0};
     struct program prog = {0};
+    struct interp in = {0};
     char **argv = NULL, **envp = NULL;
     long err = b.strings ? 0 : -ENOMEM;
     /* the path, then the vectors (room for two interpreter arguments per level in front) */
@@ -472,6 +584,8 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
         err = -ETXTBSY; /* open for writing (as Linux, before the other threads go) */
         goto out;
     }
+    if ((err = find_interp(path, &prog, &img, ALC_LOG_DEBUG, &in)))
+        goto out;
     hold_program(ino); /* the wait below must not free it or let it change */
     struct process *p = current_process();
     if (p->nthreads > 1)
@@ -486,9 +600,11 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     /* the point of no return: the old image goes */
     struct mm *old = p->mm;
     p->mm = mm;
-    if (mmu_activate(&mm->mmu) || load(path, ino, &prog, &img, args, envp, current()->regs) != 0) {
+    if (mmu_activate(&mm->mmu) ||
+        load(path, ino, &prog, &img, &in, args, envp, current()->regs) != 0) {
         mm_put(old);
         process_vfork_done(p);
+        interp_release(&in);
         kfree(prog.copy);
         kfree(argv);
         kfree(envp);
@@ -500,6 +616,7 @@ static long do_execve(int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
     exec_reset(p, path);
     err = 0;
 out:
+    interp_release(&in);
     kfree(prog.copy);
     kfree(argv);
     kfree(envp);

@@ -62,7 +62,9 @@ const char *elfp_strerror(enum elfp_error err)
     case ELFP_ERR_TYPE:
         return "not an executable (object file, core dump or shared library)";
     case ELFP_ERR_DYNAMIC:
-        return "dynamically linked (it has a program interpreter); build it with -static";
+        return "dynamically linked (it has a program interpreter): build it with -static, or run "
+               "it "
+               "with its libraries from a directory tree (--rootfs)";
     case ELFP_ERR_MALFORMED:
         return "malformed ELF headers";
     case ELFP_ERR_NO_LOAD:
@@ -219,8 +221,17 @@ static enum elfp_error parse_phdrs(const struct ehdr *ehp, const unsigned char *
         struct phdr ph;
         copy_bytes(&ph, phdrs + (uint64_t)i * sizeof(ph), sizeof(ph));
         switch (ph.type) {
-        case PT_INTERP:
-            return ELFP_ERR_DYNAMIC;
+        case PT_INTERP: {
+            uint64_t end;
+            if (!(opts & ELFP_ALLOW_INTERP))
+                return ELFP_ERR_DYNAMIC;
+            if (img->interp_size || ph.filesz < 2 || ph.filesz > ELFP_INTERP_MAX ||
+                add_overflows(ph.offset, ph.filesz, &end) || end > size)
+                return ELFP_ERR_MALFORMED;
+            img->interp_offset = ph.offset;
+            img->interp_size = ph.filesz;
+            break;
+        }
         case PT_LOAD:
             err = add_load(img, &ph, size, opts);
             if (err != ELFP_OK)

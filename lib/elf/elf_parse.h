@@ -55,10 +55,17 @@ struct elfp_image {
     uint64_t stack_flags_exec; /* PT_GNU_STACK asks for an executable stack */
     uint64_t note_offset;      /* file range of the first PT_NOTE (0, 0 if none) */
     uint64_t note_size;
+    /* with ELFP_ALLOW_INTERP: the file range of PT_INTERP's path (0, 0 if none), checked to lie
+     * in the file and to be 2 to ELFP_INTERP_MAX bytes; its bytes are not read here (the
+     * caller checks that they end with the only NUL) */
+    uint64_t interp_offset;
+    uint64_t interp_size;
 };
+#define ELFP_INTERP_MAX 4096u
 
 /* Options for elfp_parse_opts. */
 #define ELFP_ALLOW_KERNEL 1u /* accept segments in the upper (kernel) half */
+#define ELFP_ALLOW_INTERP 2u /* accept PT_INTERP (a dynamically linked program) */
 
 /* Parses and validates the ELF image in [file, file + size). On success fills *img and returns
  * ELFP_OK; otherwise returns the reason. Never reads outside the buffer. */

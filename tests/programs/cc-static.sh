@@ -1,6 +1,7 @@
 #!/bin/sh
 # cc-static.sh LIBC KIND SRC OUT [-IDIR|-DMACRO|LIB.a ...]: builds a static test program.
-#   LIBC: musl (musl-gcc) or glibc (gcc); KIND: exec (fixed address) or pie (static-pie).
+#   LIBC: musl (musl-gcc) or glibc (gcc); KIND: exec (fixed address) or pie (static-pie), or
+#   dyn: a dynamically linked PIE (its libraries and interpreter are the host's, dynamic.bats).
 #   Extra arguments: -I/-D go to the compiler, anything else (static libraries built for that
 #   LIBC, e.g. sdk's libnsm-musl.a) is linked after the program.
 # Debian's musl-gcc cannot link static-pie by itself, so that case is linked by hand with
@@ -17,6 +18,8 @@ case "$libc-$kind" in
   glibc-exec) exec gcc $flags -static -o "$out" "$src" $libs ;;
   glibc-pie)  exec gcc $flags -fPIE -static-pie -o "$out" "$src" $libs ;;
   musl-exec)  exec musl-gcc $flags -static -o "$out" "$src" $libs ;;
+  glibc-dyn)  exec gcc $flags -o "$out" "$src" $libs ;;
+  musl-dyn)   exec musl-gcc $flags -o "$out" "$src" $libs ;;
   musl-pie)
     # the library directory named in the musl-gcc wrapper's -specs argument
     lib=$(sed -n 's/.*-specs "\([^"]*\)\/musl-gcc.specs".*/\1/p' "$(command -v musl-gcc)")

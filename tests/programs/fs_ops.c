@@ -51,6 +51,7 @@ static const char *errname(int e)
         E(ENXIO)
         E(ERANGE)
         E(EOPNOTSUPP)
+        E(ENODATA)
 #undef E
     default:
         return "E?";
@@ -509,6 +510,26 @@ static void devices_and_proc(void)
     T(sc(SYS_open, (long)"/proc/self/nope", O_RDONLY, 0, 0, 0));
 }
 
+/* Extended attributes: /proc keeps none natively either (EOPNOTSUPP), and every error before
+ * that comes in Linux's order. */
+static void xattrs(void)
+{
+    char b[100];
+    printf("-- extended attributes\n");
+    T(sc(SYS_getxattr, (long)"/proc/self/status", (long)"user.x", (long)b, 10, 0));
+    T(sc(SYS_getxattr, (long)"/proc/self/status", (long)"security.selinux", (long)b, 100, 0));
+    T(sc(SYS_getxattr, (long)"/proc/self/status", (long)"", (long)b, 10, 0));
+    T(sc(SYS_getxattr, (long)"/nonexistent", (long)"user.x", (long)b, 10, 0));
+    T(sc(SYS_lgetxattr, (long)"/proc/self/exe", (long)"user.x", (long)b, 10, 0));
+    T(sc(SYS_listxattr, (long)"/proc/self/status", (long)b, 100, 0, 0));
+    T(sc(SYS_llistxattr, (long)"/nonexistent", (long)b, 100, 0, 0));
+    T(sc(SYS_setxattr, (long)"/proc/self/status", (long)"user.x", (long)"v", 1, 8));
+    T(sc(SYS_setxattr, (long)"/nonexistent", (long)"", (long)"v", 1, 0));
+    T(sc(SYS_fsetxattr, 999, (long)"user.x", (long)"v", 1, 0));
+    T(sc(SYS_fgetxattr, 999, (long)"user.x", (long)b, 10, 0));
+    T(sc(SYS_removexattr, (long)"/proc/self/status", (long)"", 0, 0, 0));
+}
+
 static void sendfile_copy(void)
 {
     printf("-- sendfile\n");
@@ -564,6 +585,7 @@ int main(void)
     unlinked_but_open();
     mappings();
     devices_and_proc();
+    xattrs();
     sendfile_copy();
     /* clean up natively; the enclave's /tmp goes away with it */
     chdir("/");

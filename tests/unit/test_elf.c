@@ -178,6 +178,38 @@ static void test_kernel_half(void **state)
     assert_int_equal(e.span_start, 0xffffffff80000000ull);
 }
 
+/* With ELFP_ALLOW_INTERP, PT_INTERP's file range is recorded, checked against the file. */
+static void test_interp(void **state)
+{
+    (void)state;
+    struct img m;
+    struct elfp_image e;
+    make(&m, 3);
+    m.ph[2] = (struct phdr){3, 4, 0x200, 0, 0, 28, 28, 1};
+    memcpy(m.bytes + 0x200, "/lib64/ld-linux-x86-64.so.2", 28);
+    assert_int_equal(elfp_parse(m.bytes, sizeof(m.bytes), &e), ELFP_ERR_DYNAMIC);
+    assert_int_equal(elfp_parse_opts(m.bytes, sizeof(m.bytes), &e, ELFP_ALLOW_INTERP), ELFP_OK);
+    assert_int_equal(e.interp_offset, 0x200);
+    assert_int_equal(e.interp_size, 28);
+    /* without one: nothing recorded */
+    struct img s;
+    make(&s, 2);
+    assert_int_equal(elfp_parse_opts(s.bytes, sizeof(s.bytes), &e, ELFP_ALLOW_INTERP), ELFP_OK);
+    assert_int_equal(e.interp_size, 0);
+    /* refusals: too short, too long, past the end of the file, overflowing, two of them */
+    uint64_t bad[][2] = {{0x200, 1}, {0x200, 4097}, {FILE_SIZE - 4, 8}, {~0ull - 2, 8}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        m.ph[2].offset = bad[i][0];
+        m.ph[2].filesz = bad[i][1];
+        assert_int_equal(elfp_parse_opts(m.bytes, sizeof(m.bytes), &e, ELFP_ALLOW_INTERP),
+                         ELFP_ERR_MALFORMED);
+    }
+    make(&m, 4);
+    m.ph[2] = m.ph[3] = (struct phdr){3, 4, 0x200, 0, 0, 28, 28, 1};
+    assert_int_equal(elfp_parse_opts(m.bytes, sizeof(m.bytes), &e, ELFP_ALLOW_INTERP),
+                     ELFP_ERR_MALFORMED);
+}
+
 static void test_real_binary_is_dynamic(void **state)
 {
     (void)state;
@@ -190,18 +222,20 @@ static void test_real_binary_is_dynamic(void **state)
     struct elfp_image e;
     assert_int_equal(elfp_parse(buf, n, &e), ELFP_ERR_DYNAMIC);
     assert_non_null(strstr(elfp_strerror(ELFP_ERR_DYNAMIC), "static"));
+    assert_non_null(strstr(elfp_strerror(ELFP_ERR_DYNAMIC), "--rootfs"));
+    assert_int_equal(elfp_parse_opts(buf, n, &e, ELFP_ALLOW_INTERP), ELFP_OK);
+    assert_true(e.interp_size > 2 && e.interp_offset + e.interp_size <= n);
+    assert_int_equal(buf[e.interp_offset], '/');
+    assert_int_equal(buf[e.interp_offset + e.interp_size - 1], 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_exec),
-        cmocka_unit_test(test_valid_pie),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_too_many_segments),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_kernel_half),
-        cmocka_unit_test(test_real_binary_is_dynamic),
+        cmocka_unit_test(test_valid_exec), cmocka_unit_test(test_valid_pie),
+        cmocka_unit_test(test_refusals),   cmocka_unit_test(test_too_many_segments),
+        cmocka_unit_test(test_truncated),  cmocka_unit_test(test_kernel_half),
+        cmocka_unit_test(test_interp),     cmocka_unit_test(test_real_binary_is_dynamic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

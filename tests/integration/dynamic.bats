@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# dynamic.bats: dynamically linked programs (enclave/loader/exec.c: PT_INTERP, docs/dynamic.md).
+# execve loads the program and its interpreter (glibc's ld-linux-x86-64.so.2, musl's
+# ld-musl-x86_64.so.1); the interpreter maps the libraries. Each test runs the same program
+# natively and in an enclave whose --rootfs tree holds copies of the host's files (the program,
+# its interpreter and its libraries at the same paths): the same stdout, stderr and exit status.
+
+load helpers
+
+setup() {
+  require_kvm
+  R=$BATS_TEST_TMPDIR/root
+  mkdir -p "$R/tmp"
+}
+
+# add FILE: copies FILE to the same path under $R, symlinks followed.
+add() {
+  mkdir -p "$R$(dirname "$1")"
+  cp -L "$1" "$R$1"
+}
+
+# add_program FILE [DEST]: FILE at DEST (its own path by default) under $R, with its interpreter
+# and the libraries the host's loader resolves for it (ldd; a musl program needs only its
+# interpreter, which is musl's libc too).
+add_program() {
+  local f=$1 dest=${2:-$1} interp lib
+  mkdir -p "$R$(dirname "$dest")"
+  cp -L "$f" "$R$dest"
+  interp=$(readelf -l "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+  [ -n "$interp" ] || { echo "$f: not dynamically linked"; return 1; }
+  add "$interp"
+  case "$interp" in
+    *ld-musl*) ;;
+    *)
+      for lib in $(ldd "$f" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do add "$lib"; done ;;
+  esac
+}
+
+# both DEST ARGS...: runs $R/DEST's original natively (NATIVE holds its host path) and DEST in
+# an enclave on $R; then assert_same.
+both() {
+  local dest=$1
+  shift
+  T=$BATS_TEST_TMPDIR
+  local status
+  (cd / && env -i PATH=/usr/bin:/bin "$NATIVE" "$@") > "$T/native.out" 2> "$T/native.err" &&
+    status=0 || status=$?
+  echo "$status" > "$T/native.status"
+  "$ALCOVE" run --log-file "$T/enclave.log" -m 256 --rootfs "$R" "$dest" "$@" \
+    > "$T/enclave.out" 2> "$T/enclave.err" && status=0 || status=$?
+  echo "$status" > "$T/enclave.status"
+  assert_same
+}
+
+@test "dynamic: a glibc program, its loader and libc; dlopen, dl_iterate_phdr, the auxiliary vector, fork + execve of itself, a missing interpreter (ENOENT)" {
+  NATIVE=$(prog dyn_basic-glibc-dyn)
+  add_program "$NATIVE" /dyn_basic
+  add /lib/x86_64-linux-gnu/libm.so.6 # dlopen'd, not in ldd's list
+  both /dyn_basic
+  grep -qx 'AT_BASE set (an interpreter was loaded): yes' "$T/enclave.out"
+  grep -qx 'AT_ENTRY is the program'"'"'s _start: yes' "$T/enclave.out"
+  grep -qx 'dl_iterate_phdr: the interpreter at AT_BASE yes, the program'"'"'s headers at AT_PHDR yes, at least two objects yes' "$T/enclave.out"
+  grep -qx 'dlopen(libm.so.6): yes' "$T/enclave.out"
+  grep -qx 'cos(0) through dlsym = 1.0' "$T/enclave.out"
+  grep -qx 'the child ran the program again and exited with 7' "$T/enclave.out"
+  grep -qx 'execve with a missing interpreter = -1 errno 2' "$T/enclave.out"
+  grep -qx 'done' "$T/enclave.out"
+  [ "$(cat "$T/enclave.status")" = 3 ]
+}
+
+@test "dynamic: a musl program (ld-musl-x86_64.so.1 is its libc too)" {
+  NATIVE=$(prog dyn_basic-musl-dyn)
+  add_program "$NATIVE" /dyn_basic
+  both /dyn_basic
+  grep -qx 'dlopen(libc.so): yes' "$T/enclave.out"
+  grep -qx 'the child ran the program again and exited with 7' "$T/enclave.out"
+  grep -qx 'done' "$T/enclave.out"
+}
+
+@test "dynamic: Debian's own dash runs a pipeline of Debian's coreutils, each a dynamic process" {
+  local p
+  for p in /bin/sh /usr/bin/sort /usr/bin/tr /usr/bin/sha256sum /usr/bin/wc /usr/bin/basename \
+           /usr/bin/ls /usr/bin/cat; do
+    add_program "$p"
+  done
+  mkdir -p "$R/data/d"
+  printf 'b\na\nc\n' > "$R/data/d/f"
+  # natively the same files are read from a copy
+  local copy=$BATS_TEST_TMPDIR/native-data
+  cp -r "$R/data" "$copy"
+  local script="cd /data 2>/dev/null || cd $copy; sort d/f | tr a-z A-Z; printf xxx | sha256sum; ls -l d | wc -l; basename /a/b/c; cat missing-file; echo \"status \$?\""
+  NATIVE=/bin/sh
+  both /bin/sh -c "$script"
+  grep -qx 'A' "$T/enclave.out"
+  grep -qx 'C' "$T/enclave.out"
+  grep -qx "$(printf xxx | sha256sum)" "$T/enclave.out"
+  grep -qx '2' "$T/enclave.out"
+  grep -qx 'status 1' "$T/enclave.out"
+}
+
+@test "dynamic: an interpreter that is not an ELF file is ELIBBAD; alcove run BINARY refuses a dynamic program and names --rootfs" {
+  NATIVE=$(prog dyn_basic-glibc-dyn)
+  add_program "$NATIVE" /dyn_basic
+  add_program /bin/sh
+  printf 'not an ELF file\n' > "$R/bad-interp"
+  chmod 755 "$R/bad-interp"
+  # the same program with PT_INTERP pointing at it (the path padded with NULs, as Linux allows)
+  python3 - "$NATIVE" "$R/dyn_bad" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+phoff, = struct.unpack_from('<Q', b, 32)
+phentsize, phnum = struct.unpack_from('<HH', b, 54)
+for i in range(phnum):
+    o = phoff + i * phentsize
+    ptype, = struct.unpack_from('<I', b, o)
+    if ptype == 3:
+        off, = struct.unpack_from('<Q', b, o + 8)
+        size, = struct.unpack_from('<Q', b, o + 32)
+        b[off:off + size] = b'/bad-interp'.ljust(size, b'\0')
+open(sys.argv[2], 'wb').write(b)
+PY
+  chmod 755 "$R/dyn_bad"
+  run "$ALCOVE" run -m 256 --rootfs "$R" /bin/sh -c '/dyn_bad; echo "status $?"'
+  echo "$output"
+  [[ "$output" == *"status 126"* ]]
+  [[ "$output" == *"orrupted shared library"* ]]
+  # the host refuses a dynamic program given as a single file, and says what to do
+  run "$ALCOVE" run "$NATIVE"
+  echo "$output"
+  [ "$status" -eq 126 ]
+  [[ "$output" == *"--rootfs"* ]]
+}
