@@ -5,10 +5,10 @@
  * Linux with no security module has no security.* labels: listing gives an empty list, and
  * reading, writing or removing one is EOPNOTSUPP (what coreutils, tar, rsync, python's shutil
  * and the JVM take for "this file system has none"). Every check before that is Linux's, in its
- * order (fs/xattr.c): the name and value are copied and checked (ERANGE, E2BIG, EINVAL), the path
- * is resolved, a write needs a writable mount (EROFS), and the namespace's permission rule
- * applies (trusted.* needs privilege; user.* only on regular files and directories, with the
- * file's read or write permission).
+ * order (Linux 6.1's fs/xattr.c): the path or descriptor is resolved, a change needs a writable
+ * mount (EROFS), the flags, name and value are copied and checked (EINVAL, ERANGE, E2BIG), and
+ * the namespace's permission rule applies (trusted.* needs privilege; user.* only on regular files
+ * and directories, with the file's read or write permission).
  */
 #include "file.h"
 #include "fs_common.h"
@@ -74,9 +74,11 @@ static long do_setxattr(int fd, uint64_t upath, unsigned lookup, uint64_t uname,
 {
     char name[XATTR_NAME_MAX + 1];
     struct inode *ino;
-    long err = upath ? 0 : target(fd, 0, 0, &ino); /* the descriptor first, the path last */
+    long err = target(fd, upath, lookup, &ino);
     if (err)
         return err;
+    if (ino->flags & I_READONLY)
+        return -EROFS;
     if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
         return -EINVAL;
     if ((err = get_name(uname, name)))
@@ -85,10 +87,6 @@ static long do_setxattr(int fd, uint64_t upath, unsigned lookup, uint64_t uname,
         return -E2BIG;
     if (size && !user_range_ok(uvalue, size, PROT_READ))
         return -EFAULT;
-    if (upath && (err = target(fd, upath, lookup, &ino)))
-        return err;
-    if (ino->flags & I_READONLY)
-        return -EROFS;
     err = permission(ino, name, true);
     return err ? err : -EOPNOTSUPP;
 }
@@ -97,15 +95,13 @@ static long do_removexattr(int fd, uint64_t upath, unsigned lookup, uint64_t una
 {
     char name[XATTR_NAME_MAX + 1];
     struct inode *ino;
-    long err = upath ? 0 : target(fd, 0, 0, &ino); /* the descriptor first, the path last */
-    if (!err)
-        err = get_name(uname, name);
-    if (!err && upath)
-        err = target(fd, upath, lookup, &ino);
+    long err = target(fd, upath, lookup, &ino);
     if (err)
         return err;
     if (ino->flags & I_READONLY)
         return -EROFS;
+    if ((err = get_name(uname, name)))
+        return err;
     err = permission(ino, name, true);
     return err ? err : -EOPNOTSUPP;
 }

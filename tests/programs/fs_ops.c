@@ -524,7 +524,7 @@ static void xattrs(void)
     T(sc(SYS_listxattr, (long)"/proc/self/status", (long)b, 100, 0, 0));
     T(sc(SYS_llistxattr, (long)"/nonexistent", (long)b, 100, 0, 0));
     T(sc(SYS_setxattr, (long)"/proc/self/status", (long)"user.x", (long)"v", 1, 8));
-    T(sc(SYS_setxattr, (long)"/nonexistent", (long)"", (long)"v", 1, 0));
+    T(sc(SYS_setxattr, (long)"/nonexistent", (long)"user.x", (long)"v", 1, 0));
     T(sc(SYS_fsetxattr, 999, (long)"user.x", (long)"v", 1, 0));
     T(sc(SYS_fgetxattr, 999, (long)"user.x", (long)b, 10, 0));
     T(sc(SYS_removexattr, (long)"/proc/self/status", (long)"", 0, 0, 0));
