@@ -3,10 +3,13 @@
  * On our KVM a `syscall` costs two traps to the hypervisor (into the CPL0 trampoline, and the
  * iretq back to the kernel at CPL3), 50-85 µs. The kernel and the application share CPL3 and one
  * address space, so a plain jump would do. The first time a site traps, the kernel looks at it
- * and rewrites it in one of two ways; either way the site then jumps to a stub (in an area next
- * to the executable, set up by patch_init) that saves the return address and the user stack
- * pointer in the vCPU window, switches to the kernel stack and jumps to alc_entry_fast, which
- * builds the same struct regs a trap does and returns through the same path.
+ * and rewrites it in one of two ways; either way the site then jumps to a stub (in a stub area
+ * within a rel32 jump of the site: one next to the executable, set up by patch_init, and more
+ * near a shared library's code as its sites trap) that saves the return address and the user
+ * stack pointer in the vCPU window, switches to the kernel stack and jumps to alc_entry_fast,
+ * which builds the same struct regs a trap does and returns through the same path. The stub
+ * may use r11 (a syscall clobbers it; alc_entry_fast gives it Linux's value, the flags) to hold
+ * a return address anywhere in the address space.
  *
  * 1. `mov $nr, %eax; syscall` (what glibc emits for almost every wrapper), with nr the number
  *    that trapped: the 5-byte mov becomes a `jmp` to a stub that does the mov. The `syscall`
@@ -28,7 +31,9 @@
  *    jmp this file wrote over a `syscall` is not taken as such an end: the code after it runs.
  *    Padding that already holds a slot is used for the next one.
  *
- * Only the executable's own code (VMA_EXE, not the stub area) is patched. Bytes are written
+ * Code is patched where it is an ordinary program's or library's code: a private mapping that is
+ * executable and not writable (the executable's segments, its interpreter's, the libraries the
+ * interpreter maps; not code a JIT keeps writable, not a stub area). Bytes are written
  * so that no instruction is ever seen half written: a 5-byte jmp's displacement before its
  * opcode (the opcode byte is one store), the 2-byte jmp as one 16-bit store that does not
  * cross a cache line (a site at the last byte of a line stays on the trap path). Once the
@@ -51,9 +56,10 @@
 
 #define STUB_SIZE     48
 #define STUB_AREA     (64 * 1024)
-#define TWO_GIB       0x80000000ull
-#define NSITES        1024 /* sites remembered (a power of two) */
-#define SCAN          160  /* bytes decoded after a syscall while looking for padding */
+#define MAX_AREAS     32
+#define REL32_REACH   0x7fff0000ll /* what a rel32 jump reaches, with a margin */
+#define NSITES        1024         /* sites remembered (a power of two) */
+#define SCAN          160          /* bytes decoded after a syscall while looking for padding */
 #define NR_EXIT       60
 #define NR_EXIT_GROUP 231
 
@@ -69,7 +75,10 @@ enum site_state { SITE_PATCHED_IMM = 1, SITE_PATCHED_REL8 = 2, SITE_REFUSED = 4 
 /* What an address space's code has had done to it (struct mm.patch): its stub area, and the
  * sites seen. A fork's child gets a copy (its memory is a copy), an execve starts afresh. */
 struct patch_state {
-    uint64_t stub_start, stub_next, stub_end;
+    struct stub_area {
+        uint64_t start, next, end;
+    } areas[MAX_AREAS];
+    uint32_t nareas;
     struct {
         uint64_t addr;
         uint32_t state;
@@ -123,31 +132,44 @@ static bool shared_code(void)
     return current_process()->nthreads > 1 || mm_current()->users > 1;
 }
 
-/* Reserves the stub area within a rel32 jump of the executable's code [lo, hi). */
+/* A rel32 jump between a and b reaches. */
+static bool in_reach(uint64_t a, uint64_t b)
+{
+    int64_t d = (int64_t)(a - b);
+    return d > -REL32_REACH && d < REL32_REACH;
+}
+
+/* A new stub area within a rel32 jump of [lo, hi) (just below lo when that is free, as
+ * mappings go top-down), or false when there is no room in reach or no slot for it. */
+static bool area_add(struct patch_state *st, uint64_t lo, uint64_t hi)
+{
+    if (st->nareas == MAX_AREAS)
+        return false;
+    uint64_t at = PAGE_DOWN(lo) - STUB_AREA;
+    if (PAGE_DOWN(lo) < MM_USER_START + STUB_AREA ||
+        mm_map_at(at, STUB_AREA, PROT_READ | PROT_EXEC, VMA_EXE)) {
+        if (mm_map_anywhere(STUB_AREA, PAGE_SIZE, 0, PROT_READ | PROT_EXEC, VMA_EXE, &at))
+            return false;
+        if (!in_reach(at, hi) || !in_reach(at + STUB_AREA, lo)) {
+            mm_unmap(at, at + STUB_AREA);
+            return false;
+        }
+    }
+    st->areas[st->nareas++] = (struct stub_area){at, at, at + STUB_AREA};
+    return true;
+}
+
+/* Reserves the first stub area near the executable's code [lo, hi). */
 void patch_init(uint64_t lo, uint64_t hi)
 {
     if (g_boot->flags & ALC_BOOT_NO_SYSCALL_PATCH)
         return;
-    if (hi > TWO_GIB)
-        return; /* stubs encode return addresses as sign-extended 32-bit immediates */
-    uint64_t at = PAGE_DOWN(lo) - STUB_AREA;
-    if (PAGE_DOWN(lo) < STUB_AREA || mm_map_at(at, STUB_AREA, PROT_READ | PROT_EXEC, VMA_EXE)) {
-        if (mm_map_anywhere(STUB_AREA, PAGE_SIZE, 0, PROT_READ | PROT_EXEC, VMA_EXE, &at))
-            return;
-        if (at + STUB_AREA > TWO_GIB) {
-            mm_unmap(at, at + STUB_AREA);
-            return;
-        }
-    }
     struct patch_state *st = kzalloc(sizeof(*st));
-    if (!st) {
-        mm_unmap(at, at + STUB_AREA);
+    if (!st)
         return;
-    }
-    st->stub_start = st->stub_next = at;
-    st->stub_end = at + STUB_AREA;
     patch_free(mm_current());
     mm_current()->patch = st;
+    area_add(st, lo, hi); /* none in reach: one is tried again at each site */
 }
 
 static bool is_prefix(uint8_t b)
@@ -177,11 +199,29 @@ static uint8_t *emit32(uint8_t *p, uint64_t v)
     return emit(p, &w, 4);
 }
 
-/* A stub that enters the kernel and returns to ret: `mov $nr, %eax` first when nr >= 0. */
-static uint64_t make_stub(int64_t nr, uint64_t ret)
+/* A stub area with room for a stub that a jmp rel32 at from reaches (a new one if needed). */
+static struct stub_area *area_for(uint64_t from)
 {
     struct patch_state *st = ps();
-    if (st->stub_next + STUB_SIZE > st->stub_end)
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < st->nareas; i++) {
+            struct stub_area *a = &st->areas[i];
+            if (a->next + STUB_SIZE <= a->end && in_reach(a->start, from) && in_reach(a->end, from))
+                return a;
+        }
+        const struct vma *v = vms_lookup(mm_space(), from);
+        if (pass || !v || !area_add(st, v->start, v->end))
+            break;
+    }
+    return NULL;
+}
+
+/* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from:
+ * `mov $nr, %eax` first when nr >= 0. Its address, or 0 when no stub area has room in reach. */
+static uint64_t make_stub(int64_t nr, uint64_t ret, uint64_t from)
+{
+    struct stub_area *a = area_for(from);
+    if (!a)
         return 0;
     uint8_t stub[STUB_SIZE];
     uint8_t *p = stub;
@@ -189,9 +229,10 @@ static uint64_t make_stub(int64_t nr, uint64_t ret)
         p = emit(p, "\xb8", 1); /* mov $nr, %eax */
         p = emit32(p, (uint64_t)nr);
     }
-    p = emit(p, "\x48\xc7\x04\x25", 4); /* movq $ret, fast_rip */
+    p = emit(p, "\x49\xbb", 2); /* movabs $ret, %r11 */
+    p = emit(p, &ret, 8);
+    p = emit(p, "\x4c\x89\x1c\x25", 4); /* mov %r11, fast_rip */
     p = emit32(p, ALC_CPU_VBASE + PERCPU_FAST_RIP);
-    p = emit32(p, ret);
     p = emit(p, "\x48\x89\x24\x25", 4); /* mov %rsp, user_rsp */
     p = emit32(p, ALC_CPU_VBASE + ALC_CPU_USER_RSP);
     p = emit(p, "\x48\x8b\x24\x25", 4); /* mov kstack_top, %rsp: the thread's own */
@@ -200,10 +241,11 @@ static uint64_t make_stub(int64_t nr, uint64_t ret)
     p = emit32(p, (uint64_t)&g_fast_entry);
     while (p < stub + STUB_SIZE)
         *p++ = 0xcc;
-    uint64_t at = st->stub_next;
+    _Static_assert(5 + 10 + 8 + 8 + 8 + 7 <= STUB_SIZE, "the longest stub fits");
+    uint64_t at = a->next;
     if (mm_write(at, stub, STUB_SIZE))
         return 0;
-    st->stub_next += STUB_SIZE;
+    a->next += STUB_SIZE;
     return at;
 }
 
@@ -246,7 +288,10 @@ static bool write_jmp32(uint64_t at, uint64_t target)
 bool patch_stub_contains(uint64_t rip)
 {
     struct patch_state *st = ps();
-    return st && rip >= st->stub_start && rip < st->stub_end;
+    for (uint32_t i = 0; st && i < st->nareas; i++)
+        if (rip >= st->areas[i].start && rip < st->areas[i].end)
+            return true;
+    return false;
 }
 
 /* Way 1: `mov $nr, %eax` (b8 imm32) right before the syscall at x. */
@@ -263,7 +308,7 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
         return false;
     if (shared_code() && ((x - 5) & 7) > 3)
         return false; /* see write_jmp32 */
-    uint64_t stub = make_stub(imm, x + 2);
+    uint64_t stub = make_stub(imm, x + 2, x - 5);
     if (!stub)
         return false;
     return write_jmp32(x - 5, stub);
@@ -323,9 +368,9 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     uint64_t slot = find_padding(x, v->end, &pad_end, why);
     if (!slot)
         return false;
-    uint64_t stub = make_stub(-1, x + 2);
+    uint64_t stub = make_stub(-1, x + 2, slot);
     if (!stub) {
-        *why = "the stub area is full";
+        *why = "no stub area with room within a rel32 jump";
         return false;
     }
     for (uint64_t p = slot + 5; p < pad_end; p++)
@@ -336,12 +381,25 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     return true;
 }
 
+extern uint64_t g_fast_syscalls; /* sys/dispatch.c */
+
 static void log_totals(void)
 {
+    uint64_t all = g_traps + g_fast_syscalls;
+    uint64_t bp = all ? g_traps * 10000 / all : 0; /* basis points */
     klog(ALC_LOG_DEBUG,
-         "syscall patching: %lu traps; %lu sites patched (%lu mov $nr, %lu through padding), "
-         "%lu left on the trap path",
-         g_traps, g_patched_imm + g_patched_rel8, g_patched_imm, g_patched_rel8, g_refused);
+         "syscall patching: %lu syscalls, %lu trapped (%lu.%02lu%%); %lu sites patched (%lu mov "
+         "$nr, %lu through padding), %lu left on the trap path",
+         all, g_traps, bp / 100, bp % 100, g_patched_imm + g_patched_rel8, g_patched_imm,
+         g_patched_rel8, g_refused);
+}
+
+/* Code that may be patched (see the top of the file). */
+static bool patchable(const struct vma *v)
+{
+    uint32_t kind = vma_kind(v);
+    return (v->prot & PROT_EXEC) && !(v->prot & PROT_WRITE) &&
+           (kind == VMA_EXE || kind == VMA_ANON);
 }
 
 /* Called on every trapped syscall (sys/dispatch.c), before it is handled. */
@@ -352,12 +410,11 @@ void patch_syscall_site(const struct regs *r)
     if (exiting && g_boot->log_level >= ALC_LOG_DEBUG)
         log_totals();
     struct patch_state *state = ps();
-    if (!state || r->rip < 8 || r->rip > TWO_GIB)
+    if (!state || r->rip < MM_USER_START + 2 || r->rip >= MM_USER_END)
         return;
     uint64_t x = r->rip - 2; /* the syscall instruction */
     const struct vma *v = vms_lookup(mm_space(), x);
-    if (!v || vma_kind(v) != VMA_EXE || !(v->prot & PROT_EXEC) || x + 2 > v->end ||
-        (x >= state->stub_start && x < state->stub_end))
+    if (!v || !patchable(v) || x < v->start || x + 2 > v->end || patch_stub_contains(x))
         return;
     const uint8_t *b = (const uint8_t *)x;
     if (b[0] != 0x0f || b[1] != 0x05)

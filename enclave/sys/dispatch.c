@@ -49,6 +49,7 @@ static void trace(const struct syscall_desc *d, uint64_t nr, const struct regs *
 
 void patch_syscall_site(const struct regs *r);
 void syscall_dispatch_fast(struct regs *r);
+uint64_t g_fast_syscalls; /* syscalls that came through a patched site (kernel/patch.c logs it) */
 void syscall_dispatch(struct regs *r);
 static void syscall_dispatch_locked(struct regs *r);
 
@@ -69,6 +70,7 @@ void syscall_dispatch(struct regs *r)
 void syscall_dispatch_fast(struct regs *r)
 {
     kernel_enter();
+    g_fast_syscalls++; /* under the kernel lock */
     syscall_dispatch_locked(r);
     kernel_leave();
 }

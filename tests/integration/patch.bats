@@ -9,7 +9,7 @@ load helpers
 setup() { require_kvm; }
 
 # traps LOG: the number of trapped syscalls the enclave kernel counted (its line at exit).
-traps() { sed -n 's/.*syscall patching: \([0-9]*\) traps.*/\1/p' "$1" | tail -1; }
+traps() { sed -n 's/.*syscall patching: [0-9]* syscalls, \([0-9]*\) trapped.*/\1/p' "$1" | tail -1; }
 
 @test "sites that take the number from a register or memory: same results, patched" {
   differential patch_generic 100

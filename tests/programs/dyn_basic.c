@@ -5,6 +5,9 @@
  *                        libraries loaded with dlopen, a fork whose child runs this program
  *                        again with execve (through the interpreter, as a new image), errnos
  *   dyn_basic child N    what the child prints; exits with N
+ *   dyn_basic loop N     N getppid() through libc's wrapper, N through its generic syscall()
+ *                        and N 1-byte reads: syscall sites in a shared library (dynamic.bats
+ *                        counts how many of them trap)
  *
  * Addresses are never printed: natively they are randomized. */
 #define _GNU_SOURCE
@@ -20,6 +23,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +140,17 @@ static void child_checks(const char *self)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "loop") == 0) {
+        long n = atol(argv[2]), sum = 0;
+        int fd = open("/proc/self/exe", O_RDONLY);
+        char c;
+        for (long i = 0; i < n; i++) {
+            sum += getppid() == syscall(SYS_getppid);
+            sum += pread(fd, &c, 1, 0) == 1 && c == 0x7f;
+        }
+        printf("loop: %ld of %ld agree\n", sum, 2 * n);
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "child") == 0) {
         printf("child: AT_BASE set %s, DYN_FROM_PARENT=%s\n", yes(getauxval(AT_BASE) != 0),
                getenv("DYN_FROM_PARENT") ? getenv("DYN_FROM_PARENT") : "(unset)");
