@@ -1,5 +1,6 @@
 /* socket.h: the socket layer between the socket syscalls (sys/socket.c) and the families that
- * implement sockets (net/vsock_sock.c for AF_VSOCK, net/unix.c for AF_UNIX).
+ * implement sockets (net/vsock_sock.c for AF_VSOCK, net/unix.c for AF_UNIX, net/inet.c for
+ * AF_INET and AF_INET6).
  *
  * sys/socket.c does what Linux's net/socket.c does: it finds the socket behind a descriptor
  * (EBADF, ENOTSOCK), copies addresses, message headers, iovec arrays and control messages in
@@ -130,7 +131,7 @@ struct sock_msg {
 struct sock_opts {
     int64_t rcvtimeo_ns, sndtimeo_ns; /* -1: forever, 0: never wait */
     int rcvbuf, sndbuf, rcvlowat;     /* as Linux reports them */
-    bool reuseaddr, keepalive, linger, passcred;
+    bool reuseaddr, reuseport, keepalive, linger, passcred;
     int linger_sec;
 };
 #define SOCK_DEFAULT_BUF 212992 /* net.core.rmem_default and wmem_default */
@@ -175,6 +176,8 @@ struct sock_family {
 
 extern const struct sock_family g_vsock_family; /* net/vsock_sock.c */
 extern const struct sock_family g_unix_family;  /* net/unix.c */
+extern const struct sock_family g_inet_family;  /* net/inet.c: AF_INET */
+extern const struct sock_family g_inet6_family; /* net/inet.c: AF_INET6 */
 
 /* The socket ops behind a file, NULL when it is not a socket. */
 static inline const struct sock_ops *sock_ops_of(const struct file *f)

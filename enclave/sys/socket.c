@@ -1,11 +1,11 @@
 /* socket.c: the socket syscalls: socket, socketpair, bind, listen, accept, accept4, connect,
- * sendto, recvfrom, sendmsg, recvmsg, shutdown, getsockname, getpeername, setsockopt,
- * getsockopt, in front of the families (socket.h): AF_UNIX (net/unix.c) and AF_VSOCK
- * (net/vsock_sock.c); other families are EAFNOSUPPORT, as on a Linux without them. The checks
- * follow Linux's net/socket.c in order (EBADF, ENOTSOCK, then the arguments, then the family's
- * checks of the socket's state), the addresses are copied as Linux's move_addr_to_kernel /
- * move_addr_to_user do, and the data buffers are checked when they are copied, so a bad buffer
- * on an unconnected socket is ENOTCONN, not EFAULT, as on Linux.
+ * sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, shutdown, getsockname, getpeername,
+ * setsockopt, getsockopt, in front of the families (socket.h): AF_UNIX (net/unix.c), AF_INET
+ * and AF_INET6 (net/inet.c) and AF_VSOCK (net/vsock_sock.c); other families are EAFNOSUPPORT, as on
+ * a Linux without them. The checks follow Linux's net/socket.c in order (EBADF, ENOTSOCK, then the
+ * arguments, then the family's checks of the socket's state), the addresses are copied as Linux's
+ * move_addr_to_kernel / move_addr_to_user do, and the data buffers are checked when they are
+ * copied, so a bad buffer on an unconnected socket is ENOTCONN, not EFAULT, as on Linux.
  */
 #include "file.h"
 #include "klib.h"
@@ -26,7 +26,8 @@
 #define NSEC_PER_USEC   1000ll
 #define NSEC_PER_SEC    1000000000ll
 
-static const struct sock_family *const g_families[] = {&g_unix_family, &g_vsock_family};
+static const struct sock_family *const g_families[] = {&g_unix_family, &g_inet_family,
+                                                       &g_inet6_family, &g_vsock_family};
 
 struct linux_msghdr {
     uint64_t name;
@@ -439,14 +440,9 @@ fail:
     return ret;
 }
 
-SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
+static long do_sendmsg(struct file *f, const struct sock_ops *o, uint64_t umsg, int flags)
 {
-    struct file *f;
-    const struct sock_ops *o;
     struct linux_msghdr m;
-    long err = lookup(fd, &f, &o);
-    if (err)
-        return err;
     struct msg_iov mi;
     long total = load_msg(umsg, &m, &mi);
     if (total < 0)
@@ -483,14 +479,9 @@ out:
     return ret;
 }
 
-SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
+static long do_recvmsg(struct file *f, const struct sock_ops *o, uint64_t umsg, int flags)
 {
-    struct file *f;
-    const struct sock_ops *o;
     struct linux_msghdr m;
-    long err = lookup(fd, &f, &o);
-    if (err)
-        return err;
     struct msg_iov mi;
     long total = load_msg(umsg, &m, &mi);
     if (total < 0)
@@ -516,6 +507,98 @@ SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
         copy_to_user((uint64_t)&u->controllen, &used, sizeof(used)))
         return -EFAULT;
     return ret;
+}
+
+SYSCALL_DEFINE3(sendmsg, int, fd, uint64_t, umsg, int, flags)
+{
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
+    return err ? err : do_sendmsg(f, o, umsg, flags);
+}
+
+SYSCALL_DEFINE3(recvmsg, int, fd, uint64_t, umsg, int, flags)
+{
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
+    return err ? err : do_recvmsg(f, o, umsg, flags);
+}
+
+/* struct mmsghdr: a msghdr and the length its call moved */
+#define MMSG_SIZE      64
+#define MMSG_LEN_OFF   56
+#define MSG_WAITFORONE 0x10000
+
+/* Linux's __sys_sendmmsg: as many messages as go; an error after the first ends the batch and
+ * the count is the answer. */
+SYSCALL_DEFINE4(sendmmsg, int, fd, uint64_t, uvec, unsigned, vlen, int, flags)
+{
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
+    if (err)
+        return err;
+    if (vlen > UIO_MAXIOV)
+        vlen = UIO_MAXIOV;
+    unsigned n = 0;
+    for (; n < vlen; n++) {
+        uint64_t at = uvec + (uint64_t)n * MMSG_SIZE;
+        long r = do_sendmsg(f, o, at, flags);
+        if (r < 0) {
+            err = r;
+            break;
+        }
+        uint32_t len = (uint32_t)r;
+        if (copy_to_user(at + MMSG_LEN_OFF, &len, sizeof(len))) {
+            err = -EFAULT;
+            break;
+        }
+    }
+    return n ? (long)n : err;
+}
+
+/* Linux's do_recvmmsg: MSG_WAITFORONE makes every receive after the first non-blocking; the
+ * timeout is looked at between messages, as Linux does. */
+SYSCALL_DEFINE5(recvmmsg, int, fd, uint64_t, uvec, unsigned, vlen, int, flags, uint64_t, uts)
+{
+    struct file *f;
+    const struct sock_ops *o;
+    long err = lookup(fd, &f, &o);
+    if (err)
+        return err;
+    int64_t deadline = WAIT_FOREVER;
+    if (uts) {
+        struct linux_timespec ts;
+        if (copy_from_user(&ts, uts, sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC)
+            return -EINVAL;
+        deadline = time_monotonic_ns() + ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+    }
+    if (vlen > UIO_MAXIOV)
+        vlen = UIO_MAXIOV;
+    unsigned n = 0;
+    for (; n < vlen; n++) {
+        uint64_t at = uvec + (uint64_t)n * MMSG_SIZE;
+        long r = do_recvmsg(f, o, at, flags & ~MSG_WAITFORONE);
+        if (r < 0) {
+            err = r;
+            break;
+        }
+        uint32_t len = (uint32_t)r;
+        if (copy_to_user(at + MMSG_LEN_OFF, &len, sizeof(len))) {
+            err = -EFAULT;
+            break;
+        }
+        if (flags & MSG_WAITFORONE)
+            flags |= MSG_DONTWAIT;
+        if (uts && time_monotonic_ns() >= deadline) {
+            n++;
+            break;
+        }
+    }
+    return n ? (long)n : err;
 }
 
 /* ---- options ---- */
@@ -577,8 +660,10 @@ static long sol_socket_set(struct file *f, const struct sock_ops *ops, int name,
     case SO_OOBINLINE:
     case SO_NO_CHECK:
     case SO_PRIORITY:
-    case SO_REUSEPORT:
         return 0; /* accepted; nothing here depends on them */
+    case SO_REUSEPORT:
+        o->reuseport = val != 0;
+        return 0;
     case SO_PASSCRED:
         o->passcred = val != 0;
         return 0;
@@ -672,9 +757,11 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint
         case SO_OOBINLINE:
         case SO_NO_CHECK:
         case SO_PRIORITY:
-        case SO_REUSEPORT:
         case SO_PROTOCOL:
             v.i = 0;
+            break;
+        case SO_REUSEPORT:
+            v.i = o->reuseport;
             break;
         case SO_PASSCRED:
             v.i = o->passcred;
