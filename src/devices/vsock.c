@@ -169,13 +169,15 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
             char ok[32];
             int n = snprintf(ok, sizeof(ok), "OK %u\n", c->host_port);
             c->state = C_OPEN;
-            if (write(c->fd, ok, (size_t)n) != n) {
+            if (!c->tcp && write(c->fd, ok, (size_t)n) != n) {
                 conn_reset(vs, c, true);
                 return 0;
             }
         }
         break;
     case OP_RST:
+        if (c->tcp && c->state == C_GUEST_CONNECTING)
+            tcp_refused(c); /* nothing listens inside: the client sees a reset */
         conn_free(vs, c);
         return 0;
     case OP_SHUTDOWN:
@@ -296,6 +298,12 @@ static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chai
     } else if (c->ctrl & CTRL_REQUEST) {
         h.op = OP_REQUEST;
         c->ctrl &= ~CTRL_REQUEST;
+        /* a published port's client: its address rides along (the guest's buffers are 64 KiB;
+         * one too small for it gets the REQUEST alone, which means "no origin") */
+        if (c->tcp && ch->in_len >= sizeof(h) + sizeof(c->origin)) {
+            chain_write(ch, sizeof(h), &c->origin, sizeof(c->origin));
+            h.len = payload = (uint32_t)sizeof(c->origin);
+        }
     } else if ((c->ctrl & CTRL_ECHO) && guest_credit(c) > 0) {
         h.op = OP_RW;
         h.len = payload = 1;
@@ -459,6 +467,9 @@ static void *vsock_thread(void *arg)
             case TAG_LISTEN:
                 host_accept(vs); /* the REQUEST waits in the work list for the driver */
                 break;
+            case TAG_TCP:
+                tcp_accept(vs, (struct tcp_listener *)t);
+                break;
             case TAG_CONN:
                 host_event(vs, (struct conn *)t, evs[i].events);
                 break;
@@ -515,22 +526,41 @@ static int ep_add(int ep, int fd, enum tag *tag)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
+/* The device's state, made by the first of vsock_publish and vsock_start. */
+static struct vsock *vsock_get(struct vm *vm)
 {
+    if (vm->vsock)
+        return vm->vsock;
     struct vsock *vs = calloc(1, sizeof(*vs));
     if (!vs) {
         alc_err_report(E_MONITOR_FAILURE, "out of memory");
-        return E_MONITOR_FAILURE;
+        return NULL;
     }
     vs->vm = vm;
-    vs->cid = cid;
-    vs->config_cid = cid;
     vs->next_host_port = VSOCK_HOST_PORT0;
     vs->listen_fd = vs->kick_fd = vs->stop_fd = vs->ep = -1;
     vs->listen_tag = TAG_LISTEN;
     vs->kick_tag = TAG_KICK;
     vs->stop_tag = TAG_STOP;
     vm->vsock = vs;
+    return vs;
+}
+
+int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n)
+{
+    struct vsock *vs = vsock_get(vm);
+    if (!vs)
+        return E_MONITOR_FAILURE;
+    return tcp_listen_all(vs, ports, n);
+}
+
+int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
+{
+    struct vsock *vs = vsock_get(vm);
+    if (!vs)
+        return E_MONITOR_FAILURE;
+    vs->cid = cid;
+    vs->config_cid = cid;
     snprintf(vs->uds, sizeof(vs->uds), "%s", uds_path);
     vs->listen_fd = listen_unix(uds_path);
     if (vs->listen_fd < 0) {
@@ -544,7 +574,8 @@ int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
     vs->ep = epoll_create1(EPOLL_CLOEXEC);
     if (vs->kick_fd < 0 || vs->stop_fd < 0 || vs->ep < 0 ||
         ep_add(vs->ep, vs->listen_fd, &vs->listen_tag) ||
-        ep_add(vs->ep, vs->kick_fd, &vs->kick_tag) || ep_add(vs->ep, vs->stop_fd, &vs->stop_tag)) {
+        ep_add(vs->ep, vs->kick_fd, &vs->kick_tag) || ep_add(vs->ep, vs->stop_fd, &vs->stop_tag) ||
+        tcp_watch(vs)) {
         alc_err_report(E_MONITOR_FAILURE, "vsock: %s", strerror(errno));
         return E_MONITOR_FAILURE;
     }
@@ -597,6 +628,7 @@ void vsock_stop(struct vm *vm)
         conn_free(vs, vs->all);
     if (vs->listen_fd >= 0)
         close(vs->listen_fd);
+    tcp_close(vs);
     if (vs->uds[0])
         unlink(vs->uds);
     if (vs->kick_fd >= 0)

@@ -105,11 +105,7 @@ void conn_free(struct vsock *vs, struct conn *c)
     free(c->pend);
     free(c);
     vs->nconns--;
-    if (vs->listen_paused) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &vs->listen_tag};
-        epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
-        vs->listen_paused = false;
-    }
+    listeners_resume(vs); /* a descriptor and a connection are free again */
 }
 
 uint32_t guest_credit(const struct conn *c)

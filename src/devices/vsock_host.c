@@ -88,17 +88,51 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
 
 /* ---- host events ---- */
 
+uint32_t host_port_for(struct vsock *vs, uint32_t guest_port)
+{
+    uint32_t hp = vs->next_host_port;
+    while (conn_find(vs, guest_port, hp))
+        hp++;
+    vs->next_host_port = hp + 1 < VSOCK_HOST_PORT0 ? VSOCK_HOST_PORT0 : hp + 1;
+    return hp;
+}
+
+/* Listeners are level-triggered: one that is resumed with clients waiting reports them at once.
+ * A paused one leaves its clients in the kernel's backlog. */
+static void listener_events(struct vsock *vs, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = &vs->listen_tag};
+    epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
+    for (unsigned i = 0; i < vs->ntcp; i++) {
+        ev = (struct epoll_event){.events = events, .data.ptr = &vs->tcp[i].tag};
+        epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->tcp[i].fd, &ev);
+    }
+}
+
+/* No descriptor (or connection) to take a client with: stop listening until a connection
+ * ends, rather than spin on listeners that stay readable. */
+void listeners_pause(struct vsock *vs)
+{
+    if (vs->listen_paused)
+        return;
+    listener_events(vs, 0);
+    vs->listen_paused = true;
+}
+
+void listeners_resume(struct vsock *vs)
+{
+    if (!vs->listen_paused)
+        return;
+    listener_events(vs, EPOLLIN);
+    vs->listen_paused = false;
+}
+
 void host_accept(struct vsock *vs)
 {
     for (;;) {
         int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-            /* no descriptor to take it with: stop listening until a connection ends, rather
-             * than spin on a listener that stays readable */
-            struct epoll_event ev = {.events = 0, .data.ptr = &vs->listen_tag};
-            epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
-            vs->listen_paused = true;
-        }
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            listeners_pause(vs);
         if (fd < 0)
             return;
         struct conn *c = conn_new(vs, C_LINE, fd);
@@ -121,12 +155,8 @@ static void host_line(struct vsock *vs, struct conn *c)
     if (r == VSOCK_LINE_MORE)
         return;
     if (r == VSOCK_LINE_OK && recv(c->fd, c->line, used, 0) == (ssize_t)used) {
-        uint32_t hp = vs->next_host_port;
-        while (conn_find(vs, port, hp))
-            hp++;
-        vs->next_host_port = hp + 1 < VSOCK_HOST_PORT0 ? VSOCK_HOST_PORT0 : hp + 1;
         c->guest_port = port;
-        c->host_port = hp;
+        c->host_port = host_port_for(vs, port);
         c->state = C_GUEST_CONNECTING;
         c->peer_buf_alloc = 0; /* no credit until the guest answers */
         /* the edge that brought the line may have brought stream bytes or the end too */

@@ -3,8 +3,13 @@
  *   vsock.c       the device, the guest's tx and rx queues, the thread, start and stop;
  *   vsock_conn.c  the connection table, the work list of connections owing the guest a packet;
  *   vsock_host.c  the host side: listening sockets, CONNECT lines, host socket events, connects
- *                 for the guest.
- * Everything here runs on the device's one thread (vsock_start and vsock_stop aside). */
+ *                 for the guest;
+ *   vsock_tcp.c   published ports: TCP listeners whose connections become host connections.
+ * Everything here runs on the device's one thread (vsock_start and vsock_stop aside).
+ *
+ * A host connection is a host socket: a client of the hybrid socket after its CONNECT line, a
+ * client of a published TCP port (tcp: set, origin sent with its REQUEST), or the guest's
+ * connection to "<uds>_P". Once open, all move data the same way. */
 #ifndef ALCOVE_VSOCK_PRIV_H
 #define ALCOVE_VSOCK_PRIV_H
 
@@ -16,6 +21,7 @@
 
 #include "abi/alcove_abi.h"
 #include "abi/virtio.h"
+#include "common/publish.h"
 #include "devices/virtqueue.h"
 #include "devices/vsock_line.h"
 
@@ -33,7 +39,7 @@ enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
 #define SHUTDOWN_SEND  VSOCK_SHUTDOWN_SEND
 #define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
 
-enum tag { TAG_CONN, TAG_LISTEN, TAG_KICK, TAG_STOP };
+enum tag { TAG_CONN, TAG_LISTEN, TAG_TCP, TAG_KICK, TAG_STOP };
 
 enum conn_state {
     C_LINE,             /* a host client connected; its CONNECT line has not arrived */
@@ -73,6 +79,15 @@ struct conn {
     uint8_t *pend;                         /* guest bytes the host socket has not taken yet */
     size_t pend_len, pend_off;
     uint8_t echo;
+    bool tcp;                     /* a client of a published TCP port */
+    struct alc_tcp_origin origin; /* tcp: its address, the payload of our REQUEST */
+};
+
+/* A published TCP port's listening socket. */
+struct tcp_listener {
+    enum tag tag; /* first: the epoll cookie (TAG_TCP) */
+    int fd;
+    uint32_t guest_port; /* ALC_VSOCK_TCP_PORT0 + the enclave's TCP port */
 };
 
 struct vsock {
@@ -92,8 +107,10 @@ struct vsock {
     unsigned nconns;
     uint32_t next_host_port;
     bool used_any;      /* used buffers pushed since the last signal */
-    bool listen_paused; /* out of descriptors (host_accept) */
+    bool listen_paused; /* out of descriptors or connections: no listener is polled */
     bool rx_starved;    /* work waits for rx buffers */
+    struct tcp_listener tcp[PUBLISH_MAX]; /* published ports */
+    unsigned ntcp;
 };
 
 /* ---- connections (vsock_conn.c) ---- */
@@ -119,5 +136,22 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h);
 void host_accept(struct vsock *vs);
 void host_event(struct vsock *vs, struct conn *c, uint32_t events);
 int listen_unix(const char *path);
+/* A host port for a connection to guest_port that the host starts (>= VSOCK_HOST_PORT0). */
+uint32_t host_port_for(struct vsock *vs, uint32_t guest_port);
+/* Stops polling every listening socket (out of descriptors or connections), or resumes. */
+void listeners_pause(struct vsock *vs);
+void listeners_resume(struct vsock *vs);
+
+/* ---- published TCP ports (vsock_tcp.c) ---- */
+
+/* Listens on each port (bound now: a port in use fails the launch). 0, or an alcove error code
+ * (reported); what was opened stays in vs for tcp_close. */
+int tcp_listen_all(struct vsock *vs, const struct publish_port *ports, unsigned n);
+/* Adds the listeners to the epoll set. 0 or -1 (errno). */
+int tcp_watch(struct vsock *vs);
+void tcp_accept(struct vsock *vs, struct tcp_listener *l);
+/* The guest refused a TCP client's connection: the client sees a reset, not an end of file. */
+void tcp_refused(struct conn *c);
+void tcp_close(struct vsock *vs);
 
 #endif
