@@ -85,6 +85,10 @@ long vsock_recv(struct vsock *s, struct sock_io *io, size_t total, int flags);
 int vsock_shutdown(struct vsock *s, int how);
 /* peer: the remote address (-ENOTCONN when not connected). */
 int vsock_getname(struct vsock *s, bool peer, struct sockaddr_vm *out);
+/* A connection from a published TCP port (a REQUEST from the parent to port
+ * ALC_VSOCK_TCP_PORT0 + P that carried a valid struct alc_tcp_origin): the TCP client's
+ * address, for the AF_INET layer's accept and getpeername. 0, or -ENOENT when it has none. */
+int vsock_origin(struct vsock *s, struct alc_tcp_origin *out);
 
 /* ---- options (sys/socket.c) ---- */
 #define VSOCK_OPT_BUFFER_SIZE     0

@@ -107,6 +107,9 @@ struct vsock {
     struct vsock *bnext, **bprev; /* bound table */
     struct vsock *anext, **aprev; /* every socket */
     struct vsock *pnext;          /* owing control packets */
+    /* a published TCP port's connection: the client's address, from the REQUEST's payload */
+    bool has_origin;
+    struct alc_tcp_origin origin;
 };
 
 struct rxbuf {
@@ -591,8 +594,53 @@ static void rx_data(struct vsock *s, const struct vsock_hdr *h, const uint8_t *p
     notify(s, POLLIN | POLLRDNORM);
 }
 
+/* The client address a REQUEST from the parent to a published port's vsock port carries
+ * (alcove_abi.h). The monitor is untrusted: anything but exactly one struct alc_tcp_origin of a
+ * known family means "no origin", never an error; an AF_INET origin's unused address bytes are
+ * cleared. Elsewhere a payload is ignored, as Linux ignores it. */
+static bool origin_from(const struct vsock_hdr *h, const uint8_t *payload,
+                        struct alc_tcp_origin *out)
+{
+    if (h->src_cid != ALC_VSOCK_CID_HOST || h->dst_port < ALC_VSOCK_TCP_PORT0 ||
+        h->len != sizeof(*out))
+        return false;
+    memcpy(out, payload, sizeof(*out));
+    if (out->family == 2)
+        memset(out->addr + 4, 0, sizeof(out->addr) - 4);
+    else if (out->family != 10)
+        return false;
+    return true;
+}
+
+/* Logs a published port's client at debug level (docs/networking.md): how the tests see that
+ * the address arrived. */
+static void origin_log(const struct vsock *c)
+{
+    const uint8_t *a = c->origin.addr;
+    unsigned port = (unsigned)((c->origin.port & 0xff) << 8 | c->origin.port >> 8);
+    if (c->origin.family == 2) {
+        klog(ALC_LOG_DEBUG, "vsock: port %u: TCP client %u.%u.%u.%u:%u", c->local_port, a[0], a[1],
+             a[2], a[3], port);
+        return;
+    }
+    char text[48];
+    size_t n = 0;
+    for (int i = 0; i < 16; i += 2)
+        n += ksnprintf(text + n, sizeof(text) - n, "%s%x", i ? ":" : "",
+                       (unsigned)(a[i] << 8 | a[i + 1]));
+    klog(ALC_LOG_DEBUG, "vsock: port %u: TCP client [%s]:%u", c->local_port, text, port);
+}
+
+int vsock_origin(struct vsock *s, struct alc_tcp_origin *out)
+{
+    if (!s->has_origin)
+        return -ENOENT;
+    *out = s->origin;
+    return 0;
+}
+
 /* A REQUEST to a listening socket: the connection is made at once and waits to be accepted. */
-static void rx_request(struct vsock *l, const struct vsock_hdr *h)
+static void rx_request(struct vsock *l, const struct vsock_hdr *h, const uint8_t *payload)
 {
     struct vsock *c = l->nqueued > l->backlog ? NULL : sock_new(l);
     if (!c) {
@@ -607,6 +655,9 @@ static void rx_request(struct vsock *l, const struct vsock_hdr *h)
         .svm_family = AF_VSOCK, .svm_port = h->src_port, .svm_cid = (uint32_t)h->src_cid};
     c->peer_buf_alloc = h->buf_alloc;
     c->peer_fwd_cnt = h->fwd_cnt;
+    c->has_origin = origin_from(h, payload, &c->origin);
+    if (c->has_origin)
+        origin_log(c);
     c->buf_alloc = ring_size(c);
     c->sk_state = SK_ESTABLISHED;
     c->ss = SS_CONNECTED;
@@ -631,7 +682,7 @@ static void rx_packet(const struct vsock_hdr *h, const uint8_t *payload)
     if (!s) {
         struct vsock *l = h->op == OP_REQUEST ? bound_find(h->dst_port) : NULL;
         if (l && l->sk_state == SK_LISTEN)
-            rx_request(l, h);
+            rx_request(l, h, payload);
         else if (h->op != OP_RST)
             rst(h->dst_port, h->src_port, h->src_cid);
         return;

@@ -79,6 +79,7 @@ const struct command cmd_describe_enclaves = {
              "Prints a JSON array: EnclaveName, EnclaveID, ProcessID, EnclaveCID, NumberOfCPUs,\n"
              "CPUIDs, MemoryMiB, State (RUNNING, or EMPTY once its application has ended, with\n"
              "ExitStatus and ExitReason), Flags (DEBUG_MODE or NONE), Measurements, VsockSocket,\n"
-             "MemoryBacking (hugepages from the allocator's pool, or ordinary). --metadata adds\n"
+             "MemoryBacking (hugepages from the allocator's pool, or ordinary), PublishedPorts\n"
+             "(-p/--publish: HostIp, HostPort, EnclavePort, Protocol). --metadata adds\n"
              "ImageName, ImageVersion and Metadata from the image.\n",
 };

@@ -19,6 +19,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/publish.h"
 #include "elf/elf_parse.h"
 #include "image/boot_image.h"
 #include "image/eif.h"
@@ -135,6 +136,8 @@ struct run_opts {
     int debug_mode;
     char **env;
     int envc;
+    struct publish_port publish[PUBLISH_MAX];
+    unsigned npublish;
 };
 
 static int add_env(struct run_opts *o, const char *spec)
@@ -173,12 +176,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"enclave-cid", required_argument, NULL, 'C'},
         {"enclave-name", required_argument, NULL, 'N'},
         {"debug-mode", no_argument, NULL, 'D'},
+        {"publish", required_argument, NULL, 'p'},
         {0},
     };
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+m:c:e:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:c:e:p:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->memory_mib = args_parse_mib(optarg);
@@ -236,6 +240,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'D':
             o->debug_mode = 1;
             break;
+        case 'p': {
+            char why[160];
+            if (publish_add(o->publish, &o->npublish, optarg, why, sizeof(why))) {
+                alc_err_report(E_INVALID_ARGUMENT, "--publish '%s': %s", optarg, why);
+                return -1;
+            }
+            break;
+        }
         default:
             alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
                            argv[optind - 1]);
@@ -361,6 +373,8 @@ static int run_run(int argc, char **argv)
         .name = o.name,
         .pcrs = bi.from_eif ? &bi.pcrs : NULL,
         .debug_mode = o.debug_mode,
+        .publish = o.publish,
+        .npublish = o.npublish,
     };
     int r = monitor_run(&cfg);
     if (o.rootfs_dir)
@@ -403,6 +417,12 @@ const struct command cmd_run = {
         "      --enclave-name NAME  its name for --enclave-name in other commands\n"
         "      --debug-mode     as nitro-cli's: the image's PCRs read as zeros in attestation\n"
         "                       documents, so no production policy accepts this enclave\n"
+        "  -p, --publish [IP:]HOST_PORT:ENCLAVE_PORT\n"
+        "                       accept TCP on the host's HOST_PORT and hand each connection to\n"
+        "                       the program listening on TCP port ENCLAVE_PORT inside (over\n"
+        "                       vsock; repeatable). IP: an IPv4 address or [IPv6]; default\n"
+        "                       0.0.0.0, every IPv4 address: anyone who can reach the host\n"
+        "                       reaches the port (127.0.0.1 keeps it local)\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"

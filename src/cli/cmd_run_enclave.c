@@ -22,6 +22,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/publish.h"
 #include "common/runtime.h"
 #include "image/boot_image.h"
 #include "image/eif.h"
@@ -37,6 +38,8 @@ struct re_opts {
     uint32_t cid;
     int debug, attach;
     bool cid_given;
+    struct publish_port publish[PUBLISH_MAX];
+    unsigned npublish;
 };
 
 static int parse_cpu(const char *s, uint32_t *out)
@@ -209,6 +212,17 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
         if (strcmp(a, "--config") == 0) {
             NEED_VALUE();
             o->config = v;
+            continue;
+        }
+        if (strcmp(a, "--publish") == 0) {
+            /* alcove's own option: nitro-cli's JSON has no key for it, so it goes with
+             * --config too */
+            char why[160];
+            NEED_VALUE();
+            if (publish_add(o->publish, &o->npublish, v, why, sizeof(why))) {
+                alc_err_report(E_INVALID_ARGUMENT, "--publish '%s': %s", v, why);
+                return E_INVALID_ARGUMENT;
+            }
             continue;
         }
         others++;
@@ -444,6 +458,8 @@ static int run_run_enclave(int argc, char **argv)
             .detached = 1,
             .ready_fd = pfd[1],
             .cpu_ids = o.ncpu_ids ? o.cpu_ids : NULL,
+            .publish = o.publish,
+            .npublish = o.npublish,
         };
         int r = monitor_run(&cfg);
         _exit(r < 0 ? -r : 0);
@@ -502,8 +518,8 @@ const struct command cmd_run_enclave = {
     .usage =
         "Usage: alcove run-enclave --eif-path FILE --memory MIB (--cpu-count N | --cpu-ids ID...)\n"
         "                          [--enclave-cid CID] [--enclave-name NAME] [--debug-mode]\n"
-        "                          [--attach-console]\n"
-        "       alcove run-enclave --config FILE.json\n\n"
+        "                          [--attach-console] [--publish [IP:]HOST_PORT:ENCLAVE_PORT]...\n"
+        "       alcove run-enclave --config FILE.json [--publish ...]\n\n"
         "Starts an enclave in a monitor process of its own, waits for its heartbeat and prints\n"
         "nitro-cli's JSON (EnclaveName, EnclaveID, ProcessID, EnclaveCID, NumberOfCPUs, CPUIDs,\n"
         "MemoryMiB). The enclave runs until its application ends or terminate-enclave stops it.\n\n"
@@ -516,8 +532,13 @@ const struct command cmd_run_enclave = {
         "  --enclave-name NAME   its name (default: the image's file name; duplicates get _1...)\n"
         "  --debug-mode          console available; the image PCRs read as zeros\n"
         "  --attach-console      debug mode, and print the console after the JSON\n"
+        "  --publish [IP:]HOST_PORT:ENCLAVE_PORT\n"
+        "                        accept TCP on the host's HOST_PORT and hand each connection to\n"
+        "                        the enclave's TCP port ENCLAVE_PORT (repeatable; IP: IPv4 or\n"
+        "                        [IPv6], default 0.0.0.0, every IPv4 address; see\n"
+        "                        docs/networking.md); may be given with --config\n"
         "  --config FILE.json    the options as nitro-cli's JSON keys (eif_path, memory_mib,\n"
         "                        cpu_count or cpu_ids, enclave_cid, enclave_name, debug_mode,\n"
-        "                        attach_console); no other option with it; other keys are\n"
-        "                        ignored, as nitro-cli ignores them\n",
+        "                        attach_console); no other option with it but --publish; other\n"
+        "                        keys are ignored, as nitro-cli ignores them\n",
 };

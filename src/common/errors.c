@@ -83,6 +83,10 @@ static const struct err_entry g_errors[] = {
      "Another running enclave on this host has the vsock CID that was asked for (--enclave-cid)."},
     {E_NAME_IN_USE, "Enclave name in use",
      "Another enclave on this host has the name that was asked for (--enclave-name)."},
+    {E_PORT_UNAVAILABLE, "Published port unavailable",
+     "A port given with -p or --publish could not be listened on: another program (or "
+     "enclave) listens there (address in use), the address is not one of this host's, or a "
+     "port below 1024 needs privileges. Nothing was started."},
     {E_ATTESTATION_INVALID, "Attestation document verification failure",
      "The attestation document is malformed, is not signed through the pinned CA, its signature "
      "does not verify, or it does not match the policy (PCR values, nonce, age, debug mode)."},

@@ -43,6 +43,7 @@ enum alc_err {
     E_PROXY_CONFIG = 93,
     E_CID_IN_USE = 74,
     E_NAME_IN_USE = 75,
+    E_PORT_UNAVAILABLE = 76,
     E_ATTESTATION_INVALID = 80,
     E_ATTESTATION_CA = 81,
     /* the allocator: allocator.yaml, the CPU pool and hugepages (nitro-cli's numbers first) */

@@ -1,5 +1,6 @@
 /* vsock.c: the virtio-vsock device (virtio 1.2 section 5.10) and its host side, Firecracker's
- * hybrid vsock over Unix sockets (docs/vsock.md).
+ * hybrid vsock over Unix sockets (docs/vsock.md). This file has the device, the guest's queues,
+ * the thread, start and stop; vsock_conn.c the connections, vsock_host.c the host sockets.
  *
  * One thread owns everything here: the guest's rx and tx queues, the listening socket, and one
  * non-blocking Unix socket per connection, all in one edge-triggered epoll set. The vCPU that
@@ -32,7 +33,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,273 +40,8 @@
 #include "common/log.h"
 #include "common/runtime.h"
 #include "devices/virtio_mmio.h"
-#include "devices/vsock_line.h"
+#include "devices/vsock_priv.h"
 #include "monitor/vm.h"
-
-#define VSOCK_QUEUE_SIZE  256
-#define VSOCK_BUF_ALLOC   (256u << 10) /* the credit we give the guest, per connection */
-#define VSOCK_MAX_CONNS   1023
-#define VSOCK_MAX_PAYLOAD (64u << 10) /* per rx packet */
-#define VSOCK_HOST_PORT0  (1u << 30)  /* host ports of host-initiated connections */
-#define HASH_SIZE         1024
-
-enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
-
-#define TYPE_STREAM    VSOCK_TYPE_STREAM
-#define SHUTDOWN_RCV   VSOCK_SHUTDOWN_RCV
-#define SHUTDOWN_SEND  VSOCK_SHUTDOWN_SEND
-#define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
-
-enum tag { TAG_CONN, TAG_LISTEN, TAG_KICK, TAG_STOP };
-
-enum conn_state {
-    C_LINE,             /* a host client connected; its CONNECT line has not arrived */
-    C_GUEST_CONNECTING, /* REQUEST sent (or queued) to the guest for a host client */
-    C_HOST_CONNECTING,  /* the guest asked; our connect() to "<uds>_P" is in progress */
-    C_OPEN,
-    C_HEARTBEAT, /* the guest's connection to port 9000, answered here */
-};
-
-/* control packets a connection owes the guest */
-#define CTRL_REQUEST  1u
-#define CTRL_RESPONSE 2u
-#define CTRL_SHUTDOWN 4u
-#define CTRL_CREDIT   8u
-#define CTRL_ECHO     16u
-#define CTRL_RST      32u /* last: the connection is freed once it is sent */
-
-struct conn {
-    enum tag tag; /* first: the epoll cookie */
-    enum conn_state state;
-    int fd;
-    uint32_t guest_port, host_port;
-    struct conn *hnext;         /* hash chain */
-    struct conn *wnext;         /* work list */
-    struct conn *anext, *aprev; /* every connection */
-    bool in_hash, in_work;
-    char line[VSOCK_LINE_MAX];
-    uint32_t ctrl;
-    bool host_readable;   /* the socket may have data (edge seen, EAGAIN not yet) */
-    bool host_eof;        /* the host will send nothing more */
-    bool guest_shut_send; /* the guest will send nothing more */
-    bool guest_shut_rcv;  /* the guest will receive nothing more */
-    bool draining; /* the guest closed; what it sent is still going to the host, then a RST */
-    uint32_t peer_buf_alloc, peer_fwd_cnt; /* the guest's credit */
-    uint32_t tx_cnt;                       /* payload bytes sent to the guest */
-    uint32_t fwd_cnt, fwd_cnt_told;        /* guest bytes written to the host, and what it knows */
-    uint8_t *pend;                         /* guest bytes the host socket has not taken yet */
-    size_t pend_len, pend_off;
-    uint8_t echo;
-};
-
-struct vsock {
-    struct vm *vm;
-    struct virtio_dev *dev;
-    uint64_t config_cid; /* config space: le64 guest_cid */
-    uint32_t cid;
-    char uds[PATH_MAX];
-    int listen_fd, kick_fd, stop_fd, ep;
-    enum tag listen_tag, kick_tag, stop_tag;
-    pthread_t thread;
-    bool thread_started;
-    bool running; /* the driver said DRIVER_OK */
-    struct conn *hash[HASH_SIZE];
-    struct conn *work_head, *work_tail;
-    struct conn *all;
-    unsigned nconns;
-    uint32_t next_host_port;
-    bool used_any;      /* used buffers pushed since the last signal */
-    bool listen_paused; /* out of descriptors (host_accept) */
-    bool rx_starved;    /* work waits for rx buffers */
-};
-
-/* ---- connections ---- */
-
-static unsigned hash_of(uint32_t guest_port, uint32_t host_port)
-{
-    return (guest_port * 2654435761u ^ host_port) % HASH_SIZE;
-}
-
-static struct conn *conn_find(struct vsock *vs, uint32_t guest_port, uint32_t host_port)
-{
-    for (struct conn *c = vs->hash[hash_of(guest_port, host_port)]; c; c = c->hnext)
-        if (c->guest_port == guest_port && c->host_port == host_port)
-            return c;
-    return NULL;
-}
-
-static void conn_hash_add(struct vsock *vs, struct conn *c)
-{
-    unsigned h = hash_of(c->guest_port, c->host_port);
-    c->hnext = vs->hash[h];
-    vs->hash[h] = c;
-    c->in_hash = true;
-}
-
-static void conn_hash_del(struct vsock *vs, struct conn *c)
-{
-    if (!c->in_hash)
-        return;
-    for (struct conn **p = &vs->hash[hash_of(c->guest_port, c->host_port)]; *p; p = &(*p)->hnext)
-        if (*p == c) {
-            *p = c->hnext;
-            break;
-        }
-    c->in_hash = false;
-}
-
-static struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
-{
-    if (vs->nconns >= VSOCK_MAX_CONNS)
-        return NULL;
-    struct conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->tag = TAG_CONN;
-    c->state = state;
-    c->fd = fd;
-    if (fd >= 0) {
-        /* room for a credit's worth each way: fewer wake-ups of a streaming host peer */
-        int sz = (int)VSOCK_BUF_ALLOC * 2;
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                 .data.ptr = c};
-        if (epoll_ctl(vs->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            free(c);
-            return NULL;
-        }
-    }
-    vs->nconns++;
-    c->anext = vs->all;
-    if (vs->all)
-        vs->all->aprev = c;
-    vs->all = c;
-    return c;
-}
-
-static void work_remove(struct vsock *vs, struct conn *c)
-{
-    if (!c->in_work)
-        return;
-    struct conn **p = &vs->work_head, *prev = NULL;
-    while (*p && *p != c) {
-        prev = *p;
-        p = &(*p)->wnext;
-    }
-    if (*p) {
-        *p = c->wnext;
-        if (vs->work_tail == c)
-            vs->work_tail = prev;
-    }
-    c->wnext = NULL;
-    c->in_work = false;
-}
-
-static void conn_free(struct vsock *vs, struct conn *c)
-{
-    work_remove(vs, c);
-    conn_hash_del(vs, c);
-    if (c->fd >= 0)
-        close(c->fd); /* also leaves the epoll set */
-    if (c->aprev)
-        c->aprev->anext = c->anext;
-    else
-        vs->all = c->anext;
-    if (c->anext)
-        c->anext->aprev = c->aprev;
-    free(c->pend);
-    free(c);
-    vs->nconns--;
-    if (vs->listen_paused) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &vs->listen_tag};
-        epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
-        vs->listen_paused = false;
-    }
-}
-
-static uint32_t guest_credit(const struct conn *c)
-{
-    uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
-    return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
-}
-
-/* Whether the connection has a packet for the guest now. */
-static bool conn_has_work(const struct conn *c)
-{
-    /* the echo is data: it waits for credit like any */
-    if (c->ctrl & ~CTRL_ECHO)
-        return true;
-    if ((c->ctrl & CTRL_ECHO) && guest_credit(c) > 0)
-        return true;
-    return c->state == C_OPEN && c->host_readable && !c->host_eof && !c->guest_shut_rcv &&
-           !c->draining && guest_credit(c) > 0;
-}
-
-/* Puts the connection on the work list when it has something for the guest. */
-static void conn_update(struct vsock *vs, struct conn *c)
-{
-    if (c->in_work || !conn_has_work(c))
-        return;
-    c->wnext = NULL;
-    if (vs->work_tail)
-        vs->work_tail->wnext = c;
-    else
-        vs->work_head = c;
-    vs->work_tail = c;
-    c->in_work = true;
-}
-
-static void conn_ctrl(struct vsock *vs, struct conn *c, uint32_t bits)
-{
-    c->ctrl |= bits;
-    conn_update(vs, c);
-}
-
-/* The connection is over: the guest gets a RST (unless it sent one) and the socket closes. */
-static void conn_reset(struct vsock *vs, struct conn *c, bool tell_guest)
-{
-    if (c->fd >= 0) {
-        close(c->fd);
-        c->fd = -1;
-    }
-    if (tell_guest && c->in_hash) {
-        c->ctrl = CTRL_RST;
-        work_remove(vs, c);
-        conn_update(vs, c);
-    } else {
-        conn_free(vs, c);
-    }
-}
-
-/* ---- host socket I/O ---- */
-
-/* Writes what is pending to the host. 0, or -1 when the host socket is gone. */
-static int flush_pending(struct vsock *vs, struct conn *c)
-{
-    while (c->pend_len) {
-        ssize_t n = write(c->fd, c->pend + c->pend_off, c->pend_len);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return 0;
-            return -1;
-        }
-        c->pend_off += (size_t)n;
-        c->pend_len -= (size_t)n;
-        c->fwd_cnt += (uint32_t)n;
-    }
-    c->pend_off = 0;
-    if (c->draining) {
-        conn_reset(vs, c, true); /* everything delivered: now the RST that ends it */
-        return 0;
-    }
-    if (c->guest_shut_send)
-        shutdown(c->fd, SHUT_WR);
-    /* tell a guest that may be out of credit */
-    if (c->fwd_cnt != c->fwd_cnt_told)
-        conn_ctrl(vs, c, CTRL_CREDIT);
-    return 0;
-}
 
 /* The guest sent len payload bytes (the chain's readable bytes from offset off). */
 static void guest_data(struct vsock *vs, struct conn *c, const struct vq_chain *ch, size_t off,
@@ -389,61 +124,6 @@ static void guest_data(struct vsock *vs, struct conn *c, const struct vq_chain *
         conn_ctrl(vs, c, CTRL_CREDIT);
 }
 
-/* Answers a packet for which there is no connection with a RST, sent from a throwaway one. */
-static void reply_rst(struct vsock *vs, uint32_t guest_port, uint32_t host_port)
-{
-    struct conn *r = conn_new(vs, C_OPEN, -1);
-    if (!r)
-        return;
-    r->guest_port = guest_port;
-    r->host_port = host_port;
-    conn_hash_add(vs, r);
-    conn_reset(vs, r, true);
-}
-
-/* Connects to "<uds>_<port>" for the guest. */
-static void guest_request(struct vsock *vs, const struct vsock_hdr *h)
-{
-    if (conn_find(vs, h->src_port, h->dst_port))
-        return; /* a duplicate REQUEST: ignore, as for any packet of a live connection */
-    bool heartbeat = h->dst_port == ALC_VSOCK_HEARTBEAT_PORT;
-    int fd = -1;
-    enum conn_state st = C_HEARTBEAT;
-    char path[PATH_MAX + 16];
-    if (!heartbeat) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        int len = snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && len > 0 && (size_t)len < sizeof(sa.sun_path)) {
-            memcpy(sa.sun_path, path, (size_t)len + 1);
-            /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is
-             * full, which is a refusal too) */
-            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-                st = C_OPEN;
-            else if (errno == EINPROGRESS)
-                st = C_HOST_CONNECTING;
-            else
-                st = C_LINE; /* failed */
-        } else {
-            st = C_LINE;
-        }
-    }
-    struct conn *c = st == C_LINE ? NULL : conn_new(vs, st, fd);
-    if (!c) {
-        if (fd >= 0)
-            close(fd);
-        reply_rst(vs, h->src_port, h->dst_port); /* refused */
-        return;
-    }
-    c->guest_port = h->src_port;
-    c->host_port = h->dst_port;
-    c->peer_buf_alloc = h->buf_alloc;
-    c->peer_fwd_cnt = h->fwd_cnt;
-    conn_hash_add(vs, c);
-    if (st != C_HOST_CONNECTING)
-        conn_ctrl(vs, c, CTRL_RESPONSE);
-}
-
 /* ---- tx: packets from the guest ---- */
 
 static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
@@ -489,13 +169,15 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
             char ok[32];
             int n = snprintf(ok, sizeof(ok), "OK %u\n", c->host_port);
             c->state = C_OPEN;
-            if (write(c->fd, ok, (size_t)n) != n) {
+            if (!c->tcp && write(c->fd, ok, (size_t)n) != n) {
                 conn_reset(vs, c, true);
                 return 0;
             }
         }
         break;
     case OP_RST:
+        if (c->tcp && c->state == C_GUEST_CONNECTING)
+            tcp_refused(c); /* nothing listens inside: the client sees a reset */
         conn_free(vs, c);
         return 0;
     case OP_SHUTDOWN:
@@ -616,6 +298,12 @@ static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chai
     } else if (c->ctrl & CTRL_REQUEST) {
         h.op = OP_REQUEST;
         c->ctrl &= ~CTRL_REQUEST;
+        /* a published port's client: its address rides along (the guest's buffers are 64 KiB;
+         * one too small for it gets the REQUEST alone, which means "no origin") */
+        if (c->tcp && ch->in_len >= sizeof(h) + sizeof(c->origin)) {
+            chain_write(ch, sizeof(h), &c->origin, sizeof(c->origin));
+            h.len = payload = (uint32_t)sizeof(c->origin);
+        }
     } else if ((c->ctrl & CTRL_ECHO) && guest_credit(c) > 0) {
         h.op = OP_RW;
         h.len = payload = 1;
@@ -710,106 +398,6 @@ static int rx_process(struct vsock *vs)
     return 0;
 }
 
-/* ---- host events ---- */
-
-static void host_accept(struct vsock *vs)
-{
-    for (;;) {
-        int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-            /* no descriptor to take it with: stop listening until a connection ends, rather
-             * than spin on a listener that stays readable */
-            struct epoll_event ev = {.events = 0, .data.ptr = &vs->listen_tag};
-            epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
-            vs->listen_paused = true;
-        }
-        if (fd < 0)
-            return;
-        struct conn *c = conn_new(vs, C_LINE, fd);
-        if (!c)
-            close(fd); /* over the cap: the client sees the socket close */
-    }
-}
-
-/* A host client's CONNECT line: peeked first, so that bytes after the newline stay in the
- * socket for the stream. */
-static void host_line(struct vsock *vs, struct conn *c)
-{
-    ssize_t n = recv(c->fd, c->line, sizeof(c->line), MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    uint32_t port = 0;
-    size_t used = 0;
-    enum vsock_line r =
-        n > 0 ? vsock_line_parse(c->line, (size_t)n, &port, &used) : VSOCK_LINE_INVALID;
-    if (r == VSOCK_LINE_MORE)
-        return;
-    if (r == VSOCK_LINE_OK && recv(c->fd, c->line, used, 0) == (ssize_t)used) {
-        uint32_t hp = vs->next_host_port;
-        while (conn_find(vs, port, hp))
-            hp++;
-        vs->next_host_port = hp + 1 < VSOCK_HOST_PORT0 ? VSOCK_HOST_PORT0 : hp + 1;
-        c->guest_port = port;
-        c->host_port = hp;
-        c->state = C_GUEST_CONNECTING;
-        c->peer_buf_alloc = 0; /* no credit until the guest answers */
-        /* the edge that brought the line may have brought stream bytes or the end too */
-        c->host_readable = true;
-        conn_hash_add(vs, c);
-        conn_ctrl(vs, c, CTRL_REQUEST);
-        return;
-    }
-    conn_free(vs, c); /* malformed, too long, or gone: closed without a reply */
-}
-
-static void host_event(struct vsock *vs, struct conn *c, uint32_t events)
-{
-    switch (c->state) {
-    case C_LINE:
-        host_line(vs, c);
-        return;
-    case C_HOST_CONNECTING: {
-        int err = 0;
-        socklen_t len = sizeof(err);
-        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-            return;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err || (events & EPOLLHUP)) {
-            conn_reset(vs, c, true);
-            return;
-        }
-        c->state = C_OPEN;
-        conn_ctrl(vs, c, CTRL_RESPONSE);
-        if (events & EPOLLIN)
-            c->host_readable = true;
-        conn_update(vs, c);
-        return;
-    }
-    case C_GUEST_CONNECTING:
-        /* not open yet: remember the data; a client that hangs up ends the attempt */
-        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
-            c->host_readable = true;
-        if (events & (EPOLLHUP | EPOLLERR))
-            conn_reset(vs, c, true);
-        return;
-    case C_OPEN:
-        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-            c->host_readable = true;
-        if ((events & (EPOLLOUT | EPOLLERR)) && c->pend_len && flush_pending(vs, c)) {
-            conn_reset(vs, c, true);
-            return;
-        }
-        if (c->guest_shut_send && c->host_eof && c->pend_len == 0) {
-            conn_reset(vs, c, true);
-            return;
-        }
-        conn_update(vs, c);
-        return;
-    case C_HEARTBEAT:
-        return;
-    }
-}
-
 /* ---- the thread ---- */
 
 static int64_t mono_ns(void)
@@ -879,6 +467,9 @@ static void *vsock_thread(void *arg)
             case TAG_LISTEN:
                 host_accept(vs); /* the REQUEST waits in the work list for the driver */
                 break;
+            case TAG_TCP:
+                tcp_accept(vs, (struct tcp_listener *)t);
+                break;
             case TAG_CONN:
                 host_event(vs, (struct conn *)t, evs[i].events);
                 break;
@@ -929,44 +520,47 @@ static const struct virtio_ops g_vsock_ops = {
     .notify = vsock_notify,
 };
 
-/* The enclave's hybrid vsock socket: mode 0600 whatever the umask (runtime_listen), so only
- * its owner and root reach the enclave's ports. */
-static int listen_unix(const char *path)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (runtime_listen(fd, path, 128) != 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
-}
-
 static int ep_add(int ep, int fd, enum tag *tag)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
+/* The device's state, made by the first of vsock_publish and vsock_start. */
+static struct vsock *vsock_get(struct vm *vm)
 {
+    if (vm->vsock)
+        return vm->vsock;
     struct vsock *vs = calloc(1, sizeof(*vs));
     if (!vs) {
         alc_err_report(E_MONITOR_FAILURE, "out of memory");
-        return E_MONITOR_FAILURE;
+        return NULL;
     }
     vs->vm = vm;
-    vs->cid = cid;
-    vs->config_cid = cid;
     vs->next_host_port = VSOCK_HOST_PORT0;
     vs->listen_fd = vs->kick_fd = vs->stop_fd = vs->ep = -1;
     vs->listen_tag = TAG_LISTEN;
     vs->kick_tag = TAG_KICK;
     vs->stop_tag = TAG_STOP;
     vm->vsock = vs;
+    return vs;
+}
+
+int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n)
+{
+    struct vsock *vs = vsock_get(vm);
+    if (!vs)
+        return E_MONITOR_FAILURE;
+    return tcp_listen_all(vs, ports, n);
+}
+
+int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
+{
+    struct vsock *vs = vsock_get(vm);
+    if (!vs)
+        return E_MONITOR_FAILURE;
+    vs->cid = cid;
+    vs->config_cid = cid;
     snprintf(vs->uds, sizeof(vs->uds), "%s", uds_path);
     vs->listen_fd = listen_unix(uds_path);
     if (vs->listen_fd < 0) {
@@ -980,7 +574,8 @@ int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
     vs->ep = epoll_create1(EPOLL_CLOEXEC);
     if (vs->kick_fd < 0 || vs->stop_fd < 0 || vs->ep < 0 ||
         ep_add(vs->ep, vs->listen_fd, &vs->listen_tag) ||
-        ep_add(vs->ep, vs->kick_fd, &vs->kick_tag) || ep_add(vs->ep, vs->stop_fd, &vs->stop_tag)) {
+        ep_add(vs->ep, vs->kick_fd, &vs->kick_tag) || ep_add(vs->ep, vs->stop_fd, &vs->stop_tag) ||
+        tcp_watch(vs)) {
         alc_err_report(E_MONITOR_FAILURE, "vsock: %s", strerror(errno));
         return E_MONITOR_FAILURE;
     }
@@ -1033,6 +628,7 @@ void vsock_stop(struct vm *vm)
         conn_free(vs, vs->all);
     if (vs->listen_fd >= 0)
         close(vs->listen_fd);
+    tcp_close(vs);
     if (vs->uds[0])
         unlink(vs->uds);
     if (vs->kick_fd >= 0)

@@ -9,13 +9,21 @@
 #include <stdint.h>
 
 struct vm;
+struct publish_port;
+
+/* Listens on the published TCP ports (common/publish.h), first thing in a launch, so that a
+ * port in use fails it before memory, CPUs or files are taken. 0, or an alcove error code
+ * (reported: E_PORT_UNAVAILABLE for a port that cannot be listened on); vsock_stop closes
+ * them. Connections are accepted once vsock_start has started the thread. */
+int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n);
 
 /* Creates the device in ALC_VIRTIO_SLOT_VSOCK with the enclave's cid, listens on uds_path (a
- * path that must not exist) and starts the device thread. 0, or an alcove error code (already
+ * path that must not exist) and starts the device thread, which also serves the published
+ * ports. 0, or an alcove error code (already
  * reported). */
 int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path);
 
-/* Stops the thread, closes every connection (host peers read EOF) and the listening socket, and
+/* Stops the thread, closes every connection (host peers read EOF) and the listening sockets, and
  * removes the socket file. Safe to call when vsock_start failed or never ran. */
 void vsock_stop(struct vm *vm);
 

@@ -514,7 +514,10 @@ int monitor_run(const struct enclave_config *cfg)
     struct alc_boot_info info;
     memset(&info, 0, sizeof(info));
     vm->lease.fd = -1;
-    int err = take_resources(vm, cfg);
+    /* published ports first: one in use fails the launch before anything is taken */
+    int err = cfg->npublish ? vsock_publish(vm, cfg->publish, cfg->npublish) : 0;
+    if (!err)
+        err = take_resources(vm, cfg);
     if (!err)
         err = registry_enter(vm, cfg);
     if (!err && cfg->detached) {

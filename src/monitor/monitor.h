@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 struct eif_pcrs;
+struct publish_port;
 
 struct enclave_config {
     uint64_t memory_mib;
@@ -40,6 +41,10 @@ struct enclave_config {
     int detached;                /* run-enclave: a control socket, the console, no terminal */
     const uint32_t *cpu_ids;     /* --cpu-ids: host CPUs for the vCPUs (cpu_count of them) */
     int ready_fd;                /* detached: where the launch result goes (see monitor_run) */
+    /* -p/--publish: host TCP ports whose connections reach the enclave (common/publish.h);
+     * listened on before anything else is set up, so a port in use fails the launch first */
+    const struct publish_port *publish;
+    unsigned npublish;
 };
 
 /* The least memory (MiB) an enclave can have. */

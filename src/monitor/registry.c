@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/errors.h"
+#include "common/publish.h"
 #include "monitor/monitor.h"
 #include "monitor/vm.h"
 
@@ -73,6 +74,17 @@ char *registry_json(struct vm *vm)
     cJSON_Delete(extra);
     cJSON_AddStringToObject(o, "VsockSocket", vm->vsock_path);
     cJSON_AddStringToObject(o, "MemoryBacking", vm->memory_backing);
+    /* -p/--publish, as Docker's inspect names its parts */
+    cJSON *ports = cJSON_AddArrayToObject(o, "PublishedPorts");
+    for (unsigned i = 0; i < cfg->npublish; i++) {
+        const struct publish_port *p = &cfg->publish[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "HostIp", p->host_ip);
+        cJSON_AddNumberToObject(e, "HostPort", p->host_port);
+        cJSON_AddNumberToObject(e, "EnclavePort", p->enclave_port);
+        cJSON_AddStringToObject(e, "Protocol", "tcp");
+        cJSON_AddItemToArray(ports, e);
+    }
     if (vm->exit_reason[0] || strcmp(vm->state, "EMPTY") == 0) {
         cJSON_AddNumberToObject(o, "ExitStatus", vm->status);
         cJSON_AddStringToObject(o, "ExitReason", vm->exit_reason);

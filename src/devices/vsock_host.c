@@ -1,0 +1,233 @@
+/* vsock_host.c: the virtio-vsock device's host side, Firecracker's hybrid vsock over Unix sockets
+ * (docs/vsock.md): the enclave's listening socket and the CONNECT line of each client it
+ * accepts, the connections the guest opens to "<uds>_P", writes of what the guest sent that the
+ * host socket did not take at once, and the events of every host socket. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/runtime.h"
+#include "devices/vsock_priv.h"
+
+/* ---- host socket I/O ---- */
+
+/* Writes what is pending to the host. 0, or -1 when the host socket is gone. */
+int flush_pending(struct vsock *vs, struct conn *c)
+{
+    while (c->pend_len) {
+        ssize_t n = write(c->fd, c->pend + c->pend_off, c->pend_len);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0;
+            return -1;
+        }
+        c->pend_off += (size_t)n;
+        c->pend_len -= (size_t)n;
+        c->fwd_cnt += (uint32_t)n;
+    }
+    c->pend_off = 0;
+    if (c->draining) {
+        conn_reset(vs, c, true); /* everything delivered: now the RST that ends it */
+        return 0;
+    }
+    if (c->guest_shut_send)
+        shutdown(c->fd, SHUT_WR);
+    /* tell a guest that may be out of credit */
+    if (c->fwd_cnt != c->fwd_cnt_told)
+        conn_ctrl(vs, c, CTRL_CREDIT);
+    return 0;
+}
+
+/* Connects to "<uds>_<port>" for the guest. */
+void guest_request(struct vsock *vs, const struct vsock_hdr *h)
+{
+    if (conn_find(vs, h->src_port, h->dst_port))
+        return; /* a duplicate REQUEST: ignore, as for any packet of a live connection */
+    bool heartbeat = h->dst_port == ALC_VSOCK_HEARTBEAT_PORT;
+    int fd = -1;
+    enum conn_state st = C_HEARTBEAT;
+    char path[PATH_MAX + 16];
+    if (!heartbeat) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int len = snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && len > 0 && (size_t)len < sizeof(sa.sun_path)) {
+            memcpy(sa.sun_path, path, (size_t)len + 1);
+            /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is
+             * full, which is a refusal too) */
+            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                st = C_OPEN;
+            else if (errno == EINPROGRESS)
+                st = C_HOST_CONNECTING;
+            else
+                st = C_LINE; /* failed */
+        } else {
+            st = C_LINE;
+        }
+    }
+    struct conn *c = st == C_LINE ? NULL : conn_new(vs, st, fd);
+    if (!c) {
+        if (fd >= 0)
+            close(fd);
+        reply_rst(vs, h->src_port, h->dst_port); /* refused */
+        return;
+    }
+    c->guest_port = h->src_port;
+    c->host_port = h->dst_port;
+    c->peer_buf_alloc = h->buf_alloc;
+    c->peer_fwd_cnt = h->fwd_cnt;
+    conn_hash_add(vs, c);
+    if (st != C_HOST_CONNECTING)
+        conn_ctrl(vs, c, CTRL_RESPONSE);
+}
+
+/* ---- host events ---- */
+
+uint32_t host_port_for(struct vsock *vs, uint32_t guest_port)
+{
+    uint32_t hp = vs->next_host_port;
+    while (conn_find(vs, guest_port, hp))
+        hp++;
+    vs->next_host_port = hp + 1 < VSOCK_HOST_PORT0 ? VSOCK_HOST_PORT0 : hp + 1;
+    return hp;
+}
+
+/* Listeners are level-triggered: one that is resumed with clients waiting reports them at once.
+ * A paused one leaves its clients in the kernel's backlog. */
+static void listener_events(struct vsock *vs, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = &vs->listen_tag};
+    epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->listen_fd, &ev);
+    for (unsigned i = 0; i < vs->ntcp; i++) {
+        ev = (struct epoll_event){.events = events, .data.ptr = &vs->tcp[i].tag};
+        epoll_ctl(vs->ep, EPOLL_CTL_MOD, vs->tcp[i].fd, &ev);
+    }
+}
+
+/* No descriptor (or connection) to take a client with: stop listening until a connection
+ * ends, rather than spin on listeners that stay readable. */
+void listeners_pause(struct vsock *vs)
+{
+    if (vs->listen_paused)
+        return;
+    listener_events(vs, 0);
+    vs->listen_paused = true;
+}
+
+void listeners_resume(struct vsock *vs)
+{
+    if (!vs->listen_paused)
+        return;
+    listener_events(vs, EPOLLIN);
+    vs->listen_paused = false;
+}
+
+void host_accept(struct vsock *vs)
+{
+    for (;;) {
+        int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            listeners_pause(vs);
+        if (fd < 0)
+            return;
+        struct conn *c = conn_new(vs, C_LINE, fd);
+        if (!c)
+            close(fd); /* over the cap: the client sees the socket close */
+    }
+}
+
+/* A host client's CONNECT line: peeked first, so that bytes after the newline stay in the
+ * socket for the stream. */
+static void host_line(struct vsock *vs, struct conn *c)
+{
+    ssize_t n = recv(c->fd, c->line, sizeof(c->line), MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    uint32_t port = 0;
+    size_t used = 0;
+    enum vsock_line r =
+        n > 0 ? vsock_line_parse(c->line, (size_t)n, &port, &used) : VSOCK_LINE_INVALID;
+    if (r == VSOCK_LINE_MORE)
+        return;
+    if (r == VSOCK_LINE_OK && recv(c->fd, c->line, used, 0) == (ssize_t)used) {
+        c->guest_port = port;
+        c->host_port = host_port_for(vs, port);
+        c->state = C_GUEST_CONNECTING;
+        c->peer_buf_alloc = 0; /* no credit until the guest answers */
+        /* the edge that brought the line may have brought stream bytes or the end too */
+        c->host_readable = true;
+        conn_hash_add(vs, c);
+        conn_ctrl(vs, c, CTRL_REQUEST);
+        return;
+    }
+    conn_free(vs, c); /* malformed, too long, or gone: closed without a reply */
+}
+
+void host_event(struct vsock *vs, struct conn *c, uint32_t events)
+{
+    switch (c->state) {
+    case C_LINE:
+        host_line(vs, c);
+        return;
+    case C_HOST_CONNECTING: {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err || (events & EPOLLHUP)) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        c->state = C_OPEN;
+        conn_ctrl(vs, c, CTRL_RESPONSE);
+        if (events & EPOLLIN)
+            c->host_readable = true;
+        conn_update(vs, c);
+        return;
+    }
+    case C_GUEST_CONNECTING:
+        /* not open yet: remember the data; a client that hangs up ends the attempt */
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+            c->host_readable = true;
+        if (events & (EPOLLHUP | EPOLLERR))
+            conn_reset(vs, c, true);
+        return;
+    case C_OPEN:
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            c->host_readable = true;
+        if ((events & (EPOLLOUT | EPOLLERR)) && c->pend_len && flush_pending(vs, c)) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        if (c->guest_shut_send && c->host_eof && c->pend_len == 0) {
+            conn_reset(vs, c, true);
+            return;
+        }
+        conn_update(vs, c);
+        return;
+    case C_HEARTBEAT:
+        return;
+    }
+}
+
+/* The enclave's hybrid vsock socket: mode 0600 whatever the umask (runtime_listen), so only
+ * its owner and root reach the enclave's ports. */
+int listen_unix(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (runtime_listen(fd, path, 128) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
