@@ -90,6 +90,13 @@ int vsock_getname(struct vsock *s, bool peer, struct sockaddr_vm *out);
  * address, for the AF_INET layer's accept and getpeername. 0, or -ENOENT when it has none. */
 int vsock_origin(struct vsock *s, struct alc_tcp_origin *out);
 
+/* For net/inet_vsock.c (TCP connections through published ports): a socket's poll bits (Linux's
+ * vsock_poll), the bytes queued to read (out: sent and not yet acknowledged by the peer), and an
+ * abortive close: the peer gets a RST now (the file is released after as usual). */
+uint32_t vsock_poll_bits(struct vsock *s);
+uint64_t vsock_queued(struct vsock *s, bool out);
+void vsock_abort(struct vsock *s);
+
 /* ---- options (sys/socket.c) ---- */
 #define VSOCK_OPT_BUFFER_SIZE     0
 #define VSOCK_OPT_BUFFER_MIN_SIZE 1

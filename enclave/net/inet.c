@@ -62,7 +62,8 @@ void inet_notify(struct isock *s, uint32_t key)
 
 long inet_wait(bool (*ready)(void *), void *arg, int64_t timeo)
 {
-    int r = wait_until(ready, arg, 0, sock_deadline(timeo));
+    /* the vsock device's event too: a published connection may be what is waited for */
+    int r = wait_until(ready, arg, ALC_EV_VIRTIO(ALC_VIRTIO_SLOT_VSOCK), sock_deadline(timeo));
     if (r == -ETIMEDOUT)
         return -EAGAIN;
     if (r == -EINTR)
@@ -560,6 +561,7 @@ static int i_get_sol(struct file *f, int name, void *val, int *len)
         *v = s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
         return 0;
     case SO_ERROR:
+        tcp_sync(s);
         *v = inet_take_error(s);
         return 0;
     case SO_ACCEPTCONN:
@@ -875,6 +877,8 @@ const struct file_ops g_inet_file_ops = {
     .write = i_write,
     .poll = i_poll,
     .notifies = true,
+    /* a connection through a published port changes with the vsock device (inet_vsock.c) */
+    .wake_events = ALC_EV_VIRTIO(ALC_VIRTIO_SLOT_VSOCK),
     .stat = i_stat,
     .ioctl = i_ioctl,
     .name = i_name,

@@ -80,6 +80,9 @@ struct isock;
 /* A connected TCP socket's data path (see the seam above). The generic code calls these only
  * on a socket that has them (s->cops), with the kernel lock held; each may block. */
 struct tcp_conn_ops {
+    /* NULL, or what changed on its own (a connection to the host: the client's end of file, a
+     * reset) into the common state; called first by every entry of the generic code */
+    void (*sync)(struct isock *s);
     /* bytes sent or -errno (EPIPE raises SIGPIPE unless MSG_NOSIGNAL) */
     long (*sendmsg)(struct isock *s, struct sock_msg *m, int flags);
     long (*recvmsg)(struct isock *s, struct sock_msg *m, int flags);
@@ -136,6 +139,9 @@ struct isock {
     struct isock *aq_head, *aq_tail, *aq_next;
     struct isock *sq_head, *sq_tail, *sq_next;
     struct isock *syn_to; /* SYN_SENT: the listener whose SYN queue holds it (a reference) */
+    /* TCP listener bound to the wildcard: its AF_VSOCK listener for published connections
+     * (net/inet_vsock.c; NULL: none) */
+    struct file *published;
     /* TCP connection: the data path, and the loopback kind's state */
     const struct tcp_conn_ops *cops;
     void *conn_priv;
@@ -219,6 +225,27 @@ uint32_t tcp_poll(struct isock *s);
 void tcp_release(struct isock *s);
 /* A connection for listener l's accept queue (the seam's way in); l's POLLIN readers wake. */
 void inet_tcp_enqueue_accept(struct isock *l, struct isock *c);
+/* A new connected socket with what Linux's accepted socket inherits from listener l (options,
+ * its port), ESTABLISHED, not in the port table yet; NULL when memory is short. */
+struct isock *inet_tcp_child(struct isock *l);
+/* l's accept queue has no room (Linux's sk_acceptq_is_full). */
+bool inet_tcp_backlog_full(const struct isock *l);
+/* What changed on its own, for a connection whose kind has a sync. */
+static inline void tcp_sync(struct isock *s)
+{
+    if (s->cops && s->cops->sync)
+        s->cops->sync(s);
+}
+
+/* ---- net/inet_vsock.c: connections through published ports ---- */
+/* l listens: a wildcard listener gets its AF_VSOCK listener (or a new backlog). */
+void inet_vsock_listen(struct isock *l);
+/* l stops listening: its AF_VSOCK listener goes, pending connections are reset. */
+void inet_vsock_unlisten(struct isock *l);
+/* A published connection waits to be moved into l's accept queue. */
+bool inet_vsock_pending(struct isock *l);
+/* Moves the published connections waiting into l's accept queue while it has room. */
+void inet_vsock_drain(struct isock *l);
 uint64_t tcp_inq(struct isock *s);
 uint64_t tcp_outq(struct isock *s);
 /* TCP_INFO's tcpi_state */

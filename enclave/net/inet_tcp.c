@@ -343,17 +343,16 @@ void inet_tcp_enqueue_accept(struct isock *l, struct isock *c)
     inet_notify(l, POLLIN | POLLRDNORM);
 }
 
-static bool backlog_full(const struct isock *l)
+bool inet_tcp_backlog_full(const struct isock *l)
 {
     return l->nq > (uint32_t)l->backlog; /* Linux's sk_acceptq_is_full */
 }
 
-/* c connects to listener l, which has room: the server's end goes to l's accept queue. */
-static int establish(struct isock *c, struct isock *l, const uint8_t *dst)
+struct isock *inet_tcp_child(struct isock *l)
 {
     struct isock *e = isock_new(l->family, SOCK_STREAM);
     if (!e)
-        return -ENOBUFS;
+        return NULL;
     /* what Linux's accepted socket inherits from its listener */
     e->o = l->o;
     e->o.rcvtimeo_ns = e->o.sndtimeo_ns = -1;
@@ -366,13 +365,22 @@ static int establish(struct isock *c, struct isock *l, const uint8_t *dst)
     e->keepintvl = l->keepintvl;
     e->keepcnt = l->keepcnt;
     e->maxseg = l->maxseg;
-    inet_set_laddr(e, dst);
     e->lport = l->lport;
     e->port_locked = true;
-    memcpy(e->raddr, c->laddr, 16);
-    e->rport = c->lport;
     e->state = TCP_ESTABLISHED;
     e->ss = SS_CONNECTED;
+    return e;
+}
+
+/* c connects to listener l, which has room: the server's end goes to l's accept queue. */
+static int establish(struct isock *c, struct isock *l, const uint8_t *dst)
+{
+    struct isock *e = inet_tcp_child(l);
+    if (!e)
+        return -ENOBUFS;
+    inet_set_laddr(e, dst);
+    memcpy(e->raddr, c->laddr, 16);
+    e->rport = c->lport;
     e->cops = &g_lo_ops;
     inet_hash(e); /* it holds its port too, as Linux's child socket does */
     isock_get(c);
@@ -389,7 +397,7 @@ static int establish(struct isock *c, struct isock *l, const uint8_t *dst)
 /* The first connects waiting in l's SYN queue get the room an accept made. */
 static void syn_queue_run(struct isock *l)
 {
-    while (l->sq_head && !backlog_full(l)) {
+    while (l->sq_head && !inet_tcp_backlog_full(l)) {
         struct isock *c = l->sq_head;
         l->sq_head = c->sq_next;
         if (!l->sq_head)
@@ -432,6 +440,7 @@ static void syn_queue_leave(struct isock *c)
  * accepted are reset, the connects waiting are refused. */
 static void listen_stop(struct isock *l)
 {
+    inet_vsock_unlisten(l);
     while (l->aq_head) {
         struct isock *e = l->aq_head;
         l->aq_head = e->aq_next;
@@ -468,6 +477,7 @@ int tcp_listen(struct isock *s, int backlog)
     s->backlog = backlog;
     if (s->state == TCP_LISTEN) {
         syn_queue_run(s);
+        inet_vsock_listen(s);
         return 0;
     }
     s->state = TCP_LISTEN; /* Linux sets it before the port check */
@@ -476,6 +486,7 @@ int tcp_listen(struct isock *s, int backlog)
         s->state = TCP_CLOSE;
         return -EADDRINUSE;
     }
+    inet_vsock_listen(s);
     return 0;
 }
 
@@ -483,7 +494,7 @@ static bool accept_ready(void *arg)
 {
     struct isock *s = arg;
     wait_on_file(s->file);
-    return s->aq_head || s->state != TCP_LISTEN;
+    return s->aq_head || inet_vsock_pending(s) || s->state != TCP_LISTEN;
 }
 
 int tcp_accept(struct isock *s, bool nonblock, uint32_t flags, struct file **out)
@@ -491,7 +502,7 @@ int tcp_accept(struct isock *s, bool nonblock, uint32_t flags, struct file **out
     if (s->state != TCP_LISTEN)
         return -EINVAL;
     int64_t timeo = nonblock ? 0 : s->o.rcvtimeo_ns;
-    while (!s->aq_head) {
+    for (inet_vsock_drain(s); !s->aq_head; inet_vsock_drain(s)) {
         if (s->state != TCP_LISTEN)
             return -EINVAL;
         if (!timeo)
@@ -616,7 +627,7 @@ static int proto_connect(struct isock *s, const uint8_t *a, int len)
         inet_notify(s, 0);
         return 0;
     }
-    if (!backlog_full(l) && !l->sq_head)
+    if (!inet_tcp_backlog_full(l) && !l->sq_head)
         return establish(s, l, n.addr) ? -ENOBUFS : 0;
     /* the SYN is dropped; the next one is answered when an accept makes room */
     isock_get(l);
@@ -687,6 +698,7 @@ int tcp_connect(struct isock *s, const uint8_t *addr, int len, bool nonblock)
 /* Linux's inet_shutdown for TCP. */
 int tcp_shutdown(struct isock *s, unsigned mode)
 {
+    tcp_sync(s);
     if (s->ss == SS_CONNECTING) {
         if (s->state == TCP_SYN_SENT || s->state == TCP_CLOSE)
             s->ss = SS_UNCONNECTED;
@@ -731,8 +743,11 @@ void tcp_release(struct isock *s)
 /* Linux's tcp_poll. */
 uint32_t tcp_poll(struct isock *s)
 {
-    if (s->state == TCP_LISTEN)
+    if (s->state == TCP_LISTEN) {
+        inet_vsock_drain(s);
         return s->aq_head ? POLLIN | POLLRDNORM : 0;
+    }
+    tcp_sync(s);
     uint32_t m = 0;
     if (s->shut == SHUT_MASK || s->state == TCP_CLOSE)
         m |= POLLHUP;
@@ -766,6 +781,7 @@ long tcp_sendmsg(struct isock *s, struct sock_msg *m, int flags)
 {
     if (flags & MSG_OOB)
         return -EOPNOTSUPP; /* urgent data: not in an enclave (docs/networking.md) */
+    tcp_sync(s);
     int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.sndtimeo_ns;
     while (s->state == TCP_SYN_SENT) {
         if (!timeo)
@@ -791,6 +807,7 @@ long tcp_recvmsg(struct isock *s, struct sock_msg *m, int flags)
         return -ENOTCONN;
     if (flags & MSG_OOB)
         return -EINVAL; /* no urgent data, ever */
+    tcp_sync(s);
     if (s->cops)
         return s->cops->recvmsg(s, m, flags);
     if (s->err)

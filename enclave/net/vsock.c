@@ -1377,10 +1377,31 @@ static long sock_write(struct file *f, const void *buf, size_t len)
     return vsock_send(f->priv, &io, len, (f->flags & O_NONBLOCK) ? MSG_DONTWAIT : 0, false);
 }
 
-/* Linux's vsock_poll. */
 static uint32_t sock_poll(struct file *f)
 {
-    struct vsock *s = f->priv;
+    return vsock_poll_bits(f->priv);
+}
+
+uint64_t vsock_queued(struct vsock *s, bool out)
+{
+    vsock_pump();
+    return out ? (uint64_t)(s->tx_cnt - s->peer_fwd_cnt) : rx_avail(s);
+}
+
+void vsock_abort(struct vsock *s)
+{
+    vsock_pump();
+    if (s->in_conn && !s->done) {
+        rst(s->local_port, s->peer_port, s->peer_cid);
+        s->done = true;
+        conn_remove(s);
+        tx_kick();
+    }
+}
+
+/* Linux's vsock_poll. */
+uint32_t vsock_poll_bits(struct vsock *s)
+{
     vsock_pump();
     uint32_t m = 0;
     if (s->err)

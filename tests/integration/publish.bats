@@ -245,3 +245,89 @@ assert e['PublishedPorts'] == want, e['PublishedPorts']
   run "$ALCOVE" describe-enclaves
   [ "$(echo "$output" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['PublishedPorts'])")" = "[]" ]
 }
+
+# start_server SPEC... -- PROGRAM ARGS...: PROGRAM (a path, or --rootfs DIR and a web server in
+# it) in an enclave with those -p specs; waits until it listens (it says so, or the web server
+# answers through the first spec's host port).
+start_server() {
+  local opts=()
+  while [ "$1" != -- ]; do opts+=(-p "$1"); shift; done
+  shift
+  local first=${opts[1]}
+  local hport=${first%:*}
+  hport=${hport##*:}
+  "$ALCOVE" run -m 256 "${opts[@]}" --log-file "$T/srv.log" "$@" > "$T/srv.out" 2> "$T/srv.err" &
+  SRV_PID=$!
+  BG_PIDS+=("$SRV_PID")
+  local i
+  for i in $(seq 600); do
+    grep -q "listening on" "$T/srv.out" 2> /dev/null && return 0
+    # a web server says nothing: ask it (the host accepts at once, the enclave answers or
+    # resets while nothing listens inside)
+    [ "$1" = --rootfs ] && curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$hport/" && return 0
+    kill -0 "$SRV_PID" 2> /dev/null || break
+    sleep 0.05
+  done
+  cat "$T/srv.out" "$T/srv.err" "$T/srv.log"
+  return 1
+}
+
+@test "publish: an unmodified TCP server (AF_INET6 on ::) behind -p: checksummed echo, 8 at once, 100 in a row; accept() sees the client's address and port" {
+  require_kvm
+  port=$(free_port)
+  src=$(free_port)
+  start_server "127.0.0.1:$port:8080" -- "$(prog tcp_echo-glibc-pie)" 8080 v6
+  run python3 "$PEER" from 127.0.0.1 "$port" "$src"
+  [ "$output" = ok ]
+  for _ in $(seq 100); do grep -q "^connection 1 " "$T/srv.out" && break; sleep 0.05; done
+  # a v4 client of a v6 socket: its address v4-mapped, as on Linux; the local end loopback
+  grep -qx "connection 1 from ::ffff:127.0.0.1 port $src to ::ffff:127.0.0.1 port 8080" "$T/srv.out" ||
+    { cat "$T/srv.out"; return 1; }
+  run python3 "$PEER" echo 127.0.0.1 "$port" $((4 << 20))
+  echo "$output"; [ "$output" = "ok 1" ]
+  run python3 "$PEER" echo 127.0.0.1 "$port" $((256 << 10)) --clients 8
+  echo "$output"; [ "$output" = "ok 8" ]
+  run python3 "$PEER" seq 127.0.0.1 "$port" 100
+  echo "$output"; [ "$output" = "ok 100" ]
+  for _ in $(seq 100); do [ "$(open_conns "$port")" = 0 ] && break; sleep 0.05; done
+  [ "$(open_conns "$port")" = 0 ]
+  # a client that resets mid-transfer: the server's child sees it, the server goes on
+  run python3 "$PEER" abort 127.0.0.1 "$port"
+  echo "$output"; [ "$status" -eq 0 ]
+  run python3 "$PEER" echo 127.0.0.1 "$port" 100000 --clients 2
+  [ "$output" = "ok 2" ]
+  kill -0 "$SRV_PID"
+}
+
+@test "publish: an AF_INET server on 0.0.0.0 is reached; one on 127.0.0.1 stays private to the enclave (reset)" {
+  require_kvm
+  port=$(free_port)
+  start_server "127.0.0.1:$port:7000" -- "$(prog tcp_echo-musl-exec)" 7000 v4
+  run python3 "$PEER" echo 127.0.0.1 "$port" 100000
+  [ "$output" = "ok 1" ]
+  grep -q "^connection 1 from 127.0.0.1 port [1-9][0-9]* to 127.0.0.1 port 7000$" "$T/srv.out"
+  kill "$SRV_PID"; wait "$SRV_PID" || true
+  port=$(free_port)
+  start_server "127.0.0.1:$port:7000" -- "$(prog tcp_echo-musl-exec)" 7000 lo
+  run python3 "$PEER" refused 127.0.0.1 "$port"
+  echo "$output"
+  [[ "$output" =~ ^reset\ [0-4]\. ]]
+}
+
+@test "publish: busybox httpd in an enclave serves a file to curl through -p" {
+  require_kvm
+  command -v curl > /dev/null || skip "no curl"
+  local R=$T/root
+  mkdir -p "$R/bin" "$R/www" "$R/tmp"
+  cp /bin/busybox "$R/bin/busybox"
+  head -c 300000 /dev/urandom | base64 > "$R/www/index.html"
+  port=$(free_port)
+  start_server "127.0.0.1:$port:80" -- --rootfs "$R" /bin/busybox httpd -f -p 80 -h /www
+  local i
+  for i in 1 2 3; do
+    curl -sS --max-time 60 -o "$T/got" "http://127.0.0.1:$port/index.html"
+    cmp "$T/got" "$R/www/index.html"
+  done
+  run curl -sS --max-time 60 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/missing"
+  [ "$output" = 404 ]
+}
