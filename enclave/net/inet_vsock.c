@@ -157,9 +157,9 @@ void inet_vsock_listen(struct isock *l)
     struct file *vf = vsock_socket_file(O_NONBLOCK);
     if (!vf)
         return;
-    struct sockaddr_vm a = {
-        .svm_family = AF_VSOCK, .svm_port = ALC_VSOCK_TCP_PORT0 + l->lport,
-        .svm_cid = VMADDR_CID_ANY};
+    struct sockaddr_vm a = {.svm_family = AF_VSOCK,
+                            .svm_port = ALC_VSOCK_TCP_PORT0 + l->lport,
+                            .svm_cid = VMADDR_CID_ANY};
     /* taken: another listener on this port has it (SO_REUSEPORT, a v4 and a v6 socket) or a
      * program's own AF_VSOCK socket does; this one then gets no published connections */
     if (vsock_bind(vsock_of(vf), &a) || vsock_listen(vsock_of(vf), l->backlog)) {
