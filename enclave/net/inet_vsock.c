@@ -20,8 +20,9 @@
  * reset do. Readiness waits: the vsock connection's own (vsock_send, vsock_recv) block with the
  * device's event; inet_wait and poll/epoll of an AF_INET file wake on it too (inet.c).
  *
- * Lifetime: the listener's vsock file (struct isock.published) is its own reference, put when
- * the listener stops; a connection's vsock file (conn_priv) is the isock's, put at close. The
+ * Lifetime: the listener's vsock file (struct isock.published) is made with no reference, as
+ * every new file, and gets the one the listener holds until it stops; a connection's vsock file
+ * (conn_priv) likewise holds one for its isock, put at close. The
  * vsock files' own waiter lists stay empty: nobody waits on them but through these sockets.
  */
 #include "abi/alcove_abi.h"
@@ -157,6 +158,7 @@ void inet_vsock_listen(struct isock *l)
     struct file *vf = vsock_socket_file(O_NONBLOCK);
     if (!vf)
         return;
+    file_get(vf); /* made with none: this is the listener's */
     struct sockaddr_vm a = {.svm_family = AF_VSOCK,
                             .svm_port = ALC_VSOCK_TCP_PORT0 + l->lport,
                             .svm_cid = VMADDR_CID_ANY};
@@ -216,7 +218,8 @@ void inet_vsock_drain(struct isock *l)
     while (l->published && l->state == TCP_LISTEN && !inet_tcp_backlog_full(l)) {
         struct file *cf;
         if (vsock_accept(vsock_of(l->published), true, O_NONBLOCK, &cf))
-            return; /* nothing pending */
+            return;   /* nothing pending */
+        file_get(cf); /* made with none: this is the connection's */
         struct isock *c = inet_tcp_child(l);
         if (!c) {
             vsock_abort(vsock_of(cf));

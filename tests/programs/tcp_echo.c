@@ -1,11 +1,12 @@
 /* tcp_echo.c: an ordinary TCP echo server, for published ports (publish.bats): it knows nothing
  * of vsock.
  *
- *   tcp_echo PORT [v4|v6|lo] [COUNT]
+ *   tcp_echo PORT [v4|v6|lo] [COUNT] [inline]
  *
  * Listens on the wildcard address (v4: 0.0.0.0, v6: :: which takes v4 clients too; lo:
  * 127.0.0.1 only, which published ports must not reach) and serves COUNT connections (0:
- * forever), each in a forked child that echoes until the client's end of file. For each
+ * forever), each in a forked child (inline: in the server itself, one at a time) that echoes
+ * until the client's end of file. For each
  * connection it prints the client's address as accept() gave it and the local address. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +33,7 @@ static void name(const struct sockaddr_storage *a, char *buf, size_t n, unsigned
     }
 }
 
-static void serve(int c)
+static void serve(int c, int inline_serve)
 {
     char buf[65536];
     for (;;) {
@@ -46,6 +47,10 @@ static void serve(int c)
             off += w;
         }
     }
+    if (inline_serve) {
+        close(c);
+        return;
+    }
     _exit(0);
 }
 
@@ -58,6 +63,7 @@ int main(int argc, char **argv)
     int port = atoi(argv[1]);
     const char *kind = argc > 2 ? argv[2] : "v6";
     long count = argc > 3 ? atol(argv[3]) : 0;
+    int inline_serve = argc > 4 && strcmp(argv[4], "inline") == 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGCHLD, SIG_IGN); /* children reap themselves */
     int v6 = strcmp(kind, "v6") == 0;
@@ -102,10 +108,14 @@ int main(int argc, char **argv)
         int nodelay = 1;
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
         printf("connection %ld from %s port %u to %s port %u\n", i + 1, pb, pp, sb, sp);
+        if (inline_serve) {
+            serve(c, 1);
+            continue;
+        }
         pid_t pid = fork();
         if (pid == 0) {
             close(l);
-            serve(c);
+            serve(c, 0);
         }
         close(c);
     }
