@@ -3,7 +3,9 @@
 # (examples/attest-server: serves attestation documents over vsock), packages it as a measured
 # image (EIF), starts it as a detached enclave, asks it over vsock for an attestation document
 # bound to a fresh nonce, and verifies that document against the host's attestation CA and the
-# PCRs build-enclave printed. Then a foreground `alcove run`. Installs what it needs first.
+# PCRs build-enclave printed. Then an unmodified web server (Debian's busybox httpd) in an
+# enclave, reached from the host with curl through a published port (-p), and a foreground
+# `alcove run`. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +87,25 @@ $A verify-attestation --document "$work/doc" --ca "$ALCOVE_CA_DIR/ca.pem" --nonc
 step "stop it: alcove terminate-enclave"
 $A terminate-enclave --all
 echo "left in the runtime directory: $(ls "$ALCOVE_RUNTIME_DIR" | grep -v allocator.lock || true)"
+
+step "an unmodified web server in an enclave, reached from the host: alcove run -p"
+port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+echo "Debian's busybox httpd (it knows nothing of vsock) listens on TCP port 80 inside; the host"
+echo "publishes it on 127.0.0.1:$port, and every byte crosses vsock"
+mkdir -p "$work/web/bin" "$work/web/www"
+cp /bin/busybox "$work/web/bin/"
+echo "<h1>hello from an enclave</h1>" > "$work/web/www/index.html"
+$A run --memory 64 -p "127.0.0.1:$port:80" --rootfs "$work/web" \
+  /bin/busybox httpd -f -p 80 -h /www &
+web=$!
+for _ in $(seq 100); do
+  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && break
+  sleep 0.2
+done
+echo "curl http://127.0.0.1:$port/"
+curl -sS --max-time 10 "http://127.0.0.1:$port/"
+kill "$web"
+wait "$web" 2> /dev/null || true
 
 step "a program in the foreground: alcove run (stdin, arguments, environment, exit status)"
 mkdir -p build/examples

@@ -29,6 +29,7 @@ packages=(
   xxd               # hex in the shell tests
   time              # GNU time: the peak memory of a refused 4 GiB image (cli_checks.bats)
   socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
+  curl              # an HTTP client for servers behind published ports (publish.bats, demo.sh)
 )
 
 missing=()
