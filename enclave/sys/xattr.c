@@ -57,6 +57,13 @@ static int target(int fd, uint64_t upath, unsigned lookup, struct inode **out)
     return 0;
 }
 
+/* A change needs a writable mount: the image is a read-only one (EROFS); /proc and /dev are
+ * not read-only mounts on Linux (their files refuse changes by other rules). */
+static bool read_only_mount(const struct inode *ino)
+{
+    return (ino->flags & I_READONLY) && ino->dev != DEV_PROC && ino->dev != DEV_DEVFS;
+}
+
 static long do_getxattr(int fd, uint64_t upath, unsigned lookup, uint64_t uname)
 {
     struct inode *ino;
@@ -77,7 +84,7 @@ static long do_setxattr(int fd, uint64_t upath, unsigned lookup, uint64_t uname,
     long err = target(fd, upath, lookup, &ino);
     if (err)
         return err;
-    if (ino->flags & I_READONLY)
+    if (read_only_mount(ino))
         return -EROFS;
     if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
         return -EINVAL;
@@ -98,7 +105,7 @@ static long do_removexattr(int fd, uint64_t upath, unsigned lookup, uint64_t una
     long err = target(fd, upath, lookup, &ino);
     if (err)
         return err;
-    if (ino->flags & I_READONLY)
+    if (read_only_mount(ino))
         return -EROFS;
     if ((err = get_name(uname, name)))
         return err;

@@ -145,8 +145,14 @@ PY
     all=$(sed -n 's/.*syscall patching: \([0-9]*\) syscalls.*/\1/p' <<<"$line")
     trapped=$(sed -n 's/.*syscalls, \([0-9]*\) trapped.*/\1/p' <<<"$line")
     echo "# $v: $line" >&3
-    # 9000 calls in the loop; what traps is start-up (the loader's own sites, each once)
-    [ "$all" -ge 9000 ] && [ "$trapped" -lt 300 ] || { echo "$v: $line"; return 1; }
+    grep 'stays on the trap path' "$T/log" | sed "s/^/# $v: /" >&3 || true
+    # 9000 calls in the loop. glibc: what traps is start-up (the loader's own sites, each once).
+    # musl: its generic syscall() and its cancellable pread (__syscall_cp) have no dead padding
+    # in reach of the syscall instruction, so those 6000 trap (docs/dynamic.md); getppid()
+    # must not
+    local limit=300
+    [ "$v" = musl ] && limit=6300
+    [ "$all" -ge 9000 ] && [ "$trapped" -lt "$limit" ] || { echo "$v: $line"; return 1; }
     # sites above 4 GiB (the library's code, mapped top-down) entered without a trap
     grep -q 'syscall site 0x7[0-9a-f]\{9,\} (syscall [0-9]*.*) now enters without a trap' "$T/log" ||
       { grep 'syscall site' "$T/log" | head -20; return 1; }
