@@ -772,7 +772,8 @@ static int i_getsockopt(struct file *f, int level, int name, uint64_t uval, uint
         if (len < (int)sizeof(int))
             return -EINVAL;
     } else {
-        return -ENOPROTOOPT;
+        /* ip_getsockopt answers the other levels of a v4 socket, ipv6_getsockopt a v6 one's */
+        return s->family == AF_INET ? -EOPNOTSUPP : -ENOPROTOOPT;
     }
     return (int)sock_opt_out(&v, sizeof(v), len, uval, ulen);
 }

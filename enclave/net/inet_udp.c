@@ -155,6 +155,8 @@ long udp_sendmsg(struct isock *s, struct sock_msg *m, int flags)
         return -EMSGSIZE;
     if (s->err)
         return -inet_take_error(s); /* sock_alloc_send_skb reports a pending error */
+    if (s->shut & SEND_SHUT)
+        return -EPIPE; /* ... and a shut down sending side, without SIGPIPE */
     struct isock *t = inet_lookup(SOCK_DGRAM, &n, src, s->lport);
     if (!t) {
         /* the ICMP port unreachable: only a socket connected there hears it */
