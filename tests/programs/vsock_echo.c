@@ -66,9 +66,11 @@ static void update(struct conn *c)
 
 static void finish(struct conn *c)
 {
-    if (g_print_sum)
+    if (g_print_sum) {
         printf("conn %d bytes %llu checksum %016llx\n", c->id, c->bytes,
                (unsigned long long)c->sum);
+        fflush(stdout); /* as it happens: a test may wait for the line */
+    }
     g_total += c->bytes;
     if (!g_use_poll)
         epoll_ctl(g_ep, EPOLL_CTL_DEL, c->fd, NULL);
