@@ -223,6 +223,14 @@ static uint64_t make_stub(int64_t nr, uint64_t ret, uint64_t from)
     struct stub_area *a = area_for(from);
     if (!a)
         return 0;
+    /* still the area this file mapped? The program may have unmapped it or mapped something
+     * over it (MAP_FIXED): then it is retired, and nothing is written there */
+    const struct vma *sv = vms_lookup(mm_space(), a->next);
+    if (!sv || vma_kind(sv) != VMA_EXE || (sv->kind & VMA_F_FILE) ||
+        sv->prot != (PROT_READ | PROT_EXEC) || sv->end < a->next + STUB_SIZE) {
+        a->next = a->end;
+        return 0;
+    }
     uint8_t stub[STUB_SIZE];
     uint8_t *p = stub;
     if (nr >= 0) {
@@ -413,30 +421,42 @@ void patch_syscall_site(const struct regs *r)
     if (!state || r->rip < MM_USER_START + 2 || r->rip >= MM_USER_END)
         return;
     uint64_t x = r->rip - 2; /* the syscall instruction */
-    const struct vma *v = vms_lookup(mm_space(), x);
-    if (!v || !patchable(v) || x < v->start || x + 2 > v->end || patch_stub_contains(x))
+    const struct vma *found = vms_lookup(mm_space(), x);
+    if (!found || !patchable(found) || x < found->start || x + 2 > found->end ||
+        patch_stub_contains(x))
         return;
+    /* a copy: making a stub may map a stub area, which may move the mapping table */
+    struct vma vcopy = *found;
+    const struct vma *v = &vcopy;
+    if ((v->kind & VMA_F_FILE) && v->file) {
+        /* never read past the file's end (its pages there give SIGBUS) */
+        uint64_t file_end = PAGE_UP(v->file->size);
+        uint64_t end = file_end > v->off ? v->start + (file_end - v->off) : v->start;
+        if (end < vcopy.end)
+            vcopy.end = end;
+        if (x + 2 > vcopy.end)
+            return;
+    }
     const uint8_t *b = (const uint8_t *)x;
     if (b[0] != 0x0f || b[1] != 0x05)
         return; /* not (any more) a syscall instruction */
     uint32_t *st = site_state(x, true);
-    if (exiting)
-        return; /* runs once: not worth a stub */
+    if (exiting || !st)
+        return; /* runs once: not worth a stub; or the table is full: a site patched without
+                 * its record could be taken for dead code by find_padding */
     const char *why = NULL;
-    if (!(st && (*st & SITE_PATCHED_IMM)) && patch_mov_imm(r, v, x)) {
+    if (!(*st & SITE_PATCHED_IMM) && patch_mov_imm(r, v, x)) {
         g_patched_imm++;
-        if (st)
-            *st |= SITE_PATCHED_IMM;
+        *st |= SITE_PATCHED_IMM;
         klog(ALC_LOG_DEBUG, "syscall site %#lx (syscall %lu) now enters without a trap", x,
              r->orig_rax);
         return;
     }
-    if (st && (*st & SITE_REFUSED))
+    if (*st & SITE_REFUSED)
         return; /* refused before: the same answer */
     if (patch_rel8(v, x, &why)) {
         g_patched_rel8++;
-        if (st)
-            *st |= SITE_PATCHED_REL8;
+        *st |= SITE_PATCHED_REL8;
         klog(ALC_LOG_DEBUG,
              "syscall site %#lx (syscall %lu, number in rax) now enters without a trap "
              "(through padding)",
@@ -444,8 +464,7 @@ void patch_syscall_site(const struct regs *r)
         return;
     }
     g_refused++;
-    if (st)
-        *st |= SITE_REFUSED;
+    *st |= SITE_REFUSED;
     const uint8_t *a = b - (x - 8 >= v->start ? 8 : 0);
     char bytes[3 * 24 + 4];
     size_t n = 0;

@@ -76,20 +76,32 @@ static void v_sync(struct isock *s)
     }
 }
 
+/* A send or receive may block in net/vsock.c: it holds the vsock file meanwhile, since another
+ * thread may close the connection under it (connect(AF_UNSPEC) runs v_close). */
 static long v_sendmsg(struct isock *s, struct sock_msg *m, int flags)
 {
+    struct file *cf = s->conn_priv;
+    file_get(cf);
     pass_opts(s);
-    long r = vsock_send(vs_of(s), &m->io, m->len, flags, false);
+    long r = vsock_send(vsock_of(cf), &m->io, m->len, flags, false);
+    file_put(cf);
     v_sync(s);
     return r;
 }
 
 static long v_recvmsg(struct isock *s, struct sock_msg *m, int flags)
 {
+    struct file *cf = s->conn_priv;
+    file_get(cf);
     pass_opts(s);
-    long r = vsock_recv(vs_of(s), &m->io, m->len, flags);
+    long r = vsock_recv(vsock_of(cf), &m->io, m->len, flags);
+    file_put(cf);
     m->namelen = 0; /* TCP names no sender */
     v_sync(s);
+    /* a reset that v_sync (or a poll before) took out of the vsock: ECONNRESET, not an end of
+     * file, as TCP's recv reports it */
+    if (r == 0 && m->len && s->err)
+        return -inet_take_error(s);
     return r;
 }
 

@@ -43,10 +43,12 @@ static int permission(struct inode *ino, const char *name, bool write)
     return cred_may_access(ino, write ? MAY_WRITE : MAY_READ);
 }
 
-/* The inode of a path form (lookup: LOOKUP_FOLLOW or 0) or of a descriptor (upath 0). */
+/* The inode of a path form (fd PATH_FORM; lookup: LOOKUP_FOLLOW or 0) or of a descriptor. */
+#define PATH_FORM (-1000) /* not a descriptor: the call named a path (which may be NULL: EFAULT)   \
+                           */
 static int target(int fd, uint64_t upath, unsigned lookup, struct inode **out)
 {
-    if (upath)
+    if (fd == PATH_FORM)
         return resolve_at(AT_FDCWD, upath, 0, lookup, out);
     struct file *f = fd_get(fd);
     if (!f || (f->flags & O_PATH))
@@ -123,67 +125,75 @@ static long do_listxattr(int fd, uint64_t upath, unsigned lookup)
 SYSCALL_DEFINE5(setxattr, uint64_t, upath, uint64_t, uname, uint64_t, uvalue, uint64_t, size, int,
                 flags)
 {
-    return do_setxattr(-1, upath, LOOKUP_FOLLOW, uname, uvalue, size, flags);
+    return do_setxattr(PATH_FORM, upath, LOOKUP_FOLLOW, uname, uvalue, size, flags);
 }
 
 SYSCALL_DEFINE5(lsetxattr, uint64_t, upath, uint64_t, uname, uint64_t, uvalue, uint64_t, size, int,
                 flags)
 {
-    return do_setxattr(-1, upath, 0, uname, uvalue, size, flags);
+    return do_setxattr(PATH_FORM, upath, 0, uname, uvalue, size, flags);
 }
 
 SYSCALL_DEFINE5(fsetxattr, int, fd, uint64_t, uname, uint64_t, uvalue, uint64_t, size, int, flags)
 {
+    if (fd < 0)
+        return -EBADF; /* and never PATH_FORM */
     return do_setxattr(fd, 0, 0, uname, uvalue, size, flags);
 }
 
 SYSCALL_DEFINE4(getxattr, uint64_t, upath, uint64_t, uname, uint64_t, uvalue, uint64_t, size)
 {
     (void)uvalue, (void)size;
-    return do_getxattr(-1, upath, LOOKUP_FOLLOW, uname);
+    return do_getxattr(PATH_FORM, upath, LOOKUP_FOLLOW, uname);
 }
 
 SYSCALL_DEFINE4(lgetxattr, uint64_t, upath, uint64_t, uname, uint64_t, uvalue, uint64_t, size)
 {
     (void)uvalue, (void)size;
-    return do_getxattr(-1, upath, 0, uname);
+    return do_getxattr(PATH_FORM, upath, 0, uname);
 }
 
 SYSCALL_DEFINE4(fgetxattr, int, fd, uint64_t, uname, uint64_t, uvalue, uint64_t, size)
 {
     (void)uvalue, (void)size;
+    if (fd < 0)
+        return -EBADF; /* and never PATH_FORM */
     return do_getxattr(fd, 0, 0, uname);
 }
 
 SYSCALL_DEFINE3(listxattr, uint64_t, upath, uint64_t, ulist, uint64_t, size)
 {
     (void)ulist, (void)size;
-    return do_listxattr(-1, upath, LOOKUP_FOLLOW);
+    return do_listxattr(PATH_FORM, upath, LOOKUP_FOLLOW);
 }
 
 SYSCALL_DEFINE3(llistxattr, uint64_t, upath, uint64_t, ulist, uint64_t, size)
 {
     (void)ulist, (void)size;
-    return do_listxattr(-1, upath, 0);
+    return do_listxattr(PATH_FORM, upath, 0);
 }
 
 SYSCALL_DEFINE3(flistxattr, int, fd, uint64_t, ulist, uint64_t, size)
 {
     (void)ulist, (void)size;
+    if (fd < 0)
+        return -EBADF; /* and never PATH_FORM */
     return do_listxattr(fd, 0, 0);
 }
 
 SYSCALL_DEFINE2(removexattr, uint64_t, upath, uint64_t, uname)
 {
-    return do_removexattr(-1, upath, LOOKUP_FOLLOW, uname);
+    return do_removexattr(PATH_FORM, upath, LOOKUP_FOLLOW, uname);
 }
 
 SYSCALL_DEFINE2(lremovexattr, uint64_t, upath, uint64_t, uname)
 {
-    return do_removexattr(-1, upath, 0, uname);
+    return do_removexattr(PATH_FORM, upath, 0, uname);
 }
 
 SYSCALL_DEFINE2(fremovexattr, int, fd, uint64_t, uname)
 {
+    if (fd < 0)
+        return -EBADF; /* and never PATH_FORM */
     return do_removexattr(fd, 0, 0, uname);
 }
