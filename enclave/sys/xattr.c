@@ -43,9 +43,10 @@ static int permission(struct inode *ino, const char *name, bool write)
     return cred_may_access(ino, write ? MAY_WRITE : MAY_READ);
 }
 
+/* fd of a path form: not a descriptor, the call named a path (which may be NULL: EFAULT) */
+#define PATH_FORM (-1000)
+
 /* The inode of a path form (fd PATH_FORM; lookup: LOOKUP_FOLLOW or 0) or of a descriptor. */
-#define PATH_FORM (-1000) /* not a descriptor: the call named a path (which may be NULL: EFAULT)   \
-                           */
 static int target(int fd, uint64_t upath, unsigned lookup, struct inode **out)
 {
     if (fd == PATH_FORM)
