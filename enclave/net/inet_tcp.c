@@ -228,11 +228,17 @@ static long lo_sendmsg(struct isock *s, struct sock_msg *m, int flags)
     return err;
 }
 
+struct recv_wait {
+    struct isock *s;
+    uint64_t seen; /* peeking: the bytes looked at already */
+};
+
 static bool recv_ready(void *arg)
 {
-    struct isock *s = arg;
+    struct recv_wait *w = arg;
+    struct isock *s = w->s;
     wait_on_file(s->file);
-    return s->rq_bytes || s->err || (s->shut & RCV_SHUT) || s->state == TCP_CLOSE;
+    return s->rq_bytes > w->seen || s->err || (s->shut & RCV_SHUT) || s->state == TCP_CLOSE;
 }
 
 /* Linux's tcp_recvmsg on the receive queue: data first, then the error, then end of file. */
@@ -309,7 +315,8 @@ static long lo_recvmsg(struct isock *s, struct sock_msg *m, int flags)
                 break;
             }
         }
-        long err = inet_wait(recv_ready, s, timeo);
+        struct recv_wait w = {s, peeked};
+        long err = inet_wait(recv_ready, &w, timeo);
         if (err) {
             if (!copied)
                 copied = err;
