@@ -669,6 +669,8 @@ int tcp_connect(struct isock *s, const uint8_t *addr, int len, bool nonblock)
         return -EINVAL;
     }
     int64_t timeo = nonblock ? 0 : s->o.sndtimeo_ns;
+    if (err == -EINPROGRESS && !timeo)
+        return err; /* Linux's SYN-ACK (or RST) waits until connect returns */
     if (s->state == TCP_SYN_SENT) {
         if (!timeo)
             return err;
