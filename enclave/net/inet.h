@@ -1,7 +1,8 @@
 /* inet.h: AF_INET and AF_INET6 sockets over the enclave's one interface, loopback, shared by
- * net/inet.c (sockets, addresses, the port table, options, the socket as a file),
- * net/inet_tcp.c (SOCK_STREAM: listeners, connections and their loopback data path) and
- * net/inet_udp.c (SOCK_DGRAM).
+ * net/inet.c (sockets, addresses, the port table, the socket as a file), net/inet_opt.c (the
+ * options of IPPROTO_IP, IPPROTO_IPV6 and IPPROTO_TCP), net/inet_tcp.c (SOCK_STREAM: listeners
+ * and connections), net/inet_lo.c (the loopback connection's data path) and net/inet_udp.c
+ * (SOCK_DGRAM).
  *
  * The model is Linux's net/ipv4 and net/ipv6 seen from a program on a loopback-only host: the
  * same errnos in the same order, the same poll bits (tcp_poll, udp_poll), the same address
@@ -18,14 +19,14 @@
  *
  * The connection seam: a connected TCP socket moves its bytes through its struct tcp_conn_ops
  * (send, receive, readiness, shutdown, close, queue sizes) and nothing else in the family
- * looks at how. Today's only kind is loopback (inet_tcp.c: the peer is another struct isock
- * in the enclave). A connection that comes from the host through a published port (the parent
- * connects over vsock to ALC_VSOCK_TCP_PORT0 + P, include/abi/alcove_abi.h) will be a struct
- * isock with the listener's local address, the client's address from struct alc_tcp_origin as
- * its remote one, its own tcp_conn_ops over a kernel-internal vsock connection (conn_priv),
- * put in the listener's accept queue with inet_tcp_enqueue_accept: accept, getpeername,
- * options, poll and close then work on it unchanged. The ops keep the common state (state,
- * shut, err) up to date and notify the socket's file (inet_notify) when readiness changes.
+ * looks at how. Today's only kind is loopback (net/inet_lo.c: the peer is another struct isock
+ * in the enclave). A connection that comes from the host through a published port
+ * (the parent connects over vsock to ALC_VSOCK_TCP_PORT0 + P, include/abi/alcove_abi.h) will be a
+ * struct isock with the listener's local address, the client's address from struct alc_tcp_origin
+ * as its remote one, its own tcp_conn_ops over a kernel-internal vsock connection (conn_priv), put
+ * in the listener's accept queue with inet_tcp_enqueue_accept: accept, getpeername, options, poll
+ * and close then work on it unchanged. The ops keep the common state (state, shut, err) up to date
+ * and notify the socket's file (inet_notify) when readiness changes.
  *
  * Lifetime: a struct isock lives while it has references: its file, the peer that points to
  * it (loopback), the listener's accept queue or SYN queue it sits in, and a thread blocked on
@@ -214,6 +215,10 @@ struct isock *inet_lookup(int type, const struct inet_name *dst, const uint8_t *
 /* The process's effective uid, and whether it may bind ports below 1024. */
 uint32_t inet_uid(void);
 
+/* ---- net/inet_opt.c: the levels other than SOL_SOCKET (sock_ops.setsockopt/getsockopt) ---- */
+int inet_setsockopt(struct file *f, int level, int name, uint64_t uval, int len);
+int inet_getsockopt(struct file *f, int level, int name, uint64_t uval, uint64_t ulen);
+
 /* ---- net/inet_tcp.c ---- */
 int tcp_listen(struct isock *s, int backlog);
 int tcp_connect(struct isock *s, const uint8_t *addr, int len, bool nonblock);
@@ -250,6 +255,11 @@ uint64_t tcp_inq(struct isock *s);
 uint64_t tcp_outq(struct isock *s);
 /* TCP_INFO's tcpi_state */
 int tcp_info_state(const struct isock *s);
+
+/* ---- net/inet_lo.c: the loopback connection ---- */
+extern const struct tcp_conn_ops g_tcp_lo_ops;
+/* c (connecting) and e (the server's end) become each other's peers, ESTABLISHED. */
+void tcp_lo_pair(struct isock *c, struct isock *e);
 
 /* ---- net/inet_udp.c ---- */
 int udp_connect(struct isock *s, const uint8_t *addr, int len);

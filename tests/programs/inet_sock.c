@@ -476,8 +476,8 @@ static void ports(void)
     f[3] = bound(AF_INET6, SOCK_STREAM, "::", p, 0, 0, 1);
     closeall(f, 4);
     f[0] = bound(AF_INET6, SOCK_STREAM, "::1", p, 0, 0, 0);
-    f[1] = bound(AF_INET, SOCK_STREAM, "0.0.0.0", p, 0, 0, 0); /* Linux: taken */
-    f[2] = bound(AF_INET, SOCK_STREAM, "127.0.0.1", p, 0, 0, 0);
+    f[1] = bound(AF_INET, SOCK_STREAM, "0.0.0.0", p, 0, 0, 0); /* [::1] takes no v4 */
+    f[2] = bound(AF_INET, SOCK_STREAM, "127.0.0.2", p, 0, 0, 0);
     closeall(f, 3);
     printf("udp: SO_REUSEADDR shares, SO_REUSEPORT too\n");
     p = free_port(SOCK_DGRAM);
