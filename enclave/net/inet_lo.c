@@ -126,9 +126,11 @@ static void lo_close(struct isock *s, bool abort)
     s->cops = NULL;
 }
 
-/* Appends n bytes from the program to p's receive queue: 0 or -EFAULT / -ENOBUFS. */
-static long seg_append(struct isock *p, struct sock_io *io, size_t n)
+/* Appends n bytes from the program to p's receive queue: 0 or -EFAULT / -ENOBUFS, and in *done
+ * the bytes that went in either way (a send counts them: the peer may read them). */
+static long seg_append(struct isock *p, struct sock_io *io, size_t n, size_t *done)
 {
+    *done = 0;
     while (n) {
         struct iseg *t = p->rq_tail;
         size_t room = t ? t->cap - t->len : 0;
@@ -152,6 +154,7 @@ static long seg_append(struct isock *p, struct sock_io *io, size_t n)
         t->len += (uint32_t)k;
         p->rq_bytes += k;
         n -= k;
+        *done += k;
     }
     return 0;
 }
@@ -197,11 +200,12 @@ static long lo_sendmsg(struct isock *s, struct sock_msg *m, int flags)
         }
         size_t n = MIN(m->len - sent, (size_t)(cap - p->rq_bytes));
         n = MIN(n, (size_t)SEG_MAX);
-        err = seg_append(p, &m->io, n);
+        size_t done;
+        err = seg_append(p, &m->io, n, &done);
+        sent += done;
         inet_notify(p, POLLIN | POLLRDNORM);
         if (err)
             break;
-        sent += n;
     }
     if (sent)
         return (long)sent;
