@@ -51,7 +51,8 @@ LTP_URL=https://github.com/linux-test-project/ltp
 
 DIRS="fork vfork execve execv execl execlp execvp wait wait4 waitpid waitid kill setpgid setsid
 getpgid getpgrp getsid getppid getpid mmap mprotect munmap madvise msync mincore mremap brk pipe
-pipe2 dup dup2 clone exit exit_group"
+pipe2 dup dup2 clone exit exit_group shmget shmat shmdt shmctl memfd_create
+semget semop semctl msgget msgsnd msgrcv msgctl"
 
 native_only=no list_only=no filter=
 while [ $# -gt 0 ]; do

@@ -4,7 +4,8 @@
  *   /proc/<pid>          every process, live or zombie (procfs_pid.c)
  *   /proc/self           a link to the calling process's directory; thread-self to its thread's
  *   /proc/{cpuinfo,meminfo,uptime,loadavg,stat,version,mounts},
- *   /proc/sys/kernel/{pid_max,tainted,core_pattern,core_uses_pid}
+ *   /proc/sys/kernel/{pid_max,tainted,core_pattern,core_uses_pid}, and System V IPC's limits
+ *   /proc/sysvipc/{shm,sem,msg}   System V IPC's objects (sys/ipc.c)
  *
  * The numbers are the enclave's: its vCPUs, its memory, its uptime. Files are generated when
  * opened (a consistent snapshot). */
@@ -14,6 +15,7 @@
 #include "mm.h"
 #include "process.h"
 #include "scheduler.h"
+#include "sysvipc.h"
 #include "syscall.h"
 
 #define RELEASE "6.1.0-alcove"
@@ -78,6 +80,8 @@ enum proc_file {
     PF_TAINTED,
     PF_CORE_PATTERN,
     PF_CORE_USES_PID,
+    PF_SYSVIPC,                    /* + enum sysvipc_kind: /proc/sysvipc/{shm,sem,msg} */
+    PF_IPC_LIMIT = PF_SYSVIPC + 3, /* + an index in g_ipc_limits: /proc/sys/kernel/... */
 };
 
 struct cpu_flag {
@@ -242,6 +246,17 @@ static void gen_sysstat(struct text *t)
             (time_realtime_ns() - (int64_t)time_since_boot_ns()) / 1000000000, n);
 }
 
+static const char *const g_ipc_limits[] = {"shmmax", "shmall", "shmmni", "sem",
+                                           "msgmax", "msgmnb", "msgmni"};
+
+static void gen_sysvipc(struct text *t, enum sysvipc_kind kind)
+{
+    char line[256];
+    tprintf(t, "%s", sysvipc_header(kind));
+    for (int i = 0; sysvipc_line(kind, &i, line, sizeof(line)); i++)
+        tprintf(t, "%s", line);
+}
+
 static void generate(struct text *t, uint64_t which)
 {
     switch (which) {
@@ -277,6 +292,15 @@ static void generate(struct text *t, uint64_t which)
         break;
     case PF_CORE_USES_PID:
         tprintf(t, "0\n");
+        break;
+    default:
+        if (which >= PF_IPC_LIMIT) {
+            char line[64];
+            sysvipc_limit(g_ipc_limits[which - PF_IPC_LIMIT], line, sizeof(line));
+            tprintf(t, "%s", line);
+        } else if (which >= PF_SYSVIPC) {
+            gen_sysvipc(t, (enum sysvipc_kind)(which - PF_SYSVIPC));
+        }
         break;
     }
 }
@@ -418,5 +442,13 @@ int procfs_mount(void)
         !add_gen(kernel, "core_pattern", PF_CORE_PATTERN) ||
         !add_gen(kernel, "core_uses_pid", PF_CORE_USES_PID))
         return -ENOMEM;
+    for (size_t i = 0; i < ARRAY_SIZE(g_ipc_limits); i++)
+        if (!add_gen(kernel, g_ipc_limits[i], PF_IPC_LIMIT + i))
+            return -ENOMEM;
+    static const char *const ipc_files[] = {"shm", "sem", "msg"}; /* enum sysvipc_kind */
+    struct inode *ipc = procfs_add(proc, "sysvipc", S_IFDIR | 0555);
+    for (size_t i = 0; i < ARRAY_SIZE(ipc_files); i++)
+        if (!ipc || !add_gen(ipc, ipc_files[i], PF_SYSVIPC + i))
+            return -ENOMEM;
     return add_link(proc, "mounts", "self/mounts") ? 0 : -ENOMEM;
 }

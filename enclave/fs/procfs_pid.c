@@ -339,7 +339,8 @@ static long fdlink_readlink(struct inode *ino, char *buf, size_t size)
     if (f->inode) {
         n = vfs_path_of(f->inode, tmp, sizeof(tmp));
         if (n == -ENOENT)
-            n = ksnprintf(tmp, sizeof(tmp), "/ (deleted)");
+            n = ksnprintf(tmp, sizeof(tmp), "/%s (deleted)",
+                          f->inode->anon_name ? f->inode->anon_name : "");
     } else if (f->ops->name) {
         n = f->ops->name(f, tmp, sizeof(tmp));
     } else {

@@ -147,6 +147,15 @@ long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off)
         return -EFBIG;
     if (!vfs_writable(ino))
         return -EROFS;
+    if (ino->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+        return -EPERM;
+    if ((ino->seals & F_SEAL_GROW) && end > ino->size) {
+        /* Linux writes page by page and stops at the first page that would grow the file */
+        if (PAGE_DOWN(ino->size) <= off)
+            return -EPERM;
+        end = PAGE_DOWN(ino->size);
+        len = (size_t)(end - off);
+    }
     int err = tmpfs_reserve(ino, end);
     if (err)
         return err;
@@ -159,8 +168,23 @@ long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off)
     return (long)len;
 }
 
+int tmpfs_punch(struct inode *ino, uint64_t off, uint64_t len)
+{
+    if (!vfs_writable(ino))
+        return -EROFS;
+    if (ino->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+        return -EPERM;
+    if (off < ino->size)
+        pieces(ino, off, MIN(len, ino->size - off), zero, NULL);
+    vfs_touch(ino, T_MTIME | T_CTIME);
+    return 0;
+}
+
 int tmpfs_truncate(struct inode *ino, uint64_t size)
 {
+    if (((ino->seals & F_SEAL_GROW) && size > ino->size) ||
+        ((ino->seals & F_SEAL_SHRINK) && size < ino->size))
+        return -EPERM;
     if (size > ino->size) {
         int err = tmpfs_reserve(ino, size);
         if (err)
@@ -255,6 +279,14 @@ int tmpfs_mount(const char *path, uint32_t mode)
     if (err)
         vfs_drop(root);
     return err;
+}
+
+struct inode *tmpfs_new_file(uint32_t mode)
+{
+    static uint32_t dev;
+    if (!dev)
+        dev = g_next_dev++; /* the kernel's own tmpfs, mounted nowhere */
+    return vfs_new_inode(mode, dev, 0);
 }
 
 struct inode *tmpfs_new_root(uint32_t mode)

@@ -28,6 +28,7 @@ static void free_inode(struct inode *ino)
     if (ino->cap)
         tmpfs_release_data(ino);
     kfree(ino->buckets);
+    kfree(ino->anon_name);
     kfree(ino);
 }
 

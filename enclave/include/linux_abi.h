@@ -42,6 +42,8 @@
 #define ENOSYS       38
 #define ENOTEMPTY    39
 #define ELOOP        40
+#define ENOMSG       42
+#define EIDRM        43
 #define EOVERFLOW    75
 #define ENODATA      61
 #define ELIBBAD      80
@@ -434,6 +436,17 @@ struct linux_pollfd {
 #define EPOLLWAKEUP    (1u << 29)
 #define EPOLLONESHOT   (1u << 30)
 #define EPOLLET        (1u << 31)
+
+/* file seals (memfd_create) */
+#define F_ADD_SEALS         1033
+#define F_GET_SEALS         1034
+#define F_SEAL_SEAL         0x0001 /* no more seals */
+#define F_SEAL_SHRINK       0x0002
+#define F_SEAL_GROW         0x0004
+#define F_SEAL_WRITE        0x0008
+#define F_SEAL_FUTURE_WRITE 0x0010 /* no new writable mappings or writes; old mappings stay */
+#define F_SEAL_ALL          0x001f
+
 struct linux_epoll_event {
     uint32_t events;
     uint64_t data;

@@ -104,6 +104,8 @@ struct process {
     int stop_sig;
     int jobctl_report;
     struct coredump *core; /* while it dumps core (kernel/coredump.c) */
+    /* System V semaphore adjustments made with SEM_UNDO, applied at its end (sys/sem.c) */
+    struct sem_undo *sem_undo;
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
@@ -160,6 +162,8 @@ int process_unshare(struct process *p);
 void process_vfork_done(struct process *p);
 /* A zombie child's end is reported: it is unlinked and freed. */
 void process_reap(struct process *p);
+/* sys/sem.c: p ends: its SEM_UNDO adjustments are applied to their semaphores and forgotten. */
+void sem_exit(struct process *p);
 /* sys/fork.c: a new process, as clone without CLONE_THREAD asks (f: CLONE_* flags). Returns the
  * child's pid or -errno. */
 long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,

@@ -51,6 +51,7 @@ struct inode_ops {
 #define I_READONLY 0x1 /* part of the image (or generated): EROFS for changes */
 #define I_MOUNT    0x2 /* the root of a mounted file system: never freed, not removable */
 #define I_PINNED   0x4 /* never freed (generated inodes kept in tables) */
+#define I_SEALABLE 0x8 /* a memfd: it has seals (sys/memfd.c) */
 
 struct inode {
     uint32_t mode; /* S_IF* | permission bits */
@@ -76,6 +77,10 @@ struct inode {
     /* regular files: descriptions open for writing (> 0), or address spaces running it as their
      * program (< 0); never both at once: the other side gets ETXTBSY (vfs_deny_write) */
     int32_t writers;
+    /* a file with no name made by the kernel (memfd_create): what /proc/self/fd shows, kmalloc'd;
+     * and its F_SEAL_* seals (I_SEALABLE) */
+    char *anon_name;
+    uint32_t seals;
     /* computed inodes */
     const struct inode_ops *iops;
     uint64_t arg; /* for iops: a descriptor number, a kind ... */
@@ -188,12 +193,20 @@ long inode_read(struct inode *ino, void *buf, size_t len, uint64_t off);
 long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off);
 /* Makes room for at least need bytes of data in a writable file (new bytes are zero). */
 int tmpfs_reserve(struct inode *ino, uint64_t need);
+/* A hole punched in a writable file: [off, off + len) reads as zeros (clipped at its end; the
+ * memory stays the file's); -EPERM when it is sealed against writing. */
+int tmpfs_punch(struct inode *ino, uint64_t off, uint64_t len);
 /* Sets the size of a writable file (zero-filling growth, releasing memory on shrink). */
 int tmpfs_truncate(struct inode *ino, uint64_t size);
 /* The physical address of the page of a writable file at off (page aligned, within its size
  * rounded up to a page): 0 and *pa, -ENXIO past the end (or for the image's files), -ENOSPC.
  * The file's bytes move into whole frames for it first: a MAP_SHARED mapping maps them. */
 int tmpfs_page(struct inode *ino, uint64_t off, uint64_t *pa);
+/* A new writable regular file of this mode with no name, on a tmpfs mounted nowhere (System V
+ * shared memory segments, memfd_create): refs 0, nlink 0, size 0. NULL: no memory. */
+struct inode *tmpfs_new_file(uint32_t mode);
+/* sys/memfd.c: fcntl F_ADD_SEALS (seals) and F_GET_SEALS on f. */
+long memfd_fcntl(struct file *f, int cmd, uint32_t seals);
 /* Frees a writable file's data. */
 void tmpfs_release_data(struct inode *ino);
 

@@ -3,6 +3,7 @@
 
 #include "coredump.h"
 #include "file.h"
+#include "futex.h"
 #include "klib.h"
 #include "mm.h"
 #include "scheduler.h"
@@ -246,6 +247,7 @@ static void finish(struct process *p)
         vfs_put(p->cwd);
     p->cwd = NULL;
     process_vfork_done(p);
+    sem_exit(p);
     mm_put(p->mm); /* this vCPU keeps its page table root until it loads another */
     p->mm = NULL;
     /* its children go to the first process, as orphans go to init; it hears of those that
@@ -305,6 +307,13 @@ NORETURN void process_thread_exit(void)
     if (p->core)
         coredump_thread_leaves(p); /* another thread of it is writing its core */
     t->exit_code = (p->wstatus >> 8) & 0xff;
+    if (t->clear_child_tid && p->mm && p->mm->users > 1) {
+        /* another process runs in this space (clone CLONE_VM): it may wait on the word, as
+         * Linux's mm_release has it */
+        uint32_t zero = 0;
+        if (!mm_write_in(p->mm, t->clear_child_tid, &zero, 4))
+            futex_wake_addr(t->clear_child_tid, 1, FUTEX_BITSET_ANY);
+    }
     if (p->nthreads == 1)
         finish(p);
     thread_exit_current();

@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "klib.h"
 #include "process.h"
+#include "sysvipc.h"
 #include "vfs.h"
 
 #define MAX_VMAS  4096        /* mappings a process may have */
@@ -300,6 +301,8 @@ void mm_put(struct mm *mm)
     mmu_space_destroy(&mm->mmu, release_frames, NULL);
     for (uint32_t i = 0; i < mm->nfiles; i++)
         vfs_put(mm->files[i]);
+    if (mm->nfiles)
+        shm_sweep();
     if (mm->exe) {
         vfs_allow_write(mm->exe);
         vfs_put(mm->exe);
@@ -404,6 +407,7 @@ static void drop_unmapped_files(struct mm *mm)
         vfs_put(mm->files[i]);
         mm->files[i] = mm->files[--mm->nfiles];
     }
+    shm_sweep(); /* a removed segment may have lost its last attachment */
 }
 
 int mm_map_file(uint64_t start, uint64_t len, uint32_t prot, uint32_t kind, struct inode *file,

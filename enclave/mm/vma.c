@@ -120,11 +120,12 @@ static void drop(struct vmspace *s, uint32_t at, uint32_t count)
     s->n -= count;
 }
 
-/* a and b (a below b) can be one range: adjacent, alike, and the same file at adjacent offsets */
+/* a and b (a below b) can be one range: adjacent, alike, and the same file at adjacent offsets;
+ * System V attachments never merge (each piece counts in shm_nattch, as on Linux) */
 static int mergeable(const struct vma *a, const struct vma *b)
 {
     return a->end == b->start && a->prot == b->prot && a->kind == b->kind && a->file == b->file &&
-           (!a->file || a->off + (a->end - a->start) == b->off);
+           (!a->file || a->off + (a->end - a->start) == b->off) && !(a->kind & VMA_F_SHM);
 }
 
 /* Moves v's start up to at (a split or a cut), keeping its file offset in step. */

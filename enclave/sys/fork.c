@@ -7,7 +7,9 @@
  * descriptor table pointing at the same open files, the signal dispositions, the working
  * directory, limits and identity. vfork, and clone with CLONE_VM | CLONE_VFORK (what musl's
  * and glibc's posix_spawn use), shares the parent's address space instead, and the parent's
- * thread waits until the child calls execve or ends.
+ * thread waits until the child calls execve or ends. CLONE_VM alone makes a process that runs
+ * in its parent's address space beside it (a thread of another process, as far as memory goes:
+ * mm.c counts the users of a space and every vCPU that has it loaded hears of its changes).
  */
 #include "file.h"
 #include "klib.h"
@@ -38,8 +40,6 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
 {
     if (f & ~PROCESS_FLAGS)
         return (f & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)) ? -ENOSYS : -EINVAL;
-    if ((f & CLONE_VM) && !(f & CLONE_VFORK))
-        return -ENOSYS; /* two processes running in one address space */
     if ((f & CLONE_SETTLS) && tls >= MM_USER_END)
         return -EPERM;
     if (mm_memory_low())

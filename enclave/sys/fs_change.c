@@ -522,12 +522,17 @@ SYSCALL_DEFINE4(fallocate, int, fd, int, mode, int64_t, off, int64_t, len)
         return -EBADF;
     if (!f->inode || !S_ISREG(f->inode->mode))
         return f->inode && S_ISDIR(f->inode->mode) ? -EISDIR : -ENODEV;
-    if (mode & ~1) /* only FALLOC_FL_KEEP_SIZE */
+    /* FALLOC_FL_KEEP_SIZE, and FALLOC_FL_PUNCH_HOLE with it (tmpfs's modes) */
+    if ((mode & ~3) || (mode & 3) == 2)
         return -EOPNOTSUPP;
     uint64_t end;
     if (__builtin_add_overflow((uint64_t)off, (uint64_t)len, &end))
         return -EFBIG;
     int err = change_ok(f->inode);
+    if (!err && (mode & 2))
+        return tmpfs_punch(f->inode, (uint64_t)off, (uint64_t)len);
+    if (!err && (f->inode->seals & F_SEAL_GROW) && end > f->inode->size)
+        err = -EPERM; /* even with FALLOC_FL_KEEP_SIZE, as Linux */
     if (!err)
         err = tmpfs_reserve(f->inode, end);
     if (!err && !(mode & 1) && end > f->inode->size)

@@ -201,6 +201,9 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
     case F_GETPIPE_SZ:
     case F_SETPIPE_SZ:
         return pipe_fcntl(f, cmd, arg);
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+        return memfd_fcntl(f, cmd, (uint32_t)arg);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:

@@ -46,6 +46,11 @@ static int mappable(int fd, uint32_t prot, uint32_t type, struct inode **src, ui
         return -ENODEV; /* pipes, the console, eventfds */
     if (type != MAP_PRIVATE && (f->flags & O_ACCMODE) != O_RDWR)
         *flags |= VMA_F_NOWRITE; /* mprotect cannot make it writable either */
+    if (type != MAP_PRIVATE && ino && (ino->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+        if (prot & PROT_WRITE)
+            return -EPERM; /* a memfd sealed against writing */
+        *flags |= VMA_F_NOWRITE;
+    }
     if (S_ISCHR(ino->mode) && ino->arg == DEVNUM_ZERO)
         return 1;
     if (!S_ISREG(ino->mode) || ino->iops)
@@ -283,7 +288,6 @@ static bool advice_known(int advice)
  * punch makes them. The memory stays the file's or the mapping's (Linux frees it). */
 static long remove_shared(uint64_t start, uint64_t end)
 {
-    static const uint8_t zeros[PAGE_SIZE];
     struct mm *mm = mm_current();
     const struct vma *v;
     for (uint64_t at = start; at < end && (v = vms_next(&mm->space, at)); at = v->end) {
@@ -291,11 +295,9 @@ static long remove_shared(uint64_t start, uint64_t end)
         if (vma_kind(v) != VMA_SHARED)
             return -EINVAL;
         if (v->file) {
-            uint64_t off = v->off + (from - v->start), stop = v->off + (to - v->start);
-            stop = MIN(stop, v->file->size);
-            for (; off < stop; off += PAGE_SIZE)
-                if (inode_write(v->file, zeros, MIN(PAGE_SIZE, stop - off), off) < 0)
-                    return -ENOMEM;
+            int err = tmpfs_punch(v->file, v->off + (from - v->start), to - from);
+            if (err)
+                return err;
             continue;
         }
         for (uint64_t va = from; va < to; va += PAGE_SIZE) {

@@ -31,8 +31,8 @@ static long do_clone(const struct clone_req *c, int exit_signal)
                              exit_signal);
     if (!(f & CLONE_VM))
         return -EINVAL;
-    if ((f & ~(THREAD_FLAGS | CSIGNAL)) || (f & CSIGNAL))
-        return -EINVAL;
+    if (f & ~(THREAD_FLAGS | CSIGNAL))
+        return -EINVAL; /* an exit signal in clone's flags is ignored for a thread, as on Linux */
     if ((f & CLONE_SETTLS) && c->tls >= 0x0000800000000000ull)
         return -EPERM;
     if (mm_memory_low())

@@ -37,7 +37,7 @@ add_program() {
 }
 
 # both DEST ARGS...: runs $R/DEST's original natively (NATIVE holds its host path) and DEST in
-# an enclave on $R; then assert_same.
+# an enclave of MEM MiB (256 by default) on $R; then assert_same.
 both() {
   local dest=$1
   shift
@@ -46,7 +46,7 @@ both() {
   (cd / && env -i PATH=/usr/bin:/bin "$NATIVE" "$@") > "$T/native.out" 2> "$T/native.err" &&
     status=0 || status=$?
   echo "$status" > "$T/native.status"
-  "$ALCOVE" run --log-file "$T/enclave.log" -m 256 --rootfs "$R" "$dest" "$@" \
+  "$ALCOVE" run --log-file "$T/enclave.log" -m "${MEM:-256}" --rootfs "$R" "$dest" "$@" \
     > "$T/enclave.out" 2> "$T/enclave.err" && status=0 || status=$?
   echo "$status" > "$T/enclave.status"
   assert_same
@@ -157,4 +157,34 @@ PY
     grep -q 'syscall site 0x7[0-9a-f]\{9,\} (syscall [0-9]*.*) now enters without a trap' "$T/log" ||
       { grep 'syscall site' "$T/log" | head -20; return 1; }
   done
+}
+
+@test "dynamic: Debian's python3 and perl, unmodified, with their standard libraries: json, hashlib, re, zlib, sqlite3, a subprocess running perl" {
+  local py
+  py=$(readlink -f /usr/bin/python3)
+  [ -x "$py" ] && [ -x /usr/bin/perl ] || skip "python3 or perl is not installed"
+  local ver=${py##*/}
+  add_program "$py" /usr/bin/python3
+  add_program /usr/bin/perl
+  mkdir -p "$R/usr/lib"
+  cp -a "/usr/lib/$ver" "$R/usr/lib/"
+  rm -rf "$R/usr/lib/$ver"/{test,idlelib,tkinter,ensurepip,lib2to3}
+  local so lib
+  for so in "$R/usr/lib/$ver"/lib-dynload/*.so; do
+    for lib in $(ldd "$so" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
+  done
+  [ -d /usr/lib/x86_64-linux-gnu/perl-base ] && cp -a /usr/lib/x86_64-linux-gnu/perl-base "$R/usr/lib/x86_64-linux-gnu/"
+  NATIVE=$py MEM=1024 both /usr/bin/python3 -c '
+import hashlib, json, re, sqlite3, subprocess, sys, zlib
+print(sys.version_info[:2] >= (3, 9), json.dumps({"b": [1, 2.5, None], "a": "x"}, sort_keys=True))
+print(hashlib.sha256(b"alcove").hexdigest()[:16], len(zlib.compress(b"a" * 10000)))
+print(re.findall(r"(\w+)=(\d+)", "a=1 b=22 c=333"))
+db = sqlite3.connect(":memory:")
+db.execute("create table t (k integer, v text)")
+db.executemany("insert into t values (?, ?)", [(i, str(i * i)) for i in range(100)])
+print(db.execute("select count(*), sum(k), max(v) from t").fetchone())
+r = subprocess.run(["/usr/bin/perl", "-e", "print join(q(,), map { $_ * 7 } 1..5), qq(\\n)"], capture_output=True, text=True)
+print("perl:", r.returncode, r.stdout.strip())
+'
+  grep -qx 'perl: 0 7,14,21,28,35' "$T/enclave.out"
 }

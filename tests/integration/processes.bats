@@ -47,6 +47,36 @@ setup() { require_kvm; }
   grep -qx "child: F_SETLKW on the whole file *: ok, after waiting: yes" "$T/enclave.out"
 }
 
+@test "System V shared memory: shmget's keys, shmat (rounded, read-only, SHM_REMAP), sharing with forked and exec'd processes, shmdt, IPC_STAT counts, IPC_SET, IPC_RMID while attached, /proc/sysvipc/shm, unprivileged access agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog sysv_shm-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "child attached twice: size 10000 nattch 3 mode 600 key set" "$T/enclave.out"
+  grep -qx "removed, attached: size 10000 nattch 1 mode 1640 key private" "$T/enclave.out"
+  grep -qx "unmapped: stat EINVAL" "$T/enclave.out"
+}
+
+@test "System V semaphores and message queues: keys, atomic semop arrays, IPC_NOWAIT, waiting woken by another process, a timeout or the removal, GETNCNT/GETZCNT, SEM_UNDO at exit, message types, MSG_EXCEPT, MSG_NOERROR, MSG_COPY, a full queue, unprivileged access agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog sysv_ipc-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "after its exit, undone: 0 3 3" "$T/enclave.out"
+  grep -qx "waiter for zero: EIDRM" "$T/enclave.out"
+  grep -qx "type -2 (lowest up to 2): 4 bytes, type 1, one" "$T/enclave.out"
+}
+
+@test "memfd_create and file seals: flags, names, /proc/self/fd, shared mappings across fork, each seal against write, ftruncate, fallocate and mmap agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog memfd-$v)"
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  grep -qx "link: /memfd:test (deleted)" "$T/enclave.out"
+  grep -qx "F_SEAL_WRITE while mapped writable: EBUSY" "$T/enclave.out"
+  grep -qx "seals now: 15" "$T/enclave.out"
+}
+
 @test "core dumps: WCOREDUMP, CLD_DUMPED and the ELF core file under RLIMIT_CORE's and dumpability's rules agree with Linux (all variants)" {
   local pattern uses_pid
   pattern=$(cat /proc/sys/kernel/core_pattern)

@@ -218,6 +218,13 @@ static void text_busy(void)
     unlink(path);
 }
 
+/* runs in our memory as another process: stores into the parent's variable, exits 7 */
+static int clone_vm_child(void *arg)
+{
+    *(volatile int *)arg = 42;
+    return 7;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "child") == 0) {
@@ -504,6 +511,18 @@ int main(int argc, char **argv)
     while (waitpid(-1, &st, 0) > 0)
         reaped++;
     printf("CLONE_PARENT: the new process's parent is us: %c, children reaped: %d\n", sib, reaped);
+
+    /* CLONE_VM without CLONE_VFORK: a process in our address space, running beside us */
+    static char vm_stack[65536];
+    static volatile int vm_seen;
+    static pid_t vm_ptid;
+    vm_seen = 0;
+    pid = clone(clone_vm_child, vm_stack + sizeof(vm_stack),
+                CLONE_VM | CLONE_PARENT_SETTID | SIGCHLD, (void *)&vm_seen, &vm_ptid);
+    waitpid(pid, &st, 0);
+    printf("CLONE_VM process: its store seen %d, CLONE_PARENT_SETTID %d, ", vm_seen == 42,
+           vm_ptid == pid);
+    status("status", st);
 
     /* the alternate signal stack goes with fork */
     static char alt[65536];
