@@ -122,6 +122,8 @@ int ipc_set(struct kipc_perm *p, const struct ipc64_perm *in)
 {
     if (!ipc_owns(p))
         return -EPERM;
+    if (in->uid == ~0u || in->gid == ~0u)
+        return -EINVAL; /* not an id (Linux's ipc_update_perm) */
     p->uid = in->uid;
     p->gid = in->gid;
     p->mode = (p->mode & ~0777u) | (in->mode & 0777);

@@ -4,16 +4,19 @@
  * key or id through ipc.c, holding at most msg_qbytes bytes and as many messages (Linux's
  * msg_fits). msgsnd waits while the queue is full and msgrcv while no message matches (type 0:
  * the first; > 0: the first of that type, or of another with MSG_EXCEPT; < 0: the lowest type up
- * to its absolute value); IPC_NOWAIT makes that EAGAIN and ENOMSG, a signal EINTR, the queue's
- * removal EIDRM. A message longer than the buffer is E2BIG and stays, unless MSG_NOERROR cuts
- * it. MSG_COPY (with IPC_NOWAIT) copies the message at an index without taking it.
+ * to its absolute value); IPC_NOWAIT makes that EAGAIN and ENOMSG, a signal EINTR (or a restart
+ * when no handler runs), the queue's removal EIDRM. A message longer than the buffer is E2BIG and
+ * stays, unless MSG_NOERROR cuts it. MSG_COPY (with IPC_NOWAIT) copies the message at an index
+ * without taking it.
  *
  * Limits and the order of the checks follow Linux 6.1's ipc/msg.c.
  */
 #include "ipc.h"
 
 #include "klib.h"
+#include "mm.h"
 #include "process.h"
+#include "signal.h"
 #include "syscall.h"
 #include "wait.h"
 
@@ -70,7 +73,7 @@ SYSCALL_DEFINE2(msgget, int32_t, key, int, flg)
     long idx = ipc_get(&g_msg, key, flg, NULL, 0);
     if (idx != IPC_GET_NEW)
         return idx < 0 ? idx : ipc_id(&g_msg, (int)idx);
-    struct msgq *q = kzalloc(sizeof(*q));
+    struct msgq *q = mm_memory_low() ? NULL : kzalloc(sizeof(*q));
     if (!q)
         return -ENOMEM;
     int id = ipc_add(&g_msg, &q->perm, key, flg);
@@ -95,7 +98,7 @@ static int wait_queue(struct msgq *q, int id, bool (*ready)(void *), void *arg)
             kfree(q);
         return -EIDRM;
     }
-    return err;
+    return err == -EINTR ? -ERESTARTNOHAND : err; /* restarted unless a handler runs, as Linux */
 }
 
 struct send {
@@ -112,13 +115,13 @@ static bool fits(void *arg)
 
 SYSCALL_DEFINE4(msgsnd, int, id, uint64_t, umsg, int64_t, len, int, flg)
 {
-    if (len < 0 || len > MSGMAX || id < 0)
-        return -EINVAL;
     long type;
     if (copy_from_user(&type, umsg, sizeof(type)))
-        return -EFAULT;
-    if (type < 1)
+        return -EFAULT; /* first, as Linux */
+    if (len < 0 || len > MSGMAX || id < 0 || type < 1)
         return -EINVAL;
+    if (mm_memory_low())
+        return -ENOMEM; /* the kernel's reserve is not the application's */
     struct msg *m = kmalloc(sizeof(*m) + (size_t)len);
     if (!m)
         return -ENOMEM;
@@ -209,9 +212,11 @@ SYSCALL_DEFINE5(msgrcv, int, id, uint64_t, umsg, int64_t, len, long, type, int, 
         pp = &q->head;
         for (long i = 0; *pp && i < type; i++)
             pp = &(*pp)->next;
-        if (!*pp)
+        if (!*pp || type < 0)
             return -ENOMSG;
         m = *pp;
+        if (m->len > (uint64_t)len)
+            return -EINVAL; /* a copy is never cut, MSG_NOERROR or not (Linux's copy_msg) */
     } else {
         struct recv r = {.q = q, .type = type, .flg = flg};
         while (!(m = find(q, type, flg, &pp))) {
@@ -225,15 +230,18 @@ SYSCALL_DEFINE5(msgrcv, int, id, uint64_t, umsg, int64_t, len, long, type, int, 
     if (m->len > (uint64_t)len && !(flg & MSG_NOERROR))
         return -E2BIG;
     size_t n = MIN(m->len, (size_t)len);
-    if (copy_to_user(umsg, &m->type, sizeof(long)) || copy_to_user(umsg + sizeof(long), m->text, n))
-        return -EFAULT; /* as Linux: the message is not lost */
     if (!(flg & MSG_COPY)) {
+        /* taken before it is copied out: a bad buffer loses it, as on Linux */
         unlink_msg(q, pp);
-        kfree(m);
         q->lrpid = current_process()->pid;
         q->rtime = ipc_now();
     }
-    return (long)n;
+    long ret = (long)n;
+    if (copy_to_user(umsg, &m->type, sizeof(long)) || copy_to_user(umsg + sizeof(long), m->text, n))
+        ret = -EFAULT;
+    if (!(flg & MSG_COPY))
+        kfree(m);
+    return ret;
 }
 
 static long stat_of(const struct msgq *q, uint64_t buf)
@@ -252,14 +260,15 @@ static long stat_of(const struct msgq *q, uint64_t buf)
 
 static long info(int cmd, uint64_t buf)
 {
-    struct msginfo in = {.msgpool = MSGMNI * MSGMNB / 1024,
-                         .msgmap = MSGMNB,
-                         .msgmax = MSGMAX,
-                         .msgmnb = MSGMNB,
-                         .msgmni = MSGMNI,
-                         .msgssz = 16,
-                         .msgtql = MSGMNB,
-                         .msgseg = 0xffff};
+    struct msginfo in;
+    memset(&in, 0, sizeof(in)); /* its padding too */
+    in.msgpool = MSGMNI * MSGMNB / 1024;
+    in.msgmap = in.msgtql = MSGMNB;
+    in.msgmax = MSGMAX;
+    in.msgmnb = MSGMNB;
+    in.msgmni = MSGMNI;
+    in.msgssz = 16;
+    in.msgseg = 0xffff;
     if (cmd == MSG_INFO) {
         in.msgpool = g_msg.used;
         in.msgmap = (int32_t)g_msgs;
@@ -314,7 +323,9 @@ SYSCALL_DEFINE3(msgctl, int, id, int, cmd, uint64_t, buf)
     }
     if (d.qbytes > MSGMNB && !cred_privileged())
         return -EPERM; /* raising the limit past the default needs CAP_SYS_RESOURCE */
-    ipc_set(&q->perm, &d.perm);
+    long err = ipc_set(&q->perm, &d.perm);
+    if (err)
+        return err;
     q->qbytes = d.qbytes;
     q->ctime = ipc_now();
     return 0;

@@ -12,11 +12,15 @@
  * at its end (sem_exit) the values move back by that much, clamped to [0, SEMVMX], as on Linux.
  * A fork's child starts with none; threads share their process's.
  *
- * Limits and the order of the checks follow Linux 6.1's ipc/sem.c.
+ * Limits and the order of the checks follow Linux 6.1's ipc/sem.c. What differs: a waiter's
+ * operations happen when it runs again, not inside the call that made them possible (so a
+ * GETVAL right after shows the value before them), and CLONE_SYSVSEM is not looked at: a
+ * process's threads share one undo list, a fork's child never does.
  */
 #include "ipc.h"
 
 #include "klib.h"
+#include "mm.h"
 #include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
@@ -111,6 +115,8 @@ SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flg)
         return -EINVAL;
     if (g_used_sems + nsems > SEMMNS)
         return -ENOSPC;
+    if (mm_memory_low())
+        return -ENOMEM; /* the kernel's reserve is not the application's */
     struct semset *s = kzalloc(sizeof(*s) + (size_t)nsems * sizeof(struct sem));
     if (!s)
         return -ENOMEM;
@@ -125,14 +131,15 @@ SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flg)
     return id;
 }
 
-/* The undo record of the current process for set id, made when make (NULL: no memory). */
+/* The undo record of the current process for set id, made when make (NULL: none, or no memory
+ * when make; ENOMEM then). */
 static struct sem_undo *undo_of(int id, int nsems, bool make)
 {
     struct process *p = current_process();
     for (struct sem_undo *u = p->sem_undo; u; u = u->next)
-        if (u->id == id)
+        if (u->id == id && u->nsems == nsems)
             return u;
-    if (!make)
+    if (!make || mm_memory_low())
         return NULL;
     struct sem_undo *u = kzalloc(sizeof(*u) + (size_t)nsems * sizeof(int16_t));
     if (u) {
@@ -144,44 +151,62 @@ static struct sem_undo *undo_of(int id, int nsems, bool make)
     return u;
 }
 
-/* Applies ops to s if all of them can proceed now: 0; else -EAGAIN with *blocked the one that
- * cannot, or -ERANGE when a value would pass SEMVMX (or an undo sum its range). */
+/* Every process forgets its undo record of set id (the set is removed: Linux's freeary). */
+static void forget_undo(int id)
+{
+    for (struct process *p = process_list(); p; p = p->all_next) {
+        for (struct sem_undo **pp = &p->sem_undo; *pp;) {
+            struct sem_undo *u = *pp;
+            if (u->id == id) {
+                *pp = u->next;
+                kfree(u);
+            } else {
+                pp = &u->next;
+            }
+        }
+    }
+}
+
+/* Applies ops to s if all of them can proceed now: 0. Else, in the order of the operations as
+ * Linux checks them: -EAGAIN with *blocked the one that cannot proceed yet, or -ERANGE when a
+ * value would pass SEMVMX or an undo sum its range; -ENOMEM (no undo record). */
 static int try_ops(struct semset *s, const struct sembuf *ops, unsigned n, int id, int *blocked)
 {
-    int vals[SEMOPM]; /* the values after each operation: one may appear more than once */
-    for (unsigned i = 0; i < n; i++) {
-        int v = s->sems[ops[i].num].val;
-        for (unsigned k = 0; k < i; k++)
-            if (ops[k].num == ops[i].num)
-                v = vals[k];
-        if (ops[i].op == 0 && v != 0) {
-            *blocked = (int)i;
-            return -EAGAIN;
-        }
-        if (v + ops[i].op < 0) {
-            *blocked = (int)i;
-            return -EAGAIN;
-        }
-        if (v + ops[i].op > SEMVMX)
-            return -ERANGE;
-        vals[i] = v + ops[i].op;
-    }
     struct sem_undo *u = NULL;
-    for (unsigned i = 0; i < n; i++) {
-        if (!(ops[i].flg & SEM_UNDO))
-            continue;
-        if (!u && !(u = undo_of(id, s->nsems, true)))
+    for (unsigned i = 0; i < n && !u; i++)
+        if ((ops[i].flg & SEM_UNDO) && !(u = undo_of(id, s->nsems, true)))
             return -ENOMEM;
-        int adj = u->adj[ops[i].num] - ops[i].op;
-        if (adj < -(SEMVMX + 1) || adj > SEMVMX)
+    /* each operation's value and undo sum after it: a semaphore may appear more than once */
+    int vals[SEMOPM], adjs[SEMOPM];
+    for (unsigned i = 0; i < n; i++) {
+        int num = ops[i].num, op = ops[i].op;
+        int v = s->sems[num].val, adj = u ? u->adj[num] : 0;
+        for (unsigned k = 0; k < i; k++) {
+            if (ops[k].num == num) {
+                v = vals[k];
+                adj = adjs[k];
+            }
+        }
+        if ((op == 0 && v != 0) || v + op < 0) {
+            *blocked = (int)i;
+            return -EAGAIN;
+        }
+        if (v + op > SEMVMX)
             return -ERANGE;
+        if (ops[i].flg & SEM_UNDO) {
+            adj -= op;
+            if (adj < -(SEMVMX + 1) || adj > SEMVMX)
+                return -ERANGE;
+        }
+        vals[i] = v + op;
+        adjs[i] = adj;
     }
     int pid = current_process()->pid;
     for (unsigned i = 0; i < n; i++) {
         s->sems[ops[i].num].val = vals[i];
         s->sems[ops[i].num].pid = pid;
-        if (ops[i].flg & SEM_UNDO)
-            u->adj[ops[i].num] = (int16_t)(u->adj[ops[i].num] - ops[i].op);
+        if (u)
+            u->adj[ops[i].num] = (int16_t)adjs[i];
     }
     s->otime = ipc_now();
     return 0;
@@ -211,34 +236,33 @@ static void unlink_waiter(struct sem_waiter *w)
     }
 }
 
-/* A timeout's deadline on CLOCK_MONOTONIC (WAIT_FOREVER without one): 0 or -EFAULT, -EINVAL. */
-static int deadline_of(uint64_t uts, int64_t *deadline)
+/* A timeout's deadline on CLOCK_MONOTONIC: 0, or -EINVAL. */
+static int deadline_of(const struct linux_timespec *ts, int64_t *deadline)
 {
-    *deadline = WAIT_FOREVER;
-    if (!uts)
-        return 0;
-    struct linux_timespec ts;
-    if (copy_from_user(&ts, uts, sizeof(ts)))
-        return -EFAULT;
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
         return -EINVAL;
-    int64_t ns = ts.tv_sec > 1000000000ll ? 1000000000ll * 1000000000ll
-                                          : ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    int64_t ns = ts->tv_sec > 1000000000ll ? 1000000000ll * 1000000000ll
+                                           : ts->tv_sec * 1000000000ll + ts->tv_nsec;
     *deadline = (int64_t)time_since_boot_ns() + ns;
     return 0;
 }
 
 static long do_semop(int id, uint64_t uops, unsigned n, uint64_t uts)
 {
-    if (id < 0 || (int)n < 1)
+    struct linux_timespec ts;
+    if (uts && copy_from_user(&ts, uts, sizeof(ts)))
+        return -EFAULT; /* Linux reads the timeout first */
+    if (id < 0 || n == 0)
         return -EINVAL;
     if (n > SEMOPM)
         return -E2BIG;
     struct sembuf *ops = kmalloc(n * sizeof(*ops));
     if (!ops)
         return -ENOMEM;
-    int64_t deadline;
-    long ret = copy_from_user(ops, uops, n * sizeof(*ops)) ? -EFAULT : deadline_of(uts, &deadline);
+    int64_t deadline = WAIT_FOREVER;
+    long ret = copy_from_user(ops, uops, n * sizeof(*ops)) ? -EFAULT
+               : uts                                       ? deadline_of(&ts, &deadline)
+                                                           : 0;
     int max = 0;
     bool alter = false;
     for (unsigned i = 0; !ret && i < n; i++) {
@@ -303,6 +327,7 @@ static void clear_undo(int id, int num)
 
 static void remove_set(struct semset *s, int idx)
 {
+    forget_undo(ipc_id(&g_sem, idx));
     ipc_remove(&g_sem, idx);
     g_used_sems -= s->nsems;
     s->removed = true;
@@ -388,6 +413,9 @@ SYSCALL_DEFINE4(semctl, int, id, int, num, int, cmd, uint64_t, arg)
         return -EINVAL;
     if (cmd == SETVAL && ((int)arg < 0 || (int)arg > SEMVMX))
         return -ERANGE; /* Linux checks the value first */
+    struct semid64_ds d;
+    if (cmd == IPC_SET && copy_from_user(&d, arg, sizeof(d)))
+        return -EFAULT; /* before the lookup, as Linux */
     if (!(s = set_of(id, &idx)))
         return -EINVAL;
     switch (cmd) {
@@ -397,9 +425,6 @@ SYSCALL_DEFINE4(semctl, int, id, int, num, int, cmd, uint64_t, arg)
         remove_set(s, idx);
         return 0;
     case IPC_SET: {
-        struct semid64_ds d;
-        if (copy_from_user(&d, arg, sizeof(d)))
-            return -EFAULT;
         long err = ipc_set(&s->perm, &d.perm);
         if (!err)
             s->ctime = ipc_now();
