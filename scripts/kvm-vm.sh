@@ -96,6 +96,11 @@ mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts
 mount --bind /dev /host/dev; mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run; mount -t tmpfs shm /host/dev/shm
 ip link set lo up # loopback TCP for the tests that use it (vsock-proxy); the VM has no other network
+# no background memory compaction or transparent huge pages: under the software CPU, kcompactd
+# was seen stuck for minutes (soft lockups) while enclaves took and gave back hugepages
+echo 0 > /proc/sys/vm/compaction_proactiveness 2>/dev/null
+echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+echo never > /sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null
 job=$(sed -n 's/.*kvmvm_job=\([^ ]*\).*/\1/p' /proc/cmdline)
 if [ -e /dev/kvm ]; then
   chroot /host /bin/bash "$job/run" < /dev/null
