@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""hostres_peer.py: the host side of hostres.bats.
+
+  listen PATH COUNTFILE        a Unix listener at PATH (an enclave's "<uds>_<port>") that accepts
+                               every connection and never reads; COUNTFILE holds how many
+  guest-rss PID                the resident KiB of the monitor's largest mapping (guest memory)
+  idle PATH N READYFILE        N clients of the control socket PATH that never send anything;
+                               READYFILE appears once they are connected
+  half PATH N close|hold [READYFILE]
+                               N clients of the hybrid vsock socket PATH that send "CONN" (part
+                               of a CONNECT line), then close at once or hold the socket open
+"""
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def hold_forever():
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    while True:
+        time.sleep(3600)
+
+
+def listen(path, countfile):
+    raise_nofile()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(4096)
+    held = []
+    signal.signal(signal.SIGTERM, lambda *a: (os.unlink(path), os._exit(0)))
+    while True:
+        c, _ = s.accept()
+        held.append(c)
+        with open(countfile + ".tmp", "w") as f:
+            f.write("%d\n" % len(held))
+        os.replace(countfile + ".tmp", countfile)
+
+
+def guest_rss(pid):
+    best = (0, 0)
+    size = None
+    with open("/proc/%s/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if parts[0] == "Size:":
+                size = int(parts[1])
+            elif parts[0] == "Rss:" and size is not None:
+                best = max(best, (size, int(parts[1])))
+    print(best[1])
+
+
+def connect_nb(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(path)
+    except (BlockingIOError, InterruptedError):
+        s.close()
+        return None  # the backlog is full
+    return s
+
+
+def idle(path, n, ready):
+    raise_nofile()
+    held = []
+    deadline = time.monotonic() + 30
+    while len(held) < n and time.monotonic() < deadline:
+        s = connect_nb(path)
+        if s:
+            held.append(s)
+        else:
+            time.sleep(0.01)  # the backlog is full until the monitor accepts
+    print("idle: %d of %d connected" % (len(held), n), file=sys.stderr)
+    open(ready, "w").close()
+    hold_forever()
+
+
+def half(path, n, mode, ready=None):
+    raise_nofile()
+    held, full = [], 0
+    for _ in range(n):
+        s = connect_nb(path)
+        if not s:
+            full += 1
+            time.sleep(0.001)
+            continue
+        try:
+            s.send(b"CONN")
+        except OSError:
+            pass
+        if mode == "close":
+            s.close()
+        else:
+            held.append(s)
+    print("half: %d clients, %d found the backlog full, %s" % (n, full, mode), file=sys.stderr)
+    if mode == "hold":
+        open(ready, "w").close()
+        hold_forever()
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "listen":
+        listen(args[0], args[1])
+    elif cmd == "guest-rss":
+        guest_rss(args[0])
+    elif cmd == "idle":
+        idle(args[0], int(args[1]), args[2])
+    elif cmd == "half":
+        half(args[0], int(args[1]), args[2], args[3] if len(args) > 3 else None)
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
