@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +21,16 @@
 #include "common/errors.h"
 #include "common/runtime.h"
 
-/* How long terminate-enclave waits for a monitor to end before it says it could not. */
+/* How long terminate-enclave waits for a monitor to end before it says it could not
+ * (ALCOVE_TERMINATE_TIMEOUT_MS overrides it, for the tests). */
 #define TERMINATE_WAIT_MS 60000
+
+static int64_t wait_ms(void)
+{
+    const char *env = getenv("ALCOVE_TERMINATE_TIMEOUT_MS");
+    long long v = env && *env ? strtoll(env, NULL, 10) : 0;
+    return v > 0 ? v : TERMINATE_WAIT_MS;
+}
 
 static int64_t now_ms(void)
 {
@@ -83,7 +92,7 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
 {
     const char *id = enclave_field(e, "EnclaveID");
     if (e->running) {
-        int64_t deadline = now_ms() + TERMINATE_WAIT_MS;
+        int64_t limit = wait_ms(), deadline = now_ms() + limit;
         int last_err = 0;
         while (runtime_cid_running(e->cid)) {
             int r = send_terminate(e->cid, deadline);
@@ -101,8 +110,8 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
                 break;
             if (now_ms() >= deadline) {
                 alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
-                               "enclave %s did not end within %d s%s%s: it still runs", id,
-                               TERMINATE_WAIT_MS / 1000, last_err ? "; its control socket: " : "",
+                               "enclave %s did not end within %.1f s%s%s: it still runs", id,
+                               (double)limit / 1000, last_err ? "; its control socket: " : "",
                                last_err ? strerror(last_err) : "");
                 return E_ENCLAVE_PROCESS_CONNECTION;
             }

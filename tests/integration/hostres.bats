@@ -21,7 +21,6 @@ setup_file() {
 }
 
 setup() {
-  require_kvm
   T=$BATS_TEST_TMPDIR
   D=$BATS_FILE_TMPDIR
   export ALCOVE_RUNTIME_DIR=$T/rt
@@ -77,6 +76,7 @@ wait_console() {
 }
 
 @test "hostile guest: 1000 vsock connections to a host listener are capped, the monitor does not spin, terminate works" {
+  require_kvm
   python3 "$HELPER" listen "$ALCOVE_RUNTIME_DIR/60.vsock_7000" "$T/accepted" &
   BG_PIDS+=($!)
   for _ in $(seq 50); do [ -S "$ALCOVE_RUNTIME_DIR/60.vsock_7000" ] && break; sleep 0.1; done
@@ -102,6 +102,7 @@ wait_console() {
 }
 
 @test "hostile guest: writing to connections whose listener never reads pins about its own memory on the host, not more" {
+  require_kvm
   python3 "$HELPER" listen "$ALCOVE_RUNTIME_DIR/61.vsock_7000" "$T/accepted" &
   BG_PIDS+=($!)
   for _ in $(seq 50); do [ -S "$ALCOVE_RUNTIME_DIR/61.vsock_7000" ] && break; sleep 0.1; done
@@ -122,6 +123,7 @@ wait_console() {
 }
 
 @test "100 idle control clients: terminate-enclave still ends the enclave, and says so truthfully" {
+  require_kvm
   start_detached "$D/echo.eif" idlectl 62
   python3 "$HELPER" idle "$ALCOVE_RUNTIME_DIR/62.ctl" 100 "$T/idle.ready" &
   BG_PIDS+=($!)
@@ -134,6 +136,7 @@ wait_console() {
 }
 
 @test "1100 unfinished CONNECT lines (closed, then held open): a full connection still works" {
+  require_kvm
   start_detached "$D/echo.eif" halfline 63
   # a part of the line, then close: freed at once
   python3 "$HELPER" half "$ALCOVE_RUNTIME_DIR/63.vsock" 1100 close
@@ -155,6 +158,7 @@ wait_console() {
 }
 
 @test "alcove run: SIGTERM ends it while its stdout is full, with status 143" {
+  require_kvm
   [ -x /bin/busybox ] || skip "busybox-static is not installed"
   mkfifo "$T/out"
   sleep 1000 < "$T/out" &  # a reader that never reads
@@ -183,4 +187,31 @@ wait_console() {
   st=0; wait "$pid" || st=$?
   [ "$st" -eq 130 ]
   assert_gone "$pid"
+}
+
+@test "terminate-enclave against a control socket that drops it: [ E39 ], never \"Terminated\": true, no SIGPIPE (no KVM needed)" {
+  python3 "$HELPER" fake-monitor "$ALCOVE_RUNTIME_DIR" 70 drop "$T/fake.ready" &
+  fake=$!
+  BG_PIDS+=($fake)
+  for _ in $(seq 100); do [ -e "$T/fake.ready" ] && break; sleep 0.1; done
+  ALCOVE_TERMINATE_TIMEOUT_MS=3000 run --separate-stderr timeout 60 "$ALCOVE" terminate-enclave --enclave-name fake
+  echo "status $status, stdout: $output, stderr: $stderr"
+  [ "$status" -eq 39 ]
+  [[ "$stderr" == *"[ E39 ]"*"did not end"* ]]
+  [[ "$output" != *'"Terminated"'* ]]
+  ALCOVE_TERMINATE_TIMEOUT_MS=3000 run --separate-stderr timeout 60 "$ALCOVE" terminate-enclave --all
+  [ "$status" -eq 39 ]
+  [[ "$output" != *'"Terminated"'* ]]
+  kill -0 "$fake"
+  kill "$fake"; wait "$fake" || true
+  # a monitor that takes TERMINATE and exits: terminated, truthfully
+  python3 "$HELPER" fake-monitor "$ALCOVE_RUNTIME_DIR" 71 honest "$T/honest.ready" &
+  fake=$!
+  BG_PIDS+=($fake)
+  for _ in $(seq 100); do [ -e "$T/honest.ready" ] && break; sleep 0.1; done
+  run --separate-stderr timeout 60 "$ALCOVE" terminate-enclave --enclave-name fake
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"Terminated": true'* ]]
+  ! kill -0 "$fake" 2> /dev/null
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
 }

@@ -9,7 +9,14 @@
   half PATH N close|hold [READYFILE]
                                N clients of the hybrid vsock socket PATH that send "CONN" (part
                                of a CONNECT line), then close at once or hold the socket open
+  fake-monitor DIR CID drop|honest READYFILE
+                               plays a detached enclave's monitor in the runtime directory DIR:
+                               its description <CID>.json, locked as a live monitor locks it,
+                               and its control socket <CID>.ctl, which either drops every client
+                               at once (drop) or takes TERMINATE and exits (honest)
 """
+import fcntl
+import json
 import os
 import resource
 import signal
@@ -107,6 +114,32 @@ def half(path, n, mode, ready=None):
         hold_forever()
 
 
+def fake_monitor(d, cid, mode, ready):
+    desc = os.path.join(d, "%s.json" % cid)
+    with open(desc, "w") as f:
+        json.dump({"EnclaveName": "fake", "EnclaveID": "i-0000000000000000-enc00000000000000%s" % cid,
+                   "ProcessID": os.getpid(), "EnclaveCID": int(cid), "State": "RUNNING"}, f)
+    lock = open(desc)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    ctl = os.path.join(d, "%s.ctl" % cid)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(ctl)
+    s.listen(16)
+    signal.signal(signal.SIGTERM, lambda *a: (os.unlink(ctl), os.unlink(desc), os._exit(0)))
+    open(ready, "w").close()
+    while True:
+        c, _ = s.accept()
+        if mode == "drop":
+            c.close()  # as a monitor whose slots are all taken did
+            continue
+        line = c.recv(64)
+        if line == b"TERMINATE\n":
+            os.unlink(ctl)
+            os.unlink(desc)
+            os._exit(0)  # the lock and the client's socket go with the process
+        c.close()
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
@@ -115,6 +148,8 @@ def main():
         guest_rss(args[0])
     elif cmd == "idle":
         idle(args[0], int(args[1]), args[2])
+    elif cmd == "fake-monitor":
+        fake_monitor(args[0], args[1], args[2], args[3])
     elif cmd == "half":
         half(args[0], int(args[1]), args[2], args[3] if len(args) > 3 else None)
     else:
