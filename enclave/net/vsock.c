@@ -1547,6 +1547,8 @@ int vsock_heartbeat_begin(void)
     struct sockaddr_vm a = {.svm_family = AF_VSOCK,
                             .svm_port = ALC_VSOCK_HEARTBEAT_PORT,
                             .svm_cid = ALC_VSOCK_CID_HOST};
+    /* the deadline starts now: as long as the monitor itself waits (a loaded host is slow) */
+    s->o.connect_timeout_ns = (int64_t)ALC_HEARTBEAT_TIMEOUT_S * NSEC_PER_SEC;
     int err = vsock_connect(s, &a, sizeof(a), true);
     return err == -EINPROGRESS ? 0 : err;
 }
@@ -1570,7 +1572,7 @@ int vsock_heartbeat_end(void)
     if (!err) {
         b = 0;
         io = (struct sock_io){.iov = &v, .cnt = 1};
-        s->o.sk.rcvtimeo_ns = CONNECT_TIMEOUT_NS;
+        s->o.sk.rcvtimeo_ns = (int64_t)ALC_HEARTBEAT_TIMEOUT_S * NSEC_PER_SEC;
         long n = vsock_recv(s, &io, 1, 0);
         err = n == 1 ? (b == ALC_VSOCK_HEARTBEAT_BYTE ? 0 : -EPROTO) : n < 0 ? n : -ECONNRESET;
     }

@@ -154,6 +154,11 @@ _Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 #define ALC_VSOCK_CID_HOST       3u    /* the parent (Nitro's numbering) */
 #define ALC_VSOCK_HEARTBEAT_PORT 9000u /* the enclave kernel sends 0xB7 here once booted */
 #define ALC_VSOCK_HEARTBEAT_BYTE 0xB7u
+/* How long either side waits for the heartbeat, in seconds: the enclave kernel for the monitor's
+ * answer (its connect and the echo), the monitor for the byte (per started unit of nitro-cli's
+ * rule: 6 GiB of image, 100 GiB of memory). One generous figure, nitro-cli's, so that a boot
+ * under load is never failed by a shorter deadline on one side. */
+#define ALC_HEARTBEAT_TIMEOUT_S 90u
 
 /* Published TCP ports (docs/networking.md). The monitor accepts TCP connections on a published
  * host port and turns each into a vsock connection from the parent to the guest's port

@@ -1,10 +1,17 @@
 /* cmd_terminate_enclave.c: `alcove terminate-enclave (--enclave-id ID | --enclave-name N |
  * --all)`, nitro-cli's: stops the enclave through its control socket and waits until its
  * monitor has exited (vCPUs stopped, vsock connections closed, memory freed, sockets and files
- * removed); an enclave whose application has already ended is just removed. */
+ * removed); an enclave whose application has already ended is just removed. It prints
+ * "Terminated": true only for an enclave whose monitor is gone; one that could not be stopped
+ * is an [ E39 ] error. */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -14,31 +21,102 @@
 #include "common/errors.h"
 #include "common/runtime.h"
 
-static int terminate_one(struct enclave_rec *e, cJSON **out)
+/* How long terminate-enclave waits for a monitor to end before it says it could not
+ * (ALCOVE_TERMINATE_TIMEOUT_MS overrides it, for the tests). */
+#define TERMINATE_WAIT_MS 60000
+
+static int64_t wait_ms(void)
 {
+    const char *env = getenv("ALCOVE_TERMINATE_TIMEOUT_MS");
+    long long v = env && *env ? strtoll(env, NULL, 10) : 0;
+    return v > 0 ? v : TERMINATE_WAIT_MS;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until the enclave's monitor has let go of its description (it has exited) or the
+ * deadline passes. Whether it is gone. */
+static bool wait_gone(uint32_t cid, int64_t deadline)
+{
+    for (;;) {
+        if (!runtime_cid_running(cid))
+            return true;
+        if (now_ms() >= deadline)
+            return false;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Sends TERMINATE and reads until the monitor closes the socket (by exiting, or by dropping
+ * the client) or the deadline passes. 0, -1 (errno) when the socket could not be used, or
+ * EACCES when this user may not stop the enclave. */
+static int send_terminate(uint32_t cid, int64_t deadline)
+{
+    int fd = enclave_control(cid, "TERMINATE");
+    if (fd < 0)
+        return errno == EACCES || errno == EPERM ? EACCES : -1;
+    char buf[64];
+    size_t total = 0;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0) {
+            if (left > 0 && errno == EINTR)
+                continue;
+            break;
+        }
+        if (!p.revents) {
+            if (!runtime_cid_running(cid))
+                break; /* it is gone; the socket's end will follow */
+            continue;
+        }
+        ssize_t n = read(fd, buf + total, sizeof(buf) - 1 - total);
+        if (n <= 0 || (total += (size_t)n) == sizeof(buf) - 1)
+            break;
+    }
+    close(fd);
+    buf[total] = 0;
+    return strncmp(buf, "ERROR EACCES", 12) == 0 ? EACCES : 0;
+}
+
+/* Ends the enclave: TERMINATE through its control socket until its monitor has exited. A
+ * control socket that refuses or drops the client is tried again until TERMINATE_WAIT_MS has
+ * passed; only an enclave whose monitor is really gone counts as terminated. */
+static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
+{
+    const char *id = enclave_field(e, "EnclaveID");
     if (e->running) {
-        int fd = enclave_control(e->cid, "TERMINATE");
-        if (fd < 0) {
-            if (runtime_cid_running(e->cid)) {
-                alc_err_report(E_ENCLAVE_PROCESS_CONNECTION, "enclave %s: %s",
-                               enclave_field(e, "EnclaveID"), strerror(errno));
-                return E_ENCLAVE_PROCESS_CONNECTION;
-            }
-        } else {
-            /* the monitor closes the socket by exiting; "ERROR ..." if it refused */
-            char buf[64];
-            ssize_t n, total = 0;
-            while ((n = read(fd, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0 &&
-                   total < (ssize_t)sizeof(buf) - 1)
-                total += n;
-            close(fd);
-            buf[total] = 0;
-            if (strncmp(buf, "ERROR EACCES", 12) == 0) {
+        int64_t limit = wait_ms(), deadline = now_ms() + limit;
+        int last_err = 0;
+        while (runtime_cid_running(e->cid)) {
+            int r = send_terminate(e->cid, deadline);
+            if (r == EACCES) {
+                *denied = true;
                 alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
-                               "enclave %s: only root and the user who started it may stop it",
-                               enclave_field(e, "EnclaveID"));
+                               "enclave %s: only root and the user who started it may stop it", id);
                 return E_ENCLAVE_PROCESS_CONNECTION;
             }
+            if (r < 0)
+                last_err = errno;
+            /* the monitor closes the socket as it exits: give it a moment to be gone */
+            int64_t settle = now_ms() + 1000;
+            if (wait_gone(e->cid, settle < deadline ? settle : deadline))
+                break;
+            if (now_ms() >= deadline) {
+                alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                               "enclave %s did not end within %.1f s%s%s: it still runs", id,
+                               (double)limit / 1000, last_err ? "; its control socket: " : "",
+                               last_err ? strerror(last_err) : "");
+                return E_ENCLAVE_PROCESS_CONNECTION;
+            }
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
         }
     }
     if (!runtime_cid_running(e->cid))
@@ -47,7 +125,7 @@ static int terminate_one(struct enclave_rec *e, cJSON **out)
     cJSON_AddStringToObject(*out, "EnclaveName", enclave_field(e, "EnclaveName"));
     cJSON_AddStringToObject(*out, "EnclaveID", enclave_field(e, "EnclaveID"));
     cJSON_AddBoolToObject(*out, "Terminated", 1);
-    fprintf(stderr, "Successfully terminated enclave %s.\n", enclave_field(e, "EnclaveID"));
+    fprintf(stderr, "Successfully terminated enclave %s.\n", id);
     return 0;
 }
 
@@ -89,10 +167,11 @@ static int run_terminate(int argc, char **argv)
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
             cJSON *o = NULL;
-            int r = terminate_one(&list[i], &o);
+            bool denied = false;
+            int r = terminate_one(&list[i], &o, &denied);
             if (o)
                 cJSON_AddItemToArray(arr, o);
-            else if (r != E_ENCLAVE_PROCESS_CONNECTION) /* another user's: skipped, as nitro */
+            else if (!denied) /* another user's: skipped, as nitro */
                 status = r;
         }
         json_print(stdout, arr);
@@ -104,7 +183,8 @@ static int run_terminate(int argc, char **argv)
             status = E_ENCLAVE_NOT_FOUND;
         } else {
             cJSON *o = NULL;
-            status = terminate_one(e, &o);
+            bool denied = false;
+            status = terminate_one(e, &o, &denied);
             if (o) {
                 json_print(stdout, o);
                 cJSON_Delete(o);

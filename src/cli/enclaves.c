@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +121,9 @@ int enclave_control(uint32_t cid, const char *cmd)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    /* a monitor whose backlog is full: a bounded wait in connect(), not forever */
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         int err = errno;
         close(fd);
@@ -128,7 +132,8 @@ int enclave_control(uint32_t cid, const char *cmd)
     }
     char line[64];
     int len = snprintf(line, sizeof(line), "%s\n", cmd);
-    if (write(fd, line, (size_t)len) != len) {
+    /* a monitor that dropped us is an error here, never a SIGPIPE */
+    if (send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
         int err = errno;
         close(fd);
         errno = err;

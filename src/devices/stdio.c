@@ -12,11 +12,14 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/errors.h"
@@ -34,6 +37,7 @@ struct stdio_dev {
     pthread_t thread;
     int thread_started;
     int out_broken[4]; /* a host stream that refused writes (closed pipe): drop its output */
+    int abandon;       /* stopping, and what is left of the output is not to be waited for */
 };
 
 /* The doorbells are eventfds the vCPU thread signals when the guest rings them (exits.c).
@@ -72,13 +76,19 @@ static void write_all(struct stdio_dev *d, unsigned stream, int fd, const struct
     memcpy(local, iov, (size_t)cnt * sizeof(*iov));
     struct iovec *v = local;
     while (cnt > 0) {
+        /* a host stream nobody reads must not keep the enclave's end waiting: stdio_stop
+         * interrupts a blocked write (SIGUSR1, no SA_RESTART) once the output is abandoned */
+        if (__atomic_load_n(&d->abandon, __ATOMIC_ACQUIRE)) {
+            d->out_broken[stream] = 1;
+            return;
+        }
         ssize_t n = writev(fd, v, cnt);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN) {
                 struct pollfd p = {.fd = fd, .events = POLLOUT};
-                poll(&p, 1, -1);
+                poll(&p, 1, 100);
                 continue;
             }
             d->out_broken[stream] = 1;
@@ -249,6 +259,19 @@ int stdio_start(struct vm *vm, const struct stdio_config *cfg)
     return 0;
 }
 
+/* Whether the output still owed to the host may be dropped: the enclave was ended from the host
+ * (a signal, TERMINATE), or a terminating signal waits while the drain is stuck. */
+static bool abandon_output(struct vm *vm)
+{
+    if (vm->end == VM_END_HOST)
+        return true;
+    sigset_t pending;
+    if (sigpending(&pending))
+        return false;
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+           sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGQUIT) == 1;
+}
+
 void stdio_stop(struct vm *vm)
 {
     struct stdio_dev *d = vm->stdio;
@@ -258,7 +281,23 @@ void stdio_stop(struct vm *vm)
         uint64_t one = 1;
         ssize_t w = write(d->stop_fd, &one, sizeof(one));
         (void)w;
-        pthread_join(d->thread, NULL);
+        /* the output is drained to the host, unless the host stream does not take it and the
+         * enclave's end came from the host: then the thread is interrupted until it returns */
+        for (;;) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 10 * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            if (pthread_timedjoin_np(d->thread, NULL, &until) == 0)
+                break;
+            if (!d->abandon && abandon_output(vm))
+                __atomic_store_n(&d->abandon, 1, __ATOMIC_RELEASE);
+            if (d->abandon)
+                pthread_kill(d->thread, SIGUSR1);
+        }
     }
     if (d->stop_fd >= 0)
         close(d->stop_fd);

@@ -13,7 +13,9 @@ struct stdio_config {
 int stdio_start(struct vm *vm, const struct stdio_config *cfg);
 /* The guest rang doorbell nr (ALC_HC_KICK_CONSOLE or ALC_HC_KICK_STDIN): wake the I/O thread. */
 void stdio_doorbell(struct vm *vm, unsigned nr);
-/* Drains what is left, stops the thread and frees everything. */
+/* Drains what is left, stops the thread and frees everything. The drain is given up (and a
+ * write blocked on a full pipe interrupted) when the enclave was ended from the host or a
+ * terminating signal is pending, so a stdout nobody reads never keeps the process alive. */
 void stdio_stop(struct vm *vm);
 
 #endif

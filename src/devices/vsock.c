@@ -447,8 +447,9 @@ static void *vsock_thread(void *arg)
         }
         idle_since = 0;
     poll_sockets:;
-        int n = epoll_wait(vs->ep, evs, 64, timeout);
-        if (vs->running && timeout) {
+        bool asked = timeout != 0; /* notifications are on: this is the sleep */
+        int n = epoll_wait(vs->ep, evs, 64, host_timers(vs, timeout));
+        if (vs->running && asked) {
             vq_want_notify(&vs->dev->vq[Q_TX], false);
             vq_want_notify(&vs->dev->vq[Q_RX], false);
         }
@@ -561,6 +562,10 @@ int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
         return E_MONITOR_FAILURE;
     vs->cid = cid;
     vs->config_cid = cid;
+    uint64_t buys = vm->mem.size / VSOCK_GUEST_CONN_COST;
+    vs->max_guest = buys < VSOCK_MIN_GUEST_CONNS   ? VSOCK_MIN_GUEST_CONNS
+                    : buys > VSOCK_MAX_GUEST_CONNS ? VSOCK_MAX_GUEST_CONNS
+                                                   : (unsigned)buys;
     snprintf(vs->uds, sizeof(vs->uds), "%s", uds_path);
     vs->listen_fd = listen_unix(uds_path);
     if (vs->listen_fd < 0) {

@@ -53,7 +53,8 @@ struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
     c->state = state;
     c->fd = fd;
     if (fd >= 0) {
-        /* room for a credit's worth each way: fewer wake-ups of a streaming host peer */
+        /* room for a credit's worth each way: fewer wake-ups of a streaming host peer (the
+         * guest's own connections to host listeners get less: guest_request) */
         int sz = (int)VSOCK_BUF_ALLOC * 2;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
@@ -65,6 +66,12 @@ struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
         }
     }
     vs->nconns++;
+    if (state == C_LINE) {
+        vs->nline++;
+        c->line_deadline_ms = vsock_now_ms() + VSOCK_LINE_TIMEOUT_MS;
+        if (!vs->sweep_ms || c->line_deadline_ms < vs->sweep_ms)
+            vs->sweep_ms = c->line_deadline_ms;
+    }
     c->anext = vs->all;
     if (vs->all)
         vs->all->aprev = c;
@@ -102,6 +109,10 @@ void conn_free(struct vsock *vs, struct conn *c)
         vs->all = c->anext;
     if (c->anext)
         c->anext->aprev = c->aprev;
+    if (c->state == C_LINE)
+        vs->nline--;
+    if (c->guest_made)
+        vs->nguest--;
     free(c->pend);
     free(c);
     vs->nconns--;

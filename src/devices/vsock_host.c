@@ -9,8 +9,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/runtime.h"
 #include "devices/vsock_priv.h"
 
@@ -52,6 +54,17 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
     int fd = -1;
     enum conn_state st = C_HEARTBEAT;
     char path[PATH_MAX + 16];
+    if (!heartbeat && vs->nguest >= vs->max_guest) {
+        /* at its cap: refused, as a host that had no room would (no descriptor is spent) */
+        if (!vs->cap_logged)
+            alc_log(ALC_LOG_WARN,
+                    "vsock: the guest holds %u connections to host listeners, its limit: "
+                    "more are refused",
+                    vs->nguest);
+        vs->cap_logged = true;
+        reply_rst(vs, h->src_port, h->dst_port);
+        return;
+    }
     if (!heartbeat) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int len = snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
@@ -76,6 +89,13 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
             close(fd);
         reply_rst(vs, h->src_port, h->dst_port); /* refused */
         return;
+    }
+    if (!heartbeat) {
+        /* what a listener that does not read leaves here is bounded: VSOCK_GUEST_CONN_COST */
+        int sz = (int)VSOCK_GUEST_SNDBUF;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        c->guest_made = true;
+        vs->nguest++;
     }
     c->guest_port = h->src_port;
     c->host_port = h->dst_port;
@@ -130,20 +150,68 @@ void listeners_resume(struct vsock *vs)
 void host_accept(struct vsock *vs)
 {
     for (;;) {
+        /* at the cap, clients wait in the listener's backlog until a connection ends (or a
+         * late CONNECT line is timed out), rather than being closed as if nothing listened */
+        if (vs->nconns >= VSOCK_MAX_CONNS) {
+            listeners_pause(vs);
+            return;
+        }
         int fd = accept4(vs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
             listeners_pause(vs);
         if (fd < 0)
             return;
         struct conn *c = conn_new(vs, C_LINE, fd);
         if (!c)
-            close(fd); /* over the cap: the client sees the socket close */
+            close(fd); /* out of memory */
     }
 }
 
+int64_t vsock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int host_timers(struct vsock *vs, int timeout)
+{
+    if (!vs->nline && !vs->listen_paused) {
+        vs->sweep_ms = 0;
+        return timeout;
+    }
+    int64_t now = vsock_now_ms();
+    if (!vs->sweep_ms)
+        vs->sweep_ms = now + VSOCK_RETRY_MS;
+    if (now >= vs->sweep_ms) {
+        int64_t next = 0;
+        for (struct conn *c = vs->all, *n; c; c = n) {
+            n = c->anext;
+            if (c->state != C_LINE)
+                continue;
+            if (c->line_deadline_ms <= now)
+                conn_free(vs, c); /* too slow with its line: closed without a reply */
+            else if (!next || c->line_deadline_ms < next)
+                next = c->line_deadline_ms;
+        }
+        /* a pause for want of descriptors ends when one is free; try again now and then */
+        if (vs->listen_paused && vs->nconns < VSOCK_MAX_CONNS)
+            listeners_resume(vs);
+        if (vs->listen_paused && (!next || now + VSOCK_RETRY_MS < next))
+            next = now + VSOCK_RETRY_MS;
+        vs->sweep_ms = next;
+        if (!next)
+            return timeout;
+    }
+    int64_t wait = vs->sweep_ms - now;
+    if (wait < 0)
+        wait = 0;
+    return timeout < 0 || wait < timeout ? (int)wait : timeout;
+}
+
 /* A host client's CONNECT line: peeked first, so that bytes after the newline stay in the
- * socket for the stream. */
-static void host_line(struct vsock *vs, struct conn *c)
+ * socket for the stream. A client that closes before its line is whole is freed at once. */
+static void host_line(struct vsock *vs, struct conn *c, uint32_t events)
 {
     ssize_t n = recv(c->fd, c->line, sizeof(c->line), MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -152,9 +220,10 @@ static void host_line(struct vsock *vs, struct conn *c)
     size_t used = 0;
     enum vsock_line r =
         n > 0 ? vsock_line_parse(c->line, (size_t)n, &port, &used) : VSOCK_LINE_INVALID;
-    if (r == VSOCK_LINE_MORE)
+    if (r == VSOCK_LINE_MORE && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         return;
     if (r == VSOCK_LINE_OK && recv(c->fd, c->line, used, 0) == (ssize_t)used) {
+        vs->nline--;
         c->guest_port = port;
         c->host_port = host_port_for(vs, port);
         c->state = C_GUEST_CONNECTING;
@@ -172,7 +241,7 @@ void host_event(struct vsock *vs, struct conn *c, uint32_t events)
 {
     switch (c->state) {
     case C_LINE:
-        host_line(vs, c);
+        host_line(vs, c, events);
         return;
     case C_HOST_CONNECTING: {
         int err = 0;

@@ -25,12 +25,25 @@
 #include "devices/virtqueue.h"
 #include "devices/vsock_line.h"
 
-#define VSOCK_QUEUE_SIZE  256
-#define VSOCK_BUF_ALLOC   (256u << 10) /* the credit we give the guest, per connection */
-#define VSOCK_MAX_CONNS   1023
-#define VSOCK_MAX_PAYLOAD (64u << 10) /* per rx packet */
-#define VSOCK_HOST_PORT0  (1u << 30)  /* host ports of host-initiated connections */
-#define HASH_SIZE         1024
+#define VSOCK_QUEUE_SIZE 256
+#define VSOCK_BUF_ALLOC  (256u << 10) /* the credit we give the guest, per connection */
+#define VSOCK_MAX_CONNS  1023         /* every connection, host clients included */
+/* The guest's connections to host listeners ("<uds>_P"): at most this many, and no more than
+ * its memory buys at VSOCK_GUEST_CONN_COST each (so what a guest can make the host hold in
+ * socket buffers for listeners that do not read is about its own size), but never fewer than
+ * VSOCK_MIN_GUEST_CONNS. Beyond it the guest's REQUEST is answered with a RST. */
+#define VSOCK_MAX_GUEST_CONNS 256
+#define VSOCK_MIN_GUEST_CONNS 128
+#define VSOCK_GUEST_SNDBUF    (64u << 10) /* SO_SNDBUF (the kernel doubles it) */
+#define VSOCK_GUEST_CONN_COST (2 * VSOCK_GUEST_SNDBUF + VSOCK_BUF_ALLOC)
+/* A host client that has not sent its whole CONNECT line this long after it connected is
+ * closed (as Firecracker times out its handshakes); one that closes before it sent the line is
+ * freed at once. */
+#define VSOCK_LINE_TIMEOUT_MS 5000
+#define VSOCK_RETRY_MS        200         /* listening again after running out of descriptors */
+#define VSOCK_MAX_PAYLOAD     (64u << 10) /* per rx packet */
+#define VSOCK_HOST_PORT0      (1u << 30)  /* host ports of host-initiated connections */
+#define HASH_SIZE             1024
 
 enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
 
@@ -81,6 +94,8 @@ struct conn {
     uint8_t echo;
     bool tcp;                     /* a client of a published TCP port */
     struct alc_tcp_origin origin; /* tcp: its address, the payload of our REQUEST */
+    bool guest_made;              /* the guest's connection to a host listener */
+    int64_t line_deadline_ms;     /* C_LINE: when the client's time for its line is up */
 };
 
 /* A published TCP port's listening socket. */
@@ -105,6 +120,10 @@ struct vsock {
     struct conn *work_head, *work_tail;
     struct conn *all;
     unsigned nconns;
+    unsigned nguest, max_guest; /* the guest's connections to host listeners, and their cap */
+    unsigned nline;             /* host clients whose CONNECT line has not come yet */
+    int64_t sweep_ms;           /* when the next timer check is due (0: none pending) */
+    bool cap_logged;            /* the guest's cap was reported */
     uint32_t next_host_port;
     bool used_any;      /* used buffers pushed since the last signal */
     bool listen_paused; /* out of descriptors or connections: no listener is polled */
@@ -141,6 +160,11 @@ uint32_t host_port_for(struct vsock *vs, uint32_t guest_port);
 /* Stops polling every listening socket (out of descriptors or connections), or resumes. */
 void listeners_pause(struct vsock *vs);
 void listeners_resume(struct vsock *vs);
+/* Closes the host clients that are late with their CONNECT line and listens again where a
+ * pause may be over; returns the epoll timeout (ms) to the next check, or timeout when sooner
+ * (-1: no check pending). */
+int host_timers(struct vsock *vs, int timeout);
+int64_t vsock_now_ms(void);
 
 /* ---- published TCP ports (vsock_tcp.c) ---- */
 

@@ -9,7 +9,13 @@
  *                reconnect and gets the backlog again), so no reader ever slows the enclave.
  * TERMINATE and CONSOLE are allowed to root and to the user who started the enclave
  * (SO_PEERCRED); DESCRIBE to anyone who can reach the socket, which is mode 0600 in a directory
- * only its owner may write to (common/runtime.h), so only that user and root. */
+ * only its owner may write to (common/runtime.h), so only that user and root.
+ *
+ * Bounded: CONTROL_MAX_PEERS clients at a time. One that has not sent its whole line within
+ * CONTROL_IDLE_MS is dropped, and when every slot is taken the client that has waited longest
+ * without a line gives up its slot to the newcomer, so idle clients never keep TERMINATE out.
+ * Out of descriptors, the listening socket is left alone until a client goes or for
+ * CONTROL_RETRY_MS, rather than spinning on a socket that stays readable. */
 #include "monitor/control.h"
 
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -32,6 +39,8 @@
 #define CONTROL_BACKLOG   (64u << 10)
 #define CONTROL_MAX_PEERS 64
 #define LINE_MAX_BYTES    32
+#define CONTROL_IDLE_MS   5000 /* to send a whole request line */
+#define CONTROL_RETRY_MS  200  /* out of descriptors: listen again after this */
 
 enum peer_kind { P_NEW, P_CONSOLE, P_TERMINATE };
 
@@ -40,6 +49,7 @@ struct peer {
     enum peer_kind kind;
     char line[LINE_MAX_BYTES];
     size_t len;
+    int64_t since_ms; /* when it connected */
 };
 
 struct control {
@@ -50,16 +60,37 @@ struct control {
     char path[4200];
     pthread_t thread;
     bool started;
+    bool listen_paused;       /* out of descriptors: the listening socket is not polled */
+    int64_t listen_resume_ms; /* when to poll it again */
     uint8_t backlog[CONTROL_BACKLOG];
     uint64_t written; /* bytes ever put in the backlog */
     struct peer peers[CONTROL_MAX_PEERS];
     char *(*describe)(struct vm *vm); /* malloc'd JSON */
 };
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void listen_events(struct control *c, bool on)
+{
+    if (c->listen_paused == !on)
+        return;
+    struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &c->listen_fd};
+    epoll_ctl(c->ep, EPOLL_CTL_MOD, c->listen_fd, &ev);
+    c->listen_paused = !on;
+    c->listen_resume_ms = now_ms() + CONTROL_RETRY_MS;
+}
+
 static void peer_close(struct control *c, struct peer *p)
 {
-    if (p->fd >= 0)
+    if (p->fd >= 0) {
         close(p->fd);
+        listen_events(c, true); /* a descriptor is free again */
+    }
     p->fd = -1;
 }
 
@@ -179,23 +210,66 @@ static void console_data(struct control *c)
     }
 }
 
+/* A free slot, or the one of the client that has waited longest without sending its line
+ * (dropped for the newcomer); NULL when every slot holds a console reader or a terminator. */
+static struct peer *free_slot(struct control *c)
+{
+    struct peer *oldest = NULL;
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++) {
+        struct peer *p = &c->peers[i];
+        if (p->fd < 0)
+            return p;
+        if (p->kind == P_NEW && (!oldest || p->since_ms < oldest->since_ms))
+            oldest = p;
+    }
+    if (oldest)
+        peer_close(c, oldest);
+    return oldest;
+}
+
 static void accept_peers(struct control *c)
 {
     for (;;) {
         int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                listen_events(c, false); /* the socket stays readable: do not spin on it */
             return;
-        struct peer *slot = NULL;
-        for (int i = 0; i < CONTROL_MAX_PEERS && !slot; i++)
-            if (c->peers[i].fd < 0)
-                slot = &c->peers[i];
+        }
+        struct peer *slot = free_slot(c);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = slot};
         if (!slot || epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev)) {
             close(fd);
             continue;
         }
-        *slot = (struct peer){.fd = fd, .kind = P_NEW};
+        *slot = (struct peer){.fd = fd, .kind = P_NEW, .since_ms = now_ms()};
     }
+}
+
+/* Drops the clients that are late with their line, resumes listening when it is time; returns
+ * the epoll timeout until the next such deadline (-1: none). */
+static int control_timers(struct control *c)
+{
+    int64_t now = now_ms(), next = -1;
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++) {
+        struct peer *p = &c->peers[i];
+        if (p->fd < 0 || p->kind != P_NEW)
+            continue;
+        int64_t due = p->since_ms + CONTROL_IDLE_MS;
+        if (due <= now) {
+            peer_close(c, p);
+            continue;
+        }
+        if (next < 0 || due < next)
+            next = due;
+    }
+    if (c->listen_paused) {
+        if (c->listen_resume_ms <= now)
+            listen_events(c, true);
+        else if (next < 0 || c->listen_resume_ms < next)
+            next = c->listen_resume_ms;
+    }
+    return next < 0 ? -1 : (int)(next - now);
 }
 
 static void *control_thread(void *arg)
@@ -203,7 +277,7 @@ static void *control_thread(void *arg)
     struct control *c = arg;
     struct epoll_event evs[16];
     for (;;) {
-        int n = epoll_wait(c->ep, evs, 16, -1);
+        int n = epoll_wait(c->ep, evs, 16, control_timers(c));
         for (int i = 0; i < n; i++) {
             void *ptr = evs[i].data.ptr;
             if (ptr == &c->stop_fd)

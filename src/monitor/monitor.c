@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,8 +219,9 @@ static int start_threads(struct vm *vm)
     return 0;
 }
 
-/* How long the enclave kernel has to send its heartbeat: nitro-cli's rule (90 s per started
- * 6 GiB of image and per started 100 GiB of memory), or ALCOVE_HEARTBEAT_TIMEOUT_MS. */
+/* How long the enclave kernel has to send its heartbeat: nitro-cli's rule (ALC_HEARTBEAT_TIMEOUT_S,
+ * 90 s, per started 6 GiB of image and per started 100 GiB of memory; the enclave kernel waits
+ * as long for the answer), or ALCOVE_HEARTBEAT_TIMEOUT_MS. */
 static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
 {
     const char *env = getenv("ALCOVE_HEARTBEAT_TIMEOUT_MS");
@@ -227,7 +229,7 @@ static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
         return strtoll(env, NULL, 10) * 1000000ll;
     uint64_t image = cfg->rootfs_size + cfg->kernel_size;
     uint64_t n = (image + (6ull << 30) - 1) / (6ull << 30) + (cfg->memory_mib + 102399) / 102400;
-    return (int64_t)(n ? n : 1) * 90ll * 1000000000ll;
+    return (int64_t)(n ? n : 1) * (int64_t)ALC_HEARTBEAT_TIMEOUT_S * 1000000000ll;
 }
 
 /* Waits for the end (vm_end sends SIGUSR2); a SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove ends the
@@ -479,6 +481,18 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     return err;
 }
 
+/* The soft limit on descriptors up to the hard one: each vsock connection and each control
+ * client holds one, and the devices bound their own counts (docs/vsock.md). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl))
+            alc_log(ALC_LOG_WARN, "cannot raise the descriptor limit: %s", strerror(errno));
+    }
+}
+
 int monitor_run(const struct enclave_config *cfg)
 {
     struct vm *vm = calloc(1, sizeof(*vm));
@@ -486,6 +500,7 @@ int monitor_run(const struct enclave_config *cfg)
         alc_err_report(E_MONITOR_FAILURE, "out of memory");
         return -E_MONITOR_FAILURE;
     }
+    raise_nofile();
     vm->kvm_fd = vm->vm_fd = -1;
     vm->claim.fd = -1;
     vm->console_fd = -1;
