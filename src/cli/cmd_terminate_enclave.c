@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
@@ -85,6 +87,22 @@ static int send_terminate(uint32_t cid, int64_t deadline)
     return strncmp(buf, "ERROR EACCES", 12) == 0 ? EACCES : 0;
 }
 
+/* Whether the description of this CID names the enclave id (or cannot be read): the CID may go
+ * to a new enclave while an earlier TERMINATE is retried. */
+static bool desc_is(uint32_t cid, const char *id)
+{
+    cJSON *j = runtime_read_desc(cid);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "EnclaveID");
+    bool same = !j || (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0);
+    cJSON_Delete(j);
+    return same;
+}
+
+static bool still_running(uint32_t cid, const char *id)
+{
+    return runtime_cid_running(cid) && desc_is(cid, id);
+}
+
 /* Ends the enclave: TERMINATE through its control socket until its monitor has exited. A
  * control socket that refuses or drops the client is tried again until TERMINATE_WAIT_MS has
  * passed; only an enclave whose monitor is really gone counts as terminated. */
@@ -94,8 +112,16 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
     if (e->running) {
         int64_t limit = wait_ms(), deadline = now_ms() + limit;
         int last_err = 0;
-        while (runtime_cid_running(e->cid)) {
+        while (still_running(e->cid, id)) {
             int r = send_terminate(e->cid, deadline);
+            if (r < 0 && errno == ENOENT && runtime_cid_running(e->cid)) {
+                /* no control socket at all: an enclave that alcove run keeps in the foreground */
+                alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                               "enclave %s has no control socket: it runs in the foreground of "
+                               "'alcove run', which ends it on Ctrl-C or SIGTERM",
+                               id);
+                return E_ENCLAVE_PROCESS_CONNECTION;
+            }
             if (r == EACCES) {
                 *denied = true;
                 alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
@@ -119,8 +145,8 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
             nanosleep(&ts, NULL);
         }
     }
-    if (!runtime_cid_running(e->cid))
-        runtime_remove(e->cid);
+    if (!runtime_cid_running(e->cid) && desc_is(e->cid, id))
+        runtime_remove(e->cid); /* not another enclave's that took the CID meanwhile */
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "EnclaveName", enclave_field(e, "EnclaveName"));
     cJSON_AddStringToObject(*out, "EnclaveID", enclave_field(e, "EnclaveID"));

@@ -379,7 +379,7 @@ int runtime_cid_running(uint32_t cid)
         return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return 0;
+        return errno != ENOENT; /* out of descriptors, say: not known to be gone */
     int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd);
     return running;

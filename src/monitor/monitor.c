@@ -576,8 +576,9 @@ int monitor_run(const struct enclave_config *cfg)
             snprintf(why, sizeof(why), "%s", vm->message);
         registry_finish(vm, why); /* describe shows the exit until terminate-enclave */
     }
-    registry_leave(vm);
+    /* memory and CPUs first: a terminator that sees the claim go may start another enclave */
     give_back_resources(vm);
+    registry_leave(vm);
     /* a failed launch is reported only now, when its CID, files and memory are free again */
     if (cfg->ready_fd >= 0 && reported == 0)
         report_launch(cfg->ready_fd, err ? err : E_ENCLAVE_BOOT_FAILURE, 0);

@@ -211,6 +211,19 @@ wait_console() {
   [[ "$output" != *'"Terminated"'* ]]
   kill -0 "$fake"
   kill "$fake"; wait "$fake" || true
+  # an enclave in alcove run's foreground has no control socket: said at once, not retried
+  python3 "$HELPER" fake-monitor "$ALCOVE_RUNTIME_DIR" 72 foreground "$T/fg.ready" &
+  fg=$!
+  BG_PIDS+=($fg)
+  for _ in $(seq 100); do [ -e "$T/fg.ready" ] && break; sleep 0.1; done
+  start=$SECONDS
+  run --separate-stderr timeout 60 "$ALCOVE" terminate-enclave --enclave-name fake
+  echo "status $status after $((SECONDS - start)) s, stderr: $stderr"
+  [ "$status" -eq 39 ]
+  [[ "$stderr" == *"no control socket"* ]]
+  [ $((SECONDS - start)) -lt 10 ]
+  kill -0 "$fg"
+  kill "$fg"; wait "$fg" || true
   # a monitor that takes TERMINATE and exits: terminated, truthfully
   python3 "$HELPER" fake-monitor "$ALCOVE_RUNTIME_DIR" 71 honest "$T/honest.ready" &
   fake=$!

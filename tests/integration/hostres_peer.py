@@ -12,7 +12,7 @@
   half PATH N close|hold [READYFILE]
                                N clients of the hybrid vsock socket PATH that send "CONN" (part
                                of a CONNECT line), then close at once or hold the socket open
-  fake-monitor DIR CID drop|honest READYFILE
+  fake-monitor DIR CID drop|honest|foreground READYFILE
                                plays a detached enclave's monitor in the runtime directory DIR:
                                its description <CID>.json, locked as a live monitor locks it,
                                and its control socket <CID>.ctl, which either drops every client
@@ -154,6 +154,11 @@ def fake_monitor(d, cid, mode, ready):
                    "ProcessID": os.getpid(), "EnclaveCID": int(cid), "State": "RUNNING"}, f)
     lock = open(desc)
     fcntl.flock(lock, fcntl.LOCK_EX)
+    if mode == "foreground":  # as alcove run: a running enclave with no control socket
+        signal.signal(signal.SIGTERM, lambda *a: (os.unlink(desc), os._exit(0)))
+        open(ready, "w").close()
+        while True:
+            signal.pause()
     ctl = os.path.join(d, "%s.ctl" % cid)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(ctl)
