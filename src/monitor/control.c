@@ -210,16 +210,28 @@ static void console_data(struct control *c)
     }
 }
 
-/* A free slot, or the one of the client that has waited longest without sending its line
- * (dropped for the newcomer); NULL when every slot holds a console reader or a terminator. */
+/* A free slot for a newcomer. When every slot is held: the clients whose request line has
+ * arrived are served first (it may free their slots), then the one that has waited longest
+ * without a line gives way, then the oldest console reader; NULL when every slot holds a
+ * terminator. */
 static struct peer *free_slot(struct control *c)
 {
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++)
+        if (c->peers[i].fd < 0)
+            return &c->peers[i];
+    for (int i = 0; i < CONTROL_MAX_PEERS; i++) {
+        struct peer *p = &c->peers[i];
+        char b;
+        if (p->kind == P_NEW && recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+            peer_line(c, p);
+    }
     struct peer *oldest = NULL;
     for (int i = 0; i < CONTROL_MAX_PEERS; i++) {
         struct peer *p = &c->peers[i];
         if (p->fd < 0)
             return p;
-        if (p->kind == P_NEW && (!oldest || p->since_ms < oldest->since_ms))
+        if (p->kind != P_TERMINATE && (!oldest || (p->kind == P_NEW && oldest->kind != P_NEW) ||
+                                       (p->kind == oldest->kind && p->since_ms < oldest->since_ms)))
             oldest = p;
     }
     if (oldest)
@@ -227,9 +239,12 @@ static struct peer *free_slot(struct control *c)
     return oldest;
 }
 
+/* Newcomers taken per wake-up at most: a client that keeps connecting cannot hold the thread. */
+#define ACCEPTS_PER_WAKE 16
+
 static void accept_peers(struct control *c)
 {
-    for (;;) {
+    for (int taken = 0; taken < ACCEPTS_PER_WAKE; taken++) {
         int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)

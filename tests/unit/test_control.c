@@ -131,6 +131,32 @@ static void idle_clients_do_not_block(void **state)
     close(t);
 }
 
+/* 64 console readers hold every slot: a newcomer still gets its answer (the oldest reader gives
+ * way), so readers cannot keep terminate-enclave out. */
+static void console_readers_do_not_block(void **state)
+{
+    (void)state;
+    int console = -1;
+    struct control *c = control_start(&g_vm, true, describe, &console);
+    assert_non_null(c);
+    int readers[70];
+    for (int i = 0; i < 70; i++) {
+        readers[i] = client();
+        assert_true(readers[i] >= 0);
+        char ok[3];
+        assert_int_equal(send(readers[i], "CONSOLE\n", 8, MSG_NOSIGNAL), 8);
+        if (i < 64)
+            assert_int_equal(read(readers[i], ok, 3), 3); /* "OK\n" */
+    }
+    char buf[256];
+    assert_true(ask("DESCRIBE\n", buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "RUNNING"));
+    control_stop(c);
+    close(console);
+    for (int i = 0; i < 70; i++)
+        close(readers[i]);
+}
+
 /* A client that sends no whole line is dropped after a few seconds. */
 static void idle_client_times_out(void **state)
 {
@@ -211,6 +237,7 @@ int main(void)
     g_vm.claim.fd = -1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idle_clients_do_not_block),
+        cmocka_unit_test(console_readers_do_not_block),
         cmocka_unit_test(idle_client_times_out),
         cmocka_unit_test(out_of_descriptors_no_spin),
     };
