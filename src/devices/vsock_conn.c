@@ -44,7 +44,7 @@ static void conn_hash_del(struct vsock *vs, struct conn *c)
 
 struct conn *conn_new(struct vsock *vs, enum conn_state state, int fd)
 {
-    if (vs->nconns >= VSOCK_MAX_CONNS)
+    if (vs->nconns >= VSOCK_MAX_CONNS + (fd < 0 ? VSOCK_NOFD_EXTRA : 0u))
         return NULL;
     struct conn *c = calloc(1, sizeof(*c));
     if (!c)

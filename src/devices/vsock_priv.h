@@ -28,6 +28,9 @@
 #define VSOCK_QUEUE_SIZE 256
 #define VSOCK_BUF_ALLOC  (256u << 10) /* the credit we give the guest, per connection */
 #define VSOCK_MAX_CONNS  1023         /* every connection, host clients included */
+/* Connections with no host descriptor (a RST's throwaway one, the heartbeat) may go this far past
+ * VSOCK_MAX_CONNS: a guest whose host peers hold every slot still gets its answers. */
+#define VSOCK_NOFD_EXTRA 64u
 /* The guest's connections to host listeners ("<uds>_P"): at most this many, and no more than
  * its memory buys at VSOCK_GUEST_CONN_COST each (so what a guest can make the host hold in
  * socket buffers for listeners that do not read is about its own size), but never fewer than
