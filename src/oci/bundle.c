@@ -245,10 +245,13 @@ static int load_process(const cJSON *cfg, struct oci_bundle *b)
         oci_err(E_INVALID_ARGUMENT, "process.env: expected an array of strings");
         return E_INVALID_ARGUMENT;
     }
-    if (cJSON_IsTrue(cJSON_GetObjectItem(p, "terminal"))) {
-        oci_err(E_INVALID_ARGUMENT, "process.terminal: alcove-oci has no terminal support yet "
-                                    "(run without -t)");
-        return E_INVALID_ARGUMENT;
+    b->terminal = cJSON_IsTrue(cJSON_GetObjectItem(p, "terminal"));
+    const cJSON *size = cJSON_GetObjectItem(p, "consoleSize");
+    const cJSON *h = cJSON_GetObjectItem(size, "height"), *w = cJSON_GetObjectItem(size, "width");
+    if (cJSON_IsNumber(h) && cJSON_IsNumber(w) && h->valuedouble > 0 && w->valuedouble > 0 &&
+        h->valuedouble < 65536 && w->valuedouble < 65536) {
+        b->rows = (unsigned)h->valuedouble;
+        b->cols = (unsigned)w->valuedouble;
     }
     const cJSON *cwd = cJSON_GetObjectItem(p, "cwd");
     if (cJSON_IsString(cwd) && strcmp(cwd->valuestring, "/") != 0) {

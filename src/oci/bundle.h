@@ -2,12 +2,12 @@
  *
  * What becomes part of the enclave: root.path (its root file system, measured as build-enclave
  * --rootfs measures a directory), process.args/env, linux.resources memory (the enclave's
- * memory) and CPU (its vCPUs), and the annotations alcove.debug-mode and alcove.enclave-cid.
- * What is refused (create fails, nothing is left): a missing root.path, a terminal, a cwd other
- * than "/", a mount the enclave cannot honour (see oci_mount_rule), an alcove.* annotation this
- * version does not know or a value it cannot take. What the enclave has no use for (namespaces,
- * capabilities, rlimits, seccomp, the user, hooks, the host's /proc, /dev and /sys) is ignored,
- * with an info line in the log. docs/oci.md has the rules. */
+ * memory) and CPU (its vCPUs), process.terminal and consoleSize, and the annotations
+ * alcove.debug-mode and alcove.enclave-cid. What is refused (create fails, nothing is left): a
+ * missing root.path, a cwd other than "/", a mount the enclave cannot honour (see oci_mount_rule),
+ * an alcove.* annotation this version does not know or a value it cannot take. What the enclave has
+ * no use for (namespaces, capabilities, rlimits, seccomp, the user, hooks, the host's /proc, /dev
+ * and /sys) is ignored, with an info line in the log. docs/oci.md has the rules. */
 #ifndef ALCOVE_OCI_BUNDLE_H
 #define ALCOVE_OCI_BUNDLE_H
 
@@ -27,6 +27,8 @@ struct oci_bundle {
     unsigned cpus;             /* from linux.resources.cpu; 0: not given */
     int debug_mode;            /* alcove.debug-mode */
     uint32_t cid;              /* alcove.enclave-cid; 0: the lowest free */
+    int terminal;              /* process.terminal: a pty over --console-socket (console.h) */
+    unsigned rows, cols;       /* process.consoleSize; 0: not given */
     struct cJSON *annotations; /* the bundle's annotations (an object), for state */
 };
 

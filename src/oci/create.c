@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include "image/boot_image.h"
 #include "monitor/monitor.h"
 #include "oci/bundle.h"
+#include "oci/console.h"
 #include "oci/lifecycle.h"
 #include "oci/log.h"
 #include "oci/state.h"
@@ -107,9 +109,19 @@ static int write_pid_file(const char *path, pid_t pid)
 }
 
 /* The monitor: held until start, then the enclave; never returns. */
-static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image *bi)
+static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image *bi, int tty)
 {
     setsid(); /* the caller's terminal signals are not the workload's */
+    if (tty >= 0) {
+        /* the terminal's slave is the workload's console, and the monitor's controlling
+         * terminal (the engine's hangup reaches it) */
+        ioctl(tty, TIOCSCTTY, 0);
+        dup2(tty, 0);
+        dup2(tty, 1);
+        dup2(tty, 2);
+        if (tty > 2)
+            close(tty);
+    }
     char fifo[PATH_MAX], killed[PATH_MAX];
     if (oci_state_path(fifo, sizeof(fifo), id, "exec.fifo") ||
         oci_state_path(killed, sizeof(killed), id, "killed"))
@@ -169,8 +181,6 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
 /* Makes the container; on success *pid is its monitor. The exit status for a failure. */
 static int do_create(const struct create_opts *o, pid_t *pid)
 {
-    if (o->console_socket)
-        oci_info("--console-socket %s unused: the process has no terminal", o->console_socket);
     int lock = oci_state_make(o->id);
     if (lock == -EEXIST) {
         oci_err(E_NAME_IN_USE, "container %s exists (under %s)", o->id, oci_state_root());
@@ -183,6 +193,7 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     struct oci_bundle b;
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
+    int tty = -1;
     int err = oci_bundle_load(o->bundle, &b);
     if (err) {
         oci_state_remove(o->id);
@@ -193,6 +204,17 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     err = boot_image_from_dir(&bi, b.rootfs, b.args, 1, why, sizeof(why));
     if (err) {
         oci_err(err, "root.path %s: %s", b.rootfs, why);
+        goto fail;
+    }
+    if (b.terminal && !o->console_socket) {
+        err = E_MISSING_ARGUMENT;
+        oci_err(err, "process.terminal is true: the pty's master needs --console-socket");
+        goto fail;
+    }
+    if (!b.terminal && o->console_socket)
+        oci_info("--console-socket %s unused: process.terminal is false", o->console_socket);
+    if (b.terminal && (tty = oci_console_make(o->console_socket, b.rows, b.cols)) < 0) {
+        err = E_FILE_OPERATION;
         goto fail;
     }
     char fifo[PATH_MAX];
@@ -210,8 +232,11 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     }
     if (child == 0) {
         close(lock);
-        monitor_main(o->id, &b, &bi);
+        monitor_main(o->id, &b, &bi, tty);
     }
+    if (tty >= 0)
+        close(tty);
+    tty = -1;
     struct oci_state st;
     memset(&st, 0, sizeof(st));
     snprintf(st.id, sizeof(st.id), "%s", o->id);
@@ -238,6 +263,8 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     *pid = child;
     return 0;
 fail:
+    if (tty >= 0)
+        close(tty);
     boot_image_free(&bi);
     oci_bundle_free(&b);
     oci_state_remove(o->id);

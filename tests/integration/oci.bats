@@ -136,13 +136,51 @@ must_fail_create() {
   assert_nothing_left c1
 }
 
-@test "oci: must-fail: a terminal, a working directory other than /, a tmpfs elsewhere are refused" {
+@test "oci: must-fail: a terminal without a console socket, a working directory other than /, a tmpfs elsewhere" {
   EDIT='c["process"]["terminal"] = True' mkbundle "$T/b" sh
-  must_fail_create "process.terminal"
+  must_fail_create "process.terminal is true: the pty's master needs --console-socket"
   EDIT='c["process"]["cwd"] = "/srv"' mkbundle "$T/b" sh
   must_fail_create "process.cwd /srv"
   EDIT='c["mounts"].append({"destination": "/cache", "type": "tmpfs", "source": "tmpfs"})' mkbundle "$T/b" sh
   must_fail_create "a tmpfs at /cache"
+}
+
+@test "oci: a terminal: the pty's master goes over --console-socket, sized as consoleSize says" {
+  EDIT='c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 31, "width": 97}' \
+    mkbundle "$T/b" sh
+  # the engine's end (conmon's, containerd's): takes one descriptor with the pty's name
+  python3 - "$T/console.sock" "$T/console.txt" <<'PY' &
+import array, fcntl, os, socket, struct, sys, termios
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(256, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+rows, cols = struct.unpack("hh", fcntl.ioctl(fds[0], termios.TIOCGWINSZ, b"\0" * 4))
+open(sys.argv[2] + ".tmp", "w").write("%s %s %d %d\n" % (msg.decode(), os.isatty(fds[0]), rows, cols))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+import time; time.sleep(60) # holds the master, as an engine does (its close hangs the pty up)
+PY
+  local holder=$!
+  local i
+  for i in $(seq 1 50); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
+  "${OCI[@]}" create --bundle "$T/b" --console-socket "$T/console.sock" --pid-file "$T/pid" c1 > "$T/out" 2>&1
+  for i in $(seq 1 50); do [ -e "$T/console.txt" ] && break; sleep 0.1; done
+  [[ "$(cat "$T/console.txt")" =~ ^/dev/pts/[0-9]+\ True\ 31\ 97$ ]] || { cat "$T/console.txt" "$T/out"; return 1; }
+  # the monitor holds the slave as its stdio (once it has set itself up)
+  local fd1
+  for i in $(seq 1 50); do
+    fd1=$(readlink "/proc/$(cat "$T/pid")/fd/1")
+    [[ "$fd1" == /dev/pts/* ]] && break
+    sleep 0.1
+  done
+  [[ "$fd1" == /dev/pts/* ]] || { echo "the monitor's stdout: $fd1"; return 1; }
+  kill "$holder"
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
 }
 
 @test "oci: the mounts every engine adds are ignored, each with a log line" {
