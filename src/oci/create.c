@@ -26,12 +26,12 @@
 #include "monitor/monitor.h"
 #include "oci/bundle.h"
 #include "oci/console.h"
+#include "oci/enclave.h"
 #include "oci/lifecycle.h"
 #include "oci/log.h"
 #include "oci/state.h"
 
 #define STATUS_ALCOVE_FAILED 125
-#define BASE_MEMORY_MIB      64 /* what an enclave has beyond its image, without a limit */
 
 struct create_opts {
     const char *bundle;
@@ -134,40 +134,11 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     if (w != 1)
         _exit(STATUS_ALCOVE_FAILED);
 
-    uint64_t mem = b->memory_mib;
-    if (!mem)
-        mem = BASE_MEMORY_MIB + ((uint64_t)bi->rootfs_size >> 20);
-    if (mem < MONITOR_MIN_MEMORY_MIB)
-        mem = MONITOR_MIN_MEMORY_MIB;
-    mem = (mem + 1) & ~1ull; /* whole 2 MiB pages */
     log_set_fd(oci_log_fd());
     log_set_json(oci_log_is_json());
     log_set_level(ALC_LOG_WARN);
-    struct enclave_config cfg = {
-        .memory_mib = mem,
-        .cpu_count = b->cpus ? b->cpus : 1,
-        .kernel = bi->kernel,
-        .kernel_size = bi->kernel_size,
-        .rootfs = bi->rootfs,
-        .rootfs_size = bi->rootfs_size,
-        .rootfs_iov = bi->rootfs_iov,
-        .rootfs_iovcnt = bi->rootfs_iovcnt,
-        .rootfs_entries = bi->rootfs_entries,
-        .exec_path = bi->exec_path,
-        .min_app_bytes = bi->min_app,
-        .argv = b->args,
-        .argc = b->argc,
-        .envp = b->env,
-        .envc = b->envc,
-        .log_level = ALC_LOG_WARN,
-        .ready_fd = -1,
-        .in_fd = 0,
-        .out_fd = 1,
-        .err_fd = 2,
-        .cid = b->cid,
-        .name = id,
-        .debug_mode = b->debug_mode,
-    };
+    struct enclave_config cfg;
+    oci_enclave_config(&cfg, id, b, bi);
     fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED);
     int r = monitor_run(&cfg);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;

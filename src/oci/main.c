@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "oci/enclave.h"
 #include "oci/lifecycle.h"
 #include "oci/log.h"
 #include "oci/state.h"
@@ -31,6 +32,7 @@ static const struct oci_command g_commands[] = {
     {"ps", oci_cmd_ps, "a container's host processes (its monitor)"},
     {"features", oci_cmd_features, "what this runtime supports (JSON)"},
     {"spec", oci_cmd_spec, "write a starting config.json"},
+    {"pcrs", oci_cmd_pcrs, "the PCRs a bundle's enclave will report (before it runs)"},
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 

@@ -244,6 +244,28 @@ PY
   done
 }
 
+pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurements']['PCR$1'])"; }
+
+@test "oci: pcrs: the same bundle measures the same; another root file system changes PCR0 and PCR2, not PCR1" {
+  mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p1" 2> /dev/null
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p2" 2> /dev/null
+  cmp "$T/p1" "$T/p2"
+  [[ "$(pcr_of 2 < "$T/p1")" =~ ^[0-9a-f]{96}$ ]]
+  echo extra > "$T/b/rootfs/extra"
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p3" 2> /dev/null
+  [ "$(pcr_of 1 < "$T/p1")" = "$(pcr_of 1 < "$T/p3")" ] # the kernel's and its command line's
+  [ "$(pcr_of 2 < "$T/p1")" != "$(pcr_of 2 < "$T/p3")" ]
+  [ "$(pcr_of 0 < "$T/p1")" != "$(pcr_of 0 < "$T/p3")" ]
+  # debug mode: the image's PCRs read as zeros, as the enclave will report them
+  EDIT='c["annotations"]["alcove.debug-mode"] = "true"' mkbundle "$T/b" sh
+  [ "$("$ALCOVE_OCI" pcrs --bundle "$T/b" 2> /dev/null | pcr_of 0)" = "$(printf '0%.0s' $(seq 96))" ]
+  # a bundle that would be refused is refused here too
+  EDIT='c["root"]["path"] = "nowhere"' mkbundle "$T/b" sh
+  run "$ALCOVE_OCI" pcrs --bundle "$T/b"
+  [ "$status" -ne 0 ]
+}
+
 # ---- enclaves ----
 
 @test "oci: run: the workload's stdout, stderr and exit status are the runtime's" {
@@ -279,6 +301,26 @@ PY
   "${OCI[@]}" state c1 | grep -q '"stopped"'
   "${OCI[@]}" delete c1
   assert_nothing_left c1
+}
+
+@test "oci: an attestation document from a container's enclave verifies against alcove-oci pcrs" {
+  require_kvm
+  export ALCOVE_CA_DIR=$T/ca
+  "$ALCOVE" ca init > /dev/null
+  mkdir -p "$T/b/rootfs"
+  cp "$(prog nsm_lib-musl-exec)" "$T/b/rootfs/nsm_lib"
+  local nonce=00112233445566778899
+  mkbundle "$T/b" /nsm_lib --attest "$nonce"
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/pcrs.json" 2> /dev/null
+  "${OCI[@]}" run --bundle "$T/b" a1 > "$T/doc.hex" 2> "$T/err" || { cat "$T/err" "$T/log.json"; return 1; }
+  xxd -r -p "$T/doc.hex" > "$T/doc"
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 0="$(pcr_of 0 < "$T/pcrs.json")" --pcr 1="$(pcr_of 1 < "$T/pcrs.json")" \
+    --pcr 2="$(pcr_of 2 < "$T/pcrs.json")" --nonce "$nonce" --max-age 60
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"Valid": true'* ]]
+  assert_nothing_left a1
 }
 
 @test "oci: podman runs an image with alcove-oci: stdout and exit statuses" {
