@@ -110,6 +110,10 @@ void oci_err(int code, const char *fmt, ...)
 
 void oci_info(const char *fmt, ...)
 {
+    /* without --log, stderr is the container's own (podman passes no --log): info lines
+     * would land in its output, so they go only with --debug */
+    if (g_fd < 0 && !g_debug)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vlog("info", 0, "", fmt, ap);

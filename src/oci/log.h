@@ -1,7 +1,8 @@
 /* log.h: alcove-oci's diagnostics. podman and containerd give a runtime --log FILE and
  * --log-format text|json and report the last error line of that file when a command fails, so
  * errors go there (and to stderr, as runc does); info lines (what a bundle asked for that the
- * enclave ignores) go to the log only. Without --log, everything goes to stderr. */
+ * enclave ignores) go to the log only. Without --log, errors go to stderr, and info lines too
+ * with --debug only: that stderr is the container's own output. */
 #ifndef ALCOVE_OCI_LOG_H
 #define ALCOVE_OCI_LOG_H
 
