@@ -290,7 +290,7 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
 @test "oci: run: the workload's stdout, stderr and exit status are the runtime's" {
   require_kvm
   mkbundle "$T/b" sh -c 'echo out; echo err >&2; exit 3'
-  "${OCI[@]}" run --bundle "$T/b" r1 > "$T/out" 2> "$T/err" && status=0 || status=$?
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" r1 > "$T/out" 2> "$T/err" && status=0 || status=$?
   [ "$status" -eq 3 ] || { cat "$T/out" "$T/err" "$T/log.json"; return 1; }
   [ "$(cat "$T/out")" = out ]
   [ "$(cat "$T/err")" = err ]
@@ -331,7 +331,9 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
   local nonce=00112233445566778899
   mkbundle "$T/b" /nsm_lib --attest "$nonce"
   "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/pcrs.json" 2> /dev/null
-  "${OCI[@]}" run --bundle "$T/b" a1 > "$T/doc.hex" 2> "$T/err" || { cat "$T/err" "$T/log.json"; return 1; }
+  # bounded: a hang shows as a failure with the monitor's stderr and log
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" a1 > "$T/doc.hex" 2> "$T/err" ||
+    { echo "run: status $?"; cat "$T/err" "$T/log.json"; ls -la "$T/doc.hex"; return 1; }
   xxd -r -p "$T/doc.hex" > "$T/doc"
   run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
     --pcr 0="$(pcr_of 0 < "$T/pcrs.json")" --pcr 1="$(pcr_of 1 < "$T/pcrs.json")" \
@@ -356,8 +358,8 @@ podman_setup() {
   mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup 2> /dev/null || true
   POD=(podman --root "$P/graph" --runroot "$P/run" --storage-driver vfs)
   mkbundle "$T/b" true
-  tar -C "$T/b/rootfs" -c . | "${POD[@]}" import - localhost/alcove-bb:test > /dev/null
-  PRUN=("${POD[@]}" --runtime "$ALCOVE_OCI" run --network none --ulimit nofile=20000:20000)
+  tar -C "$T/b/rootfs" -c . | timeout 300 "${POD[@]}" import - localhost/alcove-bb:test > /dev/null
+  PRUN=(timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" run --network none --ulimit nofile=20000:20000)
 }
 
 @test "oci: podman runs an image with alcove-oci: stdout, exit statuses, --rm" {
@@ -383,7 +385,7 @@ podman_setup() {
   for i in $(seq 1 120); do "${POD[@]}" logs alcove-d1 2> /dev/null | grep -q detached && break; sleep 1; done
   [ "$("${POD[@]}" logs alcove-d1)" = detached ]
   [ "$("${POD[@]}" inspect alcove-d1 --format '{{.State.Status}}')" = running ]
-  "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-d1 > /dev/null
+  timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-d1 > /dev/null
   [ "$("${POD[@]}" inspect alcove-d1 --format '{{.State.ExitCode}} {{.State.Status}}')" = "143 exited" ]
   "${POD[@]}" --runtime "$ALCOVE_OCI" rm alcove-d1 > /dev/null
   [ -z "$("${POD[@]}" ps -aq)" ]
