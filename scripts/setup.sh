@@ -30,6 +30,7 @@ packages=(
   time              # GNU time: the peak memory of a refused 4 GiB image (cli_checks.bats)
   socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
   curl              # an HTTP client for servers behind published ports (publish.bats, demo.sh)
+  podman            # a container engine driving alcove-oci, the OCI runtime (oci.bats)
 )
 
 missing=()

@@ -10,6 +10,9 @@ int log_get_level(void);
 /* Sends log lines to fd instead of stderr (the caller keeps fd open). */
 void log_set_fd(int fd);
 int log_get_fd(void);
+/* Lines as JSON objects ({"level":...,"msg":...}) instead of text: alcove-oci's --log-format
+ * json, which containerd reads. */
+void log_set_json(int on);
 /* level is enum alc_log_level */
 void alc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses "error|warn|info|debug|trace"; -1 if unknown. */

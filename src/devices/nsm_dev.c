@@ -47,7 +47,7 @@ struct nsm_dev {
 };
 
 /* PCR0, 1, 2 (and 8) of what was booted. */
-static void measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
+void nsm_measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
 {
     if (cfg->pcrs) {
         *out = *cfg->pcrs;
@@ -107,7 +107,7 @@ static void ensure_ready(struct nsm_dev *nd)
     if (nd->ready)
         return;
     struct eif_pcrs p;
-    measure_boot(nd->cfg, &p);
+    nsm_measure_boot(nd->cfg, &p);
     if (nsm_init(&nd->nsm, p.pcr0, p.pcr1, p.pcr2, p.has_pcr8 ? p.pcr8 : NULL, nd->cfg->debug_mode,
                  nd->vm->enclave_id, NULL) == 0) {
         nd->nsm.refresh_signer = ensure_signer;

@@ -1,0 +1,45 @@
+/* bundle.h: an OCI bundle's config.json (runtime-spec 1.x) as the enclave takes it.
+ *
+ * What becomes part of the enclave: root.path (its root file system, measured as build-enclave
+ * --rootfs measures a directory), process.args/env, linux.resources memory (the enclave's
+ * memory) and CPU (its vCPUs), process.terminal and consoleSize, and the annotations
+ * alcove.debug-mode and alcove.enclave-cid. What is refused (create fails, nothing is left): a
+ * missing root.path, a cwd other than "/", a mount the enclave cannot honour (see oci_mount_rule),
+ * an alcove.* annotation this version does not know or a value it cannot take. What the enclave has
+ * no use for (namespaces, capabilities, rlimits, seccomp, the user, hooks, the host's /proc, /dev
+ * and /sys) is ignored, with an info line in the log. docs/oci.md has the rules. */
+#ifndef ALCOVE_OCI_BUNDLE_H
+#define ALCOVE_OCI_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+struct oci_bundle {
+    char *dir;    /* the bundle, absolute */
+    char *rootfs; /* root.path, absolute */
+    char **args;  /* process.args, NULL-terminated */
+    int argc;
+    char **env; /* process.env, NULL-terminated */
+    int envc;
+    uint64_t memory_mib;       /* from linux.resources.memory.limit; 0: not given */
+    unsigned cpus;             /* from linux.resources.cpu; 0: not given */
+    int debug_mode;            /* alcove.debug-mode */
+    uint32_t cid;              /* alcove.enclave-cid; 0: the lowest free */
+    int terminal;              /* process.terminal: a pty over --console-socket (console.h) */
+    unsigned rows, cols;       /* process.consoleSize; 0: not given */
+    struct cJSON *annotations; /* the bundle's annotations (an object), for state */
+};
+
+/* Reads and checks dir/config.json. 0, or an alcove error code (reported with oci_err). */
+int oci_bundle_load(const char *dir, struct oci_bundle *b);
+void oci_bundle_free(struct oci_bundle *b);
+
+enum oci_mount_verdict { OCI_MOUNT_IGNORE, OCI_MOUNT_REFUSE };
+/* What the enclave does with one entry of config.json's mounts (type and source may be NULL);
+ * why says it in words, for the log line. */
+enum oci_mount_verdict oci_mount_rule(const char *dest, const char *type, const char *source,
+                                      char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,88 @@
+/* console.c: the pty of a container with a terminal (see console.h). */
+#include "oci/console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "oci/log.h"
+
+static int send_fd(const char *socket_path, int fd, const char *name)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(socket_path) >= sizeof(a.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(a.sun_path, socket_path, strlen(socket_path) + 1);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n = sendmsg(s, &m, MSG_NOSIGNAL);
+    int e = errno;
+    close(s);
+    errno = e;
+    return n < 0 ? -1 : 0;
+}
+
+int oci_console_make(const char *socket_path, unsigned rows, unsigned cols)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) || unlockpt(master)) {
+        oci_err(E_FILE_OPERATION, "a pty for the terminal: %s", strerror(errno));
+        if (master >= 0)
+            close(master);
+        return -1;
+    }
+    char name[64];
+    if (ptsname_r(master, name, sizeof(name))) {
+        oci_err(E_FILE_OPERATION, "the pty's name: %s", strerror(errno));
+        close(master);
+        return -1;
+    }
+    if (rows && cols) {
+        struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) {
+        oci_err(E_FILE_OPERATION, "%s: %s", name, strerror(errno));
+        close(master);
+        return -1;
+    }
+    if (send_fd(socket_path, master, name)) {
+        oci_err(E_FILE_OPERATION, "--console-socket %s: %s", socket_path, strerror(errno));
+        close(master);
+        close(slave);
+        return -1;
+    }
+    close(master);
+    return slave;
+}

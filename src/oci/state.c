@@ -1,0 +1,301 @@
+/* state.c: the containers' state directories (see state.h). */
+#include "oci/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/fileio.h"
+
+static const char *g_root = OCI_STATE_ROOT_DEFAULT;
+
+void oci_state_set_root(const char *root)
+{
+    g_root = root;
+}
+
+const char *oci_state_root(void)
+{
+    return g_root;
+}
+
+int oci_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 255 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("_+.-", *p)))
+            return 0;
+    return 1;
+}
+
+int oci_state_path(char *buf, size_t size, const char *id, const char *name)
+{
+    int n = name ? snprintf(buf, size, "%s/%s/%s", g_root, id, name)
+                 : snprintf(buf, size, "%s/%s", g_root, id);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* mkdir -p of the root, 0700 for what it makes. */
+static int make_root(void)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof(path), "%s", g_root) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(path, 0700) && errno != EEXIST)
+                return -errno;
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+int oci_state_make(const char *id)
+{
+    char dir[PATH_MAX];
+    int r = make_root();
+    if (r)
+        return r;
+    if (oci_state_path(dir, sizeof(dir), id, NULL))
+        return -ENAMETOOLONG;
+    if (mkdir(dir, 0700))
+        return -errno;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX)) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        rmdir(dir);
+        return -e;
+    }
+    return fd;
+}
+
+int oci_state_lock(const char *id)
+{
+    char dir[PATH_MAX];
+    if (oci_state_path(dir, sizeof(dir), id, NULL))
+        return -ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX)) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    /* removed while we waited for the lock: it is gone */
+    struct stat st;
+    if (fstat(fd, &st) || st.st_nlink == 0) {
+        close(fd);
+        return -ENOENT;
+    }
+    return fd;
+}
+
+void oci_state_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+int oci_state_write(const struct oci_state *st)
+{
+    char path[PATH_MAX];
+    if (oci_state_path(path, sizeof(path), st->id, "state.json"))
+        return -ENAMETOOLONG;
+    cJSON *o = oci_state_json(st);
+    cJSON_DeleteItemFromObject(o, "status"); /* seen, never stored */
+    cJSON_AddNumberToObject(o, "alcove.pidStart", (double)st->pid_start);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text)
+        return -ENOMEM;
+    int r = write_file_atomic(path, text, strlen(text), 0600);
+    cJSON_free(text);
+    return r;
+}
+
+static void copy_str(char *dst, size_t size, const cJSON *s)
+{
+    snprintf(dst, size, "%s", cJSON_IsString(s) ? s->valuestring : "");
+}
+
+int oci_state_read(const char *id, struct oci_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    char path[PATH_MAX];
+    if (oci_state_path(path, sizeof(path), id, "state.json"))
+        return -ENAMETOOLONG;
+    size_t size;
+    char *text = (char *)read_file(path, &size);
+    if (!text)
+        return -errno;
+    cJSON *o = cJSON_ParseWithLength(text, size);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return -EINVAL;
+    }
+    snprintf(st->id, sizeof(st->id), "%s", id);
+    const cJSON *pid = cJSON_GetObjectItem(o, "pid");
+    const cJSON *start = cJSON_GetObjectItem(o, "alcove.pidStart");
+    st->pid = cJSON_IsNumber(pid) ? (pid_t)pid->valuedouble : 0;
+    st->pid_start = cJSON_IsNumber(start) ? (unsigned long long)start->valuedouble : 0;
+    copy_str(st->bundle, sizeof(st->bundle), cJSON_GetObjectItem(o, "bundle"));
+    copy_str(st->rootfs, sizeof(st->rootfs), cJSON_GetObjectItem(o, "rootfs"));
+    copy_str(st->created, sizeof(st->created), cJSON_GetObjectItem(o, "created"));
+    cJSON *ann = cJSON_DetachItemFromObject(o, "annotations");
+    st->annotations = cJSON_IsObject(ann) ? ann : (cJSON_Delete(ann), cJSON_CreateObject());
+    cJSON_Delete(o);
+    return 0;
+}
+
+void oci_state_free(struct oci_state *st)
+{
+    cJSON_Delete(st->annotations);
+    st->annotations = NULL;
+}
+
+void oci_state_remove(const char *id)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 256];
+    if (oci_state_path(dir, sizeof(dir), id, NULL))
+        return;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+unsigned long long oci_pid_start(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* "pid (comm) S ppid ...": comm may hold spaces and parentheses, so start after the last
+     * ')'; starttime is field 22, the 20th after the state */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return 0;
+    char state = p[2];
+    if (state == 'Z' || state == 'X')
+        return 0;
+    p += 2;
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int oci_state_alive(const struct oci_state *st)
+{
+    unsigned long long s = oci_pid_start(st->pid);
+    return s != 0 && s == st->pid_start;
+}
+
+const char *oci_state_status(const struct oci_state *st)
+{
+    if (!oci_state_alive(st))
+        return "stopped";
+    char fifo[PATH_MAX];
+    struct stat sb;
+    if (oci_state_path(fifo, sizeof(fifo), st->id, "exec.fifo") == 0 && lstat(fifo, &sb) == 0)
+        return "created";
+    return "running";
+}
+
+cJSON *oci_state_json(const struct oci_state *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ociVersion", "1.0.2");
+    cJSON_AddStringToObject(o, "id", st->id);
+    const char *status = oci_state_status(st);
+    /* as runc: a stopped container has no pid */
+    cJSON_AddNumberToObject(o, "pid", strcmp(status, "stopped") == 0 ? 0 : st->pid);
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "bundle", st->bundle);
+    cJSON_AddStringToObject(o, "rootfs", st->rootfs);
+    cJSON_AddStringToObject(o, "created", st->created);
+    cJSON_AddStringToObject(o, "owner", "");
+    cJSON_AddItemToObject(o, "annotations",
+                          st->annotations ? cJSON_Duplicate(st->annotations, 1)
+                                          : cJSON_CreateObject());
+    return o;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int oci_state_each(int (*fn)(const char *id, void *arg), void *arg)
+{
+    DIR *d = opendir(g_root);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    char **ids = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!oci_id_valid(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **g = realloc(ids, cap * sizeof(char *));
+            if (!g)
+                break;
+            ids = g;
+        }
+        if (!(ids[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(ids, n, sizeof(char *), cmp_str);
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!r)
+            r = fn(ids[i], arg);
+        free(ids[i]);
+    }
+    free(ids);
+    return r;
+}

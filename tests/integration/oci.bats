@@ -1,0 +1,401 @@
+#!/usr/bin/env bats
+# oci.bats: alcove-oci, the OCI runtime (docs/oci.md). Host-only cases (no enclave starts: the
+# version, spec, features, bundles that must be refused, a created container that never
+# starts) run everywhere; the enclave cases (the lifecycle with a static busybox root file
+# system, and podman driving alcove-oci) skip loudly without /dev/kvm.
+#
+# create leaves its monitor running with create's stdout and stderr: a create whose output bats
+# captured would never let `run` return, so every create here writes to files.
+
+load helpers
+
+: "${ALCOVE_OCI:?set ALCOVE_OCI to the alcove-oci binary}"
+
+BB=/bin/busybox
+
+setup() {
+  T=$BATS_TEST_TMPDIR
+  R=$T/state                      # --root
+  export ALCOVE_RUNTIME_DIR=$T/rt # the enclaves' runtime files, to show none is left
+  OCI=("$ALCOVE_OCI" --root "$R" --log "$T/log.json" --log-format json)
+}
+
+teardown() {
+  # a test that failed half way must not leave a monitor behind
+  local d
+  for d in "$R"/*/; do
+    [ -d "$d" ] && "${OCI[@]}" delete --force "$(basename "$d")" 2> /dev/null
+  done
+  return 0
+}
+
+# mkbundle DIR ARG...: a bundle whose rootfs/ holds busybox (with sh, echo, sleep, cat links)
+# and whose process.args are ARG...; EDIT (a Python statement on `c`, the config) changes it.
+mkbundle() {
+  local dir=$1; shift
+  mkdir -p "$dir/rootfs/bin"
+  if [ -x "$BB" ]; then
+    cp "$BB" "$dir/rootfs/bin/busybox"
+    for a in sh echo sleep cat true false; do ln -sf busybox "$dir/rootfs/bin/$a"; done
+  fi
+  rm -f "$dir/config.json"
+  (cd "$dir" && "$ALCOVE_OCI" spec)
+  python3 - "$dir/config.json" "${EDIT:-pass}" "$@" <<'PY'
+import json, sys
+path, edit, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = json.load(open(path))
+c["process"]["args"] = args
+exec(edit)
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+# Nothing of container ID is left: no state directory, no process, no runtime file.
+assert_nothing_left() {
+  [ ! -e "$R/$1" ] || { echo "state of $1 left: $(ls -la "$R/$1")"; return 1; }
+  local left
+  left=$(pgrep -f "^$ALCOVE_OCI " | while read -r p; do
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2> /dev/null)" = Z ] || echo "$p"; done)
+  [ -z "$left" ] || { echo "processes left: $left"; ps -fp $left; return 1; }
+  if [ -d "$ALCOVE_RUNTIME_DIR" ]; then # allocator.lock is the host's, not an enclave's
+    left=$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -vx allocator.lock || true)
+    [ -z "$left" ] || { echo "runtime files: $left"; return 1; }
+  fi
+}
+
+# The last error line of the JSON log names what was wrong.
+assert_log_error() {
+  python3 - "$T/log.json" "$1" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+errors = [l for l in lines if l["level"] == "error"]
+assert errors, "no error line in the log: %r" % lines
+assert sys.argv[2] in errors[-1]["msg"], "%r does not say %r" % (errors[-1]["msg"], sys.argv[2])
+PY
+}
+
+@test "oci: --version names alcove-oci and the runtime-spec version" {
+  run "$ALCOVE_OCI" --version
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^alcove-oci\ version\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+  [[ "${lines[1]}" =~ ^spec:\ 1\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "oci: spec writes a config.json this runtime accepts, and never overwrites one" {
+  cd "$T"
+  run "$ALCOVE_OCI" spec
+  [ "$status" -eq 0 ]
+  python3 -c 'import json; c = json.load(open("config.json")); assert c["ociVersion"].startswith("1."); assert c["root"]["path"] == "rootfs"'
+  echo '{"mine": 1}' > config.json
+  run "$ALCOVE_OCI" spec
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"exists"* ]]
+  [ "$(cat config.json)" = '{"mine": 1}' ]
+}
+
+@test "oci: features is a JSON document with the spec versions and alcove's annotations" {
+  run "$ALCOVE_OCI" features
+  [ "$status" -eq 0 ]
+  echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"]'
+}
+
+# must_fail NAME: create must fail, log MSG as its last error, and leave nothing
+must_fail_create() {
+  local msg=$1
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 && status=0 || status=$?
+  [ "$status" -ne 0 ] || { echo "create succeeded"; cat "$T/out"; return 1; }
+  assert_log_error "$msg"
+  grep -q "$msg" "$T/out" # errors reach stderr too
+  [ ! -e "$T/pid" ]
+  assert_nothing_left c1
+  run "${OCI[@]}" state c1
+  [ "$status" -ne 0 ]
+}
+
+@test "oci: must-fail: a host bind mount is refused, nothing is left" {
+  EDIT='c["mounts"].append({"destination": "/data", "type": "bind", "source": "/etc", "options": ["rbind"]})' \
+    mkbundle "$T/b" sh -c 'echo hi'
+  must_fail_create "mount refused: /data from /etc"
+}
+
+@test "oci: must-fail: a missing rootfs is refused, nothing is left" {
+  EDIT='c["root"]["path"] = "no-such-dir"' mkbundle "$T/b" true
+  must_fail_create "root.path $T/b/no-such-dir"
+}
+
+@test "oci: must-fail: an unknown alcove annotation, or a value it cannot take, is refused" {
+  EDIT='c["annotations"]["alcove.cpu-pool-size"] = "3"' mkbundle "$T/b" true
+  must_fail_create "annotation alcove.cpu-pool-size: unknown"
+  EDIT='c["annotations"]["alcove.debug-mode"] = "maybe"' mkbundle "$T/b" true
+  must_fail_create "alcove.debug-mode=maybe"
+  EDIT='c["annotations"]["alcove.enclave-cid"] = "2"' mkbundle "$T/b" true
+  must_fail_create "alcove.enclave-cid=2"
+  # other engines' annotations are theirs: accepted
+  EDIT='c["annotations"]["io.podman.annotations.autoremove"] = "TRUE"' mkbundle "$T/b" true
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci: must-fail: a terminal without a console socket, a working directory other than /, a tmpfs elsewhere" {
+  EDIT='c["process"]["terminal"] = True' mkbundle "$T/b" sh
+  must_fail_create "process.terminal is true: the pty's master needs --console-socket"
+  EDIT='c["process"]["cwd"] = "/srv"' mkbundle "$T/b" sh
+  must_fail_create "process.cwd /srv"
+  EDIT='c["mounts"].append({"destination": "/cache", "type": "tmpfs", "source": "tmpfs"})' mkbundle "$T/b" sh
+  must_fail_create "a tmpfs at /cache"
+}
+
+# A pty needs devpts at /dev/pts: scripts/kvm-vm.sh's chroot binds /dev without it.
+need_devpts() {
+  [ -e /dev/pts/ptmx ] || mount -t devpts devpts /dev/pts 2> /dev/null ||
+    skip "no devpts at /dev/pts: no pty can be made here"
+}
+
+@test "oci: a terminal: the pty's master goes over --console-socket, sized as consoleSize says" {
+  need_devpts
+  EDIT='c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 31, "width": 97}' \
+    mkbundle "$T/b" sh
+  # the engine's end (conmon's, containerd's): takes one descriptor with the pty's name
+  python3 - "$T/console.sock" "$T/console.txt" <<'PY' &
+import array, fcntl, os, socket, struct, sys, termios
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(256, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+rows, cols = struct.unpack("hh", fcntl.ioctl(fds[0], termios.TIOCGWINSZ, b"\0" * 4))
+open(sys.argv[2] + ".tmp", "w").write("%s %s %d %d\n" % (msg.decode(), os.isatty(fds[0]), rows, cols))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+import time; time.sleep(60) # holds the master, as an engine does (its close hangs the pty up)
+PY
+  local holder=$!
+  local i
+  for i in $(seq 1 50); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
+  "${OCI[@]}" create --bundle "$T/b" --console-socket "$T/console.sock" --pid-file "$T/pid" c1 > "$T/out" 2>&1
+  for i in $(seq 1 50); do [ -e "$T/console.txt" ] && break; sleep 0.1; done
+  [[ "$(cat "$T/console.txt")" =~ ^/dev/pts/[0-9]+\ True\ 31\ 97$ ]] || { cat "$T/console.txt" "$T/out"; return 1; }
+  # the monitor holds the slave as its stdio (once it has set itself up)
+  local fd1
+  for i in $(seq 1 50); do
+    fd1=$(readlink "/proc/$(cat "$T/pid")/fd/1")
+    [[ "$fd1" == /dev/pts/* ]] && break
+    sleep 0.1
+  done
+  [[ "$fd1" == /dev/pts/* ]] || { echo "the monitor's stdout: $fd1"; return 1; }
+  kill "$holder"
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci: without --log, the ignored mounts' info lines stay out of the container's stderr" {
+  mkbundle "$T/b" true
+  "$ALCOVE_OCI" --root "$R" create --bundle "$T/b" c1 > "$T/out" 2> "$T/err"
+  [ ! -s "$T/out" ] && [ ! -s "$T/err" ] || { cat "$T/out" "$T/err"; return 1; }
+  "$ALCOVE_OCI" --root "$R" delete c1
+  "$ALCOVE_OCI" --root "$R" --debug create --bundle "$T/b" c1 > "$T/out" 2> "$T/err"
+  grep -q "mount /proc ignored" "$T/err"
+  "$ALCOVE_OCI" --root "$R" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci: the mounts every engine adds are ignored, each with a log line" {
+  EDIT='c["mounts"] += [{"destination": d, "type": "bind", "source": "/etc/hosts"} for d in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/run/.containerenv")] + [{"destination": "/dev/shm", "type": "bind", "source": "/dev/shm"}, {"destination": "/dev/pts", "type": "devpts", "source": "devpts"}, {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}]' \
+    mkbundle "$T/b" true
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  for d in /proc /dev /sys /etc/hosts /etc/resolv.conf /etc/hostname /run/.containerenv /dev/shm /dev/pts /sys/fs/cgroup; do
+    grep -q "\"mount $d ignored" "$T/log.json" || { echo "no log line for $d"; cat "$T/log.json"; return 1; }
+  done
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci: must-fail: a second create with the same id fails and leaves the first as it was" {
+  mkbundle "$T/b" sleep 100
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid1" c1 > "$T/out1" 2>&1
+  local pid
+  pid=$(cat "$T/pid1")
+  kill -0 "$pid"
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid2" c1 > "$T/out2" 2>&1 && status=0 || status=$?
+  [ "$status" -ne 0 ]
+  assert_log_error "container c1 exists"
+  [ ! -e "$T/pid2" ]
+  run "${OCI[@]}" state c1
+  [ "$status" -eq 0 ]
+  echo "$output" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['status'] == 'created', s; assert s['pid'] == $pid, s; assert s['bundle'] == '$T/b', s"
+  # created, never started: delete ends its monitor (no enclave was started)
+  "${OCI[@]}" delete c1
+  ! kill -0 "$pid" 2> /dev/null || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ]
+  assert_nothing_left c1
+}
+
+@test "oci: list and ps show a created container; state, kill, start of an unknown id fail" {
+  mkbundle "$T/b" sleep 100
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1
+  run "${OCI[@]}" list --format json
+  [ "$status" -eq 0 ]
+  echo "$output" | python3 -c "import json, sys; l = json.load(sys.stdin); assert [s['id'] for s in l] == ['c1'] and l[0]['status'] == 'created', l"
+  run "${OCI[@]}" list
+  [[ "${lines[1]}" == "c1 "*created* ]]
+  run "${OCI[@]}" ps --format json c1
+  [ "$output" = "[$(cat "$T/pid")]" ]
+  "${OCI[@]}" delete --force c1
+  for cmd in state start kill; do
+    run "${OCI[@]}" $cmd nosuch
+    [ "$status" -ne 0 ]
+    assert_log_error "container nosuch does not exist"
+  done
+  run "${OCI[@]}" delete nosuch
+  [ "$status" -ne 0 ]
+  # as runc: delete --force of what is not there is done
+  run "${OCI[@]}" delete --force nosuch
+  [ "$status" -eq 0 ]
+}
+
+@test "oci: exec, pause, resume and update are refused with a reason in the log" {
+  for cmd in exec pause resume update; do
+    run "${OCI[@]}" $cmd c1
+    [ "$status" -ne 0 ]
+    assert_log_error "$cmd is not supported"
+  done
+}
+
+pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurements']['PCR$1'])"; }
+
+@test "oci: pcrs: the same bundle measures the same; another root file system changes PCR0 and PCR2, not PCR1" {
+  mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p1" 2> /dev/null
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p2" 2> /dev/null
+  cmp "$T/p1" "$T/p2"
+  [[ "$(pcr_of 2 < "$T/p1")" =~ ^[0-9a-f]{96}$ ]]
+  echo extra > "$T/b/rootfs/extra"
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p3" 2> /dev/null
+  [ "$(pcr_of 1 < "$T/p1")" = "$(pcr_of 1 < "$T/p3")" ] # the kernel's and its command line's
+  [ "$(pcr_of 2 < "$T/p1")" != "$(pcr_of 2 < "$T/p3")" ]
+  [ "$(pcr_of 0 < "$T/p1")" != "$(pcr_of 0 < "$T/p3")" ]
+  # debug mode: the image's PCRs read as zeros, as the enclave will report them
+  EDIT='c["annotations"]["alcove.debug-mode"] = "true"' mkbundle "$T/b" sh
+  [ "$("$ALCOVE_OCI" pcrs --bundle "$T/b" 2> /dev/null | pcr_of 0)" = "$(printf '0%.0s' $(seq 96))" ]
+  # a bundle that would be refused is refused here too
+  EDIT='c["root"]["path"] = "nowhere"' mkbundle "$T/b" sh
+  run "$ALCOVE_OCI" pcrs --bundle "$T/b"
+  [ "$status" -ne 0 ]
+}
+
+# ---- enclaves ----
+
+@test "oci: run: the workload's stdout, stderr and exit status are the runtime's" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'echo out; echo err >&2; exit 3'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" r1 > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 3 ] || { cat "$T/out" "$T/err" "$T/log.json"; return 1; }
+  [ "$(cat "$T/out")" = out ]
+  [ "$(cat "$T/err")" = err ]
+  assert_nothing_left r1
+}
+
+@test "oci: create, start, state, kill, delete: the lifecycle of an enclave container" {
+  require_kvm
+  EDIT='c["linux"]["resources"]["memory"]["limit"] = 96 << 20' mkbundle "$T/b" sh -c 'echo started; sleep 300'
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2> "$T/err"
+  [ "$(cat "$T/out")" = "" ] # held before the application runs
+  "${OCI[@]}" start c1
+  local i
+  for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+  grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  run "${OCI[@]}" state c1
+  echo "$output" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['status'] == 'running', s"
+  # the enclave is in the runtime directory, 96 MiB as linux.resources asked
+  grep -q '"MemoryMiB":[[:space:]]*96' "$ALCOVE_RUNTIME_DIR"/*.json
+  run "${OCI[@]}" delete c1
+  [ "$status" -ne 0 ] # running: delete needs --force
+  "${OCI[@]}" kill c1 KILL
+  for i in $(seq 1 60); do
+    "${OCI[@]}" state c1 | grep -q '"stopped"' && break
+    sleep 1
+  done
+  "${OCI[@]}" state c1 | grep -q '"stopped"'
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci: an attestation document from a container's enclave verifies against alcove-oci pcrs" {
+  require_kvm
+  export ALCOVE_CA_DIR=$T/ca
+  "$ALCOVE" ca init > /dev/null
+  mkdir -p "$T/b/rootfs"
+  cp "$(prog nsm_lib-musl-exec)" "$T/b/rootfs/nsm_lib"
+  local nonce=00112233445566778899
+  mkbundle "$T/b" /nsm_lib --attest "$nonce"
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/pcrs.json" 2> /dev/null
+  # bounded: a hang shows as a failure with the monitor's stderr and log
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" a1 > "$T/doc.hex" 2> "$T/err" ||
+    { echo "run: status $?"; cat "$T/err" "$T/log.json"; ls -la "$T/doc.hex"; return 1; }
+  xxd -r -p "$T/doc.hex" > "$T/doc"
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 0="$(pcr_of 0 < "$T/pcrs.json")" --pcr 1="$(pcr_of 1 < "$T/pcrs.json")" \
+    --pcr 2="$(pcr_of 2 < "$T/pcrs.json")" --nonce "$nonce" --max-age 60
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"Valid": true'* ]]
+  assert_nothing_left a1
+}
+
+# podman_setup: $POD (podman with these machines' configuration: cgroupfs, a file events log,
+# vfs storage under the test's directory) and the image localhost/alcove-bb:test, a static
+# busybox tree made with `podman import`.
+podman_setup() {
+  require_kvm
+  command -v podman > /dev/null || skip "podman is not installed (scripts/setup.sh installs it)"
+  [ -x "$BB" ] || skip "no $BB"
+  local P=$T/podman
+  mkdir -p "$P"
+  printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' > "$P/containers.conf"
+  export CONTAINERS_CONF=$P/containers.conf
+  mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup 2> /dev/null || true
+  POD=(podman --root "$P/graph" --runroot "$P/run" --storage-driver vfs)
+  mkbundle "$T/b" true
+  tar -C "$T/b/rootfs" -c . | timeout 300 "${POD[@]}" import - localhost/alcove-bb:test > /dev/null
+  PRUN=(timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" run --network none --ulimit nofile=20000:20000)
+}
+
+@test "oci: podman runs an image with alcove-oci: stdout, exit statuses, --rm" {
+  podman_setup
+  "${PRUN[@]}" --rm localhost/alcove-bb:test echo hello from an enclave > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
+  [ "$(cat "$T/out")" = "hello from an enclave" ]
+  [ ! -s "$T/err" ] || { echo "stderr:"; cat "$T/err"; return 1; }
+  "${PRUN[@]}" --rm localhost/alcove-bb:test sh -c 'echo to stderr >&2; exit 7' > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 7 ] || { cat "$T/out" "$T/err"; return 1; }
+  [ "$(cat "$T/err")" = "to stderr" ]
+  # --rm: podman deleted the containers through alcove-oci
+  [ -z "$("${POD[@]}" ps -aq)" ]
+  [ -z "$(ls -A /run/alcove-oci 2> /dev/null)" ]
+  assert_nothing_left none
+}
+
+@test "oci: podman run -d, logs, inspect, stop (SIGTERM ends the enclave: 143), rm" {
+  podman_setup
+  "${PRUN[@]}" -d --name alcove-d1 localhost/alcove-bb:test sh -c 'echo detached; sleep 300' > "$T/id" 2> "$T/err" ||
+    { cat "$T/err"; return 1; }
+  local i
+  for i in $(seq 1 120); do "${POD[@]}" logs alcove-d1 2> /dev/null | grep -q detached && break; sleep 1; done
+  [ "$("${POD[@]}" logs alcove-d1)" = detached ]
+  [ "$("${POD[@]}" inspect alcove-d1 --format '{{.State.Status}}')" = running ]
+  timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-d1 > /dev/null
+  [ "$("${POD[@]}" inspect alcove-d1 --format '{{.State.ExitCode}} {{.State.Status}}')" = "143 exited" ]
+  "${POD[@]}" --runtime "$ALCOVE_OCI" rm alcove-d1 > /dev/null
+  [ -z "$("${POD[@]}" ps -aq)" ]
+  assert_nothing_left none
+}
+
+@test "oci: podman run -t: the workload's console is podman's terminal" {
+  podman_setup
+  need_devpts
+  "${PRUN[@]}" --rm -t localhost/alcove-bb:test echo tty-hello > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
+  [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
+}
