@@ -188,3 +188,39 @@ print("perl:", r.returncode, r.stdout.strip())
 '
   grep -qx 'perl: 0 7,14,21,28,35' "$T/enclave.out"
 }
+
+@test "dynamic: Debian's OpenJDK 17 runs a class (parallel streams, collections, a thread) and node runs a script, unmodified" {
+  local java jdk
+  java=$(readlink -f "$(command -v java || true)" 2> /dev/null || true)
+  [ -x "$java" ] && command -v javac > /dev/null || skip "no JDK (java and javac) installed"
+  jdk=${java%/bin/java}
+  mkdir -p "$R$jdk"
+  cp -rL "$jdk/bin" "$jdk/lib" "$jdk/conf" "$R$jdk/" 2> /dev/null || true
+  rm -f "$R$jdk/lib/src.zip" "$R$jdk/lib/ct.sym"
+  add /lib64/ld-linux-x86-64.so.2
+  local f lib
+  for f in "$jdk/bin/java" "$jdk/lib/server/libjvm.so" "$jdk"/lib/*.so; do
+    for lib in $(ldd "$f" 2> /dev/null | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
+  done
+  printf '%s\n' 'import java.util.*;' 'import java.util.stream.*;' 'public class Hello {' \
+    '  public static void main(String[] a) throws Exception {' \
+    '    System.out.println("sum " + IntStream.range(0, 100000).parallel().mapToLong(i -> (long) i * i).sum());' \
+    '    Map<String, Integer> m = new TreeMap<>();' \
+    '    for (String w : "b a c a b a".split(" ")) m.merge(w, 1, Integer::sum);' \
+    '    System.out.println(m);' \
+    '    Thread t = new Thread(() -> System.out.println("thread ok"));' \
+    '    t.start();' '    t.join();' '  }' '}' > "$BATS_TEST_TMPDIR/Hello.java"
+  # the class at the same path natively and in the enclave's tree
+  local app=$BATS_TEST_TMPDIR/app
+  javac -d "$app" "$BATS_TEST_TMPDIR/Hello.java"
+  mkdir -p "$R$app" && cp "$app/Hello.class" "$R$app/"
+  NATIVE=$java MEM=2048 both "$jdk/bin/java" -Xmx256m -cp "$app" Hello
+  grep -qx 'thread ok' "$T/enclave.out"
+  if command -v node > /dev/null; then
+    local node
+    node=$(readlink -f "$(command -v node)")
+    add_program "$node" /usr/bin/node
+    NATIVE=$node MEM=1024 both /usr/bin/node -e 'const c = require("crypto"); console.log([1, 2, 3].map(x => x * x).join(","), c.createHash("sha256").update("x").digest("hex").slice(0, 8), JSON.stringify({a: [1, {b: 2}]}))'
+    grep -qx '1,4,9 2d711642 {"a":\[1,{"b":2}\]}' "$T/enclave.out"
+  fi
+}
