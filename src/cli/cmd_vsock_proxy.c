@@ -159,8 +159,21 @@ bad:
     return E_INVALID_ARGUMENT;
 }
 
+/* From here on SIGINT and SIGTERM arrive through a signalfd, and the proxy cleans up (its
+ * socket removed) before it exits with 0. Until then, while it checks its arguments, reads the
+ * allowlist and resolves REMOTE_ADDR (getaddrinfo can wait for 30 s and more on unreachable
+ * servers), they keep their default action and end it at once: nothing is made yet. -1 after
+ * reporting a failure. */
+static int stop_fd_now(void)
+{
+    int fd = stop_signals();
+    if (fd < 0)
+        alc_err_report(E_UNSPECIFIED, "signalfd: %s", strerror(errno));
+    return fd;
+}
+
 /* TCP clients → a vsock port in the enclave. */
-static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
+static int run_inbound(const struct proxy_opts *o, uint32_t cid)
 {
     uint32_t port;
     int rc;
@@ -183,8 +196,13 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
     }
     int lfd;
     char shown[128] = "?";
-    if ((rc = tcp_listener(o->listen_tcp, o->family, shown, sizeof(shown), &lfd)))
+    int stop_fd = stop_fd_now();
+    if (stop_fd < 0)
+        return E_UNSPECIFIED;
+    if ((rc = tcp_listener(o->listen_tcp, o->family, shown, sizeof(shown), &lfd))) {
+        close(stop_fd);
         return rc;
+    }
     struct relay_config cfg = {
         .listen_fd = lfd,
         .kind = RELAY_TO_VSOCK,
@@ -199,11 +217,12 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
             cid, port);
     rc = run_relay(&cfg, stop_fd);
     close(lfd);
+    close(stop_fd);
     return rc;
 }
 
 /* The enclave's connections to (3, LOCAL_PORT) → REMOTE_ADDR:REMOTE_PORT, if allowed. */
-static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos, int stop_fd)
+static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos)
 {
     uint32_t local_port, remote_port;
     int rc;
@@ -234,29 +253,40 @@ static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos, in
                        config);
         return E_PROXY_DENIED;
     }
-    struct addr_cache cache;
-    addr_cache_init(&cache, how == ALLOW_BY_NAME ? &addrs : &allowed);
-    cache.host = remote;
-    cache.port = (uint16_t)remote_port;
-    cache.family = o->family;
-    cache.any_ip = how == ALLOW_BY_NAME;
-    cache.allowed = allowed;
-    cache.refresh_s = DNS_REFRESH_S;
+    /* on the heap: a refresh thread still inside getaddrinfo when the proxy stops keeps it */
+    struct addr_cache *cache = calloc(1, sizeof(*cache));
+    int stop_fd = cache ? stop_fd_now() : -1;
+    if (stop_fd < 0) {
+        if (!cache)
+            alc_err_report(E_UNSPECIFIED, "out of memory");
+        free(cache);
+        return E_UNSPECIFIED;
+    }
+    addr_cache_init(cache, how == ALLOW_BY_NAME ? &addrs : &allowed);
+    cache->host = remote;
+    cache->port = (uint16_t)remote_port;
+    cache->family = o->family;
+    cache->any_ip = how == ALLOW_BY_NAME;
+    cache->allowed = allowed;
+    cache->refresh_s = DNS_REFRESH_S;
 
     int lfd = alcove_vsock_listen(cid, local_port);
     if (lfd < 0) {
+        int err = errno;
+        close(stop_fd);
+        free(cache);
         char uds[sizeof(((struct sockaddr_un *)0)->sun_path)] = "?";
         alcove_vsock_uds_path(cid, uds, sizeof(uds));
         alc_err_report(E_SOCKET, "cannot listen at %s_%u: %s", uds, local_port,
-                       errno == EADDRINUSE ? "another program listens there" : strerror(errno));
+                       err == EADDRINUSE ? "another program listens there" : strerror(err));
         return E_SOCKET;
     }
-    if (addr_cache_start_refresh(&cache) != 0)
+    if (addr_cache_start_refresh(cache) != 0)
         alc_log(ALC_LOG_WARN, "vsock-proxy: %s will not be resolved again", remote);
     struct relay_config cfg = {
         .listen_fd = lfd,
         .kind = RELAY_TO_TCP,
-        .tcp = &cache,
+        .tcp = cache,
         .workers = (int)o->workers,
         .buf_size = BUF_SIZE,
         .dial_timeout_ms = o->timeout_ms,
@@ -266,7 +296,9 @@ static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos, in
             cid, local_port, remote, remote_port);
     rc = run_relay(&cfg, stop_fd);
     alcove_vsock_unlisten(lfd);
-    addr_cache_stop(&cache);
+    close(stop_fd);
+    if (addr_cache_stop(cache, 200))
+        free(cache);
     return rc;
 }
 
@@ -367,15 +399,7 @@ static int run_vsock_proxy(int argc, char **argv)
     if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
         return rc;
     raise_nofile();
-    int stop_fd = stop_signals();
-    if (stop_fd < 0) {
-        alc_err_report(E_UNSPECIFIED, "signalfd: %s", strerror(errno));
-        return E_UNSPECIFIED;
-    }
-    rc = o.listen_tcp ? run_inbound(&o, cid, stop_fd)
-                      : run_outbound(&o, cid, argv + optind, stop_fd);
-    close(stop_fd);
-    return rc;
+    return o.listen_tcp ? run_inbound(&o, cid) : run_outbound(&o, cid, argv + optind);
 }
 
 const struct command cmd_vsock_proxy = {
