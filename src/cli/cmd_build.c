@@ -128,6 +128,14 @@ static int parse(int argc, char **argv, struct build_opts *o)
         alc_err_report(E_MISSING_ARGUMENT, "--signing-certificate and --private-key go together");
         return E_MISSING_ARGUMENT;
     }
+    /* a FIFO, socket or device as the output is refused before the image is built (the rename
+     * into place would replace it) */
+    int out_err = output_path_check(o->output);
+    if (out_err) {
+        alc_err_report(E_FILE_OPERATION, "--output-file %s: %s", o->output,
+                       fileio_strerror(-out_err));
+        return E_FILE_OPERATION;
+    }
     for (int i = 0; i < o->envc; i++) {
         if (!strchr(o->env[i], '=') || o->env[i][0] == '=') {
             alc_err_report(E_INVALID_ARGUMENT, "--env '%s': expected K=V", o->env[i]);
@@ -318,7 +326,7 @@ static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
     int err = write_file_atomic_with(o->output, 0644, fill_eif, &job);
     if (err) {
         code = E_FILE_OPERATION;
-        alc_err_report(code, "%s: %s", o->output, why[0] ? why : strerror(-err));
+        alc_err_report(code, "%s: %s", o->output, why[0] ? why : fileio_strerror(-err));
     }
 out:
     free(app_iov);

@@ -93,7 +93,7 @@ static int run_sign_eif(int argc, char **argv)
     int err = write_file_atomic(output ? output : path, signed_eif, signed_size, 0644);
     if (err) {
         code = E_FILE_OPERATION;
-        alc_err_report(code, "%s: %s", output ? output : path, strerror(-err));
+        alc_err_report(code, "%s: %s", output ? output : path, fileio_strerror(-err));
         goto out;
     }
     cJSON *json = cJSON_CreateObject();

@@ -49,6 +49,40 @@ expect_error() {
   [ ! -e "$T/out.eif" ]
 }
 
+@test "--output-file that exists and is not a regular file (FIFO, socket, directory): refused, left as it was" {
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/ok.eif" > /dev/null
+  python3 "$BATS_TEST_DIRNAME/mkcert.py" "$T/key.pem" "$T/cert.pem" alcove-test -1 365
+  mkfifo "$T/fifo"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/sock"
+  mkdir "$T/dir"
+  for p in fifo sock dir; do
+    # refused before the image is built (the rename into place would have replaced it)
+    expect_error 19 E19 build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/$p"
+    [[ "$output" == *"--output-file $T/$p: "* ]]
+    [ "$p" = dir ] || [[ "$output" == *"not a regular file"* ]]
+    expect_error 19 E19 sign-eif --eif-path "$T/ok.eif" --signing-certificate "$T/cert.pem" \
+      --private-key "$T/key.pem" --output-file "$T/$p"
+  done
+  [ -p "$T/fifo" ]; [ -S "$T/sock" ]; [ -d "$T/dir" ] && [ -z "$(ls -A "$T/dir")" ]
+  # no temporary left beside them, and the input image unchanged (it is not signed)
+  [ -z "$(ls "$T" | grep '\.tmp\.')" ]
+  run "$ALCOVE" describe-eif --eif-path "$T/ok.eif"
+  [[ "$output" != *"SigningCertificate"* ]]
+  # a regular file and a symbolic link are replaced, as before
+  touch "$T/old.eif"
+  ln -s "$T/old.eif" "$T/link.eif"
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/old.eif" > /dev/null
+  "$ALCOVE" build-enclave --binary "$(prog hello-musl-exec)" --output-file "$T/link.eif" > /dev/null
+  [ -f "$T/link.eif" ] && [ ! -L "$T/link.eif" ]
+  local want got
+  want=$("$ALCOVE" describe-eif --eif-path "$T/ok.eif" | grep PCR0)
+  for f in old link; do
+    got=$("$ALCOVE" describe-eif --eif-path "$T/$f.eif" | grep PCR0)
+    [ "$got" = "$want" ]
+  done
+  [ -f "$T/old.eif" ] && [ "$(readlink "$T/link.eif")" = "" ]
+}
+
 # run_limited COMMAND...: alcove with at most 1 GiB of address space and 10 s, so that a reader
 # that takes a file's size in memory before it checks the header fails (or is killed).
 run_limited() {
