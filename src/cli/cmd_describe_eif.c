@@ -76,7 +76,9 @@ static int run_describe_eif(int argc, char **argv)
         }
         cJSON *cert = cJSON_CreateObject();
         cJSON *issuer = cJSON_CreateObject();
-        cJSON_AddStringToObject(issuer, "commonName", info.issuer_cn);
+        /* every attribute of the name, as nitro-cli prints it (a map sorted by key) */
+        for (unsigned i = 0; i < info.nissuer; i++)
+            cJSON_AddStringToObject(issuer, info.issuer[i].key, info.issuer[i].value);
         cJSON_AddItemToObject(cert, "IssuerName", issuer);
         cJSON_AddStringToObject(cert, "Algorithm", info.algorithm);
         cJSON_AddStringToObject(cert, "NotBefore", info.not_before);
