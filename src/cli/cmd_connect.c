@@ -238,6 +238,7 @@ const struct command cmd_connect = {
         "  --enclave-id ID           the enclave's ID\n"
         "  --port PORT               the vsock port a program in the enclave listens on\n"
         "  --connect-timeout SECONDS how long to wait for the enclave to accept (default 10)\n\n"
-        "Errors: [ E90 ] no such enclave, [ E91 ] nothing listens on the port, [ E10 ] no\n"
-        "answer in time; the status is the error's number.\n",
+        "Errors: [ E90 ] no enclave has the CID or ID, [ E58 ] none has the name, [ E91 ]\n"
+        "nothing listens on the port, [ E10 ] no answer in time, [ E11 ] a socket error; the\n"
+        "status is the error's number.\n",
 };

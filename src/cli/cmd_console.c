@@ -111,9 +111,10 @@ static int run_console(int argc, char **argv)
     enclaves_list(&list, &n);
     struct enclave_rec *e = enclaves_find(list, n, id, name);
     if (!e || !e->running) {
-        alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave %s", id ? id : name);
+        int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
+        alc_err_report(code, "no running enclave %s", id ? id : name);
         enclaves_free(list, n);
-        return E_ENCLAVE_NOT_FOUND;
+        return code;
     }
     uint32_t cid = e->cid;
     enclaves_free(list, n);

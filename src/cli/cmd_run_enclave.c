@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "allocator/cpu_ids.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
@@ -365,6 +366,13 @@ static int run_run_enclave(int argc, char **argv)
     int err = parse_opts(argc, argv, &o);
     if (err)
         return err;
+    /* the CPUs by number: real, distinct, not the host's, with or without a pool (without one
+     * the monitor pins its vCPUs to them) */
+    char cpu_why[256];
+    if (o.ncpu_ids && (err = cpu_ids_check(o.cpu_ids, o.ncpu_ids, cpu_why, sizeof(cpu_why)))) {
+        alc_err_report(err, "--cpu-ids: %s", cpu_why);
+        return err;
+    }
     if (o.memory_mib < MONITOR_MIN_MEMORY_MIB || o.memory_mib > (ALC_MAX_MEM_BYTES >> 20)) {
         alc_err_report(E_INSUFFICIENT_MEMORY_REQUESTED,
                        "--memory %llu: an enclave has %d MiB to %llu MiB",

@@ -100,8 +100,9 @@ static int run_terminate(int argc, char **argv)
     } else {
         struct enclave_rec *e = enclaves_find(list, n, id, name);
         if (!e) {
-            alc_err_report(E_ENCLAVE_NOT_FOUND, "no enclave %s", id ? id : name);
-            status = E_ENCLAVE_NOT_FOUND;
+            /* nitro-cli: a name that matches none is its naming error */
+            status = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND;
+            alc_err_report(status, "no enclave %s", id ? id : name);
         } else {
             cJSON *o = NULL;
             status = terminate_one(e, &o);

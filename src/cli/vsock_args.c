@@ -64,9 +64,10 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
     *out = e && e->running ? e->cid : 0;
     enclaves_free(list, n);
     if (*out == 0) {
-        alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the %s '%s'",
-                       name ? "name" : "ID", name ? name : id);
-        return E_ENCLAVE_NOT_FOUND;
+        int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
+        alc_err_report(code, "no running enclave has the %s '%s'", name ? "name" : "ID",
+                       name ? name : id);
+        return code;
     }
     return 0;
 }

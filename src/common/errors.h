@@ -28,6 +28,7 @@ enum alc_err {
     E_EIF_BUILDING = 48,
     E_DOCKER_IMAGE_BUILD = 49,
     E_HASHER = 57,
+    E_ENCLAVE_NAMING = 58,
     E_EIF_SIGNATURE_CHECK = 59,
     E_EIF_SIGNING = 60,
     E_KVM_UNAVAILABLE = 70,
@@ -36,7 +37,7 @@ enum alc_err {
     E_MONITOR_FAILURE = 73,
     /* host vsock tools: alcove connect, vsock-proxy, libalcove */
     E_SOCKET_CONNECT_TIMEOUT = 10,
-    E_SOCKET = 12,
+    E_SOCKET = 11,
     E_ENCLAVE_NOT_FOUND = 90,
     E_VSOCK_REFUSED = 91,
     E_PROXY_DENIED = 92,

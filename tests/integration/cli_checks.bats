@@ -179,6 +179,7 @@ PY
 
 @test "--flag=value is taken wherever --flag value is, as nitro-cli (clap) takes it" {
   truncate -s 100 "$T/short.eif"
+  fake_cpus
   # each would stop at "unknown option '--flag=value'" ([ E03 ]) if the form were not understood
   expect_error 35 E35 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1
   expect_error 35 E35 run-enclave --eif-path "$T/short.eif" --memory=64 --cpu-ids=1 --enclave-cid=9 \
@@ -186,14 +187,14 @@ PY
   expect_error 2 E02 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-ids=1 2 --cpu-count=1
   mkfifo "$T/fifo"
   expect_error 19 E19 run-enclave --config="$T/fifo"
-  expect_error 90 E90 console --enclave-name=nobody --disconnect-timeout=1
+  expect_error 58 E58 console --enclave-name=nobody --disconnect-timeout=1
   expect_error 90 E90 console --enclave-id=i-nobody
-  expect_error 90 E90 terminate-enclave --enclave-name=nobody
+  expect_error 58 E58 terminate-enclave --enclave-name=nobody
   expect_error 90 E90 terminate-enclave --enclave-id=i-nobody
   expect_error 35 E35 describe-eif --eif-path="$T/short.eif"
   expect_error 35 E35 sign-eif --eif-path="$T/short.eif" --signing-certificate=c --private-key=k
   expect_error 19 E19 pcr --input="$T/none"
-  expect_error 90 E90 connect --enclave-name=nobody --port=5000
+  expect_error 58 E58 connect --enclave-name=nobody --port=5000
   expect_error 126 E71 run --memory=64 --cpu-count=1 "$T/short.eif"
   run "$ALCOVE" explain --error-code=E35
   [ "$status" -eq 0 ]; [[ "$output" == *"EIF"* ]]
@@ -240,8 +241,22 @@ config_with() {
   config "{$text}"
 }
 
+# fake_cpus: a fake host for the CPU checks (ALCOVE_SYSFS_ROOT, no allocator reservation):
+# CPUs 0-7, core k is CPUs k and k+4
+fake_cpus() {
+  local r=$T/sys
+  mkdir -p "$r/devices/system/cpu"
+  echo 0-7 > "$r/devices/system/cpu/online"
+  for c in 0 1 2 3 4 5 6 7; do
+    mkdir -p "$r/devices/system/cpu/cpu$c/topology"
+    echo "$((c % 4)),$((c % 4 + 4))" > "$r/devices/system/cpu/cpu$c/topology/thread_siblings_list"
+  done
+  export ALCOVE_SYSFS_ROOT=$r
+}
+
 @test "--config JSON: unknown keys are ignored, malformed JSON is [ E17 ] (nitro-cli's serde error)" {
   truncate -s 100 "$T/short.eif"
+  fake_cpus
   # accepted: the launch goes on to read the image (and refuses it)
   config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"unknown\": 1,
            \"other\": {\"x\": [1, null]}, \"enclave_cid\": null, \"enclave_name\": null}"
@@ -420,4 +435,76 @@ expect_unsafe() {
   [[ "$output" == *"$T/file/rt: cannot create it"* ]]
   ALCOVE_RUNTIME_DIR=$T/file/rt expect_error 125 E19 run "$(prog hello-musl-exec)"
   [[ "$output" == *"$T/file/rt: cannot create it"* ]]
+}
+
+@test "--cpu-ids checked without a pool, with nitro-cli's codes: twice (E20), no such CPU (E21), CPU 0's core (E20)" {
+  truncate -s 100 "$T/short.eif"
+  fake_cpus
+  local r=$ALCOVE_SYSFS_ROOT
+  re() { expect_error "$1" "$2" run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-ids "${@:3}"; }
+  re 20 E20 1 1
+  [[ "$output" == *"CPU 1 is given twice"* ]]
+  re 20 E20 99 5 99   # twice comes first, as in nitro-cli
+  re 21 E21 1 8
+  [[ "$output" == *"CPU 8 does not exist or is offline (online CPUs: 0-7)"* ]]
+  re 21 E21 4095
+  re 20 E20 0
+  [[ "$output" == *"CPU 0's core (0,4)"* ]]
+  re 20 E20 1 4
+  [[ "$output" == *"CPU 4 is a hyperthread sibling of CPU 0"* ]]
+  # an offline CPU
+  echo 0-6 > "$r/devices/system/cpu/online"
+  re 21 E21 3 7
+  echo 0-7 > "$r/devices/system/cpu/online"
+  # good ones go on to the image
+  re 35 E35 1 5
+  re 35 E35 3
+  # the same checks for --config's cpu_ids
+  for ids in '[2, 2]' '[1, 9]' '[4]'; do
+    config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_ids\": $ids}"
+    run timeout 10 "$ALCOVE" run-enclave --config "$T/c.json"
+    [ "$status" -eq 20 ] || [ "$status" -eq 21 ] || { echo "$ids: $status $output"; return 1; }
+  done
+  config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_ids\": [2, 6]}"
+  expect_error 35 E35 run-enclave --config "$T/c.json"
+  # nothing was made: no runtime directory
+  [ ! -e "$ALCOVE_RUNTIME_DIR" ]
+  # and on this host, a CPU far beyond its last
+  unset ALCOVE_SYSFS_ROOT
+  re 21 E21 4095
+}
+
+@test "vsock-proxy ends at once on SIGTERM while it resolves REMOTE_ADDR (a resolver that does not answer), leaving nothing" {
+  local lib
+  lib="$(cd "$(dirname "$ALCOVE")/.." && pwd)/tests/tools/slow_resolver.so"
+  [ -f "$lib" ]
+  printf 'allowlist:\n- {address: slow.example, port: 443}\n' > "$T/allow.yaml"
+  # (SIGTERM only: a background job of a script starts with SIGINT ignored)
+  for sig in TERM; do
+    LD_PRELOAD=$lib SLOW_RESOLVER_S=60 "$ALCOVE" vsock-proxy --enclave-cid 5 --config "$T/allow.yaml" \
+      8001 slow.example 443 2> "$T/err" &
+    local pid=$! i
+    sleep 0.5
+    kill -0 "$pid"                      # still resolving
+    local t0=$SECONDS
+    kill -"$sig" "$pid"
+    for i in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    ! kill -0 "$pid" 2> /dev/null || { kill -9 "$pid"; echo "SIG$sig: still running after 5 s"; return 1; }
+    wait "$pid" || true
+    [ $((SECONDS - t0)) -lt 5 ]
+    # nothing made: no listener, and no runtime directory
+    [ ! -e "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
+  done
+  # once it listens, SIGTERM is a clean stop: the socket removed, status 0 (numeric
+  # REMOTE_ADDR, resolved at once)
+  printf 'allowlist:\n- {address: 127.0.0.1, port: 443}\n' > "$T/allow.yaml"
+  "$ALCOVE" vsock-proxy --enclave-cid 5 --config "$T/allow.yaml" 8001 127.0.0.1 443 2> "$T/err" &
+  pid=$!
+  for i in $(seq 100); do [ -S "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ] && break; sleep 0.1; done
+  [ -S "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
+  kill -TERM "$pid"
+  local st=0
+  wait "$pid" || st=$?
+  [ "$st" -eq 0 ]
+  [ ! -e "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
 }

@@ -109,14 +109,14 @@ allowlist() {
   [[ "$output" == *"[ E91 ]"*"port $PORT_NOBODY"* ]]
 }
 
-@test "connect: no such enclave is [ E90 ], by CID and by name" {
+@test "connect: no such enclave is [ E90 ] by CID, [ E58 ] by name (nitro-cli's naming error)" {
   start_echo_enclave
   run "$ALCOVE" connect --enclave-cid 77 --port "$PORT_ECHO" < /dev/null
   [ "$status" -eq 90 ]
   [[ "$output" == *"[ E90 ]"*"77"* ]]
   run "$ALCOVE" connect --enclave-name nobody --port "$PORT_ECHO" < /dev/null
-  [ "$status" -eq 90 ]
-  [[ "$output" == *"[ E90 ]"*"nobody"* ]]
+  [ "$status" -eq 58 ]
+  [[ "$output" == *"[ E58 ]"*"nobody"* ]]
 }
 
 @test "connect: no answer within --connect-timeout is [ E10 ]" {
