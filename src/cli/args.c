@@ -2,11 +2,24 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
+
+int args_usage_error(int code, const char *fmt, ...)
+{
+    const char *desc = alc_err_description(code);
+    fprintf(stderr, "[ E%02d ] %s: ", code, desc ? desc : "Error");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return ARGS_USAGE_EXIT;
+}
 
 int args_parse_cid(const char *s, int allow_auto, uint32_t *cid)
 {

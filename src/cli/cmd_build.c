@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -107,26 +108,24 @@ static int parse(int argc, char **argv, struct build_opts *o)
             break;
         }
         default:
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option '%s' (see 'alcove build-enclave --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT,
+                                    "unknown option '%s' (see 'alcove build-enclave --help')",
+                                    argv[optind - 1]);
         }
     }
     int sources = !!o->binary + !!o->rootfs + !!o->oci + !!o->docker;
     if (!o->output || sources == 0) {
-        alc_err_report(E_MISSING_ARGUMENT, "--output-file and one of --binary, --rootfs, "
-                                           "--oci-archive, --docker-archive are required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--output-file and one of --binary, --rootfs, "
+                                                    "--oci-archive, --docker-archive are required");
     }
     if (sources > 1) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "give one of --binary, --rootfs, --oci-archive, "
-                                               "--docker-archive");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "give one of --binary, --rootfs, --oci-archive, "
+                                "--docker-archive");
     }
     if (!!o->cert != !!o->key) {
-        alc_err_report(E_MISSING_ARGUMENT, "--signing-certificate and --private-key go together");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--signing-certificate and --private-key go together");
     }
     /* a FIFO, socket or device as the output is refused before the image is built (the rename
      * into place would replace it) */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "alcove/vsock.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
@@ -193,18 +194,16 @@ static int run_connect(int argc, char **argv)
                 return rc;
             break;
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove connect --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT,
+                                    "unknown option '%s' (see 'alcove connect --help')",
+                                    argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        alc_err_report(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
     }
     if (!port_s) {
-        alc_err_report(E_MISSING_ARGUMENT, "which vsock port? (--port P)");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "which vsock port? (--port P)");
     }
     uint32_t cid, port;
     if ((rc = vsock_arg_u32("--port", port_s, 0, UINT32_MAX - 1, &port)) ||

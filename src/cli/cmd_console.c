@@ -78,12 +78,11 @@ static int run_console(int argc, char **argv)
         bool known = strcmp(o.name, "--enclave-id") == 0 || strcmp(o.name, "--enclave-name") == 0 ||
                      strcmp(o.name, "--disconnect-timeout") == 0;
         if (!known) {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
         }
         const char *v = args_opt_value(&o, &i);
         if (!v)
-            return E_MISSING_ARGUMENT;
+            return ARGS_USAGE_EXIT;
         if (strcmp(o.name, "--enclave-id") == 0) {
             id = v;
         } else if (strcmp(o.name, "--enclave-name") == 0) {
@@ -99,9 +98,8 @@ static int run_console(int argc, char **argv)
         }
     }
     if (!id == !name) {
-        alc_err_report(id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT,
-                       "give one of --enclave-id and --enclave-name");
-        return id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT;
+        return args_usage_error(id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT,
+                                "give one of --enclave-id and --enclave-name");
     }
     int err = enclaves_runtime_check();
     if (err)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -25,14 +26,12 @@ static int run_describe_eif(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         if (c != 'e') {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
         }
         path = optarg;
     }
     if (!path) {
-        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--eif-path is required");
     }
     size_t size;
     uint8_t *buf;

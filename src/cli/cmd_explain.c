@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "common/errors.h"
 
@@ -14,12 +15,12 @@ static int run_explain(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+e:", opts, NULL)) != -1) {
         if (c != 'e')
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option or missing value '%s'",
+                                    argv[optind - 1]);
         code = optarg;
     }
     if (!code) {
-        alc_err_report(E_MISSING_ARGUMENT, "--error-code is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--error-code is required");
     }
     const char *digits = (code[0] == 'E' || code[0] == 'e') ? code + 1 : code;
     char *end;

@@ -203,12 +203,12 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
 #define NEED_VALUE()                                                                               \
     do {                                                                                           \
         if (!(v = args_opt_value(&opt, &i)))                                                       \
-            return E_MISSING_ARGUMENT;                                                             \
+            return ARGS_USAGE_EXIT;                                                                \
     } while (0)
 #define NO_VALUE()                                                                                 \
     do {                                                                                           \
         if (args_opt_flag(&opt))                                                                   \
-            return E_INVALID_ARGUMENT;                                                             \
+            return ARGS_USAGE_EXIT;                                                                \
     } while (0)
         if (strcmp(a, "--config") == 0) {
             NEED_VALUE();
@@ -260,8 +260,7 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
                 o->ncpu_ids++;
             }
             if (!o->ncpu_ids) {
-                alc_err_report(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
-                return E_MISSING_ARGUMENT;
+                return args_usage_error(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
             }
         } else if (strcmp(a, "--enclave-cid") == 0) {
             NEED_VALUE();
@@ -278,16 +277,16 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
             NO_VALUE();
             o->attach = 1;
         } else {
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option '%s' (see 'alcove run-enclave --help')", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT,
+                                    "unknown option '%s' (see 'alcove run-enclave --help')",
+                                    argv[i]);
         }
 #undef NEED_VALUE
 #undef NO_VALUE
     }
     if (o->config && others) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--config cannot be used with other options");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "--config cannot be used with other options");
     }
     if (o->config) {
         int err = load_config(o);
@@ -297,20 +296,17 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
     if (o->attach)
         o->debug = 1; /* as nitro-cli: the console needs debug mode */
     if (!o->eif_path) {
-        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--eif-path is required");
     }
     if (!o->memory_mib) {
-        alc_err_report(E_MISSING_ARGUMENT, "--memory is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--memory is required");
     }
     if (!o->cpu_count && !o->ncpu_ids) {
-        alc_err_report(E_MISSING_ARGUMENT, "one of --cpu-count and --cpu-ids is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "one of --cpu-count and --cpu-ids is required");
     }
     if (o->cpu_count && o->ncpu_ids) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--cpu-count and --cpu-ids cannot be used together");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "--cpu-count and --cpu-ids cannot be used together");
     }
     if (o->ncpu_ids)
         o->cpu_count = o->ncpu_ids;

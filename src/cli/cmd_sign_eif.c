@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -43,14 +44,12 @@ static int run_sign_eif(int argc, char **argv)
             output = optarg;
             break;
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (!path || !cert_path || !key_path) {
-        alc_err_report(E_MISSING_ARGUMENT,
-                       "--eif-path, --signing-certificate and --private-key are required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--eif-path, --signing-certificate and --private-key are required");
     }
     size_t size = 0, cert_len, key_len;
     uint8_t *buf = NULL;

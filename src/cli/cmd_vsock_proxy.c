@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "alcove/vsock.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
@@ -178,8 +179,8 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid)
     uint32_t port;
     int rc;
     if (!o->port) {
-        alc_err_report(E_MISSING_ARGUMENT, "--listen-tcp needs the enclave's vsock port (--port)");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--listen-tcp needs the enclave's vsock port (--port)");
     }
     if ((rc = vsock_arg_u32("--port", o->port, 0, UINT32_MAX - 1, &port)))
         return rc;
@@ -345,8 +346,7 @@ static int run_vsock_proxy(int argc, char **argv)
         case '4':
         case '6':
             if (o.family != AF_UNSPEC) {
-                alc_err_report(E_CONFLICTING_ARGUMENT, "give only one of -4 and -6");
-                return E_CONFLICTING_ARGUMENT;
+                return args_usage_error(E_CONFLICTING_ARGUMENT, "give only one of -4 and -6");
             }
             o.family = c == '4' ? AF_INET : AF_INET6;
             break;
@@ -372,28 +372,26 @@ static int run_vsock_proxy(int argc, char **argv)
             break;
         }
         default:
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option or missing value '%s' (see 'alcove vsock-proxy --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(
+                E_INVALID_ARGUMENT,
+                "unknown option or missing value '%s' (see 'alcove vsock-proxy --help')",
+                argv[optind - 1]);
         }
     }
     int npos = argc - optind;
     if (o.listen_tcp) {
         if (npos != 0 || o.config) {
-            alc_err_report(E_CONFLICTING_ARGUMENT,
-                           "--listen-tcp (inbound) takes no LOCAL_PORT REMOTE_ADDR REMOTE_PORT "
-                           "and no --config");
-            return E_CONFLICTING_ARGUMENT;
+            return args_usage_error(
+                E_CONFLICTING_ARGUMENT,
+                "--listen-tcp (inbound) takes no LOCAL_PORT REMOTE_ADDR REMOTE_PORT "
+                "and no --config");
         }
     } else if (o.port) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--port goes with --listen-tcp (inbound)");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT, "--port goes with --listen-tcp (inbound)");
     } else if (npos != 3) {
-        alc_err_report(npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT,
-                       "expected LOCAL_PORT REMOTE_ADDR REMOTE_PORT (or --listen-tcp; see "
-                       "'alcove vsock-proxy --help')");
-        return npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT;
+        return args_usage_error(npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT,
+                                "expected LOCAL_PORT REMOTE_ADDR REMOTE_PORT (or --listen-tcp; see "
+                                "'alcove vsock-proxy --help')");
     }
     uint32_t cid;
     if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))

@@ -2,7 +2,8 @@
  *
  * Codes E00-E60 are nitro-cli's (same number, same meaning); alcove's own start at E70. A
  * command that fails prints "[ Exx ] <description>: <detail>" on stderr. nitro-cli-style
- * commands exit with the code's number; `alcove run` exits 125/126/127 like `docker run`.
+ * commands exit with the code's number, except argument errors, which exit with 2 as nitro-cli's
+ * clap does (cli/args.h, ARGS_USAGE_EXIT); `alcove run` exits 125/126/127 like `docker run`.
  */
 #ifndef ALCOVE_ERRORS_H
 #define ALCOVE_ERRORS_H

@@ -200,33 +200,84 @@ PY
   [ "$status" -eq 0 ]; [[ "$output" == *"EIF"* ]]
   # the value is checked as a separate one is
   expect_error 3 E03 console --enclave-name=x --disconnect-timeout=0
-  expect_error 1 E01 console --enclave-name
+  expect_error 2 E01 console --enclave-name
   # an option where a value should be is not taken as the value (as clap), nor is an empty value
-  expect_error 1 E01 run-enclave --eif-path --memory 64 --cpu-count 1
+  expect_error 2 E01 run-enclave --eif-path --memory 64 --cpu-count 1
   [[ "$output" == *"--eif-path needs a value"* ]]
-  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory --cpu-count 1
-  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name --debug-mode
-  expect_error 1 E01 run-enclave --config --eif-path "$T/short.eif"
-  expect_error 1 E01 terminate-enclave --enclave-name --all
-  expect_error 1 E01 terminate-enclave --enclave-id --all
-  expect_error 1 E01 console --enclave-name --disconnect-timeout 5
-  expect_error 1 E01 console --enclave-id x --disconnect-timeout --enclave-name
+  expect_error 2 E01 run-enclave --eif-path "$T/short.eif" --memory --cpu-count 1
+  expect_error 2 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name --debug-mode
+  expect_error 2 E01 run-enclave --config --eif-path "$T/short.eif"
+  expect_error 2 E01 terminate-enclave --enclave-name --all
+  expect_error 2 E01 terminate-enclave --enclave-id --all
+  expect_error 2 E01 console --enclave-name --disconnect-timeout 5
+  expect_error 2 E01 console --enclave-id x --disconnect-timeout --enclave-name
   for empty in --enclave-name= --enclave-id=; do
-    expect_error 1 E01 terminate-enclave "$empty"
-    expect_error 1 E01 console "$empty"
+    expect_error 2 E01 terminate-enclave "$empty"
+    expect_error 2 E01 console "$empty"
     [[ "$output" == *"not an empty one"* ]]
   done
-  expect_error 1 E01 terminate-enclave --enclave-name ""
-  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid ""
-  expect_error 1 E01 run-enclave --eif-path= --memory 64 --cpu-count 1
-  expect_error 1 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name=
+  expect_error 2 E01 terminate-enclave --enclave-name ""
+  expect_error 2 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid ""
+  expect_error 2 E01 run-enclave --eif-path= --memory 64 --cpu-count 1
+  expect_error 2 E01 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-name=
   # given with '=', a value may start with "--" (the image's path here)
   cp "$T/short.eif" "$T/--short.eif"
   ( cd "$T" && expect_error 35 E35 run-enclave --eif-path=--short.eif --memory 64 --cpu-count 1 )
   # a flag that takes no value refuses one
-  expect_error 3 E03 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1 --debug-mode=yes
+  expect_error 2 E03 run-enclave --eif-path="$T/short.eif" --memory=64 --cpu-count=1 --debug-mode=yes
   [[ "$output" == *"--debug-mode takes no value"* ]]
-  expect_error 3 E03 terminate-enclave --all=yes
+  expect_error 2 E03 terminate-enclave --all=yes
+}
+
+@test "argument errors exit 2, as nitro-cli's clap exits; a bad value nitro-cli checks itself exits with its code (3)" {
+  truncate -s 100 "$T/short.eif"
+  # an unknown option, in every command (each would otherwise go on, or fail another way)
+  local cmd
+  for cmd in run-enclave describe-enclaves terminate-enclave console build-enclave describe-eif \
+             pcr sign-eif explain verify-attestation connect vsock-proxy "allocator status" "ca show"; do
+    expect_error 2 E03 $cmd --frobnicate || { echo "in: $cmd"; return 1; }
+    [[ "$output" == *"frobnicate"* ]]
+  done
+  # an unknown command, and no command at all (the help, as clap's arg_required_else_help)
+  expect_error 2 E03 frobnicate
+  run "$ALCOVE"
+  [ "$status" -eq 2 ]; [[ "$output" == *"Commands:"* ]]
+  # a required option missing, or options that conflict
+  expect_error 2 E01 run-enclave --memory 64 --cpu-count 1
+  expect_error 2 E01 run-enclave --eif-path "$T/short.eif" --memory 64
+  expect_error 2 E02 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --cpu-ids 1
+  expect_error 2 E02 run-enclave --config "$T/c.json" --memory 64
+  expect_error 2 E01 terminate-enclave
+  expect_error 2 E02 terminate-enclave --all --enclave-name x
+  expect_error 2 E01 console
+  expect_error 2 E01 describe-eif
+  expect_error 2 E01 pcr
+  expect_error 2 E02 pcr --input a --signing-certificate b
+  expect_error 2 E01 sign-eif --eif-path "$T/short.eif"
+  expect_error 2 E01 build-enclave --output-file "$T/x.eif"
+  expect_error 2 E02 build-enclave --output-file "$T/x.eif" --binary a --rootfs b
+  expect_error 2 E01 explain
+  expect_error 2 E01 connect --enclave-cid 5
+  expect_error 2 E01 vsock-proxy --enclave-cid 5 8000 127.0.0.1
+  expect_error 2 E03 vsock-proxy --enclave-cid 5 8000 127.0.0.1 80 extra
+  expect_error 2 E02 vsock-proxy --enclave-cid 5 -4 -6 8000 127.0.0.1 80
+  expect_error 2 E01 vsock-proxy 8000 127.0.0.1 80
+  expect_error 2 E01 allocator
+  expect_error 2 E03 allocator reserve
+  expect_error 2 E01 verify-attestation
+  # an option without its value, a flag with one
+  expect_error 2 E01 run-enclave --eif-path
+  expect_error 2 E03 describe-enclaves --metadata=x
+  # values that nitro-cli parses itself: E03, status 3
+  expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory lots --cpu-count 1
+  expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count x
+  expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory 64 --cpu-count 1 --enclave-cid x
+  expect_error 3 E03 console --enclave-name x --disconnect-timeout 0
+  # alcove run keeps docker run's 125
+  expect_error 125 E03 run --frobnicate "$T/short.eif"
+  expect_error 125 E01 run
+  # nothing left behind: no runtime directory
+  [ ! -e "$ALCOVE_RUNTIME_DIR" ]
 }
 
 # config TEXT: writes $T/c.json

@@ -241,12 +241,13 @@ make_oci() {
 }
 
 @test "build-enclave's bad input: no source, two sources, a cert without a key, a missing file" {
+  # argument errors exit 2, as nitro-cli's clap
   run "$ALCOVE" build-enclave --output-file "$BATS_TEST_TMPDIR/x.eif"
-  [ "$status" -eq 1 ]; [[ "$output" == *"[ E01 ]"* ]]
+  [ "$status" -eq 2 ]; [[ "$output" == *"[ E01 ]"* ]]
   run "$ALCOVE" build-enclave --binary a --rootfs b --output-file "$BATS_TEST_TMPDIR/x.eif"
   [ "$status" -eq 2 ]; [[ "$output" == *"[ E02 ]"* ]]
   run "$ALCOVE" build-enclave --binary a --signing-certificate c --output-file "$BATS_TEST_TMPDIR/x.eif"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" build-enclave --binary /nonexistent --output-file "$BATS_TEST_TMPDIR/x.eif"
   [ "$status" -ne 0 ]
   [ ! -e "$BATS_TEST_TMPDIR/x.eif" ]

@@ -131,11 +131,12 @@ allowlist() {
 }
 
 @test "connect: bad arguments are clear errors" {
+  # argument errors exit 2 (as nitro-cli's clap), bad values 3 (E03)
   run "$ALCOVE" connect --enclave-cid 4
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"[ E01 ]"*"--port"* ]]
   run "$ALCOVE" connect --port 5
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" connect --enclave-cid 3 --port 5
   [ "$status" -eq 3 ]
   run "$ALCOVE" connect --enclave-cid 4 --enclave-name x --port 5
@@ -468,8 +469,9 @@ EOF
 }
 
 @test "vsock-proxy: bad arguments are clear errors" {
+  # argument errors exit 2 (as nitro-cli's clap), bad values 3 (E03)
   run "$ALCOVE" vsock-proxy --enclave-cid 4 8000 127.0.0.1
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 -w 0 8000 127.0.0.1 80
   [ "$status" -eq 3 ]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 8000 127.0.0.1 0
@@ -477,9 +479,9 @@ EOF
   run "$ALCOVE" vsock-proxy --enclave-cid 4 -4 -6 8000 127.0.0.1 80
   [ "$status" -eq 2 ]
   run "$ALCOVE" vsock-proxy 8000 127.0.0.1 80
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"which enclave"* ]]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 --listen-tcp 8080
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"--port"* ]]
 }
