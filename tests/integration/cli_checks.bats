@@ -559,3 +559,21 @@ expect_unsafe() {
   [ "$st" -eq 0 ]
   [ ! -e "$ALCOVE_RUNTIME_DIR/5.vsock_8001" ]
 }
+
+@test "an OCI or docker archive whose tar header claims 8 GiB costs what the archive holds, not 8 GiB" {
+  python3 - "$T/big.tar" <<'PY'
+import io, sys, tarfile
+ti = tarfile.TarInfo("blobs/big")
+ti.size = 8 << 30
+open(sys.argv[1], "wb").write(ti.tobuf(tarfile.GNU_FORMAT) + b"x" * 4096)
+PY
+  for kind in oci docker; do
+    run_limited build-enclave --$kind-archive "$T/big.tar" --output-file "$T/out.eif"
+    [ "$status" -eq 49 ]; [[ "$output" == *"[ E49 ]"*"blobs/big"* ]]
+    # it read the 4 KiB there are and found the rest missing (it asked for 8 GiB at once, which
+    # a limit on its memory refused with 'out of memory')
+    [[ "$output" == *"runcated"* ]] || { echo "$output"; return 1; }
+    [ ! -e "$T/out.eif" ]
+    [ -z "$(ls "$T" | grep '\.tmp\.')" ]
+  done
+}
