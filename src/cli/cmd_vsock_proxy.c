@@ -28,9 +28,11 @@
 #include "alcove/vsock.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/runtime.h"
 #include "proxy/allowlist.h"
 #include "proxy/relay.h"
 #include "proxy/resolve.h"
@@ -293,8 +295,15 @@ static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos)
         .dial_timeout_ms = o->timeout_ms,
         .max_conns = CONNS_PER_WORKER,
     };
-    fprintf(stderr, "alcove vsock-proxy: listening on vsock %u:%u (parent), forwarding to %s:%u\n",
-            cid, local_port, remote, remote_port);
+    if (cid == RUNTIME_CID_ANY)
+        fprintf(stderr,
+                "alcove vsock-proxy: listening on vsock port %u (parent) for every enclave, "
+                "forwarding to %s:%u\n",
+                local_port, remote, remote_port);
+    else
+        fprintf(stderr,
+                "alcove vsock-proxy: listening on vsock %u:%u (parent), forwarding to %s:%u\n", cid,
+                local_port, remote, remote_port);
     rc = run_relay(&cfg, stop_fd);
     alcove_vsock_unlisten(lfd);
     close(stop_fd);
@@ -393,9 +402,14 @@ static int run_vsock_proxy(int argc, char **argv)
                                 "expected LOCAL_PORT REMOTE_ADDR REMOTE_PORT (or --listen-tcp; see "
                                 "'alcove vsock-proxy --help')");
     }
-    uint32_t cid;
-    if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
+    uint32_t cid = RUNTIME_CID_ANY;
+    /* outbound without an enclave: Nitro's syntax, every enclave of the runtime directory */
+    if (o.listen_tcp || o.cid || o.name || o.id) {
+        if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
+            return rc;
+    } else if ((rc = enclaves_runtime_check())) {
         return rc;
+    }
     raise_nofile();
     return o.listen_tcp ? run_inbound(&o, cid) : run_outbound(&o, cid, argv + optind);
 }
@@ -405,13 +419,14 @@ const struct command cmd_vsock_proxy = {
     .run = run_vsock_proxy,
     .summary = "forward an enclave's vsock connections to TCP, or TCP to an enclave",
     .usage =
-        "Usage: alcove vsock-proxy (--enclave-cid CID | --enclave-name NAME | --enclave-id ID)\n"
+        "Usage: alcove vsock-proxy [--enclave-cid CID | --enclave-name NAME | --enclave-id ID]\n"
         "                          [--config FILE] [-w|--num_workers N] [-4|-6]\n"
         "                          LOCAL_PORT REMOTE_ADDR REMOTE_PORT\n"
         "       alcove vsock-proxy (--enclave-cid CID | --enclave-name NAME | --enclave-id ID)\n"
         "                          --port PORT --listen-tcp [ADDR:]TCPPORT [-w N] [-4|-6]\n\n"
         "Outbound (Nitro's vsock-proxy): the enclave's connections to the parent (CID 3) on\n"
-        "vsock port LOCAL_PORT are forwarded to REMOTE_ADDR:REMOTE_PORT over TCP. The\n"
+        "vsock port LOCAL_PORT are forwarded to REMOTE_ADDR:REMOTE_PORT over TCP; without an\n"
+        "enclave, as Nitro's, every enclave's (those with no listener of their own there). The\n"
         "destination must be in the allowlist, checked at startup: YAML\n"
         "  allowlist:\n"
         "  - {address: kms.us-east-1.amazonaws.com, port: 443}\n"

@@ -261,7 +261,7 @@ PY
   expect_error 2 E01 vsock-proxy --enclave-cid 5 8000 127.0.0.1
   expect_error 2 E03 vsock-proxy --enclave-cid 5 8000 127.0.0.1 80 extra
   expect_error 2 E02 vsock-proxy --enclave-cid 5 -4 -6 8000 127.0.0.1 80
-  expect_error 2 E01 vsock-proxy 8000 127.0.0.1 80
+  expect_error 2 E01 vsock-proxy --port 5000 --listen-tcp 8080
   expect_error 2 E01 allocator
   expect_error 2 E03 allocator reserve
   expect_error 2 E01 verify-attestation
