@@ -174,8 +174,13 @@ static int load_config(struct re_opts *o)
         size_t which = 0;
         while (which < nknown && strcmp(e->string, known[which]) != 0)
             which++;
-        if (which == nknown)
-            continue; /* not one of nitro-cli's keys: ignored, as nitro-cli does */
+        if (which == nknown) {
+            /* not one of nitro-cli's keys: ignored, as nitro-cli does, but said (a misspelt
+             * optional key, "debug-mode", would otherwise change nothing without a word) */
+            fprintf(stderr, "--config %s: ignoring \"%s\", which is not one of nitro-cli's keys\n",
+                    o->config, e->string);
+            continue;
+        }
         for (const cJSON *f = e->next; f && !err; f = f->next)
             if (strcmp(e->string, f->string) == 0) {
                 alc_err_report(E_SERDE, "--config %s: \"%s\" is given twice", o->config, e->string);

@@ -312,6 +312,11 @@ fake_cpus() {
   config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_count\": 1, \"unknown\": 1,
            \"other\": {\"x\": [1, null]}, \"enclave_cid\": null, \"enclave_name\": null}"
   expect_error 35 E35 run-enclave --config "$T/c.json"
+  # each ignored key is named on stderr (a misspelt optional one would otherwise change nothing)
+  [[ "$output" == *'ignoring "unknown", which is not one of nitro-cli'*'ignoring "other"'* ]]
+  config_with debug-mode true
+  expect_error 35 E35 run-enclave --config "$T/c.json"
+  [[ "$output" == *'ignoring "debug-mode"'* ]]
   config "{\"eif_path\": \"$T/short.eif\", \"memory_mib\": 64, \"cpu_ids\": [1, 2], \"debug_mode\": true,
            \"attach_console\": false, \"enclave_cid\": 0, \"x\": 1, \"x\": 2}"
   expect_error 35 E35 run-enclave --config "$T/c.json"
