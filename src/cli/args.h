@@ -26,6 +26,12 @@ uint64_t args_parse_mib(const char *s);
 /* Reports "[ Ecode ] description: ..." on stderr; returns ARGS_USAGE_EXIT. */
 int args_usage_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error for what getopt_long returned that no option matched, with an optstring that
+ * starts with "+:" (so that a missing value is ':'): "[ E01 ] --x needs a value" or "[ E03 ]
+ * unknown option '--x'", naming 'alcove COMMAND --help'. gargv: the argv given to getopt_long.
+ * Returns ARGS_USAGE_EXIT. */
+int args_getopt_error(int c, char **gargv, const char *command);
+
 /* One argument of a hand-written option parser, taken as nitro-cli's clap takes it: an option
  * with a value is "--name VALUE" or "--name=VALUE" (getopt_long's commands get the same from
  * getopt). */

@@ -182,7 +182,7 @@ static int run_allocator(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "+:", opts, NULL)) != -1) {
         if (c == 'h') {
             print_usage(&cmd_allocator);
             return 0;
@@ -191,8 +191,7 @@ static int run_allocator(int argc, char **argv)
         } else if (c == 'f' && which == 2) {
             force = true;
         } else {
-            return args_usage_error(E_INVALID_ARGUMENT, "%s: unknown option '%s'", sub,
-                                    argv[optind] ? argv[optind] : "?");
+            return args_getopt_error(c, argv + 1, "allocator");
         }
     }
     if (optind < argc - 1) {

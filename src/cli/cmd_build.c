@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             o->output = optarg;
@@ -108,9 +108,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
             break;
         }
         default:
-            return args_usage_error(E_INVALID_ARGUMENT,
-                                    "unknown option '%s' (see 'alcove build-enclave --help')",
-                                    argv[optind - 1]);
+            return args_getopt_error(c, argv, "build-enclave");
         }
     }
     int sources = !!o->binary + !!o->rootfs + !!o->oci + !!o->docker;

@@ -82,13 +82,13 @@ static int run_ca(int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "+:", opts, NULL)) != -1) {
         if (c == 'd')
             flag_dir = optarg;
         else if (c == 'f' && strcmp(sub, "init") == 0)
             force = true;
         else {
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind]);
+            return args_getopt_error(c, argv + 1, "ca");
         }
     }
     if (optind < argc - 1) {

@@ -175,7 +175,7 @@ static int run_connect(int argc, char **argv)
     int timeout_ms = DEFAULT_TIMEOUT_MS, rc, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             cid_s = optarg;
@@ -194,9 +194,7 @@ static int run_connect(int argc, char **argv)
                 return rc;
             break;
         default:
-            return args_usage_error(E_INVALID_ARGUMENT,
-                                    "unknown option '%s' (see 'alcove connect --help')",
-                                    argv[optind - 1]);
+            return args_getopt_error(c, argv, "connect");
         }
     }
     if (optind < argc) {

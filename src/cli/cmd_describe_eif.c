@@ -24,9 +24,9 @@ static int run_describe_eif(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         if (c != 'e') {
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
+            return args_getopt_error(c, argv, "describe-eif");
         }
         path = optarg;
     }

@@ -13,10 +13,9 @@ static int run_explain(int argc, char **argv)
     const char *code = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+e:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:e:", opts, NULL)) != -1) {
         if (c != 'e')
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option or missing value '%s'",
-                                    argv[optind - 1]);
+            return args_getopt_error(c, argv, "explain");
         code = optarg;
     }
     if (!code) {

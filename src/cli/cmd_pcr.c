@@ -22,13 +22,13 @@ static int run_pcr(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         if (c == 'i')
             input = optarg;
         else if (c == 'c')
             cert = optarg;
         else {
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
+            return args_getopt_error(c, argv, "pcr");
         }
     }
     if (!!input == !!cert) {

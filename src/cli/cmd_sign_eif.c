@@ -29,7 +29,7 @@ static int run_sign_eif(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             path = optarg;
@@ -44,7 +44,7 @@ static int run_sign_eif(int argc, char **argv)
             output = optarg;
             break;
         default:
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
+            return args_getopt_error(c, argv, "sign-eif");
         }
     }
     if (!path || !cert_path || !key_path) {

@@ -163,7 +163,7 @@ static int run_verify_attestation(int argc, char **argv)
     memset(&pol, 0, sizeof(pol));
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         long n;
         switch (c) {
         case 'd':
@@ -211,7 +211,7 @@ static int run_verify_attestation(int argc, char **argv)
             }
             break;
         default:
-            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
+            return args_getopt_error(c, argv, "verify-attestation");
         }
     }
     if (optind < argc) {

@@ -334,7 +334,7 @@ static int run_vsock_proxy(int argc, char **argv)
     int c, rc;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+w:46", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:w:46", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o.cid = optarg;
@@ -381,10 +381,7 @@ static int run_vsock_proxy(int argc, char **argv)
             break;
         }
         default:
-            return args_usage_error(
-                E_INVALID_ARGUMENT,
-                "unknown option or missing value '%s' (see 'alcove vsock-proxy --help')",
-                argv[optind - 1]);
+            return args_getopt_error(c, argv, "vsock-proxy");
         }
     }
     int npos = argc - optind;

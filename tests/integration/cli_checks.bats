@@ -265,8 +265,14 @@ PY
   expect_error 2 E01 allocator
   expect_error 2 E03 allocator reserve
   expect_error 2 E01 verify-attestation
-  # an option without its value, a flag with one
-  expect_error 2 E01 run-enclave --eif-path
+  # an option without its value (said so, not called unknown), a flag with one
+  for cmd in "describe-eif --eif-path" "pcr --input" "sign-eif --eif-path" "explain --error-code" \
+             "connect --port" "vsock-proxy --config" "allocator apply --config" "ca show --dir" \
+             "verify-attestation --document" "build-enclave --binary" "run-enclave --eif-path"; do
+    expect_error 2 E01 $cmd || { echo "in: $cmd"; return 1; }
+    [[ "$output" == *"${cmd##* } needs a value"* ]] || { echo "in: $cmd: $output"; return 1; }
+  done
+  expect_error 125 E01 run --memory
   expect_error 2 E03 describe-enclaves --metadata=x
   # values that nitro-cli parses itself: E03, status 3
   expect_error 3 E03 run-enclave --eif-path "$T/short.eif" --memory lots --cpu-count 1
