@@ -63,6 +63,8 @@ if command -v clang >/dev/null; then
   cp build/tests/hello-musl-exec build/tests/hello-glibc-pie build-fuzz/corpus/elf/ 2>/dev/null || true
   printf '/bin/../abs/passwd' > build-fuzz/corpus/vfs/seed-links
   printf 'tmp/./new/' > build-fuzz/corpus/vfs/seed-create
+  # seed the OCI/docker archive readers with archives and layers made here (whiteouts, links)
+  python3 tests/fuzz/oci_seeds.py build-fuzz/corpus/oci_archive build-fuzz/corpus/oci_layer || true
   # seed the EIF parser with real images: plain and signed
   if [ ! -f build-fuzz/corpus/eif/hello.eif ]; then
     build/src/alcove build-enclave --binary build/tests/hello-musl-exec \

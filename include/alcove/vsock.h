@@ -47,6 +47,9 @@ ALCOVE_API int alcove_vsock_connect_uds(const char *uds_path, uint32_t port, int
 
 /* Listens for the connections the enclave with CID `cid` makes to the parent (CID 3) on port
  * `port`: a Unix socket at "<runtime dir>/<cid>.vsock_<port>", where the monitor delivers them.
+ * With cid 0xFFFFFFFF (VMADDR_CID_ANY) it is "<runtime dir>/any.vsock_<port>", which gets the
+ * connections on that port of every enclave of the runtime directory that has no listener of
+ * its own there.
  * The enclave need not run yet. Returns the listening socket (blocking, close-on-exec): accept(2)
  * on it gives one stream per connection from the enclave. Returns -1 with errno EADDRINUSE when
  * another live program listens there.

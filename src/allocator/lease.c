@@ -179,9 +179,9 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
                 why_set(why, whylen, "CPU %u is not in the enclaves' pool (pool: %s)", c, list);
                 return E_NO_SUCH_CPU_AVAILABLE;
             }
-            if (cpuset_has(&got, c)) {
+            if (cpuset_has(&got, c)) { /* nitro-cli's code for it */
                 why_set(why, whylen, "CPU %u is given twice", c);
-                return E_INVALID_ARGUMENT;
+                return E_INVALID_CPU_CONFIGURATION;
             }
             if (!cpuset_has(&free_cpus, c)) {
                 why_set(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,

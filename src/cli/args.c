@@ -2,11 +2,35 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
+
+int args_usage_error(int code, const char *fmt, ...)
+{
+    const char *desc = alc_err_description(code);
+    fprintf(stderr, "[ E%02d ] %s: ", code, desc ? desc : "Error");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return ARGS_USAGE_EXIT;
+}
+
+int args_getopt_error(int c, char **gargv, const char *command)
+{
+    const char *arg = optind > 0 ? gargv[optind - 1] : "?";
+    if (c == ':')
+        return args_usage_error(E_MISSING_ARGUMENT, "%s needs a value (see 'alcove %s --help')",
+                                arg, command);
+    return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove %s --help')", arg,
+                            command);
+}
 
 int args_parse_cid(const char *s, int allow_auto, uint32_t *cid)
 {

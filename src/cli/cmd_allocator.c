@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/args.h"
 #include "allocator/config.h"
 #include "allocator/pool.h"
 #include "cli/commands.h"
@@ -165,8 +166,7 @@ static int run_allocator(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     if (argc < 2) {
-        alc_err_report(E_MISSING_ARGUMENT, "give a subcommand: apply, status or release");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "give a subcommand: apply, status or release");
     }
     const char *sub = argv[1];
     int which = strcmp(sub, "apply") == 0     ? 0
@@ -174,16 +174,15 @@ static int run_allocator(int argc, char **argv)
                 : strcmp(sub, "release") == 0 ? 2
                                               : -1;
     if (which < 0) {
-        alc_err_report(E_INVALID_ARGUMENT, "unknown subcommand '%s' (apply, status or release)",
-                       sub);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT,
+                                "unknown subcommand '%s' (apply, status or release)", sub);
     }
     const char *config = NULL;
     bool force = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "+:", opts, NULL)) != -1) {
         if (c == 'h') {
             print_usage(&cmd_allocator);
             return 0;
@@ -192,14 +191,11 @@ static int run_allocator(int argc, char **argv)
         } else if (c == 'f' && which == 2) {
             force = true;
         } else {
-            alc_err_report(E_INVALID_ARGUMENT, "%s: unknown option '%s'", sub,
-                           argv[optind] ? argv[optind] : "?");
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv + 1, "allocator");
         }
     }
     if (optind < argc - 1) {
-        alc_err_report(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind + 1]);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind + 1]);
     }
     if (which == 0)
         return do_apply(config);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -58,7 +59,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             o->output = optarg;
@@ -107,26 +108,30 @@ static int parse(int argc, char **argv, struct build_opts *o)
             break;
         }
         default:
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option '%s' (see 'alcove build-enclave --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "build-enclave");
         }
     }
     int sources = !!o->binary + !!o->rootfs + !!o->oci + !!o->docker;
     if (!o->output || sources == 0) {
-        alc_err_report(E_MISSING_ARGUMENT, "--output-file and one of --binary, --rootfs, "
-                                           "--oci-archive, --docker-archive are required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--output-file and one of --binary, --rootfs, "
+                                                    "--oci-archive, --docker-archive are required");
     }
     if (sources > 1) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "give one of --binary, --rootfs, --oci-archive, "
-                                               "--docker-archive");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "give one of --binary, --rootfs, --oci-archive, "
+                                "--docker-archive");
     }
     if (!!o->cert != !!o->key) {
-        alc_err_report(E_MISSING_ARGUMENT, "--signing-certificate and --private-key go together");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--signing-certificate and --private-key go together");
+    }
+    /* a FIFO, socket or device as the output is refused before the image is built (the rename
+     * into place would replace it) */
+    int out_err = output_path_check(o->output);
+    if (out_err) {
+        alc_err_report(E_FILE_OPERATION, "--output-file %s: %s", o->output,
+                       fileio_strerror(-out_err));
+        return E_FILE_OPERATION;
     }
     for (int i = 0; i < o->envc; i++) {
         if (!strchr(o->env[i], '=') || o->env[i][0] == '=') {
@@ -318,7 +323,7 @@ static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
     int err = write_file_atomic_with(o->output, 0644, fill_eif, &job);
     if (err) {
         code = E_FILE_OPERATION;
-        alc_err_report(code, "%s: %s", o->output, why[0] ? why : strerror(-err));
+        alc_err_report(code, "%s: %s", o->output, why[0] ? why : fileio_strerror(-err));
     }
 out:
     free(app_iov);

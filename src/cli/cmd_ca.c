@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "attest/ca.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
@@ -73,33 +74,29 @@ static int run_ca(int argc, char **argv)
     int c;
 
     if (argc < 2) {
-        alc_err_report(E_MISSING_ARGUMENT, "give a subcommand: init or show");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "give a subcommand: init or show");
     }
     const char *sub = argv[1];
     if (strcmp(sub, "init") != 0 && strcmp(sub, "show") != 0) {
-        alc_err_report(E_INVALID_ARGUMENT, "unknown subcommand '%s' (init or show)", sub);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unknown subcommand '%s' (init or show)", sub);
     }
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "+:", opts, NULL)) != -1) {
         if (c == 'd')
             flag_dir = optarg;
         else if (c == 'f' && strcmp(sub, "init") == 0)
             force = true;
         else {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv + 1, "ca");
         }
     }
     if (optind < argc - 1) {
-        alc_err_report(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind + 1]);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind + 1]);
     }
     if (ca_resolve_dir(flag_dir, dir, sizeof(dir))) {
-        alc_err_report(E_MISSING_ARGUMENT, "no CA directory: give --dir or set " CA_DIR_ENV);
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "no CA directory: give --dir or set " CA_DIR_ENV);
     }
     return strcmp(sub, "init") == 0 ? ca_init(dir, force) : ca_show(dir);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "alcove/vsock.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
@@ -174,7 +175,7 @@ static int run_connect(int argc, char **argv)
     int timeout_ms = DEFAULT_TIMEOUT_MS, rc, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             cid_s = optarg;
@@ -193,18 +194,14 @@ static int run_connect(int argc, char **argv)
                 return rc;
             break;
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove connect --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "connect");
         }
     }
     if (optind < argc) {
-        alc_err_report(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
     }
     if (!port_s) {
-        alc_err_report(E_MISSING_ARGUMENT, "which vsock port? (--port P)");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "which vsock port? (--port P)");
     }
     uint32_t cid, port;
     if ((rc = vsock_arg_u32("--port", port_s, 0, UINT32_MAX - 1, &port)) ||
@@ -238,6 +235,7 @@ const struct command cmd_connect = {
         "  --enclave-id ID           the enclave's ID\n"
         "  --port PORT               the vsock port a program in the enclave listens on\n"
         "  --connect-timeout SECONDS how long to wait for the enclave to accept (default 10)\n\n"
-        "Errors: [ E90 ] no such enclave, [ E91 ] nothing listens on the port, [ E10 ] no\n"
-        "answer in time; the status is the error's number.\n",
+        "Errors: [ E90 ] no enclave has the CID or ID, [ E58 ] none has the name, [ E91 ]\n"
+        "nothing listens on the port, [ E10 ] no answer in time, [ E11 ] a socket error; the\n"
+        "status is the error's number.\n",
 };

@@ -78,12 +78,11 @@ static int run_console(int argc, char **argv)
         bool known = strcmp(o.name, "--enclave-id") == 0 || strcmp(o.name, "--enclave-name") == 0 ||
                      strcmp(o.name, "--disconnect-timeout") == 0;
         if (!known) {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
         }
         const char *v = args_opt_value(&o, &i);
         if (!v)
-            return E_MISSING_ARGUMENT;
+            return ARGS_USAGE_EXIT;
         if (strcmp(o.name, "--enclave-id") == 0) {
             id = v;
         } else if (strcmp(o.name, "--enclave-name") == 0) {
@@ -99,9 +98,8 @@ static int run_console(int argc, char **argv)
         }
     }
     if (!id == !name) {
-        alc_err_report(id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT,
-                       "give one of --enclave-id and --enclave-name");
-        return id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT;
+        return args_usage_error(id ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT,
+                                "give one of --enclave-id and --enclave-name");
     }
     int err = enclaves_runtime_check();
     if (err)
@@ -111,9 +109,10 @@ static int run_console(int argc, char **argv)
     enclaves_list(&list, &n);
     struct enclave_rec *e = enclaves_find(list, n, id, name);
     if (!e || !e->running) {
-        alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave %s", id ? id : name);
+        int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
+        alc_err_report(code, "no running enclave %s", id ? id : name);
         enclaves_free(list, n);
-        return E_ENCLAVE_NOT_FOUND;
+        return code;
     }
     uint32_t cid = e->cid;
     enclaves_free(list, n);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -23,16 +24,14 @@ static int run_describe_eif(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         if (c != 'e') {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "describe-eif");
         }
         path = optarg;
     }
     if (!path) {
-        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--eif-path is required");
     }
     size_t size;
     uint8_t *buf;
@@ -76,7 +75,9 @@ static int run_describe_eif(int argc, char **argv)
         }
         cJSON *cert = cJSON_CreateObject();
         cJSON *issuer = cJSON_CreateObject();
-        cJSON_AddStringToObject(issuer, "commonName", info.issuer_cn);
+        /* every attribute of the name, as nitro-cli prints it (a map sorted by key) */
+        for (unsigned i = 0; i < info.nissuer; i++)
+            cJSON_AddStringToObject(issuer, info.issuer[i].key, info.issuer[i].value);
         cJSON_AddItemToObject(cert, "IssuerName", issuer);
         cJSON_AddStringToObject(cert, "Algorithm", info.algorithm);
         cJSON_AddStringToObject(cert, "NotBefore", info.not_before);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
@@ -31,8 +32,7 @@ static int run_describe_enclaves(int argc, char **argv)
         if (strcmp(argv[i], "--metadata") == 0) {
             metadata = true;
         } else {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
         }
     }
     int err = enclaves_runtime_check();

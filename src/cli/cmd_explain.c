@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "common/errors.h"
 
@@ -12,14 +13,13 @@ static int run_explain(int argc, char **argv)
     const char *code = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+e:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:e:", opts, NULL)) != -1) {
         if (c != 'e')
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "explain");
         code = optarg;
     }
     if (!code) {
-        alc_err_report(E_MISSING_ARGUMENT, "--error-code is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--error-code is required");
     }
     const char *digits = (code[0] == 'E' || code[0] == 'e') ? code + 1 : code;
     char *end;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -21,20 +22,18 @@ static int run_pcr(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         if (c == 'i')
             input = optarg;
         else if (c == 'c')
             cert = optarg;
         else {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "pcr");
         }
     }
     if (!!input == !!cert) {
-        int code = input ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT;
-        alc_err_report(code, "give exactly one of --input and --signing-certificate");
-        return code;
+        return args_usage_error(input ? E_CONFLICTING_ARGUMENT : E_MISSING_ARGUMENT,
+                                "give exactly one of --input and --signing-certificate");
     }
     size_t size;
     uint8_t *bytes = read_file(input ? input : cert, &size);

@@ -182,7 +182,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+m:c:e:p:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:m:c:e:p:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->memory_mib = args_parse_mib(optarg);
@@ -249,8 +249,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         }
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
-                           argv[optind - 1]);
+            if (c == ':')
+                alc_err_report(E_MISSING_ARGUMENT, "%s needs a value (see 'alcove run --help')",
+                               argv[optind - 1]);
+            else
+                alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s' (see 'alcove run --help')",
+                               argv[optind - 1]);
             return -1;
         }
     }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "allocator/cpu_ids.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
@@ -173,8 +174,13 @@ static int load_config(struct re_opts *o)
         size_t which = 0;
         while (which < nknown && strcmp(e->string, known[which]) != 0)
             which++;
-        if (which == nknown)
-            continue; /* not one of nitro-cli's keys: ignored, as nitro-cli does */
+        if (which == nknown) {
+            /* not one of nitro-cli's keys: ignored, as nitro-cli does, but said (a misspelt
+             * optional key, "debug-mode", would otherwise change nothing without a word) */
+            fprintf(stderr, "--config %s: ignoring \"%s\", which is not one of nitro-cli's keys\n",
+                    o->config, e->string);
+            continue;
+        }
         for (const cJSON *f = e->next; f && !err; f = f->next)
             if (strcmp(e->string, f->string) == 0) {
                 alc_err_report(E_SERDE, "--config %s: \"%s\" is given twice", o->config, e->string);
@@ -202,12 +208,12 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
 #define NEED_VALUE()                                                                               \
     do {                                                                                           \
         if (!(v = args_opt_value(&opt, &i)))                                                       \
-            return E_MISSING_ARGUMENT;                                                             \
+            return ARGS_USAGE_EXIT;                                                                \
     } while (0)
 #define NO_VALUE()                                                                                 \
     do {                                                                                           \
         if (args_opt_flag(&opt))                                                                   \
-            return E_INVALID_ARGUMENT;                                                             \
+            return ARGS_USAGE_EXIT;                                                                \
     } while (0)
         if (strcmp(a, "--config") == 0) {
             NEED_VALUE();
@@ -259,8 +265,7 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
                 o->ncpu_ids++;
             }
             if (!o->ncpu_ids) {
-                alc_err_report(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
-                return E_MISSING_ARGUMENT;
+                return args_usage_error(E_MISSING_ARGUMENT, "--cpu-ids needs at least one CPU");
             }
         } else if (strcmp(a, "--enclave-cid") == 0) {
             NEED_VALUE();
@@ -277,16 +282,16 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
             NO_VALUE();
             o->attach = 1;
         } else {
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option '%s' (see 'alcove run-enclave --help')", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT,
+                                    "unknown option '%s' (see 'alcove run-enclave --help')",
+                                    argv[i]);
         }
 #undef NEED_VALUE
 #undef NO_VALUE
     }
     if (o->config && others) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--config cannot be used with other options");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "--config cannot be used with other options");
     }
     if (o->config) {
         int err = load_config(o);
@@ -296,20 +301,17 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
     if (o->attach)
         o->debug = 1; /* as nitro-cli: the console needs debug mode */
     if (!o->eif_path) {
-        alc_err_report(E_MISSING_ARGUMENT, "--eif-path is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--eif-path is required");
     }
     if (!o->memory_mib) {
-        alc_err_report(E_MISSING_ARGUMENT, "--memory is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "--memory is required");
     }
     if (!o->cpu_count && !o->ncpu_ids) {
-        alc_err_report(E_MISSING_ARGUMENT, "one of --cpu-count and --cpu-ids is required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "one of --cpu-count and --cpu-ids is required");
     }
     if (o->cpu_count && o->ncpu_ids) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--cpu-count and --cpu-ids cannot be used together");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "--cpu-count and --cpu-ids cannot be used together");
     }
     if (o->ncpu_ids)
         o->cpu_count = o->ncpu_ids;
@@ -365,6 +367,13 @@ static int run_run_enclave(int argc, char **argv)
     int err = parse_opts(argc, argv, &o);
     if (err)
         return err;
+    /* the CPUs by number: real, distinct, not the host's, with or without a pool (without one
+     * the monitor pins its vCPUs to them) */
+    char cpu_why[256];
+    if (o.ncpu_ids && (err = cpu_ids_check(o.cpu_ids, o.ncpu_ids, cpu_why, sizeof(cpu_why)))) {
+        alc_err_report(err, "--cpu-ids: %s", cpu_why);
+        return err;
+    }
     if (o.memory_mib < MONITOR_MIN_MEMORY_MIB || o.memory_mib > (ALC_MAX_MEM_BYTES >> 20)) {
         alc_err_report(E_INSUFFICIENT_MEMORY_REQUESTED,
                        "--memory %llu: an enclave has %d MiB to %llu MiB",

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -28,7 +29,7 @@ static int run_sign_eif(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             path = optarg;
@@ -43,14 +44,12 @@ static int run_sign_eif(int argc, char **argv)
             output = optarg;
             break;
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "sign-eif");
         }
     }
     if (!path || !cert_path || !key_path) {
-        alc_err_report(E_MISSING_ARGUMENT,
-                       "--eif-path, --signing-certificate and --private-key are required");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--eif-path, --signing-certificate and --private-key are required");
     }
     size_t size = 0, cert_len, key_len;
     uint8_t *buf = NULL;
@@ -93,7 +92,7 @@ static int run_sign_eif(int argc, char **argv)
     int err = write_file_atomic(output ? output : path, signed_eif, signed_size, 0644);
     if (err) {
         code = E_FILE_OPERATION;
-        alc_err_report(code, "%s: %s", output ? output : path, strerror(-err));
+        alc_err_report(code, "%s: %s", output ? output : path, fileio_strerror(-err));
         goto out;
     }
     cJSON *json = cJSON_CreateObject();

@@ -165,22 +165,20 @@ static int run_terminate(int argc, char **argv)
         if (strcmp(o.name, "--enclave-id") == 0 || strcmp(o.name, "--enclave-name") == 0) {
             const char *v = args_opt_value(&o, &i);
             if (!v)
-                return E_MISSING_ARGUMENT;
+                return ARGS_USAGE_EXIT;
             *(strcmp(o.name, "--enclave-id") == 0 ? &id : &name) = v;
         } else if (strcmp(o.name, "--all") == 0) {
             if (args_opt_flag(&o))
-                return E_INVALID_ARGUMENT;
+                return ARGS_USAGE_EXIT;
             all = true;
         } else {
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
-            return E_INVALID_ARGUMENT;
+            return args_usage_error(E_INVALID_ARGUMENT, "unknown option '%s'", argv[i]);
         }
     }
     if ((id != NULL) + (name != NULL) + all != 1) {
         bool none = !id && !name && !all;
-        alc_err_report(none ? E_MISSING_ARGUMENT : E_CONFLICTING_ARGUMENT,
-                       "give exactly one of --enclave-id, --enclave-name and --all");
-        return none ? E_MISSING_ARGUMENT : E_CONFLICTING_ARGUMENT;
+        return args_usage_error(none ? E_MISSING_ARGUMENT : E_CONFLICTING_ARGUMENT,
+                                "give exactly one of --enclave-id, --enclave-name and --all");
     }
     int err = enclaves_runtime_check();
     if (err)
@@ -205,8 +203,9 @@ static int run_terminate(int argc, char **argv)
     } else {
         struct enclave_rec *e = enclaves_find(list, n, id, name);
         if (!e) {
-            alc_err_report(E_ENCLAVE_NOT_FOUND, "no enclave %s", id ? id : name);
-            status = E_ENCLAVE_NOT_FOUND;
+            /* nitro-cli: a name that matches none is its naming error */
+            status = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND;
+            alc_err_report(status, "no enclave %s", id ? id : name);
         } else {
             cJSON *o = NULL;
             bool denied = false;

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cli/args.h"
 #include "attest/verify.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
@@ -162,7 +163,7 @@ static int run_verify_attestation(int argc, char **argv)
     memset(&pol, 0, sizeof(pol));
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         long n;
         switch (c) {
         case 'd':
@@ -210,17 +211,14 @@ static int run_verify_attestation(int argc, char **argv)
             }
             break;
         default:
-            alc_err_report(E_INVALID_ARGUMENT, "unknown option '%s'", argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "verify-attestation");
         }
     }
     if (optind < argc) {
-        alc_err_report(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
-        return E_INVALID_ARGUMENT;
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind]);
     }
     if (doc_path == NULL || ca_path == NULL) {
-        alc_err_report(E_MISSING_ARGUMENT, "give --document FILE and --ca CA.pem");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT, "give --document FILE and --ca CA.pem");
     }
     size_t ca_len = 0, doc_len = 0;
     uint8_t *ca = load_ca_der(ca_path, &ca_len);

@@ -26,10 +26,13 @@
 #include <unistd.h>
 
 #include "alcove/vsock.h"
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/runtime.h"
 #include "proxy/allowlist.h"
 #include "proxy/relay.h"
 #include "proxy/resolve.h"
@@ -159,14 +162,27 @@ bad:
     return E_INVALID_ARGUMENT;
 }
 
+/* From here on SIGINT and SIGTERM arrive through a signalfd, and the proxy cleans up (its
+ * socket removed) before it exits with 0. Until then, while it checks its arguments, reads the
+ * allowlist and resolves REMOTE_ADDR (getaddrinfo can wait for 30 s and more on unreachable
+ * servers), they keep their default action and end it at once: nothing is made yet. -1 after
+ * reporting a failure. */
+static int stop_fd_now(void)
+{
+    int fd = stop_signals();
+    if (fd < 0)
+        alc_err_report(E_UNSPECIFIED, "signalfd: %s", strerror(errno));
+    return fd;
+}
+
 /* TCP clients → a vsock port in the enclave. */
-static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
+static int run_inbound(const struct proxy_opts *o, uint32_t cid)
 {
     uint32_t port;
     int rc;
     if (!o->port) {
-        alc_err_report(E_MISSING_ARGUMENT, "--listen-tcp needs the enclave's vsock port (--port)");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "--listen-tcp needs the enclave's vsock port (--port)");
     }
     if ((rc = vsock_arg_u32("--port", o->port, 0, UINT32_MAX - 1, &port)))
         return rc;
@@ -183,8 +199,13 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
     }
     int lfd;
     char shown[128] = "?";
-    if ((rc = tcp_listener(o->listen_tcp, o->family, shown, sizeof(shown), &lfd)))
+    int stop_fd = stop_fd_now();
+    if (stop_fd < 0)
+        return E_UNSPECIFIED;
+    if ((rc = tcp_listener(o->listen_tcp, o->family, shown, sizeof(shown), &lfd))) {
+        close(stop_fd);
         return rc;
+    }
     struct relay_config cfg = {
         .listen_fd = lfd,
         .kind = RELAY_TO_VSOCK,
@@ -199,11 +220,12 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid, int stop_fd)
             cid, port);
     rc = run_relay(&cfg, stop_fd);
     close(lfd);
+    close(stop_fd);
     return rc;
 }
 
 /* The enclave's connections to (3, LOCAL_PORT) → REMOTE_ADDR:REMOTE_PORT, if allowed. */
-static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos, int stop_fd)
+static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos)
 {
     uint32_t local_port, remote_port;
     int rc;
@@ -234,39 +256,59 @@ static int run_outbound(const struct proxy_opts *o, uint32_t cid, char **pos, in
                        config);
         return E_PROXY_DENIED;
     }
-    struct addr_cache cache;
-    addr_cache_init(&cache, how == ALLOW_BY_NAME ? &addrs : &allowed);
-    cache.host = remote;
-    cache.port = (uint16_t)remote_port;
-    cache.family = o->family;
-    cache.any_ip = how == ALLOW_BY_NAME;
-    cache.allowed = allowed;
-    cache.refresh_s = DNS_REFRESH_S;
+    /* on the heap: a refresh thread still inside getaddrinfo when the proxy stops keeps it */
+    struct addr_cache *cache = calloc(1, sizeof(*cache));
+    int stop_fd = cache ? stop_fd_now() : -1;
+    if (stop_fd < 0) {
+        if (!cache)
+            alc_err_report(E_UNSPECIFIED, "out of memory");
+        free(cache);
+        return E_UNSPECIFIED;
+    }
+    addr_cache_init(cache, how == ALLOW_BY_NAME ? &addrs : &allowed);
+    cache->host = remote;
+    cache->port = (uint16_t)remote_port;
+    cache->family = o->family;
+    cache->any_ip = how == ALLOW_BY_NAME;
+    cache->allowed = allowed;
+    cache->refresh_s = DNS_REFRESH_S;
 
     int lfd = alcove_vsock_listen(cid, local_port);
     if (lfd < 0) {
+        int err = errno;
+        close(stop_fd);
+        free(cache);
         char uds[sizeof(((struct sockaddr_un *)0)->sun_path)] = "?";
         alcove_vsock_uds_path(cid, uds, sizeof(uds));
         alc_err_report(E_SOCKET, "cannot listen at %s_%u: %s", uds, local_port,
-                       errno == EADDRINUSE ? "another program listens there" : strerror(errno));
+                       err == EADDRINUSE ? "another program listens there" : strerror(err));
         return E_SOCKET;
     }
-    if (addr_cache_start_refresh(&cache) != 0)
+    if (addr_cache_start_refresh(cache) != 0)
         alc_log(ALC_LOG_WARN, "vsock-proxy: %s will not be resolved again", remote);
     struct relay_config cfg = {
         .listen_fd = lfd,
         .kind = RELAY_TO_TCP,
-        .tcp = &cache,
+        .tcp = cache,
         .workers = (int)o->workers,
         .buf_size = BUF_SIZE,
         .dial_timeout_ms = o->timeout_ms,
         .max_conns = CONNS_PER_WORKER,
     };
-    fprintf(stderr, "alcove vsock-proxy: listening on vsock %u:%u (parent), forwarding to %s:%u\n",
-            cid, local_port, remote, remote_port);
+    if (cid == RUNTIME_CID_ANY)
+        fprintf(stderr,
+                "alcove vsock-proxy: listening on vsock port %u (parent) for every enclave, "
+                "forwarding to %s:%u\n",
+                local_port, remote, remote_port);
+    else
+        fprintf(stderr,
+                "alcove vsock-proxy: listening on vsock %u:%u (parent), forwarding to %s:%u\n", cid,
+                local_port, remote, remote_port);
     rc = run_relay(&cfg, stop_fd);
     alcove_vsock_unlisten(lfd);
-    addr_cache_stop(&cache);
+    close(stop_fd);
+    if (addr_cache_stop(cache, 200))
+        free(cache);
     return rc;
 }
 
@@ -292,7 +334,7 @@ static int run_vsock_proxy(int argc, char **argv)
     int c, rc;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+w:46", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:w:46", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o.cid = optarg;
@@ -313,8 +355,7 @@ static int run_vsock_proxy(int argc, char **argv)
         case '4':
         case '6':
             if (o.family != AF_UNSPEC) {
-                alc_err_report(E_CONFLICTING_ARGUMENT, "give only one of -4 and -6");
-                return E_CONFLICTING_ARGUMENT;
+                return args_usage_error(E_CONFLICTING_ARGUMENT, "give only one of -4 and -6");
             }
             o.family = c == '4' ? AF_INET : AF_INET6;
             break;
@@ -340,42 +381,34 @@ static int run_vsock_proxy(int argc, char **argv)
             break;
         }
         default:
-            alc_err_report(E_INVALID_ARGUMENT,
-                           "unknown option or missing value '%s' (see 'alcove vsock-proxy --help')",
-                           argv[optind - 1]);
-            return E_INVALID_ARGUMENT;
+            return args_getopt_error(c, argv, "vsock-proxy");
         }
     }
     int npos = argc - optind;
     if (o.listen_tcp) {
         if (npos != 0 || o.config) {
-            alc_err_report(E_CONFLICTING_ARGUMENT,
-                           "--listen-tcp (inbound) takes no LOCAL_PORT REMOTE_ADDR REMOTE_PORT "
-                           "and no --config");
-            return E_CONFLICTING_ARGUMENT;
+            return args_usage_error(
+                E_CONFLICTING_ARGUMENT,
+                "--listen-tcp (inbound) takes no LOCAL_PORT REMOTE_ADDR REMOTE_PORT "
+                "and no --config");
         }
     } else if (o.port) {
-        alc_err_report(E_CONFLICTING_ARGUMENT, "--port goes with --listen-tcp (inbound)");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT, "--port goes with --listen-tcp (inbound)");
     } else if (npos != 3) {
-        alc_err_report(npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT,
-                       "expected LOCAL_PORT REMOTE_ADDR REMOTE_PORT (or --listen-tcp; see "
-                       "'alcove vsock-proxy --help')");
-        return npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT;
+        return args_usage_error(npos < 3 ? E_MISSING_ARGUMENT : E_INVALID_ARGUMENT,
+                                "expected LOCAL_PORT REMOTE_ADDR REMOTE_PORT (or --listen-tcp; see "
+                                "'alcove vsock-proxy --help')");
     }
-    uint32_t cid;
-    if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
+    uint32_t cid = RUNTIME_CID_ANY;
+    /* outbound without an enclave: Nitro's syntax, every enclave of the runtime directory */
+    if (o.listen_tcp || o.cid || o.name || o.id) {
+        if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
+            return rc;
+    } else if ((rc = enclaves_runtime_check())) {
         return rc;
-    raise_nofile();
-    int stop_fd = stop_signals();
-    if (stop_fd < 0) {
-        alc_err_report(E_UNSPECIFIED, "signalfd: %s", strerror(errno));
-        return E_UNSPECIFIED;
     }
-    rc = o.listen_tcp ? run_inbound(&o, cid, stop_fd)
-                      : run_outbound(&o, cid, argv + optind, stop_fd);
-    close(stop_fd);
-    return rc;
+    raise_nofile();
+    return o.listen_tcp ? run_inbound(&o, cid) : run_outbound(&o, cid, argv + optind);
 }
 
 const struct command cmd_vsock_proxy = {
@@ -383,13 +416,14 @@ const struct command cmd_vsock_proxy = {
     .run = run_vsock_proxy,
     .summary = "forward an enclave's vsock connections to TCP, or TCP to an enclave",
     .usage =
-        "Usage: alcove vsock-proxy (--enclave-cid CID | --enclave-name NAME | --enclave-id ID)\n"
+        "Usage: alcove vsock-proxy [--enclave-cid CID | --enclave-name NAME | --enclave-id ID]\n"
         "                          [--config FILE] [-w|--num_workers N] [-4|-6]\n"
         "                          LOCAL_PORT REMOTE_ADDR REMOTE_PORT\n"
         "       alcove vsock-proxy (--enclave-cid CID | --enclave-name NAME | --enclave-id ID)\n"
         "                          --port PORT --listen-tcp [ADDR:]TCPPORT [-w N] [-4|-6]\n\n"
         "Outbound (Nitro's vsock-proxy): the enclave's connections to the parent (CID 3) on\n"
-        "vsock port LOCAL_PORT are forwarded to REMOTE_ADDR:REMOTE_PORT over TCP. The\n"
+        "vsock port LOCAL_PORT are forwarded to REMOTE_ADDR:REMOTE_PORT over TCP; without an\n"
+        "enclave, as Nitro's, every enclave's (those with no listener of their own there). The\n"
         "destination must be in the allowlist, checked at startup: YAML\n"
         "  allowlist:\n"
         "  - {address: kms.us-east-1.amazonaws.com, port: 443}\n"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "common/errors.h"
 
@@ -59,8 +60,9 @@ static void print_help(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
+        /* as nitro-cli's clap (arg_required_else_help): the help, and status 2 */
         print_help();
-        return E_MISSING_ARGUMENT;
+        return ARGS_USAGE_EXIT;
     }
     const char *name = argv[1];
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
@@ -87,6 +89,5 @@ int main(int argc, char **argv)
             return g_commands[i]->run(argc - 1, argv + 1);
         }
     }
-    alc_err_report(E_INVALID_ARGUMENT, "unknown command '%s' (see 'alcove --help')", name);
-    return E_INVALID_ARGUMENT;
+    return args_usage_error(E_INVALID_ARGUMENT, "unknown command '%s' (see 'alcove --help')", name);
 }

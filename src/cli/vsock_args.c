@@ -43,14 +43,13 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
 {
     int given = !!cid + !!name + !!id;
     if (given == 0) {
-        alc_err_report(E_MISSING_ARGUMENT, "which enclave? (--enclave-cid, --enclave-name or "
-                                           "--enclave-id)");
-        return E_MISSING_ARGUMENT;
+        return args_usage_error(E_MISSING_ARGUMENT,
+                                "which enclave? (--enclave-cid, --enclave-name or "
+                                "--enclave-id)");
     }
     if (given > 1) {
-        alc_err_report(E_CONFLICTING_ARGUMENT,
-                       "give only one of --enclave-cid, --enclave-name and --enclave-id");
-        return E_CONFLICTING_ARGUMENT;
+        return args_usage_error(E_CONFLICTING_ARGUMENT,
+                                "give only one of --enclave-cid, --enclave-name and --enclave-id");
     }
     if (cid && args_parse_cid(cid, 0, out))
         return E_INVALID_ARGUMENT;
@@ -64,9 +63,10 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
     *out = e && e->running ? e->cid : 0;
     enclaves_free(list, n);
     if (*out == 0) {
-        alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the %s '%s'",
-                       name ? "name" : "ID", name ? name : id);
-        return E_ENCLAVE_NOT_FOUND;
+        int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
+        alc_err_report(code, "no running enclave has the %s '%s'", name ? "name" : "ID",
+                       name ? name : id);
+        return code;
     }
     return 0;
 }

@@ -51,6 +51,11 @@ static const struct err_entry g_errors[] = {
     {E_DOCKER_IMAGE_BUILD, "Image import error",
      "The OCI or docker-save archive could not be imported."},
     {E_HASHER, "Hasher error", "The image could not be measured."},
+    {E_ENCLAVE_NAMING, "Enclave naming error",
+     "No running enclave has the name given with --enclave-name (see describe-enclaves; the "
+     "runtime directory is ALCOVE_RUNTIME_DIR, /run/alcove for root, else "
+     "$XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>). nitro-cli gives this code when no "
+     "enclave matches a name; an ID or CID that names no enclave is [ E90 ]."},
     {E_EIF_SIGNATURE_CHECK, "EIF signature checker error",
      "The enclave image's signature is invalid, made by another key, over other contents, or its "
      "certificate is not valid now."},
@@ -68,7 +73,7 @@ static const struct err_entry g_errors[] = {
      "A socket could not be made, bound or used: a vsock connection, its Unix socket in the "
      "runtime directory, or a TCP address."},
     {E_ENCLAVE_NOT_FOUND, "Enclave not found",
-     "No running enclave has that CID or name (see describe-enclaves; the runtime directory is "
+     "No running enclave has that ID or CID (see describe-enclaves; the runtime directory is "
      "ALCOVE_RUNTIME_DIR, /run/alcove for root, else $XDG_RUNTIME_DIR/alcove, else "
      "/tmp/alcove-<uid>)."},
     {E_VSOCK_REFUSED, "vsock connection refused",

@@ -2,7 +2,8 @@
  *
  * Codes E00-E60 are nitro-cli's (same number, same meaning); alcove's own start at E70. A
  * command that fails prints "[ Exx ] <description>: <detail>" on stderr. nitro-cli-style
- * commands exit with the code's number; `alcove run` exits 125/126/127 like `docker run`.
+ * commands exit with the code's number, except argument errors, which exit with 2 as nitro-cli's
+ * clap does (cli/args.h, ARGS_USAGE_EXIT); `alcove run` exits 125/126/127 like `docker run`.
  */
 #ifndef ALCOVE_ERRORS_H
 #define ALCOVE_ERRORS_H
@@ -28,6 +29,7 @@ enum alc_err {
     E_EIF_BUILDING = 48,
     E_DOCKER_IMAGE_BUILD = 49,
     E_HASHER = 57,
+    E_ENCLAVE_NAMING = 58,
     E_EIF_SIGNATURE_CHECK = 59,
     E_EIF_SIGNING = 60,
     E_KVM_UNAVAILABLE = 70,
@@ -36,7 +38,7 @@ enum alc_err {
     E_MONITOR_FAILURE = 73,
     /* host vsock tools: alcove connect, vsock-proxy, libalcove */
     E_SOCKET_CONNECT_TIMEOUT = 10,
-    E_SOCKET = 12,
+    E_SOCKET = 11,
     E_ENCLAVE_NOT_FOUND = 90,
     E_VSOCK_REFUSED = 91,
     E_PROXY_DENIED = 92,

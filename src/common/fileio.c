@@ -125,9 +125,20 @@ void fileio_unguard_mapped_inputs(void)
     signal(SIGBUS, SIG_DFL);
 }
 
+int output_path_check(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? 0 : -not_regular(st.st_mode);
+}
+
 int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *arg),
                            void *arg)
 {
+    int checked = output_path_check(path);
+    if (checked)
+        return checked;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
     if (!tmp)

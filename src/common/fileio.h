@@ -17,8 +17,15 @@ int open_regular(const char *path);
  * regular, says so. */
 const char *fileio_strerror(int err);
 
+/* Whether path may be replaced by a written file: 0 when it is missing, a regular file or a
+ * symbolic link (the link itself is replaced); -EISDIR or -EINVAL (fileio_strerror: not a
+ * regular file) for a directory, FIFO, socket or device, which a rename would replace (a
+ * --output-file /dev/null run as root made /dev/null an image). */
+int output_path_check(const char *path);
+
 /* Writes data to path through a temporary file in the same directory, renamed into place: the
- * file is either complete or untouched, and no temporary is left behind. 0 or -errno. */
+ * file is either complete or untouched, and no temporary is left behind. 0 or -errno; a path
+ * output_path_check refuses is refused before anything is made. */
 int write_file_atomic(const char *path, const void *data, size_t size, unsigned mode);
 /* Turns SIGBUS from a mapped input file that shrank (image/rootfs.c maps large files) into an
  * [ E07 ] message and exit_status, removing a temporary file being filled; and back. */

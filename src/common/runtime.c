@@ -188,7 +188,8 @@ int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix)
     const char *dir = runtime_dir();
     if (!dir)
         return -1;
-    int n = snprintf(buf, size, "%s/%u.%s", dir, cid, suffix);
+    int n = cid == RUNTIME_CID_ANY ? snprintf(buf, size, "%s/any.%s", dir, suffix)
+                                   : snprintf(buf, size, "%s/%u.%s", dir, cid, suffix);
     if (n < 0 || (size_t)n >= size) {
         errno = ENAMETOOLONG;
         return -1;

@@ -24,6 +24,11 @@
  * sockets and descriptions for the owner (and root) only, so that a directory its owner lets
  * others read (0755 is accepted) shows them file names, never an enclave's description or a
  * way into its ports. */
+/* Every enclave (vsock's VMADDR_CID_ANY): a host listener at "<dir>/any.vsock_<port>" gets
+ * the connections to the parent on that port of every enclave that has no listener of its own
+ * there (alcove vsock-proxy without an enclave, as Nitro's vsock-proxy serves them all). */
+#define RUNTIME_CID_ANY 0xFFFFFFFFu
+
 #define RUNTIME_DIR_MODE    0700
 #define RUNTIME_SOCKET_MODE 0600
 #define RUNTIME_FILE_MODE   0600
@@ -41,7 +46,8 @@ const char *runtime_dir_problem(void);
  * 0, or -1 with errno (and no file left behind once it was bound). */
 int runtime_listen(int fd, const char *path, int backlog);
 
-/* Writes "<dir>/<cid>.<suffix>" into buf. 0, or -1 when it does not fit (errno ENAMETOOLONG). */
+/* Writes "<dir>/<cid>.<suffix>" into buf ("<dir>/any.<suffix>" for RUNTIME_CID_ANY). 0, or -1
+ * when it does not fit (errno ENAMETOOLONG). */
 int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix);
 
 /* A claim on a CID: the locked description file. */

@@ -45,7 +45,37 @@ int flush_pending(struct vsock *vs, struct conn *c)
     return 0;
 }
 
-/* Connects to "<uds>_<port>" for the guest. */
+/* A non-blocking connect to the Unix socket at path: C_OPEN, C_HOST_CONNECTING, or C_LINE when
+ * it failed (errno says why; fd is closed). */
+static enum conn_state host_connect(const char *path, int *fd)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+    *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (*fd < 0)
+        return C_LINE;
+    if (len >= sizeof(sa.sun_path)) {
+        close(*fd);
+        *fd = -1;
+        errno = ENAMETOOLONG;
+        return C_LINE;
+    }
+    memcpy(sa.sun_path, path, len + 1);
+    /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is full, which
+     * is a refusal too) */
+    if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return C_OPEN;
+    if (errno == EINPROGRESS)
+        return C_HOST_CONNECTING;
+    int e = errno;
+    close(*fd);
+    *fd = -1;
+    errno = e;
+    return C_LINE;
+}
+
+/* Connects to "<uds>_<port>" for the guest; when nothing is there (or it refuses), to
+ * "<runtime dir>/any.vsock_<port>", the listener for every enclave (common/runtime.h). */
 void guest_request(struct vsock *vs, const struct vsock_hdr *h)
 {
     if (conn_find(vs, h->src_port, h->dst_port))
@@ -66,21 +96,13 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
         return;
     }
     if (!heartbeat) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        int len = snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && len > 0 && (size_t)len < sizeof(sa.sun_path)) {
-            memcpy(sa.sun_path, path, (size_t)len + 1);
-            /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is
-             * full, which is a refusal too) */
-            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-                st = C_OPEN;
-            else if (errno == EINPROGRESS)
-                st = C_HOST_CONNECTING;
-            else
-                st = C_LINE; /* failed */
-        } else {
-            st = C_LINE;
+        snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
+        st = host_connect(path, &fd);
+        const char *base = strrchr(vs->uds, '/');
+        if (st == C_LINE && (errno == ENOENT || errno == ECONNREFUSED) && base) {
+            snprintf(path, sizeof(path), "%.*s/any.vsock_%u", (int)(base - vs->uds), vs->uds,
+                     h->dst_port);
+            st = host_connect(path, &fd);
         }
     }
     struct conn *c = st == C_LINE ? NULL : conn_new(vs, st, fd);

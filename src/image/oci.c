@@ -104,14 +104,28 @@ static int read_entry_data(struct archive *a, int64_t size, uint8_t **out, const
         snprintf(why, why_size, "%s: too large", shown);
         return -1;
     }
-    uint8_t *buf = malloc((size_t)size);
+    /* the buffer grows with the bytes that arrive, up to the size the header states: a header
+     * that claims 8 GiB in a small archive costs what the archive holds, not 8 GiB */
+    size_t cap = (size_t)size < (1u << 20) ? (size_t)size : (1u << 20);
+    uint8_t *buf = malloc(cap);
     if (!buf) {
-        snprintf(why, why_size, "%s: out of memory for %lld bytes", shown, (long long)size);
+        snprintf(why, why_size, "%s: out of memory for %zu bytes", shown, cap);
         return -1;
     }
     size_t got = 0;
     while (got < (size_t)size) {
-        la_ssize_t r = archive_read_data(a, buf + got, (size_t)size - got);
+        if (got == cap) {
+            size_t ncap = cap > (size_t)size / 2 ? (size_t)size : cap * 2;
+            uint8_t *nb = realloc(buf, ncap);
+            if (!nb) {
+                snprintf(why, why_size, "%s: out of memory for %zu bytes", shown, ncap);
+                free(buf);
+                return -1;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        la_ssize_t r = archive_read_data(a, buf + got, cap - got);
         if (r < 0) {
             snprintf(why, why_size, "%s: %s", shown, archive_error_string(a));
             free(buf);
@@ -862,7 +876,8 @@ static int tree_to_rootfs(struct tree *t, struct rootfs *fs)
         nd->path = NULL;
         nd->data = NULL;
     }
-    qsort(fs->nodes, fs->n, sizeof(*fs->nodes), node_cmp);
+    if (fs->n) /* an empty image has no array: qsort's NULL would be undefined (UBSan) */
+        qsort(fs->nodes, fs->n, sizeof(*fs->nodes), node_cmp);
     return 0;
 }
 

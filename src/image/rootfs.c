@@ -360,7 +360,8 @@ int rootfs_from_dir(struct rootfs *fs, const char *dir, struct progress *prog, c
     free(top);
     if (rc < 0)
         goto fail;
-    qsort(tmp.nodes, tmp.n, sizeof(*tmp.nodes), node_cmp);
+    if (tmp.n) /* an empty tree has no array: qsort's NULL would be undefined */
+        qsort(tmp.nodes, tmp.n, sizeof(*tmp.nodes), node_cmp);
     tmp.arch = strdup("amd64");
     if (!tmp.arch) {
         snprintf(why, why_size, "out of memory");
@@ -642,7 +643,9 @@ static int collect_entries(const struct rootfs *fs, struct entries *e, char *why
                                            type == S_IFDIR ? 0 : nd->size, NULL}) < 0)
             goto oom;
     }
-    qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
+    if (e->n) /* an empty tree (an image of empty layers) has no array yet: qsort's NULL would
+                 be undefined (fuzz_oci_layer, UBSan) */
+        qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
     size_t real = e->n;
     for (size_t i = 1; i < real; i++) {
         if (!strcmp(e->v[i - 1].path, e->v[i].path)) {

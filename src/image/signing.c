@@ -292,6 +292,72 @@ static void asn1_time_text(const ASN1_TIME *t, char *out, size_t size)
     BIO_free(bio);
 }
 
+/* s (UTF-8, n bytes) as Rust's {:?} writes a str, with the quotes removed afterwards, which is
+ * how nitro-cli shows a name's value: \\, \t, \r, \n, \0 and \u{hex} for other controls, and
+ * a '"' left as the '\\' of its escape; other bytes as they are (Rust also escapes characters
+ * beyond ASCII that do not print, which names hardly hold). Cut short to fit. */
+static void rust_debug_text(const unsigned char *s, int n, char *out, size_t size)
+{
+    size_t pos = 0;
+    for (int i = 0; i < n; i++) {
+        char esc[16];
+        unsigned char c = s[i];
+        if (c == '\\')
+            snprintf(esc, sizeof(esc), "\\\\");
+        else if (c == '"')
+            snprintf(esc, sizeof(esc), "\\");
+        else if (c == '\t')
+            snprintf(esc, sizeof(esc), "\\t");
+        else if (c == '\r')
+            snprintf(esc, sizeof(esc), "\\r");
+        else if (c == '\n')
+            snprintf(esc, sizeof(esc), "\\n");
+        else if (c == 0)
+            snprintf(esc, sizeof(esc), "\\0");
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(esc, sizeof(esc), "\\u{%x}", c);
+        else
+            esc[0] = (char)c, esc[1] = 0;
+        size_t len = strlen(esc);
+        if (pos + len >= size)
+            break;
+        memcpy(out + pos, esc, len);
+        pos += len;
+    }
+    out[pos] = '\0';
+}
+
+/* Every attribute of the issuer's name into info->issuer, sorted by key, the last value of a
+ * repeated key kept (nitro-cli collects them into a BTreeMap). */
+static void fill_issuer(const X509_NAME *name, struct eif_signature_info *info)
+{
+    info->nissuer = 0;
+    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        char key[sizeof(info->issuer[0].key)];
+        if (OBJ_obj2txt(key, sizeof(key), X509_NAME_ENTRY_get_object(e), 0) <= 0)
+            continue;
+        unsigned at = 0;
+        while (at < info->nissuer && strcmp(info->issuer[at].key, key) < 0)
+            at++;
+        if (at == info->nissuer || strcmp(info->issuer[at].key, key) != 0) {
+            if (info->nissuer == EIF_ISSUER_MAX)
+                continue;
+            memmove(&info->issuer[at + 1], &info->issuer[at],
+                    (info->nissuer - at) * sizeof(info->issuer[0]));
+            info->nissuer++;
+            snprintf(info->issuer[at].key, sizeof(info->issuer[at].key), "%s", key);
+        }
+        unsigned char *utf8 = NULL;
+        int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+        if (n < 0)
+            snprintf(info->issuer[at].value, sizeof(info->issuer[at].value), "error");
+        else
+            rust_debug_text(utf8, n, info->issuer[at].value, sizeof(info->issuer[at].value));
+        OPENSSL_free(utf8);
+    }
+}
+
 /* What describe-eif shows about the certificate. 0 or -1 (unreadable dates). */
 static int fill_cert_info(X509 *cert, struct eif_signature_info *info)
 {
@@ -302,6 +368,7 @@ static int fill_cert_info(X509 *cert, struct eif_signature_info *info)
     if (X509_NAME_get_text_by_NID(X509_get_issuer_name(cert), NID_commonName, info->issuer_cn,
                                   sizeof(info->issuer_cn)) < 0)
         info->issuer_cn[0] = '\0';
+    fill_issuer(X509_get_issuer_name(cert), info);
     snprintf(info->algorithm, sizeof(info->algorithm), "%s", alg ? alg : "");
     asn1_time_text(X509_get0_notBefore(cert), info->not_before, sizeof(info->not_before));
     asn1_time_text(X509_get0_notAfter(cert), info->not_after, sizeof(info->not_after));

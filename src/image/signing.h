@@ -24,9 +24,23 @@ int eif_signature_build(const uint8_t pcr0[PCR_SIZE], const char *cert_pem, size
 int eif_signer_check(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
                      char *why, size_t why_size);
 
+#define EIF_ISSUER_MAX 16
+
+/* One attribute of the issuer's name, as nitro-cli's describe-eif shows it: the attribute's
+ * long name ("commonName", "organizationalUnitName"; dotted digits when OpenSSL knows none) and
+ * its value in UTF-8, written as Rust's Debug writes a string with its quotes dropped. */
+struct eif_name_entry {
+    char key[80];
+    char value[512];
+};
+
 /* What a signature section says about itself. */
 struct eif_signature_info {
     char issuer_cn[256]; /* commonName of the issuer ("" if none) */
+    /* every attribute of the issuer's name, sorted by key; for a key given twice the last
+     * value, as nitro-cli's map keeps it (at most EIF_ISSUER_MAX keys) */
+    struct eif_name_entry issuer[EIF_ISSUER_MAX];
+    unsigned nissuer;
     char algorithm[64];  /* "ecdsa-with-SHA384" */
     char not_before[64]; /* as OpenSSL's ASN1_TIME_print: "Jan  1 00:00:00 2024 GMT" */
     char not_after[64];

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "devices/stdio.h"
 #include "devices/virtio_mmio.h"
+#include "monitor/deadline.h"
 #include "monitor/populate.h"
 #include "monitor/vm.h"
 
@@ -43,7 +44,7 @@ static int hc_wait(struct vcpu *v, uint64_t gpa)
     }
     uint32_t mask = w->mask | ALC_EV_STOP;
     uint64_t timeout = w->timeout_ns;
-    uint64_t deadline = timeout ? (uint64_t)clock_ns(CLOCK_MONOTONIC) + timeout : 0;
+    uint64_t deadline = wait_deadline((uint64_t)clock_ns(CLOCK_MONOTONIC), timeout);
     atomic_store(&v->in_wait, true);
     for (;;) {
         unsigned seq = atomic_load(&vm->wait_word);

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 bool addr_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -127,12 +128,24 @@ int addr_cache_start_refresh(struct addr_cache *c)
     return 0;
 }
 
-void addr_cache_stop(struct addr_cache *c)
+bool addr_cache_stop(struct addr_cache *c, int wait_ms)
 {
     if (!c->started)
-        return;
-    close(c->stop_pipe[1]); /* the thread sees POLLHUP */
-    pthread_join(c->thread, NULL);
+        return true;
+    if (c->stop_pipe[1] >= 0)
+        close(c->stop_pipe[1]); /* the thread sees POLLHUP */
+    c->stop_pipe[1] = -1;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until); /* pthread_timedjoin_np's clock */
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(c->thread, NULL, &until) != 0)
+        return false; /* still resolving: it ends with the process */
     close(c->stop_pipe[0]);
     c->started = false;
+    return true;
 }

@@ -55,7 +55,11 @@ void addr_cache_get(struct addr_cache *c, struct addr_list *out);
  * vsock-proxy does when the DNS TTL expires) and keeps the addresses the allowlist permits.
  * 0 or -errno. */
 int addr_cache_start_refresh(struct addr_cache *c);
-/* Stops that thread. */
-void addr_cache_stop(struct addr_cache *c);
+/* Stops that thread, waiting for it at most wait_ms. A thread inside getaddrinfo, which nothing
+ * interrupts and which can take as long as the resolver's timeouts (30 s and more with
+ * unreachable servers), is left to end with the process, so that a SIGTERM ends vsock-proxy at
+ * once: false then, and the cache must stay allocated (it is the thread's). True when the
+ * thread has ended (or never started). */
+bool addr_cache_stop(struct addr_cache *c, int wait_ms);
 
 #endif

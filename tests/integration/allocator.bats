@@ -186,16 +186,16 @@ time.sleep(60)' "$L" &
   [ ! -e "$L" ]
 }
 
-@test "bad usage: [ E01 ] / [ E03 ]" {
+@test "bad usage: [ E01 ] / [ E03 ], status 2 (argument errors exit as nitro-cli's clap)" {
   run "$ALCOVE" allocator
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]; [[ "$output" == *"[ E01 ]"* ]]
   run "$ALCOVE" allocator reserve
-  [ "$status" -eq 3 ]
+  [ "$status" -eq 2 ]; [[ "$output" == *"[ E03 ]"* ]]
   [[ "$output" == *"unknown subcommand 'reserve'"* ]]
   run "$ALCOVE" allocator status --force
-  [ "$status" -eq 3 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" allocator release extra
-  [ "$status" -eq 3 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" allocator --help
   [ "$status" -eq 0 ]
   [[ "$output" == *"alcove allocator apply [--config FILE]"* ]]

@@ -102,8 +102,8 @@ teardown() {
   [[ "$output" == *"[ E01 ]"* ]]
 }
 
-@test "an unknown command is E03" {
+@test "an unknown command is E03, status 2 (as nitro-cli's clap)" {
   run "$ALCOVE" frobnicate
-  [ "$status" -eq 3 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"[ E03 ]"* ]]
 }

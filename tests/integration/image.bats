@@ -154,6 +154,21 @@ make_oci() {
   [ "$status" -eq 0 ]
 }
 
+@test "describe-eif prints the issuer's whole name, every attribute, as nitro-cli prints it" {
+  local d=$BATS_TEST_TMPDIR
+  # several attributes, one of them twice, a quote and a backslash in a value
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -days 30 \
+    -keyout "$d/key.pem" -out "$d/cert.pem" -sha384 \
+    -subj '/C=DE/ST=Berlin/L=Mitte/O=Example "q" \\ Org/OU=second/OU=first/CN=signer.example' 2> /dev/null
+  build --binary "$(prog hello-musl-exec)" --signing-certificate "$d/cert.pem" \
+    --private-key "$d/key.pem" --output-file "$d/s.eif" > /dev/null
+  "$ALCOVE" describe-eif --eif-path "$d/s.eif" > "$d/sd.json"
+  # a map sorted by key (a BTreeMap in nitro-cli), the last value of a repeated key, each value
+  # as Rust's Debug writes it with the quotes removed (so '"' leaves its backslash)
+  run python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["SigningCertificate"]["IssuerName"]))' "$d/sd.json"
+  [ "$output" = '{"commonName": "signer.example", "countryName": "DE", "localityName": "Mitte", "organizationName": "Example \\q\\ \\\\ Org", "organizationalUnitName": "first", "stateOrProvinceName": "Berlin"}' ]
+}
+
 @test "tampered images do not boot: a flipped byte in each section, truncation, sizes, 33 sections" {
   local d=$BATS_TEST_TMPDIR
   build --binary "$(prog hello-musl-exec)" --output-file "$d/t.eif" > /dev/null
@@ -226,12 +241,13 @@ make_oci() {
 }
 
 @test "build-enclave's bad input: no source, two sources, a cert without a key, a missing file" {
+  # argument errors exit 2, as nitro-cli's clap
   run "$ALCOVE" build-enclave --output-file "$BATS_TEST_TMPDIR/x.eif"
-  [ "$status" -eq 1 ]; [[ "$output" == *"[ E01 ]"* ]]
+  [ "$status" -eq 2 ]; [[ "$output" == *"[ E01 ]"* ]]
   run "$ALCOVE" build-enclave --binary a --rootfs b --output-file "$BATS_TEST_TMPDIR/x.eif"
   [ "$status" -eq 2 ]; [[ "$output" == *"[ E02 ]"* ]]
   run "$ALCOVE" build-enclave --binary a --signing-certificate c --output-file "$BATS_TEST_TMPDIR/x.eif"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" build-enclave --binary /nonexistent --output-file "$BATS_TEST_TMPDIR/x.eif"
   [ "$status" -ne 0 ]
   [ ! -e "$BATS_TEST_TMPDIR/x.eif" ]

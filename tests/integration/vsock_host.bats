@@ -109,14 +109,14 @@ allowlist() {
   [[ "$output" == *"[ E91 ]"*"port $PORT_NOBODY"* ]]
 }
 
-@test "connect: no such enclave is [ E90 ], by CID and by name" {
+@test "connect: no such enclave is [ E90 ] by CID, [ E58 ] by name (nitro-cli's naming error)" {
   start_echo_enclave
   run "$ALCOVE" connect --enclave-cid 77 --port "$PORT_ECHO" < /dev/null
   [ "$status" -eq 90 ]
   [[ "$output" == *"[ E90 ]"*"77"* ]]
   run "$ALCOVE" connect --enclave-name nobody --port "$PORT_ECHO" < /dev/null
-  [ "$status" -eq 90 ]
-  [[ "$output" == *"[ E90 ]"*"nobody"* ]]
+  [ "$status" -eq 58 ]
+  [[ "$output" == *"[ E58 ]"*"nobody"* ]]
 }
 
 @test "connect: no answer within --connect-timeout is [ E10 ]" {
@@ -131,11 +131,12 @@ allowlist() {
 }
 
 @test "connect: bad arguments are clear errors" {
+  # argument errors exit 2 (as nitro-cli's clap), bad values 3 (E03)
   run "$ALCOVE" connect --enclave-cid 4
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"[ E01 ]"*"--port"* ]]
   run "$ALCOVE" connect --port 5
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" connect --enclave-cid 3 --port 5
   [ "$status" -eq 3 ]
   run "$ALCOVE" connect --enclave-cid 4 --enclave-name x --port 5
@@ -366,6 +367,37 @@ print(len(s.recv(100)))' "$port"
   fi
 }
 
+@test "vsock-proxy outbound, Nitro's syntax without an enclave: every enclave's connections, an enclave's own proxy first" {
+  start_echo_enclave
+  start_tcp_echo
+  allowlist 127.0.0.1 "$TCP_ECHO_PORT"
+  start_proxy --config "$T/allow.yaml" 8000 127.0.0.1 "$TCP_ECHO_PORT"
+  grep -q "for every enclave" "$T/proxy.err"
+  [ -S "$VSOCK_RUN/any.vsock_8000" ]
+  [ "$(stat -c %a "$VSOCK_RUN/any.vsock_8000")" = 600 ]
+  [ ! -e "$VSOCK_RUN/$DIAL_CID.vsock_8000" ]
+  run enclave_dial 8000 --count 1 --size 300000
+  [ "$output" = "ok 1" ]
+  # an enclave's own listener on the port is its, not the shared one's: a proxy for that
+  # enclave to a destination that does not answer takes its connections
+  local any_pid=$PROXY_PID
+  allowlist 127.0.0.1 "$TCP_ECHO_PORT"
+  start_proxy --enclave-cid "$DIAL_CID" --config "$T/allow.yaml" 8000 127.0.0.1 "$TCP_ECHO_PORT"
+  [ -S "$VSOCK_RUN/$DIAL_CID.vsock_8000" ]
+  kill -STOP "$any_pid"   # a connection that reached it would hang
+  ( enclave_dial 8000 --count 1 --size 1000 > "$T/dial.out" ) &
+  local dial=$! i
+  for i in $(seq 200); do kill -0 "$dial" 2> /dev/null || break; sleep 0.1; done
+  kill -CONT "$any_pid"
+  wait "$dial" || true
+  [ "$(cat "$T/dial.out")" = "ok 1" ]
+  # SIGTERM: both stop cleanly and take their sockets with them
+  kill -TERM "$PROXY_PID" "$any_pid"
+  wait "$PROXY_PID" "$any_pid"
+  [ ! -e "$VSOCK_RUN/any.vsock_8000" ]
+  [ ! -e "$VSOCK_RUN/$DIAL_CID.vsock_8000" ]
+}
+
 @test "vsock-proxy outbound: 100 concurrent connections from the enclave" {
   peer_requires dial-many
   start_echo_enclave
@@ -468,18 +500,20 @@ EOF
 }
 
 @test "vsock-proxy: bad arguments are clear errors" {
+  # argument errors exit 2 (as nitro-cli's clap), bad values 3 (E03)
   run "$ALCOVE" vsock-proxy --enclave-cid 4 8000 127.0.0.1
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 -w 0 8000 127.0.0.1 80
   [ "$status" -eq 3 ]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 8000 127.0.0.1 0
   [ "$status" -eq 3 ]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 -4 -6 8000 127.0.0.1 80
   [ "$status" -eq 2 ]
-  run "$ALCOVE" vsock-proxy 8000 127.0.0.1 80
-  [ "$status" -eq 1 ]
+  # inbound needs an enclave (outbound without one serves every enclave, as Nitro's)
+  run "$ALCOVE" vsock-proxy --port 5 --listen-tcp 8080
+  [ "$status" -eq 2 ]
   [[ "$output" == *"which enclave"* ]]
   run "$ALCOVE" vsock-proxy --enclave-cid 4 --listen-tcp 8080
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 2 ]
   [[ "$output" == *"--port"* ]]
 }
