@@ -5,9 +5,52 @@
 
 #include "klib.h"
 #include "process.h"
+#include "scheduler.h"
+#include "signal.h"
 #include "sysvipc.h"
+#include "wait.h"
 
 #define ID_SPAN 32768
+
+/* Threads in ipc_wait, each with the object it waits on (on their kernel stacks). */
+struct ipc_waiter {
+    struct ipc_waiter *next;
+    const void *obj;
+    struct thread *t;
+};
+static struct ipc_waiter *g_waiters;
+
+int ipc_wait(const void *obj, bool (*ready)(void *arg), void *arg, int64_t deadline)
+{
+    struct ipc_waiter w = {g_waiters, obj, current()};
+    g_waiters = &w;
+    int err = 0;
+    while (!ready(arg)) {
+        if (signal_pending()) {
+            err = -EINTR;
+            break;
+        }
+        if (deadline != WAIT_FOREVER && time_monotonic_ns() >= deadline) {
+            err = -ETIMEDOUT;
+            break;
+        }
+        sched_block(0, deadline, true);
+    }
+    for (struct ipc_waiter **pp = &g_waiters; *pp; pp = &(*pp)->next) {
+        if (*pp == &w) {
+            *pp = w.next;
+            break;
+        }
+    }
+    return err;
+}
+
+void ipc_wake(const void *obj)
+{
+    for (struct ipc_waiter *w = g_waiters; w; w = w->next)
+        if (w->obj == obj)
+            sched_wake(w->t);
+}
 
 int64_t ipc_now(void)
 {

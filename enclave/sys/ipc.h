@@ -91,6 +91,14 @@ int shm_line(int *idx, char *buf, size_t size);
 int sem_line(int *idx, char *buf, size_t size);
 int msg_line(int *idx, char *buf, size_t size);
 
+/* Blocking on an object (a semaphore set, a message queue): waits until ready(arg), which is
+ * asked first and after each ipc_wake(obj), the CLOCK_MONOTONIC deadline (WAIT_FOREVER: none;
+ * -ETIMEDOUT) or a signal (-EINTR). Only ipc_wake(obj) wakes it, not every syscall (so /proc says
+ * S while it waits, and it costs nothing while others run). */
+int ipc_wait(const void *obj, bool (*ready)(void *arg), void *arg, int64_t deadline);
+/* obj changed: the threads waiting on it look again. */
+void ipc_wake(const void *obj);
+
 /* Seconds since the epoch (the *_time fields). */
 int64_t ipc_now(void);
 

@@ -91,7 +91,7 @@ SYSCALL_DEFINE2(msgget, int32_t, key, int, flg)
 static int wait_queue(struct msgq *q, int id, bool (*ready)(void *), void *arg)
 {
     q->waiters++;
-    int err = wait_until(ready, arg, 0, WAIT_FOREVER);
+    int err = ipc_wait(q, ready, arg, WAIT_FOREVER);
     q->waiters--;
     if (q->removed || queue_of(id) != q) {
         if (!q->waiters && q->removed)
@@ -147,6 +147,7 @@ SYSCALL_DEFINE4(msgsnd, int, id, uint64_t, umsg, int64_t, len, int, flg)
     q->qnum++;
     q->lspid = current_process()->pid;
     q->stime = ipc_now();
+    ipc_wake(q); /* a receiver may wait for it */
     g_msgs++;
     g_bytes += (size_t)len;
     return 0;
@@ -235,6 +236,7 @@ SYSCALL_DEFINE5(msgrcv, int, id, uint64_t, umsg, int64_t, len, long, type, int, 
         unlink_msg(q, pp);
         q->lrpid = current_process()->pid;
         q->rtime = ipc_now();
+        ipc_wake(q); /* a sender may wait for room */
     }
     long ret = (long)n;
     if (copy_to_user(umsg, &m->type, sizeof(long)) || copy_to_user(umsg + sizeof(long), m->text, n))
@@ -286,6 +288,7 @@ static void remove_queue(struct msgq *q, int idx)
         kfree(m);
     }
     q->removed = true;
+    ipc_wake(q); /* its waiters see EIDRM */
     if (!q->waiters)
         kfree(q); /* else the last waiter frees it */
 }
@@ -328,6 +331,7 @@ SYSCALL_DEFINE3(msgctl, int, id, int, cmd, uint64_t, buf)
         return err;
     q->qbytes = d.qbytes;
     q->ctime = ipc_now();
+    ipc_wake(q); /* senders may fit now */
     return 0;
 }
 

@@ -2,9 +2,9 @@
  *
  * A set is an array of counters in the kernel heap, found by key or id through ipc.c. semop
  * applies all its operations at once or none: when one cannot proceed (a decrement below zero,
- * a wait for zero on a non-zero value) the thread waits (wait_until, woken after every syscall
- * that may change something, and when a process's SEM_UNDO adjustments are applied at its end)
- * and tries the whole array again; IPC_NOWAIT makes that EAGAIN, a timeout (semtimedop) EAGAIN,
+ * a wait for zero on a non-zero value) the thread waits (ipc_wait, woken by whatever changes
+ * the set: an operation, SETVAL, SETALL, SEM_UNDO applied at a process's end, the removal) and
+ * tries the whole array again; IPC_NOWAIT makes that EAGAIN, a timeout (semtimedop) EAGAIN,
  * a signal EINTR (semop is never restarted, as on Linux), and the set's removal EIDRM. A waiting
  * thread counts in GETNCNT or GETZCNT for the operation it waits on.
  *
@@ -209,6 +209,7 @@ static int try_ops(struct semset *s, const struct sembuf *ops, unsigned n, int i
             u->adj[ops[i].num] = (int16_t)adjs[i];
     }
     s->otime = ipc_now();
+    ipc_wake(s); /* what others wait for may be there now */
     return 0;
 }
 
@@ -282,7 +283,7 @@ static long do_semop(int id, uint64_t uops, unsigned n, uint64_t uts)
         w.next = g_waiters;
         g_waiters = &w;
         s->waiters++;
-        int err = wait_until(sem_ready, &w, 0, deadline);
+        int err = ipc_wait(s, sem_ready, &w, deadline);
         unlink_waiter(&w);
         s->waiters--;
         ret = err == -ETIMEDOUT ? -EAGAIN : err ? err : w.result;
@@ -331,6 +332,7 @@ static void remove_set(struct semset *s, int idx)
     ipc_remove(&g_sem, idx);
     g_used_sems -= s->nsems;
     s->removed = true;
+    ipc_wake(s); /* its waiters see EIDRM */
     if (!s->waiters)
         kfree(s); /* else the last waiter frees it */
 }
@@ -389,6 +391,7 @@ static long set_all(struct semset *s, int id, uint64_t buf)
     if (!err) {
         clear_undo(id, -1);
         s->ctime = ipc_now();
+        ipc_wake(s);
     }
     return err;
 }
@@ -441,6 +444,7 @@ SYSCALL_DEFINE4(semctl, int, id, int, num, int, cmd, uint64_t, arg)
         s->sems[num].pid = current_process()->pid;
         clear_undo(id, num);
         s->ctime = ipc_now();
+        ipc_wake(s);
         return 0;
     default:
         break;
@@ -467,7 +471,6 @@ SYSCALL_DEFINE4(semctl, int, id, int, num, int, cmd, uint64_t, arg)
 
 void sem_exit(struct process *p)
 {
-    bool changed = false;
     while (p->sem_undo) {
         struct sem_undo *u = p->sem_undo;
         p->sem_undo = u->next;
@@ -478,14 +481,13 @@ void sem_exit(struct process *p)
             int v = s->sems[i].val + u->adj[i];
             s->sems[i].val = v < 0 ? 0 : v > SEMVMX ? SEMVMX : v;
             s->sems[i].pid = p->pid;
-            changed = true;
         }
-        if (s)
+        if (s) {
             s->otime = ipc_now();
+            ipc_wake(s);
+        }
         kfree(u);
     }
-    if (changed)
-        wait_wake_all();
 }
 
 int sem_line(int *idx, char *buf, size_t size)
