@@ -108,26 +108,33 @@ static int strv(const cJSON *a, char ***out, int *n)
     return 0;
 }
 
-/* The number of CPUs in a list like "0-3,8" (0 when it is malformed). */
-static unsigned count_cpus(const char *s)
+/* The number of distinct CPUs in a list like "0-3,8" (ids below 1024), or -1 when it is
+ * malformed. */
+static int count_cpus(const char *s)
 {
-    unsigned n = 0;
+    static const unsigned limit = 1024;
+    unsigned char seen[1024] = {0};
+    int n = 0;
     while (*s) {
         char *end;
+        if (*s < '0' || *s > '9')
+            return -1;
         unsigned long a = strtoul(s, &end, 10), b = a;
-        if (end == s)
-            return 0;
         if (*end == '-') {
             const char *t = end + 1;
+            if (*t < '0' || *t > '9')
+                return -1;
             b = strtoul(t, &end, 10);
-            if (end == t || b < a)
-                return 0;
         }
-        n += (unsigned)(b - a + 1);
+        if (b < a || b >= limit)
+            return -1;
+        for (unsigned long c = a; c <= b; c++)
+            if (!seen[c]++)
+                n++;
         if (*end == ',')
             end++;
         else if (*end)
-            return 0;
+            return -1;
         s = end;
     }
     return n;
@@ -153,23 +160,38 @@ static int load_resources(const cJSON *linux_, struct oci_bundle *b)
     const cJSON *quota = cJSON_GetObjectItem(cpu, "quota");
     const cJSON *period = cJSON_GetObjectItem(cpu, "period");
     const cJSON *cpus = cJSON_GetObjectItem(cpu, "cpus");
+    double want = 0;
     if (cJSON_IsNumber(quota) && quota->valuedouble > 0 && cJSON_IsNumber(period) &&
-        period->valuedouble > 0)
-        b->cpus = (unsigned)((quota->valuedouble + period->valuedouble - 1) / period->valuedouble);
-    else if (cJSON_IsString(cpus) && *cpus->valuestring)
-        b->cpus = count_cpus(cpus->valuestring);
-    if (b->cpus > ALC_MAX_CPUS) {
-        oci_err(E_INVALID_ARGUMENT, "linux.resources.cpu asks for %u CPUs: an enclave has 1 to %d",
-                b->cpus, ALC_MAX_CPUS);
+        period->valuedouble > 0) {
+        want = quota->valuedouble / period->valuedouble;
+        want = want > (double)ALC_MAX_CPUS ? want : (double)(unsigned long)(want + 0.999999);
+    } else if (cJSON_IsString(cpus) && *cpus->valuestring) {
+        int n = count_cpus(cpus->valuestring);
+        if (n < 0) {
+            oci_err(E_INVALID_ARGUMENT, "linux.resources.cpu.cpus '%s' is not a CPU list",
+                    cpus->valuestring);
+            return E_INVALID_ARGUMENT;
+        }
+        want = n;
+    }
+    if (want > (double)ALC_MAX_CPUS) {
+        oci_err(E_INVALID_ARGUMENT,
+                "linux.resources.cpu asks for %.0f CPUs: an enclave has 1 to %d", want,
+                ALC_MAX_CPUS);
         return E_INVALID_ARGUMENT;
     }
+    b->cpus = (unsigned)want; /* compared first: the cast cannot wrap */
     return 0;
 }
 
 static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
 {
     const cJSON *ann = cJSON_GetObjectItem(cfg, "annotations");
-    b->annotations = ann && cJSON_IsObject(ann) ? cJSON_Duplicate(ann, 1) : cJSON_CreateObject();
+    if (ann && !cJSON_IsObject(ann)) {
+        oci_err(E_INVALID_ARGUMENT, "annotations must be an object of strings");
+        return E_INVALID_ARGUMENT;
+    }
+    b->annotations = ann ? cJSON_Duplicate(ann, 1) : cJSON_CreateObject();
     const cJSON *a;
     cJSON_ArrayForEach(a, ann)
     {
@@ -282,6 +304,12 @@ int oci_bundle_load(const char *dir, struct oci_bundle *b)
         return E_FILE_OPERATION;
     }
     snprintf(path, sizeof(path), "%s/config.json", b->dir);
+    struct stat cs;
+    if (stat(path, &cs) == 0 && S_ISREG(cs.st_mode) && cs.st_size > (16 << 20)) {
+        oci_err(E_READ_FROM_DISK, "%s: %lld bytes, more than a bundle's 16 MiB limit", path,
+                (long long)cs.st_size);
+        return E_READ_FROM_DISK;
+    }
     size_t size = 0;
     char *text = (char *)read_file(path, &size);
     if (!text) {

@@ -42,6 +42,8 @@ int oci_id_valid(const char *id)
 
 int oci_state_path(char *buf, size_t size, const char *id, const char *name)
 {
+    if (!oci_id_valid(id) || !*g_root)
+        return -1; /* never a path outside the root ('..', '/') */
     int n = name ? snprintf(buf, size, "%s/%s/%s", g_root, id, name)
                  : snprintf(buf, size, "%s/%s", g_root, id);
     return n < 0 || (size_t)n >= size ? -1 : 0;
@@ -51,6 +53,8 @@ int oci_state_path(char *buf, size_t size, const char *id, const char *name)
 static int make_root(void)
 {
     char path[PATH_MAX];
+    if (!*g_root)
+        return -EINVAL;
     if (snprintf(path, sizeof(path), "%s", g_root) >= (int)sizeof(path))
         return -ENAMETOOLONG;
     for (char *p = path + 1;; p++) {
@@ -74,10 +78,10 @@ int oci_state_make(const char *id)
     if (r)
         return r;
     if (oci_state_path(dir, sizeof(dir), id, NULL))
-        return -ENAMETOOLONG;
+        return -EINVAL;
     if (mkdir(dir, 0700))
         return -errno;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || flock(fd, LOCK_EX)) {
         int e = errno;
         if (fd >= 0)
@@ -92,8 +96,8 @@ int oci_state_lock(const char *id)
 {
     char dir[PATH_MAX];
     if (oci_state_path(dir, sizeof(dir), id, NULL))
-        return -ENAMETOOLONG;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return -ENOENT; /* an id that cannot be a container's */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     if (flock(fd, LOCK_EX)) {

@@ -137,6 +137,36 @@ must_fail_create() {
   assert_nothing_left c1
 }
 
+@test "oci: must-fail: annotations that are not an object, CPU lists and quotas an enclave cannot have, a huge config.json" {
+  EDIT='c["annotations"] = ["x"]' mkbundle "$T/b" true
+  must_fail_create "annotations must be an object"
+  EDIT='c["linux"]["resources"] = {"cpu": {"cpus": "0-4294967295"}}' mkbundle "$T/b" true
+  must_fail_create "is not a CPU list"
+  EDIT='c["linux"]["resources"] = {"cpu": {"cpus": "3-1"}}' mkbundle "$T/b" true
+  must_fail_create "is not a CPU list"
+  EDIT='c["linux"]["resources"] = {"cpu": {"quota": 4294967298, "period": 1}}' mkbundle "$T/b" true
+  must_fail_create "an enclave has 1 to"
+  mkbundle "$T/b" true
+  truncate -s 20M "$T/b/config.json"
+  must_fail_create "more than a bundle's 16 MiB limit"
+}
+
+@test "oci: ids that are not a container's ('..', '/', '') reach no path outside --root, for every command" {
+  mkdir -p "$T/outside"
+  echo '{}' > "$T/outside/state.json"
+  mkfifo "$T/outside/exec.fifo"
+  for cmd in state start kill delete; do
+    for id in ../outside .. "a/b" ""; do
+      run timeout 20 "${OCI[@]}" $cmd "$id"
+      [ "$status" -ne 0 ] && [ "$status" -ne 124 ] || { echo "$cmd '$id': status $status"; return 1; }
+    done
+  done
+  [ -p "$T/outside/exec.fifo" ] && [ -f "$T/outside/state.json" ]
+  mkbundle "$T/b" true
+  run "$ALCOVE_OCI" --root "" create --bundle "$T/b" c1
+  [ "$status" -ne 0 ] && [ "$status" -lt 128 ]
+}
+
 @test "oci: must-fail: a terminal without a console socket, a working directory other than /, a tmpfs elsewhere" {
   EDIT='c["process"]["terminal"] = True' mkbundle "$T/b" sh
   must_fail_create "process.terminal is true: the pty's master needs --console-socket"
