@@ -210,11 +210,20 @@ print("perl:", r.returncode, r.stdout.strip())
     '    System.out.println(m);' \
     '    Thread t = new Thread(() -> System.out.println("thread ok"));' \
     '    t.start();' '    t.join();' '  }' '}' > "$BATS_TEST_TMPDIR/Hello.java"
-  # the class at the same path natively and in the enclave's tree
-  local app=$BATS_TEST_TMPDIR/app
-  javac -d "$app" "$BATS_TEST_TMPDIR/Hello.java"
-  mkdir -p "$R$app" && cp "$app/Hello.class" "$R$app/"
-  NATIVE=$java MEM=2048 both "$jdk/bin/java" -Xmx256m -cp "$app" Hello
+  # the class in the test's directory natively, at /app in the enclave (its /tmp is a tmpfs of
+  # its own, which would hide a copy at the test directory's path)
+  javac -d "$BATS_TEST_TMPDIR/app" "$BATS_TEST_TMPDIR/Hello.java"
+  mkdir -p "$R/app" && cp "$BATS_TEST_TMPDIR/app/Hello.class" "$R/app/"
+  T=$BATS_TEST_TMPDIR
+  local st=0
+  (cd / && env -i PATH=/usr/bin:/bin "$java" -Xmx256m -cp "$T/app" Hello) > "$T/native.out" \
+    2> "$T/native.err" || st=$?
+  echo "$st" > "$T/native.status"
+  st=0
+  "$ALCOVE" run --log-file "$T/enclave.log" -m 2048 --rootfs "$R" "$jdk/bin/java" -Xmx256m \
+    -cp /app Hello > "$T/enclave.out" 2> "$T/enclave.err" || st=$?
+  echo "$st" > "$T/enclave.status"
+  assert_same
   grep -qx 'thread ok' "$T/enclave.out"
   if command -v node > /dev/null; then
     local node
