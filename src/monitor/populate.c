@@ -40,7 +40,7 @@ static void *populate_thread(void *arg)
 {
     struct vm *vm = arg;
     struct sched_param sp = {0};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    sched_setscheduler(0, SCHED_IDLE, &sp); /* this thread (0: the caller, as the sandbox wants) */
     /* Not while the enclave boots: populating host memory disturbs the vCPU's wake-ups on our
      * nested KVM (the heartbeat's round trip went from ~0.3 ms to 10-50 ms with 64 MiB being
      * populated beside it), and what the boot needs it asks for itself. Start at the heartbeat,

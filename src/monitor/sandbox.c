@@ -11,15 +11,24 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/log.h"
 
 int sandbox_drop_privileges(void)
 {
+    /* not dumpable: another process of this uid (another enclave's monitor) can neither open
+     * this one's /proc/PID/mem nor ptrace it; the guest's memory and the leaf key are here */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot make the monitor non-dumpable: %s",
+                       strerror(errno));
+        return -1;
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
         alc_err_report(E_MONITOR_FAILURE, "cannot set no_new_privs: %s", strerror(errno));
         return -1;
@@ -64,6 +73,8 @@ static size_t put_str(char *p, const char *s)
     return n;
 }
 
+static int g_log_fd = -1; /* where alc_log writes, besides stderr (set by sandbox_enter) */
+
 /* A refused system call: the message, then the whole process ends (status 125, an alcove
  * failure). Nothing else is safe here: the thread that made the call holds whatever it held. */
 static void on_refused(int sig, siginfo_t *si, void *uc_arg)
@@ -80,6 +91,8 @@ static void on_refused(int sig, siginfo_t *si, void *uc_arg)
     }
     n += put_str(msg + n, "; this is a bug in alcove, the enclave is ended\n");
     ssize_t w = write(2, msg, n);
+    if (g_log_fd >= 0 && g_log_fd != 2) /* --log-file, alcove-oci's log: stderr may be gone */
+        w = write(g_log_fd, msg, n);
     (void)w;
     syscall(SYS_exit_group, 125);
 }
@@ -90,25 +103,25 @@ static const char *const allowed[] = {
     /* descriptors and files: the runtime directory's sockets and records, the pool's leases */
     "read write readv writev pread64 pwrite64 lseek close fcntl dup dup2 dup3 openat open "
     "newfstatat fstat stat lstat statx access faccessat faccessat2 unlink unlinkat rename "
-    "renameat renameat2 link linkat mkdir mkdirat chmod fchmod fchmodat ftruncate fsync "
-    "fdatasync flock getdents64 readlink readlinkat pipe2 eventfd2 sendfile splice",
+    "renameat renameat2 fchmod ftruncate fsync fdatasync flock getdents64 readlink readlinkat "
+    "pipe2 eventfd2",
     /* waiting */
     "poll ppoll select pselect6 epoll_create1 epoll_ctl epoll_wait epoll_pwait timerfd_create "
     "timerfd_settime timerfd_gettime",
-    /* sockets: vsock's host side (AF_UNIX), published ports and outbound TCP, name lookups */
-    "socket socketpair connect accept accept4 bind listen shutdown getsockname getpeername "
-    "getsockopt setsockopt sendto recvfrom sendmsg recvmsg sendmmsg recvmmsg",
+    /* sockets (socket itself is checked below): connections to host listeners, accepted
+     * clients of the published ports and the control socket (bound and listening before) */
+    "connect accept accept4 shutdown getsockname getpeername getsockopt setsockopt sendto "
+    "recvfrom sendmsg recvmsg sendmmsg recvmmsg",
     /* memory */
     "mmap munmap mprotect madvise mremap brk mincore",
     /* threads (clone is checked below), and the end of the process */
     "futex set_robust_list get_robust_list rseq sched_yield sched_getaffinity sched_setaffinity "
-    "sched_getparam sched_getscheduler sched_setscheduler getcpu membarrier exit exit_group "
-    "restart_syscall",
+    "sched_getparam sched_getscheduler getcpu membarrier exit exit_group restart_syscall",
     /* signals (to this process only: kill and tgkill are checked below) */
     "rt_sigaction rt_sigprocmask rt_sigreturn rt_sigtimedwait rt_sigpending sigaltstack",
     /* time, identity, limits, randomness (the NSM's nonces and signatures) */
     "clock_gettime clock_getres clock_nanosleep nanosleep gettimeofday time getpid gettid "
-    "getppid getuid geteuid getgid getegid uname sysinfo getrlimit prlimit64 getrusage getrandom",
+    "getppid getuid geteuid getgid getegid uname sysinfo getrlimit getrusage getrandom",
 };
 
 /* The ioctls after set-up: a vCPU runs, its registers are read for a crash report or changed
@@ -152,6 +165,28 @@ static int add_rules(scmp_filter_ctx ctx)
     if (!r)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+    /* limits and scheduling of this process only (glibc passes 0; the populate thread makes
+     * itself idle with 0). sched_setaffinity stays open: vCPU threads are pinned by thread id
+     * from the main thread (allocator/lease_map.c) */
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
+                             SCMP_A0(SCMP_CMP_EQ, 0));
+    /* sockets of the families the monitor uses: Unix (vsock's host side), IPv4 and IPv6
+     * (outbound connections); others (netlink, packet...) are answered EAFNOSUPPORT, which
+     * glibc's name lookups take in their stride */
+    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+    for (size_t i = 0; !r && i < sizeof(families) / sizeof(families[0]); i++)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+    for (int f = 0; !r && f < AF_MAX; f++)
+        if (f != AF_UNIX && f != AF_INET && f != AF_INET6)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
     /* thread names */
     if (!r)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
@@ -170,6 +205,7 @@ int sandbox_enter(void)
         alc_err_report(E_MONITOR_FAILURE, "cannot catch SIGSYS: %s", strerror(errno));
         return -1;
     }
+    g_log_fd = log_get_fd();
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx) {
         alc_err_report(E_MONITOR_FAILURE, "cannot make the monitor's system-call filter");
@@ -177,6 +213,10 @@ int sandbox_enter(void)
     }
     /* every thread at once: the control and device threads exist already */
     int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    /* a 32-bit system call (int 0x80) ends the whole process, not only the calling thread,
+     * which could hold a lock the others wait on */
+    if (!r)
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (!r)
         r = add_rules(ctx);
     if (!r)

@@ -1,17 +1,21 @@
-/* sandbox.h: what the monitor may still do once the enclave is set up (issue 14).
+/* sandbox.h: what the monitor may still do once the enclave is set up (issue 14,
+ * docs/security.md).
  *
  * The monitor parses what the guest puts in its virtqueues and answers NSM requests with the
  * attestation key in memory, so a bug there must not become the host's. Two steps:
- * - sandbox_drop_privileges(), before the monitor's first thread: every capability goes
- *   (effective, permitted, inheritable, ambient and the bounding set) and no exec can give any
- *   back (no_new_privs). The monitor keeps its uid: its files (the runtime directory, the pool's
- *   leases) are its own, and it needs no capability to use them.
+ * - sandbox_drop_privileges(), before the monitor's first thread: not dumpable (no process of
+ *   the same uid reads its memory through /proc or ptrace), no_new_privs, and every capability
+ *   goes (effective, permitted, inheritable, ambient and the bounding set). The monitor keeps
+ *   its uid: its files (the runtime directory, the pool's leases) are its own, and it needs no
+ *   capability to use them.
  * - sandbox_enter(), once the guest's memory, vCPUs and devices exist and before a vCPU runs:
  *   a seccomp filter on every thread of the process allows only the system calls the running
- *   monitor makes (descriptors, sockets, memory, threads, time, signals to itself), the KVM
- *   ioctls a running vCPU needs and nothing that starts a program, changes identities, mounts,
- *   traces or loads anything into the kernel. A refused call ends the process with a message
- *   naming it: a refusal is a bug in alcove, not something the guest can cause. */
+ *   monitor makes (descriptors, Unix and TCP sockets it does not bind, memory, threads, time,
+ *   signals and limits of itself), the KVM ioctls a running vCPU needs, and not exec, fork,
+ *   identity changes, mounts, tracing or loading anything into the kernel. A refused call ends
+ *   the process with a message naming it: a refusal is a bug in alcove, not something the
+ *   guest can cause. What the filter leaves open (files and sockets of the monitor's uid) is
+ *   in docs/security.md. */
 #ifndef ALCOVE_SANDBOX_H
 #define ALCOVE_SANDBOX_H
 

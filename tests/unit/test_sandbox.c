@@ -2,8 +2,9 @@
  * the monitor applies it: what the running monitor does still works (threads, sockets, files,
  * memory, signals to itself, randomness), and what it never does ends the process with status
  * 125 and a message naming the call: exec, fork, a signal to another process, a KVM ioctl of
- * set-up, an identity change; a thread that existed before the filter is filtered too; no
- * capability is left and no_new_privs is set. */
+ * set-up, an identity change, a limit of another process, bind; a thread that existed before
+ * the filter is filtered too; no capability is left, no_new_privs is set, it is not dumpable;
+ * the NSM's lazy CA load, leaf issue and signing work under the filter. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,15 +17,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "attest/ca.h"
 #include "monitor/sandbox.h"
 
 /* Runs body in a sandboxed child; its exit status, and what it wrote to stderr in err. */
@@ -69,9 +75,20 @@ static void allowed_body(void)
         _exit(1);
     int sv[2];
     char c = 'x';
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) || write(sv[0], &c, 1) != 1 ||
-        read(sv[1], &c, 1) != 1 || c != 'x')
+    if (pipe2(sv, O_CLOEXEC) || write(sv[1], &c, 1) != 1 || read(sv[0], &c, 1) != 1 || c != 'x')
         _exit(2);
+    /* the families it uses; others are answered EAFNOSUPPORT rather than ending it */
+    int s4 = socket(AF_INET, SOCK_STREAM, 0), su = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (s4 < 0 || su < 0 || close(s4) || close(su))
+        _exit(8);
+    if (socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EAFNOSUPPORT)
+        _exit(9);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl))
+        _exit(10);
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_IDLE, &sp))
+        _exit(11);
     char path[] = "/tmp/alcove-sandbox-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0 || write(fd, "ok", 2) != 2 || fsync(fd) || close(fd) || unlink(path))
@@ -125,11 +142,84 @@ static void status_body(void)
         _exit(3);
 }
 
+/* The NSM's first attestation loads the host CA, issues a leaf and signs a document under the
+ * filter (OpenSSL's key generation and signing, reading the CA's files). */
+static char g_ca_dir[64];
+
+static void ca_body(void)
+{
+    char why[256];
+    struct attest_ca *ca = ca_load(g_ca_dir, why, sizeof(why));
+    if (!ca) {
+        fprintf(stderr, "ca_load: %s\n", why);
+        _exit(1);
+    }
+    struct attest_signer s = {0};
+    if (ca_issue_signer(ca, "i-0123456789abcdef-enc0123456789abcdef", time(NULL), &s, why,
+                        sizeof(why))) {
+        fprintf(stderr, "ca_issue_signer: %s\n", why);
+        _exit(2);
+    }
+    static const uint8_t pcrs[ATTEST_MAX_PCRS][ATTEST_PCR_SIZE];
+    struct attest_doc_fields f = {
+        .module_id = "i-0123456789abcdef-enc0123456789abcdef",
+        .timestamp_ms = 1,
+        .pcrs = pcrs,
+        .pcr_mask = 0xffff,
+        .nonce = {(const uint8_t *)"nonce", 5},
+    };
+    uint8_t *doc = NULL;
+    size_t len = 0;
+    if (attest_document_build(&s, &f, &doc, &len) || len == 0)
+        _exit(3);
+    free(doc);
+    attest_signer_free(&s);
+    ca_free(ca);
+}
+
+static void test_ca(void **state)
+{
+    (void)state;
+    char why[256];
+    snprintf(g_ca_dir, sizeof(g_ca_dir), "/tmp/alcove-sandbox-ca-%d", (int)getpid());
+    struct attest_ca *ca = ca_generate("sandbox-test", time(NULL), why, sizeof(why));
+    assert_non_null(ca);
+    int e = 0;
+    assert_int_equal(ca_save(ca, g_ca_dir, false, &e, why, sizeof(why)), 0);
+    ca_free(ca);
+    char err[512];
+    int st = run_sandboxed(ca_body, err, sizeof(err));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/ca.pem", g_ca_dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/ca.key", g_ca_dir);
+    unlink(path);
+    rmdir(g_ca_dir);
+    if (st != 0)
+        fprintf(stderr, "%s", err);
+    assert_int_equal(st, 0);
+}
+
 static void test_status(void **state)
 {
     (void)state;
     char err[512];
     assert_int_equal(run_sandboxed(status_body, err, sizeof(err)), 0);
+}
+
+/* Not dumpable once privileges are dropped: no process of the same uid (another enclave's
+ * monitor) opens its /proc/PID/mem or ptraces it. */
+static void test_dumpable(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(sandbox_drop_privileges() == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 1);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void exec_body(void)
@@ -157,6 +247,19 @@ static void kvm_setup_ioctl_body(void)
     ioctl(-1, 0xae01 /* KVM_CREATE_VM */, 0);
 }
 
+static void prlimit_other_body(void)
+{
+    struct rlimit rl = {1, 1};
+    prlimit(getppid(), RLIMIT_CPU, &rl, NULL);
+}
+
+static void bind_body(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
 static void setuid_body(void)
 {
     if (setuid(getuid()))
@@ -179,6 +282,8 @@ static void test_refused(void **state)
     check_refused(kill_other_body, "call 62;");            /* kill of another process */
     check_refused(kvm_setup_ioctl_body, "(ioctl 0xae01)"); /* a set-up ioctl */
     check_refused(setuid_body, "call 105;");               /* setuid */
+    check_refused(prlimit_other_body, "call 302;");        /* a limit of another process */
+    check_refused(bind_body, "call 49;");                  /* bind: listening is done before */
 }
 
 /* A thread started before the filter (as the control thread is) is filtered as well. */
@@ -230,10 +335,9 @@ static void test_early_thread(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allowed),
-        cmocka_unit_test(test_status),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_early_thread),
+        cmocka_unit_test(test_allowed),  cmocka_unit_test(test_status),
+        cmocka_unit_test(test_dumpable), cmocka_unit_test(test_ca),
+        cmocka_unit_test(test_refused),  cmocka_unit_test(test_early_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
