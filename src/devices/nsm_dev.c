@@ -46,13 +46,10 @@ struct nsm_dev {
     uint8_t resp[NSM_RESPONSE_MAX_SIZE];
 };
 
-/* PCR0, 1, 2 (and 8) of what was booted. */
-void nsm_measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
+/* PCR0, 1, 2 of an image made at launch (a binary, a directory, a bundle), as the same image
+ * built into an EIF would have. */
+static int measure_booted(const struct enclave_config *cfg, struct eif_pcrs *out)
 {
-    if (cfg->pcrs) {
-        *out = *cfg->pcrs;
-        return;
-    }
     size_t ksize = cfg->kernel_size;
     const uint8_t *kernel = cfg->kernel ? cfg->kernel : kernel_image_builtin(&ksize);
     struct eif_blob app = {.data = cfg->rootfs, .size = cfg->rootfs_size};
@@ -66,7 +63,35 @@ void nsm_measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
         .ramdisks = ramdisks,
         .nramdisks = 2,
     };
-    if (eif_measure_contents(&c, out))
+    return eif_measure_contents(&c, out);
+}
+
+/* PCR0, 1, 2 (and 8) of what was booted, with the launch's own command line, environment and
+ * the options that change what the enclave kernel does or tells the host (image/measure.h).
+ * All zeros when the image cannot be measured. */
+void nsm_measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
+{
+    if (cfg->pcrs)
+        *out = *cfg->pcrs;
+    else if (measure_booted(cfg, out)) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    static const char *const level_opt[] = {NULL, NULL, "log-level=info", "log-level=debug",
+                                            "log-level=trace"};
+    const char *opts[3];
+    char fault[80];
+    int nopts = 0;
+    if (cfg->log_level > ALC_LOG_WARN && cfg->log_level <= ALC_LOG_TRACE)
+        opts[nopts++] = level_opt[cfg->log_level];
+    if (cfg->no_syscall_patch)
+        opts[nopts++] = "no-syscall-patch";
+    const char *f = getenv("ALCOVE_FAULT"); /* fault injection for the tests (monitor.c) */
+    if (f && *f) {
+        snprintf(fault, sizeof(fault), "fault=%s", f);
+        opts[nopts++] = fault;
+    }
+    if (pcr_measure_launch(out, cfg->argv, cfg->argc, cfg->envp, cfg->envc, opts, nopts))
         memset(out, 0, sizeof(*out));
 }
 

@@ -71,6 +71,45 @@ out:
     return ret;
 }
 
+static int feed_strings(EVP_MD_CTX *ctx, const char *const *v, int n)
+{
+    uint8_t le[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+    if (EVP_DigestUpdate(ctx, le, sizeof(le)) != 1)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (EVP_DigestUpdate(ctx, v[i], strlen(v[i]) + 1) != 1)
+            return -1;
+    return 0;
+}
+
+static int extend(uint8_t pcr[PCR_SIZE], const uint8_t data[PCR_SIZE])
+{
+    uint8_t both[2 * PCR_SIZE];
+    unsigned len = 0;
+    memcpy(both, pcr, PCR_SIZE);
+    memcpy(both + PCR_SIZE, data, PCR_SIZE);
+    return EVP_Digest(both, sizeof(both), pcr, &len, EVP_sha384(), NULL) == 1 ? 0 : -1;
+}
+
+int pcr_measure_launch(struct eif_pcrs *p, char *const *argv, int argc, char *const *envp, int envc,
+                       const char *const *opts, int nopts)
+{
+    if (argc <= 0 && envc <= 0 && nopts <= 0)
+        return 0;
+    uint8_t l[PCR_SIZE];
+    unsigned len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int err = !ctx || EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) != 1 ||
+              feed_strings(ctx, (const char *const *)argv, argc > 0 ? argc : 0) ||
+              feed_strings(ctx, (const char *const *)envp, envc > 0 ? envc : 0) ||
+              (nopts > 0 && feed_strings(ctx, opts, nopts)) ||
+              EVP_DigestFinal_ex(ctx, l, &len) != 1 || len != PCR_SIZE;
+    EVP_MD_CTX_free(ctx);
+    if (err || extend(p->pcr0, l) || extend(p->pcr2, l))
+        return -1;
+    return 0;
+}
+
 void pcr_to_hex(const uint8_t pcr[PCR_SIZE], char out[PCR_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";

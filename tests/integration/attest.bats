@@ -15,6 +15,10 @@ setup_file() {
   "$ALCOVE" ca init --dir "$BATS_FILE_TMPDIR/other-ca" > /dev/null
   "$ALCOVE" build-enclave --binary "$(prog nsm_lib-musl-exec)" \
     --output-file "$BATS_FILE_TMPDIR/nsm.eif" > "$BATS_FILE_TMPDIR/nsm.json"
+  # the same program with the attesting command line as the image's own
+  "$ALCOVE" build-enclave --binary "$(prog nsm_lib-musl-exec)" \
+    --cmd '/nsm_lib-musl-exec --attest 00112233445566778899' \
+    --output-file "$BATS_FILE_TMPDIR/nsm-attest.eif" > "$BATS_FILE_TMPDIR/nsm-attest.json"
 }
 
 setup() {
@@ -23,7 +27,19 @@ setup() {
   T=$BATS_TEST_TMPDIR
 }
 
-pcr() { python3 -c "import json; print(json.load(open('$BATS_FILE_TMPDIR/nsm.json'))['Measurements']['PCR$1'])"; }
+pcr() { python3 -c "import json; print(json.load(open('$BATS_FILE_TMPDIR/${2:-nsm}.json'))['Measurements']['PCR$1'])"; }
+
+# launch_pcr N HEX ARG...: PCR N (0 or 2, given as HEX) of a launch with its own command line
+# ARG... and no environment of its own, computed here independently (docs/attestation.md)
+launch_pcr() {
+  python3 - "$@" << 'PY'
+import hashlib, struct, sys
+n, pcr, args = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3:]
+blob = struct.pack('<I', len(args)) + b''.join(a.encode() + b'\0' for a in args)
+blob += struct.pack('<I', 0)
+print(hashlib.sha384(pcr + hashlib.sha384(blob).digest()).hexdigest())
+PY
+}
 
 # doc NONCE [alcove run options...]: an attestation document from a fresh enclave, into $T/doc
 doc() {
@@ -55,16 +71,18 @@ doc() {
 
 @test "a document from an EIF enclave: PCRs are the image's, the nonce is bound, both verifiers agree" {
   require_kvm
-  doc 00112233445566778899
+  "$ALCOVE" run "$BATS_FILE_TMPDIR/nsm-attest.eif" > "$T/doc.hex"
+  xxd -r -p "$T/doc.hex" > "$T/doc"
   run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
-    --pcr 0="$(pcr 0)" --pcr 1="$(pcr 1)" --pcr 2="$(pcr 2)" --nonce 00112233445566778899 --max-age 60
+    --pcr 0="$(pcr 0 nsm-attest)" --pcr 1="$(pcr 1 nsm-attest)" --pcr 2="$(pcr 2 nsm-attest)" \
+    --nonce 00112233445566778899 --max-age 60
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *'"Valid": true'* ]]
   [[ "$output" == *'"Nonce": "00112233445566778899"'* ]]
   [[ "$output" == *'"Debug": false'* ]]
   run "$PY" "$CHECK" "$T/doc" "$ALCOVE_CA_DIR/ca.pem" --nonce 00112233445566778899 \
-    --pcr 0="$(pcr 0)" --pcr 2="$(pcr 2)"
+    --pcr 0="$(pcr 0 nsm-attest)" --pcr 2="$(pcr 2 nsm-attest)"
   echo "$output"
   [ "$status" -eq 0 ]
   # the openssl command line agrees that the leaf chains to the CA
@@ -124,4 +142,34 @@ open('$T/leaf.der', 'wb').write(p['certificate'])
   [ "$status" -eq 1 ]
   [[ "$output" == *"INTERNAL_ERROR"* || "$output" == *"InternalError"* ]]
   [[ "$output" == *"alcove ca init"* ]]
+}
+
+@test "must-fail: a launch with another command line or --env than the image's is measured: a verifier pinned to the image refuses it" {
+  require_kvm
+  # the image's own command, with --env added: PCR0 and PCR2 change, PCR1 (the kernel) does not
+  "$ALCOVE" run --env SECRET_POLICY=off "$BATS_FILE_TMPDIR/nsm-attest.eif" > "$T/doc.hex"
+  xxd -r -p "$T/doc.hex" > "$T/doc"
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 0="$(pcr 0 nsm-attest)"
+  echo "$output"
+  [ "$status" -eq 80 ]
+  [[ "$output" == *"PCR0"* ]]
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 2="$(pcr 2 nsm-attest)"
+  [ "$status" -eq 80 ]
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 1="$(pcr 1 nsm-attest)"
+  [ "$status" -eq 0 ]
+  # another command than the image's: PCR0 and PCR2 are the image's extended with it, as a
+  # verifier computes them (launch_pcr, independent of alcove's code)
+  doc 0badc0de
+  want0=$(launch_pcr 0 "$(pcr 0)" /nsm_lib-musl-exec --attest 0badc0de)
+  want2=$(launch_pcr 2 "$(pcr 2)" /nsm_lib-musl-exec --attest 0badc0de)
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 0="$want0" --pcr 1="$(pcr 1)" --pcr 2="$want2" --nonce 0badc0de
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run "$ALCOVE" verify-attestation --document "$T/doc" --ca "$ALCOVE_CA_DIR/ca.pem" \
+    --pcr 0="$(pcr 0)"
+  [ "$status" -eq 80 ]
 }

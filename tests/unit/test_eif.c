@@ -144,6 +144,38 @@ static void test_crc32(void **state)
     assert_int_equal(eif_crc32(0, "", 0), 0);
 }
 
+/* A launch's own command line and environment extend PCR0 and PCR2 (vectors from Python's
+ * hashlib, docs/attestation.md); PCR1 and PCR8 stay; a launch with neither changes nothing. */
+static void test_launch_measure(void **state)
+{
+    (void)state;
+    struct eif_pcrs p, orig;
+    for (int i = 0; i < PCR_SIZE; i++)
+        p.pcr0[i] = p.pcr1[i] = p.pcr2[i] = p.pcr8[i] = (uint8_t)i;
+    orig = p;
+    char a0[] = "/a", a1[] = "b", e0[] = "K=V";
+    char *argv[] = {a0, a1}, *envp[] = {e0};
+    assert_int_equal(pcr_measure_launch(&p, argv, 0, envp, 0, NULL, 0), 0);
+    assert_memory_equal(&p, &orig, sizeof(p));
+    assert_int_equal(pcr_measure_launch(&p, argv, 2, envp, 1, NULL, 0), 0);
+    const char *want = "87a78f70770bc9fad69af1f744b37d93dcb6b54acf9fc11989b9b138c53295920136ac9b"
+                       "2cd5e20334e83120a09ba29b";
+    assert_pcr(p.pcr0, want);
+    assert_pcr(p.pcr2, want);
+    assert_memory_equal(p.pcr1, orig.pcr1, PCR_SIZE);
+    assert_memory_equal(p.pcr8, orig.pcr8, PCR_SIZE);
+    p = orig;
+    assert_int_equal(pcr_measure_launch(&p, NULL, 0, envp, 1, NULL, 0), 0);
+    assert_pcr(p.pcr0, "f1dec639af3ed124d8260d2672d9398b809395677689b15a4e476712086bae48a31b2a598f"
+                       "c65f7758cb850f479a4077");
+    /* an option alone (--log-level trace) */
+    p = orig;
+    const char *opts[] = {"log-level=trace"};
+    assert_int_equal(pcr_measure_launch(&p, NULL, 0, NULL, 0, opts, 1), 0);
+    assert_pcr(p.pcr2, "1e5af905d13dc03d7b737e7891ea77cfd3d3bc3d5127b8eef8a243b57028cb0d29d497a168"
+                       "a3d4bd5bca004640287f51");
+}
+
 /* V1: pcr() of the empty input and of "abc"; pcr_to_hex is lowercase. */
 static void test_v1_pcr_of_bytes(void **state)
 {
@@ -791,6 +823,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_v1_pcr_of_bytes),
+        cmocka_unit_test(test_launch_measure),
         cmocka_unit_test(test_v2_unsigned),
         cmocka_unit_test(test_v3_one_ramdisk),
         cmocka_unit_test(test_v4_three_ramdisks),
