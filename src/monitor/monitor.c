@@ -28,6 +28,7 @@
 #include "cpio/cpio.h"
 
 #include "common/log.h"
+#include "common/runtime.h"
 #include "devices/stdio.h"
 #include "devices/nsm_dev.h"
 #include "devices/vsock.h"
@@ -534,7 +535,7 @@ int monitor_run(const struct enclave_config *cfg)
     int err = cfg->npublish ? vsock_publish(vm, cfg->publish, cfg->npublish) : 0;
     /* no capability is needed past the published ports (a port below 1024), and none is kept
      * while the first thread starts: threads take their capabilities from the one that made them */
-    if (!err && sandbox_drop_privileges())
+    if (!err && sandbox_drop_privileges(runtime_dir()))
         err = E_MONITOR_FAILURE;
     if (!err)
         err = take_resources(vm, cfg);

@@ -3,6 +3,8 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
 #include <linux/kvm.h>
 #include <linux/sched.h>
 #include <seccomp.h>
@@ -20,7 +22,67 @@
 #include "common/errors.h"
 #include "common/log.h"
 
-int sandbox_drop_privileges(void)
+/* Landlock (the kernel's own sandbox for unprivileged processes) limits where the monitor may
+ * write, make or remove files: beneath its runtime directory (its records, sockets, the pool's
+ * leases) and device nodes (/dev/kvm and /dev/null are opened for writing). Reading is left
+ * open (the CA's files, name lookups' configuration). A kernel without Landlock keeps the
+ * monitor as it is, which the debug log says. Landlock binds only the calling thread and the
+ * threads it makes afterwards, so this runs before the first. 0, or -1 with errno. */
+static int landlock_writes(const char *writable_dir)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi < 1) {
+        alc_log(ALC_LOG_DEBUG, "no Landlock in this kernel: the monitor may write where its uid "
+                               "may");
+        return 0;
+    }
+    uint64_t make = LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+                    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+                    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                    LANDLOCK_ACCESS_FS_MAKE_SYM;
+    uint64_t all = LANDLOCK_ACCESS_FS_WRITE_FILE | make;
+    if (abi >= 2)
+        all |= LANDLOCK_ACCESS_FS_REFER;
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+    if (abi >= 3)
+        all |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+    struct landlock_ruleset_attr attr = {.handled_access_fs = all};
+    int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+    if (rs < 0)
+        return -1;
+    struct rule {
+        const char *path;
+        uint64_t access;
+    } rules[] = {
+        {writable_dir, all},
+        {"/dev", LANDLOCK_ACCESS_FS_WRITE_FILE},
+    };
+    int err = 0;
+    for (size_t i = 0; !err && i < sizeof(rules) / sizeof(rules[0]); i++) {
+        if (!rules[i].path)
+            continue;
+        int fd = open(rules[i].path, O_PATH | O_CLOEXEC | O_DIRECTORY);
+        if (fd < 0) {
+            err = -1;
+            break;
+        }
+        struct landlock_path_beneath_attr pb = {.allowed_access = rules[i].access, .parent_fd = fd};
+        err = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) ? -1 : 0;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    if (!err)
+        err = (int)syscall(SYS_landlock_restrict_self, rs, 0) ? -1 : 0;
+    int saved = errno;
+    close(rs);
+    errno = saved;
+    return err;
+}
+
+int sandbox_drop_privileges(const char *writable_dir)
 {
     /* not dumpable: another process of this uid (another enclave's monitor) can neither open
      * this one's /proc/PID/mem nor ptrace it; the guest's memory and the leaf key are here */
@@ -31,6 +93,11 @@ int sandbox_drop_privileges(void)
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
         alc_err_report(E_MONITOR_FAILURE, "cannot set no_new_privs: %s", strerror(errno));
+        return -1;
+    }
+    if (landlock_writes(writable_dir)) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot limit where the monitor writes (Landlock): %s",
+                       strerror(errno));
         return -1;
     }
     if (capng_get_caps_process() != 0) {

@@ -4,10 +4,11 @@
  * The monitor parses what the guest puts in its virtqueues and answers NSM requests with the
  * attestation key in memory, so a bug there must not become the host's. Two steps:
  * - sandbox_drop_privileges(), before the monitor's first thread: not dumpable (no process of
- *   the same uid reads its memory through /proc or ptrace), no_new_privs, and every capability
- *   goes (effective, permitted, inheritable, ambient and the bounding set). The monitor keeps
- *   its uid: its files (the runtime directory, the pool's leases) are its own, and it needs no
- *   capability to use them.
+ *   the same uid reads its memory through /proc or ptrace), no_new_privs, writes only beneath
+ *   the runtime directory and to devices (Landlock), and every capability goes (effective,
+ *   permitted, inheritable, ambient and the bounding set). The monitor keeps its uid: its files
+ *   (the runtime directory, the pool's leases) are its own, and it needs no capability to use
+ *   them.
  * - sandbox_enter(), once the guest's memory, vCPUs and devices exist and before a vCPU runs:
  *   a seccomp filter on every thread of the process allows only the system calls the running
  *   monitor makes (descriptors, Unix and TCP sockets it does not bind, memory, threads, time,
@@ -19,8 +20,10 @@
 #ifndef ALCOVE_SANDBOX_H
 #define ALCOVE_SANDBOX_H
 
-/* 0, or -1 with an [ E73 ] message printed. A process without capabilities has none to drop. */
-int sandbox_drop_privileges(void);
+/* 0, or -1 with an [ E73 ] message printed. A process without capabilities has none to drop.
+ * From then on it writes, makes and removes files only beneath writable_dir (NULL: nowhere)
+ * and writes to device nodes (Landlock, where the kernel has it). */
+int sandbox_drop_privileges(const char *writable_dir);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
 /* Fault injection for the tests: with ALCOVE_FAULT=sandbox-exec in the environment, the monitor

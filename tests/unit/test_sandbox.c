@@ -6,6 +6,9 @@
  * the filter is filtered too; no capability is left, no_new_privs is set, it is not dumpable;
  * the NSM's lazy CA load, leaf issue and signing work under the filter. */
 #include <errno.h>
+#include <linux/landlock.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -33,6 +36,11 @@
 #include "attest/ca.h"
 #include "monitor/sandbox.h"
 
+/* The directory the sandboxed children may write in (their runtime directory). */
+static char g_wdir[] = "/tmp/alcove-sandbox-wdir-XXXXXX";
+
+static bool g_landlock; /* the kernel has it (asked before any filter) */
+
 /* Runs body in a sandboxed child; its exit status, and what it wrote to stderr in err. */
 static int run_sandboxed(void (*body)(void), char *err, size_t errlen)
 {
@@ -43,7 +51,7 @@ static int run_sandboxed(void (*body)(void), char *err, size_t errlen)
     if (pid == 0) {
         close(p[0]);
         dup2(p[1], 2);
-        if (sandbox_drop_privileges() || sandbox_enter())
+        if (sandbox_drop_privileges(g_wdir) || sandbox_enter())
             _exit(99);
         body();
         _exit(0);
@@ -89,10 +97,20 @@ static void allowed_body(void)
     struct sched_param sp = {0};
     if (sched_setscheduler(0, SCHED_IDLE, &sp))
         _exit(11);
-    char path[] = "/tmp/alcove-sandbox-XXXXXX";
+    char path[128];
+    snprintf(path, sizeof(path), "%s/record-XXXXXX", g_wdir);
     int fd = mkstemp(path);
     if (fd < 0 || write(fd, "ok", 2) != 2 || fsync(fd) || close(fd) || unlink(path))
         _exit(3);
+    /* nowhere else: not /tmp beside it (where the kernel has Landlock) */
+    if (g_landlock) {
+        char other[] = "/tmp/alcove-sandbox-other-XXXXXX";
+        if (mkstemp(other) != -1 || errno != EACCES)
+            _exit(12);
+    }
+    fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* devices: /dev/kvm and /dev/null */
+    if (fd < 0 || write(fd, "x", 1) != 1 || close(fd))
+        _exit(13);
     void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     unsigned char vec[256];
     if (m == MAP_FAILED || mincore(m, 1 << 20, vec) || mprotect(m, 4096, PROT_NONE) ||
@@ -215,7 +233,8 @@ static void test_dumpable(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
-        _exit(sandbox_drop_privileges() == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 1);
+        _exit(sandbox_drop_privileges(g_wdir) == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0
+                                                                                              : 1);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
@@ -314,7 +333,7 @@ static void test_early_thread(void **state)
         pthread_t t;
         if (pthread_create(&t, NULL, early_thread, NULL))
             _exit(98);
-        if (sandbox_drop_privileges() || sandbox_enter())
+        if (sandbox_drop_privileges(g_wdir) || sandbox_enter())
             _exit(99);
         if (write(g_go[1], "g", 1) != 1)
             _exit(97);
@@ -334,10 +353,19 @@ static void test_early_thread(void **state)
 
 int main(void)
 {
+    if (!mkdtemp(g_wdir))
+        return 1;
+    g_landlock =
+        syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) >= 1;
+    if (!g_landlock)
+        fprintf(stderr, "test_sandbox: no Landlock in this kernel: where the monitor writes is "
+                        "not checked\n");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allowed),  cmocka_unit_test(test_status),
         cmocka_unit_test(test_dumpable), cmocka_unit_test(test_ca),
         cmocka_unit_test(test_refused),  cmocka_unit_test(test_early_thread),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    rmdir(g_wdir);
+    return r;
 }
