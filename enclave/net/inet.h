@@ -251,6 +251,10 @@ void inet_vsock_unlisten(struct isock *l);
 bool inet_vsock_pending(struct isock *l);
 /* Moves the published connections waiting into l's accept queue while it has room. */
 void inet_vsock_drain(struct isock *l);
+/* An outbound connect to n, which is not the enclave's (inet_route said ENETUNREACH): s goes
+ * SYN_SENT over a vsock connection to the parent, which checks its allowlist and connects
+ * (alcove_abi.h); the ops' sync sees the answer. 0, or -errno (ENETUNREACH without vsock). */
+int inet_vsock_connect(struct isock *s, const struct inet_name *n);
 uint64_t tcp_inq(struct isock *s);
 uint64_t tcp_outq(struct isock *s);
 /* TCP_INFO's tcpi_state */

@@ -175,6 +175,19 @@ struct alc_tcp_origin {
 _Static_assert(sizeof(struct alc_tcp_origin) == 20, "alc_tcp_origin layout");
 #endif
 
+/* Outbound TCP connections (docs/networking.md, "Outbound connections"). A TCP connect inside the
+ * enclave to an address that is not its own becomes a vsock connection to the parent's port
+ * ALC_VSOCK_TCP_OUT_PORT whose REQUEST carries the destination as payload (struct alc_tcp_origin,
+ * len = its size). The monitor checks it against the operator's allowlist and connects: RESPONSE
+ * when the TCP connection is up, or RST with a Linux errno in flags (EACCES: not allowed; the
+ * host's errno otherwise: ECONNREFUSED, ETIMEDOUT, ENETUNREACH ...). A RST with flags 0 is
+ * ECONNREFUSED. ALC_HOST_ALIAS_V4 (169.254.1.2, "host.alcove.internal") is the host's own
+ * loopback, 127.0.0.1, for the ports the allowlist names with it. */
+#define ALC_VSOCK_TCP_OUT_PORT    0x20000u
+#define ALC_HOST_ALIAS_V4         0xA9FE0102u /* 169.254.1.2, host byte order */
+#define ALC_HOST_ALIAS_NAME       "host.alcove.internal"
+#define ALC_OUT_CONNECT_TIMEOUT_S 20u /* the monitor's deadline for the TCP connect */
+
 /* ---- Rings ---------------------------------------------------------------------------------
  * Single-producer single-consumer byte rings in guest memory. Positions are free-running
  * 64-bit byte counters; the data index is (position % size), size a power of two.
