@@ -485,6 +485,9 @@ static void *vsock_thread(void *arg)
             case TAG_CONN:
                 host_event(vs, (struct conn *)t, evs[i].events);
                 break;
+            case TAG_DNS:
+                dns_event(vs, (struct dns_peer *)t);
+                break;
             }
         }
     }
@@ -654,6 +657,7 @@ void vsock_stop(struct vm *vm)
         close(vs->ep);
     virtio_remove(vm, ALC_VIRTIO_SLOT_VSOCK);
     vm->vsock = NULL;
+    dns_close_all(vs);
     free(vs->dest);
     free(vs);
 }

@@ -95,7 +95,11 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
         reply_rst(vs, h->src_port, h->dst_port);
         return;
     }
-    if (!heartbeat) {
+    if (h->dst_port == ALC_VSOCK_DNS_PORT) {
+        /* a UDP socket's name lookups (vsock_dns.c): answered here, never a host listener */
+        fd = dns_open(vs);
+        st = fd < 0 ? C_LINE : C_OPEN;
+    } else if (!heartbeat) {
         snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
         st = host_connect(path, &fd);
         const char *base = strrchr(vs->uds, '/');

@@ -63,8 +63,12 @@ int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n)
         const struct out_rule *r = &rules[i];
         if (strcasecmp(r->host, ALC_HOST_ALIAS_NAME) == 0 || strcmp(r->host, alias_text) == 0) {
             dest_add(vs, AF_INET, &alias, r->port, true);
+            dns_zone_add(vs, ALC_HOST_ALIAS_NAME, AF_INET, &alias);
             continue;
         }
+        bool name = !strchr(r->host, ':') && strspn(r->host, "0123456789.") != strlen(r->host);
+        if (name)
+            dns_zone_add(vs, r->host, 0, NULL); /* a lookup of it is allowed */
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
         int e = getaddrinfo(r->host, NULL, &hints, &res);
         if (e) {
@@ -74,23 +78,18 @@ int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n)
             continue;
         }
         for (struct addrinfo *a = res; a; a = a->ai_next) {
-            if (a->ai_family == AF_INET)
-                dest_add(vs, AF_INET, &((struct sockaddr_in *)a->ai_addr)->sin_addr, r->port,
-                         false);
-            else if (a->ai_family == AF_INET6)
-                dest_add(vs, AF_INET6, &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr, r->port,
-                         false);
+            const void *ip = a->ai_family == AF_INET
+                                 ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+                                 : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+            if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
+                continue;
+            dest_add(vs, a->ai_family, ip, r->port, false);
+            if (name)
+                dns_zone_add(vs, r->host, a->ai_family, ip); /* what its lookup answers */
         }
         freeaddrinfo(res);
     }
     return 0;
-}
-
-void vsock_allow_learn(struct vsock *vs, const char *name, int family, const void *addr)
-{
-    for (unsigned i = 0; i < vs->nrules; i++)
-        if (strcasecmp(vs->rules[i].host, name) == 0)
-            dest_add(vs, family, addr, vs->rules[i].port, false);
 }
 
 /* The allowed destination that d names, or NULL. */

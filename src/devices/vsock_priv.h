@@ -5,7 +5,8 @@
  *   vsock_host.c  the host side: listening sockets, CONNECT lines, host socket events, connects
  *                 for the guest;
  *   vsock_tcp.c   published ports: TCP listeners whose connections become host connections;
- *   vsock_out.c   outbound TCP connections under the operator's allowlist.
+ *   vsock_out.c   outbound TCP connections under the operator's allowlist;
+ *   vsock_dns.c   name lookups from the guest, answered from the allowlist's zone.
  * Everything here runs on the device's one thread (vsock_start and vsock_stop aside).
  *
  * A host connection is a host socket: a client of the hybrid socket after its CONNECT line, a
@@ -22,6 +23,7 @@
 
 #include "abi/alcove_abi.h"
 #include "abi/virtio.h"
+#include "common/dns_answer.h"
 #include "common/outbound.h"
 #include "common/publish.h"
 #include "devices/virtqueue.h"
@@ -57,7 +59,7 @@ enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
 #define SHUTDOWN_SEND  VSOCK_SHUTDOWN_SEND
 #define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
 
-enum tag { TAG_CONN, TAG_LISTEN, TAG_TCP, TAG_KICK, TAG_STOP };
+enum tag { TAG_CONN, TAG_LISTEN, TAG_TCP, TAG_KICK, TAG_STOP, TAG_DNS };
 
 enum conn_state {
     C_LINE,             /* a host client connected; its CONNECT line has not arrived */
@@ -152,6 +154,10 @@ struct vsock {
     struct out_dest *dest;
     unsigned ndest, cap_dest;
     unsigned nout_connecting;
+    /* name lookups: the zone (names of the rules and their addresses), the streams' peers */
+    struct dns_record *zone;
+    unsigned nzone, cap_zone;
+    struct dns_peer *dns_peers;
 };
 
 /* The device's state, made by the first of vsock_publish, vsock_allow and vsock_start. */
@@ -211,7 +217,17 @@ void tcp_close(struct vsock *vs);
 void out_request(struct vsock *vs, const struct vsock_hdr *h, const void *payload, uint32_t len);
 /* c's connect is over (done, failed or timed out): it leaves the count of those under way. */
 void out_settled(struct vsock *vs, struct conn *c);
-/* A name lookup from inside answered name with addr: the rules that name it allow it too. */
-void vsock_allow_learn(struct vsock *vs, const char *name, int family, const void *addr);
+
+/* ---- name lookups (vsock_dns.c) ---- */
+
+struct dns_peer;
+/* The zone has name (with addr when family is AF_INET or AF_INET6; 0: the name alone). */
+void dns_zone_add(struct vsock *vs, const char *name, int family, const void *addr);
+/* A socket pair for a guest's DNS stream: the end for its host connection, or -1 (errno). */
+int dns_open(struct vsock *vs);
+/* The device thread's end has frames (or the stream ended). */
+void dns_event(struct vsock *vs, struct dns_peer *p);
+/* Closes every DNS peer and frees the zone (vsock_stop). */
+void dns_close_all(struct vsock *vs);
 
 #endif

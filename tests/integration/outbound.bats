@@ -174,3 +174,44 @@ assert d['OutboundAllowlist'] == [{'address': 'example.com', 'port': 443},
                                   {'address': 'host.alcove.internal', 'port': 8080}], d
 assert 'EnclaveCID' in d and 'State' in d and 'Flags' in d, d"
 }
+
+@test "outbound: name lookups go to the parent: allowed names resolve, others do not exist" {
+  require_kvm
+  R=$T/root
+  mkdir -p "$R/etc"
+  cp "$(prog dns_lookup-musl-exec)" "$R/dns_lookup"
+  # any address outside the enclave: the parent answers for it
+  echo "nameserver 192.0.2.53" > "$R/etc/resolv.conf"
+  run "$ALCOVE" run --allow host.alcove.internal:80 --allow localhost:443 --rootfs "$R" \
+    /dns_lookup host.alcove.internal HOST.alcove.internal localhost
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"host.alcove.internal: 169.254.1.2"* ]]
+  [[ "$output" == *"HOST.alcove.internal: 169.254.1.2"* ]]
+  # the host's getaddrinfo for localhost, as the monitor resolved it at launch
+  [[ "$output" == *"localhost: "*"127.0.0.1"* ]]
+  # a name the allowlist does not name does not exist; without a list no name does
+  run "$ALCOVE" run --allow host.alcove.internal:80 --rootfs "$R" /dns_lookup example.com
+  echo "$output"
+  [ "$status" -eq 1 ]; [[ "$output" == *"example.com: EAI_NONAME"* ]]
+  run "$ALCOVE" run --rootfs "$R" /dns_lookup host.alcove.internal
+  [ "$status" -eq 1 ]; [[ "$output" == *"host.alcove.internal: EAI_NONAME"* ]]
+}
+
+@test "outbound: a name looked up inside then fetched from, as a program does it" {
+  require_kvm
+  start_http
+  R=$T/root
+  mkdir -p "$R/etc"
+  cp "$(prog dns_lookup-musl-exec)" "$R/dns_lookup"
+  cp "$(prog out_connect-musl-exec)" "$R/out_connect"
+  echo "nameserver 192.0.2.53" > "$R/etc/resolv.conf"
+  run "$ALCOVE" run --allow "host.alcove.internal:$HTTP_PORT" --rootfs "$R" \
+    /dns_lookup host.alcove.internal
+  [ "$status" -eq 0 ]
+  addr=${output##*: }
+  run "$ALCOVE" run --allow "host.alcove.internal:$HTTP_PORT" --rootfs "$R" \
+    /out_connect "$addr" "$HTTP_PORT" /index.txt
+  echo "$output"
+  [ "$status" -eq 0 ]; [[ "$output" == *"hello from the host $$"* ]]
+}
