@@ -135,6 +135,16 @@ assert_nothing_left() {
   [ "$status" -eq 1 ]; [[ "$output" == *"connect: ECONNREFUSED"* ]]
 }
 
+@test "outbound: an allowed destination the host cannot reach fails with the host's errno" {
+  require_kvm
+  # 192.0.2.1 (TEST-NET-1) is never routed: the host's connect has no route, or no answer
+  # until the monitor's 20 s deadline
+  run "$ALCOVE" run --allow 192.0.2.1:80 "$(prog out_connect-musl-exec)" 192.0.2.1 80
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" =~ connect:\ (ENETUNREACH|EHOSTUNREACH|ETIMEDOUT) ]]
+}
+
 @test "outbound: a non-blocking connect is EINPROGRESS, then POLLOUT and SO_ERROR" {
   require_kvm
   start_http
