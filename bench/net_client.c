@@ -6,6 +6,8 @@
  *   net_client TARGET ping N             1-byte round trips: "median_us p99_us"
  *   net_client TARGET conn N             connections per second (connect, 'c', close)
  * TARGET: tcp:PORT | vsock:UDS_PATH:PORT | pair (a socketpair to a forked server: send/recv/ping)
+ *   | lo (a forked server on 127.0.0.1, an ephemeral port: loopback TCP in one program, which
+ *   bench/net.sh runs natively and in an enclave; built static as net_client_static)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,14 +33,42 @@ static double now_s(void)
 }
 
 static const char *g_target;
+static int g_lo_port;
+static pid_t g_lo_child;
+
+/* "lo": a server on 127.0.0.1 in a forked child, serving connection after connection. */
+static int lo_start(void)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof(a);
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 64) ||
+        getsockname(l, (struct sockaddr *)&a, &al))
+        return -1;
+    g_lo_port = ntohs(a.sin_port);
+    g_lo_child = fork();
+    if (g_lo_child == 0) {
+        for (;;) {
+            int c = accept(l, NULL, NULL);
+            if (c < 0)
+                _exit(1);
+            setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            net_serve(c);
+            close(c);
+        }
+    }
+    close(l);
+    return g_lo_child > 0 ? 0 : -1;
+}
 
 static int dial(void)
 {
     int one = 1;
-    if (strncmp(g_target, "tcp:", 4) == 0) {
+    if (strncmp(g_target, "tcp:", 4) == 0 || strcmp(g_target, "lo") == 0) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)atoi(g_target + 4))};
+        int port = g_target[0] == 'l' ? g_lo_port : atoi(g_target + 4);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (connect(s, (struct sockaddr *)&a, sizeof(a)))
             return -1;
@@ -107,6 +138,10 @@ int main(int argc, char **argv)
     g_target = argv[1];
     const char *mode = argv[2];
     pid_t child;
+    if (strcmp(g_target, "lo") == 0 && lo_start()) {
+        fprintf(stderr, "net_client: no loopback server\n");
+        return 1;
+    }
     if (strcmp(mode, "conn") == 0) {
         int n = atoi(argv[3]);
         double t0 = now_s();
@@ -122,6 +157,8 @@ int main(int argc, char **argv)
             close(s);
         }
         printf("%.0f\n", n / (now_s() - t0));
+        if (g_lo_child > 0)
+            kill(g_lo_child, SIGKILL);
         return 0;
     }
     int s = open_target(&child);
@@ -183,5 +220,9 @@ int main(int argc, char **argv)
     close(s);
     if (child)
         waitpid(child, NULL, 0);
+    if (g_lo_child > 0) {
+        kill(g_lo_child, SIGKILL);
+        waitpid(g_lo_child, NULL, 0);
+    }
     return 0;
 }

@@ -1,12 +1,15 @@
 /* net_server.c: the server side of bench/vsock.sh, one static program that runs natively on
  * TCP loopback or in an enclave on AF_VSOCK, so both sides do the same work.
- *   net_server tcp PORT | vsock PORT
+ *   net_server tcp PORT | tcp-any PORT | vsock PORT
+ * tcp listens on 127.0.0.1, tcp-any on 0.0.0.0 (what a published port reaches in an enclave,
+ * bench/net.sh).
  * The protocol is net_proto.h's. Connections are served one after another; the server runs until
  * killed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +33,16 @@ struct sockaddr_vm_ {
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: net_server tcp|vsock PORT\n");
+        fprintf(stderr, "usage: net_server tcp|tcp-any|vsock PORT\n");
         return 2;
     }
     int port = atoi(argv[2]), s, one = 1;
-    if (strcmp(argv[1], "tcp") == 0) {
+    bool tcp = strncmp(argv[1], "tcp", 3) == 0;
+    if (tcp) {
         s = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_addr.s_addr = htonl(strcmp(argv[1], "tcp-any") == 0 ? INADDR_ANY : INADDR_LOOPBACK);
         if (bind(s, (struct sockaddr *)&a, sizeof(a))) {
             perror("bind");
             return 1;
@@ -66,7 +70,7 @@ int main(int argc, char **argv)
             perror("accept");
             return 1;
         }
-        if (strcmp(argv[1], "tcp") == 0)
+        if (tcp)
             setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         net_serve(c);
         close(c);

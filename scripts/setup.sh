@@ -31,6 +31,8 @@ packages=(
   time              # GNU time: the peak memory of a refused 4 GiB image (cli_checks.bats)
   socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
   curl              # an HTTP client for servers behind published ports (publish.bats, demo.sh)
+  redis-server redis-tools  # a real server behind a published port (publish.bats, bench/net.sh)
+  wrk               # an HTTP load generator (bench/net.sh)
   podman            # a container engine driving alcove-oci, the OCI runtime (oci.bats)
   openjdk-17-jdk-headless nodejs  # language runtimes run unmodified in enclaves (dynamic.bats)
 )

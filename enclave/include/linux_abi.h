@@ -64,6 +64,7 @@
 #define EAFNOSUPPORT    97
 #define EADDRINUSE      98
 #define EADDRNOTAVAIL   99
+#define ENETDOWN        100
 #define ENETUNREACH     101
 #define ECONNABORTED    103
 #define ECONNRESET      104
@@ -72,6 +73,8 @@
 #define ENOTCONN        107
 #define ETOOMANYREFS    109
 #define ECONNREFUSED    111
+#define EHOSTDOWN       112
+#define EHOSTUNREACH    113
 #define EALREADY        114
 #define EINPROGRESS     115
 

@@ -96,6 +96,12 @@ int vsock_origin(struct vsock *s, struct alc_tcp_origin *out);
 uint32_t vsock_poll_bits(struct vsock *s);
 uint64_t vsock_queued(struct vsock *s, bool out);
 void vsock_abort(struct vsock *s);
+/* An outbound TCP connection's vsock (net/inet_out.c): a non-blocking connect to the parent's
+ * ALC_VSOCK_TCP_OUT_PORT whose REQUEST carries dest (alcove_abi.h), given up after timeout_ns.
+ * 0 (under way) or -errno. */
+int vsock_connect_out(struct vsock *s, const struct alc_tcp_origin *dest, int64_t timeout_ns);
+/* How a connect stands: -EINPROGRESS, 0 (connected), or -errno (the RST's errno, ETIMEDOUT). */
+int vsock_connect_result(struct vsock *s);
 
 /* ---- options (sys/socket.c) ---- */
 #define VSOCK_OPT_BUFFER_SIZE     0

@@ -153,6 +153,11 @@ struct isock {
     struct idgram *dq_head, *dq_tail;
     uint64_t dq_charge;
     bool has_remote; /* UDP: connected */
+    /* UDP: the stream its name lookups go over to the parent (net/inet_dns.c), and the part of
+     * a frame read from it */
+    struct file *dns;
+    uint8_t *dns_buf;
+    uint32_t dns_have;
     /* options */
     struct sock_opts o;
     int tos, ttl; /* ttl -1: the default */
@@ -251,6 +256,10 @@ void inet_vsock_unlisten(struct isock *l);
 bool inet_vsock_pending(struct isock *l);
 /* Moves the published connections waiting into l's accept queue while it has room. */
 void inet_vsock_drain(struct isock *l);
+/* An outbound connect to n, which is not the enclave's (inet_route said ENETUNREACH): s goes
+ * SYN_SENT over a vsock connection to the parent, which checks its allowlist and connects
+ * (alcove_abi.h); the ops' sync sees the answer. 0, or -errno (ENETUNREACH without vsock). */
+int inet_vsock_connect(struct isock *s, const struct inet_name *n);
 uint64_t tcp_inq(struct isock *s);
 uint64_t tcp_outq(struct isock *s);
 /* TCP_INFO's tcpi_state */
@@ -269,5 +278,12 @@ long udp_recvmsg(struct isock *s, struct sock_msg *m, int flags);
 uint32_t udp_poll(struct isock *s);
 void udp_release(struct isock *s);
 uint64_t udp_inq(struct isock *s);
+
+/* ---- net/inet_dns.c: name lookups through the parent ---- */
+/* Sends m, a datagram to port 53 at n outside the enclave, to the parent: m->len or -errno. */
+long inet_dns_send(struct isock *s, const struct inet_name *n, struct sock_msg *m);
+/* Moves the answers that have come into s's receive queue. */
+void inet_dns_pull(struct isock *s);
+void inet_dns_release(struct isock *s);
 
 #endif

@@ -223,6 +223,8 @@ static void disconnect(struct isock *s)
         listen_stop(s);
     } else if (s->state == TCP_SYN_SENT) {
         syn_queue_leave(s);
+        if (s->cops)
+            s->cops->close(s, true); /* an outbound connect under way */
         s->err = ECONNRESET;
     } else if (s->cops) {
         bool alive =
@@ -287,6 +289,7 @@ static bool connect_ready(void *arg)
 {
     struct isock *s = arg;
     wait_on_file(s->file);
+    tcp_sync(s);
     return s->state != TCP_SYN_SENT;
 }
 
@@ -296,8 +299,11 @@ static int proto_connect(struct isock *s, const uint8_t *a, int len)
     struct inet_name n;
     uint8_t src[16];
     int err = parse_dst(s, a, len, &n);
-    if (!err)
-        err = inet_route(s, &n, src);
+    if (err)
+        return err;
+    err = inet_route(s, &n, src);
+    if (err == -ENETUNREACH)
+        return inet_vsock_connect(s, &n); /* not the enclave's: through the parent */
     if (err)
         return err;
     if (!s->addr_locked)
@@ -347,6 +353,7 @@ int tcp_connect(struct isock *s, const uint8_t *addr, int len, bool nonblock)
     case SS_CONNECTED:
         return -EISCONN;
     case SS_CONNECTING:
+        tcp_sync(s); /* an outbound connect's answer */
         err = -EALREADY;
         break;
     case SS_UNCONNECTED:
@@ -463,6 +470,7 @@ static bool connected_ready(void *arg)
 {
     struct isock *s = arg;
     wait_on_file(s->file);
+    tcp_sync(s);
     return s->state != TCP_SYN_SENT;
 }
 
@@ -499,7 +507,7 @@ long tcp_recvmsg(struct isock *s, struct sock_msg *m, int flags)
     if (flags & MSG_OOB)
         return -EINVAL; /* no urgent data, ever */
     tcp_sync(s);
-    if (s->cops)
+    if (s->cops && s->state != TCP_SYN_SENT)
         return s->cops->recvmsg(s, m, flags);
     if (s->err)
         return -inet_take_error(s);

@@ -8,6 +8,7 @@
 
 #include "klib.h"
 #include "poll.h"
+#include "vsock.h"
 #include "wait.h"
 
 #define DGRAM_OVERHEAD 768 /* a datagram's cost beyond its bytes (Linux's skb truesize) */
@@ -96,6 +97,15 @@ int udp_connect(struct isock *s, const uint8_t *addr, int len)
         return err;
     uint8_t src[16];
     err = inet_route(s, &n, src);
+    if (err == -ENETUNREACH && n.port == 53 && vsock_present()) {
+        /* a name server outside: its datagrams go through the parent (inet_dns.c) */
+        memset(src, 0, 16);
+        if (n.v4)
+            inet_set_v4(src, 0x0100007f);
+        else
+            src[15] = 1;
+        err = 0;
+    }
     if (err)
         return err;
     if (!s->addr_locked)
@@ -149,7 +159,9 @@ long udp_sendmsg(struct isock *s, struct sock_msg *m, int flags)
         return -EINVAL;
     uint8_t src[16];
     int err = inet_route(s, &n, src);
-    if (err)
+    /* a name server outside the enclave: through the parent (inet_dns.c) */
+    bool dns = err == -ENETUNREACH && n.port == 53 && vsock_present();
+    if (err && !dns)
         return err;
     if (m->len > (n.v4 ? UDP_MAX_V4 : UDP_MAX_V6))
         return -EMSGSIZE;
@@ -157,6 +169,8 @@ long udp_sendmsg(struct isock *s, struct sock_msg *m, int flags)
         return -inet_take_error(s); /* sock_alloc_send_skb reports a pending error */
     if (s->shut & SEND_SHUT)
         return -EPIPE; /* ... and a shut down sending side, without SIGPIPE */
+    if (dns)
+        return inet_dns_send(s, &n, m);
     struct isock *t = inet_lookup(SOCK_DGRAM, &n, src, s->lport);
     if (!t) {
         /* the ICMP port unreachable: only a socket connected there hears it */
@@ -194,6 +208,7 @@ static bool recv_ready(void *arg)
 {
     struct isock *s = arg;
     wait_on_file(s->file);
+    inet_dns_pull(s);
     return s->dq_head || s->err || (s->shut & RCV_SHUT);
 }
 
@@ -202,6 +217,7 @@ long udp_recvmsg(struct isock *s, struct sock_msg *m, int flags)
     int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : s->o.rcvtimeo_ns;
     struct idgram *d;
     for (;;) {
+        inet_dns_pull(s);
         if (s->err)
             return -inet_take_error(s);
         d = s->dq_head;
@@ -241,6 +257,7 @@ long udp_recvmsg(struct isock *s, struct sock_msg *m, int flags)
 /* Linux's udp_poll (datagram_poll). */
 uint32_t udp_poll(struct isock *s)
 {
+    inet_dns_pull(s);
     uint32_t m = POLLOUT | POLLWRNORM | POLLWRBAND; /* datagrams leave at once */
     if (s->err)
         m |= POLLERR;
@@ -255,6 +272,7 @@ uint32_t udp_poll(struct isock *s)
 
 void udp_release(struct isock *s)
 {
+    inet_dns_release(s);
     while (s->dq_head) {
         struct idgram *d = s->dq_head;
         s->dq_head = d->next;
@@ -266,5 +284,6 @@ void udp_release(struct isock *s)
 
 uint64_t udp_inq(struct isock *s)
 {
+    inet_dns_pull(s);
     return s->dq_head ? s->dq_head->len : 0;
 }

@@ -1,5 +1,6 @@
-/* inet_vsock.c: TCP connections that come from the host through a published port
- * (`alcove run -p HOST:P`, docs/networking.md), the second kind behind inet.h's connection seam.
+/* inet_vsock.c: TCP connections over vsock, the second kind behind inet.h's connection seam:
+ * those that come from the host through a published port (`alcove run -p HOST:P`,
+ * docs/networking.md), and outbound ones (inet_vsock_connect, at the end of the file).
  *
  * The monitor accepts a TCP client on the host and connects over vsock to this enclave's port
  * ALC_VSOCK_TCP_PORT0 + P, its REQUEST carrying the client's address (include/abi/alcove_abi.h).
@@ -47,12 +48,28 @@ static void pass_opts(struct isock *s)
     o->rcvlowat = s->o.rcvlowat;
 }
 
+static void v_close(struct isock *s, bool abort);
+
 /* What the client did since we last looked, in the socket's common state. */
 static void v_sync(struct isock *s)
 {
     struct vsock *v = vs_of(s);
     if (!v || s->state == TCP_CLOSE)
         return;
+    if (s->state == TCP_SYN_SENT) {
+        /* an outbound connection: the monitor's answer */
+        int r = vsock_connect_result(v);
+        if (r == -EINPROGRESS)
+            return;
+        if (r) {
+            v_close(s, false);
+            s->err = -r;
+            inet_notify(s, 0);
+            return;
+        }
+        s->state = TCP_ESTABLISHED;
+        inet_notify(s, POLLOUT | POLLWRNORM);
+    }
     uint32_t bits = vsock_poll_bits(v);
     if (bits & POLLERR) {
         int e = vsock_take_error(v);
@@ -244,4 +261,46 @@ void inet_vsock_drain(struct isock *l)
         inet_hash(c);
         inet_tcp_enqueue_accept(l, c); /* takes inet_tcp_child's reference */
     }
+}
+
+/* ---- outbound connections ---- */
+
+int inet_vsock_connect(struct isock *s, const struct inet_name *n)
+{
+    if (!vsock_present())
+        return -ENETUNREACH;
+    /* the source: the enclave's one address of the destination's kind */
+    uint8_t src[16] = {0};
+    if (n->v4)
+        inet_set_v4(src, 0x0100007f);
+    else
+        src[15] = 1;
+    if (!s->addr_locked)
+        inet_set_laddr(s, src);
+    if (!s->lport && inet_autobind(s))
+        return -EADDRNOTAVAIL;
+    struct alc_tcp_origin d = {.family = n->v4 ? 2 : 10,
+                               .port = (uint16_t)(n->port >> 8 | n->port << 8)};
+    if (n->v4)
+        memcpy(d.addr, n->addr + 12, 4);
+    else
+        memcpy(d.addr, n->addr, 16);
+    struct file *vf = vsock_socket_file(O_NONBLOCK);
+    if (!vf)
+        return -ENOBUFS;
+    file_get(vf); /* made with none: this is the connection's */
+    /* the monitor gives up first (ETIMEDOUT in its RST); ours is the backstop */
+    int err = vsock_connect_out(vsock_of(vf), &d,
+                                (int64_t)(ALC_OUT_CONNECT_TIMEOUT_S + 10) * 1000000000ll);
+    if (err) {
+        file_put(vf);
+        return err == -ENODEV ? -ENETUNREACH : err;
+    }
+    memcpy(s->raddr, n->addr, 16);
+    s->rport = n->port;
+    s->state = TCP_SYN_SENT;
+    s->shut = 0;
+    s->conn_priv = vf;
+    s->cops = &g_vsock_ops;
+    return 0;
 }

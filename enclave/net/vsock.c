@@ -110,6 +110,9 @@ struct vsock {
     /* a published TCP port's connection: the client's address, from the REQUEST's payload */
     bool has_origin;
     struct alc_tcp_origin origin;
+    /* an outbound TCP connection (vsock_connect_out): the destination its REQUEST carries */
+    bool has_dest;
+    struct alc_tcp_origin dest;
 };
 
 struct rxbuf {
@@ -430,14 +433,18 @@ static void hdr_fill(struct vsock_hdr *h, struct vsock *s, uint16_t op, uint32_t
 
 static bool ctl_send(struct vsock *s, uint16_t op, uint32_t flags)
 {
-    uint32_t n = 0;
+    /* an outbound TCP connection's REQUEST carries its destination (alcove_abi.h) */
+    uint32_t plen = op == OP_REQUEST && s->has_dest ? (uint32_t)sizeof(s->dest) : 0;
+    uint32_t n = plen;
     struct txbuf *b = tx_get(&n);
     if (!b)
         return false;
     struct vsock_hdr h;
-    hdr_fill(&h, s, op, flags, 0);
+    hdr_fill(&h, s, op, flags, plen);
     memcpy(b->mem, &h, sizeof(h));
-    tx_put(b, HDR_LEN);
+    if (plen)
+        memcpy(b->mem + HDR_LEN, &s->dest, plen);
+    tx_put(b, HDR_LEN + plen);
     return true;
 }
 
@@ -672,6 +679,21 @@ static void rx_request(struct vsock *l, const struct vsock_hdr *h, const uint8_t
     notify(l, POLLIN | POLLRDNORM);
 }
 
+/* Why a connect was refused: ECONNREFUSED, or for an outbound TCP connection the errno the
+ * monitor put in the RST's flags (alcove_abi.h) when it is one a TCP connect may fail with. */
+static int rst_errno(const struct vsock *s, const struct vsock_hdr *h)
+{
+    static const uint16_t known[] = {EACCES,      EPERM,        ECONNREFUSED, ETIMEDOUT,
+                                     ENETUNREACH, EHOSTUNREACH, ENETDOWN,     EHOSTDOWN,
+                                     ECONNRESET,  EADDRNOTAVAIL};
+    if (!s->has_dest)
+        return ECONNREFUSED;
+    for (unsigned i = 0; i < ARRAY_SIZE(known); i++)
+        if (h->flags == known[i])
+            return (int)h->flags;
+    return ECONNREFUSED;
+}
+
 static void rx_packet(const struct vsock_hdr *h, const uint8_t *payload)
 {
     if (h->dst_cid != g_cid || h->type != TYPE_STREAM) {
@@ -719,7 +741,7 @@ static void rx_packet(const struct vsock_hdr *h, const uint8_t *payload)
         /* RST: refused; anything else is a broken peer */
         if (h->op != OP_RST)
             rst(s->local_port, s->peer_port, s->peer_cid);
-        s->err = h->op == OP_RST ? ECONNREFUSED : EPROTO;
+        s->err = h->op == OP_RST ? rst_errno(s, h) : EPROTO;
         s->sk_state = SK_CLOSE;
         clear_timer(s);
         conn_remove(s);
@@ -1066,6 +1088,27 @@ int vsock_connect(struct vsock *s, const void *addr, int len, bool nonblock)
         return -ETIMEDOUT;
     }
     s->ss = SS_UNCONNECTED;
+    return s->err ? -s->err : -ECONNRESET;
+}
+
+int vsock_connect_out(struct vsock *s, const struct alc_tcp_origin *dest, int64_t timeout_ns)
+{
+    struct sockaddr_vm a = {
+        .svm_family = AF_VSOCK, .svm_port = ALC_VSOCK_TCP_OUT_PORT, .svm_cid = ALC_VSOCK_CID_HOST};
+    s->has_dest = true;
+    s->dest = *dest;
+    s->o.connect_timeout_ns = timeout_ns;
+    int err = vsock_connect(s, &a, sizeof(a), true);
+    return err == -EINPROGRESS ? 0 : err;
+}
+
+int vsock_connect_result(struct vsock *s)
+{
+    vsock_pump();
+    if (s->sk_state == SK_SYN_SENT)
+        return -EINPROGRESS;
+    if (s->ss == SS_CONNECTED || s->sk_state == SK_ESTABLISHED || s->sk_state == SK_CLOSING)
+        return 0;
     return s->err ? -s->err : -ECONNRESET;
 }
 

@@ -175,6 +175,34 @@ struct alc_tcp_origin {
 _Static_assert(sizeof(struct alc_tcp_origin) == 20, "alc_tcp_origin layout");
 #endif
 
+/* Outbound TCP connections (docs/networking.md, "Outbound connections"). A TCP connect inside the
+ * enclave to an address that is not its own becomes a vsock connection to the parent's port
+ * ALC_VSOCK_TCP_OUT_PORT whose REQUEST carries the destination as payload (struct alc_tcp_origin,
+ * len = its size). The monitor checks it against the operator's allowlist and connects: RESPONSE
+ * when the TCP connection is up, or RST with a Linux errno in flags (EACCES: not allowed; the
+ * host's errno otherwise: ECONNREFUSED, ETIMEDOUT, ENETUNREACH ...). A RST with flags 0 is
+ * ECONNREFUSED. ALC_HOST_ALIAS_V4 (169.254.1.2, "host.alcove.internal") is the host's own
+ * loopback, 127.0.0.1, for the ports the allowlist names with it. */
+#define ALC_VSOCK_TCP_OUT_PORT    0x20000u
+#define ALC_HOST_ALIAS_V4         0xA9FE0102u /* 169.254.1.2, host byte order */
+#define ALC_HOST_ALIAS_NAME       "host.alcove.internal"
+#define ALC_OUT_CONNECT_TIMEOUT_S 20u /* the monitor's deadline for the TCP connect */
+/* Name lookups through the parent: a UDP datagram to port 53 of an address outside the enclave
+ * goes, framed, over one vsock stream per UDP socket to the parent's port ALC_VSOCK_DNS_PORT; the
+ * monitor answers it (src/common/dns_answer.h) in a frame with the same address and port, which
+ * the enclave kernel delivers as a datagram from them. A frame: struct alc_dns_frame, then len
+ * bytes of DNS message (at most ALC_DNS_FRAME_MAX); anything else ends the stream. */
+#define ALC_VSOCK_DNS_PORT 0x20001u
+#define ALC_DNS_FRAME_MAX  4096u
+#ifndef __ASSEMBLER__
+struct alc_dns_frame {
+    uint16_t len;     /* the message's bytes, little-endian */
+    uint16_t port;    /* the server's port, network byte order */
+    uint8_t addr[16]; /* the server's address, IPv6 form (v4: ::ffff:a.b.c.d) */
+};
+_Static_assert(sizeof(struct alc_dns_frame) == 20, "alc_dns_frame layout");
+#endif
+
 /* ---- Rings ---------------------------------------------------------------------------------
  * Single-producer single-consumer byte rings in guest memory. Positions are free-running
  * 64-bit byte counters; the data index is (position % size), size a power of two.

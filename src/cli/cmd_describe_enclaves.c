@@ -80,6 +80,7 @@ const struct command cmd_describe_enclaves = {
              "CPUIDs, MemoryMiB, State (RUNNING, or EMPTY once its application has ended, with\n"
              "ExitStatus and ExitReason), Flags (DEBUG_MODE or NONE), Measurements, VsockSocket,\n"
              "MemoryBacking (hugepages from the allocator's pool, or ordinary), PublishedPorts\n"
-             "(-p/--publish: HostIp, HostPort, EnclavePort, Protocol). --metadata adds\n"
-             "ImageName, ImageVersion and Metadata from the image.\n",
+             "(-p/--publish: HostIp, HostPort, EnclavePort, Protocol), OutboundAllowlist\n"
+             "(--allow/--allowlist: address, port). --metadata adds ImageName, ImageVersion\n"
+             "and Metadata from the image.\n",
 };

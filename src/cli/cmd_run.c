@@ -19,6 +19,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "cli/allow_args.h"
 #include "common/publish.h"
 #include "elf/elf_parse.h"
 #include "image/boot_image.h"
@@ -138,6 +139,8 @@ struct run_opts {
     int envc;
     struct publish_port publish[PUBLISH_MAX];
     unsigned npublish;
+    struct out_rule allow[OUTBOUND_MAX];
+    unsigned nallow;
 };
 
 static int add_env(struct run_opts *o, const char *spec)
@@ -177,6 +180,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"enclave-name", required_argument, NULL, 'N'},
         {"debug-mode", no_argument, NULL, 'D'},
         {"publish", required_argument, NULL, 'p'},
+        {"allow", required_argument, NULL, 'A'},
+        {"allowlist", required_argument, NULL, 'W'},
         {0},
     };
     int c;
@@ -248,6 +253,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             }
             break;
         }
+        case 'A':
+            if (allow_arg(o->allow, &o->nallow, optarg))
+                return -1;
+            break;
+        case 'W':
+            if (allowlist_arg(o->allow, &o->nallow, optarg))
+                return -1;
+            break;
         default:
             if (c == ':')
                 alc_err_report(E_MISSING_ARGUMENT, "%s needs a value (see 'alcove run --help')",
@@ -379,6 +392,8 @@ static int run_run(int argc, char **argv)
         .debug_mode = o.debug_mode,
         .publish = o.publish,
         .npublish = o.npublish,
+        .allow = o.allow,
+        .nallow = o.nallow,
     };
     int r = monitor_run(&cfg);
     if (o.rootfs_dir)
@@ -427,6 +442,11 @@ const struct command cmd_run = {
         "                       vsock; repeatable). IP: an IPv4 address or [IPv6]; default\n"
         "                       0.0.0.0, every IPv4 address: anyone who can reach the host\n"
         "                       reaches the port (127.0.0.1 keeps it local)\n"
+        "      --allow HOST:PORT  outbound TCP connections (and name lookups) from the\n"
+        "                       enclave may reach HOST:PORT (repeatable; [IPv6]:PORT);\n"
+        "                       host.alcove.internal is the host's own 127.0.0.1; any other\n"
+        "                       destination is refused (EACCES)\n"
+        "      --allowlist FILE  the same from a file in vsock-proxy.yaml's format\n"
         "  -h, --help           show this help\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
         "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"

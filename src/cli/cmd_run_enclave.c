@@ -23,6 +23,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "cli/allow_args.h"
 #include "common/publish.h"
 #include "common/runtime.h"
 #include "image/boot_image.h"
@@ -41,6 +42,8 @@ struct re_opts {
     bool cid_given;
     struct publish_port publish[PUBLISH_MAX];
     unsigned npublish;
+    struct out_rule allow[OUTBOUND_MAX];
+    unsigned nallow;
 };
 
 static int parse_cpu(const char *s, uint32_t *out)
@@ -229,6 +232,15 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
                 alc_err_report(E_INVALID_ARGUMENT, "--publish '%s': %s", v, why);
                 return E_INVALID_ARGUMENT;
             }
+            continue;
+        }
+        if (strcmp(a, "--allow") == 0 || strcmp(a, "--allowlist") == 0) {
+            /* alcove's own, as --publish: allowed with --config too */
+            NEED_VALUE();
+            int e =
+                a[7] ? allowlist_arg(o->allow, &o->nallow, v) : allow_arg(o->allow, &o->nallow, v);
+            if (e)
+                return e;
             continue;
         }
         others++;
@@ -469,6 +481,8 @@ static int run_run_enclave(int argc, char **argv)
             .cpu_ids = o.ncpu_ids ? o.cpu_ids : NULL,
             .publish = o.publish,
             .npublish = o.npublish,
+            .allow = o.allow,
+            .nallow = o.nallow,
         };
         int r = monitor_run(&cfg);
         _exit(r < 0 ? -r : 0);
@@ -546,8 +560,12 @@ const struct command cmd_run_enclave = {
         "                        the enclave's TCP port ENCLAVE_PORT (repeatable; IP: IPv4 or\n"
         "                        [IPv6], default 0.0.0.0, every IPv4 address; see\n"
         "                        docs/networking.md); may be given with --config\n"
+        "  --allow HOST:PORT     outbound TCP connections and name lookups may reach HOST:PORT\n"
+        "                        (repeatable; host.alcove.internal: the host's 127.0.0.1)\n"
+        "  --allowlist FILE      the same from a file in vsock-proxy.yaml's format\n"
         "  --config FILE.json    the options as nitro-cli's JSON keys (eif_path, memory_mib,\n"
         "                        cpu_count or cpu_ids, enclave_cid, enclave_name, debug_mode,\n"
-        "                        attach_console); no other option with it but --publish; other\n"
-        "                        keys are ignored, as nitro-cli ignores them\n",
+        "                        attach_console); no other option with it but --publish,\n"
+        "                        --allow and --allowlist; other keys are ignored, as nitro-cli\n"
+        "                        ignores them\n",
 };

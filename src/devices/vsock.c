@@ -152,8 +152,18 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *ch)
         return 0;
     }
     if (h.op == OP_REQUEST) {
-        if (!c)
+        if (!c && h.dst_port == ALC_VSOCK_TCP_OUT_PORT) {
+            /* an outbound TCP connect: the destination is the payload (at most a few bytes
+             * are read; out_request checks the length) */
+            uint8_t dest[sizeof(struct alc_tcp_origin)] = {0};
+            uint32_t n = h.len == sizeof(dest) &&
+                                 vq_chain_read(ch, sizeof(h), dest, sizeof(dest)) == sizeof(dest)
+                             ? (uint32_t)sizeof(dest)
+                             : 0;
+            out_request(vs, &h, dest, n);
+        } else if (!c) {
             guest_request(vs, &h);
+        }
         return 0;
     }
     if (!c) {
@@ -291,6 +301,7 @@ static uint32_t rx_packet(struct vsock *vs, struct conn *c, const struct vq_chai
     uint32_t payload = 0;
     if (c->ctrl & CTRL_RST) {
         h.op = OP_RST;
+        h.flags = (uint32_t)c->rst_errno; /* an outbound connect's errno (alcove_abi.h) */
         c->ctrl = 0;
     } else if (c->ctrl & CTRL_RESPONSE) {
         h.op = OP_RESPONSE;
@@ -474,6 +485,9 @@ static void *vsock_thread(void *arg)
             case TAG_CONN:
                 host_event(vs, (struct conn *)t, evs[i].events);
                 break;
+            case TAG_DNS:
+                dns_event(vs, (struct dns_peer *)t);
+                break;
             }
         }
     }
@@ -527,8 +541,7 @@ static int ep_add(int ep, int fd, enum tag *tag)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The device's state, made by the first of vsock_publish and vsock_start. */
-static struct vsock *vsock_get(struct vm *vm)
+struct vsock *vsock_state(struct vm *vm)
 {
     if (vm->vsock)
         return vm->vsock;
@@ -549,7 +562,7 @@ static struct vsock *vsock_get(struct vm *vm)
 
 int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n)
 {
-    struct vsock *vs = vsock_get(vm);
+    struct vsock *vs = vsock_state(vm);
     if (!vs)
         return E_MONITOR_FAILURE;
     return tcp_listen_all(vs, ports, n);
@@ -557,7 +570,7 @@ int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n)
 
 int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
 {
-    struct vsock *vs = vsock_get(vm);
+    struct vsock *vs = vsock_state(vm);
     if (!vs)
         return E_MONITOR_FAILURE;
     vs->cid = cid;
@@ -644,5 +657,7 @@ void vsock_stop(struct vm *vm)
         close(vs->ep);
     virtio_remove(vm, ALC_VIRTIO_SLOT_VSOCK);
     vm->vsock = NULL;
+    dns_close_all(vs);
+    free(vs->dest);
     free(vs);
 }

@@ -10,12 +10,18 @@
 
 struct vm;
 struct publish_port;
+struct out_rule;
 
 /* Listens on the published TCP ports (common/publish.h), first thing in a launch, so that a
  * port in use fails it before memory, CPUs or files are taken. 0, or an alcove error code
  * (reported: E_PORT_UNAVAILABLE for a port that cannot be listened on); vsock_stop closes
  * them. Connections are accepted once vsock_start has started the thread. */
 int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n);
+
+/* The operator's allowlist for outbound connections (common/outbound.h): rules (kept, not
+ * copied: they must live as long as the enclave) and the addresses they resolve to now. 0, or
+ * an alcove error code (reported). */
+int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n);
 
 /* Creates the device in ALC_VIRTIO_SLOT_VSOCK with the enclave's cid, listens on uds_path (a
  * path that must not exist) and starts the device thread, which also serves the published

@@ -113,6 +113,7 @@ void conn_free(struct vsock *vs, struct conn *c)
         vs->nline--;
     if (c->guest_made)
         vs->nguest--;
+    out_settled(vs, c);
     free(c->pend);
     free(c);
     vs->nconns--;
@@ -176,9 +177,15 @@ void conn_reset(struct vsock *vs, struct conn *c, bool tell_guest)
 /* Answers a packet for which there is no connection with a RST, sent from a throwaway one. */
 void reply_rst(struct vsock *vs, uint32_t guest_port, uint32_t host_port)
 {
+    reply_rst_errno(vs, guest_port, host_port, 0);
+}
+
+void reply_rst_errno(struct vsock *vs, uint32_t guest_port, uint32_t host_port, int err)
+{
     struct conn *r = conn_new(vs, C_OPEN, -1);
     if (!r)
         return;
+    r->rst_errno = err;
     r->guest_port = guest_port;
     r->host_port = host_port;
     conn_hash_add(vs, r);

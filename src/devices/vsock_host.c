@@ -95,7 +95,11 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
         reply_rst(vs, h->src_port, h->dst_port);
         return;
     }
-    if (!heartbeat) {
+    if (h->dst_port == ALC_VSOCK_DNS_PORT) {
+        /* a UDP socket's name lookups (vsock_dns.c): answered here, never a host listener */
+        fd = dns_open(vs);
+        st = fd < 0 ? C_LINE : C_OPEN;
+    } else if (!heartbeat) {
         snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
         st = host_connect(path, &fd);
         const char *base = strrchr(vs->uds, '/');
@@ -198,7 +202,7 @@ int64_t vsock_now_ms(void)
 
 int host_timers(struct vsock *vs, int timeout)
 {
-    if (!vs->nline && !vs->listen_paused) {
+    if (!vs->nline && !vs->listen_paused && !vs->nout_connecting) {
         vs->sweep_ms = 0;
         return timeout;
     }
@@ -209,11 +213,15 @@ int host_timers(struct vsock *vs, int timeout)
         int64_t next = 0;
         for (struct conn *c = vs->all, *n; c; c = n) {
             n = c->anext;
-            if (c->state != C_LINE)
+            if (c->state != C_LINE && !c->out_connecting)
                 continue;
-            if (c->line_deadline_ms <= now)
+            if (c->line_deadline_ms <= now && c->out_connecting) {
+                out_settled(vs, c); /* an outbound connect past its deadline */
+                c->rst_errno = ETIMEDOUT;
+                conn_reset(vs, c, true);
+            } else if (c->line_deadline_ms <= now) {
                 conn_free(vs, c); /* too slow with its line: closed without a reply */
-            else if (!next || c->line_deadline_ms < next)
+            } else if (!next || c->line_deadline_ms < next)
                 next = c->line_deadline_ms;
         }
         /* a pause for want of descriptors ends when one is free; try again now and then */
@@ -271,7 +279,10 @@ void host_event(struct vsock *vs, struct conn *c, uint32_t events)
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        out_settled(vs, c);
         if (err || (events & EPOLLHUP)) {
+            if (c->out)
+                c->rst_errno = err ? err : ECONNREFUSED; /* the connect's errno for the guest */
             conn_reset(vs, c, true);
             return;
         }

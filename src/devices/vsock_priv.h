@@ -4,7 +4,9 @@
  *   vsock_conn.c  the connection table, the work list of connections owing the guest a packet;
  *   vsock_host.c  the host side: listening sockets, CONNECT lines, host socket events, connects
  *                 for the guest;
- *   vsock_tcp.c   published ports: TCP listeners whose connections become host connections.
+ *   vsock_tcp.c   published ports: TCP listeners whose connections become host connections;
+ *   vsock_out.c   outbound TCP connections under the operator's allowlist;
+ *   vsock_dns.c   name lookups from the guest, answered from the allowlist's zone.
  * Everything here runs on the device's one thread (vsock_start and vsock_stop aside).
  *
  * A host connection is a host socket: a client of the hybrid socket after its CONNECT line, a
@@ -21,6 +23,8 @@
 
 #include "abi/alcove_abi.h"
 #include "abi/virtio.h"
+#include "common/dns_answer.h"
+#include "common/outbound.h"
 #include "common/publish.h"
 #include "devices/virtqueue.h"
 #include "devices/vsock_line.h"
@@ -55,7 +59,7 @@ enum { Q_RX = 0, Q_TX = 1, Q_EVENT = 2 };
 #define SHUTDOWN_SEND  VSOCK_SHUTDOWN_SEND
 #define CID_HOST_ALIAS 2u /* virtio's "host" CID: treated as the parent too */
 
-enum tag { TAG_CONN, TAG_LISTEN, TAG_TCP, TAG_KICK, TAG_STOP };
+enum tag { TAG_CONN, TAG_LISTEN, TAG_TCP, TAG_KICK, TAG_STOP, TAG_DNS };
 
 enum conn_state {
     C_LINE,             /* a host client connected; its CONNECT line has not arrived */
@@ -98,7 +102,18 @@ struct conn {
     bool tcp;                     /* a client of a published TCP port */
     struct alc_tcp_origin origin; /* tcp: its address, the payload of our REQUEST */
     bool guest_made;              /* the guest's connection to a host listener */
+    bool out;                     /* an outbound TCP connection (vsock_out.c) */
+    bool out_connecting;          /* ... whose connect is under way (line_deadline_ms: its end) */
+    int rst_errno;                /* the errno our RST carries in its flags (0: none) */
     int64_t line_deadline_ms;     /* C_LINE: when the client's time for its line is up */
+};
+
+/* An allowed outbound destination (vsock_out.c): host_lo, the host-loopback alias. */
+struct out_dest {
+    int family;
+    uint8_t addr[16];
+    uint16_t port;
+    bool host_lo;
 };
 
 /* A published TCP port's listening socket. */
@@ -133,7 +148,20 @@ struct vsock {
     bool rx_starved;    /* work waits for rx buffers */
     struct tcp_listener tcp[PUBLISH_MAX]; /* published ports */
     unsigned ntcp;
+    /* outbound connections: the operator's rules, the addresses they allow */
+    const struct out_rule *rules;
+    unsigned nrules;
+    struct out_dest *dest;
+    unsigned ndest, cap_dest;
+    unsigned nout_connecting;
+    /* name lookups: the zone (names of the rules and their addresses), the streams' peers */
+    struct dns_record *zone;
+    unsigned nzone, cap_zone;
+    struct dns_peer *dns_peers;
 };
+
+/* The device's state, made by the first of vsock_publish, vsock_allow and vsock_start. */
+struct vsock *vsock_state(struct vm *vm);
 
 /* ---- connections (vsock_conn.c) ---- */
 
@@ -150,6 +178,8 @@ void conn_update(struct vsock *vs, struct conn *c);
 void conn_ctrl(struct vsock *vs, struct conn *c, uint32_t bits);
 void conn_reset(struct vsock *vs, struct conn *c, bool tell_guest);
 void reply_rst(struct vsock *vs, uint32_t guest_port, uint32_t host_port);
+/* The same with an errno in the RST's flags (an outbound connect's failure). */
+void reply_rst_errno(struct vsock *vs, uint32_t guest_port, uint32_t host_port, int err);
 
 /* ---- the host side (vsock_host.c) ---- */
 
@@ -180,5 +210,24 @@ void tcp_accept(struct vsock *vs, struct tcp_listener *l);
 /* The guest refused a TCP client's connection: the client sees a reset, not an end of file. */
 void tcp_refused(struct conn *c);
 void tcp_close(struct vsock *vs);
+
+/* ---- outbound connections (vsock_out.c) ---- */
+
+/* The guest's REQUEST to ALC_VSOCK_TCP_OUT_PORT with its payload (len bytes). */
+void out_request(struct vsock *vs, const struct vsock_hdr *h, const void *payload, uint32_t len);
+/* c's connect is over (done, failed or timed out): it leaves the count of those under way. */
+void out_settled(struct vsock *vs, struct conn *c);
+
+/* ---- name lookups (vsock_dns.c) ---- */
+
+struct dns_peer;
+/* The zone has name (with addr when family is AF_INET or AF_INET6; 0: the name alone). */
+void dns_zone_add(struct vsock *vs, const char *name, int family, const void *addr);
+/* A socket pair for a guest's DNS stream: the end for its host connection, or -1 (errno). */
+int dns_open(struct vsock *vs);
+/* The device thread's end has frames (or the stream ended). */
+void dns_event(struct vsock *vs, struct dns_peer *p);
+/* Closes every DNS peer and frees the zone (vsock_stop). */
+void dns_close_all(struct vsock *vs);
 
 #endif

@@ -474,6 +474,8 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
             sc.out_fd = sc.err_fd = vm->console_fd; /* detached: the console */
         err = stdio_start(vm, &sc);
     }
+    if (!err && cfg->nallow)
+        err = vsock_allow(vm, cfg->allow, cfg->nallow);
     if (!err)
         err = vsock_start(vm, vm->claim.cid, vm->vsock_path);
     if (!err && nsm_dev_start(vm, cfg)) {

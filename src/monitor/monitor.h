@@ -8,6 +8,7 @@
 
 struct eif_pcrs;
 struct publish_port;
+struct out_rule;
 
 struct enclave_config {
     uint64_t memory_mib;
@@ -45,6 +46,10 @@ struct enclave_config {
      * listened on before anything else is set up, so a port in use fails the launch first */
     const struct publish_port *publish;
     unsigned npublish;
+    /* --allow/--allowlist: the destinations outbound connections may reach (common/outbound.h);
+     * they live as long as the enclave */
+    const struct out_rule *allow;
+    unsigned nallow;
 };
 
 /* The least memory (MiB) an enclave can have. */

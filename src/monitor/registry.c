@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/errors.h"
+#include "common/outbound.h"
 #include "common/publish.h"
 #include "monitor/monitor.h"
 #include "monitor/vm.h"
@@ -84,6 +85,15 @@ char *registry_json(struct vm *vm)
         cJSON_AddNumberToObject(e, "EnclavePort", p->enclave_port);
         cJSON_AddStringToObject(e, "Protocol", "tcp");
         cJSON_AddItemToArray(ports, e);
+    }
+    /* --allow/--allowlist: the operator's outbound allowlist, as vsock-proxy.yaml names its
+     * parts (not measured: a verifier cannot learn it from the PCRs) */
+    cJSON *allow = cJSON_AddArrayToObject(o, "OutboundAllowlist");
+    for (unsigned i = 0; i < cfg->nallow; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "address", cfg->allow[i].host);
+        cJSON_AddNumberToObject(e, "port", cfg->allow[i].port);
+        cJSON_AddItemToArray(allow, e);
     }
     if (vm->exit_reason[0] || strcmp(vm->state, "EMPTY") == 0) {
         cJSON_AddNumberToObject(o, "ExitStatus", vm->status);

@@ -335,3 +335,42 @@ start_server() {
   run curl -sS --max-time 60 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/missing"
   [ "$output" = 404 ]
 }
+
+# add_program FILE: FILE under $R at its own path, with its interpreter and the libraries the
+# host's loader resolves for it (as dynamic.bats does).
+add_program() {
+  local f lib
+  for f in "$1" $(readelf -l "$1" | sed -n 's/.*program interpreter: \(.*\)]$/\1/p') \
+      $(ldd "$1" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do
+    mkdir -p "$R$(dirname "$f")"
+    cp -L "$f" "$R$f"
+  done
+}
+
+@test "publish: Debian's redis-server in an enclave, driven by redis-benchmark from the host" {
+  require_kvm
+  command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null ||
+    skip "no redis-server or redis-benchmark (scripts/setup.sh installs them)"
+  local R=$T/root
+  mkdir -p "$R/tmp"
+  add_program "$(command -v redis-server)"
+  port=$(free_port)
+  "$ALCOVE" run -m 512 -p "127.0.0.1:$port:6379" --log-file "$T/srv.log" --rootfs "$R" \
+    "$(command -v redis-server)" --port 6379 --bind 0.0.0.0 --protected-mode no --save "" \
+    --appendonly no --dir /tmp > "$T/srv.out" 2> "$T/srv.err" &
+  BG_PIDS+=("$!")
+  local i up=
+  for i in $(seq 600); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2> /dev/null)" = PONG ] && { up=1; break; }
+    sleep 0.2
+  done
+  [ -n "$up" ] || { cat "$T/srv.out" "$T/srv.err" "$T/srv.log"; return 1; }
+  run timeout 600 redis-benchmark -h 127.0.0.1 -p "$port" -q -n 2000 -t get,set
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ SET:\ [0-9.]+\ requests\ per\ second ]]
+  [[ "$output" =~ GET:\ [0-9.]+\ requests\ per\ second ]]
+  # what it stored is there
+  [ "$(redis-cli -h 127.0.0.1 -p "$port" set alcove-key enclave)" = OK ]
+  [ "$(redis-cli -h 127.0.0.1 -p "$port" get alcove-key)" = enclave ]
+}
