@@ -31,6 +31,8 @@ packages=(
   socat             # a host client of the hybrid vsock protocol nobody here wrote (vsock.bats)
   curl              # an HTTP client for servers behind published ports (publish.bats, demo.sh)
   podman            # a container engine driving alcove-oci, the OCI runtime (oci.bats)
+  containerd        # containerd 1.6 and ctr: its runc shim driving alcove-oci (oci.bats)
+  crun              # a plain runtime for bench/oci.sh when runc is absent
   openjdk-17-jdk-headless nodejs  # language runtimes run unmodified in enclaves (dynamic.bats)
 )
 

@@ -363,3 +363,84 @@ podman_setup() {
   [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
   [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
 }
+
+# containerd_setup: a private containerd (its own root, state, sockets and config under the
+# test's directory; no CRI) with the image localhost/alcove-bb:test imported from the archive
+# `podman save` makes of podman_setup's image; CTR runs ctr against it. teardown_containerd
+# stops it and removes what it made.
+containerd_setup() {
+  podman_setup
+  command -v containerd > /dev/null && command -v ctr > /dev/null ||
+    skip "containerd is not installed (scripts/setup.sh installs it)"
+  local C=$T/ctrd
+  mkdir -p "$C"
+  cat > "$C/config.toml" <<TOML
+version = 2
+root = "$C/root"
+state = "$C/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$C/c.sock"
+[ttrpc]
+  address = "$C/c.sock.ttrpc"
+[debug]
+  address = "$C/debug.sock"
+TOML
+  containerd --config "$C/config.toml" > "$C/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  CTR=(ctr --address "$C/c.sock" --namespace alcove-test)
+  local i
+  for i in $(seq 1 100); do "${CTR[@]}" version > /dev/null 2>&1 && break; sleep 0.2; done
+  "${CTR[@]}" version > /dev/null || { cat "$C/containerd.log"; return 1; }
+  timeout 300 "${POD[@]}" save --format docker-archive -o "$C/image.tar" localhost/alcove-bb:test > /dev/null 2>&1
+  timeout 300 "${CTR[@]}" images import --snapshotter native "$C/image.tar" > /dev/null
+  CRUN=(timeout 300 "${CTR[@]}" run --snapshotter native --runc-binary "$ALCOVE_OCI"
+    --runc-root "$C/runc" --fifo-dir "$C/fifo")
+}
+
+teardown_containerd() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1 > /dev/null 2>&1 || true
+  "${CTR[@]}" tasks delete ctr-d1 > /dev/null 2>&1 || true
+  local c
+  for c in $("${CTR[@]}" containers ls -q 2> /dev/null); do "${CTR[@]}" containers delete "$c" > /dev/null 2>&1; done
+  "${CTR[@]}" images rm localhost/alcove-bb:test > /dev/null 2>&1 || true
+  kill "$CONTAINERD_PID" 2> /dev/null
+  wait "$CONTAINERD_PID" 2> /dev/null || true
+  CONTAINERD_PID=
+  # the shims' socket directory is containerd's fixed one (/run/containerd/s): gone when empty
+  rmdir /run/containerd/s /run/containerd 2> /dev/null || true
+}
+
+@test "oci: containerd: ctr run --rm with alcove-oci as the runc shim's binary: stdout and exit statuses" {
+  containerd_setup
+  "${CRUN[@]}" --rm localhost/alcove-bb:test ctr-r1 echo hello from containerd > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 0 ] || { cat "$T/out" "$T/err" "$T/ctrd/containerd.log"; teardown_containerd; return 1; }
+  [ "$(cat "$T/out")" = "hello from containerd" ] || { cat "$T/out" "$T/err"; teardown_containerd; return 1; }
+  "${CRUN[@]}" --rm localhost/alcove-bb:test ctr-r2 sh -c 'exit 7' > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 7 ] || { echo "status $status"; cat "$T/out" "$T/err"; teardown_containerd; return 1; }
+  # --rm: the shim deleted both through alcove-oci
+  [ -z "$("${CTR[@]}" containers ls -q)" ] && [ -z "$(ls -A "$T/ctrd/runc/alcove-test" 2> /dev/null)" ] ||
+    { "${CTR[@]}" containers ls; ls -la "$T/ctrd/runc/alcove-test"; teardown_containerd; return 1; }
+  teardown_containerd
+  assert_nothing_left none
+}
+
+@test "oci: containerd: ctr run -d, task list, kill (SIGKILL: 137), delete" {
+  containerd_setup
+  "${CRUN[@]}" -d localhost/alcove-bb:test ctr-d1 sh -c 'echo up; sleep 300' > /dev/null 2> "$T/err" ||
+    { cat "$T/err"; teardown_containerd; return 1; }
+  local i
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" && break; sleep 1; done
+  "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" || { "${CTR[@]}" tasks ls; teardown_containerd; return 1; }
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" && break; sleep 1; done
+  "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" || { "${CTR[@]}" tasks ls; teardown_containerd; return 1; }
+  local code
+  code=$("${CTR[@]}" tasks delete ctr-d1 | awk '/exit status/ {print $NF}' || true)
+  "${CTR[@]}" containers delete ctr-d1
+  [ -z "$(ls -A "$T/ctrd/runc/alcove-test" 2> /dev/null)" ]
+  teardown_containerd
+  assert_nothing_left none
+  [ -z "$code" ] || [ "$code" = 137 ] || { echo "exit status $code"; return 1; }
+}
