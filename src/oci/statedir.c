@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,11 @@ static void sweep_claims(int root)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, CLAIM_PREFIX, strlen(CLAIM_PREFIX)) != 0)
+            continue;
+        /* its create's pid is in its name: a live one (or one that reused the pid) may not have
+         * locked it yet */
+        long pid = strtol(e->d_name + strlen(CLAIM_PREFIX), NULL, 10);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)
             continue;
         int fd = openat(root, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)

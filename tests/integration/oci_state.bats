@@ -101,11 +101,16 @@ wait_gone() {
 
 @test "oci_state: a claim directory of a create that died before it took its id is swept" {
   mkbundle "$T/b" true
-  mkdir -p "$R/~create.1.2"
+  # a dead create's (its pid is in the name), and a live one's, which stays
+  sh -c 'exit 0' & local dead=$!
+  wait $dead
+  mkdir -p "$R/~create.$dead.2" "$R/~create.$$.3"
   chmod 700 "$R"
-  echo x > "$R/~create.1.2/exec.fifo"
+  echo x > "$R/~create.$dead.2/exec.fifo"
   "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
-  [ ! -e "$R/~create.1.2" ]
+  [ ! -e "$R/~create.$dead.2" ]
+  [ -d "$R/~create.$$.3" ]
+  rmdir "$R/~create.$$.3"
   "${OCI[@]}" delete c1
 }
 
