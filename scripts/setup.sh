@@ -34,6 +34,8 @@ packages=(
   redis-server redis-tools  # a real server behind a published port (publish.bats, bench/net.sh)
   wrk               # an HTTP load generator (bench/net.sh)
   podman            # a container engine driving alcove-oci, the OCI runtime (oci.bats)
+  containerd        # containerd 1.6 and ctr: its runc shim driving alcove-oci (oci.bats)
+  crun              # a plain runtime for bench/oci.sh when runc is absent
   openjdk-17-jdk-headless nodejs  # language runtimes run unmodified in enclaves (dynamic.bats)
 )
 

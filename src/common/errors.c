@@ -29,7 +29,9 @@ static const struct err_entry g_errors[] = {
      "or other users may write in it, or its owner may not read, write and search it, or it is "
      "a symbolic link, or its path has a '..' component: whoever can write there could replace "
      "an enclave's sockets, so alcove refuses it rather than change it. Use a directory of your "
-     "own, mode 0700 (alcove makes one so when it is missing)."},
+     "own, mode 0700 (alcove makes one so when it is missing). alcove-oci refuses its state "
+     "root (--root) for the same reasons: it names the containers' monitors, which alcove-oci "
+     "signals and removes."},
     {E_FILE_OPERATION, "File operation failure", "A file could not be opened or written."},
     {E_INSUFFICIENT_MEMORY_REQUESTED, "Insufficient memory requested",
      "The enclave's memory (--memory) is too small for its kernel, image and application."},

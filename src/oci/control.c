@@ -5,13 +5,19 @@
  * ends it the same way with status 137 (the teardown still runs; a monitor that has not ended
  * 5 s later gets a real SIGKILL). Signal 0 only checks that the container lives. Other signals
  * are refused until the enclave kernel can deliver them. A created container's monitor has not
- * started the enclave: it gets the signal itself. */
+ * started the enclave: it gets the signal itself.
+ *
+ * kill holds the container's lock, and signals through a pidfd opened while the monitor's start
+ * time was still the one recorded: a pid that was reused meanwhile is never signalled. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -33,19 +39,33 @@ static void print_json(cJSON *o)
     cJSON_Delete(o);
 }
 
-/* Reads a container's state, or reports that it does not exist. 0 or -1. */
-static int load(const char *id, struct oci_state *st)
+/* Reads a container's state through its directory's descriptor dir (opened, or locked with
+ * lock set), or reports that it does not exist. 0 or -1; on 0 the caller closes st->dir. */
+static int load(const char *id, struct oci_state *st, int lock)
 {
-    int r = oci_id_valid(id) ? oci_state_read(id, st) : -ENOENT;
-    if (r == -ENOENT) {
+    memset(st, 0, sizeof(*st));
+    int dir = lock ? oci_state_lock(id) : oci_state_open(id);
+    if (dir == -EPERM || dir == -EINVAL)
+        return -1; /* the root, reported */
+    int r = dir < 0 ? dir : oci_state_read(dir, id, st);
+    if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
-        return -1;
-    }
-    if (r) {
+    else if (r)
         oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
+    if (r) {
+        oci_state_free(st);
+        if (dir >= 0)
+            close(dir);
         return -1;
     }
     return 0;
+}
+
+static void unload(struct oci_state *st)
+{
+    oci_state_free(st);
+    oci_state_unlock(st->dir);
+    st->dir = -1;
 }
 
 int oci_cmd_state(int argc, char **argv)
@@ -55,10 +75,10 @@ int oci_cmd_state(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(argv[1], &st))
+    if (load(argv[1], &st, 0))
         return 1;
     print_json(oci_state_json(&st));
-    oci_state_free(&st);
+    unload(&st);
     return 0;
 }
 
@@ -87,52 +107,122 @@ static int parse_signal(const char *s)
     return -1;
 }
 
-/* Waits up to ms for the monitor to end. 1 when it did. */
-static int wait_gone(const struct oci_state *st, int ms)
+/* The monitor, named for good: a pidfd opened while its start time was the recorded one (a
+ * reused pid's process has another), or, without pidfds (before Linux 5.3), its pid checked
+ * just before each use. */
+struct monitor_ref {
+    int pidfd;
+    const struct oci_state *st;
+};
+
+/* 0, or -1 when the monitor is gone. */
+static int monitor_open(const struct oci_state *st, struct monitor_ref *m)
 {
+    m->st = st;
+    m->pidfd = st->pid > 0 ? (int)syscall(SYS_pidfd_open, st->pid, 0) : -1;
+    int nosys = m->pidfd < 0 && errno == ENOSYS;
+    if (!oci_state_alive(st) || (m->pidfd < 0 && !nosys)) {
+        if (m->pidfd >= 0)
+            close(m->pidfd);
+        m->pidfd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void monitor_close(struct monitor_ref *m)
+{
+    if (m->pidfd >= 0)
+        close(m->pidfd);
+    m->pidfd = -1;
+}
+
+static int monitor_signal(const struct monitor_ref *m, int sig)
+{
+    if (m->pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, m->pidfd, sig, NULL, 0);
+    if (!oci_state_alive(m->st)) {
+        errno = ESRCH;
+        return -1;
+    }
+    return kill(m->st->pid, sig);
+}
+
+/* Waits up to ms for the monitor to end. 1 when it did. */
+static int monitor_wait(const struct monitor_ref *m, int ms)
+{
+    if (m->pidfd >= 0) {
+        struct pollfd p = {.fd = m->pidfd, .events = POLLIN};
+        int r;
+        while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+            ;
+        return r == 1;
+    }
     for (int t = 0; t < ms; t += 10) {
-        if (!oci_state_alive(st))
+        if (!oci_state_alive(m->st))
             return 1;
         usleep(10000);
     }
-    return !oci_state_alive(st);
+    return !oci_state_alive(m->st);
 }
 
-/* Ends or signals the workload (see the rules above). 0 or -1 (reported). */
+/* Ends or signals the workload (see the rules above); the caller holds the container's lock.
+ * 0 or -1 (reported). */
 static int signal_container(const struct oci_state *st, int sig)
 {
     const char *status = oci_state_status(st);
-    if (strcmp(status, "stopped") == 0) {
+    struct monitor_ref m;
+    if (strcmp(status, "stopped") == 0 || monitor_open(st, &m)) {
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s is not running", st->id);
         return -1;
     }
-    if (sig == 0)
-        return 0;
-    if (strcmp(status, "created") == 0)
-        return kill(st->pid, sig) ? -1 : 0;
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
-        return kill(st->pid, sig) ? -1 : 0;
-    if (sig != SIGKILL) {
+    int r = 0;
+    if (sig == 0) {
+        r = 0;
+    } else if (strcmp(status, "created") == 0 || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
+               sig == SIGQUIT) {
+        r = monitor_signal(&m, sig);
+    } else if (sig != SIGKILL) {
         oci_err(E_INVALID_ARGUMENT,
                 "signal %d: alcove-oci delivers only TERM, INT, HUP, QUIT and KILL (each ends the "
                 "enclave) for now",
                 sig);
+        monitor_close(&m);
         return -1;
-    }
-    char killed[PATH_MAX];
-    if (oci_state_path(killed, sizeof(killed), st->id, "killed") == 0) {
-        FILE *f = fopen(killed, "we");
-        if (f) {
-            fputs("9\n", f);
-            fclose(f);
+    } else {
+        /* KILL is delivered as TERM, so that the monitor's teardown runs; the monitor reads
+         * what was asked for here and exits 128 + 9 (written in the container's directory,
+         * never through a link) */
+        char text[16];
+        snprintf(text, sizeof(text), "%d\n", sig);
+        int w = oci_state_put(st->dir, "killed", text);
+        if (w)
+            oci_info("container %s: cannot record the signal: %s", st->id, strerror(-w));
+        r = monitor_signal(&m, SIGTERM);
+        if (r == 0 && !monitor_wait(&m, KILL_GRACE_MS)) {
+            oci_info("container %s: the monitor did not end in %d ms; SIGKILL", st->id,
+                     KILL_GRACE_MS);
+            r = monitor_signal(&m, SIGKILL);
         }
     }
-    kill(st->pid, SIGTERM);
-    if (!wait_gone(st, KILL_GRACE_MS)) {
-        oci_info("container %s: the monitor did not end in %d ms; SIGKILL", st->id, KILL_GRACE_MS);
-        kill(st->pid, SIGKILL);
-    }
-    return 0;
+    if (r && errno != ESRCH) /* ESRCH: it ended meanwhile, which is what was asked */
+        oci_err(E_INVALID_ARGUMENT, "container %s: signal %d: %s", st->id, sig, strerror(errno));
+    else
+        r = 0;
+    monitor_close(&m);
+    return r ? -1 : 0;
+}
+
+/* Ends a container's monitor for delete: KILL as above, then waits for it. */
+static void end_container(const struct oci_state *st)
+{
+    struct monitor_ref m;
+    if (monitor_open(st, &m))
+        return;
+    signal_container(st, SIGKILL);
+    if (!monitor_wait(&m, KILL_GRACE_MS))
+        oci_info("container %s: monitor %d still there after SIGKILL", st->id, (int)st->pid);
+    monitor_close(&m);
 }
 
 int oci_cmd_kill(int argc, char **argv)
@@ -158,10 +248,10 @@ int oci_cmd_kill(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(id, &st))
+    if (load(id, &st, 1))
         return 1;
     int rc = signal_container(&st, sig) ? 1 : 0;
-    oci_state_free(&st);
+    unload(&st);
     return rc;
 }
 
@@ -183,27 +273,40 @@ int oci_cmd_delete(int argc, char **argv)
         return 1;
     }
     const char *id = argv[optind];
-    int lock = oci_id_valid(id) ? oci_state_lock(id) : -ENOENT;
+    int lock = oci_state_lock(id);
+    if (lock == -EPERM || lock == -EINVAL)
+        return 1; /* the root, reported */
+    if ((lock == -ENOTDIR || lock == -ELOOP) && force) {
+        /* not a directory: a link or a file that a damaged state left under the id */
+        int r = oci_state_remove_other(id);
+        if (r) {
+            oci_err(E_FILE_OPERATION, "%s/%s: %s", oci_state_root(), id, strerror(-r));
+            return 1;
+        }
+        return 0;
+    }
     if (lock == -ENOENT && force)
         return 0; /* as runc: nothing to delete is done */
     if (lock < 0) {
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist%s", id,
+                lock == -ENOENT ? "" : " (its state is damaged: delete --force removes it)");
         return 1;
     }
+    /* a state that cannot be read (damaged, or left by a create that died) has no monitor
+     * this could name: it is removed as a stopped container's is */
     struct oci_state st;
-    int r = oci_state_read(id, &st);
+    int r = oci_state_read(lock, id, &st);
     const char *status = r ? "stopped" : oci_state_status(&st);
+    if (r)
+        oci_info("container %s: its state: %s; removed as it is", id, strerror(-r));
     if (strcmp(status, "running") == 0 && !force) {
         oci_err(E_INVALID_ARGUMENT, "container %s is running: stop it or delete --force", id);
         oci_state_free(&st);
         oci_state_unlock(lock);
         return 1;
     }
-    if (strcmp(status, "stopped") != 0) {
-        signal_container(&st, SIGKILL);
-        if (!wait_gone(&st, KILL_GRACE_MS))
-            oci_info("container %s: monitor %d still there after SIGKILL", id, (int)st.pid);
-    }
+    if (strcmp(status, "stopped") != 0)
+        end_container(&st);
     /* a monitor that ended without its teardown (SIGKILL) left its runtime-directory files:
      * listing the enclaves removes those of dead monitors */
     struct enclave_rec *recs;
@@ -211,8 +314,12 @@ int oci_cmd_delete(int argc, char **argv)
     if (enclaves_list(&recs, &n) == 0)
         enclaves_free(recs, n);
     oci_state_free(&st);
-    oci_state_remove(id);
+    r = oci_state_remove(lock, id);
     oci_state_unlock(lock);
+    if (r) {
+        oci_err(E_FILE_OPERATION, "%s/%s: %s", oci_state_root(), id, strerror(-r));
+        return 1;
+    }
     return 0;
 }
 
@@ -225,8 +332,14 @@ static int list_one(const char *id, void *arg)
 {
     struct list_ctx *c = arg;
     struct oci_state st;
-    if (oci_state_read(id, &st))
+    int dir = oci_state_open(id);
+    if (dir < 0)
         return 0;
+    if (oci_state_read(dir, id, &st)) {
+        oci_state_free(&st);
+        close(dir);
+        return 0;
+    }
     if (c->json) {
         cJSON_AddItemToArray(c->arr, oci_state_json(&st));
     } else if (c->quiet) {
@@ -237,7 +350,7 @@ static int list_one(const char *id, void *arg)
                strcmp(status, "stopped") == 0 ? 0 : (int)st.pid, status, st.bundle, st.created,
                "root");
     }
-    oci_state_free(&st);
+    unload(&st);
     return 0;
 }
 
@@ -295,7 +408,7 @@ int oci_cmd_ps(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(argv[optind], &st))
+    if (load(argv[optind], &st, 0))
         return 1;
     int alive = strcmp(oci_state_status(&st), "stopped") != 0;
     if (json) {
@@ -308,6 +421,6 @@ int oci_cmd_ps(int argc, char **argv)
         if (alive)
             printf("%d\n", (int)st.pid);
     }
-    oci_state_free(&st);
+    unload(&st);
     return 0;
 }

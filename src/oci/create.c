@@ -3,6 +3,7 @@
  * monitor, the process the pid file names: it waits on the container's exec.fifo until
  * `start` reads it, then runs the enclave (monitor_run) with the stdio create was given, and
  * exits with the workload's status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,8 @@ struct create_opts {
     const char *pid_file;
     const char *console_socket;
     const char *id;
+    long preserve_fds;
+    int detach;
 };
 
 static int parse_create(int argc, char **argv, struct create_opts *o, const char *cmd)
@@ -48,7 +54,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o, const char
         {"console-socket", required_argument, NULL, 'c'},
         {"no-pivot", no_argument, NULL, 'n'},
         {"no-new-keyring", no_argument, NULL, 'n'},
-        {"preserve-fds", required_argument, NULL, 'n'},
+        {"preserve-fds", required_argument, NULL, 'P'},
         {"detach", no_argument, NULL, 'd'},
         {"keep", no_argument, NULL, 'n'},
         {"no-subreaper", no_argument, NULL, 'n'},
@@ -70,8 +76,20 @@ static int parse_create(int argc, char **argv, struct create_opts *o, const char
         case 'c':
             o->console_socket = optarg;
             break;
-        case 'n':
+        case 'P': {
+            char *end;
+            errno = 0;
+            o->preserve_fds = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || o->preserve_fds < 0) {
+                oci_err(E_INVALID_ARGUMENT, "--preserve-fds %s: expected a count", optarg);
+                return -1;
+            }
+            break;
+        }
         case 'd':
+            o->detach = 1;
+            break;
+        case 'n':
             break;
         default:
             oci_err(E_INVALID_ARGUMENT, "%s: unknown option '%s'", cmd, argv[optind - 1]);
@@ -86,6 +104,15 @@ static int parse_create(int argc, char **argv, struct create_opts *o, const char
     if (!oci_id_valid(o->id)) {
         oci_err(E_INVALID_ARGUMENT, "container id '%s': expected 1 to 255 of A-Z a-z 0-9 _ + . -",
                 o->id);
+        return -1;
+    }
+    /* runc hands descriptors 3.. to the container's process; an enclave's process has its own
+     * kernel's descriptors, and only stdin, stdout and stderr cross into it */
+    if (o->preserve_fds > 0) {
+        oci_err(E_INVALID_ARGUMENT,
+                "--preserve-fds %ld: host descriptors cannot be passed into an enclave (only "
+                "stdin, stdout and stderr reach its process)",
+                o->preserve_fds);
         return -1;
     }
     return 0;
@@ -108,9 +135,64 @@ static int write_pid_file(const char *path, pid_t pid)
     return write_file_atomic(path, text, (size_t)n, 0644);
 }
 
-/* The monitor: held until start, then the enclave; never returns. */
-static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image *bi, int tty)
+/* Closes every descriptor from 3 up but those in keep (the caller's descriptors are not the
+ * monitor's: a pipe it held open would keep an engine waiting for its end). */
+static void close_fds_except(const int *keep, int n)
 {
+    int sorted[8], m = 0;
+    for (int i = 0; i < n && m < 8; i++)
+        if (keep[i] > 2)
+            sorted[m++] = keep[i];
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            int t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    unsigned from = 3;
+    for (int i = 0; i <= m; i++) {
+        unsigned to = i < m ? (unsigned)sorted[i] - 1 : ~0u;
+        if (i < m && (unsigned)sorted[i] < from) /* a duplicate */
+            continue;
+        if (from <= to && syscall(SYS_close_range, from, to, 0) != 0) {
+            /* no close_range (before Linux 5.9): one by one, as /proc lists them */
+            DIR *d = opendir("/proc/self/fd");
+            int self = d ? dirfd(d) : -1;
+            struct dirent *e;
+            while (d && (e = readdir(d))) {
+                int fd = atoi(e->d_name);
+                if (fd != self && (unsigned)fd >= from && (unsigned)fd <= to)
+                    close(fd);
+            }
+            if (d)
+                closedir(d);
+        }
+        if (i < m)
+            from = (unsigned)sorted[i] + 1;
+    }
+}
+
+/* A monitor whose create died before it was done: the container's directory goes, as create
+ * would have removed it, so that nothing of a failed create is left. */
+static void abandon(int dir, const char *id)
+{
+    struct stat st;
+    if (flock(dir, LOCK_EX) == 0 && fstat(dir, &st) == 0 && st.st_nlink > 0)
+        oci_state_remove(dir, id);
+}
+
+/* The monitor: held until create is done (sync) and then until start (exec.fifo), then the
+ * enclave; never returns. */
+static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image *bi, int tty,
+                         int dir, int sync)
+{
+    /* run caught and blocked the signals it forwards: the monitor has the defaults */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     setsid(); /* the caller's terminal signals are not the workload's */
     if (tty >= 0) {
         /* the terminal's slave is the workload's console, and the monitor's controlling
@@ -122,11 +204,22 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
         if (tty > 2)
             close(tty);
     }
-    char fifo[PATH_MAX], killed[PATH_MAX];
-    if (oci_state_path(fifo, sizeof(fifo), id, "exec.fifo") ||
-        oci_state_path(killed, sizeof(killed), id, "killed"))
+    int keep[] = {dir, sync, oci_log_fd(), oci_root_open(0)};
+    close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
+    /* create says 'g' once the container is recorded; its end closing first (it failed, or
+     * it was killed) means there is no container to wait for */
+    char c = 0;
+    ssize_t n;
+    while ((n = read(sync, &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (n != 1 || c != 'g') {
+        abandon(dir, id);
         _exit(STATUS_ALCOVE_FAILED);
-    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    }
+    close(sync);
+    oci_root_forget();
+
+    int fd = openat(dir, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         _exit(STATUS_ALCOVE_FAILED);
     ssize_t w = write(fd, "0", 1);
@@ -142,10 +235,15 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED);
     int r = monitor_run(&cfg);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;
-    /* kill KILL ends the enclave through SIGTERM (its teardown runs) and says so here: the
-     * status is the one SIGKILL gives */
-    if (access(killed, F_OK) == 0)
-        status = 128 + SIGKILL;
+    /* `kill ID KILL` ends the enclave through SIGTERM (so its teardown runs) and records the
+     * signal it was asked for: an enclave that SIGTERM ended reports that one */
+    if (status == 128 + SIGTERM) {
+        char *killed = oci_state_get(dir, "killed", NULL);
+        int sig = killed ? atoi(killed) : 0;
+        if (sig > 0 && sig < 65)
+            status = 128 + sig;
+        free(killed);
+    }
     _exit(status);
 }
 
@@ -157,6 +255,8 @@ static int do_create(const struct create_opts *o, pid_t *pid)
         oci_err(E_NAME_IN_USE, "container %s exists (under %s)", o->id, oci_state_root());
         return 1;
     }
+    if (lock == -EPERM || lock == -EINVAL)
+        return 1; /* the root, reported */
     if (lock < 0) {
         oci_err(E_FILE_OPERATION, "%s/%s: %s", oci_state_root(), o->id, strerror(-lock));
         return 1;
@@ -164,10 +264,11 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     struct oci_bundle b;
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
-    int tty = -1;
+    int tty = -1, dir = -1, sync[2] = {-1, -1};
+    pid_t child = -1;
     int err = oci_bundle_load(o->bundle, &b);
     if (err) {
-        oci_state_remove(o->id);
+        oci_state_remove(lock, o->id);
         oci_state_unlock(lock);
         return 1;
     }
@@ -188,14 +289,21 @@ static int do_create(const struct create_opts *o, pid_t *pid)
         err = E_FILE_OPERATION;
         goto fail;
     }
-    char fifo[PATH_MAX];
-    if (oci_state_path(fifo, sizeof(fifo), o->id, "exec.fifo") || mkfifo(fifo, 0600)) {
+    if (mkfifoat(lock, "exec.fifo", 0600)) {
         err = E_FILE_OPERATION;
-        oci_err(err, "%s: %s", fifo, strerror(errno));
+        oci_err(err, "%s/%s/exec.fifo: %s", oci_state_root(), o->id, strerror(errno));
+        goto fail;
+    }
+    /* the monitor's own descriptor of the directory (not the lock's: a lock belongs to its
+     * open file, which the monitor would otherwise share) */
+    dir = openat(lock, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync)) {
+        err = E_FILE_OPERATION;
+        oci_err(err, "the monitor's descriptors: %s", strerror(errno));
         goto fail;
     }
     fflush(NULL);
-    pid_t child = fork();
+    child = fork();
     if (child < 0) {
         err = E_FILE_OPERATION;
         oci_err(err, "fork: %s", strerror(errno));
@@ -203,14 +311,24 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     }
     if (child == 0) {
         close(lock);
-        monitor_main(o->id, &b, &bi, tty);
+        close(sync[0]);
+        monitor_main(o->id, &b, &bi, tty, dir, sync[1]);
     }
+    close(sync[1]);
+    sync[1] = -1;
+    close(dir);
+    dir = -1;
     if (tty >= 0)
         close(tty);
     tty = -1;
+    /* for the tests of a create that dies half way (docs/oci.md) */
+    const char *fault = getenv("ALCOVE_FAULT");
+    if (fault && strcmp(fault, "oci-create-pause") == 0)
+        sleep(10);
     struct oci_state st;
     memset(&st, 0, sizeof(st));
     snprintf(st.id, sizeof(st.id), "%s", o->id);
+    st.dir = lock;
     st.pid = child;
     st.pid_start = oci_pid_start(child);
     snprintf(st.bundle, sizeof(st.bundle), "%s", b.dir);
@@ -220,13 +338,14 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     int r = oci_state_write(&st);
     if (!r && o->pid_file)
         r = write_pid_file(o->pid_file, child);
+    if (!r && write(sync[0], "g", 1) != 1)
+        r = -errno; /* the monitor is gone */
     if (r) {
         err = E_FILE_OPERATION;
-        oci_err(err, "the container's state or pid file: %s", strerror(-r));
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
+        oci_err(err, "the container's state, pid file or monitor: %s", strerror(-r));
         goto fail;
     }
+    close(sync[0]);
     oci_debug("created %s: monitor %d, image %zu bytes", o->id, (int)child, bi.rootfs_size);
     boot_image_free(&bi);
     oci_bundle_free(&b);
@@ -234,11 +353,21 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     *pid = child;
     return 0;
 fail:
+    if (sync[0] >= 0)
+        close(sync[0]);
+    if (sync[1] >= 0)
+        close(sync[1]);
+    if (child > 0) { /* our own child, not reaped yet: its pid is its own */
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    if (dir >= 0)
+        close(dir);
     if (tty >= 0)
         close(tty);
     boot_image_free(&bi);
     oci_bundle_free(&b);
-    oci_state_remove(o->id);
+    oci_state_remove(lock, o->id);
     oci_state_unlock(lock);
     return 1;
 }
@@ -252,14 +381,15 @@ int oci_cmd_create(int argc, char **argv)
     return do_create(&o, &pid);
 }
 
-int oci_release_monitor(const char *id, pid_t pid, unsigned long long pid_start)
+int oci_release_monitor(int dir, const char *id, pid_t pid, unsigned long long pid_start)
 {
-    char fifo[PATH_MAX];
-    if (oci_state_path(fifo, sizeof(fifo), id, "exec.fifo"))
-        return E_FILE_OPERATION;
-    int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        oci_err(E_FILE_OPERATION, "%s: %s", fifo, strerror(errno));
+    int fd = openat(dir, "exec.fifo", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) || !S_ISFIFO(sb.st_mode)) {
+        oci_err(E_FILE_OPERATION, "%s/%s/exec.fifo: %s", oci_state_root(), id,
+                fd < 0 ? strerror(errno) : "not a FIFO");
+        if (fd >= 0)
+            close(fd);
         return E_FILE_OPERATION;
     }
     /* the monitor may not have opened its end yet: a read finds no writer (0) until it does */
@@ -268,7 +398,7 @@ int oci_release_monitor(const char *id, pid_t pid, unsigned long long pid_start)
         ssize_t n = read(fd, &c, 1);
         if (n == 1) {
             close(fd);
-            unlink(fifo);
+            unlinkat(dir, "exec.fifo", 0);
             return 0;
         }
         if (oci_pid_start(pid) != pid_start)
@@ -289,11 +419,12 @@ static int start_one(const char *id)
 {
     int lock = oci_state_lock(id);
     if (lock < 0) {
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
+        if (lock != -EPERM)
+            oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
         return 1;
     }
     struct oci_state st;
-    int r = oci_state_read(id, &st);
+    int r = oci_state_read(lock, id, &st);
     if (r) {
         oci_state_unlock(lock);
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s: its state: %s", id, strerror(-r));
@@ -305,7 +436,7 @@ static int start_one(const char *id)
         oci_err(E_INVALID_ARGUMENT, "container %s is %s: only a created container starts", id,
                 status);
         rc = 1;
-    } else if (oci_release_monitor(id, st.pid, st.pid_start)) {
+    } else if (oci_release_monitor(lock, id, st.pid, st.pid_start)) {
         rc = 1;
     }
     oci_state_free(&st);
@@ -322,48 +453,71 @@ int oci_cmd_start(int argc, char **argv)
     return start_one(argv[1]);
 }
 
-static pid_t g_run_child;
+static volatile sig_atomic_t g_run_child;
 
 static void forward_signal(int sig)
 {
     if (g_run_child > 0)
-        kill(g_run_child, sig);
+        kill((pid_t)g_run_child, sig);
+}
+
+/* Ends a container run made but did not start (or could not): its monitor, its directory. */
+static void run_abort(const char *id, pid_t pid)
+{
+    kill(pid, SIGKILL); /* our child, not reaped yet */
+    waitpid(pid, NULL, 0);
+    int lock = oci_state_lock(id);
+    if (lock >= 0)
+        oci_state_remove(lock, id);
+    oci_state_unlock(lock);
 }
 
 /* run: create, start, wait for the workload, delete; exits with the workload's status.
- * (--detach: create and start only.) */
+ * (--detach: create and start only.) The signals run forwards to the workload are blocked from
+ * the start: one that comes before the enclave starts ends run (128 + N) with nothing left,
+ * one that comes after goes to the monitor, which ends the enclave as that signal would. */
 int oci_cmd_run(int argc, char **argv)
 {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    sigset_t fwd, old;
+    sigemptyset(&fwd);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaddset(&fwd, sigs[i]);
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+    struct sigaction sa = {.sa_handler = forward_signal};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+
     struct create_opts o;
     if (parse_create(argc, argv, &o, "run"))
         return 1;
-    int detach = 0;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--detach") == 0 || strcmp(argv[i], "-d") == 0)
-            detach = 1;
     pid_t pid;
     int rc = do_create(&o, &pid);
     if (rc)
         return rc;
-    g_run_child = pid;
-    struct sigaction sa = {.sa_handler = forward_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
+    sigset_t pending;
+    sigpending(&pending);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigismember(&pending, sigs[i])) {
+            oci_info("container %s: signal %d before it started: not started", o.id, sigs[i]);
+            run_abort(o.id, pid);
+            return 128 + sigs[i];
+        }
     if (start_one(o.id)) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        oci_state_remove(o.id);
+        run_abort(o.id, pid);
         return 1;
     }
-    if (detach)
+    g_run_child = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL); /* what came meanwhile is forwarded now */
+    if (o.detach)
         return 0;
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
+    g_run_child = 0;
     int lock = oci_state_lock(o.id);
-    oci_state_remove(o.id);
+    if (lock >= 0)
+        oci_state_remove(lock, o.id);
     oci_state_unlock(lock);
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }

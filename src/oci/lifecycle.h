@@ -17,8 +17,8 @@ int oci_cmd_ps(int argc, char **argv);
 int oci_cmd_features(int argc, char **argv);
 int oci_cmd_spec(int argc, char **argv);
 
-/* Releases a created container's monitor (reads its exec.fifo). 0, or an error code
- * (reported). */
-int oci_release_monitor(const char *id, pid_t pid, unsigned long long pid_start);
+/* Releases a created container's monitor (reads exec.fifo in its locked directory dir). 0, or
+ * an error code (reported). */
+int oci_release_monitor(int dir, const char *id, pid_t pid, unsigned long long pid_start);
 
 #endif

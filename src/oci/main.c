@@ -1,5 +1,6 @@
 /* main.c: alcove-oci, a runc-compatible OCI runtime whose containers are enclaves: the global
  * flags podman and containerd pass, and the commands (docs/oci.md). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,20 +20,21 @@ struct oci_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int state; /* 1: reads the state root, 2: makes it when missing */
 };
 
 static const struct oci_command g_commands[] = {
-    {"create", oci_cmd_create, "create a container (its enclave waits for start)"},
-    {"start", oci_cmd_start, "start a created container's workload"},
-    {"run", oci_cmd_run, "create and start a container, wait for it, delete it"},
-    {"state", oci_cmd_state, "print a container's state (JSON)"},
-    {"kill", oci_cmd_kill, "send a signal (TERM, INT, HUP, QUIT, KILL end the enclave)"},
-    {"delete", oci_cmd_delete, "delete a stopped (or, with --force, any) container"},
-    {"list", oci_cmd_list, "list containers (--format table|json, --quiet)"},
-    {"ps", oci_cmd_ps, "a container's host processes (its monitor)"},
-    {"features", oci_cmd_features, "what this runtime supports (JSON)"},
-    {"spec", oci_cmd_spec, "write a starting config.json"},
-    {"pcrs", oci_cmd_pcrs, "the PCRs a bundle's enclave will report (before it runs)"},
+    {"create", oci_cmd_create, "create a container (its enclave waits for start)", 2},
+    {"start", oci_cmd_start, "start a created container's workload", 1},
+    {"run", oci_cmd_run, "create and start a container, wait for it, delete it", 2},
+    {"state", oci_cmd_state, "print a container's state (JSON)", 1},
+    {"kill", oci_cmd_kill, "send a signal (TERM, INT, HUP, QUIT, KILL end the enclave)", 1},
+    {"delete", oci_cmd_delete, "delete a stopped (or, with --force, any) container", 1},
+    {"list", oci_cmd_list, "list containers (--format table|json, --quiet)", 1},
+    {"ps", oci_cmd_ps, "a container's host processes (its monitor)", 1},
+    {"features", oci_cmd_features, "what this runtime supports (JSON)", 0},
+    {"spec", oci_cmd_spec, "write a starting config.json", 0},
+    {"pcrs", oci_cmd_pcrs, "the PCRs a bundle's enclave will report (before it runs)", 0},
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 
@@ -126,6 +128,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(name, g_commands[i].name) == 0) {
             oci_debug("%s", name);
+            /* a root that is not this user's alone is refused before anything reads it */
+            int root = g_commands[i].state ? oci_root_open(g_commands[i].state == 2) : 0;
+            if (root < 0 && root != -ENOENT)
+                return 1;
             return g_commands[i].run(argc - optind, argv + optind);
         }
     for (size_t i = 0; i < sizeof(g_refused) / sizeof(g_refused[0]); i++)

@@ -1,4 +1,4 @@
-/* state.c: the containers' state directories (see state.h). */
+/* state.c: a container's state.json and status (see state.h; statedir.c has the directories). */
 #include "oci/state.h"
 
 #include <dirent.h>
@@ -14,117 +14,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/fileio.h"
-
-static const char *g_root = OCI_STATE_ROOT_DEFAULT;
-
-void oci_state_set_root(const char *root)
-{
-    g_root = root;
-}
-
-const char *oci_state_root(void)
-{
-    return g_root;
-}
-
-int oci_id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 255 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-        return 0;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("_+.-", *p)))
-            return 0;
-    return 1;
-}
-
-int oci_state_path(char *buf, size_t size, const char *id, const char *name)
-{
-    if (!oci_id_valid(id) || !*g_root)
-        return -1; /* never a path outside the root ('..', '/') */
-    int n = name ? snprintf(buf, size, "%s/%s/%s", g_root, id, name)
-                 : snprintf(buf, size, "%s/%s", g_root, id);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-/* mkdir -p of the root, 0700 for what it makes. */
-static int make_root(void)
-{
-    char path[PATH_MAX];
-    if (!*g_root)
-        return -EINVAL;
-    if (snprintf(path, sizeof(path), "%s", g_root) >= (int)sizeof(path))
-        return -ENAMETOOLONG;
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(path, 0700) && errno != EEXIST)
-                return -errno;
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
-int oci_state_make(const char *id)
-{
-    char dir[PATH_MAX];
-    int r = make_root();
-    if (r)
-        return r;
-    if (oci_state_path(dir, sizeof(dir), id, NULL))
-        return -EINVAL;
-    if (mkdir(dir, 0700))
-        return -errno;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || flock(fd, LOCK_EX)) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        rmdir(dir);
-        return -e;
-    }
-    return fd;
-}
-
-int oci_state_lock(const char *id)
-{
-    char dir[PATH_MAX];
-    if (oci_state_path(dir, sizeof(dir), id, NULL))
-        return -ENOENT; /* an id that cannot be a container's */
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (flock(fd, LOCK_EX)) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    /* removed while we waited for the lock: it is gone */
-    struct stat st;
-    if (fstat(fd, &st) || st.st_nlink == 0) {
-        close(fd);
-        return -ENOENT;
-    }
-    return fd;
-}
-
-void oci_state_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd);
-}
-
 int oci_state_write(const struct oci_state *st)
 {
-    char path[PATH_MAX];
-    if (oci_state_path(path, sizeof(path), st->id, "state.json"))
-        return -ENAMETOOLONG;
     cJSON *o = oci_state_json(st);
     cJSON_DeleteItemFromObject(o, "status"); /* seen, never stored */
     cJSON_AddNumberToObject(o, "alcove.pidStart", (double)st->pid_start);
@@ -132,7 +23,7 @@ int oci_state_write(const struct oci_state *st)
     cJSON_Delete(o);
     if (!text)
         return -ENOMEM;
-    int r = write_file_atomic(path, text, strlen(text), 0600);
+    int r = oci_state_put(st->dir, "state.json", text);
     cJSON_free(text);
     return r;
 }
@@ -142,14 +33,13 @@ static void copy_str(char *dst, size_t size, const cJSON *s)
     snprintf(dst, size, "%s", cJSON_IsString(s) ? s->valuestring : "");
 }
 
-int oci_state_read(const char *id, struct oci_state *st)
+int oci_state_read(int dfd, const char *id, struct oci_state *st)
 {
     memset(st, 0, sizeof(*st));
-    char path[PATH_MAX];
-    if (oci_state_path(path, sizeof(path), id, "state.json"))
-        return -ENAMETOOLONG;
+    st->dir = dfd;
+    snprintf(st->id, sizeof(st->id), "%s", id);
     size_t size;
-    char *text = (char *)read_file(path, &size);
+    char *text = oci_state_get(dfd, "state.json", &size);
     if (!text)
         return -errno;
     cJSON *o = cJSON_ParseWithLength(text, size);
@@ -158,7 +48,6 @@ int oci_state_read(const char *id, struct oci_state *st)
         cJSON_Delete(o);
         return -EINVAL;
     }
-    snprintf(st->id, sizeof(st->id), "%s", id);
     const cJSON *pid = cJSON_GetObjectItem(o, "pid");
     const cJSON *start = cJSON_GetObjectItem(o, "alcove.pidStart");
     st->pid = cJSON_IsNumber(pid) ? (pid_t)pid->valuedouble : 0;
@@ -176,25 +65,6 @@ void oci_state_free(struct oci_state *st)
 {
     cJSON_Delete(st->annotations);
     st->annotations = NULL;
-}
-
-void oci_state_remove(const char *id)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 256];
-    if (oci_state_path(dir, sizeof(dir), id, NULL))
-        return;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
 }
 
 unsigned long long oci_pid_start(pid_t pid)
@@ -238,9 +108,8 @@ const char *oci_state_status(const struct oci_state *st)
 {
     if (!oci_state_alive(st))
         return "stopped";
-    char fifo[PATH_MAX];
     struct stat sb;
-    if (oci_state_path(fifo, sizeof(fifo), st->id, "exec.fifo") == 0 && lstat(fifo, &sb) == 0)
+    if (fstatat(st->dir, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return "created";
     return "running";
 }
@@ -271,9 +140,17 @@ static int cmp_str(const void *a, const void *b)
 
 int oci_state_each(int (*fn)(const char *id, void *arg), void *arg)
 {
-    DIR *d = opendir(g_root);
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
+    int root = oci_root_open(0);
+    if (root == -ENOENT)
+        return 0;
+    int fd = root < 0 ? -1 : dup(root);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return root < 0 ? root : -errno;
+    }
+    rewinddir(d);
     char **ids = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;

@@ -2,77 +2,11 @@
 # oci.bats: alcove-oci, the OCI runtime (docs/oci.md). Host-only cases (no enclave starts: the
 # version, spec, features, bundles that must be refused, a created container that never
 # starts) run everywhere; the enclave cases (the lifecycle with a static busybox root file
-# system, and podman driving alcove-oci) skip loudly without /dev/kvm.
-#
-# create leaves its monitor running with create's stdout and stderr: a create whose output bats
-# captured would never let `run` return, so every create here writes to files.
+# system, and podman driving alcove-oci) skip loudly without /dev/kvm. oci_state.bats has the
+# state directories, kill and the monitor's descriptors.
 
 load helpers
-
-: "${ALCOVE_OCI:?set ALCOVE_OCI to the alcove-oci binary}"
-
-BB=/bin/busybox
-
-setup() {
-  T=$BATS_TEST_TMPDIR
-  R=$T/state                      # --root
-  export ALCOVE_RUNTIME_DIR=$T/rt # the enclaves' runtime files, to show none is left
-  OCI=("$ALCOVE_OCI" --root "$R" --log "$T/log.json" --log-format json)
-}
-
-teardown() {
-  # a test that failed half way must not leave a monitor behind
-  local d
-  for d in "$R"/*/; do
-    [ -d "$d" ] && "${OCI[@]}" delete --force "$(basename "$d")" 2> /dev/null
-  done
-  return 0
-}
-
-# mkbundle DIR ARG...: a bundle whose rootfs/ holds busybox (with sh, echo, sleep, cat links)
-# and whose process.args are ARG...; EDIT (a Python statement on `c`, the config) changes it.
-mkbundle() {
-  local dir=$1; shift
-  mkdir -p "$dir/rootfs/bin"
-  if [ -x "$BB" ]; then
-    cp "$BB" "$dir/rootfs/bin/busybox"
-    for a in sh echo sleep cat true false; do ln -sf busybox "$dir/rootfs/bin/$a"; done
-  fi
-  rm -f "$dir/config.json"
-  (cd "$dir" && "$ALCOVE_OCI" spec)
-  python3 - "$dir/config.json" "${EDIT:-pass}" "$@" <<'PY'
-import json, sys
-path, edit, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-c = json.load(open(path))
-c["process"]["args"] = args
-exec(edit)
-json.dump(c, open(path, "w"), indent=1)
-PY
-}
-
-# Nothing of container ID is left: no state directory, no process, no runtime file.
-assert_nothing_left() {
-  [ ! -e "$R/$1" ] || { echo "state of $1 left: $(ls -la "$R/$1")"; return 1; }
-  local left
-  left=$(pgrep -f "^$ALCOVE_OCI " | while read -r p; do
-    [ "$(awk '{print $3}' "/proc/$p/stat" 2> /dev/null)" = Z ] || echo "$p"; done)
-  [ -z "$left" ] || { echo "processes left: $left"; ps -fp $left; return 1; }
-  if [ -d "$ALCOVE_RUNTIME_DIR" ]; then # allocator.lock is the host's, not an enclave's
-    left=$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -vx allocator.lock || true)
-    [ -z "$left" ] || { echo "runtime files: $left"; return 1; }
-  fi
-}
-
-# The last error line of the JSON log names what was wrong.
-assert_log_error() {
-  python3 - "$T/log.json" "$1" <<'PY'
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-errors = [l for l in lines if l["level"] == "error"]
-assert errors, "no error line in the log: %r" % lines
-assert sys.argv[2] in errors[-1]["msg"], "%r does not say %r" % (errors[-1]["msg"], sys.argv[2])
-PY
-}
+load oci_helpers
 
 @test "oci: --version names alcove-oci and the runtime-spec version" {
   run "$ALCOVE_OCI" --version
@@ -428,4 +362,86 @@ podman_setup() {
   "${PRUN[@]}" --rm -t localhost/alcove-bb:test echo tty-hello > "$T/out" 2> "$T/err" && status=0 || status=$?
   [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
   [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
+}
+
+# containerd_setup: a private containerd (its own root, state, sockets and config under the
+# test's directory; no CRI) with the image localhost/alcove-bb:test imported from the archive
+# `podman save` makes of podman_setup's image; CTR runs ctr against it. teardown_containerd
+# stops it and removes what it made.
+containerd_setup() {
+  podman_setup
+  command -v containerd > /dev/null && command -v ctr > /dev/null ||
+    skip "containerd is not installed (scripts/setup.sh installs it)"
+  local C=$T/ctrd
+  mkdir -p "$C"
+  cat > "$C/config.toml" <<TOML
+version = 2
+root = "$C/root"
+state = "$C/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$C/c.sock"
+[ttrpc]
+  address = "$C/c.sock.ttrpc"
+[debug]
+  address = "$C/debug.sock"
+TOML
+  containerd --config "$C/config.toml" > "$C/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  CTR=(ctr --address "$C/c.sock" --namespace alcove-test)
+  local i
+  for i in $(seq 1 100); do "${CTR[@]}" version > /dev/null 2>&1 && break; sleep 0.2; done
+  "${CTR[@]}" version > /dev/null || { cat "$C/containerd.log"; return 1; }
+  timeout 300 "${POD[@]}" save --format docker-archive -o "$C/image.tar" localhost/alcove-bb:test > /dev/null 2>&1
+  timeout 300 "${CTR[@]}" images import --snapshotter native "$C/image.tar" > /dev/null
+  CRUN=(timeout 300 "${CTR[@]}" run --snapshotter native --runc-binary "$ALCOVE_OCI"
+    --runc-root "$C/runc" --fifo-dir "$C/fifo")
+}
+
+teardown_containerd() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1 > /dev/null 2>&1 || true
+  "${CTR[@]}" tasks delete ctr-d1 > /dev/null 2>&1 || true
+  local c
+  for c in $("${CTR[@]}" containers ls -q 2> /dev/null); do "${CTR[@]}" containers delete "$c" > /dev/null 2>&1; done
+  "${CTR[@]}" images rm localhost/alcove-bb:test > /dev/null 2>&1 || true
+  kill "$CONTAINERD_PID" 2> /dev/null
+  wait "$CONTAINERD_PID" 2> /dev/null || true
+  CONTAINERD_PID=
+  # the shims' socket directory is containerd's fixed one (/run/containerd/s): gone when empty
+  rmdir /run/containerd/s /run/containerd 2> /dev/null || true
+}
+
+@test "oci: containerd: ctr run --rm with alcove-oci as the runc shim's binary: stdout and exit statuses" {
+  containerd_setup
+  "${CRUN[@]}" --rm localhost/alcove-bb:test ctr-r1 echo hello from containerd > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 0 ] || { cat "$T/out" "$T/err" "$T/ctrd/containerd.log"; teardown_containerd; return 1; }
+  [ "$(cat "$T/out")" = "hello from containerd" ] || { cat "$T/out" "$T/err"; teardown_containerd; return 1; }
+  "${CRUN[@]}" --rm localhost/alcove-bb:test ctr-r2 sh -c 'exit 7' > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 7 ] || { echo "status $status"; cat "$T/out" "$T/err"; teardown_containerd; return 1; }
+  # --rm: the shim deleted both through alcove-oci
+  [ -z "$("${CTR[@]}" containers ls -q)" ] && [ -z "$(ls -A "$T/ctrd/runc/alcove-test" 2> /dev/null)" ] ||
+    { "${CTR[@]}" containers ls; ls -la "$T/ctrd/runc/alcove-test"; teardown_containerd; return 1; }
+  teardown_containerd
+  assert_nothing_left none
+}
+
+@test "oci: containerd: ctr run -d, task list, kill (SIGKILL: 137), delete" {
+  containerd_setup
+  "${CRUN[@]}" -d localhost/alcove-bb:test ctr-d1 sh -c 'echo up; sleep 300' > /dev/null 2> "$T/err" ||
+    { cat "$T/err"; teardown_containerd; return 1; }
+  local i
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" && break; sleep 1; done
+  "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" || { "${CTR[@]}" tasks ls; teardown_containerd; return 1; }
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" && break; sleep 1; done
+  "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" || { "${CTR[@]}" tasks ls; teardown_containerd; return 1; }
+  # ctr says the status on stderr: "task ctr-d1 exit with non-zero exit code 137"
+  local code
+  code=$("${CTR[@]}" tasks delete ctr-d1 2>&1 | sed -n 's/.*non-zero exit code \([0-9]*\).*/\1/p')
+  "${CTR[@]}" containers delete ctr-d1
+  [ -z "$(ls -A "$T/ctrd/runc/alcove-test" 2> /dev/null)" ]
+  teardown_containerd
+  assert_nothing_left none
+  [ "$code" = 137 ] || { echo "exit status '$code'"; return 1; }
 }

@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# oci_state.bats: alcove-oci's state and processes (docs/oci.md, "State" and "Signals"): the
+# state root's owner and mode, creates that race or die half way, kill through pidfds and its
+# record of the signal, damaged state directories, the monitor's descriptors, and run's signals
+# before the enclave starts. Host-only but for the last tests, which skip loudly without
+# /dev/kvm. ALCOVE_FAULT=oci-create-pause makes create wait 10 s after it forked the monitor,
+# before it records the container: the window a create killed half way dies in.
+
+load helpers
+load oci_helpers
+
+# The monitor of a create running in the background: create's child, once it has forked.
+monitor_of() {
+  local i m
+  for i in $(seq 1 200); do
+    m=$(pgrep -P "$1" | head -1)
+    [ -n "$m" ] && { echo "$m"; return 0; }
+    sleep 0.05
+  done
+  return 1
+}
+
+gone() { ! kill -0 "$1" 2> /dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2> /dev/null)" = Z ]; }
+
+wait_gone() {
+  local i
+  for i in $(seq 1 100); do gone "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
+@test "oci_state: a missing state root is made 0700; one others may write in, or another user's, or a link, is refused [ E18 ]" {
+  mkbundle "$T/b" true
+  (umask 0; "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1)
+  [ "$(stat -c %a "$R")" = 700 ]
+  "${OCI[@]}" delete c1
+  chmod 0777 "$R"
+  for cmd in "create --bundle $T/b c1" "state c1" "list" "kill c1" "delete --force c1"; do
+    run "${OCI[@]}" $cmd
+    [ "$status" -ne 0 ] || { echo "$cmd: accepted"; return 1; }
+    assert_log_error "[ E18 ]"
+    assert_log_error "every user may write in it"
+  done
+  chmod 0770 "$R"
+  run "${OCI[@]}" list
+  [ "$status" -ne 0 ]
+  assert_log_error "its group may write in it"
+  chmod 0700 "$R"
+  if [ "$(id -u)" = 0 ]; then
+    chown nobody "$R"
+    run "${OCI[@]}" create --bundle "$T/b" c1
+    [ "$status" -ne 0 ]
+    assert_log_error "owned by another user"
+    chown root "$R"
+  fi
+  mv "$R" "$T/real"
+  ln -s "$T/real" "$R"
+  run "${OCI[@]}" create --bundle "$T/b" c1
+  [ "$status" -ne 0 ]
+  assert_log_error "is a symbolic link"
+  [ -z "$(ls -A "$T/real")" ]
+  rm "$R"
+}
+
+@test "oci_state: two creates of one id at once: one has it, the other fails, nothing else is left" {
+  mkbundle "$T/b" sleep 100
+  local i
+  for i in 1 2 3 4 5; do
+    "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pa" c1 > "$T/oa" 2>&1 & local a=$!
+    "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pb" c1 > "$T/ob" 2>&1 & local b=$!
+    local sa=0 sb=0
+    wait $a || sa=$?
+    wait $b || sb=$?
+    [ $((sa == 0)) -ne $((sb == 0)) ] || { echo "round $i: statuses $sa and $sb"; cat "$T/oa" "$T/ob"; return 1; }
+    local won=$T/pa; [ "$sa" -eq 0 ] || won=$T/pb
+    "${OCI[@]}" state c1 | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['status'] == 'created' and s['pid'] == $(cat "$won"), s"
+    # only the winner's monitor lives; no claim directory is left
+    [ "$(ls -A "$R")" = c1 ] || { ls -la "$R"; return 1; }
+    "${OCI[@]}" delete c1
+    assert_nothing_left c1
+    rm -f "$T/pa" "$T/pb"
+  done
+}
+
+@test "oci_state: a create killed after it forked its monitor leaves no monitor and no state" {
+  mkbundle "$T/b" sleep 100
+  ALCOVE_FAULT=oci-create-pause "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 &
+  local create=$!
+  local mon
+  mon=$(monitor_of "$create")
+  [ -d "$R/c1" ]
+  kill -KILL "$create"
+  wait "$create" || true
+  wait_gone "$mon" || { echo "the monitor $mon outlived its create"; ps -fp "$mon"; return 1; }
+  for i in $(seq 1 50); do [ ! -e "$R/c1" ] && break; sleep 0.1; done
+  assert_nothing_left c1
+  [ -z "$(ls -A "$R")" ] || { ls -la "$R"; return 1; }
+  # and the id is free again
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  "${OCI[@]}" delete c1
+}
+
+@test "oci_state: a claim directory of a create that died before it took its id is swept" {
+  mkbundle "$T/b" true
+  # a dead create's (its pid is in the name), and a live one's, which stays
+  sh -c 'exit 0' & local dead=$!
+  wait $dead
+  mkdir -p "$R/~create.$dead.2" "$R/~create.$$.3"
+  chmod 700 "$R"
+  echo x > "$R/~create.$dead.2/exec.fifo"
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  [ ! -e "$R/~create.$dead.2" ]
+  [ -d "$R/~create.$$.3" ]
+  rmdir "$R/~create.$$.3"
+  "${OCI[@]}" delete c1
+}
+
+# fake_running ID PID [START]: a state directory naming PID as a running container's monitor
+# (with START as its start time; the process's own by default), as a started container's is.
+fake_running() {
+  local start=${3:-$(awk '{print $22}' "/proc/$2/stat")}
+  mkdir -p "$R/$1"
+  chmod 700 "$R" "$R/$1"
+  printf '{"ociVersion": "1.0.2", "id": "%s", "pid": %d, "bundle": "/b", "rootfs": "/b/rootfs", "created": "2026-01-01T00:00:00Z", "annotations": {}, "alcove.pidStart": %s}\n' \
+    "$1" "$2" "$start" > "$R/$1/state.json"
+}
+
+@test "oci_state: kill signals the recorded monitor only: a reused pid (another start time) is left alone" {
+  sleep 100 & local victim=$!
+  fake_running f1 "$victim" 12345
+  run "${OCI[@]}" state f1
+  [[ "$output" == *'"stopped"'* ]]
+  for sig in TERM KILL INT; do
+    run "${OCI[@]}" kill f1 $sig
+    [ "$status" -ne 0 ]
+    assert_log_error "container f1 is not running"
+  done
+  kill -0 "$victim"
+  kill "$victim"
+  # its own start time: it is the monitor, and TERM reaches it
+  sleep 100 & local mon=$!
+  fake_running f2 "$mon"
+  "${OCI[@]}" kill f2 TERM
+  wait_gone "$mon"
+  rm -rf "$R/f1" "$R/f2"
+}
+
+@test "oci_state: kill KILL records 9 in the container's directory, never through a link there" {
+  sleep 100 & local mon=$!
+  fake_running f1 "$mon"
+  echo precious > "$T/victim"
+  ln -s "$T/victim" "$R/f1/killed"
+  ln -s "$T/victim" "$R/f1/killed.tmp"
+  "${OCI[@]}" kill f1 KILL
+  wait_gone "$mon"
+  [ "$(cat "$T/victim")" = precious ]
+  [ -f "$R/f1/killed" ] && [ ! -L "$R/f1/killed" ]
+  [ "$(cat "$R/f1/killed")" = 9 ]
+  "${OCI[@]}" delete f1
+  assert_nothing_left f1
+}
+
+@test "oci_state: delete --force removes damaged state: bad JSON, a directory for a file, a link or a file for the directory" {
+  mkdir -p "$R/bad1" "$R/bad2/state.json/deeper" "$R/bad3/sub" "$T/outside/keep"
+  chmod 700 "$R"
+  echo '{not json' > "$R/bad1/state.json"
+  ln -s /etc/passwd "$R/bad3/sub/link"
+  ln -s "$T/outside" "$R/bad4"
+  echo x > "$R/bad5"
+  touch "$T/outside/keep/file"
+  run "${OCI[@]}" delete bad4
+  [ "$status" -ne 0 ]
+  assert_log_error "delete --force removes it"
+  for id in bad1 bad2 bad3 bad4 bad5; do
+    run "${OCI[@]}" delete --force $id
+    [ "$status" -eq 0 ] || { echo "$id: $output"; cat "$T/log.json"; return 1; }
+    [ ! -e "$R/$id" ] && [ ! -L "$R/$id" ] || { echo "$id left"; ls -la "$R"; return 1; }
+  done
+  [ -f "$T/outside/keep/file" ] && [ -f /etc/passwd ]
+  [ -z "$(ls -A "$R")" ]
+}
+
+@test "oci_state: the monitor holds none of create's descriptors but stdio; --preserve-fds N > 0 is refused" {
+  mkbundle "$T/b" sleep 100
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 7> "$T/held" 8< /dev/null
+  local mon fd target
+  mon=$(cat "$T/pid")
+  for fd in /proc/"$mon"/fd/*; do
+    target=$(readlink "$fd")
+    case "${fd##*/}:$target" in
+      0:* | 1:* | 2:*) ;;
+      *:"$T/log.json" | *:"$R/c1") ;; # its log, and its container's directory
+      *) echo "the monitor holds fd ${fd##*/} -> $target"; return 1 ;;
+    esac
+  done
+  "${OCI[@]}" delete c1
+  run "${OCI[@]}" create --bundle "$T/b" --preserve-fds 2 c1
+  [ "$status" -ne 0 ]
+  assert_log_error "--preserve-fds 2: host descriptors cannot be passed into an enclave"
+  assert_nothing_left c1
+  "${OCI[@]}" create --bundle "$T/b" --preserve-fds 0 c1 > "$T/out" 2>&1
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
+}
+
+@test "oci_state: run: a TERM before the enclave starts ends run with 143 and leaves nothing" {
+  mkbundle "$T/b" sleep 100
+  ALCOVE_FAULT=oci-create-pause "${OCI[@]}" run --bundle "$T/b" r1 > "$T/out" 2>&1 &
+  local r=$!
+  monitor_of "$r" > /dev/null
+  kill -TERM "$r"
+  local status=0
+  wait "$r" || status=$?
+  [ "$status" -eq 143 ] || { echo "run: $status"; cat "$T/out"; return 1; }
+  assert_nothing_left r1
+}
+
+# ---- enclaves ----
+
+@test "oci_state: kill KILL ends a running enclave with 137, kill TERM with 143, each run's status" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'echo started; sleep 300'
+  local sig want
+  for sig in KILL TERM; do
+    want=137; [ "$sig" = KILL ] || want=143
+    timeout 300 "${OCI[@]}" run --bundle "$T/b" k1 > "$T/out" 2> "$T/err" &
+    local r=$! i
+    for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+    grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+    "${OCI[@]}" kill k1 "$sig"
+    local status=0
+    wait "$r" || status=$?
+    [ "$status" -eq "$want" ] || { echo "kill $sig: run's status $status"; cat "$T/err"; return 1; }
+    assert_nothing_left k1
+  done
+}
+
+@test "oci_state: a workload that ends by itself reports its own status, not a recorded kill" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'exit 5'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" s1 > "$T/out" 2> "$T/err" && status=0 || status=$?
+  [ "$status" -eq 5 ] || { cat "$T/err" "$T/log.json"; return 1; }
+  assert_nothing_left s1
+}
