@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
+#include "cli/wf_run.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -125,6 +126,7 @@ static uint8_t *read_executable(const char *path, size_t *size, int *status)
 
 struct run_opts {
     uint64_t memory_mib;
+    int memory_given;
     unsigned cpus;
     int log_level;
     const char *log_file;
@@ -186,6 +188,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         switch (c) {
         case 'm':
             o->memory_mib = args_parse_mib(optarg);
+            o->memory_given = 1;
             if (o->memory_mib == 0) {
                 alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB > 0",
                                optarg);
@@ -292,6 +295,9 @@ static int run_run(int argc, char **argv)
     }
 
     int status = STATUS_ALCOVE_FAILED;
+    char *wf_eif = NULL;
+    struct wf_config wcfg;
+    int wcfg_loaded = 0;
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
     char why[512] = "";
@@ -310,6 +316,12 @@ static int run_run(int argc, char **argv)
         }
     } else {
         const char *path = argv[optind];
+        /* an `alcove init` directory runs its image (docs/workflow.md) */
+        int wf = wf_run_resolve(path, &wf_eif);
+        if (wf < 0)
+            goto out;
+        if (wf)
+            path = wf_eif;
         size_t size = 0;
         uint8_t *bytes = read_executable(path, &size, &status);
         if (!bytes)
@@ -322,8 +334,34 @@ static int run_run(int argc, char **argv)
                 status = STATUS_CANNOT_RUN;
                 goto out;
             }
-            pargv++;
-            pargc--;
+            if (wf != 2) { /* the image's path (or its directory's) is not the program */
+                pargv++;
+                pargc--;
+            }
+            int found = wf_run_config(bi.rootfs, bi.rootfs_size, &wcfg);
+            if (found > 1)
+                goto out;
+            if (found == 1) {
+                wcfg_loaded = 1;
+                int refused = wf_run_check(&wcfg, pargc, pargv, &o.env, &o.envc);
+                if (refused) {
+                    status = refused;
+                    goto out;
+                }
+                if (!o.memory_given)
+                    o.memory_mib = wf_run_memory_mib(&wcfg, bi.rootfs_size);
+                if (o.memory_mib < MONITOR_MIN_MEMORY_MIB)
+                    o.memory_mib = MONITOR_MIN_MEMORY_MIB;
+                if (o.memory_mib > max_mib) {
+                    alc_err_report(E_INVALID_ARGUMENT,
+                                   "%s: user_space_size and the image need %llu MiB; an enclave "
+                                   "has at most %llu MiB",
+                                   path, (unsigned long long)o.memory_mib,
+                                   (unsigned long long)max_mib);
+                    goto out;
+                }
+                o.debug_mode |= wcfg.debuggable;
+            }
         } else {
             struct elfp_image img;
             enum elfp_error e = elfp_parse(bytes, size, &img);
@@ -386,6 +424,9 @@ static int run_run(int argc, char **argv)
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
 out:
     boot_image_free(&bi);
+    free(wf_eif);
+    if (wcfg_loaded)
+        wf_config_free(&wcfg);
     for (int i = 0; i < o.envc; i++)
         free(o.env[i]);
     free(o.env);
