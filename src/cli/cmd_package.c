@@ -48,7 +48,7 @@ static int run_package(int argc, char **argv)
     int ch;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
         if (ch == 'o')
             out = optarg;
         else if (ch == 'C')

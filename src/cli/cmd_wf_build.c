@@ -208,7 +208,7 @@ static int run_wf_build(int argc, char **argv)
     int ch;
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (ch == 'C')
             cert = optarg;
         else if (ch == 'K')
