@@ -228,6 +228,8 @@ static int get_mounts(const struct ctx *x, const cJSON *root, struct wf_config *
         if (strcmp(type, "ramfs") == 0) {
             if (strcmp(target, "/") == 0)
                 return bad(x, key, "a ramfs at '/' would hide the image");
+            if (strcmp(target, "/tmp") == 0 || strcmp(target, "/dev/shm") == 0)
+                continue; /* every enclave has a tmpfs there */
             if (!(c->tmpfs[c->ntmpfs++] = strdup(target)))
                 return bad(x, key, "out of memory");
         } else if ((strcmp(type, "unionfs") == 0 || strcmp(type, "sefs") == 0) &&

@@ -213,7 +213,7 @@ EOF2
   set_key "$T/app" mount '[{"target": "/data", "type": "ramfs"}]'
   "$ALCOVE" build "$T/app" > /dev/null
   run env GREETING=hello OTHER=no "$ALCOVE" run --env LEVEL=3 "$T/app" /bin/busybox sh -c \
-    'echo "$MODE $GREETING $LEVEL ${OTHER:-unset}"; echo x > /data/f && cat /data/f'
+    'echo "$MODE $GREETING $LEVEL ${OTHER:-unset}"; echo x > /data/f && /bin/busybox cat /data/f'
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "measured hello 3 unset" ]
