@@ -32,7 +32,10 @@ static int make_dir(const char *path, mode_t mode)
 
 static int run_init(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-' || !argv[1][0])
+    if (argc >= 2 && argv[1][0] == '-' && argv[1][1])
+        return args_usage_error(E_INVALID_ARGUMENT,
+                                "unknown option '%s' (see 'alcove init --help')", argv[1]);
+    if (argc != 2 || !argv[1][0])
         return args_usage_error(E_MISSING_ARGUMENT, "expected one directory: alcove init DIR");
     const char *dir = argv[1];
     char path[4096];

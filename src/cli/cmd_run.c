@@ -442,7 +442,8 @@ const struct command cmd_run = {
     .usage =
         "Usage: alcove run [OPTIONS] BINARY [ARGS...]\n"
         "       alcove run [OPTIONS] IMAGE.eif [CMD [ARGS...]]\n"
-        "       alcove run [OPTIONS] --rootfs DIR CMD [ARGS...]\n\n"
+        "       alcove run [OPTIONS] --rootfs DIR CMD [ARGS...]\n"
+        "       alcove run [OPTIONS] INIT_DIR PROGRAM [ARGS...]   (docs/workflow.md)\n\n"
         "Runs a static x86-64 Linux executable, an enclave image (EIF) or a command from a\n"
         "directory tree in a new enclave, streams its stdout and stderr, forwards stdin, and\n"
         "exits with the program's exit status (128 + N when signal N killed it). The enclave sees\n"
@@ -469,8 +470,12 @@ const struct command cmd_run = {
         "                       0.0.0.0, every IPv4 address: anyone who can reach the host\n"
         "                       reaches the port (127.0.0.1 keeps it local)\n"
         "  -h, --help           show this help\n\n"
+        "An `alcove init` directory runs its build/enclave.eif (in such a directory, an\n"
+        "absolute PROGRAM alone does too). An image built by `alcove build` runs only its\n"
+        "entry_points, takes --env only for its env.untrusted names (and those names from\n"
+        "alcove's environment), and sizes --memory from its user_space_size.\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
-        "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"
+        "is not a runnable static x86-64 ELF or not an entry point, 127 if it does not exist.\n\n"
         "vsock: the enclave's socket is <runtime dir>/<CID>.vsock (docs/vsock.md); the runtime\n"
         "directory is $ALCOVE_RUNTIME_DIR, else /run/alcove for root, else\n"
         "$XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>.\n",

@@ -43,6 +43,10 @@ pcr() { sed -n "s/.*\"$1\": \"\([0-9a-f]*\)\".*/\1/p"; }
   expect_error 85 E85 init "$T/app"
   [ "$(cat "$T/app/alcove.json")" = '{}' ]
   expect_error 2 E01 init
+  expect_error 2 E03 init --frobnicate
+  expect_error 2 E03 build --frobnicate
+  expect_error 2 E03 package --frobnicate
+  expect_error 2 E03 build "$T/app" "$T/app"
   # build in a directory that is not an init directory
   mkdir "$T/empty"
   expect_error 85 E85 build "$T/empty"
