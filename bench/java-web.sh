@@ -8,7 +8,8 @@
 #   ./bench/java-web.sh
 # Environment: CONNS (400) connections, DURATION (40) seconds per run, THREADS (4) wrk threads,
 # ROUNDS (1), WARMUP (5) seconds of wrk before measuring, CPUS (2) enclave vCPUs and native CPUs,
-# HEAP (512m), BUILD_DIR (build), WORK (a temporary directory) for the init directory.
+# HEAP (512m), BUILD_DIR (build), WORK (a temporary directory) for the init directory;
+# NATIVE_ONLY=1 measures the native side only (no KVM needed: to check the script itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +20,8 @@ WARMUP=${WARMUP:-5} CPUS=${CPUS:-2} HEAP=${HEAP:-512m}
 for t in wrk curl java javac; do
   command -v $t > /dev/null || { echo "bench: needs $t" >&2; exit 1; }
 done
-if [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; exit 1; fi
+native_only=${NATIVE_ONLY:-0}
+if [ "$native_only" != 1 ] && [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; exit 1; fi
 . examples/lib/image.sh
 . bench/common.sh
 work=${WORK:-$(mktemp -d)}
@@ -56,11 +58,15 @@ pids+=($!)
 native_start=$(started "$np" "${pids[-1]}" "$t0")
 ep=$(free_port)
 t0=$(now)
-"$ALCOVE" run -c "$CPUS" -p "127.0.0.1:$ep:8080" "$dir" "$jdk/bin/java" "${jvm_args[@]}" \
+[ "$native_only" = 1 ] || "$ALCOVE" run -c "$CPUS" -p "127.0.0.1:$ep:8080" "$dir" "$jdk/bin/java" "${jvm_args[@]}" \
   -cp /app Greeter 8080 > /dev/null 2> "$work/enclave.err" &
-pids+=($!)
-enclave_start=$(started "$ep" "${pids[-1]}" "$t0") || { cat "$work/enclave.err" >&2; exit 1; }
-[ "$(curl -fs "http://127.0.0.1:$ep/")" = "Greetings from alcove!" ]
+if [ "$native_only" = 1 ]; then
+  enclave_start=-
+else
+  pids+=($!)
+  enclave_start=$(started "$ep" "${pids[-1]}" "$t0") || { cat "$work/enclave.err" >&2; exit 1; }
+  [ "$(curl -fs "http://127.0.0.1:$ep/")" = "Greetings from alcove!" ]
+fi
 
 # wrk PORT SECONDS: "requests/s transfer-MB/s p50-ms p99-ms"
 to_ms() { awk '{v=$1+0; u=$1; sub(/^[0-9.]+/, "", u); if (u=="us") v/=1000; else if (u=="s") v*=1000; print v}'; }
@@ -73,14 +79,18 @@ measure() {
     "$(echo "$out" | awk '$1 == "50%" {print $2}' | to_ms)" \
     "$(echo "$out" | awk '$1 == "99%" {print $2}' | to_ms)"
 }
-if [ "$WARMUP" -gt 0 ]; then measure "$np" "$WARMUP" > /dev/null; measure "$ep" "$WARMUP" > /dev/null; fi
+if [ "$WARMUP" -gt 0 ]; then
+  measure "$np" "$WARMUP" > /dev/null
+  [ "$native_only" = 1 ] || measure "$ep" "$WARMUP" > /dev/null
+fi
 : > "$work/native.txt"; : > "$work/enclave.txt"
 for _ in $(seq "$ROUNDS"); do
   measure "$np" "$DURATION" >> "$work/native.txt"
-  measure "$ep" "$DURATION" >> "$work/enclave.txt"
+  if [ "$native_only" = 1 ]; then echo "- - - -" >> "$work/enclave.txt"; else
+    measure "$ep" "$DURATION" >> "$work/enclave.txt"; fi
 done
-col() { awk -v c="$1" '{print $c}' "$2" | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
+col() { if [ "$(awk -v c="$1" 'NR == 1 {print $c}' "$2")" = - ]; then echo -; else awk -v c="$1" '{print $c}' "$2" | median; fi; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b != "-") printf "%.2f", b / a; else print "-" }'; }
 
 echo "Java web service (Greeter, com.sun.net.httpserver), wrk -t $THREADS -c $CONNS -d ${DURATION}s," \
   "$ROUNDS round(s), $CPUS CPUs each (native pinned with taskset; enclave -c $CPUS), heap $HEAP"
