@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/errors.h"
 #include "cli/wf_build.h"
 #include "cpio/cpio.h"
+#include "image/boot_image.h"
 
 #define STATUS_ALCOVE_FAILED 125
 #define STATUS_CANNOT_RUN    126
@@ -17,6 +21,19 @@ static int is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* True when path is a file that starts as an image does (an EIF given in an init directory is
+ * that image, not a program of the directory's) */
+static int is_eif(const char *path)
+{
+    uint8_t magic[4] = {0};
+    int fd = is_file(path) ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+    if (fd < 0)
+        return 0;
+    bool yes = pread(fd, magic, 4, 0) == 4 && boot_image_is_eif(magic, 4);
+    close(fd);
+    return yes;
 }
 
 int wf_run_resolve(const char *arg, char **eif)
@@ -39,7 +56,7 @@ int wf_run_resolve(const char *arg, char **eif)
         }
         return 1;
     }
-    if (arg[0] == '/' && is_file(WF_CONFIG_FILE) && is_file(WF_EIF_PATH)) {
+    if (arg[0] == '/' && !is_eif(arg) && is_file(WF_CONFIG_FILE) && is_file(WF_EIF_PATH)) {
         *eif = strdup(WF_EIF_PATH);
         return *eif ? 2 : -1;
     }

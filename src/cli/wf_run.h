@@ -13,7 +13,8 @@
 
 /* For alcove run's first operand arg: when it is a directory with an alcove.json, *eif is its
  * image's path (1); when arg is an absolute path and the current directory is an alcove init
- * directory with a built image, *eif is that image's and the program is arg itself (2); else 0.
+ * directory with a built image and arg is not an image file, *eif is that image's and the
+ * program is arg itself (2); else 0.
  * -1: a directory without an image (reported). *eif is malloc'd. */
 int wf_run_resolve(const char *arg, char **eif);
 

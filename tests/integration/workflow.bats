@@ -205,6 +205,9 @@ EOF2
   # in the directory itself, an absolute program path names the program (as `occlum run`)
   cd "$T/app"
   expect_error 126 E86 run /bin/busybox
+  # ... but an image's path there is that image
+  expect_error 126 E86 run "$T/elsewhere/app.eif" /bin/busybox
+  expect_error 125 E86 run "$T/elsewhere/app.eif"
 }
 
 @test "workflow: in an enclave, an entry point runs with env.default (measured) and env.untrusted from the host; others' values do not reach it" {
