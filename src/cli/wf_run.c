@@ -36,6 +36,20 @@ static int is_eif(const char *path)
     return yes;
 }
 
+/* A hint, not a check (the image is what runs, and it says what it enforces): the directory's
+ * alcove.json is newer than its image. */
+static void warn_stale(const char *conf, const char *eif)
+{
+    struct stat c, e;
+    if (stat(conf, &c) == 0 && stat(eif, &e) == 0 &&
+        (c.st_mtim.tv_sec > e.st_mtim.tv_sec ||
+         (c.st_mtim.tv_sec == e.st_mtim.tv_sec && c.st_mtim.tv_nsec > e.st_mtim.tv_nsec)))
+        fprintf(stderr,
+                "alcove: warning: %s changed after %s was built: it runs as built ('alcove "
+                "build' makes it anew)\n",
+                conf, eif);
+}
+
 int wf_run_resolve(const char *arg, char **eif)
 {
     struct stat st;
@@ -54,10 +68,13 @@ int wf_run_resolve(const char *arg, char **eif)
             *eif = NULL;
             return -1;
         }
+        warn_stale(conf, *eif);
         return 1;
     }
     if (arg[0] == '/' && !is_eif(arg) && is_file(WF_CONFIG_FILE) && is_file(WF_EIF_PATH)) {
         *eif = strdup(WF_EIF_PATH);
+        if (*eif)
+            warn_stale(WF_CONFIG_FILE, *eif);
         return *eif ? 2 : -1;
     }
     return 0;

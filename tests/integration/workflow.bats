@@ -186,6 +186,7 @@ EOF2
   [[ "$output" == *"alcove build"* ]]
   "$ALCOVE" build "$T/app" > /dev/null 2>&1
   expect_error 126 E86 run "$T/app" /bin/busybox echo hi
+  [[ "$output" != *warning* ]]
   [[ "$output" == *"/bin/hello, /usr/local/bin"* ]]
   expect_error 126 E86 run "$T/app" /bin/hello/../busybox
   expect_error 126 E86 run "$T/app" /usr/local/binx
@@ -208,6 +209,11 @@ EOF2
   # ... but an image's path there is that image
   expect_error 126 E86 run "$T/elsewhere/app.eif" /bin/busybox
   expect_error 125 E86 run "$T/elsewhere/app.eif"
+  # a changed alcove.json is not what runs: the image's measured copy is (a warning says so)
+  sleep 0.01
+  set_entry_points "$T/app" /bin
+  expect_error 126 E86 run "$T/app" /bin/busybox echo hi
+  [[ "$output" == *"changed after"*"was built"* ]]
 }
 
 @test "workflow: in an enclave, an entry point runs with env.default (measured) and env.untrusted from the host; others' values do not reach it" {
