@@ -160,6 +160,21 @@ EOF2
     [[ "$seen" != *" $now "* ]] || { echo "$kv did not change PCR2"; return 1; }
     seen+="$now "
   done
+  # the image holds the canonical configuration as its ramdisk's top-level alcove.json
+  run python3 - "$T/b/app/build/enclave.eif" << 'PY'
+import json, sys
+b = open(sys.argv[1], "rb").read()
+i = b.rfind(b"alcove.json\0")
+h = i - 110
+assert b[h:h + 6] == b"070701", "no cpio entry named alcove.json"
+size, namesize = int(b[h + 54:h + 62], 16), int(b[h + 94:h + 102], 16)
+start = h + ((110 + namesize + 3) & ~3)  # aligned within the archive
+c = json.loads(b[start:start + size])
+print(c["entry_points"], c["env"]["default"], c["env"]["untrusted"], c["metadata"]["debuggable"],
+      c["resource_limits"]["user_space_size"])
+PY
+  echo "$output"
+  [ "$output" = "['/bin/hello'] ['A=1'] ['B'] True 67108864" ]
   # formatting alone is not measured (the canonical form is)
   python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); json.dump(c, open(p,"w"))' "$T/b/app/alcove.json"
   run "$ALCOVE" build "$T/b/app"
