@@ -42,6 +42,8 @@ static int run_package(int argc, char **argv)
         {"output-file", required_argument, NULL, 'o'},
         {"signing-certificate", required_argument, NULL, 'C'},
         {"private-key", required_argument, NULL, 'K'},
+        {"cert", required_argument, NULL, 'C'}, /* short forms */
+        {"key", required_argument, NULL, 'K'},
         {0},
     };
     const char *out = NULL, *cert = NULL, *key = NULL;

@@ -202,6 +202,8 @@ static int run_wf_build(int argc, char **argv)
     static const struct option opts[] = {
         {"signing-certificate", required_argument, NULL, 'C'},
         {"private-key", required_argument, NULL, 'K'},
+        {"cert", required_argument, NULL, 'C'}, /* short forms */
+        {"key", required_argument, NULL, 'K'},
         {0},
     };
     const char *cert = NULL, *key = NULL;
@@ -236,5 +238,6 @@ const struct command cmd_wf_build = {
         "inputs give the same PCRs. Incremental: when no file of image/, alcove.json or the\n"
         "signing files changed since the last build (DIR/build/manifest; a file whose size and\n"
         "time are unchanged is not read again), the image is kept and its measurements printed.\n"
-        "With a certificate and key the image is signed (PCR8), as build-enclave's.\n",
+        "With a certificate and key the image is signed (PCR8), as build-enclave's\n"
+        "(--cert and --key are short forms).\n",
 };

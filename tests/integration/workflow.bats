@@ -191,6 +191,9 @@ PY
   [ "$status" -eq 0 ]
   [[ "$output" == *PCR8* ]]
   expect_error 2 E01 build "$T/app" --private-key "$T/key.pem"
+  # the short forms; the same certificate gives the same PCR8, and the build is then up to date
+  run "$ALCOVE" build --cert "$T/cert.pem" --key "$T/key.pem" "$T/app"
+  [ "$status" -eq 0 ] && [[ "$output" == *"up to date"* ]]
 }
 
 @test "workflow: run refuses a program outside entry_points ([ E86 ], 126), no program (125), --env outside env.untrusted ([ E87 ], 125); the packaged file and the directory's own path alike" {
