@@ -12,6 +12,7 @@ packages=(
   libcjson-dev      # JSON: EIF metadata, OCI configs, nitro-cli's outputs
   libyaml-dev       # YAML: allocator.yaml, vsock-proxy's allowlist
   libarchive-dev    # tar and gzip: OCI and docker-save archives
+  libseccomp-dev libcap-ng-dev  # the monitor's system-call filter and capability drop
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev  # libarchive's own needs, linked
                                                             # statically with it
   libxml2-dev       # the unit tests write archives, and libarchive's writers need it

@@ -35,6 +35,7 @@
 #include "monitor/control.h"
 #include "monitor/populate.h"
 #include "monitor/registry.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 #define MSR_IA32_TSC 0x10u
@@ -531,6 +532,10 @@ int monitor_run(const struct enclave_config *cfg)
     vm->lease.fd = -1;
     /* published ports first: one in use fails the launch before anything is taken */
     int err = cfg->npublish ? vsock_publish(vm, cfg->publish, cfg->npublish) : 0;
+    /* no capability is needed past the published ports (a port below 1024), and none is kept
+     * while the first thread starts: threads take their capabilities from the one that made them */
+    if (!err && sandbox_drop_privileges())
+        err = E_MONITOR_FAILURE;
     if (!err)
         err = take_resources(vm, cfg);
     if (!err)
@@ -545,6 +550,11 @@ int monitor_run(const struct enclave_config *cfg)
     if (!err)
         err = launch(vm, cfg, &info);
     int result, reported = 0;
+    /* the guest runs its first instruction only under the filter (monitor/sandbox.h) */
+    if (!err && sandbox_enter())
+        err = E_MONITOR_FAILURE;
+    if (!err)
+        sandbox_fault_probe();
     if (!err)
         err = start_threads(vm);
     if (err) {

@@ -235,3 +235,35 @@ wait_console() {
   ! kill -0 "$fake" 2> /dev/null
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
 }
+
+@test "the monitor runs sandboxed: no capability, no_new_privs, a seccomp filter on every thread; the guest still talks to the host" {
+  require_kvm
+  start_detached "$D/echo.eif" sandboxed 61
+  for f in /proc/"$PID"/task/*/status; do
+    echo "$f: $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' "$f" | tr -s '\t\n' '  ')"
+    grep -qx $'CapEff:\t0000000000000000' "$f"
+    grep -qx $'CapPrm:\t0000000000000000' "$f"
+    grep -qx $'NoNewPrivs:\t1' "$f"
+    grep -qx $'Seccomp:\t2' "$f"
+  done
+  # vsock through the filter: the echo server in the enclave answers a host client
+  echo "sandboxed hello" > "$T/in"
+  timeout 60 "$ALCOVE" connect --enclave-cid 61 --port 5000 < "$T/in" > "$T/out"
+  cmp "$T/in" "$T/out"
+  run --separate-stderr timeout 120 "$ALCOVE" terminate-enclave --enclave-name sandboxed
+  [ "$status" -eq 0 ]
+  assert_gone "$PID"
+}
+
+@test "a system call outside the monitor's sandbox ends it: [ E73 ] naming the call, status 125, nothing left once noticed" {
+  require_kvm
+  ALCOVE_FAULT=sandbox-exec run --separate-stderr timeout 120 "$ALCOVE" run "$D/echo.eif"
+  echo "status $status, stderr: $stderr"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"[ E73 ] the monitor's sandbox refused system call 59"* ]]
+  # like a monitor killed with -9: the next command notices and removes what it left
+  run timeout 60 "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ]
+  [ "$output" = "[]" ]
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
+}
