@@ -8,13 +8,14 @@ image_add() {
   cp -L "$2" "$1$2"
 }
 
-# image_add_program ROOT FILE: FILE, its interpreter and its libraries (ldd).
+# image_add_program ROOT FILE: FILE (a program or a library), its interpreter and its libraries
+# (ldd).
 image_add_program() {
   local root=$1 f=$2 interp lib
   image_add "$root" "$f"
-  interp=$(readelf -l "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
-  [ -z "$interp" ] && return 0 # static
-  [ -e "$root$interp" ] || image_add "$root" "$interp"
+  # a program names its interpreter; a library (or a static program) names none
+  interp=$(readelf -l "$f" 2> /dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+  [ -z "$interp" ] || [ -e "$root$interp" ] || image_add "$root" "$interp"
   for lib in $(ldd "$f" 2> /dev/null | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do
     [ -e "$root$lib" ] || image_add "$root" "$lib"
   done
