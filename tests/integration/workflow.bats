@@ -234,6 +234,21 @@ PY
   [[ "$output" == *"changed after"*"was built"* ]]
 }
 
+@test "workflow: examples/lib/image.sh copies a program with its loader and libraries, and a library with its own (libjvm.so needs libstdc++)" {
+  local R=$T/root lib dep
+  image_add_program "$R" /bin/ls
+  [ -x "$R/bin/ls" ] && [ -e "$R/lib64/ld-linux-x86-64.so.2" ]
+  for dep in $(ldd /bin/ls | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$dep" ]; done
+  lib=$(ldd /bin/bash | sed -n 's/.*libtinfo.* => \(\/[^ ]*\) .*/\1/p')
+  [ -n "$lib" ] || skip "bash has no libtinfo here"
+  R=$T/root2 # a root of its own: nothing there yet
+  image_add_program "$R" "$lib"
+  [ -e "$R$lib" ]
+  for dep in $(ldd "$lib" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do
+    [ -e "$R$dep" ] || { echo "missing $dep"; return 1; }
+  done
+}
+
 @test "workflow: in an enclave, an entry point runs with env.default (measured) and env.untrusted from the host; others' values do not reach it" {
   require_kvm
   make_app "$T/app"
