@@ -101,7 +101,8 @@ static const struct err_entry g_errors[] = {
      "alcove.json (made by 'alcove init', read by 'alcove build') is not a JSON object, a key "
      "has a value of the wrong type or out of range (the message names the key), a mount "
      "cannot be given in an enclave (hostfs), or the directory is not an 'alcove init' "
-     "directory (no alcove.json, or 'alcove init' found one there already). See "
+     "directory (no alcove.json, or 'alcove init' found one there already), or 'alcove run' "
+     "was given one that has not been built. See "
      "docs/workflow.md."},
     {E_ENTRY_POINT_REFUSED, "Not an entry point",
      "alcove run was asked to start a program that is not one of the image's entry_points (a "
