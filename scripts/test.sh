@@ -63,6 +63,12 @@ if command -v clang >/dev/null; then
   cp build/tests/hello-musl-exec build/tests/hello-glibc-pie build-fuzz/corpus/elf/ 2>/dev/null || true
   printf '/bin/../abs/passwd' > build-fuzz/corpus/vfs/seed-links
   printf 'tmp/./new/' > build-fuzz/corpus/vfs/seed-create
+  # alcove.json: the template alcove init writes, and one with every kind of field
+  rm -rf build-fuzz/corpus/wf-seed && build/src/alcove init build-fuzz/corpus/wf-seed 2> /dev/null &&
+    cp build-fuzz/corpus/wf-seed/alcove.json build-fuzz/corpus/wf_config/seed-init.json
+  rm -rf build-fuzz/corpus/wf-seed
+  printf '%s' '{"entry_points":["/a","/b/"],"mount":[{"target":"/d","type":"ramfs"}],"env":{"default":["A=1"],"untrusted":["B"]},"metadata":{"name":"n","debuggable":true},"process":{"default_stack_size":"1MB"}}' \
+    > build-fuzz/corpus/wf_config/seed-all.json
   # seed the OCI/docker archive readers with archives and layers made here (whiteouts, links)
   python3 tests/fuzz/oci_seeds.py build-fuzz/corpus/oci_archive build-fuzz/corpus/oci_layer || true
   # seed the EIF parser with real images: plain and signed

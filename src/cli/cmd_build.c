@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/build_image.h"
 #include "cli/commands.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
@@ -30,14 +31,6 @@
 #endif
 
 #define KERNEL_CMDLINE "alcove"
-
-struct build_opts {
-    const char *output, *binary, *rootfs, *oci, *docker, *cmd, *name, *version, *cert, *key;
-    char **env;
-    int envc;
-    char **tmpfs;
-    int ntmpfs;
-};
 
 static int parse(int argc, char **argv, struct build_opts *o)
 {
@@ -224,7 +217,7 @@ static int fill_eif(int fd, void *arg)
 
 /* Builds the image, measures it from its pieces (PCR0 on a second thread) and writes it straight
  * from them to the output (no copy of the whole image in memory). */
-static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
+int build_enclave_image(const struct build_opts *o, struct eif_pcrs *pcrs)
 {
     char why[512] = "";
     struct rootfs fs;
@@ -241,6 +234,11 @@ static int build(const struct build_opts *o, struct eif_pcrs *pcrs)
     if (load_rootfs(o, &fs, why, sizeof(why))) {
         code = (o->oci || o->docker) ? E_DOCKER_IMAGE_BUILD : E_READ_FROM_DISK;
         alc_err_report(code, "%s", why);
+        goto out;
+    }
+    if (o->workflow_json && !(fs.workflow = strdup(o->workflow_json))) {
+        code = E_UNSPECIFIED;
+        alc_err_report(code, "out of memory");
         goto out;
     }
     if (o->cmd && apply_cmd(&fs, o->cmd)) {
@@ -350,7 +348,7 @@ static int run_build(int argc, char **argv)
     fprintf(stderr, "Start building the Enclave Image...\n");
     fileio_guard_mapped_inputs(E_READ_FROM_DISK);
     struct eif_pcrs pcrs;
-    code = build(&o, &pcrs);
+    code = build_enclave_image(&o, &pcrs);
     free(o.env);
     free(o.tmpfs);
     if (code)

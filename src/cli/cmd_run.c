@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/enclaves.h"
+#include "cli/wf_run.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -126,6 +127,7 @@ static uint8_t *read_executable(const char *path, size_t *size, int *status)
 
 struct run_opts {
     uint64_t memory_mib;
+    int memory_given;
     unsigned cpus;
     int log_level;
     const char *log_file;
@@ -191,6 +193,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         switch (c) {
         case 'm':
             o->memory_mib = args_parse_mib(optarg);
+            o->memory_given = 1;
             if (o->memory_mib == 0) {
                 alc_err_report(E_INVALID_ARGUMENT, "--memory '%s': expected a size in MiB > 0",
                                optarg);
@@ -305,6 +308,9 @@ static int run_run(int argc, char **argv)
     }
 
     int status = STATUS_ALCOVE_FAILED;
+    char *wf_eif = NULL;
+    struct wf_config wcfg;
+    int wcfg_loaded = 0;
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
     char why[512] = "";
@@ -323,6 +329,12 @@ static int run_run(int argc, char **argv)
         }
     } else {
         const char *path = argv[optind];
+        /* an `alcove init` directory runs its image (docs/workflow.md) */
+        int wf = wf_run_resolve(path, &wf_eif);
+        if (wf < 0)
+            goto out;
+        if (wf)
+            path = wf_eif;
         size_t size = 0;
         uint8_t *bytes = read_executable(path, &size, &status);
         if (!bytes)
@@ -335,8 +347,34 @@ static int run_run(int argc, char **argv)
                 status = STATUS_CANNOT_RUN;
                 goto out;
             }
-            pargv++;
-            pargc--;
+            if (wf != 2) { /* the image's path (or its directory's) is not the program */
+                pargv++;
+                pargc--;
+            }
+            int found = wf_run_config(bi.rootfs, bi.rootfs_size, &wcfg);
+            if (found > 1)
+                goto out;
+            if (found == 1) {
+                wcfg_loaded = 1;
+                int refused = wf_run_check(&wcfg, pargc, pargv, &o.env, &o.envc);
+                if (refused) {
+                    status = refused;
+                    goto out;
+                }
+                if (!o.memory_given)
+                    o.memory_mib = wf_run_memory_mib(&wcfg, bi.rootfs_size);
+                if (o.memory_mib < MONITOR_MIN_MEMORY_MIB)
+                    o.memory_mib = MONITOR_MIN_MEMORY_MIB;
+                if (o.memory_mib > max_mib) {
+                    alc_err_report(E_INVALID_ARGUMENT,
+                                   "%s: user_space_size and the image need %llu MiB; an enclave "
+                                   "has at most %llu MiB",
+                                   path, (unsigned long long)o.memory_mib,
+                                   (unsigned long long)max_mib);
+                    goto out;
+                }
+                o.debug_mode |= wcfg.debuggable;
+            }
         } else {
             struct elfp_image img;
             enum elfp_error e = elfp_parse(bytes, size, &img);
@@ -379,6 +417,7 @@ static int run_run(int argc, char **argv)
         .argc = pargc,
         .envp = o.env,
         .envc = o.envc,
+        .env_declared = wcfg_loaded,
         .log_level = o.log_level,
         .ready_fd = -1,
         .in_fd = 0,
@@ -401,6 +440,9 @@ static int run_run(int argc, char **argv)
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
 out:
     boot_image_free(&bi);
+    free(wf_eif);
+    if (wcfg_loaded)
+        wf_config_free(&wcfg);
     for (int i = 0; i < o.envc; i++)
         free(o.env[i]);
     free(o.env);
@@ -416,7 +458,8 @@ const struct command cmd_run = {
     .usage =
         "Usage: alcove run [OPTIONS] BINARY [ARGS...]\n"
         "       alcove run [OPTIONS] IMAGE.eif [CMD [ARGS...]]\n"
-        "       alcove run [OPTIONS] --rootfs DIR CMD [ARGS...]\n\n"
+        "       alcove run [OPTIONS] --rootfs DIR CMD [ARGS...]\n"
+        "       alcove run [OPTIONS] INIT_DIR PROGRAM [ARGS...]   (docs/workflow.md)\n\n"
         "Runs a static x86-64 Linux executable, an enclave image (EIF) or a command from a\n"
         "directory tree in a new enclave, streams its stdout and stderr, forwards stdin, and\n"
         "exits with the program's exit status (128 + N when signal N killed it). The enclave sees\n"
@@ -448,8 +491,12 @@ const struct command cmd_run = {
         "                       destination is refused (EACCES)\n"
         "      --allowlist FILE  the same from a file in vsock-proxy.yaml's format\n"
         "  -h, --help           show this help\n\n"
+        "An `alcove init` directory runs its build/enclave.eif (in such a directory, an\n"
+        "absolute PROGRAM alone does too). An image built by `alcove build` runs only its\n"
+        "entry_points, takes --env only for its env.untrusted names (and those names from\n"
+        "alcove's environment), and sizes --memory from its user_space_size.\n\n"
         "Exit status: the program's; 125 if alcove failed ([ Exx ] on stderr), 126 if the file\n"
-        "is not a runnable static x86-64 ELF, 127 if it does not exist.\n\n"
+        "is not a runnable static x86-64 ELF or not an entry point, 127 if it does not exist.\n\n"
         "vsock: the enclave's socket is <runtime dir>/<CID>.vsock (docs/vsock.md); the runtime\n"
         "directory is $ALCOVE_RUNTIME_DIR, else /run/alcove for root, else\n"
         "$XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>.\n",

@@ -24,6 +24,9 @@ extern const struct command cmd_verify_attestation;
 extern const struct command cmd_connect;
 extern const struct command cmd_vsock_proxy;
 extern const struct command cmd_allocator;
+extern const struct command cmd_init;
+extern const struct command cmd_wf_build;
+extern const struct command cmd_package;
 
 /* True when argv holds -h or --help before any "--" or non-option. */
 int wants_help(int argc, char **argv);

@@ -26,6 +26,9 @@ static const struct command *const g_commands[] = {
     &cmd_connect,
     &cmd_vsock_proxy,
     &cmd_allocator,
+    &cmd_init,
+    &cmd_wf_build,
+    &cmd_package,
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 

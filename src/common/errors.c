@@ -99,6 +99,21 @@ static const struct err_entry g_errors[] = {
      "does not verify, or it does not match the policy (PCR values, nonce, age, debug mode)."},
     {E_ATTESTATION_CA, "Attestation CA error",
      "The host's attestation CA could not be created, read or used (see 'alcove ca init')."},
+    {E_WORKFLOW_CONFIG, "Workflow configuration error",
+     "alcove.json (made by 'alcove init', read by 'alcove build') is not a JSON object, a key "
+     "has a value of the wrong type or out of range (the message names the key), a mount "
+     "cannot be given in an enclave (hostfs), or the directory is not an 'alcove init' "
+     "directory (no alcove.json, or 'alcove init' found one there already), or 'alcove run' "
+     "was given one that has not been built. See "
+     "docs/workflow.md."},
+    {E_ENTRY_POINT_REFUSED, "Not an entry point",
+     "alcove run was asked to start a program that is not one of the image's entry_points (a "
+     "program listed there, or one under a directory listed there), or gave no program. The "
+     "entry points are measured into the image by 'alcove build'."},
+    {E_ENV_REFUSED, "Environment variable not allowed",
+     "alcove run was given --env NAME for a NAME that the image's env.untrusted does not list: "
+     "an image built by 'alcove build' takes from the host only the variables it names there "
+     "(env.default's are measured into the image)."},
     {E_LOCK_ACQUIRE, "Lock acquire failure",
      "The allocator's lock file in the runtime directory could not be taken."},
     {E_INVALID_CPU_CONFIGURATION, "Invalid CPU configuration",

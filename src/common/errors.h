@@ -48,6 +48,10 @@ enum alc_err {
     E_PORT_UNAVAILABLE = 76,
     E_ATTESTATION_INVALID = 80,
     E_ATTESTATION_CA = 81,
+    /* the workflow: alcove init/build/run/package with alcove.json (docs/workflow.md) */
+    E_WORKFLOW_CONFIG = 85,
+    E_ENTRY_POINT_REFUSED = 86,
+    E_ENV_REFUSED = 87,
     /* the allocator: allocator.yaml, the CPU pool and hugepages (nitro-cli's numbers first) */
     E_LOCK_ACQUIRE = 15,
     E_INVALID_CPU_CONFIGURATION = 20,

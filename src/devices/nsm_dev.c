@@ -91,7 +91,9 @@ void nsm_measure_boot(const struct enclave_config *cfg, struct eif_pcrs *out)
         snprintf(fault, sizeof(fault), "fault=%s", f);
         opts[nopts++] = fault;
     }
-    if (pcr_measure_launch(out, cfg->argv, cfg->argc, cfg->envp, cfg->envc, opts, nopts))
+    /* values of the names an image declares untrusted are its host's input (docs/workflow.md) */
+    int envc = cfg->env_declared ? 0 : cfg->envc;
+    if (pcr_measure_launch(out, cfg->argv, cfg->argc, cfg->envp, envc, opts, nopts))
         memset(out, 0, sizeof(*out));
 }
 

@@ -49,6 +49,7 @@ void rootfs_free(struct rootfs *fs)
     free_strv(fs->cmd);
     free_strv(fs->env);
     free_strv(fs->tmpfs);
+    free(fs->workflow);
     free(fs->arch);
     free(fs->image_name);
     free(fs->image_version);
@@ -742,6 +743,8 @@ static int add_customer_entries(const struct rootfs *fs, struct cpio_writer *w, 
     cpio_add(w, "env", S_IFREG | 0644, env, env_len);
     if (tmpfs)
         cpio_add(w, "tmpfs", S_IFREG | 0644, tmpfs, tmpfs_len);
+    if (fs->workflow)
+        cpio_add(w, "alcove.json", S_IFREG | 0644, fs->workflow, strlen(fs->workflow));
     rc = 0;
 out:
     for (size_t i = 0; i < e.n; i++)
@@ -781,8 +784,8 @@ int rootfs_customer_ramdisk(const struct rootfs *fs, uint8_t **out, size_t *out_
 uint64_t rootfs_ramdisk_entries(const struct rootfs *fs)
 {
     /* the nodes, the directories above them that collect_entries adds (at most one per path
-     * component), "rootfs", cmd, env and tmpfs */
-    uint64_t n = 4;
+     * component), "rootfs", cmd, env, tmpfs and alcove.json */
+    uint64_t n = 5;
     for (size_t i = 0; i < fs->n; i++) {
         n++;
         for (const char *p = fs->nodes[i].path; *p; p++)

@@ -2,7 +2,8 @@
  * layout tarball or a `docker save` tarball, and the application ramdisk made from it (Nitro's
  * customer ramdisk layout, specs/eif.md section 6): rootfs/<tree>, the directories
  * rootfs/{dev,run,sys,var,proc,tmp}, and the files cmd (one argv element per line) and env
- * (one K=V per line). Everything is deterministic: the same input gives the same bytes. */
+ * (one K=V per line), and alcove.json for images built by `alcove build`. Everything is
+ * deterministic: the same input gives the same bytes. */
 #ifndef ALCOVE_ROOTFS_H
 #define ALCOVE_ROOTFS_H
 
@@ -31,6 +32,8 @@ struct rootfs {
     char *image_name; /* for the metadata: a name and a version when known */
     char *image_version;
     char *config_json; /* the image config (OCI/docker), for DockerInfo; may be NULL */
+    char *workflow;    /* alcove.json as `alcove build` measured it (top-level file
+                        * "alcove.json" of the ramdisk, beside cmd and env); may be NULL */
 };
 
 void rootfs_init(struct rootfs *fs);

@@ -29,6 +29,9 @@ struct enclave_config {
     int argc;
     char *const *envp; /* envc entries, "K=V", added to the ramdisk's env */
     int envc;
+    /* every envp entry is a name the image's measured alcove.json declares untrusted
+     * (env.untrusted, docs/workflow.md): its value is the host's input, not measured again */
+    int env_declared;
     int log_level;             /* enum alc_log_level */
     int in_fd, out_fd, err_fd; /* the enclave's stdin, stdout and stderr on the host */
     int stats;                 /* print the monitor's resource use at the end (stderr) */
