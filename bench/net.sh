@@ -102,7 +102,10 @@ mkdir -p "$RR/tmp"
 add_program "$RR" "$(command -v redis-server)"
 redis_args=(--bind 0.0.0.0 --protected-mode no --save "" --appendonly no --dir /tmp)
 rn=$(free_port)
-(cd "$W" && redis-server --port "$rn" "${redis_args[@]}" --dir "$W" > "$W/redis-native.out" 2>&1) &
+# natively on loopback only (the enclave's copy listens on every address inside the enclave,
+# where only the published 127.0.0.1 port reaches it): no open redis on the host's network
+(cd "$W" && redis-server --port "$rn" "${redis_args[@]}" --bind 127.0.0.1 --dir "$W" \
+  > "$W/redis-native.out" 2>&1) &
 pids+=("$!")
 re=$(enclave_server redis 6379 --rootfs "$RR" "$(command -v redis-server)" --port 6379 \
   "${redis_args[@]}")

@@ -1511,7 +1511,10 @@ static void sock_release(struct file *f)
         s->aq_head = c->aq_next;
         reset_and_free(c);
     }
-    if ((s->sk_state == SK_ESTABLISHED || s->sk_state == SK_CLOSING) && !s->done && s->in_conn) {
+    if (s->sk_state == SK_SYN_SENT) {
+        reset_and_free(s); /* closed while connecting: the peer forgets the request at once */
+    } else if ((s->sk_state == SK_ESTABLISHED || s->sk_state == SK_CLOSING) && !s->done &&
+               s->in_conn) {
         if (s->peer_shut == SHUT_BOTH) {
             reset_and_free(s);
         } else {

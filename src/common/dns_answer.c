@@ -3,6 +3,7 @@
 
 #include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -13,6 +14,22 @@ static void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
+}
+
+/* Whether the question's name (at q + 12) is plain labels, no compression pointer: it is
+ * echoed byte for byte, and a pointer into the query's other records would point elsewhere in
+ * the answer. Resolvers never compress a question's name. */
+static bool plain_name(const uint8_t *q, size_t len)
+{
+    for (size_t at = NS_HFIXEDSZ; at < len;) {
+        uint8_t l = q[at];
+        if (l == 0)
+            return true;
+        if (l & 0xc0)
+            return false;
+        at += 1u + l;
+    }
+    return false;
 }
 
 /* The header of an answer to q with this rcode and counts (q has at least 12 bytes). */
@@ -54,7 +71,7 @@ size_t dns_answer(const struct dns_zone *z, const uint8_t *q, size_t len, uint8_
     }
     /* the question as it came, to echo: the name's wire form and type and class */
     int qlen = ns_skiprr(q + NS_HFIXEDSZ, q + len, ns_s_qd, 1);
-    if (qlen <= 0 || NS_HFIXEDSZ + (size_t)qlen > DNS_ANSWER_MAX) {
+    if (qlen <= 0 || NS_HFIXEDSZ + (size_t)qlen > DNS_ANSWER_MAX || !plain_name(q, len)) {
         header(out, q, RCODE_FORMERR, 0, 0);
         return NS_HFIXEDSZ;
     }

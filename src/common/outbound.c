@@ -46,9 +46,28 @@ static int name_ok(const char *h, size_t len)
     return 1;
 }
 
+bool out_addr_is_local(int family, const void *addr)
+{
+    const uint8_t *a = addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t zero[16];
+    if (family == AF_INET6) {
+        if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1))
+            return true; /* :: and ::1 */
+        if (memcmp(a, mapped, 12) != 0)
+            return false;
+        a += 12; /* ::ffff:a.b.c.d is a.b.c.d */
+    } else if (family != AF_INET) {
+        return false;
+    }
+    return a[0] == 127 || memcmp(a, zero, 4) == 0;
+}
+
 int out_rule_add_host(struct out_rule *list, unsigned *n, const char *host, unsigned port,
                       char *why, size_t why_size)
 {
+    static const char local[] = "'%.40s' is a loopback or unspecified address, the enclave's own; "
+                                "the host's loopback is host.alcove.internal";
     struct out_rule r;
     memset(&r, 0, sizeof(r));
     size_t len = strlen(host);
@@ -58,8 +77,12 @@ int out_rule_add_host(struct out_rule *list, unsigned *n, const char *host, unsi
     if (strchr(host, ':')) {
         if (len >= 64 || inet_pton(AF_INET6, host, bin) != 1)
             return fail(why, why_size, "'%.64s' is not an IPv6 address", host);
+        if (out_addr_is_local(AF_INET6, bin))
+            return fail(why, why_size, local, host);
         inet_ntop(AF_INET6, bin, r.host, sizeof(r.host)); /* one spelling for each address */
     } else if (inet_pton(AF_INET, host, bin) == 1) {
+        if (out_addr_is_local(AF_INET, bin))
+            return fail(why, why_size, local, host);
         inet_ntop(AF_INET, bin, r.host, sizeof(r.host));
     } else {
         if (!name_ok(host, len))

@@ -6,6 +6,7 @@
 #ifndef ALCOVE_OUTBOUND_H
 #define ALCOVE_OUTBOUND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ int out_rule_add_host(struct out_rule *list, unsigned *n, const char *host, unsi
 
 /* Parses spec and appends it as out_rule_add_host does. */
 int out_rule_add(struct out_rule *list, unsigned *n, const char *spec, char *why, size_t why_size);
+
+/* Whether an address (AF_INET: 4 bytes, AF_INET6: 16) is the host's loopback or the unspecified
+ * address, IPv4-mapped ones too: the enclave's own programs reach those inside it, so no rule
+ * may send them to the host's (host.alcove.internal is the host's loopback, port by port). */
+bool out_addr_is_local(int family, const void *addr);
 
 /* Whether a rule names host (case-insensitive) with any port; port 0: any rule for host. */
 int out_rule_names(const struct out_rule *list, unsigned n, const char *host, uint16_t port);

@@ -120,7 +120,9 @@ static void answer(struct vsock *vs, struct dns_peer *p, const struct alc_dns_fr
     /* all or nothing: a part would break the framing; a full buffer drops it, as UDP would */
     ssize_t w = send(p->fd, out, FRAME_HDR + n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (w > 0 && (size_t)w != FRAME_HDR + n) {
-        alc_log(ALC_LOG_WARN, "dns: a short write to the guest's stream: closed");
+        if (!vs->dns_warned)
+            alc_log(ALC_LOG_WARN, "dns: a short write to the guest's stream: closed");
+        vs->dns_warned = true;
         shutdown(p->fd, SHUT_RDWR);
     }
 }
@@ -142,7 +144,9 @@ void dns_event(struct vsock *vs, struct dns_peer *p)
             memcpy(&f, p->buf + off, FRAME_HDR);
             size_t len = le16toh(f.len);
             if (len > ALC_DNS_FRAME_MAX) {
-                alc_log(ALC_LOG_WARN, "dns: a frame of %zu bytes from the guest: closed", len);
+                if (!vs->dns_warned) /* once: a guest could repeat it forever */
+                    alc_log(ALC_LOG_WARN, "dns: a frame of %zu bytes from the guest: closed", len);
+                vs->dns_warned = true;
                 peer_free(vs, p);
                 return;
             }

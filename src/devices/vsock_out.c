@@ -23,6 +23,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "devices/vsock.h"
+#include "common/outbound.h"
 #include "devices/vsock_priv.h"
 
 static void dest_add(struct vsock *vs, int family, const void *addr, uint16_t port, bool host_lo)
@@ -72,9 +73,9 @@ int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n)
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
         int e = getaddrinfo(r->host, NULL, &hints, &res);
         if (e) {
-            /* not fatal: the name may resolve later (a lookup from inside adds it) */
-            alc_log(ALC_LOG_WARN, "--allow %s:%u: %s; no address allowed for it yet", r->host,
-                    r->port, gai_strerror(e));
+            /* not fatal, but nothing is looked up again: the name allows nothing */
+            alc_log(ALC_LOG_WARN, "--allow %s:%u: %s; it allows no address", r->host, r->port,
+                    gai_strerror(e));
             continue;
         }
         for (struct addrinfo *a = res; a; a = a->ai_next) {
@@ -83,6 +84,14 @@ int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n)
                                  : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
             if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
                 continue;
+            if (out_addr_is_local(a->ai_family, ip)) {
+                /* the host's loopback is host.alcove.internal's, port by port */
+                alc_log(ALC_LOG_WARN,
+                        "--allow %s:%u: it resolves to a loopback or unspecified address, "
+                        "which is not allowed (use host.alcove.internal:%u)",
+                        r->host, r->port, r->port);
+                continue;
+            }
             dest_add(vs, a->ai_family, ip, r->port, false);
             if (name)
                 dns_zone_add(vs, r->host, a->ai_family, ip); /* what its lookup answers */
@@ -188,6 +197,9 @@ void out_request(struct vsock *vs, const struct vsock_hdr *h, const void *payloa
         refuse(vs, h, ENOBUFS);
         return;
     }
+    /* as the guest's connections to host listeners: VSOCK_GUEST_CONN_COST of host memory */
+    int sz = (int)VSOCK_GUEST_SNDBUF;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     c->guest_made = true;
     vs->nguest++;
     c->out = true;

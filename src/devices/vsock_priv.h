@@ -158,6 +158,7 @@ struct vsock {
     struct dns_record *zone;
     unsigned nzone, cap_zone;
     struct dns_peer *dns_peers;
+    bool dns_warned; /* a bad frame or a short write was logged (once) */
 };
 
 /* The device's state, made by the first of vsock_publish, vsock_allow and vsock_start. */

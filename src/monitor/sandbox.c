@@ -247,6 +247,10 @@ static int add_rules(scmp_filter_ctx ctx)
      * (outbound connections); others (netlink, packet...) are answered EAFNOSUPPORT, which
      * glibc's name lookups take in their stride */
     static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+    /* a DNS stream's pair of Unix sockets (devices/vsock_dns.c) */
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
     for (size_t i = 0; !r && i < sizeof(families) / sizeof(families[0]); i++)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));

@@ -61,7 +61,7 @@ assert_nothing_left() {
   hp=$(grep HugePages_Free /proc/meminfo)
   for spec in "" example.com :443 example.com: example.com:0 example.com:65536 ::1:443 \
       "[::1]443" "[example.com]:443" "exa mple.com:443" -x.com:443 999.1.1.1:443 a..b:80 \
-      "example.com:+80" "example.com:443 "; do
+      "example.com:+80" "example.com:443 " 127.0.0.1:22 "[::1]:22" 0.0.0.0:80 "[::ffff:127.0.0.1]:22"; do
     run "$ALCOVE" run --allow "$spec" "$(prog hello-musl-exec)"
     [ "$status" -eq 125 ] || { echo "--allow '$spec': $status $output"; return 1; }
     [[ "$output" == *"[ E03 ]"*"--allow '$spec'"* ]] || { echo "$output"; return 1; }
@@ -192,14 +192,19 @@ assert 'EnclaveCID' in d and 'State' in d and 'Flags' in d, d"
   cp "$(prog dns_lookup-musl-exec)" "$R/dns_lookup"
   # any address outside the enclave: the parent answers for it
   echo "nameserver 192.0.2.53" > "$R/etc/resolv.conf"
-  run "$ALCOVE" run --allow host.alcove.internal:80 --allow localhost:443 --rootfs "$R" \
-    /dns_lookup host.alcove.internal HOST.alcove.internal localhost
+  run "$ALCOVE" run --allow host.alcove.internal:80 --rootfs "$R" \
+    /dns_lookup host.alcove.internal HOST.alcove.internal
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"host.alcove.internal: 169.254.1.2"* ]]
   [[ "$output" == *"HOST.alcove.internal: 169.254.1.2"* ]]
-  # the host's getaddrinfo for localhost, as the monitor resolved it at launch
-  [[ "$output" == *"localhost: "*"127.0.0.1"* ]]
+  # a name the host resolves to its loopback allows nothing (host.alcove.internal is the way
+  # there), and the launch says so
+  run --separate-stderr "$ALCOVE" run --allow localhost:443 --rootfs "$R" /dns_lookup localhost
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"127.0.0.1"* ]]
+  [[ "$stderr" == *"--allow localhost:443: it resolves to a loopback"* ]]
   # a name the allowlist does not name does not exist; without a list no name does
   run "$ALCOVE" run --allow host.alcove.internal:80 --rootfs "$R" /dns_lookup example.com
   echo "$output"

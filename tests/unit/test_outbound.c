@@ -39,7 +39,7 @@ static void test_forms(void **state)
     ok("Example.COM.:80", "example.com", 80);
     ok("host.alcove.internal:8080", "host.alcove.internal", 8080);
     ok("10.0.0.1:1", "10.0.0.1", 1);
-    ok("[::1]:65535", "::1", 65535);
+    ok("[2001:db8::1]:65535", "2001:db8::1", 65535);
     ok("[2001:DB8:0::1]:443", "2001:db8::1", 443);
     ok("_svc.a-b.example:53", "_svc.a-b.example", 53);
 }
@@ -68,6 +68,14 @@ static void test_bad(void **state)
     bad("999.1.1.1:443", "not an IPv4");
     bad("1.2.3:443", "not an IPv4");
     bad("exa/mple:443", "not a host name");
+    /* the loopback and the unspecified address stay inside the enclave: host.alcove.internal */
+    bad("127.0.0.1:22", "host.alcove.internal");
+    bad("127.1.2.3:22", "host.alcove.internal");
+    bad("0.0.0.0:80", "host.alcove.internal");
+    bad("[::1]:22", "host.alcove.internal");
+    bad("[::]:80", "host.alcove.internal");
+    bad("[::ffff:127.0.0.1]:22", "host.alcove.internal");
+    bad("[::ffff:0.0.0.0]:22", "host.alcove.internal");
     char longname[300];
     memset(longname, 'a', sizeof(longname));
     memcpy(longname + 280, ":443", 5);

@@ -91,6 +91,10 @@ static void allowed_body(void)
         _exit(8);
     if (socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EAFNOSUPPORT)
         _exit(9);
+    int pair[2]; /* a DNS stream's pair (devices/vsock_dns.c) */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) ||
+        close(pair[0]) || close(pair[1]))
+        _exit(14);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) || prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl))
         _exit(10);
