@@ -120,8 +120,10 @@ static int monitor_open(const struct oci_state *st, struct monitor_ref *m)
 {
     m->st = st;
     m->pidfd = st->pid > 0 ? (int)syscall(SYS_pidfd_open, st->pid, 0) : -1;
-    int nosys = m->pidfd < 0 && errno == ENOSYS;
-    if (!oci_state_alive(st) || (m->pidfd < 0 && !nosys)) {
+    /* only ESRCH says it is gone; another error (ENOSYS, or EPERM from an engine's seccomp
+     * profile, EMFILE) falls back to the pid, checked against its start time before each use */
+    int gone = m->pidfd < 0 && errno == ESRCH;
+    if (!oci_state_alive(st) || gone) {
         if (m->pidfd >= 0)
             close(m->pidfd);
         m->pidfd = -1;
@@ -173,7 +175,8 @@ static int signal_container(const struct oci_state *st, int sig)
     const char *status = oci_state_status(st);
     struct monitor_ref m;
     if (strcmp(status, "stopped") == 0 || monitor_open(st, &m)) {
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is not running", st->id);
+        /* runc's words, which containerd's shim maps to "not found" (a kill racing an exit) */
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s: container not running", st->id);
         return -1;
     }
     int r = 0;

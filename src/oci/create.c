@@ -265,6 +265,7 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
     int tty = -1, dir = -1, sync[2] = {-1, -1};
+    bool pid_written = false;
     pid_t child = -1;
     int err = oci_bundle_load(o->bundle, &b);
     if (err) {
@@ -336,10 +337,14 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     now_rfc3339(st.created, sizeof(st.created));
     st.annotations = b.annotations;
     int r = oci_state_write(&st);
-    if (!r && o->pid_file)
+    if (!r && o->pid_file) {
         r = write_pid_file(o->pid_file, child);
-    if (!r && write(sync[0], "g", 1) != 1)
-        r = -errno; /* the monitor is gone */
+        pid_written = !r;
+    }
+    /* MSG_NOSIGNAL: a monitor already gone (OOM, a hangup of its terminal) is EPIPE here, and
+     * the clean-up below runs, rather than SIGPIPE ending create with its state left */
+    if (!r && send(sync[0], "g", 1, MSG_NOSIGNAL) != 1)
+        r = -errno;
     if (r) {
         err = E_FILE_OPERATION;
         oci_err(err, "the container's state, pid file or monitor: %s", strerror(-r));
@@ -367,6 +372,8 @@ fail:
         close(tty);
     boot_image_free(&bi);
     oci_bundle_free(&b);
+    if (pid_written)
+        unlink(o->pid_file); /* written for a container that is not there */
     oci_state_remove(lock, o->id);
     oci_state_unlock(lock);
     return 1;

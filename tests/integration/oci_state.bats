@@ -132,7 +132,7 @@ fake_running() {
   for sig in TERM KILL INT; do
     run "${OCI[@]}" kill f1 $sig
     [ "$status" -ne 0 ]
-    assert_log_error "container f1 is not running"
+    assert_log_error "container f1: container not running"
   done
   kill -0 "$victim"
   kill "$victim"
