@@ -234,6 +234,12 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     oci_enclave_config(&cfg, id, b, bi);
     fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED);
     int r = monitor_run(&cfg);
+    /* monitor_run restored the signal mask: a second TERM (an engine's, then kill KILL's) must
+     * not end this process by default before it reports the status below */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;
     /* `kill ID KILL` ends the enclave through SIGTERM (so its teardown runs) and records the
      * signal it was asked for: an enclave that SIGTERM ended reports that one */
@@ -250,34 +256,35 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
 /* Makes the container; on success *pid is its monitor. The exit status for a failure. */
 static int do_create(const struct create_opts *o, pid_t *pid)
 {
-    int lock = oci_state_make(o->id);
-    if (lock == -EEXIST) {
-        oci_err(E_NAME_IN_USE, "container %s exists (under %s)", o->id, oci_state_root());
-        return 1;
-    }
-    if (lock == -EPERM || lock == -EINVAL)
-        return 1; /* the root, reported */
-    if (lock < 0) {
-        oci_err(E_FILE_OPERATION, "%s/%s: %s", oci_state_root(), o->id, strerror(-lock));
-        return 1;
-    }
     struct oci_bundle b;
     struct boot_image bi;
     memset(&bi, 0, sizeof(bi));
     int tty = -1, dir = -1, sync[2] = {-1, -1};
     bool pid_written = false;
     pid_t child = -1;
+    /* the bundle and its image first: the id's directory, once it has its name, is only ever
+     * without a monitor for the few calls up to the fork (a create killed while it built a
+     * large image left a directory that kept the id taken) */
     int err = oci_bundle_load(o->bundle, &b);
-    if (err) {
-        oci_state_remove(lock, o->id);
-        oci_state_unlock(lock);
+    if (err)
         return 1;
-    }
     char why[512] = "";
     err = boot_image_from_dir(&bi, b.rootfs, b.args, 1, why, sizeof(why));
     if (err) {
         oci_err(err, "root.path %s: %s", b.rootfs, why);
-        goto fail;
+        boot_image_free(&bi);
+        oci_bundle_free(&b);
+        return 1;
+    }
+    int lock = oci_state_make(o->id);
+    if (lock < 0) {
+        if (lock == -EEXIST)
+            oci_err(E_NAME_IN_USE, "container %s exists (under %s)", o->id, oci_state_root());
+        else if (lock != -EPERM && lock != -EINVAL) /* those: the root, reported */
+            oci_err(E_FILE_OPERATION, "%s/%s: %s", oci_state_root(), o->id, strerror(-lock));
+        boot_image_free(&bi);
+        oci_bundle_free(&b);
+        return 1;
     }
     if (b.terminal && !o->console_socket) {
         err = E_MISSING_ARGUMENT;
