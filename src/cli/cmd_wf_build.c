@@ -22,6 +22,7 @@
 #include "cli/wf_manifest.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "monitor/kernel_image.h"
 
 #ifndef ALCOVE_VERSION
 #define ALCOVE_VERSION "0.0.0"
@@ -45,8 +46,16 @@ static char *extra_inputs(const char *canonical, const char *cert, const char *k
         wf_sha256_hex(b, len, out[i]);
         free(b);
     }
+    /* the built-in enclave kernel (what PCR0 and PCR1 measure) and SOURCE_DATE_EPOCH (the
+     * image's timestamps): a new alcove or another epoch is a rebuild, as a changed file is */
+    size_t ksize = 0;
+    const uint8_t *kernel = kernel_image_builtin(&ksize);
+    char kernel_hex[65];
+    wf_sha256_hex(kernel, ksize, kernel_hex);
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
     char *s = NULL;
-    if (asprintf(&s, "alcove %s\ncert %s\nkey %s\n%s", ALCOVE_VERSION, ch, kh, canonical) < 0)
+    if (asprintf(&s, "alcove %s\nkernel %s\nepoch %s\ncert %s\nkey %s\n%s", ALCOVE_VERSION,
+                 kernel_hex, epoch ? epoch : "-", ch, kh, canonical) < 0)
         return NULL;
     return s;
 }
@@ -147,6 +156,13 @@ int wf_build(const char *dir, const char *cert, const char *key, int print)
     struct stat st;
     if (!extra) {
         code = canonical ? E_FILE_OPERATION : E_UNSPECIFIED;
+        goto out;
+    }
+    if (lstat(image, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* its scan would not follow the link while the image's builder does: the manifest
+         * would record nothing and every later build would be "up to date" */
+        code = E_WORKFLOW_CONFIG;
+        alc_err_report(code, "%s is a symbolic link: make it the directory itself", image);
         goto out;
     }
     if (stat(image, &st) || !S_ISDIR(st.st_mode)) {

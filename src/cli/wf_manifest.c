@@ -128,7 +128,9 @@ static int visit(const char *fpath, const struct stat *st, int type, struct FTW 
         return 0;
     const char *rel = fpath + s->root_len + 1;
     struct wf_entry e = {.mode = st->st_mode, .size = S_ISDIR(st->st_mode) ? 0 : st->st_size};
-    e.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    /* the change time, which no one can set (cp -p, tar x, touch -d set the modification
+     * time): a file rewritten with the same size and modification time is still seen */
+    e.mtime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
     size_t rl = strlen(rel);
     if (!(e.hexpath = malloc(2 * rl + 1)))
         goto oom;

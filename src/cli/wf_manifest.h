@@ -13,8 +13,8 @@ struct wf_entry {
     char *hexpath; /* the path under image/, hex-encoded (any byte may be in a name) */
     uint32_t mode;
     uint64_t size;
-    int64_t mtime_ns;
-    char hash[65]; /* SHA-256 of the bytes (a link: of its target; a directory: "-") */
+    int64_t mtime_ns; /* its change time (st_ctim), which cp -p, tar x or touch cannot set */
+    char hash[65];    /* SHA-256 of the bytes (a link: of its target; a directory: "-") */
 };
 
 struct wf_manifest {

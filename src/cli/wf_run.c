@@ -71,7 +71,10 @@ int wf_run_resolve(const char *arg, char **eif)
         warn_stale(conf, *eif);
         return 1;
     }
-    if (arg[0] == '/' && !is_eif(arg) && is_file(WF_CONFIG_FILE) && is_file(WF_EIF_PATH)) {
+    /* in an init directory, `alcove run /abs/prog` means that image's program, unless the
+     * path is a file on the host (which `alcove run` runs as it always does) */
+    if (arg[0] == '/' && !is_eif(arg) && access(arg, F_OK) != 0 && is_file(WF_CONFIG_FILE) &&
+        is_file(WF_EIF_PATH)) {
         *eif = strdup(WF_EIF_PATH);
         if (*eif)
             warn_stale(WF_CONFIG_FILE, *eif);
@@ -98,9 +101,27 @@ int wf_run_config(const uint8_t *ramdisk, size_t size, struct wf_config *c)
             if (len != strlen(WF_CONFIG_FILE) || memcmp(n, WF_CONFIG_FILE, len) ||
                 (e.mode & S_IFMT) != S_IFREG)
                 continue;
+            /* an image from anywhere: only what alcove build writes is taken, byte for byte its
+             * canonical form (a duplicate key, an embedded NUL, a huge value are not) */
+            if (e.size > WF_CONFIG_MAX) {
+                alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is over %u bytes",
+                               WF_CONFIG_MAX);
+                return E_WORKFLOW_CONFIG;
+            }
             int err =
                 wf_config_parse((const char *)e.data, e.size, "the image's alcove.json", false, c);
-            return err ? err : 1;
+            if (err)
+                return err;
+            char *canon = wf_config_canonical(c);
+            bool same = canon && strlen(canon) == e.size && memcmp(canon, e.data, e.size) == 0;
+            free(canon);
+            if (!same) {
+                wf_config_free(c);
+                alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is not the canonical "
+                                                  "form alcove build writes: refused");
+                return E_WORKFLOW_CONFIG;
+            }
+            return 1;
         }
         if (st == CPIO_MALFORMED)
             break; /* the enclave kernel will say so */
@@ -144,23 +165,6 @@ int wf_run_check(const struct wf_config *c, int argc, char *const *argv, char **
                            (int)n, kv);
             return STATUS_ALCOVE_FAILED;
         }
-    }
-    for (size_t u = 0; u < c->nuntrusted; u++) {
-        const char *name = c->env_untrusted[u], *v = getenv(name);
-        size_t nl = strlen(name);
-        int given = 0;
-        for (int i = 0; i < *envc && !given; i++)
-            given = strncmp((*env)[i], name, nl) == 0 && (*env)[i][nl] == '=';
-        if (!v || given)
-            continue;
-        char *kv = NULL, **grown = realloc(*env, (size_t)(*envc + 1) * sizeof(char *));
-        if (grown)
-            *env = grown;
-        if (!grown || asprintf(&kv, "%s=%s", name, v) < 0) {
-            alc_err_report(E_UNSPECIFIED, "out of memory");
-            return STATUS_ALCOVE_FAILED;
-        }
-        (*env)[(*envc)++] = kv;
     }
     return 0;
 }
