@@ -475,15 +475,24 @@ static void forward_signal(int sig)
         kill((pid_t)g_run_child, sig);
 }
 
+/* Removes the container run made, through the descriptor of its own directory (dir, opened
+ * right after create): if another runtime deleted it (delete --force) and made a new container
+ * under the same id meanwhile, that one is not touched (remove_entry compares the inode). */
+static void run_remove(const char *id, int dir)
+{
+    struct stat st;
+    if (dir >= 0 && flock(dir, LOCK_EX) == 0 && fstat(dir, &st) == 0 && st.st_nlink > 0)
+        oci_state_remove(dir, id);
+    if (dir >= 0)
+        close(dir);
+}
+
 /* Ends a container run made but did not start (or could not): its monitor, its directory. */
-static void run_abort(const char *id, pid_t pid)
+static void run_abort(const char *id, pid_t pid, int dir)
 {
     kill(pid, SIGKILL); /* our child, not reaped yet */
     waitpid(pid, NULL, 0);
-    int lock = oci_state_lock(id);
-    if (lock >= 0)
-        oci_state_remove(lock, id);
-    oci_state_unlock(lock);
+    run_remove(id, dir);
 }
 
 /* run: create, start, wait for the workload, delete; exits with the workload's status.
@@ -509,29 +518,30 @@ int oci_cmd_run(int argc, char **argv)
     int rc = do_create(&o, &pid);
     if (rc)
         return rc;
+    int dir = oci_state_open(o.id); /* ours: what run removes at the end */
     sigset_t pending;
     sigpending(&pending);
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         if (sigismember(&pending, sigs[i])) {
             oci_info("container %s: signal %d before it started: not started", o.id, sigs[i]);
-            run_abort(o.id, pid);
+            run_abort(o.id, pid, dir);
             return 128 + sigs[i];
         }
     if (start_one(o.id)) {
-        run_abort(o.id, pid);
+        run_abort(o.id, pid, dir);
         return 1;
     }
     g_run_child = pid;
     sigprocmask(SIG_SETMASK, &old, NULL); /* what came meanwhile is forwarded now */
-    if (o.detach)
+    if (o.detach) {
+        if (dir >= 0)
+            close(dir);
         return 0;
+    }
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
     g_run_child = 0;
-    int lock = oci_state_lock(o.id);
-    if (lock >= 0)
-        oci_state_remove(lock, o.id);
-    oci_state_unlock(lock);
+    run_remove(o.id, dir);
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
