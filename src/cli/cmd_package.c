@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +37,38 @@ static int copy_fill(int fd, void *arg)
             done += w > 0 ? w : 0;
         }
     }
+}
+
+/* Whether out (as the file it would be) is under dir/image/ or is dir/alcove.json or one of
+ * dir/build's records. A path whose directory does not exist yet is not (nothing there). */
+static bool out_in_inputs(const char *dir, const char *out)
+{
+    char d[PATH_MAX], parent[PATH_MAX], tmp[PATH_MAX];
+    if (!realpath(dir, d) || snprintf(tmp, sizeof(tmp), "%s", out) >= (int)sizeof(tmp))
+        return false;
+    char *slash = strrchr(tmp, '/');
+    const char *base = out, *pdir = ".";
+    if (slash) {
+        *slash = 0;
+        base = slash + 1;
+        pdir = tmp[0] ? tmp : "/";
+    }
+    if (!realpath(pdir, parent))
+        return false;
+    char full[2 * PATH_MAX + 2], image[PATH_MAX + 8];
+    snprintf(full, sizeof(full), "%s/%s", strcmp(parent, "/") ? parent : "", base);
+    snprintf(image, sizeof(image), "%s/image/", d);
+    if (strncmp(full, image, strlen(image)) == 0)
+        return true;
+    static const char *const records[] = {"alcove.json", "build/manifest",
+                                          "build/measurements.json"};
+    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        char r[PATH_MAX + 32];
+        snprintf(r, sizeof(r), "%s/%s", d, records[i]);
+        if (strcmp(full, r) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int run_package(int argc, char **argv)
@@ -74,6 +109,11 @@ static int run_package(int argc, char **argv)
     if (!!cert != !!key)
         return args_usage_error(E_MISSING_ARGUMENT,
                                 "--signing-certificate and --private-key go together");
+    if (out_in_inputs(dir, out))
+        return args_usage_error(E_INVALID_ARGUMENT,
+                                "-o %s is one of %s's inputs (image/, alcove.json, build's "
+                                "records): the next build would read the package itself",
+                                out, dir);
     int err = output_path_check(out);
     if (err) {
         alc_err_report(E_FILE_OPERATION, "-o %s: %s", out, fileio_strerror(-err));

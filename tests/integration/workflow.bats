@@ -245,6 +245,11 @@ PY
   expect_error 126 E86 run "$T/elsewhere/app.eif" /bin/busybox
   expect_error 125 E87 run --env HOME=/x "$T/elsewhere/app.eif" /bin/hello
   expect_error 2 E01 package "$T/app"
+  # never into the directory's own inputs: the next build would read the package itself
+  expect_error 2 E03 package "$T/app" -o "$T/app/image/app.eif"
+  expect_error 2 E03 package "$T/app" -o "$T/app/alcove.json"
+  [ ! -e "$T/app/image/app.eif" ]
+  grep -q entry_points "$T/app/alcove.json"
   # in the directory itself, an absolute program path names the program (as `occlum run`),
   # unless it is a file on the host, which alcove run runs as it always does
   cd "$T/app"
