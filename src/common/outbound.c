@@ -1,23 +1,12 @@
 /* outbound.c: parsing the outbound allowlist's rules (outbound.h). Strict: a spec that only
  * looks like HOST:PORT is refused rather than guessed at. */
 #include "common/outbound.h"
+#include "common/why.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* A DNS name as RFC 1123 hosts have them (and '_', which real names use): labels of 1 to 63
  * characters, no empty label, no leading or trailing '-'; an optional final '.' is dropped. */
@@ -72,24 +61,24 @@ int out_rule_add_host(struct out_rule *list, unsigned *n, const char *host, unsi
     memset(&r, 0, sizeof(r));
     size_t len = strlen(host);
     if (port < 1 || port > 65535)
-        return fail(why, why_size, "the port must be a number from 1 to 65535");
+        return why_fail(why, why_size, "the port must be a number from 1 to 65535");
     unsigned char bin[16];
     if (strchr(host, ':')) {
         if (len >= 64 || inet_pton(AF_INET6, host, bin) != 1)
-            return fail(why, why_size, "'%.64s' is not an IPv6 address", host);
+            return why_fail(why, why_size, "'%.64s' is not an IPv6 address", host);
         if (out_addr_is_local(AF_INET6, bin))
-            return fail(why, why_size, local, host);
+            return why_fail(why, why_size, local, host);
         inet_ntop(AF_INET6, bin, r.host, sizeof(r.host)); /* one spelling for each address */
     } else if (inet_pton(AF_INET, host, bin) == 1) {
         if (out_addr_is_local(AF_INET, bin))
-            return fail(why, why_size, local, host);
+            return why_fail(why, why_size, local, host);
         inet_ntop(AF_INET, bin, r.host, sizeof(r.host));
     } else {
         if (!name_ok(host, len))
-            return fail(why, why_size, "'%.64s' is not a host name or an IP address", host);
+            return why_fail(why, why_size, "'%.64s' is not a host name or an IP address", host);
         /* all digits and dots, yet no address (999.1.1.1, 1.2.3): refused, not looked up */
         if (strspn(host, "0123456789.") == len)
-            return fail(why, why_size, "'%.64s' is not an IPv4 address", host);
+            return why_fail(why, why_size, "'%.64s' is not an IPv4 address", host);
         for (size_t i = 0; i < len; i++)
             r.host[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
         if (len && r.host[len - 1] == '.')
@@ -99,7 +88,7 @@ int out_rule_add_host(struct out_rule *list, unsigned *n, const char *host, unsi
     if (out_rule_names(list, *n, r.host, r.port))
         return 0;
     if (*n >= OUTBOUND_MAX)
-        return fail(why, why_size, "more than %d allowed destinations", OUTBOUND_MAX);
+        return why_fail(why, why_size, "more than %d allowed destinations", OUTBOUND_MAX);
     list[(*n)++] = r;
     return 0;
 }
@@ -115,29 +104,29 @@ int out_rule_parse(const char *spec, struct out_rule *out, char *why, size_t why
     if (spec[0] == '[') {
         const char *close = strchr(spec, ']');
         if (!close || close[1] != ':')
-            return fail(why, why_size, "%s", form);
+            return why_fail(why, why_size, "%s", form);
         hl = (size_t)(close - spec - 1);
         if (hl == 0 || !strchr(spec + 1, ':') || strchr(spec + 1, ':') > close)
-            return fail(why, why_size, "%s; brackets hold an IPv6 address", form);
+            return why_fail(why, why_size, "%s; brackets hold an IPv6 address", form);
         colon = close + 1;
         spec++;
     } else {
         colon = strrchr(spec, ':');
         if (!colon || colon == spec)
-            return fail(why, why_size, "%s", form);
+            return why_fail(why, why_size, "%s", form);
         if (strchr(spec, ':') != colon)
-            return fail(why, why_size, "%s", form);
+            return why_fail(why, why_size, "%s", form);
         hl = (size_t)(colon - spec);
     }
     if (hl >= sizeof(host))
-        return fail(why, why_size, "the host is longer than %d characters", OUTBOUND_HOST_MAX);
+        return why_fail(why, why_size, "the host is longer than %d characters", OUTBOUND_HOST_MAX);
     memcpy(host, spec, hl);
     host[hl] = 0;
     const char *p = colon + 1;
     size_t pl = strlen(p);
     unsigned port = 0;
     if (pl == 0 || pl > 5 || strspn(p, "0123456789") != pl)
-        return fail(why, why_size, "'%.16s' is not a port (1 to 65535)", p);
+        return why_fail(why, why_size, "'%.16s' is not a port (1 to 65535)", p);
     for (size_t i = 0; i < pl; i++)
         port = port * 10 + (unsigned)(p[i] - '0');
     (void)len;

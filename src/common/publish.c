@@ -1,24 +1,13 @@
 /* publish.c: parsing published-port specs (publish.h). Strict on purpose: a spec that Docker
  * would read differently, or that only looks like one, is refused rather than guessed at. */
 #include "common/publish.h"
+#include "common/why.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* A port: 1 to 5 decimal digits, 1 to 65535. 0 when it is not one. */
 static uint16_t parse_port(const char *s, size_t len)
@@ -41,15 +30,15 @@ int publish_parse(const char *spec, struct publish_port *out, char *why, size_t 
     char buf[128];
     size_t len = strlen(spec);
     if (len == 0 || len >= sizeof(buf))
-        return fail(why, why_size, "%s", form);
+        return why_fail(why, why_size, "%s", form);
     memcpy(buf, spec, len + 1);
     /* the protocol: TCP only */
     char *slash = strchr(buf, '/');
     if (slash) {
         if (strcmp(slash + 1, "udp") == 0 || strcmp(slash + 1, "sctp") == 0)
-            return fail(why, why_size, "only TCP ports can be published");
+            return why_fail(why, why_size, "only TCP ports can be published");
         if (strcmp(slash + 1, "tcp") != 0)
-            return fail(why, why_size, "unknown protocol '%s' (only tcp)", slash + 1);
+            return why_fail(why, why_size, "unknown protocol '%s' (only tcp)", slash + 1);
         *slash = 0;
     }
     /* the address */
@@ -57,48 +46,49 @@ int publish_parse(const char *spec, struct publish_port *out, char *why, size_t 
     if (buf[0] == '[') {
         char *close = strchr(buf, ']');
         if (!close || close[1] != ':')
-            return fail(why, why_size, "%s, an IPv6 address in brackets", form);
+            return why_fail(why, why_size, "%s, an IPv6 address in brackets", form);
         size_t l = (size_t)(close - buf - 1);
         if (l >= sizeof(ip))
-            return fail(why, why_size, "'%.*s' is not an IPv6 address", (int)l, buf + 1);
+            return why_fail(why, why_size, "'%.*s' is not an IPv6 address", (int)l, buf + 1);
         memcpy(ip, buf + 1, l);
         ip[l] = 0;
         if (inet_pton(AF_INET6, ip, out->addr) != 1)
-            return fail(why, why_size, "'%s' is not an IPv6 address", ip);
+            return why_fail(why, why_size, "'%s' is not an IPv6 address", ip);
         out->family = AF_INET6;
         ports = close + 2;
     } else {
         char *first = strchr(buf, ':'), *last = strrchr(buf, ':');
         if (!first)
-            return fail(why, why_size, "%s (both ports are needed)", form);
+            return why_fail(why, why_size, "%s (both ports are needed)", form);
         if (first != last) {
             if (strchr(first + 1, ':') != last)
-                return fail(why, why_size, "%s; an IPv6 address goes in brackets ([::1])", form);
+                return why_fail(why, why_size, "%s; an IPv6 address goes in brackets ([::1])",
+                                form);
             size_t l = (size_t)(first - buf);
             if (l == 0 || l >= sizeof(ip))
-                return fail(why, why_size, "%s (an empty or overlong IP)", form);
+                return why_fail(why, why_size, "%s (an empty or overlong IP)", form);
             memcpy(ip, buf, l);
             ip[l] = 0;
             /* inet_pton takes dotted quads only: "1.2.3", "01.2.3.4" and names are refused */
             if (inet_pton(AF_INET, ip, out->addr) != 1)
-                return fail(why, why_size, "'%s' is not an IPv4 address", ip);
+                return why_fail(why, why_size, "'%s' is not an IPv4 address", ip);
             ports = first + 1;
         }
         out->family = AF_INET;
     }
     char *colon = strchr(ports, ':');
     if (!colon || strchr(colon + 1, ':'))
-        return fail(why, why_size, "%s", form);
+        return why_fail(why, why_size, "%s", form);
     out->host_port = parse_port(ports, (size_t)(colon - ports));
     if (!out->host_port)
-        return fail(why, why_size, "host port '%.*s': expected 1 to 65535", (int)(colon - ports),
-                    ports);
+        return why_fail(why, why_size, "host port '%.*s': expected 1 to 65535",
+                        (int)(colon - ports), ports);
     out->enclave_port = parse_port(colon + 1, strlen(colon + 1));
     if (!out->enclave_port)
-        return fail(why, why_size, "enclave port '%s': expected 1 to 65535", colon + 1);
+        return why_fail(why, why_size, "enclave port '%s': expected 1 to 65535", colon + 1);
     /* the address as text, canonical ("::0001" is "::1") */
     if (!inet_ntop(out->family, out->addr, out->host_ip, sizeof(out->host_ip)))
-        return fail(why, why_size, "%s", form);
+        return why_fail(why, why_size, "%s", form);
     return 0;
 }
 
@@ -123,11 +113,11 @@ int publish_add(struct publish_port *list, unsigned *n, const char *spec, char *
     if (publish_parse(spec, &p, why, why_size))
         return -1;
     if (*n >= PUBLISH_MAX)
-        return fail(why, why_size, "at most %d ports can be published", PUBLISH_MAX);
+        return why_fail(why, why_size, "at most %d ports can be published", PUBLISH_MAX);
     for (unsigned i = 0; i < *n; i++)
         if (publish_conflict(&list[i], &p))
-            return fail(why, why_size, "host port %u is published twice (on %s and %s)",
-                        p.host_port, list[i].host_ip, p.host_ip);
+            return why_fail(why, why_size, "host port %u is published twice (on %s and %s)",
+                            p.host_port, list[i].host_ip, p.host_ip);
     list[(*n)++] = p;
     return 0;
 }
