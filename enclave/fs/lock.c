@@ -7,7 +7,7 @@
  * different owners, overlap, and one of them is a write lock. An owner's new record lock
  * replaces what it held in the range (splitting its locks at the ends) and merges with its
  * adjacent locks of the same type. A lock that cannot be granted at once waits (F_SETLKW, flock
- * without LOCK_NB) until no conflicting lock is left; every removal wakes the waiters.
+ * without LOCK_NB) until no conflicting lock is left; every removal wakes the inode's waiters.
  * Deadlocks between waiting processes are not detected (Linux's EDEADLK).
  */
 #include "lock.h"
@@ -47,9 +47,9 @@ static struct file_lock *conflict(struct inode *ino, const void *owner, uint8_t 
     return NULL;
 }
 
-static void removed(void)
+static void removed(struct inode *ino)
 {
-    wait_wake_everyone(); /* a waiting lock may be free now */
+    waitq_wake(&ino->lock_waiters); /* a waiting lock may be free now */
 }
 
 /* Removes owner's locks of kind over [start, end]: those inside go, those across an edge are cut
@@ -87,7 +87,7 @@ static int remove_range(struct inode *ino, const void *owner, uint8_t kind, uint
         pp = &l->next;
     }
     if (any)
-        removed();
+        removed(ino);
     return 0;
 }
 
@@ -101,7 +101,7 @@ struct lock_wait {
 static bool grantable(void *arg)
 {
     struct lock_wait *w = arg;
-    wait_broad(); /* locks go in syscalls and at process ends: look again after each */
+    wait_on(&w->ino->lock_waiters); /* every removal of a lock on it wakes the queue */
     return !conflict(w->ino, w->owner, w->kind, w->type, w->start, w->end);
 }
 
@@ -235,7 +235,7 @@ static void drop_where(struct inode *ino, bool (*match)(const struct file_lock *
         }
     }
     if (any)
-        removed();
+        removed(ino);
 }
 
 static bool posix_of(const struct file_lock *l, const void *p)

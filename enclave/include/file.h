@@ -8,6 +8,7 @@
 #define ALCOVE_FILE_H
 
 #include "kernel.h"
+#include "wait.h"
 
 struct file;
 
@@ -44,12 +45,10 @@ struct file_ops {
     const struct sock_ops *sock;
 };
 
-struct wq_entry;
-
 struct file {
     const struct file_ops *ops;
-    struct wq_entry *waiters; /* threads waiting on it (kernel/wait.c) */
-    uint32_t flags;           /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+    struct waitq waiters; /* threads waiting on it (kernel/wait.c) */
+    uint32_t flags;       /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
     uint32_t refs;
     void *priv;
     struct inode *inode; /* files of the file system; NULL for the console */

@@ -73,6 +73,8 @@ struct process {
     int wstatus;                /* what wait4 reports once it has ended */
     int exit_signal;            /* what its parent gets when it ends (SIGCHLD, or 0: nothing) */
     struct thread *vforker;     /* the parent thread that waits for its exec or end (vfork) */
+    struct waitq vfork_wq;      /* where that thread waits */
+    struct waitq child_wq;      /* its threads in wait4/waitid: woken when a child has news */
     uint64_t children_cpu_ns;   /* what its reaped children used (RUSAGE_CHILDREN) */
     uint64_t start_ns;          /* when it was made (since boot) */
     struct cred cred;

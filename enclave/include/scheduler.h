@@ -25,14 +25,15 @@
 #define THREAD_KSTACK     (32 * 1024)       /* each thread's kernel stack */
 #define THREAD_TID_FIRST  1                 /* the main thread: tid == pid */
 #define THREAD_HELD_FILES 16                /* files a syscall keeps alive (fs/fdtable.c) */
-#define THREAD_WAIT_FILES 16                /* files a wait is queued on (kernel/wait.c) */
+#define THREAD_WAIT_FILES 16                /* queues a wait is on (kernel/wait.c) */
 
 enum thread_state { T_READY = 1, T_RUNNING, T_BLOCKED, T_DEAD };
 
-/* A thread waiting on a file: one link of the file's waiters (kernel/wait.c). */
+/* A thread waiting on an object: one link of its wait queue (wait.h, kernel/wait.c). */
+struct waitq;
 struct wq_entry {
     struct thread *t;
-    struct file *f; /* NULL once unlinked */
+    struct waitq *q; /* NULL once unlinked */
     struct wq_entry *next, **pprev;
 };
 
@@ -64,11 +65,12 @@ struct thread {
     bool interruptible;       /* a signal for it wakes it */
     bool waiting;             /* on the blocked list */
     int wake_reason;          /* what ended sched_block */
-    /* the files its wait_until is queued on (kernel/wait.c) */
+    /* the wait queues its wait_until is on (kernel/wait.c) */
     struct wq_entry wq[THREAD_WAIT_FILES];
     unsigned nwq;
-    bool wq_collecting; /* a ready function is being asked: wait_on_file queues */
-    bool wq_broad;      /* some file it waits on does not notify: wake it after every syscall */
+    bool wq_collecting; /* a ready function is being asked: wait_on queues */
+    bool wq_broad;      /* it depends on something without a queue: wake it after every syscall */
+    bool wq_quiet;      /* it depends on nothing another syscall changes (wait_quiet) */
     /* futexes (sys/futex.c) */
     uint64_t futex_addr;
     uint64_t futex_key; /* the word's frame when it is MAP_SHARED memory, else 0 (sys/futex.c) */

@@ -14,6 +14,7 @@
 #define ALCOVE_VFS_H
 
 #include "kernel.h"
+#include "wait.h"
 
 struct inode;
 struct file;
@@ -73,7 +74,8 @@ struct inode {
     struct dirent_node **buckets; /* hash table (NULL while the directory is small) */
     uint32_t nchildren, nbuckets;
     uint64_t next_seq;
-    struct file_lock *locks; /* advisory locks on it (fs/lock.c) */
+    struct file_lock *locks;   /* advisory locks on it (fs/lock.c) */
+    struct waitq lock_waiters; /* threads waiting for one of them to go (fs/lock.c) */
     /* regular files: descriptions open for writing (> 0), or address spaces running it as their
      * program (< 0); never both at once: the other side gets ETXTBSY (vfs_deny_write) */
     int32_t writers;

@@ -31,7 +31,8 @@ static bool orphaned_group(const struct process *p)
 static void tell_parent(struct process *p, int code, int status)
 {
     struct process *parent = p->parent;
-    wait_wake_everyone(); /* its parent's wait looks again */
+    if (parent)
+        waitq_wake(&parent->child_wq); /* its parent's wait looks again */
     if (!parent || signal_child_stop_quiet(parent))
         return;
     struct linux_siginfo si;
@@ -78,5 +79,6 @@ void jobctl_continue(struct process *p)
         return;
     p->stop_sig = 0;
     p->jobctl_report = JOBCTL_CONTINUED;
-    tell_parent(p, CLD_CONTINUED, SIGCONT); /* and its threads' waits look again */
+    tell_parent(p, CLD_CONTINUED, SIGCONT);
+    wait_wake_everyone(); /* its stopped threads look again (jobctl_wait_stopped) */
 }

@@ -145,16 +145,18 @@ void process_vfork_done(struct process *p)
 {
     if (p->vforker) {
         p->vforker = NULL;
-        wait_wake_everyone();
+        waitq_wake(&p->vfork_wq);
     }
 }
 
 void process_reap(struct process *p)
 {
-    p->parent->children_cpu_ns += p->dead_cpu_ns + p->children_cpu_ns;
+    struct process *parent = p->parent;
+    parent->children_cpu_ns += p->dead_cpu_ns + p->children_cpu_ns;
     procfs_forget(p);
     unlink_process(p);
     put_process(p);
+    waitq_wake(&parent->child_wq); /* another waiter for it may have no child left (ECHILD) */
 }
 
 /* The first process's end is the enclave's: nothing is left behind. */
@@ -222,7 +224,6 @@ static void notify_parent(struct process *p)
     struct process *parent = p->parent;
     if (p->exit_signal == SIGCHLD && signal_child_ignored(parent)) {
         process_reap(p); /* nobody will wait for it */
-        wait_wake_everyone();
         return;
     }
     if (p->exit_signal > 0 && p->exit_signal <= NSIG) { /* clone may name any number */
@@ -234,7 +235,7 @@ static void notify_parent(struct process *p)
         si.child.utime = (int64_t)(p->dead_cpu_ns / 10000000);
         signal_send_proc(parent, p->exit_signal, &si, NULL);
     }
-    wait_wake_everyone(); /* its parent's wait4 looks again */
+    waitq_wake(&parent->child_wq); /* its parent's wait4 looks again */
 }
 
 /* The last thread of p leaves: what p held goes, and it waits for its parent as a zombie. */

@@ -7,16 +7,18 @@
 #include "virtio.h"
 
 /* Two ways a thread in wait_until is woken to look again:
- * - queued on files: each file it depends on (wait_on_file, from its ready function) notifies
- *   (poll_notify) whenever its state may change, and wakes only its own waiters;
- * - broad: a wait on something that does not notify (or on no file at all) looks again after
+ * - queued: each object it depends on (wait_on, wait_on_file, from its ready function) wakes
+ *   its queue whenever its state may change (poll_notify for a file, a child's end for a
+ *   process's children, a lock's removal for an inode's locks), and only its own waiters;
+ * - broad: a wait on something that has no queue (or on nothing it said) looks again after
  *   every syscall that may have changed anything (sys/dispatch.c).
+ * A quiet wait (wait_quiet) is neither: only signals and its deadline end it.
  * Every waiter is on g_waiters (broad or not): while a process-directed signal is pending, or
  * a thread ends, all of them look again, since the one the signal was meant for may have
  * blocked it or gone, and another must take it.
  * Either way monitor events, deadlines and signals wake it through the scheduler (sched_block).
  * The entries live in the waiting thread (struct thread.wq) and are unlinked before
- * wait_until returns; a file released while waited on unlinks them itself. */
+ * wait_until returns; a queue whose object goes unlinks them itself (waitq_release). */
 struct waiter {
     struct thread *t;
     struct waiter *next;
@@ -31,36 +33,53 @@ void wait_broad(void)
         t->wq_broad = true;
 }
 
-void wait_on_file(struct file *f)
+void wait_quiet(void)
 {
     struct thread *t = current();
-    if (!f || !t || !t->wq_collecting)
+    if (t && t->wq_collecting)
+        t->wq_quiet = true;
+}
+
+void wait_on(struct waitq *q)
+{
+    struct thread *t = current();
+    if (!q || !t || !t->wq_collecting)
         return;
-    if (!f->ops->notifies || t->nwq == THREAD_WAIT_FILES) {
+    for (unsigned i = 0; i < t->nwq; i++)
+        if (t->wq[i].q == q)
+            return;
+    if (t->nwq == THREAD_WAIT_FILES) {
         wait_broad();
         return;
     }
-    for (unsigned i = 0; i < t->nwq; i++)
-        if (t->wq[i].f == f)
-            return;
     struct wq_entry *e = &t->wq[t->nwq++];
     e->t = t;
-    e->f = f;
-    e->next = f->waiters;
+    e->q = q;
+    e->next = q->first;
     if (e->next)
         e->next->pprev = &e->next;
-    e->pprev = &f->waiters;
-    f->waiters = e;
+    e->pprev = &q->first;
+    q->first = e;
+}
+
+void wait_on_file(struct file *f)
+{
+    if (!f)
+        return;
+    if (f->ops->notifies)
+        wait_on(&f->waiters);
+    else
+        wait_broad();
 }
 
 static void unlink_entry(struct wq_entry *e)
 {
-    if (!e->f)
+    if (!e->q)
         return;
     *e->pprev = e->next;
     if (e->next)
         e->next->pprev = e->pprev;
-    e->f = NULL;
+    e->q = NULL;
 }
 
 static void unqueue_all(struct thread *t)
@@ -72,19 +91,29 @@ static void unqueue_all(struct thread *t)
     t->nwq = 0;
 }
 
+void waitq_wake(struct waitq *q)
+{
+    for (struct wq_entry *e = q->first; e; e = e->next)
+        sched_wake(e->t);
+}
+
+void waitq_release(struct waitq *q)
+{
+    while (q->first) {
+        struct wq_entry *e = q->first;
+        unlink_entry(e);
+        sched_wake(e->t);
+    }
+}
+
 void wait_wake_file(struct file *f)
 {
-    for (struct wq_entry *e = f->waiters; e; e = e->next)
-        sched_wake(e->t);
+    waitq_wake(&f->waiters);
 }
 
 void wait_file_release(struct file *f)
 {
-    while (f->waiters) {
-        struct wq_entry *e = f->waiters;
-        unlink_entry(e);
-        sched_wake(e->t);
-    }
+    waitq_release(&f->waiters);
 }
 
 /* Asks ready(arg), collecting the files it queues on. */
@@ -94,6 +123,7 @@ static bool ask(bool (*ready)(void *arg), void *arg, struct thread *t)
         return ready(arg);
     unqueue_all(t);
     t->wq_broad = false;
+    t->wq_quiet = false;
     t->wq_collecting = true;
     bool yes = ready(arg);
     t->wq_collecting = false;
@@ -103,6 +133,7 @@ static bool ask(bool (*ready)(void *arg), void *arg, struct thread *t)
 bool wait_never(void *arg)
 {
     (void)arg;
+    wait_quiet();
     return false;
 }
 
@@ -183,7 +214,7 @@ static int wait_for(bool (*ready)(void *arg), void *arg, uint32_t events, int64_
             hc_wait(events, timeout);
             continue;
         }
-        struct waiter w = {t, g_waiters, t->wq_broad || t->nwq == 0};
+        struct waiter w = {t, g_waiters, t->wq_broad || (t->nwq == 0 && !t->wq_quiet)};
         g_waiters = &w;
         sched_block(events, deadline_ns, interruptible);
         for (struct waiter **p = &g_waiters; *p; p = &(*p)->next) {

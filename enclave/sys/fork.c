@@ -32,6 +32,7 @@
 static bool vfork_done(void *arg)
 {
     struct process *child = arg;
+    wait_on(&child->vfork_wq); /* process_vfork_done wakes it; the parent's end wakes everyone */
     return child->vforker == NULL || current_process()->exiting;
 }
 
@@ -177,8 +178,8 @@ static bool child_ready(void *arg)
         }
     }
     if (!w->any)
-        return true; /* ECHILD */
-    wait_broad();    /* a child's end wakes every waiter (kernel/process.c) */
+        return true;                       /* ECHILD */
+    wait_on(&current_process()->child_wq); /* a child's news wakes it (kernel/process.c) */
     return false;
 }
 

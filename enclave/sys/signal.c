@@ -89,6 +89,7 @@ SYSCALL_DEFINE0(rt_sigreturn)
 
 static bool pending_in(void *arg)
 {
+    wait_quiet(); /* a signal in the set is unblocked while waiting: its sending wakes this */
     return (signal_pending_set() & *(uint64_t *)arg) != 0;
 }
 

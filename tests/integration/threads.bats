@@ -194,3 +194,8 @@ exits_with() {
   on_cpus 2 thr_blocking bigwrite
   on_cpus 2 thr_blocking heapgrown
 }
+
+@test "threads: a thread blocked in waitpid, vfork, flock, F_SETLKW, nanosleep or sigtimedwait is not woken by another thread's unrelated syscalls" {
+  on_cpus 2 thr_wakeups all
+  on_cpus 1 thr_wakeups all
+}
