@@ -579,6 +579,8 @@ int monitor_run(const struct enclave_config *cfg)
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
         result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
     }
+    if (cfg->stopped_by_signal)
+        *cfg->stopped_by_signal = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
     bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
                         vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
     if (cfg->detached && !err && ended_itself && reported > 0) {

@@ -53,6 +53,10 @@ struct enclave_config {
      * they live as long as the enclave */
     const struct out_rule *allow;
     unsigned nallow;
+    /* when not NULL: set by monitor_run to the host signal that stopped the enclave (SIGTERM
+     * to the monitor), or 0 when the enclave ended otherwise (its program's own status,
+     * however high, included) */
+    int *stopped_by_signal;
 };
 
 /* The least memory (MiB) an enclave can have. */

@@ -233,6 +233,8 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     struct enclave_config cfg;
     oci_enclave_config(&cfg, id, b, bi);
     fileio_guard_mapped_inputs(STATUS_ALCOVE_FAILED);
+    int stopped_by = 0;
+    cfg.stopped_by_signal = &stopped_by;
     int r = monitor_run(&cfg);
     /* monitor_run restored the signal mask: a second TERM (an engine's, then kill KILL's) must
      * not end this process by default before it reports the status below */
@@ -242,8 +244,9 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     signal(SIGQUIT, SIG_IGN);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;
     /* `kill ID KILL` ends the enclave through SIGTERM (so its teardown runs) and records the
-     * signal it was asked for: an enclave that SIGTERM ended reports that one */
-    if (status == 128 + SIGTERM) {
+     * signal it was asked for: an enclave that SIGTERM ended reports that one (a workload that
+     * exits 143 itself, or dies of its own SIGTERM, keeps its status) */
+    if (stopped_by == SIGTERM && status == 128 + SIGTERM) {
         char *killed = oci_state_get(dir, "killed", NULL);
         int sig = killed ? atoi(killed) : 0;
         if (sig > 0 && sig < 65)

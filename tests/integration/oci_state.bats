@@ -241,3 +241,18 @@ fake_running() {
   [ "$status" -eq 5 ] || { cat "$T/err" "$T/log.json"; return 1; }
   assert_nothing_left s1
 }
+
+@test "oci_state: a workload that exits 143 itself keeps 143 even with a kill recorded (the monitor was not stopped)" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'echo started; sleep 3; exit 143'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" s2 > "$T/out" 2> "$T/err" &
+  local r=$! i
+  for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+  grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  # what `kill s2 KILL` records before it stops the monitor, as if its TERM came too late
+  printf '9\n' > "$R/s2/killed"
+  local status=0
+  wait "$r" || status=$?
+  [ "$status" -eq 143 ] || { echo "run's status $status"; cat "$T/err" "$T/log.json"; return 1; }
+  assert_nothing_left s2
+}
