@@ -59,6 +59,14 @@ read -r n e r < <(side_by_side "$runs" "$B/getppid_loop-glibc $((calls / 10)) ra
   "$A run --no-syscall-patch $B/getppid_loop-glibc $((calls / 10)) raw")
 row "syscall: getppid(), --no-syscall-patch (trap), ns" "$n" "$e" "$(printf %.0f "$r")x"
 
+# 2b. reading the clock, ns per call: clock_gettime(CLOCK_MONOTONIC) through the C library, which
+#     takes it from the vDSO natively and in an enclave (without one it would cost a syscall, the
+#     getppid() row above)
+for libc in glibc musl; do
+  read -r n e r < <(side_by_side "$runs" "$B/clock_loop-$libc $((calls * 10))" "$A run $B/clock_loop-$libc $((calls * 10))")
+  row "clock_gettime(CLOCK_MONOTONIC) ($libc, vDSO), ns per call" "$n" "$e" "$(printf %.3f "$r")x"
+done
+
 # 3. CPU-bound: SHA-256 over 256 MiB in memory, as 4 passes over 64 MiB per run (short runs pair
 #    better); ratio = native time / enclave time, the median over the pairs
 mib=64

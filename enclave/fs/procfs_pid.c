@@ -105,6 +105,7 @@ static void gen_maps(struct text *t, const struct process *p)
         const char *name = vma_kind(v) == VMA_EXE     ? p->exe_path
                            : vma_kind(v) == VMA_HEAP  ? "[heap]"
                            : vma_kind(v) == VMA_STACK ? "[stack]"
+                           : (v->kind & VMA_F_VDSO)   ? "[vdso]"
                                                       : "";
         tprintf(t, "%08lx-%08lx %c%c%c%c 00000000 00:00 0", v->start, v->end,
                 (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',

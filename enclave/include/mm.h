@@ -30,6 +30,7 @@ struct mm {
     /* the program it runs, held and denied to writers (ETXTBSY) while the space exists, as
      * Linux's mm->exe_file is; a fork's copy holds it too */
     struct inode *exe;
+    uint64_t vdso_base; /* where execve mapped the vDSO (vdso.h), 0 once it is unmapped */
 };
 
 /* An empty address space with the main stack of stack_size bytes reserved at its top, or NULL

@@ -160,6 +160,10 @@ void sched_yield_current(void);
 void sched_move_current(void);
 /* On the way back to the application: runs when the monitor asked (need_resched). */
 void sched_return_check(void);
+/* An interval timer was armed (sys/time.c): from now on the monitor preempts a vCPU that keeps
+ * computing past the next timer's expiry, so that its signal comes to a program that makes no
+ * syscalls, as Linux's timer interrupt brings it. */
+void sched_timers_changed(void);
 
 /* Logs the scheduler's counters (--log-level debug; at the process's end). */
 void sched_log_stats(void);

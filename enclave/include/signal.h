@@ -258,9 +258,18 @@ int signal_dequeue(uint64_t set, struct linux_siginfo *info);
 /* sigaltstack: ss NULL to query; sp is the application's stack pointer. 0 or -errno. */
 int signal_altstack(const struct linux_stack_t *ss, struct linux_stack_t *old, uint64_t sp);
 
+/* The most stack a signal's delivery takes on an alternate stack (AT_MINSIGSTKSZ): the frame,
+ * the extended state and their alignment. */
+uint64_t signal_frame_max(void);
+
 /* ---- timers (alarm, setitimer; sys/time.c) ---- */
-/* The CLOCK_MONOTONIC time of the next timer expiry, or WAIT_FOREVER. */
+/* The CLOCK_MONOTONIC time of the next real-time timer expiry (ITIMER_REAL: what an idle vCPU
+ * waits for), or WAIT_FOREVER. */
 int64_t timer_next_deadline(void);
+/* The soonest a CPU-time timer (ITIMER_VIRTUAL, ITIMER_PROF) of a process running now could
+ * expire, on CLOCK_MONOTONIC, or WAIT_FOREVER: only the vCPU running it can raise its signal,
+ * so this is for the monitor's preemption (shared.wake_at), never an idle vCPU's deadline. */
+int64_t timer_next_cpu_deadline(void);
 /* Raises the signals of timers that have expired (and rearms interval timers). */
 void timer_run_due(void);
 /* The process's CPU time in ns: time since boot less the time its vCPU idled (wait.c). */

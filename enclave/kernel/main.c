@@ -9,6 +9,7 @@
 #include "process.h"
 #include "scheduler.h"
 #include "signal.h"
+#include "vdso.h"
 #include "vfs.h"
 #include "vsock.h"
 
@@ -196,6 +197,7 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     heartbeat_begin();
     mm_init(bi->app_start, bi->app_end, bi->stack_size);
     kheap_enable_growth();
+    vdso_init();
     proc_init();
     fd_init();
     sched_init();

@@ -5,6 +5,7 @@
 #include "klib.h"
 #include "mm.h"
 #include "signal.h"
+#include "vdso.h"
 #include "wait.h"
 
 /* How long an idle vCPU spins, watching the run queue and the monitor's events, before it
@@ -234,8 +235,11 @@ static void sched_poll(int64_t *until_out, uint32_t *events_out)
         t = n;
     }
     __atomic_store_n(&g_shared->wait_events, want, __ATOMIC_RELEASE);
-    __atomic_store_n(&g_shared->wake_at, until == WAIT_FOREVER ? INT64_MAX : until,
-                     __ATOMIC_RELEASE);
+    /* the monitor preempts for CPU-time timers too; an idle vCPU does not wait for them */
+    int64_t at = until, cpu = timer_next_cpu_deadline();
+    if (cpu != WAIT_FOREVER && (at == WAIT_FOREVER || cpu < at))
+        at = cpu;
+    __atomic_store_n(&g_shared->wake_at, at == WAIT_FOREVER ? INT64_MAX : at, __ATOMIC_RELEASE);
     if (until_out)
         *until_out = until;
     if (events_out)
@@ -415,10 +419,10 @@ void sched_return_check(void)
 void preempt_dispatch(struct regs *r)
 {
     kernel_enter();
-    /* A patched syscall site's stub (kernel/patch.c) is half-way into the kernel: its return
-     * address is in the CPU window already. Let it finish; it looks at need_resched on its way
-     * out. */
-    if (!patch_stub_contains(r->rip)) {
+    /* A patched syscall site's stub (kernel/patch.c), or the vDSO's way into the kernel, is
+     * half-way into the kernel: its return address is in the CPU window already. Let it finish;
+     * it looks at need_resched on its way out. */
+    if (!patch_stub_contains(r->rip) && !vdso_enter_contains(r->rip)) {
         current()->regs = r;
         sched_return_check();
         if (signal_work(0))
@@ -585,13 +589,31 @@ void thread_discard(struct thread *t)
     free_thread(t);
 }
 
-void thread_start(struct thread *t)
+/* The monitor preempts from now on (a second thread, or a timer armed). */
+static void preemption_on(void)
 {
-    if (g_nthreads > 1 && !g_preemption_on) {
+    if (!g_preemption_on) {
         g_preemption_on = true;
         hypercall(ALC_HC_SCHED, SCHED_SLICE_NS);
     }
+}
+
+void thread_start(struct thread *t)
+{
+    if (g_nthreads > 1)
+        preemption_on();
     make_ready(t);
+}
+
+void sched_timers_changed(void)
+{
+    preemption_on();
+    /* the monitor reads wake_at as a sleeper's deadline */
+    int64_t next = timer_next_deadline(), cpu = timer_next_cpu_deadline();
+    if (cpu != WAIT_FOREVER && (next == WAIT_FOREVER || cpu < next))
+        next = cpu;
+    if (next != WAIT_FOREVER && next < __atomic_load_n(&g_shared->wake_at, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&g_shared->wake_at, next, __ATOMIC_RELEASE);
 }
 
 NORETURN void thread_exit_current(void)

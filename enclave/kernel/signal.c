@@ -556,6 +556,12 @@ int signal_altstack(const struct linux_stack_t *ss, struct linux_stack_t *old, u
 }
 
 /* ---- frames ---- */
+uint64_t signal_frame_max(void)
+{
+    /* setup_frame: the extended state 64-byte aligned, the frame 16-byte aligned, less 8 */
+    return fpu_frame_size() + 64 + sizeof(struct rt_sigframe) + 16;
+}
+
 static bool setup_frame(int sig, const struct linux_siginfo *info, const struct linux_sigaction *ka,
                         struct regs *r, uint64_t oldmask)
 {

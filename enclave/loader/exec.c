@@ -23,6 +23,7 @@
 #include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
+#include "vdso.h"
 #include "vfs.h"
 
 #define PIE_HINT        0x400000ull       /* a static PIE */
@@ -122,6 +123,7 @@ static uint64_t count(char **v)
 struct start {
     uint64_t entry;
     uint64_t interp_bias; /* AT_BASE: 0 without an interpreter */
+    uint64_t vdso;        /* AT_SYSINFO_EHDR: 0 without a vDSO */
 };
 
 static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bias,
@@ -180,6 +182,8 @@ static int build_stack(struct regs *r, const struct elfp_image *img, uint64_t bi
         {AT_PLATFORM, platform},
         {AT_RANDOM, random},
         {AT_EXECFN, execfn},
+        {AT_MINSIGSTKSZ, signal_frame_max()},
+        {st->vdso ? AT_SYSINFO_EHDR : AT_IGNORE, st->vdso},
         {AT_NULL, 0},
     };
     uint64_t words = 1 + argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);
@@ -389,7 +393,7 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
     }
     mm_set_brk_base(img->span_end + bias);
     patch_init(img->span_start + bias, img->span_end + bias);
-    struct start st = {img->entry + bias, 0};
+    struct start st = {img->entry + bias, 0, 0};
     if (in->ino) {
         uint64_t ibias;
         err = load_segments(in->prog.bytes, &in->img, PLACE_INTERP, &ibias);
@@ -400,6 +404,8 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
         st.entry = in->img.entry + ibias;
         st.interp_bias = ibias;
     }
+    if (vdso_map(&st.vdso)) /* the program runs without one (its C library asks the kernel) */
+        klog(ALC_LOG_INFO, "%s: no memory for the vDSO", path);
     err = build_stack(r, img, bias, &st, path, argv, envp);
     if (err)
         klog(ALC_LOG_ERROR, "arguments and environment do not fit the stack");

@@ -450,6 +450,8 @@ int mm_unmap(uint64_t start, uint64_t end)
     if (room(mm))
         return -ENOMEM;
     bool had_file = mm->nfiles && vms_any_flag(&mm->space, start, end, VMA_F_FILE);
+    if (mm->vdso_base >= start && mm->vdso_base < end)
+        mm->vdso_base = 0; /* its range may hold anything from now on */
     int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
     if (!err)
         err = vms_remove(&mm->space, start, end);

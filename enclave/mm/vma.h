@@ -27,6 +27,7 @@ enum vma_kind {
 #define VMA_F_WIPEONFORK 0x800u  /* MADV_WIPEONFORK: a fork's child gets zeros */
 #define VMA_F_GROWSDOWN  0x1000u /* MAP_GROWSDOWN: a fault below it extends it (mm_fault) */
 #define VMA_F_SHM        0x2000u /* a System V shared memory attachment (sys/shm.c) */
+#define VMA_F_VDSO       0x4000u /* the vDSO's pages (kernel/vdso.c): "[vdso]" in maps */
 
 struct inode;
 

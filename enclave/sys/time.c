@@ -5,7 +5,8 @@
  * process's the sum over its threads. It is all counted as user time (the enclave kernel runs at
  * CPL3 beside the application and its share is small; the hypervisor's cost of traps is not seen).
  * ITIMER_VIRTUAL and ITIMER_PROF both count that CPU time; like every timer they fire at the next
- * syscall or exception after they expire (or at a preemption, when another thread is ready).
+ * syscall, exception or preemption after they expire: once a timer is armed the monitor preempts
+ * a vCPU that computes past the next expiry (sched_timers_changed, timer_next_deadline).
  */
 #include "klib.h"
 #include "mm.h"
@@ -226,14 +227,52 @@ static bool live(const struct process *p)
     return !p->zombie && !p->exiting;
 }
 
+/* When p's CPU-time timers could expire at the soonest, on CLOCK_MONOTONIC: its CPU clock
+ * advances only while one of its threads runs, by at most the wall time times the threads
+ * running (WAIT_FOREVER when none runs or none is armed). An early answer costs one look. */
+static int64_t cpu_timer_deadline(struct process *p, int64_t now)
+{
+    const struct itimer *it = p->itimers;
+    if (!it[ITIMER_VIRTUAL].expires && !it[ITIMER_PROF].expires)
+        return WAIT_FOREVER;
+    int64_t running = 0, cpu = (int64_t)p->dead_cpu_ns;
+    for_each_thread_of(p, t)
+    {
+        running += t->state == T_RUNNING;
+        cpu += sched_thread_cpu_ns(t);
+    }
+    if (!running)
+        return WAIT_FOREVER;
+    int64_t next = WAIT_FOREVER;
+    for (int w = ITIMER_VIRTUAL; w <= ITIMER_PROF; w++) {
+        if (!it[w].expires)
+            continue;
+        int64_t left = it[w].expires > cpu ? (it[w].expires - cpu) / running : 0;
+        if (next == WAIT_FOREVER || now + left < next)
+            next = now + left;
+    }
+    return next;
+}
+
 int64_t timer_next_deadline(void)
 {
-    /* CPU-time timers cannot expire while the vCPU idles; any process's real-time one can */
+    /* any live process's real-time timer can expire while the vCPU idles */
     int64_t next = WAIT_FOREVER;
     for (struct process *p = process_list(); p; p = p->all_next) {
         int64_t e = p->itimers[ITIMER_REAL].expires;
         if (e && live(p) && (next == WAIT_FOREVER || e < next))
             next = e;
+    }
+    return next;
+}
+
+int64_t timer_next_cpu_deadline(void)
+{
+    int64_t next = WAIT_FOREVER, now = time_monotonic_ns();
+    for (struct process *p = process_list(); p; p = p->all_next) {
+        int64_t c = live(p) ? cpu_timer_deadline(p, now) : WAIT_FOREVER;
+        if (c != WAIT_FOREVER && (next == WAIT_FOREVER || c < next))
+            next = c;
     }
     return next;
 }
@@ -304,6 +343,8 @@ static void itimer_set(int which, const struct linux_itimerval *v)
     int64_t value = tv_ns(&v->value);
     itimers()[which].interval = value ? tv_ns(&v->interval) : 0;
     itimers()[which].expires = value ? itimer_clock(which) + value : 0;
+    if (value)
+        sched_timers_changed(); /* it fires even if the program makes no syscall until then */
 }
 
 SYSCALL_DEFINE2(getitimer, int, which, uint64_t, uvalue)

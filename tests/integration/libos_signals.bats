@@ -79,6 +79,21 @@ assert_same_status_stdout() {
   differential time_basic
 }
 
+@test "the vDSO: AT_SYSINFO_EHDR and [vdso]; the C library's clocks through it agree with the system calls" {
+  differential vdso_clock check
+}
+
+@test "the vDSO: 100000 clock_gettime and 100000 gettimeofday calls enter the kernel fewer than 1000 times" {
+  local T=$BATS_TEST_TMPDIR n
+  for v in "${VARIANTS[@]}"; do
+    rm -f "$T/log"
+    run "$ALCOVE" run --log-level debug --log-file "$T/log" "$(prog vdso_clock-$v)" loop 100000
+    [ "$status" -eq 0 ] && [ "$output" = "loop 100000 done 1" ] || { echo "$v: $output"; return 1; }
+    n=$(sed -n 's/.*syscall patching: \([0-9]*\) syscalls.*/\1/p' "$T/log" | tail -1)
+    [ -n "$n" ] && [ "$n" -lt 1000 ] || { echo "$v: $n syscalls"; grep 'syscall patching' "$T/log"; return 1; }
+  done
+}
+
 @test "signals: many round trips, on the fast path and on the trap path" {
   for v in "${VARIANTS[@]}"; do
     run "$ALCOVE" run "$(prog sig_bench-$v)" 2000
