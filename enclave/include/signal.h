@@ -251,6 +251,8 @@ void signal_set_temporary_mask(uint64_t mask);
 void signal_wait_begin(uint64_t set);
 void signal_wait_end(void);
 uint64_t signal_pending_set(void);
+/* The same less the process signals another thread was picked for (it takes them, not this one). */
+uint64_t signal_takeable_set(void);
 /* True when a process-directed signal is pending (some thread will take it). */
 bool signal_process_pending(void);
 /* Takes the first pending signal in set off its queue (0 if none), in delivery order. */
@@ -270,6 +272,9 @@ int64_t timer_next_deadline(void);
  * expire, on CLOCK_MONOTONIC, or WAIT_FOREVER: only the vCPU running it can raise its signal,
  * so this is for the monitor's preemption (shared.wake_at), never an idle vCPU's deadline. */
 int64_t timer_next_cpu_deadline(void);
+/* The same for process p alone (its thread starts running on a vCPU: kernel/sched.c). */
+struct process;
+int64_t timer_cpu_deadline(struct process *p);
 /* Raises the signals of timers that have expired (and rearms interval timers). */
 void timer_run_due(void);
 /* The process's CPU time in ns: time since boot less the time its vCPU idled (wait.c). */

@@ -33,6 +33,9 @@ void vdso_init(void);
 /* Maps a copy of the object into the current address space (execve): 0 and *base (for
  * AT_SYSINFO_EHDR), or -ENOMEM. */
 int vdso_map(uint64_t *base);
+/* Writes the vDSO's pages in [start, end) of the current address space back as execve mapped
+ * them (after MADV_DONTNEED). 0 or -ENOMEM. */
+int vdso_restore(uint64_t start, uint64_t end);
 /* True when rip is in the current address space's vDSO code that enters the kernel. */
 bool vdso_enter_contains(uint64_t rip);
 #endif

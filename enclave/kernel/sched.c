@@ -271,6 +271,15 @@ static void finish_switch(struct thread *prev)
         free_thread(prev);
 }
 
+/* next runs from now on: if its process has a CPU-time timer armed, the monitor must preempt it
+ * when that could expire (sched_poll leaves such timers out while none of its threads runs). */
+static void publish_cpu_timer(struct thread *next)
+{
+    int64_t at = timer_cpu_deadline(next->proc);
+    if (at != WAIT_FOREVER && at < __atomic_load_n(&g_shared->wake_at, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&g_shared->wake_at, at, __ATOMIC_RELEASE);
+}
+
 static void switch_to(struct thread *prev, struct thread *next)
 {
     uint64_t now = time_since_boot_ns();
@@ -291,6 +300,7 @@ static void switch_to(struct thread *prev, struct thread *next)
         __asm__ volatile("wrfsbase %0" : : "r"(next->fs_base));
         __asm__ volatile("wrgsbase %0" : : "r"(next->gs_base));
         fpu_restore(next->fpu);
+        publish_cpu_timer(next);
         this_cpu->area.kstack_top = next->kstack_top;
         this_cpu->area.syscall_frame[3] = next->kstack_top;
     }

@@ -345,6 +345,11 @@ uint64_t signal_pending_set(void)
     return me()->set | sp()->queue.set;
 }
 
+uint64_t signal_takeable_set(void)
+{
+    return me()->set | (sp()->queue.set & ~claimed_by_others());
+}
+
 bool signal_pending(void)
 {
     if (process_thread_must_leave())

@@ -89,6 +89,15 @@ int vdso_map(uint64_t *base)
     return 0;
 }
 
+int vdso_restore(uint64_t start, uint64_t end)
+{
+    uint64_t base = mm_current()->vdso_base, len = PAGE_UP(g_size);
+    if (!base || base >= end || base + len <= start)
+        return 0;
+    uint64_t from = MAX(start, base), to = MIN(end, base + len);
+    return mm_write(from, g_image + (from - base), to - from) ? -ENOMEM : 0;
+}
+
 bool vdso_enter_contains(uint64_t rip)
 {
     const struct mm *mm = current_process()->mm;

@@ -33,7 +33,8 @@ static bool vfork_done(void *arg)
 {
     struct process *child = arg;
     wait_on(&child->vfork_wq); /* process_vfork_done wakes it; the parent's end wakes everyone */
-    return child->vforker == NULL || current_process()->exiting;
+    /* another thread's execve makes this one leave, as Linux's de_thread kills it */
+    return child->vforker == NULL || current_process()->exiting || process_thread_must_leave();
 }
 
 long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,

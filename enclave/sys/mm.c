@@ -6,6 +6,7 @@
 #include "mm.h"
 #include "process.h"
 #include "syscall.h"
+#include "vdso.h"
 #include "vfs.h"
 
 /* ---- syscalls ---- */
@@ -267,11 +268,14 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size, u
         return -ENOMEM;
     }
     /* the pages move, not their bytes (the rest of a grown MAP_SHARED mapping gets its own) */
-    int err = mm_move(old, dst, MIN(old_size, new_size));
+    uint64_t vdso = mm_current()->vdso_base, moved = MIN(old_size, new_size);
+    int err = mm_move(old, dst, moved);
     if (!err && shared && prot != PROT_NONE && new_size > old_size)
         err = mm_populate(dst + old_size, dst + new_size);
     if (!err)
         err = mm_unmap(old, old + old_size);
+    if (!err && vdso >= old && vdso < old + moved)
+        mm_current()->vdso_base = dst + (vdso - old); /* the vDSO moved (as CRIU moves it) */
     return err ? err : (long)dst;
 }
 
@@ -330,6 +334,10 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
             return -EINVAL;
         if (shared)
             return 0; /* shared memory keeps its bytes (Linux reads them back from the object) */
+        if (vms_any_flag(vs, addr, end, VMA_F_VDSO)) {
+            int err = mm_discard(addr, end);
+            return err ? err : vdso_restore(addr, end); /* as Linux refaults the vDSO's pages */
+        }
         return mm_discard(addr, end); /* private anonymous memory reads back as zeros */
     case MADV_REMOVE:
         if (!shared || vms_any_flag(vs, addr, end, VMA_F_LOCKED))
@@ -339,7 +347,7 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
         return remove_shared(addr, end);
     case MADV_WIPEONFORK:
     case MADV_KEEPONFORK:
-        if (shared || file)
+        if (shared || file || vms_any_flag(vs, addr, end, VMA_F_VDSO))
             return -EINVAL;
         return mm_set_flags(addr, end, advice == MADV_WIPEONFORK ? VMA_F_WIPEONFORK : 0,
                             advice == MADV_KEEPONFORK ? VMA_F_WIPEONFORK : 0);

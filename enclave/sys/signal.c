@@ -90,7 +90,8 @@ SYSCALL_DEFINE0(rt_sigreturn)
 static bool pending_in(void *arg)
 {
     wait_quiet(); /* a signal in the set is unblocked while waiting: its sending wakes this */
-    return (signal_pending_set() & *(uint64_t *)arg) != 0;
+    /* not a process signal another thread was picked for: this one could not take it */
+    return (signal_takeable_set() & *(uint64_t *)arg) != 0;
 }
 
 SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, uts, uint64_t,

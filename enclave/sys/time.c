@@ -266,6 +266,11 @@ int64_t timer_next_deadline(void)
     return next;
 }
 
+int64_t timer_cpu_deadline(struct process *p)
+{
+    return live(p) ? cpu_timer_deadline(p, time_monotonic_ns()) : WAIT_FOREVER;
+}
+
 int64_t timer_next_cpu_deadline(void)
 {
     int64_t next = WAIT_FOREVER, now = time_monotonic_ns();
@@ -397,6 +402,11 @@ SYSCALL_DEFINE2(getrusage, int, who, uint64_t, uru)
     memset(&ru, 0, sizeof(ru));
     if (who == RUSAGE_CHILDREN) {
         ru.utime = ns_to_tv((int64_t)current_process()->children_cpu_ns); /* reaped ones */
+    } else if (who == RUSAGE_THREAD) { /* the calling thread's own */
+        ru.utime = ns_to_tv(sched_thread_cpu_ns(current()));
+        ru.maxrss = (int64_t)(mm_rss_bytes() / 1024);
+        ru.nvcsw = (int64_t)current()->nvcsw;
+        ru.nivcsw = (int64_t)current()->nivcsw;
     } else {
         ru.utime = ns_to_tv(time_cpu_ns());
         ru.maxrss = (int64_t)(mm_rss_bytes() / 1024); /* resident now, in KiB */

@@ -208,6 +208,12 @@ int main(void)
     printf("spinning: ITIMER_VIRTUAL fired %d\n", spin_until(&g_vt));
     setitimer(ITIMER_PROF, &cpu, NULL);
     printf("spinning: ITIMER_PROF fired %d\n", spin_until(&g_prof));
+    /* the same after the thread slept once (it is switched out and in again before it spins) */
+    g_vt = 0;
+    setitimer(ITIMER_VIRTUAL, &cpu, NULL);
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+    printf("spinning after a sleep: ITIMER_VIRTUAL fired %d\n", spin_until(&g_vt));
 
     /* errors */
     struct itimerval bad = {{0, 0}, {0, 1000000}};
