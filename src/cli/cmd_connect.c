@@ -21,6 +21,7 @@
 #include "alcove/vsock.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
 
@@ -45,6 +46,12 @@ static int connect_error(int err, uint32_t cid, uint32_t port, int timeout_ms)
         alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the CID %u (%s: no one there)",
                        cid, path);
         return E_ENCLAVE_NOT_FOUND;
+    case EACCES:
+        alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                       "the enclave with CID %u is another user's (%s): only the user who "
+                       "started it and root may connect to it",
+                       cid, path);
+        return E_ENCLAVE_PROCESS_CONNECTION;
     case ECONNREFUSED:
         alc_err_report(E_VSOCK_REFUSED, "nothing in the enclave with CID %u listens on port %u",
                        cid, port);
@@ -205,7 +212,7 @@ static int run_connect(int argc, char **argv)
     }
     uint32_t cid, port;
     if ((rc = vsock_arg_u32("--port", port_s, 0, UINT32_MAX - 1, &port)) ||
-        (rc = vsock_arg_enclave(cid_s, name, id, &cid)))
+        (rc = enclaves_runtime_check()) || (rc = vsock_arg_enclave(cid_s, name, id, &cid)))
         return rc;
 
     int sock = alcove_vsock_connect(cid, port, timeout_ms);

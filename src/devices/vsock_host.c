@@ -63,10 +63,21 @@ static enum conn_state host_connect(const char *path, int *fd)
     memcpy(sa.sun_path, path, len + 1);
     /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is full, which
      * is a refusal too) */
-    if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-        return C_OPEN;
-    if (errno == EINPROGRESS)
+    if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* in a runtime directory shared by a group (docs/security.md) another member may listen
+         * at "<cid>.vsock_P" or "any.vsock_P": only a listener of this monitor's uid or root's
+         * gets this enclave's connections; another's counts as nothing there */
+        struct ucred cr = {.uid = (uid_t)-1};
+        socklen_t crlen = sizeof(cr);
+        if (getsockopt(*fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 &&
+            (cr.uid == 0 || cr.uid == geteuid()))
+            return C_OPEN;
+        alc_log(ALC_LOG_DEBUG, "vsock: %s listens as uid %u, not this user's: ignored", path,
+                (unsigned)cr.uid);
+        errno = ECONNREFUSED;
+    } else if (errno == EINPROGRESS) {
         return C_HOST_CONNECTING;
+    }
     int e = errno;
     close(*fd);
     *fd = -1;
