@@ -48,8 +48,10 @@ teardown_file() {
   done
   groupdel "$GRP"
   rm -rf "$G"
-  ! getent passwd "$UA" "$UB" "$UC"
-  ! getent group "$GRP"
+  if getent passwd "$UA" "$UB" "$UC" || getent group "$GRP"; then
+    echo "the test users or group are left"
+    return 1
+  fi
 }
 
 setup() {
@@ -297,7 +299,7 @@ except socket.timeout:
     for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/peer.out" && break; sleep 0.1; done
     run as "$UA" "$ALCOVE" run --enclave-cid 9 "$(prog vsock_client-musl-exec)" -e 6001
     [ "$output" = "connect: ECONNREFUSED" ] || { echo "$peer: $output"; return 1; }
-    ! grep -q accepted "$BATS_TEST_TMPDIR/peer.out"
+    if grep -q accepted "$BATS_TEST_TMPDIR/peer.out"; then echo "$peer got A's connection"; return 1; fi
     kill "${FAKE_PIDS[-1]}" 2> /dev/null || true
     wait "${FAKE_PIDS[-1]}" 2> /dev/null || true
     rm -f "$peer"
