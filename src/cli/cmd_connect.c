@@ -21,7 +21,6 @@
 #include "alcove/vsock.h"
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/enclaves.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
 
@@ -212,7 +211,7 @@ static int run_connect(int argc, char **argv)
     }
     uint32_t cid, port;
     if ((rc = vsock_arg_u32("--port", port_s, 0, UINT32_MAX - 1, &port)) ||
-        (rc = enclaves_runtime_check()) || (rc = vsock_arg_enclave(cid_s, name, id, &cid)))
+        (rc = vsock_arg_enclave(cid_s, name, id, &cid)))
         return rc;
 
     int sock = alcove_vsock_connect(cid, port, timeout_ms);
