@@ -72,12 +72,14 @@ static bool in_group(gid_t gid)
 {
     if (getegid() == gid)
         return true;
-    gid_t groups[NGROUPS_MAX];
-    int n = getgroups(NGROUPS_MAX, groups);
-    for (int i = 0; i < n; i++)
-        if (groups[i] == gid)
-            return true;
-    return false;
+    int n = getgroups(0, NULL);
+    gid_t *groups = n > 0 ? calloc((size_t)n, sizeof(*groups)) : NULL;
+    n = groups ? getgroups(n, groups) : 0;
+    bool found = false;
+    for (int i = 0; !found && i < n; i++)
+        found = groups[i] == gid;
+    free(groups);
+    return found;
 }
 
 /* The group's name, or its number when it has none ("gid 1234"). */
