@@ -22,7 +22,6 @@
 #include "common/runtime.h"
 #include "common/why.h"
 
-/* "process 12 (2 CPUs, 512 MiB), ..." of the live leases. */
 /* In a runtime directory root shares with a group, the members use the pool root reserved and
  * never change it (sysfs would refuse them anyway, halfway): -1 (why set) for them. */
 static int only_root_changes(char *why, size_t whylen)
@@ -37,6 +36,7 @@ static int only_root_changes(char *why, size_t whylen)
     return -1;
 }
 
+/* "process 12 (2 CPUs, 512 MiB), ..." of the live leases. */
 static void holders(const struct pool_usage *u, char *buf, size_t size)
 {
     size_t used = 0;
