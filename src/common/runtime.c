@@ -82,7 +82,7 @@ static bool in_group(gid_t gid)
     return found;
 }
 
-/* The group's name, or its number when it has none ("gid 1234"). */
+/* The group's name, or its number when it has none (usermod -aG takes either). */
 static const char *group_name(gid_t gid, char *buf, size_t size)
 {
     struct group gr, *res = NULL;
@@ -90,7 +90,7 @@ static const char *group_name(gid_t gid, char *buf, size_t size)
     if (getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) == 0 && res)
         snprintf(buf, size, "%s", res->gr_name);
     else
-        snprintf(buf, size, "gid %u", (unsigned)gid);
+        snprintf(buf, size, "%u", (unsigned)gid);
     return buf;
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
 # group.bats (issue 14): non-root operators through a group, as Nitro's `ne` group
 # (docs/security.md, "The alcove group"). A throwaway group and three throwaway users (two
-# members, one not) are made for the file and removed after it; the runtime directory is
+# members, one not) are made for the file and removed after it (groupadd/useradd; where /etc
+# cannot be changed, as in the test VM, the same unused ids stay numbers), commands run as them
+# through setpriv, and /dev/kvm, when it is root's alone, is lent to the group for the file; the
+# runtime directory is
 # root:GROUP mode 1770 under /tmp (not /work: Unix sockets need a local file system). Checked:
 # only that exact shared form is accepted, a non-member is refused with [ E18 ] naming the group,
 # a member neither sees nor reaches another member's enclave (describe, terminate, connect,
@@ -16,16 +19,38 @@ setup_file() {
   if [ "$(id -u)" -ne 0 ]; then
     return 0
   fi
-  local n=$(($$ % 100000))
-  export GRP=alg$n UA=alg${n}a UB=alg${n}b UC=alg${n}c
-  groupadd "$GRP"
-  useradd -M -N -g nogroup -G "$GRP" -s /usr/sbin/nologin "$UA"
-  useradd -M -N -g nogroup -G "$GRP" -s /usr/sbin/nologin "$UB"
-  useradd -M -N -g nogroup -s /usr/sbin/nologin "$UC"
+  # ids nobody has: a group, two members (A, B) and a user outside it (C)
+  local n=$(($$ % 1000))
+  while getent group $((61000 + n * 4)) > /dev/null ||
+    getent passwd $((61001 + n * 4)) $((61002 + n * 4)) $((61003 + n * 4)) > /dev/null; do
+    n=$(((n + 1) % 1000))
+  done
+  export GID_T=$((61000 + n * 4)) UA=$((61001 + n * 4)) UB=$((61002 + n * 4)) UC=$((61003 + n * 4))
+  export GRP=alg$n NAMED=0
+  # named, where /etc can be changed (the test VM's /etc is a 9p mount on which shadow's lock
+  # files fail: there the ids stay numbers, which the kernel and alcove take alike)
+  if groupadd -g "$GID_T" "$GRP" 2> /dev/null; then
+    NAMED=1
+    useradd -M -N -u "$UA" -g nogroup -G "$GRP" -s /usr/sbin/nologin "${GRP}a" &&
+      useradd -M -N -u "$UB" -g nogroup -G "$GRP" -s /usr/sbin/nologin "${GRP}b" &&
+      useradd -M -N -u "$UC" -g nogroup -s /usr/sbin/nologin "${GRP}c" || NAMED=2
+  fi
+  if [ "$NAMED" != 0 ]; then
+    export GLABEL=$GRP
+  else
+    echo "# /etc cannot be changed here: the test users are uids $UA $UB $UC, group $GID_T" >&3
+    export GLABEL=$GID_T
+  fi
   # /dev/kvm is group kvm's on Debian (0660): the members need it too, as the docs say
-  if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != root ]; then
-    usermod -aG "$GRP,$(stat -c %G /dev/kvm)" "$UA"
-    usermod -aG "$GRP,$(stat -c %G /dev/kvm)" "$UB"
+  export MEMBER_GROUPS=$GID_T KVM_WAS=
+  if [ -c /dev/kvm ] && [ "$(stat -c %g /dev/kvm)" != 0 ]; then
+    MEMBER_GROUPS=$GID_T,$(stat -c %g /dev/kvm)
+  elif [ -c /dev/kvm ]; then
+    # root's alone (a bare VM's devtmpfs, 0600): lent to the test's group for the file, as
+    # Debian's udev rule gives it to kvm, and given back in teardown_file
+    KVM_WAS=$(stat -c '%a %g' /dev/kvm)
+    chgrp "$GID_T" /dev/kvm
+    chmod 0660 /dev/kvm
   fi
   # a directory every user may pass through (bats' own are root's 0700)
   G=$(mktemp -d /tmp/alcove-group.XXXXXX)
@@ -37,18 +62,24 @@ setup_file() {
 }
 
 teardown_file() {
-  [ -n "${GRP:-}" ] || return 0
+  [ -n "${GID_T:-}" ] || return 0
   local u
+  if [ -n "${KVM_WAS:-}" ]; then
+    chgrp "${KVM_WAS#* }" /dev/kvm
+    chmod "${KVM_WAS% *}" /dev/kvm
+  fi
   for u in "$UA" "$UB" "$UC"; do
     pkill -KILL -u "$u" 2> /dev/null || true
   done
   sleep 0.5
-  for u in "$UA" "$UB" "$UC"; do
-    userdel "$u"
-  done
-  groupdel "$GRP"
+  if [ "$NAMED" != 0 ]; then
+    for u in a b c; do
+      userdel "$GRP$u" 2> /dev/null || true
+    done
+    groupdel "$GRP"
+  fi
   rm -rf "$G"
-  if getent passwd "$UA" "$UB" "$UC" || getent group "$GRP"; then
+  if getent passwd "${GRP}a" "${GRP}b" "${GRP}c" || getent group "$GRP"; then
     echo "the test users or group are left"
     return 1
   fi
@@ -56,12 +87,12 @@ teardown_file() {
 
 setup() {
   if [ "$(id -u)" -ne 0 ]; then
-    echo "# not root: the group tests need to add users, SKIPPED, not passed" >&3
-    skip "not root: cannot add users"
+    echo "# not root: the group tests need to act as other users, SKIPPED, not passed" >&3
+    skip "not root: cannot act as other users"
   fi
   RT=$G/rt-$BATS_TEST_NUMBER
   mkdir "$RT"
-  chown "root:$GRP" "$RT"
+  chown "root:$GID_T" "$RT"
   chmod 01770 "$RT"
   FAKE_PIDS=()
 }
@@ -77,11 +108,22 @@ teardown() {
   rm -rf "$RT"
 }
 
-# as USER CMD...: CMD as that user, with the test's runtime directory.
+# as UID CMD...: CMD as that user (A and B in the group, C not), with the test's runtime
+# directory.
 as() {
-  local u=$1
+  local u=$1 groups
   shift
-  runuser -u "$u" -- env ALCOVE_RUNTIME_DIR="$RT" "$@"
+  if [ "$u" = "$UC" ]; then groups=(--clear-groups); else groups=(--groups "$MEMBER_GROUPS"); fi
+  setpriv --reuid "$u" --regid 65534 "${groups[@]}" -- env ALCOVE_RUNTIME_DIR="$RT" "$@"
+}
+
+# as_bg UID CMD... &: the same for a background job, whose $! is then the command's own pid
+# (the job's subshell becomes it).
+as_bg() {
+  local u=$1 groups
+  shift
+  if [ "$u" = "$UC" ]; then groups=(--clear-groups); else groups=(--groups "$MEMBER_GROUPS"); fi
+  exec setpriv --reuid "$u" --regid 65534 "${groups[@]}" -- env ALCOVE_RUNTIME_DIR="$RT" "$@"
 }
 
 # Nothing of the users runs any more, and the runtime directory holds only what root's pool
@@ -101,7 +143,7 @@ assert_nothing_left() {
 # itself needs KVM; the files are what another user meets. Sets FAKE_PID.
 fake_enclave() {
   local u=$1 cid=$2 mode=${3:-0600}
-  runuser -u "$u" -- python3 -c '
+  as_bg "$u" python3 -c '
 import fcntl, json, os, socket, sys, time
 d, cid = sys.argv[1], int(sys.argv[2])
 fd = os.open("%s/%d.json" % (d, cid), os.O_RDWR | os.O_CREAT, 0o600)
@@ -151,14 +193,14 @@ time.sleep(600)
   run as "$UA" "$ALCOVE" describe-enclaves
   [ "$status" -eq 0 ]
   # the same form owned by a member is that member's own group-writable directory: refused
-  chown "$UA:$GRP" "$RT"
+  chown "$UA:$GID_T" "$RT"
   run as "$UA" "$ALCOVE" describe-enclaves
   [ "$status" -eq 18 ]
   [[ "$output" == *"may be written by its group"* ]]
   run as "$UB" "$ALCOVE" describe-enclaves
   [ "$status" -eq 18 ]
   [[ "$output" == *"owned by uid"* ]]
-  chown "root:$GRP" "$RT"
+  chown "root:$GID_T" "$RT"
   assert_nothing_left
 }
 
@@ -169,7 +211,7 @@ time.sleep(600)
     # shellcheck disable=SC2086
     run as "$UC" "$ALCOVE" $cmd
     [ "$status" -eq 18 ] || { echo "$cmd: $status $output"; return 1; }
-    [[ "$output" == *"[ E18 ]"*"group '$GRP'"*"usermod -aG $GRP"* ]] || { echo "$cmd: $output"; return 1; }
+    [[ "$output" == *"[ E18 ]"*"group '$GLABEL'"*"usermod -aG $GLABEL"* ]] || { echo "$cmd: $output"; return 1; }
   done
   assert_nothing_left
 }
@@ -251,7 +293,7 @@ time.sleep(600)
 
 @test "group: real enclaves of two members (KVM)" {
   require_kvm
-  if ! runuser -u "$UA" -- test -w /dev/kvm; then
+  if ! as "$UA" test -w /dev/kvm; then
     echo "# $UA cannot open /dev/kvm: this KVM test is SKIPPED, not passed" >&3
     skip "no /dev/kvm for the test users"
   fi
@@ -262,8 +304,8 @@ time.sleep(600)
   id=$(echo "$output" | python3 -c "import json,sys; print(json.load(sys.stdin)['EnclaveID'])")
   cid=$(echo "$output" | python3 -c "import json,sys; print(json.load(sys.stdin)['EnclaveCID'])")
   [ "$cid" -eq 5 ]
-  [ "$(stat -c '%U %a' "$RT/$cid.json")" = "$UA 600" ]
-  [ "$(stat -c '%U %a' "$RT/$cid.vsock")" = "$UA 600" ]
+  [ "$(stat -c '%u %a' "$RT/$cid.json")" = "$UA 600" ]
+  [ "$(stat -c '%u %a' "$RT/$cid.vsock")" = "$UA 600" ]
   run as "$UB" "$ALCOVE" describe-enclaves
   [ "$output" = "[]" ]
   run as "$UB" "$ALCOVE" terminate-enclave --enclave-id "$id"
@@ -281,7 +323,7 @@ time.sleep(600)
   # not reach B, and finds nothing there
   local peer
   for peer in "$RT/9.vsock_6001" "$RT/any.vsock_6001"; do
-    runuser -u "$UB" -- python3 -c '
+    as_bg "$UB" python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
@@ -305,7 +347,7 @@ except socket.timeout:
     rm -f "$peer"
   done
   # A's own listener there does get it
-  runuser -u "$UA" -- python3 -c '
+  as_bg "$UA" python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
