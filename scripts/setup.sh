@@ -3,6 +3,43 @@
 # Idempotent: installs only what is missing, and says what it installs.
 set -euo pipefail
 
+# setup.sh --group [GROUP]: instead, prepares a host for non-root operators (docs/security.md,
+# "The alcove group"): a system group (default alcove), the runtime directory /run/alcove made
+# root:GROUP mode 1770 now and at every boot (systemd-tmpfiles), and what /dev/kvm needs. Members
+# are added by root: usermod -aG GROUP,kvm USER (effective at their next login).
+if [ "${1:-}" = --group ]; then
+  group=${2:-alcove}
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: --group must run as root" >&2
+    exit 1
+  fi
+  if ! getent group "$group" > /dev/null; then
+    echo "setup: creating the system group $group"
+    groupadd --system "$group"
+  fi
+  conf=/etc/tmpfiles.d/alcove.conf
+  echo "setup: $conf makes /run/alcove root:$group 1770 at boot"
+  printf '# alcove runtime directory, shared with the members of group %s (scripts/setup.sh --group)\nd /run/alcove 1770 root %s -\n' \
+    "$group" "$group" > "$conf"
+  # now, too: what root's enclaves already keep there stays root's (0600)
+  mkdir -p /run/alcove
+  chown "root:$group" /run/alcove
+  chmod 01770 /run/alcove
+  if [ -d /run/alcove/leases ]; then
+    chown "root:$group" /run/alcove/leases
+    chmod 01770 /run/alcove/leases
+  fi
+  # Debian's udev rules give /dev/kvm to group kvm, mode 0660: members need that group too
+  if [ -c /dev/kvm ]; then
+    kvm_group=$(stat -c %G /dev/kvm)
+    echo "setup: /dev/kvm is $(stat -c '%a %U:%G' /dev/kvm): add each operator to both groups:" \
+      "usermod -aG $group,$kvm_group USER"
+  else
+    echo "setup: no /dev/kvm here: members will need read and write access to it (Debian: group kvm)"
+  fi
+  exit 0
+fi
+
 packages=(
   build-essential   # gcc, make, libc headers
   meson ninja-build pkg-config

@@ -22,6 +22,7 @@
 
 #include "allocator/state.h"
 #include "common/errors.h"
+#include "common/runtime.h"
 #include "common/why.h"
 
 #define LEASES_DIR     "leases"
@@ -90,11 +91,41 @@ static int leases_dir(char *buf, size_t size, int create, char *why, size_t whyl
 {
     if (state_path(buf, size, LEASES_DIR, why, whylen))
         return -1;
-    if (create && mkdir(buf, 0700) != 0 && errno != EEXIST) {
-        why_set(why, whylen, "cannot make %s: %s", buf, strerror(errno));
+    gid_t gid;
+    if (!runtime_dir_shared(&gid)) {
+        if (create && mkdir(buf, 0700) != 0 && errno != EEXIST) {
+            why_set(why, whylen, "cannot make %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* a shared runtime directory: every member's monitor writes its lease here, so it is
+     * root's and shared as the runtime directory is (made, or put right, by root's apply) */
+    if (!create)
+        return 0;
+    if (geteuid() == 0) {
+        if ((mkdir(buf, 0700) != 0 && errno != EEXIST) || lchown(buf, 0, gid) != 0 ||
+            chmod(buf, RUNTIME_SHARED_MODE) != 0) {
+            why_set(why, whylen, "cannot make %s shared: %s", buf, strerror(errno));
+            return -1;
+        }
+    }
+    struct stat st;
+    if (lstat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_gid != gid ||
+        (st.st_mode & 07777) != RUNTIME_SHARED_MODE) {
+        why_set(why, whylen,
+                "%s is not root's with mode %04o: root makes it so with 'alcove allocator "
+                "apply'",
+                buf, RUNTIME_SHARED_MODE);
         return -1;
     }
     return 0;
+}
+
+int pool_leases_prepare(char *why, size_t whylen)
+{
+    char dir[PATH_MAX];
+    return leases_dir(dir, sizeof(dir), 1, why, whylen);
 }
 
 int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_usage *u, char *why,
@@ -301,6 +332,14 @@ static int write_lease(struct pool_lease *l, char *why, size_t whylen)
             return E_FILE_OPERATION;
         }
         fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        /* 0644 whatever the umask: every monitor counts every lease (a shared directory's
+         * members included), and one it cannot read would let two enclaves take one CPU */
+        if (fd >= 0 && fchmod(fd, 0644) != 0) {
+            why_set(why, whylen, "cannot set the mode of %s: %s", l->path, strerror(errno));
+            unlink(l->path);
+            close(fd);
+            return E_FILE_OPERATION;
+        }
         if (fd < 0 && errno != EEXIST) {
             why_set(why, whylen, "cannot create %s: %s", l->path, strerror(errno));
             return E_FILE_OPERATION;

@@ -108,5 +108,9 @@ struct pool_usage {
 int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_usage *u, char *why,
                     size_t whylen);
 void pool_usage_free(struct pool_usage *u);
+/* In a shared runtime directory (common/runtime.h), makes "leases" root's and shared the same
+ * way, so that every member's monitor can record its lease (root's apply calls it). 0, or -1
+ * (why set). Elsewhere it makes the directory if it is missing. */
+int pool_leases_prepare(char *why, size_t whylen);
 
 #endif

@@ -12,13 +12,29 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "allocator/cpupool.h"
 #include "allocator/hugepages.h"
 #include "allocator/sysfs.h"
 #include "allocator/topology.h"
 #include "common/errors.h"
+#include "common/runtime.h"
 #include "common/why.h"
+
+/* In a runtime directory root shares with a group, the members use the pool root reserved and
+ * never change it (sysfs would refuse them anyway, halfway): -1 (why set) for them. */
+static int only_root_changes(char *why, size_t whylen)
+{
+    gid_t gid;
+    if (geteuid() == 0 || !runtime_dir_shared(&gid))
+        return 0;
+    why_set(why, whylen,
+            "the pool in %s is root's: the members of its group (gid %u) lease from it when "
+            "their enclaves start, and only root applies or releases it",
+            runtime_dir(), (unsigned)gid);
+    return -1;
+}
 
 /* "process 12 (2 CPUs, 512 MiB), ..." of the live leases. */
 static void holders(const struct pool_usage *u, char *buf, size_t size)
@@ -97,6 +113,8 @@ static int choose(const struct alloc_config *c, struct pool_state *st, char *why
 int pool_apply(const struct alloc_config *config, const char *config_path, struct pool_state *out,
                char *why, size_t whylen)
 {
+    if (only_root_changes(why, whylen))
+        return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
         return E_LOCK_ACQUIRE;
@@ -127,6 +145,13 @@ int pool_apply(const struct alloc_config *config, const char *config_path, struc
     if (state_save(st, why, whylen) != 0) {
         char ignored[64];
         hugepages_release(&st->pages, ignored, sizeof(ignored));
+        rc = E_FILE_OPERATION;
+        goto out;
+    }
+    if (pool_leases_prepare(why, whylen) != 0) {
+        char ignored[64];
+        hugepages_release(&st->pages, ignored, sizeof(ignored));
+        state_remove(ignored, sizeof(ignored));
         rc = E_FILE_OPERATION;
         goto out;
     }
@@ -164,6 +189,8 @@ int pool_release(bool force, bool *had, char *why, size_t whylen)
 {
     if (had)
         *had = false;
+    if (only_root_changes(why, whylen))
+        return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
         return E_LOCK_ACQUIRE;

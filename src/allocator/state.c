@@ -42,7 +42,15 @@ int state_lock(int how, char *why, size_t whylen)
     char path[PATH_MAX];
     if (state_path(path, sizeof(path), LOCK_NAME, why, whylen))
         return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* readable by all who may enter the directory: in a shared one (common/runtime.h) the
+     * group's members lock root's file too, through a read-only descriptor (flock needs no
+     * more) */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    struct stat fst;
+    if (fd >= 0 && fstat(fd, &fst) == 0 && fst.st_uid == geteuid())
+        fchmod(fd, 0644);
+    else if (fd < 0 && errno == EACCES)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
@@ -207,6 +215,17 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
         why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
+    /* in a shared runtime directory only root's record is the pool: a member may make files
+     * there, and must not make one that other members' enclaves would take as a reservation */
+    struct stat fst;
+    if (runtime_dir_shared(NULL) && (fstat(fd, &fst) != 0 || fst.st_uid != 0)) {
+        close(fd);
+        why_set(why, whylen,
+                "%s is not root's: in a shared runtime directory only root's "
+                "record is the pool (remove it)",
+                path);
+        return -1;
+    }
     char *buf = malloc(STATE_MAX + 1);
     ssize_t n = buf ? read(fd, buf, STATE_MAX) : -1;
     close(fd);
@@ -243,7 +262,9 @@ int state_save(const struct pool_state *st, char *why, size_t whylen)
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     size_t len = strlen(text);
-    int ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
+    /* 0644 whatever the umask: a shared directory's members read it */
+    int ok = fd >= 0 && fchmod(fd, 0644) == 0 && write(fd, text, len) == (ssize_t)len &&
+             write(fd, "\n", 1) == 1;
     int err = errno;
     free(text);
     if (fd >= 0 && close(fd) != 0)

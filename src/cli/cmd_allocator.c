@@ -16,6 +16,7 @@
 #include "allocator/config.h"
 #include "allocator/pool.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
 
@@ -197,6 +198,11 @@ static int run_allocator(int argc, char **argv)
     if (optind < argc - 1) {
         return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[optind + 1]);
     }
+    /* an unusable runtime directory (a shared one of a group this user is not in, say) is said
+     * as such, not as the allocator's lock that cannot be taken in it */
+    int rc = enclaves_runtime_check();
+    if (rc)
+        return rc;
     if (which == 0)
         return do_apply(config);
     if (which == 1)

@@ -45,6 +45,12 @@ static int connect_error(int err, uint32_t cid, uint32_t port, int timeout_ms)
         alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the CID %u (%s: no one there)",
                        cid, path);
         return E_ENCLAVE_NOT_FOUND;
+    case EACCES:
+        alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                       "the enclave with CID %u is another user's (%s): only the user who "
+                       "started it and root may connect to it",
+                       cid, path);
+        return E_ENCLAVE_PROCESS_CONNECTION;
     case ECONNREFUSED:
         alc_err_report(E_VSOCK_REFUSED, "nothing in the enclave with CID %u listens on port %u",
                        cid, port);

@@ -110,7 +110,7 @@ static int run_console(int argc, char **argv)
     struct enclave_rec *e = enclaves_find(list, n, id, name);
     if (!e || !e->running) {
         int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
-        alc_err_report(code, "no running enclave %s", id ? id : name);
+        alc_err_report(code, "no running enclave %s%s", id ? id : name, enclaves_hidden_note());
         enclaves_free(list, n);
         return code;
     }

@@ -205,7 +205,7 @@ static int run_terminate(int argc, char **argv)
         if (!e) {
             /* nitro-cli: a name that matches none is its naming error */
             status = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND;
-            alc_err_report(status, "no enclave %s", id ? id : name);
+            alc_err_report(status, "no enclave %s%s", id ? id : name, enclaves_hidden_note());
         } else {
             cJSON *o = NULL;
             bool denied = false;

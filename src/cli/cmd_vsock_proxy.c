@@ -188,6 +188,8 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid)
         return rc;
     char uds[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct stat st;
+    if ((rc = enclaves_runtime_check()))
+        return rc;
     if (alcove_vsock_uds_path(cid, uds, sizeof(uds)) != 0) {
         alc_err_report(E_SOCKET, "the runtime directory: %s", strerror(errno));
         return E_SOCKET;

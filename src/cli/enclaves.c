@@ -32,10 +32,25 @@ int enclaves_runtime_check(void)
     return code;
 }
 
+static size_t g_hidden; /* descriptions enclaves_list could not read (another user's) */
+
+const char *enclaves_hidden_note(void)
+{
+    static char note[PATH_MAX + 200];
+    if (!g_hidden)
+        return "";
+    snprintf(note, sizeof(note),
+             " (%zu enclave%s in %s %s another user's: only root and the user who started an "
+             "enclave may see or reach it)",
+             g_hidden, g_hidden == 1 ? "" : "s", runtime_dir(), g_hidden == 1 ? "is" : "are");
+    return note;
+}
+
 int enclaves_list(struct enclave_rec **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
+    g_hidden = 0;
     const char *dir = runtime_dir();
     if (!dir)
         return -errno;
@@ -51,7 +66,14 @@ int enclaves_list(struct enclave_rec **out, size_t *n)
             cid > UINT32_MAX)
             continue;
         bool running = runtime_cid_running((uint32_t)cid);
+        errno = 0;
         cJSON *desc = runtime_read_desc((uint32_t)cid);
+        if (!desc && errno == EACCES) {
+            /* a shared runtime directory: another member's (0600), neither listed nor
+             * cleaned up here */
+            g_hidden++;
+            continue;
+        }
         if (!running) {
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(desc, "State");
             bool ended = cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;

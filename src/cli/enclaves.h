@@ -26,6 +26,9 @@ int enclaves_runtime_check(void);
 /* Every enclave, sorted by CID. 0, or -errno (the runtime directory is unreadable). */
 int enclaves_list(struct enclave_rec **out, size_t *n);
 void enclaves_free(struct enclave_rec *r, size_t n);
+/* After enclaves_list: "" or, when descriptions in a shared runtime directory were another
+ * user's (unreadable, so not listed), a note saying how many, to add to a "no enclave" error. */
+const char *enclaves_hidden_note(void);
 /* The enclave with this EnclaveID (id) or EnclaveName (name), or NULL. */
 struct enclave_rec *enclaves_find(struct enclave_rec *r, size_t n, const char *id,
                                   const char *name);

@@ -64,8 +64,8 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
     enclaves_free(list, n);
     if (*out == 0) {
         int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */
-        alc_err_report(code, "no running enclave has the %s '%s'", name ? "name" : "ID",
-                       name ? name : id);
+        alc_err_report(code, "no running enclave has the %s '%s'%s", name ? "name" : "ID",
+                       name ? name : id, enclaves_hidden_note());
         return code;
     }
     return 0;

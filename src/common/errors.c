@@ -29,7 +29,11 @@ static const struct err_entry g_errors[] = {
      "or other users may write in it, or its owner may not read, write and search it, or it is "
      "a symbolic link, or its path has a '..' component: whoever can write there could replace "
      "an enclave's sockets, so alcove refuses it rather than change it. Use a directory of your "
-     "own, mode 0700 (alcove makes one so when it is missing). alcove-oci refuses its state "
+     "own, mode 0700 (alcove makes one so when it is missing). The one exception is a directory "
+     "root shares with a group (root's, mode 1770 exactly, as scripts/setup.sh --group makes "
+     "/run/alcove): its group's members use it, anyone else is refused with the group's name "
+     "(root adds a user with usermod -aG GROUP USER), and only root changes its pool. alcove-oci "
+     "refuses its state "
      "root (--root) for the same reasons: it names the containers' monitors, which alcove-oci "
      "signals and removes."},
     {E_FILE_OPERATION, "File operation failure", "A file could not be opened or written."},

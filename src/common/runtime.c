@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -25,6 +26,8 @@
 
 static char g_dir[PATH_MAX];
 static int g_dir_errno;
+static bool g_shared; /* the directory is a group's (RUNTIME_SHARED_MODE, root's) */
+static gid_t g_shared_gid;
 static char g_dir_why[PATH_MAX + 160];
 
 /* Records why the directory cannot be used (err: EPERM when it is unsafe). */
@@ -64,21 +67,103 @@ static int normalise(char *path)
     return 0;
 }
 
+/* Whether this process is in group gid (its effective or a supplementary group). */
+static bool in_group(gid_t gid)
+{
+    if (getegid() == gid)
+        return true;
+    int n = getgroups(0, NULL);
+    gid_t *groups = n > 0 ? calloc((size_t)n, sizeof(*groups)) : NULL;
+    n = groups ? getgroups(n, groups) : 0;
+    bool found = false;
+    for (int i = 0; !found && i < n; i++)
+        found = groups[i] == gid;
+    free(groups);
+    return found;
+}
+
+/* The group's name, or its number when it has none (usermod -aG takes either). */
+static const char *group_name(gid_t gid, char *buf, size_t size)
+{
+    struct group gr, *res = NULL;
+    char tmp[4096];
+    if (getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) == 0 && res)
+        snprintf(buf, size, "%s", res->gr_name);
+    else
+        snprintf(buf, size, "%u", (unsigned)gid);
+    return buf;
+}
+
+/* A shared runtime directory (docs/security.md, "The alcove group"): root's, mode exactly
+ * RUNTIME_SHARED_MODE, so its group's members may make their enclaves' files in it, and the
+ * sticky bit keeps each from removing or renaming another's. */
+static bool is_shared(const struct stat *st)
+{
+    return S_ISDIR(st->st_mode) && st->st_uid == 0 && (st->st_mode & 07777) == RUNTIME_SHARED_MODE;
+}
+
+/* Checks the directory that fd and st describe (not made by us) and records the refusal. */
+static void check_existing(const struct stat *st)
+{
+    char gname[64];
+    if (is_shared(st)) {
+        if (geteuid() != 0 && !in_group(st->st_gid))
+            refuse(EPERM,
+                   "%s is shared by the members of group '%s' (root:%s, mode %04o), and this "
+                   "user (uid %u) is not one: root adds it with 'usermod -aG %s USER' (it "
+                   "takes effect at the next login)",
+                   g_dir, group_name(st->st_gid, gname, sizeof(gname)), gname, RUNTIME_SHARED_MODE,
+                   (unsigned)geteuid(), gname);
+        g_shared = true;
+        g_shared_gid = st->st_gid;
+        return;
+    }
+    if (st->st_uid == 0 && geteuid() != 0 && (st->st_mode & 020) && !(st->st_mode & 002)) {
+        /* root's and group-writable, but not in the one shared form */
+        refuse(EPERM,
+               "%s is root's and writable by group '%s' with mode %04o: a shared runtime "
+               "directory must be mode %04o exactly (sticky: members cannot remove each "
+               "other's files; nothing for other users), as scripts/setup.sh --group makes it",
+               g_dir, group_name(st->st_gid, gname, sizeof(gname)), st->st_mode & 07777,
+               RUNTIME_SHARED_MODE);
+    } else if (st->st_uid != geteuid()) {
+        refuse(EPERM, "%s is owned by uid %u, not by this user (uid %u)", g_dir,
+               (unsigned)st->st_uid, (unsigned)geteuid());
+    } else if (st->st_mode & 022) {
+        refuse(EPERM,
+               "%s may be written by %s (mode %04o): remove that (chmod go-w), use another "
+               "ALCOVE_RUNTIME_DIR, or, for root, share it with a group: chown root:GROUP, "
+               "mode %04o exactly",
+               g_dir, st->st_mode & 002 ? "every user" : "its group", st->st_mode & 07777,
+               RUNTIME_SHARED_MODE);
+    } else if ((st->st_mode & 0700) != 0700) {
+        /* refused rather than repaired, as the rest: without these bits its owner's commands
+         * would fail later, at a socket or a description, with errors that do not say why */
+        refuse(EPERM,
+               "%s may not be read, written and searched by its owner (mode %04o): chmod u+rwx "
+               "it or use another ALCOVE_RUNTIME_DIR",
+               g_dir, st->st_mode & 07777);
+    }
+}
+
 /* Once per process (libalcove may be called from many threads at once). The directory holds the
  * enclaves' sockets and descriptions: whoever may write in it could put their own socket where a
  * client looks for an enclave's, or remove an enclave's, so one that another user owns or may
  * write to is refused, never repaired; so is one its owner may not read, write and search (mode
  * 0500, say), where later steps would fail without saying why. One we create is set to 0700
- * explicitly, whatever the umask. */
+ * explicitly, whatever the umask. The one group-writable directory accepted is root's shared
+ * form (is_shared), for its group's members. */
 static void runtime_dir_init(void)
 {
     const char *env = getenv("ALCOVE_RUNTIME_DIR");
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
+    struct stat st;
     if (env && *env)
         n = snprintf(g_dir, sizeof(g_dir), "%s", env);
-    else if (geteuid() == 0)
-        n = snprintf(g_dir, sizeof(g_dir), "/run/alcove");
+    else if (geteuid() == 0 || (lstat(RUNTIME_ROOT_DIR, &st) == 0 && is_shared(&st)))
+        /* root's, and every user's where root shares it with a group */
+        n = snprintf(g_dir, sizeof(g_dir), RUNTIME_ROOT_DIR);
     else if (xdg && *xdg)
         n = snprintf(g_dir, sizeof(g_dir), "%s/alcove", xdg);
     else
@@ -111,7 +196,6 @@ static void runtime_dir_init(void)
     /* checked through a descriptor, so that every check is on one and the same directory.
      * O_PATH: fstat needs no read permission on the directory, which its owner may lack */
     int fd = open(g_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
     /* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a symbolic link */
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(g_dir, &st) == 0 &&
         S_ISLNK(st.st_mode)) {
@@ -121,24 +205,14 @@ static void runtime_dir_init(void)
                g_dir);
     } else if (fd < 0 || fstat(fd, &st) != 0) {
         refuse(errno, "%s: %s", g_dir, strerror(errno));
-    } else if (st.st_uid != geteuid()) {
+    } else if (created && st.st_uid != geteuid()) {
         refuse(EPERM, "%s is owned by uid %u, not by this user (uid %u)", g_dir,
                (unsigned)st.st_uid, (unsigned)geteuid());
     } else if (created && (st.st_mode & 07777) != RUNTIME_DIR_MODE) {
         refuse(EPERM, "%s: made mode %04o, but it is %04o", g_dir, RUNTIME_DIR_MODE,
                st.st_mode & 07777);
-    } else if (!created && (st.st_mode & 022)) {
-        refuse(EPERM,
-               "%s may be written by %s (mode %04o): remove that (chmod go-w) or use "
-               "another ALCOVE_RUNTIME_DIR",
-               g_dir, st.st_mode & 002 ? "every user" : "its group", st.st_mode & 07777);
-    } else if (!created && (st.st_mode & 0700) != 0700) {
-        /* refused rather than repaired, as the rest: without these bits its owner's commands
-         * would fail later, at a socket or a description, with errors that do not say why */
-        refuse(EPERM,
-               "%s may not be read, written and searched by its owner (mode %04o): chmod u+rwx "
-               "it or use another ALCOVE_RUNTIME_DIR",
-               g_dir, st.st_mode & 07777);
+    } else if (!created) {
+        check_existing(&st);
     }
     if (fd >= 0)
         close(fd);
@@ -153,6 +227,15 @@ const char *runtime_dir(void)
         return NULL;
     }
     return g_dir;
+}
+
+int runtime_dir_shared(gid_t *gid)
+{
+    if (!runtime_dir() || !g_shared)
+        return 0;
+    if (gid)
+        *gid = g_shared_gid;
+    return 1;
 }
 
 const char *runtime_dir_problem(void)
@@ -246,6 +329,14 @@ cJSON *runtime_read_desc(uint32_t cid)
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
             return NULL;
+        /* a shared directory: a description another member made readable is still not this
+         * user's enclave (it could claim any name or ID); only root sees every member's */
+        struct stat st;
+        if (g_shared && geteuid() != 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid())) {
+            close(fd);
+            errno = EACCES;
+            return NULL;
+        }
         cJSON *j = read_json_fd(fd);
         close(fd);
         if (j)
@@ -272,6 +363,8 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         if (runtime_path(path, sizeof(path), id, "json"))
             return -errno;
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
+        if (fd < 0 && errno == EACCES && !cid)
+            continue; /* another member's, in a shared directory */
         if (fd < 0)
             return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -1,8 +1,11 @@
 /* runtime.h: the runtime directory, where running enclaves are found.
  *
- * One directory per host (ALCOVE_RUNTIME_DIR, else /run/alcove for root, else
- * $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made 0700 on first use and refused when
- * another user owns it or may write to it, or its owner may not read, write and search it.
+ * One directory per host (ALCOVE_RUNTIME_DIR, else /run/alcove for root and, when root shares
+ * it with a group, for every user, else $XDG_RUNTIME_DIR/alcove, else /tmp/alcove-<uid>), made
+ * 0700 on first use and refused when another user owns it or may write to it, or its owner may
+ * not read, write and search it. The one exception is a shared directory: root's, mode
+ * RUNTIME_SHARED_MODE exactly, whose group's members (Nitro's `ne` group; setup.sh --group
+ * makes `alcove`) may use it; anyone else is refused with a message naming the group.
  * Each running enclave owns, by its CID:
  *   <dir>/<cid>.json     its description (nitro-cli's fields: EnclaveName, EnclaveID, ProcessID,
  *                        EnclaveCID, ...), locked (flock LOCK_EX) by the monitor for its whole
@@ -16,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The lowest CID an enclave gets automatically (0-2 are reserved by vsock, 3 is the parent). */
 #define RUNTIME_CID_MIN 4u
@@ -32,6 +36,10 @@
 #define RUNTIME_DIR_MODE    0700
 #define RUNTIME_SOCKET_MODE 0600
 #define RUNTIME_FILE_MODE   0600
+/* A runtime directory root shares with a group: its members make their files in it, the sticky
+ * bit keeps each from removing or renaming another's files, other users may not enter. */
+#define RUNTIME_SHARED_MODE 01770
+#define RUNTIME_ROOT_DIR    "/run/alcove"
 
 /* The runtime directory, created (RUNTIME_DIR_MODE) if missing. NULL with errno set when it
  * cannot be made or is unsafe: EPERM when another user owns it, its group or others may write in
@@ -39,6 +47,9 @@
  * path has a ".." component; ENOTDIR when it is not a directory. A trailing "/" or "/." is
  * dropped from the path. */
 const char *runtime_dir(void);
+/* 1 (and its group in *gid, when gid is not NULL) when the runtime directory is a shared one
+ * (root's, RUNTIME_SHARED_MODE) this process may use, else 0. */
+int runtime_dir_shared(gid_t *gid);
 /* Why runtime_dir() fails, in words (path and reason), or NULL when it does not. */
 const char *runtime_dir_problem(void);
 
@@ -57,9 +68,10 @@ struct runtime_claim {
 };
 
 /* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN, skipping the CIDs of enclaves whose
- * application ended and whose description is still there). A stale claim (its monitor died)
+ * application ended and whose description is still there, and, in a shared directory, CIDs
+ * whose description another user owns). A stale claim (its monitor died)
  * is taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
- * -errno. */
+ * -errno (-EACCES: cid's description is another user's). */
 int runtime_claim(struct runtime_claim *c, uint32_t cid);
 /* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
 int runtime_describe(struct runtime_claim *c, const char *json);

@@ -25,6 +25,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "devices/ring.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 struct stdio_dev {
@@ -195,6 +196,8 @@ static void *stdio_thread(void *arg)
 {
     struct stdio_dev *d = arg;
     for (;;) {
+        /* once the monitor is sandboxed: before anything done for a running guest */
+        sandbox_thread_class(SANDBOX_DEVICE);
         if (drain_output(d))
             break;
         /* about to sleep: from here on the producer must kick */

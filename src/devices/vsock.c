@@ -41,6 +41,7 @@
 #include "common/runtime.h"
 #include "devices/virtio_mmio.h"
 #include "devices/vsock_priv.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 /* The guest sent len payload bytes (the chain's readable bytes from offset off). */
@@ -428,6 +429,8 @@ static void *vsock_thread(void *arg)
     struct epoll_event evs[64];
     int64_t idle_since = 0;
     for (;;) {
+        /* once the monitor is sandboxed: before anything done for a running guest */
+        sandbox_thread_class(SANDBOX_DEVICE);
         int timeout = -1;
         if (vs->running) {
             if (tx_process(vs) || rx_process(vs))

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,12 +62,35 @@ static enum conn_state host_connect(const char *path, int *fd)
         return C_LINE;
     }
     memcpy(sa.sun_path, path, len + 1);
+    /* in a runtime directory shared by a group (docs/security.md) another member may make a
+     * socket at "<cid>.vsock_P" or "any.vsock_P": one that is neither this monitor's uid's nor
+     * root's counts as nothing there, and is not even connected to (its listener would learn
+     * that this guest called); the sticky directory keeps others from replacing a file */
+    struct stat st;
+    if (lstat(path, &st) == 0 && st.st_uid != 0 && st.st_uid != geteuid()) {
+        alc_log(ALC_LOG_DEBUG, "vsock: %s is uid %u's, not this user's: ignored", path,
+                (unsigned)st.st_uid);
+        close(*fd);
+        *fd = -1;
+        errno = ECONNREFUSED;
+        return C_LINE;
+    }
     /* a Unix connect completes at once or fails (EAGAIN: the listener's backlog is full, which
      * is a refusal too) */
-    if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-        return C_OPEN;
-    if (errno == EINPROGRESS)
+    if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* and the listener itself: only one of this monitor's uid or root's gets this
+         * enclave's connections */
+        struct ucred cr = {.uid = (uid_t)-1};
+        socklen_t crlen = sizeof(cr);
+        if (getsockopt(*fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 &&
+            (cr.uid == 0 || cr.uid == geteuid()))
+            return C_OPEN;
+        alc_log(ALC_LOG_DEBUG, "vsock: %s listens as uid %u, not this user's: ignored", path,
+                (unsigned)cr.uid);
+        errno = ECONNREFUSED;
+    } else if (errno == EINPROGRESS) {
         return C_HOST_CONNECTING;
+    }
     int e = errno;
     close(*fd);
     *fd = -1;

@@ -34,6 +34,7 @@
 
 #include "common/log.h"
 #include "common/runtime.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 #define CONTROL_BACKLOG   (64u << 10)
@@ -292,6 +293,8 @@ static void *control_thread(void *arg)
     struct control *c = arg;
     struct epoll_event evs[16];
     for (;;) {
+        /* once the monitor is sandboxed: before anything done for a running enclave */
+        sandbox_thread_class(SANDBOX_CONTROL);
         int n = epoll_wait(c->ep, evs, 16, control_timers(c));
         for (int i = 0; i < n; i++) {
             void *ptr = evs[i].data.ptr;

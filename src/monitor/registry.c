@@ -138,6 +138,14 @@ int registry_enter(struct vm *vm, const struct enclave_config *cfg)
             alc_err_report(E_CID_IN_USE, "no free enclave CID");
         return E_CID_IN_USE;
     }
+    if (r == -EACCES && cfg->cid) {
+        /* a shared runtime directory: the CID's description is another member's */
+        alc_err_report(E_CID_IN_USE,
+                       "enclave CID %u is another user's (its description in %s "
+                       "is not this user's)",
+                       cfg->cid, runtime_dir());
+        return E_CID_IN_USE;
+    }
     if (r < 0 && runtime_dir_problem()) {
         int code = r == -EPERM ? E_FILE_PERMISSIONS : E_FILE_OPERATION;
         alc_err_report(code, "the runtime directory: %s", runtime_dir_problem());

@@ -7,6 +7,7 @@
 #include <linux/landlock.h>
 #include <linux/kvm.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -258,6 +259,12 @@ static int add_rules(scmp_filter_ctx ctx)
         if (f != AF_UNIX && f != AF_INET && f != AF_INET6)
             r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
                                  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
+    /* a thread class's own filter, stacked by the thread itself (sandbox_class.c): a filter
+     * only takes rights away; no TSYNC and no listener (flags 0) */
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 2,
+                             SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+                             SCMP_A1(SCMP_CMP_EQ, 0));
     /* thread names */
     if (!r)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
@@ -277,6 +284,9 @@ int sandbox_enter(void)
         return -1;
     }
     g_log_fd = log_get_fd();
+    /* the classes' filters first: libseccomp is not called under a filter */
+    if (sandbox_classes_prepare())
+        return -1;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx) {
         alc_err_report(E_MONITOR_FAILURE, "cannot make the monitor's system-call filter");
@@ -298,6 +308,7 @@ int sandbox_enter(void)
                        strerror(-r));
         return -1;
     }
+    sandbox_classes_ready();
     return 0;
 }
 

@@ -26,6 +26,25 @@
 int sandbox_drop_privileges(const char *writable_dir);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
+/* The thread classes, each with a filter of its own stacked over the common one
+ * (sandbox_class.c, docs/security.md): what a class never calls, it may not call. */
+enum sandbox_class {
+    SANDBOX_VCPU,    /* vCPU threads, and the preemption timer thread a vCPU thread starts */
+    SANDBOX_CONTROL, /* a detached enclave's control thread */
+    SANDBOX_DEVICE,  /* the vsock and stdio device threads */
+    SANDBOX_NCLASSES
+};
+/* Compiles the classes' filters (sandbox_enter calls it before loading the common one). 0, or
+ * -1 with an [ E73 ] message printed. */
+int sandbox_classes_prepare(void);
+/* The common filter is loaded: from now on sandbox_thread_class installs. */
+void sandbox_classes_ready(void);
+/* Stacks class c's filter on the calling thread, once; before sandbox_enter (and in programs
+ * that never call it) it does nothing, so a thread started earlier calls it at the top of its
+ * loop and is confined from the first thing it does for a running guest. A thread that cannot
+ * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control or
+ * sandbox-device, a thread of that class then makes a call its class refuses. */
+void sandbox_thread_class(enum sandbox_class c);
 /* Fault injection for the tests: with ALCOVE_FAULT=sandbox-exec in the environment, the monitor
  * tries to start /bin/true once it is sandboxed (the filter must end it with its message). */
 void sandbox_fault_probe(void);

@@ -14,6 +14,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 #define MSR_STAR           0xc0000081u
@@ -229,6 +230,7 @@ void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    sandbox_thread_class(SANDBOX_VCPU); /* before its first KVM_RUN */
     while (!atomic_load(&vm->stopping)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {

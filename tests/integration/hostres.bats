@@ -250,6 +250,15 @@ wait_console() {
   echo "sandboxed hello" > "$T/in"
   timeout 60 "$ALCOVE" connect --enclave-cid 61 --port 5000 < "$T/in" > "$T/out"
   cmp "$T/in" "$T/out"
+  # the thread classes' filters, stacked on the common one (Linux 5.9 shows the count): the
+  # vCPU thread and the vsock thread, which has carried the connection, have two
+  if grep -q '^Seccomp_filters:' /proc/self/status; then
+    local two
+    two=$(grep -lx $'Seccomp_filters:\t2' /proc/"$PID"/task/*/status | wc -l)
+    echo "threads with a class filter: $two"
+    [ "$two" -ge 2 ]
+    [ -z "$(grep -E $'^Seccomp_filters:\t([3-9]|[0-9]{2,})' /proc/"$PID"/task/*/status)" ]
+  fi
   run --separate-stderr timeout 120 "$ALCOVE" terminate-enclave --enclave-name sandboxed
   [ "$status" -eq 0 ]
   assert_gone "$PID"
@@ -266,4 +275,19 @@ wait_console() {
   [ "$status" -eq 0 ]
   [ "$output" = "[]" ]
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
+}
+
+@test "each thread class's own filter: a vCPU thread's socket, a device thread's KVM_RUN end the monitor with [ E73 ]" {
+  require_kvm
+  local fault want
+  for fault in "sandbox-vcpu:system call 41;" "sandbox-device:system call 16 (ioctl 0xae80)"; do
+    want=${fault#*:}
+    ALCOVE_FAULT=${fault%%:*} run --separate-stderr timeout 120 "$ALCOVE" run "$D/echo.eif"
+    echo "${fault%%:*}: status $status, stderr: $stderr"
+    [ "$status" -eq 125 ]
+    [[ "$stderr" == *"[ E73 ] the monitor's sandbox refused $want"* ]]
+    run timeout 60 "$ALCOVE" describe-enclaves
+    [ "$output" = "[]" ]
+    [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
+  done
 }

@@ -6,6 +6,7 @@
  * the filter is filtered too; no capability is left, no_new_privs is set, it is not dumpable;
  * the NSM's lazy CA load, leaf issue and signing work under the filter. */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <linux/landlock.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
@@ -65,7 +66,8 @@ static int run_sandboxed(void (*body)(void), char *err, size_t errlen)
     close(p[0]);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
+    if (!WIFEXITED(st))
+        fail_msg("killed by signal %d (%s)", WTERMSIG(st), err);
     return WEXITSTATUS(st);
 }
 
@@ -199,6 +201,21 @@ static void ca_body(void)
     ca_free(ca);
 }
 
+/* The same in a vCPU thread, under its class's filter: NSM requests are answered there. */
+static void *ca_vcpu_thread(void *arg)
+{
+    sandbox_thread_class(SANDBOX_VCPU);
+    ca_body();
+    return arg;
+}
+
+static void ca_vcpu_body(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, ca_vcpu_thread, NULL) || pthread_join(t, NULL))
+        _exit(4);
+}
+
 static void test_ca(void **state)
 {
     (void)state;
@@ -211,6 +228,8 @@ static void test_ca(void **state)
     ca_free(ca);
     char err[512];
     int st = run_sandboxed(ca_body, err, sizeof(err));
+    if (st == 0)
+        st = run_sandboxed(ca_vcpu_body, err, sizeof(err));
     char path[128];
     snprintf(path, sizeof(path), "%s/ca.pem", g_ca_dir);
     unlink(path);
@@ -355,6 +374,171 @@ static void test_early_thread(void **state)
     assert_non_null(strstr(err, "refused system call 59;"));
 }
 
+/* ---- thread classes (sandbox_class.c): each class's filter stacked over the common one ---- */
+
+static enum sandbox_class g_class;
+static void (*g_class_call)(void);
+
+/* What every class still does: a pipe's ends, a mutex and a condition (futex), a file read, memory,
+ * the time, a signal to its own process's thread. */
+static void common_work(void)
+{
+    int p[2];
+    char c = 'x';
+    if (pipe2(p, O_CLOEXEC) || write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1 || close(p[0]) ||
+        close(p[1]))
+        _exit(21);
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec = (ts.tv_nsec + 1000000) % 1000000000;
+    ts.tv_sec += 1;
+    pthread_mutex_lock(&m);
+    pthread_cond_timedwait(&cv, &m, &ts);
+    pthread_mutex_unlock(&m);
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC); /* the CA's files, say */
+    char buf[64];
+    if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || close(fd))
+        _exit(22);
+    void *mem = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED || munmap(mem, 1 << 16))
+        _exit(23);
+    if (syscall(SYS_tgkill, getpid(), gettid(), 0))
+        _exit(24);
+}
+
+static void *class_thread(void *arg)
+{
+    (void)arg;
+    sandbox_thread_class(g_class);
+    sandbox_thread_class(g_class); /* once is enough: the second does nothing */
+    common_work();
+    if (g_class_call)
+        g_class_call();
+    return NULL;
+}
+
+/* Runs g_class's thread in a sandboxed child (then g_class_call in it); the main thread, which
+ * has only the common filter, still makes a socket afterwards. */
+static void class_body(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, class_thread, NULL) || pthread_join(t, NULL))
+        _exit(30);
+    int su = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (su < 0 || close(su))
+        _exit(31);
+}
+
+static void *noop_thread(void *arg)
+{
+    return arg;
+}
+
+static void vcpu_work(void)
+{
+    /* a vCPU thread starts the preemption timer thread */
+    pthread_t t;
+    if (pthread_create(&t, NULL, noop_thread, NULL) || pthread_join(t, NULL))
+        _exit(40);
+}
+
+static void device_work(void)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); /* host listeners */
+    int sv[2];
+    if (s < 0 || close(s) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || close(sv[0]) ||
+        close(sv[1]))
+        _exit(41);
+}
+
+static void call_socket(void)
+{
+    socket(AF_UNIX, SOCK_STREAM, 0);
+}
+
+static void call_kvm_run(void)
+{
+    ioctl(-1, KVM_RUN, 0);
+}
+
+/* a class that starts no thread: pthread_create fails (clone is EPERM there, not a trap) */
+static void call_thread(void)
+{
+    pthread_t t;
+    _exit(pthread_create(&t, NULL, noop_thread, NULL) ? 51 : 50);
+}
+
+static void call_unlink(void)
+{
+    unlink("/nonexistent-alcove-test");
+}
+
+static void check_class(enum sandbox_class c, void (*call)(void), int want, const char *what)
+{
+    g_class = c;
+    g_class_call = call;
+    char err[512];
+    int st = run_sandboxed(class_body, err, sizeof(err));
+    if (st != want)
+        fail_msg("class %d: status %d, want %d (%s)", (int)c, st, want, err);
+    if (what) {
+        assert_non_null(strstr(err, "[ E73 ] the monitor's sandbox refused system call "));
+        assert_non_null(strstr(err, what));
+    }
+}
+
+static void test_classes(void **state)
+{
+    (void)state;
+    /* what each class does passes */
+    check_class(SANDBOX_VCPU, vcpu_work, 0, NULL);
+    check_class(SANDBOX_CONTROL, NULL, 0, NULL);
+    check_class(SANDBOX_DEVICE, device_work, 0, NULL);
+    /* what the common filter allows and the class never does ends the process */
+    check_class(SANDBOX_VCPU, call_socket, 125, "call 41;");           /* socket */
+    check_class(SANDBOX_VCPU, call_unlink, 125, "call 87;");           /* unlink */
+    check_class(SANDBOX_CONTROL, call_kvm_run, 125, "(ioctl 0xae80)"); /* KVM_RUN */
+    check_class(SANDBOX_CONTROL, call_socket, 125, "call 41;");
+    check_class(SANDBOX_CONTROL, call_thread, 51, NULL); /* clone: EPERM */
+    check_class(SANDBOX_DEVICE, call_kvm_run, 125, "(ioctl 0xae80)");
+    check_class(SANDBOX_DEVICE, call_thread, 51, NULL);
+    check_class(SANDBOX_DEVICE, call_unlink, 125, "call 87;");
+}
+
+/* ALCOVE_FAULT=sandbox-<class>: the class's thread makes a call only its class refuses. */
+static void test_class_probe(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *fault;
+        enum sandbox_class c;
+        const char *what;
+    } probes[] = {
+        {"sandbox-vcpu", SANDBOX_VCPU, "call 41;"},
+        {"sandbox-control", SANDBOX_CONTROL, "(ioctl 0xae80)"},
+        {"sandbox-device", SANDBOX_DEVICE, "(ioctl 0xae80)"},
+    };
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        setenv("ALCOVE_FAULT", probes[i].fault, 1);
+        check_class(probes[i].c, NULL, 125, probes[i].what);
+        /* another class's probe is not this one's */
+        check_class(probes[i].c == SANDBOX_VCPU ? SANDBOX_DEVICE : SANDBOX_VCPU, NULL, 0, NULL);
+    }
+    unsetenv("ALCOVE_FAULT");
+}
+
+/* Outside a sandboxed process (no sandbox_enter), a class's call does nothing. */
+static void test_class_unsandboxed(void **state)
+{
+    (void)state;
+    sandbox_thread_class(SANDBOX_VCPU);
+    int su = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(su >= 0);
+    close(su);
+}
+
 int main(void)
 {
     if (!mkdtemp(g_wdir))
@@ -365,9 +549,11 @@ int main(void)
         fprintf(stderr, "test_sandbox: no Landlock in this kernel: where the monitor writes is "
                         "not checked\n");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allowed),  cmocka_unit_test(test_status),
-        cmocka_unit_test(test_dumpable), cmocka_unit_test(test_ca),
-        cmocka_unit_test(test_refused),  cmocka_unit_test(test_early_thread),
+        cmocka_unit_test(test_allowed),           cmocka_unit_test(test_status),
+        cmocka_unit_test(test_dumpable),          cmocka_unit_test(test_ca),
+        cmocka_unit_test(test_refused),           cmocka_unit_test(test_early_thread),
+        cmocka_unit_test(test_classes),           cmocka_unit_test(test_class_probe),
+        cmocka_unit_test(test_class_unsandboxed),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(g_wdir);
