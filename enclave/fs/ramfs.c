@@ -8,6 +8,21 @@
 
 static const char PREFIX[] = "rootfs";
 
+/* what statfs reports for the image (ramfs_usage): the root counts as one directory */
+static uint64_t g_blocks = 1, g_inodes = 1;
+
+static void count_inode(uint32_t mode, uint64_t size)
+{
+    g_inodes++;
+    g_blocks += S_ISDIR(mode) ? 1 : (size + 4095) / 4096;
+}
+
+void ramfs_usage(uint64_t *blocks, uint64_t *inodes)
+{
+    *blocks = g_blocks;
+    *inodes = g_inodes;
+}
+
 /* Finds or creates the directory for components [0, len) of name under root. */
 static int parent_dir(const char *name, size_t len, struct inode **out)
 {
@@ -24,6 +39,7 @@ static int parent_dir(const char *name, size_t len, struct inode **out)
                 next = vfs_new_inode(S_IFDIR | 0755, DEV_ROOTFS, I_READONLY);
                 if (!next || vfs_link(dir, name + start, clen, next, false))
                     return -ENOMEM;
+                count_inode(S_IFDIR, 0);
             } else if (!S_ISDIR(next->mode)) {
                 return -ENOTDIR;
             }
@@ -78,7 +94,10 @@ static int add_entry(const struct cpio_entry *e, const char *path, size_t len)
         ino->data = (uint8_t *)e->data;
         ino->size = e->size;
     }
-    return vfs_link(dir, base, blen, ino, false);
+    err = vfs_link(dir, base, blen, ino, false);
+    if (!err)
+        count_inode(e->mode, type == S_IFDIR ? 0 : e->size);
+    return err;
 }
 
 int ramfs_load(const uint8_t *cpio, size_t size, struct ramdisk_files *out)

@@ -185,6 +185,9 @@ struct ramdisk_files {
     size_t cmd_len, env_len, tmpfs_len;
 };
 int ramfs_load(const uint8_t *cpio, size_t size, struct ramdisk_files *out);
+/* The image's size for statfs: 4 KiB blocks (each file's and link's bytes rounded up, one per
+ * directory) and inodes (the root included). */
+void ramfs_usage(uint64_t *blocks, uint64_t *inodes);
 
 /* fs/tmpfs.c: writable files. */
 /* Mounts an empty tmpfs at the absolute path (created in the tree when missing). 0 or -errno. */

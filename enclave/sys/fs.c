@@ -309,6 +309,10 @@ static int statfs_of(const struct inode *ino, uint64_t ubuf)
     } else if (!vfs_writable(ino) || ino->dev == DEV_DEVFS) {
         sf.f_type = ino->dev == DEV_DEVFS ? TMPFS_MAGIC : RAMFS_MAGIC;
         sf.f_flags = ST_RDONLY;
+        /* the image: its size and inodes, none free, as Linux's read-only image file systems
+         * (squashfs, iso9660) report theirs; statvfs("/") callers check for 0 blocks */
+        if (ino->dev == DEV_ROOTFS)
+            ramfs_usage(&sf.f_blocks, &sf.f_files);
     } else {
         /* a tmpfs: its room is the enclave's free memory */
         sf.f_type = TMPFS_MAGIC;

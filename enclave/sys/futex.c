@@ -1,8 +1,12 @@
 /* futex.c: the futex syscall: WAIT, WAKE, their BITSET forms, REQUEUE, CMP_REQUEUE and WAKE_OP,
  * private or not (a word in MAP_SHARED memory is named by its frame, so it is the same word in
  * every process and mapping that shares it; any other word by its address in the address space),
- * with relative and absolute timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME. Priority-inheritance
- * futexes are not implemented (ENOSYS, which C libraries report for PI mutexes).
+ * with relative and absolute timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME; and the
+ * priority-inheritance lock operations LOCK_PI, TRYLOCK_PI and UNLOCK_PI with Linux's word
+ * protocol (owner tid, FUTEX_WAITERS, FUTEX_OWNER_DIED), which C libraries use for
+ * PTHREAD_PRIO_INHERIT mutexes. The enclave's scheduler has no priorities, so there is nothing
+ * to inherit: a PI futex is a lock the kernel hands from its owner to the first waiter in
+ * arrival order. LOCK_PI2 is LOCK_PI on the clock it names; the requeue-to-PI pair is ENOSYS.
  *
  * Waiters sit in a hash table of queues keyed by the word's name, in arrival order. The
  * value check and the queueing happen under the kernel lock, as does every wake-up, so a
@@ -22,11 +26,20 @@
 #define FUTEX_REQUEUE        3
 #define FUTEX_CMP_REQUEUE    4
 #define FUTEX_WAKE_OP        5
+#define FUTEX_LOCK_PI        6
+#define FUTEX_UNLOCK_PI      7
+#define FUTEX_TRYLOCK_PI     8
 #define FUTEX_WAIT_BITSET    9
 #define FUTEX_WAKE_BITSET    10
+#define FUTEX_LOCK_PI2       13
 #define FUTEX_PRIVATE_FLAG   128
 #define FUTEX_CLOCK_REALTIME 256
 #define FUTEX_CMD_MASK       (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+
+/* the word of a PI futex */
+#define FUTEX_WAITERS    0x80000000u
+#define FUTEX_OWNER_DIED 0x40000000u
+#define FUTEX_TID_MASK   0x3fffffffu
 
 #define NBUCKETS 256
 #define NSEC     1000000000ll
@@ -282,12 +295,112 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_w
     return n;
 }
 
+/* ---- priority-inheritance futexes (without priorities) ---- */
+
+/* The first thread queued on the word (uaddr, key) other than skip, or NULL. */
+static struct thread *first_waiter(struct bucket *b, uint64_t uaddr, uint64_t key,
+                                   const struct thread *skip)
+{
+    for (struct thread *w = b->head; w; w = w->futex_next)
+        if (w != skip && waits_on(w, uaddr, key))
+            return w;
+    return NULL;
+}
+
+static uint32_t load_word(uint64_t uaddr)
+{
+    return __atomic_load_n((uint32_t *)uaddr, __ATOMIC_SEQ_CST);
+}
+
+/* The application's threads change the word without the kernel lock (a locker takes a free word
+ * with a compare-and-swap): every change here is one too. */
+static bool cas_word(uint64_t uaddr, uint32_t *old, uint32_t nv)
+{
+    return __atomic_compare_exchange_n((uint32_t *)uaddr, old, nv, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
+}
+
+/* FUTEX_LOCK_PI (deadline: absolute, CLOCK_REALTIME's, or none) and FUTEX_TRYLOCK_PI (try): a
+ * word whose owner tid is 0 is taken (keeping FUTEX_OWNER_DIED, which the robust-list walk of a
+ * dead owner set, and FUTEX_WAITERS while others wait); otherwise FUTEX_WAITERS is set and the
+ * caller waits until FUTEX_UNLOCK_PI hands it the word or a dying owner's robust list frees it. */
+static long futex_lock_pi(uint64_t uaddr, int64_t deadline, bool try)
+{
+    if (!user_range_ok(uaddr, 4, PROT_READ | PROT_WRITE))
+        return -EFAULT;
+    struct thread *t = current();
+    uint32_t tid = (uint32_t)t->tid;
+    uint64_t key = shared_key(uaddr);
+    struct bucket *b = bucket_of(uaddr, key);
+    for (;;) {
+        uint32_t v = load_word(uaddr), owner = v & FUTEX_TID_MASK;
+        if (owner == tid)
+            return -EDEADLK;
+        if (!owner) {
+            uint32_t nv = (v & FUTEX_OWNER_DIED) | tid;
+            if (first_waiter(b, uaddr, key, t))
+                nv |= FUTEX_WAITERS;
+            if (cas_word(uaddr, &v, nv))
+                return 0;
+            continue; /* changed meanwhile: look again */
+        }
+        if (try)
+            return -EAGAIN;
+        if (!thread_find((int)owner))
+            return -ESRCH; /* as Linux, for an owner that no longer exists */
+        if (!(v & FUTEX_WAITERS) && !cas_word(uaddr, &v, v | FUTEX_WAITERS))
+            continue;
+        t->futex_addr = uaddr;
+        t->futex_key = key;
+        t->futex_bitset = FUTEX_BITSET_ANY;
+        enqueue(b, t);
+        int why = sched_block(0, deadline, true);
+        if (t->on_futex) {
+            unlink_waiter(bucket_of(t->futex_addr, t->futex_key), t);
+            /* a signal: Linux restarts LOCK_PI after the handler, whatever its flags */
+            return why == WAKE_TIMEOUT ? -ETIMEDOUT : -ERESTARTNOINTR;
+        }
+        /* taken off the queue: handed the word by UNLOCK_PI (it holds our tid), or woken by
+         * the robust-list walk of its dead owner (tid 0 now): look again */
+        if ((load_word(uaddr) & FUTEX_TID_MASK) == tid)
+            return 0;
+    }
+}
+
+/* FUTEX_UNLOCK_PI: the owner gives the word to the first waiter (its tid, with FUTEX_WAITERS
+ * while others still wait, as Linux 6.18 leaves it; that waiter's LOCK_PI returns 0), or frees it
+ * (0) when none waits. */
+static long futex_unlock_pi(uint64_t uaddr)
+{
+    if (!user_range_ok(uaddr, 4, PROT_READ | PROT_WRITE))
+        return -EFAULT;
+    uint32_t tid = (uint32_t)current()->tid;
+    uint64_t key = shared_key(uaddr);
+    struct bucket *b = bucket_of(uaddr, key);
+    uint32_t v = load_word(uaddr);
+    for (;;) {
+        if ((v & FUTEX_TID_MASK) != tid)
+            return -EPERM;
+        struct thread *w = first_waiter(b, uaddr, key, NULL);
+        uint32_t nv = 0;
+        if (w)
+            nv = (uint32_t)w->tid | (first_waiter(b, uaddr, key, w) ? FUTEX_WAITERS : 0);
+        if (!cas_word(uaddr, &v, nv))
+            continue; /* v now holds the word as it is */
+        if (w) {
+            unlink_waiter(b, w);
+            sched_wake(w);
+        }
+        return 0;
+    }
+}
+
 SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, uts, uint64_t, uaddr2,
                 uint32_t, val3)
 {
     int cmd = op & FUTEX_CMD_MASK;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
-    if (realtime && cmd != FUTEX_WAIT_BITSET)
+    if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2)
         return -ENOSYS; /* as Linux since 4.5: FUTEX_WAIT's timeout is relative */
     if (uaddr & 3)
         return -EINVAL;
@@ -322,7 +435,21 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, uts, u
         if (uaddr2 & 3)
             return -EINVAL;
         return futex_wake_op(uaddr, uaddr2, (int)val, val2, val3);
+    case FUTEX_LOCK_PI:
+        /* its timeout is absolute on CLOCK_REALTIME, without the flag */
+        if ((err = deadline_of(uts, true, true, &deadline)))
+            return err;
+        return futex_lock_pi(uaddr, deadline, false);
+    case FUTEX_LOCK_PI2:
+        /* LOCK_PI with the clock chosen: CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME */
+        if ((err = deadline_of(uts, true, realtime, &deadline)))
+            return err;
+        return futex_lock_pi(uaddr, deadline, false);
+    case FUTEX_TRYLOCK_PI:
+        return futex_lock_pi(uaddr, WAIT_FOREVER, true);
+    case FUTEX_UNLOCK_PI:
+        return futex_unlock_pi(uaddr);
     default:
-        return -ENOSYS; /* FUTEX_FD (gone from Linux), the PI operations */
+        return -ENOSYS; /* FUTEX_FD (gone from Linux), WAIT_REQUEUE_PI, CMP_REQUEUE_PI */
     }
 }

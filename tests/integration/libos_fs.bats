@@ -29,6 +29,22 @@ setup() { require_kvm; }
   [ "$status" -eq 0 ]
 }
 
+@test "statfs of the image: read-only, its size in blocks and its inodes, none free (musl's libc-test statvfs)" {
+  local root=$BATS_TEST_TMPDIR/root
+  mkdir -p "$root/etc" "$root/bin"
+  head -c 1048576 /dev/zero > "$root/etc/big"
+  cp /bin/busybox "$root/bin/busybox" 2>/dev/null || skip "busybox-static is not installed"
+  run "$ALCOVE" run --rootfs "$root" /bin/busybox stat -f -c '%b %f %a %c %d %S' /
+  echo "$output"
+  [ "$status" -eq 0 ]
+  read -r blocks bfree bavail files ffree bsize <<<"$output"
+  # 256 blocks of etc/big, busybox's, one per directory; root, etc, bin, big, busybox
+  [ "$blocks" -ge $((256 + $(stat -c %s /bin/busybox) / 4096 + 3)) ]
+  [ "$bfree" -eq 0 ] && [ "$bavail" -eq 0 ]
+  [ "$files" -ge 5 ] && [ "$ffree" -eq 0 ]
+  [ "$bsize" -eq 4096 ]
+}
+
 @test "build-enclave --tmpfs gives the image a writable directory; the rest stays read-only" {
   local root=$BATS_TEST_TMPDIR/root
   mkdir -p "$root/etc" "$root/bin"

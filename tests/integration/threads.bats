@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # threads.bats: threads in the enclave kernel: clone and clone3, futexes, scheduling over several
 # vCPUs, preemption of a thread that makes no syscalls, per-thread signals, and the process's end
-# from any thread. thr_basic and thr_edge (tests/programs) run natively and in an enclave, in
+# from any thread. thr_basic, thr_edge and thr_pi (tests/programs) run natively and in an enclave, in
 # their four builds (musl and glibc, fixed-address and static-PIE): the same stdout, stderr and
 # exit status. The enclave's default is one vCPU; most tests run on two (--cpu-count 2), some on
 # one as well.
@@ -94,6 +94,11 @@ exits_with() {
 @test "threads: the futex syscall: wait, wake, bitsets, requeue, timeouts, signals, errors" {
   on_cpus 2 thr_edge futex
   on_cpus 1 thr_edge futex
+}
+
+@test "threads: priority-inheritance mutexes, FUTEX_LOCK_PI, TRYLOCK_PI and UNLOCK_PI agree with Linux (musl's libc-test pthread_mutex_pi)" {
+  on_cpus 2 thr_pi
+  on_cpus 1 thr_pi
 }
 
 @test "threads: raw clone and clone3: thread IDs, TLS, stack, CLONE_CHILD_CLEARTID, errors" {

@@ -1,6 +1,6 @@
-/* thr_common.h: what the thread test programs (thr_basic.c, thr_edge.c) share: checks that
- * print "FAIL line N: ..." and exit 1, clocks and deadlines, sleeping, waiting for a counter, and
- * making and joining threads with STACK-byte stacks (the includer defines STACK). */
+/* thr_common.h: what the thread test programs (thr_basic.c, thr_edge.c, thr_pi.c) share: checks
+ * that print "FAIL line N: ..." and exit 1, clocks and deadlines, sleeping, waiting for a counter,
+ * and making and joining threads with STACK-byte stacks (the includer defines STACK). */
 #ifndef THR_COMMON_H
 #define THR_COMMON_H
 
