@@ -224,43 +224,64 @@ static int pump(int fd, uint8_t type, int sock, int *eof)
     return 0;
 }
 
+#define RX_CAP (1u << 20) /* what is read from the host ahead of the program's stdin */
+
+/* Takes the frames received so far: a SIGNAL acts at once, wherever it is (also ahead of stdin
+ * that the program has not read yet, so that Ctrl-C reaches a program that does not read); STDIN
+ * frames go to the program in order, one held in pending at a time, the rest kept in rx. 0, or
+ * -1 when the host broke the protocol. */
+static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_t *pending,
+                       size_t *plen)
+{
+    size_t off = 0, keep = 0;
+    while (off < *rxlen) {
+        struct exec_frame f;
+        long used = exec_frame_next(rx + off, *rxlen - off, EXEC_TO_ENCLAVE, &f);
+        if (used == 0)
+            break;
+        if (used < 0 || f.type == EXEC_F_REQUEST || f.type == EXEC_F_PING)
+            return -1;
+        if (f.type == EXEC_F_SIGNAL) {
+            if (f.payload[0] >= 1 && f.payload[0] <= 64)
+                kill(-pid, f.payload[0]);
+        } else if (keep == 0 && *plen == 0) { /* the next stdin in order */
+            if (f.len == 0 && *in_fd >= 0) {
+                close(*in_fd);
+                *in_fd = -1;
+            } else if (*in_fd >= 0) {
+                memcpy(pending, f.payload, f.len);
+                *plen = f.len;
+            }    /* else the program closed its stdin: dropped */
+        } else { /* a later stdin: it waits */
+            memmove(rx + keep, rx + off, (size_t)used);
+            keep += (size_t)used;
+        }
+        off += (size_t)used;
+    }
+    memmove(rx + keep, rx + off, *rxlen - off); /* and a frame not whole yet */
+    *rxlen = keep + (*rxlen - off);
+    return 0;
+}
+
 /* Relays between the host and the program until it ends; sends EXIT. */
 static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
 {
     static uint8_t pending[EXEC_FRAME_MAX]; /* stdin bytes the program has not taken yet */
     size_t plen = 0, poff = 0;
     int out_eof = 0, err_eof = 0, host_gone = 0, status = 0, done = 0;
-    size_t cap = EXEC_FRAME_HDR + EXEC_FRAME_MAX;
+    size_t cap = RX_CAP;
     while (!done) {
-        /* the frames already received: stdin (one at a time, kept until the pipe takes it),
-         * signals */
-        while (!plen && !host_gone) {
-            struct exec_frame f;
-            long used = exec_frame_next(rx, rxlen, EXEC_TO_ENCLAVE, &f);
-            if (used == 0)
-                break;
-            if (used < 0 || f.type == EXEC_F_REQUEST || f.type == EXEC_F_PING) {
+        if (!host_gone) {
+            size_t before = plen;
+            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen)) {
                 host_gone = 1; /* a host that breaks the protocol is treated as gone */
                 kill(-pid, SIGHUP);
-                break;
             }
-            if (f.type == EXEC_F_STDIN) {
-                if (f.len == 0 && fds[0] >= 0) {
-                    close(fds[0]);
-                    fds[0] = -1;
-                } else if (fds[0] >= 0) {
-                    memcpy(pending, f.payload, f.len);
-                    plen = f.len;
-                    poff = 0;
-                }
-            } else if (f.type == EXEC_F_SIGNAL && f.payload[0] >= 1 && f.payload[0] <= 64) {
-                kill(-pid, f.payload[0]);
-            }
-            memmove(rx, rx + used, rxlen - (size_t)used);
-            rxlen -= (size_t)used;
+            if (plen && !before)
+                poff = 0;
         }
         struct pollfd p[5] = {{.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
-        if (!host_gone && !plen && rxlen < cap)
+        if (!host_gone && rxlen < cap)
             p[0] = (struct pollfd){.fd = sock, .events = POLLIN};
         if (plen && fds[0] >= 0)
             p[1] = (struct pollfd){.fd = fds[0], .events = POLLOUT};
@@ -323,7 +344,7 @@ static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
 /* One connection: one request (or a ping). */
 static void session(int sock)
 {
-    static uint8_t rx[EXEC_FRAME_HDR + EXEC_FRAME_MAX];
+    static uint8_t rx[RX_CAP];
     static char req_buf[EXEC_FRAME_MAX + 1];
     static struct exec_request req;
     size_t rxlen = 0;

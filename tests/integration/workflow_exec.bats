@@ -76,6 +76,10 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   [ "$status" -eq 137 ]
   run "$CLIENT" "$T/sock" --signal 0.3:15 -- /bin/sleep 30
   [ "$status" -eq 143 ]
+  # ... also ahead of stdin the program does not read
+  head -c 600000 /dev/zero > "$T/unread"
+  run "$CLIENT" "$T/sock" --stdin "$T/unread" --signal 0.5:15 -- /bin/sleep 30
+  [ "$status" -eq 143 ]
   # refused, each with its reason: not an entry point (2), env (3), no such file (4), cwd (6)
   run "$CLIENT" "$T/sock" -- /usr/sbin/nologin
   [ "$status" -eq 202 ] && [[ "$output" == *"not one of the image's entry points"* ]]
