@@ -174,8 +174,8 @@ static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
     return result[0] ? 0 : (uint32_t)result[1];
 }
 
-/* Prints run-enclave's JSON for cid and fills the record. 0, or the error code. */
-static int describe(uint32_t cid, struct wf_started *s)
+/* run-enclave's JSON for cid in *out, and the record. 0, or the error code (reported). */
+static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
 {
     struct enclave_rec *list;
     size_t n;
@@ -200,9 +200,7 @@ static int describe(uint32_t cid, struct wf_started *s)
     s->cid = cid;
     snprintf(s->id, sizeof(s->id), "%s", enclave_field(e, "EnclaveID"));
     snprintf(s->name, sizeof(s->name), "%s", enclave_field(e, "EnclaveName"));
-    json_print(stdout, out);
-    fflush(stdout);
-    cJSON_Delete(out);
+    *out_json = out;
     enclaves_free(list, n);
     return 0;
 }
@@ -363,6 +361,7 @@ static int run_start(int argc, char **argv)
     memset(&bi, 0, sizeof(bi));
     struct wf_config c;
     int have_c = 0;
+    cJSON *json = NULL;
     char bdir[4200];
     snprintf(bdir, sizeof(bdir), "%s/build", dir);
     if (access(bdir, F_OK) != 0 && (err = wf_build(dir, NULL, NULL, 0)))
@@ -453,7 +452,7 @@ static int run_start(int argc, char **argv)
     uint32_t cid = launch(&cfg, lock, &err);
     if (!cid)
         goto out;
-    if ((err = describe(cid, &s)))
+    if ((err = describe(cid, &s, &json)))
         goto out;
     if ((err = wait_service(cid))) {
         terminate_id(s.id);
@@ -467,8 +466,11 @@ static int run_start(int argc, char **argv)
         err = E_FILE_OPERATION;
         goto out;
     }
+    json_print(stdout, json);
+    fflush(stdout);
     fprintf(stderr, "Started: 'alcove exec %s PROGRAM [ARGS]' runs a program in it.\n", dir);
 out:
+    cJSON_Delete(json);
     if (lock >= 0)
         close(lock);
     boot_image_free(&bi);
