@@ -69,6 +69,10 @@ if command -v clang >/dev/null; then
   rm -rf build-fuzz/corpus/wf-seed
   printf '%s' '{"entry_points":["/a","/b/"],"mount":[{"target":"/d","type":"ramfs"}],"env":{"default":["A=1"],"untrusted":["B"]},"metadata":{"name":"n","debuggable":true},"process":{"default_stack_size":"1MB"}}' \
     > build-fuzz/corpus/wf_config/seed-all.json
+  # the exec service's frames: a request with every item, stdin, a signal; and a rules file
+  printf 'R\x18\x00\x00\x00A/bin/sh\x00A-c\x00EA=1\x00W/tmp\x00I\x02\x00\x00\x00hiI\x00\x00\x00\x00K\x01\x00\x00\x00\x0f' \
+    > build-fuzz/corpus/exec_proto/seed-frames
+  printf 'entry /bin\nentry /usr/bin/python3\nuntrusted FOO\n' > build-fuzz/corpus/exec_proto/seed-rules
   # seed the OCI/docker archive readers with archives and layers made here (whiteouts, links)
   python3 tests/fuzz/oci_seeds.py build-fuzz/corpus/oci_archive build-fuzz/corpus/oci_layer || true
   # seed the EIF parser with real images: plain and signed

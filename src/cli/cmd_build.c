@@ -236,6 +236,14 @@ int build_enclave_image(const struct build_opts *o, struct eif_pcrs *pcrs)
         alc_err_report(code, "%s", why);
         goto out;
     }
+    for (int i = 0; i < o->nfiles; i++) {
+        const struct build_file *f = &o->files[i];
+        if (rootfs_add_file(&fs, f->path, f->mode, f->data, f->size)) {
+            code = E_UNSPECIFIED;
+            alc_err_report(code, "%s: out of memory", f->path);
+            goto out;
+        }
+    }
     if (o->workflow_json && !(fs.workflow = strdup(o->workflow_json))) {
         code = E_UNSPECIFIED;
         alc_err_report(code, "out of memory");

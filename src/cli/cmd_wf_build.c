@@ -19,6 +19,7 @@
 #include "cli/json_out.h"
 #include "cli/wf_build.h"
 #include "cli/wf_config.h"
+#include "cli/wf_exec.h"
 #include "cli/wf_manifest.h"
 #include "common/errors.h"
 #include "common/fileio.h"
@@ -50,12 +51,15 @@ static char *extra_inputs(const char *canonical, const char *cert, const char *k
      * image's timestamps): a new alcove or another epoch is a rebuild, as a changed file is */
     size_t ksize = 0;
     const uint8_t *kernel = kernel_image_builtin(&ksize);
-    char kernel_hex[65];
+    char kernel_hex[65], execd_hex[65];
     wf_sha256_hex(kernel, ksize, kernel_hex);
+    size_t esize = 0;
+    const uint8_t *execd = wf_execd_binary(&esize);
+    wf_sha256_hex(execd, esize, execd_hex); /* the exec service, measured into every image */
     const char *epoch = getenv("SOURCE_DATE_EPOCH");
     char *s = NULL;
-    if (asprintf(&s, "alcove %s\nkernel %s\nepoch %s\ncert %s\nkey %s\n%s", ALCOVE_VERSION,
-                 kernel_hex, epoch ? epoch : "-", ch, kh, canonical) < 0)
+    if (asprintf(&s, "alcove %s\nkernel %s\nexecd %s\nepoch %s\ncert %s\nkey %s\n%s",
+                 ALCOVE_VERSION, kernel_hex, execd_hex, epoch ? epoch : "-", ch, kh, canonical) < 0)
         return NULL;
     return s;
 }
@@ -91,6 +95,19 @@ static int build_now(const char *dir, const struct wf_config *c, const char *can
     cJSON_Delete(a);
     snprintf(cmd, sizeof(cmd), "%s", cmd_json ? cmd_json : "");
     free(cmd_json);
+    /* the exec service of `alcove start` and its rules, in every image: measured, so an
+     * attestation covers what `alcove exec` may run (docs/workflow.md) */
+    char *rules = wf_exec_rules(c);
+    if (!rules) {
+        alc_err_report(E_UNSPECIFIED, "out of memory");
+        return E_UNSPECIFIED;
+    }
+    size_t esize = 0;
+    const uint8_t *execd = wf_execd_binary(&esize);
+    const struct build_file files[] = {
+        {WF_EXECD_PATH + 1, 0755, execd, esize},
+        {".alcove/exec.rules", 0644, rules, strlen(rules)},
+    };
     struct build_opts o = {
         .output = eif,
         .rootfs = image,
@@ -104,11 +121,14 @@ static int build_now(const char *dir, const struct wf_config *c, const char *can
         .tmpfs = c->tmpfs,
         .ntmpfs = (int)c->ntmpfs,
         .workflow_json = canonical,
+        .files = files,
+        .nfiles = 2,
     };
     struct eif_pcrs pcrs;
     fileio_guard_mapped_inputs(E_READ_FROM_DISK);
     int code = build_enclave_image(&o, &pcrs);
     fileio_unguard_mapped_inputs();
+    free(rules);
     if (code)
         return code;
     cJSON *out = cJSON_CreateObject();
@@ -169,6 +189,14 @@ int wf_build(const char *dir, const char *cert, const char *key, int print)
         code = E_WORKFLOW_CONFIG;
         alc_err_report(code, "%s: not a directory (the enclave's root tree; see 'alcove init')",
                        image);
+        goto out;
+    }
+    char reserved[4200];
+    snprintf(reserved, sizeof(reserved), "%s/%s", image, WF_RESERVED_DIR);
+    if (lstat(reserved, &st) == 0) {
+        code = E_WORKFLOW_CONFIG;
+        alc_err_report(code, "%s: reserved for alcove's exec service (build puts it there)",
+                       reserved);
         goto out;
     }
     if (wf_manifest_scan(image, &old, extra, &now, why, sizeof(why))) {

@@ -27,6 +27,9 @@ extern const struct command cmd_allocator;
 extern const struct command cmd_init;
 extern const struct command cmd_wf_build;
 extern const struct command cmd_package;
+extern const struct command cmd_start;
+extern const struct command cmd_exec;
+extern const struct command cmd_stop;
 
 /* True when argv holds -h or --help before any "--" or non-option. */
 int wants_help(int argc, char **argv);

@@ -29,6 +29,9 @@ static const struct command *const g_commands[] = {
     &cmd_init,
     &cmd_wf_build,
     &cmd_package,
+    &cmd_start,
+    &cmd_exec,
+    &cmd_stop,
 };
 #define NCOMMANDS (sizeof(g_commands) / sizeof(g_commands[0]))
 

@@ -111,13 +111,27 @@ static const struct err_entry g_errors[] = {
      "was given one that has not been built. See "
      "docs/workflow.md."},
     {E_ENTRY_POINT_REFUSED, "Not an entry point",
-     "alcove run was asked to start a program that is not one of the image's entry_points (a "
+     "alcove run or alcove exec was asked to start a program that is not one of the image's "
+     "entry_points (a "
      "program listed there, or one under a directory listed there), or gave no program. The "
      "entry points are measured into the image by 'alcove build'."},
     {E_ENV_REFUSED, "Environment variable not allowed",
-     "alcove run was given --env NAME for a NAME that the image's env.untrusted does not list: "
+     "alcove run or alcove exec was given --env NAME for a NAME that the image's env.untrusted "
+     "does not list: "
      "an image built by 'alcove build' takes from the host only the variables it names there "
      "(env.default's are measured into the image)."},
+    {E_ALREADY_STARTED, "Enclave already started",
+     "'alcove start DIR' found an enclave it started for DIR still running (DIR/build/"
+     "started.json names it): 'alcove exec' runs programs in it, 'alcove stop' ends it."},
+    {E_NOT_STARTED, "No started enclave",
+     "'alcove exec' found no running enclave started for the directory: 'alcove start' was not "
+     "run, 'alcove stop' ended it, or it ended by itself (its record is then stale and "
+     "removed). Run 'alcove start DIR' first."},
+    {E_EXEC_SERVICE, "Exec service failure",
+     "'alcove exec' could not use the exec service of the enclave that 'alcove start' launched: "
+     "it did not answer, broke the protocol, refused a malformed request, or the connection ended "
+     "before the program's exit status came (the enclave was stopped or failed meanwhile). "
+     "See docs/workflow.md."},
     {E_LOCK_ACQUIRE, "Lock acquire failure",
      "The allocator's lock file in the runtime directory could not be taken."},
     {E_INVALID_CPU_CONFIGURATION, "Invalid CPU configuration",

@@ -52,6 +52,9 @@ enum alc_err {
     E_WORKFLOW_CONFIG = 85,
     E_ENTRY_POINT_REFUSED = 86,
     E_ENV_REFUSED = 87,
+    E_ALREADY_STARTED = 88,
+    E_NOT_STARTED = 89,
+    E_EXEC_SERVICE = 84,
     /* the allocator: allocator.yaml, the CPU pool and hugepages (nitro-cli's numbers first) */
     E_LOCK_ACQUIRE = 15,
     E_INVALID_CPU_CONFIGURATION = 20,

@@ -450,6 +450,23 @@ int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc)
     return 0;
 }
 
+int rootfs_add_file(struct rootfs *fs, const char *path, uint32_t mode, const void *data,
+                    size_t size)
+{
+    if (!valid_path(path))
+        return -1;
+    char *p = strdup(path);
+    uint8_t *copy = size ? malloc(size) : NULL;
+    if (!p || (size && !copy)) {
+        free(p);
+        free(copy);
+        return -1;
+    }
+    if (size)
+        memcpy(copy, data, size);
+    return add_node(fs, p, S_IFREG | (mode & 07777), copy, size);
+}
+
 int rootfs_add_tmpfs(struct rootfs *fs, const char *path)
 {
     size_t len = strlen(path);

@@ -52,6 +52,11 @@ int rootfs_from_docker_archive(struct rootfs *fs, const char *tar, struct progre
 /* Replaces cmd (argv) or adds/overrides K=V environment entries. */
 int rootfs_set_cmd(struct rootfs *fs, char *const *argv, int argc);
 int rootfs_set_env(struct rootfs *fs, const char *kv);
+/* Adds a regular file (a copy of data) at the relative path, as if the source had it; a path the
+ * source has too is refused when the ramdisk is made ("twice"). 0, or -1 (out of memory, a path
+ * that is not relative and clean). */
+int rootfs_add_file(struct rootfs *fs, const char *path, uint32_t mode, const void *data,
+                    size_t size);
 /* Asks for a writable tmpfs at an absolute path (image configuration: --tmpfs, OCI Volumes).
  * The enclave always has one at /tmp. */
 int rootfs_add_tmpfs(struct rootfs *fs, const char *path);

@@ -1,0 +1,75 @@
+/* exec_rules.c: the exec service's rules (exec_rules.h). */
+#include "execproto/exec_rules.h"
+
+#include <string.h>
+
+#include "execproto/exec_proto.h"
+
+bool exec_path_ok(const char *s)
+{
+    if (!s || s[0] != '/' || strlen(s) >= 4096)
+        return false;
+    for (const char *p = s + 1; *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if ((n == 0 && e) || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += n + (e ? 1 : 0);
+    }
+    return true;
+}
+
+int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line)
+{
+    memset(r, 0, sizeof(*r));
+    *line = 0;
+    if (memchr(text, 0, len))
+        return -1;
+    size_t pos = 0;
+    while (pos < len) {
+        (*line)++;
+        char *s = text + pos;
+        char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        if (!nl)
+            return -1; /* every line ends with a newline: a cut file is not taken */
+        *nl = 0;
+        if (n > 6 && memcmp(s, "entry ", 6) == 0 && exec_path_ok(s + 6)) {
+            if (r->nentry == EXEC_RULES_MAX)
+                return -1;
+            r->entry[r->nentry++] = s + 6;
+        } else if (n > 10 && memcmp(s, "untrusted ", 10) == 0 && exec_env_name_ok(s + 10, n - 10)) {
+            if (r->nuntrusted == EXEC_RULES_MAX)
+                return -1;
+            r->untrusted[r->nuntrusted++] = s + 10;
+        } else {
+            return -1;
+        }
+    }
+    *line = 0;
+    return 0;
+}
+
+bool exec_rules_entry_allowed(const struct exec_rules *r, const char *path)
+{
+    if (!exec_path_ok(path))
+        return false;
+    for (size_t i = 0; i < r->nentry; i++) {
+        const char *e = r->entry[i];
+        size_t n = strlen(e);
+        while (n > 1 && e[n - 1] == '/')
+            n--;
+        if (strncmp(path, e, n) == 0 && (path[n] == 0 || path[n] == '/' || (n == 1 && e[0] == '/')))
+            return true;
+    }
+    return false;
+}
+
+bool exec_rules_env_allowed(const struct exec_rules *r, const char *name, size_t n)
+{
+    for (size_t i = 0; i < r->nuntrusted; i++)
+        if (strlen(r->untrusted[i]) == n && memcmp(r->untrusted[i], name, n) == 0)
+            return true;
+    return false;
+}

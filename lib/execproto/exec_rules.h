@@ -1,0 +1,37 @@
+/* exec_rules.h: what the exec service may run (docs/workflow.md). `alcove build` writes the
+ * rules, from alcove.json's entry_points and env.untrusted, into the measured image as
+ * /.alcove/exec.rules, one per line: "entry PATH" (an absolute path; a directory admits what is
+ * under it, as `alcove run` admits) or "untrusted NAME" (a variable a request may set). The
+ * service reads them in the enclave and checks every request against them there. Pure. */
+#ifndef ALCOVE_EXEC_RULES_H
+#define ALCOVE_EXEC_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EXEC_RULES_PATH "/.alcove/exec.rules"
+#define EXEC_RULES_MAX  1024 /* entries of each kind */
+
+struct exec_rules {
+    const char *entry[EXEC_RULES_MAX];
+    size_t nentry;
+    const char *untrusted[EXEC_RULES_MAX];
+    size_t nuntrusted;
+};
+
+/* Parses text[0..len) in place (newlines become NULs): 0, or -1 with *line (1-based) set for a
+ * line that is not "entry /ABS/PATH" or "untrusted NAME", a NUL, or more than EXEC_RULES_MAX of
+ * a kind. An empty text is no entry point at all (nothing may run). */
+int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line);
+
+/* An absolute path without empty, "." or ".." components (so that "/bin/../x" cannot pass as
+ * under "/bin"). */
+bool exec_path_ok(const char *s);
+
+/* Whether path is an entry point or under one. */
+bool exec_rules_entry_allowed(const struct exec_rules *r, const char *path);
+
+/* Whether name[0..n) is an untrusted name. */
+bool exec_rules_env_allowed(const struct exec_rules *r, const char *name, size_t n);
+
+#endif

@@ -1,0 +1,560 @@
+/* cmd_wf_start.c: `alcove start [DIR]` and `alcove stop [DIR]` (docs/workflow.md, "start,
+ * exec, stop"): a long-lived enclave for an `alcove init` directory, whose first process is the
+ * exec service (src/execd/) that `alcove exec` asks to run programs. start launches the
+ * directory's image detached, as run-enclave does, with the service as its command, waits until
+ * the service answers, prints run-enclave's JSON and records the enclave in DIR/build/
+ * started.json; stop terminates it, as terminate-enclave does, and removes the record. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi/alcove_abi.h"
+#include "alcove/vsock.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/enclaves.h"
+#include "cli/json_out.h"
+#include "cli/wf_build.h"
+#include "cli/wf_exec.h"
+#include "cli/wf_run.h"
+#include "common/errors.h"
+#include "common/publish.h"
+#include "common/runtime.h"
+#include "execproto/exec_proto.h"
+#include "image/boot_image.h"
+#include "image/eif_file.h"
+#include "monitor/monitor.h"
+
+#define START_WAIT_MS 120000 /* for the service to answer (ALCOVE_START_TIMEOUT_MS overrides) */
+
+struct start_opts {
+    uint64_t memory_mib;
+    unsigned cpus;
+    const char *name;
+    char **env;
+    int envc;
+    struct publish_port publish[PUBLISH_MAX];
+    unsigned npublish;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int terminate_id(const char *id)
+{
+    char a0[] = "terminate-enclave", a1[] = "--enclave-id";
+    char *targv[] = {a0, a1, (char *)id, NULL};
+    return cmd_terminate_enclave.run(3, targv);
+}
+
+/* One PING: 1 answered, 0 nothing listens yet, -1 a connection that broke the protocol. */
+static int ping(uint32_t cid)
+{
+    int fd = alcove_vsock_connect(cid, EXEC_PORT, 2000);
+    if (fd < 0)
+        return 0;
+    uint8_t hdr[EXEC_FRAME_HDR], got[EXEC_FRAME_HDR];
+    exec_frame_header(hdr, EXEC_F_PING, 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t n = 0;
+    int ok = send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL) == (ssize_t)sizeof(hdr);
+    while (ok && n < sizeof(got)) {
+        ssize_t r = recv(fd, got + n, sizeof(got) - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    return n == sizeof(got) && memcmp(got, hdr, sizeof(hdr)) == 0 ? 1 : -1;
+}
+
+/* Waits for the service. 0, or the error code (reported). */
+static int wait_service(uint32_t cid)
+{
+    const char *env = getenv("ALCOVE_START_TIMEOUT_MS");
+    long long limit = env && *env ? strtoll(env, NULL, 10) : 0;
+    if (limit <= 0)
+        limit = START_WAIT_MS;
+    int64_t deadline = now_ms() + limit;
+    for (;;) {
+        int r = ping(cid);
+        if (r > 0)
+            return 0;
+        if (!runtime_cid_running(cid)) {
+            alc_err_report(E_EXEC_SERVICE, "the enclave ended before its exec service answered "
+                                           "(was its image built by this alcove?)");
+            return E_EXEC_SERVICE;
+        }
+        if (r < 0 || now_ms() > deadline) {
+            alc_err_report(E_EXEC_SERVICE, "the exec service %s within %lld ms",
+                           r < 0 ? "answered wrongly" : "did not answer", limit);
+            return E_EXEC_SERVICE;
+        }
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void pick_name(const char *dir, const struct wf_config *c, const char *given, char *out,
+                      size_t size)
+{
+    char stem[128];
+    if (given) {
+        snprintf(out, size, "%s", given);
+        return;
+    }
+    if (c->name && c->name[0]) {
+        snprintf(stem, sizeof(stem), "%s", c->name);
+    } else {
+        char *abs = realpath(dir, NULL);
+        const char *b = abs ? strrchr(abs, '/') : NULL;
+        snprintf(stem, sizeof(stem), "%s", b && b[1] ? b + 1 : "alcove");
+        free(abs);
+    }
+    struct enclave_rec *list = NULL;
+    size_t n = 0;
+    enclaves_list(&list, &n);
+    snprintf(out, size, "%s", stem);
+    for (int k = 1; enclaves_find(list, n, NULL, out); k++)
+        snprintf(out, size, "%s_%d", stem, k);
+    enclaves_free(list, n);
+}
+
+/* Forks the detached monitor and waits for its launch report. The CID, or 0 with *code set
+ * (reported). The monitor does not keep lock_fd (start's lock on the directory). */
+static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
+{
+    *code = E_ENCLAVE_BOOT_FAILURE;
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int pfd[2];
+    if (null_fd < 0 || pipe2(pfd, O_CLOEXEC)) {
+        alc_err_report(E_FILE_OPERATION, "pipe: %s", strerror(errno));
+        return 0;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        close(lock_fd);
+        setsid();
+        dup2(null_fd, 0);
+        dup2(null_fd, 1);
+        cfg->in_fd = cfg->out_fd = cfg->err_fd = null_fd;
+        cfg->ready_fd = pfd[1];
+        int r = monitor_run(cfg);
+        _exit(r < 0 ? -r : 0);
+    }
+    close(pfd[1]);
+    close(null_fd);
+    int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
+    ssize_t got = read(pfd[0], result, sizeof(result));
+    close(pfd[0]);
+    if (got != (ssize_t)sizeof(result)) {
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave's monitor ended during the launch");
+        return 0;
+    }
+    if (result[0])
+        *code = result[0]; /* the monitor reported it */
+    return result[0] ? 0 : (uint32_t)result[1];
+}
+
+/* run-enclave's JSON for cid in *out, and the record. 0, or the error code (reported). */
+static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
+{
+    struct enclave_rec *list;
+    size_t n;
+    if (enclaves_list(&list, &n))
+        return E_ENCLAVE_BOOT_FAILURE;
+    struct enclave_rec *e = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].cid == cid)
+            e = &list[i];
+    if (!e) {
+        enclaves_free(list, n);
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave ended right after its launch");
+        return E_ENCLAVE_BOOT_FAILURE;
+    }
+    cJSON *out = cJSON_CreateObject();
+    static const char *const keys[] = {"EnclaveName",  "EnclaveID", "ProcessID", "EnclaveCID",
+                                       "NumberOfCPUs", "CPUIDs",    "MemoryMiB"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, keys[i]);
+        cJSON_AddItemToObject(out, keys[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+    }
+    s->cid = cid;
+    snprintf(s->id, sizeof(s->id), "%s", enclave_field(e, "EnclaveID"));
+    snprintf(s->name, sizeof(s->name), "%s", enclave_field(e, "EnclaveName"));
+    *out_json = out;
+    enclaves_free(list, n);
+    return 0;
+}
+
+static int add_env(struct start_opts *o, const char *spec)
+{
+    char *entry;
+    if (strchr(spec, '=')) {
+        entry = strdup(spec);
+    } else {
+        const char *v = getenv(spec);
+        if (!v)
+            return 0; /* as alcove run: a name that alcove's environment lacks is nothing */
+        if (asprintf(&entry, "%s=%s", spec, v) < 0)
+            entry = NULL;
+    }
+    char **grown = realloc(o->env, (size_t)(o->envc + 1) * sizeof(char *));
+    if (!entry || !grown) {
+        free(entry);
+        return -1;
+    }
+    o->env = grown;
+    o->env[o->envc++] = entry;
+    return 0;
+}
+
+static int parse_start(int argc, char **argv, struct start_opts *o)
+{
+    static const struct option opts[] = {
+        {"memory", required_argument, NULL, 'm'},       {"cpu-count", required_argument, NULL, 'c'},
+        {"env", required_argument, NULL, 'e'},          {"publish", required_argument, NULL, 'p'},
+        {"enclave-name", required_argument, NULL, 'N'}, {0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:c:e:p:", opts, NULL)) != -1) {
+        char why[160];
+        switch (c) {
+        case 'm':
+            o->memory_mib = args_parse_mib(optarg);
+            if (!o->memory_mib || o->memory_mib > (ALC_MAX_MEM_BYTES >> 20))
+                return args_usage_error(E_INVALID_ARGUMENT, "--memory '%s': expected MiB", optarg);
+            break;
+        case 'c': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > ALC_MAX_CPUS)
+                return args_usage_error(E_INVALID_ARGUMENT, "--cpu-count '%s': expected 1 to %d",
+                                        optarg, ALC_MAX_CPUS);
+            o->cpus = (unsigned)n;
+            break;
+        }
+        case 'e':
+            if (add_env(o, optarg)) {
+                alc_err_report(E_UNSPECIFIED, "out of memory");
+                return E_UNSPECIFIED;
+            }
+            break;
+        case 'p':
+            if (publish_add(o->publish, &o->npublish, optarg, why, sizeof(why)))
+                return args_usage_error(E_INVALID_ARGUMENT, "--publish '%s': %s", optarg, why);
+            break;
+        case 'N':
+            o->name = optarg;
+            break;
+        default:
+            return args_getopt_error(c, argv, "start");
+        }
+    }
+    return 0;
+}
+
+/* The image, its configuration and the checks start makes before it launches anything. */
+static int load_image(const char *dir, const struct start_opts *o, struct boot_image *bi,
+                      struct wf_config *c)
+{
+    char eif[4200], why[512];
+    snprintf(eif, sizeof(eif), "%s/%s", dir, WF_EIF_PATH);
+    if (access(eif, F_OK) != 0) { /* never built: build it, as alcove build would */
+        int err = wf_build(dir, NULL, NULL, 0);
+        if (err)
+            return err;
+    } else {
+        char *resolved = NULL;
+        if (wf_run_resolve(dir, &resolved) < 0) /* warns when alcove.json is newer */
+            return E_WORKFLOW_CONFIG;
+        free(resolved);
+    }
+    uint8_t *bytes;
+    size_t size;
+    int rd = eif_read_file(eif, &bytes, &size);
+    if (rd) {
+        alc_err_report(E_EIF_PARSING, "%s: cannot read it", eif);
+        return E_EIF_PARSING;
+    }
+    int err = boot_image_from_eif(bi, bytes, size, why, sizeof(why));
+    if (err) {
+        alc_err_report(err, "%s: %s", eif, why);
+        return err;
+    }
+    int found = wf_run_config(bi->rootfs, bi->rootfs_size, c);
+    if (found != 1) {
+        if (found == 0)
+            alc_err_report(E_WORKFLOW_CONFIG, "%s holds no alcove.json: not built by alcove build",
+                           eif);
+        return E_WORKFLOW_CONFIG;
+    }
+    if (!wf_image_has_execd(bi->rootfs, bi->rootfs_size)) {
+        wf_config_free(c);
+        alc_err_report(E_WORKFLOW_CONFIG,
+                       "%s has no exec service (built by an older alcove): run 'alcove build %s' "
+                       "again",
+                       eif, dir);
+        return E_WORKFLOW_CONFIG;
+    }
+    for (int i = 0; i < o->envc; i++) {
+        size_t n = strcspn(o->env[i], "=");
+        if (!wf_env_allowed(c, o->env[i], n)) {
+            wf_config_free(c);
+            alc_err_report(E_ENV_REFUSED,
+                           "--env %.*s: the image's env.untrusted does not list it, so the host "
+                           "may not set it",
+                           (int)n, o->env[i]);
+            return E_ENV_REFUSED;
+        }
+    }
+    return 0;
+}
+
+static int lock_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, WF_START_LOCK);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX)) {
+        alc_err_report(E_FILE_OPERATION, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int run_start(int argc, char **argv)
+{
+    struct start_opts o = {.cpus = 1};
+    int err = parse_start(argc, argv, &o), lock = -1;
+    if (err)
+        return err;
+    int i = optind;
+    const char *dir = wf_exec_dir(argc, argv, &i, "start", 0);
+    if (!dir)
+        return E_WORKFLOW_CONFIG;
+    if (i < argc)
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[i]);
+    struct boot_image bi;
+    memset(&bi, 0, sizeof(bi));
+    struct wf_config c;
+    int have_c = 0;
+    cJSON *json = NULL;
+    char bdir[4200];
+    snprintf(bdir, sizeof(bdir), "%s/build", dir);
+    if (access(bdir, F_OK) != 0 && (err = wf_build(dir, NULL, NULL, 0)))
+        goto out;
+    if ((lock = lock_dir(dir)) < 0) {
+        err = E_FILE_OPERATION;
+        goto out;
+    }
+    struct wf_started s;
+    int stale;
+    if (wf_started_load(dir, &s, &stale) == 1) {
+        alc_err_report(E_ALREADY_STARTED,
+                       "%s: enclave %s (CID %u) runs for it already: 'alcove exec' runs programs "
+                       "in it, 'alcove stop' ends it",
+                       dir, s.id, s.cid);
+        err = E_ALREADY_STARTED;
+        goto out;
+    }
+    if (stale) { /* its enclave is gone, or its service ended: clean up after it */
+        fprintf(stderr, "alcove: the enclave recorded for %s (%s) no longer runs its service\n",
+                dir, s.id[0] ? s.id : "?");
+        struct enclave_rec *list;
+        size_t n;
+        if (s.id[0] && enclaves_list(&list, &n) == 0) {
+            int there = enclaves_find(list, n, s.id, NULL) != NULL;
+            enclaves_free(list, n);
+            if (there)
+                terminate_id(s.id);
+        }
+        wf_started_remove(dir);
+    }
+    if ((err = load_image(dir, &o, &bi, &c)))
+        goto out;
+    have_c = 1;
+    uint64_t max_mib = ALC_MAX_MEM_BYTES >> 20;
+    uint64_t mib = o.memory_mib ? o.memory_mib : wf_run_memory_mib(&c, bi.rootfs_size);
+    if (mib < MONITOR_MIN_MEMORY_MIB)
+        mib = MONITOR_MIN_MEMORY_MIB;
+    if (mib > max_mib) {
+        alc_err_report(E_INVALID_ARGUMENT, "%s: the enclave would need %llu MiB; at most %llu", dir,
+                       (unsigned long long)mib, (unsigned long long)max_mib);
+        err = E_INVALID_ARGUMENT;
+        goto out;
+    }
+    mib = (mib + 1) & ~1ull;
+    if ((err = enclaves_runtime_check()))
+        goto out;
+    char name[160];
+    pick_name(dir, &c, o.name, name, sizeof(name));
+    {
+        struct enclave_rec *list;
+        size_t n;
+        if (o.name && enclaves_list(&list, &n) == 0) {
+            int taken = enclaves_find(list, n, NULL, o.name) != NULL;
+            enclaves_free(list, n);
+            if (taken) {
+                alc_err_report(E_NAME_IN_USE, "an enclave named '%s' exists", o.name);
+                err = E_NAME_IN_USE;
+                goto out;
+            }
+        }
+    }
+    char svc[] = WF_EXECD_PATH;
+    char *svc_argv[] = {svc, NULL};
+    struct enclave_config cfg = {
+        .memory_mib = mib,
+        .cpu_count = o.cpus,
+        .kernel = bi.kernel,
+        .kernel_size = bi.kernel_size,
+        .rootfs = bi.rootfs,
+        .rootfs_size = bi.rootfs_size,
+        .exec_path = bi.exec_path,
+        .min_app_bytes = bi.min_app,
+        .argv = svc_argv,
+        .argc = 1,
+        .envp = o.env,
+        .envc = o.envc,
+        .env_declared = 1,
+        .log_level = ALC_LOG_WARN,
+        .name = name,
+        .pcrs = &bi.pcrs,
+        .debug_mode = c.debuggable,
+        .detached = 1,
+        .publish = o.publish,
+        .npublish = o.npublish,
+    };
+    fprintf(stderr, "Starting %s's enclave...\n", dir);
+    uint32_t cid = launch(&cfg, lock, &err);
+    if (!cid)
+        goto out;
+    if ((err = describe(cid, &s, &json)))
+        goto out;
+    if ((err = wait_service(cid))) {
+        terminate_id(s.id);
+        goto out;
+    }
+    int werr = wf_started_save(dir, &s);
+    if (werr) {
+        alc_err_report(E_FILE_OPERATION, "%s/%s: %s (the enclave is stopped again)", dir,
+                       WF_STARTED_PATH, strerror(-werr));
+        terminate_id(s.id);
+        err = E_FILE_OPERATION;
+        goto out;
+    }
+    json_print(stdout, json);
+    fflush(stdout);
+    fprintf(stderr, "Started: 'alcove exec %s PROGRAM [ARGS]' runs a program in it.\n", dir);
+out:
+    cJSON_Delete(json);
+    if (lock >= 0)
+        close(lock);
+    boot_image_free(&bi);
+    if (have_c)
+        wf_config_free(&c);
+    for (int k = 0; k < o.envc; k++)
+        free(o.env[k]);
+    free(o.env);
+    return err;
+}
+
+static int run_stop(int argc, char **argv)
+{
+    optind = 1;
+    opterr = 0;
+    int c = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL);
+    if (c != -1)
+        return args_getopt_error(c, argv, "stop");
+    int i = optind;
+    const char *dir = wf_exec_dir(argc, argv, &i, "stop", 0);
+    if (!dir)
+        return E_WORKFLOW_CONFIG;
+    if (i < argc)
+        return args_usage_error(E_INVALID_ARGUMENT, "unexpected argument '%s'", argv[i]);
+    char bdir[4200];
+    snprintf(bdir, sizeof(bdir), "%s/build", dir);
+    if (access(bdir, F_OK) != 0) {
+        fprintf(stderr, "Nothing runs for %s (it was never built or started).\n", dir);
+        return 0;
+    }
+    int lock = lock_dir(dir);
+    struct wf_started s;
+    int stale, err = 0;
+    int live = wf_started_load(dir, &s, &stale);
+    if (live || (stale && s.id[0])) {
+        struct enclave_rec *list;
+        size_t n;
+        int there = 0;
+        if (enclaves_list(&list, &n) == 0) {
+            there = enclaves_find(list, n, s.id, NULL) != NULL;
+            enclaves_free(list, n);
+        }
+        if (there)
+            err = terminate_id(s.id);
+        else
+            fprintf(stderr, "Nothing runs for %s: its enclave %s had ended.\n", dir, s.id);
+    } else {
+        fprintf(stderr, "Nothing runs for %s (no enclave was started for it).\n", dir);
+    }
+    if (!err)
+        wf_started_remove(dir);
+    if (lock >= 0)
+        close(lock);
+    return err;
+}
+
+const struct command cmd_start = {
+    .name = "start",
+    .run = run_start,
+    .summary = "start a long-lived enclave for an `alcove init` directory (as `occlum start`)",
+    .usage =
+        "Usage: alcove start [OPTIONS] [DIR]\n\n"
+        "Launches DIR's image (DIR/build/enclave.eif, built first if there is none) in the\n"
+        "background with alcove's exec service as its first process, waits until the service\n"
+        "answers, prints run-enclave's JSON and records the enclave in DIR/build/started.json.\n"
+        "'alcove exec DIR PROGRAM [ARGS]' then runs entry points in it, one after another or at\n"
+        "once; 'alcove stop DIR' ends it. DIR: the current directory by default.\n\n"
+        "Options:\n"
+        "  -m, --memory MIB        memory (default: user_space_size and the image)\n"
+        "  -c, --cpu-count N       vCPUs (default 1)\n"
+        "  -e, --env NAME[=VALUE]  a variable every program gets (only env.untrusted names)\n"
+        "  -p, --publish [IP:]HOST_PORT:ENCLAVE_PORT  as alcove run's (repeatable)\n"
+        "      --enclave-name NAME its name (default: metadata.name or DIR's name)\n\n"
+        "Errors: [ E88 ] DIR's enclave runs already; [ E84 ] the service did not answer (the\n"
+        "enclave is stopped again); [ E87 ] an --env name the image does not allow.\n",
+};
+
+const struct command cmd_stop = {
+    .name = "stop",
+    .run = run_stop,
+    .summary = "stop the enclave `alcove start` launched for a directory",
+    .usage = "Usage: alcove stop [DIR]\n\n"
+             "Terminates the enclave that 'alcove start' launched for DIR (the current directory\n"
+             "by default), as terminate-enclave does (programs still running in it end with it),\n"
+             "and removes DIR/build/started.json. When nothing runs for DIR it says so and the\n"
+             "status is 0.\n",
+};

@@ -1,0 +1,488 @@
+/* execd.c: alcove's exec service, the first process of an enclave that `alcove start` launches
+ * (docs/workflow.md, "start, exec, stop"). A static program built for the enclave (musl) and
+ * measured into every image `alcove build` makes, as /.alcove/execd.
+ *
+ * It reads the image's rules (/.alcove/exec.rules: the entry points and env.untrusted names),
+ * listens on vsock port EXEC_PORT and, for each connection, forks a session: the session reads
+ * one request (lib/execproto: every byte is the host's, untrusted here), checks the program
+ * against the entry points and the variables against env.untrusted, runs the program in a
+ * process group of its own with stdin, stdout and stderr on pipes, relays them as frames, passes
+ * SIGNAL frames to the group, and sends the exit status last. As PID 1 it reaps its sessions
+ * and every orphan the enclave's processes leave. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "execproto/exec_proto.h"
+#include "execproto/exec_rules.h"
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#define VMADDR_CID_ANY 0xffffffffu
+
+struct vm_addr { /* struct sockaddr_vm, declared here: musl's headers lack it */
+    sa_family_t svm_family;
+    unsigned short svm_reserved1;
+    unsigned int svm_port;
+    unsigned int svm_cid;
+    unsigned char svm_flags;
+    unsigned char svm_zero[3];
+};
+
+extern char **environ;
+
+static struct exec_rules rules;
+static int chld_pipe[2] = {-1, -1}; /* the session's SIGCHLD, as a byte */
+
+static void say(const char *fmt, const char *a)
+{
+    fprintf(stderr, "alcove-execd: ");
+    fprintf(stderr, fmt, a);
+    fputc('\n', stderr);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_frame(int sock, uint8_t type, const void *payload, uint32_t len)
+{
+    uint8_t hdr[EXEC_FRAME_HDR];
+    exec_frame_header(hdr, type, len);
+    return write_all(sock, hdr, sizeof(hdr)) || (len && write_all(sock, payload, len)) ? -1 : 0;
+}
+
+static void send_fail(int sock, enum exec_fail why, const char *text)
+{
+    uint8_t buf[1 + EXEC_FAIL_TEXT];
+    size_t n = strlen(text);
+    if (n > EXEC_FAIL_TEXT)
+        n = EXEC_FAIL_TEXT;
+    buf[0] = (uint8_t)why;
+    memcpy(buf + 1, text, n);
+    send_frame(sock, EXEC_F_FAIL, buf, (uint32_t)(1 + n));
+}
+
+static int load_rules(const char *path)
+{
+    static char text[256 * 1024];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        say("%s: cannot open it: this image was not built by alcove build", path);
+        return -1;
+    }
+    ssize_t n = read(fd, text, sizeof(text));
+    close(fd);
+    size_t line;
+    if (n < 0 || (size_t)n == sizeof(text) || exec_rules_parse(text, (size_t)n, &rules, &line)) {
+        say("%s: not valid rules", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The program's environment: the service's own (env.default and alcove start's --env), with the
+ * request's variables added or replacing those of the same name. */
+static char **child_env(const struct exec_request *r)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + (size_t)r->envc + 1, sizeof(char *));
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(environ[i], "=");
+        int replaced = 0;
+        for (int j = 0; j < r->envc && !replaced; j++)
+            replaced = strncmp(r->envp[j], environ[i], len) == 0 && r->envp[j][len] == '=';
+        if (!replaced)
+            env[k++] = environ[i];
+    }
+    for (int j = 0; j < r->envc; j++)
+        env[k++] = r->envp[j];
+    env[k] = NULL;
+    return env;
+}
+
+static void on_chld(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (chld_pipe[1] >= 0)
+        (void)!write(chld_pipe[1], "c", 1);
+    errno = saved;
+}
+
+/* Starts the program. Its pid, or -1 after a FAIL frame. */
+static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
+{
+    int in[2], out[2], err[2], st[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+        pipe2(st, O_CLOEXEC)) {
+        send_fail(sock, EXEC_FAIL_SERVICE, "the service could not make pipes");
+        return -1;
+    }
+    char **env = child_env(r);
+    pid_t pid = env ? fork() : -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        int what[2] = {0, 0};
+        if (r->cwd && chdir(r->cwd)) {
+            what[0] = 'W';
+            what[1] = errno;
+        } else {
+            execve(r->argv[0], r->argv, env);
+            what[0] = 'X';
+            what[1] = errno;
+        }
+        (void)!write(st[1], what, sizeof(what));
+        _exit(127);
+    }
+    free(env);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    close(st[1]);
+    if (pid < 0) {
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        close(st[0]);
+        send_fail(sock, EXEC_FAIL_SERVICE, "the service could not fork");
+        return -1;
+    }
+    int what[2];
+    ssize_t got;
+    do
+        got = read(st[0], what, sizeof(what)); /* 0: the exec closed it, the program runs */
+    while (got < 0 && errno == EINTR);
+    close(st[0]);
+    if (got == (ssize_t)sizeof(what)) {
+        waitpid(pid, NULL, 0);
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        char msg[EXEC_FAIL_TEXT];
+        snprintf(msg, sizeof(msg), "%.400s: %s", what[0] == 'W' ? r->cwd : r->argv[0],
+                 strerror(what[1]));
+        send_fail(sock,
+                  what[0] == 'W'       ? EXEC_FAIL_CWD
+                  : what[1] == ENOENT  ? EXEC_FAIL_NOT_FOUND
+                  : what[1] == ENOTDIR ? EXEC_FAIL_NOT_FOUND
+                                       : EXEC_FAIL_CANNOT,
+                  msg);
+        return -1;
+    }
+    fds[0] = in[1];
+    fds[1] = out[0];
+    fds[2] = err[0];
+    for (int i = 0; i < 3; i++)
+        fcntl(fds[i], F_SETFL, O_NONBLOCK);
+    return pid;
+}
+
+/* Reads what a pipe holds now and sends it as one frame. 1 data sent, 0 end of file or nothing,
+ * -1 the host is gone. */
+static int pump(int fd, uint8_t type, int sock, int *eof)
+{
+    static uint8_t buf[EXEC_FRAME_MAX];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0)
+        return send_frame(sock, type, buf, (uint32_t)n) ? -1 : 1;
+    if (n == 0 || (errno != EAGAIN && errno != EINTR))
+        *eof = 1;
+    return 0;
+}
+
+#define RX_CAP (1u << 20) /* what is read from the host ahead of the program's stdin */
+
+/* Takes the frames received so far: a SIGNAL acts at once, wherever it is (also ahead of stdin
+ * that the program has not read yet, so that Ctrl-C reaches a program that does not read); STDIN
+ * frames go to the program in order, one held in pending at a time, the rest kept in rx. 0, or
+ * -1 when the host broke the protocol. */
+static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_t *pending,
+                       size_t *plen)
+{
+    size_t off = 0, keep = 0;
+    while (off < *rxlen) {
+        struct exec_frame f;
+        long used = exec_frame_next(rx + off, *rxlen - off, EXEC_TO_ENCLAVE, &f);
+        if (used == 0)
+            break;
+        if (used < 0 || f.type == EXEC_F_REQUEST || f.type == EXEC_F_PING)
+            return -1;
+        if (f.type == EXEC_F_SIGNAL) {
+            if (f.payload[0] >= 1 && f.payload[0] <= 64)
+                kill(-pid, f.payload[0]);
+        } else if (keep == 0 && *plen == 0) { /* the next stdin in order */
+            if (f.len == 0 && *in_fd >= 0) {
+                close(*in_fd);
+                *in_fd = -1;
+            } else if (*in_fd >= 0) {
+                memcpy(pending, f.payload, f.len);
+                *plen = f.len;
+            }    /* else the program closed its stdin: dropped */
+        } else { /* a later stdin: it waits */
+            memmove(rx + keep, rx + off, (size_t)used);
+            keep += (size_t)used;
+        }
+        off += (size_t)used;
+    }
+    memmove(rx + keep, rx + off, *rxlen - off); /* and a frame not whole yet */
+    *rxlen = keep + (*rxlen - off);
+    return 0;
+}
+
+/* Relays between the host and the program until it ends; sends EXIT. */
+static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
+{
+    static uint8_t pending[EXEC_FRAME_MAX]; /* stdin bytes the program has not taken yet */
+    size_t plen = 0, poff = 0;
+    int out_eof = 0, err_eof = 0, host_gone = 0, status = 0, done = 0;
+    size_t cap = RX_CAP;
+    while (!done) {
+        if (!host_gone) {
+            size_t before = plen;
+            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen)) {
+                host_gone = 1; /* a host that breaks the protocol is treated as gone */
+                kill(-pid, SIGHUP);
+            }
+            if (plen && !before)
+                poff = 0;
+        }
+        struct pollfd p[5] = {{.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
+        if (!host_gone && rxlen < cap)
+            p[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+        if (plen && fds[0] >= 0)
+            p[1] = (struct pollfd){.fd = fds[0], .events = POLLOUT};
+        if (!out_eof)
+            p[2] = (struct pollfd){.fd = fds[1], .events = POLLIN};
+        if (!err_eof)
+            p[3] = (struct pollfd){.fd = fds[2], .events = POLLIN};
+        p[4] = (struct pollfd){.fd = chld_pipe[0], .events = POLLIN};
+        if (poll(p, 5, -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents) {
+            ssize_t n = read(sock, rx + rxlen, cap - rxlen);
+            if (n > 0) {
+                rxlen += (size_t)n;
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                host_gone = 1; /* alcove exec went away: hang up on the program, as a terminal */
+                kill(-pid, SIGHUP);
+            }
+        }
+        if (p[1].revents) {
+            ssize_t n = write(fds[0], pending + poff, plen);
+            if (n > 0) {
+                poff += (size_t)n;
+                plen -= (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                plen = 0; /* the program closed its stdin: drop what it will never read */
+                close(fds[0]);
+                fds[0] = -1;
+            }
+        }
+        if (p[2].revents && pump(fds[1], EXEC_F_STDOUT, sock, &out_eof) < 0)
+            host_gone = 1;
+        if (p[3].revents && pump(fds[2], EXEC_F_STDERR, sock, &err_eof) < 0)
+            host_gone = 1;
+        if (p[4].revents) {
+            char b[64];
+            (void)!read(chld_pipe[0], b, sizeof(b));
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid) {
+                /* what it wrote before it ended is in the pipes: send it, then the status
+                 * (what its own children write later is not waited for) */
+                while (!out_eof && !host_gone)
+                    if (pump(fds[1], EXEC_F_STDOUT, sock, &out_eof) <= 0)
+                        break;
+                while (!err_eof && !host_gone)
+                    if (pump(fds[2], EXEC_F_STDERR, sock, &err_eof) <= 0)
+                        break;
+                done = 1;
+            }
+        }
+    }
+    if (done && !host_gone) {
+        uint8_t x[2];
+        x[0] = WIFSIGNALED(status) ? EXEC_EXIT_SIGNAL : EXEC_EXIT_CODE;
+        x[1] = (uint8_t)(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        send_frame(sock, EXEC_F_EXIT, x, 2);
+    }
+}
+
+/* One connection: one request (or a ping). */
+static void session(int sock)
+{
+    static uint8_t rx[RX_CAP];
+    static char req_buf[EXEC_FRAME_MAX + 1];
+    static struct exec_request req;
+    size_t rxlen = 0;
+    struct exec_frame f;
+    long used;
+    while ((used = exec_frame_next(rx, rxlen, EXEC_TO_ENCLAVE, &f)) == 0) {
+        ssize_t n = read(sock, rx + rxlen, sizeof(rx) - rxlen);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* gone before its request */
+        rxlen += (size_t)n;
+    }
+    if (used < 0 || (f.type != EXEC_F_REQUEST && f.type != EXEC_F_PING)) {
+        send_fail(sock, EXEC_FAIL_REQUEST, "the first frame is not a request");
+        return;
+    }
+    if (f.type == EXEC_F_PING) {
+        send_frame(sock, EXEC_F_PING, NULL, 0);
+        return;
+    }
+    memcpy(req_buf, f.payload, f.len);
+    memmove(rx, rx + used, rxlen - (size_t)used);
+    rxlen -= (size_t)used;
+    const char *why = "";
+    char msg[EXEC_FAIL_TEXT];
+    if (exec_request_parse(req_buf, f.len, &req, &why)) {
+        snprintf(msg, sizeof(msg), "a malformed request: %s", why);
+        send_fail(sock, EXEC_FAIL_REQUEST, msg);
+        return;
+    }
+    if (!exec_rules_entry_allowed(&rules, req.argv[0])) {
+        snprintf(msg, sizeof(msg), "%.400s: not one of the image's entry points", req.argv[0]);
+        send_fail(sock, EXEC_FAIL_ENTRY, msg);
+        return;
+    }
+    for (int i = 0; i < req.envc; i++) {
+        size_t n = strcspn(req.envp[i], "=");
+        if (!exec_rules_env_allowed(&rules, req.envp[i], n)) {
+            snprintf(msg, sizeof(msg),
+                     "--env %.*s: the image's env.untrusted does not list it, so the host may "
+                     "not set it",
+                     (int)(n > 200 ? 200 : n), req.envp[i]);
+            send_fail(sock, EXEC_FAIL_ENV, msg);
+            return;
+        }
+    }
+    if (pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        send_fail(sock, EXEC_FAIL_SERVICE, "the service could not make a pipe");
+        return;
+    }
+    struct sigaction sa = {.sa_handler = on_chld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    int fds[3];
+    pid_t pid = spawn(sock, &req, fds);
+    if (pid < 0)
+        return;
+    relay(sock, pid, fds, rx, rxlen);
+}
+
+static void reap(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    errno = saved;
+}
+
+/* The listening socket: vsock port EXEC_PORT, or (--unix PATH, for the tests on a host without
+ * an enclave) a Unix socket. */
+static int listen_on(const char *unix_path)
+{
+    int ls;
+    if (unix_path) {
+        struct sockaddr_un u = {.sun_family = AF_UNIX};
+        if (strlen(unix_path) >= sizeof(u.sun_path))
+            return -1;
+        strcpy(u.sun_path, unix_path);
+        ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (ls < 0 || bind(ls, (struct sockaddr *)&u, sizeof(u)) || listen(ls, 64))
+            return -1;
+        return ls;
+    }
+    ls = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct vm_addr a = {.svm_family = AF_VSOCK, .svm_port = EXEC_PORT, .svm_cid = VMADDR_CID_ANY};
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 64))
+        return -1;
+    return ls;
+}
+
+/* alcove start runs it without arguments. --rules FILE and --unix PATH serve the tests (the
+ * command line is measured into the launch as any, docs/workflow.md). */
+int main(int argc, char **argv)
+{
+    const char *rules_path = EXEC_RULES_PATH, *unix_path = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--rules") == 0) {
+            rules_path = argv[i + 1];
+        } else if (strcmp(argv[i], "--unix") == 0) {
+            unix_path = argv[i + 1];
+        } else {
+            say("unknown option %s", argv[i]);
+            return 2;
+        }
+    }
+    if (argc % 2 == 0) {
+        say("usage: %s [--rules FILE] [--unix PATH]", argv[0]);
+        return 2;
+    }
+    if (load_rules(rules_path))
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    /* PID 1: sessions, and every orphan of the enclave, are reaped as they end */
+    struct sigaction sa = {.sa_handler = reap, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    int ls = listen_on(unix_path);
+    if (ls < 0) {
+        say("cannot listen: %s", strerror(errno));
+        return 1;
+    }
+    for (;;) {
+        int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno != EINTR && errno != ECONNABORTED)
+                usleep(10000); /* out of descriptors or memory: try again shortly */
+            continue;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(ls);
+            signal(SIGCHLD, SIG_DFL);
+            session(c);
+            close(c);
+            _exit(0);
+        }
+        close(c);
+    }
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# workflow_exec.bats: alcove start, exec and stop (docs/workflow.md, "start, exec, stop"): one
+# long-lived enclave for an init directory, whose exec service runs entry points one after
+# another or at once. On the host (no enclave): the service itself, run natively on a Unix
+# socket and driven by an independent client (exec_client.py), and the commands' refusals. In
+# enclaves: start, two execs at once, refusals, statuses and signals, stop leaving nothing, start
+# twice, exec after stop, a stale record.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+  T=$BATS_TEST_TMPDIR
+  export SOURCE_DATE_EPOCH=1
+  export ALCOVE_RUNTIME_DIR=$T/rt
+  . "$SOURCE_ROOT/examples/lib/image.sh"
+  CLIENT=$SOURCE_ROOT/tests/integration/exec_client.py
+}
+
+teardown() {
+  [ -n "${APP:-}" ] && "$ALCOVE" stop "$APP" > /dev/null 2>&1 || true
+  [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null || true
+}
+
+# the service natively, on $T/sock, with rules for the host's /bin and /usr/bin/env
+native_service() {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  printf 'entry /bin\nentry /usr/bin/env\nuntrusted FOO\n' > "$T/rules"
+  "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
+  echo "the service did not listen: $(cat "$T/execd.err")"; return 1
+}
+
+# expect_error STATUS CODE ARGS...: alcove ARGS fails with STATUS and prints [ CODE ].
+expect_error() {
+  local want=$1 code=$2
+  shift 2
+  local expect=()
+  [ "$want" -eq 127 ] && expect=(-127) # bats warns about a 127 it was not told to expect
+  run "${expect[@]}" timeout 300 "$ALCOVE" "$@"
+  if [ "$status" -ne "$want" ] || [[ "$output" != *"[ $code ]"* ]]; then
+    echo "alcove $*: status $status (want $want), output: $output"
+    return 1
+  fi
+}
+
+# an init directory with busybox and a static program, entry points /bin
+make_app() {
+  "$ALCOVE" init "$1" 2> /dev/null
+  cp /bin/busybox "$1/image/bin/busybox"
+  cp "$(prog hello-musl-exec)" "$1/image/bin/hello"
+  set_entry_points "$1" /bin
+  set_key "$1" env.default '["MODE=measured", "PATH=/bin"]'
+  set_key "$1" env.untrusted '["GREETING"]'
+  set_key "$1" resource_limits.user_space_size '"48MB"'
+}
+
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+
+@test "exec service (native): run, statuses, stdout and stderr apart, stdin, signals, refusals" {
+  native_service
+  run "$CLIENT" "$T/sock" --ping
+  [ "$output" = pong ]
+  run --separate-stderr "$CLIENT" "$T/sock" -- /bin/sh -c 'echo out; echo err >&2; exit 7'
+  [ "$status" -eq 7 ] && [ "$output" = out ] && [ "$stderr" = err ]
+  printf 'one\ntwo\n' > "$T/in"
+  run "$CLIENT" "$T/sock" --stdin "$T/in" -- /bin/cat
+  [ "$status" -eq 0 ] && [ "$output" = "$(printf 'one\ntwo')" ]
+  # a big stream both ways keeps its bytes
+  head -c 3000000 /dev/urandom > "$T/big"
+  "$CLIENT" "$T/sock" --stdin "$T/big" -- /bin/cat > "$T/big.out"
+  cmp "$T/big" "$T/big.out"
+  run "$CLIENT" "$T/sock" --env FOO=bar --cwd /tmp -- /bin/sh -c 'echo "$FOO $(pwd)"'
+  [ "$output" = "bar /tmp" ]
+  # killed by a signal: 128 + N; a SIGNAL frame reaches the program
+  run "$CLIENT" "$T/sock" -- /bin/sh -c 'kill -9 $$'
+  [ "$status" -eq 137 ]
+  run "$CLIENT" "$T/sock" --signal 0.3:15 -- /bin/sleep 30
+  [ "$status" -eq 143 ]
+  # ... also ahead of stdin the program does not read
+  head -c 600000 /dev/zero > "$T/unread"
+  run "$CLIENT" "$T/sock" --stdin "$T/unread" --signal 0.5:15 -- /bin/sleep 30
+  [ "$status" -eq 143 ]
+  # refused, each with its reason: not an entry point (2), env (3), no such file (4), cwd (6)
+  run "$CLIENT" "$T/sock" -- /usr/sbin/nologin
+  [ "$status" -eq 202 ] && [[ "$output" == *"not one of the image's entry points"* ]]
+  run "$CLIENT" "$T/sock" -- /bin/../usr/sbin/nologin
+  [ "$status" -eq 202 ]
+  run "$CLIENT" "$T/sock" --env BAR=1 -- /usr/bin/env
+  [ "$status" -eq 203 ]
+  run "$CLIENT" "$T/sock" -- /bin/no-such-program
+  [ "$status" -eq 204 ]
+  run "$CLIENT" "$T/sock" --cwd /no/such/dir -- /bin/pwd
+  [ "$status" -eq 206 ]
+  # malformed: an unknown first frame, an empty item, a relative program, a huge length
+  run "$CLIENT" "$T/sock" --raw 5a00000000
+  [[ "$output" == *"F 33 "*"not a request"* ]]
+  run "$CLIENT" "$T/sock" --raw 52020000000000
+  [[ "$output" == *"malformed request"* ]]
+  run "$CLIENT" "$T/sock" --raw 520300000041780000
+  [[ "$output" == *"malformed request"* ]]
+  run "$CLIENT" "$T/sock" --raw 52ffffffff
+  [[ "$output" == *"not a request"* ]]
+  # and it still serves
+  run "$CLIENT" "$T/sock" -- /bin/echo still
+  [ "$output" = still ]
+}
+
+@test "exec service (native): two programs at once; one waits on stdin while the other ends" {
+  native_service
+  mkfifo "$T/fifo"
+  "$CLIENT" "$T/sock" --stdin "$T/fifo" -- /bin/sh -c 'read x; echo "A got $x"; exit 3' \
+    > "$T/a.out" 2>&1 &
+  local a=$!
+  run "$CLIENT" "$T/sock" -- /bin/sh -c 'echo B; exit 5'
+  [ "$status" -eq 5 ] && [ "$output" = B ]
+  kill -0 "$a" # A still waits
+  echo hello > "$T/fifo"
+  local st=0
+  wait "$a" || st=$?
+  [ "$st" -eq 3 ] && [ "$(cat "$T/a.out")" = "A got hello" ]
+  # orphans are reaped: a program that leaves a child behind
+  run "$CLIENT" "$T/sock" -- /bin/sh -c '(sleep 0.2 &) ; echo parent'
+  [ "$output" = parent ]
+  sleep 0.5
+  [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
+}
+
+@test "start/exec/stop without an enclave: the commands' refusals" {
+  make_app "$T/app"
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [[ "$output" == *"alcove start"* ]]
+  run "$ALCOVE" stop "$T/app"
+  [ "$status" -eq 0 ] && [[ "$output" == *"Nothing runs"* ]]
+  expect_error 85 E85 start "$T/nowhere"
+  expect_error 125 E85 exec /bin/hello # not in an init directory
+  expect_error 2 E03 start --frobnicate
+  expect_error 2 E03 stop --frobnicate
+  expect_error 125 E01 exec "$T/app"
+  expect_error 126 E86 exec "$T/app" bin/hello
+  # build puts the service and its rules into the image; image/.alcove is alcove's
+  "$ALCOVE" build "$T/app" > /dev/null 2>&1
+  mkdir "$T/app/image/.alcove"
+  expect_error 85 E85 build "$T/app"
+  [[ "$output" == *"reserved"* ]]
+  rmdir "$T/app/image/.alcove"
+  # a stale record (an enclave that is gone) is no enclave
+  echo '{"EnclaveName": "x", "EnclaveID": "i-gone", "EnclaveCID": 77}' > "$T/app/build/started.json"
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [[ "$output" == *"has ended"* ]]
+  [ ! -e "$T/app/build/started.json" ]
+}
+
+@test "start/exec/stop with two programs at once (in an enclave)" {
+  require_kvm
+  APP=$T/app
+  make_app "$APP"
+  # start builds the directory (it had no image), prints run-enclave's JSON, records it
+  run --separate-stderr "$ALCOVE" start --env GREETING=hi "$APP"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  local pid cid
+  pid=$(echo "$output" | field '["ProcessID"]')
+  cid=$(echo "$output" | field '["EnclaveCID"]')
+  [ -S "$ALCOVE_RUNTIME_DIR/$cid.vsock" ]
+  [ -f "$APP/build/started.json" ]
+  # a second start is refused
+  expect_error 88 E88 start "$APP"
+  # two at once: A waits on its stdin while B runs to its end
+  mkfifo "$T/fifo"
+  "$ALCOVE" exec "$APP" /bin/busybox sh -c 'read x; echo "A got $x $GREETING $MODE"; exit 3' \
+    < "$T/fifo" > "$T/a.out" 2> "$T/a.err" &
+  local a=$!
+  exec 8> "$T/fifo" # hold it open: A's stdin stays empty, not ended
+  run --separate-stderr "$ALCOVE" exec "$APP" /bin/busybox sh -c 'echo B out; echo B err >&2; exit 5'
+  [ "$status" -eq 5 ] && [ "$output" = "B out" ] && [ "$stderr" = "B err" ]
+  kill -0 "$a"
+  echo hello >&8
+  exec 8>&-
+  local st=0
+  wait "$a" || st=$?
+  cat "$T/a.err"
+  [ "$st" -eq 3 ] && [ "$(cat "$T/a.out")" = "A got hello hi measured" ]
+  # a static program; a per-exec --env (env.untrusted) replaces start's
+  run "$ALCOVE" exec "$APP" /bin/hello
+  [ "$status" -eq 0 ] && [[ "$output" == *ello* ]]
+  run "$ALCOVE" exec --env GREETING=yo -w /tmp "$APP" /bin/busybox sh -c 'echo "$GREETING $(pwd)"'
+  [ "$output" = "yo /tmp" ]
+  # refusals: not an entry point (126, [ E86 ]), a variable env.untrusted lacks (125, [ E87 ]),
+  # no such file (127)
+  expect_error 126 E86 exec "$APP" /etc/passwd
+  expect_error 126 E86 exec "$APP" /bin/../etc/passwd
+  expect_error 125 E87 exec --env OTHER=1 "$APP" /bin/hello
+  expect_error 127 E72 exec "$APP" /bin/no-such
+  # a killed program: 128 + N; Ctrl-C on alcove exec reaches it
+  run "$ALCOVE" exec "$APP" /bin/busybox sh -c 'kill -9 $$'
+  [ "$status" -eq 137 ]
+  "$ALCOVE" exec "$APP" /bin/busybox sleep 100 < /dev/null &
+  local s=$!
+  sleep 3
+  kill -INT "$s"
+  st=0
+  wait "$s" || st=$?
+  [ "$st" -eq 130 ]
+  # stop: nothing left (no monitor, nothing in the runtime directory), the record gone
+  run "$ALCOVE" stop "$APP"
+  [ "$status" -eq 0 ]
+  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2> /dev/null
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$' || true)" ]
+  [ ! -e "$APP/build/started.json" ]
+  # stop again: nothing runs, status 0; exec after stop: [ E89 ]
+  run "$ALCOVE" stop "$APP"
+  [ "$status" -eq 0 ] && [[ "$output" == *"Nothing runs"* ]]
+  expect_error 125 E89 exec "$APP" /bin/hello
+}
+
+@test "start after its enclave died (kill -9 of the monitor): the stale record is noticed" {
+  require_kvm
+  APP=$T/app
+  make_app "$APP"
+  run --separate-stderr "$ALCOVE" start "$APP"
+  [ "$status" -eq 0 ]
+  local pid
+  pid=$(echo "$output" | field '["ProcessID"]')
+  kill -9 "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  expect_error 125 E89 exec "$APP" /bin/hello
+  [[ "$output" == *"has ended"* ]]
+  run --separate-stderr "$ALCOVE" start "$APP"
+  [ "$status" -eq 0 ]
+  run "$ALCOVE" exec "$APP" /bin/hello
+  [ "$status" -eq 0 ]
+  run "$ALCOVE" stop "$APP"
+  [ "$status" -eq 0 ]
+}
