@@ -1,6 +1,8 @@
-/* vsock.h: AF_VSOCK stream sockets over the virtio-vsock device (net/vsock.c), the enclave's
- * only channel to the world (docs/vsock.md). The syscalls (sys/socket.c) parse and copy the
- * application's arguments; everything about connections lives in net/vsock.c.
+/* vsock.h: AF_VSOCK stream sockets over the virtio-vsock device (net/vsock_virtio.c), the
+ * enclave's only channel to the world (docs/vsock.md). The syscalls (sys/socket.c) parse and copy
+ * the application's arguments; everything about connections lives in net/vsock*.c: vsock.c (the
+ * sockets' operations and file), vsock_io.c (send and receive), vsock_conn.c and vsock_rx.c (the
+ * connections and their packets), vsock_virtio.c (the device), vsock_heartbeat.c.
  *
  * Conventions where the platform decides (Linux's AF_VSOCK otherwise, errno for errno):
  *   - the only peer is the parent, CID 3 (ALC_VSOCK_CID_HOST); CID 2 (VMADDR_CID_HOST) is an

@@ -93,7 +93,7 @@ static void v_sync(struct isock *s)
     }
 }
 
-/* A send or receive may block in net/vsock.c: it holds the vsock file meanwhile, since another
+/* A send or receive may block in net/vsock_io.c: it holds the vsock file meanwhile, since another
  * thread may close the connection under it (connect(AF_UNSPEC) runs v_close). */
 static long v_sendmsg(struct isock *s, struct sock_msg *m, int flags)
 {

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "abi/alcove_abi.h"
+#include "cli/allow_args.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "oci/log.h"
@@ -78,6 +79,7 @@ void oci_bundle_free(struct oci_bundle *b)
         free(b->env[i]);
     free(b->env);
     cJSON_Delete(b->annotations);
+    free(b->allow);
     memset(b, 0, sizeof(*b));
 }
 
@@ -184,6 +186,54 @@ static int load_resources(const cJSON *linux_, struct oci_bundle *b)
     return 0;
 }
 
+/* alcove.allow (HOST:PORT[,HOST:PORT]...) and alcove.allowlist (a file in vsock-proxy.yaml's
+ * format, relative to the bundle): the enclave's outbound allowlist, read by the code that reads
+ * alcove run's --allow and --allowlist (cli/allow_args.c); both add to one list. */
+static int load_allow(struct oci_bundle *b, const char *name, const char *v)
+{
+    bool file = strcmp(name, "alcove.allowlist") == 0;
+    if (!v || !*v) {
+        oci_err(E_INVALID_ARGUMENT, "annotation %s: expected %s", name,
+                file ? "the path of a vsock-proxy.yaml file" : "HOST:PORT[,HOST:PORT]...");
+        return E_INVALID_ARGUMENT;
+    }
+    if (!b->allow && !(b->allow = calloc(OUTBOUND_MAX, sizeof(*b->allow)))) {
+        oci_err(E_UNSPECIFIED, "annotation %s: out of memory", name);
+        return E_UNSPECIFIED;
+    }
+    char why[320];
+    int r;
+    if (file) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s%s%s", v[0] == '/' ? "" : b->dir, v[0] == '/' ? "" : "/",
+                 v);
+        r = allowlist_rules(b->allow, &b->nallow, path, why, sizeof(why));
+        if (r)
+            oci_err(E_INVALID_ARGUMENT, "annotation %s=%s: %s: %s", name, v, path, why);
+    } else {
+        r = allow_rules(b->allow, &b->nallow, v, why, sizeof(why));
+        if (r)
+            oci_err(E_INVALID_ARGUMENT, "annotation %s=%s: %s", name, v, why);
+    }
+    return r ? E_INVALID_ARGUMENT : 0;
+}
+
+/* The outbound allowlist in the debug log, as describe-enclaves will show it. */
+static void log_allow(const struct oci_bundle *b)
+{
+    char text[1024];
+    size_t n = 0;
+    text[0] = '\0';
+    for (unsigned i = 0; i < b->nallow && n < sizeof(text); i++) {
+        const struct out_rule *r = &b->allow[i];
+        bool v6 = strchr(r->host, ':') != NULL;
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%s%s:%u", i ? ", " : "",
+                              v6 ? "[" : "", r->host, v6 ? "]" : "", r->port);
+    }
+    oci_debug("outbound allowlist: %u destination%s: %s%s", b->nallow, b->nallow == 1 ? "" : "s",
+              text, n >= sizeof(text) ? "..." : "");
+}
+
 static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
 {
     const cJSON *ann = cJSON_GetObjectItem(cfg, "annotations");
@@ -212,18 +262,25 @@ static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
                 return E_INVALID_ARGUMENT;
             }
             b->cid = (uint32_t)cid;
+        } else if (strcmp(a->string, "alcove.allow") == 0 ||
+                   strcmp(a->string, "alcove.allowlist") == 0) {
+            int err = load_allow(b, a->string, v);
+            if (err)
+                return err;
         } else if (strcmp(a->string, "alcove.debug-mode") == 0) {
             oci_err(E_INVALID_ARGUMENT, "annotation alcove.debug-mode=%s: expected true or false",
                     v ? v : "(not a string)");
             return E_INVALID_ARGUMENT;
         } else {
             oci_err(E_INVALID_ARGUMENT,
-                    "annotation %s: unknown to this alcove-oci (known: alcove.debug-mode, "
-                    "alcove.enclave-cid)",
+                    "annotation %s: unknown to this alcove-oci (known: alcove.allow, "
+                    "alcove.allowlist, alcove.debug-mode, alcove.enclave-cid)",
                     a->string);
             return E_INVALID_ARGUMENT;
         }
     }
+    if (b->nallow)
+        log_allow(b);
     return 0;
 }
 

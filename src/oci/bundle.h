@@ -3,11 +3,13 @@
  * What becomes part of the enclave: root.path (its root file system, measured as build-enclave
  * --rootfs measures a directory), process.args/env, linux.resources memory (the enclave's
  * memory) and CPU (its vCPUs), process.terminal and consoleSize, and the annotations
- * alcove.debug-mode and alcove.enclave-cid. What is refused (create fails, nothing is left): a
- * missing root.path, a cwd other than "/", a mount the enclave cannot honour (see oci_mount_rule),
- * an alcove.* annotation this version does not know or a value it cannot take. What the enclave has
- * no use for (namespaces, capabilities, rlimits, seccomp, the user, hooks, the host's /proc, /dev
- * and /sys) is ignored, with an info line in the log. docs/oci.md has the rules. */
+ * alcove.debug-mode and alcove.enclave-cid; the annotations alcove.allow and alcove.allowlist
+ * give the outbound allowlist (not measured, as alcove run's --allow). What is refused (create
+ * fails, nothing is left): a missing root.path, a cwd other than "/", a mount the enclave cannot
+ * honour (see oci_mount_rule), an alcove.* annotation this version does not know or a value it
+ * cannot take. What the enclave has no use for (namespaces, capabilities, rlimits, seccomp, the
+ * user, hooks, the host's /proc, /dev and /sys) is ignored, with an info line in the log.
+ * docs/oci.md has the rules. */
 #ifndef ALCOVE_OCI_BUNDLE_H
 #define ALCOVE_OCI_BUNDLE_H
 
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 struct cJSON;
+struct out_rule;
 
 struct oci_bundle {
     char *dir;    /* the bundle, absolute */
@@ -30,6 +33,8 @@ struct oci_bundle {
     int terminal;              /* process.terminal: a pty over --console-socket (console.h) */
     unsigned rows, cols;       /* process.consoleSize; 0: not given */
     struct cJSON *annotations; /* the bundle's annotations (an object), for state */
+    struct out_rule *allow;    /* alcove.allow, alcove.allowlist (NULL: none) */
+    unsigned nallow;
 };
 
 /* Reads and checks dir/config.json. 0, or an alcove error code (reported with oci_err). */

@@ -49,6 +49,8 @@ void oci_enclave_config(struct enclave_config *cfg, const char *id, const struct
         .cid = b->cid,
         .name = id,
         .debug_mode = b->debug_mode,
+        .allow = b->allow,
+        .nallow = b->nallow,
     };
 }
 

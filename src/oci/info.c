@@ -49,6 +49,10 @@ int oci_cmd_features(int argc, char **argv)
     cJSON_AddStringToObject(ann, "io.github.alcove.enclave", "true");
     cJSON_AddStringToObject(ann, "alcove.debug-mode", "true|false: PCRs read as zeros");
     cJSON_AddStringToObject(ann, "alcove.enclave-cid", "the enclave's vsock CID (>= 4)");
+    cJSON_AddStringToObject(ann, "alcove.allow",
+                            "HOST:PORT[,HOST:PORT]...: outbound connections allowed");
+    cJSON_AddStringToObject(ann, "alcove.allowlist",
+                            "a vsock-proxy.yaml file (relative to the bundle): the same");
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     if (!s)

@@ -33,19 +33,6 @@ load oci_helpers
   echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"]'
 }
 
-# must_fail NAME: create must fail, log MSG as its last error, and leave nothing
-must_fail_create() {
-  local msg=$1
-  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 && status=0 || status=$?
-  [ "$status" -ne 0 ] || { echo "create succeeded"; cat "$T/out"; return 1; }
-  assert_log_error "$msg"
-  grep -q "$msg" "$T/out" # errors reach stderr too
-  [ ! -e "$T/pid" ]
-  assert_nothing_left c1
-  run "${OCI[@]}" state c1
-  [ "$status" -ne 0 ]
-}
-
 @test "oci: must-fail: a host bind mount is refused, nothing is left" {
   EDIT='c["mounts"].append({"destination": "/data", "type": "bind", "source": "/etc", "options": ["rbind"]})' \
     mkbundle "$T/b" sh -c 'echo hi'

@@ -68,3 +68,17 @@ assert errors, "no error line in the log: %r" % lines
 assert sys.argv[2] in errors[-1]["msg"], "%r does not say %r" % (errors[-1]["msg"], sys.argv[2])
 PY
 }
+
+# must_fail_create MSG: create of $T/b as c1 must fail, log MSG in its last error line (and
+# on stderr), and leave nothing
+must_fail_create() {
+  local msg=$1
+  "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 && status=0 || status=$?
+  [ "$status" -ne 0 ] || { echo "create succeeded"; cat "$T/out"; return 1; }
+  assert_log_error "$msg"
+  grep -q "$msg" "$T/out" # errors reach stderr too
+  [ ! -e "$T/pid" ]
+  assert_nothing_left c1
+  run "${OCI[@]}" state c1
+  [ "$status" -ne 0 ]
+}

@@ -6,6 +6,7 @@
 # without KVM.
 
 load helpers
+load http_host
 bats_require_minimum_version 1.5.0
 
 ALIAS=169.254.1.2 # ALC_HOST_ALIAS_V4, host.alcove.internal
@@ -24,29 +25,6 @@ teardown() {
     wait "$p" 2> /dev/null || true
   done
   "$ALCOVE" terminate-enclave --all > /dev/null 2>&1 || true
-}
-
-free_port() {
-  python3 -c "
-import socket
-s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
-}
-
-# An HTTP server on the host's loopback serving $T/www; its port in HTTP_PORT.
-start_http() {
-  mkdir -p "$T/www"
-  echo "hello from the host $$" > "$T/www/index.txt"
-  HTTP_PORT=$(free_port)
-  python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$HTTP_PORT" \
-    > "$T/http.log" 2>&1 &
-  BG_PIDS+=("$!")
-  local i
-  for i in $(seq 200); do
-    ss -ltn | grep -q "127.0.0.1:$HTTP_PORT " && return 0
-    sleep 0.05
-  done
-  cat "$T/http.log"
-  return 1
 }
 
 assert_nothing_left() {
