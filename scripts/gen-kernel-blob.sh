@@ -1,7 +1,7 @@
 #!/bin/sh
 # gen-kernel-blob.sh FILE OUT.S [NAME]: embeds FILE into an image as the bytes from NAME to
 # NAME_end (NAME defaults to alcove_kernel_image: the enclave kernel in the alcove binary; the
-# kernel embeds its vDSO with it too).
+# kernel embeds its vDSO with it, and alcove the enclave's exec service, alcove_execd_image).
 set -eu
 file=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 name=${3:-alcove_kernel_image}
