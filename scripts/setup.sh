@@ -25,9 +25,17 @@ if [ "${1:-}" = --group ]; then
   mkdir -p /run/alcove
   chown "root:$group" /run/alcove
   chmod 01770 /run/alcove
-  if [ -d /run/alcove/leases ]; then
-    chown "root:$group" /run/alcove/leases
-    chmod 01770 /run/alcove/leases
+  # leases/ may have been made by a member in the shared directory (a link to /etc, say):
+  # only a real directory of root's is kept and put right, anything else is removed first
+  leases=/run/alcove/leases
+  if [ -L "$leases" ] || { [ -e "$leases" ] && [ "$(stat -c %u "$leases")" != 0 ]; } ||
+    { [ -e "$leases" ] && [ ! -d "$leases" ]; }; then
+    echo "setup: removing $leases, which is not root's directory"
+    rm -rf --one-file-system -- "$leases"
+  fi
+  if [ -d "$leases" ]; then
+    chown -h "root:$group" "$leases"
+    chmod 01770 "$leases"
   fi
   # Debian's udev rules give /dev/kvm to group kvm, mode 0660: members need that group too
   if [ -c /dev/kvm ]; then

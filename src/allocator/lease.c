@@ -104,9 +104,25 @@ static int leases_dir(char *buf, size_t size, int create, char *why, size_t whyl
     if (!create)
         return 0;
     if (geteuid() == 0) {
-        if ((mkdir(buf, 0700) != 0 && errno != EEXIST) || lchown(buf, 0, gid) != 0 ||
-            chmod(buf, RUNTIME_SHARED_MODE) != 0) {
-            why_set(why, whylen, "cannot make %s shared: %s", buf, strerror(errno));
+        /* through a descriptor of the directory itself: a member may have put a link (or a
+         * directory of its own) there, and chmod or chown by name would follow or keep it */
+        int dfd = -1, e = 0;
+        struct stat ds;
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            e = errno;
+        else if ((dfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            e = errno;
+        else if (fstat(dfd, &ds) != 0)
+            e = errno;
+        else if (ds.st_uid != 0)
+            e = EPERM; /* a member's directory: not made shared */
+        else if (fchown(dfd, 0, gid) != 0 || fchmod(dfd, RUNTIME_SHARED_MODE) != 0)
+            e = errno;
+        if (dfd >= 0)
+            close(dfd);
+        if (e) {
+            why_set(why, whylen, "cannot make %s shared (it must be root's own directory): %s", buf,
+                    strerror(e));
             return -1;
         }
     }

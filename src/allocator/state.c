@@ -260,7 +260,9 @@ int state_save(const struct pool_state *st, char *why, size_t whylen)
         why_set(why, whylen, "out of memory");
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    /* a fresh file of our own: one a member left at that name is removed, never written into */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     size_t len = strlen(text);
     /* 0644 whatever the umask: a shared directory's members read it */
     int ok = fd >= 0 && fchmod(fd, 0644) == 0 && write(fd, text, len) == (ssize_t)len &&

@@ -1,6 +1,9 @@
 /* main.c: the alcove command: dispatch to a subcommand from the table. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -63,8 +66,22 @@ static void print_help(void)
         "Options:\n  -h, --help         show this help\n  -V, --version      show the version\n");
 }
 
+/* Descriptors 0-2 that the caller closed get /dev/null, so that no socket or file the command
+ * opens takes their number (alcove exec would read its own connection as stdin). */
+static void open_closed_stdio(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd)
+            close(n); /* a lower one was closed too and took it: that one is covered */
+    }
+}
+
 int main(int argc, char **argv)
 {
+    open_closed_stdio();
     if (argc < 2) {
         /* as nitro-cli's clap (arg_required_else_help): the help, and status 2 */
         print_help();
