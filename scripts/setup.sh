@@ -80,6 +80,8 @@ packages=(
   wrk               # an HTTP load generator (bench/net.sh)
   podman            # a container engine driving alcove-oci, the OCI runtime (oci.bats)
   containerd        # containerd 1.6 and ctr: its runc shim driving alcove-oci (oci.bats)
+  docker.io         # dockerd 20.10 and docker: Docker driving alcove-oci (docker.bats, which starts
+                    # its own dockerd; on a systemd host the package also starts a system one)
   crun              # a plain runtime for bench/oci.sh when runc is absent
   openjdk-17-jdk-headless nodejs  # language runtimes run unmodified in enclaves (dynamic.bats)
 )

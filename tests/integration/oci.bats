@@ -360,25 +360,8 @@ containerd_setup() {
   command -v containerd > /dev/null && command -v ctr > /dev/null ||
     skip "containerd is not installed (scripts/setup.sh installs it)"
   local C=$T/ctrd
-  mkdir -p "$C"
-  cat > "$C/config.toml" <<TOML
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
-[grpc]
-  address = "$C/c.sock"
-[ttrpc]
-  address = "$C/c.sock.ttrpc"
-[debug]
-  address = "$C/debug.sock"
-TOML
-  containerd --config "$C/config.toml" > "$C/containerd.log" 2>&1 &
-  CONTAINERD_PID=$!
+  containerd_start "$C" || return 1
   CTR=(ctr --address "$C/c.sock" --namespace alcove-test)
-  local i
-  for i in $(seq 1 100); do "${CTR[@]}" version > /dev/null 2>&1 && break; sleep 0.2; done
-  "${CTR[@]}" version > /dev/null || { cat "$C/containerd.log"; return 1; }
   timeout 300 "${POD[@]}" save --format docker-archive -o "$C/image.tar" localhost/alcove-bb:test > /dev/null 2>&1
   timeout 300 "${CTR[@]}" images import --snapshotter native "$C/image.tar" > /dev/null
   CRUN=(timeout 300 "${CTR[@]}" run --snapshotter native --runc-binary "$ALCOVE_OCI"
@@ -392,11 +375,7 @@ teardown_containerd() {
   local c
   for c in $("${CTR[@]}" containers ls -q 2> /dev/null); do "${CTR[@]}" containers delete "$c" > /dev/null 2>&1; done
   "${CTR[@]}" images rm localhost/alcove-bb:test > /dev/null 2>&1 || true
-  kill "$CONTAINERD_PID" 2> /dev/null
-  wait "$CONTAINERD_PID" 2> /dev/null || true
-  CONTAINERD_PID=
-  # the shims' socket directory is containerd's fixed one (/run/containerd/s): gone when empty
-  rmdir /run/containerd/s /run/containerd 2> /dev/null || true
+  containerd_stop
 }
 
 @test "oci: containerd: ctr run --rm with alcove-oci as the runc shim's binary: stdout and exit statuses" {

@@ -82,3 +82,46 @@ must_fail_create() {
   run "${OCI[@]}" state c1
   [ "$status" -ne 0 ]
 }
+
+# containerd_start DIR: a private containerd (oci.bats' ctr tests, docker.bats' dockerd): its
+# root, state, sockets (DIR/c.sock) and config under DIR, the CRI plugin and the snapshotters
+# these machines lack disabled; CONTAINERD_PID is its pid once it answers. containerd_stop ends
+# it, and the shims it started that are still there (a test that failed half way).
+containerd_start() {
+  local C=$1
+  mkdir -p "$C"
+  cat > "$C/config.toml" <<TOML
+version = 2
+root = "$C/root"
+state = "$C/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$C/c.sock"
+[ttrpc]
+  address = "$C/c.sock.ttrpc"
+[debug]
+  address = "$C/debug.sock"
+TOML
+  containerd --config "$C/config.toml" > "$C/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  CONTAINERD_DIR=$C
+  local i
+  for i in $(seq 1 100); do ctr --address "$C/c.sock" version > /dev/null 2>&1 && break; sleep 0.2; done
+  ctr --address "$C/c.sock" version > /dev/null || { cat "$C/containerd.log"; return 1; }
+}
+
+containerd_stop() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  kill "$CONTAINERD_PID" 2> /dev/null
+  wait "$CONTAINERD_PID" 2> /dev/null || true
+  CONTAINERD_PID=
+  # a shim outlives containerd while its container does; the ones of this containerd name its
+  # socket (-address DIR/c.sock)
+  local p
+  for p in $(pgrep -f -- "-address $CONTAINERD_DIR/c.sock( |$)"); do
+    echo "# containerd_stop: a shim was left, ending it: $(tr '\0' ' ' < "/proc/$p/cmdline")" >&3
+    kill -KILL "$p" 2> /dev/null || true
+  done
+  # the shims' socket directory is containerd's fixed one (/run/containerd/s): gone when empty
+  rmdir /run/containerd/s /run/containerd 2> /dev/null || true
+}
