@@ -105,8 +105,12 @@ TOML
   containerd --config "$C/config.toml" > "$C/containerd.log" 2>&1 &
   CONTAINERD_PID=$!
   CONTAINERD_DIR=$C
-  local i
-  for i in $(seq 1 100); do ctr --address "$C/c.sock" version > /dev/null 2>&1 && break; sleep 0.2; done
+  local end=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$end" ]; do
+    ctr --address "$C/c.sock" version > /dev/null 2>&1 && break
+    kill -0 "$CONTAINERD_PID" 2> /dev/null || break
+    sleep 0.2
+  done
   ctr --address "$C/c.sock" version > /dev/null || { cat "$C/containerd.log"; return 1; }
 }
 
