@@ -1,4 +1,4 @@
-/* control.c: `state`, `kill`, `delete`, `list` and `ps`.
+/* control.c: `state`, `kill`, `pause`, `resume`, `delete`, `list` and `ps`.
  *
  * Signals: the enclave has one workload, and the first rule is that TERM, INT, HUP and QUIT
  * end it as that signal would (the monitor tears the enclave down and exits 128 + N), and KILL
@@ -8,7 +8,12 @@
  * started the enclave: it gets the signal itself.
  *
  * kill holds the container's lock, and signals through a pidfd opened while the monitor's start
- * time was still the one recorded: a pid that was reused meanwhile is never signalled. */
+ * time was still the one recorded: a pid that was reused meanwhile is never signalled.
+ *
+ * Pause stops the monitor with SIGSTOP: all of its threads, the vCPUs' included, so the guest
+ * runs no instruction until resume sends SIGCONT (as the freezer cgroup stops runc's
+ * container). A signal for a paused container is followed by SIGCONT, so that it takes effect
+ * at once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -179,12 +184,14 @@ static int signal_container(const struct oci_state *st, int sig)
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s: container not running", st->id);
         return -1;
     }
-    int r = 0;
+    int r = 0, paused = oci_state_paused(st);
     if (sig == 0) {
         r = 0;
     } else if (strcmp(status, "created") == 0 || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
                sig == SIGQUIT) {
         r = monitor_signal(&m, sig);
+        if (r == 0 && paused) /* a stopped monitor would keep the signal pending */
+            r = monitor_signal(&m, SIGCONT);
     } else if (sig != SIGKILL) {
         oci_err(E_INVALID_ARGUMENT,
                 "signal %d: alcove-oci delivers only TERM, INT, HUP, QUIT and KILL (each ends the "
@@ -202,6 +209,8 @@ static int signal_container(const struct oci_state *st, int sig)
         if (w)
             oci_info("container %s: cannot record the signal: %s", st->id, strerror(-w));
         r = monitor_signal(&m, SIGTERM);
+        if (r == 0 && paused)
+            r = monitor_signal(&m, SIGCONT);
         if (r == 0 && !monitor_wait(&m, KILL_GRACE_MS)) {
             oci_info("container %s: the monitor did not end in %d ms; SIGKILL", st->id,
                      KILL_GRACE_MS);
@@ -258,6 +267,61 @@ int oci_cmd_kill(int argc, char **argv)
     return rc;
 }
 
+/* Waits up to ms for the monitor's stopped state to become want (or for its end). */
+static int wait_stopped_state(const struct oci_state *st, int want, int ms)
+{
+    for (int t = 0;; t += 5) {
+        if (!oci_state_alive(st) || oci_state_paused(st) == want)
+            return 0;
+        if (t >= ms)
+            return -1;
+        usleep(5000);
+    }
+}
+
+/* pause (stop 1) or resume (stop 0) ID: 0, or 1 (reported). */
+static int pause_or_resume(int argc, char **argv, int stop)
+{
+    const char *cmd = stop ? "pause" : "resume";
+    if (argc != 2 || argv[1][0] == '-') {
+        oci_err(E_MISSING_ARGUMENT, "usage: alcove-oci %s ID", cmd);
+        return 1;
+    }
+    struct oci_state st;
+    if (load(argv[1], &st, 1))
+        return 1;
+    const char *status = oci_state_status(&st), *want = stop ? "running" : "paused";
+    struct monitor_ref m;
+    int rc = 1;
+    if (strcmp(status, want) != 0) {
+        /* runc's words for each */
+        oci_err(E_INVALID_ARGUMENT, "container %s: container not %s", st.id, want);
+    } else if (monitor_open(&st, &m)) {
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s: container not running", st.id);
+    } else {
+        if (monitor_signal(&m, stop ? SIGSTOP : SIGCONT))
+            oci_err(E_INVALID_ARGUMENT, "container %s: %s: %s", st.id, cmd, strerror(errno));
+        else if (wait_stopped_state(&st, stop, KILL_GRACE_MS))
+            oci_err(E_INVALID_ARGUMENT, "container %s: %s: the monitor is still %s after %d ms",
+                    st.id, cmd, status, KILL_GRACE_MS);
+        else
+            rc = 0;
+        monitor_close(&m);
+    }
+    unload(&st);
+    return rc;
+}
+
+int oci_cmd_pause(int argc, char **argv)
+{
+    return pause_or_resume(argc, argv, 1);
+}
+
+int oci_cmd_resume(int argc, char **argv)
+{
+    return pause_or_resume(argc, argv, 0);
+}
+
 int oci_cmd_delete(int argc, char **argv)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
@@ -302,8 +366,8 @@ int oci_cmd_delete(int argc, char **argv)
     const char *status = r ? "stopped" : oci_state_status(&st);
     if (r)
         oci_info("container %s: its state: %s; removed as it is", id, strerror(-r));
-    if (strcmp(status, "running") == 0 && !force) {
-        oci_err(E_INVALID_ARGUMENT, "container %s is running: stop it or delete --force", id);
+    if ((strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) && !force) {
+        oci_err(E_INVALID_ARGUMENT, "container %s is %s: stop it or delete --force", id, status);
         oci_state_free(&st);
         oci_state_unlock(lock);
         return 1;

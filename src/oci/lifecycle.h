@@ -11,6 +11,8 @@ int oci_cmd_start(int argc, char **argv);
 int oci_cmd_run(int argc, char **argv);
 int oci_cmd_state(int argc, char **argv);
 int oci_cmd_kill(int argc, char **argv);
+int oci_cmd_pause(int argc, char **argv);
+int oci_cmd_resume(int argc, char **argv);
 int oci_cmd_delete(int argc, char **argv);
 int oci_cmd_list(int argc, char **argv);
 int oci_cmd_ps(int argc, char **argv);

@@ -29,6 +29,8 @@ static const struct oci_command g_commands[] = {
     {"run", oci_cmd_run, "create and start a container, wait for it, delete it", 2},
     {"state", oci_cmd_state, "print a container's state (JSON)", 1},
     {"kill", oci_cmd_kill, "send a signal (TERM, INT, HUP, QUIT, KILL end the enclave)", 1},
+    {"pause", oci_cmd_pause, "stop every vCPU of a running container's enclave", 1},
+    {"resume", oci_cmd_resume, "let a paused container's enclave run again", 1},
     {"delete", oci_cmd_delete, "delete a stopped (or, with --force, any) container", 1},
     {"list", oci_cmd_list, "list containers (--format table|json, --quiet)", 1},
     {"ps", oci_cmd_ps, "a container's host processes (its monitor)", 1},
@@ -43,8 +45,6 @@ static const struct {
     const char *name, *why;
 } g_refused[] = {
     {"exec", "a second process in a running enclave comes with the processes work (issue 17)"},
-    {"pause", "an enclave cannot be frozen yet"},
-    {"resume", "an enclave cannot be frozen yet"},
     {"update", "an enclave's memory and vCPUs are fixed when it starts"},
     {"checkpoint", "an enclave's memory never leaves it"},
     {"restore", "an enclave's memory never leaves it"},

@@ -67,7 +67,9 @@ void oci_state_free(struct oci_state *st)
     st->annotations = NULL;
 }
 
-unsigned long long oci_pid_start(pid_t pid)
+/* pid's start time (/proc/<pid>/stat's starttime) and its state letter; 0 when it is gone
+ * (or a zombie). */
+static unsigned long long pid_stat(pid_t pid, char *state_out)
 {
     if (pid <= 0)
         return 0;
@@ -89,6 +91,8 @@ unsigned long long oci_pid_start(pid_t pid)
     char state = p[2];
     if (state == 'Z' || state == 'X')
         return 0;
+    if (state_out)
+        *state_out = state;
     p += 2;
     for (int field = 3; field < 22 && p; field++) {
         p = strchr(p, ' ');
@@ -98,10 +102,22 @@ unsigned long long oci_pid_start(pid_t pid)
     return p ? strtoull(p, NULL, 10) : 0;
 }
 
+unsigned long long oci_pid_start(pid_t pid)
+{
+    return pid_stat(pid, NULL);
+}
+
 int oci_state_alive(const struct oci_state *st)
 {
     unsigned long long s = oci_pid_start(st->pid);
     return s != 0 && s == st->pid_start;
+}
+
+int oci_state_paused(const struct oci_state *st)
+{
+    char state = 0;
+    unsigned long long s = pid_stat(st->pid, &state);
+    return s != 0 && s == st->pid_start && state == 'T';
 }
 
 const char *oci_state_status(const struct oci_state *st)
@@ -111,7 +127,7 @@ const char *oci_state_status(const struct oci_state *st)
     struct stat sb;
     if (fstatat(st->dir, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return "created";
-    return "running";
+    return oci_state_paused(st) ? "paused" : "running";
 }
 
 cJSON *oci_state_json(const struct oci_state *st)

@@ -13,7 +13,8 @@
  * id (never over another), so two creates of one id cannot both have it. Commands that change a
  * container hold flock(LOCK_EX) on its directory, and every file in it is reached through the
  * directory's descriptor, never by path and never through a link. The status is not stored but
- * seen: no live monitor is "stopped", a live one with exec.fifo "created", else "running". */
+ * seen: no live monitor is "stopped", a live one with exec.fifo "created", a stopped one (SIGSTOP:
+ * `pause`) "paused", else "running". */
 #ifndef ALCOVE_OCI_STATE_H
 #define ALCOVE_OCI_STATE_H
 
@@ -80,6 +81,8 @@ void oci_state_free(struct oci_state *st);
 /* The monitor's start time, 0 when pid is not a live process (a zombie is not live). */
 unsigned long long oci_pid_start(pid_t pid);
 int oci_state_alive(const struct oci_state *st);
+/* The monitor lives and is stopped (SIGSTOP: `pause`). */
+int oci_state_paused(const struct oci_state *st);
 const char *oci_state_status(const struct oci_state *st);
 /* runc's state object (the caller deletes it). */
 struct cJSON *oci_state_json(const struct oci_state *st);

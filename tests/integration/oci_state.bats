@@ -159,6 +159,42 @@ fake_running() {
   assert_nothing_left f1
 }
 
+@test "oci_state: pause stops the monitor (paused), resume lets it go on; wrong states refused; kill of a paused one ends it" {
+  sleep 100 & local mon=$!
+  fake_running p1 "$mon"
+  proc_state() { awk '{print $3}' "/proc/$1/stat"; }
+  "${OCI[@]}" pause p1
+  [ "$(proc_state "$mon")" = T ]
+  run "${OCI[@]}" state p1
+  [[ "$output" == *'"paused"'* ]] || { echo "$output"; return 1; }
+  run "${OCI[@]}" list
+  [[ "$output" == *paused* ]]
+  run "${OCI[@]}" pause p1
+  [ "$status" -eq 1 ]
+  assert_log_error "container p1: container not running"
+  run "${OCI[@]}" delete p1
+  [ "$status" -eq 1 ]
+  assert_log_error "container p1 is paused"
+  "${OCI[@]}" resume p1
+  [ "$(proc_state "$mon")" != T ]
+  run "${OCI[@]}" state p1
+  [[ "$output" == *'"running"'* ]]
+  run "${OCI[@]}" resume p1
+  [ "$status" -eq 1 ]
+  assert_log_error "container p1: container not paused"
+  run "${OCI[@]}" pause
+  [ "$status" -eq 1 ]
+  # a signal for a paused container takes effect at once (SIGCONT follows it)
+  "${OCI[@]}" pause p1
+  "${OCI[@]}" kill p1 TERM
+  wait_gone "$mon"
+  run "${OCI[@]}" pause p1
+  [ "$status" -eq 1 ]
+  assert_log_error "container p1: container not running"
+  "${OCI[@]}" delete p1
+  assert_nothing_left p1
+}
+
 @test "oci_state: delete --force removes damaged state: bad JSON, a directory for a file, a link or a file for the directory" {
   mkdir -p "$R/bad1" "$R/bad2/state.json/deeper" "$R/bad3/sub" "$T/outside/keep"
   chmod 700 "$R"
@@ -255,4 +291,30 @@ fake_running() {
   wait "$r" || status=$?
   [ "$status" -eq 143 ] || { echo "run's status $status"; cat "$T/err" "$T/log.json"; return 1; }
   assert_nothing_left s2
+}
+
+@test "oci_state: pause freezes a running enclave (no output until resume), resume lets it go on" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" p2 > "$T/out" 2> "$T/err" &
+  local r=$! i
+  for i in $(seq 1 300); do grep -q 'tick 3' "$T/out" && break; sleep 1; done
+  grep -q 'tick 3' "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  "${OCI[@]}" pause p2
+  [[ "$("${OCI[@]}" state p2)" == *'"paused"'* ]]
+  sleep 1 # output already on its way out of the monitor is let through
+  local before after
+  before=$(wc -l < "$T/out")
+  sleep 3
+  after=$(wc -l < "$T/out")
+  [ "$before" -eq "$after" ] || { echo "paused, yet the workload wrote $((after - before)) lines"; return 1; }
+  "${OCI[@]}" resume p2
+  for i in $(seq 1 100); do [ "$(wc -l < "$T/out")" -gt "$after" ] && break; sleep 0.2; done
+  [ "$(wc -l < "$T/out")" -gt "$after" ] || { echo "no output after resume"; cat "$T/err"; return 1; }
+  "${OCI[@]}" pause p2
+  "${OCI[@]}" kill p2 KILL
+  local status=0
+  wait "$r" || status=$?
+  [ "$status" -eq 137 ] || { echo "run's status $status"; cat "$T/err"; return 1; }
+  assert_nothing_left p2
 }
