@@ -55,6 +55,8 @@ static int load(const char *id, struct oci_state *st, int lock)
     int r = dir < 0 ? dir : oci_state_read(dir, id, st);
     if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
+    else if (r == -EMEDIUMTYPE)
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
     else if (r)
         oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
     if (r) {
@@ -363,6 +365,12 @@ int oci_cmd_delete(int argc, char **argv)
      * this could name: it is removed as a stopped container's is */
     struct oci_state st;
     int r = oci_state_read(lock, id, &st);
+    if (r == -EMEDIUMTYPE) { /* left alone, --force or not */
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
+        oci_state_free(&st);
+        oci_state_unlock(lock);
+        return 1;
+    }
     const char *status = r ? "stopped" : oci_state_status(&st);
     if (r)
         oci_info("container %s: its state: %s; removed as it is", id, strerror(-r));

@@ -444,7 +444,10 @@ static int start_one(const char *id)
     int r = oci_state_read(lock, id, &st);
     if (r) {
         oci_state_unlock(lock);
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s: its state: %s", id, strerror(-r));
+        if (r == -EMEDIUMTYPE)
+            oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
+        else
+            oci_err(E_ENCLAVE_NOT_FOUND, "container %s: its state: %s", id, strerror(-r));
         return 1;
     }
     const char *status = oci_state_status(&st);

@@ -50,6 +50,11 @@ int oci_state_read(int dfd, const char *id, struct oci_state *st)
     }
     const cJSON *pid = cJSON_GetObjectItem(o, "pid");
     const cJSON *start = cJSON_GetObjectItem(o, "alcove.pidStart");
+    if (!cJSON_IsNumber(start)) {
+        /* another runtime's (dockerd gives runc and alcove-oci one root): never ours to touch */
+        cJSON_Delete(o);
+        return -EMEDIUMTYPE;
+    }
     st->pid = cJSON_IsNumber(pid) ? (pid_t)pid->valuedouble : 0;
     st->pid_start = cJSON_IsNumber(start) ? (unsigned long long)start->valuedouble : 0;
     copy_str(st->bundle, sizeof(st->bundle), cJSON_GetObjectItem(o, "bundle"));

@@ -74,7 +74,9 @@ int oci_state_put(int dfd, const char *name, const char *text);
 
 /* st->dir must be set. */
 int oci_state_write(const struct oci_state *st);
-/* Reads the state in the container's directory dfd: 0, or -ENOENT (no state.json) or -errno. */
+/* Reads the state in the container's directory dfd: 0, or -ENOENT (no state.json),
+ * -EMEDIUMTYPE (another runtime's state: no alcove.pidStart; dockerd gives runc and alcove-oci
+ * one root) or -errno. */
 int oci_state_read(int dfd, const char *id, struct oci_state *st);
 void oci_state_free(struct oci_state *st);
 

@@ -215,6 +215,30 @@ fake_running() {
   [ -z "$(ls -A "$R")" ]
 }
 
+@test "oci_state: another runtime's state under the same root (dockerd shares one with runc) is not listed and never deleted" {
+  mkdir -p "$R/runc1"
+  chmod 700 "$R" "$R/runc1"
+  # runc's own fields, no alcove.pidStart
+  printf '{"id": "runc1", "init_process_pid": %d, "init_process_start": 1, "created": "2026-01-01T00:00:00Z", "config": {}}\n' $$ > "$R/runc1/state.json"
+  sleep 100 & local mon=$!
+  fake_running a1 "$mon"
+  run "${OCI[@]}" list --quiet
+  [ "$output" = a1 ] || { echo "$output"; return 1; }
+  run "${OCI[@]}" state runc1
+  [ "$status" -eq 1 ]
+  assert_log_error "container runc1 is another runtime's, not alcove-oci's"
+  for f in "" --force; do
+    run "${OCI[@]}" delete $f runc1
+    [ "$status" -eq 1 ]
+    assert_log_error "container runc1 is another runtime's"
+    [ -f "$R/runc1/state.json" ]
+  done
+  run "${OCI[@]}" kill runc1 KILL
+  [ "$status" -eq 1 ]
+  kill "$mon"
+  rm -rf "$R/runc1" "$R/a1"
+}
+
 @test "oci_state: the monitor holds none of create's descriptors but stdio; --preserve-fds N > 0 is refused" {
   mkbundle "$T/b" sleep 100
   "${OCI[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1 > "$T/out" 2>&1 7> "$T/held" 8< /dev/null
