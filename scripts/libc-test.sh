@@ -52,27 +52,9 @@ ENCLAVE_TIMEOUT=${LIBCTEST_ENCLAVE_TIMEOUT:-120}
 MEMORY=${LIBCTEST_MEMORY:-256}
 LIBCTEST_URL=https://repo.or.cz/libc-test.git
 
-native_only=no list_only=no filter=
-while [ $# -gt 0 ]; do
-  case $1 in
-    --native) native_only=yes ;;
-    --list) list_only=yes ;;
-    --filter) [ $# -ge 2 ] || { echo "libc-test.sh: --filter needs a REGEX" >&2; exit 2; }; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
-    -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-    *) echo "libc-test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-
-die() { echo "libc-test.sh: $*" >&2; exit 1; }
-
-have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
-
-if [ $list_only = no ] && [ $native_only = no ]; then
-  have_kvm || die "no usable /dev/kvm on this machine: enclaves cannot run here (use --native for the native side only)"
-  [ -x "$ALCOVE" ] || die "alcove CLI not found at $ALCOVE (build it, or set ALCOVE=PATH)"
-fi
+SUITE=libc-test.sh
+# shellcheck source=lib/suite-args.sh
+. "$ROOT/scripts/lib/suite-args.sh"
 for d in $DIRS; do
   case $d in functional|regression|math) ;; *) die "LIBCTEST_DIRS: unknown directory '$d' (functional, regression, math)" ;; esac
 done

@@ -54,27 +54,9 @@ getpgid getpgrp getsid getppid getpid mmap mprotect munmap madvise msync mincore
 pipe2 dup dup2 clone exit exit_group shmget shmat shmdt shmctl memfd_create
 semget semop semctl msgget msgsnd msgrcv msgctl"
 
-native_only=no list_only=no filter=
-while [ $# -gt 0 ]; do
-  case $1 in
-    --native) native_only=yes ;;
-    --list) list_only=yes ;;
-    --filter) [ $# -ge 2 ] || { echo "ltp.sh: --filter needs a REGEX" >&2; exit 2; }; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
-    -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-    *) echo "ltp.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-
-die() { echo "ltp.sh: $*" >&2; exit 1; }
-
-have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
-
-if [ $list_only = no ] && [ $native_only = no ]; then
-  have_kvm || die "no usable /dev/kvm on this machine: enclaves cannot run here (use --native for the native side only)"
-  [ -x "$ALCOVE" ] || die "alcove CLI not found at $ALCOVE (build it, or set ALCOVE=PATH)"
-fi
+SUITE=ltp.sh
+# shellcheck source=lib/suite-args.sh
+. "$ROOT/scripts/lib/suite-args.sh"
 
 # --- the source -------------------------------------------------------------------------------
 get_source() {
