@@ -1,8 +1,8 @@
 /* lease.c: the accounting of the reservation between enclaves (see lease.h). Everything that
- * reads or changes the leases holds the allocator's lock (state.h), so choosing CPUs and pages
- * and writing the lease file is one step for the other processes. A lease file is alive while
- * somebody holds an flock on it: a scanner's own non-blocking shared lock fails on a live one
- * (flock locks belong to open files, so this holds within one process too). */
+ * changes the leases holds the allocator's lock (state.h), so choosing CPUs and pages and
+ * writing the lease file is one step for the other processes (status only reads them). A lease file
+ * is alive while somebody holds an flock on it: a scanner's own non-blocking shared lock fails on a
+ * live one (flock locks belong to open files, so this holds within one process too). */
 #include "allocator/lease.h"
 
 #include <dirent.h>
@@ -409,13 +409,21 @@ int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struc
                 (unsigned long long)mem_mib, ncpu, POOL_LEASE_MAX_CPUS);
         return E_INVALID_ARGUMENT;
     }
-    int lock = state_lock(LOCK_EX, why, whylen);
-    if (lock < 0)
-        return E_LOCK_ACQUIRE;
     struct pool_state *st = malloc(sizeof(*st));
     struct pool_usage u = {0};
     int rc;
+    /* first without the lock (the record is replaced by a rename, so it is read whole): an
+     * enclave that does not use the pool never waits for the lock another user may hold */
     int loaded = st ? state_load(st, why, whylen) : -1;
+    int lock = -1;
+    if (loaded > 0) {
+        lock = state_lock(LOCK_EX, why, whylen);
+        if (lock < 0) {
+            free(st);
+            return -lock;
+        }
+        loaded = state_load(st, why, whylen); /* as it is now, under the lock */
+    }
     if (loaded < 0) {
         rc = E_FILE_OPERATION;
         goto out;

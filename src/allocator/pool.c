@@ -1,9 +1,10 @@
-/* pool.c: apply, status and release of the enclaves' reservation (see pool.h), each under the
- * allocator's lock. apply reads the topology, chooses or checks the CPUs, reserves the pages on
- * the CPUs' node, and only then writes the record, giving the pages back if it cannot. The
- * record names the sysfs root it was made under; release refuses to write another root's
- * counts (a test's fake tree, or the real one). The CPUs are not taken from the host: KVM runs
- * vCPUs as host threads, which the monitor pins to the pool (pool_pin_thread). */
+/* pool.c: apply, status and release of the enclaves' reservation (see pool.h), apply and
+ * release under the allocator's lock (status reads without it). apply reads the topology,
+ * chooses or checks the CPUs, reserves the pages on the CPUs' node, and only then writes the
+ * record, giving the pages back if it cannot. The record names the sysfs root it was made
+ * under; release refuses to write another root's counts (a test's fake tree, or the real
+ * one). The CPUs are not taken from the host: KVM runs vCPUs as host threads, which the
+ * monitor pins to the pool (pool_pin_thread). */
 #include "allocator/pool.h"
 
 #include <stdarg.h>
@@ -117,7 +118,7 @@ int pool_apply(const struct alloc_config *config, const char *config_path, struc
         return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
-        return E_LOCK_ACQUIRE;
+        return -lock;
     struct pool_state *st = calloc(1, sizeof(*st));
     int rc = 0;
     if (!st) {
@@ -169,9 +170,8 @@ int pool_status(bool *reserved, struct pool_state *st, struct pool_usage *use, c
     *reserved = false;
     memset(st, 0, sizeof(*st));
     memset(use, 0, sizeof(*use));
-    int lock = state_lock(LOCK_SH, why, whylen);
-    if (lock < 0)
-        return E_LOCK_ACQUIRE;
+    /* without the lock, which a member could hold: the record is replaced by a rename, so it
+     * is read whole, and a lease being written is counted on the next look */
     int rc = 0;
     int had = state_load(st, why, whylen);
     if (had < 0)
@@ -181,7 +181,6 @@ int pool_status(bool *reserved, struct pool_state *st, struct pool_usage *use, c
         if (pool_usage_read(st, 0, use, why, whylen))
             rc = E_FILE_OPERATION;
     }
-    state_unlock(lock);
     return rc;
 }
 
@@ -193,7 +192,7 @@ int pool_release(bool force, bool *had, char *why, size_t whylen)
         return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
-        return E_LOCK_ACQUIRE;
+        return -lock;
     struct pool_state *st = calloc(1, sizeof(*st));
     int rc = 0;
     int loaded = st ? state_load(st, why, whylen) : -1;

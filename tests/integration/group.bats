@@ -292,6 +292,55 @@ time.sleep(600)
   assert_nothing_left
 }
 
+# wait_locked FILE: until somebody holds an flock on FILE (a member's `flock` started).
+wait_locked() {
+  for _ in $(seq 100); do
+    [ -e "$1" ] && ! flock -n -s "$1" true 2> /dev/null && return 0
+    sleep 0.1
+  done
+  echo "nobody locked $1"
+  return 1
+}
+
+@test "group: a member neither makes the allocator's lock nor holds it for ever" {
+  # a member's command makes no lock file: only the directory's owner (root) does
+  run as "$UA" "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  [ ! -e "$RT/allocator.lock" ]
+  # one a member made first and holds is not root's lock: root's command replaces it and goes
+  # on at once
+  local HOLD='
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+time.sleep(120)
+'
+  as_bg "$UA" python3 -c "$HOLD" "$RT/allocator.lock" &
+  FAKE_PIDS+=($!)
+  wait_locked "$RT/allocator.lock"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 60 "$ALCOVE" allocator release
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  [ "$(stat -c '%u %a' "$RT/allocator.lock")" = "0 644" ]
+  # a member that holds root's lock makes root's command fail in about 10 s, naming it
+  as_bg "$UB" python3 -c "$HOLD" "$RT/allocator.lock" &
+  FAKE_PIDS+=($!)
+  wait_locked "$RT/allocator.lock"
+  local start=$SECONDS
+  ALCOVE_RUNTIME_DIR=$RT run timeout 60 "$ALCOVE" allocator release
+  [ "$status" -eq 15 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E15 ]"*"held by another process (process ${FAKE_PIDS[-1]} 'python3' of uid $UB)"* ]] || { echo "$output"; return 1; }
+  [ $((SECONDS - start)) -lt 30 ]
+  # status reads without it
+  ALCOVE_RUNTIME_DIR=$RT run timeout 5 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  run as "$UA" timeout 5 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  rm -f "$RT/allocator.lock"
+  assert_nothing_left
+}
+
 @test "group: real enclaves of two members (KVM)" {
   require_kvm
   if ! as "$UA" test -w /dev/kvm; then
