@@ -353,6 +353,41 @@ static bool is_ended(const cJSON *desc)
     return cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;
 }
 
+/* Whether a file at one of cid's paths (its description, its control or vsock socket) is
+ * another user's: in a shared directory a member may make any of them, and a claim must never
+ * adopt another's description nor leave its monitor to fail at a socket it cannot bind. */
+static bool others_file(uint32_t cid)
+{
+    static const char *const suffixes[] = {"json", "ctl", "vsock"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (runtime_path(path, sizeof(path), cid, suffixes[i]) == 0 && lstat(path, &st) == 0 &&
+            st.st_uid != geteuid())
+            return true;
+    }
+    return false;
+}
+
+/* Opens cid's description for a claim: a new file (O_EXCL), or this user's own plain file
+ * already there; never a link, and never another user's file, whatever its mode. The fd, or
+ * -errno (-EACCES: another user's). */
+static int open_desc(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
+    if (fd >= 0 || errno != EEXIST)
+        return fd >= 0 ? fd : errno == ELOOP ? -EACCES : -errno;
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ELOOP ? -EACCES : -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+        close(fd);
+        return -EACCES;
+    }
+    return fd;
+}
+
 int runtime_claim(struct runtime_claim *c, uint32_t cid)
 {
     c->fd = -1;
@@ -362,11 +397,20 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         char path[PATH_MAX];
         if (runtime_path(path, sizeof(path), id, "json"))
             return -errno;
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
-        if (fd < 0 && errno == EACCES && !cid)
-            continue; /* another member's, in a shared directory */
+        if (others_file(id)) {
+            if (cid)
+                return -EACCES;
+            continue;
+        }
+        int fd = open_desc(path);
+        if (fd == -EACCES && !cid)
+            continue; /* another user's, or a link: not ours to take */
+        if (fd == -ENOENT) {
+            id--; /* removed between our two opens: again */
+            continue;
+        }
         if (fd < 0)
-            return -errno;
+            return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int err = errno;
             close(fd);
@@ -379,7 +423,7 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         /* a cleaner may have removed a file that looked stale between our open and our lock:
          * then it is not the path's any more, and we try again */
         struct stat a, b;
-        if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_ino != b.st_ino ||
+        if (fstat(fd, &a) != 0 || lstat(path, &b) != 0 || a.st_ino != b.st_ino ||
             a.st_dev != b.st_dev) {
             close(fd);
             id--;

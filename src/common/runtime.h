@@ -68,10 +68,12 @@ struct runtime_claim {
 };
 
 /* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN, skipping the CIDs of enclaves whose
- * application ended and whose description is still there, and, in a shared directory, CIDs
- * whose description another user owns). A stale claim (its monitor died)
- * is taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
- * -errno (-EACCES: cid's description is another user's). */
+ * application ended and whose description is still there, and CIDs where any file (the
+ * description, "<cid>.ctl", "<cid>.vsock") is another user's or the description is a link).
+ * The description is made with O_EXCL, or is this user's own plain file: another user's is
+ * never adopted, whatever its mode. A stale claim of this user (its monitor died) is taken
+ * over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
+ * -errno (-EACCES: a file at cid's paths is another user's). */
 int runtime_claim(struct runtime_claim *c, uint32_t cid);
 /* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
 int runtime_describe(struct runtime_claim *c, const char *json);
