@@ -321,22 +321,31 @@ static cJSON *read_json_fd(int fd)
 
 cJSON *runtime_read_desc(uint32_t cid)
 {
+    return runtime_read_desc_owner(cid, NULL);
+}
+
+cJSON *runtime_read_desc_owner(uint32_t cid, uid_t *owner)
+{
     char path[PATH_MAX];
     if (runtime_path(path, sizeof(path), cid, "json"))
         return NULL;
     /* a monitor may be rewriting it: a torn read is read again */
     for (int attempt = 0; attempt < 20; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
             return NULL;
-        /* a shared directory: a description another member made readable is still not this
-         * user's enclave (it could claim any name or ID); only root sees every member's */
+        /* a description another user made readable is still not this user's enclave (it
+         * could claim any name or ID); only root sees every user's. Never a FIFO or a device
+         * another member put there, not even for root */
         struct stat st;
-        if (g_shared && geteuid() != 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid())) {
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (geteuid() != 0 && st.st_uid != geteuid())) {
             close(fd);
             errno = EACCES;
             return NULL;
         }
+        if (owner)
+            *owner = st.st_uid;
         cJSON *j = read_json_fd(fd);
         close(fd);
         if (j)
@@ -523,7 +532,8 @@ int runtime_cid_running(uint32_t cid)
     return running;
 }
 
-/* The CID of the running enclave whose description has field == value, or 0. */
+/* The CID of the running enclave whose description has field == value, or 0: the caller's own
+ * first (names are not unique across users); for root, another user's when only one matches. */
 static uint32_t find_by(const char *field, const char *value)
 {
     const char *dir = runtime_dir();
@@ -532,23 +542,29 @@ static uint32_t find_by(const char *field, const char *value)
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    uint32_t found = 0;
+    uint32_t own = 0, other = 0;
+    unsigned others = 0;
     struct dirent *e;
-    while (!found && (e = readdir(d))) {
+    while (!own && (e = readdir(d))) {
         char *end;
         unsigned long cid = strtoul(e->d_name, &end, 10);
         if (end == e->d_name || strcmp(end, ".json") != 0 || cid == 0 || cid > UINT32_MAX)
             continue;
         if (!runtime_cid_running((uint32_t)cid))
             continue;
-        cJSON *j = runtime_read_desc((uint32_t)cid);
+        uid_t owner = 0;
+        cJSON *j = runtime_read_desc_owner((uint32_t)cid, &owner);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
-        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
-            found = (uint32_t)cid;
+        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0) {
+            if (owner == geteuid())
+                own = (uint32_t)cid;
+            else if (others++ == 0)
+                other = (uint32_t)cid;
+        }
         cJSON_Delete(j);
     }
     closedir(d);
-    return found;
+    return own ? own : others == 1 ? other : 0;
 }
 
 uint32_t runtime_find_name(const char *name)

@@ -88,12 +88,17 @@ void runtime_release_keep(struct runtime_claim *c);
 void runtime_remove(uint32_t cid);
 
 /* The description of cid (parsed JSON, the caller deletes it), read again while a monitor is
- * rewriting it; NULL when there is none. */
+ * rewriting it; NULL when there is none or it is not trusted (below). */
 struct cJSON;
 struct cJSON *runtime_read_desc(uint32_t cid);
+/* The same, with the description file's owner in *owner (when not NULL). A description that is
+ * not a regular file, or (for a caller other than root) not the caller's own, is not read: NULL
+ * with errno EACCES. Root reads every user's: its owner tells whose enclave it is. */
+struct cJSON *runtime_read_desc_owner(uint32_t cid, uid_t *owner);
 
 /* Finds a running enclave by name (the EnclaveName of its description), for libalcove (the CLI
- * has cli/enclaves.h). Returns its CID, or 0 when none matches. */
+ * has cli/enclaves.h): the caller's own first, for root another user's when only one matches.
+ * Returns its CID, or 0 when none (or several other users') match. */
 uint32_t runtime_find_name(const char *name);
 /* Whether an enclave with this CID is running now. */
 int runtime_cid_running(uint32_t cid);

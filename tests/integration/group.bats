@@ -139,31 +139,42 @@ assert_nothing_left() {
   if [ -n "$left" ]; then echo "left in $RT: $left"; return 1; fi
 }
 
-# fake_enclave USER CID [MODE]: what a running enclave of USER keeps in the runtime directory
-# (its description, locked, and its sockets, MODE or 0600), held by a process of that user. The monitor
-# itself needs KVM; the files are what another user meets. Sets FAKE_PID.
+# fake_enclave USER CID [MODE [NAME [ID [SOCKETS]]]]: what a running enclave of USER keeps in
+# the runtime directory (its description, locked, and its sockets, MODE or 0600; SOCKETS: which,
+# "ctl vsock" by default), held by a process of that user, which writes "conn SUFFIX" to
+# fakeCID.out for each connection it gets. The monitor itself needs KVM; the files are what
+# another user meets. Sets FAKE_PID.
 fake_enclave() {
-  local u=$1 cid=$2 mode=${3:-0600}
+  local u=$1 cid=$2 mode=${3:-0600} name=${4:-fake$2} id=${5:-i-fake-enc$2} socks=${6-ctl vsock}
   as_bg "$u" python3 -c '
-import fcntl, json, os, socket, sys, time
-d, cid = sys.argv[1], int(sys.argv[2])
+import fcntl, json, os, select, socket, sys, time
+d, cid, name, eid = sys.argv[1], int(sys.argv[2]), sys.argv[4], sys.argv[5]
 fd = os.open("%s/%d.json" % (d, cid), os.O_RDWR | os.O_CREAT, 0o600)
 os.fchmod(fd, int(sys.argv[3], 8))
 fcntl.flock(fd, fcntl.LOCK_EX)
-os.write(fd, json.dumps({"EnclaveName": "fake%d" % cid, "EnclaveID": "i-fake-enc%d" % cid,
+os.write(fd, json.dumps({"EnclaveName": name, "EnclaveID": eid,
                          "ProcessID": os.getpid(), "EnclaveCID": cid,
                          "State": "RUNNING"}).encode())
-socks = []
-for suffix in ("ctl", "vsock"):
+socks = {}
+for suffix in sys.argv[6].split():
     path = "%s/%d.%s" % (d, cid, suffix)
     s = socket.socket(socket.AF_UNIX)
     s.bind(path)
     os.chmod(path, int(sys.argv[3], 8))
     s.listen(4)
-    socks.append(s)
+    socks[s] = suffix
 print("ready", flush=True)
-time.sleep(600)
-' "$RT" "$cid" "$mode" > "$BATS_TEST_TMPDIR/fake$cid.out" &
+end = time.time() + 600
+while time.time() < end:
+    if not socks:
+        time.sleep(1)
+        continue
+    r, _, _ = select.select(list(socks), [], [], 1)
+    for s in r:
+        c, _ = s.accept()
+        print("conn", socks[s], flush=True)
+        c.close()
+' "$RT" "$cid" "$mode" "$name" "$id" "$socks" > "$BATS_TEST_TMPDIR/fake$cid.out" &
   FAKE_PID=$!
   FAKE_PIDS+=("$FAKE_PID")
   for _ in $(seq 100); do
@@ -171,6 +182,31 @@ time.sleep(600)
     sleep 0.1
   done
   echo "the fake enclave $cid did not start"
+  return 1
+}
+
+# plant_socket USER PATH: a socket of USER at PATH that counts its connections ("conn" lines
+# in PATH's name .out under the test's directory).
+plant_socket() {
+  local u=$1 path=$2
+  as_bg "$u" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    print("conn", flush=True)
+    c.close()
+' "$path" > "$BATS_TEST_TMPDIR/$(basename "$path").out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do
+    grep -q ready "$BATS_TEST_TMPDIR/$(basename "$path").out" 2> /dev/null && return 0
+    sleep 0.1
+  done
+  echo "the planted socket $path did not start"
   return 1
 }
 
@@ -289,6 +325,54 @@ time.sleep(600)
   [ "$status" -ne 0 ]
   [[ "$output" == *"allocator.json is not root's"* ]]
   rm -f "$RT/allocator.json"
+  assert_nothing_left
+}
+
+@test "group: root finds its own enclave first, and never uses a socket that is not the enclave owner's" {
+  # A copies the name and ID of root's enclave, at a lower CID
+  fake_enclave "$UA" 5 0600 svc i-svc
+  fake_enclave 0 7 0600 svc i-svc
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" console --enclave-name svc --disconnect-timeout 1
+  grep -q "conn ctl" "$BATS_TEST_TMPDIR/fake7.out"
+  if grep -q conn "$BATS_TEST_TMPDIR/fake5.out"; then echo "root's console reached A's"; return 1; fi
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" connect --enclave-id i-svc --port 5000 < /dev/null
+  grep -q "conn vsock" "$BATS_TEST_TMPDIR/fake7.out"
+  if grep -q conn "$BATS_TEST_TMPDIR/fake5.out"; then echo "root's connect reached A's"; return 1; fi
+  # a name that only members' enclaves have, two of them: ambiguous for root, not a guess
+  fake_enclave "$UB" 6 0600 dup i-dup6
+  fake_enclave "$UA" 8 0600 dup i-dup8
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" terminate-enclave --enclave-name dup
+  [ "$status" -eq 58 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E58 ]"*"2 enclaves of other users"* ]] || { echo "$output"; return 1; }
+  if grep -q conn "$BATS_TEST_TMPDIR/fake6.out" "$BATS_TEST_TMPDIR/fake8.out"; then
+    echo "root's terminate reached a member's"; return 1
+  fi
+  # root's enclave without sockets of its own (as under 'alcove run'), where A put its own:
+  # root does not connect to them
+  fake_enclave 0 9 0600 solo i-solo ""
+  plant_socket "$UA" "$RT/9.vsock"
+  plant_socket "$UA" "$RT/9.ctl"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" connect --enclave-cid 9 --port 5000 < /dev/null
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E39 ]"*"9.vsock is a socket of uid $UA, not the enclave's"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" vsock-proxy --enclave-cid 9 --port 5000 \
+    --listen-tcp 127.0.0.1:0
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"9.vsock is a socket of uid $UA, not the enclave's"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" terminate-enclave --enclave-id i-solo
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"9.ctl is a socket of uid $UA"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" console --enclave-id i-solo --disconnect-timeout 1
+  [ "$status" -ne 0 ]
+  if grep -q conn "$BATS_TEST_TMPDIR/9.vsock.out" "$BATS_TEST_TMPDIR/9.ctl.out"; then
+    echo "root connected to A's socket"; return 1
+  fi
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  sleep 0.3
+  rm -f "$RT"/*.ctl "$RT"/*.vsock
+  ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" describe-enclaves
+  [ "$output" = "[]" ]
   assert_nothing_left
 }
 
