@@ -37,13 +37,15 @@ static int size_index(const struct pool_state *st, uint64_t kib)
     return -1;
 }
 
-/* Parses one lease file's text into info and adds it to u. 0 or -1 (malformed). */
-static int add_lease(const struct pool_state *st, const char *text, struct pool_usage *u)
+/* Parses one lease file's text (file: its fstat) into info and adds it to u. 0 or -1
+ * (malformed). */
+static int add_lease(const struct pool_state *st, const char *text, const struct stat *file,
+                     struct pool_usage *u)
 {
     cJSON *o = cJSON_Parse(text);
     if (!o)
         return -1;
-    struct lease_info info = {0};
+    struct lease_info info = {.uid = file->st_uid, .ino = file->st_ino};
     uint64_t pages[HP_MAX_SIZES] = {0};
     int rc = -1;
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "ProcessID");
@@ -165,9 +167,26 @@ int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_us
         size_t len = strlen(e->d_name);
         if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
-        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* O_NONBLOCK: a FIFO a member put there must not stop every launch in open() */
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
             continue;
+        /* only a plain file is a lease, and it is its owner's: a link or a FIFO is not
+         * counted (root removes it), a second name of a lease is counted once */
+        struct stat fst;
+        if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+            if (remove_dead && geteuid() == 0)
+                unlinkat(dirfd(d), e->d_name, 0);
+            close(fd);
+            continue;
+        }
+        bool seen = false;
+        for (unsigned i = 0; i < u->nleases && !seen; i++)
+            seen = u->leases[i].ino == fst.st_ino;
+        if (seen) {
+            close(fd);
+            continue;
+        }
         if (flock(fd, LOCK_SH | LOCK_NB) == 0) { /* nobody holds it: its owner is gone */
             if (remove_dead)
                 unlinkat(dirfd(d), e->d_name, 0);
@@ -179,7 +198,7 @@ int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_us
         if (n <= 0)
             continue;
         text[n] = 0;
-        add_lease(st, text, u);
+        add_lease(st, text, &fst, u);
     }
     free(text);
     closedir(d);
@@ -202,12 +221,12 @@ static void core_of(const struct pool_state *st, unsigned cpu, struct cpuset *co
             cpuset_add(core, (unsigned)c);
 }
 
-static long user_of(const struct pool_usage *u, unsigned cpu)
+static const struct lease_info *user_of(const struct pool_usage *u, unsigned cpu)
 {
     for (unsigned i = 0; i < u->nleases; i++)
         if (cpuset_has(&u->leases[i].cpus, cpu))
-            return u->leases[i].pid;
-    return 0;
+            return &u->leases[i];
+    return NULL;
 }
 
 static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, unsigned ncpu,
@@ -231,8 +250,10 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
                 return E_INVALID_CPU_CONFIGURATION;
             }
             if (!cpuset_has(&free_cpus, c)) {
-                why_set(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,
-                        user_of(u, c), freel[0] ? freel : "none");
+                const struct lease_info *l = user_of(u, c);
+                why_set(why, whylen,
+                        "CPU %u is used by another enclave (process %ld of uid %u); free: %s", c,
+                        l ? l->pid : 0, l ? (unsigned)l->uid : 0, freel[0] ? freel : "none");
                 return E_NO_SUCH_CPU_AVAILABLE;
             }
             cpuset_add(&got, c);

@@ -43,9 +43,10 @@ static void holders(const struct pool_usage *u, char *buf, size_t size)
     size_t used = 0;
     buf[0] = 0;
     for (unsigned i = 0; i < u->nleases; i++) {
-        int n = snprintf(buf + used, size - used, "%sprocess %ld (%u CPUs, %llu MiB)",
-                         used ? ", " : "", u->leases[i].pid, cpuset_count(&u->leases[i].cpus),
-                         (unsigned long long)u->leases[i].mem_mib);
+        int n =
+            snprintf(buf + used, size - used, "%sprocess %ld of uid %u (%u CPUs, %llu MiB)",
+                     used ? ", " : "", u->leases[i].pid, (unsigned)u->leases[i].uid,
+                     cpuset_count(&u->leases[i].cpus), (unsigned long long)u->leases[i].mem_mib);
         if (n < 0 || (size_t)n >= size - used)
             return;
         used += (size_t)n;

@@ -376,6 +376,60 @@ while True:
   assert_nothing_left
 }
 
+@test "group: leases count for the user who owns them; a planted FIFO, link or second name is not another lease" {
+  # root's pool, on a fake sysfs tree (one node, CPUs 0-3, cores k and k+2)
+  local sys=$G/sys-$BATS_TEST_NUMBER c
+  mkdir -p "$sys/devices/system/cpu" "$sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+  echo 0-3 > "$sys/devices/system/cpu/online"
+  for c in 0 1 2 3; do
+    mkdir -p "$sys/devices/system/cpu/cpu$c/topology"
+    echo "$((c % 2)),$((c % 2 + 2))" > "$sys/devices/system/cpu/cpu$c/topology/thread_siblings_list"
+  done
+  echo 0-3 > "$sys/devices/system/node/node0/cpulist"
+  echo 0 > "$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
+  printf 'memory_mib: 64\ncpu_count: 2\n' > "$G/pool.yaml"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" allocator apply --config "$G/pool.yaml"
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [ "$(stat -c '%u %a' "$RT/leases")" = "0 1770" ]
+  # A's lease, held, that says it is process 1's: it counts, as A's
+  as_bg "$UA" python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+os.write(fd, b"{\"ProcessID\": 1, \"MemoryMiB\": 2, \"CPUs\": [1, 3], \"HugePages\": [{\"SizeKiB\": 2048, \"Count\": 1}]}")
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+time.sleep(120)
+' "$RT/leases/1-0.json" > "$BATS_TEST_TMPDIR/lease.out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/lease.out" && break; sleep 0.1; done
+  # a FIFO (which would block every reader's open), a link to A's lease, a second name of it
+  as "$UB" mkfifo "$RT/leases/fifo.json"
+  as "$UB" ln -s 1-0.json "$RT/leases/link.json"
+  ln "$RT/leases/1-0.json" "$RT/leases/hard.json"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  echo "$output" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["Enclaves"]
+assert [(x["Uid"], x["ProcessID"], x["CPUIDs"]) for x in e] == [(int(sys.argv[1]), 1, [1, 3])], e
+' "$UA"
+  run as "$UB" timeout 10 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  # B removes none of A's (the sticky bit)
+  run as "$UB" rm -f "$RT/leases/1-0.json"
+  [ "$status" -ne 0 ]
+  # root's release names A's lease by its owner, and removes the planted files
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" allocator release
+  [ "$status" -eq 102 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"process 1 of uid $UA (2 CPUs, 2 MiB)"* ]] || { echo "$output"; return 1; }
+  [ ! -e "$RT/leases/fifo.json" ] && [ ! -e "$RT/leases/hard.json" ] && [ ! -L "$RT/leases/link.json" ]
+  kill "${FAKE_PIDS[-1]}"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" allocator release
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  rm -rf "$RT/leases" "$sys"
+  assert_nothing_left
+}
+
 # wait_locked FILE: until somebody holds an flock on FILE (a member's `flock` started).
 wait_locked() {
   for _ in $(seq 100); do
