@@ -8,9 +8,12 @@
 # root:GROUP mode 1770 under /tmp (not /work: Unix sockets need a local file system). Checked:
 # only that exact shared form is accepted, a non-member is refused with [ E18 ] naming the group,
 # a member neither sees nor reaches another member's enclave (describe, terminate, connect,
-# console) nor removes its files, members use root's pool and cannot change it, and, with KVM,
-# real enclaves of two members, including a member's listener that must not get another
-# member's guest connections. Needs root (it adds users); skips loudly otherwise.
+# console) nor removes its files, members use root's pool and cannot change it, root finds its
+# own enclave first and uses no socket that is not the enclave owner's, a member neither makes
+# the allocator's lock nor holds it for ever, leases are their file owner's and a planted FIFO
+# is not one, and, with KVM, real enclaves of two members, including a member's listener that
+# must not get another member's guest connections. Needs root (it adds users); skips loudly
+# otherwise. (Claims that skip another user's files: test_runtime.)
 
 load helpers
 bats_require_minimum_version 1.5.0
