@@ -524,7 +524,8 @@ int runtime_cid_running(uint32_t cid)
     char path[PATH_MAX];
     if (runtime_path(path, sizeof(path), cid, "json"))
         return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO another member put there must not stop the caller in open() */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno != ENOENT; /* out of descriptors, say: not known to be gone */
     int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

@@ -370,6 +370,13 @@ while True:
   if grep -q conn "$BATS_TEST_TMPDIR/9.vsock.out" "$BATS_TEST_TMPDIR/9.ctl.out"; then
     echo "root connected to A's socket"; return 1
   fi
+  # a FIFO where a description would be stops no listing (root's reads every user's)
+  as "$UA" mkfifo "$RT/12.json"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  run as "$UA" timeout 10 "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  rm -f "$RT/12.json"
   local p
   for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
   sleep 0.3
