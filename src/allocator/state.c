@@ -172,7 +172,8 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
     char path[PATH_MAX];
     if (state_path(path, sizeof(path), STATE_NAME, why, whylen))
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO a member put there must not stop every launch in open() */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
@@ -180,14 +181,17 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
         return -1;
     }
     /* in a shared runtime directory only root's record is the pool: a member may make files
-     * there, and must not make one that other members' enclaves would take as a reservation */
+     * there, and one it makes is no reservation (not an error either, which would fail every
+     * launch: root's apply renames its own record over it) */
     struct stat fst;
-    if (runtime_dir_shared(NULL) && (fstat(fd, &fst) != 0 || fst.st_uid != 0)) {
+    if (fstat(fd, &fst) == 0 && runtime_dir_shared(NULL) &&
+        (!S_ISREG(fst.st_mode) || fst.st_uid != 0)) {
         close(fd);
-        why_set(why, whylen,
-                "%s is not root's: in a shared runtime directory only root's "
-                "record is the pool (remove it)",
-                path);
+        return 0;
+    }
+    if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+        close(fd);
+        why_set(why, whylen, "%s is not a plain file (remove it)", path);
         return -1;
     }
     char *buf = malloc(STATE_MAX + 1);
