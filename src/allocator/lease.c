@@ -89,6 +89,23 @@ out:
     return rc;
 }
 
+/* Root, before it makes the shared leases directory: what a member put at its path before
+ * root's first apply is taken away, so that it does not stop the pool: a file or link removed,
+ * a directory of the member's moved aside (never emptied by root, which links in it could lead
+ * elsewhere). 0 or an errno. */
+static int clear_planted(const char *path)
+{
+    struct stat ls;
+    if (lstat(path, &ls) != 0 || (S_ISDIR(ls.st_mode) && ls.st_uid == 0))
+        return 0;
+    char aside[PATH_MAX + 64];
+    snprintf(aside, sizeof(aside), "%s.uid%u-%ld.removed", path, (unsigned)ls.st_uid,
+             (long)getpid());
+    if (S_ISDIR(ls.st_mode) ? rename(path, aside) : unlink(path))
+        return errno;
+    return 0;
+}
+
 static int leases_dir(char *buf, size_t size, int create, char *why, size_t whylen)
 {
     if (state_path(buf, size, LEASES_DIR, why, whylen))
@@ -107,18 +124,19 @@ static int leases_dir(char *buf, size_t size, int create, char *why, size_t whyl
         return 0;
     if (geteuid() == 0) {
         /* through a descriptor of the directory itself: a member may have put a link (or a
-         * directory of its own) there, and chmod or chown by name would follow or keep it */
-        int dfd = -1, e = 0;
+         * directory of its own) there meanwhile, and chmod or chown by name would follow or
+         * keep it */
+        int dfd = -1, e = clear_planted(buf);
         struct stat ds;
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        if (!e && mkdir(buf, 0700) != 0 && errno != EEXIST)
             e = errno;
-        else if ((dfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        if (!e && (dfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
             e = errno;
-        else if (fstat(dfd, &ds) != 0)
+        if (!e && fstat(dfd, &ds) != 0)
             e = errno;
-        else if (ds.st_uid != 0)
+        if (!e && ds.st_uid != 0)
             e = EPERM; /* a member's directory: not made shared */
-        else if (fchown(dfd, 0, gid) != 0 || fchmod(dfd, RUNTIME_SHARED_MODE) != 0)
+        if (!e && (fchown(dfd, 0, gid) != 0 || fchmod(dfd, RUNTIME_SHARED_MODE) != 0))
             e = errno;
         if (dfd >= 0)
             close(dfd);

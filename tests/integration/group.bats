@@ -396,7 +396,7 @@ while True:
   assert_nothing_left
 }
 
-@test "group: leases count for the user who owns them; a planted FIFO, link or second name is not another lease" {
+@test "group: leases count for the user who owns them; a planted FIFO, link, second name or directory is not another lease" {
   # root's pool, on a fake sysfs tree (one node, CPUs 0-3, cores k and k+2)
   local sys=$G/sys-$BATS_TEST_NUMBER c
   mkdir -p "$sys/devices/system/cpu" "$sys/devices/system/node/node0/hugepages/hugepages-2048kB"
@@ -408,9 +408,13 @@ while True:
   echo 0-3 > "$sys/devices/system/node/node0/cpulist"
   echo 0 > "$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
   printf 'memory_mib: 64\ncpu_count: 2\n' > "$G/pool.yaml"
+  # a leases directory B made before root's first apply does not stop the pool: moved aside
+  as "$UB" mkdir "$RT/leases"
   ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" allocator apply --config "$G/pool.yaml"
   [ "$status" -eq 0 ] || { echo "$output"; return 1; }
   [ "$(stat -c '%u %a' "$RT/leases")" = "0 1770" ]
+  [ "$(stat -c %u "$RT"/leases.uid"$UB"-*.removed)" = "$UB" ]
+  as "$UB" rmdir "$RT"/leases.uid"$UB"-*.removed
   # A's lease, held, that says it is process 1's: it counts, as A's
   as_bg "$UA" python3 -c '
 import fcntl, os, sys, time
