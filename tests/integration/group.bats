@@ -454,6 +454,30 @@ assert [(x["Uid"], x["ProcessID"], x["CPUIDs"]) for x in e] == [(int(sys.argv[1]
   assert_nothing_left
 }
 
+@test "group: a member that holds the runtime directory's lock does not stop root's host listeners" {
+  as_bg "$UA" python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+time.sleep(120)
+' "$RT" > "$BATS_TEST_TMPDIR/dirlock.out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/dirlock.out" && break; sleep 0.1; done
+  printf 'allowlist:\n- {address: 127.0.0.1, port: 9}\n' > "$G/allow.yaml"
+  ALCOVE_RUNTIME_DIR=$RT timeout 60 "$ALCOVE" vsock-proxy --enclave-cid 5 --config "$G/allow.yaml" \
+    8000 127.0.0.1 9 > "$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
+  local proxy=$!
+  FAKE_PIDS+=("$proxy")
+  for _ in $(seq 250); do [ -S "$RT/5.vsock_8000" ] && break; sleep 0.1; done
+  [ -S "$RT/5.vsock_8000" ] || { cat "$BATS_TEST_TMPDIR/proxy.out"; return 1; }
+  kill "$proxy"
+  wait "$proxy" || true
+  kill "${FAKE_PIDS[0]}"
+  rm -f "$RT/5.vsock_8000"
+  assert_nothing_left
+}
+
 # wait_locked FILE: until somebody holds an flock on FILE (a member's `flock` started).
 wait_locked() {
   for _ in $(seq 100); do
