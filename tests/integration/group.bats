@@ -345,6 +345,13 @@ while True:
   # A copies the name and ID of root's enclave, at a lower CID
   fake_enclave "$UA" 5 0600 svc i-svc
   fake_enclave 0 7 0600 svc i-svc
+  # root tells them apart by their owners, which the description files' owners give
+  ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" describe-enclaves
+  echo "$output" | python3 -c '
+import json, sys
+d = {e["EnclaveCID"]: e["OwnerUid"] for e in json.load(sys.stdin)}
+assert d == {5: int(sys.argv[1]), 7: 0}, d
+' "$UA"
   ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" console --enclave-name svc --disconnect-timeout 1
   grep -q "conn ctl" "$BATS_TEST_TMPDIR/fake7.out"
   if grep -q conn "$BATS_TEST_TMPDIR/fake5.out"; then echo "root's console reached A's"; return 1; fi
