@@ -120,6 +120,15 @@ int vsock_bind_listen_fd(int fd, const char *path)
     /* runtime_listen: the socket's mode is 0600 whatever the umask, so only this user (and
      * root's monitor) can connect to it */
     int rc = runtime_listen(fd, path, SOMAXCONN);
+    struct stat ost;
+    if (rc != 0 && errno == EADDRINUSE && geteuid() == 0 && runtime_dir_shared(NULL) &&
+        lstat(path, &ost) == 0 && S_ISSOCK(ost.st_mode) && ost.st_uid != 0) {
+        /* root, in a directory shared with a group: a member's socket at the path root listens
+         * on is taken away, live or not (a member must not keep root's listeners out; the
+         * monitors of root's enclaves never connect to it anyway) */
+        unlink(path);
+        rc = runtime_listen(fd, path, SOMAXCONN);
+    }
     /* a stale socket is replaced only under the lock: without it (held by another process for
      * too long), a socket another listener bound but does not listen on yet could look stale */
     if (rc != 0 && errno == EADDRINUSE && dirfd >= 0) {

@@ -461,7 +461,7 @@ assert [(x["Uid"], x["ProcessID"], x["CPUIDs"]) for x in e] == [(int(sys.argv[1]
   assert_nothing_left
 }
 
-@test "group: a member that holds the runtime directory's lock does not stop root's host listeners" {
+@test "group: a member that holds the runtime directory's lock, or binds a listener's path first, does not stop root's host listeners" {
   as_bg "$UA" python3 -c '
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
@@ -480,8 +480,20 @@ time.sleep(120)
   [ -S "$RT/5.vsock_8000" ] || { cat "$BATS_TEST_TMPDIR/proxy.out"; return 1; }
   kill "$proxy"
   wait "$proxy" || true
+  # nor does a live socket of a member's at the path root's listener takes (every enclave's)
   kill "${FAKE_PIDS[0]}"
-  rm -f "$RT/5.vsock_8000"
+  plant_socket "$UB" "$RT/any.vsock_8001"
+  ALCOVE_RUNTIME_DIR=$RT timeout 60 "$ALCOVE" vsock-proxy --config "$G/allow.yaml" \
+    8001 127.0.0.1 9 > "$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
+  proxy=$!
+  FAKE_PIDS+=("$proxy")
+  for _ in $(seq 100); do [ "$(stat -c %u "$RT/any.vsock_8001")" = 0 ] && break; sleep 0.1; done
+  [ "$(stat -c %u "$RT/any.vsock_8001")" = 0 ] || { cat "$BATS_TEST_TMPDIR/proxy.out"; return 1; }
+  kill "$proxy"
+  wait "$proxy" || true
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  rm -f "$RT/5.vsock_8000" "$RT/any.vsock_8001"
   assert_nothing_left
 }
 
