@@ -19,12 +19,24 @@ if [ "${1:-}" = --group ]; then
   fi
   conf=/etc/tmpfiles.d/alcove.conf
   echo "setup: $conf makes /run/alcove root:$group 1770 at boot"
-  printf '# alcove runtime directory, shared with the members of group %s (scripts/setup.sh --group)\nd /run/alcove 1770 root %s -\n' \
+  printf '# alcove runtime directory, shared with the members of group %s (scripts/setup.sh --group)\nd /run/alcove 1770 root %s -\nf /run/alcove/allocator.lock 0644 root root -\n' \
     "$group" "$group" > "$conf"
   # now, too: what root's enclaves already keep there stays root's (0600)
   mkdir -p /run/alcove
   chown "root:$group" /run/alcove
   chmod 01770 /run/alcove
+  # the allocator's lock is root's (members only lock it): one a member made is replaced
+  lock=/run/alcove/allocator.lock
+  if [ -L "$lock" ] || { [ -e "$lock" ] && { [ ! -f "$lock" ] || [ "$(stat -c %u "$lock")" != 0 ]; }; }; then
+    echo "setup: replacing $lock, which is not root's file"
+    rm -rf --one-file-system -- "$lock"
+  fi
+  if [ ! -e "$lock" ]; then
+    # made aside and renamed into place: never written through a link put there meanwhile
+    tmp=$(mktemp /run/alcove/.allocator.lock.XXXXXX)
+    chmod 0644 "$tmp"
+    mv -fT -- "$tmp" "$lock"
+  fi
   # leases/ may have been made by a member in the shared directory (a link to /etc, say):
   # only a real directory of root's is kept and put right, anything else is removed first
   leases=/run/alcove/leases

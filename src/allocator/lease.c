@@ -1,8 +1,8 @@
 /* lease.c: the accounting of the reservation between enclaves (see lease.h). Everything that
- * reads or changes the leases holds the allocator's lock (state.h), so choosing CPUs and pages
- * and writing the lease file is one step for the other processes. A lease file is alive while
- * somebody holds an flock on it: a scanner's own non-blocking shared lock fails on a live one
- * (flock locks belong to open files, so this holds within one process too). */
+ * changes the leases holds the allocator's lock (state.h), so choosing CPUs and pages and
+ * writing the lease file is one step for the other processes (status only reads them). A lease file
+ * is alive while somebody holds an flock on it: a scanner's own non-blocking shared lock fails on a
+ * live one (flock locks belong to open files, so this holds within one process too). */
 #include "allocator/lease.h"
 
 #include <dirent.h>
@@ -37,13 +37,15 @@ static int size_index(const struct pool_state *st, uint64_t kib)
     return -1;
 }
 
-/* Parses one lease file's text into info and adds it to u. 0 or -1 (malformed). */
-static int add_lease(const struct pool_state *st, const char *text, struct pool_usage *u)
+/* Parses one lease file's text (file: its fstat) into info and adds it to u. 0 or -1
+ * (malformed). */
+static int add_lease(const struct pool_state *st, const char *text, const struct stat *file,
+                     struct pool_usage *u)
 {
     cJSON *o = cJSON_Parse(text);
     if (!o)
         return -1;
-    struct lease_info info = {0};
+    struct lease_info info = {.uid = file->st_uid, .ino = file->st_ino};
     uint64_t pages[HP_MAX_SIZES] = {0};
     int rc = -1;
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "ProcessID");
@@ -87,6 +89,23 @@ out:
     return rc;
 }
 
+/* Root, before it makes the shared leases directory: what a member put at its path before
+ * root's first apply is taken away, so that it does not stop the pool: a file or link removed,
+ * a directory of the member's moved aside (never emptied by root, which links in it could lead
+ * elsewhere). 0 or an errno. */
+static int clear_planted(const char *path)
+{
+    struct stat ls;
+    if (lstat(path, &ls) != 0 || (S_ISDIR(ls.st_mode) && ls.st_uid == 0))
+        return 0;
+    char aside[PATH_MAX + 64];
+    snprintf(aside, sizeof(aside), "%s.uid%u-%ld.removed", path, (unsigned)ls.st_uid,
+             (long)getpid());
+    if (S_ISDIR(ls.st_mode) ? rename(path, aside) : unlink(path))
+        return errno;
+    return 0;
+}
+
 static int leases_dir(char *buf, size_t size, int create, char *why, size_t whylen)
 {
     if (state_path(buf, size, LEASES_DIR, why, whylen))
@@ -105,18 +124,19 @@ static int leases_dir(char *buf, size_t size, int create, char *why, size_t whyl
         return 0;
     if (geteuid() == 0) {
         /* through a descriptor of the directory itself: a member may have put a link (or a
-         * directory of its own) there, and chmod or chown by name would follow or keep it */
-        int dfd = -1, e = 0;
+         * directory of its own) there meanwhile, and chmod or chown by name would follow or
+         * keep it */
+        int dfd = -1, e = clear_planted(buf);
         struct stat ds;
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        if (!e && mkdir(buf, 0700) != 0 && errno != EEXIST)
             e = errno;
-        else if ((dfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        if (!e && (dfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
             e = errno;
-        else if (fstat(dfd, &ds) != 0)
+        if (!e && fstat(dfd, &ds) != 0)
             e = errno;
-        else if (ds.st_uid != 0)
+        if (!e && ds.st_uid != 0)
             e = EPERM; /* a member's directory: not made shared */
-        else if (fchown(dfd, 0, gid) != 0 || fchmod(dfd, RUNTIME_SHARED_MODE) != 0)
+        if (!e && (fchown(dfd, 0, gid) != 0 || fchmod(dfd, RUNTIME_SHARED_MODE) != 0))
             e = errno;
         if (dfd >= 0)
             close(dfd);
@@ -165,9 +185,26 @@ int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_us
         size_t len = strlen(e->d_name);
         if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
-        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* O_NONBLOCK: a FIFO a member put there must not stop every launch in open() */
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
             continue;
+        /* only a plain file is a lease, and it is its owner's: a link or a FIFO is not
+         * counted (root removes it), a second name of a lease is counted once */
+        struct stat fst;
+        if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+            if (remove_dead && geteuid() == 0)
+                unlinkat(dirfd(d), e->d_name, 0);
+            close(fd);
+            continue;
+        }
+        bool seen = false;
+        for (unsigned i = 0; i < u->nleases && !seen; i++)
+            seen = u->leases[i].ino == fst.st_ino;
+        if (seen) {
+            close(fd);
+            continue;
+        }
         if (flock(fd, LOCK_SH | LOCK_NB) == 0) { /* nobody holds it: its owner is gone */
             if (remove_dead)
                 unlinkat(dirfd(d), e->d_name, 0);
@@ -179,7 +216,7 @@ int pool_usage_read(const struct pool_state *st, int remove_dead, struct pool_us
         if (n <= 0)
             continue;
         text[n] = 0;
-        add_lease(st, text, u);
+        add_lease(st, text, &fst, u);
     }
     free(text);
     closedir(d);
@@ -202,12 +239,12 @@ static void core_of(const struct pool_state *st, unsigned cpu, struct cpuset *co
             cpuset_add(core, (unsigned)c);
 }
 
-static long user_of(const struct pool_usage *u, unsigned cpu)
+static const struct lease_info *user_of(const struct pool_usage *u, unsigned cpu)
 {
     for (unsigned i = 0; i < u->nleases; i++)
         if (cpuset_has(&u->leases[i].cpus, cpu))
-            return u->leases[i].pid;
-    return 0;
+            return &u->leases[i];
+    return NULL;
 }
 
 static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, unsigned ncpu,
@@ -231,8 +268,10 @@ static int choose_cpus(const struct pool_state *st, const struct pool_usage *u, 
                 return E_INVALID_CPU_CONFIGURATION;
             }
             if (!cpuset_has(&free_cpus, c)) {
-                why_set(why, whylen, "CPU %u is used by another enclave (process %ld); free: %s", c,
-                        user_of(u, c), freel[0] ? freel : "none");
+                const struct lease_info *l = user_of(u, c);
+                why_set(why, whylen,
+                        "CPU %u is used by another enclave (process %ld of uid %u); free: %s", c,
+                        l ? l->pid : 0, l ? (unsigned)l->uid : 0, freel[0] ? freel : "none");
                 return E_NO_SUCH_CPU_AVAILABLE;
             }
             cpuset_add(&got, c);
@@ -409,13 +448,21 @@ int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struc
                 (unsigned long long)mem_mib, ncpu, POOL_LEASE_MAX_CPUS);
         return E_INVALID_ARGUMENT;
     }
-    int lock = state_lock(LOCK_EX, why, whylen);
-    if (lock < 0)
-        return E_LOCK_ACQUIRE;
     struct pool_state *st = malloc(sizeof(*st));
     struct pool_usage u = {0};
     int rc;
+    /* first without the lock (the record is replaced by a rename, so it is read whole): an
+     * enclave that does not use the pool never waits for the lock another user may hold */
     int loaded = st ? state_load(st, why, whylen) : -1;
+    int lock = -1;
+    if (loaded > 0) {
+        lock = state_lock(LOCK_EX, why, whylen);
+        if (lock < 0) {
+            free(st);
+            return -lock;
+        }
+        loaded = state_load(st, why, whylen); /* as it is now, under the lock */
+    }
     if (loaded < 0) {
         rc = E_FILE_OPERATION;
         goto out;

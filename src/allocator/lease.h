@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "allocator/cpulist.h"
 #include "allocator/hugepages.h"
@@ -89,7 +90,9 @@ int pool_pin_thread(pthread_t thread, uint32_t cpu);
 struct pool_state;
 
 struct lease_info {
-    long pid;
+    long pid;  /* what the file says (its writer's word) */
+    uid_t uid; /* the file's owner: whose lease it is (the kernel's word) */
+    ino_t ino; /* the file's: a second name of it is not a second lease */
     uint64_t mem_mib;
     struct cpuset cpus;
 };

@@ -1,9 +1,10 @@
-/* pool.c: apply, status and release of the enclaves' reservation (see pool.h), each under the
- * allocator's lock. apply reads the topology, chooses or checks the CPUs, reserves the pages on
- * the CPUs' node, and only then writes the record, giving the pages back if it cannot. The
- * record names the sysfs root it was made under; release refuses to write another root's
- * counts (a test's fake tree, or the real one). The CPUs are not taken from the host: KVM runs
- * vCPUs as host threads, which the monitor pins to the pool (pool_pin_thread). */
+/* pool.c: apply, status and release of the enclaves' reservation (see pool.h), apply and
+ * release under the allocator's lock (status reads without it). apply reads the topology,
+ * chooses or checks the CPUs, reserves the pages on the CPUs' node, and only then writes the
+ * record, giving the pages back if it cannot. The record names the sysfs root it was made
+ * under; release refuses to write another root's counts (a test's fake tree, or the real
+ * one). The CPUs are not taken from the host: KVM runs vCPUs as host threads, which the
+ * monitor pins to the pool (pool_pin_thread). */
 #include "allocator/pool.h"
 
 #include <stdarg.h>
@@ -42,9 +43,10 @@ static void holders(const struct pool_usage *u, char *buf, size_t size)
     size_t used = 0;
     buf[0] = 0;
     for (unsigned i = 0; i < u->nleases; i++) {
-        int n = snprintf(buf + used, size - used, "%sprocess %ld (%u CPUs, %llu MiB)",
-                         used ? ", " : "", u->leases[i].pid, cpuset_count(&u->leases[i].cpus),
-                         (unsigned long long)u->leases[i].mem_mib);
+        int n =
+            snprintf(buf + used, size - used, "%sprocess %ld of uid %u (%u CPUs, %llu MiB)",
+                     used ? ", " : "", u->leases[i].pid, (unsigned)u->leases[i].uid,
+                     cpuset_count(&u->leases[i].cpus), (unsigned long long)u->leases[i].mem_mib);
         if (n < 0 || (size_t)n >= size - used)
             return;
         used += (size_t)n;
@@ -117,7 +119,7 @@ int pool_apply(const struct alloc_config *config, const char *config_path, struc
         return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
-        return E_LOCK_ACQUIRE;
+        return -lock;
     struct pool_state *st = calloc(1, sizeof(*st));
     int rc = 0;
     if (!st) {
@@ -169,9 +171,8 @@ int pool_status(bool *reserved, struct pool_state *st, struct pool_usage *use, c
     *reserved = false;
     memset(st, 0, sizeof(*st));
     memset(use, 0, sizeof(*use));
-    int lock = state_lock(LOCK_SH, why, whylen);
-    if (lock < 0)
-        return E_LOCK_ACQUIRE;
+    /* without the lock, which a member could hold: the record is replaced by a rename, so it
+     * is read whole, and a lease being written is counted on the next look */
     int rc = 0;
     int had = state_load(st, why, whylen);
     if (had < 0)
@@ -181,7 +182,6 @@ int pool_status(bool *reserved, struct pool_state *st, struct pool_usage *use, c
         if (pool_usage_read(st, 0, use, why, whylen))
             rc = E_FILE_OPERATION;
     }
-    state_unlock(lock);
     return rc;
 }
 
@@ -193,7 +193,7 @@ int pool_release(bool force, bool *had, char *why, size_t whylen)
         return E_FILE_PERMISSIONS;
     int lock = state_lock(LOCK_EX, why, whylen);
     if (lock < 0)
-        return E_LOCK_ACQUIRE;
+        return -lock;
     struct pool_state *st = calloc(1, sizeof(*st));
     int rc = 0;
     int loaded = st ? state_load(st, why, whylen) : -1;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +18,6 @@
 #include "common/why.h"
 
 #define STATE_NAME "allocator.json"
-#define LOCK_NAME  "allocator.lock"
 #define STATE_MAX  (1 << 20)
 
 int state_path(char *buf, size_t size, const char *name, char *why, size_t whylen)
@@ -35,40 +33,6 @@ int state_path(char *buf, size_t size, const char *name, char *why, size_t whyle
         return -1;
     }
     return 0;
-}
-
-int state_lock(int how, char *why, size_t whylen)
-{
-    char path[PATH_MAX];
-    if (state_path(path, sizeof(path), LOCK_NAME, why, whylen))
-        return -1;
-    /* readable by all who may enter the directory: in a shared one (common/runtime.h) the
-     * group's members lock root's file too, through a read-only descriptor (flock needs no
-     * more) */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    struct stat fst;
-    if (fd >= 0 && fstat(fd, &fst) == 0 && fst.st_uid == geteuid())
-        fchmod(fd, 0644);
-    else if (fd < 0 && errno == EACCES)
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        why_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    while (flock(fd, how) != 0) {
-        if (errno == EINTR)
-            continue;
-        why_set(why, whylen, "cannot lock %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-void state_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd);
 }
 
 static cJSON *cpus_json(const struct cpuset *s)
@@ -208,7 +172,8 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
     char path[PATH_MAX];
     if (state_path(path, sizeof(path), STATE_NAME, why, whylen))
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO a member put there must not stop every launch in open() */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
@@ -216,14 +181,17 @@ int state_load(struct pool_state *st, char *why, size_t whylen)
         return -1;
     }
     /* in a shared runtime directory only root's record is the pool: a member may make files
-     * there, and must not make one that other members' enclaves would take as a reservation */
+     * there, and one it makes is no reservation (not an error either, which would fail every
+     * launch: root's apply renames its own record over it) */
     struct stat fst;
-    if (runtime_dir_shared(NULL) && (fstat(fd, &fst) != 0 || fst.st_uid != 0)) {
+    if (fstat(fd, &fst) == 0 && runtime_dir_shared(NULL) &&
+        (!S_ISREG(fst.st_mode) || fst.st_uid != 0)) {
         close(fd);
-        why_set(why, whylen,
-                "%s is not root's: in a shared runtime directory only root's "
-                "record is the pool (remove it)",
-                path);
+        return 0;
+    }
+    if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+        close(fd);
+        why_set(why, whylen, "%s is not a plain file (remove it)", path);
         return -1;
     }
     char *buf = malloc(STATE_MAX + 1);

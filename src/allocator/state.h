@@ -4,7 +4,8 @@
  *   <runtime dir>/allocator.json   the reservation: pool CPUs and their cores, the NUMA node,
  *                                  hugepages per size (and the counts before), the sysfs root
  *   <runtime dir>/allocator.lock   flock'ed around every change: apply, release, and each
- *                                  enclave's lease (exclusive), status (shared)
+ *                                  enclave's lease (exclusive); made by the directory's owner
+ *                                  only; status reads without it
  *   <runtime dir>/leases/          one file per enclave's lease (lease.h)
  *
  * The runtime directory is a tmpfs (/run) on a normal host, so the record goes away with a
@@ -31,7 +32,9 @@ struct pool_state {
     int64_t applied; /* time(), seconds */
 };
 
-/* Takes the allocator's lock (LOCK_EX or LOCK_SH), waiting for it. The fd, or -1 (why set). */
+/* Takes the allocator's lock (LOCK_EX or LOCK_SH), waiting for it at most 10 s (lock.c). The fd,
+ * or -(alcove error code) (why set): E15 when it is held longer or cannot be made, E18 when the
+ * file there is not the runtime directory owner's (only that owner creates it). */
 int state_lock(int how, char *why, size_t whylen);
 void state_unlock(int fd);
 

@@ -29,7 +29,8 @@ static cJSON *cpus_array(const struct cpuset *s)
 }
 
 /* The status object: Reserved, NUMANode, MemoryMiB{Reserved,Used,Free}, CPUs{Pool,Used,Free},
- * HugePages[{SizeKiB,Reserved,Used,Free}], Enclaves[{ProcessID,MemoryMiB,CPUIDs}], Config. */
+ * HugePages[{SizeKiB,Reserved,Used,Free}], Enclaves[{ProcessID,Uid,MemoryMiB,CPUIDs}], Config
+ * (Uid: the lease file's owner; ProcessID is what the file says). */
 static cJSON *status_json(bool reserved, const struct pool_state *st, const struct pool_usage *u)
 {
     cJSON *o = cJSON_CreateObject();
@@ -65,6 +66,7 @@ static cJSON *status_json(bool reserved, const struct pool_state *st, const stru
     for (unsigned i = 0; i < u->nleases; i++) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "ProcessID", (double)u->leases[i].pid);
+        cJSON_AddNumberToObject(e, "Uid", (double)u->leases[i].uid);
         cJSON_AddNumberToObject(e, "MemoryMiB", (double)u->leases[i].mem_mib);
         cJSON_AddItemToObject(e, "CPUIDs", cpus_array(&u->leases[i].cpus));
         cJSON_AddItemToArray(encl, e);

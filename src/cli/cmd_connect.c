@@ -21,6 +21,7 @@
 #include "alcove/vsock.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/enclaves.h"
 #include "cli/vsock_args.h"
 #include "common/errors.h"
 
@@ -210,11 +211,18 @@ static int run_connect(int argc, char **argv)
         return args_usage_error(E_MISSING_ARGUMENT, "which vsock port? (--port P)");
     }
     uint32_t cid, port;
+    uid_t owner;
     if ((rc = vsock_arg_u32("--port", port_s, 0, UINT32_MAX - 1, &port)) ||
-        (rc = vsock_arg_enclave(cid_s, name, id, &cid)))
+        (rc = vsock_arg_enclave(cid_s, name, id, &cid, &owner)))
         return rc;
 
-    int sock = alcove_vsock_connect(cid, port, timeout_ms);
+    /* only the socket of the user who started the enclave, served by its monitor */
+    int sock = enclave_vsock_connect(cid, owner, port, timeout_ms);
+    if (sock < 0 && errno == EPERM) {
+        alc_err_report(E_ENCLAVE_PROCESS_CONNECTION, "the enclave with CID %u: %s", cid,
+                       enclave_socket_why());
+        return E_ENCLAVE_PROCESS_CONNECTION;
+    }
     if (sock < 0)
         return connect_error(errno, cid, port, timeout_ms);
     signal(SIGPIPE, SIG_IGN); /* a gone stdout reader is an EPIPE, handled */

@@ -14,11 +14,12 @@
 #include "cli/enclaves.h"
 #include "common/errors.h"
 
-int console_attach(uint32_t cid, int timeout_s)
+int console_attach(uint32_t cid, uid_t owner, int timeout_s)
 {
-    int fd = enclave_control(cid, "CONSOLE");
+    int fd = enclave_control(cid, owner, "CONSOLE");
     if (fd < 0) {
-        alc_err_report(E_ENCLAVE_CONSOLE_CONNECTION, "enclave CID %u: %s", cid, strerror(errno));
+        alc_err_report(E_ENCLAVE_CONSOLE_CONNECTION, "enclave CID %u: %s", cid,
+                       errno == EPERM ? enclave_socket_why() : strerror(errno));
         return E_ENCLAVE_CONSOLE_CONNECTION;
     }
     /* "OK\n", or "ERROR <why>\n" */
@@ -115,8 +116,9 @@ static int run_console(int argc, char **argv)
         return code;
     }
     uint32_t cid = e->cid;
+    uid_t owner = e->owner;
     enclaves_free(list, n);
-    return console_attach(cid, timeout);
+    return console_attach(cid, owner, timeout);
 }
 
 const struct command cmd_console = {

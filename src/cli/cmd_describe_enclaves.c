@@ -10,6 +10,7 @@
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
 #include "common/errors.h"
+#include "common/runtime.h"
 
 static const char *const g_order[] = {
     "EnclaveName", "EnclaveID", "ProcessID", "EnclaveCID", "NumberOfCPUs",
@@ -61,8 +62,13 @@ static int run_describe_enclaves(int argc, char **argv)
             }
         for (cJSON *v = d->child; v; v = v->next)
             if (!listed(v->string, g_order, sizeof(g_order) / sizeof(g_order[0])) &&
-                !listed(v->string, g_metadata, 3))
+                !listed(v->string, g_metadata, 3) && strcmp(v->string, "OwnerUid") != 0)
                 cJSON_AddItemToObject(o, v->string, cJSON_Duplicate(v, 1));
+        /* a shared directory: whose enclave it is, from the description file's owner (never
+         * from what the description says: its owner writes that, and names and IDs are not
+         * unique across users) */
+        if (runtime_dir_shared(NULL))
+            cJSON_AddNumberToObject(o, "OwnerUid", (double)list[i].owner);
         cJSON_AddItemToArray(arr, o);
     }
     json_print(stdout, arr);
@@ -82,5 +88,6 @@ const struct command cmd_describe_enclaves = {
              "MemoryBacking (hugepages from the allocator's pool, or ordinary), PublishedPorts\n"
              "(-p/--publish: HostIp, HostPort, EnclavePort, Protocol), OutboundAllowlist\n"
              "(--allow/--allowlist: address, port). --metadata adds ImageName, ImageVersion\n"
-             "and Metadata from the image.\n",
+             "and Metadata from the image. In a runtime directory shared with a group, OwnerUid:\n"
+             "the uid that started the enclave (root lists every member's).\n",
 };

@@ -339,7 +339,7 @@ static int pick_name(struct re_opts *o, char *out, size_t size)
     enclaves_list(&list, &n);
     int err = 0;
     if (o->name) {
-        if (enclaves_find(list, n, NULL, o->name)) {
+        if (enclaves_find_own(list, n, NULL, o->name)) {
             alc_err_report(E_NAME_IN_USE, "an enclave named '%s' exists", o->name);
             err = E_NAME_IN_USE;
         }
@@ -353,7 +353,7 @@ static int pick_name(struct re_opts *o, char *out, size_t size)
         if (l > 4 && strcmp(stem + l - 4, ".eif") == 0)
             stem[l - 4] = 0;
         snprintf(out, size, "%s", stem);
-        for (int k = 1; enclaves_find(list, n, NULL, out); k++)
+        for (int k = 1; enclaves_find_own(list, n, NULL, out); k++)
             snprintf(out, size, "%s_%d", stem, k);
     }
     enclaves_free(list, n);
@@ -504,7 +504,7 @@ static int run_run_enclave(int argc, char **argv)
     enclaves_list(&list, &n);
     struct enclave_rec *e = NULL;
     for (size_t i = 0; i < n; i++)
-        if (list[i].cid == cid)
+        if (list[i].cid == cid && list[i].owner == geteuid())
             e = &list[i];
     if (!e) {
         enclaves_free(list, n);
@@ -530,7 +530,7 @@ static int run_run_enclave(int argc, char **argv)
     cJSON_Delete(out);
     enclaves_free(list, n);
     if (o.attach)
-        return console_attach(cid, 0);
+        return console_attach(cid, geteuid(), 0);
     return 0;
 }
 

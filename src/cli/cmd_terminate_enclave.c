@@ -56,13 +56,14 @@ static bool wait_gone(uint32_t cid, int64_t deadline)
 }
 
 /* Sends TERMINATE and reads until the monitor closes the socket (by exiting, or by dropping
- * the client) or the deadline passes. 0, -1 (errno) when the socket could not be used, or
- * EACCES when this user may not stop the enclave. */
-static int send_terminate(uint32_t cid, int64_t deadline)
+ * the client) or the deadline passes. 0, -1 (errno) when the socket could not be used, EACCES
+ * when this user may not stop the enclave, or EPERM when the socket is not the enclave's
+ * owner's (enclave_socket_why). */
+static int send_terminate(uint32_t cid, uid_t owner, int64_t deadline)
 {
-    int fd = enclave_control(cid, "TERMINATE");
+    int fd = enclave_control(cid, owner, "TERMINATE");
     if (fd < 0)
-        return errno == EACCES || errno == EPERM ? EACCES : -1;
+        return errno == EACCES || errno == EPERM ? errno : -1;
     char buf[64];
     size_t total = 0;
     for (;;) {
@@ -113,13 +114,18 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
         int64_t limit = wait_ms(), deadline = now_ms() + limit;
         int last_err = 0;
         while (still_running(e->cid, id)) {
-            int r = send_terminate(e->cid, deadline);
+            int r = send_terminate(e->cid, e->owner, deadline);
             if (r < 0 && errno == ENOENT && runtime_cid_running(e->cid)) {
                 /* no control socket at all: an enclave that alcove run keeps in the foreground */
                 alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
                                "enclave %s has no control socket: it runs in the foreground of "
                                "'alcove run', which ends it on Ctrl-C or SIGTERM",
                                id);
+                return E_ENCLAVE_PROCESS_CONNECTION;
+            }
+            if (r == EPERM) {
+                alc_err_report(E_ENCLAVE_PROCESS_CONNECTION, "enclave %s: %s", id,
+                               enclave_socket_why());
                 return E_ENCLAVE_PROCESS_CONNECTION;
             }
             if (r == EACCES) {

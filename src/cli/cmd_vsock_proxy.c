@@ -194,10 +194,20 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid)
         alc_err_report(E_SOCKET, "the runtime directory: %s", strerror(errno));
         return E_SOCKET;
     }
-    if (stat(uds, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    uid_t owner; /* who started the enclave: its socket must be that user's */
+    if ((rc = vsock_arg_owner(cid, &owner)))
+        return rc;
+    if (lstat(uds, &st) != 0 || !S_ISSOCK(st.st_mode)) {
         alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the CID %u (%s: no one there)",
                        cid, uds);
         return E_ENCLAVE_NOT_FOUND;
+    }
+    if (st.st_uid != owner) { /* another member's socket where the enclave's would be */
+        alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                       "%s is a socket of uid %u, not the enclave's (its description is uid "
+                       "%u's): not used",
+                       uds, (unsigned)st.st_uid, (unsigned)owner);
+        return E_ENCLAVE_PROCESS_CONNECTION;
     }
     int lfd;
     char shown[128] = "?";
@@ -213,6 +223,7 @@ static int run_inbound(const struct proxy_opts *o, uint32_t cid)
         .kind = RELAY_TO_VSOCK,
         .vsock_uds = uds,
         .vsock_port = port,
+        .vsock_owner = owner,
         .workers = (int)o->workers,
         .buf_size = BUF_SIZE,
         .dial_timeout_ms = o->timeout_ms,
@@ -404,7 +415,7 @@ static int run_vsock_proxy(int argc, char **argv)
     uint32_t cid = RUNTIME_CID_ANY;
     /* outbound without an enclave: Nitro's syntax, every enclave of the runtime directory */
     if (o.listen_tcp || o.cid || o.name || o.id) {
-        if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid)))
+        if ((rc = vsock_arg_enclave(o.cid, o.name, o.id, &cid, NULL)))
             return rc;
     } else if ((rc = enclaves_runtime_check())) {
         return rc;

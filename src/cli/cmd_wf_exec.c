@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alcove/vsock.h"
+#include "cli/enclaves.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/wf_exec.h"
@@ -278,10 +279,10 @@ static int run_exec(int argc, char **argv)
     }
     exec_frame_header(io.tx, EXEC_F_REQUEST, (uint32_t)n);
     io.txlen = EXEC_FRAME_HDR + n;
-    sock = alcove_vsock_connect(s.cid, EXEC_PORT, 10000);
+    sock = enclave_vsock_connect(s.cid, geteuid(), EXEC_PORT, 10000);
     if (sock < 0) {
         alc_err_report(E_EXEC_SERVICE, "enclave %s (CID %u): its exec service: %s", s.id, s.cid,
-                       strerror(errno));
+                       errno == EPERM ? enclave_socket_why() : strerror(errno));
         goto out;
     }
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK)) {

@@ -61,7 +61,7 @@ static int terminate_id(const char *id)
 /* One PING: 1 answered, 0 nothing listens yet, -1 a connection that broke the protocol. */
 static int ping(uint32_t cid)
 {
-    int fd = alcove_vsock_connect(cid, EXEC_PORT, 2000);
+    int fd = enclave_vsock_connect(cid, geteuid(), EXEC_PORT, 2000);
     if (fd < 0)
         return 0;
     uint8_t hdr[EXEC_FRAME_HDR], got[EXEC_FRAME_HDR];
@@ -127,7 +127,7 @@ static void pick_name(const char *dir, const struct wf_config *c, const char *gi
     size_t n = 0;
     enclaves_list(&list, &n);
     snprintf(out, size, "%s", stem);
-    for (int k = 1; enclaves_find(list, n, NULL, out); k++)
+    for (int k = 1; enclaves_find_own(list, n, NULL, out); k++)
         snprintf(out, size, "%s_%d", stem, k);
     enclaves_free(list, n);
 }
@@ -183,7 +183,7 @@ static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
         return E_ENCLAVE_BOOT_FAILURE;
     struct enclave_rec *e = NULL;
     for (size_t i = 0; i < n; i++)
-        if (list[i].cid == cid)
+        if (list[i].cid == cid && list[i].owner == geteuid())
             e = &list[i];
     if (!e) {
         enclaves_free(list, n);
@@ -386,7 +386,7 @@ static int run_start(int argc, char **argv)
         struct enclave_rec *list;
         size_t n;
         if (s.id[0] && enclaves_list(&list, &n) == 0) {
-            int there = enclaves_find(list, n, s.id, NULL) != NULL;
+            int there = enclaves_find_own(list, n, s.id, NULL) != NULL;
             enclaves_free(list, n);
             if (there)
                 terminate_id(s.id);
@@ -415,7 +415,7 @@ static int run_start(int argc, char **argv)
         struct enclave_rec *list;
         size_t n;
         if (o.name && enclaves_list(&list, &n) == 0) {
-            int taken = enclaves_find(list, n, NULL, o.name) != NULL;
+            int taken = enclaves_find_own(list, n, NULL, o.name) != NULL;
             enclaves_free(list, n);
             if (taken) {
                 alc_err_report(E_NAME_IN_USE, "an enclave named '%s' exists", o.name);
@@ -510,7 +510,7 @@ static int run_stop(int argc, char **argv)
         size_t n;
         int there = 0;
         if (enclaves_list(&list, &n) == 0) {
-            there = enclaves_find(list, n, s.id, NULL) != NULL;
+            there = enclaves_find_own(list, n, s.id, NULL) != NULL;
             enclaves_free(list, n);
         }
         if (there)

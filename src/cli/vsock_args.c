@@ -5,6 +5,7 @@
 #include "cli/vsock_args.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "cli/args.h"
@@ -39,7 +40,30 @@ int vsock_arg_seconds(const char *opt, const char *s, int *ms)
     return 0;
 }
 
-int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_t *out)
+int vsock_arg_owner(uint32_t cid, uid_t *owner)
+{
+    errno = 0;
+    cJSON *d = runtime_read_desc_owner(cid, owner);
+    if (d) {
+        cJSON_Delete(d);
+        return 0;
+    }
+    char path[PATH_MAX] = "?";
+    runtime_path(path, sizeof(path), cid, "json");
+    if (errno == EACCES) {
+        alc_err_report(E_ENCLAVE_PROCESS_CONNECTION,
+                       "the enclave with CID %u is another user's (%s): only the user who "
+                       "started it and root may connect to it",
+                       cid, path);
+        return E_ENCLAVE_PROCESS_CONNECTION;
+    }
+    alc_err_report(E_ENCLAVE_NOT_FOUND, "no running enclave has the CID %u (%s: none there)", cid,
+                   path);
+    return E_ENCLAVE_NOT_FOUND;
+}
+
+int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_t *out,
+                      uid_t *owner)
 {
     int given = !!cid + !!name + !!id;
     if (given == 0) {
@@ -54,13 +78,17 @@ int vsock_arg_enclave(const char *cid, const char *name, const char *id, uint32_
     if (cid && args_parse_cid(cid, 0, out))
         return E_INVALID_ARGUMENT;
     int err = enclaves_runtime_check(); /* the enclave's socket is there */
-    if (err || cid)
+    if (err || (cid && !owner))
         return err;
+    if (cid)
+        return vsock_arg_owner(*out, owner);
     struct enclave_rec *list;
     size_t n;
     enclaves_list(&list, &n);
     const struct enclave_rec *e = enclaves_find(list, n, id, name);
     *out = e && e->running ? e->cid : 0;
+    if (e && owner)
+        *owner = e->owner;
     enclaves_free(list, n);
     if (*out == 0) {
         int code = name ? E_ENCLAVE_NAMING : E_ENCLAVE_NOT_FOUND; /* as nitro-cli */

@@ -105,7 +105,8 @@ int wf_started_load(const char *dir, struct wf_started *s, int *stale)
         return 0;
     int live = 0;
     for (size_t i = 0; i < n; i++)
-        if (list[i].cid == s->cid && strcmp(enclave_field(&list[i], "EnclaveID"), s->id) == 0)
+        if (list[i].cid == s->cid && list[i].owner == geteuid() &&
+            strcmp(enclave_field(&list[i], "EnclaveID"), s->id) == 0)
             live = list[i].running;
     enclaves_free(list, n);
     if (live)

@@ -321,22 +321,31 @@ static cJSON *read_json_fd(int fd)
 
 cJSON *runtime_read_desc(uint32_t cid)
 {
+    return runtime_read_desc_owner(cid, NULL);
+}
+
+cJSON *runtime_read_desc_owner(uint32_t cid, uid_t *owner)
+{
     char path[PATH_MAX];
     if (runtime_path(path, sizeof(path), cid, "json"))
         return NULL;
     /* a monitor may be rewriting it: a torn read is read again */
     for (int attempt = 0; attempt < 20; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
             return NULL;
-        /* a shared directory: a description another member made readable is still not this
-         * user's enclave (it could claim any name or ID); only root sees every member's */
+        /* a description another user made readable is still not this user's enclave (it
+         * could claim any name or ID); only root sees every user's. Never a FIFO or a device
+         * another member put there, not even for root */
         struct stat st;
-        if (g_shared && geteuid() != 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid())) {
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (geteuid() != 0 && st.st_uid != geteuid())) {
             close(fd);
             errno = EACCES;
             return NULL;
         }
+        if (owner)
+            *owner = st.st_uid;
         cJSON *j = read_json_fd(fd);
         close(fd);
         if (j)
@@ -353,6 +362,41 @@ static bool is_ended(const cJSON *desc)
     return cJSON_IsString(st) && strcmp(st->valuestring, "EMPTY") == 0;
 }
 
+/* Whether a file at one of cid's paths (its description, its control or vsock socket) is
+ * another user's: in a shared directory a member may make any of them, and a claim must never
+ * adopt another's description nor leave its monitor to fail at a socket it cannot bind. */
+static bool others_file(uint32_t cid)
+{
+    static const char *const suffixes[] = {"json", "ctl", "vsock"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (runtime_path(path, sizeof(path), cid, suffixes[i]) == 0 && lstat(path, &st) == 0 &&
+            st.st_uid != geteuid())
+            return true;
+    }
+    return false;
+}
+
+/* Opens cid's description for a claim: a new file (O_EXCL), or this user's own plain file
+ * already there; never a link, and never another user's file, whatever its mode. The fd, or
+ * -errno (-EACCES: another user's). */
+static int open_desc(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
+    if (fd >= 0 || errno != EEXIST)
+        return fd >= 0 ? fd : errno == ELOOP ? -EACCES : -errno;
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ELOOP ? -EACCES : -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+        close(fd);
+        return -EACCES;
+    }
+    return fd;
+}
+
 int runtime_claim(struct runtime_claim *c, uint32_t cid)
 {
     c->fd = -1;
@@ -362,11 +406,20 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         char path[PATH_MAX];
         if (runtime_path(path, sizeof(path), id, "json"))
             return -errno;
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, RUNTIME_FILE_MODE);
-        if (fd < 0 && errno == EACCES && !cid)
-            continue; /* another member's, in a shared directory */
+        if (others_file(id)) {
+            if (cid)
+                return -EACCES;
+            continue;
+        }
+        int fd = open_desc(path);
+        if (fd == -EACCES && !cid)
+            continue; /* another user's, or a link: not ours to take */
+        if (fd == -ENOENT) {
+            id--; /* removed between our two opens: again */
+            continue;
+        }
         if (fd < 0)
-            return -errno;
+            return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int err = errno;
             close(fd);
@@ -379,7 +432,7 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
         /* a cleaner may have removed a file that looked stale between our open and our lock:
          * then it is not the path's any more, and we try again */
         struct stat a, b;
-        if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_ino != b.st_ino ||
+        if (fstat(fd, &a) != 0 || lstat(path, &b) != 0 || a.st_ino != b.st_ino ||
             a.st_dev != b.st_dev) {
             close(fd);
             id--;
@@ -471,7 +524,8 @@ int runtime_cid_running(uint32_t cid)
     char path[PATH_MAX];
     if (runtime_path(path, sizeof(path), cid, "json"))
         return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO another member put there must not stop the caller in open() */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno != ENOENT; /* out of descriptors, say: not known to be gone */
     int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
@@ -479,7 +533,8 @@ int runtime_cid_running(uint32_t cid)
     return running;
 }
 
-/* The CID of the running enclave whose description has field == value, or 0. */
+/* The CID of the running enclave whose description has field == value, or 0: the caller's own
+ * first (names are not unique across users); for root, another user's when only one matches. */
 static uint32_t find_by(const char *field, const char *value)
 {
     const char *dir = runtime_dir();
@@ -488,23 +543,29 @@ static uint32_t find_by(const char *field, const char *value)
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    uint32_t found = 0;
+    uint32_t own = 0, other = 0;
+    unsigned others = 0;
     struct dirent *e;
-    while (!found && (e = readdir(d))) {
+    while (!own && (e = readdir(d))) {
         char *end;
         unsigned long cid = strtoul(e->d_name, &end, 10);
         if (end == e->d_name || strcmp(end, ".json") != 0 || cid == 0 || cid > UINT32_MAX)
             continue;
         if (!runtime_cid_running((uint32_t)cid))
             continue;
-        cJSON *j = runtime_read_desc((uint32_t)cid);
+        uid_t owner = 0;
+        cJSON *j = runtime_read_desc_owner((uint32_t)cid, &owner);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
-        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
-            found = (uint32_t)cid;
+        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0) {
+            if (owner == geteuid())
+                own = (uint32_t)cid;
+            else if (others++ == 0)
+                other = (uint32_t)cid;
+        }
         cJSON_Delete(j);
     }
     closedir(d);
-    return found;
+    return own ? own : others == 1 ? other : 0;
 }
 
 uint32_t runtime_find_name(const char *name)

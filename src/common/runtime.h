@@ -68,10 +68,12 @@ struct runtime_claim {
 };
 
 /* Claims cid (0: the lowest free one >= RUNTIME_CID_MIN, skipping the CIDs of enclaves whose
- * application ended and whose description is still there, and, in a shared directory, CIDs
- * whose description another user owns). A stale claim (its monitor died)
- * is taken over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
- * -errno (-EACCES: cid's description is another user's). */
+ * application ended and whose description is still there, and CIDs where any file (the
+ * description, "<cid>.ctl", "<cid>.vsock") is another user's or the description is a link).
+ * The description is made with O_EXCL, or is this user's own plain file: another user's is
+ * never adopted, whatever its mode. A stale claim of this user (its monitor died) is taken
+ * over and its sockets removed. 0, -EADDRINUSE when cid is held by a running enclave, or
+ * -errno (-EACCES: a file at cid's paths is another user's). */
 int runtime_claim(struct runtime_claim *c, uint32_t cid);
 /* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
 int runtime_describe(struct runtime_claim *c, const char *json);
@@ -86,12 +88,17 @@ void runtime_release_keep(struct runtime_claim *c);
 void runtime_remove(uint32_t cid);
 
 /* The description of cid (parsed JSON, the caller deletes it), read again while a monitor is
- * rewriting it; NULL when there is none. */
+ * rewriting it; NULL when there is none or it is not trusted (below). */
 struct cJSON;
 struct cJSON *runtime_read_desc(uint32_t cid);
+/* The same, with the description file's owner in *owner (when not NULL). A description that is
+ * not a regular file, or (for a caller other than root) not the caller's own, is not read: NULL
+ * with errno EACCES. Root reads every user's: its owner tells whose enclave it is. */
+struct cJSON *runtime_read_desc_owner(uint32_t cid, uid_t *owner);
 
 /* Finds a running enclave by name (the EnclaveName of its description), for libalcove (the CLI
- * has cli/enclaves.h). Returns its CID, or 0 when none matches. */
+ * has cli/enclaves.h): the caller's own first, for root another user's when only one matches.
+ * Returns its CID, or 0 when none (or several other users') match. */
 uint32_t runtime_find_name(const char *name);
 /* Whether an enclave with this CID is running now. */
 int runtime_cid_running(uint32_t cid);

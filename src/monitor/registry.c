@@ -139,10 +139,10 @@ int registry_enter(struct vm *vm, const struct enclave_config *cfg)
         return E_CID_IN_USE;
     }
     if (r == -EACCES && cfg->cid) {
-        /* a shared runtime directory: the CID's description is another member's */
+        /* a shared runtime directory: a file at the CID's paths is another member's */
         alc_err_report(E_CID_IN_USE,
-                       "enclave CID %u is another user's (its description in %s "
-                       "is not this user's)",
+                       "enclave CID %u is another user's (a file of it in %s, its "
+                       "description or a socket, is not this user's)",
                        cfg->cid, runtime_dir());
         return E_CID_IN_USE;
     }

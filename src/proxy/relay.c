@@ -342,10 +342,25 @@ static int vsock_dial(struct worker *w, struct conn *c)
         return -1;
     char line[VSOCK_LINE_MAX];
     size_t len = vsock_connect_line(line, cfg->vsock_port);
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        send(s, line, len, MSG_NOSIGNAL) != (ssize_t)len) {
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         alc_log(ALC_LOG_WARN, "vsock-proxy: cannot reach the enclave at %s: %s", cfg->vsock_uds,
                 strerror(errno == ENOENT || errno == ECONNREFUSED ? EHOSTUNREACH : errno));
+        close(s);
+        return -1;
+    }
+    /* only the enclave's monitor: a socket another user put at the path meanwhile (a shared
+     * runtime directory) gets nothing */
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || cred.uid != cfg->vsock_owner) {
+        alc_log(ALC_LOG_WARN, "vsock-proxy: %s is not served by the enclave's owner (uid %u)",
+                cfg->vsock_uds, (unsigned)cfg->vsock_owner);
+        close(s);
+        return -1;
+    }
+    if (send(s, line, len, MSG_NOSIGNAL) != (ssize_t)len) {
+        alc_log(ALC_LOG_WARN, "vsock-proxy: cannot reach the enclave at %s: %s", cfg->vsock_uds,
+                strerror(errno));
         close(s);
         return -1;
     }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "proxy/resolve.h"
 
 enum relay_dest_kind {
@@ -20,6 +22,8 @@ struct relay_config {
     struct addr_cache *tcp; /* RELAY_TO_TCP */
     const char *vsock_uds;  /* RELAY_TO_VSOCK: "<runtime dir>/<cid>.vsock" */
     uint32_t vsock_port;    /* RELAY_TO_VSOCK */
+    uid_t vsock_owner;      /* RELAY_TO_VSOCK: the socket's server must run as this user (the
+                               enclave's owner: SO_PEERCRED), else the client is dropped */
     int workers;            /* threads, each with its own epoll; >= 1 */
     size_t buf_size;        /* bytes buffered per connection and direction */
     int dial_timeout_ms;    /* a dial (and handshake) not done by then is given up */

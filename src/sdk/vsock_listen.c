@@ -6,7 +6,8 @@
  * connect(2) is refused), never a live one or a non-socket. The probe and the replacement, and
  * our own bind and listen, are made under an exclusive flock of the directory, so two alcove
  * listeners never both decide a socket is stale, nor take a socket bound but not yet listening
- * for a stale one. */
+ * for a stale one. Nobody waits for that lock more than 10 s (a member of a shared directory's
+ * group can hold it): then the bind goes on without it, replacing nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alcove/vsock.h"
@@ -32,7 +34,11 @@ int vsock_port_path(char *buf, size_t size, const char *uds_path, uint32_t port)
     return 0;
 }
 
-/* Opens and locks the directory holding path; -1 when it cannot be opened. */
+/* Opens and locks the directory holding path: the fd, or -1 when it cannot be opened or
+ * another process holds the lock longer than LOCK_WAIT_MS. In a runtime directory a group
+ * shares, any member may lock it (flock needs only a descriptor) and hold it for ever: then
+ * the caller goes on without the lock, and replaces no socket (see vsock_bind_listen_fd). */
+#define LOCK_WAIT_MS 10000
 static int lock_dir(const char *path)
 {
     char dir[PATH_MAX];
@@ -46,9 +52,16 @@ static int lock_dir(const char *path)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
-        ;
-    return fd;
+    for (int waited = 0;; waited += 20) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= LOCK_WAIT_MS)
+            break;
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return -1;
 }
 
 /* Whether /proc/net/unix lists a listening stream socket bound to path: 1 yes, 0 no, -1 cannot
@@ -107,7 +120,18 @@ int vsock_bind_listen_fd(int fd, const char *path)
     /* runtime_listen: the socket's mode is 0600 whatever the umask, so only this user (and
      * root's monitor) can connect to it */
     int rc = runtime_listen(fd, path, SOMAXCONN);
-    if (rc != 0 && errno == EADDRINUSE) {
+    struct stat ost;
+    if (rc != 0 && errno == EADDRINUSE && geteuid() == 0 && runtime_dir_shared(NULL) &&
+        lstat(path, &ost) == 0 && S_ISSOCK(ost.st_mode) && ost.st_uid != 0) {
+        /* root, in a directory shared with a group: a member's socket at the path root listens
+         * on is taken away, live or not (a member must not keep root's listeners out; the
+         * monitors of root's enclaves never connect to it anyway) */
+        unlink(path);
+        rc = runtime_listen(fd, path, SOMAXCONN);
+    }
+    /* a stale socket is replaced only under the lock: without it (held by another process for
+     * too long), a socket another listener bound but does not listen on yet could look stale */
+    if (rc != 0 && errno == EADDRINUSE && dirfd >= 0) {
         struct stat st;
         if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
             errno = EEXIST;

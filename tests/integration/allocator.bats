@@ -171,7 +171,7 @@ time.sleep(60)' "$L" &
   [ "$(json_get "$T/s.json" 'j["Enclaves"][0]["ProcessID"]')" = 4242 ]
   run "$ALCOVE" allocator release
   [ "$status" -eq 102 ]
-  [[ "$output" == *"[ E102 ] Allocator resources in use: 1 running enclave holds part of the reservation: process 4242 (2 CPUs, 32 MiB)"*"--force"* ]]
+  [[ "$output" == *"[ E102 ] Allocator resources in use: 1 running enclave holds part of the reservation: process 4242 of uid $(id -u) (2 CPUs, 32 MiB)"*"--force"* ]]
   [ "$(cat "$N2M")" = 37 ]
   # so does apply, which would replace the reservation
   run "$ALCOVE" allocator apply --config "$T/a.yaml"

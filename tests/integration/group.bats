@@ -8,9 +8,12 @@
 # root:GROUP mode 1770 under /tmp (not /work: Unix sockets need a local file system). Checked:
 # only that exact shared form is accepted, a non-member is refused with [ E18 ] naming the group,
 # a member neither sees nor reaches another member's enclave (describe, terminate, connect,
-# console) nor removes its files, members use root's pool and cannot change it, and, with KVM,
-# real enclaves of two members, including a member's listener that must not get another
-# member's guest connections. Needs root (it adds users); skips loudly otherwise.
+# console) nor removes its files, members use root's pool and cannot change it, root finds its
+# own enclave first and uses no socket that is not the enclave owner's, a member neither makes
+# the allocator's lock nor holds it for ever, leases are their file owner's and a planted FIFO
+# is not one, and, with KVM, real enclaves of two members, including a member's listener that
+# must not get another member's guest connections. Needs root (it adds users); skips loudly
+# otherwise. (Claims that skip another user's files: test_runtime.)
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -139,31 +142,42 @@ assert_nothing_left() {
   if [ -n "$left" ]; then echo "left in $RT: $left"; return 1; fi
 }
 
-# fake_enclave USER CID [MODE]: what a running enclave of USER keeps in the runtime directory
-# (its description, locked, and its sockets, MODE or 0600), held by a process of that user. The monitor
-# itself needs KVM; the files are what another user meets. Sets FAKE_PID.
+# fake_enclave USER CID [MODE [NAME [ID [SOCKETS]]]]: what a running enclave of USER keeps in
+# the runtime directory (its description, locked, and its sockets, MODE or 0600; SOCKETS: which,
+# "ctl vsock" by default), held by a process of that user, which writes "conn SUFFIX" to
+# fakeCID.out for each connection it gets. The monitor itself needs KVM; the files are what
+# another user meets. Sets FAKE_PID.
 fake_enclave() {
-  local u=$1 cid=$2 mode=${3:-0600}
+  local u=$1 cid=$2 mode=${3:-0600} name=${4:-fake$2} id=${5:-i-fake-enc$2} socks=${6-ctl vsock}
   as_bg "$u" python3 -c '
-import fcntl, json, os, socket, sys, time
-d, cid = sys.argv[1], int(sys.argv[2])
+import fcntl, json, os, select, socket, sys, time
+d, cid, name, eid = sys.argv[1], int(sys.argv[2]), sys.argv[4], sys.argv[5]
 fd = os.open("%s/%d.json" % (d, cid), os.O_RDWR | os.O_CREAT, 0o600)
 os.fchmod(fd, int(sys.argv[3], 8))
 fcntl.flock(fd, fcntl.LOCK_EX)
-os.write(fd, json.dumps({"EnclaveName": "fake%d" % cid, "EnclaveID": "i-fake-enc%d" % cid,
+os.write(fd, json.dumps({"EnclaveName": name, "EnclaveID": eid,
                          "ProcessID": os.getpid(), "EnclaveCID": cid,
                          "State": "RUNNING"}).encode())
-socks = []
-for suffix in ("ctl", "vsock"):
+socks = {}
+for suffix in sys.argv[6].split():
     path = "%s/%d.%s" % (d, cid, suffix)
     s = socket.socket(socket.AF_UNIX)
     s.bind(path)
     os.chmod(path, int(sys.argv[3], 8))
     s.listen(4)
-    socks.append(s)
+    socks[s] = suffix
 print("ready", flush=True)
-time.sleep(600)
-' "$RT" "$cid" "$mode" > "$BATS_TEST_TMPDIR/fake$cid.out" &
+end = time.time() + 600
+while time.time() < end:
+    if not socks:
+        time.sleep(1)
+        continue
+    r, _, _ = select.select(list(socks), [], [], 1)
+    for s in r:
+        c, _ = s.accept()
+        print("conn", socks[s], flush=True)
+        c.close()
+' "$RT" "$cid" "$mode" "$name" "$id" "$socks" > "$BATS_TEST_TMPDIR/fake$cid.out" &
   FAKE_PID=$!
   FAKE_PIDS+=("$FAKE_PID")
   for _ in $(seq 100); do
@@ -171,6 +185,31 @@ time.sleep(600)
     sleep 0.1
   done
   echo "the fake enclave $cid did not start"
+  return 1
+}
+
+# plant_socket USER PATH: a socket of USER at PATH that counts its connections ("conn" lines
+# in PATH's name .out under the test's directory).
+plant_socket() {
+  local u=$1 path=$2
+  as_bg "$u" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    print("conn", flush=True)
+    c.close()
+' "$path" > "$BATS_TEST_TMPDIR/$(basename "$path").out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do
+    grep -q ready "$BATS_TEST_TMPDIR/$(basename "$path").out" 2> /dev/null && return 0
+    sleep 0.1
+  done
+  echo "the planted socket $path did not start"
   return 1
 }
 
@@ -283,12 +322,227 @@ time.sleep(600)
   chmod 0644 "$G/alloc.yaml"
   run as "$UA" "$ALCOVE" allocator apply --config "$G/alloc.yaml"
   [ "$status" -eq 18 ]
-  # a record a member makes is refused, not taken for a reservation
-  as "$UB" sh -c "echo '{}' > $RT/allocator.json"
-  run as "$UA" "$ALCOVE" allocator status
+  # a record a member makes is not taken for a reservation, nor does it fail anyone's command
+  # (a FIFO there would stop every launch in open())
+  for kind in file fifo; do
+    if [ $kind = file ]; then
+      as "$UB" sh -c "echo '{\"Version\": 1}' > $RT/allocator.json"
+    else
+      as "$UB" mkfifo "$RT/allocator.json"
+    fi
+    run as "$UA" timeout 10 "$ALCOVE" allocator status
+    [ "$status" -eq 0 ] || { echo "$kind: $status $output"; return 1; }
+    [[ "$output" == *'"Reserved": false'* ]]
+    ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" allocator status
+    [ "$status" -eq 0 ] || { echo "$kind: $status $output"; return 1; }
+    [[ "$output" == *'"Reserved": false'* ]]
+    rm -f "$RT/allocator.json"
+  done
+  assert_nothing_left
+}
+
+@test "group: root finds its own enclave first, and never uses a socket that is not the enclave owner's" {
+  # A copies the name and ID of root's enclave, at a lower CID
+  fake_enclave "$UA" 5 0600 svc i-svc
+  fake_enclave 0 7 0600 svc i-svc
+  # root tells them apart by their owners, which the description files' owners give
+  ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" describe-enclaves
+  echo "$output" | python3 -c '
+import json, sys
+d = {e["EnclaveCID"]: e["OwnerUid"] for e in json.load(sys.stdin)}
+assert d == {5: int(sys.argv[1]), 7: 0}, d
+' "$UA"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" console --enclave-name svc --disconnect-timeout 1
+  grep -q "conn ctl" "$BATS_TEST_TMPDIR/fake7.out"
+  if grep -q conn "$BATS_TEST_TMPDIR/fake5.out"; then echo "root's console reached A's"; return 1; fi
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" connect --enclave-id i-svc --port 5000 < /dev/null
+  grep -q "conn vsock" "$BATS_TEST_TMPDIR/fake7.out"
+  if grep -q conn "$BATS_TEST_TMPDIR/fake5.out"; then echo "root's connect reached A's"; return 1; fi
+  # a name that only members' enclaves have, two of them: ambiguous for root, not a guess
+  fake_enclave "$UB" 6 0600 dup i-dup6
+  fake_enclave "$UA" 8 0600 dup i-dup8
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" terminate-enclave --enclave-name dup
+  [ "$status" -eq 58 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E58 ]"*"2 enclaves of other users"* ]] || { echo "$output"; return 1; }
+  if grep -q conn "$BATS_TEST_TMPDIR/fake6.out" "$BATS_TEST_TMPDIR/fake8.out"; then
+    echo "root's terminate reached a member's"; return 1
+  fi
+  # root's enclave without sockets of its own (as under 'alcove run'), where A put its own:
+  # root does not connect to them
+  fake_enclave 0 9 0600 solo i-solo ""
+  plant_socket "$UA" "$RT/9.vsock"
+  plant_socket "$UA" "$RT/9.ctl"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" connect --enclave-cid 9 --port 5000 < /dev/null
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E39 ]"*"9.vsock is a socket of uid $UA, not the enclave's"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" vsock-proxy --enclave-cid 9 --port 5000 \
+    --listen-tcp 127.0.0.1:0
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"9.vsock is a socket of uid $UA, not the enclave's"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" terminate-enclave --enclave-id i-solo
+  [ "$status" -eq 39 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"9.ctl is a socket of uid $UA"* ]] || { echo "$output"; return 1; }
+  ALCOVE_RUNTIME_DIR=$RT run timeout 20 "$ALCOVE" console --enclave-id i-solo --disconnect-timeout 1
   [ "$status" -ne 0 ]
-  [[ "$output" == *"allocator.json is not root's"* ]]
-  rm -f "$RT/allocator.json"
+  if grep -q conn "$BATS_TEST_TMPDIR/9.vsock.out" "$BATS_TEST_TMPDIR/9.ctl.out"; then
+    echo "root connected to A's socket"; return 1
+  fi
+  # a FIFO where a description would be stops no listing (root's reads every user's)
+  as "$UA" mkfifo "$RT/12.json"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  run as "$UA" timeout 10 "$ALCOVE" describe-enclaves
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  rm -f "$RT/12.json"
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  sleep 0.3
+  rm -f "$RT"/*.ctl "$RT"/*.vsock
+  ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" describe-enclaves
+  [ "$output" = "[]" ]
+  assert_nothing_left
+}
+
+@test "group: leases count for the user who owns them; a planted FIFO, link, second name or directory is not another lease" {
+  # root's pool, on a fake sysfs tree (one node, CPUs 0-3, cores k and k+2)
+  local sys=$G/sys-$BATS_TEST_NUMBER c
+  mkdir -p "$sys/devices/system/cpu" "$sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+  echo 0-3 > "$sys/devices/system/cpu/online"
+  for c in 0 1 2 3; do
+    mkdir -p "$sys/devices/system/cpu/cpu$c/topology"
+    echo "$((c % 2)),$((c % 2 + 2))" > "$sys/devices/system/cpu/cpu$c/topology/thread_siblings_list"
+  done
+  echo 0-3 > "$sys/devices/system/node/node0/cpulist"
+  echo 0 > "$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
+  printf 'memory_mib: 64\ncpu_count: 2\n' > "$G/pool.yaml"
+  # a leases directory B made before root's first apply does not stop the pool: moved aside
+  as "$UB" mkdir "$RT/leases"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" allocator apply --config "$G/pool.yaml"
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [ "$(stat -c '%u %a' "$RT/leases")" = "0 1770" ]
+  [ "$(stat -c %u "$RT"/leases.uid"$UB"-*.removed)" = "$UB" ]
+  as "$UB" rmdir "$RT"/leases.uid"$UB"-*.removed
+  # A's lease, held, that says it is process 1's: it counts, as A's
+  as_bg "$UA" python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+os.write(fd, b"{\"ProcessID\": 1, \"MemoryMiB\": 2, \"CPUs\": [1, 3], \"HugePages\": [{\"SizeKiB\": 2048, \"Count\": 1}]}")
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+time.sleep(120)
+' "$RT/leases/1-0.json" > "$BATS_TEST_TMPDIR/lease.out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/lease.out" && break; sleep 0.1; done
+  # a FIFO (which would block every reader's open), a link to A's lease, a second name of it
+  as "$UB" mkfifo "$RT/leases/fifo.json"
+  as "$UB" ln -s 1-0.json "$RT/leases/link.json"
+  ln "$RT/leases/1-0.json" "$RT/leases/hard.json"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  echo "$output" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["Enclaves"]
+assert [(x["Uid"], x["ProcessID"], x["CPUIDs"]) for x in e] == [(int(sys.argv[1]), 1, [1, 3])], e
+' "$UA"
+  run as "$UB" timeout 10 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  # B removes none of A's (the sticky bit)
+  run as "$UB" rm -f "$RT/leases/1-0.json"
+  [ "$status" -ne 0 ]
+  # root's release names A's lease by its owner, and removes the planted files
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run timeout 10 "$ALCOVE" allocator release
+  [ "$status" -eq 102 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"process 1 of uid $UA (2 CPUs, 2 MiB)"* ]] || { echo "$output"; return 1; }
+  [ ! -e "$RT/leases/fifo.json" ] && [ ! -e "$RT/leases/hard.json" ] && [ ! -L "$RT/leases/link.json" ]
+  kill "${FAKE_PIDS[-1]}"
+  ALCOVE_SYSFS_ROOT=$sys ALCOVE_RUNTIME_DIR=$RT run "$ALCOVE" allocator release
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  rm -rf "$RT/leases" "$sys"
+  assert_nothing_left
+}
+
+@test "group: a member that holds the runtime directory's lock, or binds a listener's path first, does not stop root's host listeners" {
+  as_bg "$UA" python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+time.sleep(120)
+' "$RT" > "$BATS_TEST_TMPDIR/dirlock.out" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/dirlock.out" && break; sleep 0.1; done
+  printf 'allowlist:\n- {address: 127.0.0.1, port: 9}\n' > "$G/allow.yaml"
+  ALCOVE_RUNTIME_DIR=$RT timeout 60 "$ALCOVE" vsock-proxy --enclave-cid 5 --config "$G/allow.yaml" \
+    8000 127.0.0.1 9 > "$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
+  local proxy=$!
+  FAKE_PIDS+=("$proxy")
+  for _ in $(seq 250); do [ -S "$RT/5.vsock_8000" ] && break; sleep 0.1; done
+  [ -S "$RT/5.vsock_8000" ] || { cat "$BATS_TEST_TMPDIR/proxy.out"; return 1; }
+  kill "$proxy"
+  wait "$proxy" || true
+  # nor does a live socket of a member's at the path root's listener takes (every enclave's)
+  kill "${FAKE_PIDS[0]}"
+  plant_socket "$UB" "$RT/any.vsock_8001"
+  ALCOVE_RUNTIME_DIR=$RT timeout 60 "$ALCOVE" vsock-proxy --config "$G/allow.yaml" \
+    8001 127.0.0.1 9 > "$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
+  proxy=$!
+  FAKE_PIDS+=("$proxy")
+  for _ in $(seq 100); do [ "$(stat -c %u "$RT/any.vsock_8001")" = 0 ] && break; sleep 0.1; done
+  [ "$(stat -c %u "$RT/any.vsock_8001")" = 0 ] || { cat "$BATS_TEST_TMPDIR/proxy.out"; return 1; }
+  kill "$proxy"
+  wait "$proxy" || true
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  rm -f "$RT/5.vsock_8000" "$RT/any.vsock_8001"
+  assert_nothing_left
+}
+
+# wait_locked FILE: until somebody holds an flock on FILE (a member's `flock` started).
+wait_locked() {
+  for _ in $(seq 100); do
+    [ -e "$1" ] && ! flock -n -s "$1" true 2> /dev/null && return 0
+    sleep 0.1
+  done
+  echo "nobody locked $1"
+  return 1
+}
+
+@test "group: a member neither makes the allocator's lock nor holds it for ever" {
+  # a member's command makes no lock file: only the directory's owner (root) does
+  run as "$UA" "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  [ ! -e "$RT/allocator.lock" ]
+  # one a member made first and holds is not root's lock: root's command replaces it and goes
+  # on at once
+  local HOLD='
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+time.sleep(120)
+'
+  as_bg "$UA" python3 -c "$HOLD" "$RT/allocator.lock" &
+  FAKE_PIDS+=($!)
+  wait_locked "$RT/allocator.lock"
+  ALCOVE_RUNTIME_DIR=$RT run timeout 60 "$ALCOVE" allocator release
+  [ "$status" -eq 0 ] || { echo "$status $output"; return 1; }
+  [ "$(stat -c '%u %a' "$RT/allocator.lock")" = "0 644" ]
+  # a member that holds root's lock makes root's command fail in about 10 s, naming it
+  as_bg "$UB" python3 -c "$HOLD" "$RT/allocator.lock" &
+  FAKE_PIDS+=($!)
+  wait_locked "$RT/allocator.lock"
+  local start=$SECONDS
+  ALCOVE_RUNTIME_DIR=$RT run timeout 60 "$ALCOVE" allocator release
+  [ "$status" -eq 15 ] || { echo "$status $output"; return 1; }
+  [[ "$output" == *"[ E15 ]"*"held by another process (process ${FAKE_PIDS[-1]} 'python3' of uid $UB)"* ]] || { echo "$output"; return 1; }
+  [ $((SECONDS - start)) -lt 30 ]
+  # status reads without it
+  ALCOVE_RUNTIME_DIR=$RT run timeout 5 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  run as "$UA" timeout 5 "$ALCOVE" allocator status
+  [ "$status" -eq 0 ]
+  local p
+  for p in "${FAKE_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  rm -f "$RT/allocator.lock"
   assert_nothing_left
 }
 

@@ -2,6 +2,7 @@
  * are set explicitly, whatever the umask, and a directory another user owns or may write to is
  * refused. runtime_dir() decides once per process, so each case runs in a child of its own. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <setjmp.h>
@@ -277,6 +278,92 @@ static void test_trailing_slash(void **state)
     in_child("slashlink/../real", 0, dotdot_refused);
 }
 
+/* A shared runtime directory (root's, mode 1770, group SHARED_GID) where member B has planted
+ * files at the paths of CIDs 4-8: the claims of member A and of root skip every one of them
+ * (an automatic CID) or refuse it (an explicit one), and never adopt B's description. */
+#define MEMBER_A   65534
+#define MEMBER_B   65533
+#define SHARED_GID 65534
+static char g_shared[] = "/tmp/test_runtime_shared.XXXXXX";
+
+static void in_shared_as(uid_t uid, int (*fn)(const char *dir))
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        gid_t g = SHARED_GID;
+        if (uid != 0 && (setgroups(1, &g) || setgid(SHARED_GID) || setuid(uid)))
+            _exit(255);
+        setenv("ALCOVE_RUNTIME_DIR", g_shared, 1);
+        _exit(fn(g_shared));
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0)
+        fail_msg("shared case as uid %u failed at line %d", (unsigned)uid, WEXITSTATUS(st));
+}
+
+static int plant(const char *dir)
+{
+    char path[PATH_MAX];
+    /* a description anyone may write, one only B may, sockets at 6 and 7, a link at 8 */
+    static const char *const files[] = {"4.json", "5.json", "6.ctl", "7.vsock"};
+    static const mode_t modes[] = {0666, 0600, 0666, 0666};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+        CHECK(fd >= 0 && fchmod(fd, modes[i]) == 0);
+        close(fd);
+    }
+    snprintf(path, sizeof(path), "%s/8.json", dir);
+    CHECK(symlink("4.json", path) == 0);
+    return 0;
+}
+
+static int claims_skip_planted(const char *dir)
+{
+    (void)dir;
+    struct runtime_claim c;
+    CHECK(runtime_dir_shared(NULL) == 1);
+    CHECK(runtime_claim(&c, 0) == 0);
+    CHECK(c.cid == 9);
+    runtime_release(&c);
+    for (uint32_t cid = 4; cid <= 8; cid++)
+        CHECK(runtime_claim(&c, cid) == -EACCES);
+    return 0;
+}
+
+static int planted_left_alone(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/4.json", dir);
+    CHECK(lstat(path, &st) == 0 && st.st_uid == MEMBER_B && (st.st_mode & 07777) == 0666);
+    snprintf(path, sizeof(path), "%s/9.json", dir);
+    CHECK(lstat(path, &st) != 0); /* released */
+    return 0;
+}
+
+static void test_claims_skip_others_files(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        printf("# not root: cannot act as two members, SKIPPED, not passed\n");
+        skip();
+    }
+    assert_non_null(mkdtemp(g_shared));
+    assert_int_equal(chown(g_shared, 0, SHARED_GID), 0);
+    assert_int_equal(chmod(g_shared, 01770), 0);
+    in_shared_as(MEMBER_B, plant);
+    in_shared_as(MEMBER_A, claims_skip_planted);
+    in_shared_as(0, claims_skip_planted);
+    in_shared_as(0, planted_left_alone);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_shared);
+    assert_int_equal(system(cmd), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -305,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_description_mode),
         cmocka_unit_test(test_unsafe_dirs_refused),
         cmocka_unit_test(test_trailing_slash),
+        cmocka_unit_test(test_claims_skip_others_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
