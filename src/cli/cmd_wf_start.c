@@ -24,6 +24,7 @@
 #include "cli/wf_build.h"
 #include "cli/wf_exec.h"
 #include "cli/wf_run.h"
+#include "cli/wf_started.h"
 #include "common/errors.h"
 #include "common/publish.h"
 #include "common/runtime.h"
@@ -51,11 +52,18 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int terminate_id(const char *id)
+/* Ends the enclave with this EnclaveID as terminate-enclave does. With print, its JSON goes to
+ * stdout (stop's output); else nothing goes there. 0, or the error code (reported). */
+static int terminate_id(const char *id, int print)
 {
-    char a0[] = "terminate-enclave", a1[] = "--enclave-id";
-    char *targv[] = {a0, a1, (char *)id, NULL};
-    return cmd_terminate_enclave.run(3, targv);
+    cJSON *out = NULL;
+    int err = enclaves_terminate(id, &out);
+    if (out && print) {
+        json_print(stdout, out);
+        fflush(stdout);
+    }
+    cJSON_Delete(out);
+    return err;
 }
 
 /* One PING: 1 answered, 0 nothing listens yet, -1 a connection that broke the protocol. */
@@ -331,20 +339,6 @@ static int load_image(const char *dir, const struct start_opts *o, struct boot_i
     return 0;
 }
 
-static int lock_dir(const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, WF_START_LOCK);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 || flock(fd, LOCK_EX)) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int run_start(int argc, char **argv)
 {
     struct start_opts o = {.cpus = 1};
@@ -366,13 +360,17 @@ static int run_start(int argc, char **argv)
     snprintf(bdir, sizeof(bdir), "%s/build", dir);
     if (access(bdir, F_OK) != 0 && (err = wf_build(dir, NULL, NULL, 0)))
         goto out;
-    if ((lock = lock_dir(dir)) < 0) {
+    if ((lock = wf_started_lock(dir, 0)) < 0) {
         err = E_FILE_OPERATION;
         goto out;
     }
     struct wf_started s;
-    int stale;
-    if (wf_started_load(dir, &s, &stale) == 1) {
+    int state = wf_started_load(dir, &s);
+    if (state < 0) {
+        err = -state;
+        goto out;
+    }
+    if (state == WF_STARTED_LIVE) {
         alc_err_report(E_ALREADY_STARTED,
                        "%s: enclave %s (CID %u) runs for it already: 'alcove exec' runs programs "
                        "in it, 'alcove stop' ends it",
@@ -380,17 +378,14 @@ static int run_start(int argc, char **argv)
         err = E_ALREADY_STARTED;
         goto out;
     }
-    if (stale) { /* its enclave is gone, or its service ended: clean up after it */
+    if (state == WF_STARTED_FOREIGN) /* replaced by this start's record */
+        fprintf(stderr, "alcove: %s/%s is not this directory's (%s%s): ignored\n", dir,
+                WF_STARTED_PATH, s.dir[0] ? "it was written for " : "an older alcove's", s.dir);
+    if (state == WF_STARTED_GONE) { /* its enclave is gone, or its service ended */
         fprintf(stderr, "alcove: the enclave recorded for %s (%s) no longer runs its service\n",
                 dir, s.id[0] ? s.id : "?");
-        struct enclave_rec *list;
-        size_t n;
-        if (s.id[0] && enclaves_list(&list, &n) == 0) {
-            int there = enclaves_find(list, n, s.id, NULL) != NULL;
-            enclaves_free(list, n);
-            if (there)
-                terminate_id(s.id);
-        }
+        if (s.listed && (err = terminate_id(s.id, 0)))
+            goto out;
         wf_started_remove(dir);
     }
     if ((err = load_image(dir, &o, &bi, &c)))
@@ -455,14 +450,14 @@ static int run_start(int argc, char **argv)
     if ((err = describe(cid, &s, &json)))
         goto out;
     if ((err = wait_service(cid))) {
-        terminate_id(s.id);
+        terminate_id(s.id, 0);
         goto out;
     }
     int werr = wf_started_save(dir, &s);
     if (werr) {
         alc_err_report(E_FILE_OPERATION, "%s/%s: %s (the enclave is stopped again)", dir,
                        WF_STARTED_PATH, strerror(-werr));
-        terminate_id(s.id);
+        terminate_id(s.id, 0);
         err = E_FILE_OPERATION;
         goto out;
     }
@@ -501,29 +496,31 @@ static int run_stop(int argc, char **argv)
         fprintf(stderr, "Nothing runs for %s (it was never built or started).\n", dir);
         return 0;
     }
-    int lock = lock_dir(dir);
+    int lock = wf_started_lock(dir, 0);
+    if (lock < 0)
+        return E_FILE_OPERATION;
     struct wf_started s;
-    int stale, err = 0;
-    int live = wf_started_load(dir, &s, &stale);
-    if (live || (stale && s.id[0])) {
-        struct enclave_rec *list;
-        size_t n;
-        int there = 0;
-        if (enclaves_list(&list, &n) == 0) {
-            there = enclaves_find(list, n, s.id, NULL) != NULL;
-            enclaves_free(list, n);
-        }
-        if (there)
-            err = terminate_id(s.id);
-        else
-            fprintf(stderr, "Nothing runs for %s: its enclave %s had ended.\n", dir, s.id);
+    int err = 0, state = wf_started_load(dir, &s);
+    if (state < 0) {
+        err = -state; /* not known whether it runs: the record stays */
+    } else if (state == WF_STARTED_LIVE) {
+        err = terminate_id(s.id, 1);
+    } else if (state == WF_STARTED_GONE) {
+        fprintf(stderr, "Nothing runs for %s: its enclave %s had ended.\n", dir, s.id);
+        if (s.listed)
+            err = terminate_id(s.id, 0); /* what it left in the runtime directory */
+    } else if (state == WF_STARTED_FOREIGN) {
+        fprintf(stderr,
+                "Nothing runs for %s: its %s is not this directory's (%s%s), removed; the "
+                "enclave it names is left alone.\n",
+                dir, WF_STARTED_PATH, s.dir[0] ? "it was written for " : "an older alcove's",
+                s.dir);
     } else {
         fprintf(stderr, "Nothing runs for %s (no enclave was started for it).\n", dir);
     }
-    if (!err)
+    if (!err && state != WF_STARTED_NONE)
         wf_started_remove(dir);
-    if (lock >= 0)
-        close(lock);
+    close(lock);
     return err;
 }
 

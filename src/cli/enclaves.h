@@ -39,6 +39,11 @@ const char *enclave_field(const struct enclave_rec *e, const char *key);
  * The socket, or -1 with errno set. */
 int enclave_control(uint32_t cid, const char *cmd);
 
+/* Ends the enclave with this EnclaveID as terminate-enclave does (cmd_terminate_enclave.c),
+ * without printing its JSON: *out gets {EnclaveName, EnclaveID, Terminated} (the caller deletes
+ * it) when it is gone. 0, or an alcove error code (reported). */
+int enclaves_terminate(const char *id, cJSON **out);
+
 /* Copies a debug-mode enclave's console to stdout until it ends or timeout_s (0: none) passes
  * (cmd_console.c). 0, or an alcove error code (reported). */
 int console_attach(uint32_t cid, int timeout_s);

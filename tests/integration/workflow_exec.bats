@@ -20,6 +20,33 @@ setup() {
 teardown() {
   [ -n "${APP:-}" ] && "$ALCOVE" stop "$APP" > /dev/null 2>&1 || true
   [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null || true
+  [ -n "${HOLD:-}" ] && kill "$HOLD" 2> /dev/null || true
+}
+
+# fake_enclave CID ID: a description in the runtime directory whose claim a process holds, as a
+# running enclave's monitor holds it (no control socket, no vsock: driving it fails, loudly)
+fake_enclave() {
+  mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
+  printf '{"EnclaveName": "fake", "EnclaveID": "%s", "EnclaveCID": %s, "State": "RUNNING"}\n' \
+    "$2" "$1" > "$ALCOVE_RUNTIME_DIR/$1.json"
+  chmod 600 "$ALCOVE_RUNTIME_DIR/$1.json"
+  hold_lock "$ALCOVE_RUNTIME_DIR/$1.json"
+  for _ in $(seq 50); do flock -n -s "$ALCOVE_RUNTIME_DIR/$1.json" true || return 0; sleep 0.1; done
+  return 1
+}
+
+# hold_lock FILE: a process (HOLD) holds an exclusive flock on FILE until it is killed
+hold_lock() {
+  touch "$1"
+  (exec 9< "$1" && flock -x 9 && exec sleep 300) &
+  HOLD=$!
+}
+
+# record DIR CID ID: DIR/build/started.json as start writes it for DIR
+record() {
+  printf '{"EnclaveName": "fake", "EnclaveID": "%s", "EnclaveCID": %s, "Directory": "%s", ' \
+    "$3" "$2" "$1" > "$1/build/started.json"
+  printf '"DirectoryIdentity": "%s"}\n' "$(stat -c %d:%i "$1")" >> "$1/build/started.json"
 }
 
 # the service natively, on $T/sock, with rules for the host's /bin and /usr/bin/env
@@ -146,7 +173,54 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   [[ "$output" == *"reserved"* ]]
   rmdir "$T/app/image/.alcove"
   # a stale record (an enclave that is gone) is no enclave
-  echo '{"EnclaveName": "x", "EnclaveID": "i-gone", "EnclaveCID": 77}' > "$T/app/build/started.json"
+  record "$T/app" 77 i-gone
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [[ "$output" == *"has ended"* ]]
+  [ ! -e "$T/app/build/started.json" ]
+}
+
+@test "start/exec/stop without an enclave: a copied directory's record is not the copy's" {
+  make_app "$T/app"
+  "$ALCOVE" build "$T/app" > /dev/null 2>&1
+  fake_enclave 77 i-fake
+  record "$T/app" 77 i-fake
+  # the original's record counts: exec reaches for the enclave (which has no service here)
+  expect_error 125 E84 exec "$T/app" /bin/hello
+  cp -a "$T/app" "$T/copy"
+  # the copy's is not the copy's: exec and a second look at it refuse to use it...
+  expect_error 125 E89 exec "$T/copy" /bin/hello
+  [[ "$output" == *"not this directory's"*"$T/app"* ]]
+  # ... stop leaves the original's enclave alone and drops the copied record
+  run --separate-stderr "$ALCOVE" stop "$T/copy"
+  echo "$stderr"
+  [ "$status" -eq 0 ] && [ -z "$output" ] && [[ "$stderr" == *"left alone"* ]]
+  [ ! -e "$T/copy/build/started.json" ] && [ -e "$T/app/build/started.json" ]
+  kill -0 "$HOLD" && [ -e "$ALCOVE_RUNTIME_DIR/77.json" ]
+  # a record without the directory's identity (an older alcove's) is not used either
+  echo '{"EnclaveName": "x", "EnclaveID": "i-fake", "EnclaveCID": 77}' > "$T/copy/build/started.json"
+  expect_error 125 E89 exec "$T/copy" /bin/hello
+  [[ "$output" == *"older alcove"* ]]
+}
+
+@test "start/exec/stop without an enclave: a record is removed only when its enclave is known gone" {
+  make_app "$T/app"
+  "$ALCOVE" build "$T/app" > /dev/null 2>&1
+  record "$T/app" 77 i-gone
+  # the enclaves cannot be listed (the runtime directory is a file): not known, kept
+  : > "$T/notdir"
+  ALCOVE_RUNTIME_DIR=$T/notdir expect_error 125 E19 exec "$T/app" /bin/hello
+  [ -e "$T/app/build/started.json" ]
+  ALCOVE_RUNTIME_DIR=$T/notdir expect_error 19 E19 stop "$T/app"
+  [ -e "$T/app/build/started.json" ]
+  # while start or stop holds the directory's lock, exec leaves the record to them
+  hold_lock "$T/app/build/started.lock"
+  sleep 0.3
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [ -e "$T/app/build/started.json" ]
+  kill "$HOLD"
+  wait "$HOLD" || true
+  HOLD=
+  # known gone (no such enclave): removed
   expect_error 125 E89 exec "$T/app" /bin/hello
   [[ "$output" == *"has ended"* ]]
   [ ! -e "$T/app/build/started.json" ]
