@@ -2,16 +2,20 @@
  * exec, stop"): a long-lived enclave for an `alcove init` directory, whose first process is the
  * exec service (src/execd/) that `alcove exec` asks to run programs. start launches the
  * directory's image detached, as run-enclave does, with the service as its command, waits until
- * the service answers, prints run-enclave's JSON and records the enclave in DIR/build/
- * started.json; stop terminates it, as terminate-enclave does, and removes the record. */
+ * the service answers, records the enclave in DIR/build/started.json (wf_started.h) and prints
+ * run-enclave's JSON; a failure or a signal before that stops the launched enclave again. stop
+ * terminates it, as terminate-enclave does, prints terminate-enclave's JSON and removes the
+ * record. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +92,65 @@ static int ping(uint32_t cid)
     return n == sizeof(got) && memcmp(got, hdr, sizeof(hdr)) == 0 ? 1 : -1;
 }
 
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT while start launches: the signal, acted on at the next
+ * step (the enclave launched so far is stopped again), so that an interrupted start leaves
+ * nothing running without a record. */
+static volatile sig_atomic_t g_interrupted;
+static const int g_stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void on_stop_signal(int sig)
+{
+    g_interrupted = sig;
+}
+
+static void stop_signals(void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(g_stop_signals) / sizeof(g_stop_signals[0]); i++)
+        sigaction(g_stop_signals[i], &sa, NULL);
+}
+
+/* The error for an interrupted start (reported): 128 + the signal, as a shell reports it. */
+static int interrupted(void)
+{
+    fprintf(stderr,
+            "alcove: start interrupted by signal %d: the enclave it launched is stopped "
+            "again\n",
+            (int)g_interrupted);
+    return 128 + g_interrupted;
+}
+
+/* Stops the enclave this start launched (its monitor is our child, pid) after a failure or an
+ * interruption: SIGTERM ends the enclave as terminate-enclave does; what it leaves in the runtime
+ * directory goes. A monitor that does not end within a minute is killed. */
+static void stop_launched(pid_t pid, uint32_t cid)
+{
+    cJSON *d = runtime_read_desc(cid);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "EnclaveID");
+    char id[128] = "";
+    if (cJSON_IsString(v))
+        snprintf(id, sizeof(id), "%s", v->valuestring);
+    cJSON_Delete(d);
+    kill(pid, SIGTERM);
+    int64_t deadline = now_ms() + 60000;
+    while (waitpid(pid, NULL, WNOHANG) == 0) {
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            break;
+        }
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    d = runtime_read_desc(cid);
+    v = cJSON_GetObjectItemCaseSensitive(d, "EnclaveID");
+    if (d && cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
+        runtime_remove(cid); /* not while a monitor holds it: only what this one left */
+    cJSON_Delete(d);
+    fprintf(stderr, "The enclave %s is stopped again.\n", id[0] ? id : "launched");
+}
+
 /* Waits for the service. 0, or the error code (reported). */
 static int wait_service(uint32_t cid)
 {
@@ -97,6 +160,8 @@ static int wait_service(uint32_t cid)
         limit = START_WAIT_MS;
     int64_t deadline = now_ms() + limit;
     for (;;) {
+        if (g_interrupted)
+            return interrupted();
         int r = ping(cid);
         if (r > 0)
             return 0;
@@ -140,9 +205,10 @@ static void pick_name(const char *dir, const struct wf_config *c, const char *gi
     enclaves_free(list, n);
 }
 
-/* Forks the detached monitor and waits for its launch report. The CID, or 0 with *code set
- * (reported). The monitor does not keep lock_fd (start's lock on the directory). */
-static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
+/* Forks the detached monitor and waits for its launch report. The CID (*pid: the monitor), or 0
+ * with *code set (reported). The monitor does not keep lock_fd (start's lock on the directory)
+ * and takes the default action of the signals start catches. */
+static uint32_t launch(struct enclave_config *cfg, int lock_fd, pid_t *monitor, int *code)
 {
     *code = E_ENCLAVE_BOOT_FAILURE;
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -161,6 +227,7 @@ static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
         close(pfd[0]);
         close(lock_fd);
         setsid();
+        stop_signals(SIG_DFL);
         dup2(null_fd, 0);
         dup2(null_fd, 1);
         cfg->in_fd = cfg->out_fd = cfg->err_fd = null_fd;
@@ -168,6 +235,7 @@ static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
         int r = monitor_run(cfg);
         _exit(r < 0 ? -r : 0);
     }
+    *monitor = pid;
     close(pfd[1]);
     close(null_fd);
     int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
@@ -187,8 +255,15 @@ static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
 {
     struct enclave_rec *list;
     size_t n;
-    if (enclaves_list(&list, &n))
+    const char *fault = getenv("ALCOVE_FAULT"); /* the tests of a start that fails late */
+    if (fault && strcmp(fault, "start-describe") == 0) {
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "cannot list the enclaves (ALCOVE_FAULT)");
         return E_ENCLAVE_BOOT_FAILURE;
+    }
+    if (enclaves_list(&list, &n)) {
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "cannot list the enclaves: %s", strerror(errno));
+        return E_ENCLAVE_BOOT_FAILURE;
+    }
     struct enclave_rec *e = NULL;
     for (size_t i = 0; i < n; i++)
         if (list[i].cid == cid)
@@ -444,23 +519,34 @@ static int run_start(int argc, char **argv)
         .npublish = o.npublish,
     };
     fprintf(stderr, "Starting %s's enclave...\n", dir);
-    uint32_t cid = launch(&cfg, lock, &err);
+    /* from the launch until the record is written, a signal or a failure stops the enclave
+     * again: a failed start leaves nothing running */
+    g_interrupted = 0;
+    stop_signals(on_stop_signal);
+    pid_t monitor = -1;
+    uint32_t cid = launch(&cfg, lock, &monitor, &err);
     if (!cid)
-        goto out;
-    if ((err = describe(cid, &s, &json)))
-        goto out;
-    if ((err = wait_service(cid))) {
-        terminate_id(s.id, 0);
-        goto out;
-    }
-    int werr = wf_started_save(dir, &s);
-    if (werr) {
-        alc_err_report(E_FILE_OPERATION, "%s/%s: %s (the enclave is stopped again)", dir,
-                       WF_STARTED_PATH, strerror(-werr));
-        terminate_id(s.id, 0);
+        goto out; /* the monitor reported the failure and ended: nothing runs */
+    const char *fault = getenv("ALCOVE_FAULT");
+    if (fault && strcmp(fault, "start-pause") == 0)
+        sleep(10); /* for the tests of an interrupted start; a signal ends it early */
+    if (g_interrupted)
+        err = interrupted();
+    else if (!(err = describe(cid, &s, &json)))
+        err = wait_service(cid);
+    if (!err && (err = -wf_started_save(dir, &s))) {
+        alc_err_report(E_FILE_OPERATION, "%s/%s: %s", dir, WF_STARTED_PATH, strerror(err));
         err = E_FILE_OPERATION;
+    }
+    if (!err && g_interrupted) {
+        wf_started_remove(dir);
+        err = interrupted();
+    }
+    if (err) {
+        stop_launched(monitor, cid);
         goto out;
     }
+    stop_signals(SIG_DFL); /* started: from here on, a signal ends alcove start only */
     json_print(stdout, json);
     fflush(stdout);
     fprintf(stderr, "Started: 'alcove exec %s PROGRAM [ARGS]' runs a program in it.\n", dir);
@@ -532,7 +618,9 @@ const struct command cmd_start = {
         "Usage: alcove start [OPTIONS] [DIR]\n\n"
         "Launches DIR's image (DIR/build/enclave.eif, built first if there is none) in the\n"
         "background with alcove's exec service as its first process, waits until the service\n"
-        "answers, prints run-enclave's JSON and records the enclave in DIR/build/started.json.\n"
+        "answers, records the enclave in DIR/build/started.json and prints run-enclave's JSON\n"
+        "(only that, and only then, on stdout; a failed or interrupted start stops what it\n"
+        "launched).\n"
         "'alcove exec DIR PROGRAM [ARGS]' then runs entry points in it, one after another or at\n"
         "once; 'alcove stop DIR' ends it. DIR: the current directory by default.\n\n"
         "Options:\n"
@@ -552,6 +640,6 @@ const struct command cmd_stop = {
     .usage = "Usage: alcove stop [DIR]\n\n"
              "Terminates the enclave that 'alcove start' launched for DIR (the current directory\n"
              "by default), as terminate-enclave does (programs still running in it end with it),\n"
-             "and removes DIR/build/started.json. When nothing runs for DIR it says so and the\n"
-             "status is 0.\n",
+             "prints terminate-enclave's JSON for it and removes DIR/build/started.json. When\n"
+             "nothing runs for DIR it prints nothing on stdout, says so and the status is 0.\n",
 };

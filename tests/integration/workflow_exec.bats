@@ -234,9 +234,10 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   run --separate-stderr "$ALCOVE" start --env GREETING=hi "$APP"
   echo "$output $stderr"
   [ "$status" -eq 0 ]
-  local pid cid
+  local pid cid id
   pid=$(echo "$output" | field '["ProcessID"]')
   cid=$(echo "$output" | field '["EnclaveCID"]')
+  id=$(echo "$output" | field '["EnclaveID"]')
   [ -S "$ALCOVE_RUNTIME_DIR/$cid.vsock" ]
   [ -f "$APP/build/started.json" ]
   # a second start is refused
@@ -277,9 +278,12 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   st=0
   wait "$s" || st=$?
   [ "$st" -eq 130 ]
-  # stop: nothing left (no monitor, nothing in the runtime directory), the record gone
-  run "$ALCOVE" stop "$APP"
+  # stop: nothing left (no monitor, nothing in the runtime directory), the record gone; its
+  # stdout is terminate-enclave's JSON for the enclave, and nothing else
+  run --separate-stderr "$ALCOVE" stop "$APP"
   [ "$status" -eq 0 ]
+  [ "$(echo "$output" | field '["EnclaveID"]')" = "$id" ]
+  [ "$(echo "$output" | field '["Terminated"]')" = True ]
   for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
   ! kill -0 "$pid" 2> /dev/null
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$' || true)" ]
@@ -307,5 +311,42 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   run "$ALCOVE" exec "$APP" /bin/hello
   [ "$status" -eq 0 ]
   run "$ALCOVE" stop "$APP"
+  [ "$status" -eq 0 ]
+}
+
+# nothing_left: no enclave's files in the runtime directory, no record
+nothing_left() {
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$' || true)" ] &&
+    [ ! -e "$APP/build/started.json" ]
+}
+
+@test "a start that fails or is interrupted after the launch leaves nothing running" {
+  require_kvm
+  APP=$T/app
+  make_app "$APP"
+  "$ALCOVE" build "$APP" > /dev/null 2>&1
+  # the enclaves cannot be listed right after the launch: the launched enclave is stopped again
+  ALCOVE_FAULT=start-describe run --separate-stderr "$ALCOVE" start "$APP"
+  echo "$stderr"
+  [ "$status" -eq 36 ] && [[ "$stderr" == *"[ E36 ]"* ]] && [ -z "$output" ]
+  nothing_left
+  # Ctrl-C while start waits: status 130, the enclave stopped again, no record
+  ALCOVE_FAULT=start-pause "$ALCOVE" start "$APP" > "$T/start.out" 2> "$T/start.err" &
+  local s=$!
+  for _ in $(seq 600); do
+    grep -q Starting "$T/start.err" && ls "$ALCOVE_RUNTIME_DIR" | grep -q '\.json$' && break
+    sleep 0.1
+  done
+  sleep 1
+  kill -INT "$s"
+  local st=0
+  wait "$s" || st=$?
+  cat "$T/start.err"
+  [ "$st" -eq 130 ] && [ ! -s "$T/start.out" ] && grep -q "interrupted" "$T/start.err"
+  nothing_left
+  # and the directory starts normally afterwards
+  run --separate-stderr "$ALCOVE" start "$APP"
+  [ "$status" -eq 0 ]
+  run "$ALCOVE" exec "$APP" /bin/hello
   [ "$status" -eq 0 ]
 }
