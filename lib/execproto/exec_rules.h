@@ -11,6 +11,8 @@
 
 #define EXEC_RULES_PATH "/.alcove/exec.rules"
 #define EXEC_RULES_MAX  1024 /* entries of each kind */
+/* The rules file's size: the service reads less than this (alcove build refuses more) */
+#define EXEC_RULES_TEXT_MAX (256u * 1024)
 
 struct exec_rules {
     const char *entry[EXEC_RULES_MAX];

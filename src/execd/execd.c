@@ -85,7 +85,7 @@ static void send_fail(int sock, enum exec_fail why, const char *text)
 
 static int load_rules(const char *path)
 {
-    static char text[256 * 1024];
+    static char text[EXEC_RULES_TEXT_MAX];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         say("%s: cannot open it: this image was not built by alcove build", path);

@@ -172,6 +172,12 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   expect_error 85 E85 build "$T/app"
   [[ "$output" == *"reserved"* ]]
   rmdir "$T/app/image/.alcove"
+  # rules larger than the service reads (256 KiB) are refused at build, naming the keys
+  cp "$T/app/alcove.json" "$T/alcove.json.saved"
+  set_entry_points "$T/app" $(python3 -c 'print(" ".join("/bin/%03d%s" % (i, "x" * 3000) for i in range(100)))')
+  expect_error 85 E85 build "$T/app"
+  [[ "$output" == *"'entry_points'"*"exec rules"* ]]
+  cp "$T/alcove.json.saved" "$T/app/alcove.json"
   # a stale record (an enclave that is gone) is no enclave
   record "$T/app" 77 i-gone
   expect_error 125 E89 exec "$T/app" /bin/hello
