@@ -27,6 +27,8 @@ char *wf_exec_rules(const struct wf_config *c)
         cap += strlen(c->entry_points[i]) + 7;
     for (size_t i = 0; i < c->nuntrusted; i++)
         cap += strlen(c->env_untrusted[i]) + 11;
+    for (size_t i = 0; i < c->nenv_default; i++)
+        cap += strlen(c->env_default[i]) + 9;
     char *s = malloc(cap), *p = s;
     if (!s)
         return NULL;
@@ -34,6 +36,8 @@ char *wf_exec_rules(const struct wf_config *c)
         p += sprintf(p, "entry %s\n", c->entry_points[i]);
     for (size_t i = 0; i < c->nuntrusted; i++)
         p += sprintf(p, "untrusted %s\n", c->env_untrusted[i]);
+    for (size_t i = 0; i < c->nenv_default; i++)
+        p += sprintf(p, "default %s\n", c->env_default[i]);
     *p = 0;
     return s;
 }

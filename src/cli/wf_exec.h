@@ -16,7 +16,7 @@
 /* The exec service's static binary, embedded at build time. */
 const uint8_t *wf_execd_binary(size_t *size);
 
-/* The rules file (exec_rules.h) for c's entry_points and env.untrusted, malloc'd. */
+/* The rules file (exec_rules.h) for c's entry_points, env.untrusted and env.default, malloc'd. */
 char *wf_exec_rules(const struct wf_config *c);
 
 /* Whether an application ramdisk holds the exec service and its rules (an image built by an

@@ -101,29 +101,17 @@ static int load_rules(const char *path)
     return 0;
 }
 
-/* The program's environment: the service's own (env.default and alcove start's --env), with the
- * request's variables added or replacing those of the same name. */
+/* The program's environment: env.default (the rules' defaults, measured), the variables alcove
+ * start gave the service under env.untrusted names, then the request's (exec_env_compose). */
 static char **child_env(const struct exec_request *r)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + (size_t)r->envc + 1, sizeof(char *));
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strcspn(environ[i], "=");
-        int replaced = 0;
-        for (int j = 0; j < r->envc && !replaced; j++)
-            replaced = strncmp(r->envp[j], environ[i], len) == 0 && r->envp[j][len] == '=';
-        if (!replaced)
-            env[k++] = environ[i];
-    }
-    for (int j = 0; j < r->envc; j++)
-        env[k++] = r->envp[j];
-    env[k] = NULL;
-    return env;
+    const char **env = calloc(rules.ndefault + n + (size_t)r->envc + 1, sizeof(char *));
+    if (env)
+        exec_env_compose(&rules, environ, r->envp, r->envc, env);
+    return (char **)env;
 }
 
 static void on_chld(int sig)
@@ -458,6 +446,15 @@ int main(int argc, char **argv)
     }
     if (load_rules(rules_path))
         return 1;
+    for (char **e = environ; *e; e++) { /* what no program gets: said once, on the console */
+        size_t n = strcspn(*e, "=");
+        int is_default = 0;
+        for (size_t i = 0; i < rules.ndefault && !is_default; i++)
+            is_default = strcmp(rules.defaults[i], *e) == 0;
+        if (!is_default && !exec_rules_env_allowed(&rules, *e, n))
+            fprintf(stderr, "alcove-execd: %.*s: not an env.untrusted name: no program gets it\n",
+                    (int)(n > 200 ? 200 : n), *e);
+    }
     signal(SIGPIPE, SIG_IGN);
     /* PID 1: sessions, and every orphan of the enclave, are reaped as they end */
     struct sigaction sa = {.sa_handler = reap, .sa_flags = SA_RESTART | SA_NOCLDSTOP};

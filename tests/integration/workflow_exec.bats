@@ -52,8 +52,10 @@ record() {
 # the service natively, on $T/sock, with rules for the host's /bin and /usr/bin/env
 native_service() {
   : "${EXECD:?set EXECD to the built alcove-execd}"
-  printf 'entry /bin\nentry /usr/bin/env\nuntrusted FOO\n' > "$T/rules"
-  "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
+  printf 'entry /bin\nentry /usr/bin/env\nuntrusted FOO\ndefault PATH=/bin:/usr/bin\ndefault MODE=measured\n' > "$T/rules"
+  # its own environment as alcove start would give it, and more, which no program gets
+  env -i PATH=/evil MODE=measured FOO=start EVIL=1 \
+    "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
   SVC=$!
   for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
   echo "the service did not listen: $(cat "$T/execd.err")"; return 1
@@ -100,6 +102,12 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   cmp "$T/big" "$T/big.out"
   run "$CLIENT" "$T/sock" --env FOO=bar --cwd /tmp -- /bin/sh -c 'echo "$FOO $(pwd)"'
   [ "$output" = "bar /tmp" ]
+  # the environment: env.default, start's untrusted names, the request's; nothing else
+  run "$CLIENT" "$T/sock" -- /usr/bin/env
+  [ "$output" = "$(printf 'PATH=/bin:/usr/bin\nMODE=measured\nFOO=start')" ]
+  run "$CLIENT" "$T/sock" --env FOO=bar -- /usr/bin/env
+  [ "$output" = "$(printf 'PATH=/bin:/usr/bin\nMODE=measured\nFOO=bar')" ]
+  grep -q "EVIL: not an env.untrusted name" "$T/execd.err"
   # killed by a signal: 128 + N; a SIGNAL frame reaches the program
   run "$CLIENT" "$T/sock" -- /bin/sh -c 'kill -9 $$'
   [ "$status" -eq 137 ]
