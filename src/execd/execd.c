@@ -7,8 +7,10 @@
  * one request (lib/execproto: every byte is the host's, untrusted here), checks the program
  * against the entry points and the variables against env.untrusted, runs the program in a
  * process group of its own with stdin, stdout and stderr on pipes, relays them as frames, passes
- * SIGNAL frames to the group, and sends the exit status last. As PID 1 it reaps its sessions
- * and every orphan the enclave's processes leave. */
+ * SIGNAL frames to the group, and sends the exit status last. At most MAX_SESSIONS sessions
+ * run at once (another connection gets a FAIL frame), and a connection that sends no request
+ * within REQUEST_WAIT_S is closed. As PID 1 it reaps its sessions and every orphan the enclave's
+ * processes leave. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,8 +43,12 @@ struct vm_addr { /* struct sockaddr_vm, declared here: musl's headers lack it */
 
 extern char **environ;
 
+#define MAX_SESSIONS   64 /* connections served at once (programs, and requests awaited) */
+#define REQUEST_WAIT_S 30 /* for a connection's first frame */
+
 static struct exec_rules rules;
-static int chld_pipe[2] = {-1, -1}; /* the session's SIGCHLD, as a byte */
+static volatile pid_t sessions[MAX_SESSIONS]; /* 0: a free slot */
+static int chld_pipe[2] = {-1, -1};           /* the session's SIGCHLD, as a byte */
 
 static void say(const char *fmt, const char *a)
 {
@@ -338,14 +345,18 @@ static void session(int sock)
     size_t rxlen = 0;
     struct exec_frame f;
     long used;
+    struct timeval wait = {REQUEST_WAIT_S, 0};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
     while ((used = exec_frame_next(rx, rxlen, EXEC_TO_ENCLAVE, &f)) == 0) {
         ssize_t n = read(sock, rx + rxlen, sizeof(rx) - rxlen);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return; /* gone before its request */
+            return; /* gone before its request, or silent for REQUEST_WAIT_S */
         rxlen += (size_t)n;
     }
+    wait.tv_sec = 0; /* a program may be silent as long as it likes */
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
     if (used < 0 || (f.type != EXEC_F_REQUEST && f.type != EXEC_F_PING)) {
         send_fail(sock, EXEC_FAIL_REQUEST, "the first frame is not a request");
         return;
@@ -398,9 +409,21 @@ static void reap(int sig)
 {
     (void)sig;
     int saved = errno;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
+    pid_t pid;
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+        for (int i = 0; i < MAX_SESSIONS; i++)
+            if (sessions[i] == pid)
+                sessions[i] = 0;
     errno = saved;
+}
+
+/* A free session slot, or -1 (SIGCHLD blocked by the caller). */
+static int free_slot(void)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (!sessions[i])
+            return i;
+    return -1;
 }
 
 /* The listening socket: vsock port EXEC_PORT, or (--unix PATH, for the tests on a host without
@@ -472,13 +495,30 @@ int main(int argc, char **argv)
                 usleep(10000); /* out of descriptors or memory: try again shortly */
             continue;
         }
-        pid_t pid = fork();
+        sigset_t chld, old;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, &old);
+        int slot = free_slot();
+        pid_t pid = slot < 0 ? -1 : fork();
         if (pid == 0) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
             close(ls);
             signal(SIGCHLD, SIG_DFL);
             session(c);
             close(c);
             _exit(0);
+        }
+        if (pid > 0)
+            sessions[slot] = pid;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0) { /* refused with a reason, rather than left waiting */
+            struct timeval tv = {1, 0};
+            setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+            send_fail(c, EXEC_FAIL_SERVICE,
+                      slot < 0 ? "too many sessions: 64 programs run at once (or connections "
+                                 "wait to send their request); try again when one has ended"
+                               : "the service could not fork");
         }
         close(c);
     }

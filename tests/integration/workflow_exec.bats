@@ -162,6 +162,53 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
 }
 
+@test "exec service (native): at most 64 sessions at once; the 65th is refused with a reason" {
+  native_service
+  python3 - "$T/sock" << 'PY'
+import socket, struct, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    return s
+def request(s, *argv):
+    p = b"".join(b"A" + a.encode() + b"\0" for a in argv)
+    s.sendall(b"R" + struct.pack("<I", len(p)) + p)
+def frame(s):
+    h = b""
+    while len(h) < 5:
+        c = s.recv(5 - len(h))
+        if not c:
+            return None, b""
+        h += c
+    n = struct.unpack("<I", h[1:])[0]
+    p = b""
+    while len(p) < n:
+        p += s.recv(n - len(p))
+    return chr(h[0]), p
+held = []
+for i in range(64):
+    s = conn()
+    request(s, "/bin/sleep", "60")
+    held.append(s)
+time.sleep(1)
+s = conn()
+t, p = frame(s)
+assert t == "F" and p[0] == 7 and b"too many sessions" in p, (t, p)
+for h in held:
+    h.close()  # their programs get SIGHUP, their sessions end
+for _ in range(100):
+    s = conn()
+    request(s, "/bin/echo", "again")
+    t, p = frame(s)
+    if t == "O":
+        assert p == b"again\n", p
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("no session after the others ended")
+PY
+}
+
 @test "start/exec/stop without an enclave: the commands' refusals" {
   make_app "$T/app"
   expect_error 125 E89 exec "$T/app" /bin/hello
