@@ -58,10 +58,15 @@ int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line)
 
 bool exec_rules_entry_allowed(const struct exec_rules *r, const char *path)
 {
+    return exec_entry_match(r->entry, r->nentry, path);
+}
+
+bool exec_entry_match(const char *const *entries, size_t n_entries, const char *path)
+{
     if (!exec_path_ok(path))
         return false;
-    for (size_t i = 0; i < r->nentry; i++) {
-        const char *e = r->entry[i];
+    for (size_t i = 0; i < n_entries; i++) {
+        const char *e = entries[i];
         size_t n = strlen(e);
         while (n > 1 && e[n - 1] == '/')
             n--;

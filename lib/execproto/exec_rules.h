@@ -36,6 +36,11 @@ bool exec_path_ok(const char *s);
 /* Whether path is an entry point or under one. */
 bool exec_rules_entry_allowed(const struct exec_rules *r, const char *path);
 
+/* The rule itself, for any list (alcove run checks alcove.json's entry_points with it): path
+ * passes exec_path_ok and equals one of entries[0..n) or lies under one ("/bin" and "/bin/"
+ * admit "/bin/sh"; "/" admits every clean path). Paths are compared as text. */
+bool exec_entry_match(const char *const *entries, size_t n, const char *path);
+
 /* Whether name[0..n) is an untrusted name. */
 bool exec_rules_env_allowed(const struct exec_rules *r, const char *name, size_t n);
 
