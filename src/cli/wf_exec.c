@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/wf_run.h"
 #include "common/errors.h"
 #include "cpio/cpio.h"
+#include "execproto/exec_rules.h"
 
 extern const uint8_t alcove_execd_image[], alcove_execd_image_end[];
 
@@ -44,30 +46,9 @@ char *wf_exec_rules(const struct wf_config *c)
 
 int wf_image_has_execd(const uint8_t *ramdisk, size_t size)
 {
-    int found = 0;
-    size_t pos = 0;
-    while (pos < size) {
-        while (pos < size && ramdisk[pos] == 0)
-            pos++;
-        if (pos >= size)
-            break;
-        struct cpio_entry e;
-        enum cpio_status st;
-        while ((st = cpio_next(ramdisk, size, &pos, &e)) == CPIO_ENTRY) {
-            const char *n = e.name;
-            size_t len = e.name_len;
-            if (len >= 2 && n[0] == '.' && n[1] == '/')
-                n += 2, len -= 2;
-            static const char *const want[] = {"rootfs" WF_EXECD_PATH, "rootfs/.alcove/exec.rules"};
-            for (int i = 0; i < 2; i++)
-                if (len == strlen(want[i]) && memcmp(n, want[i], len) == 0 &&
-                    (e.mode & S_IFMT) == S_IFREG)
-                    found |= 1 << i;
-        }
-        if (st == CPIO_MALFORMED)
-            break;
-    }
-    return found == 3;
+    struct cpio_entry e;
+    return wf_ramdisk_file(ramdisk, size, "rootfs" WF_EXECD_PATH, &e) &&
+           wf_ramdisk_file(ramdisk, size, "rootfs" EXEC_RULES_PATH, &e);
 }
 
 static int is_wf_dir(const char *d)
