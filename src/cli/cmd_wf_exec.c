@@ -187,28 +187,6 @@ static int relay(int sock, struct exec_io *io)
     return 0;
 }
 
-static int add_env(char ***env, int *envc, const char *spec)
-{
-    char *entry;
-    if (strchr(spec, '=')) {
-        entry = strdup(spec);
-    } else {
-        const char *v = getenv(spec);
-        if (!v)
-            return 0;
-        if (asprintf(&entry, "%s=%s", spec, v) < 0)
-            entry = NULL;
-    }
-    char **grown = realloc(*env, (size_t)(*envc + 1) * sizeof(char *));
-    if (!entry || !grown) {
-        free(entry);
-        return -1;
-    }
-    *env = grown;
-    (*env)[(*envc)++] = entry;
-    return 0;
-}
-
 /* Removes DIR's record of an enclave that has ended, under the lock start and stop take, and
  * only when it still says so then; when start or stop holds the lock, they see to it. */
 static void forget(const char *dir)
@@ -236,7 +214,7 @@ static int run_exec(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:e:w:", opts, NULL)) != -1) {
-        if (c == 'e' && add_env(&env, &envc, optarg) == 0)
+        if (c == 'e' && args_add_env(&env, &envc, optarg) == 0)
             continue;
         if (c == 'w' && optarg[0] == '/') {
             cwd = optarg;

@@ -25,6 +25,7 @@
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
+#include "cli/launch.h"
 #include "cli/wf_build.h"
 #include "cli/wf_exec.h"
 #include "cli/wf_run.h"
@@ -205,108 +206,23 @@ static void pick_name(const char *dir, const struct wf_config *c, const char *gi
     enclaves_free(list, n);
 }
 
-/* Forks the detached monitor and waits for its launch report. The CID (*pid: the monitor), or 0
- * with *code set (reported). The monitor does not keep lock_fd (start's lock on the directory)
- * and takes the default action of the signals start catches. */
-static uint32_t launch(struct enclave_config *cfg, int lock_fd, pid_t *monitor, int *code)
-{
-    *code = E_ENCLAVE_BOOT_FAILURE;
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int pfd[2];
-    if (null_fd < 0 || pipe2(pfd, O_CLOEXEC)) {
-        alc_err_report(E_FILE_OPERATION, "pipe: %s", strerror(errno));
-        return 0;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
-        return 0;
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        close(lock_fd);
-        setsid();
-        stop_signals(SIG_DFL);
-        dup2(null_fd, 0);
-        dup2(null_fd, 1);
-        cfg->in_fd = cfg->out_fd = cfg->err_fd = null_fd;
-        cfg->ready_fd = pfd[1];
-        int r = monitor_run(cfg);
-        _exit(r < 0 ? -r : 0);
-    }
-    *monitor = pid;
-    close(pfd[1]);
-    close(null_fd);
-    int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
-    ssize_t got = read(pfd[0], result, sizeof(result));
-    close(pfd[0]);
-    if (got != (ssize_t)sizeof(result)) {
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave's monitor ended during the launch");
-        return 0;
-    }
-    if (result[0])
-        *code = result[0]; /* the monitor reported it */
-    return result[0] ? 0 : (uint32_t)result[1];
-}
-
 /* run-enclave's JSON for cid in *out, and the record. 0, or the error code (reported). */
 static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
 {
-    struct enclave_rec *list;
-    size_t n;
     const char *fault = getenv("ALCOVE_FAULT"); /* the tests of a start that fails late */
     if (fault && strcmp(fault, "start-describe") == 0) {
         alc_err_report(E_ENCLAVE_BOOT_FAILURE, "cannot list the enclaves (ALCOVE_FAULT)");
         return E_ENCLAVE_BOOT_FAILURE;
     }
-    if (enclaves_list(&list, &n)) {
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "cannot list the enclaves: %s", strerror(errno));
+    cJSON *out = launch_json(cid);
+    if (!out)
         return E_ENCLAVE_BOOT_FAILURE;
-    }
-    struct enclave_rec *e = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (list[i].cid == cid)
-            e = &list[i];
-    if (!e) {
-        enclaves_free(list, n);
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave ended right after its launch");
-        return E_ENCLAVE_BOOT_FAILURE;
-    }
-    cJSON *out = cJSON_CreateObject();
-    static const char *const keys[] = {"EnclaveName",  "EnclaveID", "ProcessID", "EnclaveCID",
-                                       "NumberOfCPUs", "CPUIDs",    "MemoryMiB"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, keys[i]);
-        cJSON_AddItemToObject(out, keys[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
-    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(out, "EnclaveID");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(out, "EnclaveName");
     s->cid = cid;
-    snprintf(s->id, sizeof(s->id), "%s", enclave_field(e, "EnclaveID"));
-    snprintf(s->name, sizeof(s->name), "%s", enclave_field(e, "EnclaveName"));
+    snprintf(s->id, sizeof(s->id), "%s", cJSON_IsString(id) ? id->valuestring : "");
+    snprintf(s->name, sizeof(s->name), "%s", cJSON_IsString(name) ? name->valuestring : "");
     *out_json = out;
-    enclaves_free(list, n);
-    return 0;
-}
-
-static int add_env(struct start_opts *o, const char *spec)
-{
-    char *entry;
-    if (strchr(spec, '=')) {
-        entry = strdup(spec);
-    } else {
-        const char *v = getenv(spec);
-        if (!v)
-            return 0; /* as alcove run: a name that alcove's environment lacks is nothing */
-        if (asprintf(&entry, "%s=%s", spec, v) < 0)
-            entry = NULL;
-    }
-    char **grown = realloc(o->env, (size_t)(o->envc + 1) * sizeof(char *));
-    if (!entry || !grown) {
-        free(entry);
-        return -1;
-    }
-    o->env = grown;
-    o->env[o->envc++] = entry;
     return 0;
 }
 
@@ -338,7 +254,7 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
             break;
         }
         case 'e':
-            if (add_env(o, optarg)) {
+            if (args_add_env(&o->env, &o->envc, optarg)) {
                 alc_err_report(E_UNSPECIFIED, "out of memory");
                 return E_UNSPECIFIED;
             }
@@ -524,7 +440,7 @@ static int run_start(int argc, char **argv)
     g_interrupted = 0;
     stop_signals(on_stop_signal);
     pid_t monitor = -1;
-    uint32_t cid = launch(&cfg, lock, &monitor, &err);
+    uint32_t cid = launch_detached(&cfg, lock, &monitor, &err);
     if (!cid)
         goto out; /* the monitor reported the failure and ended: nothing runs */
     const char *fault = getenv("ALCOVE_FAULT");
