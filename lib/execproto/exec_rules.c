@@ -43,6 +43,11 @@ int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line)
             if (r->nuntrusted == EXEC_RULES_MAX)
                 return -1;
             r->untrusted[r->nuntrusted++] = s + 10;
+        } else if (n > 8 && memcmp(s, "default ", 8) == 0 && strchr(s + 8, '=') &&
+                   exec_env_name_ok(s + 8, (size_t)(strchr(s + 8, '=') - (s + 8)))) {
+            if (r->ndefault == EXEC_RULES_MAX)
+                return -1;
+            r->defaults[r->ndefault++] = s + 8;
         } else {
             return -1;
         }
@@ -53,10 +58,15 @@ int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line)
 
 bool exec_rules_entry_allowed(const struct exec_rules *r, const char *path)
 {
+    return exec_entry_match(r->entry, r->nentry, path);
+}
+
+bool exec_entry_match(const char *const *entries, size_t n_entries, const char *path)
+{
     if (!exec_path_ok(path))
         return false;
-    for (size_t i = 0; i < r->nentry; i++) {
-        const char *e = r->entry[i];
+    for (size_t i = 0; i < n_entries; i++) {
+        const char *e = entries[i];
         size_t n = strlen(e);
         while (n > 1 && e[n - 1] == '/')
             n--;
@@ -72,4 +82,33 @@ bool exec_rules_env_allowed(const struct exec_rules *r, const char *name, size_t
         if (strlen(r->untrusted[i]) == n && memcmp(r->untrusted[i], name, n) == 0)
             return true;
     return false;
+}
+
+/* Adds kv to out[0..*n), replacing an entry of the same name. */
+static void env_put(const char **out, size_t *n, const char *kv)
+{
+    size_t len = strcspn(kv, "=") + 1;
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp(out[i], kv, len) == 0) {
+            out[i] = kv;
+            return;
+        }
+    out[(*n)++] = kv;
+}
+
+size_t exec_env_compose(const struct exec_rules *r, char *const *service, char *const *req,
+                        int nreq, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->ndefault; i++)
+        env_put(out, &n, r->defaults[i]);
+    for (size_t i = 0; service && service[i]; i++) {
+        size_t len = strcspn(service[i], "=");
+        if (service[i][len] == '=' && exec_rules_env_allowed(r, service[i], len))
+            env_put(out, &n, service[i]);
+    }
+    for (int i = 0; i < nreq; i++)
+        env_put(out, &n, req[i]);
+    out[n] = NULL;
+    return n;
 }

@@ -139,3 +139,25 @@ int args_opt_flag(const struct args_opt *o)
     }
     return 0;
 }
+
+int args_add_env(char ***env, int *envc, const char *spec)
+{
+    char *entry;
+    if (strchr(spec, '=')) {
+        entry = strdup(spec);
+    } else {
+        const char *v = getenv(spec);
+        if (!v)
+            return 0;
+        if (asprintf(&entry, "%s=%s", spec, v) < 0)
+            entry = NULL;
+    }
+    char **grown = realloc(*env, (size_t)(*envc + 1) * sizeof(char *));
+    if (!entry || !grown) {
+        free(entry);
+        return -1;
+    }
+    *env = grown;
+    (*env)[(*envc)++] = entry;
+    return 0;
+}

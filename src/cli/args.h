@@ -50,4 +50,8 @@ const char *args_opt_value(const struct args_opt *o, int *i);
  * usage error: exit with ARGS_USAGE_EXIT). */
 int args_opt_flag(const struct args_opt *o);
 
+/* --env NAME=VALUE, or NAME alone for its value in alcove's own environment (nothing when it is
+ * unset, as `docker run -e NAME`), appended to *env (malloc'd entries). 0, or -1 out of memory. */
+int args_add_env(char ***env, int *envc, const char *spec);
+
 #endif

@@ -145,28 +145,6 @@ struct run_opts {
     unsigned nallow;
 };
 
-static int add_env(struct run_opts *o, const char *spec)
-{
-    char *entry;
-    if (strchr(spec, '=')) {
-        entry = strdup(spec);
-    } else {
-        const char *v = getenv(spec);
-        if (!v)
-            return 0; /* as `docker run -e K` with K unset: nothing */
-        if (asprintf(&entry, "%s=%s", spec, v) < 0)
-            entry = NULL;
-    }
-    char **grown = realloc(o->env, (size_t)(o->envc + 1) * sizeof(char *));
-    if (!entry || !grown) {
-        free(entry);
-        return -1;
-    }
-    o->env = grown;
-    o->env[o->envc++] = entry;
-    return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
     static const struct option opts[] = {
@@ -212,7 +190,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         }
         case 'e':
-            if (add_env(o, optarg)) {
+            if (args_add_env(&o->env, &o->envc, optarg)) {
                 alc_err_report(E_UNSPECIFIED, "out of memory");
                 return -1;
             }

@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
+#include "cli/launch.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -439,87 +440,40 @@ static int run_run_enclave(int argc, char **argv)
         return err;
     }
 
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int pfd[2];
-    if (null_fd < 0 || pipe2(pfd, O_CLOEXEC)) {
-        alc_err_report(E_FILE_OPERATION, "pipe: %s", strerror(errno));
-        return E_FILE_OPERATION;
-    }
     fprintf(stderr, "Start allocating memory...\n");
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
-        return E_MONITOR_FAILURE;
-    }
-    if (pid == 0) {
-        /* the monitor: its own session, no terminal, stdin and stdout nowhere */
-        close(pfd[0]);
-        setsid();
-        dup2(null_fd, 0);
-        dup2(null_fd, 1);
-        struct enclave_config cfg = {
-            .memory_mib = o.memory_mib,
-            .cpu_count = o.cpu_count,
-            .kernel = bi.kernel,
-            .kernel_size = bi.kernel_size,
-            .rootfs = bi.rootfs,
-            .rootfs_size = bi.rootfs_size,
-            .exec_path = bi.exec_path,
-            .min_app_bytes = bi.min_app,
-            .log_level = ALC_LOG_WARN,
-            .in_fd = null_fd,
-            .out_fd = null_fd,
-            .err_fd = null_fd,
-            .cid = o.cid,
-            .name = name,
-            .pcrs = &bi.pcrs,
-            .debug_mode = o.debug,
-            .describe_extra = extra,
-            .detached = 1,
-            .ready_fd = pfd[1],
-            .cpu_ids = o.ncpu_ids ? o.cpu_ids : NULL,
-            .publish = o.publish,
-            .npublish = o.npublish,
-            .allow = o.allow,
-            .nallow = o.nallow,
-        };
-        int r = monitor_run(&cfg);
-        _exit(r < 0 ? -r : 0);
-    }
-    close(pfd[1]);
+    struct enclave_config cfg = {
+        .memory_mib = o.memory_mib,
+        .cpu_count = o.cpu_count,
+        .kernel = bi.kernel,
+        .kernel_size = bi.kernel_size,
+        .rootfs = bi.rootfs,
+        .rootfs_size = bi.rootfs_size,
+        .exec_path = bi.exec_path,
+        .min_app_bytes = bi.min_app,
+        .log_level = ALC_LOG_WARN,
+        .cid = o.cid,
+        .name = name,
+        .pcrs = &bi.pcrs,
+        .debug_mode = o.debug,
+        .describe_extra = extra,
+        .detached = 1,
+        .cpu_ids = o.ncpu_ids ? o.cpu_ids : NULL,
+        .publish = o.publish,
+        .npublish = o.npublish,
+        .allow = o.allow,
+        .nallow = o.nallow,
+    };
+    pid_t monitor;
+    uint32_t cid = launch_detached(&cfg, -1, &monitor, &err);
     boot_image_free(&bi);
     free(extra);
-    int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
-    ssize_t got = read(pfd[0], result, sizeof(result));
-    close(pfd[0]);
-    if (got != (ssize_t)sizeof(result) || result[0] != 0) {
-        if (got != (ssize_t)sizeof(result))
-            alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave's monitor ended during the launch");
-        return got == (ssize_t)sizeof(result) ? result[0] : E_ENCLAVE_BOOT_FAILURE;
-    }
-    uint32_t cid = (uint32_t)result[1];
-    struct enclave_rec *list;
-    size_t n;
-    enclaves_list(&list, &n);
-    struct enclave_rec *e = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (list[i].cid == cid && list[i].owner == geteuid())
-            e = &list[i];
-    if (!e) {
-        enclaves_free(list, n);
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave ended right after its launch");
+    if (!cid)
+        return err;
+    cJSON *out = launch_json(cid);
+    if (!out)
         return E_ENCLAVE_BOOT_FAILURE;
-    }
-    cJSON *out = cJSON_CreateObject();
-    static const char *const keys[] = {"EnclaveName",  "EnclaveID", "ProcessID", "EnclaveCID",
-                                       "NumberOfCPUs", "CPUIDs",    "MemoryMiB"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, keys[i]);
-        cJSON_AddItemToObject(out, keys[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
-    }
     char cpus[256] = "";
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(e->desc, "CPUIDs");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(out, "CPUIDs");
     for (const cJSON *c = ids ? ids->child : NULL; c; c = c->next)
         snprintf(cpus + strlen(cpus), sizeof(cpus) - strlen(cpus), "%s%d", cpus[0] ? ", " : "",
                  c->valueint);
@@ -528,7 +482,6 @@ static int run_run_enclave(int argc, char **argv)
     json_print(stdout, out);
     fflush(stdout);
     cJSON_Delete(out);
-    enclaves_free(list, n);
     if (o.attach)
         return console_attach(cid, geteuid(), 0);
     return 0;

@@ -161,6 +161,27 @@ static int terminate_one(struct enclave_rec *e, cJSON **out, bool *denied)
     return 0;
 }
 
+int enclaves_terminate(const char *id, cJSON **out)
+{
+    *out = NULL;
+    struct enclave_rec *list;
+    size_t n;
+    int r = enclaves_list(&list, &n);
+    if (r) {
+        alc_err_report(E_FILE_OPERATION, "the runtime directory: %s", strerror(-r));
+        return E_FILE_OPERATION;
+    }
+    struct enclave_rec *e = enclaves_find(list, n, id, NULL);
+    int status = E_ENCLAVE_NOT_FOUND;
+    bool denied = false;
+    if (e)
+        status = terminate_one(e, out, &denied);
+    else
+        alc_err_report(status, "no enclave %s%s", id, enclaves_hidden_note());
+    enclaves_free(list, n);
+    return status;
+}
+
 static int run_terminate(int argc, char **argv)
 {
     const char *id = NULL, *name = NULL;

@@ -23,6 +23,7 @@
 #include "cli/wf_manifest.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "execproto/exec_rules.h"
 #include "monitor/kernel_image.h"
 
 #ifndef ALCOVE_VERSION
@@ -101,6 +102,15 @@ static int build_now(const char *dir, const struct wf_config *c, const char *can
     if (!rules) {
         alc_err_report(E_UNSPECIFIED, "out of memory");
         return E_UNSPECIFIED;
+    }
+    if (strlen(rules) >= EXEC_RULES_TEXT_MAX) {
+        alc_err_report(E_WORKFLOW_CONFIG,
+                       "'entry_points', 'env.default' and 'env.untrusted' make %zu bytes of exec "
+                       "rules (/.alcove/exec.rules); the exec service reads less than %u: fewer "
+                       "or shorter entries",
+                       strlen(rules), EXEC_RULES_TEXT_MAX);
+        free(rules);
+        return E_WORKFLOW_CONFIG;
     }
     size_t esize = 0;
     const uint8_t *execd = wf_execd_binary(&esize);

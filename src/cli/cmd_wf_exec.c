@@ -20,6 +20,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/wf_exec.h"
+#include "cli/wf_started.h"
 #include "common/errors.h"
 #include "execproto/exec_proto.h"
 
@@ -187,26 +188,17 @@ static int relay(int sock, struct exec_io *io)
     return 0;
 }
 
-static int add_env(char ***env, int *envc, const char *spec)
+/* Removes DIR's record of an enclave that has ended, under the lock start and stop take, and
+ * only when it still says so then; when start or stop holds the lock, they see to it. */
+static void forget(const char *dir)
 {
-    char *entry;
-    if (strchr(spec, '=')) {
-        entry = strdup(spec);
-    } else {
-        const char *v = getenv(spec);
-        if (!v)
-            return 0;
-        if (asprintf(&entry, "%s=%s", spec, v) < 0)
-            entry = NULL;
-    }
-    char **grown = realloc(*env, (size_t)(*envc + 1) * sizeof(char *));
-    if (!entry || !grown) {
-        free(entry);
-        return -1;
-    }
-    *env = grown;
-    (*env)[(*envc)++] = entry;
-    return 0;
+    int lock = wf_started_lock(dir, 1);
+    if (lock < 0)
+        return;
+    struct wf_started s;
+    if (wf_started_load(dir, &s) == WF_STARTED_GONE && !s.listed)
+        wf_started_remove(dir);
+    close(lock);
 }
 
 static int run_exec(int argc, char **argv)
@@ -223,7 +215,7 @@ static int run_exec(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:e:w:", opts, NULL)) != -1) {
-        if (c == 'e' && add_env(&env, &envc, optarg) == 0)
+        if (c == 'e' && args_add_env(&env, &envc, optarg) == 0)
             continue;
         if (c == 'w' && optarg[0] == '/') {
             cwd = optarg;
@@ -253,13 +245,23 @@ static int run_exec(int argc, char **argv)
         goto out;
     }
     struct wf_started s;
-    int stale;
-    if (wf_started_load(dir, &s, &stale) != 1) {
-        if (stale)
-            wf_started_remove(dir);
-        alc_err_report(E_NOT_STARTED, "%s: %s ('alcove start %s' first)", dir,
-                       stale ? "the enclave started for it has ended" : "no enclave runs for it",
-                       dir);
+    int state = wf_started_load(dir, &s);
+    if (state < 0)
+        goto out; /* not known whether it runs (reported) */
+    if (state != WF_STARTED_LIVE) {
+        if (state == WF_STARTED_GONE)
+            forget(dir);
+        if (state == WF_STARTED_FOREIGN)
+            alc_err_report(E_NOT_STARTED,
+                           "%s: no enclave runs for it: its %s is not this directory's (%s%s), "
+                           "so it is not used ('alcove start %s' starts one for it)",
+                           dir, WF_STARTED_PATH,
+                           s.dir[0] ? "it was written for " : "an older alcove's", s.dir, dir);
+        else
+            alc_err_report(E_NOT_STARTED, "%s: %s ('alcove start %s' first)", dir,
+                           state == WF_STARTED_GONE ? "the enclave started for it has ended"
+                                                    : "no enclave runs for it",
+                           dir);
         goto out;
     }
     io.tx = malloc(TX_CAP);

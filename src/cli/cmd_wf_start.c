@@ -2,16 +2,20 @@
  * exec, stop"): a long-lived enclave for an `alcove init` directory, whose first process is the
  * exec service (src/execd/) that `alcove exec` asks to run programs. start launches the
  * directory's image detached, as run-enclave does, with the service as its command, waits until
- * the service answers, prints run-enclave's JSON and records the enclave in DIR/build/
- * started.json; stop terminates it, as terminate-enclave does, and removes the record. */
+ * the service answers, records the enclave in DIR/build/started.json (wf_started.h) and prints
+ * run-enclave's JSON; a failure or a signal before that stops the launched enclave again. stop
+ * terminates it, as terminate-enclave does, prints terminate-enclave's JSON and removes the
+ * record. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,9 +25,11 @@
 #include "cli/commands.h"
 #include "cli/enclaves.h"
 #include "cli/json_out.h"
+#include "cli/launch.h"
 #include "cli/wf_build.h"
 #include "cli/wf_exec.h"
 #include "cli/wf_run.h"
+#include "cli/wf_started.h"
 #include "common/errors.h"
 #include "common/publish.h"
 #include "common/runtime.h"
@@ -51,11 +57,18 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int terminate_id(const char *id)
+/* Ends the enclave with this EnclaveID as terminate-enclave does. With print, its JSON goes to
+ * stdout (stop's output); else nothing goes there. 0, or the error code (reported). */
+static int terminate_id(const char *id, int print)
 {
-    char a0[] = "terminate-enclave", a1[] = "--enclave-id";
-    char *targv[] = {a0, a1, (char *)id, NULL};
-    return cmd_terminate_enclave.run(3, targv);
+    cJSON *out = NULL;
+    int err = enclaves_terminate(id, &out);
+    if (out && print) {
+        json_print(stdout, out);
+        fflush(stdout);
+    }
+    cJSON_Delete(out);
+    return err;
 }
 
 /* One PING: 1 answered, 0 nothing listens yet, -1 a connection that broke the protocol. */
@@ -80,6 +93,65 @@ static int ping(uint32_t cid)
     return n == sizeof(got) && memcmp(got, hdr, sizeof(hdr)) == 0 ? 1 : -1;
 }
 
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT while start launches: the signal, acted on at the next
+ * step (the enclave launched so far is stopped again), so that an interrupted start leaves
+ * nothing running without a record. */
+static volatile sig_atomic_t g_interrupted;
+static const int g_stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void on_stop_signal(int sig)
+{
+    g_interrupted = sig;
+}
+
+static void stop_signals(void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(g_stop_signals) / sizeof(g_stop_signals[0]); i++)
+        sigaction(g_stop_signals[i], &sa, NULL);
+}
+
+/* The error for an interrupted start (reported): 128 + the signal, as a shell reports it. */
+static int interrupted(void)
+{
+    fprintf(stderr,
+            "alcove: start interrupted by signal %d: the enclave it launched is stopped "
+            "again\n",
+            (int)g_interrupted);
+    return 128 + g_interrupted;
+}
+
+/* Stops the enclave this start launched (its monitor is our child, pid) after a failure or an
+ * interruption: SIGTERM ends the enclave as terminate-enclave does; what it leaves in the runtime
+ * directory goes. A monitor that does not end within a minute is killed. */
+static void stop_launched(pid_t pid, uint32_t cid)
+{
+    cJSON *d = runtime_read_desc(cid);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "EnclaveID");
+    char id[128] = "";
+    if (cJSON_IsString(v))
+        snprintf(id, sizeof(id), "%s", v->valuestring);
+    cJSON_Delete(d);
+    kill(pid, SIGTERM);
+    int64_t deadline = now_ms() + 60000;
+    while (waitpid(pid, NULL, WNOHANG) == 0) {
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            break;
+        }
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    d = runtime_read_desc(cid);
+    v = cJSON_GetObjectItemCaseSensitive(d, "EnclaveID");
+    if (d && cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
+        runtime_remove(cid); /* not while a monitor holds it: only what this one left */
+    cJSON_Delete(d);
+    fprintf(stderr, "The enclave %s is stopped again.\n", id[0] ? id : "launched");
+}
+
 /* Waits for the service. 0, or the error code (reported). */
 static int wait_service(uint32_t cid)
 {
@@ -89,6 +161,8 @@ static int wait_service(uint32_t cid)
         limit = START_WAIT_MS;
     int64_t deadline = now_ms() + limit;
     for (;;) {
+        if (g_interrupted)
+            return interrupted();
         int r = ping(cid);
         if (r > 0)
             return 0;
@@ -132,98 +206,23 @@ static void pick_name(const char *dir, const struct wf_config *c, const char *gi
     enclaves_free(list, n);
 }
 
-/* Forks the detached monitor and waits for its launch report. The CID, or 0 with *code set
- * (reported). The monitor does not keep lock_fd (start's lock on the directory). */
-static uint32_t launch(struct enclave_config *cfg, int lock_fd, int *code)
-{
-    *code = E_ENCLAVE_BOOT_FAILURE;
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int pfd[2];
-    if (null_fd < 0 || pipe2(pfd, O_CLOEXEC)) {
-        alc_err_report(E_FILE_OPERATION, "pipe: %s", strerror(errno));
-        return 0;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
-        return 0;
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        close(lock_fd);
-        setsid();
-        dup2(null_fd, 0);
-        dup2(null_fd, 1);
-        cfg->in_fd = cfg->out_fd = cfg->err_fd = null_fd;
-        cfg->ready_fd = pfd[1];
-        int r = monitor_run(cfg);
-        _exit(r < 0 ? -r : 0);
-    }
-    close(pfd[1]);
-    close(null_fd);
-    int32_t result[2] = {E_ENCLAVE_BOOT_FAILURE, 0};
-    ssize_t got = read(pfd[0], result, sizeof(result));
-    close(pfd[0]);
-    if (got != (ssize_t)sizeof(result)) {
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave's monitor ended during the launch");
-        return 0;
-    }
-    if (result[0])
-        *code = result[0]; /* the monitor reported it */
-    return result[0] ? 0 : (uint32_t)result[1];
-}
-
 /* run-enclave's JSON for cid in *out, and the record. 0, or the error code (reported). */
 static int describe(uint32_t cid, struct wf_started *s, cJSON **out_json)
 {
-    struct enclave_rec *list;
-    size_t n;
-    if (enclaves_list(&list, &n))
-        return E_ENCLAVE_BOOT_FAILURE;
-    struct enclave_rec *e = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (list[i].cid == cid && list[i].owner == geteuid())
-            e = &list[i];
-    if (!e) {
-        enclaves_free(list, n);
-        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "the enclave ended right after its launch");
+    const char *fault = getenv("ALCOVE_FAULT"); /* the tests of a start that fails late */
+    if (fault && strcmp(fault, "start-describe") == 0) {
+        alc_err_report(E_ENCLAVE_BOOT_FAILURE, "cannot list the enclaves (ALCOVE_FAULT)");
         return E_ENCLAVE_BOOT_FAILURE;
     }
-    cJSON *out = cJSON_CreateObject();
-    static const char *const keys[] = {"EnclaveName",  "EnclaveID", "ProcessID", "EnclaveCID",
-                                       "NumberOfCPUs", "CPUIDs",    "MemoryMiB"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->desc, keys[i]);
-        cJSON_AddItemToObject(out, keys[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
-    }
+    cJSON *out = launch_json(cid);
+    if (!out)
+        return E_ENCLAVE_BOOT_FAILURE;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(out, "EnclaveID");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(out, "EnclaveName");
     s->cid = cid;
-    snprintf(s->id, sizeof(s->id), "%s", enclave_field(e, "EnclaveID"));
-    snprintf(s->name, sizeof(s->name), "%s", enclave_field(e, "EnclaveName"));
+    snprintf(s->id, sizeof(s->id), "%s", cJSON_IsString(id) ? id->valuestring : "");
+    snprintf(s->name, sizeof(s->name), "%s", cJSON_IsString(name) ? name->valuestring : "");
     *out_json = out;
-    enclaves_free(list, n);
-    return 0;
-}
-
-static int add_env(struct start_opts *o, const char *spec)
-{
-    char *entry;
-    if (strchr(spec, '=')) {
-        entry = strdup(spec);
-    } else {
-        const char *v = getenv(spec);
-        if (!v)
-            return 0; /* as alcove run: a name that alcove's environment lacks is nothing */
-        if (asprintf(&entry, "%s=%s", spec, v) < 0)
-            entry = NULL;
-    }
-    char **grown = realloc(o->env, (size_t)(o->envc + 1) * sizeof(char *));
-    if (!entry || !grown) {
-        free(entry);
-        return -1;
-    }
-    o->env = grown;
-    o->env[o->envc++] = entry;
     return 0;
 }
 
@@ -255,7 +254,7 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
             break;
         }
         case 'e':
-            if (add_env(o, optarg)) {
+            if (args_add_env(&o->env, &o->envc, optarg)) {
                 alc_err_report(E_UNSPECIFIED, "out of memory");
                 return E_UNSPECIFIED;
             }
@@ -331,20 +330,6 @@ static int load_image(const char *dir, const struct start_opts *o, struct boot_i
     return 0;
 }
 
-static int lock_dir(const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, WF_START_LOCK);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 || flock(fd, LOCK_EX)) {
-        alc_err_report(E_FILE_OPERATION, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int run_start(int argc, char **argv)
 {
     struct start_opts o = {.cpus = 1};
@@ -366,13 +351,17 @@ static int run_start(int argc, char **argv)
     snprintf(bdir, sizeof(bdir), "%s/build", dir);
     if (access(bdir, F_OK) != 0 && (err = wf_build(dir, NULL, NULL, 0)))
         goto out;
-    if ((lock = lock_dir(dir)) < 0) {
+    if ((lock = wf_started_lock(dir, 0)) < 0) {
         err = E_FILE_OPERATION;
         goto out;
     }
     struct wf_started s;
-    int stale;
-    if (wf_started_load(dir, &s, &stale) == 1) {
+    int state = wf_started_load(dir, &s);
+    if (state < 0) {
+        err = -state;
+        goto out;
+    }
+    if (state == WF_STARTED_LIVE) {
         alc_err_report(E_ALREADY_STARTED,
                        "%s: enclave %s (CID %u) runs for it already: 'alcove exec' runs programs "
                        "in it, 'alcove stop' ends it",
@@ -380,17 +369,14 @@ static int run_start(int argc, char **argv)
         err = E_ALREADY_STARTED;
         goto out;
     }
-    if (stale) { /* its enclave is gone, or its service ended: clean up after it */
+    if (state == WF_STARTED_FOREIGN) /* replaced by this start's record */
+        fprintf(stderr, "alcove: %s/%s is not this directory's (%s%s): ignored\n", dir,
+                WF_STARTED_PATH, s.dir[0] ? "it was written for " : "an older alcove's", s.dir);
+    if (state == WF_STARTED_GONE) { /* its enclave is gone, or its service ended */
         fprintf(stderr, "alcove: the enclave recorded for %s (%s) no longer runs its service\n",
                 dir, s.id[0] ? s.id : "?");
-        struct enclave_rec *list;
-        size_t n;
-        if (s.id[0] && enclaves_list(&list, &n) == 0) {
-            int there = enclaves_find_own(list, n, s.id, NULL) != NULL;
-            enclaves_free(list, n);
-            if (there)
-                terminate_id(s.id);
-        }
+        if (s.listed && (err = terminate_id(s.id, 0)))
+            goto out;
         wf_started_remove(dir);
     }
     if ((err = load_image(dir, &o, &bi, &c)))
@@ -449,23 +435,34 @@ static int run_start(int argc, char **argv)
         .npublish = o.npublish,
     };
     fprintf(stderr, "Starting %s's enclave...\n", dir);
-    uint32_t cid = launch(&cfg, lock, &err);
+    /* from the launch until the record is written, a signal or a failure stops the enclave
+     * again: a failed start leaves nothing running */
+    g_interrupted = 0;
+    stop_signals(on_stop_signal);
+    pid_t monitor = -1;
+    uint32_t cid = launch_detached(&cfg, lock, &monitor, &err);
     if (!cid)
-        goto out;
-    if ((err = describe(cid, &s, &json)))
-        goto out;
-    if ((err = wait_service(cid))) {
-        terminate_id(s.id);
-        goto out;
-    }
-    int werr = wf_started_save(dir, &s);
-    if (werr) {
-        alc_err_report(E_FILE_OPERATION, "%s/%s: %s (the enclave is stopped again)", dir,
-                       WF_STARTED_PATH, strerror(-werr));
-        terminate_id(s.id);
+        goto out; /* the monitor reported the failure and ended: nothing runs */
+    const char *fault = getenv("ALCOVE_FAULT");
+    if (fault && strcmp(fault, "start-pause") == 0)
+        sleep(10); /* for the tests of an interrupted start; a signal ends it early */
+    if (g_interrupted)
+        err = interrupted();
+    else if (!(err = describe(cid, &s, &json)))
+        err = wait_service(cid);
+    if (!err && (err = -wf_started_save(dir, &s))) {
+        alc_err_report(E_FILE_OPERATION, "%s/%s: %s", dir, WF_STARTED_PATH, strerror(err));
         err = E_FILE_OPERATION;
+    }
+    if (!err && g_interrupted) {
+        wf_started_remove(dir);
+        err = interrupted();
+    }
+    if (err) {
+        stop_launched(monitor, cid);
         goto out;
     }
+    stop_signals(SIG_DFL); /* started: from here on, a signal ends alcove start only */
     json_print(stdout, json);
     fflush(stdout);
     fprintf(stderr, "Started: 'alcove exec %s PROGRAM [ARGS]' runs a program in it.\n", dir);
@@ -501,29 +498,31 @@ static int run_stop(int argc, char **argv)
         fprintf(stderr, "Nothing runs for %s (it was never built or started).\n", dir);
         return 0;
     }
-    int lock = lock_dir(dir);
+    int lock = wf_started_lock(dir, 0);
+    if (lock < 0)
+        return E_FILE_OPERATION;
     struct wf_started s;
-    int stale, err = 0;
-    int live = wf_started_load(dir, &s, &stale);
-    if (live || (stale && s.id[0])) {
-        struct enclave_rec *list;
-        size_t n;
-        int there = 0;
-        if (enclaves_list(&list, &n) == 0) {
-            there = enclaves_find_own(list, n, s.id, NULL) != NULL;
-            enclaves_free(list, n);
-        }
-        if (there)
-            err = terminate_id(s.id);
-        else
-            fprintf(stderr, "Nothing runs for %s: its enclave %s had ended.\n", dir, s.id);
+    int err = 0, state = wf_started_load(dir, &s);
+    if (state < 0) {
+        err = -state; /* not known whether it runs: the record stays */
+    } else if (state == WF_STARTED_LIVE) {
+        err = terminate_id(s.id, 1);
+    } else if (state == WF_STARTED_GONE) {
+        fprintf(stderr, "Nothing runs for %s: its enclave %s had ended.\n", dir, s.id);
+        if (s.listed)
+            err = terminate_id(s.id, 0); /* what it left in the runtime directory */
+    } else if (state == WF_STARTED_FOREIGN) {
+        fprintf(stderr,
+                "Nothing runs for %s: its %s is not this directory's (%s%s), removed; the "
+                "enclave it names is left alone.\n",
+                dir, WF_STARTED_PATH, s.dir[0] ? "it was written for " : "an older alcove's",
+                s.dir);
     } else {
         fprintf(stderr, "Nothing runs for %s (no enclave was started for it).\n", dir);
     }
-    if (!err)
+    if (!err && state != WF_STARTED_NONE)
         wf_started_remove(dir);
-    if (lock >= 0)
-        close(lock);
+    close(lock);
     return err;
 }
 
@@ -535,7 +534,9 @@ const struct command cmd_start = {
         "Usage: alcove start [OPTIONS] [DIR]\n\n"
         "Launches DIR's image (DIR/build/enclave.eif, built first if there is none) in the\n"
         "background with alcove's exec service as its first process, waits until the service\n"
-        "answers, prints run-enclave's JSON and records the enclave in DIR/build/started.json.\n"
+        "answers, records the enclave in DIR/build/started.json and prints run-enclave's JSON\n"
+        "(only that, and only then, on stdout; a failed or interrupted start stops what it\n"
+        "launched).\n"
         "'alcove exec DIR PROGRAM [ARGS]' then runs entry points in it, one after another or at\n"
         "once; 'alcove stop DIR' ends it. DIR: the current directory by default.\n\n"
         "Options:\n"
@@ -555,6 +556,6 @@ const struct command cmd_stop = {
     .usage = "Usage: alcove stop [DIR]\n\n"
              "Terminates the enclave that 'alcove start' launched for DIR (the current directory\n"
              "by default), as terminate-enclave does (programs still running in it end with it),\n"
-             "and removes DIR/build/started.json. When nothing runs for DIR it says so and the\n"
-             "status is 0.\n",
+             "prints terminate-enclave's JSON for it and removes DIR/build/started.json. When\n"
+             "nothing runs for DIR it prints nothing on stdout, says so and the status is 0.\n",
 };

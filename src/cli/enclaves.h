@@ -53,6 +53,11 @@ int enclave_control(uint32_t cid, uid_t owner, const char *cmd);
 int enclave_vsock_connect(uint32_t cid, uid_t owner, uint32_t port, int timeout_ms);
 const char *enclave_socket_why(void);
 
+/* Ends the enclave with this EnclaveID as terminate-enclave does (cmd_terminate_enclave.c),
+ * without printing its JSON: *out gets {EnclaveName, EnclaveID, Terminated} (the caller deletes
+ * it) when it is gone. 0, or an alcove error code (reported). */
+int enclaves_terminate(const char *id, cJSON **out);
+
 /* Copies a debug-mode enclave's console to stdout until it ends or timeout_s (0: none) passes
  * (cmd_console.c). 0, or an alcove error code (reported). */
 int console_attach(uint32_t cid, uid_t owner, int timeout_s);

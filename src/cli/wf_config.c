@@ -13,6 +13,7 @@
 #include "abi/alcove_abi.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "execproto/exec_rules.h"
 
 #define MAX_THREADS 4096
 #define MAX_LIST    1024
@@ -120,16 +121,7 @@ static int get_size(const struct ctx *x, const cJSON *obj, const char *key, cons
 
 bool wf_path_ok(const char *s)
 {
-    if (!s || s[0] != '/' || strlen(s) >= 4096)
-        return false;
-    for (const char *p = s + 1; *p;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if ((n == 0 && e) || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return false;
-        p += n + (e ? 1 : 0);
-    }
-    return true;
+    return exec_path_ok(s); /* what the exec service takes (exec_rules.h) */
 }
 
 static bool name_ok(const char *s, size_t n)
@@ -464,17 +456,7 @@ char *wf_config_template(const char *name)
 
 bool wf_entry_allowed(const struct wf_config *c, const char *path)
 {
-    if (!wf_path_ok(path))
-        return false;
-    for (size_t i = 0; i < c->nentry; i++) {
-        const char *e = c->entry_points[i];
-        size_t n = strlen(e);
-        while (n > 1 && e[n - 1] == '/')
-            n--;
-        if (strncmp(path, e, n) == 0 && (path[n] == 0 || path[n] == '/' || (n == 1 && e[0] == '/')))
-            return true;
-    }
-    return false;
+    return exec_entry_match((const char *const *)c->entry_points, c->nentry, path);
 }
 
 bool wf_env_allowed(const struct wf_config *c, const char *name, size_t name_len)

@@ -1,7 +1,7 @@
 /* wf_exec.h: what `alcove build`, `start`, `exec` and `stop` share about the exec service
  * (docs/workflow.md, "start, exec, stop"): the service's binary (built for the enclave, embedded
- * in alcove), the rules file build derives from alcove.json, and the record of the enclave
- * `alcove start` launched for a directory (DIR/build/started.json). */
+ * in alcove), the rules file build derives from alcove.json, and the directory operand of
+ * start, exec and stop (the record of a started enclave: wf_started.h). */
 #ifndef ALCOVE_WF_EXEC_H
 #define ALCOVE_WF_EXEC_H
 
@@ -10,35 +10,18 @@
 
 #include "cli/wf_config.h"
 
-#define WF_EXECD_PATH   "/.alcove/execd"     /* in the enclave */
-#define WF_RESERVED_DIR ".alcove"            /* under image/: alcove's own */
-#define WF_STARTED_PATH "build/started.json" /* under the directory */
-#define WF_START_LOCK   "build/started.lock"
+#define WF_EXECD_PATH   "/.alcove/execd" /* in the enclave */
+#define WF_RESERVED_DIR ".alcove"        /* under image/: alcove's own */
 
 /* The exec service's static binary, embedded at build time. */
 const uint8_t *wf_execd_binary(size_t *size);
 
-/* The rules file (exec_rules.h) for c's entry_points and env.untrusted, malloc'd. */
+/* The rules file (exec_rules.h) for c's entry_points, env.untrusted and env.default, malloc'd. */
 char *wf_exec_rules(const struct wf_config *c);
 
 /* Whether an application ramdisk holds the exec service and its rules (an image built by an
  * alcove with start/exec). */
 int wf_image_has_execd(const uint8_t *ramdisk, size_t size);
-
-/* The enclave `alcove start` launched for a directory. */
-struct wf_started {
-    uint32_t cid;
-    char id[128];
-    char name[160];
-};
-
-/* Reads DIR's record and checks it against the enclaves that run: 1 when its enclave runs (s
- * filled), 0 when there is no record or it names an enclave that is gone or whose service has
- * ended (*stale set to 1 then, s filled as the record says). */
-int wf_started_load(const char *dir, struct wf_started *s, int *stale);
-/* Writes the record. 0, or -errno. */
-int wf_started_save(const char *dir, const struct wf_started *s);
-void wf_started_remove(const char *dir);
 
 /* Resolves the directory operand of start/exec/stop: when argv[*i] names a directory with an
  * alcove.json, it is the directory (and *i moves past it); else (for exec, whose first operand

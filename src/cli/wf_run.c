@@ -83,9 +83,9 @@ int wf_run_resolve(const char *arg, char **eif)
     return 0;
 }
 
-int wf_run_config(const uint8_t *ramdisk, size_t size, struct wf_config *c)
+int wf_ramdisk_file(const uint8_t *ramdisk, size_t size, const char *name, struct cpio_entry *out)
 {
-    size_t pos = 0;
+    size_t pos = 0, want = strlen(name);
     while (pos < size) {
         while (pos < size && ramdisk[pos] == 0)
             pos++; /* padding between archives */
@@ -98,35 +98,42 @@ int wf_run_config(const uint8_t *ramdisk, size_t size, struct wf_config *c)
             size_t len = e.name_len;
             if (len >= 2 && n[0] == '.' && n[1] == '/')
                 n += 2, len -= 2;
-            if (len != strlen(WF_CONFIG_FILE) || memcmp(n, WF_CONFIG_FILE, len) ||
-                (e.mode & S_IFMT) != S_IFREG)
-                continue;
-            /* an image from anywhere: only what alcove build writes is taken, byte for byte its
-             * canonical form (a duplicate key, an embedded NUL, a huge value are not) */
-            if (e.size > WF_CONFIG_MAX) {
-                alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is over %u bytes",
-                               WF_CONFIG_MAX);
-                return E_WORKFLOW_CONFIG;
+            if (len == want && memcmp(n, name, len) == 0 && (e.mode & S_IFMT) == S_IFREG) {
+                *out = e;
+                return 1;
             }
-            int err =
-                wf_config_parse((const char *)e.data, e.size, "the image's alcove.json", false, c);
-            if (err)
-                return err;
-            char *canon = wf_config_canonical(c);
-            bool same = canon && strlen(canon) == e.size && memcmp(canon, e.data, e.size) == 0;
-            free(canon);
-            if (!same) {
-                wf_config_free(c);
-                alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is not the canonical "
-                                                  "form alcove build writes: refused");
-                return E_WORKFLOW_CONFIG;
-            }
-            return 1;
         }
         if (st == CPIO_MALFORMED)
             break; /* the enclave kernel will say so */
     }
     return 0;
+}
+
+int wf_run_config(const uint8_t *ramdisk, size_t size, struct wf_config *c)
+{
+    struct cpio_entry e;
+    if (!wf_ramdisk_file(ramdisk, size, WF_CONFIG_FILE, &e))
+        return 0;
+    /* an image from anywhere: only what alcove build writes is taken, byte for byte its
+     * canonical form (a duplicate key, an embedded NUL, a huge value are not) */
+    if (e.size > WF_CONFIG_MAX) {
+        alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is over %u bytes",
+                       WF_CONFIG_MAX);
+        return E_WORKFLOW_CONFIG;
+    }
+    int err = wf_config_parse((const char *)e.data, e.size, "the image's alcove.json", false, c);
+    if (err)
+        return err;
+    char *canon = wf_config_canonical(c);
+    bool same = canon && strlen(canon) == e.size && memcmp(canon, e.data, e.size) == 0;
+    free(canon);
+    if (!same) {
+        wf_config_free(c);
+        alc_err_report(E_WORKFLOW_CONFIG, "the image's alcove.json is not the canonical "
+                                          "form alcove build writes: refused");
+        return E_WORKFLOW_CONFIG;
+    }
+    return 1;
 }
 
 static void list_entry_points(const struct wf_config *c, char *buf, size_t n)

@@ -18,6 +18,11 @@
  * -1: a directory without an image (reported). *eif is malloc'd. */
 int wf_run_resolve(const char *arg, char **eif);
 
+struct cpio_entry;
+/* Finds the regular file name (a path in the archive, without "./") in an application ramdisk
+ * (cpio archives one after another, NUL padding between them): 1 (*out is its entry), or 0. */
+int wf_ramdisk_file(const uint8_t *ramdisk, size_t size, const char *name, struct cpio_entry *out);
+
 /* Finds and parses the application ramdisk's alcove.json: 1 found (c filled), 0 none, or an
  * error code (reported) for one that is not valid or not byte for byte the canonical form
  * alcove build writes. */

@@ -125,12 +125,14 @@ static const struct err_entry g_errors[] = {
      "started.json names it): 'alcove exec' runs programs in it, 'alcove stop' ends it."},
     {E_NOT_STARTED, "No started enclave",
      "'alcove exec' found no running enclave started for the directory: 'alcove start' was not "
-     "run, 'alcove stop' ended it, or it ended by itself (its record is then stale and "
-     "removed). Run 'alcove start DIR' first."},
+     "run, 'alcove stop' ended it, it ended by itself (its record is then stale and removed), "
+     "or DIR/build/started.json is not this directory's (a copy of another directory's record, "
+     "which is not used). Run 'alcove start DIR' first."},
     {E_EXEC_SERVICE, "Exec service failure",
      "'alcove exec' could not use the exec service of the enclave that 'alcove start' launched: "
      "it did not answer, broke the protocol, refused a malformed request, or the connection ended "
-     "before the program's exit status came (the enclave was stopped or failed meanwhile). "
+     "before the program's exit status came (the enclave was stopped or failed meanwhile), or "
+     "it served 64 sessions already (too many sessions: try again when one has ended). "
      "See docs/workflow.md."},
     {E_LOCK_ACQUIRE, "Lock acquire failure",
      "The allocator's lock file in the runtime directory could not be taken."},

@@ -7,8 +7,10 @@
  * one request (lib/execproto: every byte is the host's, untrusted here), checks the program
  * against the entry points and the variables against env.untrusted, runs the program in a
  * process group of its own with stdin, stdout and stderr on pipes, relays them as frames, passes
- * SIGNAL frames to the group, and sends the exit status last. As PID 1 it reaps its sessions
- * and every orphan the enclave's processes leave. */
+ * SIGNAL frames to the group, and sends the exit status last. At most MAX_SESSIONS sessions
+ * run at once (another connection gets a FAIL frame), and a connection that sends no request
+ * within REQUEST_WAIT_S is closed. As PID 1 it reaps its sessions and every orphan the enclave's
+ * processes leave. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,8 +43,12 @@ struct vm_addr { /* struct sockaddr_vm, declared here: musl's headers lack it */
 
 extern char **environ;
 
+#define MAX_SESSIONS   64 /* connections served at once (programs, and requests awaited) */
+#define REQUEST_WAIT_S 30 /* for a connection's first frame */
+
 static struct exec_rules rules;
-static int chld_pipe[2] = {-1, -1}; /* the session's SIGCHLD, as a byte */
+static volatile pid_t sessions[MAX_SESSIONS]; /* 0: a free slot */
+static int chld_pipe[2] = {-1, -1};           /* the session's SIGCHLD, as a byte */
 
 static void say(const char *fmt, const char *a)
 {
@@ -85,7 +92,7 @@ static void send_fail(int sock, enum exec_fail why, const char *text)
 
 static int load_rules(const char *path)
 {
-    static char text[256 * 1024];
+    static char text[EXEC_RULES_TEXT_MAX];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         say("%s: cannot open it: this image was not built by alcove build", path);
@@ -101,29 +108,17 @@ static int load_rules(const char *path)
     return 0;
 }
 
-/* The program's environment: the service's own (env.default and alcove start's --env), with the
- * request's variables added or replacing those of the same name. */
+/* The program's environment: env.default (the rules' defaults, measured), the variables alcove
+ * start gave the service under env.untrusted names, then the request's (exec_env_compose). */
 static char **child_env(const struct exec_request *r)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + (size_t)r->envc + 1, sizeof(char *));
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strcspn(environ[i], "=");
-        int replaced = 0;
-        for (int j = 0; j < r->envc && !replaced; j++)
-            replaced = strncmp(r->envp[j], environ[i], len) == 0 && r->envp[j][len] == '=';
-        if (!replaced)
-            env[k++] = environ[i];
-    }
-    for (int j = 0; j < r->envc; j++)
-        env[k++] = r->envp[j];
-    env[k] = NULL;
-    return env;
+    const char **env = calloc(rules.ndefault + n + (size_t)r->envc + 1, sizeof(char *));
+    if (env)
+        exec_env_compose(&rules, environ, r->envp, r->envc, env);
+    return (char **)env;
 }
 
 static void on_chld(int sig)
@@ -350,14 +345,18 @@ static void session(int sock)
     size_t rxlen = 0;
     struct exec_frame f;
     long used;
+    struct timeval wait = {REQUEST_WAIT_S, 0};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
     while ((used = exec_frame_next(rx, rxlen, EXEC_TO_ENCLAVE, &f)) == 0) {
         ssize_t n = read(sock, rx + rxlen, sizeof(rx) - rxlen);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return; /* gone before its request */
+            return; /* gone before its request, or silent for REQUEST_WAIT_S */
         rxlen += (size_t)n;
     }
+    wait.tv_sec = 0; /* a program may be silent as long as it likes */
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
     if (used < 0 || (f.type != EXEC_F_REQUEST && f.type != EXEC_F_PING)) {
         send_fail(sock, EXEC_FAIL_REQUEST, "the first frame is not a request");
         return;
@@ -410,9 +409,21 @@ static void reap(int sig)
 {
     (void)sig;
     int saved = errno;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
+    pid_t pid;
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+        for (int i = 0; i < MAX_SESSIONS; i++)
+            if (sessions[i] == pid)
+                sessions[i] = 0;
     errno = saved;
+}
+
+/* A free session slot, or -1 (SIGCHLD blocked by the caller). */
+static int free_slot(void)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (!sessions[i])
+            return i;
+    return -1;
 }
 
 /* The listening socket: vsock port EXEC_PORT, or (--unix PATH, for the tests on a host without
@@ -458,6 +469,15 @@ int main(int argc, char **argv)
     }
     if (load_rules(rules_path))
         return 1;
+    for (char **e = environ; *e; e++) { /* what no program gets: said once, on the console */
+        size_t n = strcspn(*e, "=");
+        int is_default = 0;
+        for (size_t i = 0; i < rules.ndefault && !is_default; i++)
+            is_default = strcmp(rules.defaults[i], *e) == 0;
+        if (!is_default && !exec_rules_env_allowed(&rules, *e, n))
+            fprintf(stderr, "alcove-execd: %.*s: not an env.untrusted name: no program gets it\n",
+                    (int)(n > 200 ? 200 : n), *e);
+    }
     signal(SIGPIPE, SIG_IGN);
     /* PID 1: sessions, and every orphan of the enclave, are reaped as they end */
     struct sigaction sa = {.sa_handler = reap, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
@@ -475,13 +495,30 @@ int main(int argc, char **argv)
                 usleep(10000); /* out of descriptors or memory: try again shortly */
             continue;
         }
-        pid_t pid = fork();
+        sigset_t chld, old;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, &old);
+        int slot = free_slot();
+        pid_t pid = slot < 0 ? -1 : fork();
         if (pid == 0) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
             close(ls);
             signal(SIGCHLD, SIG_DFL);
             session(c);
             close(c);
             _exit(0);
+        }
+        if (pid > 0)
+            sessions[slot] = pid;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0) { /* refused with a reason, rather than left waiting */
+            struct timeval tv = {1, 0};
+            setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+            send_fail(c, EXEC_FAIL_SERVICE,
+                      slot < 0 ? "too many sessions: 64 programs run at once (or connections "
+                                 "wait to send their request); try again when one has ended"
+                               : "the service could not fork");
         }
         close(c);
     }

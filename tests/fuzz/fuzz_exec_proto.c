@@ -78,6 +78,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < r.nuntrusted; i++)
             if (!exec_rules_env_allowed(&r, r.untrusted[i], strlen(r.untrusted[i])))
                 abort();
+        /* the defaults alone make an environment of NAME=VALUE entries, each name once */
+        static const char *env[EXEC_RULES_MAX + 1];
+        size_t n = exec_env_compose(&r, NULL, NULL, 0, env);
+        if (n > r.ndefault || env[n])
+            abort();
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strcspn(env[i], "=");
+            if (env[i][len] != '=' || !exec_env_name_ok(env[i], len))
+                abort();
+            for (size_t j = 0; j < i; j++)
+                if (strncmp(env[j], env[i], len + 1) == 0)
+                    abort();
+        }
     }
     free(text);
     return 0;

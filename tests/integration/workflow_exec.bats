@@ -20,13 +20,42 @@ setup() {
 teardown() {
   [ -n "${APP:-}" ] && "$ALCOVE" stop "$APP" > /dev/null 2>&1 || true
   [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null || true
+  [ -n "${HOLD:-}" ] && kill "$HOLD" 2> /dev/null || true
+}
+
+# fake_enclave CID ID: a description in the runtime directory whose claim a process holds, as a
+# running enclave's monitor holds it (no control socket, no vsock: driving it fails, loudly)
+fake_enclave() {
+  mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
+  printf '{"EnclaveName": "fake", "EnclaveID": "%s", "EnclaveCID": %s, "State": "RUNNING"}\n' \
+    "$2" "$1" > "$ALCOVE_RUNTIME_DIR/$1.json"
+  chmod 600 "$ALCOVE_RUNTIME_DIR/$1.json"
+  hold_lock "$ALCOVE_RUNTIME_DIR/$1.json"
+  for _ in $(seq 50); do flock -n -s "$ALCOVE_RUNTIME_DIR/$1.json" true || return 0; sleep 0.1; done
+  return 1
+}
+
+# hold_lock FILE: a process (HOLD) holds an exclusive flock on FILE until it is killed
+hold_lock() {
+  touch "$1"
+  (exec 9< "$1" && flock -x 9 && exec sleep 300) &
+  HOLD=$!
+}
+
+# record DIR CID ID: DIR/build/started.json as start writes it for DIR
+record() {
+  printf '{"EnclaveName": "fake", "EnclaveID": "%s", "EnclaveCID": %s, "Directory": "%s", ' \
+    "$3" "$2" "$1" > "$1/build/started.json"
+  printf '"DirectoryIdentity": "%s"}\n' "$(stat -c %d:%i "$1")" >> "$1/build/started.json"
 }
 
 # the service natively, on $T/sock, with rules for the host's /bin and /usr/bin/env
 native_service() {
   : "${EXECD:?set EXECD to the built alcove-execd}"
-  printf 'entry /bin\nentry /usr/bin/env\nuntrusted FOO\n' > "$T/rules"
-  "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
+  printf 'entry /bin\nentry /usr/bin/env\nuntrusted FOO\ndefault PATH=/bin:/usr/bin\ndefault MODE=measured\n' > "$T/rules"
+  # its own environment as alcove start would give it, and more, which no program gets
+  env -i PATH=/evil MODE=measured FOO=start EVIL=1 \
+    "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
   SVC=$!
   for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
   echo "the service did not listen: $(cat "$T/execd.err")"; return 1
@@ -73,6 +102,12 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   cmp "$T/big" "$T/big.out"
   run "$CLIENT" "$T/sock" --env FOO=bar --cwd /tmp -- /bin/sh -c 'echo "$FOO $(pwd)"'
   [ "$output" = "bar /tmp" ]
+  # the environment: env.default, start's untrusted names, the request's; nothing else
+  run "$CLIENT" "$T/sock" -- /usr/bin/env
+  [ "$output" = "$(printf 'PATH=/bin:/usr/bin\nMODE=measured\nFOO=start')" ]
+  run "$CLIENT" "$T/sock" --env FOO=bar -- /usr/bin/env
+  [ "$output" = "$(printf 'PATH=/bin:/usr/bin\nMODE=measured\nFOO=bar')" ]
+  grep -q "EVIL: not an env.untrusted name" "$T/execd.err"
   # killed by a signal: 128 + N; a SIGNAL frame reaches the program
   run "$CLIENT" "$T/sock" -- /bin/sh -c 'kill -9 $$'
   [ "$status" -eq 137 ]
@@ -127,6 +162,53 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
 }
 
+@test "exec service (native): at most 64 sessions at once; the 65th is refused with a reason" {
+  native_service
+  python3 - "$T/sock" << 'PY'
+import socket, struct, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    return s
+def request(s, *argv):
+    p = b"".join(b"A" + a.encode() + b"\0" for a in argv)
+    s.sendall(b"R" + struct.pack("<I", len(p)) + p)
+def frame(s):
+    h = b""
+    while len(h) < 5:
+        c = s.recv(5 - len(h))
+        if not c:
+            return None, b""
+        h += c
+    n = struct.unpack("<I", h[1:])[0]
+    p = b""
+    while len(p) < n:
+        p += s.recv(n - len(p))
+    return chr(h[0]), p
+held = []
+for i in range(64):
+    s = conn()
+    request(s, "/bin/sleep", "60")
+    held.append(s)
+time.sleep(1)
+s = conn()
+t, p = frame(s)
+assert t == "F" and p[0] == 7 and b"too many sessions" in p, (t, p)
+for h in held:
+    h.close()  # their programs get SIGHUP, their sessions end
+for _ in range(100):
+    s = conn()
+    request(s, "/bin/echo", "again")
+    t, p = frame(s)
+    if t == "O":
+        assert p == b"again\n", p
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("no session after the others ended")
+PY
+}
+
 @test "start/exec/stop without an enclave: the commands' refusals" {
   make_app "$T/app"
   expect_error 125 E89 exec "$T/app" /bin/hello
@@ -145,8 +227,61 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   expect_error 85 E85 build "$T/app"
   [[ "$output" == *"reserved"* ]]
   rmdir "$T/app/image/.alcove"
+  # rules larger than the service reads (256 KiB) are refused at build, naming the keys
+  cp "$T/app/alcove.json" "$T/alcove.json.saved"
+  set_entry_points "$T/app" $(python3 -c 'print(" ".join("/bin/%03d%s" % (i, "x" * 3000) for i in range(100)))')
+  expect_error 85 E85 build "$T/app"
+  [[ "$output" == *"'entry_points'"*"exec rules"* ]]
+  cp "$T/alcove.json.saved" "$T/app/alcove.json"
   # a stale record (an enclave that is gone) is no enclave
-  echo '{"EnclaveName": "x", "EnclaveID": "i-gone", "EnclaveCID": 77}' > "$T/app/build/started.json"
+  record "$T/app" 77 i-gone
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [[ "$output" == *"has ended"* ]]
+  [ ! -e "$T/app/build/started.json" ]
+}
+
+@test "start/exec/stop without an enclave: a copied directory's record is not the copy's" {
+  make_app "$T/app"
+  "$ALCOVE" build "$T/app" > /dev/null 2>&1
+  fake_enclave 77 i-fake
+  record "$T/app" 77 i-fake
+  # the original's record counts: exec reaches for the enclave (which has no service here)
+  expect_error 125 E84 exec "$T/app" /bin/hello
+  cp -a "$T/app" "$T/copy"
+  # the copy's is not the copy's: exec and a second look at it refuse to use it...
+  expect_error 125 E89 exec "$T/copy" /bin/hello
+  [[ "$output" == *"not this directory's"*"$T/app"* ]]
+  # ... stop leaves the original's enclave alone and drops the copied record
+  run --separate-stderr "$ALCOVE" stop "$T/copy"
+  echo "$stderr"
+  [ "$status" -eq 0 ] && [ -z "$output" ] && [[ "$stderr" == *"left alone"* ]]
+  [ ! -e "$T/copy/build/started.json" ] && [ -e "$T/app/build/started.json" ]
+  kill -0 "$HOLD" && [ -e "$ALCOVE_RUNTIME_DIR/77.json" ]
+  # a record without the directory's identity (an older alcove's) is not used either
+  echo '{"EnclaveName": "x", "EnclaveID": "i-fake", "EnclaveCID": 77}' > "$T/copy/build/started.json"
+  expect_error 125 E89 exec "$T/copy" /bin/hello
+  [[ "$output" == *"older alcove"* ]]
+}
+
+@test "start/exec/stop without an enclave: a record is removed only when its enclave is known gone" {
+  make_app "$T/app"
+  "$ALCOVE" build "$T/app" > /dev/null 2>&1
+  record "$T/app" 77 i-gone
+  # the enclaves cannot be listed (the runtime directory is a file): not known, kept
+  : > "$T/notdir"
+  ALCOVE_RUNTIME_DIR=$T/notdir expect_error 125 E19 exec "$T/app" /bin/hello
+  [ -e "$T/app/build/started.json" ]
+  ALCOVE_RUNTIME_DIR=$T/notdir expect_error 19 E19 stop "$T/app"
+  [ -e "$T/app/build/started.json" ]
+  # while start or stop holds the directory's lock, exec leaves the record to them
+  hold_lock "$T/app/build/started.lock"
+  sleep 0.3
+  expect_error 125 E89 exec "$T/app" /bin/hello
+  [ -e "$T/app/build/started.json" ]
+  kill "$HOLD"
+  wait "$HOLD" || true
+  HOLD=
+  # known gone (no such enclave): removed
   expect_error 125 E89 exec "$T/app" /bin/hello
   [[ "$output" == *"has ended"* ]]
   [ ! -e "$T/app/build/started.json" ]
@@ -160,9 +295,10 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   run --separate-stderr "$ALCOVE" start --env GREETING=hi "$APP"
   echo "$output $stderr"
   [ "$status" -eq 0 ]
-  local pid cid
+  local pid cid id
   pid=$(echo "$output" | field '["ProcessID"]')
   cid=$(echo "$output" | field '["EnclaveCID"]')
+  id=$(echo "$output" | field '["EnclaveID"]')
   [ -S "$ALCOVE_RUNTIME_DIR/$cid.vsock" ]
   [ -f "$APP/build/started.json" ]
   # a second start is refused
@@ -203,9 +339,12 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   st=0
   wait "$s" || st=$?
   [ "$st" -eq 130 ]
-  # stop: nothing left (no monitor, nothing in the runtime directory), the record gone
-  run "$ALCOVE" stop "$APP"
+  # stop: nothing left (no monitor, nothing in the runtime directory), the record gone; its
+  # stdout is terminate-enclave's JSON for the enclave, and nothing else
+  run --separate-stderr "$ALCOVE" stop "$APP"
   [ "$status" -eq 0 ]
+  [ "$(echo "$output" | field '["EnclaveID"]')" = "$id" ]
+  [ "$(echo "$output" | field '["Terminated"]')" = True ]
   for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
   ! kill -0 "$pid" 2> /dev/null
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$' || true)" ]
@@ -233,5 +372,42 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   run "$ALCOVE" exec "$APP" /bin/hello
   [ "$status" -eq 0 ]
   run "$ALCOVE" stop "$APP"
+  [ "$status" -eq 0 ]
+}
+
+# nothing_left: no enclave's files in the runtime directory, no record
+nothing_left() {
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v '^allocator.lock$' || true)" ] &&
+    [ ! -e "$APP/build/started.json" ]
+}
+
+@test "a start that fails or is interrupted after the launch leaves nothing running" {
+  require_kvm
+  APP=$T/app
+  make_app "$APP"
+  "$ALCOVE" build "$APP" > /dev/null 2>&1
+  # the enclaves cannot be listed right after the launch: the launched enclave is stopped again
+  ALCOVE_FAULT=start-describe run --separate-stderr "$ALCOVE" start "$APP"
+  echo "$stderr"
+  [ "$status" -eq 36 ] && [[ "$stderr" == *"[ E36 ]"* ]] && [ -z "$output" ]
+  nothing_left
+  # Ctrl-C while start waits: status 130, the enclave stopped again, no record
+  ALCOVE_FAULT=start-pause "$ALCOVE" start "$APP" > "$T/start.out" 2> "$T/start.err" &
+  local s=$!
+  for _ in $(seq 600); do
+    grep -q Starting "$T/start.err" && ls "$ALCOVE_RUNTIME_DIR" | grep -q '\.json$' && break
+    sleep 0.1
+  done
+  sleep 1
+  kill -INT "$s"
+  local st=0
+  wait "$s" || st=$?
+  cat "$T/start.err"
+  [ "$st" -eq 130 ] && [ ! -s "$T/start.out" ] && grep -q "interrupted" "$T/start.err"
+  nothing_left
+  # and the directory starts normally afterwards
+  run --separate-stderr "$ALCOVE" start "$APP"
+  [ "$status" -eq 0 ]
+  run "$ALCOVE" exec "$APP" /bin/hello
   [ "$status" -eq 0 ]
 }

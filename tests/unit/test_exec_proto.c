@@ -189,15 +189,52 @@ static void test_rules(void **state)
     }
     char nul[] = "entry /bin\0\n";
     assert_int_equal(exec_rules_parse(nul, sizeof(nul) - 1, &r, &line), -1);
+    const char *bad_default[] = {"default X\n", "default =1\n", "default 1A=2\n", "default A B=1\n",
+                                 "default \n"};
+    for (size_t i = 0; i < sizeof(bad_default) / sizeof(bad_default[0]); i++) {
+        char copy[64];
+        strcpy(copy, bad_default[i]);
+        assert_int_equal(exec_rules_parse(copy, strlen(copy), &r, &line), -1);
+    }
+}
+
+/* A program's environment: env.default, then the service's own variables under untrusted names
+ * only (a host that launched the service with others gets none of them through), then the
+ * request's. */
+static void test_env_compose(void **state)
+{
+    (void)state;
+    struct exec_rules r;
+    size_t line;
+    char text[] = "entry /bin\nuntrusted FOO\nuntrusted BAR\ndefault PATH=/bin\n"
+                  "default MODE=measured\ndefault FOO=default\ndefault EMPTY=\n";
+    assert_int_equal(exec_rules_parse(text, strlen(text), &r, &line), 0);
+    assert_int_equal(r.ndefault, 4);
+    assert_string_equal(r.defaults[1], "MODE=measured");
+    char s0[] = "PATH=/evil", s1[] = "MODE=measured", s2[] = "LD_PRELOAD=/x.so";
+    char s3[] = "FOO=start", s4[] = "BAR=start", s5[] = "NOEQUALS", q0[] = "BAR=request";
+    char *service[] = {s0, s1, s2, s3, s4, s5, NULL};
+    char *req[] = {q0};
+    const char *out[4 + 6 + 1 + 1];
+    size_t n = exec_env_compose(&r, service, req, 1, out);
+    assert_int_equal(n, 5);
+    assert_string_equal(out[0], "PATH=/bin");
+    assert_string_equal(out[1], "MODE=measured");
+    assert_string_equal(out[2], "FOO=start");
+    assert_string_equal(out[3], "EMPTY=");
+    assert_string_equal(out[4], "BAR=request");
+    assert_null(out[5]);
+    /* no service environment, no request: the defaults alone */
+    assert_int_equal(exec_env_compose(&r, NULL, NULL, 0, out), 4);
+    assert_string_equal(out[2], "FOO=default");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames),
-        cmocka_unit_test(test_request),
-        cmocka_unit_test(test_request_limits),
-        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_frames),         cmocka_unit_test(test_request),
+        cmocka_unit_test(test_request_limits), cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_env_compose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
