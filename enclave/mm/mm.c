@@ -79,9 +79,33 @@ static int prepare(uint64_t pa, uint64_t len, bool zero)
     return 0;
 }
 
+/* ---- the image's files: one frame per page, shared by every mapping that only reads it ----
+ * A file of the image never changes (vfs_immutable), so a page of it is read into a frame the
+ * first time any process maps that page, and every mapping that cannot write it maps that same
+ * frame: a library costs its memory once, not once per process and exec. A mapping that can
+ * write gets a private copy: when it is touched, when mprotect makes a page writable, or when
+ * the kernel writes into it (the syscall patcher, mm_write). So a writable page is never the
+ * file's, and the file's frames are only ever read. They stay with the file while anything
+ * maps them; when memory runs short, the ones no mapping holds any more are given back. */
+static struct inode *g_image_files; /* the files that have frames, through pages_next */
+
+/* Gives back the frames of the image's files that no mapping holds. */
+static void image_reclaim(void)
+{
+    for (struct inode *f = g_image_files; f; f = f->pages_next)
+        for (uint64_t i = 0, n = PAGE_UP(f->size) / PAGE_SIZE; i < n; i++)
+            if (f->pages[i] && !frames_extra_refs(&g_frames, f->pages[i])) {
+                frames_free(&g_frames, f->pages[i], 1);
+                f->pages[i] = 0;
+            }
+}
+
 /* True when the application may take n more frames. */
 static bool may_take(uint64_t n)
 {
+    if (g_frames.nfree >= n + KERNEL_RESERVE)
+        return true;
+    image_reclaim();
     return g_frames.nfree >= n + KERNEL_RESERVE;
 }
 
@@ -115,6 +139,101 @@ static void release_frames(void *ctx, uint64_t pa, uint64_t len)
     frames_free(&g_frames, pa, len / FRAME_SIZE);
     if (mm)
         mm->rss -= len;
+}
+
+static bool image_backed(const struct vma *v)
+{
+    return v && v->file && vfs_immutable(v->file);
+}
+
+/* The frame of image file f for offset off, read from the ramdisk when first asked for. */
+static int image_frame(struct inode *f, uint64_t off, uint64_t *pa)
+{
+    uint64_t n = PAGE_UP(f->size) / PAGE_SIZE, i = off / PAGE_SIZE;
+    if (i >= n)
+        return -ENXIO;
+    if (!f->pages) {
+        if (!(f->pages = kzalloc(n * sizeof(*f->pages))))
+            return -ENOMEM;
+        f->pages_next = g_image_files;
+        g_image_files = f;
+    }
+    if (!f->pages[i]) {
+        uint64_t p;
+        if (!may_take(1) || frames_alloc_page(&g_frames, &p) || prepare(p, PAGE_SIZE, true))
+            return -ENOMEM;
+        inode_read(f, phys_to_virt(p), PAGE_SIZE, off);
+        f->pages[i] = p;
+    }
+    *pa = f->pages[i];
+    return 0;
+}
+
+/* True when pa, mapped at va of image-backed mapping v, is the file's frame (not a copy). */
+static bool is_image_frame(const struct vma *v, uint64_t va, uint64_t pa)
+{
+    const struct inode *f = v->file;
+    uint64_t i = (v->off + (PAGE_DOWN(va) - v->start)) / PAGE_SIZE;
+    return f->pages && i < PAGE_UP(f->size) / PAGE_SIZE && f->pages[i] == pa;
+}
+
+/* Maps a copy of the frame at pa at va (present or not) with perm. */
+static int map_copy(struct mm *mm, uint64_t va, uint64_t pa, uint64_t perm)
+{
+    uint64_t npa;
+    if (!may_take(1) || frames_alloc_page(&g_frames, &npa) || prepare(npa, PAGE_SIZE, false))
+        return -ENOMEM;
+    memcpy(phys_to_virt(npa), phys_to_virt(pa), PAGE_SIZE);
+    /* the old page's frame goes back (a file's keeps the file's reference) */
+    int err = mmu_unmap(&mm->mmu, va, PAGE_SIZE, release_frames, mm);
+    if (!err)
+        err = mmu_map(&mm->mmu, va, npa, PAGE_SIZE, perm);
+    if (err) {
+        frames_free(&g_frames, npa, 1);
+        return -ENOMEM;
+    }
+    mm->rss += PAGE_SIZE;
+    return 0;
+}
+
+/* Maps the untouched page at va of image-backed mapping v: the file's frame where v cannot
+ * write it, else a copy of that frame. */
+static int map_image_page(struct mm *mm, const struct vma *v, uint64_t va, uint64_t off,
+                          uint64_t perm)
+{
+    uint64_t pa;
+    int err = image_frame(v->file, off, &pa);
+    if (err)
+        return err;
+    if ((v->prot & PROT_WRITE) || frames_ref(&g_frames, pa, 1))
+        return map_copy(mm, va, pa, perm); /* writable, or a frame with 65535 mappings */
+    if (mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)) {
+        frames_free(&g_frames, pa, 1);
+        return -ENOMEM;
+    }
+    mm->rss += PAGE_SIZE;
+    return 0;
+}
+
+/* Makes the image files' frames mapped in [start, end) private copies: before the range
+ * becomes writable, or before the kernel writes into it. 0 or -ENOMEM. */
+static int privatize(struct mm *mm, uint64_t start, uint64_t end)
+{
+    for (uint64_t at = PAGE_DOWN(start); at < end;) {
+        const struct vma *v = vms_next(&mm->space, at);
+        if (!v || v->start >= end)
+            break;
+        at = MAX(at, v->start);
+        uint64_t stop = MIN(end, v->end);
+        for (; image_backed(v) && at < stop; at += PAGE_SIZE) {
+            uint64_t pa, perm;
+            if (mmu_lookup(&mm->mmu, at, &pa, &perm, NULL) == 0 && is_image_frame(v, at, pa) &&
+                map_copy(mm, at, pa, perm))
+                return -ENOMEM;
+        }
+        at = stop;
+    }
+    return 0;
 }
 
 bool mm_memory_low(void)
@@ -202,7 +321,9 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
     }
     if (v && (v->kind & VMA_F_WIPEONFORK))
         return 0; /* the child's page is filled with zeros when touched */
-    if (v && vma_kind(v) == VMA_SHARED) {
+    /* MAP_SHARED memory, and an image file's frames (which no mapping writes), are the
+     * child's too */
+    if (v && (vma_kind(v) == VMA_SHARED || (image_backed(v) && is_image_frame(v, va, pa)))) {
         if (frames_ref(&g_frames, pa, size / FRAME_SIZE))
             return -ENOMEM;
         if (mmu_map(&dst->mmu, va, pa, size, perm)) {
@@ -465,6 +586,8 @@ int mm_protect(uint64_t start, uint64_t end, uint32_t prot)
     struct mm *mm = mm_current();
     if (!vms_accessible(&mm->space, start, end - start, 0) || room(mm))
         return -ENOMEM;
+    if ((prot & PROT_WRITE) && privatize(mm, start, end))
+        return -ENOMEM;
     int err = mmu_protect(&mm->mmu, start, end - start, perm_of(prot));
     return err ? err : vms_protect(&mm->space, start, end, prot);
 }
@@ -508,18 +631,21 @@ static int map_file_page(struct mm *mm, struct inode *file, uint64_t va, uint64_
 }
 
 /* The untouched page at va of a mapping of a file: SIGBUS past the file's end (rounded up to a
- * page, as Linux), the file's pages for a shared mapping of a writable file (the page and its
- * neighbours in the aligned 64 KiB, within the file), else 1: a page of its own. */
+ * page, as Linux); for an image file, its frame or a copy (above), and for a shared mapping of
+ * a writable file, the file's pages (the page and its neighbours in the aligned 64 KiB, within
+ * the file); else 1: a page of its own. */
 static int fault_in_file(struct mm *mm, const struct vma *v, uint64_t va)
 {
     uint64_t off = v->off + (PAGE_DOWN(va) - v->start);
     uint64_t size = PAGE_UP(v->file->size);
     if (off >= size)
         return -ENXIO;
-    if (vma_kind(v) != VMA_SHARED || !vfs_writable(v->file))
+    bool image = image_backed(v);
+    if (!image && (vma_kind(v) != VMA_SHARED || !vfs_writable(v->file)))
         return 1;
     uint64_t perm = perm_of(v->prot);
-    int err = map_file_page(mm, v->file, PAGE_DOWN(va), off, perm);
+    int err = image ? map_image_page(mm, v, PAGE_DOWN(va), off, perm)
+                    : map_file_page(mm, v->file, PAGE_DOWN(va), off, perm);
     if (err)
         return err;
     uint64_t from = MAX(v->start, va & ~(uint64_t)(AROUND - 1));
@@ -527,7 +653,7 @@ static int fault_in_file(struct mm *mm, const struct vma *v, uint64_t va)
     for (uint64_t at = from; at < to; at += PAGE_SIZE) {
         uint64_t o = v->off + (at - v->start);
         if (o < size && mmu_lookup(&mm->mmu, at, NULL, NULL, NULL) != 0 &&
-            map_file_page(mm, v->file, at, o, perm))
+            (image ? map_image_page(mm, v, at, o, perm) : map_file_page(mm, v->file, at, o, perm)))
             break;
     }
     return 0;
@@ -606,7 +732,10 @@ int mm_fault(uint64_t addr, uint64_t err)
         return fault_in(mm, v, addr);
     if (perm == perm_of(v->prot))
         return 0; /* run it again: the TLB dropped the entry the fault came from */
-    /* present and allowed, but the table says less: make it say what the mapping does */
+    /* present and allowed, but the table says less: make it say what the mapping does (an image
+     * file's frame is never made writable: a copy takes its place) */
+    if ((v->prot & PROT_WRITE) && image_backed(v) && privatize(mm, addr, addr + 1))
+        return -ENOMEM;
     return mmu_protect(&mm->mmu, PAGE_DOWN(addr), PAGE_SIZE, perm_of(v->prot));
 }
 
@@ -658,25 +787,28 @@ int mm_move(uint64_t from, uint64_t to, uint64_t len)
     return mmu_unmap(&mm->mmu, from, len, NULL, NULL); /* the frames are at `to` now */
 }
 
-static void *alias(struct mm *mm, uint64_t va, size_t len)
+/* The kernel's view of [va, va + len) within one page, which gets its frame; for writing, a
+ * page that is an image file's frame first becomes a copy (whatever the page's protection: the
+ * syscall patcher writes into code). */
+static void *alias(struct mm *mm, uint64_t va, size_t len, bool write)
 {
     uint64_t pa;
     if (len == 0 || (va & (PAGE_SIZE - 1)) + len > PAGE_SIZE || populate(mm, va, va + len) ||
-        mmu_lookup(&mm->mmu, va, &pa, NULL, NULL))
+        (write && privatize(mm, va, va + len)) || mmu_lookup(&mm->mmu, va, &pa, NULL, NULL))
         return NULL;
     return phys_to_virt(pa);
 }
 
 void *mm_alias(uint64_t va, size_t len)
 {
-    return alias(mm_current(), va, len);
+    return alias(mm_current(), va, len, true);
 }
 
 int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len)
 {
     while (len > 0) {
         size_t n = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-        uint8_t *p = alias(mm, va, n);
+        uint8_t *p = alias(mm, va, n, true);
         if (!p)
             return -EFAULT;
         if (src) {
@@ -695,7 +827,7 @@ int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len)
 {
     while (len > 0) {
         size_t n = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-        const uint8_t *p = alias(mm, va, n);
+        const uint8_t *p = alias(mm, va, n, false);
         if (!p)
             return -EFAULT;
         memcpy(dst, p, n);
