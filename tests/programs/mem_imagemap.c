@@ -152,6 +152,7 @@ static int share(int n, const char *path)
     long before = mem_free_kib();
     for (int i = 0; i < n; i++) {
         if (fork() == 0) {
+            close(go[1]); /* the parent's close is their end of file */
             int fd = open(path, O_RDONLY);
             unsigned char *p = map(fd, PROT_READ);
             unsigned sum = 0;
