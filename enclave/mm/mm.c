@@ -100,13 +100,19 @@ static void image_reclaim(void)
             }
 }
 
-/* True when the application may take n more frames. */
+/* True when the application may take n more frames now. */
+static bool has_room(uint64_t n)
+{
+    return g_frames.nfree >= n + KERNEL_RESERVE;
+}
+
+/* The same, after giving back the image's unused frames when there is no room. */
 static bool may_take(uint64_t n)
 {
-    if (g_frames.nfree >= n + KERNEL_RESERVE)
+    if (has_room(n))
         return true;
     image_reclaim();
-    return g_frames.nfree >= n + KERNEL_RESERVE;
+    return has_room(n);
 }
 
 int kframes_alloc(uint64_t len, uint64_t *pa)
@@ -670,7 +676,7 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
     uint64_t perm = perm_of(v->prot), pa;
     uint64_t block = va & ~(HUGE - 1);
     if (!v->file && block >= v->start && block + HUGE <= v->end &&
-        may_take(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
+        has_room(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
         frames_alloc_chunk(&g_frames, &pa) == 0) {
         if (prepare(pa, HUGE, true) == 0) {
             if (mmu_map(&mm->mmu, block, pa, HUGE, perm) == 0) {
