@@ -13,6 +13,7 @@
 #include "mm.h"
 
 #include "frame.h"
+#include "mm_internal.h"
 #include "kernel.h"
 #include "klib.h"
 #include "process.h"
@@ -29,7 +30,7 @@
  * buffers) must not fail because a program filled the memory */
 #define KERNEL_RESERVE FRAMES_PER_CHUNK
 
-static struct frames g_frames;
+struct frames g_frames; /* mm_internal.h */
 
 /* ---- frames ---- */
 
@@ -69,7 +70,7 @@ static void no_zero(void *ctx, uint64_t pa, uint64_t len)
 
 /* Frames just taken: backed, and zeroed where they were used before (zero) or only marked as
  * used (the kernel's, which it fills itself). */
-static int prepare(uint64_t pa, uint64_t len, bool zero)
+int mm_prepare(uint64_t pa, uint64_t len, bool zero)
 {
     if (ensure_backed(pa, len)) {
         frames_free(&g_frames, pa, len / FRAME_SIZE);
@@ -79,47 +80,26 @@ static int prepare(uint64_t pa, uint64_t len, bool zero)
     return 0;
 }
 
-/* ---- the image's files: one frame per page, shared by every mapping that only reads it ----
- * A file of the image never changes (vfs_immutable), so a page of it is read into a frame the
- * first time any process maps that page, and every mapping that cannot write it maps that same
- * frame: a library costs its memory once, not once per process and exec. A mapping that can
- * write gets a private copy: when it is touched, when mprotect makes a page writable, or when
- * the kernel writes into it (the syscall patcher, mm_write). So a writable page is never the
- * file's, and the file's frames are only ever read. They stay with the file while anything
- * maps them; when memory runs short, the ones no mapping holds any more are given back. */
-static struct inode *g_image_files; /* the files that have frames, through pages_next */
-
-/* Gives back the frames of the image's files that no mapping holds. */
-static void image_reclaim(void)
-{
-    for (struct inode *f = g_image_files; f; f = f->pages_next)
-        for (uint64_t i = 0, n = PAGE_UP(f->size) / PAGE_SIZE; i < n; i++)
-            if (f->pages[i] && !frames_extra_refs(&g_frames, f->pages[i])) {
-                frames_free(&g_frames, f->pages[i], 1);
-                f->pages[i] = 0;
-            }
-}
-
 /* True when the application may take n more frames now. */
-static bool has_room(uint64_t n)
+bool mm_has_room(uint64_t n)
 {
     return g_frames.nfree >= n + KERNEL_RESERVE;
 }
 
 /* The same, after giving back the image's unused frames when there is no room. */
-static bool may_take(uint64_t n)
+bool mm_may_take(uint64_t n)
 {
-    if (has_room(n))
+    if (mm_has_room(n))
         return true;
     image_reclaim();
-    return has_room(n);
+    return mm_has_room(n);
 }
 
 int kframes_alloc(uint64_t len, uint64_t *pa)
 {
     if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa))
         return -ENOMEM;
-    return prepare(*pa, len, false);
+    return mm_prepare(*pa, len, false);
 }
 
 void kframes_free(uint64_t pa, uint64_t len)
@@ -139,107 +119,12 @@ void kpages_free(void *p, uint64_t len)
 }
 
 /* mmu_unmap's release: the frames of a mapping that went away. */
-static void release_frames(void *ctx, uint64_t pa, uint64_t len)
+void mm_release_frames(void *ctx, uint64_t pa, uint64_t len)
 {
     struct mm *mm = ctx; /* NULL when the whole space goes */
     frames_free(&g_frames, pa, len / FRAME_SIZE);
     if (mm)
         mm->rss -= len;
-}
-
-static bool image_backed(const struct vma *v)
-{
-    return v && v->file && vfs_immutable(v->file);
-}
-
-/* The frame of image file f for offset off, read from the ramdisk when first asked for. */
-static int image_frame(struct inode *f, uint64_t off, uint64_t *pa)
-{
-    uint64_t n = PAGE_UP(f->size) / PAGE_SIZE, i = off / PAGE_SIZE;
-    if (i >= n)
-        return -ENXIO;
-    if (!f->pages) {
-        if (!(f->pages = kzalloc(n * sizeof(*f->pages))))
-            return -ENOMEM;
-        f->pages_next = g_image_files;
-        g_image_files = f;
-    }
-    if (!f->pages[i]) {
-        uint64_t p;
-        if (!may_take(1) || frames_alloc_page(&g_frames, &p) || prepare(p, PAGE_SIZE, true))
-            return -ENOMEM;
-        inode_read(f, phys_to_virt(p), PAGE_SIZE, off);
-        f->pages[i] = p;
-    }
-    *pa = f->pages[i];
-    return 0;
-}
-
-/* True when pa, mapped at va of image-backed mapping v, is the file's frame (not a copy). */
-static bool is_image_frame(const struct vma *v, uint64_t va, uint64_t pa)
-{
-    const struct inode *f = v->file;
-    uint64_t i = (v->off + (PAGE_DOWN(va) - v->start)) / PAGE_SIZE;
-    return f->pages && i < PAGE_UP(f->size) / PAGE_SIZE && f->pages[i] == pa;
-}
-
-/* Maps a copy of the frame at pa at va (present or not) with perm. */
-static int map_copy(struct mm *mm, uint64_t va, uint64_t pa, uint64_t perm)
-{
-    uint64_t npa;
-    if (!may_take(1) || frames_alloc_page(&g_frames, &npa) || prepare(npa, PAGE_SIZE, false))
-        return -ENOMEM;
-    memcpy(phys_to_virt(npa), phys_to_virt(pa), PAGE_SIZE);
-    /* the old page's frame goes back (a file's keeps the file's reference) */
-    int err = mmu_unmap(&mm->mmu, va, PAGE_SIZE, release_frames, mm);
-    if (!err)
-        err = mmu_map(&mm->mmu, va, npa, PAGE_SIZE, perm);
-    if (err) {
-        frames_free(&g_frames, npa, 1);
-        return -ENOMEM;
-    }
-    mm->rss += PAGE_SIZE;
-    return 0;
-}
-
-/* Maps the untouched page at va of image-backed mapping v: the file's frame where v cannot
- * write it, else a copy of that frame. */
-static int map_image_page(struct mm *mm, const struct vma *v, uint64_t va, uint64_t off,
-                          uint64_t perm)
-{
-    uint64_t pa;
-    int err = image_frame(v->file, off, &pa);
-    if (err)
-        return err;
-    if ((v->prot & PROT_WRITE) || frames_ref(&g_frames, pa, 1))
-        return map_copy(mm, va, pa, perm); /* writable, or a frame with 65535 mappings */
-    if (mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)) {
-        frames_free(&g_frames, pa, 1);
-        return -ENOMEM;
-    }
-    mm->rss += PAGE_SIZE;
-    return 0;
-}
-
-/* Makes the image files' frames mapped in [start, end) private copies: before the range
- * becomes writable, or before the kernel writes into it. 0 or -ENOMEM. */
-static int privatize(struct mm *mm, uint64_t start, uint64_t end)
-{
-    for (uint64_t at = PAGE_DOWN(start); at < end;) {
-        const struct vma *v = vms_next(&mm->space, at);
-        if (!v || v->start >= end)
-            break;
-        at = MAX(at, v->start);
-        uint64_t stop = MIN(end, v->end);
-        for (; image_backed(v) && at < stop; at += PAGE_SIZE) {
-            uint64_t pa, perm;
-            if (mmu_lookup(&mm->mmu, at, &pa, &perm, NULL) == 0 && is_image_frame(v, at, pa) &&
-                map_copy(mm, at, pa, perm))
-                return -ENOMEM;
-        }
-        at = stop;
-    }
-    return 0;
 }
 
 bool mm_memory_low(void)
@@ -339,7 +224,7 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
         dst->rss += size;
         return 0;
     }
-    if (!may_take(size / FRAME_SIZE))
+    if (!mm_may_take(size / FRAME_SIZE))
         return -ENOMEM;
     if (size == HUGE && frames_alloc_chunk(&g_frames, &npa) != 0) {
         /* no whole chunk left: the 2 MiB page becomes 512 small ones */
@@ -352,7 +237,7 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
     }
     if (size != HUGE && frames_alloc_page(&g_frames, &npa))
         return -ENOMEM;
-    if (prepare(npa, size, false))
+    if (mm_prepare(npa, size, false))
         return -ENOMEM;
     memcpy(phys_to_virt(npa), phys_to_virt(pa), size);
     if (mmu_map(&dst->mmu, va, npa, size, perm)) {
@@ -387,7 +272,7 @@ struct mm *mm_copy(struct mm *src)
     if (src->nfiles) {
         mm->files = kmalloc(src->nfiles * sizeof(*mm->files));
         if (!mm->files) {
-            mmu_space_destroy(&mm->mmu, release_frames, NULL);
+            mmu_space_destroy(&mm->mmu, mm_release_frames, NULL);
             kfree(vmas);
             kfree(mm);
             return NULL;
@@ -425,7 +310,7 @@ void mm_put(struct mm *mm)
     if (--mm->users > 0)
         return;
     patch_free(mm);
-    mmu_space_destroy(&mm->mmu, release_frames, NULL);
+    mmu_space_destroy(&mm->mmu, mm_release_frames, NULL);
     for (uint32_t i = 0; i < mm->nfiles; i++)
         vfs_put(mm->files[i]);
     if (mm->nfiles)
@@ -579,7 +464,7 @@ int mm_unmap(uint64_t start, uint64_t end)
     bool had_file = mm->nfiles && vms_any_flag(&mm->space, start, end, VMA_F_FILE);
     if (mm->vdso_base >= start && mm->vdso_base < end)
         mm->vdso_base = 0; /* its range may hold anything from now on */
-    int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
+    int err = mmu_unmap(&mm->mmu, start, end - start, mm_release_frames, mm);
     if (!err)
         err = vms_remove(&mm->space, start, end);
     if (!err && had_file) /* only then can a file have lost its last mapping */
@@ -601,16 +486,16 @@ int mm_protect(uint64_t start, uint64_t end, uint32_t prot)
 int mm_discard(uint64_t start, uint64_t end)
 {
     struct mm *mm = mm_current();
-    return mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
+    return mmu_unmap(&mm->mmu, start, end - start, mm_release_frames, mm);
 }
 
 /* Gives the untouched page at va a zeroed frame of its own. 0 or -ENOMEM. */
 static int map_small(struct mm *mm, uint64_t va, uint64_t perm)
 {
     uint64_t pa;
-    int err = may_take(1) ? frames_alloc_page(&g_frames, &pa) : -ENOMEM;
+    int err = mm_may_take(1) ? frames_alloc_page(&g_frames, &pa) : -ENOMEM;
     if (!err)
-        err = prepare(pa, PAGE_SIZE, true);
+        err = mm_prepare(pa, PAGE_SIZE, true);
     if (!err && (err = mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)))
         frames_free(&g_frames, pa, 1);
     if (!err)
@@ -676,9 +561,9 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
     uint64_t perm = perm_of(v->prot), pa;
     uint64_t block = va & ~(HUGE - 1);
     if (!v->file && block >= v->start && block + HUGE <= v->end &&
-        has_room(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
+        mm_has_room(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
         frames_alloc_chunk(&g_frames, &pa) == 0) {
-        if (prepare(pa, HUGE, true) == 0) {
+        if (mm_prepare(pa, HUGE, true) == 0) {
             if (mmu_map(&mm->mmu, block, pa, HUGE, perm) == 0) {
                 mm->rss += HUGE;
                 return 0;
