@@ -17,9 +17,19 @@
 
 static struct inode *g_image_files; /* the files that have frames, through pages_next */
 
+static bool g_released; /* a frame was released since the last walk: one may be the image's */
+
+void image_released(void)
+{
+    g_released = true;
+}
+
 /* Gives back the frames of the image's files that no mapping holds. */
 void image_reclaim(void)
 {
+    if (!g_released)
+        return; /* the last walk left only frames that something maps */
+    g_released = false;
     for (struct inode *f = g_image_files; f; f = f->pages_next)
         for (uint64_t i = 0, n = PAGE_UP(f->size) / PAGE_SIZE; i < n; i++)
             if (f->pages[i] && !frames_extra_refs(&g_frames, f->pages[i])) {
@@ -51,6 +61,7 @@ static int image_frame(struct inode *f, uint64_t off, uint64_t *pa)
             return -ENOMEM;
         inode_read(f, phys_to_virt(p), PAGE_SIZE, off);
         f->pages[i] = p;
+        g_released = true; /* not mapped yet: it can go back until it is */
     }
     *pa = f->pages[i];
     return 0;
@@ -88,11 +99,24 @@ static int map_copy(struct mm *mm, uint64_t va, uint64_t pa, uint64_t perm)
 int map_image_page(struct mm *mm, const struct vma *v, uint64_t va, uint64_t off, uint64_t perm)
 {
     uint64_t pa;
+    if (v->prot & PROT_WRITE) {
+        /* a page of its own, read from the ramdisk: no frame of the file's is made for it */
+        int err = mm_may_take(1) ? frames_alloc_page(&g_frames, &pa) : -ENOMEM;
+        if (err || mm_prepare(pa, PAGE_SIZE, true))
+            return -ENOMEM;
+        inode_read(v->file, phys_to_virt(pa), PAGE_SIZE, off);
+        if (mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)) {
+            frames_free(&g_frames, pa, 1);
+            return -ENOMEM;
+        }
+        mm->rss += PAGE_SIZE;
+        return 0;
+    }
     int err = image_frame(v->file, off, &pa);
     if (err)
         return err;
-    if ((v->prot & PROT_WRITE) || frames_ref(&g_frames, pa, 1))
-        return map_copy(mm, va, pa, perm); /* writable, or a frame with 65535 mappings */
+    if (frames_ref(&g_frames, pa, 1))
+        return map_copy(mm, va, pa, perm); /* a frame with 65535 mappings: a copy */
     if (mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)) {
         frames_free(&g_frames, pa, 1);
         return -ENOMEM;

@@ -97,8 +97,11 @@ bool mm_may_take(uint64_t n)
 
 int kframes_alloc(uint64_t len, uint64_t *pa)
 {
-    if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa))
-        return -ENOMEM;
+    if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa)) {
+        image_reclaim(); /* the image's frames no mapping holds, then once more */
+        if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa))
+            return -ENOMEM;
+    }
     return mm_prepare(*pa, len, false);
 }
 
@@ -123,14 +126,23 @@ void mm_release_frames(void *ctx, uint64_t pa, uint64_t len)
 {
     struct mm *mm = ctx; /* NULL when the whole space goes */
     frames_free(&g_frames, pa, len / FRAME_SIZE);
+    image_released(); /* it may have been an image file's frame's last mapping */
     if (mm)
         mm->rss -= len;
 }
 
-bool mm_memory_low(void)
+static bool low(void)
 {
     /* free frames, and what the kernel heap freed (a thread that ended left its stacks there) */
     return g_frames.nfree + kheap_free_bytes() / FRAME_SIZE < 2 * KERNEL_RESERVE;
+}
+
+bool mm_memory_low(void)
+{
+    if (!low())
+        return false;
+    image_reclaim(); /* the image's frames that no mapping holds are free memory too */
+    return low();
 }
 
 uint64_t mm_total_bytes(void)
@@ -214,9 +226,13 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
         return 0; /* the child's page is filled with zeros when touched */
     /* MAP_SHARED memory, and an image file's frames (which no mapping writes), are the
      * child's too */
-    if (v && (vma_kind(v) == VMA_SHARED || (image_backed(v) && is_image_frame(v, va, pa)))) {
-        if (frames_ref(&g_frames, pa, size / FRAME_SIZE))
-            return -ENOMEM;
+    bool image = v && image_backed(v) && is_image_frame(v, va, pa);
+    if (v && (vma_kind(v) == VMA_SHARED || image)) {
+        if (frames_ref(&g_frames, pa, size / FRAME_SIZE)) {
+            if (!image)
+                return -ENOMEM;
+            goto copy; /* an image frame mapped 65535 times: the child gets a copy */
+        }
         if (mmu_map(&dst->mmu, va, pa, size, perm)) {
             frames_free(&g_frames, pa, size / FRAME_SIZE);
             return -ENOMEM;
@@ -224,6 +240,7 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
         dst->rss += size;
         return 0;
     }
+copy:
     if (!mm_may_take(size / FRAME_SIZE))
         return -ENOMEM;
     if (size == HUGE && frames_alloc_chunk(&g_frames, &npa) != 0) {
@@ -688,6 +705,12 @@ static void *alias(struct mm *mm, uint64_t va, size_t len, bool write)
         (write && privatize(mm, va, va + len)) || mmu_lookup(&mm->mmu, va, &pa, NULL, NULL))
         return NULL;
     return phys_to_virt(pa);
+}
+
+int mm_make_private(uint64_t start, uint64_t end)
+{
+    struct mm *mm = mm_current();
+    return populate(mm, start, end) ? -EFAULT : privatize(mm, start, end);
 }
 
 void *mm_alias(uint64_t va, size_t len)

@@ -21,8 +21,10 @@ bool mm_has_room(uint64_t n);
 bool mm_may_take(uint64_t n);
 void mm_release_frames(void *ctx, uint64_t pa, uint64_t len);
 
-/* image_pages.c: the image's files' frames (see there). */
+/* image_pages.c: the image's files' frames (see there). Gives back those no mapping holds
+ * (cheap when nothing was released since the last time: image_released says so). */
 void image_reclaim(void);
+void image_released(void);
 /* v maps a file of the image. */
 bool image_backed(const struct vma *v);
 /* pa, mapped at va of image-backed mapping v, is the file's frame (not a copy). */
