@@ -99,16 +99,17 @@ static int load_segments(const struct program *prog, const struct elfp_image *im
         struct inode *backing = start < prev_end ? NULL : backing_file(prog, s);
         if (backing) {
             /* as Linux maps an ELF file: the file's pages up to the one filesz ends in (a
-             * writable segment's pages become copies when written), then anonymous pages; the
-             * bytes after filesz in that last page are zeroed where the segment has memory
-             * there (.bss) */
+             * writable segment's pages become copies when written), then anonymous pages; when
+             * the segment has memory past filesz (.bss), that last page is zeroed from filesz
+             * to its end, as Linux's padzero does (glibc's ld.so takes the rest of that page
+             * for its first allocations and counts on zeros there) */
             uint64_t fpages = PAGE_UP(fend) - start;
             int err = mm_map_file(start, MIN(fpages, end - start), prot_of(s->flags), kind, backing,
                                   PAGE_DOWN(s->offset));
             if (!err && end > start + fpages)
                 err = mm_map_at(start + fpages, end - start - fpages, prot_of(s->flags), kind);
-            if (!err && zend > fend)
-                err = mm_write(fend, NULL, zend - fend);
+            if (!err && s->memsz > s->filesz && PAGE_UP(fend) > fend)
+                err = mm_write(fend, NULL, PAGE_UP(fend) - fend);
             if (err)
                 return err;
             prev_end = end;
