@@ -86,6 +86,12 @@ bool vfs_writable(const struct inode *ino)
     return !(ino->flags & I_READONLY);
 }
 
+bool vfs_immutable(const struct inode *ino)
+{
+    return S_ISREG(ino->mode) && ino->dev == DEV_ROOTFS && (ino->flags & I_READONLY) &&
+           !ino->iops && !ino->cap && !ino->chunks;
+}
+
 void vfs_touch(struct inode *ino, unsigned which)
 {
     int64_t now = time_realtime_ns();

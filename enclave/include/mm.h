@@ -90,8 +90,13 @@ int mm_fault(uint64_t addr, uint64_t err);
 /* Gives every page of [start, end) its frame (they must be mapped and not PROT_NONE): what the
  * kernel does before it touches user memory. 0, -EFAULT or -ENOMEM. */
 int mm_populate(uint64_t start, uint64_t end);
+/* Gives every page of [start, end) its frame, and its own where it was an image file's (which
+ * is never written: mm/image_pages.c): before the kernel writes code it must not fail to write
+ * (the syscall patcher). 0, -EFAULT or -ENOMEM. */
+int mm_make_private(uint64_t start, uint64_t end);
 /* The kernel's pointer (through the physmap, writable whatever the protection) to the len bytes
- * at va, which lie in one page; NULL when that page is not mapped or is PROT_NONE. */
+ * at va, which lie in one page (its own from now on, see mm_make_private); NULL when that page
+ * is not mapped or is PROT_NONE, or no frame is left for its copy. */
 void *mm_alias(uint64_t va, size_t len);
 /* Writes len bytes of src (zeros when src is NULL) at va whatever its protection: the loader's
  * and the syscall patcher's way to fill code. 0 or -EFAULT. */

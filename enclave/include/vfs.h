@@ -68,6 +68,10 @@ struct inode {
     uint64_t cap;  /* bytes the kernel allocated for the file (0: data is the ramdisk's) */
     uint8_t **chunks; /* large tmpfs files: their bytes in 1 MiB pieces (fs/tmpfs.c) */
     uint64_t chunk_slots;
+    /* the image's files (vfs_immutable): the frame of each page mapped so far, shared by every
+     * mapping that reads it (mm/mm.c), and the next file that has such frames */
+    uint64_t *pages;
+    struct inode *pages_next;
     struct inode *parent; /* directories: ".." */
     /* directories */
     struct dirent_node *children, *last_child;
@@ -176,6 +180,8 @@ void vfs_stat(const struct inode *ino, struct linux_stat *st);
 #define T_CTIME 4
 void vfs_touch(struct inode *ino, unsigned which);
 bool vfs_writable(const struct inode *ino);
+/* A regular file of the image: its bytes are the ramdisk's and never change. */
+bool vfs_immutable(const struct inode *ino);
 
 /* fs/ramfs.c: builds the tree from the application ramdisk (newc cpio with rootfs/..., cmd, env
  * and an optional "tmpfs" list of mount points). The cmd, env and tmpfs files are returned

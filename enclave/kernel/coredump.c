@@ -9,7 +9,8 @@
  * has been touched, shared anonymous memory and shared mappings of files without a name; the
  * bytes of a shared mapping of a named file are that file's, and PROT_NONE ranges are never
  * read. Those get a PT_LOAD with p_filesz 0. Memory is read without giving a page a frame: a page
- * never touched is written as zeros. The kernel's own ranges of the address space (VMA_KERNEL)
+ * never touched is written as zeros, or as the file's bytes in a mapping of an image file (its
+ * pages are mapped when touched). The kernel's own ranges of the address space (VMA_KERNEL)
  * are not the program's and are left out.
  *
  * Everything happens under the kernel lock without blocking once the other threads are gone:
@@ -48,7 +49,8 @@ struct coredump {
 /* A mapping to dump, copied from the mapping table. */
 struct core_map {
     struct core_segment seg;
-    struct inode *file; /* read through the file: a shared mapping of a writable one */
+    struct inode *file;  /* read through the file: a shared mapping of a writable one */
+    struct inode *image; /* a private mapping of an image file: what its untouched pages hold */
     uint64_t off;
 };
 
@@ -173,6 +175,7 @@ static struct core_map *collect_maps(struct mm *mm, unsigned *count)
         m[n++] = (struct core_map){
             .seg = {v->start, v->end - v->start, dump_size(mm, v), flags},
             .file = through_file ? v->file : NULL,
+            .image = !through_file && v->file && vfs_immutable(v->file) ? v->file : NULL,
             .off = v->off,
         };
     }
@@ -308,6 +311,12 @@ static bool write_map(struct writer *w, struct mm *mm, const struct core_map *m,
             src = n ? page : NULL;
         } else {
             src = mm_peek_in(mm, m->seg.vaddr + done);
+            if (!src && m->image) { /* an untouched page of an image file's mapping: the file's */
+                long n = inode_read(m->image, page, PAGE_SIZE, m->off + done);
+                n = n < 0 ? 0 : n;
+                memset(page + n, 0, PAGE_SIZE - (size_t)n);
+                src = page;
+            }
         }
         if (!emit(w, src, PAGE_SIZE))
             return false;

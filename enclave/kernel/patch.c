@@ -183,7 +183,8 @@ static bool is_prefix(uint8_t b)
 static uint8_t *code_at(uint64_t va, size_t n)
 {
     uint8_t *p = mm_alias(va, n);
-    KASSERT(p); /* code that just ran, or the stub area: mapped and not PROT_NONE */
+    KASSERT(p); /* code that just ran, made the process's own (mm_make_private), or the stub
+                 * area: mapped, not PROT_NONE, nothing to copy */
     return p;
 }
 
@@ -316,6 +317,10 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
         return false;
     if (shared_code() && ((x - 5) & 7) > 3)
         return false; /* see write_jmp32 */
+    /* the code pages written become the process's own first (an image file's page is shared:
+     * a copy needs a frame, and a patch must not fail half way) */
+    if (mm_make_private((x - 5) & ~7ull, x + 2))
+        return false;
     uint64_t stub = make_stub(imm, x + 2, x - 5);
     if (!stub)
         return false;
@@ -376,6 +381,10 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     uint64_t slot = find_padding(x, v->end, &pad_end, why);
     if (!slot)
         return false;
+    if (mm_make_private(x, MAX(pad_end, slot + 5))) { /* as in patch_mov_imm */
+        *why = "no memory for a copy of its code page";
+        return false;
+    }
     uint64_t stub = make_stub(-1, x + 2, slot);
     if (!stub) {
         *why = "no stub area with room within a rel32 jump";

@@ -55,10 +55,29 @@ static int place_pie(const struct elfp_image *img, enum place where, uint64_t sp
     return 0;
 }
 
+/* A program's bytes: the file's own (bytes), or a copy of them (copy, freed by the owner). */
+struct program {
+    const uint8_t *bytes;
+    uint8_t *copy;
+    struct inode *ino; /* the file (its frames may back the segments: backing_file) */
+};
+
+/* The program's file whose own frames can back segment s (mm/image_pages.c: a file of the
+ * image, shared by every process that runs it), or NULL when s must be copied: the file is not
+ * the image's, or the segment's address and offset disagree within a page. */
+static struct inode *backing_file(const struct program *prog, const struct elfp_segment *s)
+{
+    if (!prog->ino || prog->copy || !vfs_immutable(prog->ino) || !s->filesz ||
+        ((s->vaddr - s->offset) & (PAGE_SIZE - 1)))
+        return NULL;
+    return prog->ino;
+}
+
 /* Maps and fills every PT_LOAD. Returns the load bias (0 for fixed-address executables). */
-static int load_segments(const uint8_t *file, const struct elfp_image *img, enum place where,
+static int load_segments(const struct program *prog, const struct elfp_image *img, enum place where,
                          uint64_t *bias_out)
 {
+    const uint8_t *file = prog->bytes;
     uint64_t span = img->span_end - img->span_start;
     uint64_t bias = 0;
     if (img->type == ELFP_PIE) {
@@ -68,16 +87,38 @@ static int load_segments(const uint8_t *file, const struct elfp_image *img, enum
             return err;
         bias = base - img->span_start;
     }
+    /* the program's pages show as the program in /proc/self/maps; the interpreter's are
+     * ordinary private memory, as its mmap'd libraries */
+    uint32_t kind = where == PLACE_PROGRAM ? VMA_EXE : VMA_ANON;
     uint64_t prev_end = 0;
     for (uint32_t i = 0; i < img->nload; i++) {
         const struct elfp_segment *s = &img->load[i];
         uint64_t start = PAGE_DOWN(s->vaddr + bias), end = PAGE_UP(s->vaddr + bias + s->memsz);
+        uint64_t fend = s->vaddr + bias + s->filesz;
+        uint64_t zend = MIN(s->vaddr + bias + s->memsz, PAGE_UP(fend));
+        struct inode *backing = start < prev_end ? NULL : backing_file(prog, s);
+        if (backing) {
+            /* as Linux maps an ELF file: the file's pages up to the one filesz ends in (a
+             * writable segment's pages become copies when written), then anonymous pages; when
+             * the segment has memory past filesz (.bss), that last page is zeroed from filesz
+             * to its end, as Linux's padzero does (glibc's ld.so takes the rest of that page
+             * for its first allocations and counts on zeros there) */
+            uint64_t fpages = PAGE_UP(fend) - start;
+            int err = mm_map_file(start, MIN(fpages, end - start), prot_of(s->flags), kind, backing,
+                                  PAGE_DOWN(s->offset));
+            if (!err && end > start + fpages)
+                err = mm_map_at(start + fpages, end - start - fpages, prot_of(s->flags), kind);
+            if (!err && s->memsz > s->filesz && PAGE_UP(fend) > fend)
+                err = mm_write(fend, NULL, PAGE_UP(fend) - fend);
+            if (err)
+                return err;
+            prev_end = end;
+            continue;
+        }
         if (start < prev_end)
             start = prev_end; /* the page is shared with the previous segment */
         if (start < end) {
-            /* the interpreter's pages are ordinary private memory, as its mmap'd libraries */
-            int err = mm_map_at(start, end - start, prot_of(s->flags),
-                                where == PLACE_PROGRAM ? VMA_EXE : VMA_ANON);
+            int err = mm_map_at(start, end - start, prot_of(s->flags), kind);
             if (err)
                 return err;
         }
@@ -85,8 +126,6 @@ static int load_segments(const uint8_t *file, const struct elfp_image *img, enum
         /* as mmap would: file bytes from the page-aligned offset, zeros after filesz up to the
          * end of that page (the pages after it are untouched, and zero when first touched) */
         uint64_t lead = (s->vaddr + bias) & (PAGE_SIZE - 1);
-        uint64_t fend = s->vaddr + bias + s->filesz;
-        uint64_t zend = MIN(s->vaddr + bias + s->memsz, PAGE_UP(fend));
         int err = mm_write(s->vaddr + bias - lead, file + s->offset - lead, s->filesz + lead);
         if (!err && s->filesz)
             err = mm_write(fend, NULL, zend - fend);
@@ -262,11 +301,6 @@ static int find_program(const char *name, char **envp, struct inode **out, char 
 
 /* A program's bytes in one piece: the image's or a small tmpfs file's own, or a copy (kfree'd
  * by the caller) of a tmpfs file kept in pieces (large, or mapped MAP_SHARED: fs/tmpfs.c). */
-struct program {
-    const uint8_t *bytes;
-    uint8_t *copy;
-};
-
 /* Whether ino can be run: a regular, executable file that is a static ELF (or, for execve, a
  * script: *script set). 0 and prog filled, or -errno (the reason logged at level). */
 static int check_program(const char *path, struct inode *ino, struct elfp_image *img, bool *script,
@@ -283,6 +317,7 @@ static int check_program(const char *path, struct inode *ino, struct elfp_image 
         return 0;
     }
     prog->bytes = ino->data;
+    prog->ino = ino;
     if (ino->chunks) {
         if (ino->size > COPY_MAX || !(prog->copy = kmalloc(ino->size))) {
             klog(level, "%s: no memory for a copy of the program to start it", path);
@@ -383,7 +418,7 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
         strlcpy(exe, path, PATH_MAX_LEN);
     cred_exec(ino);
     uint64_t bias;
-    int err = load_segments(prog->bytes, img, PLACE_PROGRAM, &bias);
+    int err = load_segments(prog, img, PLACE_PROGRAM, &bias);
     if (err) {
         klog(ALC_LOG_ERROR,
              "%s: cannot load its segments (%d): the enclave's memory is too small or the "
@@ -396,7 +431,7 @@ static int load(const char *path, struct inode *ino, const struct program *prog,
     struct start st = {img->entry + bias, 0, 0};
     if (in->ino) {
         uint64_t ibias;
-        err = load_segments(in->prog.bytes, &in->img, PLACE_INTERP, &ibias);
+        err = load_segments(&in->prog, &in->img, PLACE_INTERP, &ibias);
         if (err) {
             klog(ALC_LOG_ERROR, "%s: cannot load its interpreter (%d)", path, err);
             return err;

@@ -183,3 +183,8 @@ bool frames_is_used(const struct frames *f, uint64_t pa)
     return pa >= f->base && pa < f->base + f->nchunks * FRAME_CHUNK &&
            bit(f->used, frame_of(f, pa));
 }
+
+uint16_t frames_extra_refs(const struct frames *f, uint64_t pa)
+{
+    return f->refs[frame_of(f, pa)];
+}

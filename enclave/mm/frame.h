@@ -67,5 +67,7 @@ void frames_clean(struct frames *f, uint64_t pa, uint64_t n,
 
 /* True when the frame at pa is taken. */
 bool frames_is_used(const struct frames *f, uint64_t pa);
+/* The references to the taken frame at pa beyond the first. */
+uint16_t frames_extra_refs(const struct frames *f, uint64_t pa);
 
 #endif

@@ -13,6 +13,7 @@
 #include "mm.h"
 
 #include "frame.h"
+#include "mm_internal.h"
 #include "kernel.h"
 #include "klib.h"
 #include "process.h"
@@ -29,7 +30,7 @@
  * buffers) must not fail because a program filled the memory */
 #define KERNEL_RESERVE FRAMES_PER_CHUNK
 
-static struct frames g_frames;
+struct frames g_frames; /* mm_internal.h */
 
 /* ---- frames ---- */
 
@@ -69,7 +70,7 @@ static void no_zero(void *ctx, uint64_t pa, uint64_t len)
 
 /* Frames just taken: backed, and zeroed where they were used before (zero) or only marked as
  * used (the kernel's, which it fills itself). */
-static int prepare(uint64_t pa, uint64_t len, bool zero)
+int mm_prepare(uint64_t pa, uint64_t len, bool zero)
 {
     if (ensure_backed(pa, len)) {
         frames_free(&g_frames, pa, len / FRAME_SIZE);
@@ -79,17 +80,29 @@ static int prepare(uint64_t pa, uint64_t len, bool zero)
     return 0;
 }
 
-/* True when the application may take n more frames. */
-static bool may_take(uint64_t n)
+/* True when the application may take n more frames now. */
+bool mm_has_room(uint64_t n)
 {
     return g_frames.nfree >= n + KERNEL_RESERVE;
 }
 
+/* The same, after giving back the image's unused frames when there is no room. */
+bool mm_may_take(uint64_t n)
+{
+    if (mm_has_room(n))
+        return true;
+    image_reclaim();
+    return mm_has_room(n);
+}
+
 int kframes_alloc(uint64_t len, uint64_t *pa)
 {
-    if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa))
-        return -ENOMEM;
-    return prepare(*pa, len, false);
+    if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa)) {
+        image_reclaim(); /* the image's frames no mapping holds, then once more */
+        if (frames_alloc_run(&g_frames, len / FRAME_SIZE, pa))
+            return -ENOMEM;
+    }
+    return mm_prepare(*pa, len, false);
 }
 
 void kframes_free(uint64_t pa, uint64_t len)
@@ -109,18 +122,27 @@ void kpages_free(void *p, uint64_t len)
 }
 
 /* mmu_unmap's release: the frames of a mapping that went away. */
-static void release_frames(void *ctx, uint64_t pa, uint64_t len)
+void mm_release_frames(void *ctx, uint64_t pa, uint64_t len)
 {
     struct mm *mm = ctx; /* NULL when the whole space goes */
     frames_free(&g_frames, pa, len / FRAME_SIZE);
+    image_released(); /* it may have been an image file's frame's last mapping */
     if (mm)
         mm->rss -= len;
 }
 
-bool mm_memory_low(void)
+static bool low(void)
 {
     /* free frames, and what the kernel heap freed (a thread that ended left its stacks there) */
     return g_frames.nfree + kheap_free_bytes() / FRAME_SIZE < 2 * KERNEL_RESERVE;
+}
+
+bool mm_memory_low(void)
+{
+    if (!low())
+        return false;
+    image_reclaim(); /* the image's frames that no mapping holds are free memory too */
+    return low();
 }
 
 uint64_t mm_total_bytes(void)
@@ -202,9 +224,15 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
     }
     if (v && (v->kind & VMA_F_WIPEONFORK))
         return 0; /* the child's page is filled with zeros when touched */
-    if (v && vma_kind(v) == VMA_SHARED) {
-        if (frames_ref(&g_frames, pa, size / FRAME_SIZE))
-            return -ENOMEM;
+    /* MAP_SHARED memory, and an image file's frames (which no mapping writes), are the
+     * child's too */
+    bool image = v && image_backed(v) && is_image_frame(v, va, pa);
+    if (v && (vma_kind(v) == VMA_SHARED || image)) {
+        if (frames_ref(&g_frames, pa, size / FRAME_SIZE)) {
+            if (!image)
+                return -ENOMEM;
+            goto copy; /* an image frame mapped 65535 times: the child gets a copy */
+        }
         if (mmu_map(&dst->mmu, va, pa, size, perm)) {
             frames_free(&g_frames, pa, size / FRAME_SIZE);
             return -ENOMEM;
@@ -212,7 +240,8 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
         dst->rss += size;
         return 0;
     }
-    if (!may_take(size / FRAME_SIZE))
+copy:
+    if (!mm_may_take(size / FRAME_SIZE))
         return -ENOMEM;
     if (size == HUGE && frames_alloc_chunk(&g_frames, &npa) != 0) {
         /* no whole chunk left: the 2 MiB page becomes 512 small ones */
@@ -225,7 +254,7 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
     }
     if (size != HUGE && frames_alloc_page(&g_frames, &npa))
         return -ENOMEM;
-    if (prepare(npa, size, false))
+    if (mm_prepare(npa, size, false))
         return -ENOMEM;
     memcpy(phys_to_virt(npa), phys_to_virt(pa), size);
     if (mmu_map(&dst->mmu, va, npa, size, perm)) {
@@ -260,7 +289,7 @@ struct mm *mm_copy(struct mm *src)
     if (src->nfiles) {
         mm->files = kmalloc(src->nfiles * sizeof(*mm->files));
         if (!mm->files) {
-            mmu_space_destroy(&mm->mmu, release_frames, NULL);
+            mmu_space_destroy(&mm->mmu, mm_release_frames, NULL);
             kfree(vmas);
             kfree(mm);
             return NULL;
@@ -298,7 +327,7 @@ void mm_put(struct mm *mm)
     if (--mm->users > 0)
         return;
     patch_free(mm);
-    mmu_space_destroy(&mm->mmu, release_frames, NULL);
+    mmu_space_destroy(&mm->mmu, mm_release_frames, NULL);
     for (uint32_t i = 0; i < mm->nfiles; i++)
         vfs_put(mm->files[i]);
     if (mm->nfiles)
@@ -452,7 +481,7 @@ int mm_unmap(uint64_t start, uint64_t end)
     bool had_file = mm->nfiles && vms_any_flag(&mm->space, start, end, VMA_F_FILE);
     if (mm->vdso_base >= start && mm->vdso_base < end)
         mm->vdso_base = 0; /* its range may hold anything from now on */
-    int err = mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
+    int err = mmu_unmap(&mm->mmu, start, end - start, mm_release_frames, mm);
     if (!err)
         err = vms_remove(&mm->space, start, end);
     if (!err && had_file) /* only then can a file have lost its last mapping */
@@ -465,6 +494,8 @@ int mm_protect(uint64_t start, uint64_t end, uint32_t prot)
     struct mm *mm = mm_current();
     if (!vms_accessible(&mm->space, start, end - start, 0) || room(mm))
         return -ENOMEM;
+    if ((prot & PROT_WRITE) && privatize(mm, start, end))
+        return -ENOMEM;
     int err = mmu_protect(&mm->mmu, start, end - start, perm_of(prot));
     return err ? err : vms_protect(&mm->space, start, end, prot);
 }
@@ -472,16 +503,16 @@ int mm_protect(uint64_t start, uint64_t end, uint32_t prot)
 int mm_discard(uint64_t start, uint64_t end)
 {
     struct mm *mm = mm_current();
-    return mmu_unmap(&mm->mmu, start, end - start, release_frames, mm);
+    return mmu_unmap(&mm->mmu, start, end - start, mm_release_frames, mm);
 }
 
 /* Gives the untouched page at va a zeroed frame of its own. 0 or -ENOMEM. */
 static int map_small(struct mm *mm, uint64_t va, uint64_t perm)
 {
     uint64_t pa;
-    int err = may_take(1) ? frames_alloc_page(&g_frames, &pa) : -ENOMEM;
+    int err = mm_may_take(1) ? frames_alloc_page(&g_frames, &pa) : -ENOMEM;
     if (!err)
-        err = prepare(pa, PAGE_SIZE, true);
+        err = mm_prepare(pa, PAGE_SIZE, true);
     if (!err && (err = mmu_map(&mm->mmu, va, pa, PAGE_SIZE, perm)))
         frames_free(&g_frames, pa, 1);
     if (!err)
@@ -508,18 +539,21 @@ static int map_file_page(struct mm *mm, struct inode *file, uint64_t va, uint64_
 }
 
 /* The untouched page at va of a mapping of a file: SIGBUS past the file's end (rounded up to a
- * page, as Linux), the file's pages for a shared mapping of a writable file (the page and its
- * neighbours in the aligned 64 KiB, within the file), else 1: a page of its own. */
+ * page, as Linux); for an image file, its frame or a copy (above), and for a shared mapping of
+ * a writable file, the file's pages (the page and its neighbours in the aligned 64 KiB, within
+ * the file); else 1: a page of its own. */
 static int fault_in_file(struct mm *mm, const struct vma *v, uint64_t va)
 {
     uint64_t off = v->off + (PAGE_DOWN(va) - v->start);
     uint64_t size = PAGE_UP(v->file->size);
     if (off >= size)
         return -ENXIO;
-    if (vma_kind(v) != VMA_SHARED || !vfs_writable(v->file))
+    bool image = image_backed(v);
+    if (!image && (vma_kind(v) != VMA_SHARED || !vfs_writable(v->file)))
         return 1;
     uint64_t perm = perm_of(v->prot);
-    int err = map_file_page(mm, v->file, PAGE_DOWN(va), off, perm);
+    int err = image ? map_image_page(mm, v, PAGE_DOWN(va), off, perm)
+                    : map_file_page(mm, v->file, PAGE_DOWN(va), off, perm);
     if (err)
         return err;
     uint64_t from = MAX(v->start, va & ~(uint64_t)(AROUND - 1));
@@ -527,7 +561,7 @@ static int fault_in_file(struct mm *mm, const struct vma *v, uint64_t va)
     for (uint64_t at = from; at < to; at += PAGE_SIZE) {
         uint64_t o = v->off + (at - v->start);
         if (o < size && mmu_lookup(&mm->mmu, at, NULL, NULL, NULL) != 0 &&
-            map_file_page(mm, v->file, at, o, perm))
+            (image ? map_image_page(mm, v, at, o, perm) : map_file_page(mm, v->file, at, o, perm)))
             break;
     }
     return 0;
@@ -544,9 +578,9 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
     uint64_t perm = perm_of(v->prot), pa;
     uint64_t block = va & ~(HUGE - 1);
     if (!v->file && block >= v->start && block + HUGE <= v->end &&
-        may_take(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
+        mm_has_room(FRAMES_PER_CHUNK + g_frames.total / 8) && mmu_unmapped(&mm->mmu, block, HUGE) &&
         frames_alloc_chunk(&g_frames, &pa) == 0) {
-        if (prepare(pa, HUGE, true) == 0) {
+        if (mm_prepare(pa, HUGE, true) == 0) {
             if (mmu_map(&mm->mmu, block, pa, HUGE, perm) == 0) {
                 mm->rss += HUGE;
                 return 0;
@@ -606,7 +640,10 @@ int mm_fault(uint64_t addr, uint64_t err)
         return fault_in(mm, v, addr);
     if (perm == perm_of(v->prot))
         return 0; /* run it again: the TLB dropped the entry the fault came from */
-    /* present and allowed, but the table says less: make it say what the mapping does */
+    /* present and allowed, but the table says less: make it say what the mapping does (an image
+     * file's frame is never made writable: a copy takes its place) */
+    if ((v->prot & PROT_WRITE) && image_backed(v) && privatize(mm, addr, addr + 1))
+        return -ENOMEM;
     return mmu_protect(&mm->mmu, PAGE_DOWN(addr), PAGE_SIZE, perm_of(v->prot));
 }
 
@@ -658,25 +695,34 @@ int mm_move(uint64_t from, uint64_t to, uint64_t len)
     return mmu_unmap(&mm->mmu, from, len, NULL, NULL); /* the frames are at `to` now */
 }
 
-static void *alias(struct mm *mm, uint64_t va, size_t len)
+/* The kernel's view of [va, va + len) within one page, which gets its frame; for writing, a
+ * page that is an image file's frame first becomes a copy (whatever the page's protection: the
+ * syscall patcher writes into code). */
+static void *alias(struct mm *mm, uint64_t va, size_t len, bool write)
 {
     uint64_t pa;
     if (len == 0 || (va & (PAGE_SIZE - 1)) + len > PAGE_SIZE || populate(mm, va, va + len) ||
-        mmu_lookup(&mm->mmu, va, &pa, NULL, NULL))
+        (write && privatize(mm, va, va + len)) || mmu_lookup(&mm->mmu, va, &pa, NULL, NULL))
         return NULL;
     return phys_to_virt(pa);
 }
 
+int mm_make_private(uint64_t start, uint64_t end)
+{
+    struct mm *mm = mm_current();
+    return populate(mm, start, end) ? -EFAULT : privatize(mm, start, end);
+}
+
 void *mm_alias(uint64_t va, size_t len)
 {
-    return alias(mm_current(), va, len);
+    return alias(mm_current(), va, len, true);
 }
 
 int mm_write_in(struct mm *mm, uint64_t va, const void *src, size_t len)
 {
     while (len > 0) {
         size_t n = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-        uint8_t *p = alias(mm, va, n);
+        uint8_t *p = alias(mm, va, n, true);
         if (!p)
             return -EFAULT;
         if (src) {
@@ -695,7 +741,7 @@ int mm_read_in(struct mm *mm, uint64_t va, void *dst, size_t len)
 {
     while (len > 0) {
         size_t n = MIN(len, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-        const uint8_t *p = alias(mm, va, n);
+        const uint8_t *p = alias(mm, va, n, false);
         if (!p)
             return -EFAULT;
         memcpy(dst, p, n);

@@ -125,7 +125,7 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
     if (size < len)
         return -ENOMEM;
     /* MAP_SHARED: shared with the children forked later, and a writable file's pages with the
-     * file (read-only files of the image are copied: they never change) */
+     * file (the image's files: see below) */
     uint32_t kind = (type == MAP_PRIVATE ? VMA_ANON : VMA_SHARED) | vflags;
 
     /* memory is committed when touched, but one mapping larger than all of it cannot work */
@@ -156,6 +156,13 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint32_t, prot, uint32_t, f
     }
     if (shares_file_pages(kind, src))
         return (long)at; /* its pages are the file's, mapped when touched */
+    if (src && vfs_immutable(src)) {
+        /* an image file's pages are its own frames, or copies of them, made when touched
+         * (mm/mm.c): nothing to copy now, and a fork's child shares them either way */
+        if ((flags & (MAP_POPULATE | MAP_LOCKED)) && prot != PROT_NONE)
+            mm_populate(at, at + MIN(size, off >= src->size ? 0 : PAGE_UP(src->size - off)));
+        return (long)at;
+    }
     /* the pages within the file (its size rounded up to a page); the ones past it stay
      * unmapped, and touching them is SIGBUS */
     uint64_t fill = size;

@@ -43,3 +43,27 @@ setup() { require_kvm; }
     grep -qx "reserve 4 GiB PROT_NONE: ok" "$T/enclave.out"
   done
 }
+
+@test "private mappings of an image file: writes stay private (fault, mprotect, fork, the kernel's own), MADV_DONTNEED and PROT_NONE read the file again, agree with Linux (all variants)" {
+  for v in "${VARIANTS[@]}"; do
+    run_both "$(prog mem_imagemap-$v)" /proc/self/exe
+    assert_same || { echo "variant $v"; return 1; }
+  done
+  ! grep -q ': NO$' "$T/enclave.out"
+}
+
+@test "an image file mapped read-only by 8 processes costs its memory once, not 8 times" {
+  local root=$BATS_TEST_TMPDIR/root
+  mkdir -p "$root"
+  cp "$(prog mem_imagemap-musl-exec)" "$root/mem_imagemap"
+  head -c $((16 << 20)) /dev/urandom > "$root/big"
+  "$ALCOVE" run --memory 512 --log-file "$BATS_TEST_TMPDIR/log" --rootfs "$root" /mem_imagemap share 8 /big \
+    > "$BATS_TEST_TMPDIR/out" 2>&1 || { cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/log"; return 1; }
+  cat "$BATS_TEST_TMPDIR/out"
+  local used
+  used=$(sed -n 's/^children 8 file 16384 KiB: memory used \([0-9-]*\) KiB$/\1/p' "$BATS_TEST_TMPDIR/out")
+  [ -n "$used" ]
+  # a copy per process would be 8 x 16 MiB = 131072 KiB more; one copy is 16384 KiB, plus what 8
+  # processes have of their own (fork copies the parent's pages: about 2 MiB each here)
+  [ "$used" -lt 65536 ] || { echo "used $used KiB: the file's pages were copied per process"; return 1; }
+}
