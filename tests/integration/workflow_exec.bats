@@ -196,7 +196,8 @@ t, p = frame(s)
 assert t == "F" and p[0] == 7 and b"too many sessions" in p, (t, p)
 for h in held:
     h.close()  # their programs get SIGHUP, their sessions end
-for _ in range(100):
+deadline = time.time() + 60  # 64 sessions end on a loaded machine too (CI runs beside a VM)
+while time.time() < deadline:
     s = conn()
     try:
         request(s, "/bin/echo", "again")
