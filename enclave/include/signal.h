@@ -207,6 +207,9 @@ void signal_reset_handlers(struct process *p);
 void signal_exec(void);
 /* True when p has a handler for sig (not the default action, not ignored). */
 bool signal_has_handler(struct process *p, int sig);
+/* True when p does not leave sig to its default action (a handler, or ignored) or every one of
+ * its threads holds it blocked (sigwait, signalfd): what the host forwards (host_signal.c). */
+bool signal_wanted_by(struct process *p, int sig);
 /* A fork's child thread gets the calling thread's alternate signal stack. */
 void signal_fork_thread(struct thread *child);
 /* True when p asked not to hear of its children stopping and continuing (SA_NOCLDSTOP). */
@@ -214,6 +217,12 @@ bool signal_child_stop_quiet(const struct process *p);
 /* True when p's children are reaped as they end (SIGCHLD ignored, or SA_NOCLDWAIT). */
 bool signal_child_ignored(const struct process *p);
 void signal_thread_free(struct thread *t);
+
+/* ---- the host's signals (kernel/host_signal.c; alcove_abi.h, "Host signals") ---- */
+/* Republishes shared.caught when p is the first process: its dispositions or masks changed. */
+void host_signal_changed(struct process *p);
+/* Sends pid 1 the signals the monitor forwarded (sched_poll, on ALC_EV_SIGNAL). */
+void host_signal_take(void);
 /* True when a signal is pending that the application has not blocked: blocking syscalls stop
  * (see the restart codes above). */
 bool signal_pending(void);

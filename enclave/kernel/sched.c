@@ -218,8 +218,12 @@ static void sched_poll(int64_t *until_out, uint32_t *events_out)
     timer_run_due();
     int64_t now = time_monotonic_ns();
     uint32_t ev = shared_events();
+    if (ev & ALC_EV_SIGNAL) {
+        host_signal_take(); /* may wake threads: before the wait list is walked */
+        ev &= ~ALC_EV_SIGNAL;
+    }
     int64_t until = timer_next_deadline();
-    uint32_t want = 0;
+    uint32_t want = ALC_EV_SIGNAL; /* an idle vCPU wakes for the host's signals too */
     struct thread *t = g_waitlist;
     while (t) {
         struct thread *n = t->next;

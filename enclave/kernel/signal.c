@@ -161,6 +161,7 @@ void signal_exec(void)
     me()->altstack.flags = SS_DISABLE;
     me()->altstack.sp = 0;
     me()->altstack.size = 0;
+    host_signal_changed(current_process());
 }
 
 bool signal_has_handler(struct process *p, int sig)
@@ -207,6 +208,7 @@ void signal_thread_free(struct thread *t)
     ps->rtq_len = w;
     kfree(t->sig);
     t->sig = NULL;
+    host_signal_changed(t->proc);
 }
 
 /* ---- pending signals ---- */
@@ -373,6 +375,7 @@ uint64_t signal_blocked(void)
 void signal_set_blocked(uint64_t mask)
 {
     me()->blocked = mask & ~UNBLOCKABLE;
+    host_signal_changed(current_process());
 }
 
 void signal_set_temporary_mask(uint64_t mask)
@@ -438,6 +441,15 @@ static bool held_by(const struct thread *t, int sig)
 static bool blocked_everywhere(struct process *p, int sig)
 {
     for_each_thread_of(p, t) if (!held_by(t, sig)) return false;
+    return true;
+}
+
+bool signal_wanted_by(struct process *p, int sig)
+{
+    if (handler_of(p, sig) != SIG_DFL)
+        return true;
+    /* a thread being freed has no signal state left: it holds nothing */
+    for_each_thread_of(p, t) if (t->sig && !held_by(t, sig)) return false;
     return true;
 }
 
@@ -514,6 +526,7 @@ int signal_action(int sig, const struct linux_sigaction *act, struct linux_sigac
         /* setting a disposition to ignore discards what is pending, blocked or not */
         if (ignored(current_process(), sig))
             flush(sig);
+        host_signal_changed(current_process());
     }
     return 0;
 }

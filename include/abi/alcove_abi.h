@@ -19,7 +19,7 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 5
+#define ALC_ABI_VERSION 6
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
@@ -128,6 +128,7 @@ _Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 /* Event bits the monitor sets in struct alc_shared.events (then wakes a waiting vCPU). */
 #define ALC_EV_CONSOLE_SPACE 0x1u               /* the output ring has been drained */
 #define ALC_EV_STDIN         0x2u               /* the stdin ring has data, EOF or an error */
+#define ALC_EV_SIGNAL        0x4u               /* shared.host_signals has signals to deliver */
 #define ALC_EV_VIRTIO(slot)  (0x100u << (slot)) /* virtio device `slot` used some buffers */
 #define ALC_EV_STOP          0x80000000u        /* the enclave is being torn down */
 
@@ -252,15 +253,22 @@ enum alc_log_level {
 /* Memory shared for signalling; one page. */
 #ifndef __ASSEMBLER__
 struct alc_shared {
-    volatile uint32_t events;      /* ALC_EV_* set by the monitor, cleared by the guest */
-    volatile uint32_t ready;       /* guest: threads ready to run that no vCPU runs (preemption) */
-    volatile int64_t wake_at;      /* guest: CLOCK_MONOTONIC ns when a sleeping thread is due, or
-                                      INT64_MAX; the monitor preempts a busy vCPU then */
-    volatile uint32_t wait_events; /* guest: ALC_EV_* bits some blocked thread waits for */
-    volatile uint32_t kick;        /* guest: incremented to have the monitor preempt, at its next
-                                      slice, every vCPU running the application: a thread there
-                                      must enter the kernel (a signal, its process stopping or
-                                      ending) */
+    volatile uint32_t events;       /* ALC_EV_* set by the monitor, cleared by the guest */
+    volatile uint32_t ready;        /* guest: threads ready to run that no vCPU runs (preemption) */
+    volatile int64_t wake_at;       /* guest: CLOCK_MONOTONIC ns when a sleeping thread is due, or
+                                       INT64_MAX; the monitor preempts a busy vCPU then */
+    volatile uint32_t wait_events;  /* guest: ALC_EV_* bits some blocked thread waits for */
+    volatile uint32_t kick;         /* guest: incremented to have the monitor preempt, at its next
+                                       slice, every vCPU running the application: a thread there
+                                       must enter the kernel (a signal, its process stopping or
+                                       ending) */
+    volatile uint32_t caught;       /* guest: bit N set when the first process (pid 1) does not
+                                       leave signal N (1-31) to its default action (a handler,
+                                       SIG_IGN) or every one of its threads blocks it */
+    volatile uint32_t host_signals; /* monitor: bit N set to deliver signal N to the first
+                                       process, then ALC_EV_SIGNAL; the guest takes the bits */
+    volatile uint32_t host_group_signals; /* monitor: the same for the first process's process
+                                             group (what a terminal's Ctrl-C reaches) */
 };
 #endif
 
@@ -388,6 +396,20 @@ _Static_assert(offsetof(struct alc_cpu_area, boot_cr3) == 0xb8, "cpu area");
  * go to preempt_*, and it continues at the kernel header's entry_preempt with rsp = kstack_top
  * and rflags = 0x2, every other register unchanged. In the kernel's half it continues as it
  * was: the kernel looks at need_resched before it returns to the application. */
+
+/* ---- Host signals -----------------------------------------------------------------------------
+ * A signal the host sends the enclave (a Ctrl-C to `alcove run`, `alcove-oci kill`) reaches the
+ * first process only where that process asked for it: the guest keeps shared.caught up to date
+ * (bit N: pid 1 has a handler for N or ignores it, or every one of its threads blocks it). For
+ * such a signal the monitor sets bit N in shared.host_signals (or host_group_signals when the
+ * host's terminal made it, as a Ctrl-C: the signal then goes to pid 1's process group, as a
+ * terminal sends it to its foreground group), then ALC_EV_SIGNAL in
+ * shared.events, wakes a waiting vCPU and has every vCPU running the application enter its
+ * kernel (as for shared.kick); the guest clears ALC_EV_SIGNAL, takes both words and sends each
+ * signal as one from outside (SI_USER, pid 0, uid 0). For any other signal the monitor
+ * applies the default action itself, without the guest: it ends the enclave with 128 + N (or
+ * drops a signal whose default is to be ignored), so a guest that never looks cannot keep a
+ * terminating signal from ending it unless its first process asked to handle that signal. */
 
 /* Page offsets inside the CPU window. */
 #define ALC_CPU_PAGE_AREA      0 /* struct alc_cpu_area + kernel per-CPU data */

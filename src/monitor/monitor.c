@@ -234,8 +234,10 @@ static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
     return (int64_t)(n ? n : 1) * (int64_t)ALC_HEARTBEAT_TIMEOUT_S * 1000000000ll;
 }
 
-/* Waits for the end (vm_end sends SIGUSR2); a SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove ends the
- * enclave as that signal would have ended the program. No heartbeat in time ends it too. */
+/* Waits for the end (vm_end sends SIGUSR2). A SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove, or a
+ * signal carried by MONITOR_SIGNAL_CARRIER, goes to host_signal: to the program when it handles
+ * it, else the enclave ends as that signal would have ended the program. No heartbeat in time
+ * ends it too. */
 /* Tells run-enclave how the launch went: 0 (the heartbeat came) or an alcove error code. Then
  * the monitor lets go of the command's terminal. 0, or -1 when the command is gone. */
 static int report_launch(int fd, int32_t code, uint32_t cid)
@@ -292,9 +294,12 @@ static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
             if (left < 1000000000ll)
                 ts = (struct timespec){0, (long)left};
         }
-        int sig = sigtimedwait(host_signals, NULL, &ts);
+        siginfo_t si;
+        int sig = sigtimedwait(host_signals, &si, &ts);
+        if (sig == MONITOR_SIGNAL_CARRIER) /* alcove-oci kill: the signal is its value */
+            sig = si.si_code == SI_QUEUE ? si.si_value.sival_int : 0;
         if (sig > 0 && sig != SIGUSR2)
-            vm_end(vm, VM_END_HOST, 128 + sig, "stopped by signal %d", sig);
+            host_signal(vm, sig, si.si_code == SI_KERNEL);
     }
 }
 
@@ -527,6 +532,7 @@ int monitor_run(const struct enclave_config *cfg)
     sigaddset(&host_signals, SIGHUP);
     sigaddset(&host_signals, SIGQUIT);
     sigaddset(&host_signals, SIGUSR2);
+    sigaddset(&host_signals, MONITOR_SIGNAL_CARRIER);
     pthread_sigmask(SIG_BLOCK, &host_signals, &old_mask);
     vm->waiter = pthread_self();
 

@@ -38,6 +38,28 @@ static bool sleeper_due(struct vm *vm, int64_t now)
     return at > 0 && at <= now;
 }
 
+/* Has vCPU v enter the guest's kernel: at once when it runs the application (entry_preempt),
+ * on its way out when it is in the kernel. */
+static void preempt(struct vm *vm, struct vcpu *v)
+{
+    v->area->need_resched = 1;
+    if (__atomic_load_n(&v->area->in_kernel, __ATOMIC_ACQUIRE))
+        return; /* it looks at need_resched on its way out */
+    atomic_store(&v->preempt, true);
+    v->run->immediate_exit = 1;
+    pthread_kill(v->thread, SIGUSR1);
+    atomic_fetch_add(&vm->preemptions, 1);
+}
+
+void sched_kick_running(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->ncpu; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->thread_started && !atomic_load(&v->in_wait))
+            preempt(vm, v);
+    }
+}
+
 static void *tick_thread(void *arg)
 {
     struct vm *vm = arg;
@@ -74,15 +96,9 @@ static void *tick_thread(void *arg)
             bool idle = atomic_load(&v->in_wait);
             bool slice_over = want && !idle && sw == last[i];
             if (slice_over || (kick_all && !idle)) {
-                v->area->need_resched = 1;
                 want -= slice_over;
                 last[i] = sw + 1; /* the switch this asks for: a slice from then on */
-                if (__atomic_load_n(&v->area->in_kernel, __ATOMIC_ACQUIRE))
-                    continue; /* it looks at need_resched on its way out */
-                atomic_store(&v->preempt, true);
-                v->run->immediate_exit = 1;
-                pthread_kill(v->thread, SIGUSR1);
-                atomic_fetch_add(&vm->preemptions, 1);
+                preempt(vm, v);
                 continue;
             }
             last[i] = sw;

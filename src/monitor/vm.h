@@ -120,6 +120,15 @@ void sched_wake_cpu(struct vm *vm, unsigned index);
 int sched_start(struct vm *vm, uint64_t slice_ns);
 /* Stops and joins the timer thread, if any. */
 void sched_stop(struct vm *vm);
+/* Has every vCPU that runs (not waiting in ALC_HC_WAIT) enter the guest's kernel, as the timer
+ * does for shared.kick. Any thread. */
+void sched_kick_running(struct vm *vm);
+
+/* host_signal.c: a signal the host sent the enclave (a Ctrl-C, `alcove-oci kill`): to the
+ * first process (its process group when the host's terminal made it) when it asked for it, else
+ * its default action (alcove_abi.h, "Host signals"). */
+void host_signal(struct vm *vm, int sig, bool from_terminal);
+
 /* On the vCPU's thread, after KVM_RUN was interrupted: redirects the guest to entry_preempt when
  * the timer asked and it runs the application. */
 void sched_preempt(struct vcpu *v);

@@ -1,11 +1,15 @@
 /* control.c: `state`, `kill`, `pause`, `resume`, `delete`, `list` and `ps`.
  *
- * Signals: the enclave has one workload, and the first rule is that TERM, INT, HUP and QUIT
- * end it as that signal would (the monitor tears the enclave down and exits 128 + N), and KILL
- * ends it the same way with status 137 (the teardown still runs; a monitor that has not ended
- * 5 s later gets a real SIGKILL). Signal 0 only checks that the container lives. Other signals
- * are refused until the enclave kernel can deliver them. A created container's monitor has not
- * started the enclave: it gets the signal itself.
+ * Signals (monitor/host_signal.c): a signal reaches the enclave's first process when that
+ * process handles it (or ignores or blocks it); otherwise the monitor applies the default
+ * action itself: TERM, INT, HUP, QUIT, USR1... end the enclave as that signal would (the monitor
+ * tears it down and exits 128 + N), WINCH, CHLD, CONT and URG are dropped. TERM, INT, HUP and
+ * QUIT are sent to the monitor as themselves; every other signal, KILL included, rides on
+ * MONITOR_SIGNAL_CARRIER with its number as the value, since the monitor uses USR1 and USR2
+ * itself and would stop on a real STOP. KILL always ends the enclave with status 137 (the
+ * teardown still runs; a monitor that has not ended 5 s later gets a real SIGKILL). The stop
+ * signals are refused (pause stops a container). Signal 0 only checks that the container lives.
+ * A created container's monitor has not started the enclave: it gets the signal itself.
  *
  * kill holds the container's lock, and signals through a pidfd opened while the monitor's start
  * time was still the one recorded: a pid that was reused meanwhile is never signalled.
@@ -29,6 +33,7 @@
 
 #include "cli/enclaves.h"
 #include "common/errors.h"
+#include "monitor/monitor.h"
 #include "oci/lifecycle.h"
 #include "oci/log.h"
 #include "oci/state.h"
@@ -157,6 +162,25 @@ static int monitor_signal(const struct monitor_ref *m, int sig)
     return kill(m->st->pid, sig);
 }
 
+/* sig for the enclave, carried to the running monitor as MONITOR_SIGNAL_CARRIER's value */
+static int monitor_carry(const struct monitor_ref *m, int sig)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = MONITOR_SIGNAL_CARRIER;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = sig;
+    if (m->pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, m->pidfd, MONITOR_SIGNAL_CARRIER, &si, 0);
+    if (!oci_state_alive(m->st)) {
+        errno = ESRCH;
+        return -1;
+    }
+    return sigqueue(m->st->pid, MONITOR_SIGNAL_CARRIER, si.si_value);
+}
+
 /* Waits up to ms for the monitor to end. 1 when it did. */
 static int monitor_wait(const struct monitor_ref *m, int ms)
 {
@@ -194,23 +218,27 @@ static int signal_container(const struct oci_state *st, int sig)
         r = monitor_signal(&m, sig);
         if (r == 0 && paused) /* a stopped monitor would keep the signal pending */
             r = monitor_signal(&m, SIGCONT);
-    } else if (sig != SIGKILL) {
+    } else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig > 31) {
         oci_err(E_INVALID_ARGUMENT,
-                "signal %d: alcove-oci delivers only TERM, INT, HUP, QUIT and KILL (each ends the "
-                "enclave) for now",
+                "signal %d: alcove-oci does not deliver stop or real-time signals to an enclave "
+                "(alcove-oci pause stops a container)",
                 sig);
         monitor_close(&m);
         return -1;
+    } else if (sig != SIGKILL) {
+        r = monitor_carry(&m, sig);
+        if (r == 0 && paused)
+            r = monitor_signal(&m, SIGCONT);
     } else {
-        /* KILL is delivered as TERM, so that the monitor's teardown runs; the monitor reads
-         * what was asked for here and exits 128 + 9 (written in the container's directory,
-         * never through a link) */
+        /* KILL is carried, so that the monitor's teardown runs whatever the program handles;
+         * the monitor exits 128 + 9. The record (in the container's directory, never through a
+         * link) names the signal asked for should the monitor end by a TERM instead. */
         char text[16];
         snprintf(text, sizeof(text), "%d\n", sig);
         int w = oci_state_put(st->dir, "killed", text);
         if (w)
             oci_info("container %s: cannot record the signal: %s", st->id, strerror(-w));
-        r = monitor_signal(&m, SIGTERM);
+        r = monitor_carry(&m, SIGKILL);
         if (r == 0 && paused)
             r = monitor_signal(&m, SIGCONT);
         if (r == 0 && !monitor_wait(&m, KILL_GRACE_MS)) {

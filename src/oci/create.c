@@ -190,9 +190,12 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         signal(sigs[i], SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* a signal carried for the enclave (kill) waits for monitor_run's wait, never ends this
+     * process by default between start and then, nor after the enclave's end */
+    sigset_t carrier;
+    sigemptyset(&carrier);
+    sigaddset(&carrier, MONITOR_SIGNAL_CARRIER);
+    sigprocmask(SIG_SETMASK, &carrier, NULL);
     setsid(); /* the caller's terminal signals are not the workload's */
     if (tty >= 0) {
         /* the terminal's slave is the workload's console, and the monitor's controlling

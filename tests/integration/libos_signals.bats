@@ -102,3 +102,89 @@ assert_same_status_stdout() {
     [ "$status" -eq 0 ]; [ "$output" = "handlers run: 50 of 50" ] || { echo "$v: $output"; return 1; }
   done
 }
+
+# ---- signals from the host (alcove_abi.h "Host signals", monitor/host_signal.c) ----
+
+# wait_line FILE TEXT: waits up to 300 s (the VM is slow) for a line TEXT in FILE.
+wait_line() {
+  local i
+  for i in $(seq 1 600); do
+    grep -qxF "$2" "$1" 2> /dev/null && return 0
+    sleep 0.5
+  done
+  echo "no line '$2' in $1:"; cat "$1"; return 1
+}
+
+# host_signals WHERE PROGRAM MODE SIGNAL[:LINE]...: runs PROGRAM MODE natively (WHERE=native) or
+# in an enclave (WHERE=enclave, the signals then go to the `alcove run` process) in the
+# background; once it printed "ready", sends each SIGNAL in turn, waiting after it for LINE when
+# one is given; leaves WHERE.out and WHERE.status.
+host_signals() {
+  local where=$1 program=$2 mode=$3 T=$BATS_TEST_TMPDIR
+  shift 3
+  : > "$T/$where.out"
+  if [ "$where" = native ]; then
+    "$program" "$mode" > "$T/$where.out" 2> "$T/$where.err" &
+  else
+    "$ALCOVE" run "$program" "$mode" > "$T/$where.out" 2> "$T/$where.err" &
+  fi
+  local pid=$! step status=0
+  wait_line "$T/$where.out" ready || { kill -9 "$pid"; return 1; }
+  for step in "$@"; do
+    kill -s "${step%%:*}" "$pid"
+    if [[ "$step" == *:* ]]; then
+      wait_line "$T/$where.out" "${step#*:}" || { kill -9 "$pid"; return 1; }
+    fi
+  done
+  wait "$pid" || status=$?
+  echo "$status" > "$T/$where.status"
+}
+
+# host_differential MODE STATUS STEPS...: host_signals natively and in an enclave, in two of the
+# builds; the same stdout and status STATUS in both.
+host_differential() {
+  local mode=$1 want=$2 v T=$BATS_TEST_TMPDIR
+  shift 2
+  for v in musl-exec glibc-pie; do
+    host_signals native "$(prog sig_host-$v)" "$mode" "$@" || return 1
+    host_signals enclave "$(prog sig_host-$v)" "$mode" "$@" || { cat "$T/enclave.err"; return 1; }
+    cmp -s "$T/native.out" "$T/enclave.out" ||
+      { echo "$mode ($v): stdout differs"; diff "$T/native.out" "$T/enclave.out"; return 1; }
+    [ "$(cat "$T/native.status")" = "$want" ] && [ "$(cat "$T/enclave.status")" = "$want" ] ||
+      { echo "$mode ($v): native $(cat "$T/native.status"), enclave $(cat "$T/enclave.status"), want $want"; cat "$T/enclave.err"; return 1; }
+  done
+}
+
+@test "host signals: a program's handlers get the host's HUP and TERM (alcove run forwards them), as natively" {
+  host_differential handle 0 'HUP:got HUP 1' 'HUP:got HUP 2' TERM
+  grep -qx 'got TERM (SI_USER): cleaning up' "$BATS_TEST_TMPDIR/enclave.out"
+}
+
+@test "host signals: a loop with no syscall gets TERM (the monitor brings the vCPU into the kernel)" {
+  host_differential spin 0 TERM
+}
+
+@test "host signals: TERM blocked and taken with sigwait; without a handler TERM ends the enclave (143)" {
+  host_differential sigwait 3 TERM
+  host_differential none 143 TERM
+}
+
+@test "host signals: a Ctrl-C on the host's terminal reaches the enclave's foreground process group" {
+  command -v script > /dev/null || skip "no script(1) (util-linux) to make a terminal"
+  local T=$BATS_TEST_TMPDIR where cmd
+  for where in native enclave; do
+    cmd=$(prog sig_host-musl-exec)
+    [ "$where" = enclave ] && cmd="$ALCOVE run $cmd"
+    rm -f "$T/in" && mkfifo "$T/in"
+    : > "$T/$where.out"
+    script -qfec "$cmd group" /dev/null < "$T/in" > "$T/$where.out" 2>&1 &
+    local pid=$!
+    exec 5> "$T/in"
+    wait_line "$T/$where.out" $'ready\r' || { exec 5>&-; kill -9 "$pid"; return 1; }
+    printf '\003' >&5
+    exec 5>&-
+    wait "$pid" || true
+    grep -q 'the child ended by signal 2; INT reached this process too: yes' "$T/$where.out" ||
+      { echo "$where:"; cat "$T/$where.out"; return 1; }
+  done
+}

@@ -195,6 +195,20 @@ fake_running() {
   assert_nothing_left p1
 }
 
+@test "oci_state: kill of a stop signal is refused (pause stops a container); the monitor is untouched" {
+  sleep 100 & local mon=$!
+  fake_running f1 "$mon"
+  for sig in STOP TSTP 21; do
+    run "${OCI[@]}" kill f1 "$sig"
+    [ "$status" -ne 0 ] || { echo "kill $sig accepted"; return 1; }
+    assert_log_error "alcove-oci pause stops a container"
+  done
+  kill -0 "$mon"
+  [ "$(awk '{print $3}' "/proc/$mon/stat")" != T ]
+  kill "$mon"
+  rm -rf "$R/f1"
+}
+
 @test "oci_state: delete --force removes damaged state: bad JSON, a directory for a file, a link or a file for the directory" {
   mkdir -p "$R/bad1" "$R/bad2/state.json/deeper" "$R/bad3/sub" "$T/outside/keep"
   chmod 700 "$R"
@@ -292,6 +306,43 @@ fake_running() {
     [ "$status" -eq "$want" ] || { echo "kill $sig: run's status $status"; cat "$T/err"; return 1; }
     assert_nothing_left k1
   done
+}
+
+@test "oci_state: kill delivers USR1 and HUP to a workload that traps them and drops WINCH; TERM runs its trap; KILL ends it even when TERM is ignored (137)" {
+  require_kvm
+  # ash runs a trap once its foreground sleep ends
+  mkbundle "$T/b" sh -c 'trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo bye; exit 4" TERM; echo started; while :; do sleep 1; done'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" h1 > "$T/out" 2> "$T/err" &
+  local r=$! i line
+  for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+  grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  for sig in USR1 HUP; do
+    "${OCI[@]}" kill h1 "$sig"
+    for i in $(seq 1 120); do grep -qx "got $sig" "$T/out" && break; sleep 1; done
+    grep -qx "got $sig" "$T/out" || { echo "no trap for $sig"; cat "$T/out" "$T/err"; return 1; }
+  done
+  "${OCI[@]}" kill h1 WINCH # no trap: its default is to be ignored
+  sleep 2
+  [[ "$("${OCI[@]}" state h1)" == *'"running"'* ]]
+  "${OCI[@]}" kill h1 TERM
+  local status=0
+  wait "$r" || status=$?
+  [ "$status" -eq 4 ] && grep -qx bye "$T/out" || { echo "TERM: run's status $status"; cat "$T/out" "$T/err"; return 1; }
+  assert_nothing_left h1
+
+  mkbundle "$T/b" sh -c 'trap "" TERM; echo started; while :; do sleep 1; done'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" h2 > "$T/out" 2> "$T/err" &
+  r=$!
+  for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+  grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  "${OCI[@]}" kill h2 TERM
+  sleep 3
+  [[ "$("${OCI[@]}" state h2)" == *'"running"'* ]] || { echo "an ignored TERM ended it"; return 1; }
+  "${OCI[@]}" kill h2 KILL
+  status=0
+  wait "$r" || status=$?
+  [ "$status" -eq 137 ] || { echo "KILL: run's status $status"; cat "$T/err"; return 1; }
+  assert_nothing_left h2
 }
 
 @test "oci_state: a workload that ends by itself reports its own status, not a recorded kill" {
