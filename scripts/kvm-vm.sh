@@ -94,6 +94,8 @@ ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts
 mount --bind /dev /host/dev; mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
+# a bind does not carry /dev/pts along, and /dev/ptmx finds its instance beside it (pts/)
+mount -t devpts -o ptmxmode=0666 devpts /host/dev/pts
 mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run; mount -t tmpfs shm /host/dev/shm
 ip link set lo up # loopback TCP for the tests that use it (vsock-proxy); the VM has no other network
 # no background memory compaction or transparent huge pages: under the software CPU, kcompactd

@@ -183,6 +183,9 @@ host_differential() {
     wait_line "$T/$where.out" $'ready\r' || { exec 5>&-; kill -9 "$pid"; return 1; }
     printf '\003' >&5
     exec 5>&-
+    local i
+    for i in $(seq 1 600); do kill -0 "$pid" 2> /dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2> /dev/null && { echo "$where: still running 300 s after the Ctrl-C"; kill -9 "$pid"; cat "$T/$where.out"; return 1; }
     wait "$pid" || true
     grep -q 'the child ended by signal 2; INT reached this process too: yes' "$T/$where.out" ||
       { echo "$where:"; cat "$T/$where.out"; return 1; }

@@ -1,0 +1,68 @@
+# rootfs_helpers.bash: a --rootfs tree ($R) holding copies of the host's programs at their own
+# paths (with their interpreters and libraries), and the native-vs-enclave comparison of one
+# program run from it; for dynamic.bats and runtimes.bats.
+
+# add FILE: copies FILE to the same path under $R, symlinks followed.
+add() {
+  mkdir -p "$R$(dirname "$1")"
+  cp -L "$1" "$R$1"
+}
+
+# add_program FILE [DEST]: FILE at DEST (its own path by default) under $R, with its interpreter
+# and the libraries the host's loader resolves for it (ldd; a musl program needs only its
+# interpreter, which is musl's libc too).
+add_program() {
+  local f=$1 dest=${2:-$1} interp lib
+  mkdir -p "$R$(dirname "$dest")"
+  cp -L "$f" "$R$dest"
+  interp=$(readelf -l "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+  [ -n "$interp" ] || { echo "$f: not dynamically linked"; return 1; }
+  add "$interp"
+  case "$interp" in
+    *ld-musl*) ;;
+    *)
+      for lib in $(ldd "$f" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do add "$lib"; done ;;
+  esac
+}
+
+# add_python PYTHON: Debian's python3 (its real path) at /usr/bin/python3 under $R, with its
+# standard library (no test suite, no Tk) and the libraries its extension modules need.
+add_python() {
+  local py=$1 ver=${1##*/} so lib
+  add_program "$py" /usr/bin/python3
+  mkdir -p "$R/usr/lib"
+  cp -a "/usr/lib/$ver" "$R/usr/lib/"
+  rm -rf "$R/usr/lib/$ver"/{test,idlelib,tkinter,ensurepip,lib2to3}
+  for so in "$R/usr/lib/$ver"/lib-dynload/*.so; do
+    for lib in $(ldd "$so" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
+  done
+}
+
+# add_jdk JDK: the JDK's bin, lib and conf (no sources) at the same path under $R, with the
+# loader and the libraries the JVM's own libraries need.
+add_jdk() {
+  local jdk=$1 f lib
+  mkdir -p "$R$jdk"
+  cp -rL "$jdk/bin" "$jdk/lib" "$jdk/conf" "$R$jdk/" 2> /dev/null || true
+  rm -f "$R$jdk/lib/src.zip" "$R$jdk/lib/ct.sym"
+  add /lib64/ld-linux-x86-64.so.2
+  for f in "$jdk/bin/java" "$jdk/lib/server/libjvm.so" "$jdk"/lib/*.so; do
+    for lib in $(ldd "$f" 2> /dev/null | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
+  done
+}
+
+# both DEST ARGS...: runs $R/DEST's original natively (NATIVE holds its host path) and DEST in
+# an enclave of MEM MiB (256 by default) on $R; then assert_same.
+both() {
+  local dest=$1
+  shift
+  T=$BATS_TEST_TMPDIR
+  local status
+  (cd / && env -i PATH=/usr/bin:/bin "$NATIVE" "$@") > "$T/native.out" 2> "$T/native.err" &&
+    status=0 || status=$?
+  echo "$status" > "$T/native.status"
+  "$ALCOVE" run --log-file "$T/enclave.log" -m "${MEM:-256}" --rootfs "$R" "$dest" "$@" \
+    > "$T/enclave.out" 2> "$T/enclave.err" && status=0 || status=$?
+  echo "$status" > "$T/enclave.status"
+  assert_same
+}
