@@ -11,10 +11,16 @@
  * may use r11 (a syscall clobbers it; alc_entry_fast gives it Linux's value, the flags) to hold
  * a return address anywhere in the address space.
  *
- * 1. `mov $nr, %eax; syscall` (what glibc emits for almost every wrapper), with nr the number
- *    that trapped: the 5-byte mov becomes a `jmp` to a stub that does the mov. The `syscall`
- *    itself stays, so code that jumps straight to it still works (and may be patched by 2).
- *    Only when the byte before the mov cannot be a prefix that would change its meaning.
+ * 1. A 5-byte instruction right before the `syscall` that the stub can run in its place:
+ *    `mov $nr, %eax` (what glibc emits for almost every wrapper, nr the number that trapped),
+ *    or `mov %r11, 8(%rsp)` (4c 89 5c 24 08: the last instruction of musl's __syscall_cp_asm,
+ *    the way in of every cancellable call, read and write included, which has no padding
+ *    near). The instruction becomes a `jmp` to a stub that runs it, then enters the kernel and
+ *    returns after the `syscall`. Neither instruction depends on where it runs, and the stub
+ *    uses r11 only after it. The `syscall` itself stays, so code that jumps straight to it
+ *    still works (and may be patched by 2), and a restart (which backs up onto the `syscall`)
+ *    traps once. Only when the byte before the instruction cannot be a prefix that would
+ *    change its meaning.
  *
  * 2. Any other `syscall` (the number loaded from a register or memory, `xor %eax,%eax` for
  *    read, musl's generic paths, glibc's syscall()): the 2-byte `syscall` becomes a 2-byte
@@ -217,9 +223,10 @@ static struct stub_area *area_for(uint64_t from)
     return NULL;
 }
 
-/* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from:
- * `mov $nr, %eax` first when nr >= 0. Its address, or 0 when no stub area has room in reach. */
-static uint64_t make_stub(int64_t nr, uint64_t ret, uint64_t from)
+/* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from: the 5-byte
+ * instruction pre first when not NULL (way 1). Its address, or 0 when no stub area has room in
+ * reach. */
+static uint64_t make_stub(const uint8_t *pre, uint64_t ret, uint64_t from)
 {
     struct stub_area *a = area_for(from);
     if (!a)
@@ -234,10 +241,8 @@ static uint64_t make_stub(int64_t nr, uint64_t ret, uint64_t from)
     }
     uint8_t stub[STUB_SIZE];
     uint8_t *p = stub;
-    if (nr >= 0) {
-        p = emit(p, "\xb8", 1); /* mov $nr, %eax */
-        p = emit32(p, (uint64_t)nr);
-    }
+    if (pre)
+        p = emit(p, pre, 5);    /* the instruction the jmp replaced */
     p = emit(p, "\x49\xbb", 2); /* movabs $ret, %r11 */
     p = emit(p, &ret, 8);
     p = emit(p, "\x4c\x89\x1c\x25", 4); /* mov %r11, fast_rip */
@@ -303,15 +308,20 @@ bool patch_stub_contains(uint64_t rip)
     return false;
 }
 
-/* Way 1: `mov $nr, %eax` (b8 imm32) right before the syscall at x. */
+/* musl's __syscall_cp_asm: mov %r11, 8(%rsp), right before its syscall */
+static const uint8_t MOV_R11_TO_STACK[5] = {0x4c, 0x89, 0x5c, 0x24, 0x08};
+
+/* Way 1: `mov $nr, %eax` (b8 imm32) or `mov %r11, 8(%rsp)` right before the syscall at x. */
 static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
 {
     if (x - 5 < v->start)
         return false;
     uint8_t *site = (uint8_t *)(x - 5);
+    uint8_t pre[5];
+    memcpy(pre, site, 5);
     uint32_t imm;
-    memcpy(&imm, site + 1, 4);
-    if (site[0] != 0xb8 || imm != r->orig_rax)
+    memcpy(&imm, pre + 1, 4);
+    if (!(pre[0] == 0xb8 && imm == r->orig_rax) && memcmp(pre, MOV_R11_TO_STACK, 5) != 0)
         return false;
     if (x - 6 >= v->start && is_prefix(site[-1]))
         return false;
@@ -321,7 +331,7 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
      * a copy needs a frame, and a patch must not fail half way) */
     if (mm_make_private((x - 5) & ~7ull, x + 2))
         return false;
-    uint64_t stub = make_stub(imm, x + 2, x - 5);
+    uint64_t stub = make_stub(pre, x + 2, x - 5);
     if (!stub)
         return false;
     return write_jmp32(x - 5, stub);
@@ -385,7 +395,7 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
         *why = "no memory for a copy of its code page";
         return false;
     }
-    uint64_t stub = make_stub(-1, x + 2, slot);
+    uint64_t stub = make_stub(NULL, x + 2, slot);
     if (!stub) {
         *why = "no stub area with room within a rel32 jump";
         return false;
@@ -405,8 +415,8 @@ static void log_totals(void)
     uint64_t all = g_traps + g_fast_syscalls;
     uint64_t bp = all ? g_traps * 10000 / all : 0; /* basis points */
     klog(ALC_LOG_DEBUG,
-         "syscall patching: %lu syscalls, %lu trapped (%lu.%02lu%%); %lu sites patched (%lu mov "
-         "$nr, %lu through padding), %lu left on the trap path",
+         "syscall patching: %lu syscalls, %lu trapped (%lu.%02lu%%); %lu sites patched (%lu by "
+         "the instruction before, %lu through padding), %lu left on the trap path",
          all, g_traps, bp / 100, bp % 100, g_patched_imm + g_patched_rel8, g_patched_imm,
          g_patched_rel8, g_refused);
 }
