@@ -393,3 +393,31 @@ fake_running() {
   [ "$status" -eq 137 ] || { echo "run's status $status"; cat "$T/err"; return 1; }
   assert_nothing_left p2
 }
+
+@test "oci_state (review): kill of a paused container with a signal its workload handles leaves it paused" {
+  # the stand-in holds the carrier as a real monitor does (it blocks it; here it ignores it)
+  bash -c "trap '' RTMIN+2; exec sleep 100" & local mon=$!
+  sleep 0.2
+  fake_running p2 "$mon"
+  "${OCI[@]}" pause p2
+  [ "$(awk '{print $3}' "/proc/$mon/stat")" = T ]
+  "${OCI[@]}" kill p2 USR1
+  sleep 0.3
+  run "${OCI[@]}" state p2
+  kill -CONT "$mon"; kill "$mon"
+  [[ "$output" == *'"paused"'* ]] || { echo "kill USR1 resumed a paused container: $output"; return 1; }
+}
+
+@test "oci_state (review): kill of a created container with STOP is refused as docs/oci.md says" {
+  sleep 100 & local mon=$!
+  fake_running c2 "$mon"
+  mkfifo "$R/c2/exec.fifo"
+  run "${OCI[@]}" state c2
+  [[ "$output" == *'"created"'* ]] || { echo "$output"; return 1; }
+  run "${OCI[@]}" kill c2 STOP
+  local st=$status pst
+  sleep 0.2
+  pst=$(awk '{print $3}' "/proc/$mon/stat")
+  kill -CONT "$mon"; kill "$mon"
+  [ "$st" -ne 0 ] && [ "$pst" != T ] || { echo "kill STOP: status $st, the monitor's state $pst"; return 1; }
+}
