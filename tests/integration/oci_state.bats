@@ -421,3 +421,19 @@ fake_running() {
   kill -CONT "$mon"; kill "$mon"
   [ "$st" -ne 0 ] && [ "$pst" != T ] || { echo "kill STOP: status $st, the monitor's state $pst"; return 1; }
 }
+
+@test "oci_state (review): kill USR2 reaches a workload that traps it (the monitor drops a carried USR2)" {
+  require_kvm
+  mkbundle "$T/b" sh -c 'trap "echo got USR2" USR2; trap "echo got USR1" USR1; echo started; while :; do sleep 1; done'
+  timeout 300 "${OCI[@]}" run --bundle "$T/b" u1 > "$T/out" 2> "$T/err" &
+  local r=$! i sig
+  for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
+  grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
+  for sig in USR1 USR2; do
+    "${OCI[@]}" kill u1 "$sig"
+    for i in $(seq 1 60); do grep -qx "got $sig" "$T/out" && break; sleep 1; done
+    grep -qx "got $sig" "$T/out" || { echo "no trap for $sig"; cat "$T/out"; "${OCI[@]}" kill u1 KILL; wait "$r"; return 1; }
+  done
+  "${OCI[@]}" kill u1 KILL
+  wait "$r" || true
+}
