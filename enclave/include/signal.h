@@ -207,9 +207,10 @@ void signal_reset_handlers(struct process *p);
 void signal_exec(void);
 /* True when p has a handler for sig (not the default action, not ignored). */
 bool signal_has_handler(struct process *p, int sig);
-/* True when p does not leave sig to its default action (a handler, or ignored) or every one of
- * its threads holds it blocked (sigwait, signalfd): what the host forwards (host_signal.c). */
-bool signal_wanted_by(struct process *p, int sig);
+/* The signals (SIGBIT) p does not leave to their default action (a handler, or ignored) or
+ * that every one of its threads holds blocked (sigwait, signalfd): what the host forwards
+ * (host_signal.c). One pass over p's threads. */
+uint64_t signal_wanted_set(struct process *p);
 /* A fork's child thread gets the calling thread's alternate signal stack. */
 void signal_fork_thread(struct thread *child);
 /* True when p asked not to hear of its children stopping and continuing (SA_NOCLDSTOP). */

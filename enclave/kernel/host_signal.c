@@ -22,9 +22,10 @@ void host_signal_changed(struct process *p)
 {
     if (p != process_first() || !p->sig)
         return;
+    uint64_t wanted = signal_wanted_set(p);
     uint32_t caught = 0;
     for (int sig = 1; sig < 32; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP && signal_wanted_by(p, sig))
+        if (sig != SIGKILL && sig != SIGSTOP && (wanted & SIGBIT(sig)))
             caught |= 1u << sig;
     __atomic_store_n(&shared()->caught, caught, __ATOMIC_RELEASE);
 }

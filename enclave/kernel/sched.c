@@ -322,8 +322,13 @@ static void schedule(void)
     struct thread *cur = current();
     /* threads that hand the vCPU straight to each other never pass through the idle loop: a due
      * sleeper or an awaited event is looked at here too (one clock read when nothing is due) */
-    if (time_monotonic_ns() >= g_shared->wake_at || (shared_events() & g_shared->wait_events))
+    if (time_monotonic_ns() >= g_shared->wake_at || (shared_events() & g_shared->wait_events)) {
         sched_poll(NULL, NULL);
+        /* what that sent (a timer's signal, the host's) may be for this very thread on its way
+         * to sleep, which signal_send_proc does not wake (it is the current one) */
+        if (cur->state == T_BLOCKED && cur->interruptible && signal_pending())
+            wake_with(cur, WAKE_SIGNAL);
+    }
     struct thread *next = rq_take();
     if (!next)
         next = g_cpu[my_cpu()].idle;

@@ -444,13 +444,15 @@ static bool blocked_everywhere(struct process *p, int sig)
     return true;
 }
 
-bool signal_wanted_by(struct process *p, int sig)
+uint64_t signal_wanted_set(struct process *p)
 {
-    if (handler_of(p, sig) != SIG_DFL)
-        return true;
+    uint64_t held = ~0ull, handled = 0;
     /* a thread being freed has no signal state left: it holds nothing */
-    for_each_thread_of(p, t) if (t->sig && !held_by(t, sig)) return false;
-    return true;
+    for_each_thread_of(p, t) if (t->sig) held &= t->sig->blocked | t->sig->real_blocked;
+    for (int sig = 1; sig <= NSIG; sig++)
+        if (handler_of(p, sig) != SIG_DFL)
+            handled |= SIGBIT(sig);
+    return handled | held;
 }
 
 int signal_send_proc(struct process *p, int sig, const struct linux_siginfo *info,

@@ -409,7 +409,9 @@ _Static_assert(offsetof(struct alc_cpu_area, boot_cr3) == 0xb8, "cpu area");
  * signal as one from outside (SI_USER, pid 0, uid 0). For any other signal the monitor
  * applies the default action itself, without the guest: it ends the enclave with 128 + N (or
  * drops a signal whose default is to be ignored), so a guest that never looks cannot keep a
- * terminating signal from ending it unless its first process asked to handle that signal. */
+ * terminating signal from ending it unless it says its first process asked to handle that
+ * signal (`caught` is the guest's word: a compromised kernel keeps only itself alive so; KILL
+ * and TERMINATE never ask it). */
 
 /* Page offsets inside the CPU window. */
 #define ALC_CPU_PAGE_AREA      0 /* struct alc_cpu_area + kernel per-CPU data */

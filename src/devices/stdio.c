@@ -25,6 +25,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "devices/ring.h"
+#include "monitor/monitor.h"
 #include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
@@ -263,7 +264,8 @@ int stdio_start(struct vm *vm, const struct stdio_config *cfg)
 }
 
 /* Whether the output still owed to the host may be dropped: the enclave was ended from the host
- * (a signal, TERMINATE), or a terminating signal waits while the drain is stuck. */
+ * (a signal, TERMINATE), or a terminating signal, or one `alcove-oci kill` carried (its KILL),
+ * waits while the drain is stuck. */
 static bool abandon_output(struct vm *vm)
 {
     if (vm->end == VM_END_HOST)
@@ -272,7 +274,8 @@ static bool abandon_output(struct vm *vm)
     if (sigpending(&pending))
         return false;
     return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
-           sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGQUIT) == 1;
+           sigismember(&pending, SIGHUP) == 1 || sigismember(&pending, SIGQUIT) == 1 ||
+           sigismember(&pending, MONITOR_SIGNAL_CARRIER) == 1;
 }
 
 void stdio_stop(struct vm *vm)

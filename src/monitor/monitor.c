@@ -296,10 +296,12 @@ static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
         }
         siginfo_t si;
         int sig = sigtimedwait(host_signals, &si, &ts);
-        if (sig == MONITOR_SIGNAL_CARRIER) /* alcove-oci kill: the signal is its value */
-            sig = si.si_code == SI_QUEUE ? si.si_value.sival_int : 0;
-        if (sig > 0 && sig != SIGUSR2)
+        if (sig == MONITOR_SIGNAL_CARRIER) { /* alcove-oci kill: the signal is its value */
+            if (si.si_code == SI_QUEUE)
+                host_signal(vm, si.si_value.sival_int, false);
+        } else if (sig > 0 && sig != SIGUSR2) { /* SIGUSR2: vm_end's wake-up */
             host_signal(vm, sig, si.si_code == SI_KERNEL);
+        }
     }
 }
 

@@ -62,8 +62,8 @@ struct enclave_config {
 
 /* The signal that carries another to a running monitor (sigqueue, pidfd_send_signal with
  * SI_QUEUE): its value is the signal for the enclave (monitor/host_signal.c). A real-time one,
- * so that a number the monitor itself uses (SIGUSR1, SIGUSR2) or one that would stop it (SIGSTOP)
- * can reach the enclave. Plain kill(2) of it carries nothing and is ignored. */
+ * so that a number the monitor itself uses (SIGUSR1, SIGUSR2) can reach the enclave. Plain
+ * kill(2) of it carries nothing and is ignored. */
 #define MONITOR_SIGNAL_CARRIER (SIGRTMIN + 2)
 
 /* The least memory (MiB) an enclave can have. */

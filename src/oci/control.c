@@ -9,15 +9,16 @@
  * itself and would stop on a real STOP. KILL always ends the enclave with status 137 (the
  * teardown still runs; a monitor that has not ended 5 s later gets a real SIGKILL). The stop
  * signals are refused (pause stops a container). Signal 0 only checks that the container lives.
- * A created container's monitor has not started the enclave: it gets the signal itself.
+ * A created container's monitor has not started the enclave: it gets the signal itself. A
+ * paused container keeps a signal pending until resume, as a frozen runc container does; only
+ * KILL lets it go on (to end).
  *
  * kill holds the container's lock, and signals through a pidfd opened while the monitor's start
  * time was still the one recorded: a pid that was reused meanwhile is never signalled.
  *
  * Pause stops the monitor with SIGSTOP: all of its threads, the vCPUs' included, so the guest
  * runs no instruction until resume sends SIGCONT (as the freezer cgroup stops runc's
- * container). A signal for a paused container is followed by SIGCONT, so that it takes effect
- * at once. */
+ * container). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -211,28 +212,27 @@ static int signal_container(const struct oci_state *st, int sig)
         return -1;
     }
     int r = 0, paused = oci_state_paused(st);
-    if (sig == 0) {
-        r = 0;
-    } else if (strcmp(status, "created") == 0 || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
-               sig == SIGQUIT) {
-        r = monitor_signal(&m, sig);
-        if (r == 0 && paused) /* a stopped monitor would keep the signal pending */
-            r = monitor_signal(&m, SIGCONT);
-    } else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig > 31) {
+    bool created = strcmp(status, "created") == 0;
+    if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig > 31) {
         oci_err(E_INVALID_ARGUMENT,
                 "signal %d: alcove-oci does not deliver stop or real-time signals to an enclave "
                 "(alcove-oci pause stops a container)",
                 sig);
         monitor_close(&m);
         return -1;
+    }
+    if (sig == 0) {
+        r = 0;
+    } else if (created || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+        /* a paused container keeps the signal pending until resume, as a frozen one does */
+        r = monitor_signal(&m, sig);
     } else if (sig != SIGKILL) {
         r = monitor_carry(&m, sig);
-        if (r == 0 && paused)
-            r = monitor_signal(&m, SIGCONT);
     } else {
         /* KILL is carried, so that the monitor's teardown runs whatever the program handles;
          * the monitor exits 128 + 9. The record (in the container's directory, never through a
-         * link) names the signal asked for should the monitor end by a TERM instead. */
+         * link) names the signal asked for should the monitor end by a TERM instead. A paused
+         * container is let go so that it ends at once. */
         char text[16];
         snprintf(text, sizeof(text), "%d\n", sig);
         int w = oci_state_put(st->dir, "killed", text);

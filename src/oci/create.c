@@ -246,9 +246,10 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     signal(SIGHUP, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;
-    /* `kill ID KILL` ends the enclave through SIGTERM (so its teardown runs) and records the
-     * signal it was asked for: an enclave that SIGTERM ended reports that one (a workload that
-     * exits 143 itself, or dies of its own SIGTERM, keeps its status) */
+    /* `kill ID KILL` records the signal it was asked for before it signals: a monitor that a
+     * SIGTERM ended (a created container's) reports that one (a workload that exits 143
+     * itself, or dies of its own SIGTERM, keeps its status); a running one's KILL is carried
+     * and ends the monitor with 137 itself */
     if (stopped_by == SIGTERM && status == 128 + SIGTERM) {
         char *killed = oci_state_get(dir, "killed", NULL);
         int sig = killed ? atoi(killed) : 0;
@@ -507,7 +508,8 @@ static void run_abort(const char *id, pid_t pid, int dir)
 /* run: create, start, wait for the workload, delete; exits with the workload's status.
  * (--detach: create and start only.) The signals run forwards to the workload are blocked from
  * the start: one that comes before the enclave starts ends run (128 + N) with nothing left,
- * one that comes after goes to the monitor, which ends the enclave as that signal would. */
+ * one that comes after goes to the monitor (monitor/host_signal.c: to the workload when it
+ * handles it, else the end of the enclave as that signal would). */
 int oci_cmd_run(int argc, char **argv)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
