@@ -14,7 +14,6 @@
 
 #include "common/errors.h"
 #include "common/log.h"
-#include "monitor/cpuid.h"
 #include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
@@ -45,6 +44,7 @@
 
 /* flags masked on syscall entry: TF, IF, DF, IOPL, NT, AC */
 #define SFMASK_BITS 0x47700ull
+/* XCR0 components we enable when the host has them: x87, SSE, AVX, AVX-512 */
 #define XCR0_WANTED 0xe7ull
 
 static int ioctl_fail(const char *what)
@@ -73,14 +73,7 @@ int vcpu_create(struct vm *vm, unsigned index)
     return 0;
 }
 
-/* XCR0 components we enable when the host has them: x87, SSE, AVX, AVX-512 */
-static uint64_t enclave_xcr0(const struct kvm_cpuid2 *c)
-{
-    return cpuid_host_xcr0(c) & XCR0_WANTED;
-}
-
-/* The CPUID answers of the vCPU (cpuid.c), and *xcr0 what its XCR0 will hold. */
-static int setup_cpuid(struct vcpu *v, uint64_t *xcr0)
+static int setup_cpuid(struct vcpu *v)
 {
     size_t n = 256;
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
@@ -91,11 +84,34 @@ static int setup_cpuid(struct vcpu *v, uint64_t *xcr0)
         free(c);
         return ioctl_fail("KVM_GET_SUPPORTED_CPUID");
     }
-    *xcr0 = enclave_xcr0(c);
-    cpuid_filter(c, *xcr0, v->index);
+    for (uint32_t i = 0; i < c->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (e->function == 1) {
+            e->ebx = (e->ebx & 0x00ffffffu) | (v->index << 24); /* initial APIC ID */
+            e->ecx &= ~(1u << 5);                               /* no VMX inside */
+        } else if (e->function == 0xb || e->function == 0x1f) {
+            e->edx = v->index; /* x2APIC ID */
+        } else if (e->function == 0x80000001) {
+            e->ecx &= ~(1u << 2); /* no SVM inside */
+        }
+    }
     int r = ioctl(v->fd, KVM_SET_CPUID2, c);
     free(c);
     return r ? ioctl_fail("KVM_SET_CPUID2") : 0;
+}
+
+static uint64_t supported_xcr0(struct vm *vm)
+{
+    struct {
+        struct kvm_cpuid2 c;
+        struct kvm_cpuid_entry2 e[256];
+    } q = {.c.nent = 256};
+    if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &q))
+        return 3;
+    for (uint32_t i = 0; i < q.c.nent; i++)
+        if (q.e[i].function == 0xd && q.e[i].index == 0)
+            return ((uint64_t)q.e[i].edx << 32 | q.e[i].eax) & XCR0_WANTED;
+    return 3;
 }
 
 static int setup_sregs(struct vcpu *v)
@@ -167,15 +183,14 @@ static int setup_msrs(struct vcpu *v)
 
 int vcpu_setup(struct vcpu *v)
 {
-    uint64_t xcr0 = 3;
-    int err = setup_cpuid(v, &xcr0);
+    int err = setup_cpuid(v);
     if (!err)
         err = setup_sregs(v);
     if (!err)
         err = setup_msrs(v);
     if (err)
         return err;
-    struct kvm_xcrs x = {.nr_xcrs = 1, .xcrs = {{.xcr = 0, .value = xcr0}}};
+    struct kvm_xcrs x = {.nr_xcrs = 1, .xcrs = {{.xcr = 0, .value = supported_xcr0(v->vm)}}};
     if (ioctl(v->fd, KVM_SET_XCRS, &x))
         return ioctl_fail("KVM_SET_XCRS");
     struct kvm_regs r;

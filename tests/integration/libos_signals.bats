@@ -136,6 +136,10 @@ host_signals() {
       wait_line "$T/$where.out" "${step#*:}" || { kill -9 "$pid"; return 1; }
     fi
   done
+  local i
+  for i in $(seq 1 600); do kill -0 "$pid" 2> /dev/null || break; sleep 0.5; done
+  kill -0 "$pid" 2> /dev/null &&
+    { echo "$where $mode: still running 300 s after the last signal"; kill -9 "$pid"; cat "$T/$where.out" "$T/$where.err"; return 1; }
   wait "$pid" || status=$?
   echo "$status" > "$T/$where.status"
 }
