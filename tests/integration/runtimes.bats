@@ -67,7 +67,7 @@ java_tree() {
 # GC_MIB MiB allocated, GC_LIVE MiB of it reachable at any time: the collector must run
 @test "runtimes: java's garbage collector runs under -Xmx256m in a 1 GiB enclave" {
   java_tree
-  local a="gc ${GC_MIB:-384} ${GC_LIVE:-64}"
+  local a="gc ${GC_MIB:-256} ${GC_LIVE:-48}"
   # shellcheck disable=SC2086
   MEM=1024 compare "$JDK/bin/java" -Xmx256m -cp "$R/app" Runtimes $a -- "$JDK/bin/java" -Xmx256m -cp /app Runtimes $a
   grep -qx 'the collector ran: true' "$T/enclave.out"
@@ -76,7 +76,7 @@ java_tree() {
 
 @test "runtimes: java's garbage collector runs under -Xmx2g in a 1 GiB enclave (a heap larger than the enclave)" {
   java_tree
-  local a="gc ${GC_MIB:-384} ${GC_LIVE:-64}"
+  local a="gc ${GC_MIB:-256} ${GC_LIVE:-48}"
   # shellcheck disable=SC2086
   MEM=1024 compare "$JDK/bin/java" -Xmx2g -cp "$R/app" Runtimes $a -- "$JDK/bin/java" -Xmx2g -cp /app Runtimes $a
   grep -qx 'the collector ran: true' "$T/enclave.out"
