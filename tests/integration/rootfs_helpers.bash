@@ -66,3 +66,39 @@ both() {
   echo "$status" > "$T/enclave.status"
   assert_same
 }
+
+# add_gcc SOURCE...: the host's gcc as make runs it on SOURCE files: make, /bin/sh, sha256sum,
+# the gcc driver and the programs it runs (cc1, as, collect2, ld, lto-wrapper and ld's LTO
+# plugin) with their libraries, the headers the sources include (gcc -M), the start files, and
+# the libraries and linker scripts a link with -lm reads (libc.so and libm.so are scripts that
+# name the real files). Not gcc's whole installation (its 240 MB hold other languages).
+add_gcc() {
+  local p f gcc_dir
+  for p in /usr/bin/make /bin/sh /usr/bin/sha256sum /usr/bin/gcc /usr/bin/as /usr/bin/ld \
+           "$(gcc -print-prog-name=cc1)" "$(gcc -print-prog-name=collect2)" \
+           "$(gcc -print-prog-name=lto-wrapper)"; do
+    add_program "$p" || return 1
+  done
+  p=$(gcc -print-file-name=liblto_plugin.so)
+  add "$p"
+  for f in $(ldd "$p" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$f" ] || add "$f"; done
+  # the start files and libraries, at the paths gcc finds them (with their ".." collapsed)
+  for f in Scrt1.o crti.o crtn.o crtbeginS.o crtendS.o libgcc.a libgcc_s.so libgcc_s.so.1 \
+           libc.so libc_nonshared.a libm.so libmvec.so.1 libc.so.6 libm.so.6; do
+    p=$(realpath -s "$(gcc -print-file-name=$f)")
+    [ -e "$p" ] || { echo "gcc has no $f"; return 1; }
+    add "$p"
+  done
+  # what the linker scripts name (GROUP ( /lib/... ))
+  for f in "$R"/usr/lib/x86_64-linux-gnu/libc.so "$R"/usr/lib/x86_64-linux-gnu/libm.so \
+           "$R$(dirname "$(gcc -print-libgcc-file-name)")"/libgcc_s.so; do
+    [ -f "$f" ] || continue
+    for p in $(grep -o '/[^ )]*' "$f" | grep -v '^/\*'); do [ -e "$R$p" ] || add "$p"; done
+  done
+  # the headers, from the dependencies the preprocessor lists (at -O2, as the Makefile compiles:
+  # glibc's headers include more when optimizing)
+  for p in $(gcc -M -O2 "$@" | tr ' \\' '\n\n' | grep '^/usr/'); do [ -e "$R$p" ] || add "$p"; done
+  # gcc's own directory must exist for the driver to search it
+  gcc_dir=$(dirname "$(gcc -print-libgcc-file-name)")
+  mkdir -p "$R$gcc_dir"
+}
