@@ -235,7 +235,8 @@ t = threading.Thread(target=work, args=("t",))
 t.start(); work("m"); t.join()
 print("done", n)
 PY
-  trap_fraction python3 200 1200 /usr/bin/python3 /traps.py
+  local failed=""
+  trap_fraction python3 200 1200 /usr/bin/python3 /traps.py || failed+=" python3"
   java=$(readlink -f "$(command -v java || true)" 2> /dev/null || true)
   if [ -x "$java" ] && command -v javac > /dev/null; then
     jdk=${java%/bin/java}
@@ -264,7 +265,7 @@ public class Traps {
 JAVA
     javac -d "$BATS_TEST_TMPDIR/app" "$BATS_TEST_TMPDIR/Traps.java"
     mkdir -p "$R/app" && cp "$BATS_TEST_TMPDIR/app/Traps.class" "$R/app/"
-    MEM=2048 trap_fraction java 300 1500 "$jdk/bin/java" -Xmx256m -cp /app Traps
+    MEM=2048 trap_fraction java 300 1500 "$jdk/bin/java" -Xmx256m -cp /app Traps || failed+=" java"
   else
     echo "# no JDK (java and javac): java not measured" >&3
   fi
@@ -283,8 +284,9 @@ for (let i = 0; i < n; i++) {
 }
 console.log("done " + n);
 JS
-    trap_fraction node 300 1500 /usr/bin/node /traps.js
+    trap_fraction node 300 1500 /usr/bin/node /traps.js || failed+=" node"
   else
     echo "# no node: not measured" >&3
   fi
+  [ -z "$failed" ] || { echo "over 0.1% after start-up:$failed"; return 1; }
 }
