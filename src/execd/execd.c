@@ -421,6 +421,7 @@ static void session(int sock)
     pid_t pid = spawn(sock, &req, fds);
     if (pid < 0)
         return;
+    send_frame(sock, EXEC_F_STARTED, NULL, 0); /* before any output: the relay sends that */
     relay(sock, pid, fds, rx, rxlen);
 }
 

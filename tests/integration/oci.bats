@@ -30,7 +30,7 @@ load oci_helpers
 @test "oci: features is a JSON document with the spec versions and alcove's annotations" {
   run "$ALCOVE_OCI" features
   [ "$status" -eq 0 ]
-  echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"]'
+  echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"] and "alcove.exec" in f["annotations"]'
 }
 
 @test "oci: must-fail: a host bind mount is refused, nothing is left" {
@@ -206,12 +206,77 @@ PY
   [ "$status" -eq 0 ]
 }
 
-@test "oci: exec and update are refused with a reason in the log" {
-  for cmd in exec update; do
-    run "${OCI[@]}" $cmd c1
-    [ "$status" -ne 0 ]
-    assert_log_error "$cmd is not supported"
-  done
+@test "oci: update is refused with a reason in the log" {
+  run "${OCI[@]}" update c1
+  [ "$status" -ne 0 ]
+  assert_log_error "update is not supported"
+}
+
+@test "oci: exec: of an unknown id, of a created container, of one created without alcove.exec; nothing left" {
+  run "${OCI[@]}" exec nosuch /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "container nosuch does not exist"
+  # a created container (nothing runs yet): refused as runc refuses it
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"' mkbundle "$T/b" sleep 100
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  run "${OCI[@]}" exec c1 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a created container"
+  "${OCI[@]}" delete --force c1
+  assert_nothing_left c1
+  # a running container without the annotation: a stand-in monitor (a live process the state
+  # names, as oci_state.bats makes them) shows as running; exec says which annotation enables it
+  sleep 100 &
+  local fake=$!
+  mkdir -p "$R/c2" && chmod 700 "$R" "$R/c2"
+  printf '{"ociVersion": "1.0.2", "id": "c2", "pid": %d, "bundle": "/b", "rootfs": "/b/rootfs", "created": "2026-01-01T00:00:00Z", "annotations": {}, "alcove.pidStart": %s}\n' \
+    "$fake" "$(awk '{print $22}' "/proc/$fake/stat")" > "$R/c2/state.json"
+  "${OCI[@]}" state c2 | grep -q '"running"'
+  run "${OCI[@]}" exec c2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "[ E84 ]"
+  assert_log_error "created without the annotation alcove.exec"
+  run "${OCI[@]}" exec --detach --pid-file "$T/xpid" c2 /bin/true
+  [ "$status" -ne 0 ] && [ ! -e "$T/xpid" ]
+  # with the annotation but no enclave of that monitor's in the runtime directory: said so
+  sed -i 's|"annotations": {}|"annotations": {"alcove.exec": "/bin"}|' "$R/c2/state.json"
+  run "${OCI[@]}" exec --detach --pid-file "$T/xpid" c2 /bin/true
+  [ "$status" -ne 0 ] && [ ! -e "$T/xpid" ]
+  assert_log_error "its enclave is not running"
+  kill "$fake"
+  wait "$fake" 2> /dev/null || true
+  "${OCI[@]}" state c2 | grep -q '"stopped"'
+  run "${OCI[@]}" exec c2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a stopped container"
+  "${OCI[@]}" delete --force c2
+  assert_nothing_left c2
+}
+
+@test "oci: must-fail: bad alcove.exec and alcove.exec-env values are refused at create" {
+  EDIT='c["annotations"]["alcove.exec"] = ""' mkbundle "$T/b" true
+  must_fail_create "annotation alcove.exec: expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin,bin/sh"' mkbundle "$T/b" true
+  must_fail_create "'bin/sh': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/../etc"' mkbundle "$T/b" true
+  must_fail_create "'/bin/../etc': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin,,/sbin"' mkbundle "$T/b" true
+  must_fail_create "'': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["annotations"]["alcove.exec-env"] = "GOOD,BAD-NAME"' \
+    mkbundle "$T/b" true
+  must_fail_create "'BAD-NAME': expected variable names"
+  EDIT='c["annotations"]["alcove.exec-env"] = "FOO"' mkbundle "$T/b" true
+  must_fail_create "alcove.exec (the entry points exec may run) is not given"
+  # process.env becomes the rules' defaults: each must be one NAME=VALUE line
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["process"]["env"].append("X=a\nentry /")' \
+    mkbundle "$T/b" true
+  must_fail_create "must be NAME=VALUE on one line"
+  # blanks around the items are dropped: accepted
+  EDIT='c["annotations"]["alcove.exec"] = " /bin , /usr/bin"; c["annotations"]["alcove.exec-env"] = "A, B"' \
+    mkbundle "$T/b" true
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
 }
 
 pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurements']['PCR$1'])"; }
@@ -230,6 +295,23 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
   # debug mode: the image's PCRs read as zeros, as the enclave will report them
   EDIT='c["annotations"]["alcove.debug-mode"] = "true"' mkbundle "$T/b" sh
   [ "$("$ALCOVE_OCI" pcrs --bundle "$T/b" 2> /dev/null | pcr_of 0)" = "$(printf '0%.0s' $(seq 96))" ]
+  # alcove.exec: the image holds the exec service and its rules, and the enclave's command line
+  # is the service's: PCR0 and PCR2 change (PCR1 is alcove's kernel), and with the entry points
+  # and names too
+  mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p4" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"' mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e1" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/sh"' mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e2" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/sh"; c["annotations"]["alcove.exec-env"] = "FOO"' \
+    mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e3" 2> /dev/null
+  [ "$(pcr_of 0 < "$T/p4")" != "$(pcr_of 0 < "$T/e1")" ]
+  [ "$(pcr_of 1 < "$T/p4")" = "$(pcr_of 1 < "$T/e1")" ]
+  [ "$(pcr_of 2 < "$T/p4")" != "$(pcr_of 2 < "$T/e1")" ]
+  [ "$(pcr_of 2 < "$T/e1")" != "$(pcr_of 2 < "$T/e2")" ]
+  [ "$(pcr_of 2 < "$T/e2")" != "$(pcr_of 2 < "$T/e3")" ]
   # a bundle that would be refused is refused here too
   EDIT='c["root"]["path"] = "nowhere"' mkbundle "$T/b" sh
   run "$ALCOVE_OCI" pcrs --bundle "$T/b"

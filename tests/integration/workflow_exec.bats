@@ -278,6 +278,8 @@ while time.time() < deadline:
     try:
         request(s, "/bin/echo", "again")
         t, p = frame(s)
+        if t == "S":  # started: its output follows
+            t, p = frame(s)
     except (BrokenPipeError, ConnectionResetError):
         t = None  # still refused: the service closed it before the request went out
     if t == "O":

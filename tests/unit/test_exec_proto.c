@@ -64,6 +64,12 @@ static void test_frames(void **state)
     assert_int_equal(next(buf, 5, EXEC_TO_HOST, &f), -1);
     exec_frame_header(buf, EXEC_F_REQUEST, 0);
     assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), -1);
+    /* STARTED: empty, from the enclave only */
+    exec_frame_header(buf, EXEC_F_STARTED, 0);
+    assert_int_equal(next(buf, 5, EXEC_TO_HOST, &f), 5);
+    assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), -1);
+    exec_frame_header(buf, EXEC_F_STARTED, 1);
+    assert_int_equal(next(buf, 6, EXEC_TO_HOST, &f), -1);
     /* an empty STDIN is end of file */
     exec_frame_header(buf, EXEC_F_STDIN, 0);
     assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), 5);
