@@ -377,6 +377,99 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
   assert_nothing_left a1
 }
 
+# exec_bundle DIR MAIN...: a bundle with the exec service (alcove.exec: /bin, alcove.exec-env:
+# GREETING), process.env PATH and MODE, and a program outside the entry points
+# (/usr/sbin/tool); MAIN is process.args
+exec_bundle() {
+  local dir=$1; shift
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["annotations"]["alcove.exec-env"] = "GREETING"; c["process"]["env"] = ["PATH=/bin", "MODE=container"]; c["linux"]["resources"]["memory"]["limit"] = 96 << 20' \
+    mkbundle "$dir" "$@"
+  mkdir -p "$dir/rootfs/usr/sbin"
+  ln -sf ../../bin/busybox "$dir/rootfs/usr/sbin/tool"
+  for a in kill env; do ln -sf busybox "$dir/rootfs/bin/$a"; done
+}
+
+# wait_for FILE TEXT: FILE says TEXT within 300 s (an enclave boots slowly under TCG)
+wait_for() {
+  local i
+  for i in $(seq 1 300); do grep -q "$2" "$1" 2> /dev/null && return 0; sleep 1; done
+  echo "no '$2' in $1: $(cat "$1")"; cat "$T/log.json"; return 1
+}
+
+@test "oci: exec in a running container (alcove.exec): stdout, stderr, status, stdin, env, refusals, --detach, the container's status" {
+  require_kvm
+  exec_bundle "$T/b" sh -c 'echo $$ > /tmp/main.pid; trap "exit 5" USR1; echo main-up; while :; do sleep 1; done'
+  timeout 600 "${OCI[@]}" run --bundle "$T/b" x1 > "$T/out" 2> "$T/err" &
+  local runner=$!
+  wait_for "$T/out" main-up
+  # a command: its stdout and stderr apart, its status; a program named without a path
+  run --separate-stderr timeout 300 "${OCI[@]}" exec x1 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ] && [ "$output" = out ] && [ "$stderr" = err ] ||
+    { echo "status $status: $output / $stderr"; cat "$T/log.json"; return 1; }
+  # stdin goes through; the environment: the container's process.env, and an exec-env name
+  [ "$(echo piped | timeout 300 "${OCI[@]}" exec x1 /bin/cat)" = piped ]
+  run timeout 300 "${OCI[@]}" exec --env GREETING=hi x1 /bin/sh -c 'echo "$GREETING $MODE"'
+  [ "$output" = "hi container" ]
+  # refused in the enclave: not an entry point (126), a variable exec-env does not name (125)
+  run timeout 300 "${OCI[@]}" exec x1 /usr/sbin/tool true
+  [ "$status" -eq 126 ]
+  assert_log_error "not one of the image's entry points"
+  run timeout 300 "${OCI[@]}" exec --env EVIL=1 x1 /bin/true
+  [ "$status" -eq 125 ]
+  assert_log_error "[ E87 ]"
+  # --process (runtime-spec's Process, as conmon and containerd's shim write it) wins over ARGS
+  printf '{"args": ["sh", "-c", "echo from-process; exit 6"], "env": ["PATH=/bin", "HOSTNAME=x"], "cwd": "/"}' > "$T/proc.json"
+  run timeout 300 "${OCI[@]}" exec --process "$T/proc.json" x1 ignored
+  [ "$status" -eq 6 ] && [ "$output" = from-process ]
+  # --detach: returns once the program runs, its relay's pid in --pid-file; a subreaper (as
+  # conmon is) reaps that relay for the program's status
+  python3 - "$T/xpid" timeout 300 "${OCI[@]}" exec --detach --pid-file "$T/xpid" x1 \
+    /bin/sh -c 'sleep 2; echo detached-out; exit 4' > "$T/dout" << 'PY'
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+  grep -q detached-out "$T/dout" && grep -q "status 4" "$T/dout" || { cat "$T/dout" "$T/log.json"; return 1; }
+  # a detached exec the service refuses fails at once, with no pid file
+  run timeout 300 "${OCI[@]}" exec -d --pid-file "$T/ypid" x1 /usr/sbin/tool
+  [ "$status" -eq 126 ] && [ ! -e "$T/ypid" ]
+  # the main program ends (an exec signals it) while an exec runs: that exec ends with the
+  # enclave, and the container's status is the main program's
+  timeout 300 "${OCI[@]}" exec x1 /bin/sleep 600 > /dev/null 2>&1 &
+  local long=$!
+  timeout 300 "${OCI[@]}" exec x1 /bin/sh -c 'kill -USR1 $(cat /tmp/main.pid)'
+  local st=0
+  wait "$runner" || st=$?
+  [ "$st" -eq 5 ] || { echo "run: $st"; cat "$T/err" "$T/log.json"; return 1; }
+  st=0
+  wait "$long" || st=$?
+  [ "$st" -eq 125 ] # the connection ended without a status ([ E84 ])
+  assert_nothing_left x1
+}
+
+@test "oci: exec: kill of the container while an exec runs ends both (run -d)" {
+  require_kvm
+  exec_bundle "$T/b" sh -c 'echo main-up; sleep 600'
+  timeout 300 "${OCI[@]}" run -d --bundle "$T/b" --pid-file "$T/pid" x2 > "$T/out" 2> "$T/err"
+  wait_for "$T/out" main-up
+  timeout 300 "${OCI[@]}" exec x2 /bin/sh -c 'echo exec-up; sleep 600' > "$T/xout" 2>&1 &
+  local long=$!
+  wait_for "$T/xout" exec-up
+  "${OCI[@]}" kill x2 KILL
+  local st=0
+  wait "$long" || st=$?
+  [ "$st" -eq 125 ]
+  for i in $(seq 1 60); do "${OCI[@]}" state x2 | grep -q '"stopped"' && break; sleep 1; done
+  "${OCI[@]}" state x2 | grep -q '"stopped"'
+  run "${OCI[@]}" exec x2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a stopped container"
+  "${OCI[@]}" delete x2
+  assert_nothing_left x2
+}
+
 # podman_setup: $POD (podman with these machines' configuration: cgroupfs, a file events log,
 # vfs storage under the test's directory) and the image localhost/alcove-bb:test, a static
 # busybox tree made with `podman import`.
@@ -437,6 +530,25 @@ podman_setup() {
   "${PRUN[@]}" --rm -t localhost/alcove-bb:test echo tty-hello > "$T/out" 2> "$T/err" && status=0 || status=$?
   [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
   [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
+}
+
+@test "oci: podman exec in a container that has alcove.exec: stdout, exit status, refusal" {
+  podman_setup
+  "${PRUN[@]}" -d --name alcove-e1 --annotation alcove.exec=/bin localhost/alcove-bb:test \
+    sh -c 'echo up; sleep 600' > "$T/id" 2> "$T/err" || { cat "$T/err"; return 1; }
+  local i
+  for i in $(seq 1 120); do "${POD[@]}" logs alcove-e1 2> /dev/null | grep -q up && break; sleep 1; done
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec alcove-e1 echo hello from exec
+  [ "$status" -eq 0 ] && [ "$output" = "hello from exec" ] || { echo "$status: $output"; return 1; }
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec alcove-e1 sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  echo piped > "$T/in"
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec -i alcove-e1 cat < "$T/in"
+  [ "$output" = piped ]
+  timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-e1 > /dev/null
+  "${POD[@]}" --runtime "$ALCOVE_OCI" rm alcove-e1 > /dev/null
+  [ -z "$("${POD[@]}" ps -aq)" ]
+  assert_nothing_left none
 }
 
 # containerd_setup: a private containerd (its own root, state, sockets and config under the
