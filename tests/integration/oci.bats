@@ -7,6 +7,7 @@
 
 load helpers
 load oci_helpers
+bats_require_minimum_version 1.5.0
 
 @test "oci: --version names alcove-oci and the runtime-spec version" {
   run "$ALCOVE_OCI" --version
@@ -251,6 +252,138 @@ PY
   assert_log_error "cannot exec in a stopped container"
   "${OCI[@]}" delete --force c2
   assert_nothing_left c2
+}
+
+# fake_exec_container ID MAIN...: a running container ID without an enclave: the exec service
+# runs natively in --main mode (MAIN its program; the rules admit the host's /bin and /usr/bin,
+# GREETING), behind a stand-in monitor (fake_vsock_host.py: the runtime directory's description
+# of an enclave named ID, its vsock socket relaying port 41422 to the service); the state names
+# that stand-in, with the container's root file system / (so programs resolve as on the host)
+fake_exec_container() {
+  local id=$1; shift
+  mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
+  printf 'entry /bin\nentry /usr/bin\nuntrusted GREETING\ndefault PATH=/usr/bin:/bin\ndefault MODE=container\n' > "$T/rules"
+  env -i PATH=/usr/bin:/bin MODE=container "$EXECD" --rules "$T/rules" --unix "$T/execd.sock" --main "$@" \
+    > "$T/main.out" 2>&1 &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/execd.sock" ] && break; sleep 0.1; done
+  python3 "$BATS_TEST_DIRNAME/fake_vsock_host.py" serve --uds "$ALCOVE_RUNTIME_DIR/7.vsock" \
+    --name "$id" --cid 7 --exec-unix "$T/execd.sock" &
+  HOST=$!
+  for _ in $(seq 50); do [ -S "$ALCOVE_RUNTIME_DIR/7.vsock" ] && [ -s "$ALCOVE_RUNTIME_DIR/7.json" ] && break; sleep 0.1; done
+  mkdir -p "$R/$id" && chmod 700 "$R" "$R/$id"
+  printf '{"ociVersion": "1.0.2", "id": "%s", "pid": %d, "bundle": "/b", "rootfs": "/", "created": "2026-01-01T00:00:00Z", "annotations": {"alcove.exec": "/bin,/usr/bin", "alcove.exec-env": "GREETING"}, "alcove.pidStart": %s}\n' \
+    "$id" "$HOST" "$(awk '{print $22}' "/proc/$HOST/stat")" > "$R/$id/state.json"
+}
+
+fake_exec_teardown() {
+  [ -n "${HOST:-}" ] && kill "$HOST" 2> /dev/null
+  [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null
+  HOST= SVC=
+  wait 2> /dev/null || true
+  rm -rf "${R:?}/f1"
+}
+
+@test "oci: exec (host-only: the service natively behind a stand-in monitor): stdio, statuses, env, --process, --detach, signals" {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  "${OCI[@]}" state f1 | grep -q '"running"'
+  run --separate-stderr "${OCI[@]}" exec f1 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ] && [ "$output" = out ] && [ "$stderr" = err ] ||
+    { echo "$status: $output / $stderr"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  [ "$(echo piped | "${OCI[@]}" exec f1 cat)" = piped ]
+  run "${OCI[@]}" exec -e GREETING=hi --cwd /tmp f1 sh -c 'echo "$GREETING $MODE $(pwd)"'
+  [ "$output" = "hi container /tmp" ]
+  # refusals: in the service (not an entry point: 126; a name exec-env does not list: 125), and
+  # a program the container's PATH does not have (127)
+  run "${OCI[@]}" exec f1 /usr/sbin/nologin
+  [ "$status" -eq 126 ]
+  assert_log_error "[ E86 ]"
+  run "${OCI[@]}" exec -e EVIL=1 f1 true
+  [ "$status" -eq 125 ]
+  assert_log_error "[ E87 ]"
+  run -127 "${OCI[@]}" exec f1 no-such-program-here
+  [ "$status" -eq 127 ]
+  # --process wins over ARGS; its env's names that exec-env does not list are left out
+  printf '{"args": ["sh", "-c", "echo \\"$GREETING-$HOSTNAME\\"; exit 6"], "env": ["PATH=/usr/bin:/bin", "HOSTNAME=engine", "GREETING=yo"], "cwd": "/"}' > "$T/proc.json"
+  run "${OCI[@]}" exec --process "$T/proc.json" f1 ignored
+  [ "$status" -eq 6 ] && [ "$output" = "yo-" ] || { echo "$status: $output"; fake_exec_teardown; return 1; }
+  # --detach: 0 once the program runs, the relay's pid in --pid-file, reaped by a subreaper (as
+  # conmon is) for the program's status; its output still comes
+  python3 - "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" f1 \
+    sh -c 'sleep 1; echo detached-out; exit 4' > "$T/dout" << 'PY'
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+  grep -q detached-out "$T/dout" && grep -q "status 4" "$T/dout" || { cat "$T/dout"; fake_exec_teardown; return 1; }
+  run "${OCI[@]}" exec -d --pid-file "$T/ypid" f1 /usr/sbin/nologin
+  [ "$status" -eq 126 ] && [ ! -e "$T/ypid" ]
+  # a TERM to exec is passed on: the program dies of it (143)
+  "${OCI[@]}" exec f1 sleep 60 > /dev/null 2>&1 &
+  local ex=$!
+  sleep 1
+  kill -TERM "$ex"
+  local st=0
+  wait "$ex" || st=$?
+  [ "$st" -eq 143 ]
+  # the main program ends: a running exec ends with the service (125, [ E84 ])
+  "${OCI[@]}" exec f1 sleep 60 > /dev/null 2>&1 &
+  ex=$!
+  sleep 1
+  kill -TERM "$SVC" # TERM goes on to the main program: the service ends with 143
+  st=0
+  wait "$SVC" || st=$?
+  SVC=
+  [ "$st" -eq 143 ]
+  st=0
+  wait "$ex" || st=$?
+  [ "$st" -eq 125 ]
+  fake_exec_teardown
+  [ -z "$(pgrep -f "^$ALCOVE_OCI " || true)" ]
+}
+
+@test "oci: exec --tty (host-only, the stand-in): the pty's master goes over --console-socket, the output comes through it" {
+  need_devpts
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  # the engine's end: takes the master, sizes nothing, copies what comes out of it to a file
+  python3 - "$T/console.sock" "$T/tty.out" <<'PY' &
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(256, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+out = b""
+while True:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break  # EIO: the slave's last holder closed it
+    if not d:
+        break
+    out += d
+    if b"tty-out" in out:
+        break
+open(sys.argv[2], "wb").write(out)
+PY
+  local holder=$!
+  for _ in $(seq 1 50); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
+  run "${OCI[@]}" exec --tty --console-socket "$T/console.sock" f1 sh -c 'echo tty-out; exit 2'
+  [ "$status" -eq 2 ] || { echo "$status: $output"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  wait "$holder"
+  grep -q $'tty-out\r' "$T/tty.out" || { od -c "$T/tty.out"; fake_exec_teardown; return 1; }
+  # --tty without a console socket is refused before anything runs
+  run "${OCI[@]}" exec --tty f1 true
+  [ "$status" -ne 0 ]
+  assert_log_error "needs --console-socket"
+  fake_exec_teardown
 }
 
 @test "oci: must-fail: bad alcove.exec and alcove.exec-env values are refused at create" {
