@@ -27,7 +27,8 @@
 #include "oci/log.h"
 #include "oci/state.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define EXEC_CONNECT_TRIES 300 /* 30 s */
+#define DEFAULT_PATH       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What to run: from --process (runtime-spec's Process object), else the command line. */
 struct exec_proc {
@@ -190,9 +191,17 @@ static int connect_enclave(const struct oci_state *st)
             e = &r[i];
     }
     int sock = -1;
+    /* an enclave that was just started may not listen yet (its service starts first, before
+     * the main program, but after the boot): refused connections are tried again a while */
+    for (int tries = 0; e && tries < EXEC_CONNECT_TRIES; tries++) {
+        sock = enclave_vsock_connect(e->cid, e->owner, EXEC_PORT, 10000);
+        if (sock >= 0 || errno != ECONNREFUSED || oci_pid_start(st->pid) != st->pid_start)
+            break;
+        usleep(100000);
+    }
     if (!e) {
         oci_err(E_ENCLAVE_NOT_FOUND, "container %s: its enclave is not running (yet)", st->id);
-    } else if ((sock = enclave_vsock_connect(e->cid, e->owner, EXEC_PORT, 10000)) < 0) {
+    } else if (sock < 0) {
         oci_err(E_EXEC_SERVICE, "container %s (enclave CID %u): its exec service: %s", st->id,
                 e->cid, errno == EPERM ? enclave_socket_why() : strerror(errno));
     }
