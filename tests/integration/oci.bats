@@ -744,3 +744,22 @@ teardown_containerd() {
   assert_nothing_left none
   [ "$code" = 137 ] || { echo "exit status '$code'"; return 1; }
 }
+
+@test "oci: containerd: ctr tasks exec in a container run with alcove.exec: stdout, exit status" {
+  containerd_setup
+  "${CRUN[@]}" -d --annotation alcove.exec=/bin localhost/alcove-bb:test ctr-d1 sh -c 'echo up; sleep 300' \
+    > /dev/null 2> "$T/err" || { cat "$T/err"; teardown_containerd; return 1; }
+  local i
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" && break; sleep 1; done
+  run timeout 300 "${CTR[@]}" tasks exec --exec-id e1 ctr-d1 echo hello from ctr exec
+  [ "$status" -eq 0 ] && [ "$output" = "hello from ctr exec" ] ||
+    { echo "$status: $output"; teardown_containerd; return 1; }
+  run timeout 300 "${CTR[@]}" tasks exec --exec-id e2 ctr-d1 sh -c 'exit 3'
+  [ "$status" -eq 3 ] || { echo "$status: $output"; teardown_containerd; return 1; }
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" && break; sleep 1; done
+  "${CTR[@]}" tasks delete ctr-d1 > /dev/null 2>&1 || true
+  "${CTR[@]}" containers delete ctr-d1
+  teardown_containerd
+  assert_nothing_left none
+}
