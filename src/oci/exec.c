@@ -366,10 +366,6 @@ int oci_cmd_exec(int argc, char **argv)
                 o.id);
         goto out;
     }
-    /* the variables: process.json's (the engines add their own: HOSTNAME, TERM, HOME ...)
-     * only under alcove.exec-env names, the others left out (the program has the container's
-     * process.env from the measured rules); --env's all sent, for the enclave to refuse the
-     * ones its rules do not list */
     char *prog = resolve(p.argv[0], st.rootfs, p.env);
     if (!prog) {
         oci_err(E_EXECUTABLE_NOT_FOUND, "exec %s: %s: not found in the container's PATH", o.id,
@@ -379,6 +375,10 @@ int oci_cmd_exec(int argc, char **argv)
     }
     free(p.argv[0]);
     p.argv[0] = prog;
+    /* the variables: process.json's (the engines add their own: HOSTNAME, TERM, HOME ...)
+     * only under alcove.exec-env names, the others left out (the program has the container's
+     * process.env from the measured rules); --env's all sent, for the enclave to refuse the
+     * ones its rules do not list */
     const char *names = annotation(&st, "alcove.exec-env");
     char **env = NULL;
     int envc = 0;
