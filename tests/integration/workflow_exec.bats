@@ -238,6 +238,33 @@ svc_wait() {
   [ "$st" -eq 199 ] # its connection ended without a status
 }
 
+@test "exec service (native, --main): a signal to pid 1's process group (a terminal's Ctrl-C) reaches the main program once and leaves the execs alone" {
+  # the enclave kernel sends a host terminal's signal to every process of pid 1's group
+  # (enclave/kernel/host_signal.c); natively, the service leads a group of its own and the
+  # group is signalled as the kernel would
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  printf 'entry /bin\ndefault PATH=/bin:/usr/bin\n' > "$T/rules"
+  setsid env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" --main \
+    sh -c 'trap "echo int >> '"$T"'/ints" INT; echo ready; while :; do sleep 0.2 & wait $!; done' \
+    < /dev/null > "$T/main.out" 2> "$T/main.err" &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/sock" ] && grep -q ready "$T/main.out" && break; sleep 0.1; done
+  [ "$(ps -o pgid= -p "$SVC" | tr -d ' ')" = "$SVC" ]
+  "$CLIENT" "$T/sock" -- /bin/sh -c 'echo exec-up; sleep 5; exit 4' > "$T/exec.out" 2>&1 &
+  local client=$!
+  for _ in $(seq 50); do grep -q exec-up "$T/exec.out" && break; sleep 0.1; done
+  kill -INT -- -"$SVC"
+  sleep 1.5
+  # the main program traps INT: once, as a runc container's program gets a Ctrl-C once
+  [ "$(wc -l < "$T/ints")" -eq 1 ] || { echo "main got INT $(wc -l < "$T/ints") times"; return 1; }
+  # the exec's session is not the container's terminal's: it goes on to its program's status
+  local st=0
+  wait "$client" || st=$?
+  [ "$st" -eq 4 ] || { echo "exec: $st: $(cat "$T/exec.out")"; return 1; }
+  kill -TERM "$SVC"
+  svc_wait
+}
+
 @test "exec service (native): at most 64 sessions at once; the 65th is refused with a reason" {
   native_service
   python3 - "$T/sock" << 'PY'
