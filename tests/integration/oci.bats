@@ -345,6 +345,54 @@ PY
   [ -z "$(pgrep -f "^$ALCOVE_OCI " || true)" ]
 }
 
+@test "oci: exec --detach (host-only, the stand-in): KILL of the pid in --pid-file ends the program, as runc's exec pid is the program" {
+  # containerd's shim (ctr tasks kill --exec-id) and podman's exec cleanup signal that pid; a
+  # program that ignores HUP (a daemon, nohup, a server that reloads on HUP) must not outlive it
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  python3 - "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" f1 \
+    sh -c 'trap "" HUP; echo $$ > '"$T"'/prog.pid; exec sleep 300' > "$T/dout" 2>&1 << 'PY2'
+import ctypes, os, signal, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as conmon and the shim
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+time.sleep(1)
+os.kill(pid, signal.SIGKILL)
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY2
+  grep -q "status -9" "$T/dout" || { cat "$T/dout"; fake_exec_teardown; return 1; }
+  local prog
+  prog=$(cat "$T/prog.pid")
+  for _ in $(seq 50); do kill -0 "$prog" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$prog" 2> /dev/null; then
+    echo "the exec'd program $prog still runs after its exec pid was killed"
+    fake_exec_teardown
+    return 1
+  fi
+  fake_exec_teardown
+}
+
+@test "oci: exec: a program not in the container's PATH is reported in words podman maps to 127" {
+  # podman (libpod getOCIRuntimeError) turns a runtime's message into exec's status by its words:
+  # "executable file not found in" or "no such file or directory" give 127, else 125
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  run -127 "${OCI[@]}" exec f1 no-such-program-here
+  [ "$status" -eq 127 ]
+  grep -Eiq 'executable file not found in|no such file or directory' "$T/log.json" ||
+    { cat "$T/log.json"; fake_exec_teardown; return 1; }
+  fake_exec_teardown
+}
+
+@test "oci: exec: a PATH entry with a trailing slash names a clean path (not refused as outside the entry points)" {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  printf '{"args": ["sh", "-c", "exit 6"], "env": ["PATH=/usr/bin/:/bin/"], "cwd": "/"}' > "$T/proc.json"
+  run "${OCI[@]}" exec --process "$T/proc.json" f1
+  [ "$status" -eq 6 ] || { echo "$status: $output"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  fake_exec_teardown
+}
+
 @test "oci: exec --tty (host-only, the stand-in): the pty's master goes over --console-socket, the output comes through it" {
   need_devpts
   : "${EXECD:?set EXECD to the built alcove-execd}"
