@@ -393,6 +393,15 @@ PY2
   fake_exec_teardown
 }
 
+@test "oci: alcove.exec with more process.env entries than the service's rules hold is refused before anything runs" {
+  # the service reads at most EXEC_RULES_MAX (1024) default lines; more makes it refuse its
+  # rules in the enclave and end the container with 125 at once
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["process"]["env"] = ["V%d=x" % i for i in range(1025)]' \
+    mkbundle "$T/b" true
+  run "${OCI[@]}" pcrs --bundle "$T/b"
+  [ "$status" -ne 0 ] || { echo "pcrs (and so create) accepted 1025 process.env entries"; return 1; }
+}
+
 @test "oci: exec --tty (host-only, the stand-in): the pty's master goes over --console-socket, the output comes through it" {
   need_devpts
   : "${EXECD:?set EXECD to the built alcove-execd}"
