@@ -29,6 +29,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "execproto/exec_proto.h"
@@ -277,20 +278,28 @@ static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_
     return 0;
 }
 
+#define HANGUP_GRACE_MS 2000 /* from the HUP to the KILL of a program whose host went */
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Relays between the host and the program until it ends; sends EXIT. */
 static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
 {
     static uint8_t pending[EXEC_FRAME_MAX]; /* stdin bytes the program has not taken yet */
     size_t plen = 0, poff = 0;
     int out_eof = 0, err_eof = 0, host_gone = 0, status = 0, done = 0;
+    long long kill_at = 0; /* 0: not hung up; > 0: when to KILL; -1: killed */
     size_t cap = RX_CAP;
     while (!done) {
         if (!host_gone) {
             size_t before = plen;
-            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen)) {
+            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen))
                 host_gone = 1; /* a host that breaks the protocol is treated as gone */
-                kill(-pid, SIGHUP);
-            }
             if (plen && !before)
                 poff = 0;
         }
@@ -304,15 +313,31 @@ static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
         if (!err_eof)
             p[3] = (struct pollfd){.fd = fds[2], .events = POLLIN};
         p[4] = (struct pollfd){.fd = chld_pipe[0], .events = POLLIN};
-        if (poll(p, 5, -1) < 0 && errno != EINTR)
+        if (host_gone && !kill_at) {
+            /* the host went before the program: hang up on it, as a terminal; one that
+             * outlives the grace is killed with its group, as an engine that kills runc's exec
+             * pid (the program itself) ends it */
+            kill(-pid, SIGHUP);
+            kill_at = now_ms() + HANGUP_GRACE_MS;
+        }
+        int wait_ms = -1;
+        if (kill_at > 0) {
+            long long left = kill_at - now_ms();
+            if (left <= 0) {
+                kill(-pid, SIGKILL);
+                kill_at = -1; /* done: now only its end is waited for */
+            } else {
+                wait_ms = (int)left;
+            }
+        }
+        if (poll(p, 5, wait_ms) < 0 && errno != EINTR)
             break;
         if (p[0].revents) {
             ssize_t n = read(sock, rx + rxlen, cap - rxlen);
             if (n > 0) {
                 rxlen += (size_t)n;
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                host_gone = 1; /* alcove exec went away: hang up on the program, as a terminal */
-                kill(-pid, SIGHUP);
+                host_gone = 1; /* alcove exec went away */
             }
         }
         if (p[1].revents) {
@@ -481,6 +506,9 @@ static pid_t start_main(char **argv)
     sigprocmask(SIG_BLOCK, &chld, &old); /* main_pid is set before its SIGCHLD is taken */
     pid_t pid = fork();
     if (pid == 0) {
+        /* a group of its own: a host terminal's signal goes to our group (include/abi
+         * alcove_abi.h, "Host signals"), and forward() is what passes it on, once */
+        setpgid(0, 0);
         for (size_t i = 0; i < NFORWARDED; i++)
             signal(forwarded[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
@@ -493,8 +521,10 @@ static pid_t start_main(char **argv)
         fprintf(stderr, "alcove-execd: %s: %s\n", argv[0], strerror(e));
         _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
     }
-    if (pid > 0)
+    if (pid > 0) {
         main_pid = pid;
+        setpgid(pid, 0); /* also here: no group signal may come between fork and the child's */
+    }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return pid;
 }
@@ -605,6 +635,9 @@ int main(int argc, char **argv)
         int slot = free_slot();
         pid_t pid = slot < 0 ? -1 : fork();
         if (pid == 0) {
+            /* out of our group, as its program is: a session gets the host's signals only as
+             * its SIGNAL frames, never a Ctrl-C meant for the container's terminal */
+            setpgid(0, 0);
             for (size_t i = 0; i < NFORWARDED; i++)
                 signal(forwarded[i], SIG_DFL);
             signal(SIGTERM, session_end);
@@ -615,8 +648,10 @@ int main(int argc, char **argv)
             close(c);
             _exit(0);
         }
-        if (pid > 0)
+        if (pid > 0) {
             sessions[slot] = pid;
+            setpgid(pid, 0);
+        }
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0) { /* refused with a reason, rather than left waiting */
             struct timeval tv = {1, 0};
