@@ -113,7 +113,8 @@ static int failed(const struct exec_client *c, const struct exec_frame *f)
     int n = (int)f->len - 1;
     switch (f->payload[0]) {
     case EXEC_FAIL_ENTRY:
-        c->report(E_ENTRY_POINT_REFUSED, "%.*s", n, text);
+        /* the words podman maps (getOCIRuntimeError) to exec's status 126 */
+        c->report(E_ENTRY_POINT_REFUSED, "%.*s: permission denied", n, text);
         return 126;
     case EXEC_FAIL_ENV:
         c->report(E_ENV_REFUSED, "%.*s", n, text);

@@ -138,10 +138,18 @@ static char *resolve(const char *prog, const char *rootfs, char *const *env)
     for (const char *p = path; *p;) {
         size_t len = strcspn(p, ":");
         char in[PATH_MAX], host[PATH_MAX * 2];
-        snprintf(in, sizeof(in), "%.*s/%s", (int)len, p, prog);
+        /* the entry without repeated or trailing slashes ("/usr/bin/" is "/usr/bin"): the
+         * enclave refuses a path that is not clean (exec_path_ok) */
+        size_t dl = 0;
+        for (size_t i = 0; i < len && dl < sizeof(in) - 1; i++)
+            if (p[i] != '/' || !dl || in[dl - 1] != '/')
+                in[dl++] = p[i];
+        if (dl && in[dl - 1] == '/')
+            dl--;
+        snprintf(in + dl, sizeof(in) - dl, "/%s", prog);
         snprintf(host, sizeof(host), "%s%s", rootfs, in);
         struct stat sb;
-        if (in[0] == '/' && lstat(host, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        if (len && p[0] == '/' && lstat(host, &sb) == 0 && !S_ISDIR(sb.st_mode))
             return strdup(in);
         p += len + (p[len] ? 1 : 0);
     }
@@ -336,7 +344,8 @@ int oci_cmd_exec(int argc, char **argv)
     struct exec_proc p = {0};
     struct oci_state st;
     struct exec_client io = {0};
-    int rc = 1, sock = -1, tty = -1, have_state = 0;
+    /* our own failures: 125, as the program's statuses cannot be (docs/oci.md "Exec") */
+    int rc = EXEC_STATUS_FAILED, sock = -1, tty = -1, have_state = 0;
     if (parse(argc, argv, &o))
         goto out;
     if (o.process ? load_process(o.process, &p) : 0)
@@ -368,7 +377,9 @@ int oci_cmd_exec(int argc, char **argv)
     }
     char *prog = resolve(p.argv[0], st.rootfs, p.env);
     if (!prog) {
-        oci_err(E_EXECUTABLE_NOT_FOUND, "exec %s: %s: not found in the container's PATH", o.id,
+        /* podman maps these words (its getOCIRuntimeError) to exec's status 127 */
+        oci_err(E_EXECUTABLE_NOT_FOUND,
+                "exec %s: %s: executable file not found in $PATH (the container's)", o.id,
                 p.argv[0]);
         rc = 127;
         goto out;
@@ -443,7 +454,7 @@ int oci_cmd_exec(int argc, char **argv)
         exec_client_relay(&io, 0);
         _exit(io.status);
     }
-    rc = write_pid(o.pid_file, relay) ? 1 : 0;
+    rc = write_pid(o.pid_file, relay) ? EXEC_STATUS_FAILED : 0;
     goto out;
 oom:
     oci_err(E_UNSPECIFIED, "out of memory");
