@@ -295,6 +295,13 @@ static bool name_ok(const char *s, size_t n)
  * must be a NAME=VALUE line. */
 static int setup_exec(struct oci_bundle *b)
 {
+    if (b->envc > EXEC_RULES_MAX) {
+        oci_err(E_INVALID_ARGUMENT,
+                "process.env has %d entries; with alcove.exec at most %d (the exec service's "
+                "rules hold that many defaults)",
+                b->envc, EXEC_RULES_MAX);
+        return E_INVALID_ARGUMENT;
+    }
     for (int i = 0; i < b->envc; i++) {
         size_t n = strcspn(b->env[i], "=");
         if (!b->env[i][n] || !exec_env_name_ok(b->env[i], n) || strchr(b->env[i], '\n')) {
@@ -308,7 +315,11 @@ static int setup_exec(struct oci_bundle *b)
     char *rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
                                   (const char *const *)b->exec_env, b->nexec_env,
                                   (const char *const *)b->env, (size_t)b->envc);
-    size_t size = rules ? strlen(rules) : 0;
+    if (!rules) {
+        oci_err(E_UNSPECIFIED, "out of memory");
+        return E_UNSPECIFIED;
+    }
+    size_t size = strlen(rules);
     free(rules);
     if (size >= EXEC_RULES_TEXT_MAX) {
         oci_err(E_INVALID_ARGUMENT,
@@ -318,7 +329,7 @@ static int setup_exec(struct oci_bundle *b)
         return E_INVALID_ARGUMENT;
     }
     b->launch = calloc((size_t)b->argc + 3, sizeof(char *));
-    if (!rules || !b->launch) {
+    if (!b->launch) {
         oci_err(E_UNSPECIFIED, "out of memory");
         return E_UNSPECIFIED;
     }
