@@ -351,7 +351,7 @@ PY
   : "${EXECD:?set EXECD to the built alcove-execd}"
   fake_exec_container f1 sleep 300
   python3 - "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" f1 \
-    sh -c 'trap "" HUP; echo $$ > '"$T"'/prog.pid; exec sleep 300' > "$T/dout" 2>&1 << 'PY2'
+    sh -c 'trap "" HUP; echo $$ > '"$T"'/prog.pid; exec sleep 300' > "$T/dout" 2>&1 << 'PY2' || { cat "$T/dout"; fake_exec_teardown; return 1; }
 import ctypes, os, signal, subprocess, sys, time
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as conmon and the shim
 assert subprocess.run(sys.argv[2:]).returncode == 0
