@@ -8,7 +8,7 @@ static int type_ok(uint8_t t, enum exec_dir dir)
     if (dir == EXEC_TO_ENCLAVE)
         return t == EXEC_F_REQUEST || t == EXEC_F_STDIN || t == EXEC_F_SIGNAL || t == EXEC_F_PING;
     return t == EXEC_F_STDOUT || t == EXEC_F_STDERR || t == EXEC_F_EXIT || t == EXEC_F_FAIL ||
-           t == EXEC_F_PING;
+           t == EXEC_F_PING || t == EXEC_F_STARTED;
 }
 
 long exec_frame_next(const uint8_t *buf, size_t len, enum exec_dir dir, struct exec_frame *f)
@@ -25,7 +25,8 @@ long exec_frame_next(const uint8_t *buf, size_t len, enum exec_dir dir, struct e
         return -1;
     if ((buf[0] == EXEC_F_SIGNAL && n != 1) || (buf[0] == EXEC_F_EXIT && n != 2) ||
         (buf[0] == EXEC_F_FAIL && (n < 1 || n > 1 + EXEC_FAIL_TEXT)) ||
-        (buf[0] == EXEC_F_PING && n != 0) || (buf[0] == EXEC_F_REQUEST && n == 0))
+        ((buf[0] == EXEC_F_PING || buf[0] == EXEC_F_STARTED) && n != 0) ||
+        (buf[0] == EXEC_F_REQUEST && n == 0))
         return -1;
     if (len - EXEC_FRAME_HDR < n)
         return 0;

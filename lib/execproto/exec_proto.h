@@ -5,8 +5,9 @@
  * host → enclave: REQUEST (first, once: the program), STDIN (bytes; an empty one is end of
  * file), SIGNAL (one byte: a signal number for the program's process group), PING (first,
  * instead of a request: the service answers PING and closes).
- * enclave → host: STDOUT, STDERR (bytes), then EXIT (two bytes: EXEC_EXIT_CODE or
- * EXEC_EXIT_SIGNAL, and the number) or FAIL (one byte, an enum exec_fail, then a message).
+ * enclave → host: STARTED (empty: the program runs, sent once before its output; what
+ * alcove-oci exec --detach waits for), STDOUT, STDERR (bytes), then EXIT (two bytes: EXEC_EXIT_CODE
+ * or EXEC_EXIT_SIGNAL, and the number) or FAIL (one byte, an enum exec_fail, then a message).
  *
  * A REQUEST's payload is a list of items, each a tag byte, text and a NUL: 'A' an argument (the
  * first is the program's absolute path), 'E' NAME=VALUE, 'W' the working directory (absolute,
@@ -33,6 +34,7 @@ enum exec_frame_type {
     EXEC_F_STDERR = 'E',
     EXEC_F_EXIT = 'X',
     EXEC_F_FAIL = 'F',
+    EXEC_F_STARTED = 'S',
 };
 
 enum exec_exit_kind { EXEC_EXIT_CODE = 0, EXEC_EXIT_SIGNAL = 1 };

@@ -1,6 +1,8 @@
 /* exec_rules.c: the exec service's rules (exec_rules.h). */
 #include "execproto/exec_rules.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "execproto/exec_proto.h"
@@ -111,4 +113,27 @@ size_t exec_env_compose(const struct exec_rules *r, char *const *service, char *
         env_put(out, &n, req[i]);
     out[n] = NULL;
     return n;
+}
+
+char *exec_rules_text(const char *const *entry, size_t nentry, const char *const *untrusted,
+                      size_t nuntrusted, const char *const *defaults, size_t ndefault)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < nentry; i++)
+        cap += strlen(entry[i]) + 7;
+    for (size_t i = 0; i < nuntrusted; i++)
+        cap += strlen(untrusted[i]) + 11;
+    for (size_t i = 0; i < ndefault; i++)
+        cap += strlen(defaults[i]) + 9;
+    char *s = malloc(cap), *p = s;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < nentry; i++)
+        p += sprintf(p, "entry %s\n", entry[i]);
+    for (size_t i = 0; i < nuntrusted; i++)
+        p += sprintf(p, "untrusted %s\n", untrusted[i]);
+    for (size_t i = 0; i < ndefault; i++)
+        p += sprintf(p, "default %s\n", defaults[i]);
+    *p = 0;
+    return s;
 }

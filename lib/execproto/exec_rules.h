@@ -29,6 +29,11 @@ struct exec_rules {
  * than EXEC_RULES_MAX of a kind. An empty text is no entry point at all (nothing may run). */
 int exec_rules_parse(char *text, size_t len, struct exec_rules *r, size_t *line);
 
+/* The rules file for the given lists, malloc'd ("entry PATH", "untrusted NAME", "default
+ * NAME=VALUE" lines, in that order), or NULL (out of memory). The caller checked the items. */
+char *exec_rules_text(const char *const *entry, size_t nentry, const char *const *untrusted,
+                      size_t nuntrusted, const char *const *defaults, size_t ndefault);
+
 /* An absolute path without empty, "." or ".." components (so that "/bin/../x" cannot pass as
  * under "/bin"). */
 bool exec_path_ok(const char *s);

@@ -24,24 +24,9 @@ const uint8_t *wf_execd_binary(size_t *size)
 
 char *wf_exec_rules(const struct wf_config *c)
 {
-    size_t cap = 1;
-    for (size_t i = 0; i < c->nentry; i++)
-        cap += strlen(c->entry_points[i]) + 7;
-    for (size_t i = 0; i < c->nuntrusted; i++)
-        cap += strlen(c->env_untrusted[i]) + 11;
-    for (size_t i = 0; i < c->nenv_default; i++)
-        cap += strlen(c->env_default[i]) + 9;
-    char *s = malloc(cap), *p = s;
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < c->nentry; i++)
-        p += sprintf(p, "entry %s\n", c->entry_points[i]);
-    for (size_t i = 0; i < c->nuntrusted; i++)
-        p += sprintf(p, "untrusted %s\n", c->env_untrusted[i]);
-    for (size_t i = 0; i < c->nenv_default; i++)
-        p += sprintf(p, "default %s\n", c->env_default[i]);
-    *p = 0;
-    return s;
+    return exec_rules_text((const char *const *)c->entry_points, c->nentry,
+                           (const char *const *)c->env_untrusted, c->nuntrusted,
+                           (const char *const *)c->env_default, c->nenv_default);
 }
 
 int wf_image_has_execd(const uint8_t *ramdisk, size_t size)

@@ -10,7 +10,13 @@
  * SIGNAL frames to the group, and sends the exit status last. At most MAX_SESSIONS sessions
  * run at once (another connection gets a FAIL frame), and a connection that sends no request
  * within REQUEST_WAIT_S is closed. As PID 1 it reaps its sessions and every orphan the enclave's
- * processes leave. */
+ * processes leave.
+ *
+ * With --main PROG [ARGS] (an alcove-oci container that asked for exec, docs/oci.md "Exec") it
+ * also starts the container's own program as its child, on the enclave's stdin, stdout and
+ * stderr, passes it the signals a container's init would get, and when it ends ends too, with
+ * its status (128 + N for signal N): the enclave, and the exec sessions with it, end then, as a
+ * container's exec processes die with the container. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "execproto/exec_proto.h"
@@ -49,6 +57,17 @@ extern char **environ;
 static struct exec_rules rules;
 static volatile pid_t sessions[MAX_SESSIONS]; /* 0: a free slot */
 static int chld_pipe[2] = {-1, -1};           /* the session's SIGCHLD, as a byte */
+
+/* --main: the container's program */
+static volatile pid_t main_pid;
+static volatile sig_atomic_t main_done;
+/* a session's program (its process group), killed when the session is told to end */
+static volatile pid_t session_prog;
+
+/* What a container's init is sent and passes on to the container's program (docs/oci.md) */
+static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,   SIGQUIT,
+                                SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
 static void say(const char *fmt, const char *a)
 {
@@ -198,6 +217,7 @@ static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
                   msg);
         return -1;
     }
+    session_prog = pid;
     fds[0] = in[1];
     fds[1] = out[0];
     fds[2] = err[0];
@@ -258,20 +278,28 @@ static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_
     return 0;
 }
 
+#define HANGUP_GRACE_MS 2000 /* from the HUP to the KILL of a program whose host went */
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Relays between the host and the program until it ends; sends EXIT. */
 static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
 {
     static uint8_t pending[EXEC_FRAME_MAX]; /* stdin bytes the program has not taken yet */
     size_t plen = 0, poff = 0;
     int out_eof = 0, err_eof = 0, host_gone = 0, status = 0, done = 0;
+    long long kill_at = 0; /* 0: not hung up; > 0: when to KILL; -1: killed */
     size_t cap = RX_CAP;
     while (!done) {
         if (!host_gone) {
             size_t before = plen;
-            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen)) {
+            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen))
                 host_gone = 1; /* a host that breaks the protocol is treated as gone */
-                kill(-pid, SIGHUP);
-            }
             if (plen && !before)
                 poff = 0;
         }
@@ -285,15 +313,31 @@ static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
         if (!err_eof)
             p[3] = (struct pollfd){.fd = fds[2], .events = POLLIN};
         p[4] = (struct pollfd){.fd = chld_pipe[0], .events = POLLIN};
-        if (poll(p, 5, -1) < 0 && errno != EINTR)
+        if (host_gone && !kill_at) {
+            /* the host went before the program: hang up on it, as a terminal; one that
+             * outlives the grace is killed with its group, as an engine that kills runc's exec
+             * pid (the program itself) ends it */
+            kill(-pid, SIGHUP);
+            kill_at = now_ms() + HANGUP_GRACE_MS;
+        }
+        int wait_ms = -1;
+        if (kill_at > 0) {
+            long long left = kill_at - now_ms();
+            if (left <= 0) {
+                kill(-pid, SIGKILL);
+                kill_at = -1; /* done: now only its end is waited for */
+            } else {
+                wait_ms = (int)left;
+            }
+        }
+        if (poll(p, 5, wait_ms) < 0 && errno != EINTR)
             break;
         if (p[0].revents) {
             ssize_t n = read(sock, rx + rxlen, cap - rxlen);
             if (n > 0) {
                 rxlen += (size_t)n;
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                host_gone = 1; /* alcove exec went away: hang up on the program, as a terminal */
-                kill(-pid, SIGHUP);
+                host_gone = 1; /* alcove exec went away */
             }
         }
         if (p[1].revents) {
@@ -402,19 +446,87 @@ static void session(int sock)
     pid_t pid = spawn(sock, &req, fds);
     if (pid < 0)
         return;
+    send_frame(sock, EXEC_F_STARTED, NULL, 0); /* before any output: the relay sends that */
     relay(sock, pid, fds, rx, rxlen);
+}
+
+/* --main: the program ended: the sessions end with it (in an enclave the end of PID 1 ends
+ * them; natively, for the tests, they are told to) and so does the service, with the program's
+ * status. In the SIGCHLD handler: async-signal-safe calls only. */
+static void end_with_main(int status)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (sessions[i] > 0)
+            kill(sessions[i], SIGTERM);
+    _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 static void reap(int sig)
 {
     (void)sig;
-    int saved = errno;
+    int saved = errno, status;
     pid_t pid;
-    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (int i = 0; i < MAX_SESSIONS; i++)
             if (sessions[i] == pid)
                 sessions[i] = 0;
+        if (pid == main_pid && main_pid > 0) {
+            main_done = 1;
+            end_with_main(status);
+        }
+    }
     errno = saved;
+}
+
+/* --main: a signal for the container goes to its program */
+static void forward(int sig)
+{
+    int saved = errno;
+    if (main_pid > 0 && !main_done)
+        kill(main_pid, sig);
+    errno = saved;
+}
+
+/* A session told to end (its container's program ended): its program's group goes too. */
+static void session_end(int sig)
+{
+    (void)sig;
+    if (session_prog > 0)
+        kill(-session_prog, SIGKILL);
+    _exit(0);
+}
+
+/* --main: starts the container's program (found through PATH, as the enclave kernel finds a
+ * launch's program) on our stdin, stdout and stderr, with our environment. Its pid, or -1. */
+static pid_t start_main(char **argv)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old); /* main_pid is set before its SIGCHLD is taken */
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* a group of its own: a host terminal's signal goes to our group (include/abi
+         * alcove_abi.h, "Host signals"), and forward() is what passes it on, once */
+        setpgid(0, 0);
+        for (size_t i = 0; i < NFORWARDED; i++)
+            signal(forwarded[i], SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execvp(argv[0], argv);
+        int e = errno;
+        fprintf(stderr, "alcove-execd: %s: %s\n", argv[0], strerror(e));
+        _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+    }
+    if (pid > 0) {
+        main_pid = pid;
+        setpgid(pid, 0); /* also here: no group signal may come between fork and the child's */
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return pid;
 }
 
 /* A free session slot, or -1 (SIGCHLD blocked by the caller). */
@@ -448,13 +560,23 @@ static int listen_on(const char *unix_path)
     return ls;
 }
 
-/* alcove start runs it without arguments. --rules FILE and --unix PATH serve the tests (the
- * command line is measured into the launch as any, docs/workflow.md). */
+#define STATUS_SERVICE_FAILED 125 /* --main: the service could not start the program */
+
+/* alcove start runs it without arguments, alcove-oci with --main and the container's
+ * process.args. --rules FILE and --unix PATH serve the tests (the command line is measured into
+ * the launch as any, docs/workflow.md). */
 int main(int argc, char **argv)
 {
     const char *rules_path = EXEC_RULES_PATH, *unix_path = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--rules") == 0) {
+    char **main_argv = NULL;
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--main") == 0 && i + 1 < argc) {
+            main_argv = argv + i + 1;
+            break;
+        } else if (i + 1 >= argc) {
+            say("usage: %s [--rules FILE] [--unix PATH] [--main PROGRAM [ARGS...]]", argv[0]);
+            return 2;
+        } else if (strcmp(argv[i], "--rules") == 0) {
             rules_path = argv[i + 1];
         } else if (strcmp(argv[i], "--unix") == 0) {
             unix_path = argv[i + 1];
@@ -463,13 +585,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (argc % 2 == 0) {
-        say("usage: %s [--rules FILE] [--unix PATH]", argv[0]);
-        return 2;
-    }
+    int failed = main_argv ? STATUS_SERVICE_FAILED : 1;
     if (load_rules(rules_path))
-        return 1;
-    for (char **e = environ; *e; e++) { /* what no program gets: said once, on the console */
+        return failed;
+    /* what no program gets: said once, on the console (under --main the environment is the
+     * container's, measured, not the host's input) */
+    for (char **e = main_argv ? NULL : environ; e && *e; e++) {
         size_t n = strcspn(*e, "=");
         int is_default = 0;
         for (size_t i = 0; i < rules.ndefault && !is_default; i++)
@@ -486,7 +607,19 @@ int main(int argc, char **argv)
     int ls = listen_on(unix_path);
     if (ls < 0) {
         say("cannot listen: %s", strerror(errno));
-        return 1;
+        return failed;
+    }
+    if (main_argv) {
+        /* orphans come to us natively too (in an enclave, PID 1 gets them anyway) */
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        struct sigaction fa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+        sigemptyset(&fa.sa_mask);
+        for (size_t i = 0; i < NFORWARDED; i++)
+            sigaction(forwarded[i], &fa, NULL);
+        if (start_main(main_argv) < 0) {
+            say("cannot start the program: %s", strerror(errno));
+            return failed;
+        }
     }
     for (;;) {
         int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
@@ -502,6 +635,12 @@ int main(int argc, char **argv)
         int slot = free_slot();
         pid_t pid = slot < 0 ? -1 : fork();
         if (pid == 0) {
+            /* out of our group, as its program is: a session gets the host's signals only as
+             * its SIGNAL frames, never a Ctrl-C meant for the container's terminal */
+            setpgid(0, 0);
+            for (size_t i = 0; i < NFORWARDED; i++)
+                signal(forwarded[i], SIG_DFL);
+            signal(SIGTERM, session_end);
             sigprocmask(SIG_SETMASK, &old, NULL);
             close(ls);
             signal(SIGCHLD, SIG_DFL);
@@ -509,8 +648,10 @@ int main(int argc, char **argv)
             close(c);
             _exit(0);
         }
-        if (pid > 0)
+        if (pid > 0) {
             sessions[slot] = pid;
+            setpgid(pid, 0);
+        }
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0) { /* refused with a reason, rather than left waiting */
             struct timeval tv = {1, 0};

@@ -56,6 +56,13 @@ int boot_image_from_binary(struct boot_image *bi, const char *path, const void *
 int boot_image_from_dir(struct boot_image *bi, const char *dir, char *const *cmd, int ncmd,
                         char *why, size_t why_size)
 {
+    return boot_image_from_dir_files(bi, dir, cmd, ncmd, NULL, 0, why, why_size);
+}
+
+int boot_image_from_dir_files(struct boot_image *bi, const char *dir, char *const *cmd, int ncmd,
+                              const struct boot_image_file *files, int nfiles, char *why,
+                              size_t why_size)
+{
     memset(bi, 0, sizeof(*bi));
     struct rootfs fs;
     rootfs_init(&fs);
@@ -63,6 +70,12 @@ int boot_image_from_dir(struct boot_image *bi, const char *dir, char *const *cmd
         rootfs_free(&fs);
         return E_READ_FROM_DISK;
     }
+    for (int i = 0; i < nfiles; i++)
+        if (rootfs_add_file(&fs, files[i].path, files[i].mode, files[i].data, files[i].size)) {
+            snprintf(why, why_size, "%s: out of memory", files[i].path);
+            rootfs_free(&fs);
+            return E_EIF_BUILDING;
+        }
     /* pieces that point into the files (large ones mapped): the monitor copies them into the
      * guest, the one copy of the tree */
     bi->tree = malloc(sizeof(*bi->tree));

@@ -35,6 +35,17 @@ int boot_image_from_binary(struct boot_image *bi, const char *path, const void *
                            char *why, size_t why_size);
 int boot_image_from_dir(struct boot_image *bi, const char *dir, char *const *cmd, int ncmd,
                         char *why, size_t why_size);
+/* A file added to a directory's tree (alcove-oci's exec service and its rules). */
+struct boot_image_file {
+    const char *path; /* relative */
+    uint32_t mode;
+    const void *data;
+    size_t size;
+};
+/* boot_image_from_dir, with files added to the tree (a path the tree has too is refused). */
+int boot_image_from_dir_files(struct boot_image *bi, const char *dir, char *const *cmd, int ncmd,
+                              const struct boot_image_file *files, int nfiles, char *why,
+                              size_t why_size);
 /* Takes ownership of eif (malloc'd). */
 int boot_image_from_eif(struct boot_image *bi, uint8_t *eif, size_t size, char *why,
                         size_t why_size);

@@ -15,6 +15,8 @@
 #include "cli/allow_args.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "execproto/exec_proto.h"
+#include "execproto/exec_rules.h"
 #include "oci/log.h"
 
 /* Mount destinations whatever their type or source: the enclave kernel has its own /proc,
@@ -80,6 +82,13 @@ void oci_bundle_free(struct oci_bundle *b)
     free(b->env);
     cJSON_Delete(b->annotations);
     free(b->allow);
+    for (size_t i = 0; i < b->nexec_entries; i++)
+        free(b->exec_entries[i]);
+    free(b->exec_entries);
+    for (size_t i = 0; i < b->nexec_env; i++)
+        free(b->exec_env[i]);
+    free(b->exec_env);
+    free(b->launch); /* its strings are args' */
     memset(b, 0, sizeof(*b));
 }
 
@@ -234,6 +243,104 @@ static void log_allow(const struct oci_bundle *b)
               text, n >= sizeof(text) ? "..." : "");
 }
 
+/* A comma-separated annotation value as a vector of its items (blanks around each dropped;
+ * an empty item, or none, refused); each must pass ok. 0 or an error code (reported). */
+static int split_list(const char *name, const char *v, bool (*ok)(const char *, size_t),
+                      const char *what, char ***out, size_t *n)
+{
+    if (!v || !*v) {
+        oci_err(E_INVALID_ARGUMENT, "annotation %s: expected %s", name, what);
+        return E_INVALID_ARGUMENT;
+    }
+    for (const char *p = v;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",");
+        size_t end = len;
+        while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        char *item = strndup(p, end);
+        char **grown = item ? realloc(*out, (*n + 1) * sizeof(char *)) : NULL;
+        if (!grown) {
+            free(item);
+            oci_err(E_UNSPECIFIED, "annotation %s: out of memory", name);
+            return E_UNSPECIFIED;
+        }
+        *out = grown;
+        (*out)[(*n)++] = item;
+        if (!end || !ok(item, end) || *n > EXEC_RULES_MAX) {
+            oci_err(E_INVALID_ARGUMENT, "annotation %s=%s: '%s': expected %s", name, v, item,
+                    *n > EXEC_RULES_MAX ? "at most 1024 items" : what);
+            return E_INVALID_ARGUMENT;
+        }
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+static bool entry_ok(const char *s, size_t n)
+{
+    (void)n;
+    return exec_path_ok(s);
+}
+
+static bool name_ok(const char *s, size_t n)
+{
+    return exec_env_name_ok(s, n) != 0;
+}
+
+/* alcove.exec: the service's rules and command line (docs/oci.md "Exec"): process.env becomes
+ * the rules' defaults (every exec'd program's environment, as the container's), so each entry
+ * must be a NAME=VALUE line. */
+static int setup_exec(struct oci_bundle *b)
+{
+    if (b->envc > EXEC_RULES_MAX) {
+        oci_err(E_INVALID_ARGUMENT,
+                "process.env has %d entries; with alcove.exec at most %d (the exec service's "
+                "rules hold that many defaults)",
+                b->envc, EXEC_RULES_MAX);
+        return E_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < b->envc; i++) {
+        size_t n = strcspn(b->env[i], "=");
+        if (!b->env[i][n] || !exec_env_name_ok(b->env[i], n) || strchr(b->env[i], '\n')) {
+            oci_err(E_INVALID_ARGUMENT,
+                    "process.env '%.200s': with alcove.exec each entry must be NAME=VALUE on one "
+                    "line (the exec service's rules give it to every exec'd program)",
+                    b->env[i]);
+            return E_INVALID_ARGUMENT;
+        }
+    }
+    char *rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
+                                  (const char *const *)b->exec_env, b->nexec_env,
+                                  (const char *const *)b->env, (size_t)b->envc);
+    if (!rules) {
+        oci_err(E_UNSPECIFIED, "out of memory");
+        return E_UNSPECIFIED;
+    }
+    size_t size = strlen(rules);
+    free(rules);
+    if (size >= EXEC_RULES_TEXT_MAX) {
+        oci_err(E_INVALID_ARGUMENT,
+                "alcove.exec, alcove.exec-env and process.env make %zu bytes of exec rules; the "
+                "exec service reads less than %u",
+                size, EXEC_RULES_TEXT_MAX);
+        return E_INVALID_ARGUMENT;
+    }
+    b->launch = calloc((size_t)b->argc + 3, sizeof(char *));
+    if (!b->launch) {
+        oci_err(E_UNSPECIFIED, "out of memory");
+        return E_UNSPECIFIED;
+    }
+    b->launch[0] = (char *)OCI_EXECD_PATH;
+    b->launch[1] = (char *)"--main";
+    for (int i = 0; i < b->argc; i++)
+        b->launch[i + 2] = b->args[i];
+    b->nlaunch = b->argc + 2;
+    return 0;
+}
+
 static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
 {
     const cJSON *ann = cJSON_GetObjectItem(cfg, "annotations");
@@ -267,6 +374,18 @@ static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
             int err = load_allow(b, a->string, v);
             if (err)
                 return err;
+        } else if (strcmp(a->string, "alcove.exec") == 0) {
+            b->exec = 1;
+            int err = split_list(a->string, v, entry_ok,
+                                 "absolute paths of entry points (/bin/sh, or a directory: /bin)",
+                                 &b->exec_entries, &b->nexec_entries);
+            if (err)
+                return err;
+        } else if (strcmp(a->string, "alcove.exec-env") == 0) {
+            int err = split_list(a->string, v, name_ok, "variable names (A-Z a-z 0-9 _)",
+                                 &b->exec_env, &b->nexec_env);
+            if (err)
+                return err;
         } else if (strcmp(a->string, "alcove.debug-mode") == 0) {
             oci_err(E_INVALID_ARGUMENT, "annotation alcove.debug-mode=%s: expected true or false",
                     v ? v : "(not a string)");
@@ -274,13 +393,29 @@ static int load_annotations(const cJSON *cfg, struct oci_bundle *b)
         } else {
             oci_err(E_INVALID_ARGUMENT,
                     "annotation %s: unknown to this alcove-oci (known: alcove.allow, "
-                    "alcove.allowlist, alcove.debug-mode, alcove.enclave-cid)",
+                    "alcove.allowlist, alcove.debug-mode, alcove.enclave-cid, alcove.exec, "
+                    "alcove.exec-env)",
                     a->string);
             return E_INVALID_ARGUMENT;
         }
     }
     if (b->nallow)
         log_allow(b);
+    if (b->nexec_env && !b->exec) {
+        oci_err(E_INVALID_ARGUMENT,
+                "annotation alcove.exec-env: names for exec, but alcove.exec (the entry points "
+                "exec may run) is not given");
+        return E_INVALID_ARGUMENT;
+    }
+    if (b->exec)
+        return setup_exec(b);
+    b->launch = calloc((size_t)b->argc + 1, sizeof(char *));
+    if (!b->launch) {
+        oci_err(E_UNSPECIFIED, "out of memory");
+        return E_UNSPECIFIED;
+    }
+    memcpy(b->launch, b->args, (size_t)b->argc * sizeof(char *));
+    b->nlaunch = b->argc;
     return 0;
 }
 

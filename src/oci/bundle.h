@@ -3,7 +3,8 @@
  * What becomes part of the enclave: root.path (its root file system, measured as build-enclave
  * --rootfs measures a directory), process.args/env, linux.resources memory (the enclave's
  * memory) and CPU (its vCPUs), process.terminal and consoleSize, and the annotations
- * alcove.debug-mode and alcove.enclave-cid; the annotations alcove.allow and alcove.allowlist
+ * alcove.debug-mode, alcove.enclave-cid, alcove.exec and alcove.exec-env (the exec service and
+ * its rules, measured); the annotations alcove.allow and alcove.allowlist
  * give the outbound allowlist (not measured, as alcove run's --allow). What is refused (create
  * fails, nothing is left): a missing root.path, a cwd other than "/", a mount the enclave cannot
  * honour (see oci_mount_rule), an alcove.* annotation this version does not know or a value it
@@ -35,7 +36,19 @@ struct oci_bundle {
     struct cJSON *annotations; /* the bundle's annotations (an object), for state */
     struct out_rule *allow;    /* alcove.allow, alcove.allowlist (NULL: none) */
     unsigned nallow;
+    /* alcove.exec (docs/oci.md "Exec"): the image holds the exec service and these rules, and
+     * the enclave's first process is the service, which starts process.args */
+    int exec;
+    char **exec_entries; /* alcove.exec: absolute paths, as alcove.json's entry_points */
+    size_t nexec_entries;
+    char **exec_env; /* alcove.exec-env: names the host may set for an exec */
+    size_t nexec_env;
+    char **launch; /* the enclave's command line: process.args, or the service's with them */
+    int nlaunch;
 };
+
+/* The exec service in the image, and its rules (alcove.exec) */
+#define OCI_EXECD_PATH "/.alcove/execd"
 
 /* Reads and checks dir/config.json. 0, or an alcove error code (reported with oci_err). */
 int oci_bundle_load(const char *dir, struct oci_bundle *b);

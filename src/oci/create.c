@@ -275,10 +275,8 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     int err = oci_bundle_load(o->bundle, &b);
     if (err)
         return 1;
-    char why[512] = "";
-    err = boot_image_from_dir(&bi, b.rootfs, b.args, 1, why, sizeof(why));
+    err = oci_enclave_image(&bi, &b);
     if (err) {
-        oci_err(err, "root.path %s: %s", b.rootfs, why);
         boot_image_free(&bi);
         oci_bundle_free(&b);
         return 1;

@@ -2,7 +2,9 @@
 #include "oci/enclave.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -11,11 +13,44 @@
 #include "cli/json_out.h"
 #include "common/errors.h"
 #include "devices/nsm_dev.h"
+#include "execproto/exec_rules.h"
 #include "image/boot_image.h"
 #include "image/measure.h"
 #include "monitor/monitor.h"
 #include "oci/bundle.h"
 #include "oci/log.h"
+
+extern const uint8_t alcove_execd_image[], alcove_execd_image_end[];
+
+int oci_enclave_image(struct boot_image *bi, const struct oci_bundle *b)
+{
+    char why[512] = "";
+    char *rules = NULL;
+    int err = 0;
+    if (b->exec) {
+        rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
+                                (const char *const *)b->exec_env, b->nexec_env,
+                                (const char *const *)b->env, (size_t)b->envc);
+        if (!rules) {
+            oci_err(E_UNSPECIFIED, "out of memory");
+            memset(bi, 0, sizeof(*bi));
+            return E_UNSPECIFIED;
+        }
+        /* measured with the tree: a verifier sees the service, and what exec may run */
+        const struct boot_image_file files[] = {
+            {OCI_EXECD_PATH + 1, 0755, alcove_execd_image,
+             (size_t)(alcove_execd_image_end - alcove_execd_image)},
+            {EXEC_RULES_PATH + 1, 0644, rules, strlen(rules)},
+        };
+        err = boot_image_from_dir_files(bi, b->rootfs, b->launch, 1, files, 2, why, sizeof(why));
+    } else {
+        err = boot_image_from_dir(bi, b->rootfs, b->args, 1, why, sizeof(why));
+    }
+    free(rules);
+    if (err)
+        oci_err(err, "root.path %s: %s", b->rootfs, why);
+    return err;
+}
 
 void oci_enclave_config(struct enclave_config *cfg, const char *id, const struct oci_bundle *b,
                         const struct boot_image *bi)
@@ -37,8 +72,8 @@ void oci_enclave_config(struct enclave_config *cfg, const char *id, const struct
         .rootfs_entries = bi->rootfs_entries,
         .exec_path = bi->exec_path,
         .min_app_bytes = bi->min_app,
-        .argv = b->args,
-        .argc = b->argc,
+        .argv = b->launch,
+        .argc = b->nlaunch,
         .envp = b->env,
         .envc = b->envc,
         .log_level = ALC_LOG_WARN,
@@ -74,10 +109,7 @@ int oci_cmd_pcrs(int argc, char **argv)
     if (oci_bundle_load(bundle, &b))
         return 1;
     struct boot_image bi;
-    char why[512] = "";
-    int err = boot_image_from_dir(&bi, b.rootfs, b.args, 1, why, sizeof(why));
-    if (err) {
-        oci_err(err, "root.path %s: %s", b.rootfs, why);
+    if (oci_enclave_image(&bi, &b)) {
         boot_image_free(&bi);
         oci_bundle_free(&b);
         return 1;

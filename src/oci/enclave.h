@@ -11,6 +11,10 @@ struct boot_image;
 /* Without linux.resources.memory.limit, an enclave has this (MiB) beyond its image's size. */
 #define OCI_BASE_MEMORY_MIB 64
 
+/* Builds the enclave's image from the bundle's root.path (with alcove.exec: and the exec
+ * service and its rules, under /.alcove). 0, or an error code (reported). */
+int oci_enclave_image(struct boot_image *bi, const struct oci_bundle *b);
+
 /* Fills cfg for the container id: b and bi must outlive it. stdio is 0, 1, 2. */
 void oci_enclave_config(struct enclave_config *cfg, const char *id, const struct oci_bundle *b,
                         const struct boot_image *bi);

@@ -53,6 +53,10 @@ int oci_cmd_features(int argc, char **argv)
                             "HOST:PORT[,HOST:PORT]...: outbound connections allowed");
     cJSON_AddStringToObject(ann, "alcove.allowlist",
                             "a vsock-proxy.yaml file (relative to the bundle): the same");
+    cJSON_AddStringToObject(ann, "alcove.exec",
+                            "PATH[,PATH]...: entry points exec may run (measured; enables exec)");
+    cJSON_AddStringToObject(ann, "alcove.exec-env",
+                            "NAME[,NAME]...: variables exec may set (measured)");
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     if (!s)

@@ -11,6 +11,7 @@ int oci_cmd_start(int argc, char **argv);
 int oci_cmd_run(int argc, char **argv);
 int oci_cmd_state(int argc, char **argv);
 int oci_cmd_kill(int argc, char **argv);
+int oci_cmd_exec(int argc, char **argv); /* exec.c */
 int oci_cmd_pause(int argc, char **argv);
 int oci_cmd_resume(int argc, char **argv);
 int oci_cmd_delete(int argc, char **argv);

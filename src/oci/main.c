@@ -28,6 +28,7 @@ static const struct oci_command g_commands[] = {
     {"start", oci_cmd_start, "start a created container's workload", 1},
     {"run", oci_cmd_run, "create and start a container, wait for it, delete it", 2},
     {"state", oci_cmd_state, "print a container's state (JSON)", 1},
+    {"exec", oci_cmd_exec, "run a process in a running container (with alcove.exec)", 1},
     {"kill", oci_cmd_kill, "send a signal (TERM, INT, HUP, QUIT, KILL end the enclave)", 1},
     {"pause", oci_cmd_pause, "stop every vCPU of a running container's enclave", 1},
     {"resume", oci_cmd_resume, "let a paused container's enclave run again", 1},
@@ -44,7 +45,6 @@ static const struct oci_command g_commands[] = {
 static const struct {
     const char *name, *why;
 } g_refused[] = {
-    {"exec", "a second process in a running enclave comes with the processes work (issue 17)"},
     {"update", "an enclave's memory and vCPUs are fixed when it starts"},
     {"checkpoint", "an enclave's memory never leaves it"},
     {"restore", "an enclave's memory never leaves it"},

@@ -14,7 +14,9 @@ only.
         5004  never answers (a timeout test)
         other echoes; at EOF it shuts its writing side and closes
       With --name/--cid it also writes PATH's directory/<cid>.json, locked as a monitor does, so
-      `--enclave-name NAME` finds it. Runs until SIGTERM or SIGINT.
+      `--enclave-name NAME` finds it. With --exec-unix SOCK, port 41422 (the exec service's)
+      is relayed to the Unix socket SOCK, where alcove-execd runs natively (--unix SOCK): the
+      host-side tests of alcove-oci exec. Runs until SIGTERM or SIGINT.
   dial --uds PATH --port P [--count N --size BYTES]
       The enclave connecting to the parent (CID 3) on port P: connects to "PATH_P". Alone, copies
       stdin to it (then half-closes) and it to stdout. With --count, makes N connections at
@@ -69,8 +71,34 @@ def echo(conn):
     conn.shutdown(socket.SHUT_WR)
 
 
+PORT_EXEC = 41422
+
+
+def relay_unix(conn, path):
+    """conn <-> a connection to the Unix socket path, each direction half-closed at its EOF."""
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    peer.connect(path)
+
+    def pump(src, dst):
+        try:
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    break
+                dst.sendall(d)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    t = threading.Thread(target=pump, args=(peer, conn), daemon=True)
+    t.start()
+    pump(conn, peer)
+    t.join()
+    peer.close()
+
+
 class Host:
-    def __init__(self):
+    def __init__(self, exec_unix=None):
+        self.exec_unix = exec_unix
         self.next_port = 1 << 30
         self.lock = threading.Lock()
         self.silent = []
@@ -90,7 +118,10 @@ class Host:
                 conn = None
                 return
             ok = b"OK %d\n" % self.host_port()
-            if port == PORT_GREET:
+            if port == PORT_EXEC and self.exec_unix:
+                conn.sendall(ok)
+                relay_unix(conn, self.exec_unix)
+            elif port == PORT_GREET:
                 conn.sendall(ok + b"hello\n")
                 echo(conn)
             elif port == PORT_COUNT:
@@ -143,7 +174,7 @@ def cmd_serve(a):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    host = Host()
+    host = Host(a.exec_unix)
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=host.serve_one, args=(conn,), daemon=True).start()
@@ -280,6 +311,7 @@ def main():
     s.add_argument("--uds", required=True)
     s.add_argument("--name")
     s.add_argument("--cid", type=int, default=0)
+    s.add_argument("--exec-unix")
     s = sub.add_parser("dial")
     s.add_argument("--uds", required=True)
     s.add_argument("--port", type=int, required=True)

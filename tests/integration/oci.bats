@@ -7,6 +7,7 @@
 
 load helpers
 load oci_helpers
+bats_require_minimum_version 1.5.0
 
 @test "oci: --version names alcove-oci and the runtime-spec version" {
   run "$ALCOVE_OCI" --version
@@ -30,7 +31,7 @@ load oci_helpers
 @test "oci: features is a JSON document with the spec versions and alcove's annotations" {
   run "$ALCOVE_OCI" features
   [ "$status" -eq 0 ]
-  echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"]'
+  echo "$output" | python3 -c 'import json, sys; f = json.load(sys.stdin); assert f["ociVersionMax"].startswith("1."); assert "alcove.debug-mode" in f["annotations"] and "alcove.exec" in f["annotations"]'
 }
 
 @test "oci: must-fail: a host bind mount is refused, nothing is left" {
@@ -206,12 +207,266 @@ PY
   [ "$status" -eq 0 ]
 }
 
-@test "oci: exec and update are refused with a reason in the log" {
-  for cmd in exec update; do
-    run "${OCI[@]}" $cmd c1
-    [ "$status" -ne 0 ]
-    assert_log_error "$cmd is not supported"
-  done
+@test "oci: update is refused with a reason in the log" {
+  run "${OCI[@]}" update c1
+  [ "$status" -ne 0 ]
+  assert_log_error "update is not supported"
+}
+
+@test "oci: exec: of an unknown id, of a created container, of one created without alcove.exec; nothing left" {
+  run "${OCI[@]}" exec nosuch /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "container nosuch does not exist"
+  # a created container (nothing runs yet): refused as runc refuses it
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"' mkbundle "$T/b" sleep 100
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  run "${OCI[@]}" exec c1 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a created container"
+  "${OCI[@]}" delete --force c1
+  assert_nothing_left c1
+  # a running container without the annotation: a stand-in monitor (a live process the state
+  # names, as oci_state.bats makes them) shows as running; exec says which annotation enables it
+  sleep 100 &
+  local fake=$!
+  mkdir -p "$R/c2" && chmod 700 "$R" "$R/c2"
+  printf '{"ociVersion": "1.0.2", "id": "c2", "pid": %d, "bundle": "/b", "rootfs": "/b/rootfs", "created": "2026-01-01T00:00:00Z", "annotations": {}, "alcove.pidStart": %s}\n' \
+    "$fake" "$(awk '{print $22}' "/proc/$fake/stat")" > "$R/c2/state.json"
+  "${OCI[@]}" state c2 | grep -q '"running"'
+  run "${OCI[@]}" exec c2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "[ E84 ]"
+  assert_log_error "created without the annotation alcove.exec"
+  run "${OCI[@]}" exec --detach --pid-file "$T/xpid" c2 /bin/true
+  [ "$status" -ne 0 ] && [ ! -e "$T/xpid" ]
+  # with the annotation but no enclave of that monitor's in the runtime directory: said so
+  sed -i 's|"annotations": {}|"annotations": {"alcove.exec": "/bin"}|' "$R/c2/state.json"
+  run "${OCI[@]}" exec --detach --pid-file "$T/xpid" c2 /bin/true
+  [ "$status" -ne 0 ] && [ ! -e "$T/xpid" ]
+  assert_log_error "its enclave is not running"
+  kill "$fake"
+  wait "$fake" 2> /dev/null || true
+  "${OCI[@]}" state c2 | grep -q '"stopped"'
+  run "${OCI[@]}" exec c2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a stopped container"
+  "${OCI[@]}" delete --force c2
+  assert_nothing_left c2
+}
+
+# fake_exec_container ID MAIN...: a running container ID without an enclave: the exec service
+# runs natively in --main mode (MAIN its program; the rules admit the host's /bin and /usr/bin,
+# GREETING), behind a stand-in monitor (fake_vsock_host.py: the runtime directory's description
+# of an enclave named ID, its vsock socket relaying port 41422 to the service); the state names
+# that stand-in, with the container's root file system / (so programs resolve as on the host)
+fake_exec_container() {
+  local id=$1; shift
+  mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
+  printf 'entry /bin\nentry /usr/bin\nuntrusted GREETING\ndefault PATH=/usr/bin:/bin\ndefault MODE=container\n' > "$T/rules"
+  env -i PATH=/usr/bin:/bin MODE=container "$EXECD" --rules "$T/rules" --unix "$T/execd.sock" --main "$@" \
+    > "$T/main.out" 2>&1 &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/execd.sock" ] && break; sleep 0.1; done
+  python3 "$BATS_TEST_DIRNAME/fake_vsock_host.py" serve --uds "$ALCOVE_RUNTIME_DIR/7.vsock" \
+    --name "$id" --cid 7 --exec-unix "$T/execd.sock" &
+  HOST=$!
+  for _ in $(seq 50); do [ -S "$ALCOVE_RUNTIME_DIR/7.vsock" ] && [ -s "$ALCOVE_RUNTIME_DIR/7.json" ] && break; sleep 0.1; done
+  mkdir -p "$R/$id" && chmod 700 "$R" "$R/$id"
+  printf '{"ociVersion": "1.0.2", "id": "%s", "pid": %d, "bundle": "/b", "rootfs": "/", "created": "2026-01-01T00:00:00Z", "annotations": {"alcove.exec": "/bin,/usr/bin", "alcove.exec-env": "GREETING"}, "alcove.pidStart": %s}\n' \
+    "$id" "$HOST" "$(awk '{print $22}' "/proc/$HOST/stat")" > "$R/$id/state.json"
+}
+
+fake_exec_teardown() {
+  [ -n "${HOST:-}" ] && kill "$HOST" 2> /dev/null
+  [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null
+  HOST= SVC=
+  wait 2> /dev/null || true
+  rm -rf "${R:?}/f1"
+}
+
+@test "oci: exec (host-only: the service natively behind a stand-in monitor): stdio, statuses, env, --process, --detach, signals" {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  "${OCI[@]}" state f1 | grep -q '"running"'
+  run --separate-stderr "${OCI[@]}" exec f1 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ] && [ "$output" = out ] && [ "$stderr" = err ] ||
+    { echo "$status: $output / $stderr"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  [ "$(echo piped | "${OCI[@]}" exec f1 cat)" = piped ]
+  run "${OCI[@]}" exec -e GREETING=hi --cwd /tmp f1 sh -c 'echo "$GREETING $MODE $(pwd)"'
+  [ "$output" = "hi container /tmp" ]
+  # refusals: in the service (not an entry point: 126; a name exec-env does not list: 125), and
+  # a program the container's PATH does not have (127)
+  run "${OCI[@]}" exec f1 /usr/sbin/nologin
+  [ "$status" -eq 126 ]
+  assert_log_error "[ E86 ]"
+  run "${OCI[@]}" exec -e EVIL=1 f1 true
+  [ "$status" -eq 125 ]
+  assert_log_error "[ E87 ]"
+  run -127 "${OCI[@]}" exec f1 no-such-program-here
+  [ "$status" -eq 127 ]
+  # --process wins over ARGS; its env's names that exec-env does not list are left out
+  printf '{"args": ["sh", "-c", "echo \\"$GREETING-$HOSTNAME\\"; exit 6"], "env": ["PATH=/usr/bin:/bin", "HOSTNAME=engine", "GREETING=yo"], "cwd": "/"}' > "$T/proc.json"
+  run "${OCI[@]}" exec --process "$T/proc.json" f1 ignored
+  [ "$status" -eq 6 ] && [ "$output" = "yo-" ] || { echo "$status: $output"; fake_exec_teardown; return 1; }
+  # --detach: 0 once the program runs, the relay's pid in --pid-file, reaped by a subreaper (as
+  # conmon is) for the program's status; its output still comes
+  python3 - "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" f1 \
+    sh -c 'sleep 1; echo detached-out; exit 4' > "$T/dout" << 'PY'
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+  grep -q detached-out "$T/dout" && grep -q "status 4" "$T/dout" || { cat "$T/dout"; fake_exec_teardown; return 1; }
+  run "${OCI[@]}" exec -d --pid-file "$T/ypid" f1 /usr/sbin/nologin
+  [ "$status" -eq 126 ] && [ ! -e "$T/ypid" ]
+  # a TERM to exec is passed on: the program dies of it (143)
+  "${OCI[@]}" exec f1 sleep 60 > /dev/null 2>&1 &
+  local ex=$!
+  sleep 1
+  kill -TERM "$ex"
+  local st=0
+  wait "$ex" || st=$?
+  [ "$st" -eq 143 ]
+  # the main program ends: a running exec ends with the service (125, [ E84 ])
+  "${OCI[@]}" exec f1 sleep 60 > /dev/null 2>&1 &
+  ex=$!
+  sleep 1
+  kill -TERM "$SVC" # TERM goes on to the main program: the service ends with 143
+  st=0
+  wait "$SVC" || st=$?
+  SVC=
+  [ "$st" -eq 143 ]
+  st=0
+  wait "$ex" || st=$?
+  [ "$st" -eq 125 ]
+  fake_exec_teardown
+  [ -z "$(pgrep -f "^$ALCOVE_OCI " || true)" ]
+}
+
+@test "oci: exec --detach (host-only, the stand-in): KILL of the pid in --pid-file ends the program, as runc's exec pid is the program" {
+  # containerd's shim (ctr tasks kill --exec-id) and podman's exec cleanup signal that pid; a
+  # program that ignores HUP (a daemon, nohup, a server that reloads on HUP) must not outlive it
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  python3 - "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" f1 \
+    sh -c 'trap "" HUP; echo $$ > '"$T"'/prog.pid; exec sleep 300' > "$T/dout" 2>&1 << 'PY2' || { cat "$T/dout"; fake_exec_teardown; return 1; }
+import ctypes, os, signal, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as conmon and the shim
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+time.sleep(1)
+os.kill(pid, signal.SIGKILL)
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY2
+  grep -q "status -9" "$T/dout" || { cat "$T/dout"; fake_exec_teardown; return 1; }
+  local prog
+  prog=$(cat "$T/prog.pid")
+  for _ in $(seq 50); do kill -0 "$prog" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$prog" 2> /dev/null; then
+    echo "the exec'd program $prog still runs after its exec pid was killed"
+    fake_exec_teardown
+    return 1
+  fi
+  fake_exec_teardown
+}
+
+@test "oci: exec: a program not in the container's PATH is reported in words podman maps to 127" {
+  # podman (libpod getOCIRuntimeError) turns a runtime's message into exec's status by its words:
+  # "executable file not found in" or "no such file or directory" give 127, else 125
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  run -127 "${OCI[@]}" exec f1 no-such-program-here
+  [ "$status" -eq 127 ]
+  grep -Eiq 'executable file not found in|no such file or directory' "$T/log.json" ||
+    { cat "$T/log.json"; fake_exec_teardown; return 1; }
+  fake_exec_teardown
+}
+
+@test "oci: exec: a PATH entry with a trailing slash names a clean path (not refused as outside the entry points)" {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  printf '{"args": ["sh", "-c", "exit 6"], "env": ["PATH=/usr/bin/:/bin/"], "cwd": "/"}' > "$T/proc.json"
+  run "${OCI[@]}" exec --process "$T/proc.json" f1
+  [ "$status" -eq 6 ] || { echo "$status: $output"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  fake_exec_teardown
+}
+
+@test "oci: alcove.exec with more process.env entries than the service's rules hold is refused before anything runs" {
+  # the service reads at most EXEC_RULES_MAX (1024) default lines; more makes it refuse its
+  # rules in the enclave and end the container with 125 at once
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["process"]["env"] = ["V%d=x" % i for i in range(1025)]' \
+    mkbundle "$T/b" true
+  run "${OCI[@]}" pcrs --bundle "$T/b"
+  [ "$status" -ne 0 ] || { echo "pcrs (and so create) accepted 1025 process.env entries"; return 1; }
+}
+
+@test "oci: exec --tty (host-only, the stand-in): the pty's master goes over --console-socket, the output comes through it" {
+  need_devpts
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  # the engine's end: takes the master, sizes nothing, copies what comes out of it to a file
+  python3 - "$T/console.sock" "$T/tty.out" <<'PY' &
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(256, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+out = b""
+while True:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break  # EIO: the slave's last holder closed it
+    if not d:
+        break
+    out += d
+    if b"tty-out" in out:
+        break
+open(sys.argv[2], "wb").write(out)
+PY
+  local holder=$!
+  for _ in $(seq 1 50); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
+  run "${OCI[@]}" exec --tty --console-socket "$T/console.sock" f1 sh -c 'echo tty-out; exit 2'
+  [ "$status" -eq 2 ] || { echo "$status: $output"; cat "$T/log.json"; fake_exec_teardown; return 1; }
+  wait "$holder"
+  grep -q $'tty-out\r' "$T/tty.out" || { od -c "$T/tty.out"; fake_exec_teardown; return 1; }
+  # --tty without a console socket is refused before anything runs
+  run "${OCI[@]}" exec --tty f1 true
+  [ "$status" -ne 0 ]
+  assert_log_error "needs --console-socket"
+  fake_exec_teardown
+}
+
+@test "oci: must-fail: bad alcove.exec and alcove.exec-env values are refused at create" {
+  EDIT='c["annotations"]["alcove.exec"] = ""' mkbundle "$T/b" true
+  must_fail_create "annotation alcove.exec: expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin,bin/sh"' mkbundle "$T/b" true
+  must_fail_create "'bin/sh': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/../etc"' mkbundle "$T/b" true
+  must_fail_create "'/bin/../etc': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin,,/sbin"' mkbundle "$T/b" true
+  must_fail_create "'': expected absolute paths"
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["annotations"]["alcove.exec-env"] = "GOOD,BAD-NAME"' \
+    mkbundle "$T/b" true
+  must_fail_create "'BAD-NAME': expected variable names"
+  EDIT='c["annotations"]["alcove.exec-env"] = "FOO"' mkbundle "$T/b" true
+  must_fail_create "alcove.exec (the entry points exec may run) is not given"
+  # process.env becomes the rules' defaults: each must be one NAME=VALUE line
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["process"]["env"].append("X=a\nentry /")' \
+    mkbundle "$T/b" true
+  must_fail_create "must be NAME=VALUE on one line"
+  # blanks around the items are dropped: accepted
+  EDIT='c["annotations"]["alcove.exec"] = " /bin , /usr/bin"; c["annotations"]["alcove.exec-env"] = "A, B"' \
+    mkbundle "$T/b" true
+  "${OCI[@]}" create --bundle "$T/b" c1 > "$T/out" 2>&1
+  "${OCI[@]}" delete c1
+  assert_nothing_left c1
 }
 
 pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurements']['PCR$1'])"; }
@@ -230,6 +485,23 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
   # debug mode: the image's PCRs read as zeros, as the enclave will report them
   EDIT='c["annotations"]["alcove.debug-mode"] = "true"' mkbundle "$T/b" sh
   [ "$("$ALCOVE_OCI" pcrs --bundle "$T/b" 2> /dev/null | pcr_of 0)" = "$(printf '0%.0s' $(seq 96))" ]
+  # alcove.exec: the image holds the exec service and its rules, and the enclave's command line
+  # is the service's: PCR0 and PCR2 change (PCR1 is alcove's kernel), and with the entry points
+  # and names too
+  mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/p4" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"' mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e1" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/sh"' mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e2" 2> /dev/null
+  EDIT='c["annotations"]["alcove.exec"] = "/bin/sh"; c["annotations"]["alcove.exec-env"] = "FOO"' \
+    mkbundle "$T/b" sh -c 'echo one'
+  "$ALCOVE_OCI" pcrs --bundle "$T/b" > "$T/e3" 2> /dev/null
+  [ "$(pcr_of 0 < "$T/p4")" != "$(pcr_of 0 < "$T/e1")" ]
+  [ "$(pcr_of 1 < "$T/p4")" = "$(pcr_of 1 < "$T/e1")" ]
+  [ "$(pcr_of 2 < "$T/p4")" != "$(pcr_of 2 < "$T/e1")" ]
+  [ "$(pcr_of 2 < "$T/e1")" != "$(pcr_of 2 < "$T/e2")" ]
+  [ "$(pcr_of 2 < "$T/e2")" != "$(pcr_of 2 < "$T/e3")" ]
   # a bundle that would be refused is refused here too
   EDIT='c["root"]["path"] = "nowhere"' mkbundle "$T/b" sh
   run "$ALCOVE_OCI" pcrs --bundle "$T/b"
@@ -295,6 +567,99 @@ pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurement
   assert_nothing_left a1
 }
 
+# exec_bundle DIR MAIN...: a bundle with the exec service (alcove.exec: /bin, alcove.exec-env:
+# GREETING), process.env PATH and MODE, and a program outside the entry points
+# (/usr/sbin/tool); MAIN is process.args
+exec_bundle() {
+  local dir=$1; shift
+  EDIT='c["annotations"]["alcove.exec"] = "/bin"; c["annotations"]["alcove.exec-env"] = "GREETING"; c["process"]["env"] = ["PATH=/bin", "MODE=container"]; c["linux"]["resources"]["memory"]["limit"] = 96 << 20' \
+    mkbundle "$dir" "$@"
+  mkdir -p "$dir/rootfs/usr/sbin"
+  ln -sf ../../bin/busybox "$dir/rootfs/usr/sbin/tool"
+  for a in kill env; do ln -sf busybox "$dir/rootfs/bin/$a"; done
+}
+
+# wait_for FILE TEXT: FILE says TEXT within 300 s (an enclave boots slowly under TCG)
+wait_for() {
+  local i
+  for i in $(seq 1 300); do grep -q "$2" "$1" 2> /dev/null && return 0; sleep 1; done
+  echo "no '$2' in $1: $(cat "$1")"; cat "$T/log.json"; return 1
+}
+
+@test "oci: exec in a running container (alcove.exec): stdout, stderr, status, stdin, env, refusals, --detach, the container's status" {
+  require_kvm
+  exec_bundle "$T/b" sh -c 'echo $$ > /tmp/main.pid; trap "exit 5" USR1; echo main-up; while :; do sleep 1; done'
+  timeout 600 "${OCI[@]}" run --bundle "$T/b" x1 > "$T/out" 2> "$T/err" &
+  local runner=$!
+  wait_for "$T/out" main-up
+  # a command: its stdout and stderr apart, its status; a program named without a path
+  run --separate-stderr timeout 300 "${OCI[@]}" exec x1 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ] && [ "$output" = out ] && [ "$stderr" = err ] ||
+    { echo "status $status: $output / $stderr"; cat "$T/log.json"; return 1; }
+  # stdin goes through; the environment: the container's process.env, and an exec-env name
+  [ "$(echo piped | timeout 300 "${OCI[@]}" exec x1 /bin/cat)" = piped ]
+  run timeout 300 "${OCI[@]}" exec --env GREETING=hi x1 /bin/sh -c 'echo "$GREETING $MODE"'
+  [ "$output" = "hi container" ]
+  # refused in the enclave: not an entry point (126), a variable exec-env does not name (125)
+  run timeout 300 "${OCI[@]}" exec x1 /usr/sbin/tool true
+  [ "$status" -eq 126 ]
+  assert_log_error "not one of the image's entry points"
+  run timeout 300 "${OCI[@]}" exec --env EVIL=1 x1 /bin/true
+  [ "$status" -eq 125 ]
+  assert_log_error "[ E87 ]"
+  # --process (runtime-spec's Process, as conmon and containerd's shim write it) wins over ARGS
+  printf '{"args": ["sh", "-c", "echo from-process; exit 6"], "env": ["PATH=/bin", "HOSTNAME=x"], "cwd": "/"}' > "$T/proc.json"
+  run timeout 300 "${OCI[@]}" exec --process "$T/proc.json" x1 ignored
+  [ "$status" -eq 6 ] && [ "$output" = from-process ]
+  # --detach: returns once the program runs, its relay's pid in --pid-file; a subreaper (as
+  # conmon is) reaps that relay for the program's status
+  python3 - "$T/xpid" timeout 300 "${OCI[@]}" exec --detach --pid-file "$T/xpid" x1 \
+    /bin/sh -c 'sleep 2; echo detached-out; exit 4' > "$T/dout" << 'PY'
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+assert subprocess.run(sys.argv[2:]).returncode == 0
+pid = int(open(sys.argv[1]).read())
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+  grep -q detached-out "$T/dout" && grep -q "status 4" "$T/dout" || { cat "$T/dout" "$T/log.json"; return 1; }
+  # a detached exec the service refuses fails at once, with no pid file
+  run timeout 300 "${OCI[@]}" exec -d --pid-file "$T/ypid" x1 /usr/sbin/tool
+  [ "$status" -eq 126 ] && [ ! -e "$T/ypid" ]
+  # the main program ends (an exec signals it) while an exec runs: that exec ends with the
+  # enclave, and the container's status is the main program's
+  timeout 300 "${OCI[@]}" exec x1 /bin/sleep 600 > /dev/null 2>&1 &
+  local long=$!
+  timeout 300 "${OCI[@]}" exec x1 /bin/sh -c 'kill -USR1 $(cat /tmp/main.pid)'
+  local st=0
+  wait "$runner" || st=$?
+  [ "$st" -eq 5 ] || { echo "run: $st"; cat "$T/err" "$T/log.json"; return 1; }
+  st=0
+  wait "$long" || st=$?
+  [ "$st" -eq 125 ] # the connection ended without a status ([ E84 ])
+  assert_nothing_left x1
+}
+
+@test "oci: exec: kill of the container while an exec runs ends both (run -d)" {
+  require_kvm
+  exec_bundle "$T/b" sh -c 'echo main-up; sleep 600'
+  timeout 300 "${OCI[@]}" run -d --bundle "$T/b" --pid-file "$T/pid" x2 > "$T/out" 2> "$T/err"
+  wait_for "$T/out" main-up
+  timeout 300 "${OCI[@]}" exec x2 /bin/sh -c 'echo exec-up; sleep 600' > "$T/xout" 2>&1 &
+  local long=$!
+  wait_for "$T/xout" exec-up
+  "${OCI[@]}" kill x2 KILL
+  local st=0
+  wait "$long" || st=$?
+  [ "$st" -eq 125 ]
+  for i in $(seq 1 60); do "${OCI[@]}" state x2 | grep -q '"stopped"' && break; sleep 1; done
+  "${OCI[@]}" state x2 | grep -q '"stopped"'
+  run "${OCI[@]}" exec x2 /bin/true
+  [ "$status" -ne 0 ]
+  assert_log_error "cannot exec in a stopped container"
+  "${OCI[@]}" delete x2
+  assert_nothing_left x2
+}
+
 # podman_setup: $POD (podman with these machines' configuration: cgroupfs, a file events log,
 # vfs storage under the test's directory) and the image localhost/alcove-bb:test, a static
 # busybox tree made with `podman import`.
@@ -357,6 +722,25 @@ podman_setup() {
   [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
 }
 
+@test "oci: podman exec in a container that has alcove.exec: stdout, exit status, refusal" {
+  podman_setup
+  "${PRUN[@]}" -d --name alcove-e1 --annotation alcove.exec=/bin localhost/alcove-bb:test \
+    sh -c 'echo up; sleep 600' > "$T/id" 2> "$T/err" || { cat "$T/err"; return 1; }
+  local i
+  for i in $(seq 1 120); do "${POD[@]}" logs alcove-e1 2> /dev/null | grep -q up && break; sleep 1; done
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec alcove-e1 echo hello from exec
+  [ "$status" -eq 0 ] && [ "$output" = "hello from exec" ] || { echo "$status: $output"; return 1; }
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec alcove-e1 sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  echo piped > "$T/in"
+  run timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec -i alcove-e1 cat < "$T/in"
+  [ "$output" = piped ]
+  timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-e1 > /dev/null
+  "${POD[@]}" --runtime "$ALCOVE_OCI" rm alcove-e1 > /dev/null
+  [ -z "$("${POD[@]}" ps -aq)" ]
+  assert_nothing_left none
+}
+
 # containerd_setup: a private containerd (its own root, state, sockets and config under the
 # test's directory; no CRI) with the image localhost/alcove-bb:test imported from the archive
 # `podman save` makes of podman_setup's image; CTR runs ctr against it. teardown_containerd
@@ -416,4 +800,23 @@ teardown_containerd() {
   teardown_containerd
   assert_nothing_left none
   [ "$code" = 137 ] || { echo "exit status '$code'"; return 1; }
+}
+
+@test "oci: containerd: ctr tasks exec in a container run with alcove.exec: stdout, exit status" {
+  containerd_setup
+  "${CRUN[@]}" -d --annotation alcove.exec=/bin localhost/alcove-bb:test ctr-d1 sh -c 'echo up; sleep 300' \
+    > /dev/null 2> "$T/err" || { cat "$T/err"; teardown_containerd; return 1; }
+  local i
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*RUNNING" && break; sleep 1; done
+  run timeout 300 "${CTR[@]}" tasks exec --exec-id e1 ctr-d1 echo hello from ctr exec
+  [ "$status" -eq 0 ] && [ "$output" = "hello from ctr exec" ] ||
+    { echo "$status: $output"; teardown_containerd; return 1; }
+  run timeout 300 "${CTR[@]}" tasks exec --exec-id e2 ctr-d1 sh -c 'exit 3'
+  [ "$status" -eq 3 ] || { echo "$status: $output"; teardown_containerd; return 1; }
+  "${CTR[@]}" tasks kill -s SIGKILL ctr-d1
+  for i in $(seq 1 120); do "${CTR[@]}" tasks ls | grep -q "ctr-d1 .*STOPPED" && break; sleep 1; done
+  "${CTR[@]}" tasks delete ctr-d1 > /dev/null 2>&1 || true
+  "${CTR[@]}" containers delete ctr-d1
+  teardown_containerd
+  assert_nothing_left none
 }

@@ -16,7 +16,10 @@ setup() {
 }
 
 teardown() {
-  # a test that failed half way must not leave a monitor behind
+  # a test that failed half way must not leave a monitor behind (nor oci.bats' stand-ins for
+  # one and its exec service)
+  [ -n "${HOST:-}" ] && kill "$HOST" 2> /dev/null
+  [ -n "${SVC:-}" ] && kill "$SVC" 2> /dev/null
   local d
   for d in "$R"/*/; do
     [ -d "$d" ] && "${OCI[@]}" delete --force "$(basename "$d")" 2> /dev/null

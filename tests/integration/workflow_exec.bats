@@ -162,6 +162,109 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
   [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
 }
 
+# the service in --main mode (alcove-oci's containers with alcove.exec), natively on $T/sock:
+# main_service STDIN PROGRAM [ARGS...]; its stdout and stderr go to $T/main.out and main.err
+main_service() {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  printf 'entry /bin\ndefault PATH=/bin:/usr/bin\n' > "$T/rules"
+  rm -f "$T/sock"
+  local in=$1
+  shift
+  env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" --main "$@" \
+    < "$in" > "$T/main.out" 2> "$T/main.err" &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
+  echo "the service did not listen: $(cat "$T/main.err")"; return 1
+}
+
+# svc_wait: waits (at most 20 s) for the service to end; its status in SVC_STATUS (not in a
+# subshell: only this shell can wait for it)
+svc_wait() {
+  SVC_STATUS=0
+  for _ in $(seq 200); do kill -0 "$SVC" 2> /dev/null || break; sleep 0.1; done
+  wait "$SVC" || SVC_STATUS=$?
+  SVC=
+}
+
+@test "exec service (native, --main): the container's program, its stdio and status; execs meanwhile" {
+  echo 'from stdin' > "$T/in"
+  main_service "$T/in" sh -c 'read x; echo "main got $x"; echo to-err >&2; sleep 1.5; exit 3'
+  # an exec while the main program runs: the rules still apply, the environment is the rules'
+  run "$CLIENT" "$T/sock" -- /bin/sh -c 'echo "exec $PATH"; exit 4'
+  [ "$status" -eq 4 ] && [ "$output" = "exec /bin:/usr/bin" ]
+  run "$CLIENT" "$T/sock" -- /usr/sbin/nologin
+  [ "$status" -eq 202 ]
+  svc_wait
+  [ "$SVC_STATUS" -eq 3 ]
+  [ "$(cat "$T/main.out")" = "main got from stdin" ]
+  [ "$(cat "$T/main.err")" = to-err ]
+  # a program that cannot start: 127 (no such program), as a container's would
+  main_service /dev/null /no/such/program
+  svc_wait
+  [ "$SVC_STATUS" -eq 127 ]
+  grep -q '/no/such/program' "$T/main.err"
+}
+
+@test "exec service (native, --main): signals reach the program; its end ends the execs; orphans reaped" {
+  # USR1, USR2, WINCH, HUP and ALRM are passed on (the program traps them), TERM ends it: 143
+  main_service /dev/null sh -c 'for s in USR1 USR2 WINCH HUP ALRM; do trap "echo got-$s" $s; done
+    echo ready; while :; do sleep 0.1; done'
+  for _ in $(seq 50); do grep -q ready "$T/main.out" && break; sleep 0.1; done
+  for s in USR1 USR2 WINCH HUP ALRM; do
+    kill -s "$s" "$SVC"
+    for _ in $(seq 50); do grep -q "got-$s" "$T/main.out" && break; sleep 0.1; done
+    grep -q "got-$s" "$T/main.out"
+  done
+  kill -TERM "$SVC"
+  svc_wait
+  [ "$SVC_STATUS" -eq 143 ]
+  # the main program ends while an exec runs: the exec's program ends too, and the service
+  # exits with the main program's status; an orphan the main program left was reaped meanwhile
+  main_service /dev/null sh -c '(sleep 0.2 &); sleep 2; exit 9'
+  "$CLIENT" "$T/sock" -- /bin/sh -c 'echo $$ > '"$T"'/exec.pid; exec sleep 60' > /dev/null 2>&1 &
+  local client=$!
+  for _ in $(seq 50); do [ -s "$T/exec.pid" ] && break; sleep 0.1; done
+  local pid
+  pid=$(cat "$T/exec.pid")
+  kill -0 "$pid"
+  sleep 1
+  [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
+  svc_wait
+  [ "$SVC_STATUS" -eq 9 ]
+  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2> /dev/null
+  local st=0
+  wait "$client" || st=$?
+  [ "$st" -eq 199 ] # its connection ended without a status
+}
+
+@test "exec service (native, --main): a signal to pid 1's process group (a terminal's Ctrl-C) reaches the main program once and leaves the execs alone" {
+  # the enclave kernel sends a host terminal's signal to every process of pid 1's group
+  # (enclave/kernel/host_signal.c); natively, the service leads a group of its own and the
+  # group is signalled as the kernel would
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  printf 'entry /bin\ndefault PATH=/bin:/usr/bin\n' > "$T/rules"
+  setsid env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" --main \
+    sh -c 'trap "echo int >> '"$T"'/ints" INT; echo ready; while :; do sleep 0.2 & wait $!; done' \
+    < /dev/null > "$T/main.out" 2> "$T/main.err" &
+  SVC=$!
+  for _ in $(seq 50); do [ -S "$T/sock" ] && grep -q ready "$T/main.out" && break; sleep 0.1; done
+  [ "$(ps -o pgid= -p "$SVC" | tr -d ' ')" = "$SVC" ]
+  "$CLIENT" "$T/sock" -- /bin/sh -c 'echo exec-up; sleep 5; exit 4' > "$T/exec.out" 2>&1 &
+  local client=$!
+  for _ in $(seq 50); do grep -q exec-up "$T/exec.out" && break; sleep 0.1; done
+  kill -INT -- -"$SVC"
+  sleep 1.5
+  # the main program traps INT: once, as a runc container's program gets a Ctrl-C once
+  [ "$(wc -l < "$T/ints")" -eq 1 ] || { echo "main got INT $(wc -l < "$T/ints") times"; return 1; }
+  # the exec's session is not the container's terminal's: it goes on to its program's status
+  local st=0
+  wait "$client" || st=$?
+  [ "$st" -eq 4 ] || { echo "exec: $st: $(cat "$T/exec.out")"; return 1; }
+  kill -TERM "$SVC"
+  svc_wait
+}
+
 @test "exec service (native): at most 64 sessions at once; the 65th is refused with a reason" {
   native_service
   python3 - "$T/sock" << 'PY'
@@ -202,6 +305,8 @@ while time.time() < deadline:
     try:
         request(s, "/bin/echo", "again")
         t, p = frame(s)
+        if t == "S":  # started: its output follows
+            t, p = frame(s)
     except (BrokenPipeError, ConnectionResetError):
         t = None  # still refused: the service closed it before the request went out
     if t == "O":

@@ -64,6 +64,12 @@ static void test_frames(void **state)
     assert_int_equal(next(buf, 5, EXEC_TO_HOST, &f), -1);
     exec_frame_header(buf, EXEC_F_REQUEST, 0);
     assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), -1);
+    /* STARTED: empty, from the enclave only */
+    exec_frame_header(buf, EXEC_F_STARTED, 0);
+    assert_int_equal(next(buf, 5, EXEC_TO_HOST, &f), 5);
+    assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), -1);
+    exec_frame_header(buf, EXEC_F_STARTED, 1);
+    assert_int_equal(next(buf, 6, EXEC_TO_HOST, &f), -1);
     /* an empty STDIN is end of file */
     exec_frame_header(buf, EXEC_F_STDIN, 0);
     assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), 5);
@@ -201,6 +207,31 @@ static void test_rules(void **state)
 /* A program's environment: env.default, then the service's own variables under untrusted names
  * only (a host that launched the service with others gets none of them through), then the
  * request's. */
+/* The rules text alcove build and alcove-oci write is what the service parses back. */
+static void test_rules_text(void **state)
+{
+    (void)state;
+    const char *entry[] = {"/bin", "/usr/bin/env"}, *untrusted[] = {"FOO"},
+               *defaults[] = {"PATH=/bin", "MODE=a=b"};
+    char *text = exec_rules_text(entry, 2, untrusted, 1, defaults, 2);
+    assert_non_null(text);
+    assert_string_equal(text, "entry /bin\nentry /usr/bin/env\nuntrusted FOO\ndefault "
+                              "PATH=/bin\ndefault MODE=a=b\n");
+    struct exec_rules r;
+    size_t line;
+    assert_int_equal(exec_rules_parse(text, strlen(text), &r, &line), 0);
+    assert_int_equal(r.nentry, 2);
+    assert_int_equal(r.nuntrusted, 1);
+    assert_int_equal(r.ndefault, 2);
+    assert_string_equal(r.defaults[1], "MODE=a=b");
+    assert_true(exec_rules_entry_allowed(&r, "/usr/bin/env"));
+    assert_false(exec_rules_entry_allowed(&r, "/usr/bin/id"));
+    free(text);
+    text = exec_rules_text(NULL, 0, NULL, 0, NULL, 0); /* no entry point: nothing may run */
+    assert_string_equal(text, "");
+    free(text);
+}
+
 static void test_env_compose(void **state)
 {
     (void)state;
@@ -234,7 +265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames),         cmocka_unit_test(test_request),
         cmocka_unit_test(test_request_limits), cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_env_compose),
+        cmocka_unit_test(test_env_compose),    cmocka_unit_test(test_rules_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,476 @@
+/* exec.c: `exec`, runc's interface (docs/oci.md "Exec"): a process in a running container's
+ * enclave, through the exec service (src/execd) that a container created with the annotation
+ * alcove.exec runs as its first process. One connection to the enclave's exec port (through the
+ * monitor's vsock socket, as `alcove exec` connects: cli/exec_client.c relays), the program's
+ * stdio relayed, INT/TERM/HUP/QUIT passed on, and its status as ours. --detach: a relay process
+ * of our own does that, and we return once the service has started the program (its pid in
+ * --pid-file: conmon and containerd's shim reap it as subreaper for the status). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/enclaves.h"
+#include "cli/exec_client.h"
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "execproto/exec_proto.h"
+#include "oci/console.h"
+#include "oci/lifecycle.h"
+#include "oci/log.h"
+#include "oci/state.h"
+
+#define EXEC_CONNECT_TRIES 300 /* 30 s */
+#define DEFAULT_PATH       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* What to run: from --process (runtime-spec's Process object), else the command line. */
+struct exec_proc {
+    char **argv, **env; /* NULL-terminated, owned */
+    int argc, envc;
+    char *cwd;
+    int terminal;
+    unsigned rows, cols;
+};
+
+static void proc_free(struct exec_proc *p)
+{
+    for (int i = 0; i < p->argc; i++)
+        free(p->argv[i]);
+    for (int i = 0; i < p->envc; i++)
+        free(p->env[i]);
+    free(p->argv);
+    free(p->env);
+    free(p->cwd);
+}
+
+static int push(char ***v, int *n, const char *s)
+{
+    char **g = realloc(*v, (size_t)(*n + 2) * sizeof(char *));
+    if (!g)
+        return -1;
+    *v = g;
+    if (!(g[*n] = strdup(s)))
+        return -1;
+    g[++*n] = NULL;
+    return 0;
+}
+
+/* --process FILE: args, env, cwd, terminal, consoleSize. 0 or -1 (reported). */
+static int load_process(const char *path, struct exec_proc *p)
+{
+    size_t size = 0;
+    char *text = (char *)read_file(path, &size);
+    cJSON *j = text ? cJSON_ParseWithLength(text, size) : NULL;
+    free(text);
+    if (!cJSON_IsObject(j)) {
+        oci_err(E_SERDE, "--process %s: %s", path, j ? "not a JSON object" : strerror(errno));
+        cJSON_Delete(j);
+        return -1;
+    }
+    int bad = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "args")) bad |=
+        !cJSON_IsString(e) || push(&p->argv, &p->argc, e->valuestring);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "env")) bad |=
+        !cJSON_IsString(e) || push(&p->env, &p->envc, e->valuestring);
+    const cJSON *cwd = cJSON_GetObjectItem(j, "cwd");
+    if (cJSON_IsString(cwd) && !(p->cwd = strdup(cwd->valuestring)))
+        bad = 1;
+    p->terminal = cJSON_IsTrue(cJSON_GetObjectItem(j, "terminal"));
+    const cJSON *sz = cJSON_GetObjectItem(j, "consoleSize");
+    const cJSON *h = cJSON_GetObjectItem(sz, "height"), *w = cJSON_GetObjectItem(sz, "width");
+    if (cJSON_IsNumber(h) && cJSON_IsNumber(w) && h->valuedouble > 0 && w->valuedouble > 0 &&
+        h->valuedouble < 65536 && w->valuedouble < 65536) {
+        p->rows = (unsigned)h->valuedouble;
+        p->cols = (unsigned)w->valuedouble;
+    }
+    cJSON_Delete(j);
+    if (bad || p->argc == 0) {
+        oci_err(E_INVALID_ARGUMENT,
+                "--process %s: expected args (a non-empty array of strings) "
+                "and env (strings)",
+                path);
+        return -1;
+    }
+    return 0;
+}
+
+/* A comma-separated annotation's items (blanks around each dropped), as create took them. */
+static int in_list(const char *list, const char *name, size_t n)
+{
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ","), end = len;
+        while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        if (end == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len + (p[len] ? 1 : 0);
+    }
+    return 0;
+}
+
+static const char *annotation(const struct oci_state *st, const char *key)
+{
+    const cJSON *a = cJSON_GetObjectItem(st->annotations, key);
+    return cJSON_IsString(a) ? a->valuestring : NULL;
+}
+
+/* A program named without a '/' is looked up as the enclave would look it up, in PATH, in the
+ * container's root file system on the host (the enclave checks the result against its entry
+ * points; the lookup only names a path). The path in the enclave, malloc'd, or NULL. */
+static char *resolve(const char *prog, const char *rootfs, char *const *env)
+{
+    if (strchr(prog, '/'))
+        return prog[0] == '/' ? strdup(prog) : NULL;
+    const char *path = DEFAULT_PATH;
+    for (int i = 0; env && env[i]; i++)
+        if (strncmp(env[i], "PATH=", 5) == 0)
+            path = env[i] + 5;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char in[PATH_MAX], host[PATH_MAX * 2];
+        /* the entry without repeated or trailing slashes ("/usr/bin/" is "/usr/bin"): the
+         * enclave refuses a path that is not clean (exec_path_ok) */
+        size_t dl = 0;
+        for (size_t i = 0; i < len && dl < sizeof(in) - 1; i++)
+            if (p[i] != '/' || !dl || in[dl - 1] != '/')
+                in[dl++] = p[i];
+        if (dl && in[dl - 1] == '/')
+            dl--;
+        snprintf(in + dl, sizeof(in) - dl, "/%s", prog);
+        snprintf(host, sizeof(host), "%s%s", rootfs, in);
+        struct stat sb;
+        if (len && p[0] == '/' && lstat(host, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return strdup(in);
+        p += len + (p[len] ? 1 : 0);
+    }
+    return NULL;
+}
+
+/* The container's state, read without its lock (exec changes nothing of it); st->dir stays
+ * open (its status is seen in it) until oci_state_free's caller closes it. 0 or -1. */
+static int load_state(const char *id, struct oci_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->dir = -1;
+    int dir = oci_state_open(id);
+    if (dir == -EPERM || dir == -EINVAL)
+        return -1; /* the root, reported */
+    int r = dir < 0 ? dir : oci_state_read(dir, id, st);
+    st->dir = dir;
+    if (r && dir >= 0)
+        close(dir);
+    if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
+    else if (r == -EMEDIUMTYPE)
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
+    else if (r)
+        oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
+    if (r)
+        oci_state_free(st);
+    return r ? -1 : 0;
+}
+
+/* The container's enclave (its monitor's description in the runtime directory): a connection
+ * to its exec port, or -1 (reported). */
+static int connect_enclave(const struct oci_state *st)
+{
+    struct enclave_rec *r = NULL;
+    size_t n = 0;
+    if (enclaves_runtime_check() || enclaves_list(&r, &n)) {
+        oci_err(E_FILE_OPERATION, "container %s: the enclaves cannot be listed", st->id);
+        return -1;
+    }
+    const struct enclave_rec *e = NULL;
+    for (size_t i = 0; i < n && !e; i++) {
+        const cJSON *pid = cJSON_GetObjectItem(r[i].desc, "ProcessID");
+        if (r[i].running && r[i].owner == geteuid() && cJSON_IsNumber(pid) &&
+            (pid_t)pid->valuedouble == st->pid &&
+            strcmp(enclave_field(&r[i], "EnclaveName"), st->id) == 0)
+            e = &r[i];
+    }
+    int sock = -1;
+    /* an enclave that was just started may not listen yet (its service starts first, before
+     * the main program, but after the boot): refused connections are tried again a while */
+    for (int tries = 0; e && tries < EXEC_CONNECT_TRIES; tries++) {
+        sock = enclave_vsock_connect(e->cid, e->owner, EXEC_PORT, 10000);
+        if (sock >= 0 || errno != ECONNREFUSED || oci_pid_start(st->pid) != st->pid_start)
+            break;
+        usleep(100000);
+    }
+    if (!e) {
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s: its enclave is not running (yet)", st->id);
+    } else if (sock < 0) {
+        oci_err(E_EXEC_SERVICE, "container %s (enclave CID %u): its exec service: %s", st->id,
+                e->cid, errno == EPERM ? enclave_socket_why() : strerror(errno));
+    }
+    enclaves_free(r, n);
+    return sock;
+}
+
+/* The relay's terminal: the pty's slave becomes our controlling terminal (Ctrl-C on the
+ * engine's side reaches us, and goes on as a SIGNAL frame) and our stdio. */
+static void take_terminal(int tty)
+{
+    if (tty < 0)
+        return;
+    setsid();
+    ioctl(tty, TIOCSCTTY, 0);
+    dup2(tty, 0);
+    dup2(tty, 1);
+    dup2(tty, 2);
+    if (tty > 2)
+        close(tty);
+}
+
+static int write_pid(const char *path, pid_t pid)
+{
+    if (!path)
+        return 0;
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%d", (int)pid);
+    int r = write_file_atomic(path, text, (size_t)n, 0644);
+    if (r)
+        oci_err(E_FILE_OPERATION, "--pid-file %s: %s", path, strerror(-r));
+    return r;
+}
+
+struct exec_opts {
+    const char *process, *pid_file, *console_socket, *cwd, *id;
+    int detach, tty;
+    char **env; /* -e K=V */
+    int envc;
+};
+
+static int parse(int argc, char **argv, struct exec_opts *o)
+{
+    static const struct option opts[] = {
+        {"process", required_argument, NULL, 'p'},
+        {"detach", no_argument, NULL, 'd'},
+        {"pid-file", required_argument, NULL, 'P'},
+        {"tty", no_argument, NULL, 't'},
+        {"console-socket", required_argument, NULL, 'c'},
+        {"cwd", required_argument, NULL, 'w'},
+        {"env", required_argument, NULL, 'e'},
+        {"preserve-fds", required_argument, NULL, 'f'},
+        /* runc's, with no meaning in an enclave (the program runs as its root) */
+        {"user", required_argument, NULL, 'i'},
+        {"additional-gids", required_argument, NULL, 'i'},
+        {"cap", required_argument, NULL, 'i'},
+        {"process-label", required_argument, NULL, 'i'},
+        {"apparmor", required_argument, NULL, 'i'},
+        {"cgroup", required_argument, NULL, 'i'},
+        {"no-new-privs", no_argument, NULL, 'n'},
+        {"ignore-paused", no_argument, NULL, 'n'},
+        {0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+p:dte:u:g:c:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            o->process = optarg;
+            break;
+        case 'd':
+            o->detach = 1;
+            break;
+        case 'P':
+            o->pid_file = optarg;
+            break;
+        case 't':
+            o->tty = 1;
+            break;
+        case 'c':
+            o->console_socket = optarg;
+            break;
+        case 'w':
+            if (optarg[0] != '/') {
+                oci_err(E_INVALID_ARGUMENT, "exec --cwd %s: expected an absolute path", optarg);
+                return -1;
+            }
+            o->cwd = optarg;
+            break;
+        case 'e':
+            if (!strchr(optarg, '=') || push(&o->env, &o->envc, optarg)) {
+                oci_err(E_INVALID_ARGUMENT, "exec --env %s: expected NAME=VALUE", optarg);
+                return -1;
+            }
+            break;
+        case 'f':
+            if (strcmp(optarg, "0") != 0) {
+                oci_err(E_INVALID_ARGUMENT,
+                        "exec --preserve-fds %s: host descriptors cannot be passed into an "
+                        "enclave (only stdin, stdout and stderr reach its process)",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 'u':
+        case 'g':
+        case 'i':
+            oci_info("exec: %s ignored: the program runs as root of its own enclave",
+                     argv[optind - 1]);
+            break;
+        case 'n':
+            break;
+        default:
+            oci_err(E_INVALID_ARGUMENT, "exec: unknown option '%s'", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        oci_err(E_MISSING_ARGUMENT, "usage: alcove-oci exec [--process F] [--detach] [--pid-file "
+                                    "F] [--tty] [--console-socket S] [--cwd D] [--env K=V] ID "
+                                    "[ARGS...]");
+        return -1;
+    }
+    o->id = argv[optind++];
+    return 0;
+}
+
+int oci_cmd_exec(int argc, char **argv)
+{
+    struct exec_opts o = {0};
+    struct exec_proc p = {0};
+    struct oci_state st;
+    struct exec_client io = {0};
+    /* our own failures: 125, as the program's statuses cannot be (docs/oci.md "Exec") */
+    int rc = EXEC_STATUS_FAILED, sock = -1, tty = -1, have_state = 0;
+    if (parse(argc, argv, &o))
+        goto out;
+    if (o.process ? load_process(o.process, &p) : 0)
+        goto out;
+    for (int i = o.process ? argc : optind; i < argc; i++)
+        if (push(&p.argv, &p.argc, argv[i]))
+            goto oom;
+    if (p.argc == 0) {
+        oci_err(E_MISSING_ARGUMENT, "exec %s: which program? (ARGS or --process)", o.id);
+        goto out;
+    }
+    if (load_state(o.id, &st))
+        goto out;
+    have_state = 1;
+    const char *status = oci_state_status(&st);
+    if (strcmp(status, "running") != 0) {
+        oci_err(E_INVALID_ARGUMENT, "cannot exec in a %s container%s", status,
+                strcmp(status, "created") == 0 ? " (start it first)" : "");
+        goto out;
+    }
+    const char *entries = annotation(&st, "alcove.exec");
+    if (!entries) {
+        oci_err(E_EXEC_SERVICE,
+                "container %s has no exec service: it was created without the annotation "
+                "alcove.exec (the entry points exec may run, measured into its PCRs; see "
+                "docs/oci.md \"Exec\")",
+                o.id);
+        goto out;
+    }
+    char *prog = resolve(p.argv[0], st.rootfs, p.env);
+    if (!prog) {
+        /* podman maps these words (its getOCIRuntimeError) to exec's status 127 */
+        oci_err(E_EXECUTABLE_NOT_FOUND,
+                "exec %s: %s: executable file not found in $PATH (the container's)", o.id,
+                p.argv[0]);
+        rc = 127;
+        goto out;
+    }
+    free(p.argv[0]);
+    p.argv[0] = prog;
+    /* the variables: process.json's (the engines add their own: HOSTNAME, TERM, HOME ...)
+     * only under alcove.exec-env names, the others left out (the program has the container's
+     * process.env from the measured rules); --env's all sent, for the enclave to refuse the
+     * ones its rules do not list */
+    const char *names = annotation(&st, "alcove.exec-env");
+    char **env = NULL;
+    int envc = 0;
+    for (int i = 0; i < p.envc; i++) {
+        size_t n = strcspn(p.env[i], "=");
+        if (!p.env[i][n])
+            continue;
+        if (in_list(names, p.env[i], n)) {
+            if (push(&env, &envc, p.env[i]))
+                goto oom;
+        } else {
+            oci_debug("exec %s: %.*s left out: not an alcove.exec-env name", o.id, (int)n,
+                      p.env[i]);
+        }
+    }
+    for (int i = 0; i < o.envc; i++)
+        if (push(&env, &envc, o.env[i]))
+            goto oom;
+    for (int i = 0; i < p.envc; i++)
+        free(p.env[i]);
+    free(p.env);
+    p.env = env;
+    p.envc = envc;
+    const char *cwd = o.cwd ? o.cwd : p.cwd;
+    int terminal = o.tty || p.terminal;
+    if (terminal && !o.console_socket) {
+        oci_err(E_MISSING_ARGUMENT, "exec --tty: the pty's master needs --console-socket");
+        goto out;
+    }
+    if (exec_client_init(&io, -1, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd, oci_err))
+        goto out;
+    if ((sock = connect_enclave(&st)) < 0)
+        goto out;
+    io.sock = sock;
+    if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols)) < 0)
+        goto out;
+    if (exec_client_catch_signals(oci_err))
+        goto out;
+    if (!o.detach) {
+        if (write_pid(o.pid_file, getpid()))
+            goto out;
+        take_terminal(tty);
+        tty = -1;
+        exec_client_relay(&io, 0);
+        rc = io.status;
+        goto out;
+    }
+    /* --detach: the service's answer first (a refusal is ours), then a relay of our own */
+    if (exec_client_relay(&io, 1) || io.done) {
+        rc = io.status;
+        goto out;
+    }
+    fflush(NULL);
+    pid_t relay = fork();
+    if (relay < 0) {
+        oci_err(E_FILE_OPERATION, "fork: %s", strerror(errno));
+        goto out;
+    }
+    if (relay == 0) {
+        close(st.dir);
+        take_terminal(tty);
+        exec_client_relay(&io, 0);
+        _exit(io.status);
+    }
+    rc = write_pid(o.pid_file, relay) ? EXEC_STATUS_FAILED : 0;
+    goto out;
+oom:
+    oci_err(E_UNSPECIFIED, "out of memory");
+out:
+    if (tty >= 0)
+        close(tty);
+    if (sock >= 0)
+        close(sock);
+    exec_client_free(&io);
+    if (have_state) {
+        close(st.dir);
+        oci_state_free(&st);
+    }
+    proc_free(&p);
+    for (int i = 0; i < o.envc; i++)
+        free(o.env[i]);
+    free(o.env);
+    return rc;
+}
