@@ -11,16 +11,19 @@
  * may use r11 (a syscall clobbers it; alc_entry_fast gives it Linux's value, the flags) to hold
  * a return address anywhere in the address space.
  *
- * 1. A 5-byte instruction right before the `syscall` that the stub can run in its place:
- *    `mov $nr, %eax` (what glibc emits for almost every wrapper, nr the number that trapped),
- *    or `mov %r11, 8(%rsp)` (4c 89 5c 24 08: the last instruction of musl's __syscall_cp_asm,
- *    the way in of every cancellable call, read and write included, which has no padding
- *    near). The instruction becomes a `jmp` to a stub that runs it, then enters the kernel and
- *    returns after the `syscall`. Neither instruction depends on where it runs, and the stub
- *    uses r11 only after it. The `syscall` itself stays, so code that jumps straight to it
- *    still works (and may be patched by 2), and a restart (which backs up onto the `syscall`)
- *    traps once. Only when the byte before the instruction cannot be a prefix that would
- *    change its meaning.
+ * 1. A 5- or 6-byte instruction right before the `syscall` that the stub can run in its place:
+ *    `mov $imm32, %r32` (b8+r, or 41 b8+r for r8d-r15d) whose register holds that value at the
+ *    trap (what glibc emits for almost every wrapper, `mov $nr, %eax`, and for arguments such
+ *    as `mov $AT_FDCWD, %edi` before openat), or `mov %r11, 8(%rsp)` (4c 89 5c 24 08: the last
+ *    instruction of musl's __syscall_cp_asm, the way in of every cancellable call, read and
+ *    write included, which has no padding near). The instruction becomes a `jmp` to a stub that
+ *    runs it, then enters the kernel and returns after the `syscall` (of a 6-byte one, the
+ *    last byte stays: nothing can jump into the middle of an instruction). None of these
+ *    depends on where it runs, and the stub uses r11 only after it. The `syscall` itself
+ *    stays, so code that jumps straight to it still works (and may be patched by 2), and a
+ *    restart (which backs up onto the `syscall`) traps once. Only when the byte before the
+ *    instruction cannot be a prefix that would change its meaning; the register's value is
+ *    the evidence that the bytes are that instruction and not the tail of a longer one.
  *
  * 2. Any other `syscall` (the number loaded from a register or memory, `xor %eax,%eax` for
  *    read, musl's generic paths, glibc's syscall()): the 2-byte `syscall` becomes a 2-byte
@@ -223,10 +226,10 @@ static struct stub_area *area_for(uint64_t from)
     return NULL;
 }
 
-/* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from: the 5-byte
- * instruction pre first when not NULL (way 1). Its address, or 0 when no stub area has room in
+/* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from: the npre
+ * bytes of the instruction pre first (way 1). Its address, or 0 when no stub area has room in
  * reach. */
-static uint64_t make_stub(const uint8_t *pre, uint64_t ret, uint64_t from)
+static uint64_t make_stub(const uint8_t *pre, size_t npre, uint64_t ret, uint64_t from)
 {
     struct stub_area *a = area_for(from);
     if (!a)
@@ -241,8 +244,8 @@ static uint64_t make_stub(const uint8_t *pre, uint64_t ret, uint64_t from)
     }
     uint8_t stub[STUB_SIZE];
     uint8_t *p = stub;
-    if (pre)
-        p = emit(p, pre, 5);    /* the instruction the jmp replaced */
+    if (npre)
+        p = emit(p, pre, npre); /* the instruction the jmp replaced */
     p = emit(p, "\x49\xbb", 2); /* movabs $ret, %r11 */
     p = emit(p, &ret, 8);
     p = emit(p, "\x4c\x89\x1c\x25", 4); /* mov %r11, fast_rip */
@@ -255,7 +258,7 @@ static uint64_t make_stub(const uint8_t *pre, uint64_t ret, uint64_t from)
     p = emit32(p, (uint64_t)&g_fast_entry);
     while (p < stub + STUB_SIZE)
         *p++ = 0xcc;
-    _Static_assert(5 + 10 + 8 + 8 + 8 + 7 <= STUB_SIZE, "the longest stub fits");
+    _Static_assert(6 + 10 + 8 + 8 + 8 + 7 <= STUB_SIZE, "the longest stub fits");
     uint64_t at = a->next;
     if (mm_write(at, stub, STUB_SIZE))
         return 0;
@@ -311,30 +314,115 @@ bool patch_stub_contains(uint64_t rip)
 /* musl's __syscall_cp_asm: mov %r11, 8(%rsp), right before its syscall */
 static const uint8_t MOV_R11_TO_STACK[5] = {0x4c, 0x89, 0x5c, 0x24, 0x08};
 
-/* Way 1: `mov $nr, %eax` (b8 imm32) or `mov %r11, 8(%rsp)` right before the syscall at x. */
+/* The value register reg (0-15, x86 numbering) held at the trap, when the syscall left it as the
+ * program set it: not rcx or r11 (the syscall's), not rsp. */
+static bool reg_at_trap(const struct regs *r, unsigned reg, uint64_t *v)
+{
+    const uint64_t *p;
+    switch (reg) {
+    case 0:
+        p = &r->orig_rax;
+        break;
+    case 2:
+        p = &r->rdx;
+        break;
+    case 3:
+        p = &r->rbx;
+        break;
+    case 5:
+        p = &r->rbp;
+        break;
+    case 6:
+        p = &r->rsi;
+        break;
+    case 7:
+        p = &r->rdi;
+        break;
+    case 8:
+        p = &r->r8;
+        break;
+    case 9:
+        p = &r->r9;
+        break;
+    case 10:
+        p = &r->r10;
+        break;
+    case 12:
+        p = &r->r12;
+        break;
+    case 13:
+        p = &r->r13;
+        break;
+    case 14:
+        p = &r->r14;
+        break;
+    case 15:
+        p = &r->r15;
+        break;
+    default:
+        return false;
+    }
+    *v = *p;
+    return true;
+}
+
+/* Whether the 5 (b8+r imm32) or 6 (41 b8+r imm32) bytes at b are a mov whose register held its
+ * immediate at the trap. Beyond eax (the syscall's number), only an immediate of 0x100 or more
+ * counts (AT_FDCWD, say): a register holding 0 or 8 by chance is too likely. */
+static bool mov_imm_holds(const struct regs *r, const uint8_t *b, size_t n)
+{
+    bool rex_b = n == 6;
+    if (rex_b && b[0] != 0x41)
+        return false;
+    const uint8_t *op = b + rex_b;
+    if (*op < 0xb8 || *op > 0xbf)
+        return false;
+    uint32_t imm;
+    uint64_t val;
+    memcpy(&imm, op + 1, 4);
+    unsigned reg = (unsigned)(*op - 0xb8) + (rex_b ? 8 : 0);
+    if (reg != 0 && imm < 0x100)
+        return false;
+    /* mov to a 32-bit register zero-extends: the register holds imm exactly */
+    return reg_at_trap(r, reg, &val) && val == imm;
+}
+
+/* The length of the way-1 instruction that ends at x (see the top of the file), or 0. A 6-byte
+ * reading that the 5-byte one also fits is ambiguous (was the 41 a REX prefix, or the end of the
+ * instruction before?): neither is taken. */
+static size_t displaceable(const struct regs *r, const struct vma *v, uint64_t x)
+{
+    const uint8_t *b5 = (const uint8_t *)(x - 5), *b6 = b5 - 1;
+    if (x - 5 < v->start)
+        return 0;
+    bool fits5 = mov_imm_holds(r, b5, 5) || memcmp(b5, MOV_R11_TO_STACK, 5) == 0;
+    bool fits6 = x - 6 >= v->start && mov_imm_holds(r, b6, 6);
+    if (fits6 && !fits5 && !(x - 7 >= v->start && is_prefix(b6[-1])))
+        return 6;
+    if (fits5 && !fits6 && !(x - 6 >= v->start && is_prefix(b5[-1])))
+        return 5;
+    return 0;
+}
+
+/* Way 1: the instruction right before the syscall at x runs in the stub instead. */
 static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
 {
-    if (x - 5 < v->start)
+    size_t n = displaceable(r, v, x);
+    if (!n)
         return false;
-    uint8_t *site = (uint8_t *)(x - 5);
-    uint8_t pre[5];
-    memcpy(pre, site, 5);
-    uint32_t imm;
-    memcpy(&imm, pre + 1, 4);
-    if (!(pre[0] == 0xb8 && imm == r->orig_rax) && memcmp(pre, MOV_R11_TO_STACK, 5) != 0)
-        return false;
-    if (x - 6 >= v->start && is_prefix(site[-1]))
-        return false;
-    if (shared_code() && ((x - 5) & 7) > 3)
+    uint64_t at = x - n;
+    uint8_t pre[6];
+    memcpy(pre, (const uint8_t *)at, n);
+    if (shared_code() && (at & 7) > 3)
         return false; /* see write_jmp32 */
     /* the code pages written become the process's own first (an image file's page is shared:
      * a copy needs a frame, and a patch must not fail half way) */
-    if (mm_make_private((x - 5) & ~7ull, x + 2))
+    if (mm_make_private(at & ~7ull, x + 2))
         return false;
-    uint64_t stub = make_stub(pre, x + 2, x - 5);
+    uint64_t stub = make_stub(pre, n, x + 2, at);
     if (!stub)
         return false;
-    return write_jmp32(x - 5, stub);
+    return write_jmp32(at, stub);
 }
 
 /* Dead padding for a 5-byte slot within a jmp rel8 of the syscall at x, below hi: its address,
@@ -395,7 +483,7 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
         *why = "no memory for a copy of its code page";
         return false;
     }
-    uint64_t stub = make_stub(NULL, x + 2, slot);
+    uint64_t stub = make_stub(NULL, 0, x + 2, slot);
     if (!stub) {
         *why = "no stub area with room within a rel32 jump";
         return false;
