@@ -52,28 +52,6 @@ static void print_json(cJSON *o)
 
 /* Reads a container's state through its directory's descriptor dir (opened, or locked with
  * lock set), or reports that it does not exist. 0 or -1; on 0 the caller closes st->dir. */
-static int load(const char *id, struct oci_state *st, int lock)
-{
-    memset(st, 0, sizeof(*st));
-    int dir = lock ? oci_state_lock(id) : oci_state_open(id);
-    if (dir == -EPERM || dir == -EINVAL)
-        return -1; /* the root, reported */
-    int r = dir < 0 ? dir : oci_state_read(dir, id, st);
-    if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
-    else if (r == -EMEDIUMTYPE)
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
-    else if (r)
-        oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
-    if (r) {
-        oci_state_free(st);
-        if (dir >= 0)
-            close(dir);
-        return -1;
-    }
-    return 0;
-}
-
 static void unload(struct oci_state *st)
 {
     oci_state_free(st);
@@ -88,7 +66,7 @@ int oci_cmd_state(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(argv[1], &st, 0))
+    if (oci_state_load(argv[1], &st, 0))
         return 1;
     print_json(oci_state_json(&st));
     unload(&st);
@@ -290,7 +268,7 @@ int oci_cmd_kill(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(id, &st, 1))
+    if (oci_state_load(id, &st, 1))
         return 1;
     int rc = signal_container(&st, sig) ? 1 : 0;
     unload(&st);
@@ -318,7 +296,7 @@ static int pause_or_resume(int argc, char **argv, int stop)
         return 1;
     }
     struct oci_state st;
-    if (load(argv[1], &st, 1))
+    if (oci_state_load(argv[1], &st, 1))
         return 1;
     const char *status = oci_state_status(&st), *want = stop ? "running" : "paused";
     struct monitor_ref m;
@@ -511,7 +489,7 @@ int oci_cmd_ps(int argc, char **argv)
         return 1;
     }
     struct oci_state st;
-    if (load(argv[optind], &st, 0))
+    if (oci_state_load(argv[optind], &st, 0))
         return 1;
     int alive = strcmp(oci_state_status(&st), "stopped") != 0;
     if (json) {

@@ -156,30 +156,6 @@ static char *resolve(const char *prog, const char *rootfs, char *const *env)
     return NULL;
 }
 
-/* The container's state, read without its lock (exec changes nothing of it); st->dir stays
- * open (its status is seen in it) until oci_state_free's caller closes it. 0 or -1. */
-static int load_state(const char *id, struct oci_state *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->dir = -1;
-    int dir = oci_state_open(id);
-    if (dir == -EPERM || dir == -EINVAL)
-        return -1; /* the root, reported */
-    int r = dir < 0 ? dir : oci_state_read(dir, id, st);
-    st->dir = dir;
-    if (r && dir >= 0)
-        close(dir);
-    if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
-    else if (r == -EMEDIUMTYPE)
-        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
-    else if (r)
-        oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
-    if (r)
-        oci_state_free(st);
-    return r ? -1 : 0;
-}
-
 /* The container's enclave (its monitor's description in the runtime directory): a connection
  * to its exec port, or -1 (reported). */
 static int connect_enclave(const struct oci_state *st)
@@ -357,7 +333,7 @@ int oci_cmd_exec(int argc, char **argv)
         oci_err(E_MISSING_ARGUMENT, "exec %s: which program? (ARGS or --process)", o.id);
         goto out;
     }
-    if (load_state(o.id, &st))
+    if (oci_state_load(o.id, &st, 0)) /* exec changes nothing of the state: no lock */
         goto out;
     have_state = 1;
     const char *status = oci_state_status(&st);

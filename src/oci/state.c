@@ -14,6 +14,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/errors.h"
+#include "oci/log.h"
+
 int oci_state_write(const struct oci_state *st)
 {
     cJSON *o = oci_state_json(st);
@@ -200,4 +203,28 @@ int oci_state_each(int (*fn)(const char *id, void *arg), void *arg)
     }
     free(ids);
     return r;
+}
+
+int oci_state_load(const char *id, struct oci_state *st, int lock)
+{
+    memset(st, 0, sizeof(*st));
+    st->dir = -1;
+    int dir = lock ? oci_state_lock(id) : oci_state_open(id);
+    if (dir == -EPERM || dir == -EINVAL)
+        return -1; /* the root, reported */
+    int r = dir < 0 ? dir : oci_state_read(dir, id, st);
+    if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s does not exist", id);
+    else if (r == -EMEDIUMTYPE)
+        oci_err(E_ENCLAVE_NOT_FOUND, "container %s is another runtime's, not alcove-oci's", id);
+    else if (r)
+        oci_err(E_READ_FROM_DISK, "container %s: its state: %s", id, strerror(-r));
+    if (r) {
+        oci_state_free(st);
+        if (dir >= 0)
+            close(dir);
+        st->dir = -1;
+        return -1;
+    }
+    return 0;
 }

@@ -79,6 +79,10 @@ int oci_state_write(const struct oci_state *st);
  * one root) or -errno. */
 int oci_state_read(int dfd, const char *id, struct oci_state *st);
 void oci_state_free(struct oci_state *st);
+/* The state of container id, under its lock when lock is set (oci_state_unlock(st->dir) then),
+ * else with st->dir open for the caller to close: 0, or -1 after an error in the log naming a
+ * missing container, another runtime's or an unreadable state. */
+int oci_state_load(const char *id, struct oci_state *st, int lock);
 
 /* The monitor's start time, 0 when pid is not a live process (a zombie is not live). */
 unsigned long long oci_pid_start(pid_t pid);
