@@ -128,13 +128,6 @@ static void now_rfc3339(char *buf, size_t size)
     snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid)
-{
-    char text[32];
-    int n = snprintf(text, sizeof(text), "%d", (int)pid);
-    return write_file_atomic(path, text, (size_t)n, 0644);
-}
-
 /* Closes every descriptor from 3 up but those in keep (the caller's descriptors are not the
  * monitor's: a pipe it held open would keep an engine waiting for its end). */
 static void close_fds_except(const int *keep, int n)
@@ -350,7 +343,7 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     st.annotations = b.annotations;
     int r = oci_state_write(&st);
     if (!r && o->pid_file) {
-        r = write_pid_file(o->pid_file, child);
+        r = oci_write_pid_file(o->pid_file, child);
         pid_written = !r;
     }
     /* MSG_NOSIGNAL: a monitor already gone (OOM, a hangup of its terminal) is EPIPE here, and

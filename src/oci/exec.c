@@ -212,9 +212,7 @@ static int write_pid(const char *path, pid_t pid)
 {
     if (!path)
         return 0;
-    char text[32];
-    int n = snprintf(text, sizeof(text), "%d", (int)pid);
-    int r = write_file_atomic(path, text, (size_t)n, 0644);
+    int r = oci_write_pid_file(path, pid);
     if (r)
         oci_err(E_FILE_OPERATION, "--pid-file %s: %s", path, strerror(-r));
     return r;

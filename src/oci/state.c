@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/errors.h"
+#include "common/fileio.h"
 #include "oci/log.h"
 
 int oci_state_write(const struct oci_state *st)
@@ -227,4 +228,11 @@ int oci_state_load(const char *id, struct oci_state *st, int lock)
         return -1;
     }
     return 0;
+}
+
+int oci_write_pid_file(const char *path, pid_t pid)
+{
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%d", (int)pid);
+    return write_file_atomic(path, text, (size_t)n, 0644);
 }

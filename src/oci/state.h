@@ -84,6 +84,9 @@ void oci_state_free(struct oci_state *st);
  * missing container, another runtime's or an unreadable state. */
 int oci_state_load(const char *id, struct oci_state *st, int lock);
 
+/* Writes pid to path (--pid-file), atomically: 0 or -errno. */
+int oci_write_pid_file(const char *path, pid_t pid);
+
 /* The monitor's start time, 0 when pid is not a live process (a zombie is not live). */
 unsigned long long oci_pid_start(pid_t pid);
 int oci_state_alive(const struct oci_state *st);
