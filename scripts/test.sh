@@ -61,6 +61,7 @@ if command -v clang >/dev/null; then
   ninja -C build-fuzz $(for t in $targets; do echo tests/fuzz/$t; done)
   for t in $targets; do mkdir -p "build-fuzz/corpus/${t#fuzz_}"; done
   cp build/tests/hello-musl-exec build/tests/hello-glibc-pie build-fuzz/corpus/elf/ 2>/dev/null || true
+  cp build/tests/unit/x86_cover_sample build-fuzz/corpus/x86_cover/ 2>/dev/null || true
   printf '/bin/../abs/passwd' > build-fuzz/corpus/vfs/seed-links
   printf 'tmp/./new/' > build-fuzz/corpus/vfs/seed-create
   # alcove.json: the template alcove init writes, and one with every kind of field

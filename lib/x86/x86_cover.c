@@ -1,0 +1,417 @@
+/* x86_cover.c: syscall sites that may be covered with the instruction before them (see
+ * x86_cover.h). ELF facts from the System V gABI and its x86-64 supplement; the .eh_frame_hdr
+ * and .eh_frame layouts from the Linux Standard Base (Core, "Exception Frames"). */
+#include "x86/x86_cover.h"
+
+#include <stdbool.h>
+
+#include "x86/x86_len.h"
+
+#define PT_LOAD         1u
+#define PT_GNU_EH_FRAME 0x6474e550u
+#define PF_X            1u
+#define EM_X86_64       62u
+#define PHDR_SIZE       56u
+#define MAX_PHDRS       128u
+#define MAX_LOAD        16u /* PT_LOAD segments taken (as lib/elf) */
+#define COVER_LEN       5u  /* the mov (3) and the syscall (2) */
+
+struct file {
+    const uint8_t *b;
+    uint64_t size;
+};
+
+struct seg {
+    uint64_t vaddr, off, filesz;
+    uint32_t flags;
+};
+
+struct elf {
+    struct file f;
+    struct seg load[MAX_LOAD];
+    unsigned nload;
+    uint64_t ehf_vaddr, ehf_off, ehf_size; /* PT_GNU_EH_FRAME, size 0 when there is none */
+};
+
+/* n (1-8) bytes at off, little-endian, into *v: false when they are not all in the file */
+static int get(const struct file *f, uint64_t off, unsigned n, uint64_t *v)
+{
+    if (off > f->size || f->size - off < n)
+        return 0;
+    uint64_t r = 0;
+    for (unsigned i = 0; i < n; i++)
+        r |= (uint64_t)f->b[off + i] << (8 * i);
+    *v = r;
+    return 1;
+}
+
+static int parse_elf(const uint8_t *file, size_t size, struct elf *e)
+{
+    e->f = (struct file){file, size};
+    e->nload = 0;
+    e->ehf_size = 0;
+    uint64_t machine, phoff, phentsize, phnum;
+    if (size < 64 || file[0] != 0x7f || file[1] != 'E' || file[2] != 'L' || file[3] != 'F' ||
+        file[4] != 2 || file[5] != 1)
+        return 0;
+    if (!get(&e->f, 18, 2, &machine) || machine != EM_X86_64 || !get(&e->f, 32, 8, &phoff) ||
+        !get(&e->f, 54, 2, &phentsize) || !get(&e->f, 56, 2, &phnum) || phentsize != PHDR_SIZE ||
+        phnum > MAX_PHDRS)
+        return 0;
+    for (uint64_t i = 0; i < phnum; i++) {
+        uint64_t at = phoff + i * PHDR_SIZE, type, flags, off, vaddr, filesz;
+        if (phoff > size || !get(&e->f, at, 4, &type) || !get(&e->f, at + 4, 4, &flags) ||
+            !get(&e->f, at + 8, 8, &off) || !get(&e->f, at + 16, 8, &vaddr) ||
+            !get(&e->f, at + 32, 8, &filesz))
+            return 0;
+        if (off > size || size - off < filesz || vaddr + filesz < vaddr)
+            return 0;
+        if (type == PT_LOAD && e->nload == MAX_LOAD)
+            return 0;
+        if (type == PT_LOAD)
+            e->load[e->nload++] = (struct seg){vaddr, off, filesz, (uint32_t)flags};
+        else if (type == PT_GNU_EH_FRAME) {
+            e->ehf_vaddr = vaddr;
+            e->ehf_off = off;
+            e->ehf_size = filesz;
+        }
+    }
+    return 1;
+}
+
+/* The file offset of [va, va + len) when it lies in one PT_LOAD's file bytes (executable ones
+ * only when exec), or -1 as ~0 */
+static uint64_t va_to_off(const struct elf *e, uint64_t va, uint64_t len, int exec)
+{
+    for (unsigned i = 0; i < e->nload; i++) {
+        const struct seg *s = &e->load[i];
+        if (exec && !(s->flags & PF_X))
+            continue;
+        if (va >= s->vaddr && va - s->vaddr <= s->filesz && s->filesz - (va - s->vaddr) >= len)
+            return s->off + (va - s->vaddr);
+    }
+    return ~0ull;
+}
+
+/* The virtual address of file offset off in an executable PT_LOAD, or ~0 */
+static uint64_t off_to_va(const struct elf *e, uint64_t off)
+{
+    for (unsigned i = 0; i < e->nload; i++) {
+        const struct seg *s = &e->load[i];
+        if ((s->flags & PF_X) && off >= s->off && off - s->off < s->filesz)
+            return s->vaddr + (off - s->off);
+    }
+    return ~0ull;
+}
+
+int x86_cover_reg(const uint8_t *p)
+{
+    if (p[3] != 0x0f || p[4] != 0x05 || p[2] < 0xc0)
+        return -1;
+    if (p[0] == 0x44 && p[1] == 0x89 && (p[2] & 7) == 0)
+        return 8 + ((p[2] >> 3) & 7); /* mov %r(8+n)d, %eax: 89 /r, REX.R */
+    if (p[0] == 0x41 && p[1] == 0x8b && ((p[2] >> 3) & 7) == 0)
+        return 8 + (p[2] & 7); /* mov %r(8+n)d, %eax: 8b /r, REX.B */
+    return -1;
+}
+
+size_t x86_cover_find(const uint8_t *file, size_t size, struct x86_cover *out, size_t max)
+{
+    struct elf e;
+    if (!parse_elf(file, size, &e))
+        return 0;
+    size_t n = 0;
+    for (unsigned i = 0; i < e.nload; i++) {
+        const struct seg *s = &e.load[i];
+        if (!(s->flags & PF_X) || s->filesz < COVER_LEN)
+            continue;
+        for (uint64_t o = s->off; o <= s->off + s->filesz - COVER_LEN; o++) {
+            if (x86_cover_reg(file + o) < 0)
+                continue;
+            if (n < max)
+                out[n] = (struct x86_cover){o, 0};
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- .eh_frame_hdr and the FDEs it lists ---- */
+
+static int uleb(const struct file *f, uint64_t *at, uint64_t end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*at >= end || *at >= f->size)
+            return 0;
+        uint8_t b = f->b[(*at)++];
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The size of a pointer in encoding enc (its low nibble), or 0 when unsupported */
+static unsigned enc_size(unsigned enc)
+{
+    switch (enc & 0x0f) {
+    case 0x00: /* absptr */
+    case 0x04: /* udata8 */
+    case 0x0c: /* sdata8 */
+        return 8;
+    case 0x02: /* udata2 */
+    case 0x0a: /* sdata2 */
+        return 2;
+    case 0x03: /* udata4 */
+    case 0x0b: /* sdata4 */
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+/* The pointer encoding the CIE at file offset cie gives its FDEs ('R'; absptr without), or -1 */
+static int cie_fde_enc(const struct file *f, uint64_t cie)
+{
+    uint64_t clen, ver, v;
+    if (!get(f, cie, 4, &clen) || clen < 5 || clen >= 0xfffffff0u || !get(f, cie + 8, 1, &ver) ||
+        (ver != 1 && ver != 3))
+        return -1;
+    uint64_t cend = cie + 4 + clen, at = cie + 9;
+    char aug[8];
+    unsigned na = 0;
+    for (;;) {
+        if (at >= cend || at >= f->size || na == sizeof(aug))
+            return -1;
+        aug[na] = (char)f->b[at++];
+        if (!aug[na])
+            break;
+        na++;
+    }
+    if (!uleb(f, &at, cend, &v) || !uleb(f, &at, cend, &v)) /* code, data alignment */
+        return -1;
+    if (ver == 1)
+        at++; /* the return address register, one byte */
+    else if (!uleb(f, &at, cend, &v))
+        return -1;
+    int enc = 0; /* absptr */
+    if (na && aug[0] != 'z')
+        return -1; /* an augmentation whose data cannot be skipped */
+    if (na && !uleb(f, &at, cend, &v))
+        return -1;
+    for (unsigned i = 1; i < na; i++) {
+        uint64_t b;
+        if (at >= cend || !get(f, at, 1, &b))
+            return -1;
+        switch (aug[i]) {
+        case 'R':
+            enc = (int)b;
+            at++;
+            break;
+        case 'L':
+            at++;
+            break;
+        case 'P':
+            if (!enc_size((unsigned)b))
+                return -1;
+            at += 1 + enc_size((unsigned)b);
+            break;
+        case 'S':
+        case 'B':
+            break;
+        default:
+            return -1;
+        }
+    }
+    return enc;
+}
+
+/* A pointer in encoding enc at file offset off (virtual address va): absolute or relative to
+ * va (pcrel); other applications (datarel, textrel, ...) are refused. */
+static int read_ptr(const struct file *f, uint64_t off, uint64_t va, unsigned enc, uint64_t *out)
+{
+    unsigned sz = enc_size(enc);
+    uint64_t v;
+    if (!sz || !get(f, off, sz, &v))
+        return 0;
+    if ((enc & 0x08) && sz < 8) /* signed: extend */
+        v = (uint64_t)((int64_t)(v << (64 - 8 * sz)) >> (64 - 8 * sz));
+    switch (enc & 0x70) {
+    case 0x00:
+        break;
+    case 0x10: /* pcrel */
+        v += va;
+        break;
+    default:
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Where .eh_frame is: from PT_GNU_EH_FRAME's pointer to it (a dynamic program's or library's),
+ * or the section of that name (a static program has no PT_GNU_EH_FRAME). Its end: the section's,
+ * or the end of the PT_LOAD that holds it (a zero length ends the records before that). */
+static int find_eh_frame(const struct elf *e, uint64_t *va, uint64_t *end_va)
+{
+    const struct file *f = &e->f;
+    uint64_t ver, enc;
+    if (e->ehf_size >= 8 && get(f, e->ehf_off, 1, &ver) && ver == 1 &&
+        get(f, e->ehf_off + 1, 1, &enc) &&
+        read_ptr(f, e->ehf_off + 4, e->ehf_vaddr + 4, (unsigned)enc, va)) {
+        for (unsigned i = 0; i < e->nload; i++) {
+            const struct seg *s = &e->load[i];
+            if (*va >= s->vaddr && *va - s->vaddr < s->filesz) {
+                *end_va = s->vaddr + s->filesz;
+                return 1;
+            }
+        }
+        return 0;
+    }
+    uint64_t shoff, shentsize, shnum, shstrndx, stroff, strsize;
+    if (!get(f, 40, 8, &shoff) || !get(f, 58, 2, &shentsize) || !get(f, 60, 2, &shnum) ||
+        !get(f, 62, 2, &shstrndx) || shentsize != 64 || shstrndx >= shnum || shoff > f->size ||
+        !get(f, shoff + shstrndx * 64 + 24, 8, &stroff) ||
+        !get(f, shoff + shstrndx * 64 + 32, 8, &strsize) || stroff > f->size ||
+        f->size - stroff < strsize)
+        return 0;
+    static const char want[] = ".eh_frame";
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t at = shoff + i * 64, name, addr, size;
+        if (!get(f, at, 4, &name) || !get(f, at + 16, 8, &addr) || !get(f, at + 32, 8, &size))
+            return 0;
+        if (name >= strsize || strsize - name < sizeof(want))
+            continue;
+        unsigned k = 0;
+        while (k < sizeof(want) && f->b[stroff + name + k] == (uint8_t)want[k])
+            k++;
+        if (k == sizeof(want)) {
+            *va = addr;
+            *end_va = addr + size;
+            return addr + size >= addr;
+        }
+    }
+    return 0;
+}
+
+/* ---- the sweep ---- */
+
+/* per candidate, in x86_cover.ok until the end of x86_cover_check */
+enum { SEEN_MOV = 1, SEEN_SYS = 2, IN_FN = 4, BAD = 8 };
+
+/* The index of the last of the n sorted addresses that is <= a, or -1 */
+static long last_at_or_below(const uint64_t *va, size_t n, uint64_t a)
+{
+    long lo = 0, hi = (long)n - 1, r = -1;
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (va[mid] <= a) {
+            r = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return r;
+}
+
+/* Decodes the function [start, start + range) at file offset code: marks the candidates' boundaries
+ * and the ones a jump lands inside. 0, or -1 when an instruction does not decode. */
+static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t range,
+                 struct x86_cover *c, const uint64_t *va, size_t n)
+{
+    long lo = start ? last_at_or_below(va, n, start - 1) + 1 : 0, hi = lo;
+    while ((size_t)hi < n && va[hi] < start + range)
+        hi++;
+    for (long i = lo; i < hi; i++)
+        c[i].ok |= IN_FN;
+    for (uint64_t a = start; a < start + range;) {
+        struct x86_insn d;
+        const uint8_t *p = f->b + code + (a - start);
+        unsigned len = x86_decode(p, start + range - a, &d);
+        if (!len)
+            return -1;
+        long i = last_at_or_below(va, n, a);
+        if (i >= 0 && a == va[i])
+            c[i].ok |= SEEN_MOV;
+        else if (i >= 0 && a == va[i] + 3)
+            c[i].ok |= SEEN_SYS;
+        bool jump =
+            d.kind == X86_JCC || d.kind == X86_JMP || d.kind == X86_CALL || d.kind == X86_LOOP;
+        if (jump && d.rel_at < 0 && d.kind == X86_JMP) {
+            for (long k = lo; k < hi; k++)
+                c[k].ok |= BAD; /* an indirect jump: a table may name any address */
+        } else if (jump && d.rel_at >= 0 && !d.rip_rel) {
+            const uint8_t *r = p + d.rel_at;
+            int64_t rel = d.rel_size == 1 ? (int8_t)r[0]
+                                          : (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 |
+                                                      (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24);
+            uint64_t t = a + len + (uint64_t)rel;
+            long k = last_at_or_below(va, n, t);
+            if (k >= 0 && t > va[k] && t < va[k] + COVER_LEN)
+                c[k].ok |= BAD; /* a jump into it, past its first byte */
+        }
+        a += len;
+    }
+    return 0;
+}
+
+int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_t n)
+{
+    struct elf e;
+    uint64_t va[X86_COVER_MAX];
+    for (size_t i = 0; i < n; i++)
+        c[i].ok = 0;
+    if (!n)
+        return 0;
+    if (n > X86_COVER_MAX || !parse_elf(file, size, &e))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        va[i] = off_to_va(&e, c[i].off);
+        if (va[i] == ~0ull || (i && (va[i] <= va[i - 1] || c[i].off <= c[i - 1].off)))
+            return -1; /* not in code, or not sorted (segments that overlap or go backwards) */
+    }
+    const struct file *f = &e.f;
+    uint64_t va0, end_va;
+    if (!find_eh_frame(&e, &va0, &end_va))
+        return -1;
+    /* the records: a CIE (id 0) or an FDE (id: the distance back to its CIE), each with a
+     * 32-bit length; a zero length ends them */
+    for (uint64_t rva = va0; rva + 8 <= end_va;) {
+        uint64_t off = va_to_off(&e, rva, 8, 0), len, id;
+        if (off == ~0ull || !get(f, off, 4, &len) || len >= 0xfffffff0u)
+            goto incomplete;
+        if (len == 0)
+            break;
+        if (len < 4 || end_va - rva - 4 < len || !get(f, off + 4, 4, &id))
+            goto incomplete;
+        uint64_t next = rva + 4 + len;
+        if (id == 0) {
+            rva = next;
+            continue;
+        }
+        uint64_t cie_va = rva + 4 - id, start, range;
+        uint64_t cie = cie_va < va0 ? ~0ull : va_to_off(&e, cie_va, 9, 0);
+        int enc = cie == ~0ull ? -1 : cie_fde_enc(f, cie);
+        if (enc < 0 || len < 4 + 2 * (uint64_t)enc_size((unsigned)enc) ||
+            !read_ptr(f, off + 8, rva + 8, (unsigned)enc, &start) ||
+            !read_ptr(f, off + 8 + enc_size((unsigned)enc), 0, (unsigned)enc & 0x0f, &range))
+            goto incomplete;
+        rva = next;
+        uint64_t code = range ? va_to_off(&e, start, range, 1) : ~0ull;
+        if (code == ~0ull)
+            continue; /* empty, or not in the file's code: nothing there to decode */
+        if (sweep(f, code, start, range, c, va, n))
+            goto incomplete;
+    }
+    for (size_t i = 0; i < n; i++)
+        c[i].ok = c[i].ok == (SEEN_MOV | SEEN_SYS | IN_FN);
+    return 0;
+incomplete:
+    for (size_t i = 0; i < n; i++)
+        c[i].ok = 0;
+    return -1;
+}

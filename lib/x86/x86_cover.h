@@ -1,0 +1,54 @@
+/* x86_cover.h: which syscall sites of an ELF file's code may be rewritten together with the
+ * instruction before them, for the enclave kernel's syscall-site patcher (kernel/patch.c, way 3).
+ *
+ * Way 3 takes a `mov %rNd, %eax` (r8d-r15d, 3 bytes) and the `syscall` after it (2 bytes) and
+ * writes one 5-byte `jmp rel32` over both. That is safe only where nothing ever jumps to the
+ * `syscall` itself (it would land inside the jmp) and where those 3 bytes really are that
+ * instruction and not the tail of a longer one. The bytes alone cannot say; the file can, once,
+ * with its unwind tables: .eh_frame_hdr (PT_GNU_EH_FRAME) lists every function that has unwind
+ * information, with its bounds. Decoding each such function from its first byte (lib/x86's
+ * length decoder) gives the instruction boundaries and every direct jump and call target. A
+ * candidate is accepted when
+ *   - the function that holds it decodes from its start to the candidate with boundaries at the
+ *     mov and at the syscall, and has no indirect jump (a jump table could name the syscall);
+ *   - no direct jump, conditional jump or call anywhere in the file's functions targets a byte
+ *     inside it after its first (a compiler's cold part of a function jumps back into the hot
+ *     part from another FDE's range: that is why every function is decoded, not only its own);
+ *   - every function decoded completely (an instruction the decoder does not know could hide a
+ *     jump): otherwise no candidate of the file is accepted.
+ * Code with no unwind information (hand-written assembly without CFI) is not decoded; a jump
+ * from there to a candidate is the one case this cannot see (documented in docs/dynamic.md).
+ *
+ * The whole file is in memory (the enclave's image files are). Every field is checked against
+ * the file's size before it is used; the file is untrusted. Needs no C library. */
+#ifndef ALCOVE_X86_COVER_H
+#define ALCOVE_X86_COVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define X86_COVER_MAX 256 /* candidates x86_cover_check takes at once */
+
+struct x86_cover {
+    uint64_t off; /* the file offset of the mov (the syscall is at off + 3) */
+    uint8_t ok;   /* set by x86_cover_check: 1 when the pair may be covered */
+};
+
+/* The candidates in the file's executable PT_LOAD segments, segment by segment (file-offset
+ * order in any file a linker wrote): every
+ * `44 89 c0+8n 0f 05` (mov %r(8+n)d,%eax; syscall) and `41 8b c0+n 0f 05` (the same mov, the
+ * other encoding). Writes at most max, returns how many there are (more than max: call again
+ * with room), or 0 for a file that is not a 64-bit x86 ELF file with well-formed headers. */
+size_t x86_cover_find(const uint8_t *file, size_t size, struct x86_cover *out, size_t max);
+
+/* Sets ok for each of the n (at most X86_COVER_MAX) candidates that x86_cover_find gave, as the
+ * top of this file says. Returns 0, or -1 (every ok 0) when the file has no usable unwind table,
+ * some function does not decode, or the candidates are not in strictly increasing order of both
+ * file offset and address (segments that overlap or go backwards). */
+int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_t n);
+
+/* The register (8-15) whose low 32 bits the mov at p copies into eax, or -1 when the 5 bytes
+ * at p are not such a mov followed by a syscall. */
+int x86_cover_reg(const uint8_t *p);
+
+#endif

@@ -1,0 +1,33 @@
+/* fuzz_x86_cover.c: the syscall-site coverer (lib/x86/x86_cover.c) on arbitrary files: its ELF
+ * headers, unwind records and code are all untrusted. Each input is an exact-size copy, so ASan
+ * sees any read past its end; every candidate it reports must be inside the file and really be
+ * `mov %rNd, %eax; syscall`; a check that succeeds had them in strictly increasing order. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "x86/x86_cover.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *file = malloc(size ? size : 1);
+    if (!file)
+        abort();
+    memcpy(file, data, size);
+    struct x86_cover c[64];
+    size_t n = x86_cover_find(file, size, c, 64);
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].off + 5 > size || c[i].off + 5 < c[i].off || x86_cover_reg(file + c[i].off) < 8)
+            abort();
+    int r = x86_cover_check(file, size, c, n);
+    for (size_t i = 0; i < n; i++)
+        if (c[i].ok > 1 || (r && c[i].ok) || (!r && i && c[i].off <= c[i - 1].off))
+            abort(); /* accepted: offsets sorted (the kernel looks them up by bisection) */
+    free(file);
+    return 0;
+}

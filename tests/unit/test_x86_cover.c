@@ -1,0 +1,150 @@
+/* test_x86_cover.c: the syscall sites lib/x86/x86_cover.c lets the patcher cover with the mov
+ * before them: every case of tests/unit/x86_cover_sample.S (built by meson, its path in
+ * X86_COVER_SAMPLE), Debian's libc.so.6 (whose pthread and futex code has such sites), and
+ * malformed files (truncated, headers out of bounds, no unwind table). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "x86/x86_cover.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+static uint8_t *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    uint8_t *b = malloc((size_t)n);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+/* The file offset of symbol name in the sample, from its symbol table (readelf, once). */
+static long sym_off(const char *name)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "readelf -sW '%s' | awk '$8 == \"%s\" { print $2 }'; readelf -lW '%s' | "
+             "awk '$1 == \"LOAD\" && $8 == \"E\" { print $2, $3 }'",
+             getenv("X86_COVER_SAMPLE"), name, getenv("X86_COVER_SAMPLE"));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    unsigned long va = 0, off = 0, seg_va = 0;
+    assert_int_equal(fscanf(p, "%lx %lx %lx", &va, &off, &seg_va), 3);
+    pclose(p);
+    return (long)(va - seg_va + off);
+}
+
+struct want {
+    const char *fn;
+    int skip; /* bytes from the function's start to the mov */
+    int ok;
+};
+
+static void test_sample(void **state)
+{
+    (void)state;
+    const char *path = getenv("X86_COVER_SAMPLE");
+    assert_non_null(path);
+    size_t size;
+    uint8_t *b = slurp(path, &size);
+    struct x86_cover c[16];
+    size_t n = x86_cover_find(b, size, c, 16);
+    static const struct want want[] = {
+        {"good_89", 6, 1},      {"good_8b", 6, 1}, {"jump_in", 4, 0}, {"indirect", 0, 0},
+        {"in_immediate", 2, 0}, {"target", 0, 0},  {"no_cfi", 0, 0},
+    };
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    assert_int_equal(x86_cover_check(b, size, c, n), 0);
+    for (size_t i = 0; i < n; i++) {
+        long at = sym_off(want[i].fn) + want[i].skip;
+        printf("%-12s mov at %#lx: %s\n", want[i].fn, at, c[i].ok ? "covered" : "refused");
+        assert_int_equal((long)c[i].off, at);
+        assert_int_equal(c[i].ok, want[i].ok);
+    }
+    assert_int_equal(x86_cover_reg(b + c[0].off), 8);
+    assert_int_equal(x86_cover_reg(b + c[1].off), 15);
+    free(b);
+}
+
+/* Debian 12's libc.so.6: its futex sites in pthread_cond_*, pthread_barrier_* and the lock
+ * code; every one accepted, and each really is mov %rNd,%eax; syscall */
+static void test_libc(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *b = slurp(LIBC, &size);
+    struct x86_cover c[X86_COVER_MAX];
+    size_t n = x86_cover_find(b, size, c, X86_COVER_MAX);
+    printf("libc.so.6: %zu candidates\n", n);
+    assert_true(n > 0 && n <= X86_COVER_MAX);
+    assert_int_equal(x86_cover_check(b, size, c, n), 0);
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok += c[i].ok;
+        assert_true(x86_cover_reg(b + c[i].off) >= 8);
+    }
+    printf("libc.so.6: %zu accepted\n", ok);
+    assert_true(ok > 0);
+    free(b);
+}
+
+/* Cut or damaged files: never a crash, never an accepted site that is not in the file */
+static void test_malformed(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *b = slurp(getenv("X86_COVER_SAMPLE"), &size);
+    struct x86_cover c[16];
+    size_t n = x86_cover_find(b, size, c, 16);
+    assert_true(n > 0);
+    for (size_t cut = 0; cut < size; cut += 7) {
+        struct x86_cover d[16];
+        memcpy(d, c, sizeof(d));
+        size_t m = 0;
+        while (m < n && d[m].off + 5 <= cut)
+            m++;
+        (void)x86_cover_check(b, cut, d, m);
+        for (size_t i = 0; i < m; i++)
+            assert_true(!d[i].ok || d[i].off + 5 <= cut);
+    }
+    /* every byte of the headers flipped in turn */
+    for (size_t at = 0; at < 64 + 56 * 4 && at < size; at++) {
+        uint8_t *x = malloc(size);
+        memcpy(x, b, size);
+        x[at] ^= 0xff;
+        struct x86_cover d[16];
+        size_t m = x86_cover_find(x, size, d, 16);
+        if (m && m <= 16)
+            (void)x86_cover_check(x, size, d, m);
+        free(x);
+    }
+    /* no ELF at all */
+    assert_int_equal(x86_cover_find((const uint8_t *)"not an ELF file", 15, c, 16), 0);
+    assert_int_equal(x86_cover_check((const uint8_t *)"not an ELF file", 15, c, 1), -1);
+    assert_int_equal(c[0].ok, 0);
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_libc),
+        cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,82 @@
+/* x86_cover_sample.S: a tiny static program whose functions are the cases of lib/x86/x86_cover.c
+ * (tests/unit/test_x86_cover.c reads this file; it is never run). Each `mov %rNd, %eax;
+ * syscall` pair is a candidate; the comment says whether it may be covered. */
+    .text
+    .globl _start
+_start:
+    .cfi_startproc
+    mov $60, %eax
+    xor %edi, %edi
+    syscall
+    .cfi_endproc
+
+/* accepted: a plain pair (89 /r encoding) */
+    .globl good_89
+good_89:
+    .cfi_startproc
+    mov $39, %r8d
+    mov %r8d, %eax
+    syscall
+    ret
+    .cfi_endproc
+
+/* accepted: the 8b /r encoding of the same mov (41 8b c7: mov %r15d, %eax) */
+    .globl good_8b
+good_8b:
+    .cfi_startproc
+    mov $39, %r15d
+    .byte 0x41, 0x8b, 0xc7
+    syscall
+    ret
+    .cfi_endproc
+
+/* refused: a conditional jump in the same function lands on the syscall */
+    .globl jump_in
+jump_in:
+    .cfi_startproc
+    test %edi, %edi
+    jz 1f
+    mov %r9d, %eax
+1:  syscall
+    ret
+    .cfi_endproc
+
+/* refused: the function has an indirect jump (a table could name the syscall) */
+    .globl indirect
+indirect:
+    .cfi_startproc
+    mov %r10d, %eax
+    syscall
+    jmp *%rdx
+    .cfi_endproc
+
+/* refused: the bytes are inside a movabs's immediate, not instructions */
+    .globl in_immediate
+in_immediate:
+    .cfi_startproc
+    movabs $0x0000050fc08944, %rax
+    ret
+    .cfi_endproc
+
+/* refused: another function (as a compiler's cold part would) jumps to this one's syscall */
+    .globl target
+target:
+    .cfi_startproc
+    mov %r11d, %eax
+.Ltarget_syscall:
+    syscall
+    ret
+    .cfi_endproc
+    .globl other
+other:
+    .cfi_startproc
+    xor %eax, %eax
+    jmp .Ltarget_syscall
+    .cfi_endproc
+
+/* refused: no unwind information covers it */
+    .globl no_cfi
+no_cfi:
+    mov %r12d, %eax
+    syscall
+    ret
