@@ -177,6 +177,10 @@ uint64_t sched_voluntary_switches(void);
 
 /* True when rip is in the patched syscall sites' stubs (kernel/patch.c). */
 bool patch_stub_contains(uint64_t rip);
+/* On the way back to the application (every kernel entry calls it last): a rip that is the
+ * address of a syscall the patcher covered with the mov before it (kernel/patch.c, way 3) moves
+ * back to that mov's jmp. A restart, rt_sigreturn or a preemption may have left it there. */
+void patch_fix_resume(struct regs *r);
 
 #include "fpu.h" /* the extended (FPU/SSE/AVX) state */
 

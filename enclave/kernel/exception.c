@@ -179,6 +179,7 @@ void exception_dispatch(struct regs *r)
             sched_return_check();
             if (signal_work(0))
                 signal_deliver(r);
+            patch_fix_resume(r);
             kernel_leave();
             return;
         }
@@ -208,5 +209,6 @@ void exception_dispatch(struct regs *r)
         si.si_code = BUS_ADRERR; /* si_addr stays the address */
     current()->regs = r;
     signal_fault(r, &si, (uint32_t)vector, err, cr2, what);
+    patch_fix_resume(r);
     kernel_leave();
 }

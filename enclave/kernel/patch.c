@@ -3,7 +3,7 @@
  * On our KVM a `syscall` costs two traps to the hypervisor (into the CPL0 trampoline, and the
  * iretq back to the kernel at CPL3), 50-85 µs. The kernel and the application share CPL3 and one
  * address space, so a plain jump would do. The first time a site traps, the kernel looks at it
- * and rewrites it in one of two ways; either way the site then jumps to a stub (in a stub area
+ * and rewrites it in one of three ways; each way the site then jumps to a stub (in a stub area
  * within a rel32 jump of the site: one next to the executable, set up by patch_init, and more
  * near a shared library's code as its sites trap) that saves the return address and the user
  * stack pointer in the vCPU window, switches to the kernel stack and jumps to alc_entry_fast,
@@ -40,6 +40,18 @@
  *    jmp this file wrote over a `syscall` is not taken as such an end: the code after it runs.
  *    Padding that already holds a slot is used for the next one.
  *
+ * 3. `mov %rNd, %eax; syscall` (r8d-r15d, 3 + 2 bytes) with no padding in reach (glibc's futex
+ *    calls in its lock, condition-variable and barrier code): one `jmp rel32` over both, to a
+ *    stub that runs the mov. This overwrites the `syscall`, so it is done only
+ *    - in an image file's code whose unwind tables show that no jump lands on that `syscall` and
+ *      that the 3 bytes are that mov (lib/x86/x86_cover.c decodes every function the file's
+ *      .eh_frame lists, once per file), with the register holding the number at the trap;
+ *    - when no other thread of the address space is running (one could be between the two
+ *      instructions); otherwise the site stays on the trap path until a later trap finds none;
+ *    - and a thread that resumes at the `syscall`'s address afterwards (a restart backs up onto
+ *      it; a signal frame or a preempted thread may hold it) is moved back to the jmp
+ *      (patch_fix_resume, on every way out of the kernel): the mov runs again, same value.
+ *
  * Code is patched where it is an ordinary program's or library's code: a private mapping that is
  * executable and not writable (the executable's segments, its interpreter's, the libraries the
  * interpreter maps; not code a JIT keeps writable, not a stub area). Bytes are written
@@ -48,7 +60,7 @@
  * cross a cache line (a site at the last byte of a line stays on the trap path). Once the
  * application has several threads, another vCPU may be executing the very bytes: a 5-byte jmp
  * is then written only as one aligned 8-byte store (way 1 is skipped where it cannot be). Every
- * thread in the kernel returns to the byte after its `syscall`, which neither way rewrites, and
+ * thread in the kernel returns to the byte after its `syscall`, which no way rewrites, and
  * patching happens under the kernel lock. A thread the monitor preempts inside a stub is let
  * through to the kernel first (sched.c, preempt_dispatch): the stub has written this vCPU's
  * window.
@@ -61,6 +73,8 @@
 #include "mm.h"
 #include "process.h"
 #include "scheduler.h"
+#include "vfs.h"
+#include "x86/x86_cover.h"
 #include "x86/x86_len.h"
 
 #define STUB_SIZE     48
@@ -76,10 +90,15 @@ extern char alc_entry_fast[];
 /* the stubs jump through this (a 32-bit absolute address in the kernel image) */
 static const uint64_t g_fast_entry = (uint64_t)alc_entry_fast;
 
-static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_refused;
+static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_patched_cover, g_refused;
 
 /* Sites seen, by address: what happened to them (logged once). */
-enum site_state { SITE_PATCHED_IMM = 1, SITE_PATCHED_REL8 = 2, SITE_REFUSED = 4 };
+enum site_state {
+    SITE_PATCHED_IMM = 1,
+    SITE_PATCHED_REL8 = 2,
+    SITE_REFUSED = 4,
+    SITE_PATCHED_COVER = 8, /* way 3: the jmp covers the mov and this syscall */
+};
 
 /* What an address space's code has had done to it (struct mm.patch): its stub area, and the
  * sites seen. A fork's child gets a copy (its memory is a copy), an execve starts afresh. */
@@ -88,6 +107,7 @@ struct patch_state {
         uint64_t start, next, end;
     } areas[MAX_AREAS];
     uint32_t nareas;
+    uint32_t ncover; /* sites of way 3 (their syscall's address is inside a jmp) */
     struct {
         uint64_t addr;
         uint32_t state;
@@ -460,6 +480,12 @@ static uint64_t find_padding(uint64_t x, uint64_t hi, uint64_t *pad_end, const c
                 if (st && (*st & SITE_PATCHED_REL8))
                     dead = false;
             }
+            if (d.kind == X86_JMP && len == 5) {
+                /* and one over a mov and its syscall (way 3), to the byte after them */
+                uint32_t *st = site_state(at + 3, false);
+                if (st && (*st & SITE_PATCHED_COVER))
+                    dead = false;
+            }
         }
         if (at - (x + 2) > 127 && !run)
             break; /* any padding from here on is out of reach */
@@ -496,6 +522,152 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     return true;
 }
 
+/* ---- way 3: the mov and the syscall under one jmp ---- */
+
+/* What lib/x86/x86_cover.c found in an image file's code: scanned once, at the first site of
+ * that file that needs it (about 15 ms for glibc's libc.so.6 at native speed), and kept for the
+ * enclave's life (an image file never changes or goes). */
+#define COVER_FILES 32
+static struct cover_file {
+    const struct inode *ino;
+    struct x86_cover *c; /* sorted by off */
+    uint32_t n;
+} g_cover[COVER_FILES];
+
+static const struct cover_file *cover_scan(const struct inode *ino)
+{
+    for (unsigned i = 0; i < COVER_FILES; i++) {
+        struct cover_file *cf = &g_cover[i];
+        if (cf->ino == ino)
+            return cf;
+        if (cf->ino)
+            continue;
+        size_t n = MIN(x86_cover_find(ino->data, ino->size, NULL, 0), (size_t)X86_COVER_MAX);
+        struct x86_cover *c = n ? kmalloc(n * sizeof(*c)) : NULL;
+        if (n && !c)
+            return NULL; /* no memory now: scanned again next time */
+        if (n && (x86_cover_find(ino->data, ino->size, c, n) < n ||
+                  x86_cover_check(ino->data, ino->size, c, n))) {
+            kfree(c);
+            c = NULL;
+            n = 0; /* no usable unwind table: nothing of this file is covered */
+        }
+        size_t ok = 0;
+        for (size_t k = 0; k < n; k++)
+            ok += c[k].ok;
+        klog(ALC_LOG_DEBUG,
+             "syscall patching: a file of %lu bytes has %lu mov+syscall sites, %lu of them safe "
+             "to cover",
+             ino->size, n, ok);
+        *cf = (struct cover_file){ino, c, (uint32_t)n};
+        return cf;
+    }
+    return NULL; /* every slot taken */
+}
+
+/* Whether the pair at file offset off of the image file ino may be covered. */
+static bool cover_safe(const struct inode *ino, uint64_t off)
+{
+    const struct cover_file *cf = cover_scan(ino);
+    if (!cf)
+        return false;
+    uint32_t lo = 0, hi = cf->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cf->c[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < cf->n && cf->c[lo].off == off && cf->c[lo].ok;
+}
+
+/* Whether another thread may be executing this address space's code at this moment: one of its
+ * process running on another vCPU (in the application, or on its way in or out of the kernel),
+ * or another process sharing the space (vfork). */
+static bool others_may_run(void)
+{
+    if (mm_current()->users > 1)
+        return true;
+    for (struct thread *t = current_process()->threads; t; t = t->proc_next)
+        if (t != current() && t->state == T_RUNNING)
+            return true;
+    return false;
+}
+
+enum cover_result { COVER_NO, COVER_DONE, COVER_LATER };
+
+/* Way 3: `mov %rNd, %eax; syscall` (5 bytes, no padding near, glibc's futex calls in its lock,
+ * condition-variable and barrier code) becomes one jmp to a stub that runs the mov. The syscall
+ * is overwritten, so this is done only where nothing jumps to it (the file's unwind tables,
+ * lib/x86/x86_cover.c), while no other thread can be between the two instructions (it would
+ * resume inside the jmp: others_may_run, else tried again at the next trap), and a thread that
+ * later resumes at the syscall's address (a restart, a signal frame made before the patch) is
+ * moved back to the jmp (patch_fix_resume): rerunning the mov is harmless, the register still
+ * holds the number. */
+static enum cover_result patch_cover(const struct regs *r, const struct vma *v, uint64_t x,
+                                     const char **why)
+{
+    uint64_t at = x - 3, val;
+    if (at < v->start)
+        return COVER_NO;
+    int reg = x86_cover_reg((const uint8_t *)at);
+    if (reg < 0)
+        return COVER_NO;
+    if (!reg_at_trap(r, (unsigned)reg, &val) || r->orig_rax != (uint32_t)val) {
+        *why = "the register of the mov before it did not hold the syscall's number";
+        return COVER_NO;
+    }
+    if (!(v->kind & VMA_F_FILE) || !v->file || !vfs_immutable(v->file)) {
+        *why = "a mov before it, in code that is not an image file's (only those are scanned)";
+        return COVER_NO;
+    }
+    uint64_t off = v->off + (at - v->start);
+    if (off > v->file->size || v->file->size - off < 5 ||
+        memcmp(v->file->data + off, (const void *)at, 5) != 0)
+        return COVER_NO; /* not the file's bytes any more */
+    if (!cover_safe(v->file, off)) {
+        *why = "a mov before it, but its file's unwind tables do not show that nothing jumps to "
+               "the syscall";
+        return COVER_NO;
+    }
+    if (others_may_run())
+        return COVER_LATER;
+    if (mm_make_private(at, x + 2)) {
+        *why = "no memory for a copy of its code page";
+        return COVER_NO;
+    }
+    uint64_t stub = make_stub((const uint8_t *)at, 3, x + 2, at);
+    if (!stub) {
+        *why = "no stub area with room within a rel32 jump";
+        return COVER_NO;
+    }
+    write_jmp32_dead(at, stub); /* nothing runs these bytes now (others_may_run) */
+    ps()->ncover++;
+    return COVER_DONE;
+}
+
+void patch_fix_resume(struct regs *r)
+{
+    struct patch_state *st = ps();
+    if (!st || !st->ncover)
+        return;
+    uint32_t *s = site_state(r->rip, false);
+    if (!s || !(*s & SITE_PATCHED_COVER))
+        return;
+    /* still this file's jmp to a stub? The code there may have been unmapped since, and other
+     * code mapped at that address, where rip is an ordinary instruction */
+    uint64_t at = r->rip - 3;
+    const struct vma *v = vms_lookup(mm_space(), r->rip);
+    if (!v || at < v->start || !(v->prot & PROT_EXEC))
+        return;
+    const uint8_t *b = (const uint8_t *)at;
+    int32_t rel;
+    memcpy(&rel, b + 1, 4);
+    if (b[0] == 0xe9 && patch_stub_contains(at + 5 + (uint64_t)(int64_t)rel))
+        r->rip = at; /* the syscall is inside the jmp now: from the jmp, which runs the mov */
+}
+
 extern uint64_t g_fast_syscalls; /* sys/dispatch.c */
 
 static void log_totals(void)
@@ -504,9 +676,10 @@ static void log_totals(void)
     uint64_t bp = all ? g_traps * 10000 / all : 0; /* basis points */
     klog(ALC_LOG_DEBUG,
          "syscall patching: %lu syscalls, %lu trapped (%lu.%02lu%%); %lu sites patched (%lu by "
-         "the instruction before, %lu through padding), %lu left on the trap path",
-         all, g_traps, bp / 100, bp % 100, g_patched_imm + g_patched_rel8, g_patched_imm,
-         g_patched_rel8, g_refused);
+         "the instruction before, %lu through padding, %lu with the mov before), %lu left on "
+         "the trap path",
+         all, g_traps, bp / 100, bp % 100, g_patched_imm + g_patched_rel8 + g_patched_cover,
+         g_patched_imm, g_patched_rel8, g_patched_cover, g_refused);
 }
 
 /* Code that may be patched (see the top of the file). */
@@ -570,6 +743,17 @@ void patch_syscall_site(const struct regs *r)
              x, r->orig_rax);
         return;
     }
+    enum cover_result cover = patch_cover(r, v, x, &why);
+    if (cover == COVER_DONE) {
+        g_patched_cover++;
+        *st |= SITE_PATCHED_COVER;
+        klog(ALC_LOG_DEBUG,
+             "syscall site %#lx (syscall %lu) now enters without a trap (with the mov before it)",
+             x, r->orig_rax);
+        return;
+    }
+    if (cover == COVER_LATER)
+        return; /* another thread runs: tried again at its next trap */
     g_refused++;
     *st |= SITE_REFUSED;
     const uint8_t *a = b - (x - 8 >= v->start ? 8 : 0);

@@ -447,6 +447,7 @@ void preempt_dispatch(struct regs *r)
         if (signal_work(0))
             signal_deliver(r);
     }
+    patch_fix_resume(r);
     kernel_leave();
 }
 

@@ -117,4 +117,5 @@ static void syscall_dispatch_locked(struct regs *r)
     sched_return_check();
     if (signal_work(ret))
         signal_deliver(r);
+    patch_fix_resume(r);
 }
