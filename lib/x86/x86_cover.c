@@ -93,6 +93,18 @@ static uint64_t va_to_off(const struct elf *e, uint64_t va, uint64_t len, int ex
     return ~0ull;
 }
 
+/* Whether [va, va + len) has a byte in an executable PT_LOAD's file bytes */
+static bool touches_code(const struct elf *e, uint64_t va, uint64_t len)
+{
+    uint64_t end = va + len < va ? ~0ull : va + len;
+    for (unsigned i = 0; i < e->nload; i++) {
+        const struct seg *s = &e->load[i];
+        if ((s->flags & PF_X) && va < s->vaddr + s->filesz && end > s->vaddr)
+            return true;
+    }
+    return false;
+}
+
 /* The virtual address of file offset off in an executable PT_LOAD, or ~0 */
 static uint64_t off_to_va(const struct elf *e, uint64_t off)
 {
@@ -176,10 +188,10 @@ static unsigned enc_size(unsigned enc)
 /* The pointer encoding the CIE at file offset cie gives its FDEs ('R'; absptr without), or -1 */
 static int cie_fde_enc(const struct file *f, uint64_t cie)
 {
-    uint64_t clen, ver, v;
-    if (!get(f, cie, 4, &clen) || clen < 5 || clen >= 0xfffffff0u || !get(f, cie + 8, 1, &ver) ||
-        (ver != 1 && ver != 3))
-        return -1;
+    uint64_t clen, id, ver, v;
+    if (!get(f, cie, 4, &clen) || clen < 5 || clen >= 0xfffffff0u || !get(f, cie + 4, 4, &id) ||
+        id != 0 || !get(f, cie + 8, 1, &ver) || (ver != 1 && ver != 3))
+        return -1; /* not a CIE (an FDE's pointer may name another FDE), or a version unknown */
     uint64_t cend = cie + 4 + clen, at = cie + 9;
     char aug[8];
     unsigned na = 0;
@@ -235,7 +247,8 @@ static int read_ptr(const struct file *f, uint64_t off, uint64_t va, unsigned en
 {
     unsigned sz = enc_size(enc);
     uint64_t v;
-    if (!sz || !get(f, off, sz, &v))
+    /* 0x80 (indirect) would say where the pointer is, not what it is */
+    if (!sz || (enc & 0x80) || !get(f, off, sz, &v))
         return 0;
     if ((enc & 0x08) && sz < 8) /* signed: extend */
         v = (uint64_t)((int64_t)(v << (64 - 8 * sz)) >> (64 - 8 * sz));
@@ -318,6 +331,22 @@ static long last_at_or_below(const uint64_t *va, size_t n, uint64_t a)
     return r;
 }
 
+/* Marks what the instruction [a, a + len) says of the candidates it overlaps: the mov or the
+ * syscall when it starts where they do and has their length, BAD otherwise (some decoding sees
+ * other boundaries in those bytes: overlapping functions, or data taken for code). */
+static void mark_overlap(struct x86_cover *c, const uint64_t *va, size_t n, uint64_t a,
+                         unsigned len)
+{
+    for (long k = last_at_or_below(va, n, a + len - 1); k >= 0 && va[k] + COVER_LEN > a; k--) {
+        if (a == va[k] && len == 3)
+            c[k].ok |= SEEN_MOV;
+        else if (a == va[k] + 3 && len == 2)
+            c[k].ok |= SEEN_SYS;
+        else
+            c[k].ok |= BAD;
+    }
+}
+
 /* Decodes the function [start, start + range) at file offset code: marks the candidates' boundaries
  * and the ones a jump lands inside. 0, or -1 when an instruction does not decode. */
 static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t range,
@@ -327,24 +356,29 @@ static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t r
     while ((size_t)hi < n && va[hi] < start + range)
         hi++;
     for (long i = lo; i < hi; i++)
-        c[i].ok |= IN_FN;
+        if (start + range - va[i] >= COVER_LEN)
+            c[i].ok |= IN_FN; /* both instructions in this function, not the mov at its end */
+    /* a function that begins inside a pair: its first byte is an address other code may call
+     * or jump to through a pointer, which no sweep sees */
+    if (start && lo > 0 && start < va[lo - 1] + COVER_LEN)
+        c[lo - 1].ok |= BAD;
     for (uint64_t a = start; a < start + range;) {
         struct x86_insn d;
         const uint8_t *p = f->b + code + (a - start);
         unsigned len = x86_decode(p, start + range - a, &d);
         if (!len)
             return -1;
-        long i = last_at_or_below(va, n, a);
-        if (i >= 0 && a == va[i])
-            c[i].ok |= SEEN_MOV;
-        else if (i >= 0 && a == va[i] + 3)
-            c[i].ok |= SEEN_SYS;
-        bool jump =
-            d.kind == X86_JCC || d.kind == X86_JMP || d.kind == X86_CALL || d.kind == X86_LOOP;
-        if (jump && d.rel_at < 0 && d.kind == X86_JMP) {
+        mark_overlap(c, va, n, a, len);
+        /* an indirect jump (a register, any memory operand, rip-relative included, a far
+         * jump FF /5): a table or a pointer may name any address */
+        bool indirect =
+            (d.kind == X86_JMP && (d.rel_at < 0 || d.rip_rel)) ||
+            (d.map == 0 && d.opcode == 0xff && d.modrm_at >= 0 && ((p[d.modrm_at] >> 3) & 7) == 5);
+        if (indirect) {
             for (long k = lo; k < hi; k++)
-                c[k].ok |= BAD; /* an indirect jump: a table may name any address */
-        } else if (jump && d.rel_at >= 0 && !d.rip_rel) {
+                c[k].ok |= BAD;
+        } else if (d.rel_at >= 0 && !d.rip_rel) {
+            /* a branch target: jcc, jmp, call, loop, and xbegin's abort address */
             const uint8_t *r = p + d.rel_at;
             int64_t rel = d.rel_size == 1 ? (int8_t)r[0]
                                           : (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 |
@@ -375,7 +409,10 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
             return -1; /* not in code, or not sorted (segments that overlap or go backwards) */
     }
     const struct file *f = &e.f;
-    uint64_t va0, end_va;
+    uint64_t va0, end_va, budget = 0; /* bytes the sweeps may decode: twice the code */
+    for (unsigned i = 0; i < e.nload; i++)
+        if (e.load[i].flags & PF_X)
+            budget += 2 * e.load[i].filesz;
     if (!find_eh_frame(&e, &va0, &end_va))
         return -1;
     /* the records: a CIE (id 0) or an FDE (id: the distance back to its CIE), each with a
@@ -401,9 +438,18 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
             !read_ptr(f, off + 8 + enc_size((unsigned)enc), 0, (unsigned)enc & 0x0f, &range))
             goto incomplete;
         rva = next;
-        uint64_t code = range ? va_to_off(&e, start, range, 1) : ~0ull;
-        if (code == ~0ull)
-            continue; /* empty, or not in the file's code: nothing there to decode */
+        if (!range)
+            continue;
+        uint64_t code = va_to_off(&e, start, range, 1);
+        if (code == ~0ull) {
+            if (touches_code(&e, start, range))
+                goto incomplete; /* code partly outside one segment's bytes: not decoded */
+            continue;            /* not in the file's code: nothing there to decode */
+        }
+        /* functions that overlap could make the sweep quadratic (the kernel lock is held) */
+        if (range > budget)
+            goto incomplete;
+        budget -= range;
         if (sweep(f, code, start, range, c, va, n))
             goto incomplete;
     }

@@ -9,13 +9,20 @@
  * information, with its bounds. Decoding each such function from its first byte (lib/x86's
  * length decoder) gives the instruction boundaries and every direct jump and call target. A
  * candidate is accepted when
- *   - the function that holds it decodes from its start to the candidate with boundaries at the
- *     mov and at the syscall, and has no indirect jump (a jump table could name the syscall);
- *   - no direct jump, conditional jump or call anywhere in the file's functions targets a byte
- *     inside it after its first (a compiler's cold part of a function jumps back into the hot
- *     part from another FDE's range: that is why every function is decoded, not only its own);
+ *   - one function holds both instructions, decodes from its start with boundaries at the mov
+ *     and at the syscall, and has no indirect jump (jmp through a register or any memory
+ *     operand, rip-relative included: a jump table or a pointer could name the syscall);
+ *   - no decoding of any function sees other boundaries in its 5 bytes (functions that overlap,
+ *     or data decoded as code), and no function begins inside them (a function's first byte may
+ *     be called or jumped to through a pointer);
+ *   - no direct jump, conditional jump, call or xbegin (its abort address) anywhere in the
+ *     file's functions targets a byte inside it after its first (a compiler's cold part of a
+ *     function jumps back into the hot part from another FDE's range: that is why every
+ *     function is decoded, not only its own);
  *   - every function decoded completely (an instruction the decoder does not know could hide a
- *     jump): otherwise no candidate of the file is accepted.
+ *     jump), none lies partly outside the code's file bytes, and the sweeps together decode at
+ *     most twice the code (functions listed over and over): otherwise no candidate of the file
+ *     is accepted.
  * Code with no unwind information (hand-written assembly without CFI) is not decoded; a jump
  * from there to a candidate is the one case this cannot see (documented in docs/dynamic.md).
  *

@@ -80,3 +80,46 @@ no_cfi:
     mov %r12d, %eax
     syscall
     ret
+
+/* refused: the pair straddles two functions, the syscall is the second one's first byte (its
+ * address can be called through a pointer, which no sweep sees) */
+    .globl split_a
+split_a:
+    .cfi_startproc
+    mov %r13d, %eax
+    .cfi_endproc
+    .globl split_b
+split_b:
+    .cfi_startproc
+    syscall
+    ret
+    .cfi_endproc
+
+/* refused: an indirect jump through a rip-relative pointer (a jmp r/m all the same) */
+    .globl rip_indirect
+rip_indirect:
+    .cfi_startproc
+    mov %r14d, %eax
+    syscall
+    jmp *.Lptr(%rip)
+    .cfi_endproc
+
+/* refused: another function's xbegin has the syscall as its abort address (a branch target) */
+    .globl xb_target
+xb_target:
+    .cfi_startproc
+    mov %r15d, %eax
+.Lxb_syscall:
+    syscall
+    ret
+    .cfi_endproc
+    .globl xb_other
+xb_other:
+    .cfi_startproc
+    xbegin .Lxb_syscall
+    ret
+    .cfi_endproc
+
+    .section .rodata
+.Lptr:
+    .quad 0
