@@ -658,8 +658,11 @@ void patch_fix_resume(struct regs *r)
     /* still this file's jmp to a stub? The code there may have been unmapped since, and other
      * code mapped at that address, where rip is an ordinary instruction */
     uint64_t at = r->rip - 3;
-    const struct vma *v = vms_lookup(mm_space(), r->rip);
-    if (!v || at < v->start || !(v->prot & PROT_EXEC))
+    /* all five bytes, which may lie on two pages: an mprotect may since have split the mapping
+     * between them (the jmp still there, in two mappings: it must still be taken), or a munmap
+     * removed the second page (reading it here would fault, and the fault kill the process) */
+    const struct vma *v = vms_lookup(mm_space(), at), *v_end = vms_lookup(mm_space(), at + 4);
+    if (!v || !v_end || !(v->prot & PROT_EXEC) || !(v_end->prot & PROT_EXEC))
         return;
     const uint8_t *b = (const uint8_t *)at;
     int32_t rel;
