@@ -393,6 +393,36 @@ static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t r
     return 0;
 }
 
+/* Refuses the candidates that a symbol of the file's symbol tables (.symtab, .dynsym: found
+ * through the section headers, which a stripped file may lack) names a byte inside: an entry
+ * point in the middle of a function (hand-written assembly's global labels) is an address other
+ * files may jump or call to. Tables that do not fit the file are passed over. */
+static void mark_symbols(const struct file *f, struct x86_cover *c, const uint64_t *va, size_t n)
+{
+    uint64_t shoff, shentsize, shnum;
+    if (!get(f, 40, 8, &shoff) || !get(f, 58, 2, &shentsize) || !get(f, 60, 2, &shnum) ||
+        shentsize != 64 || shoff > f->size)
+        return;
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t at = shoff + i * 64, type, off, size, entsize;
+        if (!get(f, at + 4, 4, &type) || !get(f, at + 24, 8, &off) || !get(f, at + 32, 8, &size) ||
+            !get(f, at + 56, 8, &entsize))
+            return;
+        if ((type != 2 && type != 11) || entsize != 24 || off > f->size || f->size - off < size)
+            continue; /* not SHT_SYMTAB or SHT_DYNSYM, or not in the file */
+        for (uint64_t s = off; size - (s - off) >= 24; s += 24) {
+            uint64_t info, shndx, value;
+            if (!get(f, s + 4, 1, &info) || !get(f, s + 6, 2, &shndx) || !get(f, s + 8, 8, &value))
+                return;
+            if (shndx == 0 || (info & 0xf) == 3 || (info & 0xf) == 4)
+                continue; /* undefined, STT_SECTION, STT_FILE */
+            long k = last_at_or_below(va, n, value);
+            if (k >= 0 && value > va[k] && value < va[k] + COVER_LEN)
+                c[k].ok |= BAD;
+        }
+    }
+}
+
 int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_t n)
 {
     struct elf e;
@@ -453,6 +483,7 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
         if (sweep(f, code, start, range, c, va, n))
             goto incomplete;
     }
+    mark_symbols(f, c, va, n);
     for (size_t i = 0; i < n; i++)
         c[i].ok = c[i].ok == (SEEN_MOV | SEEN_SYS | IN_FN);
     return 0;

@@ -13,8 +13,9 @@
  *     and at the syscall, and has no indirect jump (jmp through a register or any memory
  *     operand, rip-relative included: a jump table or a pointer could name the syscall);
  *   - no decoding of any function sees other boundaries in its 5 bytes (functions that overlap,
- *     or data decoded as code), and no function begins inside them (a function's first byte may
- *     be called or jumped to through a pointer);
+ *     or data decoded as code), and neither a function nor a symbol of .symtab or .dynsym
+ *     begins inside them (a function's first byte, or an entry point such as a global label of
+ *     hand-written assembly, may be called or jumped to through a pointer or from another file);
  *   - no direct jump, conditional jump, call or xbegin (its abort address) anywhere in the
  *     file's functions targets a byte inside it after its first (a compiler's cold part of a
  *     function jumps back into the hot part from another FDE's range: that is why every

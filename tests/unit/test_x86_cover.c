@@ -64,9 +64,9 @@ static void test_sample(void **state)
     struct x86_cover c[16];
     size_t n = x86_cover_find(b, size, c, 16);
     static const struct want want[] = {
-        {"good_89", 6, 1},      {"good_8b", 6, 1},   {"jump_in", 4, 0}, {"indirect", 0, 0},
-        {"in_immediate", 2, 0}, {"target", 0, 0},    {"no_cfi", 0, 0},  {"split_a", 0, 0},
-        {"rip_indirect", 0, 0}, {"xb_target", 0, 0},
+        {"good_89", 6, 1},      {"good_8b", 6, 1},   {"jump_in", 4, 0},   {"indirect", 0, 0},
+        {"in_immediate", 2, 0}, {"target", 0, 0},    {"no_cfi", 0, 0},    {"split_a", 0, 0},
+        {"rip_indirect", 0, 0}, {"xb_target", 0, 0}, {"sym_entry", 0, 0},
     };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     assert_int_equal(x86_cover_check(b, size, c, n), 0);

@@ -11,12 +11,12 @@ _start:
     .byte 0xb0 /* mov $imm8, %al when decoded from here: its immediate is f's first byte */
 f:
     mov %r8d, %eax
-f_sys:
+.Lf_sys:
     syscall
     ret
 f_end:
 g:
-    jmp f_sys
+    jmp .Lf_sys
 g_end:
 h:
     mov %r9d, %eax
