@@ -23,12 +23,19 @@
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 
+/* 135 bytes of live code after a syscall: no dead padding within the 127 bytes a jmp rel8 could
+ * reach, so way 2 cannot take the site and way 3 is what is tested (rcx is the syscall's) */
+#define NO_PADDING_NEAR ".rept 45\n\tlea (%%rcx), %%rcx\n\t.endr\n\t"
+
 /* getppid with the number moved from r8d (44 89 c0 0f 05) */
 __attribute__((noinline)) static long cover_getppid(void)
 {
     register long nr __asm__("r8") = SYS_getppid;
     long ret;
-    __asm__ volatile("mov %%r8d, %%eax\n\tsyscall" : "=a"(ret) : "r"(nr) : "rcx", "r11", "memory");
+    __asm__ volatile("mov %%r8d, %%eax\n\tsyscall\n\t" NO_PADDING_NEAR
+                     : "=a"(ret)
+                     : "r"(nr)
+                     : "rcx", "r11", "memory");
     return ret;
 }
 
@@ -40,7 +47,7 @@ __attribute__((noinline)) static long jumped_getppid(long flag)
     __asm__ volatile("test %2, %2\n\t"
                      "jz 1f\n\t"
                      "mov %%r9d, %%eax\n"
-                     "1:\tsyscall"
+                     "1:\tsyscall\n\t" NO_PADDING_NEAR
                      : "+a"(ret)
                      : "r"(nr), "r"(flag)
                      : "rcx", "r11", "memory");
@@ -48,13 +55,13 @@ __attribute__((noinline)) static long jumped_getppid(long flag)
 }
 
 /* futex(uaddr, op, val, ts) with the number moved from r12d (44 89 e0 0f 05) */
-__attribute__((noinline)) static long cover_futex(atomic_int *uaddr, long op, long val,
-                                                  const struct timespec *ts)
+__attribute__((noinline, noclone)) static long cover_futex(atomic_int *uaddr, long op, long val,
+                                                           const struct timespec *ts)
 {
     register long nr __asm__("r12") = SYS_futex;
     register long r10 __asm__("r10") = (long)ts;
     long ret;
-    __asm__ volatile("mov %%r12d, %%eax\n\tsyscall"
+    __asm__ volatile("mov %%r12d, %%eax\n\tsyscall\n\t" NO_PADDING_NEAR
                      : "=a"(ret)
                      : "r"(nr), "D"(uaddr), "S"(op), "d"(val), "r"(r10)
                      : "rcx", "r11", "memory");
