@@ -88,6 +88,7 @@ void oci_bundle_free(struct oci_bundle *b)
     for (size_t i = 0; i < b->nexec_env; i++)
         free(b->exec_env[i]);
     free(b->exec_env);
+    free(b->exec_rules);
     free(b->launch); /* its strings are args' */
     memset(b, 0, sizeof(*b));
 }
@@ -312,15 +313,14 @@ static int setup_exec(struct oci_bundle *b)
             return E_INVALID_ARGUMENT;
         }
     }
-    char *rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
-                                  (const char *const *)b->exec_env, b->nexec_env,
-                                  (const char *const *)b->env, (size_t)b->envc);
-    if (!rules) {
+    b->exec_rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
+                                    (const char *const *)b->exec_env, b->nexec_env,
+                                    (const char *const *)b->env, (size_t)b->envc);
+    if (!b->exec_rules) {
         oci_err(E_UNSPECIFIED, "out of memory");
         return E_UNSPECIFIED;
     }
-    size_t size = strlen(rules);
-    free(rules);
+    size_t size = strlen(b->exec_rules);
     if (size >= EXEC_RULES_TEXT_MAX) {
         oci_err(E_INVALID_ARGUMENT,
                 "alcove.exec, alcove.exec-env and process.env make %zu bytes of exec rules; the "

@@ -43,6 +43,9 @@ struct oci_bundle {
     size_t nexec_entries;
     char **exec_env; /* alcove.exec-env: names the host may set for an exec */
     size_t nexec_env;
+    /* alcove.exec: the rules' text, built once by the load (which checks its size) and put
+     * into the image by oci_enclave_image */
+    char *exec_rules;
     char **launch; /* the enclave's command line: process.args, or the service's with them */
     int nlaunch;
 };
