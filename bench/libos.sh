@@ -10,34 +10,23 @@
 # BUILD_DIR (default build) is the meson build directory to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 rows=0
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=1 ;;
-    --rows) rows=1 ;;
-    *) echo "usage: bench/libos.sh [--quick] [--rows]" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_args bench/libos.sh "--quick --rows" "$@"
 
 BUILD=${BUILD_DIR:-build}
-if [ $rows = 0 ]; then # bench/run.sh has built already
-  [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
-  ninja -C "$BUILD" >/dev/null
-fi
+bench_build
 A=$BUILD/src/alcove
 B=$BUILD/bench
-if [ ! -r /dev/kvm ]; then echo "bench: no /dev/kvm, nothing to measure" >&2; exit 1; fi
+bench_need_kvm
 [ -x /bin/busybox ] || { echo "bench: /bin/busybox missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
 pairs=$([ $quick = 1 ] && echo 3 || echo 5)
 gz_pairs=3
 gz_mib=$([ $quick = 1 ] && echo 16 || echo 64)
 
-# shellcheck source=bench/common.sh
-. bench/common.sh
-
 if [ $rows = 0 ]; then
-  echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  bench_machine
   echo "date: $(date -u +%Y-%m-%d)"
   echo
   row "benchmark" "native" "enclave" "ratio"

@@ -14,26 +14,15 @@
 # BUILD_DIR (default build) is the meson build directory to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 native_only=0
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=1 ;;
-    --native) native_only=1 ;;
-    *) echo "usage: bench/proc.sh [--quick] [--native]" >&2; exit 2 ;;
-  esac
-done
-BUILD=${BUILD_DIR:-build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" > /dev/null
-ninja -C "$BUILD" > /dev/null
-A=$BUILD/src/alcove
-P=$BUILD/bench/proc_bench
-if [ $native_only = 0 ] && [ ! -r /dev/kvm ]; then
-  echo "bench: no /dev/kvm, nothing to measure (--native measures the native side only)" >&2
-  exit 1
-fi
-[ -x /bin/busybox ] || { echo "bench: busybox-static missing (apt-get install busybox-static)" >&2; exit 1; }
 # shellcheck source=bench/common.sh
 . bench/common.sh
+bench_args bench/proc.sh "--quick --native" "$@"
+BUILD=${BUILD_DIR:-build}
+bench_build
+A=$BUILD/src/alcove
+P=$BUILD/bench/proc_bench
+bench_need_kvm
+[ -x /bin/busybox ] || { echo "bench: busybox-static missing (apt-get install busybox-static)" >&2; exit 1; }
 
 pairs=$([ $quick = 1 ] && echo 3 || echo 7)
 n=$([ $quick = 1 ] && echo 100 || echo 400)
@@ -45,7 +34,7 @@ mkdir -p "$ROOT/bin"
 cp /bin/busybox "$ROOT/bin/busybox"
 for a in sh seq sort uniq wc true; do ln -s busybox "$ROOT/bin/$a"; done
 
-echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+bench_machine
 echo "date: $(date -u +%Y-%m-%d)"
 echo
 row "benchmark" "native" "enclave" "ratio"

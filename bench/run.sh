@@ -20,7 +20,7 @@ launches=$([ $quick = 1 ] && echo 20 || echo 40)
 . bench/common.sh
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
-echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+bench_machine
 echo "date: $(date -u +%Y-%m-%d)"
 echo
 row "benchmark" "native" "enclave" "ratio"

@@ -17,24 +17,15 @@
 # 0.02 checks the script under an emulated CPU, where the numbers mean nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 native_only=0
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=1 ;;
-    --native) native_only=1 ;;
-    *) echo "usage: bench/runtimes.sh [--quick] [--native]" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_args bench/runtimes.sh "--quick --native" "$@"
 BUILD=${BUILD_DIR:-build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" > /dev/null
-ninja -C "$BUILD" > /dev/null
+bench_build
 A=$(readlink -f "$BUILD/src/alcove")
 CPUS=${CPUS:-2}
 SCALE=${SCALE:-1.0}
-if [ $native_only = 0 ] && [ ! -r /dev/kvm ]; then
-  echo "bench: no /dev/kvm, nothing to measure (--native measures the native side only)" >&2
-  exit 1
-fi
+bench_need_kvm
 for t in taskset javac; do
   command -v $t > /dev/null || { echo "bench: needs $t" >&2; exit 1; }
 done
@@ -45,8 +36,6 @@ if ! [ -x "$py" ] || ! [ -x "$java" ] || ! [ -x "$node" ]; then
   echo "bench: needs Debian's python3, java (openjdk-17) and node" >&2; exit 1
 fi
 jdk=${java%/bin/java}
-# shellcheck source=bench/common.sh
-. bench/common.sh
 # shellcheck source=tests/integration/rootfs_helpers.bash
 . tests/integration/rootfs_helpers.bash
 
@@ -90,7 +79,7 @@ for (let i = 0; i < n; i++) acc = (acc * 31 + (i ^ (i >> 3))) % 1000003;
 console.log((Number(process.hrtime.bigint() - t) / 1e9).toFixed(6) + " " + acc);
 JS
 
-echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+bench_machine
 echo "date: $(date -u +%Y-%m-%d); $("$py" --version), $("$java" -version 2>&1 | head -1), node $("$node" --version); images $(du -sm "$WORK/py" | cut -f1), $(du -sm "$WORK/java" | cut -f1) and $(du -sm "$WORK/node" | cut -f1) MB; enclave: $CPUS vCPUs, 1 GiB; native: pinned to $CPUS CPUs"
 echo
 row "benchmark" "native" "enclave" "ratio"

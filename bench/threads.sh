@@ -21,27 +21,15 @@
 # BUILD_DIR (default build) is the meson build directory to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 rows=0 native_only=0
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=1 ;;
-    --rows) rows=1 ;;
-    --native) native_only=1 ;;
-    *) echo "usage: bench/threads.sh [--quick] [--rows] [--native]" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_args bench/threads.sh "--quick --rows --native" "$@"
 
 BUILD=${BUILD_DIR:-build}
-if [ $rows = 0 ]; then # bench/run.sh has built already
-  [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" > /dev/null
-  ninja -C "$BUILD" > /dev/null
-fi
+bench_build
 A=$BUILD/src/alcove
 P=$BUILD/bench/thr_bench
-if [ $native_only = 0 ] && [ ! -r /dev/kvm ]; then
-  echo "bench: no /dev/kvm, nothing to measure (--native measures the native side only)" >&2
-  exit 1
-fi
+bench_need_kvm
 command -v taskset > /dev/null || { echo "bench: taskset (util-linux) missing" >&2; exit 1; }
 
 pairs=$([ $quick = 1 ] && echo 3 || echo 7)
@@ -49,11 +37,8 @@ iters=$([ $quick = 1 ] && echo 50000000 || echo 200000000)
 rounds=$([ $quick = 1 ] && echo 20000 || echo 100000)
 ops=$([ $quick = 1 ] && echo 500000 || echo 2000000)
 
-# shellcheck source=bench/common.sh
-. bench/common.sh
-
 if [ $rows = 0 ]; then
-  echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  bench_machine
   echo "date: $(date -u +%Y-%m-%d)"
   echo
   row "benchmark" "native" "enclave" "ratio"

@@ -353,9 +353,7 @@ static int pick_name(struct re_opts *o, char *out, size_t size)
         size_t l = strlen(stem);
         if (l > 4 && strcmp(stem + l - 4, ".eif") == 0)
             stem[l - 4] = 0;
-        snprintf(out, size, "%s", stem);
-        for (int k = 1; enclaves_find_own(list, n, NULL, out); k++)
-            snprintf(out, size, "%s_%d", stem, k);
+        enclaves_unique_name(list, n, stem, out, size);
     }
     enclaves_free(list, n);
     return err;

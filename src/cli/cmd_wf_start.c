@@ -200,9 +200,7 @@ static void pick_name(const char *dir, const struct wf_config *c, const char *gi
     struct enclave_rec *list = NULL;
     size_t n = 0;
     enclaves_list(&list, &n);
-    snprintf(out, size, "%s", stem);
-    for (int k = 1; enclaves_find_own(list, n, NULL, out); k++)
-        snprintf(out, size, "%s_%d", stem, k);
+    enclaves_unique_name(list, n, stem, out, size);
     enclaves_free(list, n);
 }
 

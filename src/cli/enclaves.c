@@ -151,6 +151,13 @@ struct enclave_rec *enclaves_find_own(struct enclave_rec *r, size_t n, const cha
     return NULL;
 }
 
+void enclaves_unique_name(struct enclave_rec *r, size_t n, const char *stem, char *out, size_t size)
+{
+    snprintf(out, size, "%s", stem);
+    for (int k = 1; enclaves_find_own(r, n, NULL, out); k++)
+        snprintf(out, size, "%s_%d", stem, k);
+}
+
 struct enclave_rec *enclaves_find(struct enclave_rec *r, size_t n, const char *id, const char *name)
 {
     g_ambiguous = 0;

@@ -40,6 +40,10 @@ struct enclave_rec *enclaves_find(struct enclave_rec *r, size_t n, const char *i
 /* The same among the caller's own enclaves only (whether a name is taken, say). */
 struct enclave_rec *enclaves_find_own(struct enclave_rec *r, size_t n, const char *id,
                                       const char *name);
+/* A name for a new enclave of the caller's: stem, else stem_1, stem_2 ... the first that none of
+ * its own enclaves in r has (as nitro-cli names an image's enclaves), in out. */
+void enclaves_unique_name(struct enclave_rec *r, size_t n, const char *stem, char *out,
+                          size_t size);
 /* A string field of a description ("" when missing). */
 const char *enclave_field(const struct enclave_rec *e, const char *key);
 

@@ -13,6 +13,7 @@
 #include "abi/alcove_abi.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "execproto/exec_proto.h"
 #include "execproto/exec_rules.h"
 
 #define MAX_THREADS 4096
@@ -124,14 +125,11 @@ bool wf_path_ok(const char *s)
     return exec_path_ok(s); /* what the exec service takes (exec_rules.h) */
 }
 
+/* A variable's name as the exec service checks it (exec_proto.h): letters, digits and '_', not
+ * starting with a digit. */
 static bool name_ok(const char *s, size_t n)
 {
-    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-            return false;
-    return true;
+    return exec_env_name_ok(s, n) != 0;
 }
 
 enum list_kind { LIST_PATH, LIST_KV, LIST_NAME };

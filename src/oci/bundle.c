@@ -88,16 +88,16 @@ void oci_bundle_free(struct oci_bundle *b)
     for (size_t i = 0; i < b->nexec_env; i++)
         free(b->exec_env[i]);
     free(b->exec_env);
+    free(b->exec_rules);
     free(b->launch); /* its strings are args' */
     memset(b, 0, sizeof(*b));
 }
 
-/* A JSON array of strings as a NULL-terminated vector. 0, or -1 when it is not one. */
-static int strv(const cJSON *a, char ***out, int *n)
+int oci_json_strv(const cJSON *a, char ***out, int *n)
 {
     *out = NULL;
     *n = 0;
-    if (!a)
+    if (!a || cJSON_IsNull(a)) /* null: none, as runc (Go) reads it */
         return 0;
     if (!cJSON_IsArray(a))
         return -1;
@@ -312,15 +312,14 @@ static int setup_exec(struct oci_bundle *b)
             return E_INVALID_ARGUMENT;
         }
     }
-    char *rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
-                                  (const char *const *)b->exec_env, b->nexec_env,
-                                  (const char *const *)b->env, (size_t)b->envc);
-    if (!rules) {
+    b->exec_rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
+                                    (const char *const *)b->exec_env, b->nexec_env,
+                                    (const char *const *)b->env, (size_t)b->envc);
+    if (!b->exec_rules) {
         oci_err(E_UNSPECIFIED, "out of memory");
         return E_UNSPECIFIED;
     }
-    size_t size = strlen(rules);
-    free(rules);
+    size_t size = strlen(b->exec_rules);
     if (size >= EXEC_RULES_TEXT_MAX) {
         oci_err(E_INVALID_ARGUMENT,
                 "alcove.exec, alcove.exec-env and process.env make %zu bytes of exec rules; the "
@@ -444,6 +443,17 @@ static int load_mounts(const cJSON *cfg)
     return 0;
 }
 
+void oci_console_size(const cJSON *process, unsigned *rows, unsigned *cols)
+{
+    const cJSON *size = cJSON_GetObjectItem(process, "consoleSize");
+    const cJSON *h = cJSON_GetObjectItem(size, "height"), *w = cJSON_GetObjectItem(size, "width");
+    if (cJSON_IsNumber(h) && cJSON_IsNumber(w) && h->valuedouble > 0 && w->valuedouble > 0 &&
+        h->valuedouble < 65536 && w->valuedouble < 65536) {
+        *rows = (unsigned)h->valuedouble;
+        *cols = (unsigned)w->valuedouble;
+    }
+}
+
 static int load_process(const cJSON *cfg, struct oci_bundle *b)
 {
     const cJSON *p = cJSON_GetObjectItem(cfg, "process");
@@ -451,22 +461,16 @@ static int load_process(const cJSON *cfg, struct oci_bundle *b)
         oci_err(E_INVALID_ARGUMENT, "config.json has no process");
         return E_INVALID_ARGUMENT;
     }
-    if (strv(cJSON_GetObjectItem(p, "args"), &b->args, &b->argc) || b->argc == 0) {
+    if (oci_json_strv(cJSON_GetObjectItem(p, "args"), &b->args, &b->argc) || b->argc == 0) {
         oci_err(E_INVALID_ARGUMENT, "process.args: expected a non-empty array of strings");
         return E_INVALID_ARGUMENT;
     }
-    if (strv(cJSON_GetObjectItem(p, "env"), &b->env, &b->envc)) {
+    if (oci_json_strv(cJSON_GetObjectItem(p, "env"), &b->env, &b->envc)) {
         oci_err(E_INVALID_ARGUMENT, "process.env: expected an array of strings");
         return E_INVALID_ARGUMENT;
     }
     b->terminal = cJSON_IsTrue(cJSON_GetObjectItem(p, "terminal"));
-    const cJSON *size = cJSON_GetObjectItem(p, "consoleSize");
-    const cJSON *h = cJSON_GetObjectItem(size, "height"), *w = cJSON_GetObjectItem(size, "width");
-    if (cJSON_IsNumber(h) && cJSON_IsNumber(w) && h->valuedouble > 0 && w->valuedouble > 0 &&
-        h->valuedouble < 65536 && w->valuedouble < 65536) {
-        b->rows = (unsigned)h->valuedouble;
-        b->cols = (unsigned)w->valuedouble;
-    }
+    oci_console_size(p, &b->rows, &b->cols);
     const cJSON *cwd = cJSON_GetObjectItem(p, "cwd");
     if (cJSON_IsString(cwd) && strcmp(cwd->valuestring, "/") != 0) {
         oci_err(E_INVALID_ARGUMENT,

@@ -43,6 +43,9 @@ struct oci_bundle {
     size_t nexec_entries;
     char **exec_env; /* alcove.exec-env: names the host may set for an exec */
     size_t nexec_env;
+    /* alcove.exec: the rules' text, built once by the load (which checks its size) and put
+     * into the image by oci_enclave_image */
+    char *exec_rules;
     char **launch; /* the enclave's command line: process.args, or the service's with them */
     int nlaunch;
 };
@@ -53,6 +56,14 @@ struct oci_bundle {
 /* Reads and checks dir/config.json. 0, or an alcove error code (reported with oci_err). */
 int oci_bundle_load(const char *dir, struct oci_bundle *b);
 void oci_bundle_free(struct oci_bundle *b);
+
+/* Readers of runtime-spec's Process object, shared by create (config.json's process) and exec
+ * (--process FILE). oci_json_strv: a JSON array of strings as a NULL-terminated vector of
+ * copies (none when a is NULL, absent, or JSON null); 0, or -1 when it is not one (or out of
+ * memory), with nothing left allocated. oci_console_size: consoleSize's height and width into
+ * rows and cols, left as they are when it is not given or not from 1 to 65535. */
+int oci_json_strv(const struct cJSON *a, char ***out, int *n);
+void oci_console_size(const struct cJSON *process, unsigned *rows, unsigned *cols);
 
 enum oci_mount_verdict { OCI_MOUNT_IGNORE, OCI_MOUNT_REFUSE };
 /* What the enclave does with one entry of config.json's mounts (type and source may be NULL);

@@ -25,28 +25,18 @@ extern const uint8_t alcove_execd_image[], alcove_execd_image_end[];
 int oci_enclave_image(struct boot_image *bi, const struct oci_bundle *b)
 {
     char why[512] = "";
-    char *rules = NULL;
     int err = 0;
     if (b->exec) {
-        rules = exec_rules_text((const char *const *)b->exec_entries, b->nexec_entries,
-                                (const char *const *)b->exec_env, b->nexec_env,
-                                (const char *const *)b->env, (size_t)b->envc);
-        if (!rules) {
-            oci_err(E_UNSPECIFIED, "out of memory");
-            memset(bi, 0, sizeof(*bi));
-            return E_UNSPECIFIED;
-        }
         /* measured with the tree: a verifier sees the service, and what exec may run */
         const struct boot_image_file files[] = {
             {OCI_EXECD_PATH + 1, 0755, alcove_execd_image,
              (size_t)(alcove_execd_image_end - alcove_execd_image)},
-            {EXEC_RULES_PATH + 1, 0644, rules, strlen(rules)},
+            {EXEC_RULES_PATH + 1, 0644, b->exec_rules, strlen(b->exec_rules)},
         };
         err = boot_image_from_dir_files(bi, b->rootfs, b->launch, 1, files, 2, why, sizeof(why));
     } else {
         err = boot_image_from_dir(bi, b->rootfs, b->args, 1, why, sizeof(why));
     }
-    free(rules);
     if (err)
         oci_err(err, "root.path %s: %s", b->rootfs, why);
     return err;

@@ -12,7 +12,8 @@ struct boot_image;
 #define OCI_BASE_MEMORY_MIB 64
 
 /* Builds the enclave's image from the bundle's root.path (with alcove.exec: and the exec
- * service and its rules, under /.alcove). 0, or an error code (reported). */
+ * service and its rules, b->exec_rules as the bundle's load built them, under /.alcove). 0, or
+ * an error code (reported). */
 int oci_enclave_image(struct boot_image *bi, const struct oci_bundle *b);
 
 /* Fills cfg for the container id: b and bi must outlive it. stdio is 0, 1, 2. */

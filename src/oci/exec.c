@@ -22,6 +22,7 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "execproto/exec_proto.h"
+#include "oci/bundle.h"
 #include "oci/console.h"
 #include "oci/lifecycle.h"
 #include "oci/log.h"
@@ -74,23 +75,13 @@ static int load_process(const char *path, struct exec_proc *p)
         cJSON_Delete(j);
         return -1;
     }
-    int bad = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "args")) bad |=
-        !cJSON_IsString(e) || push(&p->argv, &p->argc, e->valuestring);
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "env")) bad |=
-        !cJSON_IsString(e) || push(&p->env, &p->envc, e->valuestring);
+    int bad = oci_json_strv(cJSON_GetObjectItem(j, "args"), &p->argv, &p->argc) ||
+              oci_json_strv(cJSON_GetObjectItem(j, "env"), &p->env, &p->envc);
     const cJSON *cwd = cJSON_GetObjectItem(j, "cwd");
     if (cJSON_IsString(cwd) && !(p->cwd = strdup(cwd->valuestring)))
         bad = 1;
     p->terminal = cJSON_IsTrue(cJSON_GetObjectItem(j, "terminal"));
-    const cJSON *sz = cJSON_GetObjectItem(j, "consoleSize");
-    const cJSON *h = cJSON_GetObjectItem(sz, "height"), *w = cJSON_GetObjectItem(sz, "width");
-    if (cJSON_IsNumber(h) && cJSON_IsNumber(w) && h->valuedouble > 0 && w->valuedouble > 0 &&
-        h->valuedouble < 65536 && w->valuedouble < 65536) {
-        p->rows = (unsigned)h->valuedouble;
-        p->cols = (unsigned)w->valuedouble;
-    }
+    oci_console_size(j, &p->rows, &p->cols);
     cJSON_Delete(j);
     if (bad || p->argc == 0) {
         oci_err(E_INVALID_ARGUMENT,

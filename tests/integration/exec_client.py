@@ -80,23 +80,32 @@ def main():
     s.sendall(frame("R", req))
     lock = threading.Lock()
 
+    # The service closes a refused request's connection (or one whose program ended) without
+    # reading on: a send after that fails, and is no error here. Nothing may reach stderr from
+    # these threads then: a traceback printed while the main thread exits can abort the
+    # interpreter ("could not acquire lock for <stderr> at interpreter shutdown", status 134)
+    # instead of exiting with the status the FAIL or EXIT frame gave.
+    def send(t, payload=b""):
+        try:
+            with lock:
+                s.sendall(frame(t, payload))
+            return True
+        except OSError:
+            return False
+
     def feed():
         if stdin:
             with open(stdin, "rb") as f:
                 while True:
                     chunk = f.read(65536)
-                    if not chunk:
+                    if not chunk or not send("I", chunk):
                         break
-                    with lock:
-                        s.sendall(frame("I", chunk))
-        with lock:
-            s.sendall(frame("I"))
+        send("I")
     threading.Thread(target=feed, daemon=True).start()
     if sig:
         def later():
             time.sleep(sig[0])
-            with lock:
-                s.sendall(frame("K", bytes([sig[1]])))
+            send("K", bytes([sig[1]]))
         threading.Thread(target=later, daemon=True).start()
     result = [199]
 

@@ -469,6 +469,29 @@ PY
   assert_nothing_left c1
 }
 
+@test "oci: process's args and env are read alike by create and exec --process: arrays of strings, null as none" {
+  # create (pcrs reads the bundle as create does)
+  EDIT='c["process"]["env"] = None' mkbundle "$T/b" true
+  run "${OCI[@]}" pcrs --bundle "$T/b"
+  [ "$status" -eq 0 ] || { echo "process.env null refused: $output"; return 1; }
+  EDIT='c["process"]["env"] = "PATH=/bin"' mkbundle "$T/b" true
+  must_fail_create "process.env: expected an array of strings"
+  EDIT='c["process"]["args"] = {"a": "true"}' mkbundle "$T/b" true
+  must_fail_create "process.args: expected a non-empty array of strings"
+  # exec --process: refused before the container is looked up, or, when well formed, not
+  local j
+  for j in '{"args": {"a": "sh"}}' '{"args": ["sh", 1]}' '{"args": []}' '{"args": ["sh"], "env": "X=1"}'; do
+    echo "$j" > "$T/proc.json"
+    run "${OCI[@]}" exec --process "$T/proc.json" nosuch
+    [ "$status" -ne 0 ] || { echo "exec accepted $j"; return 1; }
+    assert_log_error "expected args (a non-empty array of strings) and env (strings)"
+  done
+  echo '{"args": ["sh"], "env": null, "consoleSize": {"height": 0}}' > "$T/proc.json"
+  run "${OCI[@]}" exec --process "$T/proc.json" nosuch
+  [ "$status" -ne 0 ]
+  assert_log_error "container nosuch does not exist"
+}
+
 pcr_of() { python3 -c "import json, sys; print(json.load(sys.stdin)['Measurements']['PCR$1'])"; }
 
 @test "oci: pcrs: the same bundle measures the same; another root file system changes PCR0 and PCR2, not PCR1" {

@@ -57,7 +57,7 @@ native_service() {
   env -i PATH=/evil MODE=measured FOO=start EVIL=1 \
     "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
   SVC=$!
-  for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
+  wait_until [ -S "$T/sock" ] && return 0
   echo "the service did not listen: $(cat "$T/execd.err")"; return 1
 }
 
@@ -86,6 +86,30 @@ make_app() {
 }
 
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+
+# wait_until CMD...: runs CMD every 0.1 s until it succeeds, for at most WAIT_S (30) seconds by
+# the clock; fails after that. Generous for a loaded machine (a TCG VM beside others), and no
+# slower for a quick one: it polls.
+WAIT_S=30
+wait_until() {
+  local end=$((SECONDS + WAIT_S))
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+
+# until_file NAME: shell code for a native program that goes on until the test creates $T/NAME
+# (then the program's next command runs), at most about 120 s; a program that must outlive the
+# test's steps lives as long as they take, and no longer
+until_file() {
+  echo "i=0; while [ ! -e '$T/$1' ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done"
+}
+
+# ended PID: no such process, not even a zombie (it was reaped)
+ended() { ! kill -0 "$1" 2> /dev/null; }
+# zombies_of PID: the children of PID that are zombies, one line each
+zombies_of() { ps -o stat= --ppid "$1" | grep Z || true; }
 
 @test "exec service (native): run, statuses, stdout and stderr apart, stdin, signals, refusals" {
   native_service
@@ -173,27 +197,29 @@ main_service() {
   env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" --main "$@" \
     < "$in" > "$T/main.out" 2> "$T/main.err" &
   SVC=$!
-  for _ in $(seq 50); do [ -S "$T/sock" ] && return 0; sleep 0.1; done
+  wait_until [ -S "$T/sock" ] && return 0
   echo "the service did not listen: $(cat "$T/main.err")"; return 1
 }
 
-# svc_wait: waits (at most 20 s) for the service to end; its status in SVC_STATUS (not in a
+# svc_wait: waits (at most WAIT_S) for the service to end; its status in SVC_STATUS (not in a
 # subshell: only this shell can wait for it)
 svc_wait() {
   SVC_STATUS=0
-  for _ in $(seq 200); do kill -0 "$SVC" 2> /dev/null || break; sleep 0.1; done
+  wait_until ended "$SVC" || true
   wait "$SVC" || SVC_STATUS=$?
   SVC=
 }
 
 @test "exec service (native, --main): the container's program, its stdio and status; execs meanwhile" {
   echo 'from stdin' > "$T/in"
-  main_service "$T/in" sh -c 'read x; echo "main got $x"; echo to-err >&2; sleep 1.5; exit 3'
+  # the main program lives until the execs below are done ($T/end)
+  main_service "$T/in" sh -c 'read x; echo "main got $x"; echo to-err >&2; '"$(until_file end)"'; exit 3'
   # an exec while the main program runs: the rules still apply, the environment is the rules'
   run "$CLIENT" "$T/sock" -- /bin/sh -c 'echo "exec $PATH"; exit 4'
   [ "$status" -eq 4 ] && [ "$output" = "exec /bin:/usr/bin" ]
   run "$CLIENT" "$T/sock" -- /usr/sbin/nologin
   [ "$status" -eq 202 ]
+  touch "$T/end"
   svc_wait
   [ "$SVC_STATUS" -eq 3 ]
   [ "$(cat "$T/main.out")" = "main got from stdin" ]
@@ -209,30 +235,32 @@ svc_wait() {
   # USR1, USR2, WINCH, HUP and ALRM are passed on (the program traps them), TERM ends it: 143
   main_service /dev/null sh -c 'for s in USR1 USR2 WINCH HUP ALRM; do trap "echo got-$s" $s; done
     echo ready; while :; do sleep 0.1; done'
-  for _ in $(seq 50); do grep -q ready "$T/main.out" && break; sleep 0.1; done
+  wait_until grep -q ready "$T/main.out"
   for s in USR1 USR2 WINCH HUP ALRM; do
     kill -s "$s" "$SVC"
-    for _ in $(seq 50); do grep -q "got-$s" "$T/main.out" && break; sleep 0.1; done
-    grep -q "got-$s" "$T/main.out"
+    wait_until grep -q "got-$s" "$T/main.out" || { echo "no got-$s: $(cat "$T/main.out")"; return 1; }
   done
   kill -TERM "$SVC"
   svc_wait
   [ "$SVC_STATUS" -eq 143 ]
   # the main program ends while an exec runs: the exec's program ends too, and the service
-  # exits with the main program's status; an orphan the main program left was reaped meanwhile
-  main_service /dev/null sh -c '(sleep 0.2 &); sleep 2; exit 9'
+  # exits with the main program's status; an orphan the main program left was reaped meanwhile.
+  # The main program ends when the test says ($T/end), once the exec runs and the orphan is gone
+  main_service /dev/null sh -c '(sleep 0.2 & echo $! > '"$T"'/orphan.pid); '"$(until_file end)"'; exit 9'
   "$CLIENT" "$T/sock" -- /bin/sh -c 'echo $$ > '"$T"'/exec.pid; exec sleep 60' > /dev/null 2>&1 &
   local client=$!
-  for _ in $(seq 50); do [ -s "$T/exec.pid" ] && break; sleep 0.1; done
-  local pid
+  wait_until [ -s "$T/exec.pid" ]
+  local pid orphan
   pid=$(cat "$T/exec.pid")
   kill -0 "$pid"
-  sleep 1
-  [ -z "$(ps -o stat= --ppid "$SVC" | grep Z || true)" ]
+  wait_until [ -s "$T/orphan.pid" ]
+  orphan=$(cat "$T/orphan.pid")
+  wait_until ended "$orphan" || { echo "orphan $orphan not reaped: $(ps -o stat= -p "$orphan")"; return 1; }
+  [ -z "$(zombies_of "$SVC")" ]
+  touch "$T/end"
   svc_wait
   [ "$SVC_STATUS" -eq 9 ]
-  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-  ! kill -0 "$pid" 2> /dev/null
+  wait_until ended "$pid"
   local st=0
   wait "$client" || st=$?
   [ "$st" -eq 199 ] # its connection ended without a status
@@ -248,15 +276,20 @@ svc_wait() {
     sh -c 'trap "echo int >> '"$T"'/ints" INT; echo ready; while :; do sleep 0.2 & wait $!; done' \
     < /dev/null > "$T/main.out" 2> "$T/main.err" &
   SVC=$!
-  for _ in $(seq 50); do [ -S "$T/sock" ] && grep -q ready "$T/main.out" && break; sleep 0.1; done
+  wait_until [ -S "$T/sock" ]
+  wait_until grep -q ready "$T/main.out"
   [ "$(ps -o pgid= -p "$SVC" | tr -d ' ')" = "$SVC" ]
-  "$CLIENT" "$T/sock" -- /bin/sh -c 'echo exec-up; sleep 5; exit 4' > "$T/exec.out" 2>&1 &
+  # the exec's program lives until the INT has been counted ($T/exec-end)
+  "$CLIENT" "$T/sock" -- /bin/sh -c 'echo exec-up; '"$(until_file exec-end)"'; exit 4' \
+    > "$T/exec.out" 2>&1 &
   local client=$!
-  for _ in $(seq 50); do grep -q exec-up "$T/exec.out" && break; sleep 0.1; done
+  wait_until grep -q exec-up "$T/exec.out"
   kill -INT -- -"$SVC"
-  sleep 1.5
+  wait_until [ -s "$T/ints" ]
+  sleep 1.5 # time for a second INT, were there one
   # the main program traps INT: once, as a runc container's program gets a Ctrl-C once
   [ "$(wc -l < "$T/ints")" -eq 1 ] || { echo "main got INT $(wc -l < "$T/ints") times"; return 1; }
+  touch "$T/exec-end"
   # the exec's session is not the container's terminal's: it goes on to its program's status
   local st=0
   wait "$client" || st=$?
