@@ -25,14 +25,16 @@ add_program() {
   esac
 }
 
-# add_python PYTHON: Debian's python3 (its real path) at /usr/bin/python3 under $R, with its
-# standard library (no test suite, no Tk) and the libraries its extension modules need.
+# add_python PYTHON [--with-tests]: Debian's python3 (its real path) at /usr/bin/python3 under
+# $R, with its standard library (no Tk, no IDLE; no test package unless --with-tests, for
+# scripts/cpython-tests.sh) and the libraries its extension modules need.
 add_python() {
   local py=$1 ver=${1##*/} so lib
   add_program "$py" /usr/bin/python3
   mkdir -p "$R/usr/lib"
   cp -a "/usr/lib/$ver" "$R/usr/lib/"
-  rm -rf "$R/usr/lib/$ver"/{test,idlelib,tkinter,ensurepip,lib2to3}
+  rm -rf "$R/usr/lib/$ver"/{idlelib,tkinter,ensurepip,lib2to3}
+  [ "${2:-}" = --with-tests ] || rm -rf "$R/usr/lib/$ver/test"
   for so in "$R/usr/lib/$ver"/lib-dynload/*.so; do
     for lib in $(ldd "$so" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
   done
