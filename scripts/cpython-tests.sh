@@ -149,10 +149,11 @@ elif [ ! -f "$LIBDIR/test/test_os.py" ]; then
 fi
 
 # The image: python3, its standard library with the test package, the tools tests start.
-# Made again when the interpreter, the test package's source or this function changed.
+# Made again when the interpreter, the test package's source, this function or add_python
+# changed.
 make_image() {
   local stamp p
-  stamp="$PY $(stat -c %Y "$PY") $TESTSRC $(stat -c %Y "$TESTSRC/test/test_os.py") $(declare -f make_image | md5sum)"
+  stamp="$PY $(stat -c %Y "$PY") $TESTSRC $(stat -c %Y "$TESTSRC/test/test_os.py") $(declare -f make_image add_python | md5sum)"
   if [ -f "$IMAGE/.stamp" ] && [ "$(cat "$IMAGE/.stamp")" = "$stamp" ]; then
     echo "== image $IMAGE (up to date)"
     return
@@ -164,9 +165,11 @@ make_image() {
   if [ "$TESTSRC" != "$LIBDIR" ]; then
     cp -a "$TESTSRC/." "$IMAGE$LIBDIR/" || die "copying $TESTSRC failed"
   fi
-  # the programs tests start: a shell (subprocess, os.system, popen) and a few commands
+  # the programs tests start: a shell (subprocess, os.system, popen), a few commands, and the
+  # archivers test_shutil compares its archives with (when the host has them)
   for p in /bin/sh /bin/dash /bin/bash /bin/cat /bin/echo /bin/true /bin/false /bin/ls /bin/sleep \
-           /bin/pwd /bin/uname /usr/bin/env /usr/bin/printenv /usr/bin/id; do
+           /bin/pwd /bin/uname /usr/bin/env /usr/bin/printenv /usr/bin/id /bin/tar /usr/bin/zip \
+           /usr/bin/unzip; do
     [ -e "$p" ] || continue
     R=$IMAGE add_program "$p" "$p" >>"$LOGS/image.log" 2>&1 || true
   done

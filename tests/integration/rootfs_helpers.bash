@@ -38,6 +38,10 @@ add_python() {
   for so in "$R/usr/lib/$ver"/lib-dynload/*.so; do
     for lib in $(ldd "$so" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
   done
+  # glibc's pthread_exit dlopens libgcc_s.so.1 to unwind the thread, and ldd does not list it:
+  # without it a daemon thread that Python ends at exit aborts the process
+  lib=$( (ldconfig -p 2> /dev/null || /sbin/ldconfig -p) | sed -n 's/^\tlibgcc_s\.so\.1 (libc6,x86-64) => //p' | head -1)
+  [ -z "$lib" ] || [ -e "$R$lib" ] || add "$lib"
 }
 
 # add_jdk JDK: the JDK's bin, lib and conf (no sources) at the same path under $R, with the
