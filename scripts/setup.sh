@@ -96,6 +96,7 @@ packages=(
                     # its own dockerd; on a systemd host the package also starts a system one)
   crun              # a plain runtime for bench/oci.sh when runc is absent
   openjdk-17-jdk-headless nodejs  # language runtimes run unmodified in enclaves (dynamic.bats)
+  libpython3.11-testsuite  # CPython's own regression tests (scripts/cpython-tests.sh, cpython.bats)
 )
 
 missing=()

@@ -25,17 +25,23 @@ add_program() {
   esac
 }
 
-# add_python PYTHON: Debian's python3 (its real path) at /usr/bin/python3 under $R, with its
-# standard library (no test suite, no Tk) and the libraries its extension modules need.
+# add_python PYTHON [--with-tests]: Debian's python3 (its real path) at /usr/bin/python3 under
+# $R, with its standard library (no Tk, no IDLE; no test package unless --with-tests, for
+# scripts/cpython-tests.sh) and the libraries its extension modules need.
 add_python() {
   local py=$1 ver=${1##*/} so lib
   add_program "$py" /usr/bin/python3
   mkdir -p "$R/usr/lib"
   cp -a "/usr/lib/$ver" "$R/usr/lib/"
-  rm -rf "$R/usr/lib/$ver"/{test,idlelib,tkinter,ensurepip,lib2to3}
+  rm -rf "$R/usr/lib/$ver"/{idlelib,tkinter,ensurepip,lib2to3}
+  [ "${2:-}" = --with-tests ] || rm -rf "$R/usr/lib/$ver/test"
   for so in "$R/usr/lib/$ver"/lib-dynload/*.so; do
     for lib in $(ldd "$so" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do [ -e "$R$lib" ] || add "$lib"; done
   done
+  # glibc's pthread_exit dlopens libgcc_s.so.1 to unwind the thread, and ldd does not list it:
+  # without it a daemon thread that Python ends at exit aborts the process
+  lib=$( (ldconfig -p 2> /dev/null || /sbin/ldconfig -p) | sed -n 's/^\tlibgcc_s\.so\.1 (libc6,x86-64) => //p' | head -1)
+  [ -z "$lib" ] || [ -e "$R$lib" ] || add "$lib"
 }
 
 # add_jdk JDK: the JDK's bin, lib and conf (no sources) at the same path under $R, with the
