@@ -55,7 +55,7 @@ static int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size)
             return -ENXIO;
         return f->pos = (uint64_t)off, off;
     case SEEK_HOLE:
-        if (off < 0 || (uint64_t)off > size)
+        if (off < 0 || (uint64_t)off >= size) /* at the end too, as Linux */
             return -ENXIO;
         return f->pos = size, (int64_t)size;
     default:

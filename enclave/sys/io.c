@@ -400,3 +400,20 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, cou
     }
     return done;
 }
+
+/* posix_fadvise: advice about caching a file's pages. The enclave's files are in its memory
+ * and it has no page cache to tune, so valid advice is taken and changes nothing; the errors
+ * are Linux's: a bad descriptor, a pipe or socket (ESPIPE), an unknown advice or a negative
+ * length (EINVAL). */
+SYSCALL_DEFINE4(fadvise64, int, fd, int64_t, off, int64_t, len, int, advice)
+{
+    (void)off;
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->ops->pread && !(f->inode && S_ISDIR_MODE(f->inode)))
+        return -ESPIPE;
+    if (len < 0 || advice < 0 || advice > 5) /* POSIX_FADV_NORMAL .. POSIX_FADV_NOREUSE */
+        return -EINVAL;
+    return 0;
+}

@@ -220,6 +220,74 @@ SYSCALL_DEFINE0(sched_yield)
     return 0;
 }
 
+/* Every thread runs under SCHED_OTHER at priority 0 (the enclave's scheduler has no other
+ * policy), so the policy queries answer that; setting a policy stays ENOSYS. */
+#define SCHED_OTHER 0
+#define SCHED_FIFO  1
+#define SCHED_RR    2
+#define SCHED_BATCH 3
+#define SCHED_IDLE  5
+
+static long policy_target(int pid)
+{
+    if (pid < 0)
+        return -EINVAL;
+    return thread_of(pid) ? 0 : -ESRCH;
+}
+
+SYSCALL_DEFINE1(sched_getscheduler, int, pid)
+{
+    long err = policy_target(pid);
+    return err ? err : SCHED_OTHER;
+}
+
+SYSCALL_DEFINE2(sched_getparam, int, pid, uint64_t, uparam)
+{
+    if (!uparam)
+        return -EINVAL;
+    long err = policy_target(pid);
+    if (err)
+        return err;
+    int prio = 0;
+    return copy_to_user(uparam, &prio, sizeof(prio));
+}
+
+/* Linux's ranges: 1-99 for the real-time policies, 0 for the others */
+static long priority_bound(int policy, int rt)
+{
+    switch (policy) {
+    case SCHED_FIFO:
+    case SCHED_RR:
+        return rt;
+    case SCHED_OTHER:
+    case SCHED_BATCH:
+    case SCHED_IDLE:
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL_DEFINE1(sched_get_priority_max, int, policy)
+{
+    return priority_bound(policy, 99);
+}
+
+SYSCALL_DEFINE1(sched_get_priority_min, int, policy)
+{
+    return priority_bound(policy, 1);
+}
+
+/* The slice after which the monitor may preempt a thread when another is ready */
+SYSCALL_DEFINE2(sched_rr_get_interval, int, pid, uint64_t, uts)
+{
+    long err = policy_target(pid);
+    if (err)
+        return err;
+    struct linux_timespec ts = {0, (long)SCHED_SLICE_NS};
+    return copy_to_user(uts, &ts, sizeof(ts));
+}
+
 SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, size, uint64_t, umask)
 {
     struct thread *t = thread_of(pid);

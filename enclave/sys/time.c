@@ -101,6 +101,22 @@ SYSCALL_DEFINE2(clock_getres, int, clk, uint64_t, utp)
     return utp ? copy_to_user(utp, &ts, sizeof(ts)) : 0;
 }
 
+/* The enclave's clocks are the host's; nothing inside may set them: CLOCK_REALTIME is EPERM
+ * (as for a process without CAP_SYS_TIME), any other clock EINVAL (not settable, as on Linux). */
+SYSCALL_DEFINE2(clock_settime, int, clk, uint64_t, utp)
+{
+    int64_t ns;
+    int err = clock_now(clk, &ns);
+    if (err)
+        return err;
+    struct linux_timespec ts;
+    if (copy_from_user(&ts, utp, sizeof(ts)))
+        return -EFAULT;
+    if (clk != CLOCK_REALTIME || ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC)
+        return -EINVAL;
+    return -EPERM;
+}
+
 SYSCALL_DEFINE2(gettimeofday, uint64_t, utv, uint64_t, utz)
 {
     int64_t ns = time_realtime_ns();

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -228,12 +229,67 @@ static void test_signals(void)
     check(raw(SYS_rt_sigprocmask, 99, (long)&s, 0, 8, 0, 0) == -EINVAL, "bad 'how' is EINVAL");
 }
 
+/* what CPython's own tests asked of the scheduler, the clocks and files (scripts/cpython-tests.sh)
+ */
+static void test_queries(void)
+{
+    struct sched_param sp = {.sched_priority = 7};
+    /* raw: musl's wrappers of these two are ENOSYS by design */
+    check(raw(SYS_sched_getscheduler, 0, 0, 0, 0, 0, 0) == SCHED_OTHER,
+          "sched_getscheduler: SCHED_OTHER");
+    check(raw(SYS_sched_getparam, 0, (long)&sp, 0, 0, 0, 0) == 0 && sp.sched_priority == 0,
+          "sched_getparam: priority 0");
+    check(raw(SYS_sched_getscheduler, -1, 0, 0, 0, 0, 0) == -EINVAL, "a negative pid is EINVAL");
+    check(raw(SYS_sched_getscheduler, 4000000, 0, 0, 0, 0, 0) == -ESRCH, "no such pid is ESRCH");
+    check(raw(SYS_sched_getparam, 0, 0, 0, 0, 0, 0) == -EINVAL, "sched_getparam(NULL) is EINVAL");
+    check(sched_get_priority_min(SCHED_FIFO) == 1 && sched_get_priority_max(SCHED_FIFO) == 99 &&
+              sched_get_priority_min(SCHED_RR) == 1 && sched_get_priority_max(SCHED_RR) == 99,
+          "real-time priorities 1-99");
+    check(sched_get_priority_min(SCHED_OTHER) == 0 && sched_get_priority_max(SCHED_OTHER) == 0 &&
+              sched_get_priority_max(SCHED_BATCH) == 0 && sched_get_priority_max(SCHED_IDLE) == 0,
+          "other policies: priority 0");
+    check(raw(SYS_sched_get_priority_max, 42, 0, 0, 0, 0, 0) == -EINVAL, "unknown policy: EINVAL");
+    struct timespec ts = {0, 0};
+    check(sched_rr_get_interval(0, &ts) == 0 && ts.tv_sec >= 0 && ts.tv_nsec >= 0,
+          "sched_rr_get_interval");
+    struct timespec bad = {0, 2000000000L};
+    check(raw(SYS_clock_settime, CLOCK_MONOTONIC, (long)&ts, 0, 0, 0, 0) == -EINVAL,
+          "clock_settime of CLOCK_MONOTONIC is EINVAL");
+    check(raw(SYS_clock_settime, CLOCK_REALTIME, (long)&bad, 0, 0, 0, 0) == -EINVAL,
+          "clock_settime with 2e9 ns is EINVAL");
+    check(raw(SYS_clock_settime, 12345, (long)&ts, 0, 0, 0, 0) == -EINVAL,
+          "clock_settime of an unknown clock is EINVAL");
+    int p[2];
+    check(pipe(p) == 0, "pipe");
+    char tmpl[] = "/tmp/syscalls-XXXXXX";
+    int fd = mkstemp(tmpl);
+    check(fd >= 0 && write(fd, "0123456789", 10) == 10, "a file of 10 bytes");
+    check(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) == 0, "fadvise SEQUENTIAL");
+    check(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0, "fadvise DONTNEED");
+    check(posix_fadvise(fd, 0, 0, 99) == EINVAL, "fadvise of unknown advice is EINVAL");
+    check(posix_fadvise(fd, 0, -1, POSIX_FADV_NORMAL) == EINVAL, "fadvise of len -1 is EINVAL");
+    check(posix_fadvise(p[0], 0, 0, POSIX_FADV_NORMAL) == ESPIPE, "fadvise of a pipe is ESPIPE");
+    check(posix_fadvise(99, 0, 0, POSIX_FADV_NORMAL) == EBADF, "fadvise of a closed fd is EBADF");
+    errno = 0;
+    check(lseek(fd, 0, SEEK_HOLE) == 10, "SEEK_HOLE from 0: the end");
+    errno = 0;
+    check(lseek(fd, 10, SEEK_HOLE) == -1 && errno == ENXIO, "SEEK_HOLE at the end is ENXIO");
+    errno = 0;
+    check(lseek(fd, 10, SEEK_DATA) == -1 && errno == ENXIO, "SEEK_DATA at the end is ENXIO");
+    check(lseek(fd, 3, SEEK_DATA) == 3, "SEEK_DATA inside: the offset");
+    unlink(tmpl);
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void)
 {
     test_fds();
     test_memory();
     test_process();
     test_signals();
+    test_queries();
     printf("failures=%d\n", failures);
     return failures ? 1 : 0;
 }
