@@ -220,8 +220,9 @@ SYSCALL_DEFINE0(sched_yield)
     return 0;
 }
 
-/* Every thread runs under SCHED_OTHER at priority 0 (the enclave's scheduler has no other
- * policy), so the policy queries answer that; setting a policy stays ENOSYS. */
+/* Every thread runs under SCHED_OTHER at priority 0: the enclave's scheduler has no other
+ * policy. The queries answer that; setting SCHED_OTHER at priority 0 is taken (it changes
+ * nothing), any other policy is EPERM (as for a process that may not raise its policy). */
 #define SCHED_OTHER 0
 #define SCHED_FIFO  1
 #define SCHED_RR    2
@@ -250,6 +251,41 @@ SYSCALL_DEFINE2(sched_getparam, int, pid, uint64_t, uparam)
         return err;
     int prio = 0;
     return copy_to_user(uparam, &prio, sizeof(prio));
+}
+
+/* sched_setscheduler and sched_setparam: policy -1 keeps the thread's (SCHED_OTHER) */
+static long set_policy(int pid, int policy, uint64_t uparam)
+{
+    if (pid < 0 || !uparam || policy < -1)
+        return -EINVAL;
+    int prio;
+    if (copy_from_user(&prio, uparam, sizeof(prio)))
+        return -EFAULT;
+    if (!thread_of(pid))
+        return -ESRCH;
+    switch (policy) {
+    case -1:
+    case SCHED_OTHER:
+        return prio == 0 ? 0 : -EINVAL;
+    case SCHED_BATCH:
+    case SCHED_IDLE:
+        return prio == 0 ? -EPERM : -EINVAL;
+    case SCHED_FIFO:
+    case SCHED_RR:
+        return prio >= 1 && prio <= 99 ? -EPERM : -EINVAL;
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, uint64_t, uparam)
+{
+    return set_policy(pid, policy & ~0x40000000, uparam); /* SCHED_RESET_ON_FORK: no matter */
+}
+
+SYSCALL_DEFINE2(sched_setparam, int, pid, uint64_t, uparam)
+{
+    return set_policy(pid, -1, uparam);
 }
 
 /* Linux's ranges: 1-99 for the real-time policies, 0 for the others */

@@ -249,6 +249,18 @@ static void test_queries(void)
               sched_get_priority_max(SCHED_BATCH) == 0 && sched_get_priority_max(SCHED_IDLE) == 0,
           "other policies: priority 0");
     check(raw(SYS_sched_get_priority_max, 42, 0, 0, 0, 0, 0) == -EINVAL, "unknown policy: EINVAL");
+    sp.sched_priority = 0;
+    check(raw(SYS_sched_setscheduler, 0, SCHED_OTHER, (long)&sp, 0, 0, 0) == 0,
+          "sched_setscheduler: SCHED_OTHER at priority 0");
+    check(raw(SYS_sched_setparam, 0, (long)&sp, 0, 0, 0, 0) == 0, "sched_setparam: priority 0");
+    sp.sched_priority = 5;
+    check(raw(SYS_sched_setparam, 0, (long)&sp, 0, 0, 0, 0) == -EINVAL,
+          "sched_setparam: priority 5 under SCHED_OTHER is EINVAL");
+    check(raw(SYS_sched_setscheduler, 0, 42, (long)&sp, 0, 0, 0) == -EINVAL,
+          "sched_setscheduler of an unknown policy is EINVAL");
+    check(raw(SYS_sched_setscheduler, -1, SCHED_OTHER, (long)&sp, 0, 0, 0) == -EINVAL,
+          "sched_setscheduler of pid -1 is EINVAL");
+    check(raw(SYS_sched_setparam, 0, 0, 0, 0, 0, 0) == -EINVAL, "sched_setparam(NULL) is EINVAL");
     struct timespec ts = {0, 0};
     check(sched_rr_get_interval(0, &ts) == 0 && ts.tv_sec >= 0 && ts.tv_nsec >= 0,
           "sched_rr_get_interval");
