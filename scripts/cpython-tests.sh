@@ -104,6 +104,7 @@ declare -A MODULE_ARGS=([test_socketserver]="-u network" [test_socket]="-i *VSOC
 SUITE=cpython-tests.sh
 # shellcheck source=lib/suite-args.sh
 . "$ROOT/scripts/lib/suite-args.sh"
+INSTALL_HINT="or set CPYTHON_TESTSUITE"
 # shellcheck source=../tests/integration/rootfs_helpers.bash
 . "$ROOT/tests/integration/rootfs_helpers.bash"
 
@@ -119,18 +120,6 @@ if [ $list_only = yes ]; then
   exit 0
 fi
 
-install_packages() {
-  local missing=() p
-  command -v dpkg >/dev/null || return 0
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    die "missing Debian packages: ${missing[*]} (install them, or run as root, or set CPYTHON_TESTSUITE)"
-  fi
-  echo "== installing Debian packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    >"$LOGS/apt-get.log" 2>&1 || { tail -20 "$LOGS/apt-get.log"; die "apt-get install failed"; }
-}
 
 # --- the interpreter and its test package -----------------------------------------------------
 mkdir -p "$LOGS/native" "$LOGS/enclave"

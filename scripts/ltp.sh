@@ -71,18 +71,6 @@ get_source() {
   git clone -q --depth 1 "$LTP_URL" "$SRC" || die "git clone $LTP_URL failed"
 }
 
-install_packages() {
-  local missing=() p
-  command -v dpkg >/dev/null || return 0
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    die "missing Debian packages: ${missing[*]} (install them, or run as root)"
-  fi
-  echo "== installing Debian packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    >"$LOGS/apt-get.log" 2>&1 || { tail -20 "$LOGS/apt-get.log"; die "apt-get install failed"; }
-}
 
 # --- the tests: runtest/syscalls lines whose program is built from one of DIRS -----------------
 # Prints "name dir program args..." lines.
