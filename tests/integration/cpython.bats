@@ -14,7 +14,9 @@ load helpers
 SUBSET=(test_fcntl test_select test_tempfile test_glob test_posix)
 
 # Tests that fail (FAIL, ERROR) or are skipped (SKIP) in an enclave only, as seen in the KVM VM
-# on 2026-12-07 (docs/dynamic.md), and why.
+# on 2026-12-07 at d3e1766 (docs/dynamic.md), and why. fadvise64, the sched_* calls and SEEK_HOLE
+# at the end were implemented after that run (2f362b0, 3e40886): the test prints the entries a
+# run no longer sees.
 KNOWN=(
   "ERROR test.test_fcntl.TestFcntl.test_fcntl_64_bit"           # fcntl(F_NOTIFY): EINVAL
   "ERROR test.test_posix.PosixTester.test_posix_fadvise"        # fadvise64: ENOSYS
@@ -79,5 +81,10 @@ run_subset() {
     fi
   done < <(awk '/^== .*: in the enclave only$/ { on = 1; next } /^== / { on = 0 } on' \
              "$BATS_TEST_TMPDIR/out/logs/differences.txt")
+  # a KNOWN entry that did not happen: the kernel may have caught up (then the list should shrink)
+  for line in "${KNOWN[@]}"; do
+    grep -qxF "$line" "$BATS_TEST_TMPDIR/out/logs/differences.txt" ||
+      echo "# KNOWN, but not seen in this run: $line" >&3
+  done
   [ "$unknown" -eq 0 ]
 }
