@@ -40,17 +40,23 @@
  *    jmp this file wrote over a `syscall` is not taken as such an end: the code after it runs.
  *    Padding that already holds a slot is used for the next one.
  *
- * 3. `mov %rNd, %eax; syscall` (r8d-r15d, 3 + 2 bytes) with no padding in reach (glibc's futex
- *    calls in its lock, condition-variable and barrier code): one `jmp rel32` over both, to a
- *    stub that runs the mov. This overwrites the `syscall`, so it is done only
- *    - in an image file's code whose unwind tables show that no jump lands on that `syscall` and
- *      that the 3 bytes are that mov (lib/x86/x86_cover.c decodes every function the file's
- *      .eh_frame lists, once per file), with the register holding the number at the trap;
+ * 3. An instruction of 3 to 7 bytes that runs the same anywhere (registers and immediates only,
+ *    lea, no branch: lib/x86's x86_cover_movable), then the `syscall`, with no padding in
+ *    reach: glibc's futex calls in its lock, condition-variable and barrier code, `mov %r8d,
+ *    %eax; syscall` and `xor $0x80, %sil; syscall`. One `jmp rel32` over the first five bytes,
+ *    to a stub that runs the instruction; the bytes after the jmp up to the end of the
+ *    `syscall` (of the instruction, from 5 bytes on) become int3, never run. This overwrites
+ *    the `syscall` (or the instruction's tail), so it is done only
+ *    - in an image file's code whose unwind tables show that no jump lands inside the two
+ *      instructions and that the bytes are those instructions (lib/x86/x86_cover.c decodes
+ *      every function the file's .eh_frame lists, once per file);
  *    - when no other thread of the address space is running (one could be between the two
  *      instructions); otherwise the site stays on the trap path until a later trap finds none;
  *    - and a thread that resumes at the `syscall`'s address afterwards (a restart backs up onto
- *      it; a signal frame or a preempted thread may hold it) is moved back to the jmp
- *      (patch_fix_resume, on every way out of the kernel): the mov runs again, same value.
+ *      it; a signal frame or a preempted thread may hold it) is moved to the stub, past the
+ *      instruction (patch_fix_resume, on every way out of the kernel): it enters the kernel with
+ *      its registers as they are, as the `syscall` would (the instruction, `xor` say, must not
+ *      run twice).
  *
  * Code is patched where it is an ordinary program's or library's code: a private mapping that is
  * executable and not writable (the executable's segments, its interpreter's, the libraries the
@@ -77,7 +83,7 @@
 #include "x86/x86_cover.h"
 #include "x86/x86_len.h"
 
-#define STUB_SIZE     48
+#define STUB_SIZE     48 /* the longest: the instruction of way 3 (7 bytes) and 41 more */
 #define STUB_AREA     (64 * 1024)
 #define MAX_AREAS     32
 #define REL32_REACH   0x7fff0000ll /* what a rel32 jump reaches, with a margin */
@@ -97,8 +103,11 @@ enum site_state {
     SITE_PATCHED_IMM = 1,
     SITE_PATCHED_REL8 = 2,
     SITE_REFUSED = 4,
-    SITE_PATCHED_COVER = 8, /* way 3: the jmp covers the mov and this syscall */
+    SITE_PATCHED_COVER = 8, /* way 3: the jmp covers the instruction before and this syscall */
 };
+/* and, for way 3, that instruction's length in the bits from here */
+#define SITE_COVER_LEN_SHIFT  8
+#define SITE_COVER_LEN(state) (((state) >> SITE_COVER_LEN_SHIFT) & 15u)
 
 /* What an address space's code has had done to it (struct mm.patch): its stub area, and the
  * sites seen. A fork's child gets a copy (its memory is a copy), an execve starts afresh. */
@@ -107,7 +116,7 @@ struct patch_state {
         uint64_t start, next, end;
     } areas[MAX_AREAS];
     uint32_t nareas;
-    uint32_t ncover; /* sites of way 3 (their syscall's address is inside a jmp) */
+    uint32_t ncover; /* sites of way 3 (their syscall's address is inside a jmp, or int3) */
     struct {
         uint64_t addr;
         uint32_t state;
@@ -153,6 +162,17 @@ static uint32_t *site_state(uint64_t addr, bool add)
         }
     }
     return NULL;
+}
+
+/* Whether the 5-byte jmp at at is one way 3 wrote over an instruction and the syscall after it. */
+static bool covers_site(uint64_t at)
+{
+    for (uint32_t len = X86_COVER_LEN_MIN; len <= X86_COVER_LEN_MAX; len++) {
+        uint32_t *st = site_state(at + len, false);
+        if (st && (*st & SITE_PATCHED_COVER) && SITE_COVER_LEN(*st) == len)
+            return true;
+    }
+    return false;
 }
 
 /* Another thread may run the same code at the same time. */
@@ -278,7 +298,7 @@ static uint64_t make_stub(const uint8_t *pre, size_t npre, uint64_t ret, uint64_
     p = emit32(p, (uint64_t)&g_fast_entry);
     while (p < stub + STUB_SIZE)
         *p++ = 0xcc;
-    _Static_assert(6 + 10 + 8 + 8 + 8 + 7 <= STUB_SIZE, "the longest stub fits");
+    _Static_assert(X86_COVER_LEN_MAX + 10 + 8 + 8 + 8 + 7 <= STUB_SIZE, "the longest stub fits");
     uint64_t at = a->next;
     if (mm_write(at, stub, STUB_SIZE))
         return 0;
@@ -480,12 +500,9 @@ static uint64_t find_padding(uint64_t x, uint64_t hi, uint64_t *pad_end, const c
                 if (st && (*st & SITE_PATCHED_REL8))
                     dead = false;
             }
-            if (d.kind == X86_JMP && len == 5) {
-                /* and one over a mov and its syscall (way 3), to the byte after them */
-                uint32_t *st = site_state(at + 3, false);
-                if (st && (*st & SITE_PATCHED_COVER))
-                    dead = false;
-            }
+            if (d.kind == X86_JMP && len == 5 && covers_site(at))
+                dead = false; /* and one over an instruction and its syscall (way 3): the int3
+                               * after it are not padding, the code after them runs */
         }
         if (at - (x + 2) > 127 && !run)
             break; /* any padding from here on is out of reach */
@@ -522,15 +539,18 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
     return true;
 }
 
-/* ---- way 3: the mov and the syscall under one jmp ---- */
+/* ---- way 3: the instruction before and the syscall under one jmp ---- */
 
 /* What lib/x86/x86_cover.c found in an image file's code: scanned once, at the first site of
  * that file that needs it (about 15 ms for glibc's libc.so.6 at native speed), and kept for the
- * enclave's life (an image file never changes or goes). */
+ * enclave's life (an image file never changes or goes): the pairs that may be covered. */
 #define COVER_FILES 32
 static struct cover_file {
     const struct inode *ino;
-    struct x86_cover *c; /* sorted by off */
+    struct cover_pair {
+        uint64_t sys_off; /* the syscall's file offset; sorted */
+        uint32_t len;     /* the instruction's length: it starts at sys_off - len */
+    } * pairs;
     uint32_t n;
 } g_cover[COVER_FILES];
 
@@ -542,44 +562,51 @@ static const struct cover_file *cover_scan(const struct inode *ino)
             return cf;
         if (cf->ino)
             continue;
-        size_t n = MIN(x86_cover_find(ino->data, ino->size, NULL, 0), (size_t)X86_COVER_MAX);
-        struct x86_cover *c = n ? kmalloc(n * sizeof(*c)) : NULL;
-        if (n && !c)
+        struct x86_cover *c = kmalloc(X86_COVER_MAX * sizeof(*c));
+        if (!c)
             return NULL; /* no memory now: scanned again next time */
-        if (n && (x86_cover_find(ino->data, ino->size, c, n) < n ||
-                  x86_cover_check(ino->data, ino->size, c, n))) {
-            kfree(c);
-            c = NULL;
+        size_t found = x86_cover_find(ino->data, ino->size, c, X86_COVER_MAX);
+        size_t n = MIN(found, (size_t)X86_COVER_MAX), ok = 0;
+        if (x86_cover_check(ino->data, ino->size, c, n))
             n = 0; /* no usable unwind table: nothing of this file is covered */
-        }
-        size_t ok = 0;
         for (size_t k = 0; k < n; k++)
             ok += c[k].ok;
+        /* the accepted ones, in the order found (they do not overlap: sorted by syscall too) */
+        struct cover_pair *pairs = ok ? kmalloc(ok * sizeof(*pairs)) : NULL;
+        if (ok && !pairs) {
+            kfree(c);
+            return NULL;
+        }
+        for (size_t k = 0, j = 0; k < n; k++)
+            if (c[k].ok)
+                pairs[j++] = (struct cover_pair){c[k].off + c[k].len, c[k].len};
+        kfree(c);
         klog(ALC_LOG_DEBUG,
-             "syscall patching: a file of %lu bytes has %lu mov+syscall sites, %lu of them safe "
-             "to cover",
-             ino->size, n, ok);
-        *cf = (struct cover_file){ino, c, (uint32_t)n};
+             "syscall patching: a file of %lu bytes has %lu syscall sites after an instruction "
+             "a stub can run, %lu of them safe to cover",
+             ino->size, found, ok);
+        *cf = (struct cover_file){ino, pairs, (uint32_t)ok};
         return cf;
     }
     return NULL; /* every slot taken */
 }
 
-/* Whether the pair at file offset off of the image file ino may be covered. */
-static bool cover_safe(const struct inode *ino, uint64_t off)
+/* The length of the instruction before the syscall at file offset sys_off of the image file ino
+ * when the two may be covered, or 0. */
+static uint32_t cover_len(const struct inode *ino, uint64_t sys_off)
 {
     const struct cover_file *cf = cover_scan(ino);
     if (!cf)
-        return false;
+        return 0;
     uint32_t lo = 0, hi = cf->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (cf->c[mid].off < off)
+        if (cf->pairs[mid].sys_off < sys_off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < cf->n && cf->c[lo].off == off && cf->c[lo].ok;
+    return lo < cf->n && cf->pairs[lo].sys_off == sys_off ? cf->pairs[lo].len : 0;
 }
 
 /* Whether another thread may be executing this address space's code at this moment: one of its
@@ -597,53 +624,43 @@ static bool others_may_run(void)
 
 enum cover_result { COVER_NO, COVER_DONE, COVER_LATER };
 
-/* Way 3: `mov %rNd, %eax; syscall` (5 bytes, no padding near, glibc's futex calls in its lock,
- * condition-variable and barrier code) becomes one jmp to a stub that runs the mov. The syscall
- * is overwritten, so this is done only where nothing jumps to it (the file's unwind tables,
- * lib/x86/x86_cover.c), while no other thread can be between the two instructions (it would
- * resume inside the jmp: others_may_run, else tried again at the next trap), and a thread that
- * later resumes at the syscall's address (a restart, a signal frame made before the patch) is
- * moved back to the jmp (patch_fix_resume): rerunning the mov is harmless, the register still
- * holds the number. */
-static enum cover_result patch_cover(const struct regs *r, const struct vma *v, uint64_t x,
+/* Way 3 (see the top of the file) for the syscall at x: its instruction's length in *len. */
+static enum cover_result patch_cover(const struct vma *v, uint64_t x, uint32_t *len,
                                      const char **why)
 {
-    uint64_t at = x - 3, val;
-    if (at < v->start)
-        return COVER_NO;
-    int reg = x86_cover_reg((const uint8_t *)at);
-    if (reg < 0)
-        return COVER_NO;
-    if (!reg_at_trap(r, (unsigned)reg, &val) || r->orig_rax != (uint32_t)val) {
-        *why = "the register of the mov before it did not hold the syscall's number";
-        return COVER_NO;
-    }
-    if (!(v->kind & VMA_F_FILE) || !v->file || !vfs_immutable(v->file)) {
-        *why = "a mov before it, in code that is not an image file's (only those are scanned)";
-        return COVER_NO;
-    }
-    uint64_t off = v->off + (at - v->start);
-    if (off > v->file->size || v->file->size - off < 5 ||
-        memcmp(v->file->data + off, (const void *)at, 5) != 0)
-        return COVER_NO; /* not the file's bytes any more */
-    if (!cover_safe(v->file, off)) {
-        *why = "a mov before it, but its file's unwind tables do not show that nothing jumps to "
-               "the syscall";
+    /* *why stays way 2's unless this site is one of way 3's */
+    if (!(v->kind & VMA_F_FILE) || !v->file || !vfs_immutable(v->file))
+        return COVER_NO; /* not in an image file's code: only those are scanned */
+    uint64_t sys_off = v->off + (x - v->start);
+    uint32_t n = cover_len(v->file, sys_off);
+    uint64_t at = x - n;
+    if (!n) {
+        for (uint32_t k = X86_COVER_LEN_MIN; k <= X86_COVER_LEN_MAX; k++)
+            if (x - k >= v->start && x86_cover_movable((const uint8_t *)(x - k), k) == k)
+                *why = "no dead padding near, and its file's unwind tables do not show that "
+                       "nothing jumps to it or into the instruction before it";
         return COVER_NO;
     }
+    if (at < v->start || memcmp(v->file->data + (sys_off - n), (const void *)at, n + 2) != 0)
+        return COVER_NO; /* not all in this mapping, or not the file's bytes any more */
     if (others_may_run())
         return COVER_LATER;
     if (mm_make_private(at, x + 2)) {
         *why = "no memory for a copy of its code page";
         return COVER_NO;
     }
-    uint64_t stub = make_stub((const uint8_t *)at, 3, x + 2, at);
+    uint64_t stub = make_stub((const uint8_t *)at, n, x + 2, at);
     if (!stub) {
         *why = "no stub area with room within a rel32 jump";
         return COVER_NO;
     }
-    write_jmp32_dead(at, stub); /* nothing runs these bytes now (others_may_run) */
+    /* nothing runs these bytes now (others_may_run): what the jmp leaves of the instruction
+     * and, when the jmp cuts it, the syscall, become int3 */
+    for (uint64_t p = at + 5; p < (n >= 5 ? x : x + 2); p++)
+        *(volatile uint8_t *)code_at(p, 1) = 0xcc;
+    write_jmp32_dead(at, stub);
     ps()->ncover++;
+    *len = n;
     return COVER_DONE;
 }
 
@@ -657,7 +674,8 @@ void patch_fix_resume(struct regs *r)
         return;
     /* still this file's jmp to a stub? The code there may have been unmapped since, and other
      * code mapped at that address, where rip is an ordinary instruction */
-    uint64_t at = r->rip - 3;
+    uint32_t n = SITE_COVER_LEN(*s);
+    uint64_t at = r->rip - n;
     /* all five bytes, which may lie on two pages: an mprotect may since have split the mapping
      * between them (the jmp still there, in two mappings: it must still be taken), or a munmap
      * removed the second page (reading it here would fault, and the fault kill the process) */
@@ -667,8 +685,11 @@ void patch_fix_resume(struct regs *r)
     const uint8_t *b = (const uint8_t *)at;
     int32_t rel;
     memcpy(&rel, b + 1, 4);
-    if (b[0] == 0xe9 && patch_stub_contains(at + 5 + (uint64_t)(int64_t)rel))
-        r->rip = at; /* the syscall is inside the jmp now: from the jmp, which runs the mov */
+    uint64_t stub = at + 5 + (uint64_t)(int64_t)rel;
+    /* the syscall's address is inside the jmp or the int3 after it: into the stub past its
+     * copy of the instruction, which ran before the syscall did */
+    if (b[0] == 0xe9 && patch_stub_contains(stub) && patch_stub_contains(stub + n))
+        r->rip = stub + n;
 }
 
 extern uint64_t g_fast_syscalls; /* sys/dispatch.c */
@@ -679,8 +700,8 @@ static void log_totals(void)
     uint64_t bp = all ? g_traps * 10000 / all : 0; /* basis points */
     klog(ALC_LOG_DEBUG,
          "syscall patching: %lu syscalls, %lu trapped (%lu.%02lu%%); %lu sites patched (%lu by "
-         "the instruction before, %lu through padding, %lu with the mov before), %lu left on "
-         "the trap path",
+         "the instruction before, %lu through padding, %lu with the instruction before), %lu "
+         "left on the trap path",
          all, g_traps, bp / 100, bp % 100, g_patched_imm + g_patched_rel8 + g_patched_cover,
          g_patched_imm, g_patched_rel8, g_patched_cover, g_refused);
 }
@@ -746,13 +767,15 @@ void patch_syscall_site(const struct regs *r)
              x, r->orig_rax);
         return;
     }
-    enum cover_result cover = patch_cover(r, v, x, &why);
+    uint32_t len = 0;
+    enum cover_result cover = patch_cover(v, x, &len, &why);
     if (cover == COVER_DONE) {
         g_patched_cover++;
-        *st |= SITE_PATCHED_COVER;
+        *st |= SITE_PATCHED_COVER | len << SITE_COVER_LEN_SHIFT;
         klog(ALC_LOG_DEBUG,
-             "syscall site %#lx (syscall %lu) now enters without a trap (with the mov before it)",
-             x, r->orig_rax);
+             "syscall site %#lx (syscall %lu) now enters without a trap (with the %u-byte "
+             "instruction before it)",
+             x, r->orig_rax, len);
         return;
     }
     if (cover == COVER_LATER)

@@ -14,7 +14,6 @@
 #define PHDR_SIZE       56u
 #define MAX_PHDRS       128u
 #define MAX_LOAD        16u /* PT_LOAD segments taken (as lib/elf) */
-#define COVER_LEN       5u  /* the mov (3) and the syscall (2) */
 
 struct file {
     const uint8_t *b;
@@ -116,15 +115,76 @@ static uint64_t off_to_va(const struct elf *e, uint64_t off)
     return ~0ull;
 }
 
-int x86_cover_reg(const uint8_t *p)
+/* Whether the one-byte-map (map 0) or 0F-map (map 1) opcode op with ModRM reg field r and mod
+ * field mod is on x86_cover_movable's list. */
+static bool movable_op(unsigned map, unsigned op, unsigned r, unsigned mod)
 {
-    if (p[3] != 0x0f || p[4] != 0x05 || p[2] < 0xc0)
-        return -1;
-    if (p[0] == 0x44 && p[1] == 0x89 && (p[2] & 7) == 0)
-        return 8 + ((p[2] >> 3) & 7); /* mov %r(8+n)d, %eax: 89 /r, REX.R */
-    if (p[0] == 0x41 && p[1] == 0x8b && ((p[2] >> 3) & 7) == 0)
-        return 8 + (p[2] & 7); /* mov %r(8+n)d, %eax: 8b /r, REX.B */
-    return -1;
+    if (map == 0 && op == 0x8d)
+        return mod != 3; /* lea: an address computed, no memory read */
+    if (mod != 3)
+        return false; /* a memory operand: could fault, and the fault would name the stub */
+    /* map 1: cmovcc, setcc, imul, movzx, movsx */
+    if (map == 1)
+        return (op >= 0x40 && op <= 0x4f) || (op >= 0x90 && op <= 0x9f) || op == 0xaf ||
+               op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf;
+    if (map != 0)
+        return false;
+    if (op < 0x40)
+        return (op & 7) < 4; /* add or adc sbb and sub xor cmp, register forms */
+    switch (op) {
+    case 0x63: /* movsxd */
+    case 0x69: /* imul imm32 */
+    case 0x6b: /* imul imm8 */
+    case 0x80: /* the ALU group with an immediate */
+    case 0x81:
+    case 0x83:
+    case 0x84: /* test */
+    case 0x85:
+    case 0x86: /* xchg */
+    case 0x87:
+    case 0x88: /* mov */
+    case 0x89:
+    case 0x8a:
+    case 0x8b:
+        return true;
+    case 0xc0: /* rol ror rcl rcr shl shr sar (not /6, an alias) */
+    case 0xc1:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3:
+        return r != 6;
+    case 0xc6: /* mov imm */
+    case 0xc7:
+        return r == 0;
+    case 0xf6: /* test imm, not, neg, mul, imul (not div and idiv: they fault on a zero) */
+    case 0xf7:
+        return r == 0 || (r >= 2 && r <= 5);
+    case 0xfe: /* inc, dec (ff's other forms are calls, jumps and push) */
+    case 0xff:
+        return r <= 1;
+    default:
+        return false;
+    }
+}
+
+unsigned x86_cover_movable(const uint8_t *p, size_t avail)
+{
+    struct x86_insn d;
+    unsigned len = x86_decode(p, avail, &d);
+    if (len < X86_COVER_LEN_MIN || len > X86_COVER_LEN_MAX || d.kind != X86_OTHER || d.vex ||
+        d.rip_rel || d.rel_at >= 0 || d.modrm_at < 1 || d.map > 1)
+        return 0;
+    /* the opcode right before the ModRM byte (0F before it for map 1), and before that only
+     * 66 and REX: lock, rep, segment and address-size prefixes are not taken */
+    unsigned op_at = (unsigned)d.modrm_at - 1, pre_end = op_at - d.map;
+    if (op_at < d.map || p[op_at] != d.opcode || (d.map && p[op_at - 1] != 0x0f))
+        return 0;
+    for (unsigned i = 0; i < pre_end; i++)
+        if (p[i] != 0x66 && (p[i] & 0xf0) != 0x40)
+            return 0;
+    uint8_t modrm = p[d.modrm_at];
+    return movable_op(d.map, d.opcode, (modrm >> 3) & 7, modrm >> 6) ? len : 0;
 }
 
 size_t x86_cover_find(const uint8_t *file, size_t size, struct x86_cover *out, size_t max)
@@ -135,14 +195,19 @@ size_t x86_cover_find(const uint8_t *file, size_t size, struct x86_cover *out, s
     size_t n = 0;
     for (unsigned i = 0; i < e.nload; i++) {
         const struct seg *s = &e.load[i];
-        if (!(s->flags & PF_X) || s->filesz < COVER_LEN)
+        if (!(s->flags & PF_X))
             continue;
-        for (uint64_t o = s->off; o <= s->off + s->filesz - COVER_LEN; o++) {
-            if (x86_cover_reg(file + o) < 0)
-                continue;
-            if (n < max)
-                out[n] = (struct x86_cover){o, 0};
-            n++;
+        uint64_t end = s->off + s->filesz;
+        for (uint64_t o = s->off; o + X86_COVER_LEN_MIN + 2 <= end; o++) {
+            for (unsigned len = X86_COVER_LEN_MIN; len <= X86_COVER_LEN_MAX; len++) {
+                if (o + len + 2 > end || file[o + len] != 0x0f || file[o + len + 1] != 0x05 ||
+                    x86_cover_movable(file + o, len) != len)
+                    continue;
+                if (n < max)
+                    out[n] = (struct x86_cover){o, 0, (uint8_t)len, 0};
+                n++;
+                break; /* the instruction at o has one length */
+            }
         }
     }
     return n;
@@ -313,15 +378,23 @@ static int find_eh_frame(const struct elf *e, uint64_t *va, uint64_t *end_va)
 /* ---- the sweep ---- */
 
 /* per candidate, in x86_cover.ok until the end of x86_cover_check */
-enum { SEEN_MOV = 1, SEEN_SYS = 2, IN_FN = 4, BAD = 8 };
+enum { SEEN_INSN = 1, SEEN_SYS = 2, IN_FN = 4, BAD = 8 };
 
-/* The index of the last of the n sorted addresses that is <= a, or -1 */
-static long last_at_or_below(const uint64_t *va, size_t n, uint64_t a)
+#define SPAN_MAX (X86_COVER_LEN_MAX + 2u) /* the most bytes a candidate spans */
+
+/* The bytes candidate k spans: the instruction and the syscall */
+static uint64_t span(const struct x86_cover *k)
+{
+    return k->len + 2u;
+}
+
+/* The index of the last of the n candidates (sorted by address) whose address is <= a, or -1 */
+static long last_at_or_below(const struct x86_cover *c, size_t n, uint64_t a)
 {
     long lo = 0, hi = (long)n - 1, r = -1;
     while (lo <= hi) {
         long mid = lo + (hi - lo) / 2;
-        if (va[mid] <= a) {
+        if (c[mid].va <= a) {
             r = mid;
             lo = mid + 1;
         } else {
@@ -331,44 +404,54 @@ static long last_at_or_below(const uint64_t *va, size_t n, uint64_t a)
     return r;
 }
 
-/* Marks what the instruction [a, a + len) says of the candidates it overlaps: the mov or the
- * syscall when it starts where they do and has their length, BAD otherwise (some decoding sees
- * other boundaries in those bytes: overlapping functions, or data taken for code). */
-static void mark_overlap(struct x86_cover *c, const uint64_t *va, size_t n, uint64_t a,
-                         unsigned len)
+/* Refuses every candidate that t lies inside, past its first byte: a jump target, a symbol or a
+ * function's start there is a way in that the jmp would cut. */
+static void mark_inside(struct x86_cover *c, size_t n, uint64_t t)
 {
-    for (long k = last_at_or_below(va, n, a + len - 1); k >= 0 && va[k] + COVER_LEN > a; k--) {
-        if (a == va[k] && len == 3)
-            c[k].ok |= SEEN_MOV;
-        else if (a == va[k] + 3 && len == 2)
+    for (long k = last_at_or_below(c, n, t); k >= 0 && c[k].va + SPAN_MAX > t; k--)
+        if (t > c[k].va && t < c[k].va + span(&c[k]))
+            c[k].ok |= BAD;
+}
+
+/* Marks what the instruction [a, a + len) says of the candidates it overlaps: their instruction
+ * or their syscall when it starts where they do and has their length, BAD otherwise (some
+ * decoding sees other boundaries in those bytes: overlapping functions, or data taken for
+ * code). */
+static void mark_overlap(struct x86_cover *c, size_t n, uint64_t a, unsigned len)
+{
+    for (long k = last_at_or_below(c, n, a + len - 1); k >= 0 && c[k].va + SPAN_MAX > a; k--) {
+        if (c[k].va + span(&c[k]) <= a)
+            continue; /* ends before it */
+        if (a == c[k].va && len == c[k].len)
+            c[k].ok |= SEEN_INSN;
+        else if (a == c[k].va + c[k].len && len == 2)
             c[k].ok |= SEEN_SYS;
         else
             c[k].ok |= BAD;
     }
 }
 
-/* Decodes the function [start, start + range) at file offset code: marks the candidates' boundaries
- * and the ones a jump lands inside. 0, or -1 when an instruction does not decode. */
+/* Decodes the function [start, start + range) at file offset code: marks the candidates'
+ * boundaries and the ones a jump lands inside. 0, or -1 when an instruction does not decode. */
 static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t range,
-                 struct x86_cover *c, const uint64_t *va, size_t n)
+                 struct x86_cover *c, size_t n)
 {
-    long lo = start ? last_at_or_below(va, n, start - 1) + 1 : 0, hi = lo;
-    while ((size_t)hi < n && va[hi] < start + range)
+    long lo = start ? last_at_or_below(c, n, start - 1) + 1 : 0, hi = lo;
+    while ((size_t)hi < n && c[hi].va < start + range)
         hi++;
     for (long i = lo; i < hi; i++)
-        if (start + range - va[i] >= COVER_LEN)
-            c[i].ok |= IN_FN; /* both instructions in this function, not the mov at its end */
-    /* a function that begins inside a pair: its first byte is an address other code may call
-     * or jump to through a pointer, which no sweep sees */
-    if (start && lo > 0 && start < va[lo - 1] + COVER_LEN)
-        c[lo - 1].ok |= BAD;
+        if (start + range - c[i].va >= span(&c[i]))
+            c[i].ok |= IN_FN; /* both instructions in this function, not cut by its end */
+    /* a function that begins inside a candidate: its first byte is an address other code may
+     * call or jump to through a pointer, which no sweep sees */
+    mark_inside(c, n, start);
     for (uint64_t a = start; a < start + range;) {
         struct x86_insn d;
         const uint8_t *p = f->b + code + (a - start);
         unsigned len = x86_decode(p, start + range - a, &d);
         if (!len)
             return -1;
-        mark_overlap(c, va, n, a, len);
+        mark_overlap(c, n, a, len);
         /* an indirect jump (a register, any memory operand, rip-relative included, a far
          * jump FF /5): a table or a pointer may name any address */
         bool indirect =
@@ -383,10 +466,7 @@ static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t r
             int64_t rel = d.rel_size == 1 ? (int8_t)r[0]
                                           : (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 |
                                                       (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24);
-            uint64_t t = a + len + (uint64_t)rel;
-            long k = last_at_or_below(va, n, t);
-            if (k >= 0 && t > va[k] && t < va[k] + COVER_LEN)
-                c[k].ok |= BAD; /* a jump into it, past its first byte */
+            mark_inside(c, n, a + len + (uint64_t)rel);
         }
         a += len;
     }
@@ -397,7 +477,7 @@ static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t r
  * through the section headers, which a stripped file may lack) names a byte inside: an entry
  * point in the middle of a function (hand-written assembly's global labels) is an address other
  * files may jump or call to. Tables that do not fit the file are passed over. */
-static void mark_symbols(const struct file *f, struct x86_cover *c, const uint64_t *va, size_t n)
+static void mark_symbols(const struct file *f, struct x86_cover *c, size_t n)
 {
     uint64_t shoff, shentsize, shnum;
     if (!get(f, 40, 8, &shoff) || !get(f, 58, 2, &shentsize) || !get(f, 60, 2, &shnum) ||
@@ -416,9 +496,7 @@ static void mark_symbols(const struct file *f, struct x86_cover *c, const uint64
                 return;
             if (shndx == 0 || (info & 0xf) == 3 || (info & 0xf) == 4)
                 continue; /* undefined, STT_SECTION, STT_FILE */
-            long k = last_at_or_below(va, n, value);
-            if (k >= 0 && value > va[k] && value < va[k] + COVER_LEN)
-                c[k].ok |= BAD;
+            mark_inside(c, n, value);
         }
     }
 }
@@ -426,7 +504,6 @@ static void mark_symbols(const struct file *f, struct x86_cover *c, const uint64
 int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_t n)
 {
     struct elf e;
-    uint64_t va[X86_COVER_MAX];
     for (size_t i = 0; i < n; i++)
         c[i].ok = 0;
     if (!n)
@@ -434,9 +511,12 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
     if (n > X86_COVER_MAX || !parse_elf(file, size, &e))
         return -1;
     for (size_t i = 0; i < n; i++) {
-        va[i] = off_to_va(&e, c[i].off);
-        if (va[i] == ~0ull || (i && (va[i] <= va[i - 1] || c[i].off <= c[i - 1].off)))
-            return -1; /* not in code, or not sorted (segments that overlap or go backwards) */
+        c[i].va = off_to_va(&e, c[i].off);
+        if (c[i].va == ~0ull || c[i].len < X86_COVER_LEN_MIN || c[i].len > X86_COVER_LEN_MAX ||
+            off_to_va(&e, c[i].off + span(&c[i]) - 1) != c[i].va + span(&c[i]) - 1 ||
+            (i && (c[i].va <= c[i - 1].va || c[i].off <= c[i - 1].off)))
+            goto incomplete; /* not in code, or not sorted (segments that overlap or go
+                              * backwards) */
     }
     const struct file *f = &e.f;
     uint64_t va0, end_va, budget = 0; /* bytes the sweeps may decode: twice the code */
@@ -480,12 +560,12 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
         if (range > budget)
             goto incomplete;
         budget -= range;
-        if (sweep(f, code, start, range, c, va, n))
+        if (sweep(f, code, start, range, c, n))
             goto incomplete;
     }
-    mark_symbols(f, c, va, n);
+    mark_symbols(f, c, n);
     for (size_t i = 0; i < n; i++)
-        c[i].ok = c[i].ok == (SEEN_MOV | SEEN_SYS | IN_FN);
+        c[i].ok = c[i].ok == (SEEN_INSN | SEEN_SYS | IN_FN);
     return 0;
 incomplete:
     for (size_t i = 0; i < n; i++)

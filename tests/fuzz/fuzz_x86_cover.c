@@ -1,7 +1,8 @@
 /* fuzz_x86_cover.c: the syscall-site coverer (lib/x86/x86_cover.c) on arbitrary files: its ELF
  * headers, unwind records and code are all untrusted. Each input is an exact-size copy, so ASan
  * sees any read past its end; every candidate it reports must be inside the file and really be
- * `mov %rNd, %eax; syscall`; a check that succeeds had them in strictly increasing order. */
+ * an instruction a stub may run, then a syscall; a check that succeeds had them in strictly
+ * increasing order. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > 64)
         n = 64;
     for (size_t i = 0; i < n; i++)
-        if (c[i].off + 5 > size || c[i].off + 5 < c[i].off || x86_cover_reg(file + c[i].off) < 8)
+        if (c[i].off > size || size - c[i].off < c[i].len + 2u ||
+            x86_cover_movable(file + c[i].off, c[i].len) != c[i].len ||
+            file[c[i].off + c[i].len] != 0x0f || file[c[i].off + c[i].len + 1] != 0x05)
             abort();
     int r = x86_cover_check(file, size, c, n);
     for (size_t i = 0; i < n; i++)

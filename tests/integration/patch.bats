@@ -81,7 +81,7 @@ traps() { sed -n 's/.*syscall patching: [0-9]* syscalls, \([0-9]*\) trapped.*/\1
 # site ADDR LOG: what the debug log says about the syscall at ADDR (hex, no 0x)
 site_line() { grep "syscall site 0x$1 " "$2" || true; }
 
-@test "mov %rNd,%eax before the syscall, no padding near: covered with it where nothing jumps in" {
+@test "an instruction a stub can run before the syscall, no padding near: covered with it where nothing jumps in" {
   differential patch_cover count 300
   differential patch_cover restart
   ALCOVE_RUN_OPTS="--cpu-count 2" differential patch_cover restart
@@ -89,21 +89,24 @@ site_line() { grep "syscall site 0x$1 " "$2" || true; }
   differential patch_cover contend 500
   local T=$BATS_TEST_TMPDIR v
   for v in musl-exec glibc-exec; do
-    local p s1 s2 s3
+    local p s1 s2 s3 s4
     p=$(prog patch_cover-$v)
-    # the syscalls of cover_getppid, jumped_getppid and cover_futex (fixed addresses: -exec)
-    for f in cover_getppid jumped_getppid cover_futex; do
+    # the syscalls of cover_getppid, jumped_getppid, cover_futex and long_getppid (fixed
+    # addresses: -exec)
+    for f in cover_getppid jumped_getppid cover_futex long_getppid; do
       objdump -d "$p" | awk -v f="<$f>:" '$2 == f {g=1} g && /\tsyscall/ {sub(":", "", $1); print $1; exit}'
     done > "$T/sites"
-    { read -r s1; read -r s2; read -r s3; } < "$T/sites"
-    [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] || { cat "$T/sites"; return 1; }
+    { read -r s1; read -r s2; read -r s3; read -r s4; } < "$T/sites"
+    [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ] || { cat "$T/sites"; return 1; }
     rm -f "$T/log"
     run "$ALCOVE" run --log-level debug --log-file "$T/log" "$p" count 300
     [ "$status" -eq 0 ] || { echo "$v: $output"; cat "$T/log"; return 1; }
-    site_line "$s1" "$T/log" | grep -q 'now enters without a trap (with the mov before it)' ||
+    site_line "$s1" "$T/log" | grep -q 'now enters without a trap (with the 3-byte instruction before it)' ||
       { echo "$v: cover_getppid's site $s1 not covered"; cat "$T/log"; return 1; }
+    site_line "$s4" "$T/log" | grep -q 'now enters without a trap (with the 7-byte instruction before it)' ||
+      { echo "$v: long_getppid's site $s4 not covered"; cat "$T/log"; return 1; }
     # a branch lands on jumped_getppid's syscall: refused, and it says why
-    site_line "$s2" "$T/log" | grep -q 'stays on the trap path: a mov before it, but its file' ||
+    site_line "$s2" "$T/log" | grep -q 'stays on the trap path: .*unwind tables do not show' ||
       { echo "$v: jumped_getppid's site $s2:"; site_line "$s2" "$T/log"; return 1; }
     local covered traps
     traps=$(traps "$T/log")
@@ -113,9 +116,9 @@ site_line() { grep "syscall site 0x$1 " "$2" || true; }
     rm -f "$T/log"
     run "$ALCOVE" run --cpu-count 2 --log-level debug --log-file "$T/log" "$p" restart
     [ "$status" -eq 0 ] || { echo "$v: $output"; cat "$T/log"; return 1; }
-    site_line "$s3" "$T/log" | grep -q 'with the mov before it' ||
+    site_line "$s3" "$T/log" | grep -q 'with the 4-byte instruction before it' ||
       { echo "$v: cover_futex's site $s3 not covered"; cat "$T/log"; return 1; }
-    covered=$(grep -c 'with the mov before it)$' "$T/log" || true)
-    echo "# $v restart: $covered sites covered with the mov; $(traps "$T/log") traps" >&3
+    covered=$(grep -c 'instruction before it)$' "$T/log" || true)
+    echo "# $v restart: $covered sites covered with the instruction before; $(traps "$T/log") traps" >&3
   done
 }

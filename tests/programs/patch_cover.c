@@ -1,11 +1,14 @@
-/* patch_cover.c: syscall sites whose number comes from `mov %rNd, %eax` right before the
- * `syscall`, with no padding near (glibc's futex calls in its lock, condition-variable and
- * barrier code look like this). The enclave kernel covers such a pair with one jmp (way 3 of
- * enclave/kernel/patch.c) where the program's unwind tables show nothing jumps to the syscall.
- * The same output natively and in an enclave is the test; patch.bats also reads the enclave's
- * debug log for what was patched.
- *   patch_cover count N     N getppid() through a covered site, N through one a branch reaches
- *   patch_cover restart     a futex wait on a covered site, restarted after 5 SA_RESTART signals
+/* patch_cover.c: syscall sites right after an instruction a stub can run in their place, with
+ * no padding near (glibc's futex calls in its lock, condition-variable and barrier code look
+ * like this: `mov %r8d, %eax; syscall`, `xor $0x80, %sil; syscall`). The enclave kernel covers
+ * such a pair with one jmp (way 3 of enclave/kernel/patch.c) where the program's unwind tables
+ * show nothing jumps inside. The same output natively and in an enclave is the test; patch.bats
+ * also reads the enclave's debug log for what was patched.
+ *   patch_cover count N     N getppid() through each of two covered sites (the number from
+ *                           `mov %r8d, %eax`, 3 bytes; from `mov $110, %rax`, 7 bytes), N
+ *                           through one a branch reaches
+ *   patch_cover restart     a futex wait on a covered site (`xor $1, %sil` makes the op: it
+ *                           must not run twice), restarted after 5 SA_RESTART signals
  *   patch_cover contend N   4 threads pass a token N times through futex wait/wake on covered
  *                           sites (on 2 vCPUs the patch waits until no other thread runs) */
 #define _GNU_SOURCE
@@ -39,6 +42,18 @@ __attribute__((noinline)) static long cover_getppid(void)
     return ret;
 }
 
+/* getppid with the number from a 7-byte mov (48 c7 c0 6e 00 00 00: mov $110, %rax), which way
+ * 1 does not take: covered, the jmp over its first five bytes, the syscall left as it was */
+__attribute__((noinline)) static long long_getppid(void)
+{
+    long ret;
+    __asm__ volatile(".byte 0x48, 0xc7, 0xc0, 0x6e, 0, 0, 0\n\tsyscall\n\t" NO_PADDING_NEAR
+                     : "=a"(ret)
+                     :
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
 /* the same, but a branch lands on the syscall (when flag is 0): never covered */
 __attribute__((noinline)) static long jumped_getppid(long flag)
 {
@@ -54,16 +69,17 @@ __attribute__((noinline)) static long jumped_getppid(long flag)
     return ret;
 }
 
-/* futex(uaddr, op, val, ts) with the number moved from r12d (44 89 e0 0f 05) */
+/* futex(uaddr, op, val, ts), the op made by `xor $1, %sil` right before the syscall (40 80 f6
+ * 01 0f 05), as glibc makes FUTEX_PRIVATE_FLAG with xor $0x80. Run twice (a restart that went
+ * back to it), the xor would turn a FUTEX_WAIT into a FUTEX_WAKE. */
 __attribute__((noinline, noclone)) static long cover_futex(atomic_int *uaddr, long op, long val,
                                                            const struct timespec *ts)
 {
-    register long nr __asm__("r12") = SYS_futex;
     register long r10 __asm__("r10") = (long)ts;
-    long ret;
-    __asm__ volatile("mov %%r12d, %%eax\n\tsyscall\n\t" NO_PADDING_NEAR
-                     : "=a"(ret)
-                     : "r"(nr), "D"(uaddr), "S"(op), "d"(val), "r"(r10)
+    long ret = SYS_futex;
+    __asm__ volatile("xor $1, %%sil\n\tsyscall\n\t" NO_PADDING_NEAR
+                     : "+a"(ret)
+                     : "D"(uaddr), "S"(op ^ 1), "d"(val), "r"(r10)
                      : "rcx", "r11", "memory");
     return ret;
 }
@@ -73,6 +89,7 @@ static int count(long n)
     long want = getppid(), bad = 0;
     for (long i = 0; i < n; i++) {
         bad += cover_getppid() != want;
+        bad += long_getppid() != want;
         bad += jumped_getppid(i & 1) != want;
     }
     printf("count: %ld calls through each site, %ld wrong results\n", n, bad);
@@ -123,11 +140,13 @@ static int restart(void)
     do
         r = cover_futex(&g_word, FUTEX_WAIT, 0, NULL); /* restarted by each signal */
     while (r == -EAGAIN && atomic_load(&g_word) == 0);
+    /* only the poker's wake, after its 5 signals, ends the wait (a restart that ran the xor
+     * again would have made it a FUTEX_WAKE, which returns at once) */
+    int hits = atomic_load(&g_hits), word = atomic_load(&g_word);
     pthread_join(t, NULL);
     printf("restart: the wait returned %s after %d signals, word %d\n",
-           r == 0 || r == -EAGAIN ? "0 or EAGAIN" : strerror((int)-r), atomic_load(&g_hits),
-           atomic_load(&g_word));
-    return !(r == 0 || r == -EAGAIN) || atomic_load(&g_hits) != 5;
+           r == 0 || r == -EAGAIN ? "0 or EAGAIN" : strerror((int)-r), hits, word);
+    return !(r == 0 || r == -EAGAIN) || hits != 5 || word != 1;
 }
 
 /* ---- contend: a token passed around 4 threads ---- */

@@ -1,7 +1,8 @@
-/* test_x86_cover.c: the syscall sites lib/x86/x86_cover.c lets the patcher cover with the mov
- * before them: every case of tests/unit/x86_cover_sample.S (built by meson, its path in
- * X86_COVER_SAMPLE), Debian's libc.so.6 (whose pthread and futex code has such sites), and
- * malformed files (truncated, headers out of bounds, no unwind table). */
+/* test_x86_cover.c: the syscall sites lib/x86/x86_cover.c lets the patcher cover with the
+ * instruction before them: which instructions a stub may run (x86_cover_movable), every case of
+ * tests/unit/x86_cover_sample.S (built by meson, its path in X86_COVER_SAMPLE), Debian's
+ * libc.so.6 (whose pthread and futex code has such sites), and malformed files (truncated,
+ * headers out of bounds, no unwind table). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,7 +51,8 @@ static long sym_off(const char *name)
 
 struct want {
     const char *fn;
-    int skip; /* bytes from the function's start to the mov */
+    int skip; /* bytes from the function's start to the instruction */
+    int len;  /* its length */
     int ok;
 };
 
@@ -61,28 +63,46 @@ static void test_sample(void **state)
     assert_non_null(path);
     size_t size;
     uint8_t *b = slurp(path, &size);
-    struct x86_cover c[16];
-    size_t n = x86_cover_find(b, size, c, 16);
+    struct x86_cover c[32];
+    size_t n = x86_cover_find(b, size, c, 32);
     static const struct want want[] = {
-        {"good_89", 6, 1},      {"good_8b", 6, 1},   {"jump_in", 4, 0},   {"indirect", 0, 0},
-        {"in_immediate", 2, 0}, {"target", 0, 0},    {"no_cfi", 0, 0},    {"split_a", 0, 0},
-        {"rip_indirect", 0, 0}, {"xb_target", 0, 0}, {"sym_entry", 0, 0},
+        {"good_89", 6, 3, 1},
+        {"good_8b", 6, 3, 1},
+        {"jump_in", 4, 3, 0},
+        {"indirect", 0, 3, 0},
+        {"in_immediate", 2, 3, 0},
+        {"target", 0, 3, 0},
+        {"no_cfi", 0, 3, 0},
+        {"split_a", 0, 3, 0},
+        {"rip_indirect", 0, 3, 0},
+        {"xb_target", 0, 3, 0},
+        {"sym_entry", 0, 3, 0},
+        /* each with the instruction without its REX prefix (a shorter reading, refused) */
+        {"good_xor", 5, 4, 1},
+        {"good_xor", 6, 3, 0},
+        {"good_lea", 5, 4, 1},
+        {"good_lea", 6, 3, 0},
+        {"good_long", 0, 7, 1},
+        {"good_long", 1, 6, 0},
+        {"xor_jump_in", 4, 4, 0},
+        {"xor_jump_in", 5, 3, 0},
     };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     assert_int_equal(x86_cover_check(b, size, c, n), 0);
     for (size_t i = 0; i < n; i++) {
         long at = sym_off(want[i].fn) + want[i].skip;
-        printf("%-12s mov at %#lx: %s\n", want[i].fn, at, c[i].ok ? "covered" : "refused");
+        printf("%-12s %d-byte instruction at %#lx: %s\n", want[i].fn, c[i].len, at,
+               c[i].ok ? "covered" : "refused");
         assert_int_equal((long)c[i].off, at);
+        assert_int_equal(c[i].len, want[i].len);
         assert_int_equal(c[i].ok, want[i].ok);
     }
-    assert_int_equal(x86_cover_reg(b + c[0].off), 8);
-    assert_int_equal(x86_cover_reg(b + c[1].off), 15);
     free(b);
 }
 
 /* Debian 12's libc.so.6: its futex sites in pthread_cond_*, pthread_barrier_* and the lock
- * code; every one accepted, and each really is mov %rNd,%eax; syscall */
+ * code (mov %rNd, %eax and xor $0x80, %sil before the syscall) among the accepted, and every
+ * candidate an instruction a stub may run, then a syscall */
 static void test_libc(void **state)
 {
     (void)state;
@@ -93,14 +113,60 @@ static void test_libc(void **state)
     printf("libc.so.6: %zu candidates\n", n);
     assert_true(n > 0 && n <= X86_COVER_MAX);
     assert_int_equal(x86_cover_check(b, size, c, n), 0);
-    size_t ok = 0;
+    size_t ok = 0, xor_sil = 0, mov_eax = 0;
     for (size_t i = 0; i < n; i++) {
-        ok += c[i].ok;
-        assert_true(x86_cover_reg(b + c[i].off) >= 8);
+        const uint8_t *p = b + c[i].off;
+        assert_int_equal(x86_cover_movable(p, c[i].len), c[i].len);
+        assert_true(p[c[i].len] == 0x0f && p[c[i].len + 1] == 0x05);
+        if (!c[i].ok)
+            continue;
+        ok++;
+        xor_sil += c[i].len == 4 && memcmp(p, "\x40\x80\xf6", 3) == 0;
+        mov_eax += c[i].len == 3 && (p[0] == 0x44 || p[0] == 0x41) && (p[2] & 0xc7) == 0xc0;
     }
-    printf("libc.so.6: %zu accepted\n", ok);
-    assert_true(ok > 0);
+    printf("libc.so.6: %zu accepted (%zu xor $imm8, %%sil; %zu mov %%rNd, %%eax)\n", ok, xor_sil,
+           mov_eax);
+    assert_true(xor_sil >= 8 && mov_eax >= 4);
     free(b);
+}
+
+/* Which instructions a stub may run in place of the original: byte strings and the answer */
+static void test_movable(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        unsigned n, want;
+    } cases[] = {
+        {"\x44\x89\xc0", 3, 3},                 /* mov %r8d, %eax */
+        {"\x41\x8b\xc7", 3, 3},                 /* mov %r15d, %eax */
+        {"\x40\x80\xf6\x80", 4, 4},             /* xor $0x80, %sil */
+        {"\x48\x8d\x77\x08", 4, 4},             /* lea 8(%rdi), %rsi */
+        {"\x48\xc7\xc0\x27\x00\x00\x00", 7, 7}, /* mov $39, %rax */
+        {"\x48\x0f\x46\xf0", 4, 4},             /* cmovbe %rax, %rsi */
+        {"\x66\x41\x83\xe0\x07", 5, 5},         /* and $7, %r8w */
+        {"\x41\xf7\xd8", 3, 3},                 /* neg %r8d */
+        {"\x89\xc0", 2, 0},                     /* too short: 2 bytes */
+        {"\x8b\x7c\x24\x08", 4, 0},             /* mov 8(%rsp), %edi: memory */
+        {"\x48\x8d\x35\x00\x00\x00\x00", 7, 0}, /* lea (%rip): where it runs */
+        {"\x41\xf7\xf0", 3, 0},                 /* div %r8d: #DE */
+        {"\xf0\x41\x83\xc0\x01", 5, 0},         /* lock prefix */
+        {"\x64\x41\x83\xc0\x01", 5, 0},         /* fs prefix */
+        {"\x67\x48\x8d\x77\x08", 5, 0},         /* address-size prefix */
+        {"\xe8\x00\x00\x00\x00", 5, 0},         /* call */
+        {"\x41\xff\xd0", 3, 0},                 /* call *%r8 */
+        {"\x41\xff\xc0", 3, 3},                 /* inc %r8d */
+        {"\x41\x50\x41\x51", 4, 0},             /* push %r8 (and the next) */
+        {"\xc5\xf9\x6f\xc1", 4, 0},             /* vmovdqa: VEX, not listed */
+        {"\x0f\xa2\x90", 3, 0},                 /* cpuid: 2 bytes */
+        {"\x48\xc7\xc0\x27\x00\x00", 6, 0},     /* cut short */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned got = x86_cover_movable((const uint8_t *)cases[i].bytes, cases[i].n);
+        if (got != cases[i].want)
+            printf("case %zu: %u, want %u\n", i, got, cases[i].want);
+        assert_int_equal(got, cases[i].want);
+    }
 }
 
 /* Cut or damaged files: never a crash, never an accepted site that is not in the file */
@@ -109,32 +175,32 @@ static void test_malformed(void **state)
     (void)state;
     size_t size;
     uint8_t *b = slurp(getenv("X86_COVER_SAMPLE"), &size);
-    struct x86_cover c[16];
-    size_t n = x86_cover_find(b, size, c, 16);
-    assert_true(n > 0);
+    struct x86_cover c[32];
+    size_t n = x86_cover_find(b, size, c, 32);
+    assert_true(n > 0 && n <= 32);
     for (size_t cut = 0; cut < size; cut += 7) {
-        struct x86_cover d[16];
+        struct x86_cover d[32];
         memcpy(d, c, sizeof(d));
         size_t m = 0;
-        while (m < n && d[m].off + 5 <= cut)
+        while (m < n && d[m].off + d[m].len + 2 <= cut)
             m++;
         (void)x86_cover_check(b, cut, d, m);
         for (size_t i = 0; i < m; i++)
-            assert_true(!d[i].ok || d[i].off + 5 <= cut);
+            assert_true(!d[i].ok || d[i].off + d[i].len + 2 <= cut);
     }
     /* every byte of the headers flipped in turn */
     for (size_t at = 0; at < 64 + 56 * 4 && at < size; at++) {
         uint8_t *x = malloc(size);
         memcpy(x, b, size);
         x[at] ^= 0xff;
-        struct x86_cover d[16];
-        size_t m = x86_cover_find(x, size, d, 16);
-        if (m && m <= 16)
+        struct x86_cover d[32];
+        size_t m = x86_cover_find(x, size, d, 32);
+        if (m && m <= 32)
             (void)x86_cover_check(x, size, d, m);
         free(x);
     }
     /* no ELF at all */
-    assert_int_equal(x86_cover_find((const uint8_t *)"not an ELF file", 15, c, 16), 0);
+    assert_int_equal(x86_cover_find((const uint8_t *)"not an ELF file", 15, c, 32), 0);
     assert_int_equal(x86_cover_check((const uint8_t *)"not an ELF file", 15, c, 1), -1);
     assert_int_equal(c[0].ok, 0);
     free(b);
@@ -168,7 +234,7 @@ static void test_craft(void **state)
         assert_int_equal(rc, want[i].rc);
         assert_int_equal(c[0].ok, want[i].f_ok);
         assert_int_equal(c[1].ok, want[i].h_ok);
-        assert_int_equal(x86_cover_reg(b + c[0].off), 8);
+        assert_int_equal(c[0].len, 3);
         free(b);
     }
 }
@@ -176,9 +242,8 @@ static void test_craft(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sample),
-        cmocka_unit_test(test_libc),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_movable), cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_libc),    cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_craft),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

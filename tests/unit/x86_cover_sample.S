@@ -1,6 +1,7 @@
 /* x86_cover_sample.S: a tiny static program whose functions are the cases of lib/x86/x86_cover.c
- * (tests/unit/test_x86_cover.c reads this file; it is never run). Each `mov %rNd, %eax;
- * syscall` pair is a candidate; the comment says whether it may be covered. */
+ * (tests/unit/test_x86_cover.c reads this file; it is never run). Each syscall after an
+ * instruction a stub can run (`mov %rNd, %eax`, `xor $0x80, %sil`, ...) is a candidate; the
+ * comment says whether it may be covered. */
     .text
     .globl _start
 _start:
@@ -132,6 +133,64 @@ sym_entry:
     mov %r10d, %eax
     .globl sym_entry_syscall
 sym_entry_syscall:
+    syscall
+    ret
+    .cfi_endproc
+
+/* accepted: glibc's futex sites, xor $0x80, %sil (4 bytes: the jmp cuts the syscall) */
+    .globl good_xor
+good_xor:
+    .cfi_startproc
+    mov $202, %eax
+    xor $0x80, %sil
+    syscall
+    ret
+    .cfi_endproc
+
+/* accepted: lea without rip (an address computed, no memory read) */
+    .globl good_lea
+good_lea:
+    .cfi_startproc
+    mov $39, %eax
+    lea 8(%rdi), %rsi
+    syscall
+    ret
+    .cfi_endproc
+
+/* accepted: 7 bytes (mov $imm32, %rax, c7 /0): the syscall stays after the jmp and int3 */
+    .globl good_long
+good_long:
+    .cfi_startproc
+    mov $39, %rax
+    syscall
+    ret
+    .cfi_endproc
+
+/* refused: a jump lands on the syscall after a 4-byte instruction */
+    .globl xor_jump_in
+xor_jump_in:
+    .cfi_startproc
+    test %edi, %edi
+    jz 1f
+    xor $0x81, %sil
+1:  syscall
+    ret
+    .cfi_endproc
+
+/* not candidates: the instruction before reads memory, is relative to rip, divides, has a
+ * lock or segment prefix, is a branch */
+    .globl not_movable
+not_movable:
+    .cfi_startproc
+    mov 8(%rsp), %edi
+    syscall
+    lea .Lptr(%rip), %rsi
+    syscall
+    div %r8d
+    syscall
+    call 1f
+1:  syscall
+    mov %fs:0x10, %r8
     syscall
     ret
     .cfi_endproc
