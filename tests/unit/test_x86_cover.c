@@ -86,6 +86,18 @@ static void test_sample(void **state)
         {"good_long", 1, 6, 0},
         {"xor_jump_in", 4, 4, 0},
         {"xor_jump_in", 5, 3, 0},
+        /* 7-byte instructions: a way in at the pair's bytes 5 to 8 is inside it */
+        {"long_jump_in", 4, 7, 0},
+        {"long_jump_in", 5, 6, 0},
+        {"long_sym", 0, 7, 0},
+        {"long_sym", 1, 6, 0},
+        {"long_tail", 0, 7, 0},
+        {"long_tail", 1, 6, 0},
+        {"long_after", 4, 7, 1},
+        {"long_after", 5, 6, 0},
+        {"nested", 0, 7, 1},
+        {"nested", 1, 6, 0},
+        {"nested", 2, 3, 0},
     };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     assert_int_equal(x86_cover_check(b, size, c, n), 0);

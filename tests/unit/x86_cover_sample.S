@@ -194,3 +194,67 @@ not_movable:
     syscall
     ret
     .cfi_endproc
+
+/* Spans longer than the jmp: a 7-byte instruction (mov $imm32, %rax, c7 /0) and its syscall
+ * span 9 bytes, so a way in at byte 5 to 8 is inside the pair though past the jmp's five. */
+
+/* refused: a conditional jump lands on the syscall after a 7-byte instruction */
+    .text
+    .globl long_jump_in
+long_jump_in:
+    .cfi_startproc
+    test %edi, %edi
+    jz 1f
+    mov $40, %rax
+1:  syscall
+    ret
+    .cfi_endproc
+
+/* refused: a symbol names the syscall's last byte, the pair's ninth */
+    .globl long_sym
+long_sym:
+    .cfi_startproc
+    mov $41, %rax
+    .byte 0x0f
+    .globl long_sym_last
+long_sym_last:
+    .byte 0x05
+    ret
+    .cfi_endproc
+
+/* refused: another function jumps into the instruction's sixth byte (left as int3 by the
+ * kernel, past the jmp) */
+    .globl long_tail
+long_tail:
+    .cfi_startproc
+    mov $42, %rax
+    syscall
+    ret
+    .cfi_endproc
+    .globl long_tail_other
+long_tail_other:
+    .cfi_startproc
+    jmp long_tail + 5
+    .cfi_endproc
+
+/* accepted: a jump lands right after the syscall (the first byte past the pair) */
+    .globl long_after
+long_after:
+    .cfi_startproc
+    test %edi, %edi
+    jz 1f
+    mov $43, %rax
+    syscall
+1:  ret
+    .cfi_endproc
+
+/* accepted: mov $0x050f01e0, %rax (48 c7 c0 e0 01 0f 05), then a syscall; its immediate holds a
+ * second pair (shl $1, %al; syscall) and the reading without REX a third (c7 c0 ...): those
+ * bytes are not instructions, refused, while the real pair around them is accepted */
+    .globl nested
+nested:
+    .cfi_startproc
+    mov $0x050f01e0, %rax
+    syscall
+    ret
+    .cfi_endproc
