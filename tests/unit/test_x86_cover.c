@@ -1,5 +1,6 @@
 /* test_x86_cover.c: the syscall sites lib/x86/x86_cover.c lets the patcher cover with the
- * instruction before them: which instructions a stub may run (x86_cover_movable), every case of
+ * instruction before them: which instructions a stub may run (x86_cover_movable, case by case
+ * and every encoding it takes against objdump), every case of
  * tests/unit/x86_cover_sample.S (built by meson, its path in X86_COVER_SAMPLE), Debian's
  * libc.so.6 (whose pthread and futex code has such sites), and malformed files (truncated,
  * headers out of bounds, no unwind table). */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -181,6 +183,128 @@ static void test_movable(void **state)
     }
 }
 
+/* Whether objdump's mnemonic m (its rex and data16 prefix words dropped) is of the list that
+ * x86_cover.h documents. */
+static int listed_mnemonic(const char *m)
+{
+    static const char *const names[] = {
+        "add",  "or",  "adc", "sbb",  "and", "sub", "xor", "cmp", "test",
+        "xchg", "mov", "lea", "imul", "mul", "neg", "not", "inc", "dec",
+        "rol",  "ror", "rcl", "rcr",  "shl", "shr", "sar",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(m, names[i]) == 0)
+            return 1;
+    /* cmovcc, setcc; movzx, movsx and movsxd (movzbl, movswq, movslq, movsxd: six letters, not
+     * a string move) */
+    return strncmp(m, "cmov", 4) == 0 || strncmp(m, "set", 3) == 0 ||
+           ((strncmp(m, "movz", 4) == 0 || strncmp(m, "movs", 4) == 0) && strlen(m) == 6);
+}
+
+/* Every encoding x86_cover_movable takes (each one- and 0F-map opcode and ModRM byte, a few SIB
+ * bytes, with no prefix, 66, each REX, 66 and each REX, 66 66), followed by a syscall, read back
+ * by binutils' disassembler, a decoder written by others: the same length and the syscall right
+ * after (the kernel trusts x86_decode's length), a mnemonic of the list, and no memory operand
+ * but lea's, none relative to rip. */
+static void test_movable_objdump(void **state)
+{
+    (void)state;
+    static const uint8_t sibs[] = {0x00, 0x24, 0x25, 0x65, 0xe4};
+    char path[] = "/tmp/x86_cover_movable.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    size_t cap = 1 << 16, n = 0, pos = 0;
+    struct rec {
+        size_t pos;
+        unsigned len;
+    } *recs = malloc(cap * sizeof(*recs));
+    assert_non_null(recs);
+    for (unsigned pre = 0; pre < 36; pre++) {
+        uint8_t b[24];
+        unsigned np = 0;
+        if (pre == 1 || (pre >= 18 && pre < 36))
+            b[np++] = 0x66;
+        if (pre == 34 || pre == 35)
+            b[np++] = 0x66;
+        if (pre == 35)
+            b[np++] = 0x48;
+        else if (pre >= 2 && pre < 18)
+            b[np++] = (uint8_t)(0x40 + pre - 2);
+        else if (pre >= 18 && pre < 34)
+            b[np++] = (uint8_t)(0x40 + pre - 18);
+        for (unsigned map = 0; map < 2; map++)
+            for (unsigned op = 0; op < 256; op++)
+                for (unsigned m = 0; m < 256; m++)
+                    for (unsigned s = 0; s < sizeof(sibs); s++) {
+                        unsigned k = np;
+                        if (map)
+                            b[k++] = 0x0f;
+                        b[k++] = (uint8_t)op;
+                        b[k++] = (uint8_t)m;
+                        b[k++] = sibs[s];
+                        for (unsigned i = 0; i < 8; i++)
+                            b[k++] = (uint8_t)(0x11 + i);
+                        unsigned len = x86_cover_movable(b, k);
+                        if (!len || (s && ((m & 7) != 4 || m >> 6 == 3)))
+                            continue; /* refused, or the same as with the first SIB byte */
+                        if (n == cap) {
+                            cap *= 2;
+                            recs = realloc(recs, cap * sizeof(*recs));
+                            assert_non_null(recs);
+                        }
+                        recs[n++] = (struct rec){pos, len};
+                        assert_int_equal(fwrite(b, 1, len, f), len);
+                        assert_int_equal(fwrite("\x0f\x05\x90", 1, 3, f), 3);
+                        pos += len + 3;
+                    }
+    }
+    assert_int_equal(fclose(f), 0);
+    printf("%zu encodings taken\n", n);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "objdump -D -b binary -mi386:x86-64 --insn-width=16 '%s'", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[512];
+    size_t i = 0, want_sys = (size_t)-1;
+    while (fgets(line, sizeof(line), p)) {
+        char *e;
+        size_t at = strtoul(line, &e, 16);
+        if (e == line || e[0] != ':' || e[1] != '\t')
+            continue; /* not an instruction line */
+        char *text = strchr(e + 2, '\t');
+        unsigned len = 0;
+        for (char *q = e + 2; text && q < text; q++)
+            len += q[0] != ' ' && (q == e + 2 || q[-1] == ' ');
+        char mn[32] = "";
+        for (char *t = text ? text + 1 : NULL; t && sscanf(t, "%31s", mn) == 1;) {
+            if (strncmp(mn, "rex", 3) != 0 && strcmp(mn, "data16") != 0)
+                break; /* the mnemonic, after objdump's words for the prefixes */
+            t = strchr(t, ' ');
+            while (t && *t == ' ')
+                t++;
+        }
+        if (at == want_sys) {
+            assert_string_equal(mn, "syscall");
+            want_sys = (size_t)-1;
+            i++;
+        } else if (i < n && at == recs[i].pos) {
+            int bad = len != recs[i].len || !listed_mnemonic(mn) || strstr(text, "(bad)") ||
+                      strstr(text, "rip") || (strchr(text, '(') && strcmp(mn, "lea") != 0);
+            if (bad)
+                printf("at %#zx (%u bytes by x86_decode): %s", at, recs[i].len, line);
+            assert_false(bad);
+            want_sys = at + len;
+        }
+    }
+    pclose(p);
+    unlink(path);
+    assert_int_equal(i, n); /* every one seen, with its syscall */
+    assert_true(n > 10000);
+    free(recs);
+}
+
 /* Cut or damaged files: never a crash, never an accepted site that is not in the file */
 static void test_malformed(void **state)
 {
@@ -254,9 +378,9 @@ static void test_craft(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_movable), cmocka_unit_test(test_sample),
-        cmocka_unit_test(test_libc),    cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_craft),
+        cmocka_unit_test(test_movable),   cmocka_unit_test(test_movable_objdump),
+        cmocka_unit_test(test_sample),    cmocka_unit_test(test_libc),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_craft),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
