@@ -2,7 +2,7 @@
  * headers, unwind records and code are all untrusted. Each input is an exact-size copy, so ASan
  * sees any read past its end; every candidate it reports must be inside the file and really be
  * an instruction a stub may run, then a syscall; a check that succeeds had them in strictly
- * increasing order. */
+ * increasing order, and the pairs it accepts do not overlap. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,9 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             file[c[i].off + c[i].len] != 0x0f || file[c[i].off + c[i].len + 1] != 0x05)
             abort();
     int r = x86_cover_check(file, size, c, n);
-    for (size_t i = 0; i < n; i++)
+    uint64_t end = 0; /* of the last accepted pair */
+    for (size_t i = 0; i < n; i++) {
         if (c[i].ok > 1 || (r && c[i].ok) || (!r && i && c[i].off <= c[i - 1].off))
             abort(); /* accepted: offsets sorted (the kernel looks them up by bisection) */
+        if (!c[i].ok)
+            continue;
+        /* no two accepted pairs share a byte: one decoding saw each, and it cannot see both
+         * (the kernel keeps them sorted by their syscall's offset, and one jmp would cut the
+         * other) */
+        if (c[i].off < end)
+            abort();
+        end = c[i].off + c[i].len + 2u;
+    }
     free(file);
     return 0;
 }
