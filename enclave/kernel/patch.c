@@ -771,7 +771,11 @@ void patch_syscall_site(const struct regs *r)
     enum cover_result cover = patch_cover(v, x, &len, &why);
     if (cover == COVER_DONE) {
         g_patched_cover++;
-        *st |= SITE_PATCHED_COVER | len << SITE_COVER_LEN_SHIFT;
+        /* the length replaces any earlier one: a site covered before at this address, in a file
+         * unmapped since (dlclose, then another library mapped there), may have had another, and
+         * or-ing the two would send patch_fix_resume to the wrong bytes */
+        *st = (*st & ~(15u << SITE_COVER_LEN_SHIFT)) | SITE_PATCHED_COVER |
+              len << SITE_COVER_LEN_SHIFT;
         klog(ALC_LOG_DEBUG,
              "syscall site %#lx (syscall %lu) now enters without a trap (with the %u-byte "
              "instruction before it)",
