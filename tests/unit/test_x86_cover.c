@@ -268,6 +268,7 @@ static void test_movable_objdump(void **state)
     assert_non_null(p);
     char line[512];
     size_t i = 0, want_sys = (size_t)-1;
+    unsigned carry = 0; /* bytes of prefixes an older objdump printed on lines of their own */
     while (fgets(line, sizeof(line), p)) {
         char *e;
         size_t at = strtoul(line, &e, 16);
@@ -278,9 +279,12 @@ static void test_movable_objdump(void **state)
         for (char *q = e + 2; text && q < text; q++)
             len += q[0] != ' ' && (q == e + 2 || q[-1] == ' ');
         char mn[32] = "";
+        int prefixes_only = 1;
         for (char *t = text ? text + 1 : NULL; t && sscanf(t, "%31s", mn) == 1;) {
-            if (strncmp(mn, "rex", 3) != 0 && strcmp(mn, "data16") != 0)
+            if (strncmp(mn, "rex", 3) != 0 && strcmp(mn, "data16") != 0) {
+                prefixes_only = 0;
                 break; /* the mnemonic, after objdump's words for the prefixes */
+            }
             t = strchr(t, ' ');
             while (t && *t == ' ')
                 t++;
@@ -289,13 +293,17 @@ static void test_movable_objdump(void **state)
             assert_string_equal(mn, "syscall");
             want_sys = (size_t)-1;
             i++;
-        } else if (i < n && at == recs[i].pos) {
+        } else if (i < n && at == recs[i].pos + carry && prefixes_only) {
+            carry += len;
+        } else if (i < n && at == recs[i].pos + carry) {
+            len += carry;
+            carry = 0;
             int bad = len != recs[i].len || !listed_mnemonic(mn) || strstr(text, "(bad)") ||
                       strstr(text, "rip") || (strchr(text, '(') && strcmp(mn, "lea") != 0);
             if (bad)
-                printf("at %#zx (%u bytes by x86_decode): %s", at, recs[i].len, line);
+                printf("at %#zx (%u bytes by x86_decode): %s", recs[i].pos, recs[i].len, line);
             assert_false(bad);
-            want_sys = at + len;
+            want_sys = recs[i].pos + len;
         }
     }
     pclose(p);
