@@ -460,8 +460,11 @@ static int sweep(const struct file *f, uint64_t code, uint64_t start, uint64_t r
         if (indirect) {
             for (long k = lo; k < hi; k++)
                 c[k].ok |= BAD;
-        } else if (d.rel_at >= 0 && !d.rip_rel) {
-            /* a branch target: jcc, jmp, call, loop, and xbegin's abort address */
+        } else if (d.rel_at >= 0) {
+            /* a branch target: jcc, jmp, call, loop, and xbegin's abort address; or an address
+             * taken relative to rip (lea 1f(%rip), %rcx): kept as a pointer, it may be jumped
+             * to, or become a signal frame's rip, where no sweep sees a jump (both are relative
+             * to the next instruction) */
             const uint8_t *r = p + d.rel_at;
             int64_t rel = d.rel_size == 1 ? (int8_t)r[0]
                                           : (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 |

@@ -20,7 +20,8 @@
  *   - no direct jump, conditional jump, call or xbegin (its abort address) anywhere in the
  *     file's functions targets a byte inside it after its first (a compiler's cold part of a
  *     function jumps back into the hot part from another FDE's range: that is why every
- *     function is decoded, not only its own);
+ *     function is decoded, not only its own), and no rip-relative operand names one (an
+ *     address taken, lea 1f(%rip), may be jumped to later through a pointer);
  *   - every function decoded completely (an instruction the decoder does not know could hide a
  *     jump), none lies partly outside the code's file bytes, and the sweeps together decode at
  *     most twice the code (functions listed over and over): otherwise no candidate of the file

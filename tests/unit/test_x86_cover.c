@@ -100,6 +100,8 @@ static void test_sample(void **state)
         {"nested", 0, 7, 1},
         {"nested", 1, 6, 0},
         {"nested", 2, 3, 0},
+        {"addr_taken", 7, 3, 0},
+        {"addr_after", 7, 3, 1},
     };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     assert_int_equal(x86_cover_check(b, size, c, n), 0);

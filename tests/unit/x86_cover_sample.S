@@ -258,3 +258,27 @@ nested:
     syscall
     ret
     .cfi_endproc
+
+/* refused: the function takes the syscall's address (lea .L(%rip)): stored as a pointer, it may
+ * be jumped to or made a signal frame's rip later, by code no sweep sees as a jump */
+    .globl addr_taken
+addr_taken:
+    .cfi_startproc
+    lea .Laddr_sys(%rip), %rcx
+    mov %r12d, %eax
+.Laddr_sys:
+    syscall
+    ret
+    .cfi_endproc
+
+/* accepted: the address taken is the one after the syscall (its return address, as a marker a
+ * seccomp filter compares with), outside the pair */
+    .globl addr_after
+addr_after:
+    .cfi_startproc
+    lea .Laddr_after_ret(%rip), %rcx
+    mov %r13d, %eax
+    syscall
+.Laddr_after_ret:
+    ret
+    .cfi_endproc
