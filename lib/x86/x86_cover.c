@@ -8,6 +8,7 @@
 #include "x86/x86_len.h"
 
 #define PT_LOAD         1u
+#define PT_DYNAMIC      2u
 #define PT_GNU_EH_FRAME 0x6474e550u
 #define PF_X            1u
 #define EM_X86_64       62u
@@ -30,6 +31,7 @@ struct elf {
     struct seg load[MAX_LOAD];
     unsigned nload;
     uint64_t ehf_vaddr, ehf_off, ehf_size; /* PT_GNU_EH_FRAME, size 0 when there is none */
+    uint64_t dyn_off, dyn_size;            /* PT_DYNAMIC, size 0 when there is none */
 };
 
 /* n (1-8) bytes at off, little-endian, into *v: false when they are not all in the file */
@@ -49,6 +51,7 @@ static int parse_elf(const uint8_t *file, size_t size, struct elf *e)
     e->f = (struct file){file, size};
     e->nload = 0;
     e->ehf_size = 0;
+    e->dyn_size = 0;
     uint64_t machine, phoff, phentsize, phnum;
     if (size < 64 || file[0] != 0x7f || file[1] != 'E' || file[2] != 'L' || file[3] != 'F' ||
         file[4] != 2 || file[5] != 1)
@@ -69,7 +72,10 @@ static int parse_elf(const uint8_t *file, size_t size, struct elf *e)
             return 0;
         if (type == PT_LOAD)
             e->load[e->nload++] = (struct seg){vaddr, off, filesz, (uint32_t)flags};
-        else if (type == PT_GNU_EH_FRAME) {
+        else if (type == PT_DYNAMIC) {
+            e->dyn_off = off;
+            e->dyn_size = filesz;
+        } else if (type == PT_GNU_EH_FRAME) {
             e->ehf_vaddr = vaddr;
             e->ehf_off = off;
             e->ehf_size = filesz;
@@ -504,6 +510,61 @@ static void mark_symbols(const struct file *f, struct x86_cover *c, size_t n)
     }
 }
 
+/* Refuses the candidates that an address the dynamic loader writes into data names a byte
+ * inside: R_X86_64_RELATIVE relocations (DT_RELA: the address is the addend) and DT_RELR's
+ * packed ones (the address is the word at the place relocated), found through PT_DYNAMIC. A
+ * position-independent file's pointers to code (`.quad label` in a table) are these; a static
+ * program that is not position-independent has no relocations, and its pointers are not seen.
+ * Tables that do not fit the file are passed over. */
+static void mark_relocs(const struct elf *e, struct x86_cover *c, size_t n)
+{
+    const struct file *f = &e->f;
+    uint64_t rela = 0, relasz = 0, relr = 0, relrsz = 0, tag, val;
+    for (uint64_t at = e->dyn_off; e->dyn_size - (at - e->dyn_off) >= 16; at += 16) {
+        if (!get(f, at, 8, &tag) || !get(f, at + 8, 8, &val) || tag == 0)
+            break; /* DT_NULL ends the table */
+        if (tag == 7)
+            rela = val; /* DT_RELA */
+        else if (tag == 8)
+            relasz = val; /* DT_RELASZ */
+        else if (tag == 36)
+            relr = val; /* DT_RELR */
+        else if (tag == 35)
+            relrsz = val; /* DT_RELRSZ */
+    }
+    uint64_t off = relasz ? va_to_off(e, rela, relasz, 0) : ~0ull;
+    for (uint64_t i = 0; off != ~0ull && i + 24 <= relasz; i += 24) {
+        uint64_t info, addend;
+        if (!get(f, off + i + 8, 8, &info) || !get(f, off + i + 16, 8, &addend))
+            break;
+        if ((info & 0xffffffffu) == 8) /* R_X86_64_RELATIVE */
+            mark_inside(c, n, addend);
+    }
+    /* DT_RELR: an even word is a place (the next one follows it); an odd one a bitmap of the
+     * 63 places after the last, one bit each */
+    off = relrsz ? va_to_off(e, relr, relrsz, 0) : ~0ull;
+    uint64_t where = 0, word;
+    for (uint64_t i = 0; off != ~0ull && i + 8 <= relrsz; i += 8) {
+        if (!get(f, off + i, 8, &word))
+            break;
+        uint64_t places[63], np = 0;
+        if (!(word & 1)) {
+            places[np++] = word;
+            where = word + 8;
+        } else {
+            for (unsigned b = 1; b < 64; b++)
+                if (word >> b & 1)
+                    places[np++] = where + 8 * (b - 1);
+            where += 8 * 63;
+        }
+        for (uint64_t k = 0; k < np; k++) {
+            uint64_t poff = va_to_off(e, places[k], 8, 0), value;
+            if (poff != ~0ull && get(f, poff, 8, &value))
+                mark_inside(c, n, value);
+        }
+    }
+}
+
 int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_t n)
 {
     struct elf e;
@@ -567,6 +628,7 @@ int x86_cover_check(const uint8_t *file, size_t size, struct x86_cover *c, size_
             goto incomplete;
     }
     mark_symbols(f, c, n);
+    mark_relocs(&e, c, n);
     for (size_t i = 0; i < n; i++)
         c[i].ok = c[i].ok == (SEEN_INSN | SEEN_SYS | IN_FN);
     return 0;

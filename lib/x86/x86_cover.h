@@ -17,6 +17,8 @@
  *     or data decoded as code), and neither a function nor a symbol of .symtab or .dynsym
  *     begins inside them (a function's first byte, or an entry point such as a global label of
  *     hand-written assembly, may be called or jumped to through a pointer or from another file);
+ *   - no address that a relocation writes into data (R_X86_64_RELATIVE, DT_RELR: a table of
+ *     pointers to code in a position-independent file) names a byte inside it after its first;
  *   - no direct jump, conditional jump, call or xbegin (its abort address) anywhere in the
  *     file's functions targets a byte inside it after its first (a compiler's cold part of a
  *     function jumps back into the hot part from another FDE's range: that is why every

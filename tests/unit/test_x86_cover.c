@@ -385,12 +385,35 @@ static void test_craft(void **state)
     }
 }
 
+/* A shared library whose data points at one pair's syscall through a relocation
+ * (x86_cover_reloc.S): R_X86_64_RELATIVE, and DT_RELR. That pair refused, the other accepted. */
+static void test_reloc(void **state)
+{
+    (void)state;
+    static const char *const envs[] = {"X86_COVER_RELOC", "X86_COVER_RELOC_RELR"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *path = getenv(envs[i]);
+        assert_non_null(path);
+        size_t size;
+        uint8_t *b = slurp(path, &size);
+        struct x86_cover c[4];
+        assert_int_equal(x86_cover_find(b, size, c, 4), 2); /* pointed's pair, then plain's */
+        assert_int_equal(x86_cover_check(b, size, c, 2), 0);
+        printf("%s: pointed %s, plain %s\n", envs[i], c[0].ok ? "covered" : "refused",
+               c[1].ok ? "covered" : "refused");
+        assert_int_equal(c[0].ok, 0);
+        assert_int_equal(c[1].ok, 1);
+        free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_movable),   cmocka_unit_test(test_movable_objdump),
         cmocka_unit_test(test_sample),    cmocka_unit_test(test_libc),
         cmocka_unit_test(test_malformed), cmocka_unit_test(test_craft),
+        cmocka_unit_test(test_reloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
