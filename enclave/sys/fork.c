@@ -13,8 +13,8 @@
  */
 #include "file.h"
 #include "klib.h"
-#include "pidfd.h"
 #include "mm.h"
+#include "pidfd.h"
 #include "process.h"
 #include "scheduler.h"
 #include "signal.h"
