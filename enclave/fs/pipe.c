@@ -323,6 +323,74 @@ static const struct file_ops g_pipe_ops = {
     .release = pipe_release,
 };
 
+/* ---- splice and tee (sys/splice.c): the ring seen without being consumed ---- */
+
+bool pipe_is(const struct file *f)
+{
+    return f->ops == &g_pipe_ops;
+}
+
+bool pipe_same(const struct file *a, const struct file *b)
+{
+    return a->priv == b->priv;
+}
+
+long pipe_peek(struct file *f, void *buf, size_t len, bool nonblock)
+{
+    struct pipe *p = f->priv;
+    while (pipe_empty(p)) {
+        if (!p->writers)
+            return 0;
+        if (nonblock)
+            return -EAGAIN;
+        if (wait_until(readable_or_eof, f, 0, WAIT_FOREVER))
+            return -ERESTARTSYS;
+    }
+    size_t done = 0;
+    for (uint32_t i = p->tail; i != p->head && done < len; i++) {
+        struct slot *s = slot_at(p, i);
+        uint32_t n = (uint32_t)MIN((size_t)s->len, len - done);
+        memcpy((uint8_t *)buf + done, page_at(p, i) + s->off, n);
+        done += n;
+    }
+    return (long)done;
+}
+
+void pipe_consume(struct file *f, size_t n)
+{
+    struct pipe *p = f->priv;
+    bool was_full = pipe_full(p);
+    while (n && !pipe_empty(p)) {
+        struct slot *s = slot_at(p, p->tail);
+        uint32_t k = (uint32_t)MIN((size_t)s->len, n);
+        s->off += k;
+        s->len -= k;
+        p->bytes -= k;
+        n -= k;
+        if (s->len == 0)
+            p->tail++;
+    }
+    if (was_full)
+        notify(p, POLLOUT | POLLWRNORM);
+}
+
+long pipe_wait_room(struct file *f, bool nonblock)
+{
+    struct pipe *p = f->priv;
+    for (;;) {
+        if (!p->readers) {
+            signal_raise(SIGPIPE);
+            return -EPIPE;
+        }
+        if (!pipe_full(p))
+            return (long)(p->ring_size - (p->head - p->tail)) * SLOT_SIZE;
+        if (nonblock)
+            return -EAGAIN;
+        if (wait_until(writable_or_broken, f, 0, WAIT_FOREVER))
+            return -ERESTARTSYS;
+    }
+}
+
 /* Moves the data into a ring of nslots (a power of two) at indices 0..n-1. */
 static long pipe_resize(struct pipe *p, uint32_t nslots)
 {

@@ -108,6 +108,7 @@ struct process {
     struct coredump *core; /* while it dumps core (kernel/coredump.c) */
     /* System V semaphore adjustments made with SEM_UNDO, applied at its end (sys/sem.c) */
     struct sem_undo *sem_undo;
+    struct pidfd *pidfds; /* its pidfds (sys/pidfd.c), each of which holds a reference */
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
@@ -162,6 +163,10 @@ NORETURN void process_thread_leave(void);
 int process_unshare(struct process *p);
 /* The vfork parent waiting for p may go on (p called execve, or ended). */
 void process_vfork_done(struct process *p);
+/* A reference on p held outside the process tree (a pidfd): p stays allocated, reaped or
+ * not, until process_put. */
+void process_get(struct process *p);
+void process_put(struct process *p);
 /* A zombie child's end is reported: it is unlinked and freed. */
 void process_reap(struct process *p);
 /* sys/sem.c: p ends: its SEM_UNDO adjustments are applied to their semaphores and forgotten. */

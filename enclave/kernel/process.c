@@ -6,6 +6,7 @@
 #include "futex.h"
 #include "klib.h"
 #include "mm.h"
+#include "pidfd.h"
 #include "scheduler.h"
 #include "signal.h"
 #include "wait.h"
@@ -124,6 +125,16 @@ static void put_process(struct process *p)
     kfree(p);
 }
 
+void process_get(struct process *p)
+{
+    p->refs++;
+}
+
+void process_put(struct process *p)
+{
+    put_process(p);
+}
+
 void process_discard(struct process *p)
 {
     procfs_forget(p);
@@ -155,6 +166,7 @@ void process_reap(struct process *p)
     parent->children_cpu_ns += p->dead_cpu_ns + p->children_cpu_ns;
     procfs_forget(p);
     unlink_process(p);
+    pidfd_process_ended(p); /* its pidfds hang up now (POLLHUP) */
     put_process(p);
     waitq_wake(&parent->child_wq); /* another waiter for it may have no child left (ECHILD) */
 }
@@ -260,6 +272,7 @@ static void finish(struct process *p)
             notify_parent(c);
     }
     p->zombie = true;
+    pidfd_process_ended(p); /* before the parent hears: it may reap p at once */
     notify_parent(p);
 }
 

@@ -14,6 +14,7 @@
 #include "file.h"
 #include "klib.h"
 #include "mm.h"
+#include "pidfd.h"
 #include "process.h"
 #include "scheduler.h"
 #include "signal.h"
@@ -133,6 +134,8 @@ SYSCALL_DEFINE0(vfork)
 #define P_PID       1
 #define P_PGID      2
 #define P_PIDFD     3
+/* not Linux's: waitid's own mark for a PIDFD_NONBLOCK pidfd (no WNOHANG asked, EAGAIN) */
+#define WNOHANG_EAGAIN 0x00000100
 
 struct wait_req {
     int idtype, id;
@@ -256,15 +259,34 @@ SYSCALL_DEFINE5(waitid, int, idtype, int, id, uint64_t, uinfo, uint32_t, options
         if (idtype == P_PGID && id == 0)
             id = current_process()->pgid;
         break;
-    case P_PIDFD:
-        return id < 0 ? -EINVAL : -EBADF; /* no descriptor is a pidfd */
+    case P_PIDFD: {
+        /* the pidfd's process (sys/pidfd.c), which must be a child not yet reaped; a
+         * PIDFD_NONBLOCK one does not wait, and says EAGAIN where WNOHANG would say 0 */
+        if (id < 0)
+            return -EINVAL;
+        struct file *f = fd_get(id);
+        if (!f)
+            return -EBADF;
+        struct process *p = pidfd_process(f);
+        if (!p)
+            return -EBADF;
+        if (!pidfd_alive(p) || p->parent != current_process())
+            return -ECHILD;
+        idtype = P_PID;
+        id = p->pid;
+        if ((f->flags & O_NONBLOCK) && !(options & WNOHANG))
+            options |= WNOHANG | WNOHANG_EAGAIN;
+        break;
+    }
     default:
         return -EINVAL;
     }
-    struct wait_req w = {idtype, id, options, NULL, false};
+    struct wait_req w = {idtype, id, options & ~WNOHANG_EAGAIN, NULL, false};
     long err = find_child(&w);
     if (err)
         return err;
+    if (!w.found && (options & WNOHANG_EAGAIN))
+        return -EAGAIN;
     struct linux_siginfo si;
     memset(&si, 0, sizeof(si));
     struct process *c = w.found;

@@ -325,6 +325,93 @@ SYSCALL_DEFINE4(pwritev, int, fd, uint64_t, uiov, int, cnt, int64_t, off)
     return f ? vec_at(f, uiov, cnt, off, true) : -EBADF;
 }
 
+/* preadv2/pwritev2: preadv and pwritev with flags, or readv and writev at offset -1. The files
+ * are memory, so RWF_HIPRI, RWF_DSYNC and RWF_SYNC have nothing to tune; RWF_APPEND writes at
+ * the end as O_APPEND does; RWF_NOWAIT makes a pipe or socket non-blocking for the call
+ * (EAGAIN where it would wait) and changes nothing on a file, which never waits. Linux's later
+ * bits (RWF_NOAPPEND, RWF_ATOMIC, RWF_DONTCACHE) and unknown ones are EOPNOTSUPP, as Linux
+ * answers for the last two on a tmpfs file. */
+#define RWF_HIPRI  0x01u
+#define RWF_DSYNC  0x02u
+#define RWF_SYNC   0x04u
+#define RWF_NOWAIT 0x08u
+#define RWF_APPEND 0x10u
+
+static long vec2(int fd, uint64_t uiov, int cnt, int64_t off, uint32_t flags, bool write)
+{
+    if (off < -1)
+        return -EINVAL;
+    struct file *f = write ? writable(fd) : readable(fd);
+    if (!f)
+        return -EBADF;
+    if (off >= 0 && (write ? !f->ops->pwrite : !f->ops->pread))
+        return -ESPIPE;
+    if (flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND))
+        return -EOPNOTSUPP;
+    /* the flags are the file's only for this call, which does not wait with them set: a file
+     * that waits (a pipe, a socket) does not with O_NONBLOCK, and a regular one never does */
+    uint32_t saved = f->flags;
+    if ((flags & RWF_NOWAIT) && !(f->inode && S_ISREG(f->inode->mode)))
+        f->flags |= O_NONBLOCK;
+    if (write && (flags & RWF_APPEND) && f->inode && S_ISREG(f->inode->mode))
+        f->flags |= O_APPEND;
+    long ret = transfer_iov(f, uiov, cnt, off, write);
+    f->flags = (f->flags & ~(uint32_t)(O_NONBLOCK | O_APPEND)) | (saved & (O_NONBLOCK | O_APPEND));
+    return ret;
+}
+
+SYSCALL_DEFINE6(preadv2, int, fd, uint64_t, uiov, int, cnt, int64_t, off, int64_t, off_hi, uint32_t,
+                flags)
+{
+    (void)off_hi; /* x86-64 takes the whole offset in the low word */
+    return vec2(fd, uiov, cnt, off, flags, false);
+}
+
+SYSCALL_DEFINE6(pwritev2, int, fd, uint64_t, uiov, int, cnt, int64_t, off, int64_t, off_hi,
+                uint32_t, flags)
+{
+    (void)off_hi;
+    return vec2(fd, uiov, cnt, off, flags, true);
+}
+
+/* vmsplice: a pipe's write end takes the user's buffers as writev would, but only what fits
+ * once there is room (Linux waits for space once, then adds what it can); a read end gives
+ * its data as readv would. The buffers are copied, not mapped into the pipe, so SPLICE_F_GIFT
+ * changes nothing. SPLICE_F_NONBLOCK or the end's O_NONBLOCK: EAGAIN instead of a wait. */
+#define SPLICE_F_NONBLOCK 0x02u
+#define SPLICE_F_ALL      0x0fu
+
+SYSCALL_DEFINE4(vmsplice, int, fd, uint64_t, uiov, uint64_t, cnt, uint32_t, flags)
+{
+    if (flags & ~SPLICE_F_ALL)
+        return -EINVAL;
+    struct file *f = fd_get(fd);
+    if (!f || !pipe_is(f))
+        return -EBADF;
+    bool write = (f->flags & O_ACCMODE) != O_RDONLY;
+    if (cnt > IOV_MAX)
+        return -EINVAL;
+    bool nonblock = (flags & SPLICE_F_NONBLOCK) || (f->flags & O_NONBLOCK);
+    if (write) {
+        /* the wait comes first; the write after it never waits (O_NONBLOCK for it alone) */
+        long room = pipe_wait_room(f, nonblock);
+        if (room < 0)
+            return room;
+        uint32_t saved = f->flags;
+        f->flags |= O_NONBLOCK;
+        long ret = transfer_iov(f, uiov, (int)cnt, -1, true);
+        f->flags = (f->flags & ~(uint32_t)O_NONBLOCK) | (saved & O_NONBLOCK);
+        return ret;
+    }
+    if (!nonblock)
+        return transfer_iov(f, uiov, (int)cnt, -1, false);
+    uint32_t saved = f->flags;
+    f->flags |= O_NONBLOCK;
+    long ret = transfer_iov(f, uiov, (int)cnt, -1, false);
+    f->flags = (f->flags & ~(uint32_t)O_NONBLOCK) | (saved & O_NONBLOCK);
+    return ret;
+}
+
 SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
 {
     struct file *f = fd_get(fd);
@@ -348,6 +435,53 @@ SYSCALL_DEFINE3(getdents64, int, fd, uint64_t, ubuf, uint64_t, count)
     return f->ops->getdents(f, (void *)ubuf, count);
 }
 
+/* Moves up to count bytes from in to out through a bounce buffer of this call's own (a read or
+ * write may block: process.h). in is read at *in_off when in_off is given, else at its position
+ * (read); out is written at *out_off when given, else at its position (write); the offsets
+ * given are advanced by what moved. It stops at a short read or write. The bytes moved, or
+ * -errno when none did. sendfile and copy_file_range share it. */
+static long bounce_copy(struct file *in, int64_t *in_off, struct file *out, int64_t *out_off,
+                        uint64_t count)
+{
+    count = MIN(count, MAX_RW_COUNT);
+    const size_t bufsize = MIN(count, 65536);
+    if (bufsize == 0)
+        return 0;
+    uint8_t *buf = kmalloc(bufsize);
+    if (!buf)
+        return -ENOMEM;
+    long done = 0;
+    while ((uint64_t)done < count) {
+        size_t want = MIN(bufsize, count - (uint64_t)done);
+        long n = in_off ? in->ops->pread(in, buf, want, (uint64_t)*in_off + (uint64_t)done)
+                        : in->ops->read(in, buf, want);
+        if (n <= 0) {
+            if (n < 0 && done == 0)
+                done = n;
+            break;
+        }
+        long w = out_off
+                     ? out->ops->pwrite(out, buf, (size_t)n, (uint64_t)*out_off + (uint64_t)done)
+                     : out->ops->write(out, buf, (size_t)n);
+        if (w < 0) {
+            if (done == 0)
+                done = w;
+            break;
+        }
+        done += w;
+        if (w < n || (size_t)n < want)
+            break;
+    }
+    kfree(buf);
+    if (done > 0) {
+        if (in_off)
+            *in_off += done;
+        if (out_off)
+            *out_off += done;
+    }
+    return done;
+}
+
 SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, count)
 {
     struct file *in = readable(in_fd), *out = writable(out_fd);
@@ -362,42 +496,70 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, cou
         if (!in->ops->pread)
             return -ESPIPE;
     }
-    /* the bounce buffer is this call's own: a read or write may block (process.h) */
-    count = MIN(count, MAX_RW_COUNT);
-    const size_t bufsize = MIN(count, 65536);
-    if (bufsize == 0)
-        return 0;
-    uint8_t *buf = kmalloc(bufsize);
-    if (!buf)
-        return -ENOMEM;
-    long done = 0;
-    while ((uint64_t)done < count) {
-        size_t want = MIN(bufsize, count - (uint64_t)done);
-        long n = uoff ? in->ops->pread(in, buf, want, (uint64_t)off + (uint64_t)done)
-                      : in->ops->read(in, buf, want);
-        if (n <= 0) {
-            if (n < 0 && done == 0)
-                done = n;
-            break;
-        }
-        long w = out->ops->write(out, buf, (size_t)n);
-        if (w < 0) {
-            if (done == 0)
-                done = w;
-            break;
-        }
-        done += w;
-        if (w < n || (size_t)n < want)
-            break;
-    }
-    kfree(buf);
+    long done = bounce_copy(in, uoff ? &off : NULL, out, NULL, count);
     if (done < 0)
         return done;
-    if (uoff) {
-        off += done;
-        if (copy_to_user(uoff, &off, sizeof(off)))
-            return -EFAULT;
+    if (uoff && copy_to_user(uoff, &off, sizeof(off)))
+        return -EFAULT;
+    return done;
+}
+
+/* An offset argument of copy_file_range: the value at uoff, else the file's position. */
+static long load_pos(uint64_t uoff, const struct file *f, int64_t *pos)
+{
+    if (!uoff) {
+        *pos = (int64_t)f->pos;
+        return 0;
     }
+    if (copy_from_user(pos, uoff, sizeof(*pos)))
+        return -EFAULT;
+    return *pos < 0 ? -EINVAL : 0;
+}
+
+/* copy_file_range: between two regular files, through the same loop as sendfile (the files
+ * are memory, so there is nothing to share or clone). Linux's checks in Linux's order: flags,
+ * descriptors, a directory (EISDIR), another type (EINVAL), the access modes and O_APPEND on
+ * the output (EBADF), offsets; then the length is cut at the input's end, and ranges of one
+ * file that overlap are EINVAL. An offset given moves; else the file's position does. */
+SYSCALL_DEFINE6(copy_file_range, int, fd_in, uint64_t, uoff_in, int, fd_out, uint64_t, uoff_out,
+                uint64_t, len, uint32_t, flags)
+{
+    if (flags)
+        return -EINVAL;
+    struct file *in = fd_get(fd_in), *out = fd_get(fd_out);
+    if (!in || !out)
+        return -EBADF;
+    if ((in->inode && S_ISDIR_MODE(in->inode)) || (out->inode && S_ISDIR_MODE(out->inode)))
+        return -EISDIR;
+    if (!in->inode || !out->inode || !S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode))
+        return -EINVAL;
+    if (!readable(fd_in) || !writable(fd_out) || (out->flags & O_APPEND) || !in->ops->pread ||
+        !out->ops->pwrite)
+        return -EBADF;
+    int64_t pos_in, pos_out;
+    long err = load_pos(uoff_in, in, &pos_in);
+    if (!err)
+        err = load_pos(uoff_out, out, &pos_out);
+    if (err)
+        return err;
+    uint64_t size = in->inode->size;
+    uint64_t count = (uint64_t)pos_in >= size ? 0 : MIN(len, size - (uint64_t)pos_in);
+    if (in->inode == out->inode && (uint64_t)pos_out + count > (uint64_t)pos_in &&
+        (uint64_t)pos_out < (uint64_t)pos_in + count)
+        return -EINVAL;
+    if (count == 0)
+        return 0;
+    long done = bounce_copy(in, &pos_in, out, &pos_out, count);
+    if (done <= 0)
+        return done;
+    if (!uoff_in)
+        in->pos = (uint64_t)pos_in;
+    else if (copy_to_user(uoff_in, &pos_in, sizeof(pos_in)))
+        return -EFAULT;
+    if (!uoff_out)
+        out->pos = (uint64_t)pos_out;
+    else if (copy_to_user(uoff_out, &pos_out, sizeof(pos_out)))
+        return -EFAULT;
     return done;
 }
 

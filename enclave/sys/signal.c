@@ -1,6 +1,7 @@
 /* signal.c: the signal syscalls. The state, the frames and delivery are in kernel/signal.c (see
  * signal.h); the process is pid 1 and its one thread tid 1, as getpid and gettid say. */
 #include "klib.h"
+#include "pidfd.h"
 #include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
@@ -260,6 +261,37 @@ static long queue_info(int tgid, int pid, int sig, uint64_t uinfo, bool to_threa
         return 0; /* the enclave's init, as in send() */
     info.si_signo = sig;
     return signal_send_proc(p, sig, &info, t);
+}
+
+/* pidfd_send_signal(pidfd, sig, info, flags): kill or rt_sigqueueinfo to the process of a pidfd
+ * (sys/pidfd.c). flags must be 0 (Linux 6.9's PIDFD_SIGNAL_* scopes are not taken); a
+ * descriptor that is not a pidfd is EBADF; a reaped process is ESRCH; an ended one not yet
+ * reaped takes nothing, and the call succeeds (as kill). */
+SYSCALL_DEFINE4(pidfd_send_signal, int, pidfd, int, sig, uint64_t, uinfo, uint32_t, flags)
+{
+    if (flags)
+        return -EINVAL;
+    struct file *f = fd_get(pidfd);
+    if (!f)
+        return -EBADF;
+    struct process *p = pidfd_process(f);
+    if (!p)
+        return -EBADF;
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (!pidfd_alive(p))
+        return -ESRCH;
+    if (uinfo) {
+        struct linux_siginfo info;
+        if (copy_from_user(&info, uinfo, sizeof(info)))
+            return -EFAULT;
+        if (info.si_signo != sig)
+            return -EINVAL;
+        if (p->zombie)
+            return 0;
+        return queue_info(0, p->pid, sig, uinfo, false);
+    }
+    return p->zombie ? 0 : send(p, sig, SI_USER, NULL);
 }
 
 SYSCALL_DEFINE3(rt_sigqueueinfo, int, pid, int, sig, uint64_t, uinfo)

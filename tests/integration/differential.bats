@@ -57,6 +57,10 @@ setup() { require_kvm; }
   differential syscalls
 }
 
+@test "copy_file_range, splice, tee, vmsplice, pidfds, preadv2/pwritev2 flags, with their errors" {
+  differential splice
+}
+
 @test "syscall sites the patcher must leave correct" {
   differential patchsites
   ALCOVE_RUN_OPTS=--no-syscall-patch differential patchsites
