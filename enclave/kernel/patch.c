@@ -83,14 +83,15 @@
 #include "x86/x86_cover.h"
 #include "x86/x86_len.h"
 
-#define STUB_SIZE     48 /* the longest: the instruction of way 3 (7 bytes) and 41 more */
-#define STUB_AREA     (64 * 1024)
-#define MAX_AREAS     32
-#define REL32_REACH   0x7fff0000ll /* what a rel32 jump reaches, with a margin */
-#define NSITES        1024         /* sites remembered (a power of two) */
-#define SCAN          160          /* bytes decoded after a syscall while looking for padding */
-#define NR_EXIT       60
-#define NR_EXIT_GROUP 231
+#define STUB_SIZE       48 /* the longest: the instruction of way 3 (7 bytes) and 41 more */
+#define STUB_AREA       (64 * 1024)
+#define MAX_AREAS       32
+#define REL32_REACH     0x7fff0000ll /* what a rel32 jump reaches, with a margin */
+#define NSITES          1024         /* sites remembered (a power of two) */
+#define SCAN            160          /* bytes decoded after a syscall while looking for padding */
+#define NR_RT_SIGRETURN 15
+#define NR_EXIT         60
+#define NR_EXIT_GROUP   231
 
 extern char alc_entry_fast[];
 /* the stubs jump through this (a 32-bit absolute address in the kernel image) */
@@ -768,7 +769,10 @@ void patch_syscall_site(const struct regs *r)
         return;
     }
     uint32_t len = 0;
-    enum cover_result cover = patch_cover(v, x, &len, &why);
+    /* never glibc's signal return, `mov $15, %rax; syscall` (way 3's 7 bytes): unwinders
+     * (libgcc's, a debugger's) know a signal frame by those bytes */
+    enum cover_result cover =
+        r->orig_rax == NR_RT_SIGRETURN ? COVER_NO : patch_cover(v, x, &len, &why);
     if (cover == COVER_DONE) {
         g_patched_cover++;
         /* the length replaces any earlier one: a site covered before at this address, in a file
