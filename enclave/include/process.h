@@ -34,6 +34,7 @@ struct fdtable; /* the descriptor table (fs/fdtable.c) */
 struct sigproc; /* dispositions and the process's pending signals (kernel/signal.c) */
 struct inode;
 struct thread;
+struct pty; /* a pseudo-terminal pair (dev/pty.c) */
 
 /* An interval timer (setitimer; sys/time.c): expiry on its clock (0: disarmed), period. */
 struct itimer {
@@ -108,6 +109,8 @@ struct process {
     struct coredump *core; /* while it dumps core (kernel/coredump.c) */
     /* System V semaphore adjustments made with SEM_UNDO, applied at its end (sys/sem.c) */
     struct sem_undo *sem_undo;
+    /* its controlling terminal (dev/pty.c; inherited by fork, dropped by setsid), or NULL */
+    struct pty *tty;
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };

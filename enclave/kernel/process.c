@@ -8,6 +8,7 @@
 #include "mm.h"
 #include "scheduler.h"
 #include "signal.h"
+#include "tty.h"
 #include "wait.h"
 
 static struct process *g_first;
@@ -63,6 +64,7 @@ struct process *process_fork(struct process *parent)
     }
     p->pgid = parent->pgid;
     p->sid = parent->sid;
+    p->tty = parent->tty;
     p->cwd = parent->cwd;
     if (p->cwd)
         vfs_get(p->cwd);
@@ -244,6 +246,7 @@ static void finish(struct process *p)
     fd_release_held();
     fdtable_free(p->files, p);
     p->files = NULL;
+    tty_exit(p); /* after its descriptors, as Linux's do_exit */
     if (p->cwd)
         vfs_put(p->cwd);
     p->cwd = NULL;
