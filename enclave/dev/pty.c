@@ -169,6 +169,25 @@ static void free_pty(struct pty *p)
 
 /* ---- opening ---- */
 
+/* Linux's __tty_check_change: a process of p's session outside its foreground group that reads
+ * (sig SIGTTIN) or changes the terminal (SIGTTOU) sends sig to its group and restarts after it
+ * (the default action stops it), unless it blocks or ignores sig (SIGTTIN then fails with EIO,
+ * SIGTTOU lets it go on) or its group is orphaned (EIO). */
+static long job_check(struct pty *p, int sig)
+{
+    struct process *me = current_process();
+    if (me->tty != p || !p->pgrp || me->pgid == p->pgrp)
+        return 0;
+    struct linux_sigaction act;
+    (void)signal_action(sig, NULL, &act);
+    if ((signal_blocked() & SIGBIT(sig)) || act.handler == SIG_IGN)
+        return sig == SIGTTIN ? -EIO : 0;
+    if (jobctl_orphaned(me))
+        return -EIO;
+    signal_group(me->pgid, sig);
+    return -ERESTARTSYS;
+}
+
 /* The controlling terminal rule of Linux's tty_open: a session leader without one that opens a
  * slave that belongs to no session (and did not say O_NOCTTY) acquires it. */
 static void maybe_acquire(struct pty *p, uint32_t flags)
@@ -325,6 +344,9 @@ static long slave_read(struct file *f, void *buf, size_t len)
     struct pty *p = f->priv;
     if (hung(p))
         return 0;
+    long err = job_check(p, SIGTTIN);
+    if (err)
+        return err;
     if (len == 0)
         return 0;
     if (!(p->ld.t.c_lflag & TTY_ICANON))
@@ -351,6 +373,11 @@ static long slave_write(struct file *f, const void *buf, size_t len)
     size_t done = 0;
     if (hung(p))
         return -EIO;
+    if (p->ld.t.c_lflag & TTY_TOSTOP) {
+        long err = job_check(p, SIGTTOU);
+        if (err)
+            return err;
+    }
     while (done < len) {
         size_t n = ldisc_write(&p->ld, src + done, len - done);
         if (n) {
@@ -605,6 +632,7 @@ static long tty_ioctl(struct file *f, bool master, unsigned long cmd, uint64_t a
 {
     struct pty *p = f->priv;
     struct process *me = current_process();
+    long err;
     if (!master && hung(p))
         return cmd == TIOCSPGRP ? -ENOTTY : -EIO;
     switch (cmd) {
@@ -613,20 +641,23 @@ static long tty_ioctl(struct file *f, bool master, unsigned long cmd, uint64_t a
     case TCSETS:
     case TCSETSW:
     case TCSETSF:
-        return set_termios(p, cmd, arg);
+        err = job_check(p, SIGTTOU);
+        return err ? err : set_termios(p, cmd, arg);
     case TIOCGWINSZ:
         return copy_to_user(arg, &p->ws, sizeof(p->ws)) ? -EFAULT : 0;
     case TIOCSWINSZ:
         return set_winsize(p, arg);
     case TCFLSH:
-        return flush(p, master, arg);
+        err = master ? 0 : job_check(p, SIGTTOU);
+        return err ? err : flush(p, master, arg);
     case TIOCOUTQ:
         return put_int(arg, 0); /* nothing waits to be sent: it is in the other end already */
     case FIONREAD:
         return put_int(arg, (int)(master ? ldisc_out_count(&p->ld) : ldisc_inq(&p->ld)));
     case TCSBRK:
     case TCSBRKP:
-        return 0; /* tcdrain, tcsendbreak: nothing in flight, no line to break */
+        /* tcdrain, tcsendbreak: nothing in flight, no line to break */
+        return master ? 0 : job_check(p, SIGTTOU);
     case TIOCGETD:
         return put_int(arg, 0); /* N_TTY */
     case TIOCSCTTY:
@@ -639,6 +670,11 @@ static long tty_ioctl(struct file *f, bool master, unsigned long cmd, uint64_t a
         me->tty = NULL;
         return 0;
     case TIOCSPGRP:
+        if (me->tty != p || p->sid != me->sid)
+            return -ENOTTY;
+        err = job_check(p, SIGTTOU);
+        if (err)
+            return err == -EIO ? -ENOTTY : err;
         return set_pgrp(p, arg);
     case TIOCGPGRP:
         if (!master && me->tty != p)

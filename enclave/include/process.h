@@ -121,6 +121,9 @@ void jobctl_stop(int sig);
 void jobctl_wait_stopped(void);
 /* SIGCONT was sent to p: a stopped p goes on, and its parent is told. */
 void jobctl_continue(struct process *p);
+/* p's process group is orphaned: no member has a parent in another group of its session, so
+ * SIGTSTP, SIGTTIN and SIGTTOU do not stop it (dev/pty.c gives EIO instead). */
+bool jobctl_orphaned(const struct process *p);
 
 /* The process of the running thread (the first process in an idle context). */
 struct process *current_process(void);

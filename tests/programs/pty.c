@@ -372,6 +372,48 @@ static int wait_sig(int sig)
     return g_sigs[sig];
 }
 
+/* A process of the session in a background group of its own: SIGTTIN for a read, SIGTTOU for a
+ * termios change (caught, without SA_RESTART: EINTR), EIO for a read once SIGTTIN is ignored. */
+static void background(int s, int to_parent)
+{
+    setpgid(0, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sig;
+    sigaction(SIGTTIN, &sa, NULL);
+    sigaction(SIGTTOU, &sa, NULL);
+    char c;
+    errno = 0;
+    long n = read(s, &c, 1);
+    report(to_parent, "background: read %ld %s, SIGTTIN %d\n", n, n < 0 ? errno_name(errno) : "",
+           (int)g_sigs[SIGTTIN]);
+    struct termios t;
+    errno = 0;
+    int r = tcgetattr(s, &t);
+    report(to_parent, "background: tcgetattr %s\n", r ? errno_name(errno) : "ok");
+    errno = 0;
+    r = tcsetattr(s, TCSANOW, &t);
+    report(to_parent, "background: tcsetattr %s, SIGTTOU %d\n", r ? errno_name(errno) : "ok",
+           (int)g_sigs[SIGTTOU]);
+    n = write(s, "bg\n", 3);
+    report(to_parent, "background: write without TOSTOP %ld\n", n);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
+    errno = 0;
+    n = read(s, &c, 1);
+    report(to_parent, "background: read with SIGTTIN ignored %ld %s\n", n,
+           n < 0 ? errno_name(errno) : "");
+    errno = 0;
+    r = tcsetattr(s, TCSANOW, &t);
+    report(to_parent, "background: tcsetattr with SIGTTOU ignored %s\n",
+           r ? errno_name(errno) : "ok");
+    errno = 0;
+    r = tcsetpgrp(s, getpgrp());
+    report(to_parent, "background: tcsetpgrp with SIGTTOU ignored %s\n",
+           r ? errno_name(errno) : "ok");
+    _exit(0);
+}
+
 static void session_child(int s, int to_parent, int from_parent)
 {
     char c;
@@ -424,6 +466,18 @@ static void session_child(int s, int to_parent, int from_parent)
         _exit(8);
     usleep(200000);
     report(to_parent, "child: SIGWINCH after the same size %d\n", (int)g_sigs[SIGWINCH]);
+    if (read(from_parent, &c, 1) != 1) /* the background test */
+        _exit(8);
+    pid_t bg = fork();
+    if (bg == 0)
+        background(s, to_parent);
+    int bst;
+    waitpid(bg, &bst, 0);
+    report(to_parent, "child: the background process %s %d, the foreground group is %s\n",
+           WIFEXITED(bst) ? "exited" : "was killed",
+           WIFEXITED(bst) ? WEXITSTATUS(bst) : WTERMSIG(bst),
+           tcgetpgrp(s) == getpid() ? "the child's" : "another");
+    tcsetpgrp(s, getpid());
     if (read(from_parent, &c, 1) != 1) /* the master is closed */
         _exit(8);
     report(to_parent, "child: SIGHUP %d SIGCONT %d\n", wait_sig(SIGHUP), wait_sig(SIGCONT));
@@ -502,6 +556,11 @@ static void session(void)
     if (write(down[1], "w", 1) != 1)
         return;
     relay(up[0], 0);
+    if (write(down[1], "b", 1) != 1)
+        return;
+    for (int i = 0; i < 8; i++)
+        relay(up[0], 0);
+    show_drain("the master sees the background write", m, 0);
     int pg = -1;
     SHOW_OK("TIOCGPGRP on the master", ioctl(m, TIOCGPGRP, &pg));
     printf("it is the child's: %d\n", pg == pid);
