@@ -29,11 +29,8 @@
 #include "vfs.h"
 #include "wait.h"
 
-#define PTY_MAX     256 /* pairs at once: /dev/pts/0 to 255 (then ENOSPC, as at Linux's max) */
-#define PTS_MAJOR   136
-#define DEV_DEVPTS  0x16 /* st_dev of the devpts mount */
-#define DEVNUM_PTMX DEVNUM(5, 2)
-#define DEVNUM_TTY  DEVNUM(5, 0)
+#define PTY_MAX   256 /* pairs at once: /dev/pts/0 to 255 (then ENOSPC, as at Linux's max) */
+#define PTS_MAJOR 136
 
 struct pts_file {
     struct file file; /* first: a slave's struct file * is a struct pts_file * */

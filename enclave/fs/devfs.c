@@ -136,9 +136,9 @@ static int dev_open(struct inode *ino, uint32_t flags, struct file **out)
     case DEVNUM_NSM:
         ops = nsm_file_ops();
         break;
-    case DEVNUM(5, 2):
+    case DEVNUM_PTMX:
         return pty_open_ptmx(ino, flags, out);
-    case DEVNUM(5, 0):
+    case DEVNUM_TTY:
         return tty_open_ctty(ino, flags, out);
     default:
         return -ENXIO;
@@ -176,7 +176,7 @@ static int add_symlink(struct inode *dir, const char *name, const char *target)
 /* /dev/pts: a file system of its own (devpts), whose entries dev/pty.c adds and removes */
 static int mount_devpts(struct inode *dev)
 {
-    struct inode *pts = vfs_new_inode(S_IFDIR | 0755, 0x16, I_READONLY | I_MOUNT);
+    struct inode *pts = vfs_new_inode(S_IFDIR | 0755, DEV_DEVPTS, I_READONLY | I_MOUNT);
     if (!pts)
         return -ENOMEM;
     int err = mount_at(dev, "pts", 3, pts, "devpts", "devpts",
@@ -198,8 +198,8 @@ int devfs_mount(void)
     err = err ? err : add_dev(dev, "full", 0666, DEVNUM_FULL);
     err = err ? err : add_dev(dev, "random", 0666, DEVNUM_RANDOM);
     err = err ? err : add_dev(dev, "urandom", 0666, DEVNUM_URANDOM);
-    err = err ? err : add_dev(dev, "tty", 0666, DEVNUM(5, 0));
-    err = err ? err : add_dev(dev, "ptmx", 0666, DEVNUM(5, 2));
+    err = err ? err : add_dev(dev, "tty", 0666, DEVNUM_TTY);
+    err = err ? err : add_dev(dev, "ptmx", 0666, DEVNUM_PTMX);
     err = err ? err : add_dev(dev, "vsock", 0666, DEVNUM_VSOCK);
     err = err ? err : add_dev(dev, "nsm", 0666, DEVNUM_NSM);
     err = err ? err : add_symlink(dev, "stdin", "/proc/self/fd/0");
