@@ -1,11 +1,12 @@
 /* devfs.c: /dev: the character devices static programs use (null, zero, full, random, urandom,
- * vsock (IOCTL_VM_SOCKETS_GET_LOCAL_CID), and tty, which has no terminal behind it: ENXIO, as for a
- * process without a controlling terminal), the standard-stream links into /proc/self/fd, and a
- * tmpfs at /dev/shm. */
+ * vsock (IOCTL_VM_SOCKETS_GET_LOCAL_CID), ptmx and tty (pseudo-terminals: dev/pty.c; tty is the
+ * caller's controlling terminal, ENXIO without one), the devpts mount at /dev/pts where the slaves
+ * appear, the standard-stream links into /proc/self/fd, and a tmpfs at /dev/shm. */
 #include "exe.h"
 #include "file.h"
 #include "klib.h"
 #include "nsm.h"
+#include "tty.h"
 #include "vfs.h"
 #include "vsock.h"
 
@@ -135,8 +136,12 @@ static int dev_open(struct inode *ino, uint32_t flags, struct file **out)
     case DEVNUM_NSM:
         ops = nsm_file_ops();
         break;
+    case DEVNUM_PTMX:
+        return pty_open_ptmx(ino, flags, out);
+    case DEVNUM_TTY:
+        return tty_open_ctty(ino, flags, out);
     default:
-        return -ENXIO; /* /dev/tty: no controlling terminal */
+        return -ENXIO;
     }
     struct file *f = vfs_open_inode(ino, flags);
     if (!f)
@@ -168,6 +173,19 @@ static int add_symlink(struct inode *dir, const char *name, const char *target)
     return vfs_link(dir, name, (uint32_t)strlen(name), ino, false);
 }
 
+/* /dev/pts: a file system of its own (devpts), whose entries dev/pty.c adds and removes */
+static int mount_devpts(struct inode *dev)
+{
+    struct inode *pts = vfs_new_inode(S_IFDIR | 0755, DEV_DEVPTS, I_READONLY | I_MOUNT);
+    if (!pts)
+        return -ENOMEM;
+    int err = mount_at(dev, "pts", 3, pts, "devpts", "devpts",
+                       "rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=000", false);
+    if (!err)
+        pty_set_devpts(pts);
+    return err;
+}
+
 int devfs_mount(void)
 {
     struct inode *root = vfs_root();
@@ -180,12 +198,14 @@ int devfs_mount(void)
     err = err ? err : add_dev(dev, "full", 0666, DEVNUM_FULL);
     err = err ? err : add_dev(dev, "random", 0666, DEVNUM_RANDOM);
     err = err ? err : add_dev(dev, "urandom", 0666, DEVNUM_URANDOM);
-    err = err ? err : add_dev(dev, "tty", 0666, DEVNUM(5, 0));
+    err = err ? err : add_dev(dev, "tty", 0666, DEVNUM_TTY);
+    err = err ? err : add_dev(dev, "ptmx", 0666, DEVNUM_PTMX);
     err = err ? err : add_dev(dev, "vsock", 0666, DEVNUM_VSOCK);
     err = err ? err : add_dev(dev, "nsm", 0666, DEVNUM_NSM);
     err = err ? err : add_symlink(dev, "stdin", "/proc/self/fd/0");
     err = err ? err : add_symlink(dev, "stdout", "/proc/self/fd/1");
     err = err ? err : add_symlink(dev, "stderr", "/proc/self/fd/2");
     err = err ? err : add_symlink(dev, "fd", "/proc/self/fd");
+    err = err ? err : mount_devpts(dev);
     return err ? err : tmpfs_mount("/dev/shm", 01777);
 }

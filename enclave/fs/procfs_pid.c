@@ -19,6 +19,7 @@
 #include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
+#include "tty.h"
 
 /* What a process's directory owns besides its named entries: the links of fd/ made so far and
  * the one link that every task/<tid> entry is. */
@@ -149,10 +150,10 @@ static void gen_stat(struct text *t, const struct process *p)
      * vsize rss rsslim, then addresses, signals and the rest, zero where there is no such thing
      * here. Times are in clock ticks (USER_HZ 100). */
     uint64_t vsize = p->mm ? p->mm->space.mapped : 0, rss = p->mm ? p->mm->rss / PAGE_SIZE : 0;
-    tprintf(t, "%d (%.15s) %c %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 %lu 0 %d %d %u 0 %lu %lu %lu ",
-            p->pid, kbasename(p->exe_path), state_of(p), ppid_of(p), p->pgid, p->sid,
-            cpu_ns_of(p) / 10000000, p->children_cpu_ns / 10000000, 20 + p->nice, p->nice,
-            p->nthreads, p->start_ns / 10000000, vsize, rss);
+    tprintf(t, "%d (%.15s) %c %d %d %d %u %d 4194560 0 0 0 0 %lu 0 %lu 0 %d %d %u 0 %lu %lu %lu ",
+            p->pid, kbasename(p->exe_path), state_of(p), ppid_of(p), p->pgid, p->sid, tty_nr_of(p),
+            tty_pgrp_of(p), cpu_ns_of(p) / 10000000, p->children_cpu_ns / 10000000, 20 + p->nice,
+            p->nice, p->nthreads, p->start_ns / 10000000, vsize, rss);
     tprintf(t,
             "18446744073709551615 0 0 %lu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 %lu %lu 0 0 0\n",
             p->mm ? p->mm->stack_top : 0, p->arg_start, p->arg_end);

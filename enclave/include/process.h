@@ -34,6 +34,7 @@ struct fdtable; /* the descriptor table (fs/fdtable.c) */
 struct sigproc; /* dispositions and the process's pending signals (kernel/signal.c) */
 struct inode;
 struct thread;
+struct pty; /* a pseudo-terminal pair (dev/pty.c) */
 
 /* An interval timer (setitimer; sys/time.c): expiry on its clock (0: disarmed), period. */
 struct itimer {
@@ -109,6 +110,8 @@ struct process {
     /* System V semaphore adjustments made with SEM_UNDO, applied at its end (sys/sem.c) */
     struct sem_undo *sem_undo;
     struct pidfd *pidfds; /* its pidfds (sys/pidfd.c), each of which holds a reference */
+    /* its controlling terminal (dev/pty.c; inherited by fork, dropped by setsid), or NULL */
+    struct pty *tty;
 };
 
 enum { JOBCTL_STOPPED = 1, JOBCTL_CONTINUED };
@@ -119,6 +122,9 @@ void jobctl_stop(int sig);
 void jobctl_wait_stopped(void);
 /* SIGCONT was sent to p: a stopped p goes on, and its parent is told. */
 void jobctl_continue(struct process *p);
+/* p's process group is orphaned: no member has a parent in another group of its session, so
+ * SIGTSTP, SIGTTIN and SIGTTOU do not stop it (dev/pty.c gives EIO instead). */
+bool jobctl_orphaned(const struct process *p);
 
 /* The process of the running thread (the first process in an idle context). */
 struct process *current_process(void);

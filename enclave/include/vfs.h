@@ -106,6 +106,7 @@ struct inode {
 #define DEV_ROOTFS 0x801
 #define DEV_PROC   0x4
 #define DEV_DEVFS  0x5
+#define DEV_DEVPTS 0x16 /* /dev/pts (dev/pty.c) */
 #define DEV_TMPFS  0x20 /* the first tmpfs; later ones count up */
 
 /* device numbers (st_rdev) of the character devices in /dev */
@@ -115,6 +116,8 @@ struct inode {
 #define DEVNUM_FULL          DEVNUM(1, 7)
 #define DEVNUM_RANDOM        DEVNUM(1, 8)
 #define DEVNUM_URANDOM       DEVNUM(1, 9)
+#define DEVNUM_TTY           DEVNUM(5, 0)
+#define DEVNUM_PTMX          DEVNUM(5, 2)
 
 /* lookup flags */
 #define LOOKUP_FOLLOW    0x1 /* follow a symbolic link in the last component */

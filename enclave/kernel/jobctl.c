@@ -57,6 +57,11 @@ void jobctl_wait_stopped(void)
         wait_until_uninterruptible(resumed, NULL);
 }
 
+bool jobctl_orphaned(const struct process *p)
+{
+    return orphaned_group(p);
+}
+
 void jobctl_stop(int sig)
 {
     struct process *p = current_process();

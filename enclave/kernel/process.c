@@ -9,6 +9,7 @@
 #include "pidfd.h"
 #include "scheduler.h"
 #include "signal.h"
+#include "tty.h"
 #include "wait.h"
 
 static struct process *g_first;
@@ -64,6 +65,7 @@ struct process *process_fork(struct process *parent)
     }
     p->pgid = parent->pgid;
     p->sid = parent->sid;
+    p->tty = parent->tty;
     p->cwd = parent->cwd;
     if (p->cwd)
         vfs_get(p->cwd);
@@ -256,6 +258,7 @@ static void finish(struct process *p)
     fd_release_held();
     fdtable_free(p->files, p);
     p->files = NULL;
+    tty_exit(p); /* after its descriptors, as Linux's do_exit */
     if (p->cwd)
         vfs_put(p->cwd);
     p->cwd = NULL;

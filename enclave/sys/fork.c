@@ -19,6 +19,7 @@
 #include "scheduler.h"
 #include "signal.h"
 #include "syscall.h"
+#include "tty.h"
 #include "wait.h"
 
 /* what a new process may ask for: sharing the descriptor table, the file system view or the
@@ -384,5 +385,6 @@ SYSCALL_DEFINE0(setsid)
         if (q->pgid == me->pid)
             return -EPERM; /* it leads a group already (or one has its number) */
     me->sid = me->pgid = me->pid;
+    tty_setsid(me);
     return me->sid;
 }

@@ -18,7 +18,8 @@ static inline const char *errno_name(int e)
         {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"},
         {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"}, {EINVAL, "EINVAL"}, {EMFILE, "EMFILE"},
         {EFBIG, "EFBIG"},   {ENOSPC, "ENOSPC"}, {ERANGE, "ERANGE"}, {E2BIG, "E2BIG"},
-        {ENOSYS, "ENOSYS"}, {ENOMSG, "ENOMSG"}, {EIDRM, "EIDRM"},   {EOPNOTSUPP, "EOPNOTSUPP"}};
+        {ENOSYS, "ENOSYS"}, {ENOMSG, "ENOMSG"}, {EIDRM, "EIDRM"},   {EOPNOTSUPP, "EOPNOTSUPP"},
+        {EIO, "EIO"},       {ENOTTY, "ENOTTY"}, {ENXIO, "ENXIO"}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].e == e)
             return names[i].name;
