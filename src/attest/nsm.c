@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -61,6 +63,15 @@ int nsm_init(struct nsm *nsm, const uint8_t pcr0[NSM_PCR_SIZE], const uint8_t pc
     for (int i = 0; i < NSM_LOCKED_AT_BOOT; i++)
         nsm->pcrs[i].locked = true;
     return 0;
+}
+
+void nsm_crypto_prepare(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+    uint8_t b, md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (RAND_bytes(&b, 1) != 1 || EVP_Digest(&b, 1, md, &len, EVP_sha384(), NULL) != 1)
+        ERR_clear_error(); /* reported again, and answered, at the request that fails */
 }
 
 void nsm_set_signer(struct nsm *nsm, const struct attest_signer *signer)

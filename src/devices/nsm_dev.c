@@ -3,13 +3,17 @@
  * buffer of exactly 0x3000 bytes for the response. Requests are answered at once, on the vCPU
  * thread that wrote QueueNotify: they are small, and the guest waits for the answer anyway.
  *
- * What it answers with is src/attest/nsm.c. Two things are made lazily, at the first request
- * that needs them, so that enclaves that never attest pay nothing at launch:
+ * What it answers with is src/attest/nsm.c. The host CA (ca.h: its certificate and key) is read
+ * once, at set-up, by the main thread (nsm_dev_start), before the monitor is sandboxed: the vCPU
+ * threads that answer requests open and read no file (their allowlist has neither,
+ * monitor/sandbox_class.c). It stays in the monitor's memory (never the guest's) for the
+ * enclave's life, to issue leaves; a CA that cannot be read is reported at the first request
+ * that needs it, as before. Two things are made lazily, at the first request that needs them,
+ * so that enclaves that never attest pay little at launch:
  *  - the PCRs of an enclave booted without an EIF (a binary or a tree): measured, the EIF way,
  *    over the host's copy of what was booted (kernel, cmdline "alcove", the application ramdisk);
- *  - the signer, when the NSM is about to sign one: the host CA (ca.h) is loaded, issues a leaf for
- * this enclave, and is freed at once; the CA's key never reaches guest memory, and leaves when the
- * leaf is made. A leaf near its end is replaced the same way.
+ *  - the signer, when the NSM is about to sign one: the CA issues a leaf for this enclave. A leaf
+ *    near its end is replaced the same way.
  */
 #include "devices/nsm_dev.h"
 
@@ -42,6 +46,8 @@ struct nsm_dev {
     struct nsm nsm;
     struct attest_signer signer;
     bool have_signer, warned;
+    struct attest_ca *ca; /* read at set-up; NULL: why_no_ca says why */
+    char why_no_ca[256];
     uint8_t req[NSM_REQUEST_MAX_SIZE];
     uint8_t resp[NSM_RESPONSE_MAX_SIZE];
 };
@@ -105,14 +111,10 @@ static void ensure_signer(void *ctx)
     time_t now = time(NULL);
     if (nd->have_signer && now + LEAF_RENEW_BEFORE < nd->signer.not_after)
         return;
-    char dir[PATH_MAX], why[256];
-    struct attest_ca *ca = NULL;
-    if (ca_resolve_dir(NULL, dir, sizeof(dir)) == 0)
-        ca = ca_load(dir, why, sizeof(why));
-    else
-        snprintf(why, sizeof(why), "no CA directory");
+    char why[256];
+    snprintf(why, sizeof(why), "%s", nd->why_no_ca);
     struct attest_signer fresh = {0};
-    if (ca && ca_issue_signer(ca, nd->vm->enclave_id, now, &fresh, why, sizeof(why)) == 0) {
+    if (nd->ca && ca_issue_signer(nd->ca, nd->vm->enclave_id, now, &fresh, why, sizeof(why)) == 0) {
         nsm_set_signer(&nd->nsm, NULL);
         if (nd->have_signer)
             attest_signer_free(&nd->signer);
@@ -126,7 +128,6 @@ static void ensure_signer(void *ctx)
                 why);
         nd->warned = true;
     }
-    ca_free(ca);
 }
 
 static void ensure_ready(struct nsm_dev *nd)
@@ -219,9 +220,17 @@ int nsm_dev_start(struct vm *vm, const struct enclave_config *cfg)
         return -ENOMEM;
     nd->vm = vm;
     nd->cfg = cfg;
+    /* OpenSSL and the CA now, on the main thread (see the top of this file) */
+    nsm_crypto_prepare();
+    char dir[PATH_MAX];
+    if (ca_resolve_dir(NULL, dir, sizeof(dir)) == 0)
+        nd->ca = ca_load(dir, nd->why_no_ca, sizeof(nd->why_no_ca));
+    else
+        snprintf(nd->why_no_ca, sizeof(nd->why_no_ca), "no CA directory");
     pthread_mutex_init(&nd->lock, NULL);
     nd->dev = virtio_add(vm, ALC_VIRTIO_SLOT_NSM, &g_nsm_ops, nd);
     if (!nd->dev) {
+        ca_free(nd->ca);
         pthread_mutex_destroy(&nd->lock);
         free(nd);
         return -EEXIST;
@@ -238,6 +247,7 @@ void nsm_dev_stop(struct vm *vm)
     virtio_remove(vm, ALC_VIRTIO_SLOT_NSM);
     if (nd->have_signer)
         attest_signer_free(&nd->signer);
+    ca_free(nd->ca);
     pthread_mutex_destroy(&nd->lock);
     free(nd);
     vm->nsm = NULL;

@@ -26,8 +26,9 @@
 int sandbox_drop_privileges(const char *writable_dir);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
-/* The thread classes, each with a filter of its own stacked over the common one
- * (sandbox_class.c, docs/security.md): what a class never calls, it may not call. */
+/* The thread classes, each with an allowlist of its own stacked over the common filter
+ * (sandbox_class.c, docs/security.md): a class may call only what its list names, and only
+ * where the common filter allows it too. */
 enum sandbox_class {
     SANDBOX_VCPU,    /* vCPU threads, and the preemption timer thread a vCPU thread starts */
     SANDBOX_CONTROL, /* a detached enclave's control thread */
@@ -43,7 +44,8 @@ void sandbox_classes_ready(void);
  * that never call it) it does nothing, so a thread started earlier calls it at the top of its
  * loop and is confined from the first thing it does for a running guest. A thread that cannot
  * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control or
- * sandbox-device, a thread of that class then makes a call its class refuses. */
+ * sandbox-device, a thread of that class then makes a call its class refuses; with
+ * sandbox-<class>-open, one (openat) that only its allowlist refuses. */
 void sandbox_thread_class(enum sandbox_class c);
 /* Fault injection for the tests: with ALCOVE_FAULT=sandbox-exec in the environment, the monitor
  * tries to start /bin/true once it is sandboxed (the filter must end it with its message). */

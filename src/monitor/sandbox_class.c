@@ -1,48 +1,29 @@
-/* sandbox_class.c: the filters of the monitor's thread classes (see sandbox.h), stacked over
- * the common one.
+/* sandbox_class.c: the allowlists of the monitor's thread classes (see sandbox.h), stacked
+ * over the common filter.
  *
- * The common filter (sandbox.c) is every thread's. Each thread class then gets a filter of its
- * own, stacked over it by the thread itself: the kernel runs every filter a thread has and the
- * strictest answer wins, so a class's filter only has to refuse what the common one allows and
- * that class never calls. The filters are compiled here, by the main thread, before the common
- * one is loaded (libseccomp is never called under a filter), and a thread installs its class's
- * with one seccomp(2) call, which the common filter allows for that purpose only (no TSYNC, no
- * listener): a further filter can only take rights away.
+ * The common filter (sandbox.c) is every thread's outer bound. Each thread class then stacks
+ * an allowlist of its own, installed by the thread itself: the kernel runs every filter a
+ * thread has and the strictest answer wins, so a class may make a call only where both its own
+ * list and the common one allow it, and a call added to the common list reaches no class that
+ * does not list it too. What a class's list does not name ends the process with the same
+ * [ E73 ] message as the common filter (its trap, sandbox.c's on_refused). The lists are
+ * compiled here, by the main thread, before the common filter is loaded (libseccomp is never
+ * called under a filter), and a thread installs its class's with one seccomp(2) call, which the
+ * common filter allows for that purpose only (no TSYNC, no listener): a further filter can only
+ * take rights away.
  *
- * Each class, what it may NOT call of what the common filter allows, and why it never needs it
- * (docs/security.md has the same table):
- *
- * vCPU threads (and the preemption timer thread, which a vCPU thread starts and which inherits
- * its filters): they run KVM_RUN and handle the guest's exits: MMIO of the virtio devices (a
- * vsock notification is a write to an eventfd; an NSM request reads the CA's files), the
- * hypercalls (futex waits and wakes, signals to other vCPU threads), console output (write).
- *   socket socketpair connect accept accept4 shutdown   sockets are the vsock and control
- *                                                       threads' (a guest's connection is made
- *                                                       by the vsock thread)
- *   unlink unlinkat rename renameat renameat2          the runtime directory's files are
- *   ftruncate fchmod flock                              changed by the main thread only
- *
- * The control thread (a detached enclave's control socket): accepts clients, reads a request,
- * writes a description or the console, and ends the enclave (a signal to the main thread).
- *   ioctl KVM_RUN KVM_GET_REGS KVM_SET_REGS KVM_GET_SREGS   no vCPU is run or changed from it
- *   socket socketpair connect                           it only accepts on a socket made before
- *   clone (EPERM, see add_refusals)                     it starts no thread
- *   unlink unlinkat rename renameat renameat2          the main thread's, as above
- *   ftruncate fchmod flock
- *
- * Device threads (vsock, stdio): guest virtqueues against host sockets and stdio, connections
- * to the host's listeners and allowed TCP destinations, name-lookup answers.
- *   ioctl KVM_RUN KVM_GET_REGS KVM_SET_REGS KVM_GET_SREGS   no vCPU is run or changed from them
- *   clone (EPERM)                                       they start no thread
- *   unlink unlinkat rename renameat renameat2          the main thread's, as above
- *   ftruncate fchmod flock
- *
- * The main thread (set-up, waiting for the end, tear-down) and the populate thread keep the
- * common filter only: the main thread removes the runtime directory's files at the end. */
+ * Every class lists (g_every): what glibc itself does in any thread (memory for malloc, futex
+ * for locks, the end of the thread, signal return, a restarted call), the time, writing (log
+ * lines and the [ E73 ] message of a refusal, which needs write and exit_group), and
+ * clone3 answered ENOSYS as the common filter answers it (a trap there would win).
+ * Then each class its own (one line per call, with why, in the tables below; docs/security.md
+ * has the same). The main thread (set-up, the wait for the end, tear-down) and the populate
+ * thread keep the common filter only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdatomic.h>
@@ -60,17 +41,88 @@
 #include "common/log.h"
 #include "monitor/sandbox.h"
 
-/* The system calls a class refuses (names as in <sys/syscall.h>). */
-static const char *const g_refused[SANDBOX_NCLASSES] = {
-    [SANDBOX_VCPU] = "socket socketpair connect accept accept4 shutdown unlink unlinkat rename "
-                     "renameat renameat2 ftruncate fchmod flock",
-    [SANDBOX_CONTROL] = "socket socketpair connect clone unlink unlinkat rename renameat "
-                        "renameat2 ftruncate fchmod flock",
-    [SANDBOX_DEVICE] = "clone unlink unlinkat rename renameat renameat2 ftruncate fchmod flock",
+/* What every thread of a class calls, whatever its class (names as in <sys/syscall.h>). */
+static const char *const g_every[] = {
+    "write",           /* log lines (alc_log), the [ E73 ] message of a refusal */
+    "mmap",            /* malloc's arenas (each thread has its own) */
+    "munmap",          /* free, and glibc's trimming of a thread's arena */
+    "mprotect",        /* a new arena's heap grows by mprotect */
+    "mremap",          /* realloc of a large block */
+    "brk",             /* malloc from the main arena */
+    "madvise",         /* free's MADV_DONTNEED, a thread's stack released at its end */
+    "futex",           /* mutexes and conditions (vm->lock, virtio locks), vm_wake_waiters */
+    "clock_gettime",   /* deadlines (where the vDSO falls back to the system call) */
+    "gettimeofday",    /* the same, gettimeofday's fallback */
+    "exit",            /* the thread's end */
+    "exit_group",      /* the end of the process after a refusal (on_refused) */
+    "rt_sigreturn",    /* return from a handler: SIGUSR1 kicks, SIGUSR2 */
+    "rt_sigprocmask",  /* pthread_kill and pthread_create block signals around their work */
+    "restart_syscall", /* a futex wait with a timeout, interrupted by a kick, goes on */
+    "getpid",          /* pthread_kill's target is (getpid(), tid): vm_end's wake-up */
+    "gettid",          /* pthread_kill of the calling thread itself */
+    NULL,
 };
 
-/* The KVM ioctls of a running vCPU, refused to the classes that run none. */
-static const unsigned long g_vcpu_ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS};
+/* vCPU threads, and the preemption timer thread, which a vCPU thread starts (ALC_HC_SCHED) and
+ * which inherits its filters. They run KVM_RUN and handle the guest's exits: hypercalls (waits
+ * and wakes are futexes, kicks are signals to vCPU threads), virtio MMIO (a vsock or stdio
+ * notification is a write to an eventfd made at set-up; an NSM request is answered here, with
+ * the CA loaded at set-up: no file is opened or read), populating guest memory. */
+static const char *const g_vcpu[] = {
+    "getrandom",       /* the NSM's nonces, its leaf's key and its ECDSA signatures */
+    "time",            /* the NSM's leaf's validity (time()'s fallback) */
+    "set_robust_list", /* the preemption timer thread's start (glibc) */
+    "rseq",            /* the same */
+    NULL,
+};
+
+/* The control thread (a detached enclave's control socket, made and listening before): accepts
+ * clients, reads a request line, answers a description or the console, ends the enclave (vm_end:
+ * a signal to the main thread). */
+static const char *const g_control[] = {
+    "epoll_wait", /* its loop: the listening socket, the console pipe, the clients */
+    "epoll_ctl",  /* a client joins or leaves the set; listening paused when descriptors run out */
+    "accept4",    /* a client of the control socket */
+    "recvfrom",   /* its request line (recv) */
+    "sendto",     /* the answer, the console (send) */
+    "getsockopt", /* SO_PEERCRED: who may TERMINATE */
+    "getuid",     /* the monitor's uid, compared with the client's */
+    "read",       /* the console pipe */
+    "close",      /* a client that leaves */
+    NULL,
+};
+
+/* Device threads: vsock (guest virtqueues against host sockets: the host's Unix listeners,
+ * clients of the vsock socket and of published TCP ports, outbound TCP to allowed destinations,
+ * the name-lookup streams answered from the zone resolved at launch) and stdio (the console
+ * ring to the host's stdout and stderr, stdin to the guest). */
+static const char *const g_device[] = {
+    "read",        /* sockets, stdin, eventfd kicks */
+    "readv",       /* a host socket into the guest's rx buffers */
+    "writev",      /* guest data to a host socket, console output */
+    "recvfrom",    /* a CONNECT line peeked and read, name-lookup frames (recv) */
+    "sendto",      /* name-lookup answers (send) */
+    "connect",     /* to a host listener "<uds>_P" (Unix), to an allowed TCP destination */
+    "accept4",     /* clients of the vsock socket and of published ports */
+    "shutdown",    /* a half-close the guest asked for */
+    "getsockopt",  /* SO_PEERCRED of a host listener, SO_ERROR of a connect in progress */
+    "setsockopt",  /* socket buffers, TCP_NODELAY, SO_LINGER of a reset */
+    "geteuid",     /* a host listener must be this uid's or root's */
+    "newfstatat",  /* lstat of a host listener's path (whose it is) */
+    "lstat",       /* the same, where glibc calls lstat */
+    "close",       /* a connection that ends */
+    "epoll_wait",  /* the vsock loop */
+    "epoll_ctl",   /* connections join and leave its set */
+    "poll",        /* the stdio loop; a full stdout waited on */
+    "sched_yield", /* the vsock thread's spin before it sleeps */
+    NULL,
+};
+
+static const char *const *const g_lists[SANDBOX_NCLASSES] = {
+    [SANDBOX_VCPU] = g_vcpu,
+    [SANDBOX_CONTROL] = g_control,
+    [SANDBOX_DEVICE] = g_device,
+};
 
 static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device"};
 static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-control",
@@ -78,31 +130,68 @@ static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-
 
 static struct sock_fprog g_prog[SANDBOX_NCLASSES];
 static atomic_bool g_ready;       /* the common filter is loaded: classes may stack theirs */
-static int g_probe = -1;          /* ALCOVE_FAULT=sandbox-<class>: that class's probe */
+static int g_probe = -1;          /* ALCOVE_FAULT=sandbox-<class>[-open]: that class's probe */
+static bool g_probe_open;         /* the -open one: a call only the common filter allows */
 static __thread bool t_installed; /* this thread has its class's filter */
 
-static int add_refusals(scmp_filter_ctx ctx, enum sandbox_class c)
+static int add_names(scmp_filter_ctx ctx, const char *const *names)
 {
     int r = 0;
-    for (const char *p = g_refused[c]; !r && *p;) {
-        size_t n = strcspn(p, " ");
-        char name[32];
-        if (n >= sizeof(name))
-            return -EINVAL;
-        memcpy(name, p, n);
-        name[n] = 0;
-        int nr = seccomp_syscall_resolve_name(name);
-        /* clone is refused inside pthread_create, which blocks every signal around it: a trap
-         * there could not print its message (the kernel would end the process silently), so
-         * it fails with EPERM and the caller reports that it could not start a thread */
-        uint32_t act = nr == SCMP_SYS(clone) ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_TRAP;
-        r = nr == __NR_SCMP_ERROR ? -EINVAL : seccomp_rule_add(ctx, act, nr, 0);
-        p += n + (p[n] == ' ');
+    for (size_t i = 0; !r && names[i]; i++) {
+        int nr = seccomp_syscall_resolve_name(names[i]);
+        r = nr == __NR_SCMP_ERROR ? -EINVAL : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     }
-    if (c != SANDBOX_VCPU)
+    return r;
+}
+
+/* The KVM ioctls of a running vCPU: KVM_RUN; the registers read for a crash report
+ * (report_stop) and read and changed by the preemption timer's detour (sched_preempt). */
+static const unsigned long g_vcpu_ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS};
+
+/* The calls with arguments checked, by class (the same checks as the common filter's). */
+static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
+{
+    pid_t self = getpid();
+    /* every class: signals to this process's own threads only (vm_end wakes the main thread
+     * and kicks the vCPUs; a vCPU kicks another; the timer preempts one) */
+    int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+    /* clone3's flags are in memory where a filter cannot look: ENOSYS, as the common filter
+     * answers, makes glibc use clone */
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    if (c == SANDBOX_VCPU) {
         for (size_t i = 0; !r && i < sizeof(g_vcpu_ioctls) / sizeof(g_vcpu_ioctls[0]); i++)
-            r = seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1,
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, g_vcpu_ioctls[i]));
+        /* a thread (the preemption timer), never a process */
+        if (!r)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                                 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+        return r;
+    }
+    /* the control and device threads start no thread. clone is refused inside pthread_create,
+     * which blocks every signal around it: a trap there could not print its message (the
+     * kernel would end the process silently), so it fails with EPERM and the caller reports
+     * that it could not start a thread */
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 0);
+    if (c != SANDBOX_DEVICE)
+        return r;
+    /* device threads: sockets of the families the vsock device uses (Unix: host listeners;
+     * IPv4, IPv6: allowed TCP destinations), others answered EAFNOSUPPORT as the common filter
+     * answers them; a name-lookup stream's pair of Unix sockets (devices/vsock_dns.c) */
+    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+    for (size_t i = 0; !r && i < sizeof(families) / sizeof(families[0]); i++)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+    for (int f = 0; !r && f < AF_MAX; f++)
+        if (f != AF_UNIX && f != AF_INET && f != AF_INET6)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
+    if (!r)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
     return r;
 }
 
@@ -110,7 +199,8 @@ static int add_refusals(scmp_filter_ctx ctx, enum sandbox_class c)
  * descriptor). 0 or -errno. */
 static int compile(enum sandbox_class c)
 {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    /* what the class's list does not name traps, as the common filter's default does */
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx)
         return -ENOMEM;
     /* no_new_privs is set already (sandbox_drop_privileges): libseccomp must not set it again,
@@ -119,7 +209,11 @@ static int compile(enum sandbox_class c)
     if (!r)
         r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (!r)
-        r = add_refusals(ctx, c);
+        r = add_names(ctx, g_every);
+    if (!r)
+        r = add_names(ctx, g_lists[c]);
+    if (!r)
+        r = add_checked(ctx, c);
     int fd = r ? -1 : (int)syscall(SYS_memfd_create, "alcove-seccomp", MFD_CLOEXEC);
     if (!r && fd < 0)
         r = -errno;
@@ -156,8 +250,12 @@ int sandbox_classes_prepare(void)
                            g_names[c], strerror(-r));
             return -1;
         }
-        if (fault && strcmp(fault, g_faults[c]) == 0)
+        size_t n = strlen(g_faults[c]);
+        if (fault && strncmp(fault, g_faults[c], n) == 0 &&
+            (!fault[n] || strcmp(fault + n, "-open") == 0)) {
             g_probe = c;
+            g_probe_open = fault[n] != 0;
+        }
     }
     return 0;
 }
@@ -167,11 +265,15 @@ void sandbox_classes_ready(void)
     atomic_store(&g_ready, true);
 }
 
-/* A probe for the tests: a call the common filter allows and this class refuses (the class's
- * filter must end the process with its message). */
+/* A probe for the tests: a call this class's list does not allow (the class's filter must end
+ * the process with its message). sandbox-<class>: one the old lists of refusals refused too;
+ * sandbox-<class>-open: openat, which the common filter allows (the main thread's records, the
+ * CA's files at set-up) and no class lists, so only an allowlist refuses it. */
 static void probe(enum sandbox_class c)
 {
-    if (c == SANDBOX_VCPU)
+    if (g_probe_open)
+        syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+    else if (c == SANDBOX_VCPU)
         syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
     else
         syscall(SYS_ioctl, -1, (unsigned long)KVM_RUN, 0);

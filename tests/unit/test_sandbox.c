@@ -19,7 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -42,6 +47,9 @@ static char g_wdir[] = "/tmp/alcove-sandbox-wdir-XXXXXX";
 
 static bool g_landlock; /* the kernel has it (asked before any filter) */
 
+/* Run in the child before it is sandboxed, as the monitor's set-up (NULL: nothing). */
+static void (*g_pre)(void);
+
 /* Runs body in a sandboxed child; its exit status, and what it wrote to stderr in err. */
 static int run_sandboxed(void (*body)(void), char *err, size_t errlen)
 {
@@ -52,6 +60,8 @@ static int run_sandboxed(void (*body)(void), char *err, size_t errlen)
     if (pid == 0) {
         close(p[0]);
         dup2(p[1], 2);
+        if (g_pre)
+            g_pre();
         if (sandbox_drop_privileges(g_wdir) || sandbox_enter())
             _exit(99);
         body();
@@ -201,11 +211,44 @@ static void ca_body(void)
     ca_free(ca);
 }
 
-/* The same in a vCPU thread, under its class's filter: NSM requests are answered there. */
+/* The same in a vCPU thread, under its class's filter: NSM requests are answered there, with
+ * the CA read at set-up (devices/nsm_dev.c): the vCPU class opens and reads no file. */
+static struct attest_ca *g_ca;
+
+static void ca_preload(void)
+{
+    char why[256];
+    g_ca = ca_load(g_ca_dir, why, sizeof(why));
+    if (!g_ca) {
+        fprintf(stderr, "ca_load: %s\n", why);
+        _exit(1);
+    }
+}
+
 static void *ca_vcpu_thread(void *arg)
 {
     sandbox_thread_class(SANDBOX_VCPU);
-    ca_body();
+    char why[256];
+    struct attest_signer s = {0};
+    if (ca_issue_signer(g_ca, "i-0123456789abcdef-enc0123456789abcdef", time(NULL), &s, why,
+                        sizeof(why))) {
+        fprintf(stderr, "ca_issue_signer: %s\n", why);
+        _exit(2);
+    }
+    static const uint8_t pcrs[ATTEST_MAX_PCRS][ATTEST_PCR_SIZE];
+    struct attest_doc_fields f = {
+        .module_id = "i-0123456789abcdef-enc0123456789abcdef",
+        .timestamp_ms = 1,
+        .pcrs = pcrs,
+        .pcr_mask = 0xffff,
+        .nonce = {(const uint8_t *)"nonce", 5},
+    };
+    uint8_t *doc = NULL;
+    size_t len = 0;
+    if (attest_document_build(&s, &f, &doc, &len) || len == 0)
+        _exit(3);
+    free(doc);
+    attest_signer_free(&s);
     return arg;
 }
 
@@ -228,8 +271,10 @@ static void test_ca(void **state)
     ca_free(ca);
     char err[512];
     int st = run_sandboxed(ca_body, err, sizeof(err));
+    g_pre = ca_preload;
     if (st == 0)
         st = run_sandboxed(ca_vcpu_body, err, sizeof(err));
+    g_pre = NULL;
     char path[128];
     snprintf(path, sizeof(path), "%s/ca.pem", g_ca_dir);
     unlink(path);
@@ -374,38 +419,169 @@ static void test_early_thread(void **state)
     assert_non_null(strstr(err, "refused system call 59;"));
 }
 
-/* ---- thread classes (sandbox_class.c): each class's filter stacked over the common one ---- */
+/* ---- thread classes (sandbox_class.c): each class's allowlist stacked over the common one ---- */
 
 static enum sandbox_class g_class;
 static void (*g_class_call)(void);
 
-/* What every class still does: a pipe's ends, a mutex and a condition (futex), a file read, memory,
- * the time, a signal to its own process's thread. */
-static void common_work(void)
+/* Made before the filter, as the monitor's set-up makes them: a kick eventfd, an epoll set, a
+ * pipe with bytes in it (the console), a listening Unix socket and a client of it that has
+ * sent a line (the control socket, a host listener). */
+static int g_efd = -1, g_ep = -1, g_pipe[2] = {-1, -1}, g_listen = -1, g_client = -1;
+static char g_sock[96];
+static void *g_guest; /* memory to populate, as guest RAM */
+
+static void class_pre(void)
 {
-    int p[2];
-    char c = 'x';
-    if (pipe2(p, O_CLOEXEC) || write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1 || close(p[0]) ||
-        close(p[1]))
+    g_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    g_ep = epoll_create1(EPOLL_CLOEXEC);
+    if (g_efd < 0 || g_ep < 0 || pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) ||
+        write(g_pipe[1], "console", 7) != 7)
+        _exit(90);
+    snprintf(g_sock, sizeof(g_sock), "%s/ctl", g_wdir);
+    unlink(g_sock); /* the previous child's */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
+    g_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    g_client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (g_listen < 0 || g_client < 0 || bind(g_listen, (struct sockaddr *)&sa, sizeof(sa)) ||
+        listen(g_listen, 8) || connect(g_client, (struct sockaddr *)&sa, sizeof(sa)) ||
+        write(g_client, "DESCRIBE\n", 9) != 9)
+        _exit(91);
+    g_guest = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g_guest == MAP_FAILED)
+        _exit(92);
+}
+
+/* What every class does: memory (malloc in its own arena), a mutex and a condition (futex),
+ * the time through the system call, a signal to a thread of its own process, a log line. */
+static void every_work(void)
+{
+    void *big = malloc(1 << 20), *small = malloc(100);
+    if (!big || !small)
         _exit(21);
+    memset(big, 1, 1 << 20);
+    free(big);
+    free(small);
     static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts))
+        _exit(22);
     ts.tv_nsec = (ts.tv_nsec + 1000000) % 1000000000;
     ts.tv_sec += 1;
     pthread_mutex_lock(&m);
     pthread_cond_timedwait(&cv, &m, &ts);
     pthread_mutex_unlock(&m);
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC); /* the CA's files, say */
-    char buf[64];
-    if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || close(fd))
-        _exit(22);
-    void *mem = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED || munmap(mem, 1 << 16))
-        _exit(23);
-    if (syscall(SYS_tgkill, getpid(), gettid(), 0))
+    if (syscall(SYS_tgkill, getpid(), gettid(), 0) || pthread_kill(pthread_self(), 0))
         _exit(24);
+    if (write(2, "", 0) != 0)
+        _exit(25);
+}
+
+static void *noop_thread(void *arg)
+{
+    return arg;
+}
+
+/* Threads that allocate at once, each in a malloc arena of its own, as many vCPU threads do: glibc
+ * makes new arenas (and, past a few, decides whether to share them) under the filter. */
+static pthread_barrier_t g_arenas;
+
+static void *arena_thread(void *arg)
+{
+    void *p = malloc(1000);
+    pthread_barrier_wait(&g_arenas);
+    free(p);
+    return arg;
+}
+
+static void vcpu_work(void)
+{
+    enum { NARENA = 16 };
+    pthread_t th[NARENA];
+    pthread_barrier_init(&g_arenas, NULL, NARENA);
+    for (int i = 0; i < NARENA; i++)
+        if (pthread_create(&th[i], NULL, arena_thread, NULL))
+            _exit(44);
+    for (int i = 0; i < NARENA; i++)
+        pthread_join(th[i], NULL);
+    /* a kick of the vsock or stdio thread */
+    uint64_t one = 1;
+    if (write(g_efd, &one, sizeof(one)) != sizeof(one))
+        _exit(40);
+    /* a vCPU thread starts the preemption timer thread */
+    pthread_t t;
+    if (pthread_create(&t, NULL, noop_thread, NULL) || pthread_join(t, NULL))
+        _exit(41);
+    /* guest RAM populated (ALC_HC_POPULATE); EINVAL before Linux 5.14 */
+    if (madvise(g_guest, 2 << 20, 23 /* MADV_POPULATE_WRITE */) && errno != EINVAL)
+        _exit(42);
+    uint8_t rnd[16]; /* the NSM's nonces */
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        _exit(43);
+}
+
+static void control_work(void)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = g_listen}, out[4];
+    if (epoll_ctl(g_ep, EPOLL_CTL_ADD, g_listen, &ev) || epoll_wait(g_ep, out, 4, 1000) != 1)
+        _exit(50);
+    int fd = accept4(g_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    char line[32];
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || cr.uid != getuid())
+        _exit(51);
+    if (recv(fd, line, sizeof(line), MSG_DONTWAIT) != 9 ||
+        send(fd, "{}\n", 3, MSG_NOSIGNAL | MSG_DONTWAIT) != 3 || close(fd))
+        _exit(52);
+    if (read(g_pipe[0], line, sizeof(line)) != 7) /* console bytes */
+        _exit(53);
+}
+
+static void device_work(void)
+{
+    /* a host listener: whose it is, then a connection to it, and who listens */
+    struct stat st;
+    if (lstat(g_sock, &st) || st.st_uid != geteuid())
+        _exit(60);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    int sz = 65536;
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+        getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
+        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)))
+        _exit(61);
+    /* a client of the vsock socket, guest data both ways */
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = g_listen}, out[4];
+    if (epoll_ctl(g_ep, EPOLL_CTL_ADD, g_listen, &ev) || epoll_wait(g_ep, out, 4, 1000) < 1)
+        _exit(62);
+    int a = accept4(g_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int b = accept4(g_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    char buf[16];
+    struct iovec iov = {buf, 2};
+    if (a < 0 || b < 0 || recv(a, buf, 9, MSG_PEEK) != 9 || recv(a, buf, 9, 0) != 9 ||
+        writev(s, &iov, 1) != 2 || readv(b, &iov, 1) != 2 || shutdown(s, SHUT_WR))
+        _exit(63);
+    struct pollfd p = {.fd = g_efd, .events = POLLIN};
+    uint64_t one = 1;
+    if (write(g_efd, &one, 8) != 8 || poll(&p, 1, 0) != 1 || read(g_efd, &one, 8) != 8)
+        _exit(64);
+    /* a name-lookup stream's pair; an outbound TCP socket; other families are EAFNOSUPPORT */
+    int sv[2];
+    int t = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) ||
+        send(sv[0], "q", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1 || t < 0)
+        _exit(65);
+    if (socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EAFNOSUPPORT)
+        _exit(66);
+    sched_yield();
+    if (close(sv[0]) || close(sv[1]) || close(t) || close(s) || close(a) || close(b))
+        _exit(67);
 }
 
 static void *class_thread(void *arg)
@@ -413,7 +589,7 @@ static void *class_thread(void *arg)
     (void)arg;
     sandbox_thread_class(g_class);
     sandbox_thread_class(g_class); /* once is enough: the second does nothing */
-    common_work();
+    every_work();
     if (g_class_call)
         g_class_call();
     return NULL;
@@ -429,28 +605,6 @@ static void class_body(void)
     int su = socket(AF_UNIX, SOCK_STREAM, 0);
     if (su < 0 || close(su))
         _exit(31);
-}
-
-static void *noop_thread(void *arg)
-{
-    return arg;
-}
-
-static void vcpu_work(void)
-{
-    /* a vCPU thread starts the preemption timer thread */
-    pthread_t t;
-    if (pthread_create(&t, NULL, noop_thread, NULL) || pthread_join(t, NULL))
-        _exit(40);
-}
-
-static void device_work(void)
-{
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); /* host listeners */
-    int sv[2];
-    if (s < 0 || close(s) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || close(sv[0]) ||
-        close(sv[1]))
-        _exit(41);
 }
 
 static void call_socket(void)
@@ -475,12 +629,31 @@ static void call_unlink(void)
     unlink("/nonexistent-alcove-test");
 }
 
+/* The common filter allows these; a class's allowlist that does not name them refuses them. */
+static void call_open(void)
+{
+    open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+}
+
+static void call_read(void)
+{
+    char c;
+    read(g_pipe[0], &c, 1);
+}
+
+static void call_fsync(void)
+{
+    fsync(g_pipe[1]);
+}
+
 static void check_class(enum sandbox_class c, void (*call)(void), int want, const char *what)
 {
     g_class = c;
     g_class_call = call;
+    g_pre = class_pre;
     char err[512];
     int st = run_sandboxed(class_body, err, sizeof(err));
+    g_pre = NULL;
     if (st != want)
         fail_msg("class %d: status %d, want %d (%s)", (int)c, st, want, err);
     if (what) {
@@ -494,9 +667,9 @@ static void test_classes(void **state)
     (void)state;
     /* what each class does passes */
     check_class(SANDBOX_VCPU, vcpu_work, 0, NULL);
-    check_class(SANDBOX_CONTROL, NULL, 0, NULL);
+    check_class(SANDBOX_CONTROL, control_work, 0, NULL);
     check_class(SANDBOX_DEVICE, device_work, 0, NULL);
-    /* what the common filter allows and the class never does ends the process */
+    /* what the old lists of refusals refused */
     check_class(SANDBOX_VCPU, call_socket, 125, "call 41;");           /* socket */
     check_class(SANDBOX_VCPU, call_unlink, 125, "call 87;");           /* unlink */
     check_class(SANDBOX_CONTROL, call_kvm_run, 125, "(ioctl 0xae80)"); /* KVM_RUN */
@@ -505,9 +678,16 @@ static void test_classes(void **state)
     check_class(SANDBOX_DEVICE, call_kvm_run, 125, "(ioctl 0xae80)");
     check_class(SANDBOX_DEVICE, call_thread, 51, NULL);
     check_class(SANDBOX_DEVICE, call_unlink, 125, "call 87;");
+    /* allowlists: what the common filter allows and a class does not name ends the process */
+    check_class(SANDBOX_VCPU, call_open, 125, "call 257;"); /* openat: no CA file on a vCPU */
+    check_class(SANDBOX_VCPU, call_read, 125, "call 0;");   /* read */
+    check_class(SANDBOX_CONTROL, call_open, 125, "call 257;");
+    check_class(SANDBOX_CONTROL, call_fsync, 125, "call 74;"); /* fsync */
+    check_class(SANDBOX_DEVICE, call_open, 125, "call 257;");
+    check_class(SANDBOX_DEVICE, call_fsync, 125, "call 74;");
 }
 
-/* ALCOVE_FAULT=sandbox-<class>: the class's thread makes a call only its class refuses. */
+/* ALCOVE_FAULT=sandbox-<class>[-open]: the class's thread makes a call its list refuses. */
 static void test_class_probe(void **state)
 {
     (void)state;
@@ -519,6 +699,9 @@ static void test_class_probe(void **state)
         {"sandbox-vcpu", SANDBOX_VCPU, "call 41;"},
         {"sandbox-control", SANDBOX_CONTROL, "(ioctl 0xae80)"},
         {"sandbox-device", SANDBOX_DEVICE, "(ioctl 0xae80)"},
+        {"sandbox-vcpu-open", SANDBOX_VCPU, "call 257;"},
+        {"sandbox-control-open", SANDBOX_CONTROL, "call 257;"},
+        {"sandbox-device-open", SANDBOX_DEVICE, "call 257;"},
     };
     for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
         setenv("ALCOVE_FAULT", probes[i].fault, 1);
@@ -556,6 +739,8 @@ int main(void)
         cmocka_unit_test(test_class_unsandboxed),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
+    snprintf(g_sock, sizeof(g_sock), "%s/ctl", g_wdir);
+    unlink(g_sock);
     rmdir(g_wdir);
     return r;
 }
