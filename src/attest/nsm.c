@@ -67,6 +67,9 @@ int nsm_init(struct nsm *nsm, const uint8_t pcr0[NSM_PCR_SIZE], const uint8_t pc
 
 void nsm_crypto_prepare(void)
 {
+    /* glibc reads the time zone file at its first conversion of a time, gmtime_r's included,
+     * which OpenSSL makes for a leaf's validity: read it now */
+    tzset();
     OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
     uint8_t b, md[EVP_MAX_MD_SIZE];
     unsigned len = 0;

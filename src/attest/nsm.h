@@ -68,10 +68,10 @@ int nsm_init(struct nsm *nsm, const uint8_t pcr0[NSM_PCR_SIZE], const uint8_t pc
              const uint8_t pcr2[NSM_PCR_SIZE], const uint8_t *pcr8, bool debug,
              const char *module_id, const struct attest_signer *signer);
 
-/* Makes OpenSSL ready for what the answers use (its configuration, the random generator,
- * SHA-384), on the calling thread: OpenSSL's first use reads its configuration file, which the
- * monitor's vCPU threads, where requests are answered, may not open (monitor/sandbox_class.c).
- * The monitor's main thread calls it at set-up. */
+/* Makes OpenSSL and glibc ready for what the answers use (OpenSSL's configuration, the random
+ * generator, SHA-384, the time zone for a leaf's validity): their first use reads files, which
+ * the monitor's vCPU threads, where requests are answered, may not open
+ * (monitor/sandbox_class.c). The monitor's main thread calls it at set-up. */
 void nsm_crypto_prepare(void);
 
 /* Replaces the signer (a fresh leaf before the old one expires). */

@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "attest/ca.h"
+#include "attest/nsm.h"
 #include "monitor/sandbox.h"
 
 /* The directory the sandboxed children may write in (their runtime directory). */
@@ -259,6 +260,36 @@ static void ca_vcpu_body(void)
         _exit(4);
 }
 
+/* The vCPU case in a fresh process (this program run again with --ca-vcpu): what OpenSSL and
+ * glibc do at their first use (a configuration file, the time zone) happens there as in a
+ * monitor, where the main thread's set-up (nsm_crypto_prepare, ca_load) must have done it
+ * before the vCPU thread runs. */
+static int run_fresh_ca_vcpu(char *err, size_t errlen)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], 2);
+        execl("/proc/self/exe", "test_sandbox", "--ca-vcpu", g_ca_dir, g_wdir, (char *)NULL);
+        _exit(98);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < errlen && (r = read(p[0], err + n, errlen - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = 0;
+    close(p[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st))
+        fail_msg("killed by signal %d (%s)", WTERMSIG(st), err);
+    return WEXITSTATUS(st);
+}
+
 static void test_ca(void **state)
 {
     (void)state;
@@ -271,10 +302,8 @@ static void test_ca(void **state)
     ca_free(ca);
     char err[512];
     int st = run_sandboxed(ca_body, err, sizeof(err));
-    g_pre = ca_preload;
     if (st == 0)
-        st = run_sandboxed(ca_vcpu_body, err, sizeof(err));
-    g_pre = NULL;
+        st = run_fresh_ca_vcpu(err, sizeof(err));
     char path[128];
     snprintf(path, sizeof(path), "%s/ca.pem", g_ca_dir);
     unlink(path);
@@ -722,8 +751,18 @@ static void test_class_unsandboxed(void **state)
     close(su);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--ca-vcpu") == 0) { /* run_fresh_ca_vcpu's process */
+        snprintf(g_ca_dir, sizeof(g_ca_dir), "%s", argv[2]);
+        snprintf(g_wdir, sizeof(g_wdir), "%s", argv[3]);
+        nsm_crypto_prepare(); /* the monitor's set-up (devices/nsm_dev.c) */
+        ca_preload();
+        if (sandbox_drop_privileges(g_wdir) || sandbox_enter())
+            return 99;
+        ca_vcpu_body();
+        return 0;
+    }
     if (!mkdtemp(g_wdir))
         return 1;
     g_landlock =
