@@ -100,9 +100,15 @@ void kernel_unlock(void);
  * kernel_leave, which also tell the monitor whether this vCPU runs the kernel (in_kernel: it
  * is then not stopped for preemption, see alcove_abi.h). */
 void mmu_tlb_check(void); /* mmu.h */
+/* Entries into the kernel, per vCPU (only that vCPU writes its own): when a vCPU's count has
+ * moved, whatever application code it ran before has been left for the kernel
+ * (kernel/patch.c waits for that before it rewrites code other vCPUs may be running). */
+extern uint32_t g_kernel_entries[ALC_MAX_CPUS];
 static inline void kernel_enter(void)
 {
     __atomic_store_n(&this_cpu->area.in_kernel, 1, __ATOMIC_RELAXED);
+    uint32_t *n = &g_kernel_entries[this_cpu->area.cpu_index];
+    __atomic_store_n(n, *n + 1, __ATOMIC_RELEASE);
     kernel_lock();
     mmu_tlb_check();
 }
@@ -178,9 +184,14 @@ uint64_t sched_voluntary_switches(void);
 /* True when rip is in the patched syscall sites' stubs (kernel/patch.c). */
 bool patch_stub_contains(uint64_t rip);
 /* On the way back to the application (every kernel entry calls it last): a rip that is the
- * address of a syscall the patcher covered with the mov before it (kernel/patch.c, way 3) moves
- * back to that mov's jmp. A restart, rt_sigreturn or a preemption may have left it there. */
+ * address of a syscall the patcher covers with the instruction before it (kernel/patch.c, way
+ * 3) moves into that site's stub, past its copy of the instruction. A restart, rt_sigreturn or
+ * a preemption may have left it there. */
 void patch_fix_resume(struct regs *r);
+/* A breakpoint (#BP) at r->rip - 1: true when it is the int3 the patcher put at a way-3 site
+ * while it waits for the other vCPUs (r->rip is then that site's stub), false for the
+ * program's own. */
+bool patch_breakpoint(struct regs *r);
 
 #include "fpu.h" /* the extended (FPU/SSE/AVX) state */
 

@@ -51,7 +51,12 @@
  *      instructions and that the bytes are those instructions (lib/x86/x86_cover.c decodes
  *      every function the file's .eh_frame lists, once per file);
  *    - when no other thread of the address space is running (one could be between the two
- *      instructions); otherwise the site stays on the trap path until a later trap finds none;
+ *      instructions). Otherwise in three steps, as Linux rewrites its own running code
+ *      (text_poke_bp): an int3 over the instruction's first byte, so any thread that reaches
+ *      it traps and is sent to the stub (patch_breakpoint); then, once every vCPU that was
+ *      running a thread of the process has entered the kernel since (no thread can still be
+ *      between the two instructions, and the entry serialized its instruction stream), the
+ *      rest of the jmp, and last its first byte (cover_finish, at a later trap);
  *    - and a thread that resumes at the `syscall`'s address afterwards (a restart backs up onto
  *      it; a signal frame or a preempted thread may hold it) is moved to the stub, past the
  *      instruction (patch_fix_resume, on every way out of the kernel): it enters the kernel with
@@ -77,17 +82,15 @@
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "patch.h"
 #include "process.h"
 #include "scheduler.h"
 #include "vfs.h"
-#include "x86/x86_cover.h"
 #include "x86/x86_len.h"
 
 #define STUB_SIZE       48 /* the longest: the instruction of way 3 (7 bytes) and 41 more */
 #define STUB_AREA       (64 * 1024)
-#define MAX_AREAS       32
 #define REL32_REACH     0x7fff0000ll /* what a rel32 jump reaches, with a margin */
-#define NSITES          1024         /* sites remembered (a power of two) */
 #define SCAN            160          /* bytes decoded after a syscall while looking for padding */
 #define NR_RT_SIGRETURN 15
 #define NR_EXIT         60
@@ -97,38 +100,8 @@ extern char alc_entry_fast[];
 /* the stubs jump through this (a 32-bit absolute address in the kernel image) */
 static const uint64_t g_fast_entry = (uint64_t)alc_entry_fast;
 
-static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_patched_cover, g_refused;
-
-/* Sites seen, by address: what happened to them (logged once). */
-enum site_state {
-    SITE_PATCHED_IMM = 1,
-    SITE_PATCHED_REL8 = 2,
-    SITE_REFUSED = 4,
-    SITE_PATCHED_COVER = 8, /* way 3: the jmp covers the instruction before and this syscall */
-};
-/* and, for way 3, that instruction's length in the bits from here */
-#define SITE_COVER_LEN_SHIFT  8
-#define SITE_COVER_LEN(state) (((state) >> SITE_COVER_LEN_SHIFT) & 15u)
-
-/* What an address space's code has had done to it (struct mm.patch): its stub area, and the
- * sites seen. A fork's child gets a copy (its memory is a copy), an execve starts afresh. */
-struct patch_state {
-    struct stub_area {
-        uint64_t start, next, end;
-    } areas[MAX_AREAS];
-    uint32_t nareas;
-    uint32_t ncover; /* sites of way 3 (their syscall's address is inside a jmp, or int3) */
-    struct {
-        uint64_t addr;
-        uint32_t state;
-    } sites[NSITES];
-};
-
-/* The current address space's, or NULL when its syscalls are not patched. */
-static struct patch_state *ps(void)
-{
-    return mm_current()->patch;
-}
+static uint64_t g_traps, g_patched_imm, g_patched_rel8, g_refused;
+uint64_t g_patched_cover;
 
 void patch_free(struct mm *mm)
 {
@@ -148,7 +121,7 @@ int patch_copy(const struct mm *from, struct mm *to)
 }
 
 /* The entry for addr, or the empty one where it would go, or NULL when the table is full. */
-static uint32_t *site_state(uint64_t addr, bool add)
+uint32_t *patch_site_state(uint64_t addr, bool add)
 {
     struct patch_state *st = ps();
     uint32_t h = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 54) & (NSITES - 1);
@@ -165,15 +138,12 @@ static uint32_t *site_state(uint64_t addr, bool add)
     return NULL;
 }
 
-/* Whether the 5-byte jmp at at is one way 3 wrote over an instruction and the syscall after it. */
-static bool covers_site(uint64_t at)
+/* Code that may be patched (see the top of the file). */
+bool patch_patchable(const struct vma *v)
 {
-    for (uint32_t len = X86_COVER_LEN_MIN; len <= X86_COVER_LEN_MAX; len++) {
-        uint32_t *st = site_state(at + len, false);
-        if (st && (*st & SITE_PATCHED_COVER) && SITE_COVER_LEN(*st) == len)
-            return true;
-    }
-    return false;
+    uint32_t kind = vma_kind(v);
+    return (v->prot & PROT_EXEC) && !(v->prot & PROT_WRITE) &&
+           (kind == VMA_EXE || kind == VMA_ANON);
 }
 
 /* Another thread may run the same code at the same time. */
@@ -230,7 +200,7 @@ static bool is_prefix(uint8_t b)
 
 /* The kernel's writable alias of the code at va (n bytes in one page): the application's
  * mapping of its code is not writable. */
-static uint8_t *code_at(uint64_t va, size_t n)
+uint8_t *patch_code_at(uint64_t va, size_t n)
 {
     uint8_t *p = mm_alias(va, n);
     KASSERT(p); /* code that just ran, made the process's own (mm_make_private), or the stub
@@ -270,7 +240,7 @@ static struct stub_area *area_for(uint64_t from)
 /* A stub that enters the kernel and returns to ret, reached by a jmp rel32 at from: the npre
  * bytes of the instruction pre first (way 1). Its address, or 0 when no stub area has room in
  * reach. */
-static uint64_t make_stub(const uint8_t *pre, size_t npre, uint64_t ret, uint64_t from)
+uint64_t patch_make_stub(const uint8_t *pre, size_t npre, uint64_t ret, uint64_t from)
 {
     struct stub_area *a = area_for(from);
     if (!a)
@@ -308,14 +278,14 @@ static uint64_t make_stub(const uint8_t *pre, size_t npre, uint64_t ret, uint64_
 }
 
 /* Writes `jmp rel32` to target at at, in dead padding: the displacement, then the opcode. */
-static void write_jmp32_dead(uint64_t at, uint64_t target)
+void patch_write_jmp32_dead(uint64_t at, uint64_t target)
 {
     int32_t rel = (int32_t)(target - (at + 5));
     uint8_t b[4];
     memcpy(b, &rel, 4);
     for (int i = 0; i < 4; i++) /* byte by byte: the five may span two pages */
-        *code_at(at + 1 + (uint64_t)i, 1) = b[i];
-    __atomic_store_n(code_at(at, 1), (uint8_t)0xe9, __ATOMIC_RELEASE);
+        *patch_code_at(at + 1 + (uint64_t)i, 1) = b[i];
+    __atomic_store_n(patch_code_at(at, 1), (uint8_t)0xe9, __ATOMIC_RELEASE);
 }
 
 /* Writes `jmp rel32` to target over the 5-byte instruction at at. With one thread as in
@@ -329,7 +299,7 @@ static bool write_jmp32(uint64_t at, uint64_t target)
         uint64_t word = at & ~7ull, off = at - word;
         if (off > 3)
             return false;
-        uint64_t *w = (uint64_t *)code_at(word, 8);
+        uint64_t *w = (uint64_t *)patch_code_at(word, 8);
         uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
         uint8_t bytes[8];
         memcpy(bytes, &v, 8);
@@ -339,7 +309,7 @@ static bool write_jmp32(uint64_t at, uint64_t target)
         __atomic_store_n(w, v, __ATOMIC_RELEASE);
         return true;
     }
-    write_jmp32_dead(at, target);
+    patch_write_jmp32_dead(at, target);
     return true;
 }
 
@@ -460,10 +430,19 @@ static bool patch_mov_imm(const struct regs *r, const struct vma *v, uint64_t x)
      * a copy needs a frame, and a patch must not fail half way) */
     if (mm_make_private(at & ~7ull, x + 2))
         return false;
-    uint64_t stub = make_stub(pre, n, x + 2, at);
+    uint64_t stub = patch_make_stub(pre, n, x + 2, at);
     if (!stub)
         return false;
     return write_jmp32(at, stub);
+}
+
+/* Whether a run of padding from run that ends at at holds the slot for the syscall at x: 5
+ * bytes, within a jmp rel8's reach, in the 16 bytes where the padding starts (no aligned address,
+ * where a function or a label could begin, inside or at its start), the padding ending aligned. */
+static bool slot_fits(uint64_t run, uint64_t at, uint64_t x)
+{
+    return run && at - run >= 5 && (at & 15) == 0 && run - (x + 2) <= 127 && (run & 15) &&
+           (run | 15) + 1 >= run + 5;
 }
 
 /* Dead padding for a 5-byte slot within a jmp rel8 of the syscall at x, below hi: its address,
@@ -475,6 +454,17 @@ static uint64_t find_padding(uint64_t x, uint64_t hi, uint64_t *pad_end, const c
     bool dead = false; /* the previous instruction does not fall through */
     *why = "no dead padding of 5 bytes within 127 bytes after it";
     while (at < end) {
+        uint64_t sys = patch_cover_site_at(at);
+        if (sys) {
+            /* a way-3 site (a jmp, or an int3 while under way, then bytes that are not
+             * instructions any more): its code goes on after the syscall */
+            if (slot_fits(run, at, x))
+                return run;
+            run = 0;
+            dead = false;
+            at = sys + 2;
+            continue;
+        }
         struct x86_insn d;
         unsigned len = x86_decode((const uint8_t *)at, end - at, &d);
         if (!len) {
@@ -488,22 +478,16 @@ static uint64_t find_padding(uint64_t x, uint64_t hi, uint64_t *pad_end, const c
             if (at < run + 5)
                 *pad_end = at + len;
         } else {
-            /* the slot lies within the 16 bytes where padding starts: no aligned address
-             * (where a function or a label could begin) inside or at its start */
-            if (run && at - run >= 5 && (at & 15) == 0 && run - (x + 2) <= 127 && (run & 15) &&
-                (run | 15) + 1 >= run + 5)
+            if (slot_fits(run, at, x))
                 return run;
             run = 0;
             dead = d.kind == X86_RET || d.kind == X86_JMP || d.kind == X86_UD2;
             if (d.kind == X86_JMP && len == 2) {
                 /* a jmp this file wrote over a syscall returns to the byte after it */
-                uint32_t *st = site_state(at, false);
+                uint32_t *st = patch_site_state(at, false);
                 if (st && (*st & SITE_PATCHED_REL8))
                     dead = false;
             }
-            if (d.kind == X86_JMP && len == 5 && covers_site(at))
-                dead = false; /* and one over an instruction and its syscall (way 3): the int3
-                               * after it are not padding, the code after them runs */
         }
         if (at - (x + 2) > 127 && !run)
             break; /* any padding from here on is out of reach */
@@ -527,170 +511,17 @@ static bool patch_rel8(const struct vma *v, uint64_t x, const char **why)
         *why = "no memory for a copy of its code page";
         return false;
     }
-    uint64_t stub = make_stub(NULL, 0, x + 2, slot);
+    uint64_t stub = patch_make_stub(NULL, 0, x + 2, slot);
     if (!stub) {
         *why = "no stub area with room within a rel32 jump";
         return false;
     }
     for (uint64_t p = slot + 5; p < pad_end; p++)
-        *(volatile uint8_t *)code_at(p, 1) = 0xcc; /* the rest of a longer nop the slot cut */
-    write_jmp32_dead(slot, stub);                  /* padding: nothing executes it */
+        *(volatile uint8_t *)patch_code_at(p, 1) = 0xcc; /* the rest of a longer nop the slot cut */
+    patch_write_jmp32_dead(slot, stub);                  /* padding: nothing executes it */
     uint16_t jmp = (uint16_t)(0xeb | (uint16_t)((slot - (x + 2)) & 0xff) << 8);
-    __atomic_store_n((uint16_t *)code_at(x, 2), jmp, __ATOMIC_RELEASE);
+    __atomic_store_n((uint16_t *)patch_code_at(x, 2), jmp, __ATOMIC_RELEASE);
     return true;
-}
-
-/* ---- way 3: the instruction before and the syscall under one jmp ---- */
-
-/* What lib/x86/x86_cover.c found in an image file's code: scanned once, at the first site of
- * that file that needs it (about 15 ms for glibc's libc.so.6 at native speed), and kept for the
- * enclave's life (an image file never changes or goes): the pairs that may be covered. */
-#define COVER_FILES 32
-static struct cover_file {
-    const struct inode *ino;
-    struct cover_pair {
-        uint64_t sys_off; /* the syscall's file offset; sorted */
-        uint32_t len;     /* the instruction's length: it starts at sys_off - len */
-    } * pairs;
-    uint32_t n;
-} g_cover[COVER_FILES];
-
-static const struct cover_file *cover_scan(const struct inode *ino)
-{
-    for (unsigned i = 0; i < COVER_FILES; i++) {
-        struct cover_file *cf = &g_cover[i];
-        if (cf->ino == ino)
-            return cf;
-        if (cf->ino)
-            continue;
-        struct x86_cover *c = kmalloc(X86_COVER_MAX * sizeof(*c));
-        if (!c)
-            return NULL; /* no memory now: scanned again next time */
-        size_t found = x86_cover_find(ino->data, ino->size, c, X86_COVER_MAX);
-        size_t n = MIN(found, (size_t)X86_COVER_MAX), ok = 0;
-        if (x86_cover_check(ino->data, ino->size, c, n))
-            n = 0; /* no usable unwind table: nothing of this file is covered */
-        for (size_t k = 0; k < n; k++)
-            ok += c[k].ok;
-        /* the accepted ones, in the order found (they do not overlap: sorted by syscall too) */
-        struct cover_pair *pairs = ok ? kmalloc(ok * sizeof(*pairs)) : NULL;
-        if (ok && !pairs) {
-            kfree(c);
-            return NULL;
-        }
-        for (size_t k = 0, j = 0; k < n; k++)
-            if (c[k].ok)
-                pairs[j++] = (struct cover_pair){c[k].off + c[k].len, c[k].len};
-        kfree(c);
-        klog(ALC_LOG_DEBUG,
-             "syscall patching: a file of %lu bytes has %lu syscall sites after an instruction "
-             "a stub can run, %lu of them safe to cover",
-             ino->size, found, ok);
-        *cf = (struct cover_file){ino, pairs, (uint32_t)ok};
-        return cf;
-    }
-    return NULL; /* every slot taken */
-}
-
-/* The length of the instruction before the syscall at file offset sys_off of the image file ino
- * when the two may be covered, or 0. */
-static uint32_t cover_len(const struct inode *ino, uint64_t sys_off)
-{
-    const struct cover_file *cf = cover_scan(ino);
-    if (!cf)
-        return 0;
-    uint32_t lo = 0, hi = cf->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (cf->pairs[mid].sys_off < sys_off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < cf->n && cf->pairs[lo].sys_off == sys_off ? cf->pairs[lo].len : 0;
-}
-
-/* Whether another thread may be executing this address space's code at this moment: one of its
- * process running on another vCPU (in the application, or on its way in or out of the kernel),
- * or another process sharing the space (vfork). */
-static bool others_may_run(void)
-{
-    if (mm_current()->users > 1)
-        return true;
-    for (struct thread *t = current_process()->threads; t; t = t->proc_next)
-        if (t != current() && t->state == T_RUNNING)
-            return true;
-    return false;
-}
-
-enum cover_result { COVER_NO, COVER_DONE, COVER_LATER };
-
-/* Way 3 (see the top of the file) for the syscall at x: its instruction's length in *len. */
-static enum cover_result patch_cover(const struct vma *v, uint64_t x, uint32_t *len,
-                                     const char **why)
-{
-    /* *why stays way 2's unless this site is one of way 3's */
-    if (!(v->kind & VMA_F_FILE) || !v->file || !vfs_immutable(v->file))
-        return COVER_NO; /* not in an image file's code: only those are scanned */
-    uint64_t sys_off = v->off + (x - v->start);
-    uint32_t n = cover_len(v->file, sys_off);
-    uint64_t at = x - n;
-    if (!n) {
-        for (uint32_t k = X86_COVER_LEN_MIN; k <= X86_COVER_LEN_MAX; k++)
-            if (x - k >= v->start && x86_cover_movable((const uint8_t *)(x - k), k) == k)
-                *why = "no dead padding near, and its file's unwind tables do not show that "
-                       "nothing jumps to it or into the instruction before it";
-        return COVER_NO;
-    }
-    if (at < v->start || memcmp(v->file->data + (sys_off - n), (const void *)at, n + 2) != 0)
-        return COVER_NO; /* not all in this mapping, or not the file's bytes any more */
-    if (others_may_run())
-        return COVER_LATER;
-    if (mm_make_private(at, x + 2)) {
-        *why = "no memory for a copy of its code page";
-        return COVER_NO;
-    }
-    uint64_t stub = make_stub((const uint8_t *)at, n, x + 2, at);
-    if (!stub) {
-        *why = "no stub area with room within a rel32 jump";
-        return COVER_NO;
-    }
-    /* nothing runs these bytes now (others_may_run): what the jmp leaves of the instruction
-     * and, when the jmp cuts it, the syscall, become int3 */
-    for (uint64_t p = at + 5; p < (n >= 5 ? x : x + 2); p++)
-        *(volatile uint8_t *)code_at(p, 1) = 0xcc;
-    write_jmp32_dead(at, stub);
-    ps()->ncover++;
-    *len = n;
-    return COVER_DONE;
-}
-
-void patch_fix_resume(struct regs *r)
-{
-    struct patch_state *st = ps();
-    if (!st || !st->ncover)
-        return;
-    uint32_t *s = site_state(r->rip, false);
-    if (!s || !(*s & SITE_PATCHED_COVER))
-        return;
-    /* still this file's jmp to a stub? The code there may have been unmapped since, and other
-     * code mapped at that address, where rip is an ordinary instruction */
-    uint32_t n = SITE_COVER_LEN(*s);
-    uint64_t at = r->rip - n;
-    /* all five bytes, which may lie on two pages: an mprotect may since have split the mapping
-     * between them (the jmp still there, in two mappings: it must still be taken), or a munmap
-     * removed the second page (reading it here would fault, and the fault kill the process) */
-    const struct vma *v = vms_lookup(mm_space(), at), *v_end = vms_lookup(mm_space(), at + 4);
-    if (!v || !v_end || !(v->prot & PROT_EXEC) || !(v_end->prot & PROT_EXEC))
-        return;
-    const uint8_t *b = (const uint8_t *)at;
-    int32_t rel;
-    memcpy(&rel, b + 1, 4);
-    uint64_t stub = at + 5 + (uint64_t)(int64_t)rel;
-    /* the syscall's address is inside the jmp or the int3 after it: into the stub past its
-     * copy of the instruction, which ran before the syscall did */
-    if (b[0] == 0xe9 && patch_stub_contains(stub) && patch_stub_contains(stub + n))
-        r->rip = stub + n;
 }
 
 extern uint64_t g_fast_syscalls; /* sys/dispatch.c */
@@ -707,14 +538,6 @@ static void log_totals(void)
          g_patched_imm, g_patched_rel8, g_patched_cover, g_refused);
 }
 
-/* Code that may be patched (see the top of the file). */
-static bool patchable(const struct vma *v)
-{
-    uint32_t kind = vma_kind(v);
-    return (v->prot & PROT_EXEC) && !(v->prot & PROT_WRITE) &&
-           (kind == VMA_EXE || kind == VMA_ANON);
-}
-
 /* Called on every trapped syscall (sys/dispatch.c), before it is handled. */
 void patch_syscall_site(const struct regs *r)
 {
@@ -725,9 +548,11 @@ void patch_syscall_site(const struct regs *r)
     struct patch_state *state = ps();
     if (!state || r->rip < MM_USER_START + 2 || r->rip >= MM_USER_END)
         return;
+    if (state->narming)
+        patch_cover_finish();
     uint64_t x = r->rip - 2; /* the syscall instruction */
     const struct vma *found = vms_lookup(mm_space(), x);
-    if (!found || !patchable(found) || x < found->start || x + 2 > found->end ||
+    if (!found || !patch_patchable(found) || x < found->start || x + 2 > found->end ||
         patch_stub_contains(x))
         return;
     /* a copy: making a stub may map a stub area, which may move the mapping table */
@@ -745,7 +570,7 @@ void patch_syscall_site(const struct regs *r)
     const uint8_t *b = (const uint8_t *)x;
     if (b[0] != 0x0f || b[1] != 0x05)
         return; /* not (any more) a syscall instruction */
-    uint32_t *st = site_state(x, true);
+    uint32_t *st = patch_site_state(x, true);
     if (exiting || !st)
         return; /* runs once: not worth a stub; or the table is full: a site patched without
                  * its record could be taken for dead code by find_padding */
@@ -786,8 +611,18 @@ void patch_syscall_site(const struct regs *r)
              x, r->orig_rax, len);
         return;
     }
+    if (cover == COVER_ARMED) {
+        *st = (*st & ~(15u << SITE_COVER_LEN_SHIFT)) | SITE_COVER_ARMING |
+              len << SITE_COVER_LEN_SHIFT;
+        klog(ALC_LOG_DEBUG,
+             "syscall site %#lx (syscall %lu): an int3 on the %u-byte instruction before it, "
+             "covered once every vCPU running the process has passed through the kernel",
+             x, r->orig_rax, len);
+        return;
+    }
     if (cover == COVER_LATER)
-        return; /* another thread runs: tried again at its next trap */
+        return; /* another process shares the code (vfork), or too many under way: tried
+                 * again at its next trap */
     g_refused++;
     *st |= SITE_REFUSED;
     const uint8_t *a = b - (x - 8 >= v->start ? 8 : 0);

@@ -22,6 +22,8 @@ static volatile uint32_t g_lock_next, g_lock_serving;
 
 static int g_next_tid = THREAD_TID_FIRST;
 
+uint32_t g_kernel_entries[ALC_MAX_CPUS];
+
 /* counters for --log-level debug (sched_log_stats) */
 static struct {
     uint64_t lock_waits, lock_wait_ticks, wakes_sent, sleeps, spins_won, switches, preempts;

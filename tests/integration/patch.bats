@@ -120,5 +120,15 @@ site_line() { grep "syscall site 0x$1 " "$2" || true; }
       { echo "$v: cover_futex's site $s3 not covered"; cat "$T/log"; return 1; }
     covered=$(grep -c 'instruction before it)$' "$T/log" || true)
     echo "# $v restart: $covered sites covered with the instruction before; $(traps "$T/log") traps" >&3
+    # four threads on two vCPUs: another thread runs whenever the futex site traps, so it is
+    # armed with an int3 and covered once both vCPUs have passed through the kernel
+    rm -f "$T/log"
+    run "$ALCOVE" run --cpu-count 2 --log-level debug --log-file "$T/log" "$p" contend 3000
+    [ "$status" -eq 0 ] || { echo "$v: $output"; cat "$T/log"; return 1; }
+    site_line "$s3" "$T/log" | grep -q 'with the 4-byte instruction before it' ||
+      { echo "$v: cover_futex's site $s3 not covered on 2 vCPUs"; grep "$s3\|syscall patching" "$T/log"; return 1; }
+    traps=$(traps "$T/log")
+    echo "# $v contend 3000 on 2 vCPUs: $(site_line "$s3" "$T/log" | grep -c int3) armed first; $traps traps" >&3
+    [ "$traps" -lt 300 ] || { echo "$v: $traps traps"; grep "syscall site" "$T/log"; return 1; }
   done
 }
