@@ -81,3 +81,31 @@ check_transcript() {
   [ "${lines[0]}" = "isatty: 0 0 0" ]
   [[ "$output" != *$'\r'* ]]
 }
+
+@test "console_tty (host): the exec service's main program (alcove.exec) reads the terminal it is given: its group takes the foreground" {
+  need_devpts
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  local T=$BATS_TEST_TMPDIR
+  printf 'entry /bin\ndefault PATH=/bin:/usr/bin\n' > "$T/rules"
+  # the service natively as an enclave's pid 1 would be: session leader, a terminal on stdio
+  run timeout -k 5 60 python3 - "$EXECD" "$T" <<'PY'
+import fcntl, os, pty, select, subprocess, sys, termios, time
+execd, t = sys.argv[1], sys.argv[2]
+m, s = pty.openpty()
+p = subprocess.Popen([execd, "--rules", t + "/rules", "--unix", t + "/sock", "--main", "/bin/sh",
+                      "-c", 'read x; echo "main got $x"'], stdin=s, stdout=s, stderr=s,
+                     start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                     env={"PATH": "/bin:/usr/bin"})
+time.sleep(1)
+os.write(m, b"hello\n")
+seen, end = b"", time.time() + 20
+while b"main got hello" not in seen and time.time() < end:
+    if select.select([m], [], [], 0.5)[0]:
+        seen += os.read(m, 4096)
+print(repr(seen))
+p.kill()
+sys.exit(0 if b"main got hello" in seen else 1)
+PY
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
