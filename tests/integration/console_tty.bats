@@ -109,3 +109,43 @@ PY
   echo "$output"
   [ "$status" -eq 0 ]
 }
+
+@test "console_tty: busybox sh under alcove run -t is interactive (a prompt, job control's own group, a command, exit)" {
+  require_kvm
+  need_devpts
+  [ -x /bin/busybox ] || skip "busybox-static is not installed"
+  local T=$BATS_TEST_TMPDIR
+  mkdir -p "$T/root/bin"
+  cp /bin/busybox "$T/root/bin/busybox"
+  run timeout -k 10 300 python3 - "$ALCOVE" "$T" <<'PY'
+import fcntl, os, pty, select, subprocess, sys, termios, time
+alcove, t = sys.argv[1], sys.argv[2]
+m, s = pty.openpty()
+before = termios.tcgetattr(s)
+p = subprocess.Popen([alcove, "run", "--log-file", t + "/enclave.log", "-t", "--rootfs", t + "/root",
+                      "/bin/busybox", "sh"], stdin=s, stdout=s, stderr=s, start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+seen = b""
+def wait_for(text, secs=240):
+    global seen
+    end = time.time() + secs
+    while text not in seen and time.time() < end:
+        if select.select([m], [], [], 1)[0]:
+            try:
+                seen += os.read(m, 4096)
+            except OSError:
+                break
+    return text in seen
+ok = wait_for(b"# ")
+os.write(m, b"echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); exit 7\r")
+ok = ok and wait_for(b"tty-5")  # the shell's output, not the echo of the command
+status = p.wait(timeout=240)
+wait_for(b"never", 2)
+print(repr(seen))
+print("status", status, "prompt", ok, "restored", termios.tcgetattr(s) == before)
+sys.exit(0 if ok and status == 7 and b"hi-3\r\n" in seen and termios.tcgetattr(s) == before else 1)
+PY
+  echo "$output"
+  cat "$T/enclave.log" || true
+  [ "$status" -eq 0 ]
+}
