@@ -234,10 +234,6 @@ static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
     return (int64_t)(n ? n : 1) * (int64_t)ALC_HEARTBEAT_TIMEOUT_S * 1000000000ll;
 }
 
-/* Waits for the end (vm_end sends SIGUSR2). A SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove, or a
- * signal carried by MONITOR_SIGNAL_CARRIER, goes to host_signal: to the program when it handles
- * it, else the enclave ends as that signal would have ended the program. No heartbeat in time
- * ends it too. */
 /* The host terminal's size as the ABI packs it (alc_shared.console_winsize); 0 (unknown, as a
  * new pty's) when fd is not a terminal. */
 static uint64_t host_winsize(int fd)
@@ -260,6 +256,10 @@ static void host_resized(struct vm *vm, const struct enclave_config *cfg)
     vm_wake_waiters(vm);
 }
 
+/* Waits for the end (vm_end sends SIGUSR2). A SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove, or a
+ * signal carried by MONITOR_SIGNAL_CARRIER, goes to host_signal: to the program when it handles
+ * it, else the enclave ends as that signal would have ended the program. No heartbeat in time
+ * ends it too. */
 /* Tells run-enclave how the launch went: 0 (the heartbeat came) or an alcove error code. Then
  * the monitor lets go of the command's terminal. 0, or -1 when the command is gone. */
 static int report_launch(int fd, int32_t code, uint32_t cid)
