@@ -54,7 +54,7 @@ check_transcript() {
   local T=$BATS_TEST_TMPDIR
   for v in musl-exec glibc-pie; do
     timeout -k 5 60 python3 "$DRIVE" "$T/native.txt" -- "$(prog console_tty-$v)" > "$T/native.res"
-    run timeout -k 10 600 python3 "$DRIVE" "$T/enclave.txt" -- \
+    run env STEP_TIMEOUT=90 timeout -k 10 300 python3 "$DRIVE" "$T/enclave.txt" -- \
       "$ALCOVE" run --log-file "$T/enclave.log" -t "$(prog console_tty-$v)"
     echo "$output"
     cat "$T/enclave.log" || true
