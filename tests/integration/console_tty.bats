@@ -6,6 +6,7 @@
 # (the host terminal raw, the enclave's line discipline the only one), \r\n output, the line as
 # edited, SIGINT to the program, SIGWINCH and the new size; and the host terminal's settings
 # must be the same after the run as before.
+bats_require_minimum_version 1.5.0
 load helpers
 
 DRIVE="$BATS_TEST_DIRNAME/console_tty_drive.py"
