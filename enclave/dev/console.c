@@ -180,6 +180,33 @@ long console_stdin_nread(void)
     return (long)stdin_avail();
 }
 
+static long stdin_take(void *buf, size_t len)
+{
+    struct alc_ring *r = g_in.r;
+    uint64_t n = MIN(stdin_avail(), len);
+    uint64_t off = r->tail & (g_in.size - 1);
+    uint64_t first = MIN(n, g_in.size - off);
+    memcpy(buf, g_in.data + off, first);
+    memcpy((uint8_t *)buf + first, g_in.data, n - first);
+    __atomic_store_n(&r->tail, r->tail + n, __ATOMIC_RELEASE);
+    return (long)n;
+}
+
+long console_stdin_pull(void *buf, size_t len)
+{
+    struct alc_ring *r = g_in.r;
+    clear_event(ALC_EV_STDIN);
+    if (stdin_avail())
+        return stdin_take(buf, len);
+    if (__atomic_load_n(&r->eof, __ATOMIC_ACQUIRE))
+        return 0;
+    int32_t err = __atomic_exchange_n(&r->error, 0, __ATOMIC_ACQ_REL);
+    if (err < 0)
+        return err;
+    stdin_request(g_in.size);
+    return -EAGAIN;
+}
+
 long console_read_stdin(void *buf, size_t len, bool nonblock)
 {
     struct alc_ring *r = g_in.r;
@@ -187,16 +214,8 @@ long console_read_stdin(void *buf, size_t len, bool nonblock)
     if (len == 0)
         return 0;
     for (;;) {
-        uint64_t avail = stdin_avail();
-        if (avail > 0) {
-            uint64_t n = MIN(avail, len);
-            uint64_t off = r->tail & (g_in.size - 1);
-            uint64_t first = MIN(n, g_in.size - off);
-            memcpy(buf, g_in.data + off, first);
-            memcpy((uint8_t *)buf + first, g_in.data, n - first);
-            __atomic_store_n(&r->tail, r->tail + n, __ATOMIC_RELEASE);
-            return (long)n;
-        }
+        if (stdin_avail() > 0)
+            return stdin_take(buf, len);
         if (__atomic_load_n(&r->eof, __ATOMIC_ACQUIRE))
             return 0;
         int32_t err = __atomic_exchange_n(&r->error, 0, __ATOMIC_ACQ_REL);

@@ -46,6 +46,7 @@ struct pty {
     struct inode *node;      /* /dev/pts/N while the master is open */
     int sid, pgrp;           /* the session it is the terminal of (0: none), foreground group */
     struct linux_winsize ws;
+    void (*on_change)(void); /* the console's pair (pty_console_attach): its pump */
     struct tty_ldisc ld;
     uint8_t outbuf[LDISC_OUT_SIZE];
 };
@@ -68,6 +69,8 @@ static void notify(struct pty *p, uint32_t key)
         poll_notify(p->master, key);
     for (struct pts_file *s = p->slaves; s; s = s->next)
         poll_notify(&s->file, key);
+    if (p->on_change)
+        p->on_change();
 }
 
 /* ---- signals ---- */
@@ -541,16 +544,39 @@ static long set_termios(struct pty *p, unsigned long cmd, uint64_t arg)
     return 0;
 }
 
+static void resize(struct pty *p, const struct linux_winsize *ws)
+{
+    if (!memcmp(ws, &p->ws, sizeof(*ws)))
+        return;
+    p->ws = *ws;
+    signal_group(p->pgrp, SIGWINCH);
+}
+
 static long set_winsize(struct pty *p, uint64_t arg)
 {
     struct linux_winsize ws;
     if (copy_from_user(&ws, arg, sizeof(ws)))
         return -EFAULT;
-    if (!memcmp(&ws, &p->ws, sizeof(ws)))
-        return 0;
-    p->ws = ws;
-    signal_group(p->pgrp, SIGWINCH);
+    resize(p, &ws);
     return 0;
+}
+
+/* ---- the console's pair (dev/console_tty.c) ---- */
+
+int pty_console_attach(struct file *master, const struct linux_winsize *ws, void (*on_change)(void))
+{
+    if (master->ops != &g_master_ops)
+        return -EINVAL;
+    struct pty *p = master->priv;
+    p->locked = false;
+    p->ws = *ws;
+    p->on_change = on_change;
+    return p->index;
+}
+
+void pty_console_resize(struct file *master, const struct linux_winsize *ws)
+{
+    resize(master->priv, ws);
 }
 
 static long flush(struct pty *p, bool master, uint64_t arg)

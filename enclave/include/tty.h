@@ -174,5 +174,14 @@ int tty_pgrp_of(const struct process *p);
 void tty_setsid(struct process *p);
 /* p ends: a session leader's terminal is given up (its foreground group gets SIGHUP). */
 void tty_exit(struct process *p);
+/* The console as a terminal (dev/console_tty.c): master is a /dev/ptmx open; its pair is
+ * unlocked and sized ws, and on_change runs (under the kernel lock) after every change of the
+ * pair's state, so the console can move bytes between the master and the rings. Returns the
+ * pair's number (its /dev/pts/N). */
+int pty_console_attach(struct file *master, const struct linux_winsize *ws,
+                       void (*on_change)(void));
+/* The host's terminal changed size: TIOCSWINSZ on the master (SIGWINCH to the foreground
+ * group when it differs). */
+void pty_console_resize(struct file *master, const struct linux_winsize *ws);
 
 #endif

@@ -205,6 +205,11 @@ NORETURN void kernel_main(uint64_t boot_gpa)
     struct ramdisk_files rd;
     if (ramfs_load(phys_to_virt(bi->rootfs_gpa), bi->rootfs_size, &rd) || mount_all(&rd))
         hc_exit(126); /* the image's file system is unusable (the reason is in the log) */
+    if (bi->flags & ALC_BOOT_CONSOLE_TTY) {
+        int tty_err = console_tty_init();
+        if (tty_err)
+            kpanic("cannot make the console a terminal: error %d", -tty_err);
+    }
     char **argv, **envp;
     build_args(rd.cmd, rd.cmd_len, rd.env, rd.env_len, &argv, &envp);
 

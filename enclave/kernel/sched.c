@@ -2,6 +2,7 @@
  * switches, blocking and waking, the idle loop, and preemption on the monitor's request. */
 #include "scheduler.h"
 
+#include "console.h"
 #include "klib.h"
 #include "mm.h"
 #include "signal.h"
@@ -224,8 +225,14 @@ static void sched_poll(int64_t *until_out, uint32_t *events_out)
         host_signal_take(); /* may wake threads: before the wait list is walked */
         ev &= ~ALC_EV_SIGNAL;
     }
+    uint32_t tty = console_tty_events();
+    if (ev & tty) {
+        console_tty_event(ev & tty); /* the host typed (a ^C too) or resized its terminal */
+        ev &= ~tty;
+    }
     int64_t until = timer_next_deadline();
-    uint32_t want = ALC_EV_SIGNAL; /* an idle vCPU wakes for the host's signals too */
+    /* an idle vCPU wakes for the host's signals too, and for the console terminal's input */
+    uint32_t want = ALC_EV_SIGNAL | tty;
     struct thread *t = g_waitlist;
     while (t) {
         struct thread *n = t->next;

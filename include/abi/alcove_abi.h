@@ -126,9 +126,10 @@ _Static_assert(sizeof(struct alc_populate) == 24, "alc_populate layout");
 #endif
 
 /* Event bits the monitor sets in struct alc_shared.events (then wakes a waiting vCPU). */
-#define ALC_EV_CONSOLE_SPACE 0x1u               /* the output ring has been drained */
-#define ALC_EV_STDIN         0x2u               /* the stdin ring has data, EOF or an error */
-#define ALC_EV_SIGNAL        0x4u               /* shared.host_signals has signals to deliver */
+#define ALC_EV_CONSOLE_SPACE 0x1u /* the output ring has been drained */
+#define ALC_EV_STDIN         0x2u /* the stdin ring has data, EOF or an error */
+#define ALC_EV_SIGNAL        0x4u /* shared.host_signals has signals to deliver */
+#define ALC_EV_WINSIZE       0x8u /* shared.console_winsize changed (ALC_BOOT_CONSOLE_TTY) */
 #define ALC_EV_VIRTIO(slot)  (0x100u << (slot)) /* virtio device `slot` used some buffers */
 #define ALC_EV_STOP          0x80000000u        /* the enclave is being torn down */
 
@@ -269,6 +270,10 @@ struct alc_shared {
                                        process, then ALC_EV_SIGNAL; the guest takes the bits */
     volatile uint32_t host_group_signals; /* monitor: the same for the first process's process
                                              group (what a terminal's Ctrl-C reaches) */
+    volatile uint64_t console_winsize;    /* monitor: the host terminal's size as Linux's struct
+                                             winsize (rows, cols, xpixel, ypixel: 16 bits each,
+                                             little-endian), then ALC_EV_WINSIZE; only with
+                                             ALC_BOOT_CONSOLE_TTY */
 };
 #endif
 
@@ -278,7 +283,11 @@ struct alc_shared {
 #define ALC_BOOT_NO_SYSCALL_PATCH 0x1u /* keep every syscall on the trap path */
 #define ALC_BOOT_NO_HEARTBEAT     0x2u /* fault injection for tests: skip the heartbeat */
 #define ALC_BOOT_FAULT_VIRTQ      0x4u /* fault injection: post an rx buffer outside guest RAM */
+#define ALC_BOOT_CONSOLE_TTY      0x8u /* the console is a terminal inside (below) */
 #define ALC_BOOT_MAGIC            ALC_U64(0x31544f4f42434c41) /* "ALCBOOT1" */
+/* ALC_BOOT_CONSOLE_TTY (alcove run -t, OCI process.terminal): the kernel makes a pty whose master
+ * is the console and whose slave is the first process's stdio and controlling terminal, sized
+ * console_winsize (docs/tty.md, "The console"). */
 
 #ifndef __ASSEMBLER__
 struct alc_boot_info {
@@ -317,8 +326,10 @@ struct alc_boot_info {
     uint8_t random[16];  /* seed for AT_RANDOM, from the host's CSPRNG */
     uint64_t kernel_gpa; /* where the kernel image (linked at ALC_KERNEL_VBASE) lies */
     uint64_t kernel_size;
-    uint64_t populated_gpa; /* bitmap: bit i set when chunk i (2 MiB) is backed */
-    uint64_t reserved[5];
+    uint64_t populated_gpa;   /* bitmap: bit i set when chunk i (2 MiB) is backed */
+    uint64_t console_winsize; /* ALC_BOOT_CONSOLE_TTY: the initial window size, as
+                                 shared.console_winsize */
+    uint64_t reserved[4];
 };
 _Static_assert(sizeof(struct alc_boot_info) == 280, "alc_boot_info layout");
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "cli/allow_args.h"
 #include "common/publish.h"
+#include "common/tty_raw.h"
 #include "elf/elf_parse.h"
 #include "image/boot_image.h"
 #include "image/eif.h"
@@ -133,6 +135,7 @@ struct run_opts {
     const char *log_file;
     int stats;
     int no_patch;
+    int tty;
     const char *rootfs_dir;
     uint32_t cid;
     const char *name;
@@ -162,12 +165,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"publish", required_argument, NULL, 'p'},
         {"allow", required_argument, NULL, 'A'},
         {"allowlist", required_argument, NULL, 'W'},
+        {"tty", no_argument, NULL, 't'},
         {0},
     };
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:m:c:e:p:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:m:c:e:p:t", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->memory_mib = args_parse_mib(optarg);
@@ -212,6 +216,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'P':
             o->no_patch = 1;
+            break;
+        case 't':
+            o->tty = 1;
             break;
         case 'R':
             o->rootfs_dir = optarg;
@@ -412,7 +419,24 @@ static int run_run(int argc, char **argv)
         .allow = o.allow,
         .nallow = o.nallow,
     };
+    /* -t: the host terminal goes raw for the enclave's life, its line discipline being the
+     * enclave's; the terminal's own signals are blocked first so that none ends alcove
+     * between the change and monitor_run's wait (which takes them), and they are let through
+     * only once the terminal is restored */
+    struct tty_raw raw = {.fd = -1};
+    sigset_t term_sigs, old_sigs;
+    sigemptyset(&term_sigs);
+    sigaddset(&term_sigs, SIGINT);
+    sigaddset(&term_sigs, SIGTERM);
+    sigaddset(&term_sigs, SIGHUP);
+    sigaddset(&term_sigs, SIGQUIT);
+    sigprocmask(SIG_BLOCK, o.tty ? &term_sigs : NULL, &old_sigs); /* no set: reads the mask */
+    if (o.tty && tty_raw_enter(&raw, 0) < 0)
+        alc_log(ALC_LOG_WARN, "-t: the terminal on stdin cannot be made raw: %s", strerror(errno));
+    cfg.console_tty = o.tty;
     int r = monitor_run(&cfg);
+    tty_raw_leave(&raw);
+    sigprocmask(SIG_SETMASK, &old_sigs, NULL);
     if (o.rootfs_dir)
         fileio_unguard_mapped_inputs();
     status = r < 0 ? STATUS_ALCOVE_FAILED : r;
@@ -452,6 +476,9 @@ const struct command cmd_run = {
         "      --log-file FILE  write alcove's log lines there instead of stderr\n"
         "      --stats          print the monitor's memory use when the enclave ends\n"
         "      --no-syscall-patch  keep every syscall on the trap path (see docs/abi.md)\n"
+        "  -t, --tty            the program's stdin, stdout and stderr are a terminal inside\n"
+        "                       (a pty, its controlling terminal); a terminal on alcove's\n"
+        "                       stdin is raw meanwhile, so ^C and window sizes reach it\n"
         "      --rootfs DIR     the enclave's file system is DIR (read-only); CMD runs in it\n"
         "      --enclave-cid CID  the enclave's vsock CID (default: the lowest free, from 4)\n"
         "      --enclave-name NAME  its name for --enclave-name in other commands\n"

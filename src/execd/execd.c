@@ -504,11 +504,23 @@ static pid_t start_main(char **argv)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, &old); /* main_pid is set before its SIGCHLD is taken */
+    /* looked at before the fork: our setpgid of the child may come before the child looks */
+    int fg = isatty(0) && tcgetpgrp(0) == getpgrp();
     pid_t pid = fork();
     if (pid == 0) {
         /* a group of its own: a host terminal's signal goes to our group (include/abi
          * alcove_abi.h, "Host signals"), and forward() is what passes it on, once */
         setpgid(0, 0);
+        if (fg) {
+            /* the console is a terminal (alcove run -t, process.terminal): the program's
+             * group takes the foreground from ours, or its reads would stop it (SIGTTIN);
+             * SIGTTOU blocked, as a shell does it, lets the change through */
+            sigset_t ttou;
+            sigemptyset(&ttou);
+            sigaddset(&ttou, SIGTTOU);
+            sigprocmask(SIG_BLOCK, &ttou, NULL);
+            tcsetpgrp(0, getpid());
+        }
         for (size_t i = 0; i < NFORWARDED; i++)
             signal(forwarded[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);

@@ -234,6 +234,28 @@ static int64_t heartbeat_timeout_ns(const struct enclave_config *cfg)
     return (int64_t)(n ? n : 1) * (int64_t)ALC_HEARTBEAT_TIMEOUT_S * 1000000000ll;
 }
 
+/* The host terminal's size as the ABI packs it (alc_shared.console_winsize); 0 (unknown, as a
+ * new pty's) when fd is not a terminal. */
+static uint64_t host_winsize(int fd)
+{
+    struct winsize ws;
+    if (fd < 0 || ioctl(fd, TIOCGWINSZ, &ws))
+        return 0;
+    return (uint64_t)ws.ws_row | (uint64_t)ws.ws_col << 16 | (uint64_t)ws.ws_xpixel << 32 |
+           (uint64_t)ws.ws_ypixel << 48;
+}
+
+/* SIGWINCH: the host terminal's new size for the console's pty (the enclave's kernel sends its
+ * foreground group SIGWINCH when it differs). */
+static void host_resized(struct vm *vm, const struct enclave_config *cfg)
+{
+    if (!cfg->console_tty)
+        return;
+    __atomic_store_n(&vm->shared->console_winsize, host_winsize(cfg->in_fd), __ATOMIC_RELEASE);
+    __atomic_fetch_or(&vm->shared->events, ALC_EV_WINSIZE, __ATOMIC_ACQ_REL);
+    vm_wake_waiters(vm);
+}
+
 /* Waits for the end (vm_end sends SIGUSR2). A SIGINT/SIGTERM/SIGHUP/SIGQUIT to alcove, or a
  * signal carried by MONITOR_SIGNAL_CARRIER, goes to host_signal: to the program when it handles
  * it, else the enclave ends as that signal would have ended the program. No heartbeat in time
@@ -299,6 +321,8 @@ static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
         if (sig == MONITOR_SIGNAL_CARRIER) { /* alcove-oci kill: the signal is its value */
             if (si.si_code == SI_QUEUE)
                 host_signal(vm, si.si_value.sival_int, false);
+        } else if (sig == SIGWINCH) {
+            host_resized(vm, cfg);
         } else if (sig > 0 && sig != SIGUSR2) { /* SIGUSR2: vm_end's wake-up */
             host_signal(vm, sig, si.si_code == SI_KERNEL);
         }
@@ -417,6 +441,10 @@ static int launch(struct vm *vm, const struct enclave_config *cfg, struct alc_bo
     info->envc = (uint32_t)cfg->envc;
     info->log_level = (uint32_t)cfg->log_level;
     info->flags = cfg->no_syscall_patch ? ALC_BOOT_NO_SYSCALL_PATCH : 0;
+    if (cfg->console_tty) {
+        info->flags |= ALC_BOOT_CONSOLE_TTY;
+        info->console_winsize = host_winsize(cfg->in_fd);
+    }
     /* fault injection for the tests of the heartbeat deadline (docs/vsock.md) */
     const char *fault = getenv("ALCOVE_FAULT");
     if (fault && strcmp(fault, "no-heartbeat") == 0)
@@ -535,6 +563,8 @@ int monitor_run(const struct enclave_config *cfg)
     sigaddset(&host_signals, SIGQUIT);
     sigaddset(&host_signals, SIGUSR2);
     sigaddset(&host_signals, MONITOR_SIGNAL_CARRIER);
+    if (cfg->console_tty)
+        sigaddset(&host_signals, SIGWINCH);
     pthread_sigmask(SIG_BLOCK, &host_signals, &old_mask);
     vm->waiter = pthread_self();
 

@@ -37,9 +37,13 @@ struct enclave_config {
     int in_fd, out_fd, err_fd; /* the enclave's stdin, stdout and stderr on the host */
     int stats;                 /* print the monitor's resource use at the end (stderr) */
     int no_syscall_patch;      /* keep every syscall on the trap path (ALC_BOOT_NO_SYSCALL_PATCH) */
-    uint32_t cid;              /* vsock CID; 0: the lowest free one (>= 4) */
-    const char *name;          /* EnclaveName */
-    uint32_t mem_mib_reported; /* MemoryMiB for the description (0: memory_mib) */
+    /* the console is a terminal inside (ALC_BOOT_CONSOLE_TTY: alcove run -t, OCI
+     * process.terminal); when in_fd is a terminal, its size is the enclave's and SIGWINCH
+     * passes a change on */
+    int console_tty;
+    uint32_t cid;                /* vsock CID; 0: the lowest free one (>= 4) */
+    const char *name;            /* EnclaveName */
+    uint32_t mem_mib_reported;   /* MemoryMiB for the description (0: memory_mib) */
     const struct eif_pcrs *pcrs; /* an EIF's measurements; NULL: measured from what is booted */
     int debug_mode;              /* nitro-cli's --debug-mode: the image PCRs read as zeros */
     const char *describe_extra;  /* a JSON object whose members join the description */

@@ -193,10 +193,11 @@ static const char *const allowed[] = {
 };
 
 /* The ioctls after set-up: a vCPU runs, its registers are read for a crash report or changed
- * by the scheduler's tick (monitor/sched.c), and stdio asks its descriptors about themselves. */
+ * by the scheduler's tick (monitor/sched.c), and stdio asks its descriptors about themselves;
+ * TCSETS: `alcove run -t` gives the host terminal its settings back (common/tty_raw.h). */
 static const unsigned long allowed_ioctls[] = {
     KVM_RUN,  KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, FIONBIO,
-    FIONREAD, FIOCLEX,      TCGETS,       TIOCGWINSZ,
+    FIONREAD, FIOCLEX,      TCGETS,       TIOCGWINSZ,    TCSETS,
 };
 
 static int add_rules(scmp_filter_ctx ctx)

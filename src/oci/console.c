@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/tty_raw.h"
 #include "oci/log.h"
 
 static int send_fd(const char *socket_path, int fd, const char *name)
@@ -52,7 +53,7 @@ static int send_fd(const char *socket_path, int fd, const char *name)
     return n < 0 ? -1 : 0;
 }
 
-int oci_console_make(const char *socket_path, unsigned rows, unsigned cols)
+int oci_console_make(const char *socket_path, unsigned rows, unsigned cols, int raw)
 {
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0 || grantpt(master) || unlockpt(master)) {
@@ -76,6 +77,14 @@ int oci_console_make(const char *socket_path, unsigned rows, unsigned cols)
         oci_err(E_FILE_OPERATION, "%s: %s", name, strerror(errno));
         close(master);
         return -1;
+    }
+    /* the enclave's console is a terminal of its own (ALC_BOOT_CONSOLE_TTY): this one passes
+     * bytes through untouched, so that its line discipline is the only one (no double echo,
+     * no \r\r\n; a ^C is a byte for the enclave's, which signals its foreground group) */
+    struct termios t;
+    if (raw && tcgetattr(slave, &t) == 0) {
+        tty_raw_flags(&t);
+        tcsetattr(slave, TCSANOW, &t);
     }
     if (send_fd(socket_path, master, name)) {
         oci_err(E_FILE_OPERATION, "--console-socket %s: %s", socket_path, strerror(errno));

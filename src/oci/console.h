@@ -1,13 +1,15 @@
 /* console.h: a container's terminal (process.terminal): a pty whose master goes to the engine
  * over --console-socket (SCM_RIGHTS, with the pty's name as the message, as runc sends it) and
  * whose slave is the monitor's stdin, stdout and stderr, so the workload's console is the
- * engine's terminal. The enclave's console is not a tty inside (the program sees a pipe-like
- * console): the host's line discipline does the echo and line editing. */
+ * engine's terminal. For the workload (create) the enclave's console is a terminal inside
+ * (ALC_BOOT_CONSOLE_TTY) and this pty is raw; for exec --tty the exec'd program's stdio are
+ * pipes inside, so the host's line discipline does the echo and line editing. */
 #ifndef ALCOVE_OCI_CONSOLE_H
 #define ALCOVE_OCI_CONSOLE_H
 
 /* Makes the pty, sends its master to the Unix socket at socket_path, sets its size when rows
- * and cols are not 0. The slave's descriptor, or -1 (reported). */
-int oci_console_make(const char *socket_path, unsigned rows, unsigned cols);
+ * and cols are not 0, and makes its slave raw when raw is not 0. The slave's descriptor, or -1
+ * (reported). */
+int oci_console_make(const char *socket_path, unsigned rows, unsigned cols, int raw);
 
 #endif

@@ -291,7 +291,7 @@ static int do_create(const struct create_opts *o, pid_t *pid)
     }
     if (!b.terminal && o->console_socket)
         oci_info("--console-socket %s unused: process.terminal is false", o->console_socket);
-    if (b.terminal && (tty = oci_console_make(o->console_socket, b.rows, b.cols)) < 0) {
+    if (b.terminal && (tty = oci_console_make(o->console_socket, b.rows, b.cols, 1)) < 0) {
         err = E_FILE_OPERATION;
         goto fail;
     }

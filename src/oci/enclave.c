@@ -71,6 +71,7 @@ void oci_enclave_config(struct enclave_config *cfg, const char *id, const struct
         .in_fd = 0,
         .out_fd = 1,
         .err_fd = 2,
+        .console_tty = b->terminal, /* the pty's slave is stdin then (create.c) */
         .cid = b->cid,
         .name = id,
         .debug_mode = b->debug_mode,

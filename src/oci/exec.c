@@ -389,7 +389,7 @@ int oci_cmd_exec(int argc, char **argv)
     if ((sock = connect_enclave(&st)) < 0)
         goto out;
     io.sock = sock;
-    if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols)) < 0)
+    if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols, 0)) < 0)
         goto out;
     if (exec_client_catch_signals(oci_err))
         goto out;

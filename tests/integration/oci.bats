@@ -104,7 +104,7 @@ need_devpts() {
     skip "no devpts at /dev/pts: no pty can be made here"
 }
 
-@test "oci: a terminal: the pty's master goes over --console-socket, sized as consoleSize says" {
+@test "oci: a terminal: the pty's master goes over --console-socket, sized as consoleSize says, raw" {
   need_devpts
   EDIT='c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 31, "width": 97}' \
     mkbundle "$T/b" sh
@@ -120,7 +120,10 @@ for level, kind, data in anc:
     if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
         fds.frombytes(data[:fds.itemsize])
 rows, cols = struct.unpack("hh", fcntl.ioctl(fds[0], termios.TIOCGWINSZ, b"\0" * 4))
-open(sys.argv[2] + ".tmp", "w").write("%s %s %d %d\n" % (msg.decode(), os.isatty(fds[0]), rows, cols))
+# the enclave's console is a terminal inside: this one passes bytes through (no echo, no editing)
+lflag = termios.tcgetattr(fds[0])[3]
+raw = "raw" if not lflag & (termios.ICANON | termios.ECHO | termios.ISIG) else "cooked"
+open(sys.argv[2] + ".tmp", "w").write("%s %s %d %d %s\n" % (msg.decode(), os.isatty(fds[0]), rows, cols, raw))
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 import time; time.sleep(60) # holds the master, as an engine does (its close hangs the pty up)
 PY
@@ -129,7 +132,7 @@ PY
   for i in $(seq 1 50); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
   "${OCI[@]}" create --bundle "$T/b" --console-socket "$T/console.sock" --pid-file "$T/pid" c1 > "$T/out" 2>&1
   for i in $(seq 1 50); do [ -e "$T/console.txt" ] && break; sleep 0.1; done
-  [[ "$(cat "$T/console.txt")" =~ ^/dev/pts/[0-9]+\ True\ 31\ 97$ ]] || { cat "$T/console.txt" "$T/out"; return 1; }
+  [[ "$(cat "$T/console.txt")" =~ ^/dev/pts/[0-9]+\ True\ 31\ 97\ raw$ ]] || { cat "$T/console.txt" "$T/out"; return 1; }
   # the monitor holds the slave as its stdio (once it has set itself up)
   local fd1
   for i in $(seq 1 50); do
@@ -737,12 +740,14 @@ podman_setup() {
   assert_nothing_left none
 }
 
-@test "oci: podman run -t: the workload's console is podman's terminal" {
+@test "oci: podman run -t: the workload's console is podman's terminal, and a terminal inside" {
   podman_setup
   need_devpts
-  "${PRUN[@]}" --rm -t localhost/alcove-bb:test echo tty-hello > "$T/out" 2> "$T/err" && status=0 || status=$?
+  "${PRUN[@]}" --rm -t localhost/alcove-bb:test sh -c 'echo tty-hello; [ -t 0 ] && [ -t 1 ] && echo inside-a-tty' \
+    > "$T/out" 2> "$T/err" && status=0 || status=$?
   [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
-  [ "$(cat "$T/out")" = $'tty-hello\r' ] || { od -c "$T/out"; return 1; } # the pty's \r\n
+  # the enclave's terminal's \r\n, once (the host-side pty is raw)
+  [ "$(cat "$T/out")" = $'tty-hello\r\ninside-a-tty\r' ] || { od -c "$T/out"; return 1; }
 }
 
 @test "oci: podman exec in a container that has alcove.exec: stdout, exit status, refusal" {
