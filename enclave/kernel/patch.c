@@ -574,6 +574,9 @@ void patch_syscall_site(const struct regs *r)
     if (exiting || !st)
         return; /* runs once: not worth a stub; or the table is full: a site patched without
                  * its record could be taken for dead code by find_padding */
+    if (*st & SITE_COVER_ARMING)
+        return; /* way 3 under way (a thread that had run the instruction before the int3 came):
+                 * not refused, and no other way over the bytes its arming expects */
     const char *why = NULL;
     if (!(*st & SITE_PATCHED_IMM) && patch_mov_imm(r, v, x)) {
         g_patched_imm++;
