@@ -54,9 +54,10 @@
  *      instructions). Otherwise in three steps, as Linux rewrites its own running code
  *      (text_poke_bp): an int3 over the instruction's first byte, so any thread that reaches
  *      it traps and is sent to the stub (patch_breakpoint); then, once every vCPU that was
- *      running a thread of the process has entered the kernel since (no thread can still be
- *      between the two instructions, and the entry serialized its instruction stream), the
- *      rest of the jmp, and last its first byte (cover_finish, at a later trap);
+ *      running a thread of the process has entered the kernel since, or runs none of its
+ *      threads any more (no thread can still be between the two instructions), the rest of
+ *      the jmp behind the int3, and after a second such round its first byte
+ *      (patch_cover_finish, at later traps);
  *    - and a thread that resumes at the `syscall`'s address afterwards (a restart backs up onto
  *      it; a signal frame or a preempted thread may hold it) is moved to the stub, past the
  *      instruction (patch_fix_resume, on every way out of the kernel): it enters the kernel with
@@ -574,6 +575,9 @@ void patch_syscall_site(const struct regs *r)
     if (exiting || !st)
         return; /* runs once: not worth a stub; or the table is full: a site patched without
                  * its record could be taken for dead code by find_padding */
+    if (*st & SITE_COVER_ARMING)
+        return; /* way 3 under way (a thread that had run the instruction before the int3 came):
+                 * not refused, and no other way over the bytes its arming expects */
     const char *why = NULL;
     if (!(*st & SITE_PATCHED_IMM) && patch_mov_imm(r, v, x)) {
         g_patched_imm++;

@@ -23,14 +23,17 @@ enum site_state {
 #define SITE_COVER_LEN_SHIFT  8
 #define SITE_COVER_LEN(state) (((state) >> SITE_COVER_LEN_SHIFT) & 15u)
 
-/* A way-3 site under way: its int3 is written, its stub made; the rest waits until every vCPU in
- * cpus has entered the kernel (g_kernel_entries moved from entries[]). */
+/* A way-3 site under way: its int3 is written, its stub made; the rest of the jmp waits until
+ * every vCPU in cpus has entered the kernel (g_kernel_entries moved from entries[]) or runs no
+ * thread of the process, and its first byte for a second such round (tail_written; orig then
+ * holds the bytes written). */
 #define ARMING_MAX 8
 struct arming {
     uint64_t at, stub;                   /* the instruction (now int3 first) and its stub */
     uint32_t len;                        /* its length: the syscall is at at + len */
     uint8_t orig[X86_COVER_LEN_MAX + 2]; /* the bytes it replaces, instruction and syscall */
     uint64_t cpus;                       /* the vCPUs to wait for */
+    bool tail_written; /* all of the jmp but its first byte: waiting for the second round */
     uint32_t entries[ALC_MAX_CPUS];
 };
 

@@ -103,27 +103,50 @@ static uint64_t others_running(void)
     return cpus;
 }
 
-/* Writes the jmp of the way-3 site at at (n bytes, then the syscall) to stub: what the jmp
- * leaves of the instruction and, when the jmp cuts it, the syscall become int3; the jmp's
- * first byte last (while a vCPU may still see an int3 there, patch_breakpoint takes it). */
-static void cover_write(uint64_t at, uint32_t n, uint64_t stub)
+/* Writes all but the first byte of the jmp of the way-3 site at at (n bytes, then the syscall)
+ * to stub: its displacement, and what the jmp leaves of the instruction and, when the jmp cuts
+ * it, the syscall become int3. */
+static void cover_write_tail(uint64_t at, uint32_t n, uint64_t stub)
 {
+    int32_t rel = (int32_t)(stub - (at + 5));
+    uint8_t d[4];
+    memcpy(d, &rel, 4);
+    for (unsigned i = 0; i < 4; i++) /* byte by byte: the five may span two pages */
+        *(volatile uint8_t *)patch_code_at(at + 1 + i, 1) = d[i];
     uint64_t x = at + n;
     for (uint64_t p = at + 5; p < (n >= 5 ? x : x + 2); p++)
         *(volatile uint8_t *)patch_code_at(p, 1) = 0xcc;
-    patch_write_jmp32_dead(at, stub);
 }
 
-/* Still an armed site's bytes (the int3, then the rest of what it replaced)? The program may
- * have unmapped that code since, and mapped other code there. */
-static bool arming_intact(const struct arming *a)
+/* The jmp's first byte, last (while a vCPU may still see an int3 there, patch_breakpoint takes
+ * it). */
+static void cover_write_first(uint64_t at)
+{
+    __atomic_store_n(patch_code_at(at, 1), (uint8_t)0xe9, __ATOMIC_RELEASE);
+}
+
+/* What is at an armed site now. ARMING_GONE: its code was unmapped, or other bytes are there
+ * (the program mapped other code over it, or rewrote it): the arming is forgotten. ARMING_KEPT:
+ * the int3 and the rest of what it replaced are still there, or cannot be read now (PROT_NONE),
+ * but the mapping is not one the patcher writes (an mprotect made it writable, say, as a text
+ * relocation does for a while): the int3 stays ours, so a #BP there is still taken to the stub,
+ * and the jmp waits until the mapping is patchable again. ARMING_OURS: as armed. */
+enum arming_now { ARMING_GONE, ARMING_KEPT, ARMING_OURS };
+static enum arming_now arming_look(const struct arming *a)
 {
     const struct vma *v = vms_lookup(mm_space(), a->at),
                      *v_end = vms_lookup(mm_space(), a->at + a->len + 1);
-    if (!v || !v_end || !patch_patchable(v) || !patch_patchable(v_end))
-        return false;
+    if (!v || !v_end)
+        return ARMING_GONE;
+    /* the kernel reads the application's pages through its own mapping: a page it may not read
+     * would end the process (exception.c) */
+    const int readable = PROT_READ | PROT_EXEC;
+    if (!(v->prot & readable) || !(v_end->prot & readable))
+        return ARMING_KEPT;
     const uint8_t *b = (const uint8_t *)a->at;
-    return b[0] == 0xcc && memcmp(b + 1, a->orig + 1, a->len + 1) == 0;
+    if (b[0] != 0xcc || memcmp(b + 1, a->orig + 1, a->len + 1) != 0)
+        return ARMING_GONE;
+    return patch_patchable(v) && patch_patchable(v_end) ? ARMING_OURS : ARMING_KEPT;
 }
 
 static void arming_drop(struct patch_state *st, unsigned i)
@@ -134,21 +157,30 @@ static void arming_drop(struct patch_state *st, unsigned i)
     st->arming[i] = st->arming[--st->narming];
 }
 
-/* Finishes the armed sites whose vCPUs have all entered the kernel since they were armed: no
- * thread can still be between their two instructions (one that was has run the syscall, or
- * been stopped there and is moved on by patch_fix_resume), and each vCPU's entry serialized
- * its instruction stream. */
+/* Finishes the armed sites whose vCPUs have all entered the kernel since they were armed (or
+ * run none of the process's threads now): no thread can still be between their two
+ * instructions (one that was has run the syscall, or been stopped there and is moved on by
+ * patch_fix_resume). Not every entry serializes the vCPU's instruction stream: one through a
+ * stub (alc_entry_fast) and the jmp back (alc_return_to_user) execute no serializing
+ * instruction, so this leans on x86 processors' snooping of code stores, as the Intel SDM's
+ * cross-modifying rules (8.1.3) do not promise. */
 void patch_cover_finish(void)
 {
     struct patch_state *st = ps();
+    uint64_t running = st && st->narming ? others_running() : 0;
     for (unsigned i = 0; st && i < st->narming;) {
         struct arming *a = &st->arming[i];
-        if (!arming_intact(a)) {
+        enum arming_now now = arming_look(a);
+        if (now == ARMING_GONE) {
             arming_drop(st, i); /* not ours any more: forgotten */
             continue;
         }
-        bool all = true;
-        for (uint64_t m = a->cpus; m && all; m &= m - 1) {
+        /* a vCPU that runs no thread of the process now has left what it ran of it for the
+         * kernel since (a thread leaves a vCPU only from the kernel, and comes back to the
+         * application after the int3, under the lock): one that went idle is not waited for,
+         * as its count may not move for a long time */
+        bool all = now == ARMING_OURS;
+        for (uint64_t m = a->cpus & running; m && all; m &= m - 1) {
             unsigned c = (unsigned)__builtin_ctzll(m);
             all = __atomic_load_n(&g_kernel_entries[c], __ATOMIC_ACQUIRE) != a->entries[c];
         }
@@ -156,8 +188,27 @@ void patch_cover_finish(void)
             i++;
             continue;
         }
+        if (!a->tail_written) {
+            /* as Linux's text_poke_bp: the tail now, behind the int3 (no thread runs it: one
+             * resuming at the syscall is moved on by patch_fix_resume), then another round of
+             * kernel entries before the first byte, so that no vCPU can see the jmp's opcode
+             * with the instruction's old bytes after it */
+            cover_write_tail(a->at, a->len, a->stub);
+            /* what arming_look expects from now on */
+            memcpy(a->orig + 1, (const void *)(a->at + 1), a->len + 1);
+            a->tail_written = true;
+            a->cpus = running;
+            for (uint64_t m = running; m; m &= m - 1) {
+                unsigned c = (unsigned)__builtin_ctzll(m);
+                a->entries[c] = __atomic_load_n(&g_kernel_entries[c], __ATOMIC_ACQUIRE);
+            }
+            if (running) {
+                i++;
+                continue;
+            }
+        }
         uint64_t x = a->at + a->len;
-        cover_write(a->at, a->len, a->stub);
+        cover_write_first(a->at);
         uint32_t *s = patch_site_state(x, false);
         if (s)
             *s = (*s & ~(uint32_t)SITE_COVER_ARMING) | SITE_PATCHED_COVER;
@@ -188,7 +239,7 @@ bool patch_breakpoint(struct regs *r)
         return false;
     uint64_t at = r->rip - 1, stub = 0;
     struct arming *a = arming_find(at, false);
-    if (a && arming_intact(a)) {
+    if (a && arming_look(a) != ARMING_GONE) {
         stub = a->stub;
     } else if (!a && patch_cover_site_at(at)) {
         /* finished since: a vCPU may still have seen the int3 (the jmp's first byte came
@@ -241,7 +292,8 @@ enum cover_result patch_cover(const struct vma *v, uint64_t x, uint32_t *len, co
     }
     *len = n;
     if (!cpus) {
-        cover_write(at, n, stub); /* nothing runs these bytes now */
+        cover_write_tail(at, n, stub); /* nothing runs these bytes now */
+        cover_write_first(at);
         st->ncover++;
         return COVER_DONE;
     }
@@ -270,7 +322,7 @@ void patch_fix_resume(struct regs *r)
         /* under way: the syscall is still there, but it may be overwritten before this thread
          * runs it (its vCPU may have entered the kernel since the int3 was written) */
         struct arming *a = arming_find(r->rip, true);
-        if (a && arming_intact(a))
+        if (a && arming_look(a) != ARMING_GONE)
             r->rip = a->stub + a->len;
         return;
     }
