@@ -166,6 +166,11 @@ void sched_yield_current(void);
 void sched_move_current(void);
 /* On the way back to the application: runs when the monitor asked (need_resched). */
 void sched_return_check(void);
+/* Back to the application after an exception or a preemption the kernel handled (a first touch
+ * of a page, the patcher's int3, the monitor's slice): another thread may run first, pending
+ * signals are delivered, a thread at a covered syscall moves into its stub, and the kernel is
+ * left. Runs on the thread's kernel stack, with the kernel entered. */
+void sched_resume(struct regs *r);
 /* An interval timer was armed (sys/time.c): from now on the monitor preempts a vCPU that keeps
  * computing past the next timer's expiry, so that its signal comes to a program that makes no
  * syscalls, as Linux's timer interrupt brings it. */

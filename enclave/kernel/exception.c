@@ -138,19 +138,6 @@ static void describe_page_fault(char *buf, size_t size, uint64_t err, uint64_t a
     ksnprintf(buf, size, "page fault: %s %#lx (%s)", access, addr, why);
 }
 
-/* Back to the application after an exception the kernel handled (a first touch of a page, the
- * patcher's int3), as after a preemption: a kick (kernel/sched.c) may have found this vCPU in
- * here. This runs on the thread's kernel stack (entry.S), so it may switch threads. */
-static void resume(struct regs *r)
-{
-    current()->regs = r;
-    sched_return_check();
-    if (signal_work(0))
-        signal_deliver(r);
-    patch_fix_resume(r);
-    kernel_leave();
-}
-
 void exception_dispatch(struct regs *r)
 {
     const struct alc_exc_frame *f = (const struct alc_exc_frame *)ALC_CPU_EXC_FRAME_ADDR;
@@ -181,7 +168,8 @@ void exception_dispatch(struct regs *r)
 
     kernel_enter(); /* not before: a fault in the kernel may hold it (kpanic above) */
     if (vector == 3 && patch_breakpoint(r)) {
-        resume(r); /* the syscall patcher's int3, not the program's: on into the site's stub */
+        sched_resume(
+            r); /* the syscall patcher's int3, not the program's: on into the site's stub */
         return;
     }
     bool past_eof = false;
@@ -190,7 +178,7 @@ void exception_dispatch(struct regs *r)
         int e = mm_fault(cr2, err);
         past_eof = e == -ENXIO;
         if (e == 0) {
-            resume(r);
+            sched_resume(r);
             return;
         }
         if (e == -ENOMEM) {

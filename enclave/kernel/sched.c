@@ -451,11 +451,19 @@ void preempt_dispatch(struct regs *r)
      * half-way into the kernel: its return address is in the CPU window already. Let it finish;
      * it looks at need_resched on its way out. */
     if (!patch_stub_contains(r->rip) && !vdso_enter_contains(r->rip)) {
-        current()->regs = r;
-        sched_return_check();
-        if (signal_work(0))
-            signal_deliver(r);
+        sched_resume(r);
+        return;
     }
+    patch_fix_resume(r);
+    kernel_leave();
+}
+
+void sched_resume(struct regs *r)
+{
+    current()->regs = r;
+    sched_return_check();
+    if (signal_work(0))
+        signal_deliver(r);
     patch_fix_resume(r);
     kernel_leave();
 }

@@ -8,13 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", what);
-    failures += !ok;
-}
+#include "show.h"
 
 static int64_t ns(clockid_t c)
 {

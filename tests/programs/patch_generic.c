@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "show.h"
+
 long pg_reg(long nr, long a1);                /* mov %rdi,%rax; syscall */
 long pg_xor_read(long fd, void *buf, long n); /* xor %eax,%eax; syscall (glibc's read) */
 long pg_loop(long nr, long count);            /* a loop whose branch goes to the syscall */
@@ -108,14 +110,6 @@ __asm__(".text\n"
         "syscall\n\t"
         "ret\n\t"
         ".p2align 4\n");
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", what);
-    failures += !ok;
-}
 
 int main(int argc, char **argv)
 {

@@ -5,13 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", what);
-    failures += !ok;
-}
+#include "show.h"
 
 /* Two paths into one syscall instruction: the fall-through sets eax with the patchable
  * `mov $imm32, %eax`, the other jumps straight to the syscall with another number. */

@@ -290,7 +290,7 @@ static void output(void)
     close(m);
 }
 
-static void raw(void)
+static void raw_mode(void)
 {
     printf("-- raw mode\n");
     int m, s;
@@ -624,7 +624,7 @@ int main(void)
     defaults();
     canonical();
     output();
-    raw();
+    raw_mode();
     session();
     hangups();
     printf("done\n");

@@ -22,26 +22,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "show.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", what);
-    fflush(stdout);
-    failures += !ok;
-}
-
 /* a raw syscall's -errno, bypassing the C library's wrappers */
-static long raw(long nr, long a, long b, long c, long d, long e, long f)
-{
-    long r = syscall(nr, a, b, c, d, e, f);
-    return r == -1 ? -errno : r;
-}
-
 static void test_fds(void)
 {
     errno = 0;
