@@ -46,9 +46,12 @@ void mm_set_exe(struct mm *mm, struct inode *ino);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 
-/* kernel/patch.c: an address space's patch state, copied for a child or freed with it. */
+/* kernel/patch.c: an address space's patch state, copied for a child or freed with it; and
+ * what it knew of the code in [start, end) of mm, forgotten when that range is unmapped
+ * (whatever is mapped there next is other code). */
 void patch_free(struct mm *mm);
 int patch_copy(const struct mm *from, struct mm *to);
+void patch_unmapped(struct mm *mm, uint64_t start, uint64_t end);
 
 /* The application region [lo, hi) becomes the frames every address space takes its pages from,
  * and the current process gets an empty address space with the main stack of stack_size bytes

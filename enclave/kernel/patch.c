@@ -121,6 +121,29 @@ int patch_copy(const struct mm *from, struct mm *to)
     return 0;
 }
 
+void patch_unmapped(struct mm *mm, uint64_t start, uint64_t end)
+{
+    struct patch_state *st = mm->patch;
+    /* a stub area the program unmapped (it is in its address space, if not of its making) gets
+     * no more stubs, and its range is the program's again (the jmps into it are broken, as
+     * unmapping any code the program runs breaks it) */
+    for (uint32_t i = 0; i < st->nareas;) {
+        if (st->areas[i].start < end && st->areas[i].end > start)
+            st->areas[i] = st->areas[--st->nareas];
+        else
+            i++;
+    }
+    patch_cover_unmapped(st, start, end); /* way 3's sites and armed sites, exactly */
+    for (uint32_t i = 0; i < NSITES; i++) {
+        /* ways 1 and 2: the instruction before (up to 6 bytes) and the syscall. The entry's
+         * address stays (the table is probed in order); state 0 is a site not seen yet. */
+        uint64_t a = st->sites[i].addr;
+        if (a && !(st->sites[i].state & (SITE_PATCHED_COVER | SITE_COVER_ARMING)) &&
+            a + 2 > start && a - 6 < end)
+            st->sites[i].state = 0;
+    }
+}
+
 /* The entry for addr, or the empty one where it would go, or NULL when the table is full. */
 uint32_t *patch_site_state(uint64_t addr, bool add)
 {

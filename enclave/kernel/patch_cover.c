@@ -157,6 +157,25 @@ static void arming_drop(struct patch_state *st, unsigned i)
     st->arming[i] = st->arming[--st->narming];
 }
 
+void patch_cover_unmapped(struct patch_state *st, uint64_t start, uint64_t end)
+{
+    for (unsigned i = 0; i < st->narming;) {
+        const struct arming *a = &st->arming[i];
+        if (a->at + a->len + 2 > start && a->at < end)
+            arming_drop(st, i);
+        else
+            i++;
+    }
+    for (uint32_t i = 0; st->ncover && i < NSITES; i++) {
+        uint64_t x = st->sites[i].addr;
+        uint32_t s = st->sites[i].state;
+        if ((s & SITE_PATCHED_COVER) && x + 2 > start && x - SITE_COVER_LEN(s) < end) {
+            st->sites[i].state = 0; /* the address stays: the table is probed in order */
+            st->ncover--;
+        }
+    }
+}
+
 /* Finishes the armed sites whose vCPUs have all entered the kernel since they were armed (or
  * run none of the process's threads now): no thread can still be between their two
  * instructions (one that was has run the syscall, or been stopped there and is moved on by
@@ -222,6 +241,23 @@ void patch_cover_finish(void)
     }
 }
 
+/* The stub that the jmp at at (a covered site's) leads to, when the bytes there are still such
+ * a jmp and the stub and the n bytes after its start are in a stub area; else 0. All five bytes
+ * may lie on two pages: an mprotect may since have split the mapping between them (the jmp
+ * still there, in two mappings: it must still be taken), or a munmap removed the second page
+ * (reading it here would fault, and the fault kill the process). */
+static uint64_t cover_jmp_stub(uint64_t at, uint32_t n)
+{
+    const struct vma *v = vms_lookup(mm_space(), at), *v_end = vms_lookup(mm_space(), at + 4);
+    if (!v || !v_end || !(v->prot & PROT_EXEC) || !(v_end->prot & PROT_EXEC))
+        return 0;
+    const uint8_t *b = (const uint8_t *)at;
+    int32_t rel;
+    memcpy(&rel, b + 1, 4);
+    uint64_t stub = at + 5 + (uint64_t)(int64_t)rel;
+    return b[0] == 0xe9 && patch_stub_contains(stub) && patch_stub_contains(stub + n) ? stub : 0;
+}
+
 /* The armed site whose instruction is at at (by_sys: whose syscall is at at), or NULL. */
 static struct arming *arming_find(uint64_t at, bool by_sys)
 {
@@ -244,13 +280,7 @@ bool patch_breakpoint(struct regs *r)
     } else if (!a && patch_cover_site_at(at)) {
         /* finished since: a vCPU may still have seen the int3 (the jmp's first byte came
          * last); the jmp now there says where the stub is */
-        const struct vma *v = vms_lookup(mm_space(), at), *v_end = vms_lookup(mm_space(), at + 4);
-        const uint8_t *b = (const uint8_t *)at;
-        if (v && v_end && patch_patchable(v) && patch_patchable(v_end) && b[0] == 0xe9) {
-            int32_t rel;
-            memcpy(&rel, b + 1, 4);
-            stub = at + 5 + (uint64_t)(int64_t)rel;
-        }
+        stub = cover_jmp_stub(at, 0);
     }
     if (!stub || !patch_stub_contains(stub))
         return false; /* the program's own int3 */
@@ -329,19 +359,9 @@ void patch_fix_resume(struct regs *r)
     /* still this file's jmp to a stub? The code there may have been unmapped since, and other
      * code mapped at that address, where rip is an ordinary instruction */
     uint32_t n = SITE_COVER_LEN(*s);
-    uint64_t at = r->rip - n;
-    /* all five bytes, which may lie on two pages: an mprotect may since have split the mapping
-     * between them (the jmp still there, in two mappings: it must still be taken), or a munmap
-     * removed the second page (reading it here would fault, and the fault kill the process) */
-    const struct vma *v = vms_lookup(mm_space(), at), *v_end = vms_lookup(mm_space(), at + 4);
-    if (!v || !v_end || !(v->prot & PROT_EXEC) || !(v_end->prot & PROT_EXEC))
-        return;
-    const uint8_t *b = (const uint8_t *)at;
-    int32_t rel;
-    memcpy(&rel, b + 1, 4);
-    uint64_t stub = at + 5 + (uint64_t)(int64_t)rel;
     /* the syscall's address is inside the jmp or the int3 after it: into the stub past its
      * copy of the instruction, which ran before the syscall did */
-    if (b[0] == 0xe9 && patch_stub_contains(stub) && patch_stub_contains(stub + n))
+    uint64_t stub = cover_jmp_stub(r->rip - n, n);
+    if (stub)
         r->rip = stub + n;
 }

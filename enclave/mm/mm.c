@@ -484,6 +484,8 @@ int mm_unmap(uint64_t start, uint64_t end)
     int err = mmu_unmap(&mm->mmu, start, end - start, mm_release_frames, mm);
     if (!err)
         err = vms_remove(&mm->space, start, end);
+    if (!err && mm->patch)
+        patch_unmapped(mm, start, end);
     if (!err && had_file) /* only then can a file have lost its last mapping */
         drop_unmapped_files(mm);
     return err;

@@ -83,6 +83,7 @@ site_line() { grep "syscall site 0x$1 " "$2" || true; }
 
 @test "an instruction a stub can run before the syscall, no padding near: covered with it where nothing jumps in" {
   differential patch_cover count 300
+  differential patch_cover remap 100
   differential patch_cover restart
   ALCOVE_RUN_OPTS="--cpu-count 2" differential patch_cover restart
   ALCOVE_RUN_OPTS="--cpu-count 2" differential patch_cover contend 3000
@@ -112,6 +113,14 @@ site_line() { grep "syscall site 0x$1 " "$2" || true; }
     traps=$(traps "$T/log")
     echo "# $v count 300: $traps traps (jumped_getppid's 300 included)" >&3
     [ "$traps" -ge 300 ] && [ "$traps" -lt 400 ] || { echo "$v: $traps traps"; return 1; }
+    # the sites' pages mapped again from the file (their original bytes): what the kernel did
+    # to the code it unmapped is forgotten, so each site is covered, or refused, once more
+    rm -f "$T/log"
+    run "$ALCOVE" run --log-level debug --log-file "$T/log" "$p" remap 100
+    [ "$status" -eq 0 ] || { echo "$v: $output"; cat "$T/log"; return 1; }
+    [ "$(site_line "$s1" "$T/log" | grep -c 'with the 3-byte instruction before it')" -eq 2 ] &&
+      [ "$(site_line "$s2" "$T/log" | grep -c 'stays on the trap path')" -eq 2 ] ||
+      { echo "$v remap: each site once per mapping expected"; site_line "$s1" "$T/log"; site_line "$s2" "$T/log"; return 1; }
     # the futex site, patched at restart's first call (one thread), then restarted 5 times
     rm -f "$T/log"
     run "$ALCOVE" run --cpu-count 2 --log-level debug --log-file "$T/log" "$p" restart

@@ -10,15 +10,23 @@
  *   patch_cover restart     a futex wait on a covered site (`xor $1, %sil` makes the op: it
  *                           must not run twice), restarted after 5 SA_RESTART signals
  *   patch_cover contend N   4 threads pass a token N times through futex wait/wake on covered
- *                           sites (on 2 vCPUs the patch waits until no other thread runs) */
+ *                           sites (on 2 vCPUs the patch waits until no other thread runs)
+ *   patch_cover remap N     count N, then the pages of those sites mapped again from the
+ *                           executable's file (MAP_FIXED: their original bytes, patched or
+ *                           not), then count N again: the kernel must forget what it did to
+ *                           the code it unmapped (patch.bats: each site patched or refused
+ *                           once per mapping) */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +193,62 @@ static int contend(long n)
     return all != NT * n;
 }
 
+/* ---- remap ---- */
+/* The executable's mapping holding addr, from /proc/self/maps: start, end, file offset, path. */
+static int find_mapping(uintptr_t addr, uintptr_t *start, uintptr_t *end, unsigned long *off,
+                        char *path, size_t size)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int found = -1;
+    while (f && found && fgets(line, sizeof(line), f)) {
+        unsigned long s, e, o;
+        int n = 0;
+        if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &s, &e, &o, &n) < 3 || !n)
+            continue;
+        if (addr >= s && addr < e && line[n] == '/') {
+            *start = s, *end = e, *off = o;
+            snprintf(path, size, "%.*s", (int)strcspn(line + n, "\n"), line + n);
+            found = 0;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static int remap(long n)
+{
+    if (count(n))
+        return 1;
+    uintptr_t fns[] = {(uintptr_t)cover_getppid, (uintptr_t)long_getppid,
+                       (uintptr_t)jumped_getppid};
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        uintptr_t start, end, lo = fns[i] & ~(uintptr_t)(page - 1);
+        unsigned long off;
+        char path[256];
+        if (find_mapping(fns[i], &start, &end, &off, path, sizeof(path))) {
+            fprintf(stderr, "remap: no file mapping holds %#lx\n", (unsigned long)fns[i]);
+            return 1;
+        }
+        /* the function's page and the next (its syscall may be there), as the file has them */
+        uintptr_t hi = lo + 2 * (uintptr_t)page < end ? lo + 2 * (uintptr_t)page : end;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        void *p = fd < 0 ? MAP_FAILED
+                         : mmap((void *)lo, hi - lo, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
+                                fd, (off_t)(off + (lo - start)));
+        if (fd >= 0)
+            close(fd);
+        if (p != (void *)lo) {
+            fprintf(stderr, "remap: %s at %#lx: %s\n", path, (unsigned long)lo, strerror(errno));
+            return 1;
+        }
+    }
+    printf("remap: the sites' pages mapped again from the file\n");
+    return count(n);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -194,6 +258,8 @@ int main(int argc, char **argv)
         return restart();
     if (argc >= 3 && strcmp(argv[1], "contend") == 0)
         return contend(atol(argv[2]));
-    fprintf(stderr, "usage: patch_cover count N | restart | contend N\n");
+    if (argc >= 3 && strcmp(argv[1], "remap") == 0)
+        return remap(atol(argv[2]));
+    fprintf(stderr, "usage: patch_cover count N | restart | contend N | remap N\n");
     return 2;
 }
