@@ -177,10 +177,14 @@ void process_put(struct process *p);
 void process_reap(struct process *p);
 /* sys/sem.c: p ends: its SEM_UNDO adjustments are applied to their semaphores and forgotten. */
 void sem_exit(struct process *p);
-/* sys/fork.c: a new process, as clone without CLONE_THREAD asks (f: CLONE_* flags). Returns the
- * child's pid or -errno. */
-long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
-                   int exit_signal);
+/* What clone and clone3 ask for (sys/thread.c): CLONE_* flags, the new stack's top, where the
+ * parent's and the child's tids go, the TLS base, and where CLONE_PIDFD's descriptor goes. */
+struct clone_req {
+    uint64_t flags, stack, parent_tid, child_tid, tls, pidfd;
+};
+/* sys/fork.c: a new process, as clone without CLONE_THREAD asks. Returns the child's pid or
+ * -errno. */
+long process_clone(const struct clone_req *c, int exit_signal);
 /* The thread t of its process is gone (sched.c, when its memory is freed). */
 void process_thread_gone(struct process *p);
 

@@ -27,7 +27,7 @@
 #define PROCESS_FLAGS                                                                              \
     (CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_SETTLS | CLONE_PARENT_SETTID |                  \
      CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_SYSVSEM | CLONE_DETACHED | CLONE_UNTRACED | \
-     CLONE_PTRACE | CLONE_IO | CLONE_CLEAR_SIGHAND | CSIGNAL)
+     CLONE_PTRACE | CLONE_IO | CLONE_CLEAR_SIGHAND | CLONE_PIDFD | CSIGNAL)
 
 /* ---- fork ---- */
 
@@ -39,11 +39,13 @@ static bool vfork_done(void *arg)
     return child->vforker == NULL || current_process()->exiting || process_thread_must_leave();
 }
 
-long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
-                   int exit_signal)
+long process_clone(const struct clone_req *c, int exit_signal)
 {
+    uint64_t f = c->flags, tls = c->tls;
     if (f & ~PROCESS_FLAGS)
         return (f & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)) ? -ENOSYS : -EINVAL;
+    if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
+        return -EINVAL; /* Linux's rule */
     if ((f & CLONE_SETTLS) && tls >= MM_USER_END)
         return -EPERM;
     if (mm_memory_low())
@@ -62,12 +64,28 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
         process_discard(child);
         return -ENOMEM;
     }
+    /* the parent's descriptor for the child (the child's table is a copy made before: it has
+     * none), written where asked before the child runs; failing that, no child */
+    int pidfd = -1;
+    if (f & CLONE_PIDFD) {
+        pidfd = pidfd_install(child, 0);
+        if (pidfd >= 0 && copy_to_user(c->pidfd, &pidfd, sizeof(pidfd))) {
+            fd_close(pidfd);
+            pidfd = -EFAULT;
+        }
+        if (pidfd < 0) {
+            process_discard(child);
+            return pidfd;
+        }
+    }
     struct regs r = *me->regs;
     r.rax = 0; /* the child's return value */
-    if (stack)
-        r.rsp = stack;
+    if (c->stack)
+        r.rsp = c->stack;
     struct thread *t = thread_create(child, &r);
     if (!t) {
+        if (pidfd >= 0)
+            fd_close(pidfd);
         process_discard(child);
         return -EAGAIN;
     }
@@ -88,17 +106,17 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
     t->affinity = me->affinity;
     memcpy(t->comm, me->comm, sizeof(t->comm));
     if (f & CLONE_CHILD_CLEARTID)
-        t->clear_child_tid = ctid;
+        t->clear_child_tid = c->child_tid;
     signal_fork_thread(t);
     int pid = child->pid;
     /* as on Linux, an address that cannot be written is not an error of the clone */
     if (f & CLONE_PARENT_SETTID)
-        copy_to_user(ptid, &pid, sizeof(pid));
+        copy_to_user(c->parent_tid, &pid, sizeof(pid));
     /* only where the child may write: mm_write_in ignores protections, and a read-only page
      * of a shared file mapping is the file's own */
     if ((f & CLONE_CHILD_SETTID) &&
-        vms_accessible(&child->mm->space, ctid, sizeof(pid), PROT_WRITE))
-        mm_write_in(child->mm, ctid, &pid, sizeof(pid));
+        vms_accessible(&child->mm->space, c->child_tid, sizeof(pid), PROT_WRITE))
+        mm_write_in(child->mm, c->child_tid, &pid, sizeof(pid));
     if (f & CLONE_VFORK)
         child->vforker = me;
     thread_start(t);
@@ -113,12 +131,14 @@ long process_clone(uint64_t f, uint64_t stack, uint64_t ptid, uint64_t ctid, uin
 
 SYSCALL_DEFINE0(fork)
 {
-    return process_clone(0, 0, 0, 0, 0, SIGCHLD);
+    const struct clone_req c = {0};
+    return process_clone(&c, SIGCHLD);
 }
 
 SYSCALL_DEFINE0(vfork)
 {
-    return process_clone(CLONE_VM | CLONE_VFORK, 0, 0, 0, 0, SIGCHLD);
+    const struct clone_req c = {.flags = CLONE_VM | CLONE_VFORK};
+    return process_clone(&c, SIGCHLD);
 }
 
 /* ---- waiting ---- */

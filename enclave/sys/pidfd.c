@@ -90,6 +90,11 @@ SYSCALL_DEFINE2(pidfd_open, int, pid, uint32_t, flags)
     struct process *p = process_find(pid);
     if (!p)
         return -ESRCH;
+    return pidfd_install(p, flags);
+}
+
+int pidfd_install(struct process *p, uint32_t flags)
+{
     struct pidfd *d = kzalloc(sizeof(*d));
     if (!d)
         return -ENOMEM;

@@ -16,10 +16,6 @@
      CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED |                  \
      CLONE_CHILD_SETTID | CLONE_IO | CLONE_PTRACE | CLONE_UNTRACED)
 
-struct clone_req {
-    uint64_t flags, stack, parent_tid, child_tid, tls;
-};
-
 static long do_clone(const struct clone_req *c, int exit_signal)
 {
     uint64_t f = c->flags;
@@ -27,8 +23,7 @@ static long do_clone(const struct clone_req *c, int exit_signal)
     if (((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) || ((f & CLONE_SIGHAND) && !(f & CLONE_VM)))
         return -EINVAL;
     if (!(f & CLONE_THREAD)) /* a new process: fork, vfork, posix_spawn */
-        return process_clone(f & ~CSIGNAL, c->stack, c->parent_tid, c->child_tid, c->tls,
-                             exit_signal);
+        return process_clone(c, exit_signal);
     if (!(f & CLONE_VM))
         return -EINVAL;
     if (f & ~(THREAD_FLAGS | CSIGNAL))
@@ -69,7 +64,10 @@ static long do_clone(const struct clone_req *c, int exit_signal)
 SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, parent_tid, uint64_t, child_tid,
                 uint64_t, tls)
 {
-    struct clone_req c = {flags, stack, parent_tid, child_tid, tls};
+    /* clone's CLONE_PIDFD puts the descriptor where the parent's tid would go */
+    if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
+        return -EINVAL;
+    struct clone_req c = {flags & ~CSIGNAL, stack, parent_tid, child_tid, tls, parent_tid};
     return do_clone(&c, (int)(flags & CSIGNAL));
 }
 
@@ -97,15 +95,15 @@ SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
         if (v)
             return -E2BIG;
     }
-    if (a.set_tid || a.set_tid_size || a.cgroup || (a.flags & CLONE_PIDFD) ||
-        (a.exit_signal & ~CSIGNAL) || (a.flags & CSIGNAL))
+    if (a.set_tid || a.set_tid_size || a.cgroup || (a.exit_signal & ~CSIGNAL) ||
+        (a.flags & CSIGNAL))
         return -EINVAL;
     if ((a.stack == 0) != (a.stack_size == 0))
         return -EINVAL;
     if ((a.flags & CLONE_THREAD && a.exit_signal) || a.exit_signal > NSIG)
         return -EINVAL;
-    struct clone_req c = {a.flags, a.stack ? a.stack + a.stack_size : 0, a.parent_tid, a.child_tid,
-                          a.tls};
+    struct clone_req c = {
+        a.flags, a.stack ? a.stack + a.stack_size : 0, a.parent_tid, a.child_tid, a.tls, a.pidfd};
     return do_clone(&c, (int)a.exit_signal);
 }
 

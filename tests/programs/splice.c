@@ -1,5 +1,6 @@
 /* splice.c: data moved in the kernel (copy_file_range, splice, tee, vmsplice), process
- * descriptors (pidfd_open, pidfd_send_signal, poll and epoll on them, waitid(P_PIDFD)) and the
+ * descriptors (pidfd_open, clone's and clone3's CLONE_PIDFD, pidfd_send_signal, poll and epoll
+ * on them, waitid(P_PIDFD)) and the
  * flags of preadv2/pwritev2: the data really moved, the offsets and positions, and each errno.
  * Prints PASS/FAIL lines only, so a native run and an enclave run must agree (differential.bats).
  * Raw syscalls throughout: musl has no wrappers for some, and errors must not be the C
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "show.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -32,28 +36,17 @@
 #define SYS_preadv2  327
 #define SYS_pwritev2 328
 #endif
-#define P_PIDFD_    3
-#define RWF_HIPRI_  0x01
-#define RWF_DSYNC_  0x02
-#define RWF_SYNC_   0x04
-#define RWF_NOWAIT_ 0x08
-#define RWF_APPEND_ 0x10
-#define SPLICE_NB   0x02 /* SPLICE_F_NONBLOCK */
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s %s\n", ok ? "PASS" : "FAIL", what);
-    fflush(stdout);
-    failures += !ok;
-}
-
-static long raw(long nr, long a, long b, long c, long d, long e, long f)
-{
-    long r = syscall(nr, a, b, c, d, e, f);
-    return r == -1 ? -errno : r;
-}
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define CLONE_PIDFD_ 0x00001000
+#define P_PIDFD_     3
+#define RWF_HIPRI_   0x01
+#define RWF_DSYNC_   0x02
+#define RWF_SYNC_    0x04
+#define RWF_NOWAIT_  0x08
+#define RWF_APPEND_  0x10
+#define SPLICE_NB    0x02 /* SPLICE_F_NONBLOCK */
 
 static long cfr(int in, int64_t *oi, int out, int64_t *oo, size_t len, unsigned flags)
 {
@@ -386,6 +379,55 @@ static void test_pidfd(void)
     close(wr), close(ep), close((int)fd), close((int)self);
 }
 
+/* clone3's arguments (linux/sched.h, version 0) */
+struct clone_args_ {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+/* The child's exit status through its CLONE_PIDFD descriptor, or -1. */
+static int pidfd_status(int fd, int pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    long r = raw(SYS_waitid, P_PIDFD_, fd, (long)&si, WEXITED, 0, 0);
+    return r == 0 && si.si_pid == pid && si.si_code == CLD_EXITED ? si.si_status : -1;
+}
+
+static void test_clone_pidfd(void)
+{
+    int fd = -1;
+    struct clone_args_ a = {.flags = CLONE_PIDFD_, .pidfd = (uintptr_t)&fd, .exit_signal = SIGCHLD};
+    long pid = raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0);
+    if (pid == 0)
+        _exit(9);
+    check(pid > 0 && fd >= 0, "clone3 with CLONE_PIDFD: a child and a descriptor");
+    check(fcntl(fd, F_GETFD) == FD_CLOEXEC, "clone3's pidfd is close-on-exec");
+    check(pidfd_status(fd, (int)pid) == 9, "waitid(P_PIDFD) on it: the child exited with 9");
+    close(fd);
+
+    fd = -1;
+    pid = raw(SYS_clone, CLONE_PIDFD_ | SIGCHLD, 0, (long)&fd, 0, 0, 0);
+    if (pid == 0)
+        _exit(4);
+    check(pid > 0 && fd >= 0, "clone with CLONE_PIDFD: the descriptor where the parent's tid goes");
+    check(pidfd_status(fd, (int)pid) == 4, "waitid(P_PIDFD) on it: the child exited with 4");
+    close(fd);
+
+    check(raw(SYS_clone, CLONE_PIDFD_ | CLONE_PARENT_SETTID | SIGCHLD, 0, (long)&fd, 0, 0, 0) ==
+              -EINVAL,
+          "clone with CLONE_PIDFD and CLONE_PARENT_SETTID is EINVAL");
+    a.flags = CLONE_PIDFD_ | CLONE_DETACHED;
+    check(raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0) == -EINVAL,
+          "clone3 with CLONE_PIDFD and CLONE_DETACHED is EINVAL");
+    a.flags = CLONE_PIDFD_;
+    a.pidfd = 8; /* not writable: no child at all */
+    pid = raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0);
+    if (pid == 0)
+        _exit(0);
+    check(pid == -EFAULT, "clone3 with CLONE_PIDFD to an address that cannot be written is EFAULT");
+    check(raw(SYS_wait4, -1, 0, WNOHANG, 0, 0, 0) == -ECHILD, "and no child was made");
+}
+
 int main(void)
 {
     if (!mkdtemp(g_dir)) {
@@ -397,6 +439,7 @@ int main(void)
     test_tee_vmsplice();
     test_rw2();
     test_pidfd();
+    test_clone_pidfd();
     const char *names[] = {"a", "b", "wo", "ro", "ap", "sa", "sb", "sap", "ta", "rw"};
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
         char path[64];
