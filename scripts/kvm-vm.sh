@@ -6,7 +6,12 @@
 # packages; its /dev, /proc, /sys, /tmp, /run and /dev/shm are its own (so a script the command
 # names must not be under /tmp).
 #
-#   scripts/kvm-vm.sh [--mem MIB] [--timeout SECONDS] -- COMMAND [ARGS...]
+#   scripts/kvm-vm.sh [--mem MIB] [--timeout SECONDS] [--monitor SOCKET] [--loglevel N] -- COMMAND [ARGS...]
+#
+# --monitor opens QEMU's human monitor on a Unix socket (for a VM that stops making progress:
+# `echo 'info registers -a' | socat - UNIX-CONNECT:SOCKET` shows where each vCPU is);
+# --loglevel shows the VM kernel's messages up to that level (default 1: emergencies only, such
+# as soft lockups; 4 adds errors, such as RCU stalls and hung tasks).
 #
 # The command runs as root in the VM, with no standard input (as in CI), and its exit status is this script's (124 when it ran out
 # of time). Everything in the VM is emulated, so code runs 10-50 times slower than on the host:
@@ -17,15 +22,19 @@ set -euo pipefail
 
 mem=6144
 timeout=3600
+monitor=()
+loglevel=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --mem) mem=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift 2 ;;
+    --loglevel) loglevel=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: $0 [--mem MIB] [--timeout SECONDS] -- COMMAND [ARGS...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: $0 [--mem MIB] [--timeout SECONDS] [--monitor SOCKET] [--loglevel N] -- COMMAND [ARGS...]" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/build-kvm-vm"
@@ -135,8 +144,8 @@ echo "kvm-vm: booting Debian $kver under QEMU (software CPU with AMD-V, $cpus vC
 # -cpu max with 46 physical address bits: the enclave's hypercall page sits at 1 TiB
 timeout --foreground "$timeout" qemu-system-x86_64 -M q35 -accel tcg,thread=multi \
   -cpu max,+svm,phys-bits=46 -m "$mem" -smp "$cpus" -nographic -no-reboot \
-  -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=1 panic=-1 kvmvm_job=$job" \
+  -kernel "$vmlinuz" -initrd "$initrd" ${monitor[@]+"${monitor[@]}"} \
+  -append "console=ttyS0 quiet loglevel=$loglevel panic=-1 kvmvm_job=$job" \
   -virtfs local,path=/,mount_tag=host,security_model=passthrough,id=host,multidevs=remap \
   < /dev/null 2>&1 | sed -u -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' \
   | grep --line-buffered -a -v -E '^(SeaBIOS|iPXE|Press Ctrl-B|Booting from ROM|qemu-system-x86_64: warning: 9p)' || true
