@@ -20,16 +20,6 @@ SUBSET=(test_fcntl test_select test_tempfile test_glob test_posix)
 # test_preadv_flags passed in the enclave in the VM (docs/dynamic.md), so they left the list.
 KNOWN=(
   "ERROR test.test_fcntl.TestFcntl.test_fcntl_64_bit"           # fcntl(F_NOTIFY): EINVAL
-  "ERROR test.test_posix.PosixTester.test_posix_fadvise"        # fadvise64: ENOSYS
-  "ERROR test.test_posix.PosixTester.test_posix_fadvise_errno"  # the same
-  "ERROR test.test_posix.PosixTester.test_sched_priority"       # sched_get_priority_min: ENOSYS
-  "ERROR test.test_posix.PosixTester.test_sched_rr_get_interval" # sched_rr_get_interval: ENOSYS
-  "FAIL test.test_posix.PosixTester.test_fs_holes"              # lseek(SEEK_HOLE) at the end: no ENXIO
-  "SKIP test.test_posix.PosixTester.test_get_and_set_scheduler_and_param" # sched_getscheduler...
-  "SKIP test.test_posix.TestPosixSpawn.test_setscheduler_only_param"      # the same
-  "SKIP test.test_posix.TestPosixSpawn.test_setscheduler_with_policy"     # the same
-  "SKIP test.test_posix.TestPosixSpawnP.test_setscheduler_only_param"     # the same
-  "SKIP test.test_posix.TestPosixSpawnP.test_setscheduler_with_policy"    # the same
 )
 
 setup() {
