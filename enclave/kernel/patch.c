@@ -121,26 +121,75 @@ int patch_copy(const struct mm *from, struct mm *to)
     return 0;
 }
 
+static uint32_t site_hash(uint64_t addr)
+{
+    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 54) & (NSITES - 1);
+}
+
+/* Empties entry i of the site table, moving back the entries after it that probing would no
+ * longer find (linear probing's deletion: no tombstones, so a table never fills with them). */
+static void site_delete(struct patch_state *st, uint32_t i)
+{
+    uint32_t j = i;
+    for (uint32_t k = 1; k < NSITES; k++) { /* a full table has no empty entry to end on */
+        j = (j + 1) & (NSITES - 1);
+        if (!st->sites[j].addr)
+            break;
+        uint32_t home = site_hash(st->sites[j].addr);
+        /* j stays when its home is cyclically in (i, j]: probing from there still reaches it */
+        if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+            continue;
+        st->sites[i] = st->sites[j];
+        i = j;
+    }
+    st->sites[i].addr = 0;
+    st->sites[i].state = 0;
+}
+
+/* The bytes a site's record speaks of, from its syscall at x: way 3's instruction and the
+ * syscall; way 1's instruction (5 or 6 bytes) and the syscall; else the syscall alone (way 2's
+ * jmp rel8, a refusal). */
+static uint64_t site_first_byte(uint64_t x, uint32_t state)
+{
+    if (state & (SITE_PATCHED_COVER | SITE_COVER_ARMING))
+        return x - SITE_COVER_LEN(state);
+    return state & SITE_PATCHED_IMM ? x - 6 : x;
+}
+
 void patch_unmapped(struct mm *mm, uint64_t start, uint64_t end)
 {
     struct patch_state *st = mm->patch;
     /* a stub area the program unmapped (it is in its address space, if not of its making) gets
-     * no more stubs, and its range is the program's again (the jmps into it are broken, as
-     * unmapping any code the program runs breaks it) */
+     * no more stubs; the jmps into it are broken, as unmapping any code the program runs breaks
+     * it. Its range stays the patcher's while a part of it is mapped (a thread preempted in one
+     * of its stubs must still be let through to the kernel), trimmed at the ends. */
     for (uint32_t i = 0; i < st->nareas;) {
-        if (st->areas[i].start < end && st->areas[i].end > start)
-            st->areas[i] = st->areas[--st->nareas];
-        else
-            i++;
+        struct stub_area *a = &st->areas[i];
+        if (a->start >= start && a->end <= end) {
+            *a = st->areas[--st->nareas];
+            continue;
+        }
+        if (a->start < end && a->end > start) {
+            if (start <= a->start)
+                a->start = end;
+            else if (end >= a->end)
+                a->end = start;
+            a->next = a->end;
+        }
+        i++;
     }
-    patch_cover_unmapped(st, start, end); /* way 3's sites and armed sites, exactly */
-    for (uint32_t i = 0; i < NSITES; i++) {
-        /* ways 1 and 2: the instruction before (up to 6 bytes) and the syscall. The entry's
-         * address stays (the table is probed in order); state 0 is a site not seen yet. */
-        uint64_t a = st->sites[i].addr;
-        if (a && !(st->sites[i].state & (SITE_PATCHED_COVER | SITE_COVER_ARMING)) &&
-            a + 2 > start && a - 6 < end)
-            st->sites[i].state = 0;
+    patch_cover_unmapped(st, start, end); /* armed sites */
+    /* the sites whose bytes meet the range; an entry another moves into is looked at again */
+    for (uint32_t i = 0; i < NSITES;) {
+        uint64_t x = st->sites[i].addr;
+        uint32_t s = st->sites[i].state;
+        if (!x || x + 2 <= start || site_first_byte(x, s) >= end) {
+            i++;
+            continue;
+        }
+        if (s & SITE_PATCHED_COVER)
+            st->ncover--;
+        site_delete(st, i);
     }
 }
 
@@ -148,7 +197,7 @@ void patch_unmapped(struct mm *mm, uint64_t start, uint64_t end)
 uint32_t *patch_site_state(uint64_t addr, bool add)
 {
     struct patch_state *st = ps();
-    uint32_t h = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 54) & (NSITES - 1);
+    uint32_t h = site_hash(addr);
     for (uint32_t k = 0; k < NSITES; k++, h = (h + 1) & (NSITES - 1)) {
         if (st->sites[h].addr == addr)
             return &st->sites[h].state;

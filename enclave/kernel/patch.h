@@ -84,7 +84,7 @@ enum cover_result patch_cover(const struct vma *v, uint64_t x, uint32_t *len, co
 void patch_cover_finish(void);
 /* The syscall's address when a way-3 site (covered, or under way) starts at at, else 0. */
 uint64_t patch_cover_site_at(uint64_t at);
-/* [start, end) was unmapped: way 3's sites and armed sites with a byte there are forgotten. */
+/* [start, end) was unmapped: the armed sites with a byte there are forgotten. */
 void patch_cover_unmapped(struct patch_state *st, uint64_t start, uint64_t end);
 
 #endif

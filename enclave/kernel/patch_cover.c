@@ -166,14 +166,6 @@ void patch_cover_unmapped(struct patch_state *st, uint64_t start, uint64_t end)
         else
             i++;
     }
-    for (uint32_t i = 0; st->ncover && i < NSITES; i++) {
-        uint64_t x = st->sites[i].addr;
-        uint32_t s = st->sites[i].state;
-        if ((s & SITE_PATCHED_COVER) && x + 2 > start && x - SITE_COVER_LEN(s) < end) {
-            st->sites[i].state = 0; /* the address stays: the table is probed in order */
-            st->ncover--;
-        }
-    }
 }
 
 /* Finishes the armed sites whose vCPUs have all entered the kernel since they were armed (or

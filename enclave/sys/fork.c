@@ -44,8 +44,11 @@ long process_clone(const struct clone_req *c, int exit_signal)
     uint64_t f = c->flags, tls = c->tls;
     if (f & ~PROCESS_FLAGS)
         return (f & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)) ? -ENOSYS : -EINVAL;
-    if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
-        return -EINVAL; /* Linux's rule */
+    /* Linux's rules: the pidfd and the parent's tid cannot go to one place (always so for
+     * clone, whose pidfd goes where the tid would) */
+    if ((f & CLONE_PIDFD) &&
+        ((f & CLONE_DETACHED) || ((f & CLONE_PARENT_SETTID) && c->pidfd == c->parent_tid)))
+        return -EINVAL;
     if ((f & CLONE_SETTLS) && tls >= MM_USER_END)
         return -EPERM;
     if (mm_memory_low())

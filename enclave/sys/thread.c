@@ -65,8 +65,6 @@ SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, parent_tid, u
                 uint64_t, tls)
 {
     /* clone's CLONE_PIDFD puts the descriptor where the parent's tid would go */
-    if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
-        return -EINVAL;
     struct clone_req c = {flags & ~CSIGNAL, stack, parent_tid, child_tid, tls, parent_tid};
     return do_clone(&c, (int)(flags & CSIGNAL));
 }
@@ -95,8 +93,10 @@ SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
         if (v)
             return -E2BIG;
     }
+    /* CLONE_DETACHED and the exit signal's bits of clone's flags are not clone3's (Linux keeps
+     * them for later) */
     if (a.set_tid || a.set_tid_size || a.cgroup || (a.exit_signal & ~CSIGNAL) ||
-        (a.flags & CSIGNAL))
+        (a.flags & (CSIGNAL | CLONE_DETACHED)))
         return -EINVAL;
     if ((a.stack == 0) != (a.stack_size == 0))
         return -EINVAL;

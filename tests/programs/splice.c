@@ -419,6 +419,24 @@ static void test_clone_pidfd(void)
     a.flags = CLONE_PIDFD_ | CLONE_DETACHED;
     check(raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0) == -EINVAL,
           "clone3 with CLONE_PIDFD and CLONE_DETACHED is EINVAL");
+    a.flags = CLONE_DETACHED;
+    check(raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0) == -EINVAL,
+          "clone3 with CLONE_DETACHED is EINVAL");
+    a.flags = CLONE_PIDFD_ | CLONE_PARENT_SETTID;
+    a.parent_tid = a.pidfd;
+    check(raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0) == -EINVAL,
+          "clone3 with the pidfd and the parent's tid to one place is EINVAL");
+    int ptid = 0;
+    a.parent_tid = (uintptr_t)&ptid;
+    fd = -1;
+    pid = raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0);
+    if (pid == 0)
+        _exit(5);
+    check(pid > 0 && fd >= 0 && ptid == pid,
+          "clone3 with CLONE_PIDFD and CLONE_PARENT_SETTID to two places: both written");
+    check(pidfd_status(fd, (int)pid) == 5, "waitid(P_PIDFD) on it: the child exited with 5");
+    close(fd);
+    a.parent_tid = 0;
     a.flags = CLONE_PIDFD_;
     a.pidfd = 8; /* not writable: no child at all */
     pid = raw(SYS_clone3, (long)&a, sizeof(a), 0, 0, 0, 0);
