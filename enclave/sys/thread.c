@@ -64,8 +64,11 @@ static long do_clone(const struct clone_req *c, int exit_signal)
 SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, parent_tid, uint64_t, child_tid,
                 uint64_t, tls)
 {
-    /* clone's CLONE_PIDFD puts the descriptor where the parent's tid would go */
-    struct clone_req c = {flags & ~CSIGNAL, stack, parent_tid, child_tid, tls, parent_tid};
+    /* clone's flags are the low 32 bits (Linux ignores the rest: CLONE_CLEAR_SIGHAND and the
+     * later flags are clone3's); its CLONE_PIDFD puts the descriptor where the parent's tid
+     * would go */
+    uint64_t f = flags & 0xffffffffull & ~(uint64_t)CSIGNAL;
+    struct clone_req c = {f, stack, parent_tid, child_tid, tls, parent_tid};
     return do_clone(&c, (int)(flags & CSIGNAL));
 }
 

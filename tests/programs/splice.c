@@ -413,6 +413,13 @@ static void test_clone_pidfd(void)
     check(pidfd_status(fd, (int)pid) == 4, "waitid(P_PIDFD) on it: the child exited with 4");
     close(fd);
 
+    /* clone's flags are 32 bits: Linux ignores the others */
+    pid = raw(SYS_clone, (1L << 40) | SIGCHLD, 0, 0, 0, 0, 0);
+    if (pid == 0)
+        _exit(6);
+    int st = 0;
+    check(pid > 0 && waitpid((int)pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 6,
+          "clone with a flag above bit 31: the bit is ignored");
     check(raw(SYS_clone, CLONE_PIDFD_ | CLONE_PARENT_SETTID | SIGCHLD, 0, (long)&fd, 0, 0, 0) ==
               -EINVAL,
           "clone with CLONE_PIDFD and CLONE_PARENT_SETTID is EINVAL");
