@@ -139,16 +139,34 @@ job=$(mktemp -d "$cache/job.XXXXXX")
 } > "$job/run"
 echo 124 > "$job/status"
 
+# QEMU 7.2's software CPU sometimes stops making progress for good: both vCPUs in the VM's
+# kernel, a timer interrupt pending in the local APIC that is never taken, the vCPU threads
+# busy. The VM's kernel then reports soft lockups (and its own timeouts never fire): past 240 s
+# of one, the VM is stopped rather than left to run into --timeout.
+stall_watch() {
+  local line
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    if [[ $line =~ soft\ lockup\ -\ CPU#[0-9]+\ stuck\ for\ ([0-9]+)s ]] &&
+      [ "${BASH_REMATCH[1]}" -ge 240 ] && [ -s "$job/qemu.pid" ]; then
+      echo "kvm-vm: the VM's kernel reports a soft lockup of ${BASH_REMATCH[1]} s: QEMU's software CPU has stalled; stopping the VM"
+      kill "$(cat "$job/qemu.pid")" 2>/dev/null || true
+      rm -f "$job/qemu.pid"
+    fi
+  done
+}
+
 cpus=$(nproc)
 echo "kvm-vm: booting Debian $kver under QEMU (software CPU with AMD-V, $cpus vCPUs, $mem MiB); then: $*"
 # -cpu max with 46 physical address bits: the enclave's hypercall page sits at 1 TiB
 timeout --foreground "$timeout" qemu-system-x86_64 -M q35 -accel tcg,thread=multi \
   -cpu max,+svm,phys-bits=46 -m "$mem" -smp "$cpus" -nographic -no-reboot \
-  -kernel "$vmlinuz" -initrd "$initrd" ${monitor[@]+"${monitor[@]}"} \
+  -kernel "$vmlinuz" -initrd "$initrd" -pidfile "$job/qemu.pid" ${monitor[@]+"${monitor[@]}"} \
   -append "console=ttyS0 quiet loglevel=$loglevel panic=-1 kvmvm_job=$job" \
   -virtfs local,path=/,mount_tag=host,security_model=passthrough,id=host,multidevs=remap \
   < /dev/null 2>&1 | sed -u -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' \
-  | grep --line-buffered -a -v -E '^(SeaBIOS|iPXE|Press Ctrl-B|Booting from ROM|qemu-system-x86_64: warning: 9p)' || true
+  | grep --line-buffered -a -v -E '^(SeaBIOS|iPXE|Press Ctrl-B|Booting from ROM|qemu-system-x86_64: warning: 9p)' \
+  | stall_watch || true
 status=$(cat "$job/status" 2>/dev/null || echo 124)
 rm -rf "$job"
 echo "kvm-vm: the command exited with status $status"
