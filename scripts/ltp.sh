@@ -194,6 +194,7 @@ run_native() { # name prog args...
   local name=$1 prog=$2 rc tmp
   shift 2
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/ltp-$name.XXXXXX")
+  chmod 0755 "$tmp" # tests that drop to user nobody still reach their own directory in it
   (cd "$tmp" && TMPDIR=$tmp LTPROOT=$IMAGE/ltp PATH=$IMAGE/ltp:$PATH LTP_RUNTIME_MUL=$RUNTIME_MUL \
     exec timeout -k 10 "$NATIVE_TIMEOUT" "$IMAGE/ltp/$prog" "$@") </dev/null >"$LOGS/native/$name.log" 2>&1
   rc=$?
