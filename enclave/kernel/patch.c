@@ -650,10 +650,13 @@ void patch_syscall_site(const struct regs *r)
     if (*st & SITE_COVER_ARMING)
         return; /* way 3 under way (a thread that had run the instruction before the int3 came):
                  * not refused, and no other way over the bytes its arming expects */
+    /* each way below may map a stub area, and so unmap one out of reach (mm_unmap), which
+     * deletes site records and may move others in the table: the entry is found again after */
     const char *why = NULL;
     if (!(*st & SITE_PATCHED_IMM) && patch_mov_imm(r, v, x)) {
         g_patched_imm++;
-        *st |= SITE_PATCHED_IMM;
+        if ((st = patch_site_state(x, true)))
+            *st |= SITE_PATCHED_IMM;
         klog(ALC_LOG_DEBUG, "syscall site %#lx (syscall %lu) now enters without a trap", x,
              r->orig_rax);
         return;
@@ -662,7 +665,8 @@ void patch_syscall_site(const struct regs *r)
         return; /* refused before: the same answer */
     if (patch_rel8(v, x, &why)) {
         g_patched_rel8++;
-        *st |= SITE_PATCHED_REL8;
+        if ((st = patch_site_state(x, true)))
+            *st |= SITE_PATCHED_REL8;
         klog(ALC_LOG_DEBUG,
              "syscall site %#lx (syscall %lu, number in rax) now enters without a trap "
              "(through padding)",
@@ -674,11 +678,12 @@ void patch_syscall_site(const struct regs *r)
      * (libgcc's, a debugger's) know a signal frame by those bytes */
     enum cover_result cover =
         r->orig_rax == NR_RT_SIGRETURN ? COVER_NO : patch_cover(v, x, &len, &why);
+    if (!(st = patch_site_state(x, true)))
+        return;
     if (cover == COVER_DONE) {
         g_patched_cover++;
-        /* the length replaces any earlier one: a site covered before at this address, in a file
-         * unmapped since (dlclose, then another library mapped there), may have had another, and
-         * or-ing the two would send patch_fix_resume to the wrong bytes */
+        /* the length replaces any earlier one (or-ing two would send patch_fix_resume to the
+         * wrong bytes) */
         *st = (*st & ~(15u << SITE_COVER_LEN_SHIFT)) | SITE_PATCHED_COVER |
               len << SITE_COVER_LEN_SHIFT;
         klog(ALC_LOG_DEBUG,
