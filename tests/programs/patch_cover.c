@@ -11,9 +11,9 @@
  *                           must not run twice), restarted after 5 SA_RESTART signals
  *   patch_cover contend N   4 threads pass a token N times through futex wait/wake on covered
  *                           sites (on 2 vCPUs the patch waits until no other thread runs)
- *   patch_cover remap N     count N, then the pages of those sites mapped again from the
- *                           executable's file (MAP_FIXED: their original bytes, patched or
- *                           not), then count N again: the kernel must forget what it did to
+ *   patch_cover remap N     count N, then the code mapping of those sites mapped again
+ *                           from the executable's file (MAP_FIXED: the original bytes, patched
+ *                           or not), then count N again: the kernel must forget what it did to
  *                           the code it unmapped (patch.bats: each site patched or refused
  *                           once per mapping) */
 #define _GNU_SOURCE
@@ -221,31 +221,26 @@ static int remap(long n)
 {
     if (count(n))
         return 1;
-    uintptr_t fns[] = {(uintptr_t)cover_getppid, (uintptr_t)long_getppid,
-                       (uintptr_t)jumped_getppid};
-    long page = sysconf(_SC_PAGESIZE);
-    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-        uintptr_t start, end, lo = fns[i] & ~(uintptr_t)(page - 1);
-        unsigned long off;
-        char path[256];
-        if (find_mapping(fns[i], &start, &end, &off, path, sizeof(path))) {
-            fprintf(stderr, "remap: no file mapping holds %#lx\n", (unsigned long)fns[i]);
-            return 1;
-        }
-        /* the function's page and the next (its syscall may be there), as the file has them */
-        uintptr_t hi = lo + 2 * (uintptr_t)page < end ? lo + 2 * (uintptr_t)page : end;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        void *p = fd < 0 ? MAP_FAILED
-                         : mmap((void *)lo, hi - lo, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
-                                fd, (off_t)(off + (lo - start)));
-        if (fd >= 0)
-            close(fd);
-        if (p != (void *)lo) {
-            fprintf(stderr, "remap: %s at %#lx: %s\n", path, (unsigned long)lo, strerror(errno));
-            return 1;
-        }
+    /* the whole code mapping that holds the sites, this function included (the same bytes
+     * natively): a part of it would leave the patcher's jmps to padding that was mapped again */
+    uintptr_t start, end;
+    unsigned long off;
+    char path[256];
+    if (find_mapping((uintptr_t)cover_getppid, &start, &end, &off, path, sizeof(path))) {
+        fprintf(stderr, "remap: no file mapping holds cover_getppid\n");
+        return 1;
     }
-    printf("remap: the sites' pages mapped again from the file\n");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *p = fd < 0 ? MAP_FAILED
+                     : mmap((void *)start, end - start, PROT_READ | PROT_EXEC,
+                            MAP_PRIVATE | MAP_FIXED, fd, (off_t)off);
+    if (fd >= 0)
+        close(fd);
+    if (p != (void *)start) {
+        fprintf(stderr, "remap: %s at %#lx: %s\n", path, (unsigned long)start, strerror(errno));
+        return 1;
+    }
+    printf("remap: the sites' code mapped again from the file\n");
     return count(n);
 }
 
