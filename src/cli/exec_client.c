@@ -210,7 +210,11 @@ int exec_client_relay(struct exec_client *io, int until_started)
         p[1] = (struct pollfd){
             .fd = io->sock,
             .events = (short)((io->rxlen < RX_CAP ? POLLIN : 0) | (io->txlen ? POLLOUT : 0))};
-        if (poll(p, 3, -1) < 0) {
+        int wait_ms = io->tty && io->winsize_poll && !until_started ? EXEC_WINSIZE_POLL_MS : -1;
+        int ready = poll(p, 3, wait_ms);
+        if (wait_ms >= 0)
+            follow_size(io);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             io->report(E_SOCKET, "poll: %s", strerror(errno));

@@ -14,7 +14,8 @@
 
 #include "execproto/exec_proto.h"
 
-#define EXEC_STATUS_FAILED 125 /* alcove or the service failed */
+#define EXEC_STATUS_FAILED   125 /* alcove or the service failed */
+#define EXEC_WINSIZE_POLL_MS 500
 
 /* How errors are reported: alc_err_report (alcove) or oci_err (alcove-oci's log). */
 typedef void (*exec_report_fn)(int code, const char *fmt, ...);
@@ -22,10 +23,12 @@ typedef void (*exec_report_fn)(int code, const char *fmt, ...);
 struct exec_client {
     int sock, in_fd, out_fd, err_fd;
     exec_report_fn report;
-    int status;     /* the program's (or a refusal's) status, once done */
-    int done;       /* EXIT or FAIL came */
-    int started;    /* STARTED came: the program runs */
-    int winsize_fd; /* -1, or a terminal whose size (TIOCGWINSZ) the program's follows */
+    int status;       /* the program's (or a refusal's) status, once done */
+    int done;         /* EXIT or FAIL came */
+    int started;      /* STARTED came: the program runs */
+    int winsize_fd;   /* -1, or a terminal whose size (TIOCGWINSZ) the program's follows */
+    int winsize_poll; /* not 0: no SIGWINCH comes for it (not our controlling terminal): its
+                       * size is looked at every EXEC_WINSIZE_POLL_MS instead */
     /* private */
     uint8_t *tx, *rx;
     size_t txlen, rxlen;

@@ -188,20 +188,21 @@ static int connect_enclave(const struct oci_state *st)
 
 /* The relay's terminal: the pty's slave becomes our controlling terminal, with our group in
  * the foreground (the engine's resize of the master, TIOCSWINSZ, sends us SIGWINCH: the new
- * size goes on to the program's pty inside) and our stdio. The descriptor whose size the
- * program's terminal follows (0), or -1 without a terminal. */
-static int take_terminal(int tty)
+ * size goes on to the program's pty inside) and our stdio. Where it cannot be our controlling
+ * terminal (an engine that started us as a group leader in a session with a terminal of its
+ * own), the relay looks at its size every EXEC_WINSIZE_POLL_MS instead. */
+static void take_terminal(int tty, struct exec_client *io)
 {
     if (tty < 0)
-        return -1;
+        return;
     setsid();
-    ioctl(tty, TIOCSCTTY, 0);
+    io->winsize_poll = ioctl(tty, TIOCSCTTY, 0) != 0;
+    io->winsize_fd = 0;
     dup2(tty, 0);
     dup2(tty, 1);
     dup2(tty, 2);
     if (tty > 2)
         close(tty);
-    return 0;
 }
 
 static int write_pid(const char *path, pid_t pid)
@@ -406,7 +407,7 @@ int oci_cmd_exec(int argc, char **argv)
     if (!o.detach) {
         if (write_pid(o.pid_file, getpid()))
             goto out;
-        io.winsize_fd = take_terminal(tty);
+        take_terminal(tty, &io);
         tty = -1;
         exec_client_relay(&io, 0);
         rc = io.status;
@@ -425,7 +426,7 @@ int oci_cmd_exec(int argc, char **argv)
     }
     if (relay == 0) {
         close(st.dir);
-        io.winsize_fd = take_terminal(tty);
+        take_terminal(tty, &io);
         exec_client_relay(&io, 0);
         _exit(io.status);
     }

@@ -476,6 +476,16 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(int(open(sys.argv[1]).read()), 0)[
   echo "$output"
   [ "$status" -eq 0 ] && [ "${lines[0]}" = "status 0" ] || { cat "$T/det.txt" "$T/log.json"; fake_exec_teardown; return 1; }
   diff "$T/native.txt" "$T/det.txt" || { fake_exec_teardown; return 1; }
+  # started in a session that has a terminal of its own (script's), the relay cannot take the
+  # pty as its controlling terminal: no SIGWINCH comes, the size is looked at instead
+  if command -v script > /dev/null; then
+    rm -f "$T/console.sock"
+    run timeout -k 5 120 python3 "$drive" "$T/ctty.txt" --console-socket "$T/console.sock" -- \
+      script -qec "${OCI[*]} exec --tty --console-socket $T/console.sock --process $T/proc.json f1" /dev/null
+    echo "$output"
+    [ "$status" -eq 0 ] && [ "${lines[0]}" = "status 0" ] || { cat "$T/ctty.txt" "$T/log.json"; fake_exec_teardown; return 1; }
+    diff "$T/native.txt" "$T/ctty.txt" || { fake_exec_teardown; return 1; }
+  fi
   fake_exec_teardown
 }
 
