@@ -1,12 +1,14 @@
 /* exec_proto.c: frames and requests of the exec service (exec_proto.h). */
 #include "execproto/exec_proto.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int type_ok(uint8_t t, enum exec_dir dir)
 {
     if (dir == EXEC_TO_ENCLAVE)
-        return t == EXEC_F_REQUEST || t == EXEC_F_STDIN || t == EXEC_F_SIGNAL || t == EXEC_F_PING;
+        return t == EXEC_F_REQUEST || t == EXEC_F_STDIN || t == EXEC_F_SIGNAL ||
+               t == EXEC_F_WINSIZE || t == EXEC_F_PING;
     return t == EXEC_F_STDOUT || t == EXEC_F_STDERR || t == EXEC_F_EXIT || t == EXEC_F_FAIL ||
            t == EXEC_F_PING || t == EXEC_F_STARTED;
 }
@@ -24,6 +26,7 @@ long exec_frame_next(const uint8_t *buf, size_t len, enum exec_dir dir, struct e
     if (n > EXEC_FRAME_MAX)
         return -1;
     if ((buf[0] == EXEC_F_SIGNAL && n != 1) || (buf[0] == EXEC_F_EXIT && n != 2) ||
+        (buf[0] == EXEC_F_WINSIZE && n != EXEC_WINSIZE_LEN) ||
         (buf[0] == EXEC_F_FAIL && (n < 1 || n > 1 + EXEC_FAIL_TEXT)) ||
         ((buf[0] == EXEC_F_PING || buf[0] == EXEC_F_STARTED) && n != 0) ||
         (buf[0] == EXEC_F_REQUEST && n == 0))
@@ -57,6 +60,28 @@ int exec_env_name_ok(const char *name, size_t n)
             return 0;
     }
     return 1;
+}
+
+/* "ROWS COLS": two decimal numbers up to 65535, one space between, nothing else */
+static int parse_size(const char *s, struct exec_winsize *ws)
+{
+    unsigned long v[2];
+    for (int k = 0; k < 2; k++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v[k] = 0;
+        for (int digits = 0; *s >= '0' && *s <= '9'; s++) {
+            if (++digits > 5)
+                return -1;
+            v[k] = v[k] * 10 + (unsigned long)(*s - '0');
+        }
+        if (v[k] > 65535 || *s != (k == 0 ? ' ' : 0))
+            return -1;
+        s++;
+    }
+    ws->rows = (uint16_t)v[0];
+    ws->cols = (uint16_t)v[1];
+    return 0;
 }
 
 int exec_request_parse(char *payload, size_t len, struct exec_request *r, const char **why)
@@ -103,6 +128,13 @@ int exec_request_parse(char *payload, size_t len, struct exec_request *r, const 
             }
             r->cwd = text;
             break;
+        case 'T':
+            if (r->tty || parse_size(text, &r->ws)) {
+                *why = "a second terminal, or a size that is not ROWS COLS";
+                return -1;
+            }
+            r->tty = 1;
+            break;
         default:
             *why = "an unknown item";
             return -1;
@@ -128,7 +160,7 @@ static size_t put_item(uint8_t *buf, size_t cap, size_t used, char tag, const ch
 }
 
 size_t exec_request_encode(uint8_t *buf, size_t cap, char *const *argv, int argc, char *const *envp,
-                           int envc, const char *cwd)
+                           int envc, const char *cwd, const struct exec_winsize *tty)
 {
     if (argc < 1 || argc > EXEC_MAX_ARGS || envc < 0 || envc > EXEC_MAX_ENV)
         return 0;
@@ -141,5 +173,25 @@ size_t exec_request_encode(uint8_t *buf, size_t cap, char *const *argv, int argc
             return 0;
     if (cwd && !(used = put_item(buf, cap, used, 'W', cwd)))
         return 0;
+    if (tty) {
+        char size[16];
+        snprintf(size, sizeof(size), "%u %u", (unsigned)tty->rows, (unsigned)tty->cols);
+        if (!(used = put_item(buf, cap, used, 'T', size)))
+            return 0;
+    }
     return used;
+}
+
+void exec_winsize_encode(uint8_t out[EXEC_WINSIZE_LEN], const struct exec_winsize *ws)
+{
+    out[0] = (uint8_t)ws->rows;
+    out[1] = (uint8_t)(ws->rows >> 8);
+    out[2] = (uint8_t)ws->cols;
+    out[3] = (uint8_t)(ws->cols >> 8);
+}
+
+void exec_winsize_decode(const uint8_t in[EXEC_WINSIZE_LEN], struct exec_winsize *ws)
+{
+    ws->rows = (uint16_t)(in[0] | in[1] << 8);
+    ws->cols = (uint16_t)(in[2] | in[3] << 8);
 }

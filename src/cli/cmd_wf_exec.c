@@ -3,7 +3,9 @@
  * `docker exec` does in a container. One connection to the service's vsock port per program
  * (so several run at once); the request, then stdin as frames and the program's stdout and
  * stderr back to ours, until its exit status, which is ours (128 + N when signal N ended it).
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the program's process group. */
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the program's process group. With -t the
+ * program gets a terminal inside (a pty the service makes), the host terminal is raw meanwhile
+ * (the enclave's line discipline is the only one) and its size follows ours. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +25,8 @@
 #include "cli/wf_exec.h"
 #include "cli/wf_started.h"
 #include "common/errors.h"
+#include "common/log.h"
+#include "common/tty_raw.h"
 #include "execproto/exec_proto.h"
 
 #define STATUS_ALCOVE_FAILED EXEC_STATUS_FAILED
@@ -45,15 +49,20 @@ static int run_exec(int argc, char **argv)
     static const struct option opts[] = {
         {"env", required_argument, NULL, 'e'},
         {"workdir", required_argument, NULL, 'w'},
+        {"tty", no_argument, NULL, 't'},
         {0},
     };
     char **env = NULL;
-    int envc = 0, c, status = STATUS_ALCOVE_FAILED, sock = -1;
+    int envc = 0, c, status = STATUS_ALCOVE_FAILED, sock = -1, tty = 0;
     const char *cwd = NULL;
     struct exec_client io = {0};
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:e:w:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:e:w:t", opts, NULL)) != -1) {
+        if (c == 't') {
+            tty = 1;
+            continue;
+        }
         if (c == 'e' && args_add_env(&env, &envc, optarg) == 0)
             continue;
         if (c == 'w' && optarg[0] == '/') {
@@ -103,8 +112,17 @@ static int run_exec(int argc, char **argv)
                            dir);
         goto out;
     }
-    if (exec_client_init(&io, -1, 0, 1, 2, argv + i, argc - i, env, envc, cwd, alc_err_report))
+    /* -t: the terminal's size is stdin's, else stdout's (stdin may be a file or a pipe, as
+     * docker exec -t allows), else 24x80 */
+    struct exec_winsize ws = {24, 80};
+    int size_fd = !tty                               ? -1
+                  : exec_client_winsize(0, &ws) == 0 ? 0
+                  : exec_client_winsize(1, &ws) == 0 ? 1
+                                                     : -1;
+    if (exec_client_init(&io, -1, 0, 1, 2, argv + i, argc - i, env, envc, cwd, tty ? &ws : NULL,
+                         alc_err_report))
         goto out;
+    io.winsize_fd = size_fd;
     sock = enclave_vsock_connect(s.cid, geteuid(), EXEC_PORT, 10000);
     if (sock < 0) {
         alc_err_report(E_EXEC_SERVICE, "enclave %s (CID %u): its exec service: %s", s.id, s.cid,
@@ -114,7 +132,13 @@ static int run_exec(int argc, char **argv)
     io.sock = sock;
     if (exec_client_catch_signals(alc_err_report))
         goto out;
+    /* caught from here on (the handler only writes a byte): none can end us while the terminal
+     * is raw, and it is restored on every way out of the relay */
+    struct tty_raw raw = {.fd = -1};
+    if (tty && tty_raw_enter(&raw, 0) < 0)
+        alc_log(ALC_LOG_WARN, "-t: the terminal on stdin cannot be made raw: %s", strerror(errno));
     exec_client_relay(&io, 0);
+    tty_raw_leave(&raw);
     status = io.status;
 out:
     if (sock >= 0)
@@ -141,7 +165,11 @@ const struct command cmd_exec = {
         "Options:\n"
         "  -e, --env NAME[=VALUE]  a variable for the program (only env.untrusted names; NAME\n"
         "                          alone: its value in alcove's environment, if set)\n"
-        "  -w, --workdir DIR       its working directory (default /)\n\n"
+        "  -w, --workdir DIR       its working directory (default /)\n"
+        "  -t, --tty               a terminal for the program: a pty inside the enclave (its\n"
+        "                          stdout and stderr both come to our stdout); our terminal\n"
+        "                          is raw meanwhile and its size is the program's (stdin's,\n"
+        "                          else stdout's, else 24x80); stdin need not be a terminal\n\n"
         "Exit status: the program's; 125 if alcove or the service failed ([ E84 ] the service,\n"
         "[ E89 ] nothing started for DIR, [ E87 ] a refused --env), 126 if PROGRAM is not an\n"
         "entry point ([ E86 ]) or cannot be executed, 127 if it does not exist.\n",

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,7 +37,7 @@ int exec_client_catch_signals(exec_report_fn report)
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
-    static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
     for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
         sigaction(passed[k], &sa, NULL);
     return 0;
@@ -53,15 +54,44 @@ static int tx_frame(struct exec_client *io, uint8_t type, const void *payload, u
     return 0;
 }
 
+int exec_client_winsize(int fd, struct exec_winsize *ws)
+{
+    struct winsize w;
+    if (fd < 0 || ioctl(fd, TIOCGWINSZ, &w))
+        return -1;
+    ws->rows = w.ws_row;
+    ws->cols = w.ws_col;
+    return 0;
+}
+
+/* A terminal's size changed (or, at the start, may have since the request): sent when it
+ * differs from what the service has. */
+static void follow_size(struct exec_client *io)
+{
+    struct exec_winsize now;
+    if (!io->tty || exec_client_winsize(io->winsize_fd, &now) ||
+        (now.rows == io->ws.rows && now.cols == io->ws.cols))
+        return;
+    uint8_t p[EXEC_WINSIZE_LEN];
+    exec_winsize_encode(p, &now);
+    if (tx_frame(io, EXEC_F_WINSIZE, p, sizeof(p)) == 0)
+        io->ws = now;
+}
+
 int exec_client_init(struct exec_client *c, int sock, int in, int out, int err, char *const *argv,
-                     int argc, char *const *env, int envc, const char *cwd, exec_report_fn report)
+                     int argc, char *const *env, int envc, const char *cwd,
+                     const struct exec_winsize *tty, exec_report_fn report)
 {
     *c = (struct exec_client){.sock = sock,
                               .in_fd = in,
                               .out_fd = out,
                               .err_fd = err,
                               .report = report,
-                              .status = EXEC_STATUS_FAILED};
+                              .status = EXEC_STATUS_FAILED,
+                              .winsize_fd = -1,
+                              .tty = tty != NULL};
+    if (tty)
+        c->ws = *tty;
     c->tx = malloc(TX_CAP);
     c->rx = malloc(RX_CAP);
     if (!c->tx || !c->rx) {
@@ -69,8 +99,8 @@ int exec_client_init(struct exec_client *c, int sock, int in, int out, int err, 
         exec_client_free(c);
         return -1;
     }
-    size_t n =
-        exec_request_encode(c->tx + EXEC_FRAME_HDR, EXEC_FRAME_MAX, argv, argc, env, envc, cwd);
+    size_t n = exec_request_encode(c->tx + EXEC_FRAME_HDR, EXEC_FRAME_MAX, argv, argc, env, envc,
+                                   cwd, tty);
     if (!n) {
         report(E_INVALID_ARGUMENT,
                "the arguments and variables are over the limits (%d arguments, %d variables, "
@@ -170,6 +200,8 @@ int exec_client_relay(struct exec_client *io, int until_started)
     static uint8_t inbuf[EXEC_FRAME_MAX];
     if (take_frames(io, until_started)) /* what an earlier call received and left */
         return -1;
+    if (!until_started)
+        follow_size(io); /* a resize between the request and now (the engine's, at the start) */
     while (!io->done && !(until_started && io->started)) {
         struct pollfd p[3] = {{.fd = -1}, {.fd = -1}, {.fd = sig_pipe[0], .events = POLLIN}};
         if (!io->in_eof && !until_started &&
@@ -178,7 +210,11 @@ int exec_client_relay(struct exec_client *io, int until_started)
         p[1] = (struct pollfd){
             .fd = io->sock,
             .events = (short)((io->rxlen < RX_CAP ? POLLIN : 0) | (io->txlen ? POLLOUT : 0))};
-        if (poll(p, 3, -1) < 0) {
+        int wait_ms = io->tty && io->winsize_poll && !until_started ? EXEC_WINSIZE_POLL_MS : -1;
+        int ready = poll(p, 3, wait_ms);
+        if (wait_ms >= 0)
+            follow_size(io);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             io->report(E_SOCKET, "poll: %s", strerror(errno));
@@ -187,8 +223,12 @@ int exec_client_relay(struct exec_client *io, int until_started)
         if (p[2].revents) {
             unsigned char sigs[16];
             ssize_t n = read(sig_pipe[0], sigs, sizeof(sigs));
-            for (ssize_t k = 0; k < n; k++)
-                tx_frame(io, EXEC_F_SIGNAL, &sigs[k], 1); /* dropped only when tx is full */
+            for (ssize_t k = 0; k < n; k++) {
+                if (sigs[k] == SIGWINCH)
+                    follow_size(io);
+                else
+                    tx_frame(io, EXEC_F_SIGNAL, &sigs[k], 1); /* dropped only when tx is full */
+            }
         }
         if (p[0].revents) {
             ssize_t n = read(io->in_fd, inbuf, sizeof(inbuf));

@@ -6,8 +6,10 @@
  * listens on vsock port EXEC_PORT and, for each connection, forks a session: the session reads
  * one request (lib/execproto: every byte is the host's, untrusted here), checks the program
  * against the entry points and the variables against env.untrusted, runs the program in a
- * process group of its own with stdin, stdout and stderr on pipes, relays them as frames, passes
- * SIGNAL frames to the group, and sends the exit status last. At most MAX_SESSIONS sessions
+ * process group of its own with stdin, stdout and stderr on pipes (or, when the request asks for
+ * a terminal, in a session of its own on a pty made here: exec_pty.c), relays them as frames,
+ * passes SIGNAL frames to the group and WINSIZE frames to the terminal, and sends the exit
+ * status last. At most MAX_SESSIONS sessions
  * run at once (another connection gets a FAIL frame), and a connection that sends no request
  * within REQUEST_WAIT_S is closed. As PID 1 it reaps its sessions and every orphan the enclave's
  * processes leave.
@@ -34,6 +36,7 @@
 
 #include "execproto/exec_proto.h"
 #include "execproto/exec_rules.h"
+#include "exec_pty.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -149,29 +152,54 @@ static void on_chld(int sig)
     errno = saved;
 }
 
-/* Starts the program. Its pid, or -1 after a FAIL frame. */
+/* Starts the program. Its pid, or -1 after a FAIL frame. fds: where its stdin goes, where its
+ * stdout and stderr come from; with a terminal the pty's master (fds[0] and fds[1], one
+ * descriptor each) and no stderr (fds[2] -1). */
 static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
 {
-    int in[2], out[2], err[2], st[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
-        pipe2(st, O_CLOEXEC)) {
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, st[2], master = -1;
+    char slave[64];
+    if (r->tty) {
+        if ((master = exec_pty_open(&r->ws, slave, sizeof(slave))) < 0) {
+            char msg[EXEC_FAIL_TEXT];
+            snprintf(msg, sizeof(msg), "the service could not make a terminal: %s",
+                     strerror(errno));
+            send_fail(sock, EXEC_FAIL_SERVICE, msg);
+            return -1;
+        }
+        in[1] = master;
+        out[0] = fcntl(master, F_DUPFD_CLOEXEC, 3);
+    }
+    if ((!r->tty && (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))) ||
+        (r->tty && out[0] < 0) || pipe2(st, O_CLOEXEC)) {
         send_fail(sock, EXEC_FAIL_SERVICE, "the service could not make pipes");
         return -1;
     }
     char **env = child_env(r);
     pid_t pid = env ? fork() : -1;
     if (pid == 0) {
-        setpgid(0, 0);
+        int what[2] = {0, 0};
+        if (r->tty) {
+            /* a session of its own (so also a group: SIGNAL frames reach it as without one),
+             * the pty's slave its controlling terminal, its group the foreground one */
+            if (exec_pty_take(slave)) {
+                what[0] = 'T';
+                what[1] = errno;
+            }
+        } else {
+            setpgid(0, 0);
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            dup2(err[1], 2);
+        }
         signal(SIGPIPE, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        int what[2] = {0, 0};
-        if (r->cwd && chdir(r->cwd)) {
+        if (what[0]) {
+            /* the terminal failed: said below */
+        } else if (r->cwd && chdir(r->cwd)) {
             what[0] = 'W';
             what[1] = errno;
         } else {
@@ -183,14 +211,17 @@ static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
         _exit(127);
     }
     free(env);
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
+    if (!r->tty) {
+        close(in[0]);
+        close(out[1]);
+        close(err[1]);
+    }
     close(st[1]);
     if (pid < 0) {
         close(in[1]);
         close(out[0]);
-        close(err[0]);
+        if (err[0] >= 0)
+            close(err[0]);
         close(st[0]);
         send_fail(sock, EXEC_FAIL_SERVICE, "the service could not fork");
         return -1;
@@ -205,12 +236,17 @@ static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
         waitpid(pid, NULL, 0);
         close(in[1]);
         close(out[0]);
-        close(err[0]);
+        if (err[0] >= 0)
+            close(err[0]);
         char msg[EXEC_FAIL_TEXT];
-        snprintf(msg, sizeof(msg), "%.400s: %s", what[0] == 'W' ? r->cwd : r->argv[0],
+        snprintf(msg, sizeof(msg), "%.400s: %s",
+                 what[0] == 'W'   ? r->cwd
+                 : what[0] == 'T' ? "the program's terminal"
+                                  : r->argv[0],
                  strerror(what[1]));
         send_fail(sock,
-                  what[0] == 'W'       ? EXEC_FAIL_CWD
+                  what[0] == 'T'       ? EXEC_FAIL_SERVICE
+                  : what[0] == 'W'     ? EXEC_FAIL_CWD
                   : what[1] == ENOENT  ? EXEC_FAIL_NOT_FOUND
                   : what[1] == ENOTDIR ? EXEC_FAIL_NOT_FOUND
                                        : EXEC_FAIL_CANNOT,
@@ -222,7 +258,8 @@ static pid_t spawn(int sock, const struct exec_request *r, int fds[3])
     fds[1] = out[0];
     fds[2] = err[0];
     for (int i = 0; i < 3; i++)
-        fcntl(fds[i], F_SETFL, O_NONBLOCK);
+        if (fds[i] >= 0)
+            fcntl(fds[i], F_SETFL, O_NONBLOCK);
     return pid;
 }
 
@@ -241,11 +278,11 @@ static int pump(int fd, uint8_t type, int sock, int *eof)
 
 #define RX_CAP (1u << 20) /* what is read from the host ahead of the program's stdin */
 
-/* Takes the frames received so far: a SIGNAL acts at once, wherever it is (also ahead of stdin
- * that the program has not read yet, so that Ctrl-C reaches a program that does not read); STDIN
- * frames go to the program in order, one held in pending at a time, the rest kept in rx. 0, or
- * -1 when the host broke the protocol. */
-static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_t *pending,
+/* Takes the frames received so far: a SIGNAL or WINSIZE acts at once, wherever it is (also
+ * ahead of stdin that the program has not read yet, so that Ctrl-C reaches a program that does
+ * not read); STDIN frames go to the program in order, one held in pending at a time, the rest
+ * kept in rx. tty: the terminal's master, or -1. 0, or -1 when the host broke the protocol. */
+static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int tty, int *in_fd, uint8_t *pending,
                        size_t *plen)
 {
     size_t off = 0, keep = 0;
@@ -259,8 +296,15 @@ static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int *in_fd, uint8_
         if (f.type == EXEC_F_SIGNAL) {
             if (f.payload[0] >= 1 && f.payload[0] <= 64)
                 kill(-pid, f.payload[0]);
+        } else if (f.type == EXEC_F_WINSIZE) {
+            struct exec_winsize ws;
+            exec_winsize_decode(f.payload, &ws);
+            if (tty >= 0)
+                exec_pty_resize(tty, &ws);
         } else if (keep == 0 && *plen == 0) { /* the next stdin in order */
-            if (f.len == 0 && *in_fd >= 0) {
+            if (f.len == 0 && tty >= 0) {
+                exec_pty_eof(tty); /* the master stays: it is the program's output too */
+            } else if (f.len == 0 && *in_fd >= 0) {
                 close(*in_fd);
                 *in_fd = -1;
             } else if (*in_fd >= 0) {
@@ -287,18 +331,34 @@ static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Relays between the host and the program until it ends; sends EXIT. */
-static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
+#define TTY_DRAIN_MS 200 /* a terminal's output after its program ended: what comes this soon */
+
+/* After the program ended: what it wrote to its terminal that is not readable on the master
+ * yet (a pty passes bytes on asynchronously), until the last slave is closed (EIO) or nothing
+ * comes for TTY_DRAIN_MS (a child of the program that keeps the terminal is not waited for). */
+static void drain_tty(int master, int sock, int *eof)
+{
+    long long end = now_ms() + 10 * TTY_DRAIN_MS; /* and in all no longer than this */
+    while (!*eof && now_ms() < end) {
+        struct pollfd p = {.fd = master, .events = POLLIN};
+        if (poll(&p, 1, TTY_DRAIN_MS) <= 0 || pump(master, EXEC_F_STDOUT, sock, eof) < 0)
+            break;
+    }
+}
+
+/* Relays between the host and the program until it ends; sends EXIT. tty: the terminal's
+ * master (fds[0] and fds[1] are it), or -1. */
+static void relay(int sock, pid_t pid, int fds[3], int tty, uint8_t *rx, size_t rxlen)
 {
     static uint8_t pending[EXEC_FRAME_MAX]; /* stdin bytes the program has not taken yet */
     size_t plen = 0, poff = 0;
-    int out_eof = 0, err_eof = 0, host_gone = 0, status = 0, done = 0;
+    int out_eof = 0, err_eof = fds[2] < 0, host_gone = 0, status = 0, done = 0;
     long long kill_at = 0; /* 0: not hung up; > 0: when to KILL; -1: killed */
     size_t cap = RX_CAP;
     while (!done) {
         if (!host_gone) {
             size_t before = plen;
-            if (take_frames(rx, &rxlen, pid, &fds[0], pending, &plen))
+            if (take_frames(rx, &rxlen, pid, tty, &fds[0], pending, &plen))
                 host_gone = 1; /* a host that breaks the protocol is treated as gone */
             if (plen && !before)
                 poff = 0;
@@ -365,6 +425,8 @@ static void relay(int sock, pid_t pid, int fds[3], uint8_t *rx, size_t rxlen)
                 while (!out_eof && !host_gone)
                     if (pump(fds[1], EXEC_F_STDOUT, sock, &out_eof) <= 0)
                         break;
+                if (tty >= 0 && !host_gone)
+                    drain_tty(fds[1], sock, &out_eof);
                 while (!err_eof && !host_gone)
                     if (pump(fds[2], EXEC_F_STDERR, sock, &err_eof) <= 0)
                         break;
@@ -447,7 +509,7 @@ static void session(int sock)
     if (pid < 0)
         return;
     send_frame(sock, EXEC_F_STARTED, NULL, 0); /* before any output: the relay sends that */
-    relay(sock, pid, fds, rx, rxlen);
+    relay(sock, pid, fds, req.tty ? fds[1] : -1, rx, rxlen);
 }
 
 /* --main: the program ended: the sessions end with it (in an enclave the end of PID 1 ends

@@ -2,8 +2,8 @@
  * over --console-socket (SCM_RIGHTS, with the pty's name as the message, as runc sends it) and
  * whose slave is the monitor's stdin, stdout and stderr, so the workload's console is the
  * engine's terminal. For the workload (create) the enclave's console is a terminal inside
- * (ALC_BOOT_CONSOLE_TTY) and this pty is raw; for exec --tty the exec'd program's stdio are
- * pipes inside, so the host's line discipline does the echo and line editing. */
+ * (ALC_BOOT_CONSOLE_TTY), and for exec --tty the exec service makes a pty inside for the
+ * program: either way this pty is raw, the line discipline inside the only one. */
 #ifndef ALCOVE_OCI_CONSOLE_H
 #define ALCOVE_OCI_CONSOLE_H
 

@@ -2,8 +2,10 @@
  * enclave, through the exec service (src/execd) that a container created with the annotation
  * alcove.exec runs as its first process. One connection to the enclave's exec port (through the
  * monitor's vsock socket, as `alcove exec` connects: cli/exec_client.c relays), the program's
- * stdio relayed, INT/TERM/HUP/QUIT passed on, and its status as ours. --detach: a relay process
- * of our own does that, and we return once the service has started the program (its pid in
+ * stdio relayed, INT/TERM/HUP/QUIT passed on, and its status as ours. --tty: a pty's master
+ * goes to the engine over --console-socket, its slave (raw) is the relay's terminal, and the
+ * program gets a pty of its own inside whose size follows the engine's resizes. --detach: a relay
+ * process of our own does that, and we return once the service has started the program (its pid in
  * --pid-file: conmon and containerd's shim reap it as subreaper for the status). */
 #include <errno.h>
 #include <getopt.h>
@@ -184,14 +186,18 @@ static int connect_enclave(const struct oci_state *st)
     return sock;
 }
 
-/* The relay's terminal: the pty's slave becomes our controlling terminal (Ctrl-C on the
- * engine's side reaches us, and goes on as a SIGNAL frame) and our stdio. */
-static void take_terminal(int tty)
+/* The relay's terminal: the pty's slave becomes our controlling terminal, with our group in
+ * the foreground (the engine's resize of the master, TIOCSWINSZ, sends us SIGWINCH: the new
+ * size goes on to the program's pty inside) and our stdio. Where it cannot be our controlling
+ * terminal (an engine that started us as a group leader in a session with a terminal of its
+ * own), the relay looks at its size every EXEC_WINSIZE_POLL_MS instead. */
+static void take_terminal(int tty, struct exec_client *io)
 {
     if (tty < 0)
         return;
     setsid();
-    ioctl(tty, TIOCSCTTY, 0);
+    io->winsize_poll = ioctl(tty, TIOCSCTTY, 0) != 0;
+    io->winsize_fd = 0;
     dup2(tty, 0);
     dup2(tty, 1);
     dup2(tty, 2);
@@ -384,19 +390,24 @@ int oci_cmd_exec(int argc, char **argv)
         oci_err(E_MISSING_ARGUMENT, "exec --tty: the pty's master needs --console-socket");
         goto out;
     }
-    if (exec_client_init(&io, -1, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd, oci_err))
+    /* a terminal: the program's is a pty inside, first sized as process.consoleSize says (0x0
+     * when it says nothing: the relay sends the engine's size as soon as it is known) */
+    struct exec_winsize ws = {(uint16_t)p.rows, (uint16_t)p.cols};
+    if (exec_client_init(&io, -1, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd,
+                         terminal ? &ws : NULL, oci_err))
         goto out;
     if ((sock = connect_enclave(&st)) < 0)
         goto out;
     io.sock = sock;
-    if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols, 0)) < 0)
+    /* raw: the line discipline is the one inside */
+    if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols, 1)) < 0)
         goto out;
     if (exec_client_catch_signals(oci_err))
         goto out;
     if (!o.detach) {
         if (write_pid(o.pid_file, getpid()))
             goto out;
-        take_terminal(tty);
+        take_terminal(tty, &io);
         tty = -1;
         exec_client_relay(&io, 0);
         rc = io.status;
@@ -415,7 +426,7 @@ int oci_cmd_exec(int argc, char **argv)
     }
     if (relay == 0) {
         close(st.dir);
-        take_terminal(tty);
+        take_terminal(tty, &io);
         exec_client_relay(&io, 0);
         _exit(io.status);
     }

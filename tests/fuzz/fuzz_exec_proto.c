@@ -1,7 +1,8 @@
 /* fuzz_exec_proto.c: the exec service's parsers on arbitrary bytes (lib/execproto/): the input
  * is read as a stream of frames in both directions (every frame found lies inside the input and
  * has a valid type and length), each REQUEST payload is parsed (every string it gives lies inside
- * the payload, the program is absolute, variables are NAME=...), and the whole input as a rules
+ * the payload, the program is absolute, variables are NAME=..., a terminal's size encodes and
+ * parses back the same), and the whole input as a rules
  * file (every entry point is a clean absolute path; the checks never read outside). */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,8 +42,15 @@ static void request(const uint8_t *p, size_t n)
             inside(r.cwd, copy, copy + n);
         /* what parses encodes again, in no more bytes */
         uint8_t *again = malloc(n + 1);
-        size_t m = exec_request_encode(again, n + 1, r.argv, r.argc, r.envp, r.envc, r.cwd);
+        size_t m = exec_request_encode(again, n + 1, r.argv, r.argc, r.envp, r.envc, r.cwd,
+                                       r.tty ? &r.ws : NULL);
         if (!m)
+            abort();
+        /* and parses to the same terminal */
+        static struct exec_request r2;
+        const char *why2 = NULL;
+        if (exec_request_parse((char *)again, m, &r2, &why2) || r2.tty != r.tty ||
+            (r.tty && (r2.ws.rows != r.ws.rows || r2.ws.cols != r.ws.cols)))
             abort();
         free(again);
     } else if (!why) {
@@ -63,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if (f.type == EXEC_F_REQUEST)
                 request(f.payload, f.len);
+            if (f.type == EXEC_F_WINSIZE && f.len != EXEC_WINSIZE_LEN)
+                abort();
             pos += (size_t)used;
         }
     }

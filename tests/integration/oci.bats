@@ -259,13 +259,13 @@ PY
 
 # fake_exec_container ID MAIN...: a running container ID without an enclave: the exec service
 # runs natively in --main mode (MAIN its program; the rules admit the host's /bin and /usr/bin,
-# GREETING), behind a stand-in monitor (fake_vsock_host.py: the runtime directory's description
+# GREETING; and the test programs), behind a stand-in monitor (fake_vsock_host.py: the runtime directory's description
 # of an enclave named ID, its vsock socket relaying port 41422 to the service); the state names
 # that stand-in, with the container's root file system / (so programs resolve as on the host)
 fake_exec_container() {
   local id=$1; shift
   mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
-  printf 'entry /bin\nentry /usr/bin\nuntrusted GREETING\ndefault PATH=/usr/bin:/bin\ndefault MODE=container\n' > "$T/rules"
+  printf 'entry /bin\nentry /usr/bin\nentry %s\nuntrusted GREETING\ndefault PATH=/usr/bin:/bin\ndefault MODE=container\n' "${PROGRAMS:-/bin}" > "$T/rules"
   env -i PATH=/usr/bin:/bin MODE=container "$EXECD" --rules "$T/rules" --unix "$T/execd.sock" --main "$@" \
     > "$T/main.out" 2>&1 &
   SVC=$!
@@ -443,6 +443,49 @@ PY
   run "${OCI[@]}" exec --tty f1 true
   [ "$status" -ne 0 ]
   assert_log_error "needs --console-socket"
+  fake_exec_teardown
+}
+
+@test "oci: exec --tty (host-only, the stand-in): the program's own pty inside: isatty, size from consoleSize, echo, ^C, the engine's resize as SIGWINCH" {
+  # console_tty_drive.py plays the engine: it takes the master from --console-socket, types a
+  # line with an erase and a ^C into it and resizes it (TIOCSWINSZ, as conmon and containerd's
+  # shim do); the program's transcript must be the one it gives on Linux's pty natively
+  need_devpts
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  fake_exec_container f1 sleep 300
+  local drive=$BATS_TEST_DIRNAME/console_tty_drive.py
+  timeout -k 5 60 python3 "$drive" "$T/native.txt" -- "$(prog console_tty-musl-exec)" > "$T/native.res"
+  printf '{"args": ["%s"], "env": ["PATH=/usr/bin:/bin"], "cwd": "/", "terminal": true, "consoleSize": {"height": 24, "width": 80}}' \
+    "$(prog console_tty-musl-exec)" > "$T/proc.json"
+  run timeout -k 5 120 python3 "$drive" "$T/exec.txt" --console-socket "$T/console.sock" -- \
+    "${OCI[@]}" exec --tty --console-socket "$T/console.sock" --process "$T/proc.json" f1
+  echo "$output"
+  cat "$T/exec.txt"
+  [ "$status" -eq 0 ] && [ "${lines[0]}" = "status 0" ] || { cat "$T/log.json"; fake_exec_teardown; return 1; }
+  diff "$T/native.txt" "$T/exec.txt" || { fake_exec_teardown; return 1; }
+  grep -qF 'SIGWINCH 1\r\nnew size: 40x100\r\n' "$T/exec.txt"
+  # --detach --tty: the relay process follows the resizes too, and its status is the program's
+  rm -f "$T/console.sock"
+  run timeout -k 5 120 python3 "$drive" "$T/det.txt" --console-socket "$T/console.sock" -- \
+    python3 -c '
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as conmon
+assert subprocess.run(sys.argv[2:]).returncode == 0
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(int(open(sys.argv[1]).read()), 0)[1]))
+' "$T/xpid" "${OCI[@]}" exec --detach --pid-file "$T/xpid" --tty --console-socket "$T/console.sock" --process "$T/proc.json" f1
+  echo "$output"
+  [ "$status" -eq 0 ] && [ "${lines[0]}" = "status 0" ] || { cat "$T/det.txt" "$T/log.json"; fake_exec_teardown; return 1; }
+  diff "$T/native.txt" "$T/det.txt" || { fake_exec_teardown; return 1; }
+  # started in a session that has a terminal of its own (script's), the relay cannot take the
+  # pty as its controlling terminal: no SIGWINCH comes, the size is looked at instead
+  if command -v script > /dev/null; then
+    rm -f "$T/console.sock"
+    run timeout -k 5 120 python3 "$drive" "$T/ctty.txt" --console-socket "$T/console.sock" -- \
+      script -qec "${OCI[*]} exec --tty --console-socket $T/console.sock --process $T/proc.json f1" /dev/null
+    echo "$output"
+    [ "$status" -eq 0 ] && [ "${lines[0]}" = "status 0" ] || { cat "$T/ctty.txt" "$T/log.json"; fake_exec_teardown; return 1; }
+    diff "$T/native.txt" "$T/ctty.txt" || { fake_exec_teardown; return 1; }
+  fi
   fake_exec_teardown
 }
 
@@ -748,6 +791,80 @@ podman_setup() {
   [ "$status" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
   # the enclave's terminal's \r\n, once (the host-side pty is raw)
   [ "$(cat "$T/out")" = $'tty-hello\r\ninside-a-tty\r' ] || { od -c "$T/out"; return 1; }
+}
+
+# resize_drive OUT -- CMD...: runs CMD (podman -it) on a new pty sized 24x80 as its controlling
+# terminal, waits for "ready", resizes the pty to 40x100 (podman passes that on to conmon, which
+# resizes the container's pty master), and waits for CMD's end; writes what the pty showed to
+# OUT and prints CMD's status
+resize_drive() {
+  python3 - "$@" <<'PY'
+import fcntl, os, pty, select, struct, subprocess, sys, termios, time
+out, cmd = sys.argv[1], sys.argv[sys.argv.index("--") + 1:]
+m, s = pty.openpty()
+fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+p = subprocess.Popen(cmd, stdin=s, stdout=s, stderr=s, start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+seen = b""
+def wait_for(text, secs=240):
+    global seen
+    end = time.time() + secs
+    while text not in seen and time.time() < end:
+        if select.select([m], [], [], 1)[0]:
+            try:
+                seen += os.read(m, 4096)
+            except OSError:
+                break
+        elif p.poll() is not None and text != b"never":
+            break
+    return text in seen
+if wait_for(b"ready"):
+    time.sleep(1)
+    fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    wait_for(b"new-size")
+try:
+    status = p.wait(timeout=120)
+except subprocess.TimeoutExpired:
+    p.kill()
+    status = p.wait()
+wait_for(b"never", 1)
+open(out, "w").write(repr(seen)[2:-1] + "\n")
+print("status %d" % status)
+PY
+}
+
+# a shell on a terminal: its size, then on SIGWINCH the new one, and status 5
+SIZE_SH='busybox stty size; trap "echo new-size; busybox stty size; exit 5" WINCH; echo ready; while :; do sleep 1; done'
+
+@test "oci: podman run -it: the size of podman's terminal inside, and its resize end to end (SIGWINCH, stty size)" {
+  podman_setup
+  need_devpts
+  run resize_drive "$T/run.txt" -- "${PRUN[@]}" --rm -it localhost/alcove-bb:test sh -c "$SIZE_SH"
+  echo "$output"
+  cat "$T/run.txt"
+  [ "$output" = "status 5" ]
+  grep -qF '24 80\r\n' "$T/run.txt"
+  grep -qF 'new-size\r\n40 100\r\n' "$T/run.txt"
+  [ -z "$("${POD[@]}" ps -aq)" ]
+}
+
+@test "oci: podman exec -it: a terminal inside for the exec'd program, podman's size and its resize" {
+  podman_setup
+  need_devpts
+  "${PRUN[@]}" -d --name alcove-t1 --annotation alcove.exec=/bin localhost/alcove-bb:test \
+    sh -c 'echo up; sleep 600' > "$T/id" 2> "$T/err" || { cat "$T/err"; return 1; }
+  local i
+  for i in $(seq 1 120); do "${POD[@]}" logs alcove-t1 2> /dev/null | grep -q up && break; sleep 1; done
+  run resize_drive "$T/exec.txt" -- timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" exec -it alcove-t1 sh -c \
+    "[ -t 0 ] && [ -t 1 ] && echo a-tty-inside; $SIZE_SH"
+  echo "$output"
+  cat "$T/exec.txt"
+  timeout 300 "${POD[@]}" --runtime "$ALCOVE_OCI" stop -t 10 alcove-t1 > /dev/null
+  "${POD[@]}" --runtime "$ALCOVE_OCI" rm alcove-t1 > /dev/null
+  [ "$output" = "status 5" ]
+  grep -qF 'a-tty-inside\r\n' "$T/exec.txt"
+  grep -qF '24 80\r\n' "$T/exec.txt"
+  grep -qF 'new-size\r\n40 100\r\n' "$T/exec.txt"
 }
 
 @test "oci: podman exec in a container that has alcove.exec: stdout, exit status, refusal" {

@@ -429,6 +429,162 @@ PY
   [ ! -e "$T/app/build/started.json" ]
 }
 
+# The driver's pty needs devpts at /dev/pts (scripts/kvm-vm.sh's chroot binds /dev without it).
+need_devpts() {
+  [ -e /dev/pts/ptmx ] || mount -t devpts devpts /dev/pts 2> /dev/null ||
+    skip "no devpts at /dev/pts: no pty can be made here"
+}
+
+# locked FILE: another process holds a lock on FILE (a monitor's on its description)
+locked() { ! flock -n -s "$1" true; }
+
+# exec_behind_stand_in: the service natively on $T/sock (rules admitting the host's /bin and
+# the test programs), behind a stand-in monitor (fake_vsock_host.py: enclave CID 7's description
+# and vsock socket, its exec port relayed to the service), and an init directory $T/app whose
+# record names that enclave: `alcove exec $T/app ...` reaches the native service as it would an
+# enclave's
+exec_behind_stand_in() {
+  : "${EXECD:?set EXECD to the built alcove-execd}"
+  printf 'entry /bin\nentry /usr/bin\nentry %s\ndefault PATH=/bin:/usr/bin\n' "$PROGRAMS" > "$T/rules"
+  env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" 2> "$T/execd.err" &
+  SVC=$!
+  mkdir -p -m 700 "$ALCOVE_RUNTIME_DIR"
+  python3 "$BATS_TEST_DIRNAME/fake_vsock_host.py" serve --uds "$ALCOVE_RUNTIME_DIR/7.vsock" \
+    --name app --cid 7 --exec-unix "$T/sock" &
+  HOLD=$!
+  wait_until [ -S "$T/sock" ] && wait_until [ -S "$ALCOVE_RUNTIME_DIR/7.vsock" ] &&
+    wait_until [ -s "$ALCOVE_RUNTIME_DIR/7.json" ] && wait_until locked "$ALCOVE_RUNTIME_DIR/7.json" ||
+    { echo "no stand-in: $(cat "$T/execd.err")"; return 1; }
+  "$ALCOVE" init "$T/app" 2> /dev/null
+  mkdir -p "$T/app/build"
+  record "$T/app" 7 i-fake-enc7
+  "$ALCOVE" exec "$T/app" /bin/true
+}
+
+DRIVE="$BATS_TEST_DIRNAME/console_tty_drive.py"
+
+# the transcript console_tty_drive.py writes: the program on a terminal, as console_tty.bats
+# checks it (the same program natively gives the same bytes)
+check_tty_transcript() {
+  local f=$1
+  cat "$f"
+  grep -qF 'isatty: 1 1 1\r\nttyname: /dev/pts/N\r\nforeground: own group\r\nsession leader: yes\r\n' "$f"
+  grep -qF 'termios: icanon 1 echo 1 isig 1 onlcr 1\r\nsize: 24x80\r\n' "$f"
+  grep -qF 'ready>abx\x08 \x08c\r\nline: abc\\x0a (4 bytes)\r\n' "$f"
+  grep -qF '^Cafter ^C: ppoll -1 Interrupted system call, SIGINT 1\r\n' "$f"
+  grep -qF 'SIGWINCH 1\r\nnew size: 40x100\r\ndone\r\n' "$f"
+}
+
+@test "exec -t (native service, the real client): a terminal inside: isatty, ttyname, size, echo, ^C, SIGWINCH, the host terminal restored" {
+  need_devpts
+  exec_behind_stand_in
+  timeout -k 5 60 python3 "$DRIVE" "$T/native.txt" -- "$(prog console_tty-musl-exec)" > "$T/native.res"
+  run timeout -k 5 120 python3 "$DRIVE" "$T/exec.txt" -- "$ALCOVE" exec -t "$T/app" "$(prog console_tty-musl-exec)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "status 0" ]
+  [ "${lines[1]}" = "terminal restored: yes" ]
+  check_tty_transcript "$T/exec.txt"
+  diff "$T/native.txt" "$T/exec.txt"
+}
+
+@test "exec -t (native service): stdin not a terminal (24x80, ^D at its end), stderr on the terminal too, statuses; without -t pipes as before" {
+  exec_behind_stand_in
+  # neither stdin nor stdout a terminal: the default size; the terminal's \r\n
+  run timeout 30 "$ALCOVE" exec -t "$T/app" "$(prog console_tty-musl-exec)" info < /dev/null
+  [ "$status" -eq 0 ]
+  [[ "$output" == *$'isatty: 1 1 1\r'* ]] && [[ "$output" == *$'size: 24x80\r'* ]] || { echo "$output"; return 1; }
+  # the end of stdin is the terminal's end of file: cat ends
+  run timeout 30 "$ALCOVE" exec -t "$T/app" /bin/cat < /dev/null
+  [ "$status" -eq 0 ]
+  # stdin's bytes are typed (echoed by the line discipline), stderr comes to stdout; the status
+  run --separate-stderr timeout 30 "$ALCOVE" exec --tty "$T/app" /bin/sh -c 'read x; echo "got $x" >&2; exit 4' <<< hello
+  [ "$status" -eq 4 ] && [ "$output" = $'hello\r\ngot hello\r' ] && [ -z "$stderr" ] ||
+    { echo "$status: $output / $stderr"; return 1; }
+  # a signal to alcove exec -t goes to the program (143)
+  run timeout 30 "$ALCOVE" exec -t "$T/app" /bin/sh -c 'kill -TERM $$'
+  [ "$status" -eq 143 ]
+  # without -t: pipes, as before
+  run timeout 30 "$ALCOVE" exec "$T/app" "$(prog console_tty-musl-exec)" info < /dev/null
+  [ "$status" -eq 0 ] && [ "${lines[0]}" = "isatty: 0 0 0" ] && [[ "$output" != *$'\r'* ]]
+  run "$ALCOVE" exec --help
+  [[ "$output" == *"-t, --tty"* ]]
+}
+
+@test "exec -t (native service): a TERM to alcove exec while the terminal is raw: the program gets it, the terminal is restored" {
+  need_devpts
+  exec_behind_stand_in
+  run timeout -k 5 60 python3 - "$ALCOVE" "$T/app" <<'PY'
+import fcntl, os, pty, select, signal, subprocess, sys, termios, time
+alcove, app = sys.argv[1], sys.argv[2]
+m, s = pty.openpty()
+before = termios.tcgetattr(s)
+p = subprocess.Popen([alcove, "exec", "-t", app, "/bin/sh", "-c", "echo up; exec sleep 60"],
+                     stdin=s, stdout=s, stderr=s, start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+seen, end = b"", time.time() + 20
+while b"up" not in seen and time.time() < end:
+    if select.select([m], [], [], 0.5)[0]:
+        seen += os.read(m, 4096)
+raw = termios.tcgetattr(s) != before
+p.send_signal(signal.SIGTERM)
+status = p.wait(timeout=20)
+print("status", status, "raw meanwhile", raw, "restored", termios.tcgetattr(s) == before)
+PY
+  echo "$output"
+  [ "$output" = "status 143 raw meanwhile True restored True" ]
+}
+
+@test "start, exec -t in an enclave: a terminal inside (console_tty as on Linux), busybox sh interactive, the host terminal restored" {
+  require_kvm
+  need_devpts
+  APP=$T/app
+  make_app "$APP"
+  cp "$(prog console_tty-musl-exec)" "$APP/image/bin/console_tty"
+  run --separate-stderr timeout 600 "$ALCOVE" start "$APP"
+  [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+  timeout -k 5 60 python3 "$DRIVE" "$T/native.txt" -- "$(prog console_tty-musl-exec)" > "$T/native.res"
+  run env STEP_TIMEOUT=90 timeout -k 10 300 python3 "$DRIVE" "$T/exec.txt" -- "$ALCOVE" exec -t "$APP" /bin/console_tty
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "status 0" ]
+  [ "${lines[1]}" = "terminal restored: yes" ]
+  check_tty_transcript "$T/exec.txt"
+  diff "$T/native.txt" "$T/exec.txt"
+  # busybox sh, interactive: a prompt, a command, [ -t 0 ], its status
+  run timeout -k 10 300 python3 - "$ALCOVE" "$APP" <<'PY'
+import fcntl, os, pty, select, subprocess, sys, termios, time
+alcove, app = sys.argv[1], sys.argv[2]
+m, s = pty.openpty()
+before = termios.tcgetattr(s)
+p = subprocess.Popen([alcove, "exec", "-t", app, "/bin/busybox", "sh"], stdin=s, stdout=s,
+                     stderr=s, start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+seen = b""
+def wait_for(text, secs=240):
+    global seen
+    end = time.time() + secs
+    while text not in seen and time.time() < end:
+        if select.select([m], [], [], 1)[0]:
+            try:
+                seen += os.read(m, 4096)
+            except OSError:
+                break
+    return text in seen
+ok = wait_for(b"# ")
+os.write(m, b"echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); stty size; exit 7\r")
+ok = ok and wait_for(b"tty-5")
+status = p.wait(timeout=240)
+wait_for(b"never", 2)
+print(repr(seen))
+print("status", status, "prompt", ok, "restored", termios.tcgetattr(s) == before)
+sys.exit(0 if ok and status == 7 and b"hi-3\r\n" in seen and termios.tcgetattr(s) == before else 1)
+PY
+  echo "$output"
+  [ "$status" -eq 0 ]
+  "$ALCOVE" stop "$APP" > /dev/null
+}
+
 @test "start/exec/stop with two programs at once (in an enclave)" {
   require_kvm
   APP=$T/app

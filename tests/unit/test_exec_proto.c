@@ -74,6 +74,21 @@ static void test_frames(void **state)
     exec_frame_header(buf, EXEC_F_STDIN, 0);
     assert_int_equal(next(buf, 5, EXEC_TO_ENCLAVE, &f), 5);
     assert_int_equal(f.len, 0);
+    /* WINSIZE: four bytes, from the host only; rows and columns round-trip */
+    exec_frame_header(buf, EXEC_F_WINSIZE, 4);
+    exec_winsize_encode(buf + 5, &(struct exec_winsize){40, 65535});
+    assert_memory_equal(buf + 5, "\x28\x00\xff\xff", 4);
+    assert_int_equal(next(buf, 9, EXEC_TO_ENCLAVE, &f), 9);
+    assert_int_equal(f.type, EXEC_F_WINSIZE);
+    struct exec_winsize ws;
+    exec_winsize_decode(f.payload, &ws);
+    assert_int_equal(ws.rows, 40);
+    assert_int_equal(ws.cols, 65535);
+    assert_int_equal(next(buf, 9, EXEC_TO_HOST, &f), -1);
+    exec_frame_header(buf, EXEC_F_WINSIZE, 3);
+    assert_int_equal(next(buf, 8, EXEC_TO_ENCLAVE, &f), -1);
+    exec_frame_header(buf, EXEC_F_WINSIZE, 5);
+    assert_int_equal(next(buf, 10, EXEC_TO_ENCLAVE, &f), -1);
 }
 
 /* Parses a request given as bytes; returns why on failure, NULL on success. */
@@ -117,6 +132,24 @@ static void test_request(void **state)
     assert_non_null(PARSE("A/bin/sh\0W/a\0W/b\0", &r)); /* two */
     assert_non_null(PARSE("A/bin/sh\0Q\0", &r));        /* an unknown tag */
     assert_non_null(parse("", 0, &r));
+    /* a terminal: "ROWS COLS", at most once */
+    assert_null(PARSE("A/bin/sh\0W/tmp\0", &r));
+    assert_int_equal(r.tty, 0);
+    assert_null(PARSE("A/bin/sh\0T24 80\0", &r));
+    assert_int_equal(r.tty, 1);
+    assert_int_equal(r.ws.rows, 24);
+    assert_int_equal(r.ws.cols, 80);
+    assert_null(PARSE("A/bin/sh\0T0 65535\0", &r));
+    assert_int_equal(r.ws.rows, 0);
+    assert_int_equal(r.ws.cols, 65535);
+    assert_non_null(PARSE("A/bin/sh\0T24 80\0T24 80\0", &r)); /* two */
+    assert_non_null(PARSE("A/bin/sh\0T65536 80\0", &r));      /* over 16 bits */
+    assert_non_null(PARSE("A/bin/sh\0T000024 80\0", &r));     /* six digits */
+    assert_non_null(PARSE("A/bin/sh\0T24  80\0", &r));        /* two spaces */
+    assert_non_null(PARSE("A/bin/sh\0T24 80 \0", &r));        /* more after */
+    assert_non_null(PARSE("A/bin/sh\0T24\0", &r));            /* one number */
+    assert_non_null(PARSE("A/bin/sh\0T-1 80\0", &r));         /* a sign */
+    assert_non_null(PARSE("A/bin/sh\0T\0", &r));              /* empty */
 }
 
 static void test_request_limits(void **state)
@@ -130,7 +163,7 @@ static void test_request_limits(void **state)
         argv[i] = x;
     char *env[] = {(char *)"A=1"};
     /* the most arguments round-trips; one more is not encoded, nor parsed */
-    size_t n = exec_request_encode(buf, sizeof(buf), argv, EXEC_MAX_ARGS, env, 1, "/");
+    size_t n = exec_request_encode(buf, sizeof(buf), argv, EXEC_MAX_ARGS, env, 1, "/", NULL);
     assert_true(n > 0);
     struct exec_request *r = malloc(sizeof(*r));
     const char *why;
@@ -138,8 +171,8 @@ static void test_request_limits(void **state)
     assert_int_equal(r->argc, EXEC_MAX_ARGS);
     assert_int_equal(r->envc, 1);
     assert_string_equal(r->cwd, "/");
-    assert_int_equal(exec_request_encode(buf, sizeof(buf), argv, EXEC_MAX_ARGS + 1, env, 1, NULL),
-                     0);
+    assert_int_equal(
+        exec_request_encode(buf, sizeof(buf), argv, EXEC_MAX_ARGS + 1, env, 1, NULL, NULL), 0);
     static uint8_t big[EXEC_FRAME_MAX];
     size_t k = 0;
     for (int i = 0; i <= EXEC_MAX_ARGS; i++) {
@@ -148,8 +181,17 @@ static void test_request_limits(void **state)
     }
     assert_int_equal(exec_request_parse((char *)big, k, r, &why), -1);
     /* a buffer too small: 0, never a partial request */
-    assert_int_equal(exec_request_encode(buf, 5, argv, 1, NULL, 0, NULL), 0);
-    assert_int_equal(exec_request_encode(buf, 11, argv, 1, NULL, 0, NULL), 11);
+    assert_int_equal(exec_request_encode(buf, 5, argv, 1, NULL, 0, NULL, NULL), 0);
+    assert_int_equal(exec_request_encode(buf, 11, argv, 1, NULL, 0, NULL, NULL), 11);
+    /* a terminal round-trips, and counts in the size */
+    struct exec_winsize ws = {65535, 7};
+    assert_int_equal(exec_request_encode(buf, 11 + 8, argv, 1, NULL, 0, NULL, &ws), 0);
+    n = exec_request_encode(buf, 11 + 9, argv, 1, NULL, 0, NULL, &ws);
+    assert_int_equal(n, 20);
+    assert_int_equal(exec_request_parse((char *)buf, n, r, &why), 0);
+    assert_int_equal(r->tty, 1);
+    assert_int_equal(r->ws.rows, 65535);
+    assert_int_equal(r->ws.cols, 7);
     free(r);
 }
 
