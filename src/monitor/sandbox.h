@@ -30,9 +30,10 @@ int sandbox_enter(void);
  * (sandbox_class.c, docs/security.md): a class may call only what its list names, and only
  * where the common filter allows it too. */
 enum sandbox_class {
-    SANDBOX_VCPU,    /* vCPU threads, and the preemption timer thread a vCPU thread starts */
-    SANDBOX_CONTROL, /* a detached enclave's control thread */
-    SANDBOX_DEVICE,  /* the vsock and stdio device threads */
+    SANDBOX_VCPU,     /* vCPU threads, and the preemption timer thread a vCPU thread starts */
+    SANDBOX_CONTROL,  /* a detached enclave's control thread */
+    SANDBOX_DEVICE,   /* the vsock and stdio device threads */
+    SANDBOX_POPULATE, /* the thread that backs guest RAM in the background (populate.c) */
     SANDBOX_NCLASSES
 };
 /* Compiles the classes' filters (sandbox_enter calls it before loading the common one). 0, or
@@ -43,9 +44,9 @@ void sandbox_classes_ready(void);
 /* Stacks class c's filter on the calling thread, once; before sandbox_enter (and in programs
  * that never call it) it does nothing, so a thread started earlier calls it at the top of its
  * loop and is confined from the first thing it does for a running guest. A thread that cannot
- * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control or
- * sandbox-device, a thread of that class then makes a call its class refuses; with
- * sandbox-<class>-open, one (openat) that only its allowlist refuses. */
+ * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control,
+ * sandbox-device or sandbox-populate, a thread of that class then makes a call its class
+ * refuses; with sandbox-<class>-open, one (openat) that only its allowlist refuses. */
 void sandbox_thread_class(enum sandbox_class c);
 /* Fault injection for the tests: with ALCOVE_FAULT=sandbox-exec in the environment, the monitor
  * tries to start /bin/true once it is sandboxed (the filter must end it with its message). */

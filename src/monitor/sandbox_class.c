@@ -17,8 +17,8 @@
  * lines and the [ E73 ] message of a refusal, which needs write and exit_group), and
  * clone3 answered ENOSYS as the common filter answers it (a trap there would win).
  * Then each class its own (one line per call, with why, in the tables below; docs/security.md
- * has the same). The main thread (set-up, the wait for the end, tear-down) and the populate
- * thread keep the common filter only. */
+ * has the same). The main thread (set-up, the wait for the end, tear-down) keeps the common
+ * filter only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -119,15 +119,25 @@ static const char *const g_device[] = {
     NULL,
 };
 
+/* The populate thread (populate.c): backs guest RAM in the background at idle priority, which it
+ * set before it installs this list. It waits for the heartbeat, then populates chunk by chunk:
+ * madvise(MADV_POPULATE_WRITE), or touching the pages (no system call) before Linux 5.14, both
+ * in every class's list; it reads flags the other threads set (atomics, no call). */
+static const char *const g_populate[] = {
+    "clock_nanosleep", /* its wait for the heartbeat (glibc's nanosleep calls this) */
+    NULL,
+};
+
 static const char *const *const g_lists[SANDBOX_NCLASSES] = {
     [SANDBOX_VCPU] = g_vcpu,
     [SANDBOX_CONTROL] = g_control,
     [SANDBOX_DEVICE] = g_device,
+    [SANDBOX_POPULATE] = g_populate,
 };
 
-static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device"};
+static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device", "populate"};
 static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-control",
-                                                       "sandbox-device"};
+                                                       "sandbox-device", "sandbox-populate"};
 
 static struct sock_fprog g_prog[SANDBOX_NCLASSES];
 static atomic_bool g_ready;       /* the common filter is loaded: classes may stack theirs */
@@ -178,9 +188,9 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
             r = sandbox_rules_add(ctx, thread, 1);
         return r;
     }
-    /* the control and device threads start no thread. clone is refused inside pthread_create,
-     * which blocks every signal around it: a trap there could not print its message (the
-     * kernel would end the process silently), so it fails with EPERM and the caller reports
+    /* the control, device and populate threads start no thread. clone is refused inside
+     * pthread_create, which blocks every signal around it: a trap there could not print its message
+     * (the kernel would end the process silently), so it fails with EPERM and the caller reports
      * that it could not start a thread */
     const struct sandbox_rule no_thread[] = {
         {SCMP_SYS(clone), SCMP_ACT_ERRNO(EPERM), 0, {{0}}},
@@ -273,7 +283,7 @@ static void probe(enum sandbox_class c)
 {
     if (g_probe_open)
         syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
-    else if (c == SANDBOX_VCPU)
+    else if (c == SANDBOX_VCPU || c == SANDBOX_POPULATE)
         syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
     else
         syscall(SYS_ioctl, -1, (unsigned long)KVM_RUN, 0);
