@@ -497,8 +497,13 @@ static void every_work(void)
     struct timespec ts;
     if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts))
         _exit(22);
-    ts.tv_nsec = (ts.tv_nsec + 1000000) % 1000000000;
-    ts.tv_sec += 1;
+    /* a wait of 1 ms (a futex with a timeout): each class's check runs this, and a second each
+     * made the whole test outgrow meson's 30 s */
+    ts.tv_nsec += 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_nsec -= 1000000000;
+        ts.tv_sec += 1;
+    }
     pthread_mutex_lock(&m);
     pthread_cond_timedwait(&cv, &m, &ts);
     pthread_mutex_unlock(&m);
