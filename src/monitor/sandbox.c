@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -84,7 +85,7 @@ static int landlock_writes(const char *writable_dir)
     return err;
 }
 
-int sandbox_drop_privileges(const char *writable_dir)
+static int drop_privileges(const char *writable_dir, bool keep_setid)
 {
     /* not dumpable: another process of this uid (another enclave's monitor) can neither open
      * this one's /proc/PID/mem nor ptrace it; the guest's memory and the leaf key are here */
@@ -114,11 +115,28 @@ int sandbox_drop_privileges(const char *writable_dir)
     capng_select_t what =
         capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) ? CAPNG_SELECT_ALL : CAPNG_SELECT_CAPS;
     capng_clear(what);
+    /* the uid change to come (monitor/identity.h) needs these two; it takes them away with
+     * root's uid, in every thread */
+    if (keep_setid && (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SETUID) ||
+                       capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SETGID))) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot keep the capabilities for the uid change");
+        return -1;
+    }
     if (capng_apply(what) != 0) {
         alc_err_report(E_MONITOR_FAILURE, "cannot drop the monitor's capabilities");
         return -1;
     }
     return 0;
+}
+
+int sandbox_drop_privileges(const char *writable_dir)
+{
+    return drop_privileges(writable_dir, false);
+}
+
+int sandbox_drop_privileges_keep_setid(const char *writable_dir)
+{
+    return drop_privileges(writable_dir, true);
 }
 
 /* Async-signal-safe decimal and hexadecimal for the refusal message. */

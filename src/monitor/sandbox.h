@@ -24,6 +24,10 @@
  * From then on it writes, makes and removes files only beneath writable_dir (NULL: nowhere)
  * and writes to device nodes (Landlock, where the kernel has it). */
 int sandbox_drop_privileges(const char *writable_dir);
+/* The same, but CAP_SETUID and CAP_SETGID stay (effective and permitted) for
+ * identity_change (monitor/identity.h), which takes them away with root's uid in every
+ * thread; the bounding set is emptied all the same. Not used by the monitor yet. */
+int sandbox_drop_privileges_keep_setid(const char *writable_dir);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
 /* The thread classes, each with an allowlist of its own stacked over the common filter
