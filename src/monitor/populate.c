@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 static uint64_t *bitmap(struct vm *vm)
@@ -41,6 +42,9 @@ static void *populate_thread(void *arg)
     struct vm *vm = arg;
     struct sched_param sp = {0};
     sched_setscheduler(0, SCHED_IDLE, &sp); /* this thread (0: the caller, as the sandbox wants) */
+    /* then its allowlist (monitor/sandbox.h): it starts under the common filter, and takes its
+     * class's before the first thing it does for the guest's memory */
+    sandbox_thread_class(SANDBOX_POPULATE);
     /* Not while the enclave boots: populating host memory disturbs the vCPU's wake-ups on our
      * nested KVM (the heartbeat's round trip went from ~0.3 ms to 10-50 ms with 64 MiB being
      * populated beside it), and what the boot needs it asks for itself. Start at the heartbeat,

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +23,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "monitor/sandbox_rules.h"
 
 /* Landlock (the kernel's own sandbox for unprivileged processes) limits where the monitor may
  * write, make or remove files: beneath its runtime directory (its records, sockets, the pool's
@@ -83,7 +85,7 @@ static int landlock_writes(const char *writable_dir)
     return err;
 }
 
-int sandbox_drop_privileges(const char *writable_dir)
+static int drop_privileges(const char *writable_dir, bool keep_setid)
 {
     /* not dumpable: another process of this uid (another enclave's monitor) can neither open
      * this one's /proc/PID/mem nor ptrace it; the guest's memory and the leaf key are here */
@@ -113,11 +115,28 @@ int sandbox_drop_privileges(const char *writable_dir)
     capng_select_t what =
         capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) ? CAPNG_SELECT_ALL : CAPNG_SELECT_CAPS;
     capng_clear(what);
+    /* the uid change to come (monitor/identity.h) needs these two; it takes them away with
+     * root's uid, in every thread */
+    if (keep_setid && (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SETUID) ||
+                       capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SETGID))) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot keep the capabilities for the uid change");
+        return -1;
+    }
     if (capng_apply(what) != 0) {
         alc_err_report(E_MONITOR_FAILURE, "cannot drop the monitor's capabilities");
         return -1;
     }
     return 0;
+}
+
+int sandbox_drop_privileges(const char *writable_dir)
+{
+    return drop_privileges(writable_dir, false);
+}
+
+int sandbox_drop_privileges_keep_setid(const char *writable_dir)
+{
+    return drop_privileges(writable_dir, true);
 }
 
 /* Async-signal-safe decimal and hexadecimal for the refusal message. */
@@ -216,63 +235,44 @@ static int add_rules(scmp_filter_ctx ctx)
             p += n + (p[n] == ' ');
         }
     }
-    for (size_t i = 0; !r && i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]); i++)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, allowed_ioctls[i]));
-    /* threads only: a new process could leave the filter's reach through exec's caller */
     if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-    /* clone3's flags are in memory where a filter cannot look: glibc then falls back to clone */
+        r = sandbox_rules_ioctls(ctx, allowed_ioctls,
+                                 sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]));
+    scmp_datum_t self = (scmp_datum_t)getpid();
+    const struct sandbox_rule checked[] = {
+        /* threads only: a new process could leave the filter's reach through exec's caller */
+        {SCMP_SYS(clone),
+         SCMP_ACT_ALLOW,
+         1,
+         {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
+        /* clone3's flags are in memory where a filter cannot look: glibc then falls back to
+         * clone */
+        {SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS), 0, {{0}}},
+        /* signals to this process's own threads: vm_end's SIGUSR2, a vCPU's kick */
+        {SCMP_SYS(tgkill), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, self)}},
+        {SCMP_SYS(kill), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, self)}},
+        /* limits and scheduling of this process only (glibc passes 0; the populate thread
+         * makes itself idle with 0). sched_setaffinity stays open: vCPU threads are pinned by
+         * thread id from the main thread (allocator/lease_map.c) */
+        {SCMP_SYS(prlimit64), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, 0)}},
+        {SCMP_SYS(prlimit64), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, self)}},
+        {SCMP_SYS(sched_setscheduler), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, 0)}},
+        /* a thread class's own filter, stacked by the thread itself (sandbox_class.c): a
+         * filter only takes rights away; no TSYNC and no listener (flags 0) */
+        {SCMP_SYS(seccomp),
+         SCMP_ACT_ALLOW,
+         2,
+         {SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER), SCMP_A1(SCMP_CMP_EQ, 0)}},
+        /* thread names */
+        {SCMP_SYS(prctl), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)}},
+        {SCMP_SYS(prctl), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)}},
+    };
     if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    /* signals to this process's own threads: vm_end's SIGUSR2, a vCPU's kick */
-    pid_t self = getpid();
+        r = sandbox_rules_add(ctx, checked, sizeof(checked) / sizeof(checked[0]));
+    /* sockets of the families the monitor uses: Unix (vsock's host side, a name-lookup
+     * stream's pair), IPv4 and IPv6 (outbound connections); others EAFNOSUPPORT */
     if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-    /* limits and scheduling of this process only (glibc passes 0; the populate thread makes
-     * itself idle with 0). sched_setaffinity stays open: vCPU threads are pinned by thread id
-     * from the main thread (allocator/lease_map.c) */
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
-                             SCMP_A0(SCMP_CMP_EQ, 0));
-    /* sockets of the families the monitor uses: Unix (vsock's host side), IPv4 and IPv6
-     * (outbound connections); others (netlink, packet...) are answered EAFNOSUPPORT, which
-     * glibc's name lookups take in their stride */
-    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-    /* a DNS stream's pair of Unix sockets (devices/vsock_dns.c) */
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
-    for (size_t i = 0; !r && i < sizeof(families) / sizeof(families[0]); i++)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-    for (int f = 0; !r && f < AF_MAX; f++)
-        if (f != AF_UNIX && f != AF_INET && f != AF_INET6)
-            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                                 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
-    /* a thread class's own filter, stacked by the thread itself (sandbox_class.c): a filter
-     * only takes rights away; no TSYNC and no listener (flags 0) */
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 2,
-                             SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
-                             SCMP_A1(SCMP_CMP_EQ, 0));
-    /* thread names */
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                             SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                             SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+        r = sandbox_rules_sockets(ctx);
     return r;
 }
 

@@ -24,15 +24,20 @@
  * From then on it writes, makes and removes files only beneath writable_dir (NULL: nowhere)
  * and writes to device nodes (Landlock, where the kernel has it). */
 int sandbox_drop_privileges(const char *writable_dir);
+/* The same, but CAP_SETUID and CAP_SETGID stay (effective and permitted) for
+ * identity_change (monitor/identity.h), which takes them away with root's uid in every
+ * thread; the bounding set is emptied all the same. Not used by the monitor yet. */
+int sandbox_drop_privileges_keep_setid(const char *writable_dir);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
 /* The thread classes, each with an allowlist of its own stacked over the common filter
  * (sandbox_class.c, docs/security.md): a class may call only what its list names, and only
  * where the common filter allows it too. */
 enum sandbox_class {
-    SANDBOX_VCPU,    /* vCPU threads, and the preemption timer thread a vCPU thread starts */
-    SANDBOX_CONTROL, /* a detached enclave's control thread */
-    SANDBOX_DEVICE,  /* the vsock and stdio device threads */
+    SANDBOX_VCPU,     /* vCPU threads, and the preemption timer thread a vCPU thread starts */
+    SANDBOX_CONTROL,  /* a detached enclave's control thread */
+    SANDBOX_DEVICE,   /* the vsock and stdio device threads */
+    SANDBOX_POPULATE, /* the thread that backs guest RAM in the background (populate.c) */
     SANDBOX_NCLASSES
 };
 /* Compiles the classes' filters (sandbox_enter calls it before loading the common one). 0, or
@@ -43,9 +48,9 @@ void sandbox_classes_ready(void);
 /* Stacks class c's filter on the calling thread, once; before sandbox_enter (and in programs
  * that never call it) it does nothing, so a thread started earlier calls it at the top of its
  * loop and is confined from the first thing it does for a running guest. A thread that cannot
- * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control or
- * sandbox-device, a thread of that class then makes a call its class refuses; with
- * sandbox-<class>-open, one (openat) that only its allowlist refuses. */
+ * load it ends the process (status 125). With ALCOVE_FAULT=sandbox-vcpu, sandbox-control,
+ * sandbox-device or sandbox-populate, a thread of that class then makes a call its class
+ * refuses; with sandbox-<class>-open, one (openat) that only its allowlist refuses. */
 void sandbox_thread_class(enum sandbox_class c);
 /* Fault injection for the tests: with ALCOVE_FAULT=sandbox-exec in the environment, the monitor
  * tries to start /bin/true once it is sandboxed (the filter must end it with its message). */

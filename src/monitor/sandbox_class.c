@@ -17,8 +17,8 @@
  * lines and the [ E73 ] message of a refusal, which needs write and exit_group), and
  * clone3 answered ENOSYS as the common filter answers it (a trap there would win).
  * Then each class its own (one line per call, with why, in the tables below; docs/security.md
- * has the same). The main thread (set-up, the wait for the end, tear-down) and the populate
- * thread keep the common filter only. */
+ * has the same). The main thread (set-up, the wait for the end, tear-down) keeps the common
+ * filter only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -40,6 +40,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "monitor/sandbox.h"
+#include "monitor/sandbox_rules.h"
 
 /* What every thread of a class calls, whatever its class (names as in <sys/syscall.h>). */
 static const char *const g_every[] = {
@@ -118,15 +119,25 @@ static const char *const g_device[] = {
     NULL,
 };
 
+/* The populate thread (populate.c): backs guest RAM in the background at idle priority, which it
+ * set before it installs this list. It waits for the heartbeat, then populates chunk by chunk:
+ * madvise(MADV_POPULATE_WRITE), or touching the pages (no system call) before Linux 5.14, both
+ * in every class's list; it reads flags the other threads set (atomics, no call). */
+static const char *const g_populate[] = {
+    "clock_nanosleep", /* its wait for the heartbeat (glibc's nanosleep calls this) */
+    NULL,
+};
+
 static const char *const *const g_lists[SANDBOX_NCLASSES] = {
     [SANDBOX_VCPU] = g_vcpu,
     [SANDBOX_CONTROL] = g_control,
     [SANDBOX_DEVICE] = g_device,
+    [SANDBOX_POPULATE] = g_populate,
 };
 
-static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device"};
+static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device", "populate"};
 static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-control",
-                                                       "sandbox-device"};
+                                                       "sandbox-device", "sandbox-populate"};
 
 static struct sock_fprog g_prog[SANDBOX_NCLASSES];
 static atomic_bool g_ready;       /* the common filter is loaded: classes may stack theirs */
@@ -148,50 +159,49 @@ static int add_names(scmp_filter_ctx ctx, const char *const *names)
  * (report_stop) and read and changed by the preemption timer's detour (sched_preempt). */
 static const unsigned long g_vcpu_ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS};
 
-/* The calls with arguments checked, by class (the same checks as the common filter's). */
+/* The calls with arguments checked, by class (the same checks as the common filter's, through
+ * the same tables: sandbox_rules.h). */
 static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
 {
-    pid_t self = getpid();
-    /* every class: signals to this process's own threads only (vm_end wakes the main thread
-     * and kicks the vCPUs; a vCPU kicks another; the timer preempts one) */
-    int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-    /* clone3's flags are in memory where a filter cannot look: ENOSYS, as the common filter
-     * answers, makes glibc use clone */
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    scmp_datum_t self = (scmp_datum_t)getpid();
+    const struct sandbox_rule every[] = {
+        /* signals to this process's own threads only (vm_end wakes the main thread and kicks
+         * the vCPUs; a vCPU kicks another; the timer preempts one) */
+        {SCMP_SYS(tgkill), SCMP_ACT_ALLOW, 1, {SCMP_A0(SCMP_CMP_EQ, self)}},
+        /* clone3's flags are in memory where a filter cannot look: ENOSYS, as the common
+         * filter answers, makes glibc use clone */
+        {SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS), 0, {{0}}},
+    };
+    int r = sandbox_rules_add(ctx, every, sizeof(every) / sizeof(every[0]));
     if (c == SANDBOX_VCPU) {
-        for (size_t i = 0; !r && i < sizeof(g_vcpu_ioctls) / sizeof(g_vcpu_ioctls[0]); i++)
-            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, g_vcpu_ioctls[i]));
         /* a thread (the preemption timer), never a process */
+        const struct sandbox_rule thread[] = {
+            {SCMP_SYS(clone),
+             SCMP_ACT_ALLOW,
+             1,
+             {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
+        };
         if (!r)
-            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+            r = sandbox_rules_ioctls(ctx, g_vcpu_ioctls,
+                                     sizeof(g_vcpu_ioctls) / sizeof(g_vcpu_ioctls[0]));
+        if (!r)
+            r = sandbox_rules_add(ctx, thread, 1);
         return r;
     }
-    /* the control and device threads start no thread. clone is refused inside pthread_create,
-     * which blocks every signal around it: a trap there could not print its message (the
-     * kernel would end the process silently), so it fails with EPERM and the caller reports
+    /* the control, device and populate threads start no thread. clone is refused inside
+     * pthread_create, which blocks every signal around it: a trap there could not print its message
+     * (the kernel would end the process silently), so it fails with EPERM and the caller reports
      * that it could not start a thread */
+    const struct sandbox_rule no_thread[] = {
+        {SCMP_SYS(clone), SCMP_ACT_ERRNO(EPERM), 0, {{0}}},
+    };
     if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 0);
-    if (c != SANDBOX_DEVICE)
-        return r;
+        r = sandbox_rules_add(ctx, no_thread, 1);
     /* device threads: sockets of the families the vsock device uses (Unix: host listeners;
      * IPv4, IPv6: allowed TCP destinations), others answered EAFNOSUPPORT as the common filter
-     * answers them; a name-lookup stream's pair of Unix sockets (devices/vsock_dns.c) */
-    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-    for (size_t i = 0; !r && i < sizeof(families) / sizeof(families[0]); i++)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-    for (int f = 0; !r && f < AF_MAX; f++)
-        if (f != AF_UNIX && f != AF_INET && f != AF_INET6)
-            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                                 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
-    if (!r)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+     * answers them; a name-lookup stream's pair of Unix sockets */
+    if (!r && c == SANDBOX_DEVICE)
+        r = sandbox_rules_sockets(ctx);
     return r;
 }
 
@@ -273,7 +283,7 @@ static void probe(enum sandbox_class c)
 {
     if (g_probe_open)
         syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
-    else if (c == SANDBOX_VCPU)
+    else if (c == SANDBOX_VCPU || c == SANDBOX_POPULATE)
         syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
     else
         syscall(SYS_ioctl, -1, (unsigned long)KVM_RUN, 0);

@@ -277,12 +277,13 @@ wait_console() {
   [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
 }
 
-@test "each thread class's own allowlist: a vCPU thread's socket or openat, a device thread's KVM_RUN or openat end the monitor with [ E73 ]" {
+@test "each thread class's own allowlist: a vCPU or populate thread's socket or openat, a device thread's KVM_RUN or openat end the monitor with [ E73 ]" {
   require_kvm
   local fault want
   # openat: the common filter allows it (the main thread), no class's list names it
   for fault in "sandbox-vcpu:system call 41;" "sandbox-device:system call 16 (ioctl 0xae80)" \
-    "sandbox-vcpu-open:system call 257;" "sandbox-device-open:system call 257;"; do
+    "sandbox-vcpu-open:system call 257;" "sandbox-device-open:system call 257;" \
+    "sandbox-populate:system call 41;" "sandbox-populate-open:system call 257;"; do
     want=${fault#*:}
     ALCOVE_FAULT=${fault%%:*} run --separate-stderr timeout 120 "$ALCOVE" run "$D/echo.eif"
     echo "${fault%%:*}: status $status, stderr: $stderr"
