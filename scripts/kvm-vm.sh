@@ -131,6 +131,8 @@ fi
 # ---- the job: the command, in this directory, with this environment's PATH ----
 job=$(mktemp -d "$cache/job.XXXXXX")
 {
+  # a heartbeat for stall_watch below: the VM's clock and scheduler still work
+  echo "( while :; do : > $(printf '%q' "$job/heartbeat"); sleep 10; done ) >/dev/null 2>&1 &"
   echo "cd $(printf '%q' "$PWD") || exit 125"
   echo "export PATH=$(printf '%q' "$PATH") HOME=/root CI=${CI:-} ALCOVE_IN_KVM_VM=1"
   printf 'exec'
@@ -141,17 +143,33 @@ echo 124 > "$job/status"
 
 # QEMU 7.2's software CPU sometimes stops making progress for good: both vCPUs in the VM's
 # kernel, a timer interrupt pending in the local APIC that is never taken, the vCPU threads
-# busy. The VM's kernel then reports soft lockups (and its own timeouts never fire): past 240 s
-# of one, the VM is stopped rather than left to run into --timeout.
+# busy; the VM's own timeouts never fire. Its kernel may report soft lockups; the job's
+# heartbeat (a file touched every 10 s from the VM) stops. After a 240 s soft lockup, or 300 s
+# without a heartbeat, the VM is stopped rather than left to run into --timeout.
+stall_stop() {
+  echo "kvm-vm: $1: QEMU's software CPU has stalled; stopping the VM"
+  kill "$(cat "$job/qemu.pid" 2>/dev/null)" 2>/dev/null || true
+  rm -f "$job/qemu.pid"
+}
 stall_watch() {
   local line
   while IFS= read -r line; do
     printf '%s\n' "$line"
     if [[ $line =~ soft\ lockup\ -\ CPU#[0-9]+\ stuck\ for\ ([0-9]+)s ]] &&
       [ "${BASH_REMATCH[1]}" -ge 240 ] && [ -s "$job/qemu.pid" ]; then
-      echo "kvm-vm: the VM's kernel reports a soft lockup of ${BASH_REMATCH[1]} s: QEMU's software CPU has stalled; stopping the VM"
-      kill "$(cat "$job/qemu.pid")" 2>/dev/null || true
-      rm -f "$job/qemu.pid"
+      stall_stop "the VM's kernel reports a soft lockup of ${BASH_REMATCH[1]} s"
+    fi
+  done
+}
+heartbeat_watch() {
+  local age
+  while [ ! -e "$job/status.done" ]; do
+    sleep 30
+    [ -e "$job/heartbeat" ] && [ -s "$job/qemu.pid" ] || continue
+    age=$(($(date +%s) - $(stat -c %Y "$job/heartbeat")))
+    if [ "$age" -ge 300 ]; then
+      stall_stop "no heartbeat from the VM for $age s"
+      return
     fi
   done
 }
@@ -159,6 +177,8 @@ stall_watch() {
 cpus=$(nproc)
 echo "kvm-vm: booting Debian $kver under QEMU (software CPU with AMD-V, $cpus vCPUs, $mem MiB); then: $*"
 # -cpu max with 46 physical address bits: the enclave's hypercall page sits at 1 TiB
+heartbeat_watch &
+watcher=$!
 timeout --foreground "$timeout" qemu-system-x86_64 -M q35 -accel tcg,thread=multi \
   -cpu max,+svm,phys-bits=46 -m "$mem" -smp "$cpus" -nographic -no-reboot \
   -kernel "$vmlinuz" -initrd "$initrd" -pidfile "$job/qemu.pid" ${monitor[@]+"${monitor[@]}"} \
@@ -167,6 +187,9 @@ timeout --foreground "$timeout" qemu-system-x86_64 -M q35 -accel tcg,thread=mult
   < /dev/null 2>&1 | sed -u -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' \
   | grep --line-buffered -a -v -E '^(SeaBIOS|iPXE|Press Ctrl-B|Booting from ROM|qemu-system-x86_64: warning: 9p)' \
   | stall_watch || true
+touch "$job/status.done"
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
 status=$(cat "$job/status" 2>/dev/null || echo 124)
 rm -rf "$job"
 echo "kvm-vm: the command exited with status $status"
