@@ -30,9 +30,10 @@ int sandbox_enter(void);
  * (sandbox_class.c, docs/security.md): a class may call only what its list names, and only
  * where the common filter allows it too. */
 enum sandbox_class {
-    SANDBOX_VCPU,    /* vCPU threads, and the preemption timer thread a vCPU thread starts */
-    SANDBOX_CONTROL, /* a detached enclave's control thread */
-    SANDBOX_DEVICE,  /* the vsock and stdio device threads */
+    SANDBOX_VCPU,     /* vCPU threads, and the preemption timer thread a vCPU thread starts */
+    SANDBOX_CONTROL,  /* a detached enclave's control thread */
+    SANDBOX_DEVICE,   /* the vsock and stdio device threads */
+    SANDBOX_RESOLVER, /* the thread that resolves the outbound allowlist's names again */
     SANDBOX_NCLASSES
 };
 /* Compiles the classes' filters (sandbox_enter calls it before loading the common one). 0, or

@@ -118,15 +118,35 @@ static const char *const g_device[] = {
     NULL,
 };
 
+/* The resolver thread (devices/out_refresh.c): the host's getaddrinfo of the allowlist's names
+ * every period, with `files` and `dns` NSS (the modules loaded at launch, before the filter). */
+static const char *const g_resolver[] = {
+    "openat",      /* /etc/hosts, and resolv.conf or nsswitch.conf when they changed */
+    "read",        /* those files; a DNS answer over TCP */
+    "close",       /* the files, the resolver's sockets */
+    "newfstatat",  /* whether resolv.conf and nsswitch.conf changed; fstat of an open file */
+    "lseek",       /* /etc/hosts read from its start */
+    "connect",     /* the name server (UDP, TCP), and the address sort's probe of each answer */
+    "setsockopt",  /* IP_RECVERR on the resolver's UDP socket */
+    "getsockname", /* the address sort: which source address reaches each answer */
+    "poll",        /* the resolver waits for its socket */
+    "sendmmsg",    /* the A and AAAA queries at once */
+    "sendto",      /* one query at a time (single-request options) */
+    "recvfrom",    /* the answers */
+    "writev",      /* a query over TCP (a truncated answer) */
+    NULL,
+};
+
 static const char *const *const g_lists[SANDBOX_NCLASSES] = {
     [SANDBOX_VCPU] = g_vcpu,
     [SANDBOX_CONTROL] = g_control,
     [SANDBOX_DEVICE] = g_device,
+    [SANDBOX_RESOLVER] = g_resolver,
 };
 
-static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device"};
+static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device", "resolver"};
 static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-control",
-                                                       "sandbox-device"};
+                                                       "sandbox-device", "sandbox-resolver"};
 
 static struct sock_fprog g_prog[SANDBOX_NCLASSES];
 static atomic_bool g_ready;       /* the common filter is loaded: classes may stack theirs */
@@ -176,6 +196,19 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
      * that it could not start a thread */
     if (!r)
         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 0);
+    if (c == SANDBOX_RESOLVER) {
+        /* FIONREAD: the size of a UDP answer; sockets of IPv4 and IPv6 (the name servers, the
+         * address sort), others EAFNOSUPPORT as the common filter (netlink: glibc then assumes
+         * both families are configured) */
+        r = r ? r
+              : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, FIONREAD));
+        for (int f = 0; !r && f < AF_MAX; f++)
+            r = seccomp_rule_add(
+                ctx, f == AF_INET || f == AF_INET6 ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EAFNOSUPPORT),
+                SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
+        return r;
+    }
     if (c != SANDBOX_DEVICE)
         return r;
     /* device threads: sockets of the families the vsock device uses (Unix: host listeners;
