@@ -5,9 +5,9 @@
  * The destination must be in the operator's allowlist (common/outbound.h), resolved here when
  * the enclave starts and again every period (out_policy.h): each rule's addresses, and
  * ALC_HOST_ALIAS_V4 for "host.alcove.internal" (and its address), which stands for the host's
- * own 127.0.0.1. Then a non-blocking connect with
- * a deadline: the guest hears RESPONSE once it is up, or RST whose flags carry the errno
- * (EACCES: not allowed). Once open the connection is a host connection like any other. */
+ * own 127.0.0.1. Then a non-blocking connect with a deadline: the guest hears RESPONSE once it
+ * is up, or RST whose flags carry the errno (EACCES: not allowed). Once open the connection is
+ * a host connection like any other. */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
