@@ -100,7 +100,7 @@ wait_for() {
   grep -q "page from 192.0.2.3: hello from 192.0.2.3" "$T/out"
   grep -q "new: ok; old at once: ok" "$T/out"
   grep -q "new: ok; old later: EACCES" "$T/out"
-  ! grep -q "E73" "$T/out"
+  run ! grep -q "E73" "$T/out"
 }
 
 @test "reresolve: a lookup that hangs delays no connect, no answer and no terminate-enclave" {
@@ -123,12 +123,12 @@ wait_for() {
   printf '127.0.0.1 localhost\n' > "$T/hosts"
   wait_for checked 120
   cat "$T/out"
-  ! grep -q "during the hang" "$T/out"
+  run ! grep -q "during the hang" "$T/out"
   kill -0 "$pid" # the monitor is still there (no [ E73 ] from the resolver's filter)
   local t0=$SECONDS
   run "$ALCOVE" terminate-enclave --enclave-name hang
   echo "$output; ended in $((SECONDS - t0)) s"
   [ "$status" -eq 0 ]
   [ $((SECONDS - t0)) -lt 20 ]
-  ! kill -0 "$pid" 2> /dev/null
+  run ! kill -0 "$pid"
 }
