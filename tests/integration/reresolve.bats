@@ -30,8 +30,10 @@ teardown() {
   done
 }
 
-# Runs a command in the namespaces (with & write nsenter itself: $! must be the command's pid).
-in_ns() { nsenter -t "$NS_PID" -m -n "$@"; }
+# Runs a command in the namespaces, with the root and directory of the holder (entering a mount
+# namespace resets them: the KVM VM runs the tests in a chroot). With &, write nsenter itself:
+# $! must be the command's pid.
+in_ns() { nsenter -t "$NS_PID" -m -n -r -w "$@"; }
 
 # The namespaces (held by a sleep), their addresses, files and servers; the name at $1.
 make_ns() {
@@ -48,16 +50,15 @@ make_ns() {
   printf '127.0.0.1 localhost\n%s %s\n' "$1" "$NAME" > "$T/hosts"
   printf 'nameserver 192.0.2.5\noptions timeout:30 attempts:5\n' > "$T/resolv.conf"
   in_ns mount --bind "$T/hosts" /etc/hosts
-  in_ns mount --bind "$T/resolv.conf" /etc/resolv.conf
   for i in 2 3; do
     mkdir -p "$T/www$i"
     echo "hello from 192.0.2.$i" > "$T/www$i/index.txt"
-    nsenter -t "$NS_PID" -m -n python3 -m http.server --bind "192.0.2.$i" --directory "$T/www$i" "$PORT" \
+    nsenter -t "$NS_PID" -m -n -r -w python3 -m http.server --bind "192.0.2.$i" --directory "$T/www$i" "$PORT" \
       > "$T/http$i.log" 2>&1 &
     BG_PIDS+=("$!")
   done
   # a name server that takes queries and never answers: a lookup that reaches it hangs
-  nsenter -t "$NS_PID" -m -n python3 -c "import socket, time
+  nsenter -t "$NS_PID" -m -n -r -w python3 -c "import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.5', 53)); time.sleep(3600)" &
   BG_PIDS+=("$!")
   for i in $(seq 600); do
@@ -65,6 +66,8 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.5', 53));
     sleep 0.1
   done
   [ "$(in_ns ss -ltn | grep -c ":$PORT ")" -eq 2 ] || { cat "$T"/http*.log; return 1; }
+  # only now: http.server's start asks for its address's name (getfqdn), which must not hang
+  in_ns mount --bind "$T/resolv.conf" /etc/resolv.conf
   R=$T/root
   mkdir -p "$R/etc"
   cp "$(prog out_follow-musl-exec)" "$R/out_follow"
@@ -85,7 +88,7 @@ wait_for() {
 @test "reresolve: a name that moves is followed, the old address allowed one period more" {
   require_kvm
   make_ns 192.0.2.2
-  ALCOVE_OUTBOUND_REFRESH_S=5 nsenter -t "$NS_PID" -m -n "$ALCOVE" run --allow "$NAME:$PORT" --rootfs "$R" \
+  ALCOVE_OUTBOUND_REFRESH_S=5 nsenter -t "$NS_PID" -m -n -r -w "$ALCOVE" run --allow "$NAME:$PORT" --rootfs "$R" \
     /out_follow "$NAME" "$PORT" 192.0.2.2 192.0.2.3 5 > "$T/out" 2>&1 &
   local pid=$!
   wait_for ready 300
