@@ -661,6 +661,7 @@ void vsock_stop(struct vm *vm)
     virtio_remove(vm, ALC_VIRTIO_SLOT_VSOCK);
     vm->vsock = NULL;
     dns_close_all(vs);
-    free(vs->dest);
+    /* a lookup under way is not waited for: the refresh thread ends on its own (out_refresh.c) */
+    out_refresh_stop(vs->policy);
     free(vs);
 }

@@ -3,8 +3,9 @@
  * outside the enclave, to the parent's ALC_VSOCK_DNS_PORT, and frames each datagram
  * (struct alc_dns_frame). The stream is an ordinary host connection whose host socket is one end
  * of a socket pair; the device thread holds the other end (a struct dns_peer in its epoll set),
- * reads the frames, answers each from the allowlist's zone (common/dns_answer.c: no lookup
- * happens here, the zone was resolved at launch, so the device thread never blocks) and writes
+ * reads the frames, answers each from the allowlist's current zone (common/dns_answer.c: no
+ * lookup happens here, the zone is resolved by the refresh thread, out_policy.h, so the device
+ * thread never blocks) and writes
  * the answer back framed. The guest is untrusted: a frame longer than ALC_DNS_FRAME_MAX ends the
  * stream; an answer that does not fit the socket pair's buffer is dropped, as UDP would drop
  * it. */
@@ -12,7 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,37 +32,6 @@ struct dns_peer {
     uint8_t buf[PEER_BUF];
 };
 
-static void zone_add(struct vsock *vs, const char *name, int family, const void *addr)
-{
-    for (unsigned i = 0; i < vs->nzone; i++) {
-        struct dns_record *r = &vs->zone[i];
-        if (r->family == family && strcasecmp(r->name, name) == 0 &&
-            (!family || !memcmp(r->addr, addr, family == AF_INET ? 4 : 16)))
-            return;
-    }
-    if (vs->nzone == vs->cap_zone) {
-        unsigned cap = vs->cap_zone ? vs->cap_zone * 2 : 16;
-        struct dns_record *v = realloc(vs->zone, cap * sizeof(*v));
-        if (!v)
-            return;
-        vs->zone = v;
-        vs->cap_zone = cap;
-    }
-    struct dns_record *r = &vs->zone[vs->nzone++];
-    memset(r, 0, sizeof(*r));
-    strncpy(r->name, name, sizeof(r->name) - 1);
-    r->family = family;
-    if (family)
-        memcpy(r->addr, addr, family == AF_INET ? 4 : 16);
-}
-
-void dns_zone_add(struct vsock *vs, const char *name, int family, const void *addr)
-{
-    zone_add(vs, name, 0, NULL); /* the name exists even with no address */
-    if (family)
-        zone_add(vs, name, family, addr);
-}
-
 static void peer_free(struct vsock *vs, struct dns_peer *p)
 {
     for (struct dns_peer **pp = &vs->dns_peers; *pp; pp = &(*pp)->next) {
@@ -79,9 +48,6 @@ void dns_close_all(struct vsock *vs)
 {
     while (vs->dns_peers)
         peer_free(vs, vs->dns_peers);
-    free(vs->zone);
-    vs->zone = NULL;
-    vs->nzone = vs->cap_zone = 0;
 }
 
 int dns_open(struct vsock *vs)
@@ -110,8 +76,7 @@ static void answer(struct vsock *vs, struct dns_peer *p, const struct alc_dns_fr
                    const uint8_t *msg, size_t len)
 {
     uint8_t out[FRAME_HDR + DNS_ANSWER_MAX];
-    struct dns_zone z = {vs->zone, vs->nzone};
-    size_t n = dns_answer(&z, msg, len, out + FRAME_HDR);
+    size_t n = out_policy_answer(vs->policy, msg, len, out + FRAME_HDR);
     if (!n)
         return;
     struct alc_dns_frame h = *f;

@@ -3,10 +3,11 @@
  * parent's port ALC_VSOCK_TCP_OUT_PORT carrying the destination (struct alc_tcp_origin). The
  * guest is untrusted: the payload must be exactly that struct, of a known family, with a port.
  * The destination must be in the operator's allowlist (common/outbound.h), resolved here when
- * the enclave starts: each rule's addresses, and ALC_HOST_ALIAS_V4 for "host.alcove.internal"
- * (and its address), which stands for the host's own 127.0.0.1. Then a non-blocking connect with
- * a deadline: the guest hears RESPONSE once it is up, or RST whose flags carry the errno
- * (EACCES: not allowed). Once open the connection is a host connection like any other. */
+ * the enclave starts and again every period (out_policy.h): each rule's addresses, and
+ * ALC_HOST_ALIAS_V4 for "host.alcove.internal" (and its address), which stands for the host's
+ * own 127.0.0.1. Then a non-blocking connect with a deadline: the guest hears RESPONSE once it
+ * is up, or RST whose flags carry the errno (EACCES: not allowed). Once open the connection is
+ * a host connection like any other. */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
@@ -26,93 +27,26 @@
 #include "common/outbound.h"
 #include "devices/vsock_priv.h"
 
-static void dest_add(struct vsock *vs, int family, const void *addr, uint16_t port, bool host_lo)
-{
-    for (unsigned i = 0; i < vs->ndest; i++) {
-        struct out_dest *d = &vs->dest[i];
-        if (d->family == family && d->port == port &&
-            !memcmp(d->addr, addr, family == AF_INET ? 4 : 16))
-            return;
-    }
-    if (vs->ndest == vs->cap_dest) {
-        unsigned cap = vs->cap_dest ? vs->cap_dest * 2 : 16;
-        struct out_dest *v = realloc(vs->dest, cap * sizeof(*v));
-        if (!v)
-            return;
-        vs->dest = v;
-        vs->cap_dest = cap;
-    }
-    struct out_dest *d = &vs->dest[vs->ndest++];
-    memset(d, 0, sizeof(*d));
-    d->family = family;
-    memcpy(d->addr, addr, family == AF_INET ? 4 : 16);
-    d->port = port;
-    d->host_lo = host_lo;
-}
-
 int vsock_allow(struct vm *vm, const struct out_rule *rules, unsigned n)
 {
     struct vsock *vs = vsock_state(vm);
     if (!vs)
         return E_MONITOR_FAILURE;
-    vs->rules = rules;
-    vs->nrules = n;
-    const uint32_t alias = htonl(ALC_HOST_ALIAS_V4);
-    char alias_text[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &alias, alias_text, sizeof(alias_text));
-    for (unsigned i = 0; i < n; i++) {
-        const struct out_rule *r = &rules[i];
-        if (strcasecmp(r->host, ALC_HOST_ALIAS_NAME) == 0 || strcmp(r->host, alias_text) == 0) {
-            dest_add(vs, AF_INET, &alias, r->port, true);
-            dns_zone_add(vs, ALC_HOST_ALIAS_NAME, AF_INET, &alias);
-            continue;
-        }
-        bool name = !strchr(r->host, ':') && strspn(r->host, "0123456789.") != strlen(r->host);
-        if (name)
-            dns_zone_add(vs, r->host, 0, NULL); /* a lookup of it is allowed */
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-        int e = getaddrinfo(r->host, NULL, &hints, &res);
-        if (e) {
-            /* not fatal, but nothing is looked up again: the name allows nothing */
-            alc_log(ALC_LOG_WARN, "--allow %s:%u: %s; it allows no address", r->host, r->port,
-                    gai_strerror(e));
-            continue;
-        }
-        for (struct addrinfo *a = res; a; a = a->ai_next) {
-            const void *ip = a->ai_family == AF_INET
-                                 ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-                                 : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-            if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
-                continue;
-            if (out_addr_is_local(a->ai_family, ip)) {
-                /* the host's loopback is host.alcove.internal's, port by port */
-                alc_log(ALC_LOG_WARN,
-                        "--allow %s:%u: it resolves to a loopback or unspecified address, "
-                        "which is not allowed (use host.alcove.internal:%u)",
-                        r->host, r->port, r->port);
-                continue;
-            }
-            dest_add(vs, a->ai_family, ip, r->port, false);
-            if (name)
-                dns_zone_add(vs, r->host, a->ai_family, ip); /* what its lookup answers */
-        }
-        freeaddrinfo(res);
+    /* the launch's lookup, before any filter: it also loads glibc's NSS modules, which the
+     * refresh thread's lookups use under the resolver class's filter */
+    struct out_gen *g = out_gen_build(rules, n, NULL, out_resolve_host, NULL, true);
+    vs->policy = g ? out_policy_new(rules, n, g, out_refresh_period()) : NULL;
+    if (!vs->policy) {
+        out_gen_free(g);
+        alc_err_report(E_MONITOR_FAILURE, "out of memory");
+        return E_MONITOR_FAILURE;
+    }
+    if (out_rules_have_names(rules, n) && out_refresh_start(vs->policy)) {
+        alc_err_report(E_THREAD, "cannot start the thread that resolves the allowlist's names: %s",
+                       strerror(errno));
+        return E_THREAD;
     }
     return 0;
-}
-
-/* The allowed destination that d names, or NULL. */
-static const struct out_dest *dest_find(const struct vsock *vs, const struct alc_tcp_origin *d)
-{
-    int family = le16toh(d->family) == 2 ? AF_INET : AF_INET6;
-    uint16_t port = ntohs(d->port);
-    for (unsigned i = 0; i < vs->ndest; i++) {
-        const struct out_dest *a = &vs->dest[i];
-        if (a->family == family && a->port == port &&
-            !memcmp(a->addr, d->addr, family == AF_INET ? 4 : 16))
-            return a;
-    }
-    return NULL;
 }
 
 static void refuse(struct vsock *vs, const struct vsock_hdr *h, int err)
@@ -144,8 +78,9 @@ void out_request(struct vsock *vs, const struct vsock_hdr *h, const void *payloa
     }
     if (fam == 2)
         memset(d.addr + 4, 0, sizeof(d.addr) - 4);
-    const struct out_dest *a = dest_find(vs, &d);
-    if (!a) {
+    struct out_dest dest, *a = &dest;
+    if (!out_policy_find(vs->policy, fam == 2 ? AF_INET : AF_INET6, d.addr, ntohs(d.port),
+                         vsock_now_ms(), &dest)) {
         log_dest(&d, "refused (not in the allowlist)", 0);
         refuse(vs, h, EACCES);
         return;

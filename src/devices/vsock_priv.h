@@ -26,6 +26,7 @@
 #include "common/dns_answer.h"
 #include "common/outbound.h"
 #include "common/publish.h"
+#include "devices/out_policy.h"
 #include "devices/virtqueue.h"
 #include "devices/vsock_line.h"
 
@@ -108,14 +109,6 @@ struct conn {
     int64_t line_deadline_ms;     /* C_LINE: when the client's time for its line is up */
 };
 
-/* An allowed outbound destination (vsock_out.c): host_lo, the host-loopback alias. */
-struct out_dest {
-    int family;
-    uint8_t addr[16];
-    uint16_t port;
-    bool host_lo;
-};
-
 /* A published TCP port's listening socket. */
 struct tcp_listener {
     enum tag tag; /* first: the epoll cookie (TAG_TCP) */
@@ -148,15 +141,11 @@ struct vsock {
     bool rx_starved;    /* work waits for rx buffers */
     struct tcp_listener tcp[PUBLISH_MAX]; /* published ports */
     unsigned ntcp;
-    /* outbound connections: the operator's rules, the addresses they allow */
-    const struct out_rule *rules;
-    unsigned nrules;
-    struct out_dest *dest;
-    unsigned ndest, cap_dest;
+    /* outbound connections and name lookups: the addresses the rules allow and the zone,
+     * resolved again every period (out_policy.h; NULL without rules) */
+    struct out_policy *policy;
     unsigned nout_connecting;
-    /* name lookups: the zone (names of the rules and their addresses), the streams' peers */
-    struct dns_record *zone;
-    unsigned nzone, cap_zone;
+    /* the name-lookup streams' peers */
     struct dns_peer *dns_peers;
     bool dns_warned; /* a bad frame or a short write was logged (once) */
 };
@@ -222,13 +211,11 @@ void out_settled(struct vsock *vs, struct conn *c);
 /* ---- name lookups (vsock_dns.c) ---- */
 
 struct dns_peer;
-/* The zone has name (with addr when family is AF_INET or AF_INET6; 0: the name alone). */
-void dns_zone_add(struct vsock *vs, const char *name, int family, const void *addr);
 /* A socket pair for a guest's DNS stream: the end for its host connection, or -1 (errno). */
 int dns_open(struct vsock *vs);
 /* The device thread's end has frames (or the stream ended). */
 void dns_event(struct vsock *vs, struct dns_peer *p);
-/* Closes every DNS peer and frees the zone (vsock_stop). */
+/* Closes every DNS peer (vsock_stop). */
 void dns_close_all(struct vsock *vs);
 
 #endif

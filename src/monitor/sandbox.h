@@ -38,6 +38,7 @@ enum sandbox_class {
     SANDBOX_CONTROL,  /* a detached enclave's control thread */
     SANDBOX_DEVICE,   /* the vsock and stdio device threads */
     SANDBOX_POPULATE, /* the thread that backs guest RAM in the background (populate.c) */
+    SANDBOX_RESOLVER, /* the thread that resolves the outbound allowlist's names again */
     SANDBOX_NCLASSES
 };
 /* Compiles the classes' filters (sandbox_enter calls it before loading the common one). 0, or

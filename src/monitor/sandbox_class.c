@@ -128,16 +128,34 @@ static const char *const g_populate[] = {
     NULL,
 };
 
-static const char *const *const g_lists[SANDBOX_NCLASSES] = {
-    [SANDBOX_VCPU] = g_vcpu,
-    [SANDBOX_CONTROL] = g_control,
-    [SANDBOX_DEVICE] = g_device,
-    [SANDBOX_POPULATE] = g_populate,
+/* The resolver thread (devices/out_refresh.c): the host's getaddrinfo of the allowlist's names
+ * every period, with `files` and `dns` NSS (the modules loaded at launch, before the filter). */
+static const char *const g_resolver[] = {
+    "openat",      /* /etc/hosts, and resolv.conf or nsswitch.conf when they changed */
+    "read",        /* those files; a DNS answer over TCP */
+    "close",       /* the files, the resolver's sockets */
+    "newfstatat",  /* whether resolv.conf and nsswitch.conf changed; fstat of an open file */
+    "lseek",       /* /etc/hosts read from its start */
+    "connect",     /* the name server (UDP, TCP), and the address sort's probe of each answer */
+    "setsockopt",  /* IP_RECVERR on the resolver's UDP socket */
+    "getsockname", /* the address sort: which source address reaches each answer */
+    "poll",        /* the resolver waits for its socket */
+    "sendmmsg",    /* the A and AAAA queries at once */
+    "sendto",      /* one query at a time (single-request options) */
+    "recvfrom",    /* the answers */
+    "writev",      /* a query over TCP (a truncated answer) */
+    NULL,
 };
 
-static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device", "populate"};
-static const char *const g_faults[SANDBOX_NCLASSES] = {"sandbox-vcpu", "sandbox-control",
-                                                       "sandbox-device", "sandbox-populate"};
+static const char *const *const g_lists[SANDBOX_NCLASSES] = {
+    [SANDBOX_VCPU] = g_vcpu,         [SANDBOX_CONTROL] = g_control,   [SANDBOX_DEVICE] = g_device,
+    [SANDBOX_POPULATE] = g_populate, [SANDBOX_RESOLVER] = g_resolver,
+};
+
+static const char *const g_names[SANDBOX_NCLASSES] = {"vCPU", "control", "device", "populate",
+                                                      "resolver"};
+static const char *const g_faults[SANDBOX_NCLASSES] = {
+    "sandbox-vcpu", "sandbox-control", "sandbox-device", "sandbox-populate", "sandbox-resolver"};
 
 static struct sock_fprog g_prog[SANDBOX_NCLASSES];
 static atomic_bool g_ready;       /* the common filter is loaded: classes may stack theirs */
@@ -188,7 +206,7 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
             r = sandbox_rules_add(ctx, thread, 1);
         return r;
     }
-    /* the control, device and populate threads start no thread. clone is refused inside
+    /* the control, device, populate and resolver threads start no thread. clone is refused inside
      * pthread_create, which blocks every signal around it: a trap there could not print its message
      * (the kernel would end the process silently), so it fails with EPERM and the caller reports
      * that it could not start a thread */
@@ -197,6 +215,19 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
     };
     if (!r)
         r = sandbox_rules_add(ctx, no_thread, 1);
+    if (c == SANDBOX_RESOLVER) {
+        /* FIONREAD: the size of a UDP answer; sockets of IPv4 and IPv6 (the name servers, the
+         * address sort), others EAFNOSUPPORT as the common filter (netlink: glibc then assumes
+         * both families are configured) */
+        r = r ? r
+              : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, FIONREAD));
+        for (int f = 0; !r && f < AF_MAX; f++)
+            r = seccomp_rule_add(
+                ctx, f == AF_INET || f == AF_INET6 ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EAFNOSUPPORT),
+                SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f));
+        return r;
+    }
     /* device threads: sockets of the families the vsock device uses (Unix: host listeners;
      * IPv4, IPv6: allowed TCP destinations), others answered EAFNOSUPPORT as the common filter
      * answers them; a name-lookup stream's pair of Unix sockets */

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <time.h>
@@ -480,6 +481,24 @@ static void class_pre(void)
     g_guest = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (g_guest == MAP_FAILED)
         _exit(92);
+    /* the monitor's launch-time lookup: glibc's NSS modules and gai.conf are loaded before the
+     * filter, as the resolver thread's lookups need */
+    struct addrinfo *res = NULL;
+    if (getaddrinfo("localhost", NULL, NULL, &res) == 0)
+        freeaddrinfo(res);
+}
+
+/* The resolver thread's lookups: a name of /etc/hosts with several results (the address sort
+ * probes each), and one that goes to the host's name server, whatever it answers. */
+static void resolver_work(void)
+{
+    struct addrinfo *res = NULL;
+    if (getaddrinfo("localhost", NULL, NULL, &res))
+        _exit(70);
+    freeaddrinfo(res);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    if (getaddrinfo("alcove-sandbox-test.invalid", NULL, &hints, &res) == 0)
+        freeaddrinfo(res);
 }
 
 /* What every class does: memory (malloc in its own arena), a mutex and a condition (futex),
@@ -724,6 +743,10 @@ static void test_classes(void **state)
     check_class(SANDBOX_CONTROL, control_work, 0, NULL);
     check_class(SANDBOX_DEVICE, device_work, 0, NULL);
     check_class(SANDBOX_POPULATE, populate_work, 0, NULL);
+    check_class(SANDBOX_RESOLVER, resolver_work, 0, NULL);
+    check_class(SANDBOX_RESOLVER, call_kvm_run, 125, "(ioctl 0xae80)");
+    check_class(SANDBOX_RESOLVER, call_unlink, 125, "call 87;");
+    check_class(SANDBOX_RESOLVER, call_thread, 51, NULL);
     /* what the old lists of refusals refused */
     check_class(SANDBOX_VCPU, call_socket, 125, "call 41;");           /* socket */
     check_class(SANDBOX_VCPU, call_unlink, 125, "call 87;");           /* unlink */
