@@ -96,6 +96,9 @@ static uint64_t cpu_ns_of(const struct process *p)
     return ns;
 }
 
+/* As Linux's: a file mapping shows its file's offset, device, inode and path; the program's
+ * own anonymous pages (a segment copied, .bss past the file) no name, as on Linux; the name
+ * starts in column 74 (Linux pads to 72 characters, then a space). */
 static void gen_maps(struct text *t, const struct process *p)
 {
     if (!p->mm)
@@ -103,15 +106,26 @@ static void gen_maps(struct text *t, const struct process *p)
     const struct vmspace *s = &p->mm->space;
     for (uint32_t i = 0; i < s->n; i++) {
         const struct vma *v = &s->v[i];
-        const char *name = vma_kind(v) == VMA_EXE     ? p->exe_path
+        struct inode *file = (v->kind & VMA_F_FILE) ? v->file : NULL;
+        char path[256] = "";
+        if (file && vfs_path_of(file, path, sizeof(path)) <= 0)
+            path[0] = 0; /* unlinked since: Linux would add " (deleted)" */
+        const char *name = file                       ? path
                            : vma_kind(v) == VMA_HEAP  ? "[heap]"
                            : vma_kind(v) == VMA_STACK ? "[stack]"
                            : (v->kind & VMA_F_VDSO)   ? "[vdso]"
                                                       : "";
-        tprintf(t, "%08lx-%08lx %c%c%c%c 00000000 00:00 0", v->start, v->end,
+        size_t before = t->len;
+        tprintf(t, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu", v->start, v->end,
                 (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',
-                (v->prot & PROT_EXEC) ? 'x' : '-', vma_kind(v) == VMA_SHARED ? 's' : 'p');
-        tprintf(t, *name ? "          %s\n" : "\n", name);
+                (v->prot & PROT_EXEC) ? 'x' : '-', vma_kind(v) == VMA_SHARED ? 's' : 'p',
+                file ? v->off : 0, file ? (file->dev >> 8) & 0xfff : 0, file ? file->dev & 0xff : 0,
+                file ? file->ino : 0);
+        if (*name) {
+            size_t width = t->len - before;
+            tprintf(t, "%*s%s", (int)(width < 72 ? 72 - width + 1 : 1), "", name);
+        }
+        tprintf(t, "\n");
     }
 }
 
