@@ -147,24 +147,31 @@ echo 124 > "$job/status"
 # heartbeat (a file touched every 10 s from the VM) stops. After a 240 s soft lockup, or 300 s
 # without a heartbeat, the VM is stopped rather than left to run into --timeout.
 stall_stop() {
-  echo "kvm-vm: $1: QEMU's software CPU has stalled; stopping the VM"
-  kill "$(cat "$job/qemu.pid" 2>/dev/null)" 2>/dev/null || true
+  local pid
+  pid=$(cat "$job/qemu.pid" 2>/dev/null) || return 0
   rm -f "$job/qemu.pid"
+  # still this job's QEMU (not a process that took its pid since)?
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "kvmvm_job=$job" || return 0
+  echo "kvm-vm: $1: QEMU's software CPU has stalled; stopping the VM"
+  kill "$pid" 2>/dev/null || true
 }
 stall_watch() {
   local line
   while IFS= read -r line; do
     printf '%s\n' "$line"
-    if [[ $line =~ soft\ lockup\ -\ CPU#[0-9]+\ stuck\ for\ ([0-9]+)s ]] &&
+    if [[ $line =~ watchdog:\ BUG:\ soft\ lockup\ -\ CPU#[0-9]+\ stuck\ for\ ([0-9]+)s ]] &&
       [ "${BASH_REMATCH[1]}" -ge 240 ] && [ -s "$job/qemu.pid" ]; then
       stall_stop "the VM's kernel reports a soft lockup of ${BASH_REMATCH[1]} s"
     fi
   done
 }
 heartbeat_watch() {
-  local age
-  while [ ! -e "$job/status.done" ]; do
-    sleep 30
+  local age parent=$1
+  trap 'kill $! 2>/dev/null; exit 0' TERM
+  # until the job ends, or this script does (killed alone, it cannot say so)
+  while [ ! -e "$job/status.done" ] && kill -0 "$parent" 2>/dev/null; do
+    sleep 30 &
+    wait $!
     [ -e "$job/heartbeat" ] && [ -s "$job/qemu.pid" ] || continue
     age=$(($(date +%s) - $(stat -c %Y "$job/heartbeat")))
     if [ "$age" -ge 300 ]; then
@@ -177,8 +184,9 @@ heartbeat_watch() {
 cpus=$(nproc)
 echo "kvm-vm: booting Debian $kver under QEMU (software CPU with AMD-V, $cpus vCPUs, $mem MiB); then: $*"
 # -cpu max with 46 physical address bits: the enclave's hypercall page sits at 1 TiB
-heartbeat_watch &
+heartbeat_watch $$ &
 watcher=$!
+trap 'touch "$job/status.done" 2>/dev/null; kill "$watcher" 2>/dev/null' EXIT
 timeout --foreground "$timeout" qemu-system-x86_64 -M q35 -accel tcg,thread=multi \
   -cpu max,+svm,phys-bits=46 -m "$mem" -smp "$cpus" -nographic -no-reboot \
   -kernel "$vmlinuz" -initrd "$initrd" -pidfile "$job/qemu.pid" ${monitor[@]+"${monitor[@]}"} \

@@ -19,9 +19,11 @@ int out_resolve_host(void *ctx, const char *host, struct out_addr *out, unsigned
     (void)ctx;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int e = getaddrinfo(host, NULL, &hints, &res);
+    if (e == EAI_NONAME || e == EAI_NODATA)
+        return 0; /* the answer is that the name has no address (any more) */
     if (e) {
         snprintf(why, why_size, "%s", gai_strerror(e));
-        return -1;
+        return -1; /* no answer now (a name server that does not answer, a system error) */
     }
     unsigned n = 0;
     for (struct addrinfo *a = res; a && n < max; a = a->ai_next) {

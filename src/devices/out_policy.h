@@ -31,8 +31,9 @@ struct out_addr {
     uint8_t addr[16];
 };
 
-/* Resolves host into out (at most max): the count (0: no address), or -1 with a reason in why
- * (the name does not resolve now). */
+/* Resolves host into out (at most max): the count (0: the name has no address, as an
+ * authoritative answer says: it allows nothing from then on), or -1 with a reason in why (no
+ * answer now: a refresh keeps the name's last addresses). */
 typedef int (*out_resolve_fn)(void *ctx, const char *host, struct out_addr *out, unsigned max,
                               char *why, size_t why_size);
 /* The host's getaddrinfo (files, DNS... as nsswitch.conf says). */

@@ -51,12 +51,10 @@ void exec_pty_resize(int master, const struct exec_winsize *ws)
     ioctl(master, TIOCSWINSZ, &w);
 }
 
-void exec_pty_eof(int master)
+unsigned char exec_pty_eof_char(int master)
 {
     struct termios t;
-    unsigned char c = 4; /* ^D */
     if (tcgetattr(master, &t) == 0 && t.c_cc[VEOF] != 0 && t.c_cc[VEOF] != _POSIX_VDISABLE)
-        c = t.c_cc[VEOF];
-    while (write(master, &c, 1) < 0 && errno == EINTR)
-        ;
+        return t.c_cc[VEOF];
+    return 4; /* ^D */
 }

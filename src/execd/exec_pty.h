@@ -22,7 +22,8 @@ int exec_pty_take(const char *name);
 void exec_pty_resize(int master, const struct exec_winsize *ws);
 
 /* The end of the host's stdin: the terminal's end-of-file character (VEOF, ^D unless the
- * program changed it) typed on the master, as a person at a terminal would end input. */
-void exec_pty_eof(int master);
+ * program changed it), to be typed on the master after the input before it, as a person at a
+ * terminal would end input. */
+unsigned char exec_pty_eof_char(int master);
 
 #endif

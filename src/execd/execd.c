@@ -302,8 +302,11 @@ static int take_frames(uint8_t *rx, size_t *rxlen, pid_t pid, int tty, int *in_f
             if (tty >= 0)
                 exec_pty_resize(tty, &ws);
         } else if (keep == 0 && *plen == 0) { /* the next stdin in order */
-            if (f.len == 0 && tty >= 0) {
-                exec_pty_eof(tty); /* the master stays: it is the program's output too */
+            if (f.len == 0 && tty >= 0 && *in_fd >= 0) {
+                /* typed after what is pending (a full terminal takes it later, as the rest);
+                 * the master stays: it is the program's output too */
+                pending[0] = exec_pty_eof_char(tty);
+                *plen = 1;
             } else if (f.len == 0 && *in_fd >= 0) {
                 close(*in_fd);
                 *in_fd = -1;

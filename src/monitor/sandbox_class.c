@@ -131,8 +131,8 @@ static const char *const g_populate[] = {
 /* The resolver thread (devices/out_refresh.c): the host's getaddrinfo of the allowlist's names
  * every period, with `files` and `dns` NSS (the modules loaded at launch, before the filter). */
 static const char *const g_resolver[] = {
-    "openat",      /* /etc/hosts, and resolv.conf or nsswitch.conf when they changed */
-    "read",        /* those files; a DNS answer over TCP */
+    "read",        /* the files it opens (read-only: add_checked); a DNS answer over TCP */
+    "uname",       /* gethostname: resolv.conf read again with no search line, NSS modules */
     "close",       /* the files, the resolver's sockets */
     "newfstatat",  /* whether resolv.conf and nsswitch.conf changed; fstat of an open file */
     "lseek",       /* /etc/hosts read from its start */
@@ -190,7 +190,10 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
          * filter answers, makes glibc use clone */
         {SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS), 0, {{0}}},
     };
-    int r = sandbox_rules_add(ctx, every, sizeof(every) / sizeof(every[0]));
+    /* the resolver's default answer is ENOSYS already (libseccomp refuses a rule that repeats
+     * the default) */
+    int r =
+        sandbox_rules_add(ctx, every, c == SANDBOX_RESOLVER ? 1 : sizeof(every) / sizeof(every[0]));
     if (c == SANDBOX_VCPU) {
         /* a thread (the preemption timer), never a process */
         const struct sandbox_rule thread[] = {
@@ -216,6 +219,16 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
     if (!r)
         r = sandbox_rules_add(ctx, no_thread, 1);
     if (c == SANDBOX_RESOLVER) {
+        /* openat read-only: /etc/hosts, and resolv.conf or nsswitch.conf when they changed
+         * (Landlock lets every thread write beneath the runtime directory: this one may not) */
+        const struct sandbox_rule read_only[] = {
+            {SCMP_SYS(openat),
+             SCMP_ACT_ALLOW,
+             1,
+             {SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)}},
+        };
+        if (!r)
+            r = sandbox_rules_add(ctx, read_only, 1);
         /* FIONREAD: the size of a UDP answer; sockets of IPv4 and IPv6 (the name servers, the
          * address sort), others EAFNOSUPPORT as the common filter (netlink: glibc then assumes
          * both families are configured) */
@@ -240,8 +253,13 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
  * descriptor). 0 or -errno. */
 static int compile(enum sandbox_class c)
 {
-    /* what the class's list does not name traps, as the common filter's default does */
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+    /* what the class's list does not name traps, as the common filter's default does; but the
+     * resolver's code is the host's NSS modules, chosen by its nsswitch.conf: a call its list
+     * lacks fails (ENOSYS), so the lookup fails and the names keep their addresses, rather than
+     * a host's configuration ending the enclave (what the common filter refuses still traps:
+     * the stricter action of the two filters wins) */
+    scmp_filter_ctx ctx =
+        seccomp_init(c == SANDBOX_RESOLVER ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_TRAP);
     if (!ctx)
         return -ENOMEM;
     /* no_new_privs is set already (sandbox_drop_privileges): libseccomp must not set it again,

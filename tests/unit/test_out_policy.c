@@ -1,8 +1,9 @@
 /* test_out_policy.c: the outbound allowlist's generations (devices/out_policy.c) with a resolver
  * whose answers the test changes: a refresh swaps the destinations and the zone together, the
  * previous generation's addresses allow connects for one more period and no longer, an address
- * from two generations ago is refused, a name that stops resolving keeps its last addresses,
- * and literal rules and the host alias never reach the resolver. */
+ * from two generations ago is refused, a name whose lookup fails for now keeps its last
+ * addresses while one that no longer exists loses them, and literal rules and the host alias never
+ * reach the resolver. */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
@@ -20,10 +21,10 @@
 
 #include "devices/out_policy.h"
 
-/* The fake resolver: a.example resolves to g_addr (fails when g_fail), lo.example to the
- * loopback; g_calls counts the lookups. */
+/* The fake resolver: a.example resolves to g_addr (no answer when g_fail, no address when
+ * g_gone), lo.example to the loopback; g_calls counts the lookups. */
 static const char *g_addr = "192.0.2.2";
-static bool g_fail;
+static bool g_fail, g_gone;
 static unsigned g_calls;
 
 static int fake_resolve(void *ctx, const char *host, struct out_addr *out, unsigned max, char *why,
@@ -33,9 +34,11 @@ static int fake_resolve(void *ctx, const char *host, struct out_addr *out, unsig
     assert_true(max >= 2);
     g_calls++;
     if (g_fail || (strcmp(host, "a.example") && strcmp(host, "lo.example"))) {
-        snprintf(why, why_size, "Name or service not known");
+        snprintf(why, why_size, "Temporary failure in name resolution");
         return -1;
     }
+    if (g_gone)
+        return 0;
     out[0].family = AF_INET;
     inet_pton(AF_INET, strcmp(host, "lo.example") ? g_addr : "127.0.0.2", out[0].addr);
     return 1;
@@ -149,6 +152,15 @@ static void test_generations(void **state)
     out_policy_swap(p, build(p), 5000);
     assert_true(allowed(p, "192.0.2.4", 443, 5000));
     assert_false(allowed(p, "192.0.2.3", 443, 5000));
+    /* the name no longer exists: its addresses go (after the one period the previous
+     * generation keeps), and its lookup has no address */
+    g_gone = true;
+    out_policy_swap(p, build(p), 6000);
+    assert_true(allowed(p, "192.0.2.4", 443, 6000));
+    assert_false(allowed(p, "192.0.2.4", 443, 66000));
+    ask(p, "a.example", t, sizeof(t));
+    assert_string_equal(t, "");
+    g_gone = false;
     out_policy_unref(p);
 }
 
