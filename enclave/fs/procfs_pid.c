@@ -97,17 +97,18 @@ static uint64_t cpu_ns_of(const struct process *p)
 }
 
 /* As Linux's: a file mapping shows its file's offset, device, inode and path; the program's
- * own anonymous pages (a segment copied, .bss past the file) no name, as on Linux; the name
- * starts in column 74 (Linux pads to 72 characters, then a space). */
+ * own anonymous pages (a segment copied, .bss past the file) no name, as on Linux. The fields
+ * end with a space; a name follows after padding to 72 characters and one more space. */
 static void gen_maps(struct text *t, const struct process *p)
 {
     if (!p->mm)
         return;
+    static char path[4096]; /* under the kernel lock, as every /proc file is made */
     const struct vmspace *s = &p->mm->space;
     for (uint32_t i = 0; i < s->n; i++) {
         const struct vma *v = &s->v[i];
         struct inode *file = (v->kind & VMA_F_FILE) ? v->file : NULL;
-        char path[256] = "";
+        path[0] = 0;
         if (file && vfs_path_of(file, path, sizeof(path)) <= 0)
             path[0] = 0; /* unlinked since: Linux would add " (deleted)" */
         const char *name = file                       ? path
@@ -116,14 +117,14 @@ static void gen_maps(struct text *t, const struct process *p)
                            : (v->kind & VMA_F_VDSO)   ? "[vdso]"
                                                       : "";
         size_t before = t->len;
-        tprintf(t, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu", v->start, v->end,
+        tprintf(t, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ", v->start, v->end,
                 (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',
                 (v->prot & PROT_EXEC) ? 'x' : '-', vma_kind(v) == VMA_SHARED ? 's' : 'p',
                 file ? v->off : 0, file ? (file->dev >> 8) & 0xfff : 0, file ? file->dev & 0xff : 0,
                 file ? file->ino : 0);
         if (*name) {
             size_t width = t->len - before;
-            tprintf(t, "%*s%s", (int)(width < 72 ? 72 - width + 1 : 1), "", name);
+            tprintf(t, "%*s %s", (int)(width < 72 ? 72 - width : 0), "", name);
         }
         tprintf(t, "\n");
     }
