@@ -101,7 +101,7 @@ size_t dns_answer(const struct dns_zone *z, const uint8_t *q, size_t len, uint8_
         put16(out + at + 2, (unsigned)type);
         put16(out + at + 4, ns_c_in);
         out[at + 6] = out[at + 7] = 0;
-        put16(out + at + 8, DNS_TTL);
+        put16(out + at + 8, z->ttl && z->ttl < DNS_TTL ? z->ttl : DNS_TTL);
         put16(out + at + 10, (unsigned)alen);
         memcpy(out + at + 12, r->addr, alen);
         at += 12 + alen;

@@ -24,6 +24,7 @@ struct dns_record {
 struct dns_zone {
     const struct dns_record *v;
     unsigned n;
+    unsigned ttl; /* of its answers, in seconds (0: DNS_TTL) */
 };
 
 /* Answers the query q (len bytes) into out (at least DNS_ANSWER_MAX bytes): its length, or 0

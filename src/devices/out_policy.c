@@ -300,11 +300,13 @@ bool out_policy_find(struct out_policy *p, int family, const void *addr, uint16_
 size_t out_policy_answer(struct out_policy *p, const uint8_t *q, size_t len, uint8_t *out)
 {
     if (!p) {
-        struct dns_zone none = {NULL, 0};
+        struct dns_zone none = {NULL, 0, 0};
         return dns_answer(&none, q, len, out);
     }
     pthread_mutex_lock(&p->lock);
-    struct dns_zone z = {p->cur->zone, p->cur->nzone};
+    /* no longer than the period: a program that caches an answer past the next refresh but one
+     * would be refused the address it was given */
+    struct dns_zone z = {p->cur->zone, p->cur->nzone, p->period_s};
     size_t n = dns_answer(&z, q, len, out);
     pthread_mutex_unlock(&p->lock);
     return n;

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {"a.example", 0, {0}},
         {"a.example", AF_INET6, {0x20, 0x01, 0x0d, 0xb8, [15] = 1}},
     };
-    struct dns_zone z = {recs, sizeof(recs) / sizeof(recs[0])};
+    struct dns_zone z = {recs, sizeof(recs) / sizeof(recs[0]), 0};
     uint8_t out[DNS_ANSWER_MAX];
     size_t n = dns_answer(&z, data, size, out);
     if (n == 0)

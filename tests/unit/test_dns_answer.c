@@ -26,7 +26,7 @@ static const struct dns_record g_recs[] = {
     {"a.example", AF_INET6, {0x20, 0x01, 0x0d, 0xb8, [15] = 1}},
     {"noaddr.example", 0, {0}},
 };
-static const struct dns_zone g_zone = {g_recs, sizeof(g_recs) / sizeof(g_recs[0])};
+static const struct dns_zone g_zone = {g_recs, sizeof(g_recs) / sizeof(g_recs[0]), 0};
 
 /* Asks name/type/class; returns the rcode and the answers' count, the first answer's data in
  * first (at least 16 bytes). */
@@ -71,6 +71,31 @@ static void test_zone(void **state)
     assert_int_equal(an, 0);
     assert_int_equal(ask("noaddr.example", ns_t_a, ns_c_in, &an, a), ns_r_noerror);
     assert_int_equal(an, 0);
+}
+
+/* The first answer's TTL from zone z: DNS_TTL, or the zone's when shorter. */
+static unsigned ttl_of(const struct dns_zone *z)
+{
+    uint8_t q[512], out[DNS_ANSWER_MAX];
+    int ql = res_mkquery(ns_o_query, "a.example", ns_c_in, ns_t_a, NULL, 0, NULL, q, sizeof(q));
+    assert_true(ql > 0);
+    size_t n = dns_answer(z, q, (size_t)ql, out);
+    ns_msg m;
+    ns_rr rr;
+    assert_int_equal(ns_initparse(out, (int)n, &m), 0);
+    assert_int_equal(ns_parserr(&m, ns_s_an, 0, &rr), 0);
+    return (unsigned)ns_rr_ttl(rr);
+}
+
+static void test_ttl(void **state)
+{
+    (void)state;
+    struct dns_zone z = g_zone;
+    assert_int_equal(ttl_of(&z), DNS_TTL);
+    z.ttl = 5; /* a refresh period shorter than a minute */
+    assert_int_equal(ttl_of(&z), 5);
+    z.ttl = 3600; /* never longer than DNS_TTL */
+    assert_int_equal(ttl_of(&z), DNS_TTL);
 }
 
 static void test_refused(void **state)
@@ -122,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zone),
+        cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_malformed),
     };
