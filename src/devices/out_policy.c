@@ -44,6 +44,21 @@ static size_t alen(int family)
     return family == AF_INET ? 4 : 16;
 }
 
+/* Room for one more element in the array *v of n used and *cap allocated (doubling from 16):
+ * false when memory is short (the element is then left out). */
+static bool room(void **v, unsigned n, unsigned *cap, size_t size)
+{
+    if (n < *cap)
+        return true;
+    unsigned c = *cap ? *cap * 2 : 16;
+    void *w = realloc(*v, c * size);
+    if (!w)
+        return false;
+    *v = w;
+    *cap = c;
+    return true;
+}
+
 static void dest_add(struct out_gen *g, int family, const void *addr, uint16_t port, bool host_lo)
 {
     for (unsigned i = 0; i < g->ndest; i++) {
@@ -51,14 +66,8 @@ static void dest_add(struct out_gen *g, int family, const void *addr, uint16_t p
         if (d->family == family && d->port == port && !memcmp(d->addr, addr, alen(family)))
             return;
     }
-    if (g->ndest == g->cap_dest) {
-        unsigned cap = g->cap_dest ? g->cap_dest * 2 : 16;
-        struct out_dest *v = realloc(g->dest, cap * sizeof(*v));
-        if (!v)
-            return;
-        g->dest = v;
-        g->cap_dest = cap;
-    }
+    if (!room((void **)&g->dest, g->ndest, &g->cap_dest, sizeof(*g->dest)))
+        return;
     struct out_dest *d = &g->dest[g->ndest++];
     memset(d, 0, sizeof(*d));
     d->family = family;
@@ -75,14 +84,8 @@ static void zone_add1(struct out_gen *g, const char *name, int family, const voi
             (!family || !memcmp(r->addr, addr, alen(family))))
             return;
     }
-    if (g->nzone == g->cap_zone) {
-        unsigned cap = g->cap_zone ? g->cap_zone * 2 : 16;
-        struct dns_record *v = realloc(g->zone, cap * sizeof(*v));
-        if (!v)
-            return;
-        g->zone = v;
-        g->cap_zone = cap;
-    }
+    if (!room((void **)&g->zone, g->nzone, &g->cap_zone, sizeof(*g->zone)))
+        return;
     struct dns_record *r = &g->zone[g->nzone++];
     memset(r, 0, sizeof(*r));
     strncpy(r->name, name, sizeof(r->name) - 1);
