@@ -60,6 +60,25 @@ if [ "${1:-}" = --group ]; then
   exit 0
 fi
 
+# The system user a root monitor runs as once its enclave is set up (docs/security.md, "A uid of
+# the monitor's own"): no home, no shell, no password. Made by every root run of this script;
+# `setup.sh --monitor-user` makes only it.
+make_monitor_user() {
+  local user=alcove-monitor
+  if id -u "$user" > /dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: no user $user (a root monitor keeps root's uid without it); run as root to make it" >&2
+    return 0
+  fi
+  echo "setup: making the system user $user, which root's enclave monitors run as"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$user"
+}
+if [ "${1:-}" = --monitor-user ]; then
+  make_monitor_user
+  exit 0
+fi
+make_monitor_user
+
 packages=(
   build-essential   # gcc, make, libc headers
   meson ninja-build pkg-config

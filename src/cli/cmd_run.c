@@ -139,6 +139,7 @@ struct run_opts {
     const char *rootfs_dir;
     uint32_t cid;
     const char *name;
+    const char *monitor_user;
     int debug_mode;
     char **env;
     int envc;
@@ -166,6 +167,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"allow", required_argument, NULL, 'A'},
         {"allowlist", required_argument, NULL, 'W'},
         {"tty", no_argument, NULL, 't'},
+        {"monitor-user", required_argument, NULL, 'U'},
         {0},
     };
     int c;
@@ -222,6 +224,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'R':
             o->rootfs_dir = optarg;
+            break;
+        case 'U':
+            o->monitor_user = optarg;
             break;
         case 'C':
             if (args_parse_cid(optarg, 1, &o->cid))
@@ -418,6 +423,7 @@ static int run_run(int argc, char **argv)
         .npublish = o.npublish,
         .allow = o.allow,
         .nallow = o.nallow,
+        .monitor_user = o.monitor_user,
     };
     /* -t: the host terminal goes raw for the enclave's life, its line discipline being the
      * enclave's; the terminal's own signals are blocked first so that none ends alcove
@@ -495,6 +501,9 @@ const struct command cmd_run = {
         "                       host.alcove.internal is the host's own 127.0.0.1; any other\n"
         "                       destination is refused (EACCES)\n"
         "      --allowlist FILE  the same from a file in vsock-proxy.yaml's format\n"
+        "      --monitor-user USER  as root: the user the monitor runs as once set up (a name\n"
+        "                       or a uid; default $ALCOVE_MONITOR_USER, else alcove-monitor,\n"
+        "                       which scripts/setup.sh makes; docs/security.md)\n"
         "  -h, --help           show this help\n\n"
         "An `alcove init` directory runs its build/enclave.eif (in such a directory, an\n"
         "absolute PROGRAM alone does too). An image built by `alcove build` runs only its\n"

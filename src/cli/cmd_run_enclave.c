@@ -34,6 +34,7 @@
 
 struct re_opts {
     const char *eif_path, *name, *config;
+    const char *monitor_user;
     uint64_t memory_mib;
     unsigned cpu_count;
     uint32_t cpu_ids[ALC_MAX_CPUS];
@@ -233,6 +234,12 @@ static int parse_opts(int argc, char **argv, struct re_opts *o)
                 alc_err_report(E_INVALID_ARGUMENT, "--publish '%s': %s", v, why);
                 return E_INVALID_ARGUMENT;
             }
+            continue;
+        }
+        if (strcmp(a, "--monitor-user") == 0) {
+            /* alcove's own, as --publish: allowed with --config too */
+            NEED_VALUE();
+            o->monitor_user = v;
             continue;
         }
         if (strcmp(a, "--allow") == 0 || strcmp(a, "--allowlist") == 0) {
@@ -459,6 +466,7 @@ static int run_run_enclave(int argc, char **argv)
         .publish = o.publish,
         .npublish = o.npublish,
         .allow = o.allow,
+        .monitor_user = o.monitor_user,
         .nallow = o.nallow,
     };
     pid_t monitor;
@@ -514,9 +522,13 @@ const struct command cmd_run_enclave = {
         "  --allow HOST:PORT     outbound TCP connections and name lookups may reach HOST:PORT\n"
         "                        (repeatable; host.alcove.internal: the host's 127.0.0.1)\n"
         "  --allowlist FILE      the same from a file in vsock-proxy.yaml's format\n"
+        "  --monitor-user USER   as root: the user the monitor runs as once set up (a name or\n"
+        "                        a uid; default $ALCOVE_MONITOR_USER, else alcove-monitor, which\n"
+        "                        scripts/setup.sh makes; docs/security.md)\n"
         "  --config FILE.json    the options as nitro-cli's JSON keys (eif_path, memory_mib,\n"
         "                        cpu_count or cpu_ids, enclave_cid, enclave_name, debug_mode,\n"
         "                        attach_console); no other option with it but --publish,\n"
-        "                        --allow and --allowlist; other keys are ignored, as nitro-cli\n"
+        "                        --allow, --allowlist and --monitor-user; other keys are ignored, "
+        "as nitro-cli\n"
         "                        ignores them\n",
 };

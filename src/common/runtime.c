@@ -282,10 +282,13 @@ int runtime_path(char *buf, size_t size, uint32_t cid, const char *suffix)
 
 /* Removes the enclave's own socket, "<dir>/<cid>.vsock". The per-port sockets
  * "<cid>.vsock_<port>" belong to the host programs that listen on them. */
-static void remove_socket(uint32_t cid)
+/* The enclave's two sockets: its vsock socket and its control socket. */
+static void remove_sockets(uint32_t cid)
 {
     char path[PATH_MAX];
     if (runtime_path(path, sizeof(path), cid, "vsock") == 0)
+        unlink(path);
+    if (runtime_path(path, sizeof(path), cid, "ctl") == 0)
         unlink(path);
 }
 
@@ -456,7 +459,7 @@ int runtime_claim(struct runtime_claim *c, uint32_t cid)
             close(fd);
             return -err;
         }
-        remove_socket(id);
+        remove_sockets(id);
         c->fd = fd;
         c->cid = id;
         return 0;
@@ -480,7 +483,7 @@ void runtime_release(struct runtime_claim *c)
     if (c->fd < 0)
         return;
     char path[PATH_MAX];
-    remove_socket(c->cid);
+    remove_sockets(c->cid);
     if (runtime_path(path, sizeof(path), c->cid, "json") == 0)
         unlink(path);
     close(c->fd); /* drops the lock */
@@ -491,14 +494,14 @@ void runtime_release_keep(struct runtime_claim *c)
 {
     if (c->fd < 0)
         return;
-    remove_socket(c->cid);
+    remove_sockets(c->cid);
     close(c->fd);
     c->fd = -1;
 }
 
 void runtime_remove(uint32_t cid)
 {
-    char path[PATH_MAX], json[PATH_MAX];
+    char json[PATH_MAX];
     if (runtime_path(json, sizeof(json), cid, "json"))
         return;
     /* under the claim's own lock, so that a monitor claiming the CID right now is never
@@ -511,9 +514,7 @@ void runtime_remove(uint32_t cid)
     }
     struct stat a, b;
     if (fstat(fd, &a) == 0 && stat(json, &b) == 0 && a.st_ino == b.st_ino) {
-        remove_socket(cid);
-        if (runtime_path(path, sizeof(path), cid, "ctl") == 0)
-            unlink(path);
+        remove_sockets(cid);
         unlink(json);
     }
     close(fd);

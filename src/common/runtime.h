@@ -77,11 +77,11 @@ struct runtime_claim {
 int runtime_claim(struct runtime_claim *c, uint32_t cid);
 /* Replaces the description (a JSON object, NUL-terminated). 0 or -errno. */
 int runtime_describe(struct runtime_claim *c, const char *json);
-/* Removes the claim's files (the description, the enclave's vsock socket), drops the lock. */
+/* Removes the claim's files (the description, the vsock and control sockets), drops the lock. */
 void runtime_release(struct runtime_claim *c);
 
 /* Drops the lock but keeps the description (an enclave whose application has ended: describe
- * shows its exit until terminate-enclave removes it); the vsock socket goes. */
+ * shows its exit until terminate-enclave removes it); the vsock and control sockets go. */
 void runtime_release_keep(struct runtime_claim *c);
 /* Removes what the runtime directory holds for cid (description and sockets), unless a monitor
  * holds its claim: only what a dead or ended enclave left goes. */

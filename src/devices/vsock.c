@@ -571,6 +571,15 @@ int vsock_publish(struct vm *vm, const struct publish_port *ports, unsigned n)
     return tcp_listen_all(vs, ports, n);
 }
 
+void vsock_forget_published(struct vm *vm)
+{
+    struct vsock *vs = vm->vsock;
+    for (unsigned i = 0; vs && i < vs->ntcp; i++) {
+        close(vs->tcp[i].fd);
+        vs->tcp[i].fd = -1;
+    }
+}
+
 int vsock_start(struct vm *vm, uint32_t cid, const char *uds_path)
 {
     struct vsock *vs = vsock_state(vm);

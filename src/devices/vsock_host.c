@@ -16,6 +16,9 @@
 #include "common/log.h"
 #include "common/runtime.h"
 #include "devices/vsock_priv.h"
+#include "devices/vsock.h"
+#include "monitor/keeper.h"
+#include "monitor/vm.h"
 
 /* ---- host socket I/O ---- */
 
@@ -98,8 +101,20 @@ static enum conn_state host_connect(const char *path, int *fd)
     return C_LINE;
 }
 
-/* Connects to "<uds>_<port>" for the guest; when nothing is there (or it refuses), to
- * "<runtime dir>/any.vsock_<port>", the listener for every enclave (common/runtime.h). */
+int vsock_listener_connect(const char *uds, uint32_t port, int *fd)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s_%u", uds, port);
+    enum conn_state st = host_connect(path, fd);
+    const char *base = strrchr(uds, '/');
+    if (st == C_LINE && (errno == ENOENT || errno == ECONNREFUSED) && base) {
+        snprintf(path, sizeof(path), "%.*s/any.vsock_%u", (int)(base - uds), uds, port);
+        st = host_connect(path, fd);
+    }
+    return st == C_OPEN ? 0 : st == C_HOST_CONNECTING ? 1 : -1;
+}
+
+/* A guest's REQUEST: a heartbeat, a name-lookup stream, or a connection to a host listener. */
 void guest_request(struct vsock *vs, const struct vsock_hdr *h)
 {
     if (conn_find(vs, h->src_port, h->dst_port))
@@ -107,7 +122,6 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
     bool heartbeat = h->dst_port == ALC_VSOCK_HEARTBEAT_PORT;
     int fd = -1;
     enum conn_state st = C_HEARTBEAT;
-    char path[PATH_MAX + 16];
     if (!heartbeat && vs->nguest >= vs->max_guest) {
         /* at its cap: refused, as a host that had no room would (no descriptor is spent) */
         if (!vs->cap_logged)
@@ -124,14 +138,10 @@ void guest_request(struct vsock *vs, const struct vsock_hdr *h)
         fd = dns_open(vs);
         st = fd < 0 ? C_LINE : C_OPEN;
     } else if (!heartbeat) {
-        snprintf(path, sizeof(path), "%s_%u", vs->uds, h->dst_port);
-        st = host_connect(path, &fd);
-        const char *base = strrchr(vs->uds, '/');
-        if (st == C_LINE && (errno == ENOENT || errno == ECONNREFUSED) && base) {
-            snprintf(path, sizeof(path), "%.*s/any.vsock_%u", (int)(base - vs->uds), vs->uds,
-                     h->dst_port);
-            st = host_connect(path, &fd);
-        }
+        /* the keeper connects when there is one: this monitor may not reach the directory */
+        int r = vs->vm->keeper ? keeper_connect(vs->vm->keeper, h->dst_port, &fd)
+                               : vsock_listener_connect(vs->uds, h->dst_port, &fd);
+        st = r == 0 ? C_OPEN : r == 1 ? C_HOST_CONNECTING : C_LINE;
     }
     struct conn *c = st == C_LINE ? NULL : conn_new(vs, st, fd);
     if (!c) {

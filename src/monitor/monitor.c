@@ -34,6 +34,8 @@
 #include "devices/vsock.h"
 #include "allocator/lease.h"
 #include "monitor/control.h"
+#include "monitor/identity.h"
+#include "monitor/keeper.h"
 #include "monitor/populate.h"
 #include "monitor/registry.h"
 #include "monitor/sandbox.h"
@@ -279,10 +281,14 @@ static int report_launch(int fd, int32_t code, uint32_t cid)
 /* Returns what became of the launch report (cfg->ready_fd): 1 sent (the heartbeat came), -1
  * its pipe broke while sending, 0 not sent (the descriptor is still open). */
 static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
-                        const sigset_t *host_signals, int64_t heartbeat_deadline)
+                        const sigset_t *host_signals, int64_t heartbeat_deadline,
+                        const struct keeper *keeper)
 {
     int ready_fd = cfg->ready_fd, reported = 0;
     for (;;) {
+        /* nothing would remove the enclave's records after its end */
+        if (keeper_gone(keeper))
+            vm_end(vm, VM_END_HOST, 137, "the enclave's keeper process ended");
         if (ready_fd >= 0 && atomic_load(&vm->heartbeat_seen)) {
             reported = report_launch(ready_fd, 0, vm->claim.cid) ? -1 : 1;
             if (reported < 0)
@@ -544,6 +550,7 @@ int monitor_run(const struct enclave_config *cfg)
     vm->claim.fd = -1;
     vm->console_fd = -1;
     vm->start_ns = clock_ns(CLOCK_MONOTONIC);
+    vm->pid = getpid();
     vm->ncpu = cfg->cpu_count;
     for (unsigned i = 0; i < ALC_MAX_CPUS; i++)
         vm->vcpus[i].fd = -1;
@@ -571,16 +578,34 @@ int monitor_run(const struct enclave_config *cfg)
     struct alc_boot_info info;
     memset(&info, 0, sizeof(info));
     vm->lease.fd = -1;
+    /* the user a root monitor becomes once set up: a bad --monitor-user takes nothing */
+    struct monitor_identity identity;
+    char why[300];
+    const char *user = cfg->monitor_user ? cfg->monitor_user : getenv("ALCOVE_MONITOR_USER");
+    int err = identity_resolve(user && *user ? user : NULL, &identity, why, sizeof(why));
+    if (err)
+        alc_err_report(err, "--monitor-user: %s", why);
+    else if (why[0])
+        alc_log(ALC_LOG_WARN, "%s", why);
     /* published ports first: one in use fails the launch before anything is taken */
-    int err = cfg->npublish ? vsock_publish(vm, cfg->publish, cfg->npublish) : 0;
-    /* no capability is needed past the published ports (a port below 1024), and none is kept
-     * while the first thread starts: threads take their capabilities from the one that made them */
-    if (!err && sandbox_drop_privileges(runtime_dir()))
+    if (!err && cfg->npublish)
+        err = vsock_publish(vm, cfg->publish, cfg->npublish);
+    /* no capability is needed past the published ports (a port below 1024) but the two of the
+     * uid change, and none is kept while the first thread starts: threads take their
+     * capabilities from the one that made them */
+    if (!err && (identity.change ? sandbox_drop_privileges_keep_setid(runtime_dir())
+                                 : sandbox_drop_privileges(runtime_dir())))
         err = E_MONITOR_FAILURE;
     if (!err)
         err = take_resources(vm, cfg);
     if (!err)
         err = registry_enter(vm, cfg);
+    /* the records' keeper, before the first thread (monitor/keeper.h) */
+    struct keeper keeper = {.pid = -1, .fd = -1};
+    if (!err)
+        err = keeper_start(vm, cfg, &keeper);
+    if (!err)
+        vm->keeper = &keeper;
     if (!err && cfg->detached) {
         vm->control = control_start(vm, cfg->debug_mode, registry_json, &vm->console_fd);
         if (!vm->control) {
@@ -591,6 +616,10 @@ int monitor_run(const struct enclave_config *cfg)
     if (!err)
         err = launch(vm, cfg, &info);
     int result, reported = 0;
+    /* what needed root is done (/dev/kvm, the sockets bound, the CA read): every thread
+     * becomes the monitor user's, before the filter, which refuses identity changes */
+    if (!err && identity_change(&identity))
+        err = E_MONITOR_FAILURE;
     /* the guest runs its first instruction only under the filter (monitor/sandbox.h) */
     if (!err && sandbox_enter())
         err = E_MONITOR_FAILURE;
@@ -603,7 +632,8 @@ int monitor_run(const struct enclave_config *cfg)
         teardown(vm);
         result = -err;
     } else {
-        reported = wait_for_end(vm, cfg, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg));
+        reported =
+            wait_for_end(vm, cfg, &host_signals, vm->start_ns + heartbeat_timeout_ns(cfg), &keeper);
         for (unsigned i = 0; i < vm->ncpu; i++)
             vcpu_kick(&vm->vcpus[i]);
         populate_stop(vm);
@@ -621,20 +651,35 @@ int monitor_run(const struct enclave_config *cfg)
         *cfg->stopped_by_signal = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
     bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
                         vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
-    if (cfg->detached && !err && ended_itself && reported > 0) {
-        char why[600];
-        if (vm->end == VM_END_EXIT)
-            snprintf(why, sizeof(why), "the application exited with status %d", vm->status);
-        else
-            snprintf(why, sizeof(why), "%s", vm->message);
-        registry_finish(vm, why); /* describe shows the exit until terminate-enclave */
+    struct keeper_record rec = {
+        .kind = KEEPER_END,
+        .err = err,
+        .reported = reported != 0,
+        .finish = cfg->detached && !err && ended_itself && reported > 0,
+        .status = vm->status,
+    };
+    if (rec.finish && vm->end == VM_END_EXIT)
+        snprintf(rec.why, sizeof(rec.why), "the application exited with status %d", vm->status);
+    else if (rec.finish)
+        snprintf(rec.why, sizeof(rec.why), "%s", vm->message);
+    if (keeper.pid >= 0) {
+        /* the memory is unmapped (teardown) and the lease's copy closed; the keeper describes
+         * the end, gives the lease back, removes the files and reports a failed launch */
+        pool_mem_unmap(&vm->pool_mem);
+        if (vm->lease.fd >= 0)
+            close(vm->lease.fd);
+        vm->lease.fd = -1;
+        keeper_finish(&keeper, &rec);
+        if (cfg->ready_fd >= 0 && reported == 0)
+            close(cfg->ready_fd);
+    } else {
+        /* the launch failed before the keeper: memory and CPUs first (a terminator that sees
+         * the claim go may start another enclave), then the files, then the report */
+        give_back_resources(vm);
+        registry_leave(vm);
+        if (cfg->ready_fd >= 0 && reported == 0)
+            report_launch(cfg->ready_fd, err ? err : E_ENCLAVE_BOOT_FAILURE, 0);
     }
-    /* memory and CPUs first: a terminator that sees the claim go may start another enclave */
-    give_back_resources(vm);
-    registry_leave(vm);
-    /* a failed launch is reported only now, when its CID, files and memory are free again */
-    if (cfg->ready_fd >= 0 && reported == 0)
-        report_launch(cfg->ready_fd, err ? err : E_ENCLAVE_BOOT_FAILURE, 0);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_mutex_destroy(&vm->lock);
     pthread_cond_destroy(&vm->ended_cond);

@@ -62,6 +62,9 @@ struct enclave_config {
      * to the monitor), or 0 when the enclave ended otherwise (its program's own status,
      * however high, included) */
     int *stopped_by_signal;
+    /* --monitor-user (monitor/identity.h): the user a root monitor runs as once set up; NULL:
+     * ALCOVE_MONITOR_USER, else identity.h's default user */
+    const char *monitor_user;
 };
 
 /* The signal that carries another to a running monitor (sigqueue, pidfd_send_signal with

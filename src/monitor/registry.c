@@ -58,7 +58,7 @@ char *registry_json(struct vm *vm)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "EnclaveName", vm->enclave_name);
     cJSON_AddStringToObject(o, "EnclaveID", vm->enclave_id);
-    cJSON_AddNumberToObject(o, "ProcessID", getpid());
+    cJSON_AddNumberToObject(o, "ProcessID", vm->pid);
     cJSON_AddNumberToObject(o, "EnclaveCID", vm->claim.cid);
     cJSON_AddNumberToObject(o, "NumberOfCPUs", cfg->cpu_count);
     cJSON *ids = cJSON_AddArrayToObject(o, "CPUIDs");

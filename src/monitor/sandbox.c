@@ -139,6 +139,22 @@ int sandbox_drop_privileges_keep_setid(const char *writable_dir)
     return drop_privileges(writable_dir, true);
 }
 
+int sandbox_drop_remaining(void)
+{
+    if (capng_get_caps_process() != 0) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot read the process's capabilities");
+        return -1;
+    }
+    if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+        return 0;
+    capng_clear(CAPNG_SELECT_CAPS);
+    if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+        alc_err_report(E_MONITOR_FAILURE, "cannot drop the remaining capabilities");
+        return -1;
+    }
+    return 0;
+}
+
 /* Async-signal-safe decimal and hexadecimal for the refusal message. */
 static size_t put_num(char *p, unsigned long v, unsigned base)
 {
@@ -204,6 +220,8 @@ static const char *const allowed[] = {
     /* threads (clone is checked below), and the end of the process */
     "futex set_robust_list get_robust_list rseq sched_yield sched_getaffinity sched_setaffinity "
     "sched_getparam sched_getscheduler getcpu membarrier exit exit_group restart_syscall",
+    /* the keeper (monitor/keeper.h), reaped at the end */
+    "wait4",
     /* signals (to this process only: kill and tgkill are checked below) */
     "rt_sigaction rt_sigprocmask rt_sigreturn rt_sigtimedwait rt_sigpending sigaltstack",
     /* time, identity, limits, randomness (the NSM's nonces and signatures) */

@@ -26,8 +26,12 @@
 int sandbox_drop_privileges(const char *writable_dir);
 /* The same, but CAP_SETUID and CAP_SETGID stay (effective and permitted) for
  * identity_change (monitor/identity.h), which takes them away with root's uid in every
- * thread; the bounding set is emptied all the same. Not used by the monitor yet. */
+ * thread; the bounding set is emptied all the same. */
 int sandbox_drop_privileges_keep_setid(const char *writable_dir);
+/* Drops what capabilities remain (after sandbox_drop_privileges_keep_setid: CAP_SETUID and
+ * CAP_SETGID), in the calling thread, for a process that changes no uid (monitor/keeper.h).
+ * 0, or -1 with an [ E73 ] message printed. */
+int sandbox_drop_remaining(void);
 /* 0, or -1 with an [ E73 ] message printed. */
 int sandbox_enter(void);
 /* The thread classes, each with an allowlist of its own stacked over the common filter

@@ -103,7 +103,9 @@ static const char *const g_device[] = {
     "writev",      /* guest data to a host socket, console output */
     "recvfrom",    /* a CONNECT line peeked and read, name-lookup frames (recv) */
     "sendto",      /* name-lookup answers (send) */
-    "connect",     /* to a host listener "<uds>_P" (Unix), to an allowed TCP destination */
+    "sendmsg",     /* a host listener's connection asked of the keeper (monitor/keeper.h) */
+    "recvmsg",     /* ... and its descriptor received (SCM_RIGHTS) */
+    "connect",     /* to an allowed TCP destination; a host listener "<uds>_P" without a keeper */
     "accept4",     /* clients of the vsock socket and of published ports */
     "shutdown",    /* a half-close the guest asked for */
     "getsockopt",  /* SO_PEERCRED of a host listener, SO_ERROR of a connect in progress */

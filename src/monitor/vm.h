@@ -14,6 +14,8 @@
 #include "common/runtime.h"
 #include "monitor/kernel_image.h"
 #include "monitor/layout.h"
+
+struct keeper;
 #include "monitor/memory.h"
 
 struct stdio_dev;
@@ -71,6 +73,8 @@ struct vm {
 
     /* identity (registry.c) */
     struct runtime_claim claim; /* claim.cid is the enclave's CID; claim.fd < 0: none */
+    pid_t pid;                  /* the monitor's (ProcessID), also in its keeper (keeper.h) */
+    struct keeper *keeper;      /* the records' keeper, once forked (keeper.h); else NULL */
     char enclave_id[64];
     char enclave_name[128];
     char vsock_path[4096]; /* the hybrid vsock socket */

@@ -181,15 +181,55 @@ EOF
   assert_gone "$pid"
 }
 
-@test "kill -9 of a monitor: the next command notices and cleans up" {
+@test "kill -9 of a monitor: its keeper removes what it held at once, the next command finds nothing" {
   require_kvm
   run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
   pid=$(echo "$output" | field "['ProcessID']")
+  # the keeper: the monitor's one child, which holds the records (docs/security.md)
+  keeper=$(pgrep -P "$pid")
+  [ -n "$keeper" ] && [ "$(echo "$keeper" | wc -l)" -eq 1 ]
   kill -9 "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  # no command runs in between: the keeper itself removes the files and ends
+  for _ in $(seq 50); do kill -0 "$keeper" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$keeper" 2> /dev/null; then echo "keeper $keeper still runs"; return 1; fi
+  assert_gone "$pid"
   run "$ALCOVE" describe-enclaves
   [ "$output" = "[]" ]
+}
+
+@test "the keeper: not stopped by the terminal's or the engine's signals, it ends with its monitor" {
+  require_kvm
+  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
+  pid=$(echo "$output" | field "['ProcessID']")
+  keeper=$(pgrep -P "$pid")
+  [ -n "$keeper" ]
+  for sig in INT TERM HUP QUIT USR1 USR2; do kill -"$sig" "$keeper"; done
+  sleep 0.5
+  kill -0 "$keeper"
+  kill -0 "$pid"
+  # the description still names the monitor, the process that takes signals
+  run "$ALCOVE" describe-enclaves
+  [ "$(echo "$output" | field "[0]['ProcessID']")" = "$pid" ]
+  run "$ALCOVE" terminate-enclave --all
+  [ "$status" -eq 0 ]
+  for _ in $(seq 50); do kill -0 "$keeper" 2> /dev/null || break; sleep 0.1; done
+  ! kill -0 "$keeper" 2> /dev/null
   assert_gone "$pid"
+}
+
+@test "kill -9 of the keeper: its monitor ends the enclave, the next command cleans up" {
+  require_kvm
+  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
+  pid=$(echo "$output" | field "['ProcessID']")
+  keeper=$(pgrep -P "$pid")
+  [ -n "$keeper" ]
+  kill -9 "$keeper"
+  # the monitor polls its keeper every second
+  for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2> /dev/null; then echo "monitor $pid still runs 10 s after its keeper's end"; return 1; fi
+  run "$ALCOVE" describe-enclaves
+  [ "$output" = "[]" ]
+  [ -z "$(ls -A "$ALCOVE_RUNTIME_DIR" | grep -v "^allocator.lock$")" ]
 }
 
 @test "kill -9 of run-enclave during the launch: the enclave goes too" {
