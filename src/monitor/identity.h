@@ -1,14 +1,10 @@
 /* identity.h: a uid of the monitor's own (docs/security.md, "A uid of the monitor's own").
  *
- * NOT WIRED INTO THE MONITOR YET: these are the resolution of the user and the process-wide
- * change, tested on their own (tests/unit/test_identity.c); monitor_run still keeps root's uid.
- * What wiring them needs (a root parent that cleans up, the CLI's and the vsock listeners'
- * uid checks) is in the design in docs/security.md.
- *
  * A monitor started by root gives up root's uid for the monitor user's, once its set-up that
  * needs root is done and before the system-call filter (which refuses identity changes):
  * every thread of the process changes (threads share memory, so a per-thread uid would be no
- * boundary), and every capability goes with root's uid. */
+ * boundary), and every capability goes with root's uid. What it can no longer do itself (keep
+ * root's records, reach the runtime directory) its keeper does (monitor/keeper.h). */
 #ifndef ALCOVE_IDENTITY_H
 #define ALCOVE_IDENTITY_H
 
@@ -25,11 +21,11 @@ struct monitor_identity {
     gid_t gid;
 };
 
-/* Which identity a monitor of this process takes. name: the user the operator named (a name or
- * a number), or NULL for IDENTITY_DEFAULT_USER. Not root: no change (an unprivileged
- * operator's monitor keeps its uid). Root: the user's uid and primary group; a named user that
- * does not exist, or one whose uid or group is 0, is refused (E_INVALID_ARGUMENT, the reason
- * in why); the default user missing keeps root's uid, the reason in why (the caller logs it:
+/* Which identity a monitor of this process takes (monitor_run, first thing). name: the user the
+ * operator named (a name or a number), or NULL for IDENTITY_DEFAULT_USER. Not root: no change (an
+ * unprivileged operator's monitor keeps its uid). Root: the user's uid and primary group; a named
+ * user that does not exist, or one whose uid or group is 0, is refused (E_INVALID_ARGUMENT, the
+ * reason in why); the default user missing keeps root's uid, the reason in why (the caller logs it:
  * scripts/setup.sh makes the user). 0 or an alcove error code. */
 int identity_resolve(const char *name, struct monitor_identity *id, char *why, size_t whylen);
 

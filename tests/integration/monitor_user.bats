@@ -61,7 +61,7 @@ assert_gone() {
     echo "$f: $(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|NoNewPrivs):' "$f" | tr -s '\t\n' '  ')"
     grep -qx $'Uid:\t'"$uid"$'\t'"$uid"$'\t'"$uid"$'\t'"$uid" "$f"
     grep -qx $'Gid:\t'"$gid"$'\t'"$gid"$'\t'"$gid"$'\t'"$gid" "$f"
-    grep -qE $'^Groups:\t?$' "$f"
+    grep -qE '^Groups:[[:space:]]*$' "$f"
     grep -qx $'CapEff:\t0000000000000000' "$f"
     grep -qx $'CapPrm:\t0000000000000000' "$f"
   done
