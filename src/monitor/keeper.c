@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,16 +171,23 @@ int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper 
         return E_MONITOR_FAILURE;
     }
     fflush(NULL);
+    /* every signal blocked across the fork: the child ignores them before it lets any through
+     * (a Ctrl-C at this moment must not end it with the default action) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = fork();
-    if (pid < 0) {
-        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
-        return E_MONITOR_FAILURE;
-    }
     if (pid == 0) {
         close(sv[0]);
         keeper_main(vm, cfg, sv[1]);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) {
+        alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(fork_errno));
+        close(sv[0]);
+        close(sv[1]);
+        return E_MONITOR_FAILURE;
     }
     close(sv[1]);
     k->pid = pid;
