@@ -41,6 +41,16 @@ assert_gone() {
 
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
+# Starts the sleeper detached; sets pid (its monitor) and keeper (the monitor's one child, which
+# holds its records: docs/security.md).
+start_sleeper_and_keeper() {
+  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
+  [ "$status" -eq 0 ] || { echo "run-enclave: $status $stderr"; return 1; }
+  pid=$(echo "$output" | field "['ProcessID']")
+  keeper=$(pgrep -P "$pid")
+  [ -n "$keeper" ] && [ "$(echo "$keeper" | wc -l)" -eq 1 ]
+}
+
 @test "run-enclave, describe-enclaves, terminate-enclave: nitro-cli's JSON, nothing left behind" {
   require_kvm
   run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
@@ -183,11 +193,7 @@ EOF
 
 @test "kill -9 of a monitor: its keeper removes what it held at once, the next command finds nothing" {
   require_kvm
-  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
-  pid=$(echo "$output" | field "['ProcessID']")
-  # the keeper: the monitor's one child, which holds the records (docs/security.md)
-  keeper=$(pgrep -P "$pid")
-  [ -n "$keeper" ] && [ "$(echo "$keeper" | wc -l)" -eq 1 ]
+  start_sleeper_and_keeper
   kill -9 "$pid"
   # no command runs in between: the keeper itself removes the files and ends
   for _ in $(seq 50); do kill -0 "$keeper" 2> /dev/null || break; sleep 0.1; done
@@ -199,10 +205,7 @@ EOF
 
 @test "the keeper: not stopped by the terminal's or the engine's signals, it ends with its monitor" {
   require_kvm
-  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
-  pid=$(echo "$output" | field "['ProcessID']")
-  keeper=$(pgrep -P "$pid")
-  [ -n "$keeper" ]
+  start_sleeper_and_keeper
   for sig in INT TERM HUP QUIT USR1 USR2; do kill -"$sig" "$keeper"; done
   sleep 0.5
   kill -0 "$keeper"
@@ -219,10 +222,7 @@ EOF
 
 @test "kill -9 of the keeper: its monitor ends the enclave, the next command cleans up" {
   require_kvm
-  run --separate-stderr "$ALCOVE" run-enclave --eif-path "$D/sleeper.eif" --cpu-count 1 --memory 64
-  pid=$(echo "$output" | field "['ProcessID']")
-  keeper=$(pgrep -P "$pid")
-  [ -n "$keeper" ]
+  start_sleeper_and_keeper
   kill -9 "$keeper"
   # the monitor polls its keeper every second
   for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
