@@ -114,6 +114,23 @@ int identity_change(const struct monitor_identity *id)
 {
     if (!id->change)
         return 0;
+    /* a change of credentials sets dumpable to fs.suid_dumpable until the PR_SET_DUMPABLE below:
+     * with 1 ("debug"), another monitor of the same user could open this one's /proc/PID/mem
+     * in between and keep reading the guest's memory through it */
+    FILE *sd = fopen("/proc/sys/fs/suid_dumpable", "re");
+    int dumpable = -1;
+    if (sd) {
+        if (fscanf(sd, "%d", &dumpable) != 1)
+            dumpable = -1;
+        fclose(sd);
+    }
+    if (dumpable == 1) {
+        alc_err_report(E_MONITOR_FAILURE,
+                       "fs.suid_dumpable is 1: the monitor's uid change would leave its memory "
+                       "readable by other monitors for a moment; set it to 0 or 2 (sysctl "
+                       "fs.suid_dumpable=0)");
+        return -1;
+    }
     /* groups and gid first: after the uid, CAP_SETGID is gone */
     if (setgroups(0, NULL) || setresgid(id->gid, id->gid, id->gid) ||
         setresuid(id->uid, id->uid, id->uid)) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,16 +64,66 @@ static void serve_connect(struct vm *vm, int fd, uint32_t port)
         cm->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(cm), &cfd, sizeof(int));
     }
-    if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-        alc_log(ALC_LOG_DEBUG, "keeper: the monitor went away: %s", strerror(errno));
+    /* never blocked: a monitor that does not read its answers loses them, and only it */
+    if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        alc_log(ALC_LOG_DEBUG, "keeper: an answer not sent: %s", strerror(errno));
     if (cfd >= 0)
         close(cfd);
 }
 
+/* Whether the monitor (pid) holds no pool memory and runs no thread but the one waiting for
+ * the keeper's answer: the kernel's word (/proc/PID/status), not the monitor's. */
+static bool monitor_let_go(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    long hugetlb_kb = -1, threads = -1;
+    while (fgets(line, sizeof(line), f)) {
+        sscanf(line, "HugetlbPages: %ld", &hugetlb_kb);
+        sscanf(line, "Threads: %ld", &threads);
+    }
+    fclose(f);
+    return hugetlb_kb == 0 && threads == 1;
+}
+
+/* Waits until the monitor has ended: its pidfd, else (no pidfd_open) a poll of its pid. */
+static void wait_monitor_end(const struct vm *vm, int pidfd)
+{
+    while (getppid() == vm->pid) {
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        if (pidfd >= 0 ? poll(&p, 1, -1) == 1 : poll(NULL, 0, 100) < 0)
+            break;
+    }
+}
+
+/* The next message from the monitor into m: its size, 0 at the end of the pair or once the
+ * monitor has ended (pidfd), never blocked by a monitor that holds the pair open without
+ * writing. Descriptors sent along are dropped (plain recv: the kernel closes them). */
+static ssize_t next_message(int fd, int pidfd, void *m, size_t size)
+{
+    for (;;) {
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        int r = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 1000);
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (p[0].revents) {
+            ssize_t n = recv(fd, m, size, MSG_DONTWAIT);
+            if (n > 0 || (n == 0 && p[0].revents & POLLHUP))
+                return n > 0 ? n : 0;
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                return 0;
+        }
+        if (pidfd >= 0 && p[1].revents)
+            return 0; /* the monitor has ended; a record it sent last is read first above */
+    }
+}
 static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
 {
     /* the terminal's and the engine's signals are the monitor's: the keeper ends when the
-     * monitor does (its end of the pair closes), never before */
+     * monitor does, never before */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_IGN);
@@ -94,39 +145,40 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
     /* the two capabilities the monitor keeps for its uid change are not the keeper's */
     if (sandbox_drop_remaining())
         _exit(125);
+    /* the monitor's end is the kernel's word (its pidfd), not the pair's: a monitor that closed
+     * its end, or passed it here in a message, is still running */
+    int pidfd = (int)syscall(SYS_pidfd_open, vm->pid, 0);
+    bool alive = getppid() == vm->pid; /* after pidfd_open: no pid reused in between */
 
     struct keeper_record rec;
     bool got = false;
-    for (;;) {
+    while (alive && !got) {
         union {
             int32_t kind;
             struct keeper_connect_req req;
             struct keeper_record rec;
         } m;
-        ssize_t n;
-        do
-            n = recv(fd, &m, sizeof(m), 0);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0)
-            break; /* the monitor's end closed */
+        ssize_t n = next_message(fd, pidfd, &m, sizeof(m));
+        if (n == 0)
+            break;
         if (m.kind == KEEPER_CONNECT && n == (ssize_t)sizeof(m.req)) {
             serve_connect(vm, fd, m.req.port);
         } else if (m.kind == KEEPER_END && n == (ssize_t)sizeof(m.rec)) {
             rec = m.rec;
             got = true;
-            break;
         } else {
             alc_log(ALC_LOG_WARN, "keeper: a message of kind %d and %zd bytes ignored", (int)m.kind,
                     n);
         }
     }
     if (!got) {
-        /* the monitor died (kill -9, a crash): nothing of its enclave may stay */
+        /* the monitor died (kill -9, a crash), or closed the pair: nothing of its enclave may
+         * stay once it has ended */
+        wait_monitor_end(vm, pidfd);
         memset(&rec, 0, sizeof(rec));
         rec.err = E_MONITOR_FAILURE;
         alc_log(ALC_LOG_WARN,
-                "the monitor of enclave CID %u ended without a report; its records "
-                "are removed",
+                "the monitor of enclave CID %u ended without a report; its records are removed",
                 vm->claim.cid);
     }
     rec.why[sizeof(rec.why) - 1] = 0;
@@ -136,9 +188,16 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
         vm->status = rec.status & 0xff;
         registry_finish(vm, rec.why); /* describe shows the exit until terminate-enclave */
     }
-    /* memory and CPUs first (the monitor has unmapped the memory): a terminator that sees the
-     * claim go may start another enclave */
-    if (vm->lease.fd >= 0)
+    /* memory and CPUs first: a terminator that sees the claim go may start another enclave. A
+     * monitor that says it ended but still holds pool memory or runs threads keeps its lease
+     * until it has really ended (then the pool's CPUs and pages are free) */
+    bool lease_later = vm->lease.fd >= 0 && got && !monitor_let_go(vm->pid);
+    if (lease_later)
+        alc_log(ALC_LOG_WARN,
+                "keeper: the monitor of enclave CID %u still holds pool memory or "
+                "threads: its lease stays until it ends",
+                vm->claim.cid);
+    if (vm->lease.fd >= 0 && !lease_later)
         pool_lease_release(&vm->lease);
     registry_leave(vm);
     /* a failed launch is reported only now, when its CID, files and memory are free again */
@@ -148,9 +207,38 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
             alc_log(ALC_LOG_DEBUG, "the launching command went away: %s", strerror(errno));
     }
     char done = KEEPER_DONE;
-    if (send(fd, &done, 1, MSG_NOSIGNAL) < 0)
+    if (got && send(fd, &done, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         alc_log(ALC_LOG_DEBUG, "the monitor went away before the keeper's answer");
+    if (lease_later) {
+        wait_monitor_end(vm, pidfd);
+        pool_lease_release(&vm->lease);
+    }
     _exit(0);
+}
+
+void keeper_prepare(struct keeper *k)
+{
+    k->pid = -1;
+    k->fd = -1;
+    k->oom_fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+    ssize_t n = k->oom_fd >= 0 ? pread(k->oom_fd, k->oom_old, sizeof(k->oom_old) - 1, 0) : -1;
+    if (n <= 0 || pwrite(k->oom_fd, "-1000", 5, 0) != 5) {
+        if (k->oom_fd >= 0)
+            close(k->oom_fd); /* an unprivileged operator's: the keeper keeps the score */
+        k->oom_fd = -1;
+        return;
+    }
+    k->oom_old[n] = 0;
+}
+
+void keeper_cancel(struct keeper *k)
+{
+    if (k->oom_fd < 0)
+        return;
+    if (pwrite(k->oom_fd, k->oom_old, strlen(k->oom_old), 0) < 0)
+        alc_log(ALC_LOG_WARN, "cannot give the monitor its OOM score back: %s", strerror(errno));
+    close(k->oom_fd);
+    k->oom_fd = -1;
 }
 
 int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper *k)
@@ -160,6 +248,7 @@ int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
         alc_err_report(E_MONITOR_FAILURE, "socketpair: %s", strerror(errno));
+        keeper_cancel(k);
         return E_MONITOR_FAILURE;
     }
     /* the pool's hugepages are private mappings: shared with a child, the monitor's first
@@ -168,6 +257,7 @@ int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper 
         alc_err_report(E_MONITOR_FAILURE, "madvise(MADV_DONTFORK): %s", strerror(errno));
         close(sv[0]);
         close(sv[1]);
+        keeper_cancel(k);
         return E_MONITOR_FAILURE;
     }
     fflush(NULL);
@@ -179,9 +269,12 @@ int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper 
     pid_t pid = fork();
     if (pid == 0) {
         close(sv[0]);
+        if (k->oom_fd >= 0)
+            close(k->oom_fd);
         keeper_main(vm, cfg, sv[1]);
     }
     int fork_errno = errno;
+    keeper_cancel(k);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         alc_err_report(E_MONITOR_FAILURE, "fork: %s", strerror(fork_errno));
@@ -216,8 +309,9 @@ void keeper_finish(struct keeper *k, const struct keeper_record *rec)
     }
     close(k->fd);
     k->fd = -1;
-    while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+    /* reaped if it has ended; a keeper that waits for this process's end to give the lease
+     * back (keeper_main) is reaped by whoever inherits it */
+    waitpid(k->pid, NULL, WNOHANG);
     k->pid = -1;
 }
 

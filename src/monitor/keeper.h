@@ -41,17 +41,29 @@ struct keeper_record {
 };
 
 struct keeper {
-    pid_t pid; /* the keeper (in the monitor); -1: none */
-    int fd;    /* the monitor's end of the socket pair; -1: none */
+    pid_t pid;        /* the keeper (in the monitor); -1: none */
+    int fd;           /* the monitor's end of the socket pair; -1: none */
+    int oom_fd;       /* keeper_prepare's /proc/self/oom_score_adj, or -1 */
+    char oom_old[16]; /* ... and the monitor's own value, given back after the fork */
 };
+
+/* First thing, while the process may still lower its OOM score (CAP_SYS_RESOURCE): the keeper
+ * forked later is never the OOM killer's choice (its end would free nothing and leave a live
+ * enclave without records); keeper_start gives the monitor its own score back. */
+void keeper_prepare(struct keeper *k);
+/* No keeper after all (a launch that failed before keeper_start): the monitor's own OOM score
+ * back. keeper_start does it itself. */
+void keeper_cancel(struct keeper *k);
 
 /* Forks the keeper (in the monitor, after registry_enter). The keeper never returns from
  * here: it waits, cleans up and exits. 0 in the monitor, or an alcove error code (reported;
  * no keeper then). */
 int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper *k);
 
-/* In the monitor, once the enclave's memory is unmapped: sends rec, waits for the keeper's
- * clean-up and reaps it. The description, the lease and the runtime files are gone then. */
+/* In the monitor, once the enclave's memory is unmapped and its threads joined: sends rec and
+ * waits for the keeper's answer. The description and the runtime files are gone then, and the
+ * lease too unless the kernel shows this process still holding pool memory or other threads
+ * (then the keeper gives it back once this process has ended). */
 void keeper_finish(struct keeper *k, const struct keeper_record *rec);
 
 /* For the vsock device thread (the keeper's only user while the enclave runs): a connection to

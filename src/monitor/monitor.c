@@ -335,6 +335,21 @@ static int wait_for_end(struct vm *vm, const struct enclave_config *cfg,
     }
 }
 
+/* Whether a KILL carried by MONITOR_SIGNAL_CARRIER is waiting (taken, with any other carried
+ * signal, now that the enclave has ended). */
+static bool carried_kill_pending(void)
+{
+    sigset_t carrier;
+    sigemptyset(&carrier);
+    sigaddset(&carrier, MONITOR_SIGNAL_CARRIER);
+    struct timespec now = {0, 0};
+    siginfo_t si;
+    bool kill = false;
+    while (sigtimedwait(&carrier, &si, &now) == MONITOR_SIGNAL_CARRIER)
+        kill |= si.si_code == SI_QUEUE && si.si_value.sival_int == SIGKILL;
+    return kill;
+}
+
 static void print_stats(struct vm *vm)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -587,6 +602,8 @@ int monitor_run(const struct enclave_config *cfg)
         alc_err_report(err, "--monitor-user: %s", why);
     else if (why[0])
         alc_log(ALC_LOG_WARN, "%s", why);
+    struct keeper keeper;
+    keeper_prepare(&keeper); /* while its OOM score may still be lowered */
     /* published ports first: one in use fails the launch before anything is taken */
     if (!err && cfg->npublish)
         err = vsock_publish(vm, cfg->publish, cfg->npublish);
@@ -601,7 +618,6 @@ int monitor_run(const struct enclave_config *cfg)
     if (!err)
         err = registry_enter(vm, cfg);
     /* the records' keeper, before the first thread (monitor/keeper.h) */
-    struct keeper keeper = {.pid = -1, .fd = -1};
     if (!err)
         err = keeper_start(vm, cfg, &keeper);
     if (!err)
@@ -647,8 +663,14 @@ int monitor_run(const struct enclave_config *cfg)
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
         result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
     }
-    if (cfg->stopped_by_signal)
-        *cfg->stopped_by_signal = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
+    if (cfg->stopped_by_signal) {
+        int stopped = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
+        /* alcove-oci kill's KILL, carried while an engine's TERM was already ending the
+         * enclave, is what the engine asked for last */
+        if (stopped == SIGTERM && carried_kill_pending())
+            stopped = SIGKILL;
+        *cfg->stopped_by_signal = stopped;
+    }
     bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
                         vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
     struct keeper_record rec = {
@@ -662,6 +684,7 @@ int monitor_run(const struct enclave_config *cfg)
         snprintf(rec.why, sizeof(rec.why), "the application exited with status %d", vm->status);
     else if (rec.finish)
         snprintf(rec.why, sizeof(rec.why), "%s", vm->message);
+    keeper_cancel(&keeper); /* a launch that failed before the fork */
     if (keeper.pid >= 0) {
         /* the memory is unmapped (teardown) and the lease's copy closed; the keeper describes
          * the end, gives the lease back, removes the files and reports a failed launch */

@@ -102,9 +102,8 @@ static const char *const g_device[] = {
     "readv",       /* a host socket into the guest's rx buffers */
     "writev",      /* guest data to a host socket, console output */
     "recvfrom",    /* a CONNECT line peeked and read, name-lookup frames (recv) */
-    "sendto",      /* name-lookup answers (send) */
-    "sendmsg",     /* a host listener's connection asked of the keeper (monitor/keeper.h) */
-    "recvmsg",     /* ... and its descriptor received (SCM_RIGHTS) */
+    "sendto",      /* name-lookup answers, a request to the keeper (send) */
+    "recvmsg",     /* a host listener's connection from the keeper (SCM_RIGHTS; keeper.h) */
     "connect",     /* to an allowed TCP destination; a host listener "<uds>_P" without a keeper */
     "accept4",     /* clients of the vsock socket and of published ports */
     "shutdown",    /* a half-close the guest asked for */

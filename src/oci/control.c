@@ -208,14 +208,9 @@ static int signal_container(const struct oci_state *st, int sig)
         r = monitor_carry(&m, sig);
     } else {
         /* KILL is carried, so that the monitor's teardown runs whatever the program handles;
-         * the monitor exits 128 + 9. The record (in the container's directory, never through a
-         * link) names the signal asked for should the monitor end by a TERM instead. A paused
-         * container is let go so that it ends at once. */
-        char text[16];
-        snprintf(text, sizeof(text), "%d\n", sig);
-        int w = oci_state_put(st->dir, "killed", text);
-        if (w)
-            oci_info("container %s: cannot record the signal: %s", st->id, strerror(-w));
+         * the monitor exits 128 + 9, or says KILL came after a TERM that was already ending
+         * the enclave (monitor.h, stopped_by_signal). A paused container is let go so that it
+         * ends at once. */
         r = monitor_carry(&m, SIGKILL);
         if (r == 0 && paused)
             r = monitor_signal(&m, SIGCONT);

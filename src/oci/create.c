@@ -239,17 +239,13 @@ static void monitor_main(const char *id, struct oci_bundle *b, struct boot_image
     signal(SIGHUP, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     int status = r < 0 ? STATUS_ALCOVE_FAILED : r;
-    /* `kill ID KILL` records the signal it was asked for before it signals: a monitor that a
-     * SIGTERM ended (a created container's) reports that one (a workload that exits 143
-     * itself, or dies of its own SIGTERM, keeps its status); a running one's KILL is carried
-     * and ends the monitor with 137 itself */
-    if (stopped_by == SIGTERM && status == 128 + SIGTERM) {
-        char *killed = oci_state_get(dir, "killed", NULL);
-        int sig = killed ? atoi(killed) : 0;
-        if (sig > 0 && sig < 65)
-            status = 128 + sig;
-        free(killed);
-    }
+    /* `kill ID KILL` carries KILL, which ends a running monitor with 137 itself; one that came
+     * while an engine's TERM was already ending the enclave is what the engine asked for last
+     * (monitor_run says so: stopped_by), and a workload that exits 143 itself, or dies of its
+     * own SIGTERM, keeps its status. (The record in the container's directory cannot be read
+     * here: the monitor may run as its own user by now, docs/security.md.) */
+    if (stopped_by == SIGKILL && status == 128 + SIGTERM)
+        status = 128 + SIGKILL;
     _exit(status);
 }
 

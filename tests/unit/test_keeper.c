@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -94,30 +96,98 @@ static bool exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
-/* A claimed CID with its description, two sockets' files and a lease file, then the keeper. */
-static struct fixture *start(int detached)
+/* In a monitor played by a child process, a check that fails ends it with the line as status
+ * (cmocka's assertions belong to the test process). */
+static bool g_in_monitor_child;
+#define NEED(c)                                                                                    \
+    do {                                                                                           \
+        bool need_ok_ = (c); /* once: c may be a call */                                           \
+        if (g_in_monitor_child && !need_ok_)                                                       \
+            _exit(__LINE__ % 200 + 50);                                                            \
+        assert_true(need_ok_);                                                                     \
+    } while (0)
+
+/* A claimed CID with its description, two sockets' files and a lease file, then the keeper.
+ * ready_w: the launch's report pipe's write end, or -1 for a new pipe (f->ready). */
+static struct fixture *start_with(int detached, int ready_w)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
+    NEED(f != NULL);
     f->vm.claim.fd = -1;
     f->vm.pid = getpid();
     f->cfg.cpu_count = 1;
     f->cfg.memory_mib = 64;
     f->cfg.detached = detached;
-    assert_int_equal(pipe2(f->ready, O_CLOEXEC), 0);
+    f->ready[0] = f->ready[1] = ready_w;
+    if (ready_w < 0)
+        NEED(pipe2(f->ready, O_CLOEXEC) == 0);
     f->cfg.ready_fd = f->ready[1];
-    assert_int_equal(registry_enter(&f->vm, &f->cfg), 0);
+    NEED(registry_enter(&f->vm, &f->cfg) == 0);
     for (const char *ext = "vsock"; ext; ext = strcmp(ext, "vsock") == 0 ? "ctl" : NULL)
         close(open(file_of(f, ext), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
     snprintf(f->vm.lease.path, sizeof(f->vm.lease.path), "%s/lease.%u", g_dir, f->vm.claim.cid);
     f->vm.lease.fd = open(f->vm.lease.path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    assert_true(f->vm.lease.fd >= 0);
-    assert_int_equal(keeper_start(&f->vm, &f->cfg, &f->k), 0);
-    assert_true(f->k.pid > 0);
-    assert_int_equal(f->vm.claim.fd, -1); /* the monitor's copy of the claim is closed */
-    close(f->vm.lease.fd);                /* as monitor_run does before its record */
+    NEED(f->vm.lease.fd >= 0);
+    keeper_prepare(&f->k);
+    NEED(keeper_start(&f->vm, &f->cfg, &f->k) == 0);
+    NEED(f->k.pid > 0);
+    NEED(f->vm.claim.fd == -1); /* the monitor's copy of the claim is closed */
+    close(f->vm.lease.fd);      /* as monitor_run does before its record */
     f->vm.lease.fd = -1;
     return f;
+}
+
+static struct fixture *start(int detached)
+{
+    return start_with(detached, -1);
+}
+
+/* The files of CID cid, for a monitor played by a child. */
+static struct fixture g_other;
+static struct fixture *files_of(uint32_t cid)
+{
+    memset(&g_other, 0, sizeof(g_other));
+    g_other.vm.claim.cid = cid;
+    snprintf(g_other.vm.lease.path, sizeof(g_other.vm.lease.path), "%s/lease.%u", g_dir, cid);
+    return &g_other;
+}
+
+/* Plays a monitor in a child process: start_with (detached, its report pipe ready_w), its CID
+ * written to the pipe info_w, then act(f), then the child's end (as a kill -9: no record unless
+ * act sent one). The keeper becomes this process's child (a subreaper). The monitor's pid. */
+static pid_t monitor_child(int ready_w, int info_w, int (*act)(struct fixture *f))
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        g_in_monitor_child = true;
+        struct fixture *f = start_with(1, ready_w);
+        uint32_t cid = f->vm.claim.cid;
+        if (write(info_w, &cid, sizeof(cid)) != sizeof(cid))
+            _exit(2);
+        _exit(act(f));
+    }
+    return pid;
+}
+
+/* Waits (10 s at most) for the monitor child and then for every other child (the keeper,
+ * reparented here) to end; the monitor's exit status. */
+static int reap_all(pid_t monitor)
+{
+    int mst = -1, st;
+    for (int i = 0; i < 1000; i++) {
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p == monitor)
+            mst = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (p < 0 && errno == ECHILD)
+            return mst;
+        if (p <= 0) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    fail_msg("a keeper did not end within 10 s of its monitor");
+    return -1;
 }
 
 /* Nothing of f's enclave is left but what keep names ("json": the description). */
@@ -233,17 +303,120 @@ static void test_failed_launch_is_reported_after_the_clean_up(void **state)
     free(f);
 }
 
+static int act_nothing(struct fixture *f)
+{
+    (void)f;
+    return 0;
+}
+
+/* A monitor that closes its end of the pair and runs on a while (300 ms): its records stay
+ * until it has ended. */
+static int act_close_and_linger(struct fixture *f)
+{
+    close(f->k.fd);
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (!exists(file_of(f, "json")))
+        return 5; /* the records went while the monitor ran */
+    return exists(f->vm.lease.path) ? 0 : 6;
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    pause();
+    return NULL;
+}
+
+/* A monitor that reports its end while a second thread still runs: the records go at once,
+ * the lease only when the process has ended. */
+static int act_end_with_a_thread(struct fixture *f)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, sleeper, NULL))
+        return 3;
+    struct keeper_record rec = {.kind = KEEPER_END, .reported = 1};
+    keeper_finish(&f->k, &rec);
+    if (exists(file_of(f, "json")))
+        return 5;                            /* the records stayed */
+    return exists(f->vm.lease.path) ? 0 : 6; /* the lease went while a thread ran */
+}
+
+/* A hostile monitor: hundreds of requests whose answers it never reads, then its own end of
+ * the pair passed to the keeper inside a message, then its end: the keeper must neither block
+ * on an answer nor keep the pair alive, and cleans up. */
+static int act_flood_and_pass_its_end(struct fixture *f)
+{
+    struct {
+        int32_t kind;
+        uint32_t port;
+    } req = {KEEPER_CONNECT, 6000};
+    for (int i = 0; i < 2000; i++)
+        if (send(f->k.fd, &req, sizeof(req), MSG_DONTWAIT) < 0 && errno != EAGAIN)
+            return 4;
+    int32_t kind = 99;
+    struct iovec iov = {&kind, sizeof(kind)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &f->k.fd, sizeof(int));
+    for (int i = 0; i < 50 && sendmsg(f->k.fd, &mh, MSG_DONTWAIT) < 0; i++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* Runs act in a monitor child; checks what its keeper left: nothing, and report code want on
+ * the launch's pipe (-1: none). */
+static void monitor_case(int (*act)(struct fixture *f), int want)
+{
+    int ready[2], info[2];
+    assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(info, O_CLOEXEC), 0);
+    pid_t m = monitor_child(ready[1], info[1], act);
+    close(ready[1]);
+    close(info[1]);
+    uint32_t cid = 0;
+    assert_int_equal(read(info[0], &cid, sizeof(cid)), (ssize_t)sizeof(cid));
+    close(info[0]);
+    assert_int_equal(reap_all(m), 0);
+    assert_removed(files_of(cid), NULL);
+    int32_t msg[2] = {-1, -1};
+    ssize_t n = read(ready[0], msg, sizeof(msg));
+    close(ready[0]);
+    assert_int_equal(n == (ssize_t)sizeof(msg) ? msg[0] : -1, want);
+}
+
 static void test_a_monitor_that_dies_is_cleaned_up_after(void **state)
 {
     (void)state;
-    struct fixture *f = start(1);
-    close(f->k.fd); /* as the kernel does for a monitor killed with -9 */
-    int st;
-    assert_int_equal(waitpid(f->k.pid, &st, 0), f->k.pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    assert_removed(f, NULL);
-    assert_int_equal(reported_code(f), E_MONITOR_FAILURE);
-    free(f);
+    monitor_case(act_nothing, E_MONITOR_FAILURE);
+}
+
+static void test_a_closed_pair_is_not_the_monitors_end(void **state)
+{
+    (void)state;
+    monitor_case(act_close_and_linger, E_MONITOR_FAILURE);
+}
+
+static void test_the_lease_waits_for_a_monitor_that_still_runs_threads(void **state)
+{
+    (void)state;
+    monitor_case(act_end_with_a_thread, -1); /* reported: no failure */
+}
+
+static void test_a_flooding_monitor_cannot_block_its_keeper(void **state)
+{
+    (void)state;
+    monitor_case(act_flood_and_pass_its_end, E_MONITOR_FAILURE);
 }
 
 static void test_hostile_records_change_nothing(void **state)
@@ -296,6 +469,8 @@ static void test_signals_do_not_end_the_keeper_its_end_is_noticed(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* the keepers of monitors played by children come back here when their monitor ends */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (!mkdtemp(g_dir))
         return 1;
     snprintf(g_rt, sizeof(g_rt), "%s/rt", g_dir);
@@ -305,6 +480,9 @@ int main(void)
         cmocka_unit_test(test_end_describes_the_exit_and_removes_the_rest),
         cmocka_unit_test(test_failed_launch_is_reported_after_the_clean_up),
         cmocka_unit_test(test_a_monitor_that_dies_is_cleaned_up_after),
+        cmocka_unit_test(test_a_closed_pair_is_not_the_monitors_end),
+        cmocka_unit_test(test_the_lease_waits_for_a_monitor_that_still_runs_threads),
+        cmocka_unit_test(test_a_flooding_monitor_cannot_block_its_keeper),
         cmocka_unit_test(test_hostile_records_change_nothing),
         cmocka_unit_test(test_signals_do_not_end_the_keeper_its_end_is_noticed),
     };
