@@ -5,11 +5,13 @@
 # master reads must be Linux's, byte for byte (a native run through the same driver): one echo
 # (the host terminal raw, the enclave's line discipline the only one), \r\n output, the line as
 # edited, SIGINT to the program, SIGWINCH and the new size; and the host terminal's settings
-# must be the same after the run as before.
+# must be the same after the run as before. Shorter scenarios (the exec service's main program,
+# busybox sh) go through pty_drive.py, the same mechanics with the steps on its command line.
 bats_require_minimum_version 1.5.0
 load helpers
 
 DRIVE="$BATS_TEST_DIRNAME/console_tty_drive.py"
+PTY_DRIVE="$BATS_TEST_DIRNAME/pty_drive.py"
 
 # The driver's pty needs devpts at /dev/pts (scripts/kvm-vm.sh's chroot binds /dev without it).
 need_devpts() {
@@ -89,24 +91,10 @@ check_transcript() {
   local T=$BATS_TEST_TMPDIR
   printf 'entry /bin\ndefault PATH=/bin:/usr/bin\n' > "$T/rules"
   # the service natively as an enclave's pid 1 would be: session leader, a terminal on stdio
-  run timeout -k 5 60 python3 - "$EXECD" "$T" <<'PY'
-import fcntl, os, pty, select, subprocess, sys, termios, time
-execd, t = sys.argv[1], sys.argv[2]
-m, s = pty.openpty()
-p = subprocess.Popen([execd, "--rules", t + "/rules", "--unix", t + "/sock", "--main", "/bin/sh",
-                      "-c", 'read x; echo "main got $x"'], stdin=s, stdout=s, stderr=s,
-                     start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-                     env={"PATH": "/bin:/usr/bin"})
-time.sleep(1)
-os.write(m, b"hello\n")
-seen, end = b"", time.time() + 20
-while b"main got hello" not in seen and time.time() < end:
-    if select.select([m], [], [], 0.5)[0]:
-        seen += os.read(m, 4096)
-print(repr(seen))
-p.kill()
-sys.exit(0 if b"main got hello" in seen else 1)
-PY
+  run env STEP_TIMEOUT=20 timeout -k 5 60 python3 "$PTY_DRIVE" \
+    sleep:1 send:'hello\n' expect:'main got hello' signal:KILL -- \
+    env -i PATH=/bin:/usr/bin "$EXECD" --rules "$T/rules" --unix "$T/sock" \
+    --main /bin/sh -c 'read x; echo "main got $x"'
   echo "$output"
   [ "$status" -eq 0 ]
 }
@@ -118,35 +106,14 @@ PY
   local T=$BATS_TEST_TMPDIR
   mkdir -p "$T/root/bin"
   cp /bin/busybox "$T/root/bin/busybox"
-  run timeout -k 10 300 python3 - "$ALCOVE" "$T" <<'PY'
-import fcntl, os, pty, select, subprocess, sys, termios, time
-alcove, t = sys.argv[1], sys.argv[2]
-m, s = pty.openpty()
-before = termios.tcgetattr(s)
-p = subprocess.Popen([alcove, "run", "--log-file", t + "/enclave.log", "-t", "--rootfs", t + "/root",
-                      "/bin/busybox", "sh"], stdin=s, stdout=s, stderr=s, start_new_session=True,
-                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
-seen = b""
-def wait_for(text, secs=240):
-    global seen
-    end = time.time() + secs
-    while text not in seen and time.time() < end:
-        if select.select([m], [], [], 1)[0]:
-            try:
-                seen += os.read(m, 4096)
-            except OSError:
-                break
-    return text in seen
-ok = wait_for(b"# ")
-os.write(m, b"echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); exit 7\r")
-ok = ok and wait_for(b"tty-5")  # the shell's output, not the echo of the command
-status = p.wait(timeout=240)
-wait_for(b"never", 2)
-print(repr(seen))
-print("status", status, "prompt", ok, "restored", termios.tcgetattr(s) == before)
-sys.exit(0 if ok and status == 7 and b"hi-3\r\n" in seen and termios.tcgetattr(s) == before else 1)
-PY
+  # expect tty-5: the shell's output, not the echo of the command
+  run env STEP_TIMEOUT=240 timeout -k 10 300 python3 "$PTY_DRIVE" expect:'# ' \
+    send:'echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); exit 7\r' expect:tty-5 -- \
+    "$ALCOVE" run --log-file "$T/enclave.log" -t --rootfs "$T/root" /bin/busybox sh
   echo "$output"
   cat "$T/enclave.log" || true
   [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "status 7" ]
+  [ "${lines[1]}" = "terminal restored: yes" ]
+  [[ "${lines[2]}" == "transcript: "*'hi-3\r\n'* ]]
 }

@@ -462,6 +462,7 @@ exec_behind_stand_in() {
 }
 
 DRIVE="$BATS_TEST_DIRNAME/console_tty_drive.py"
+PTY_DRIVE="$BATS_TEST_DIRNAME/pty_drive.py"
 
 # the transcript console_tty_drive.py writes: the program on a terminal, as console_tty.bats
 # checks it (the same program natively gives the same bytes)
@@ -514,25 +515,13 @@ check_tty_transcript() {
 @test "exec -t (native service): a TERM to alcove exec while the terminal is raw: the program gets it, the terminal is restored" {
   need_devpts
   exec_behind_stand_in
-  run timeout -k 5 60 python3 - "$ALCOVE" "$T/app" <<'PY'
-import fcntl, os, pty, select, signal, subprocess, sys, termios, time
-alcove, app = sys.argv[1], sys.argv[2]
-m, s = pty.openpty()
-before = termios.tcgetattr(s)
-p = subprocess.Popen([alcove, "exec", "-t", app, "/bin/sh", "-c", "echo up; exec sleep 60"],
-                     stdin=s, stdout=s, stderr=s, start_new_session=True,
-                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
-seen, end = b"", time.time() + 20
-while b"up" not in seen and time.time() < end:
-    if select.select([m], [], [], 0.5)[0]:
-        seen += os.read(m, 4096)
-raw = termios.tcgetattr(s) != before
-p.send_signal(signal.SIGTERM)
-status = p.wait(timeout=20)
-print("status", status, "raw meanwhile", raw, "restored", termios.tcgetattr(s) == before)
-PY
+  run env STEP_TIMEOUT=20 timeout -k 5 60 python3 "$PTY_DRIVE" expect:up raw signal:TERM -- \
+    "$ALCOVE" exec -t "$T/app" /bin/sh -c 'echo up; exec sleep 60'
   echo "$output"
-  [ "$output" = "status 143 raw meanwhile True restored True" ]
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "status 143" ]
+  [ "${lines[1]}" = "terminal restored: yes" ]
+  [ "${lines[2]}" = "raw meanwhile: yes" ]
 }
 
 @test "start, exec -t in an enclave: a terminal inside (console_tty as on Linux), busybox sh interactive, the host terminal restored" {
@@ -552,36 +541,14 @@ PY
   check_tty_transcript "$T/exec.txt"
   diff "$T/native.txt" "$T/exec.txt"
   # busybox sh, interactive: a prompt, a command, [ -t 0 ], its status
-  run timeout -k 10 300 python3 - "$ALCOVE" "$APP" <<'PY'
-import fcntl, os, pty, select, subprocess, sys, termios, time
-alcove, app = sys.argv[1], sys.argv[2]
-m, s = pty.openpty()
-before = termios.tcgetattr(s)
-p = subprocess.Popen([alcove, "exec", "-t", app, "/bin/busybox", "sh"], stdin=s, stdout=s,
-                     stderr=s, start_new_session=True,
-                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
-seen = b""
-def wait_for(text, secs=240):
-    global seen
-    end = time.time() + secs
-    while text not in seen and time.time() < end:
-        if select.select([m], [], [], 1)[0]:
-            try:
-                seen += os.read(m, 4096)
-            except OSError:
-                break
-    return text in seen
-ok = wait_for(b"# ")
-os.write(m, b"echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); stty size; exit 7\r")
-ok = ok and wait_for(b"tty-5")
-status = p.wait(timeout=240)
-wait_for(b"never", 2)
-print(repr(seen))
-print("status", status, "prompt", ok, "restored", termios.tcgetattr(s) == before)
-sys.exit(0 if ok and status == 7 and b"hi-3\r\n" in seen and termios.tcgetattr(s) == before else 1)
-PY
+  run env STEP_TIMEOUT=240 timeout -k 10 300 python3 "$PTY_DRIVE" expect:'# ' \
+    send:'echo hi-$((1+2)); [ -t 0 ] && echo tty-$((2+3)); stty size; exit 7\r' expect:tty-5 -- \
+    "$ALCOVE" exec -t "$APP" /bin/busybox sh
   echo "$output"
   [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "status 7" ]
+  [ "${lines[1]}" = "terminal restored: yes" ]
+  [[ "${lines[2]}" == "transcript: "*'hi-3\r\n'* ]]
   "$ALCOVE" stop "$APP" > /dev/null
 }
 
