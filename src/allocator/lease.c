@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -437,6 +438,17 @@ static int write_lease(struct pool_lease *l, char *why, size_t whylen)
     return 0;
 }
 
+/* Whether a counted lease's process (ProcessID) has ended: its keeper is about to give it back.
+ * Only a reason to wait, never to count a lease as free (a pid of another namespace looks
+ * ended here). */
+static bool holder_ended(const struct pool_usage *u)
+{
+    for (unsigned i = 0; i < u->nleases; i++)
+        if (u->leases[i].pid > 0 && kill((pid_t)u->leases[i].pid, 0) != 0 && errno == ESRCH)
+            return true;
+    return false;
+}
+
 int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struct pool_lease *out,
                  char *why, size_t whylen)
 {
@@ -474,13 +486,25 @@ int pool_acquire(uint64_t mem_mib, unsigned ncpu, const uint32_t *cpu_ids, struc
         rc = E_ALLOCATOR_NO_RESERVATION;
         goto out;
     }
-    if (pool_usage_read(st, 1, &u, why, whylen)) {
-        rc = E_FILE_OPERATION;
-        goto out;
+    /* a lease whose monitor has ended is given back by its keeper a moment later
+     * (monitor/keeper.h): a request that does not fit waits for that, a second at most */
+    for (int tries = 0;; tries++) {
+        if (pool_usage_read(st, 1, &u, why, whylen)) {
+            rc = E_FILE_OPERATION;
+            goto out;
+        }
+        rc = choose_cpus(st, &u, ncpu, cpu_ids, out, why, whylen);
+        if (rc == 0)
+            rc = choose_pages(st, &u, mem_mib, out, why, whylen);
+        if (rc == 0 || tries == 50 || !holder_ended(&u))
+            break;
+        pool_usage_free(&u);
+        memset(out, 0, sizeof(*out));
+        out->fd = -1;
+        out->node = -1;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
-    rc = choose_cpus(st, &u, ncpu, cpu_ids, out, why, whylen);
-    if (rc == 0)
-        rc = choose_pages(st, &u, mem_mib, out, why, whylen);
     if (rc == 0) {
         out->node = st->pages.node;
         rc = write_lease(out, why, whylen);

@@ -124,6 +124,12 @@ int identity_change(const struct monitor_identity *id)
             dumpable = -1;
         fclose(sd);
     }
+    if (dumpable < 0) {
+        alc_err_report(E_MONITOR_FAILURE,
+                       "cannot read fs.suid_dumpable, which decides whether the monitor's memory "
+                       "stays private during its uid change");
+        return -1;
+    }
     if (dumpable == 1) {
         alc_err_report(E_MONITOR_FAILURE,
                        "fs.suid_dumpable is 1: the monitor's uid change would leave its memory "

@@ -71,24 +71,6 @@ static void serve_connect(struct vm *vm, int fd, uint32_t port)
         close(cfd);
 }
 
-/* Whether the monitor (pid) holds no pool memory and runs no thread but the one waiting for
- * the keeper's answer: the kernel's word (/proc/PID/status), not the monitor's. */
-static bool monitor_let_go(pid_t pid)
-{
-    char path[64], line[128];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    long hugetlb_kb = -1, threads = -1;
-    while (fgets(line, sizeof(line), f)) {
-        sscanf(line, "HugetlbPages: %ld", &hugetlb_kb);
-        sscanf(line, "Threads: %ld", &threads);
-    }
-    fclose(f);
-    return hugetlb_kb == 0 && threads == 1;
-}
-
 /* Waits until the monitor has ended: its pidfd, else (no pidfd_open) a poll of its pid. */
 static void wait_monitor_end(const struct vm *vm, int pidfd)
 {
@@ -102,19 +84,22 @@ static void wait_monitor_end(const struct vm *vm, int pidfd)
 /* The next message from the monitor into m: its size, 0 at the end of the pair or once the
  * monitor has ended (pidfd), never blocked by a monitor that holds the pair open without
  * writing. Descriptors sent along are dropped (plain recv: the kernel closes them). */
-static ssize_t next_message(int fd, int pidfd, void *m, size_t size)
+static ssize_t next_message(int fd, int pidfd, pid_t monitor, void *m, size_t size)
 {
     for (;;) {
+        if (pidfd < 0 && getppid() != monitor)
+            return 0; /* no pidfd (Linux before 5.3): reparented, so the monitor has ended */
         struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
         int r = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 1000);
         if (r < 0 && errno != EINTR)
             return 0;
         if (p[0].revents) {
             ssize_t n = recv(fd, m, size, MSG_DONTWAIT);
-            if (n > 0 || (n == 0 && p[0].revents & POLLHUP))
-                return n > 0 ? n : 0;
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-                return 0;
+            if (n > 0)
+                return n;
+            if (p[0].revents & (POLLHUP | POLLERR) || (n < 0 && errno != EAGAIN && errno != EINTR))
+                return 0; /* the pair's end (its other end closed, or passed away and dropped) */
+            /* n == 0 without a hang-up: an empty message, ignored */
         }
         if (pidfd >= 0 && p[1].revents)
             return 0; /* the monitor has ended; a record it sent last is read first above */
@@ -158,7 +143,7 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
             struct keeper_connect_req req;
             struct keeper_record rec;
         } m;
-        ssize_t n = next_message(fd, pidfd, &m, sizeof(m));
+        ssize_t n = next_message(fd, pidfd, vm->pid, &m, sizeof(m));
         if (n == 0)
             break;
         if (m.kind == KEEPER_CONNECT && n == (ssize_t)sizeof(m.req)) {
@@ -172,8 +157,10 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
         }
     }
     if (!got) {
-        /* the monitor died (kill -9, a crash), or closed the pair: nothing of its enclave may
-         * stay once it has ended */
+        /* the monitor died (kill -9, a crash), or closed the pair, or sent what the keeper
+         * could not take: nothing of its enclave may stay once it has ended. One that still
+         * waits for an answer gets the end of the pair instead. */
+        shutdown(fd, SHUT_RDWR);
         wait_monitor_end(vm, pidfd);
         memset(&rec, 0, sizeof(rec));
         rec.err = E_MONITOR_FAILURE;
@@ -188,17 +175,10 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
         vm->status = rec.status & 0xff;
         registry_finish(vm, rec.why); /* describe shows the exit until terminate-enclave */
     }
-    /* memory and CPUs first: a terminator that sees the claim go may start another enclave. A
-     * monitor that says it ended but still holds pool memory or runs threads keeps its lease
-     * until it has really ended (then the pool's CPUs and pages are free) */
-    bool lease_later = vm->lease.fd >= 0 && got && !monitor_let_go(vm->pid);
-    if (lease_later)
-        alc_log(ALC_LOG_WARN,
-                "keeper: the monitor of enclave CID %u still holds pool memory or "
-                "threads: its lease stays until it ends",
-                vm->claim.cid);
-    if (vm->lease.fd >= 0 && !lease_later)
-        pool_lease_release(&vm->lease);
+    /* the records now (what the monitor waits for); the lease (the pool's CPUs and pages) only
+     * once the monitor has ended, the kernel's word: a monitor that only says it ended keeps
+     * them counted. pool_acquire waits the moment that takes for a lease whose monitor has
+     * ended. */
     registry_leave(vm);
     /* a failed launch is reported only now, when its CID, files and memory are free again */
     if (cfg->ready_fd >= 0 && !rec.reported) {
@@ -209,7 +189,8 @@ static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
     char done = KEEPER_DONE;
     if (got && send(fd, &done, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         alc_log(ALC_LOG_DEBUG, "the monitor went away before the keeper's answer");
-    if (lease_later) {
+    if (vm->lease.fd >= 0) {
+        shutdown(fd, SHUT_RDWR); /* nothing more to say: a monitor still waiting reads the end */
         wait_monitor_end(vm, pidfd);
         pool_lease_release(&vm->lease);
     }

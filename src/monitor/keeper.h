@@ -6,11 +6,12 @@
  * nothing else (no guest memory: the lease's mapping is not inherited; no published port). The
  * monitor stays the process the operator, the engine and the description know (ProcessID);
  * the keeper ignores every signal it can and waits on a socket pair for one thing: the record
- * of how the enclave ended (or the socket's end, when the monitor died without one). It then
- * describes the end (a detached enclave that ended by itself), gives the lease back, removes
- * the runtime files, reports a launch that was not reported, answers "done" and exits. The
- * monitor waits for that answer before it returns, so nothing is left when `alcove run` or
- * the detached monitor ends; a monitor killed with -9 is cleaned up after at once.
+ * of how the enclave ended (or the monitor's end, its pidfd's word, when it died without one).
+ * It then describes the end (a detached enclave that ended by itself), removes the runtime
+ * files, reports a launch that was not reported and answers "done"; the monitor waits for that
+ * answer before it returns, so no file is left when `alcove run` or the detached monitor ends.
+ * The lease goes once the monitor has ended; a monitor killed with -9 is cleaned up after at
+ * once.
  *
  * While the enclave runs, the keeper also connects the guest's connections to host listeners
  * for the monitor (keeper_connect): a monitor that gave up root's uid can no longer reach the
@@ -61,9 +62,8 @@ void keeper_cancel(struct keeper *k);
 int keeper_start(struct vm *vm, const struct enclave_config *cfg, struct keeper *k);
 
 /* In the monitor, once the enclave's memory is unmapped and its threads joined: sends rec and
- * waits for the keeper's answer. The description and the runtime files are gone then, and the
- * lease too unless the kernel shows this process still holding pool memory or other threads
- * (then the keeper gives it back once this process has ended). */
+ * waits for the keeper's answer. The description and the runtime files are gone then; the
+ * lease goes once this process has ended (the keeper watches its pidfd). */
 void keeper_finish(struct keeper *k, const struct keeper_record *rec);
 
 /* For the vsock device thread (the keeper's only user while the enclave runs): a connection to

@@ -663,14 +663,6 @@ int monitor_run(const struct enclave_config *cfg)
             alc_log(ALC_LOG_ERROR, "%s", vm->message);
         result = vm->end == VM_END_LAUNCH ? -E_ENCLAVE_BOOT_FAILURE : vm->status;
     }
-    if (cfg->stopped_by_signal) {
-        int stopped = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
-        /* alcove-oci kill's KILL, carried while an engine's TERM was already ending the
-         * enclave, is what the engine asked for last */
-        if (stopped == SIGTERM && carried_kill_pending())
-            stopped = SIGKILL;
-        *cfg->stopped_by_signal = stopped;
-    }
     bool ended_itself = vm->end == VM_END_EXIT || vm->end == VM_END_SIGNAL ||
                         vm->end == VM_END_KERNEL || vm->end == VM_END_VIOLATION;
     struct keeper_record rec = {
@@ -702,6 +694,14 @@ int monitor_run(const struct enclave_config *cfg)
         registry_leave(vm);
         if (cfg->ready_fd >= 0 && reported == 0)
             report_launch(cfg->ready_fd, err ? err : E_ENCLAVE_BOOT_FAILURE, 0);
+    }
+    if (cfg->stopped_by_signal) {
+        int stopped = vm->end == VM_END_HOST && vm->status > 128 ? vm->status - 128 : 0;
+        /* alcove-oci kill's KILL, carried while an engine's TERM was already ending the
+         * enclave (up to now: the records are gone), is what the engine asked for last */
+        if (stopped == SIGTERM && carried_kill_pending())
+            stopped = SIGKILL;
+        *cfg->stopped_by_signal = stopped;
     }
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_mutex_destroy(&vm->lock);

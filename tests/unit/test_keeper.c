@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <seccomp.h>
 
 #include "common/errors.h"
 #include "common/runtime.h"
@@ -80,6 +81,7 @@ struct fixture {
     struct vm vm;
     struct enclave_config cfg;
     struct keeper k;
+    pid_t keeper; /* k.pid, kept */
     int ready[2]; /* the launch's report pipe */
     char path[PATH_MAX];
 };
@@ -131,6 +133,7 @@ static struct fixture *start_with(int detached, int ready_w)
     keeper_prepare(&f->k);
     NEED(keeper_start(&f->vm, &f->cfg, &f->k) == 0);
     NEED(f->k.pid > 0);
+    f->keeper = f->k.pid;
     NEED(f->vm.claim.fd == -1); /* the monitor's copy of the claim is closed */
     close(f->vm.lease.fd);      /* as monitor_run does before its record */
     f->vm.lease.fd = -1;
@@ -148,9 +151,12 @@ static struct fixture *files_of(uint32_t cid)
 {
     memset(&g_other, 0, sizeof(g_other));
     g_other.vm.claim.cid = cid;
+    g_other.vm.pid = 0; /* a child's: its lease must be gone */
     snprintf(g_other.vm.lease.path, sizeof(g_other.vm.lease.path), "%s/lease.%u", g_dir, cid);
     return &g_other;
 }
+
+static bool g_no_pidfd; /* the next monitor child and its keeper get ENOSYS for pidfd_open */
 
 /* Plays a monitor in a child process: start_with (detached, its report pipe ready_w), its CID
  * written to the pipe info_w, then act(f), then the child's end (as a kill -9: no record unless
@@ -161,6 +167,13 @@ static pid_t monitor_child(int ready_w, int info_w, int (*act)(struct fixture *f
     assert_true(pid >= 0);
     if (pid == 0) {
         g_in_monitor_child = true;
+        if (g_no_pidfd) { /* inherited by its keeper */
+            scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+            if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(pidfd_open), 0) ||
+                prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || seccomp_load(ctx))
+                _exit(8);
+            seccomp_release(ctx);
+        }
         struct fixture *f = start_with(1, ready_w);
         uint32_t cid = f->vm.claim.cid;
         if (write(info_w, &cid, sizeof(cid)) != sizeof(cid))
@@ -195,7 +208,9 @@ static void assert_removed(struct fixture *f, const char *keep)
 {
     assert_false(exists(file_of(f, "vsock")));
     assert_false(exists(file_of(f, "ctl")));
-    assert_false(exists(f->vm.lease.path));
+    /* the lease goes once the monitor has ended: this test process, for the cases it plays
+     * itself (keeper_done then ends their keeper) */
+    assert_int_equal(exists(f->vm.lease.path), f->vm.pid == getpid());
     assert_int_equal(exists(file_of(f, "json")), keep != NULL);
     /* and the claim's lock is free */
     int fd = open(file_of(f, "json"), O_RDWR | O_CLOEXEC);
@@ -209,6 +224,8 @@ static void assert_removed(struct fixture *f, const char *keep)
 static int reported_code(struct fixture *f)
 {
     close(f->ready[1]);
+    /* written before the keeper's answer, if at all: the keeper may still hold the pipe */
+    fcntl(f->ready[0], F_SETFL, O_NONBLOCK);
     int32_t msg[2] = {-1, -1};
     ssize_t n = read(f->ready[0], msg, sizeof(msg));
     close(f->ready[0]);
@@ -222,7 +239,16 @@ static void finish(struct fixture *f, int32_t err, int32_t reported, int32_t fin
         .kind = KEEPER_END, .err = err, .reported = reported, .finish = fin, .status = status};
     snprintf(rec.why, sizeof(rec.why), "%s", why);
     keeper_finish(&f->k, &rec);
-    assert_int_equal(f->k.pid, -1); /* reaped */
+}
+
+/* The end of a case this process played: its keeper still holds the lease (this process has not
+ * ended) and is ended here. */
+static void keeper_done(struct fixture *f)
+{
+    assert_int_equal(waitpid(f->keeper, NULL, WNOHANG), 0); /* still waiting for our end */
+    kill(f->keeper, SIGKILL);
+    waitpid(f->keeper, NULL, 0);
+    unlink(f->vm.lease.path);
 }
 
 static char *slurp(const char *path)
@@ -272,6 +298,7 @@ static void test_connect_passes_the_listeners_descriptor(void **state)
     finish(f, 0, 1, 0, 0, "");
     assert_removed(f, NULL);
     assert_int_equal(reported_code(f), -1); /* the launch was reported by the monitor */
+    keeper_done(f);
     free(f);
 }
 
@@ -290,6 +317,7 @@ static void test_end_describes_the_exit_and_removes_the_rest(void **state)
     assert_non_null(strstr(d, pid));
     unlink(file_of(f, "json"));
     assert_int_equal(reported_code(f), -1);
+    keeper_done(f);
     free(f);
 }
 
@@ -300,6 +328,7 @@ static void test_failed_launch_is_reported_after_the_clean_up(void **state)
     finish(f, E_ENCLAVE_BOOT_FAILURE, 0, 0, 0, "");
     assert_removed(f, NULL);
     assert_int_equal(reported_code(f), E_ENCLAVE_BOOT_FAILURE);
+    keeper_done(f);
     free(f);
 }
 
@@ -395,10 +424,45 @@ static void monitor_case(int (*act)(struct fixture *f), int want)
     assert_int_equal(n == (ssize_t)sizeof(msg) ? msg[0] : -1, want);
 }
 
+/* The pair's other end that a monitor hides (test_without_pidfd_...): a socket pair whose
+ * reader never reads, held by this process. */
+static int g_hide[2] = {-1, -1};
+
+/* Without pidfd_open (Linux before 5.3, or a seccomp profile that refuses it): a monitor that
+ * passes its own end of the pair into a socket nobody reads, then ends. */
+static int act_hide_its_end_without_pidfd(struct fixture *f)
+{
+    int32_t kind = 99;
+    struct iovec iov = {&kind, sizeof(kind)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &f->k.fd, sizeof(int));
+    return sendmsg(g_hide[1], &mh, 0) == (ssize_t)sizeof(kind) ? 0 : 7;
+}
+
 static void test_a_monitor_that_dies_is_cleaned_up_after(void **state)
 {
     (void)state;
     monitor_case(act_nothing, E_MONITOR_FAILURE);
+}
+
+static void test_without_pidfd_a_monitor_that_hid_its_end_is_noticed(void **state)
+{
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, g_hide), 0);
+    g_no_pidfd = true;
+    monitor_case(act_hide_its_end_without_pidfd, E_MONITOR_FAILURE);
+    g_no_pidfd = false;
+    close(g_hide[0]);
+    close(g_hide[1]);
 }
 
 static void test_a_closed_pair_is_not_the_monitors_end(void **state)
@@ -436,6 +500,7 @@ static void test_hostile_records_change_nothing(void **state)
     keeper_finish(&f->k, &rec);
     assert_removed(f, NULL); /* no description kept */
     assert_int_equal(reported_code(f), E_MONITOR_FAILURE);
+    keeper_done(f);
     free(f);
 }
 
@@ -481,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_failed_launch_is_reported_after_the_clean_up),
         cmocka_unit_test(test_a_monitor_that_dies_is_cleaned_up_after),
         cmocka_unit_test(test_a_closed_pair_is_not_the_monitors_end),
+        cmocka_unit_test(test_without_pidfd_a_monitor_that_hid_its_end_is_noticed),
         cmocka_unit_test(test_the_lease_waits_for_a_monitor_that_still_runs_threads),
         cmocka_unit_test(test_a_flooding_monitor_cannot_block_its_keeper),
         cmocka_unit_test(test_hostile_records_change_nothing),
