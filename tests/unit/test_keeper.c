@@ -332,6 +332,25 @@ static void test_failed_launch_is_reported_after_the_clean_up(void **state)
     free(f);
 }
 
+/* Sends descriptor fd through sock in a message of an unknown kind (99). 0 or -1. */
+static int pass_fd(int sock, int fd, int flags)
+{
+    int32_t kind = 99;
+    struct iovec iov = {&kind, sizeof(kind)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &mh, flags) == (ssize_t)sizeof(kind) ? 0 : -1;
+}
+
 static int act_nothing(struct fixture *f)
 {
     (void)f;
@@ -383,20 +402,7 @@ static int act_flood_and_pass_its_end(struct fixture *f)
     for (int i = 0; i < 2000; i++)
         if (send(f->k.fd, &req, sizeof(req), MSG_DONTWAIT) < 0 && errno != EAGAIN)
             return 4;
-    int32_t kind = 99;
-    struct iovec iov = {&kind, sizeof(kind)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &f->k.fd, sizeof(int));
-    for (int i = 0; i < 50 && sendmsg(f->k.fd, &mh, MSG_DONTWAIT) < 0; i++) {
+    for (int i = 0; i < 50 && pass_fd(f->k.fd, f->k.fd, MSG_DONTWAIT) < 0; i++) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -432,20 +438,7 @@ static int g_hide[2] = {-1, -1};
  * passes its own end of the pair into a socket nobody reads, then ends. */
 static int act_hide_its_end_without_pidfd(struct fixture *f)
 {
-    int32_t kind = 99;
-    struct iovec iov = {&kind, sizeof(kind)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &f->k.fd, sizeof(int));
-    return sendmsg(g_hide[1], &mh, 0) == (ssize_t)sizeof(kind) ? 0 : 7;
+    return pass_fd(g_hide[1], f->k.fd, 0) == 0 ? 0 : 7;
 }
 
 static void test_a_monitor_that_dies_is_cleaned_up_after(void **state)
