@@ -144,7 +144,9 @@ fake_running() {
   rm -rf "$R/f1" "$R/f2"
 }
 
-@test "oci_state: kill KILL records 9 in the container's directory, never through a link there" {
+@test "oci_state: kill KILL ends the monitor and writes nothing in the container's directory (links there stay untouched)" {
+  # the monitor may run as its own user (docs/security.md): a KILL that came after a TERM is
+  # noticed in its own signals, not recorded in root's directory
   sleep 100 & local mon=$!
   fake_running f1 "$mon"
   echo precious > "$T/victim"
@@ -153,8 +155,7 @@ fake_running() {
   "${OCI[@]}" kill f1 KILL
   wait_gone "$mon"
   [ "$(cat "$T/victim")" = precious ]
-  [ -f "$R/f1/killed" ] && [ ! -L "$R/f1/killed" ]
-  [ "$(cat "$R/f1/killed")" = 9 ]
+  [ -L "$R/f1/killed" ] && [ -L "$R/f1/killed.tmp" ]
   "${OCI[@]}" delete f1
   assert_nothing_left f1
 }
@@ -348,7 +349,7 @@ fake_running() {
   assert_nothing_left h2
 }
 
-@test "oci_state: a workload that ends by itself reports its own status, not a recorded kill" {
+@test "oci_state: a workload that ends by itself reports its own status" {
   require_kvm
   mkbundle "$T/b" sh -c 'exit 5'
   timeout 300 "${OCI[@]}" run --bundle "$T/b" s1 > "$T/out" 2> "$T/err" && status=0 || status=$?
@@ -356,15 +357,13 @@ fake_running() {
   assert_nothing_left s1
 }
 
-@test "oci_state: a workload that exits 143 itself keeps 143 even with a kill recorded (the monitor was not stopped)" {
+@test "oci_state: a workload that exits 143 itself keeps 143 (the monitor was not stopped by a signal)" {
   require_kvm
   mkbundle "$T/b" sh -c 'echo started; sleep 3; exit 143'
   timeout 300 "${OCI[@]}" run --bundle "$T/b" s2 > "$T/out" 2> "$T/err" &
   local r=$! i
   for i in $(seq 1 300); do grep -q started "$T/out" && break; sleep 1; done
   grep -q started "$T/out" || { cat "$T/err" "$T/log.json"; return 1; }
-  # what `kill s2 KILL` records before it stops the monitor, as if its TERM came too late
-  printf '9\n' > "$R/s2/killed"
   local status=0
   wait "$r" || status=$?
   [ "$status" -eq 143 ] || { echo "run's status $status"; cat "$T/err" "$T/log.json"; return 1; }
