@@ -23,6 +23,7 @@
 
 #include "allocator/lease.h"
 #include "common/errors.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "devices/vsock.h"
 #include "monitor/monitor.h"
@@ -49,23 +50,8 @@ static void serve_connect(struct vm *vm, int fd, uint32_t port)
     int cfd = -1;
     int r = vsock_listener_connect(vm->vsock_path, port, &cfd);
     struct keeper_answer a = {r, r < 0 ? errno : 0};
-    struct iovec iov = {&a, sizeof(a)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (cfd >= 0) {
-        mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof(u.buf);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &cfd, sizeof(int));
-    }
     /* never blocked: a monitor that does not read its answers loses them, and only it */
-    if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    if (fd_send(fd, &a, sizeof(a), cfd, MSG_DONTWAIT) < 0)
         alc_log(ALC_LOG_DEBUG, "keeper: an answer not sent: %s", strerror(errno));
     if (cfd >= 0)
         close(cfd);

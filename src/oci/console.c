@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/fdpass.h"
 #include "common/tty_raw.h"
 #include "oci/log.h"
 
@@ -33,20 +34,7 @@ static int send_fd(const char *socket_path, int fd, const char *name)
         errno = e;
         return -1;
     }
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof(u));
-    struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n = sendmsg(s, &m, MSG_NOSIGNAL);
+    ssize_t n = fd_send(s, name, strlen(name), fd, 0);
     int e = errno;
     close(s);
     errno = e;

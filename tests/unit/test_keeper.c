@@ -31,6 +31,7 @@
 #include <seccomp.h>
 
 #include "common/errors.h"
+#include "common/fdpass.h"
 #include "common/runtime.h"
 #include "devices/vsock.h"
 #include "monitor/keeper.h"
@@ -336,19 +337,7 @@ static void test_failed_launch_is_reported_after_the_clean_up(void **state)
 static int pass_fd(int sock, int fd, int flags)
 {
     int32_t kind = 99;
-    struct iovec iov = {&kind, sizeof(kind)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    return sendmsg(sock, &mh, flags) == (ssize_t)sizeof(kind) ? 0 : -1;
+    return fd_send(sock, &kind, sizeof(kind), fd, flags) == (ssize_t)sizeof(kind) ? 0 : -1;
 }
 
 static int act_nothing(struct fixture *f)
