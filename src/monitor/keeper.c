@@ -57,7 +57,7 @@ static void serve_connect(struct vm *vm, int fd, uint32_t port)
         close(cfd);
 }
 
-/* Waits until the monitor has ended: its pidfd, else (no pidfd_open) a poll of its pid. */
+/* Waits until the monitor has ended: its pidfd, else (no pidfd_open) this process reparented. */
 static void wait_monitor_end(const struct vm *vm, int pidfd)
 {
     while (getppid() == vm->pid) {
@@ -91,6 +91,7 @@ static ssize_t next_message(int fd, int pidfd, pid_t monitor, void *m, size_t si
             return 0; /* the monitor has ended; a record it sent last is read first above */
     }
 }
+
 static void keeper_main(struct vm *vm, const struct enclave_config *cfg, int fd)
 {
     /* the terminal's and the engine's signals are the monitor's: the keeper ends when the
