@@ -180,3 +180,20 @@ alc_return_to_user:
     popq %rdi
     movq ALC_CPU_VBASE + ALC_CPU_RET_RSP, %rsp
     jmpq *ALC_CPU_VBASE + ALC_CPU_RET_RIP
+
+/* The two paging instructions (mm/mmu.c), which need CPL0: `ud2` at these two addresses is
+ * what tramp.S's #UD stub turns into `mov %rax, %cr3` or `invlpg (%rax)`, continuing after the
+ * ud2. void alc_load_cr3(uint64_t root), void alc_invlpg(uint64_t va). */
+    .globl alc_load_cr3, alc_ud_load_cr3
+alc_load_cr3:
+    movq %rdi, %rax
+alc_ud_load_cr3:
+    ud2
+    ret
+
+    .globl alc_invlpg, alc_ud_invlpg
+alc_invlpg:
+    movq %rdi, %rax
+alc_ud_invlpg:
+    ud2
+    ret

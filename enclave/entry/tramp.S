@@ -23,6 +23,9 @@ alc_tramp_syscall:
 alc_tramp_exceptions:
     .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .balign ALC_EXC_STUB_SIZE
+    .if \vec == 6
+    jmp alc_tramp_ud /* #UD may be the kernel asking for a paging instruction (below) */
+    .else
     /* vectors 8, 10-14, 17, 21, 29, 30 push an error code; give the others a zero */
     .if (\vec == 8) || (\vec >= 10 && \vec <= 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
     .else
@@ -30,6 +33,7 @@ alc_tramp_exceptions:
     .endif
     pushq $\vec
     jmp alc_tramp_exc_common
+    .endif
     .endr
 
 alc_tramp_exc_common:
@@ -39,15 +43,24 @@ alc_tramp_exc_common:
     movq $(ALC_CPU_VBASE + ALC_CPU_EXC_FRAME), %rsp
     iretq
 
-    /* Paging (`int $ALC_VEC_LOAD_CR3`, `int $ALC_VEC_INVLPG`, DPL3 gates on IST1): the one
-     * instruction the kernel cannot execute at CPL3, on rax, then straight back. */
-    .balign ALC_EXC_STUB_SIZE
-    .globl alc_tramp_mmu
-alc_tramp_mmu:
-    movq %rax, %cr3
+    /* Paging: the two instructions the kernel cannot execute at CPL3, on rax. The kernel asks
+     * for them with `ud2` at alc_ud_load_cr3 or alc_ud_invlpg (enclave/entry/entry.S); the CPU
+     * has pushed ss, rsp, rflags, cs, rip (no error code) on IST1, and the kernel continues
+     * after its ud2 with every register as it was. Any other #UD is an exception as usual. (On
+     * our KVM, `int n` at CPL3 is #UD itself, so a software-interrupt gate cannot do this.) */
+alc_tramp_ud:
+    cmpq $alc_ud_load_cr3, (%rsp)
+    je 1f
+    cmpq $alc_ud_invlpg, (%rsp)
+    je 2f
+    pushq $0
+    pushq $6
+    jmp alc_tramp_exc_common
+1:  movq %rax, %cr3
+    addq $2, (%rsp)
     iretq
-    .balign ALC_EXC_STUB_SIZE
-    invlpg (%rax)
+2:  invlpg (%rax)
+    addq $2, (%rsp)
     iretq
     .globl alc_tramp_end
 alc_tramp_end:

@@ -6,8 +6,9 @@
  * first time: the upper half a copy of the monitor's PML4 for that vCPU (so its window is
  * there), the lower half the master's (the same PDPTs), kept so by every change here. Table pages
  * come from the kernel heap (kpage_alloc) and are reached through the physmap. Loading CR3 and
- * invalidating a TLB entry take the CPL0 trampolines (ALC_VEC_LOAD_CR3, ALC_VEC_INVLPG): a trap
- * each on our KVM, so a vCPU loads an address space's PML4 only when it changes (mmu_activate).
+ * invalidating a TLB entry take the CPL0 trampolines (`ud2` at alc_ud_load_cr3, alc_ud_invlpg): a
+ * trap each on our KVM, so a vCPU loads an address space's PML4 only when it changes
+ * (mmu_activate).
  *
  * TLBs: a change that removes or narrows a mapping is invalidated on this vCPU at once (invlpg
  * for a few pages, a CR3 reload for more); every other vCPU with the space loaded reloads CR3

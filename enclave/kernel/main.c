@@ -18,7 +18,7 @@ const struct alc_boot_info *g_boot;
 /* Read by the monitor from the ELF note: where to enter and where the trampolines are. */
 extern char alc_entry_boot[], alc_entry_ap[], alc_entry_syscall[], alc_entry_exception[],
     alc_entry_preempt[];
-extern char alc_tramp_syscall[], alc_tramp_exceptions[], alc_tramp_mmu[];
+extern char alc_tramp_syscall[], alc_tramp_exceptions[];
 
 __attribute__((used, section(".note.alcove"),
                aligned(4))) static const struct __attribute__((packed)) {
@@ -41,7 +41,6 @@ __attribute__((used, section(".note.alcove"),
             .tramp_syscall = (uint64_t)alc_tramp_syscall,
             .tramp_exceptions = (uint64_t)alc_tramp_exceptions,
             .entry_preempt = (uint64_t)alc_entry_preempt,
-            .tramp_mmu = (uint64_t)alc_tramp_mmu,
         },
 };
 

@@ -94,9 +94,13 @@ static unsigned me(void)
     return (unsigned)this_cpu->area.cpu_index;
 }
 
+/* entry/entry.S: CR3 and invlpg through the #UD stub of the trampoline page (a trap each) */
+void alc_load_cr3(uint64_t root);
+void alc_invlpg(uint64_t va);
+
 static void load_cr3(uint64_t root)
 {
-    __asm__ volatile("int %1" : : "a"(root), "i"(ALC_VEC_LOAD_CR3) : "memory");
+    alc_load_cr3(root);
 }
 
 /* Nothing in limbo waits for vCPU c any more; what waits for nobody is released. */
@@ -158,7 +162,7 @@ static void invalidate(struct mmu_space *s, uint64_t va, uint64_t len)
         return;
     if (len <= 8 * PT_PAGE) {
         for (uint64_t a = va; a < va + len; a += PT_PAGE)
-            __asm__ volatile("int %1" : : "a"(a), "i"(ALC_VEC_INVLPG) : "memory");
+            alc_invlpg(a);
     } else {
         load_cr3(g_loaded[c]);
         flushed();

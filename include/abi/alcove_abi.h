@@ -19,7 +19,7 @@
 #define ALC_U64(x) x##ull
 #endif
 
-#define ALC_ABI_VERSION 6
+#define ALC_ABI_VERSION 7
 
 #define ALC_PAGE_SIZE ALC_U64(4096)
 #define ALC_HUGE_SIZE (ALC_U64(2) << 20)
@@ -461,13 +461,12 @@ _Static_assert(sizeof(struct alc_exc_frame) == 56, "alc_exc_frame layout");
 #define ALC_KERNEL_MAGIC  0x4b434c41u /* "ALCK" */
 #define ALC_EXC_STUB_SIZE 16
 #define ALC_EXC_VECTORS   32
-/* Two software-interrupt gates (DPL3) after the exceptions, the enclave kernel's way to the
- * CPL0 instructions paging needs: `int $ALC_VEC_LOAD_CR3` loads CR3 from rax, `int
- * $ALC_VEC_INVLPG` invalidates the TLB entry of the address in rax. Their stubs are at
- * tramp_mmu and tramp_mmu + ALC_EXC_STUB_SIZE; every other register is left as it was. */
-#define ALC_VEC_LOAD_CR3 32
-#define ALC_VEC_INVLPG   33
-#define ALC_IDT_VECTORS  34
+/* The gates the monitor fills: the exceptions only. The enclave kernel reaches the two CPL0
+ * instructions paging needs (loading CR3, invlpg) through #UD: `ud2` at one of two addresses of
+ * its own code, which the #UD stub recognises (enclave/entry/tramp.S). On our KVM (PVM) an `int n`
+ * instruction at CPL3 is itself #UD, whatever the gate says, so a software-interrupt gate cannot
+ * be used (ABI 7). */
+#define ALC_IDT_VECTORS ALC_EXC_VECTORS
 
 #ifndef __ASSEMBLER__
 struct alc_kernel_header {
@@ -480,7 +479,7 @@ struct alc_kernel_header {
     uint64_t tramp_syscall;    /* CPL0: MSR_LSTAR */
     uint64_t tramp_exceptions; /* CPL0: vector v's stub at + v * ALC_EXC_STUB_SIZE */
     uint64_t entry_preempt;    /* CPL3: where a preempted vCPU continues (see Preemption) */
-    uint64_t tramp_mmu;        /* CPL0: the ALC_VEC_LOAD_CR3 stub, then ALC_VEC_INVLPG's */
+    uint64_t unused;           /* 0 (ABI 4-6: the paging gates' stubs) */
     uint64_t reserved[2];
 };
 _Static_assert(sizeof(struct alc_kernel_header) == 88, "alc_kernel_header layout");

@@ -145,9 +145,6 @@ static void fill_idt(struct vm *vm, uint8_t *idt)
         unsigned dpl = (v == 3 || v == 4) ? 3 : 0;
         set_gate(idt, v, vm->kernel.hdr.tramp_exceptions + (uint64_t)v * ALC_EXC_STUB_SIZE, dpl);
     }
-    /* the enclave kernel's paging instructions, reached from CPL3 */
-    set_gate(idt, ALC_VEC_LOAD_CR3, vm->kernel.hdr.tramp_mmu, 3);
-    set_gate(idt, ALC_VEC_INVLPG, vm->kernel.hdr.tramp_mmu + ALC_EXC_STUB_SIZE, 3);
 }
 
 static void fill_cpu_window(struct vm *vm, unsigned cpu, uint8_t *win)

@@ -77,10 +77,9 @@ int kernel_image_parse(const uint8_t *file, size_t size, struct kernel_image *k,
                  ALC_ABI_VERSION);
         return -1;
     }
-    uint64_t entries[] = {
-        k->hdr.entry_boot,      k->hdr.entry_ap,      k->hdr.entry_syscall,
-        k->hdr.entry_exception, k->hdr.tramp_syscall, k->hdr.tramp_exceptions,
-        k->hdr.entry_preempt,   k->hdr.tramp_mmu,     k->hdr.tramp_mmu + ALC_EXC_STUB_SIZE};
+    uint64_t entries[] = {k->hdr.entry_boot,      k->hdr.entry_ap,      k->hdr.entry_syscall,
+                          k->hdr.entry_exception, k->hdr.tramp_syscall, k->hdr.tramp_exceptions,
+                          k->hdr.entry_preempt};
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
         if (!in_text(k, entries[i])) {
             snprintf(why, why_size, "an entry point lies outside the kernel's code");

@@ -101,15 +101,17 @@ int main(void)
     }
     close(e);
 
-    /* a blocking read that a signal interrupts */
+    /* a blocking read that a signal interrupts (a periodic timer: should the first expiry come
+     * before the read blocks, on a loaded machine, the next one interrupts it) */
     e = SHOW(eventfd(0, 0));
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 20000}};
+    struct itimerval it = {{0, 20000}, {0, 20000}}, off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &it, NULL);
     SHOW(read(e, &v, 8));
+    setitimer(ITIMER_REAL, &off, NULL);
     close(e);
 
     SHOW(eventfd(0, 0x1234));
