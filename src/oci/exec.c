@@ -205,6 +205,22 @@ static void take_terminal(int tty, struct exec_client *io)
         close(tty);
 }
 
+/* Without process.consoleSize the engine sizes the pty's master after it receives it (podman
+ * exec does): the size the host pty tty has once the engine has set it, waiting up to 2 s (0x0
+ * if it never does: the relay sends any later size). A program that asks its terminal's size at
+ * once then gets the engine's, as under runc. */
+static void engine_size(int tty, struct exec_winsize *ws)
+{
+    for (int i = 0; i < 200; i++) {
+        struct exec_winsize now;
+        if (exec_client_winsize(tty, &now) == 0 && now.rows && now.cols) {
+            *ws = now;
+            return;
+        }
+        usleep(10000);
+    }
+}
+
 static int write_pid(const char *path, pid_t pid)
 {
     if (!path)
@@ -390,17 +406,18 @@ int oci_cmd_exec(int argc, char **argv)
         oci_err(E_MISSING_ARGUMENT, "exec --tty: the pty's master needs --console-socket");
         goto out;
     }
-    /* a terminal: the program's is a pty inside, first sized as process.consoleSize says (0x0
-     * when it says nothing: the relay sends the engine's size as soon as it is known) */
-    struct exec_winsize ws = {(uint16_t)p.rows, (uint16_t)p.cols};
-    if (exec_client_init(&io, -1, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd,
-                         terminal ? &ws : NULL, oci_err))
-        goto out;
     if ((sock = connect_enclave(&st)) < 0)
         goto out;
-    io.sock = sock;
     /* raw: the line discipline is the one inside */
     if (terminal && (tty = oci_console_make(o.console_socket, p.rows, p.cols, 1)) < 0)
+        goto out;
+    /* a terminal: the program's is a pty inside, first sized as process.consoleSize says, else
+     * as the engine sizes the master it was sent (later changes follow in the relay) */
+    struct exec_winsize ws = {(uint16_t)p.rows, (uint16_t)p.cols};
+    if (terminal && !p.rows)
+        engine_size(tty, &ws);
+    if (exec_client_init(&io, sock, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd,
+                         terminal ? &ws : NULL, oci_err))
         goto out;
     if (exec_client_catch_signals(oci_err))
         goto out;

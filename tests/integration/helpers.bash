@@ -6,6 +6,14 @@
 
 VARIANTS=(musl-exec glibc-exec musl-pie glibc-pie)
 
+# wait_gone PID [TENTHS]: waits up to TENTHS/10 s (5 s) for process PID to end (a monitor's parent reaps it a moment
+# after it ends, and on some hosts PID 1 takes that moment); 1 if it still runs then.
+wait_gone() {
+  local _
+  for _ in $(seq "${2:-50}"); do kill -0 "$1" 2> /dev/null || return 0; sleep 0.1; done
+  ! kill -0 "$1" 2> /dev/null
+}
+
 # Skips the test, loudly, when this machine has no usable KVM (the device node may exist with
 # no driver behind it: opening it says so).
 require_kvm() {

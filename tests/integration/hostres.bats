@@ -42,8 +42,7 @@ teardown() {
 # allocator's lock (and the test's own listener sockets, $2 a pattern), no hugepage held.
 assert_gone() {
   local pid=$1 keep=${2:-^$}
-  for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2> /dev/null; then echo "monitor $pid still runs"; return 1; fi
+  wait_gone "$pid" 100 || { echo "monitor $pid still runs"; return 1; }
   local left
   left=$(ls -A "$ALCOVE_RUNTIME_DIR" 2> /dev/null | grep -v "^allocator.lock$" | grep -v "$keep" || true)
   if [ -n "$left" ]; then echo "left in the runtime directory: $left"; return 1; fi

@@ -32,8 +32,7 @@ teardown() {
 # Nothing of enclave $1 (a ProcessID) is left: no process, and the runtime directory is empty.
 assert_gone() {
   local pid=$1
-  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2> /dev/null; then echo "monitor $pid still runs"; return 1; fi
+  wait_gone "$pid" || { echo "monitor $pid still runs"; return 1; }
   local left
   left=$(ls -A "$ALCOVE_RUNTIME_DIR" 2> /dev/null | grep -v "^allocator.lock$" || true)
   if [ -n "$left" ]; then echo "left in the runtime directory: $left"; return 1; fi

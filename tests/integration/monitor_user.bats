@@ -41,8 +41,7 @@ status_line() { grep "^$2:" "/proc/$1/status" | tr -s '\t' ' '; }
 
 # Nothing of enclave $1 (a ProcessID) is left: no process, no file in the runtime directory.
 assert_gone() {
-  for _ in $(seq 50); do kill -0 "$1" 2> /dev/null || break; sleep 0.1; done
-  if kill -0 "$1" 2> /dev/null; then echo "monitor $1 still runs"; return 1; fi
+  wait_gone "$1" || { echo "monitor $1 still runs"; return 1; }
   local left
   left=$(ls -A "$RT" | grep -v "^allocator.lock$" || true)
   if [ -n "$left" ]; then echo "left in the runtime directory: $left"; return 1; fi

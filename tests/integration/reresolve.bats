@@ -133,5 +133,5 @@ wait_for() {
   echo "$output; ended in $((SECONDS - t0)) s"
   [ "$status" -eq 0 ]
   [ $((SECONDS - t0)) -lt 20 ]
-  run ! kill -0 "$pid"
+  wait_gone "$pid"
 }

@@ -362,6 +362,9 @@ static void no_dump(const char *title, void (*child)(void), int kill_with)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* a shell's background job starts with SIGQUIT ignored, and its children would inherit
+     * that: the child this sends SIGQUIT to must get the default action */
+    signal(SIGQUIT, SIG_DFL);
     for (int i = 0; i < argc && g_argv_len < sizeof(g_argv); i++) {
         size_t n = strlen(argv[i]) + 1;
         if (g_argv_len + n > sizeof(g_argv))
