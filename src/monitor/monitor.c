@@ -208,7 +208,7 @@ static uint64_t stack_size_for(uint64_t app_bytes)
 
 static int start_threads(struct vm *vm)
 {
-    if (populate_start(vm))
+    if (sched_prepare(vm) || populate_start(vm))
         return E_THREAD;
     for (unsigned i = 0; i < vm->ncpu; i++) {
         struct vcpu *v = &vm->vcpus[i];

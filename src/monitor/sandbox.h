@@ -38,7 +38,7 @@ int sandbox_enter(void);
  * (sandbox_class.c, docs/security.md): a class may call only what its list names, and only
  * where the common filter allows it too. */
 enum sandbox_class {
-    SANDBOX_VCPU,     /* vCPU threads, and the preemption timer thread a vCPU thread starts */
+    SANDBOX_VCPU,     /* vCPU threads, and the preemption timer thread (sched.c) */
     SANDBOX_CONTROL,  /* a detached enclave's control thread */
     SANDBOX_DEVICE,   /* the vsock and stdio device threads */
     SANDBOX_POPULATE, /* the thread that backs guest RAM in the background (populate.c) */

@@ -64,16 +64,14 @@ static const char *const g_every[] = {
     NULL,
 };
 
-/* vCPU threads, and the preemption timer thread, which a vCPU thread starts (ALC_HC_SCHED) and
- * which inherits its filters. They run KVM_RUN and handle the guest's exits: hypercalls (waits
+/* vCPU threads, and the preemption timer thread (made before the guest runs, it takes this
+ * class at its start, sched.c). They run KVM_RUN and handle the guest's exits: hypercalls (waits
  * and wakes are futexes, kicks are signals to vCPU threads), virtio MMIO (a vsock or stdio
  * notification is a write to an eventfd made at set-up; an NSM request is answered here, with
  * the CA loaded at set-up: no file is opened or read), populating guest memory. */
 static const char *const g_vcpu[] = {
-    "getrandom",       /* the NSM's nonces, its leaf's key and its ECDSA signatures */
-    "time",            /* the NSM's leaf's validity (time()'s fallback) */
-    "set_robust_list", /* the preemption timer thread's start (glibc) */
-    "rseq",            /* the same */
+    "getrandom", /* the NSM's nonces, its leaf's key and its ECDSA signatures */
+    "time",      /* the NSM's leaf's validity (time()'s fallback) */
     NULL,
 };
 
@@ -195,25 +193,13 @@ static int add_checked(scmp_filter_ctx ctx, enum sandbox_class c)
      * the default) */
     int r =
         sandbox_rules_add(ctx, every, c == SANDBOX_RESOLVER ? 1 : sizeof(every) / sizeof(every[0]));
-    if (c == SANDBOX_VCPU) {
-        /* a thread (the preemption timer), never a process */
-        const struct sandbox_rule thread[] = {
-            {SCMP_SYS(clone),
-             SCMP_ACT_ALLOW,
-             1,
-             {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
-        };
-        if (!r)
-            r = sandbox_rules_ioctls(ctx, g_vcpu_ioctls,
-                                     sizeof(g_vcpu_ioctls) / sizeof(g_vcpu_ioctls[0]));
-        if (!r)
-            r = sandbox_rules_add(ctx, thread, 1);
-        return r;
-    }
-    /* the control, device, populate and resolver threads start no thread. clone is refused inside
-     * pthread_create, which blocks every signal around it: a trap there could not print its message
-     * (the kernel would end the process silently), so it fails with EPERM and the caller reports
-     * that it could not start a thread */
+    if (c == SANDBOX_VCPU && !r)
+        r = sandbox_rules_ioctls(ctx, g_vcpu_ioctls,
+                                 sizeof(g_vcpu_ioctls) / sizeof(g_vcpu_ioctls[0]));
+    /* no thread starts a thread once the guest runs. clone is refused inside pthread_create,
+     * which blocks every signal around it: a trap there could not print its message (the kernel
+     * would end the process silently), so it fails with EPERM and the caller reports that it
+     * could not start a thread */
     const struct sandbox_rule no_thread[] = {
         {SCMP_SYS(clone), SCMP_ACT_ERRNO(EPERM), 0, {{0}}},
     };

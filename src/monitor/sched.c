@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/errors.h"
 #include "common/log.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 #define APP_HALF_END 0x0000800000000000ull /* the application's (lower) half of addresses */
@@ -63,6 +65,15 @@ void sched_kick_running(struct vm *vm)
 static void *tick_thread(void *arg)
 {
     struct vm *vm = arg;
+    sandbox_thread_class(SANDBOX_VCPU);
+    /* parked until the guest first asks for preemption (sched_start sets the slice, then bumps
+     * tick_word) */
+    while (!atomic_load(&vm->stopping) && !atomic_load(&vm->slice_ns)) {
+        unsigned seq = atomic_load(&vm->tick_word);
+        if (atomic_load(&vm->stopping) || atomic_load(&vm->slice_ns))
+            break;
+        syscall(SYS_futex, &vm->tick_word, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+    }
     uint64_t last[ALC_MAX_CPUS];
     unsigned start = 0;
     uint32_t kicked = 0;
@@ -107,6 +118,17 @@ static void *tick_thread(void *arg)
     return NULL;
 }
 
+int sched_prepare(struct vm *vm)
+{
+    int err = pthread_create(&vm->tick_thread, NULL, tick_thread, vm);
+    if (err) {
+        alc_err_report(E_THREAD, "cannot start the preemption timer thread: %s", strerror(err));
+        return E_THREAD;
+    }
+    vm->tick_started = true;
+    return 0;
+}
+
 int sched_start(struct vm *vm, uint64_t slice_ns)
 {
     if (!slice_ns)
@@ -115,19 +137,12 @@ int sched_start(struct vm *vm, uint64_t slice_ns)
         slice_ns = MIN_SLICE_NS;
     if (slice_ns > MAX_SLICE_NS)
         slice_ns = MAX_SLICE_NS;
-    atomic_store(&vm->slice_ns, slice_ns);
-    pthread_mutex_lock(&vm->lock);
-    int err = 0;
-    if (!vm->tick_started && !atomic_load(&vm->stopping)) {
-        err = pthread_create(&vm->tick_thread, NULL, tick_thread, vm);
-        vm->tick_started = err == 0;
-    }
-    pthread_mutex_unlock(&vm->lock);
-    if (err)
-        vm_end(vm, VM_END_HOST, 125, "cannot start the preemption timer thread: %s", strerror(err));
-    else
+    bool first = atomic_exchange(&vm->slice_ns, slice_ns) == 0;
+    atomic_fetch_add(&vm->tick_word, 1);
+    syscall(SYS_futex, &vm->tick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    if (first)
         alc_log(ALC_LOG_DEBUG, "preemption: a %" PRIu64 " us slice", slice_ns / 1000);
-    return err ? -1 : 0;
+    return 0;
 }
 
 void sched_stop(struct vm *vm)

@@ -120,7 +120,12 @@ void vm_wake_waiters(struct vm *vm);
 
 /* sched.c: threads. Ends vCPU index's ALC_HC_WAIT. */
 void sched_wake_cpu(struct vm *vm, unsigned index);
-/* ALC_HC_SCHED: starts the preemption timer with this slice (0: nothing). 0 or -1 (ended). */
+/* The preemption timer's thread, made before the guest runs and parked until ALC_HC_SCHED:
+ * made later, by a vCPU thread, its creation waited for the address-space lock that the
+ * background populate holds, up to tens of ms on our KVM, and the guest's first setitimer or
+ * second thread waited with it. 0 or E_THREAD (reported). */
+int sched_prepare(struct vm *vm);
+/* ALC_HC_SCHED: the preemption timer runs with this slice from now on (0: nothing). 0. */
 int sched_start(struct vm *vm, uint64_t slice_ns);
 /* Stops and joins the timer thread, if any. */
 void sched_stop(struct vm *vm);
