@@ -52,7 +52,24 @@ if command -v clang-format >/dev/null; then
 fi
 
 step "unit and integration tests (meson test)"
-meson test -C build --print-errorlogs
+if ! meson test -C build --print-errorlogs; then
+  # Every test that failed runs once more; failing again fails the run. One that passes the
+  # second time is printed as FLAKY (a bug to find, see README "Testing"), not hidden: the
+  # enclave suites race real timers, vsock and the host's scheduler on a 2-CPU machine.
+  failed=$(python3 -c 'import json
+names = set()
+for line in open("build/meson-logs/testlog.json"):
+    t = json.loads(line)
+    if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
+        names.add(t["name"].split(" / ")[-1])
+print(" ".join(sorted(names)))')
+  [ -n "$failed" ] || exit 1
+  step "failed: $failed: once more"
+  meson test -C build --print-errorlogs $failed
+  printf '\n######################################################################\n'
+  printf '#  FLAKY: %s failed, then passed when run again.\n' "$failed"
+  printf '######################################################################\n'
+fi
 
 step "fuzzing: each target for ${FUZZ_SECONDS:=20}s (clang, libFuzzer, ASan, UBSan)"
 if command -v clang >/dev/null; then
