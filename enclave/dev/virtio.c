@@ -7,6 +7,7 @@
 #include "virtio.h"
 
 #include "klib.h"
+#include "scheduler.h"
 
 #define F_VERSION_1_HIGH 1u /* VIRTIO_F_VERSION_1 is bit 32: bit 0 of the high word */
 
@@ -218,6 +219,11 @@ void virtio_event_clear(unsigned slot)
 bool virtio_event_test(unsigned slot)
 {
     return __atomic_load_n(events_word(), __ATOMIC_ACQUIRE) & ALC_EV_VIRTIO(slot);
+}
+
+void virtio_event_consumed(unsigned slot)
+{
+    sched_wake_events(ALC_EV_VIRTIO(slot));
 }
 
 static void (*g_service[ALC_VIRTIO_SLOTS])(void);

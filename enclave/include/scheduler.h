@@ -153,6 +153,10 @@ enum { WAKE_NONE = 0, WAKE_WOKEN, WAKE_TIMEOUT, WAKE_EVENT, WAKE_SIGNAL };
 int sched_block(uint32_t events, int64_t deadline, bool interruptible);
 /* Makes a blocked thread ready (no effect on one that is not blocked). */
 void sched_wake(struct thread *t);
+/* Wakes the blocked threads that wait for any of the monitor events in events, as if their
+ * bits had been seen set: for a thread that consumed an event (cleared its bit and did the
+ * work) on behalf of the others (virtio_event_consumed). */
+void sched_wake_events(uint32_t events);
 /* Wakes t if it is blocked interruptibly (a signal arrived for it), or makes it enter the
  * kernel if it runs the application on another vCPU (sched_kick). */
 void sched_signal_wake(struct thread *t);

@@ -92,6 +92,11 @@ void virtq_fault_last(struct virtq *q, uint64_t gpa);
 /* The event bit of slot in the shared events word. */
 void virtio_event_clear(unsigned slot);
 bool virtio_event_test(unsigned slot);
+/* A service that cleared the slot's bit and then found used buffers calls this: the bit was
+ * also the wake-up of every other thread blocked on the slot's event (a socket's writer waiting
+ * for credit while another process's accept ran the pump), and it is gone, so they are woken
+ * here to look again. */
+void virtio_event_consumed(unsigned slot);
 
 /* The service function of a slot (its driver's "interrupt handler"): clears the slot's event
  * bit, then processes the used rings. */

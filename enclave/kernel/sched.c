@@ -394,6 +394,17 @@ void sched_wake(struct thread *t)
     wake_with(t, WAKE_WOKEN);
 }
 
+void sched_wake_events(uint32_t events)
+{
+    struct thread *t = g_waitlist;
+    while (t) {
+        struct thread *n = t->next;
+        if (t->wait_events & events)
+            wake_with(t, WAKE_EVENT);
+        t = n;
+    }
+}
+
 void sched_kick(const struct thread *t)
 {
     if (t->state == T_RUNNING && t != current())

@@ -76,17 +76,21 @@ void vsock_tx_release(struct txbuf *b)
     }
 }
 
-static void tx_reclaim(void)
+/* Takes back the buffers the device has sent; how many. */
+static unsigned tx_reclaim(void)
 {
     uint32_t len;
     struct txbuf *b;
+    unsigned n = 0;
     while ((b = virtq_get_used(&g_q[Q_TX], &len))) {
+        n++;
         bool small = b >= g_tx_small && b < g_tx_small + TX_SMALL;
         if (!small && !(b >= g_tx_big && b < g_tx_big + TX_BIG))
             kpanic("virtio-vsock: tx cookie %p is not ours", (void *)b);
         vsock_tx_release(b);
         g_tx_busy--;
     }
+    return n;
 }
 
 /* Whether a buffer for a packet is to be had now (after tx_reclaim). */
@@ -159,11 +163,14 @@ static void rx_post(struct rxbuf *b)
     g_rx_dirty = true;
 }
 
-static void rx_process(void)
+/* Hands the received packets to their connections; how many. */
+static unsigned rx_process(void)
 {
     uint32_t len;
     struct rxbuf *b;
+    unsigned n = 0;
     while ((b = virtq_get_used(&g_q[Q_RX], &len))) {
+        n++;
         if (b < g_rx || b >= g_rx + RX_BUFS)
             kpanic("virtio-vsock: rx cookie %p is not ours", (void *)b);
         if (len < HDR_LEN)
@@ -175,6 +182,7 @@ static void rx_process(void)
         vsock_rx_packet(&h, b->mem + HDR_LEN);
         rx_post(b); /* straight back: the payload has been copied */
     }
+    return n;
 }
 
 void vsock_pump(void)
@@ -183,9 +191,14 @@ void vsock_pump(void)
         return;
     g_in_pump = true;
     virtio_event_clear(SLOT); /* before looking: what the device uses later wakes the next wait */
-    tx_reclaim();
-    rx_process();
+    bool work = tx_reclaim() > 0;
+    work |= rx_process() > 0;
     vsock_conn_service();
+    /* the bit this pump cleared was also the wake-up of the threads blocked on it (another
+     * process's writer waiting for credit or buffers while this thread's accept pumped): the
+     * states they wait on may have changed, so they look again */
+    if (work)
+        virtio_event_consumed(SLOT);
     if (g_rx_dirty) {
         g_rx_dirty = false;
         virtq_kick(&g_q[Q_RX]); /* an exit only when the device ran out of buffers */

@@ -303,6 +303,20 @@ start_server() {
   kill -0 "$SRV_PID"
 }
 
+@test "publish: a thread polling a vsock socket without pause does not take the wake-ups of a writer blocked on a published connection (4 MiB echo, 1 and 2 vCPUs)" {
+  require_kvm
+  # each poll runs the kernel's vsock driver, which clears the device's event bit: the echo's
+  # writer, blocked for credit, slept through the update it waited for until the driver woke it
+  local cpus
+  for cpus in 1 2; do
+    port=$(free_port)
+    start_server "127.0.0.1:$port:8080" -- --cpu-count "$cpus" "$(prog tcp_echo-musl-exec)" 8080 v4 0 spin
+    run timeout -k 5 150 python3 "$PEER" echo 127.0.0.1 "$port" $((4 << 20))
+    echo "$cpus vCPUs: $output"; [ "$output" = "ok 1" ]
+    kill "$SRV_PID"; wait "$SRV_PID" || true
+  done
+}
+
 @test "publish: an AF_INET server on 0.0.0.0 is reached; one on 127.0.0.1 stays private to the enclave (reset)" {
   require_kvm
   port=$(free_port)

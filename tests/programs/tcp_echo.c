@@ -1,17 +1,22 @@
 /* tcp_echo.c: an ordinary TCP echo server, for published ports (publish.bats): it knows nothing
  * of vsock.
  *
- *   tcp_echo PORT [v4|v6|lo] [COUNT] [inline]
+ *   tcp_echo PORT [v4|v6|lo] [COUNT] [inline|spin]
  *
  * Listens on the wildcard address (v4: 0.0.0.0, v6: :: which takes v4 clients too; lo:
  * 127.0.0.1 only, which published ports must not reach) and serves COUNT connections (0:
  * forever), each in a forked child (inline: in the server itself, one at a time) that echoes
  * until the client's end of file. For each
- * connection it prints the client's address as accept() gave it and the local address. */
+ * connection it prints the client's address as accept() gave it and the local address.
+ * spin: inline, and a second thread polls an AF_VSOCK socket without pause meanwhile (each
+ * poll runs the enclave kernel's vsock driver: its look at the device must not take the
+ * wake-ups of the writer blocked on the connection). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,10 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
 
 static void name(const struct sockaddr_storage *a, char *buf, size_t n, unsigned *port)
 {
@@ -54,6 +63,14 @@ static void serve(int c, int inline_serve)
     _exit(0);
 }
 
+static void *spinner(void *arg)
+{
+    struct pollfd p = {.fd = *(int *)arg, .events = POLLIN | POLLOUT};
+    for (;;)
+        poll(&p, 1, 0);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -63,7 +80,8 @@ int main(int argc, char **argv)
     int port = atoi(argv[1]);
     const char *kind = argc > 2 ? argv[2] : "v6";
     long count = argc > 3 ? atol(argv[3]) : 0;
-    int inline_serve = argc > 4 && strcmp(argv[4], "inline") == 0;
+    int spin = argc > 4 && strcmp(argv[4], "spin") == 0;
+    int inline_serve = spin || (argc > 4 && strcmp(argv[4], "inline") == 0);
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGCHLD, SIG_IGN); /* children reap themselves */
     int v6 = strcmp(kind, "v6") == 0;
@@ -88,6 +106,15 @@ int main(int argc, char **argv)
     if (bind(l, (struct sockaddr *)&a, alen) || listen(l, 128)) {
         perror("bind/listen");
         return 1;
+    }
+    static int vs = -1;
+    pthread_t spin_thread;
+    if (spin) {
+        vs = socket(AF_VSOCK, SOCK_STREAM, 0); /* natively, -1: the thread polls nothing */
+        if (pthread_create(&spin_thread, NULL, spinner, &vs)) {
+            perror("pthread_create");
+            return 1;
+        }
     }
     printf("listening on %d (%s)\n", port, kind);
     for (long i = 0; count == 0 || i < count; i++) {
