@@ -49,10 +49,10 @@ alc_tramp_exc_common:
      * after its ud2 with every register as it was. Any other #UD is an exception as usual. (On
      * our KVM, `int n` at CPL3 is #UD itself, so a software-interrupt gate cannot do this.) */
 alc_tramp_ud:
+    cmpq $alc_ud_invlpg, (%rsp) /* the more frequent of the two: first */
+    je 2f
     cmpq $alc_ud_load_cr3, (%rsp)
     je 1f
-    cmpq $alc_ud_invlpg, (%rsp)
-    je 2f
     pushq $0
     pushq $6
     jmp alc_tramp_exc_common

@@ -77,6 +77,10 @@ int kernel_image_parse(const uint8_t *file, size_t size, struct kernel_image *k,
                  ALC_ABI_VERSION);
         return -1;
     }
+    if (k->hdr.unused != 0) {
+        snprintf(why, why_size, "its header's unused word is not 0");
+        return -1;
+    }
     uint64_t entries[] = {k->hdr.entry_boot,      k->hdr.entry_ap,      k->hdr.entry_syscall,
                           k->hdr.entry_exception, k->hdr.tramp_syscall, k->hdr.tramp_exceptions,
                           k->hdr.entry_preempt};

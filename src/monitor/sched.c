@@ -137,22 +137,21 @@ int sched_start(struct vm *vm, uint64_t slice_ns)
         slice_ns = MIN_SLICE_NS;
     if (slice_ns > MAX_SLICE_NS)
         slice_ns = MAX_SLICE_NS;
-    bool first = atomic_exchange(&vm->slice_ns, slice_ns) == 0;
+    uint64_t old = atomic_exchange(&vm->slice_ns, slice_ns);
+    if (old == slice_ns)
+        return 0; /* asked again (our kernel asks once): nothing to wake the timer for */
     atomic_fetch_add(&vm->tick_word, 1);
     syscall(SYS_futex, &vm->tick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-    if (first)
+    if (!old)
         alc_log(ALC_LOG_DEBUG, "preemption: a %" PRIu64 " us slice", slice_ns / 1000);
     return 0;
 }
 
 void sched_stop(struct vm *vm)
 {
-    pthread_mutex_lock(&vm->lock);
-    bool started = vm->tick_started;
-    vm->tick_started = false;
-    pthread_mutex_unlock(&vm->lock);
-    if (!started)
+    if (!vm->tick_started)
         return;
+    vm->tick_started = false;
     atomic_fetch_add(&vm->tick_word, 1);
     syscall(SYS_futex, &vm->tick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     pthread_join(vm->tick_thread, NULL);

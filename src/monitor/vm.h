@@ -31,11 +31,11 @@ struct vcpu {
     struct kvm_run *run;
     size_t run_size;
     pthread_t thread;
-    bool thread_started;
-    struct alc_cpu_area *area; /* its CPU window in guest memory (boot.c) */
-    atomic_bool in_wait;       /* idle in ALC_HC_WAIT */
-    atomic_bool wake;          /* ALC_HC_WAKE for it: end its wait */
-    atomic_bool preempt;       /* sched.c asks the vCPU thread to preempt the guest */
+    atomic_bool thread_started; /* set by the main thread after pthread_create, read by others */
+    struct alc_cpu_area *area;  /* its CPU window in guest memory (boot.c) */
+    atomic_bool in_wait;        /* idle in ALC_HC_WAIT */
+    atomic_bool wake;           /* ALC_HC_WAKE for it: end its wait */
+    atomic_bool preempt;        /* sched.c asks the vCPU thread to preempt the guest */
 };
 
 /* How the enclave ended. */
@@ -96,7 +96,7 @@ struct vm {
     atomic_uint tick_word;
     atomic_uint preemptions;
     pthread_t tick_thread;
-    bool tick_started;
+    bool tick_started; /* the main thread's alone (sched_prepare, sched_stop) */
 
     atomic_bool stopping;
     pthread_t waiter; /* the thread in monitor_run, woken by SIGUSR2 at the end */

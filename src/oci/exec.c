@@ -414,7 +414,7 @@ int oci_cmd_exec(int argc, char **argv)
     /* a terminal: the program's is a pty inside, first sized as process.consoleSize says, else
      * as the engine sizes the master it was sent (later changes follow in the relay) */
     struct exec_winsize ws = {(uint16_t)p.rows, (uint16_t)p.cols};
-    if (terminal && !p.rows)
+    if (terminal && (!p.rows || !p.cols) && !o.detach) /* detached: no engine follows the size */
         engine_size(tty, &ws);
     if (exec_client_init(&io, sock, 0, 1, 2, p.argv, p.argc, p.env, p.envc, cwd,
                          terminal ? &ws : NULL, oci_err))
