@@ -195,10 +195,12 @@ while True:
     b = s.recv(65536)
     if not b: break
     got += len(b)
+    if got == 1000: print('echoed', flush=True)
 print('eof after', got)
 " > "$T/client.out" &
   client=$!
-  sleep 1
+  # stopped once the echo is back (python's start alone takes over a second in the QEMU VM)
+  for _ in $(seq 600); do grep -q '^echoed$' "$T/client.out" && break; sleep 0.05; done
   kill -TERM "$ECHO_PID"
   wait "$client"
   grep -q "^eof after 1000$" "$T/client.out"
