@@ -52,6 +52,8 @@ static struct txbuf g_tx_small[TX_SMALL], g_tx_big[TX_BIG];
 static struct txbuf *g_small_free, *g_big_free;
 static unsigned g_big_made, g_tx_busy;
 static bool g_tx_dirty, g_rx_dirty;
+/* buffers taken back since the last pump woke the device's waiters (vsock_pump) */
+static bool g_reclaimed;
 
 bool vsock_present(void)
 {
@@ -76,21 +78,19 @@ void vsock_tx_release(struct txbuf *b)
     }
 }
 
-/* Takes back the buffers the device has sent; how many. */
-static unsigned tx_reclaim(void)
+/* Takes back the buffers the device has sent. */
+static void tx_reclaim(void)
 {
     uint32_t len;
     struct txbuf *b;
-    unsigned n = 0;
     while ((b = virtq_get_used(&g_q[Q_TX], &len))) {
-        n++;
+        g_reclaimed = true;
         bool small = b >= g_tx_small && b < g_tx_small + TX_SMALL;
         if (!small && !(b >= g_tx_big && b < g_tx_big + TX_BIG))
             kpanic("virtio-vsock: tx cookie %p is not ours", (void *)b);
         vsock_tx_release(b);
         g_tx_busy--;
     }
-    return n;
 }
 
 /* Whether a buffer for a packet is to be had now (after tx_reclaim). */
@@ -191,14 +191,17 @@ void vsock_pump(void)
         return;
     g_in_pump = true;
     virtio_event_clear(SLOT); /* before looking: what the device uses later wakes the next wait */
-    bool work = tx_reclaim() > 0;
-    work |= rx_process() > 0;
+    tx_reclaim();
+    bool work = rx_process() > 0;
     vsock_conn_service();
     /* the bit this pump cleared was also the wake-up of the threads blocked on it (another
      * process's writer waiting for credit or buffers while this thread's accept pumped): the
-     * states they wait on may have changed, so they look again */
-    if (work)
+     * states they wait on may have changed, so they look again. Buffers a sender took back
+     * itself since the last pump (vsock_tx_get) count too: their bit may be the one cleared */
+    if (work || g_reclaimed) {
+        g_reclaimed = false;
         virtio_event_consumed(SLOT);
+    }
     if (g_rx_dirty) {
         g_rx_dirty = false;
         virtq_kick(&g_q[Q_RX]); /* an exit only when the device ran out of buffers */
