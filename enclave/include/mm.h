@@ -90,6 +90,8 @@ int mm_move(uint64_t from, uint64_t to, uint64_t len);
  * instruction again), -EFAULT (nothing mapped there), -EACCES (the protection forbids it),
  * -ENXIO (past the end of a mapped file: SIGBUS) or -ENOMEM (no frame left). */
 int mm_fault(uint64_t addr, uint64_t err);
+/* Logs the memory and paging counters (--log-level debug, at the enclave's end). */
+void mm_log_stats(void);
 /* Gives every page of [start, end) its frame (they must be mapped and not PROT_NONE): what the
  * kernel does before it touches user memory. 0, -EFAULT or -ENOMEM. */
 int mm_populate(uint64_t start, uint64_t end);

@@ -58,6 +58,8 @@ int mmu_activate(struct mmu_space *s);
 /* This vCPU runs its idle context now (no thread): it keeps its PML4 but holds no memory back
  * (it reloads before touching a process's memory again). */
 void mmu_idle(void);
+/* Logs the paging counters (--log-level debug, at the enclave's end). */
+void mmu_log_stats(void);
 /* At every entry to the kernel (kernel_enter): reloads CR3 if a change made this vCPU's TLB
  * stale. */
 void mmu_tlb_check(void);

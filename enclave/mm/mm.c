@@ -32,6 +32,20 @@
 
 struct frames g_frames; /* mm_internal.h */
 
+/* counters for --log-level debug (mm_log_stats) */
+static struct {
+    uint64_t faults, faults_mapped, fork_copied, fork_shared;
+} g_stats;
+
+void mm_log_stats(void)
+{
+    klog(ALC_LOG_DEBUG,
+         "memory: %lu page faults, %lu at unmapped pages; fork: %lu KiB copied, %lu KiB shared",
+         g_stats.faults, g_stats.faults_mapped, g_stats.fork_copied >> 10,
+         g_stats.fork_shared >> 10);
+    mmu_log_stats();
+}
+
 /* ---- frames ---- */
 
 /* Makes sure the host has backed [pa, pa + len) (ALC_HC_POPULATE; the monitor backs memory in
@@ -238,6 +252,7 @@ static int copy_page(void *ctx, uint64_t va, uint64_t pa, uint64_t size, uint64_
             return -ENOMEM;
         }
         dst->rss += size;
+        g_stats.fork_shared += size;
         return 0;
     }
 copy:
@@ -262,6 +277,7 @@ copy:
         return -ENOMEM;
     }
     dst->rss += size;
+    g_stats.fork_copied += size;
     return 0;
 }
 
@@ -629,6 +645,7 @@ static const struct vma *grow_down(struct mm *mm, uint64_t addr)
 int mm_fault(uint64_t addr, uint64_t err)
 {
     struct mm *mm = mm_current();
+    g_stats.faults++;
     const struct vma *v = vms_lookup(&mm->space, addr);
     if (!v && !(v = grow_down(mm, addr)))
         return -EFAULT;
@@ -638,8 +655,10 @@ int mm_fault(uint64_t addr, uint64_t err)
         return -EACCES;
     /* another vCPU may have given the page its frame since this fault was taken */
     uint64_t perm;
-    if (mmu_lookup(&mm->mmu, addr, NULL, &perm, NULL) != 0)
+    if (mmu_lookup(&mm->mmu, addr, NULL, &perm, NULL) != 0) {
+        g_stats.faults_mapped++;
         return fault_in(mm, v, addr);
+    }
     if (perm == perm_of(v->prot))
         return 0; /* run it again: the TLB dropped the entry the fault came from */
     /* present and allowed, but the table says less: make it say what the mapping does (an image

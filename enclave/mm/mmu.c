@@ -41,6 +41,12 @@ static bool g_busy[ALC_MAX_CPUS];       /* running a thread (not its idle contex
 static uint64_t g_orphan[ALC_MAX_CPUS]; /* a destroyed space's PML4 still loaded there */
 static struct limbo *g_limbo;
 
+/* counters for --log-level debug (mm_log_stats): the paging instructions that trap on our KVM,
+ * and the table changes to a space some vCPU has loaded (a loaded table's write traps too) */
+static struct {
+    uint64_t cr3_loads, invlpgs, live_changes, idle_changes;
+} g_stats;
+
 /* What pt_unmap releases during one call (the call never blocks: file scope is fine). */
 static struct {
     uint64_t stale;
@@ -100,7 +106,29 @@ void alc_invlpg(uint64_t va);
 
 static void load_cr3(uint64_t root)
 {
+    g_stats.cr3_loads++;
     alc_load_cr3(root);
+}
+
+/* Counts a change to s's tables: a live table's when some vCPU has s loaded. */
+static void count_change(const struct mmu_space *s)
+{
+    if (g_boot->log_level < ALC_LOG_DEBUG)
+        return;
+    for (unsigned c = 0; c < g_boot->cpu_count; c++) {
+        if (s->root[c] && g_loaded[c] == s->root[c]) {
+            g_stats.live_changes++;
+            return;
+        }
+    }
+    g_stats.idle_changes++;
+}
+
+void mmu_log_stats(void)
+{
+    klog(ALC_LOG_DEBUG,
+         "paging: %lu CR3 loads, %lu invlpg; table changes: %lu to loaded spaces, %lu to others",
+         g_stats.cr3_loads, g_stats.invlpgs, g_stats.live_changes, g_stats.idle_changes);
 }
 
 /* Nothing in limbo waits for vCPU c any more; what waits for nobody is released. */
@@ -161,8 +189,10 @@ static void invalidate(struct mmu_space *s, uint64_t va, uint64_t len)
     if (!s->root[c] || g_loaded[c] != s->root[c])
         return;
     if (len <= 8 * PT_PAGE) {
-        for (uint64_t a = va; a < va + len; a += PT_PAGE)
+        for (uint64_t a = va; a < va + len; a += PT_PAGE) {
+            g_stats.invlpgs++;
             alc_invlpg(a);
+        }
     } else {
         load_cr3(g_loaded[c]);
         flushed();
@@ -209,6 +239,7 @@ static int sync(struct mmu_space *s, int err)
 
 int mmu_map(struct mmu_space *s, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm)
 {
+    count_change(s);
     g_rel.stale = others_loaded(s, true); /* for the tables a 2 MiB page replaces */
     g_rel.release = NULL;
     return sync(s, pt_map(&g_env, s->master, va, pa, len, perm));
@@ -217,6 +248,7 @@ int mmu_map(struct mmu_space *s, uint64_t va, uint64_t pa, uint64_t len, uint64_
 int mmu_unmap(struct mmu_space *s, uint64_t va, uint64_t len,
               void (*release)(void *ctx, uint64_t pa, uint64_t len), void *ctx)
 {
+    count_change(s);
     g_rel.stale = others_loaded(s, true);
     g_rel.release = release;
     g_rel.ctx = ctx;
@@ -228,6 +260,7 @@ int mmu_unmap(struct mmu_space *s, uint64_t va, uint64_t len,
 
 int mmu_protect(struct mmu_space *s, uint64_t va, uint64_t len, uint64_t perm)
 {
+    count_change(s);
     g_rel.stale = 0; /* nothing is freed */
     int err = sync(s, pt_protect(&g_env, s->master, va, len, perm));
     invalidate(s, va, len);

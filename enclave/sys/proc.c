@@ -27,8 +27,10 @@ void proc_init(void)
 void enclave_exit(int status)
 {
     klog(ALC_LOG_DEBUG, "exit(%d)", status);
-    if (g_boot->log_level >= ALC_LOG_DEBUG)
+    if (g_boot->log_level >= ALC_LOG_DEBUG) {
         sched_log_stats();
+        mm_log_stats();
+    }
     vsock_exit_flush(); /* the packets the program sent reach the device before the end */
     hc_exit(status);
 }
