@@ -77,8 +77,8 @@ int kernel_image_parse(const uint8_t *file, size_t size, struct kernel_image *k,
                  ALC_ABI_VERSION);
         return -1;
     }
-    if (k->hdr.unused != 0) {
-        snprintf(why, why_size, "its header's unused word is not 0");
+    if (k->hdr.unused || k->hdr.reserved[0] || k->hdr.reserved[1]) {
+        snprintf(why, why_size, "its header's unused and reserved words are not 0");
         return -1;
     }
     uint64_t entries[] = {k->hdr.entry_boot,      k->hdr.entry_ap,      k->hdr.entry_syscall,
