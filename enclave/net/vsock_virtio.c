@@ -52,8 +52,8 @@ static struct txbuf g_tx_small[TX_SMALL], g_tx_big[TX_BIG];
 static struct txbuf *g_small_free, *g_big_free;
 static unsigned g_big_made, g_tx_busy;
 static bool g_tx_dirty, g_rx_dirty;
-/* buffers taken back since the last pump woke the device's waiters (vsock_pump) */
-static bool g_reclaimed;
+/* used buffers taken off either ring since the last pump woke the device's waiters */
+static bool g_used;
 
 bool vsock_present(void)
 {
@@ -84,7 +84,7 @@ static void tx_reclaim(void)
     uint32_t len;
     struct txbuf *b;
     while ((b = virtq_get_used(&g_q[Q_TX], &len))) {
-        g_reclaimed = true;
+        g_used = true;
         bool small = b >= g_tx_small && b < g_tx_small + TX_SMALL;
         if (!small && !(b >= g_tx_big && b < g_tx_big + TX_BIG))
             kpanic("virtio-vsock: tx cookie %p is not ours", (void *)b);
@@ -163,14 +163,13 @@ static void rx_post(struct rxbuf *b)
     g_rx_dirty = true;
 }
 
-/* Hands the received packets to their connections; how many. */
-static unsigned rx_process(void)
+/* Hands the received packets to their connections. */
+static void rx_process(void)
 {
     uint32_t len;
     struct rxbuf *b;
-    unsigned n = 0;
     while ((b = virtq_get_used(&g_q[Q_RX], &len))) {
-        n++;
+        g_used = true;
         if (b < g_rx || b >= g_rx + RX_BUFS)
             kpanic("virtio-vsock: rx cookie %p is not ours", (void *)b);
         if (len < HDR_LEN)
@@ -182,7 +181,6 @@ static unsigned rx_process(void)
         vsock_rx_packet(&h, b->mem + HDR_LEN);
         rx_post(b); /* straight back: the payload has been copied */
     }
-    return n;
 }
 
 void vsock_pump(void)
@@ -192,14 +190,14 @@ void vsock_pump(void)
     g_in_pump = true;
     virtio_event_clear(SLOT); /* before looking: what the device uses later wakes the next wait */
     tx_reclaim();
-    bool work = rx_process() > 0;
+    rx_process();
     vsock_conn_service();
     /* the bit this pump cleared was also the wake-up of the threads blocked on it (another
      * process's writer waiting for credit or buffers while this thread's accept pumped): the
      * states they wait on may have changed, so they look again. Buffers a sender took back
      * itself since the last pump (vsock_tx_get) count too: their bit may be the one cleared */
-    if (work || g_reclaimed) {
-        g_reclaimed = false;
+    if (g_used) {
+        g_used = false;
         virtio_event_consumed(SLOT);
     }
     if (g_rx_dirty) {

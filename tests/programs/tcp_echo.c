@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static void serve(int c, int inline_serve)
 
 static void *spinner(void *arg)
 {
-    struct pollfd p = {.fd = *(int *)arg, .events = POLLIN | POLLOUT};
+    struct pollfd p = {.fd = (int)(intptr_t)arg, .events = POLLIN | POLLOUT};
     for (;;)
         poll(&p, 1, 0);
     return NULL;
@@ -107,11 +108,10 @@ int main(int argc, char **argv)
         perror("bind/listen");
         return 1;
     }
-    static int vs = -1;
     pthread_t spin_thread;
     if (spin) {
-        vs = socket(AF_VSOCK, SOCK_STREAM, 0); /* natively, -1: the thread polls nothing */
-        if (pthread_create(&spin_thread, NULL, spinner, &vs)) {
+        int vs = socket(AF_VSOCK, SOCK_STREAM, 0); /* natively, -1: the thread polls nothing */
+        if (pthread_create(&spin_thread, NULL, spinner, (void *)(intptr_t)vs)) {
             perror("pthread_create");
             return 1;
         }
